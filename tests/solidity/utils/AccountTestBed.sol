@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test, Vm} from "forge-std/Test.sol";
-import {ERC7579Utils, Execution, Mode, CallType, ExecType, ModeSelector, ModePayload} from
-    "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
-import {IERC7579Execution} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
+import {
+    CallType,
+    ERC7579Utils,
+    ExecType,
+    Execution,
+    Mode,
+    ModePayload,
+    ModeSelector
+} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
+import {IERC7579Execution} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {IEntryPoint} from "account-abstraction/interfaces/IEntryPoint.sol";
 import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
+import {Test, Vm} from "forge-std/Test.sol";
 
 import {LeashTestAccount} from "./LeashTestAccount.sol";
 

@@ -1,0 +1,149 @@
+//! `cargo xtask`: Leash's developer commands. Runs from the project root whatever the
+//! current directory, and names the missing piece when something is not there.
+
+mod toolchain;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use clap::{Parser, Subcommand};
+use eyre::{bail, Result, WrapErr};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Leash developer commands", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Install or refresh the pinned npm toolchain (forge, anvil, cast, solc, Solidity libraries).
+    Setup,
+    /// Compile every contract (forge build).
+    Build,
+    /// Format checks, clippy, forge tests, then the Rust tests against Anvil.
+    Test {
+        /// Skip `forge fmt --check`, `cargo fmt --check` and clippy.
+        #[arg(long)]
+        no_lint: bool,
+        /// Extra arguments passed to `forge test` (for example `--match-contract Spending`).
+        #[arg(last = true)]
+        forge_args: Vec<String>,
+    },
+    /// Format Solidity and Rust sources in place.
+    Fmt,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cmd: Cmd) -> Result<()> {
+    let root = project_root();
+    match cmd {
+        Cmd::Setup => {
+            toolchain::setup(&root)?;
+        }
+        Cmd::Build => {
+            toolchain::ensure(&root)?;
+            forge_build(&root)?;
+        }
+        Cmd::Test { no_lint, forge_args } => {
+            toolchain::ensure(&root)?;
+            if !no_lint {
+                lint(&root)?;
+            }
+            forge_build(&root)?;
+            step("forge test");
+            let mut forge = tool(&root, "forge");
+            forge.arg("test").args(&forge_args);
+            run_cmd(forge, "forge test", "a Solidity test failed (see above)")?;
+            step("cargo test (Rust tests against Anvil)");
+            let mut cargo = cargo(&root);
+            cargo.args(["test", "--workspace"]);
+            run_cmd(cargo, "cargo test", "a Rust test failed (see above)")?;
+            println!("\nall tests passed");
+        }
+        Cmd::Fmt => {
+            toolchain::ensure(&root)?;
+            let mut forge = tool(&root, "forge");
+            forge.arg("fmt");
+            run_cmd(forge, "forge fmt", "formatting failed")?;
+            let mut cargo = cargo(&root);
+            cargo.args(["fmt", "--all"]);
+            run_cmd(cargo, "cargo fmt", "formatting failed")?;
+        }
+    }
+    Ok(())
+}
+
+fn lint(root: &Path) -> Result<()> {
+    step("forge fmt --check");
+    let mut forge = tool(root, "forge");
+    forge.args(["fmt", "--check"]);
+    run_cmd(forge, "forge fmt --check", "Solidity sources are not formatted: run `cargo xtask fmt`")?;
+    step("cargo fmt --check");
+    let mut fmt = cargo(root);
+    fmt.args(["fmt", "--all", "--check"]);
+    run_cmd(fmt, "cargo fmt --check", "Rust sources are not formatted: run `cargo xtask fmt`")?;
+    // Clippy compiles the test crate, whose bindings read forge artifacts: build those first.
+    forge_build(root)?;
+    step("cargo clippy -D warnings");
+    let mut clippy = cargo(root);
+    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    run_cmd(clippy, "cargo clippy", "clippy found warnings (see above)")
+}
+
+fn forge_build(root: &Path) -> Result<()> {
+    step("forge build");
+    let mut forge = tool(root, "forge");
+    forge.arg("build");
+    run_cmd(forge, "forge build", "the contracts did not compile (see the compiler errors above)")
+}
+
+/// The project root: the parent of this crate's directory.
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the project root")
+        .to_path_buf()
+}
+
+/// A command for one of the npm-installed tools, run from the root with `node_modules/.bin` first on PATH.
+fn tool(root: &Path, name: &str) -> Command {
+    let mut cmd = Command::new(root.join("node_modules/.bin").join(name));
+    cmd.current_dir(root).env("PATH", toolchain::path_with_bin(root));
+    cmd
+}
+
+fn cargo(root: &Path) -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(root).env("PATH", toolchain::path_with_bin(root));
+    cmd
+}
+
+fn step(what: &str) {
+    println!("\n==> {what}");
+}
+
+/// Runs a command with inherited output; a non-zero exit becomes `failure`, a missing program says so.
+fn run_cmd(mut cmd: Command, what: &str, failure: &str) -> Result<()> {
+    let status = cmd.status().wrap_err_with(|| {
+        format!("could not start `{what}` (is the toolchain installed? run `cargo xtask setup`)")
+    })?;
+    if !status.success() {
+        bail!("`{what}` failed: {failure}");
+    }
+    Ok(())
+}
