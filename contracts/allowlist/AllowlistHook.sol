@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC7579Hook, IERC7579Module, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+
+import {LeashModule} from "../base/LeashModule.sol";
+import {IAllowlistHook} from "../interfaces/IAllowlistHook.sol";
+import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
+
+/// @title AllowlistHook
+/// @notice Allow or block (target, selector) pairs per account, with protected addresses that
+/// can never be called. Works behind the HookMultiPlexer or installed alone.
+/// @dev Storage per account: one config slot (mode, counts, generation) read on every check, and
+/// entries keyed by (generation, target, selector) holding flags. The (target, WILDCARD) entry
+/// also carries the PROTECTED flag, so a check reads the config and at most two entries.
+/// Install data: `abi.encode(address authority, Mode mode, Permission[] permissions, address[] protected)`.
+contract AllowlistHook is LeashModule, IAllowlistHook {
+    /// @inheritdoc IAllowlistHook
+    bytes4 public constant WILDCARD_SELECTOR = 0x431e2cf5;
+    /// @inheritdoc IAllowlistHook
+    uint256 public constant MAX_PERMISSIONS = 100;
+    /// @inheritdoc IAllowlistHook
+    uint256 public constant MAX_PROTECTED = 20;
+    uint256 public constant MAX_LEASH_MODULES = 6;
+
+    uint8 internal constant LISTED = 1;
+    uint8 internal constant PROTECTED = 2;
+
+    /// @dev One slot: mode (8) | permissions (16) | protected (8) | generation (64).
+    struct Config {
+        Mode mode;
+        uint16 permissions;
+        uint8 protectedCount;
+        uint64 generation;
+    }
+
+    mapping(address account => Config) internal _configs;
+    mapping(
+        address account => mapping(uint256 generation => mapping(address target => mapping(bytes4 selector => uint8)))
+    ) internal _entries;
+
+    /// @dev The Leash modules every account protects: immutables, so checking them reads no storage.
+    address internal immutable LEASH_0;
+    address internal immutable LEASH_1;
+    address internal immutable LEASH_2;
+    address internal immutable LEASH_3;
+    address internal immutable LEASH_4;
+    address internal immutable LEASH_5;
+
+    /// @param multiplexer The HookMultiPlexer this hook trusts for the account suffix (always protected).
+    /// @param leashModules The other Leash modules to protect (at most `MAX_LEASH_MODULES`); this
+    /// hook protects itself and the multiplexer without being told.
+    constructor(address multiplexer, address[] memory leashModules) LeashModule(multiplexer) {
+        require(
+            leashModules.length <= MAX_LEASH_MODULES,
+            Allowlist_TooManyLeashModules(leashModules.length, MAX_LEASH_MODULES)
+        );
+        address[MAX_LEASH_MODULES] memory m;
+        for (uint256 i; i < leashModules.length; ++i) {
+            m[i] = leashModules[i];
+        }
+        // Unused slots repeat the multiplexer so that none of them matches address(0).
+        for (uint256 i = leashModules.length; i < MAX_LEASH_MODULES; ++i) {
+            m[i] = multiplexer == address(0) ? address(this) : multiplexer;
+        }
+        (LEASH_0, LEASH_1, LEASH_2, LEASH_3, LEASH_4, LEASH_5) = (m[0], m[1], m[2], m[3], m[4], m[5]);
+    }
+
+    // ------------------------------------------------------------------ ERC-7579 module
+
+    /// @inheritdoc IERC7579Module
+    function onInstall(bytes calldata data) external {
+        address account = _account();
+        (address authority, Mode mode, Permission[] memory permissions, address[] memory protectedTargets) =
+            abi.decode(data, (address, Mode, Permission[], address[]));
+        require(mode == Mode.Allow || mode == Mode.Block, Allowlist_InvalidMode(uint8(mode)));
+        _installRecord(account, authority);
+        Config storage config = _configs[account];
+        config.mode = mode;
+        emit ModeSet(account, mode);
+        for (uint256 i; i < permissions.length; ++i) {
+            _add(account, config, permissions[i].target, permissions[i].selector);
+        }
+        for (uint256 i; i < protectedTargets.length; ++i) {
+            _protect(account, config, protectedTargets[i]);
+        }
+    }
+
+    /// @inheritdoc IERC7579Module
+    /// @dev O(1): entries live under the old generation and become unreachable.
+    function onUninstall(bytes calldata) external {
+        address account = _account();
+        _uninstallRecord(account);
+        Config storage config = _configs[account];
+        uint64 generation = config.generation + 1;
+        delete _configs[account];
+        config.generation = generation;
+    }
+
+    /// @inheritdoc IERC7579Module
+    function isModuleType(uint256 moduleTypeId) external pure returns (bool) {
+        return moduleTypeId == MODULE_TYPE_HOOK;
+    }
+
+    // ------------------------------------------------------------------ hook
+
+    /// @inheritdoc IERC7579Hook
+    function preCheck(address, uint256, bytes calldata msgData) external returns (bytes memory) {
+        address account = _account();
+        Config memory config = _configs[account];
+        require(config.mode != Mode.None, Leash_NotInstalled(account));
+        ExecutionDecoder.Executions memory ex;
+        if (_viaMultiplexer()) {
+            (, ex) = ExecutionDecoder.decode(msgData);
+        } else {
+            bool approved;
+            (approved, ex) = _leashGuard(account, msgData);
+            if (approved) return "";
+        }
+        for (uint256 i; i < ex.count; ++i) {
+            (address target,, bytes calldata data) = ExecutionDecoder.at(ex, i);
+            _check(account, config, target, data);
+        }
+        return "";
+    }
+
+    /// @inheritdoc IERC7579Hook
+    function postCheck(bytes calldata) external pure {}
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IAllowlistHook
+    function modeOf(address account) external view returns (Mode) {
+        return _configs[account].mode;
+    }
+
+    /// @inheritdoc IAllowlistHook
+    function isListed(address account, address target, bytes4 selector) external view returns (bool) {
+        return _entry(account, _configs[account].generation, target, selector) & LISTED != 0;
+    }
+
+    /// @inheritdoc IAllowlistHook
+    function isProtected(address account, address target) public view returns (bool) {
+        return _isLeashProtected(account, target)
+            || _entry(account, _configs[account].generation, target, WILDCARD_SELECTOR) & PROTECTED != 0;
+    }
+
+    /// @inheritdoc IAllowlistHook
+    function permissionCount(address account) external view returns (uint256) {
+        return _configs[account].permissions;
+    }
+
+    /// @inheritdoc IAllowlistHook
+    function protectedCount(address account) external view returns (uint256) {
+        return _configs[account].protectedCount;
+    }
+
+    /// @inheritdoc IAllowlistHook
+    function isCallAllowed(address account, address target, bytes calldata data) external view returns (bool) {
+        Config memory config = _configs[account];
+        if (config.mode == Mode.None) return false;
+        try this.checkCall(account, target, data) {
+            return true;
+        } catch {
+            return false;
+        }
+    }
+
+    /// @notice Reverts with the reason a call to `target` with `data` would be refused (view helper).
+    function checkCall(address account, address target, bytes calldata data) external view {
+        Config memory config = _configs[account];
+        require(config.mode != Mode.None, Leash_NotInstalled(account));
+        _check(account, config, target, data);
+    }
+
+    // ------------------------------------------------------------------ configuration
+
+    /// @inheritdoc IAllowlistHook
+    function addPermission(address account, address target, bytes4 selector) external {
+        Config storage config = _configs[account];
+        _requireRole(account, config.mode == Mode.Block);
+        _add(account, config, target, selector);
+    }
+
+    /// @inheritdoc IAllowlistHook
+    function removePermission(address account, address target, bytes4 selector) external {
+        Config storage config = _configs[account];
+        _requireRole(account, config.mode == Mode.Allow);
+        uint256 generation = config.generation;
+        uint8 flags = _entries[account][generation][target][selector];
+        require(flags & LISTED != 0, Allowlist_PermissionMissing(account, target, selector));
+        _entries[account][generation][target][selector] = flags & ~LISTED;
+        config.permissions -= 1;
+        emit PermissionRemoved(account, target, selector);
+    }
+
+    /// @inheritdoc IAllowlistHook
+    function addProtected(address account, address target) external onlyAccountOrAuthority(account) {
+        _protect(account, _configs[account], target);
+    }
+
+    /// @inheritdoc IAllowlistHook
+    function removeProtected(address account, address target) external onlyAuthority(account) {
+        Config storage config = _configs[account];
+        uint256 generation = config.generation;
+        uint8 flags = _entries[account][generation][target][WILDCARD_SELECTOR];
+        require(flags & PROTECTED != 0, Allowlist_ProtectedMissing(account, target));
+        _entries[account][generation][target][WILDCARD_SELECTOR] = flags & ~PROTECTED;
+        config.protectedCount -= 1;
+        emit ProtectedRemoved(account, target);
+    }
+
+    /// @inheritdoc IAllowlistHook
+    function setMode(address account, Mode mode) external onlyAuthority(account) {
+        require(mode == Mode.Allow || mode == Mode.Block, Allowlist_InvalidMode(uint8(mode)));
+        _configs[account].mode = mode;
+        emit ModeSet(account, mode);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /// @dev The matching rules of IAllowlistHook, for one execution item.
+    function _check(address account, Config memory config, address target, bytes calldata data) internal view {
+        require(!_isLeashProtected(account, target), Allowlist_ProtectedTarget(account, target));
+        uint256 generation = config.generation;
+        uint8 wildcard = _entry(account, generation, target, WILDCARD_SELECTOR);
+        require(wildcard & PROTECTED == 0, Allowlist_ProtectedTarget(account, target));
+        bytes4 selector;
+        if (data.length >= 4) {
+            selector = bytes4(data[:4]);
+        } else if (data.length != 0) {
+            revert Allowlist_ShortCalldata(account, target, data.length);
+        } // empty calldata: selector 0x00000000, a plain value transfer
+
+        if (config.mode == Mode.Allow) {
+            if (wildcard & LISTED != 0) return;
+            require(
+                _entry(account, generation, target, selector) & LISTED != 0,
+                Allowlist_CallNotAllowed(account, target, selector)
+            );
+        } else {
+            require(wildcard & LISTED == 0, Allowlist_CallBlocked(account, target, WILDCARD_SELECTOR));
+            require(
+                _entry(account, generation, target, selector) & LISTED == 0,
+                Allowlist_CallBlocked(account, target, selector)
+            );
+        }
+    }
+
+    function _isLeashProtected(address account, address target) internal view returns (bool) {
+        return target == account || target == address(this) || target == TRUSTED_MULTIPLEXER || target == LEASH_0
+            || target == LEASH_1 || target == LEASH_2 || target == LEASH_3 || target == LEASH_4 || target == LEASH_5;
+    }
+
+    function _entry(address account, uint256 generation, address target, bytes4 selector)
+        internal
+        view
+        returns (uint8)
+    {
+        return _entries[account][generation][target][selector];
+    }
+
+    function _add(address account, Config storage config, address target, bytes4 selector) internal {
+        uint256 generation = config.generation;
+        uint8 flags = _entries[account][generation][target][selector];
+        require(flags & LISTED == 0, Allowlist_PermissionExists(account, target, selector));
+        require(config.permissions < MAX_PERMISSIONS, Allowlist_TooManyPermissions(account, MAX_PERMISSIONS));
+        _entries[account][generation][target][selector] = flags | LISTED;
+        config.permissions += 1;
+        emit PermissionAdded(account, target, selector);
+    }
+
+    function _protect(address account, Config storage config, address target) internal {
+        uint256 generation = config.generation;
+        uint8 flags = _entries[account][generation][target][WILDCARD_SELECTOR];
+        require(flags & PROTECTED == 0, Allowlist_ProtectedExists(account, target));
+        require(config.protectedCount < MAX_PROTECTED, Allowlist_TooManyProtected(account, MAX_PROTECTED));
+        _entries[account][generation][target][WILDCARD_SELECTOR] = flags | PROTECTED;
+        config.protectedCount += 1;
+        emit ProtectedAdded(account, target);
+    }
+
+    /// @dev Tightening changes are open to the account and the authority; loosening to the authority.
+    function _requireRole(address account, bool tightening) internal view {
+        address authority = _records[account].authority;
+        require(authority != address(0), Leash_NotInstalled(account));
+        if (tightening) {
+            require(
+                msg.sender == account || msg.sender == authority, Leash_OnlyAccountOrAuthority(account, msg.sender)
+            );
+        } else {
+            require(msg.sender == authority, Leash_OnlyAuthority(account, msg.sender, authority));
+        }
+    }
+}

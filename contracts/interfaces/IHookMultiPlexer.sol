@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC7579Hook} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {ILeashModule} from "./ILeashModule.sol";
+
+/// @title IHookMultiPlexer
+/// @notice The one hook installed on the account. It owns the authority model (module management
+/// and self-calls need the authority's approval of the exact call) and runs an ordered list of
+/// sub-hooks, at most `MAX_SUB_HOOKS`, on every execution.
+/// @dev Sub-hook convention (the ERC-2771 pattern, with the multiplexer as the trusted forwarder):
+/// the multiplexer calls `onInstall`, `onUninstall`, `preCheck` and `postCheck` of a sub-hook with
+/// the account's address (20 bytes) appended to the calldata. The account is always the
+/// multiplexer's own `msg.sender`, so the suffix cannot be forged through it. A sub-hook reads the
+/// suffix only when `msg.sender` is the multiplexer it trusts (fixed at its deployment), and
+/// otherwise treats `msg.sender` as the account (installed alone). A sub-hook that wants
+/// `postCheck` returns non-empty data from `preCheck`; one that returns nothing is not called back.
+/// Reverts of sub-hooks reach the caller byte for byte.
+interface IHookMultiPlexer is IERC7579Hook, ILeashModule {
+    event SubHookAdded(address indexed account, address indexed subHook);
+    /// @notice `cleanUninstall` is false when the sub-hook's `onUninstall` reverted (it is removed anyway).
+    event SubHookRemoved(address indexed account, address indexed subHook, bool cleanUninstall);
+
+    error Multiplexer_TooManySubHooks(address account, uint256 max);
+    error Multiplexer_DuplicateSubHook(address account, address subHook);
+    error Multiplexer_InvalidSubHook(address subHook);
+    error Multiplexer_UnknownSubHook(address account, address subHook);
+    error Multiplexer_LengthMismatch(uint256 subHooks, uint256 initData);
+
+    /// @notice The hard cap on sub-hooks per account: bounds the gas of every execution.
+    function MAX_SUB_HOOKS() external view returns (uint256);
+
+    /// @notice The account's sub-hooks, in the order their checks run.
+    function subHooks(address account) external view returns (address[] memory);
+
+    /// @notice Appends a sub-hook and installs it for `account` with `initData`. Adding a check
+    /// only tightens, so the account itself may do it; so may the authority.
+    function addSubHook(address account, address subHook, bytes calldata initData) external;
+
+    /// @notice Removes a sub-hook (loosening: authority only, also while paused). The sub-hook's
+    /// `onUninstall` is called; if it reverts the sub-hook is still removed, so none can brick this.
+    function removeSubHook(address account, address subHook, bytes calldata deInitData) external;
+}

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title ILeashModule
+/// @notice What every Leash module shares: the authority named at install, and the authority's
+/// one-time approvals of exact changes the account itself may not make alone.
+/// @dev Roles. The account's own calls (the agent's operations) may only tighten a policy. The
+/// authority calls modules directly (never through the account, so a pause cannot lock it out)
+/// and may loosen, reconfigure or approve. An approval covers one exact `msgData` (the calldata
+/// the account hands its hook: `installModule(...)`, `uninstallModule(...)`, or an `execute(...)`
+/// that calls the account itself), is consumed on use, and is dropped at uninstall.
+interface ILeashModule {
+    /// @notice The authority of `account` changed (also emitted at install).
+    event AuthoritySet(address indexed account, address indexed authority);
+    /// @notice The authority approved the exact change whose `msgData` hashes to `changeHash`.
+    event ChangeApproved(address indexed account, bytes32 indexed changeHash);
+    event ApprovalRevoked(address indexed account, bytes32 indexed changeHash);
+    /// @notice An approved change was executed; the approval is spent.
+    event ApprovalUsed(address indexed account, bytes32 indexed changeHash);
+
+    error Leash_NotInstalled(address account);
+    error Leash_AlreadyInstalled(address account);
+    /// @notice The authority must be a real address other than the account it governs.
+    error Leash_InvalidAuthority(address account, address authority);
+    /// @notice Only `authority` may make this change (it loosens or reconfigures a policy).
+    error Leash_OnlyAuthority(address account, address caller, address authority);
+    /// @notice Only the account (tightening) or its authority may call this.
+    error Leash_OnlyAccountOrAuthority(address account, address caller);
+    /// @notice Installing or uninstalling a module on the account needs the authority's approval
+    /// of this exact call: `approveChange(account, changeHash)`.
+    error Leash_ModuleChangeNotApproved(address account, bytes4 selector, address module, bytes32 changeHash);
+    /// @notice The account may not call itself (its own management functions live there) unless
+    /// the authority approved this exact call: `approveChange(account, changeHash)`.
+    error Leash_SelfCallNotApproved(address account, bytes32 changeHash);
+
+    /// @notice The authority of `account`, or zero when the module is not installed for it.
+    function authorityOf(address account) external view returns (address);
+
+    /// @notice Hands the authority of `account` to `newAuthority`. Authority only.
+    function setAuthority(address account, address newAuthority) external;
+
+    /// @notice Approves one use of the exact change whose account-level `msgData` hashes to
+    /// `changeHash` (`keccak256(msgData)`). Authority only.
+    function approveChange(address account, bytes32 changeHash) external;
+
+    /// @notice Withdraws an unused approval. Authority only.
+    function revokeApproval(address account, bytes32 changeHash) external;
+
+    /// @notice Whether an unused approval for `changeHash` exists.
+    function isApproved(address account, bytes32 changeHash) external view returns (bool);
+}

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title ExecutionDecoder
+/// @notice The one decoder every Leash hook uses to learn what an account is about to run, from the
+/// `msgData` the account hands its hook. Accounts decode `execute` calldata with their own code
+/// (OpenZeppelin, Safe7579, Kernel, Nexus and the reference account all differ in what they
+/// tolerate), so a hook that reads fixed offsets can be shown a decoy while the account runs
+/// something else. The rule that holds on every account: accept only the canonical encoding
+/// (exactly what `abi.encode` produces, zero padding, no trailing bytes) and refuse everything else.
+/// Under that rule there is exactly one interpretation of any accepted calldata.
+/// @dev Accepted top-level calls:
+///   - `execute(bytes32 mode, bytes executionCalldata)` and `executeFromExecutor(...)` (same layout);
+///   - `executeUserOp(PackedUserOperation, bytes32)` whose `userOp.callData` is
+///     `executeUserOp.selector ++ execute(...)` (what the account runs after stripping 4 bytes);
+///   - `installModule` / `uninstallModule`, reported as module management (not decoded further).
+/// Modes: call type single (0x00) or batch (0x01), exec type default (0x00) or try (0x01), and every
+/// other mode byte zero. Delegatecall (0xff), staticcall (0xfe), unknown mode selectors and payloads
+/// fail closed. Single executions are `target (20) ++ value (32) ++ callData`; batches are
+/// `abi.encode(Execution[])` with at least one item.
+library ExecutionDecoder {
+    bytes4 internal constant EXECUTE = 0xe9ae5c53; // execute(bytes32,bytes)
+    bytes4 internal constant EXECUTE_FROM_EXECUTOR = 0xd691c964; // executeFromExecutor(bytes32,bytes)
+    bytes4 internal constant EXECUTE_USER_OP = 0x8dd7712f; // executeUserOp(PackedUserOperation,bytes32)
+    bytes4 internal constant INSTALL_MODULE = 0x9517e29f; // installModule(uint256,address,bytes)
+    bytes4 internal constant UNINSTALL_MODULE = 0xa71763a8; // uninstallModule(uint256,address,bytes)
+
+    bytes1 internal constant CALLTYPE_SINGLE = 0x00;
+    bytes1 internal constant CALLTYPE_BATCH = 0x01;
+    bytes1 internal constant EXECTYPE_DEFAULT = 0x00;
+    bytes1 internal constant EXECTYPE_TRY = 0x01;
+
+    enum Action {
+        Execute,
+        InstallModule,
+        UninstallModule
+    }
+
+    /// @notice What the account will run: calldata offsets of the validated execution data.
+    struct Executions {
+        bool batch;
+        bool tryMode;
+        uint256 count;
+        /// @dev Absolute calldata offset and length of the execution data (`executionCalldata`).
+        uint256 offset;
+        uint256 length;
+    }
+
+    /// @notice The calldata is not the canonical ABI encoding; `position` is the byte (relative to
+    /// the start of the part being decoded) where it departs from it.
+    error ExecutionDecoder_NonCanonical(uint256 position);
+    error ExecutionDecoder_UnsupportedSelector(bytes4 selector);
+    error ExecutionDecoder_UnsupportedCallType(bytes1 callType);
+    error ExecutionDecoder_UnsupportedExecType(bytes1 execType);
+    /// @notice Mode bytes 2..31 (unused, mode selector, payload) must be zero.
+    error ExecutionDecoder_UnsupportedMode(bytes32 mode);
+    error ExecutionDecoder_EmptyBatch();
+
+    /// @notice Classifies `msgData` and, for executions, validates and locates every item.
+    /// Reverts on anything that is not one canonical interpretation.
+    function decode(bytes calldata msgData) internal pure returns (Action action, Executions memory ex) {
+        if (msgData.length < 4) revert ExecutionDecoder_UnsupportedSelector(bytes4(msgData));
+        bytes4 selector = bytes4(msgData[:4]);
+        if (selector == EXECUTE || selector == EXECUTE_FROM_EXECUTOR) {
+            ex = _decodeExecute(msgData[4:]);
+        } else if (selector == EXECUTE_USER_OP) {
+            ex = _decodeExecute(_userOpInnerCall(msgData[4:]));
+        } else if (selector == INSTALL_MODULE) {
+            action = Action.InstallModule;
+        } else if (selector == UNINSTALL_MODULE) {
+            action = Action.UninstallModule;
+        } else {
+            revert ExecutionDecoder_UnsupportedSelector(selector);
+        }
+    }
+
+    /// @notice Item `i` of validated executions. `i` must be below `ex.count`.
+    function at(Executions memory ex, uint256 i)
+        internal
+        pure
+        returns (address target, uint256 value, bytes calldata data)
+    {
+        uint256 base = ex.offset;
+        if (!ex.batch) {
+            // target (20 bytes) ++ value (32 bytes) ++ callData; length >= 52 was validated.
+            uint256 dataLength = ex.length - 52;
+            assembly ("memory-safe") {
+                target := shr(96, calldataload(base))
+                value := calldataload(add(base, 20))
+                data.offset := add(base, 52)
+                data.length := dataLength
+            }
+            return (target, value, data);
+        }
+        assembly ("memory-safe") {
+            // base + 0x40: the array body (after the array offset and length words); its i-th word
+            // is the offset of tuple i relative to the body.
+            let body := add(base, 0x40)
+            let tuple := add(body, calldataload(add(body, shl(5, i))))
+            target := calldataload(tuple)
+            value := calldataload(add(tuple, 0x20))
+            // tuple + 0x60: length of callData (its offset word at +0x40 is validated to be 0x60)
+            data.length := calldataload(add(tuple, 0x60))
+            data.offset := add(tuple, 0x80)
+        }
+    }
+
+    /// @dev `mode (32) ++ offset (32, = 0x40) ++ length (32) ++ executionCalldata (zero-padded)`.
+    function _decodeExecute(bytes calldata args) private pure returns (Executions memory ex) {
+        if (args.length < 96) revert ExecutionDecoder_NonCanonical(args.length);
+        bytes32 mode = bytes32(args[:32]);
+        bytes1 callType = mode[0];
+        bytes1 execType = mode[1];
+        // Everything after the call and exec type bytes must be zero (no mode selector, no payload).
+        if (uint256(mode) << 16 != 0) revert ExecutionDecoder_UnsupportedMode(mode);
+        if (callType != CALLTYPE_SINGLE && callType != CALLTYPE_BATCH) {
+            revert ExecutionDecoder_UnsupportedCallType(callType);
+        }
+        if (execType != EXECTYPE_DEFAULT && execType != EXECTYPE_TRY) {
+            revert ExecutionDecoder_UnsupportedExecType(execType);
+        }
+        (uint256 offset, uint256 length) = _bytesAt(args, 0, 32, 64);
+        if (offset + _padded(length) != args.length) revert ExecutionDecoder_NonCanonical(args.length);
+
+        ex.batch = callType == CALLTYPE_BATCH;
+        ex.tryMode = execType == EXECTYPE_TRY;
+        ex.length = length;
+        assembly ("memory-safe") {
+            mstore(add(ex, 0x60), add(args.offset, offset)) // ex.offset
+        }
+        if (ex.batch) {
+            ex.count = _validateBatch(args[offset:offset + length]);
+        } else {
+            if (length < 52) revert ExecutionDecoder_NonCanonical(offset);
+            ex.count = 1;
+        }
+    }
+
+    /// @dev Checks `d` is exactly `abi.encode(Execution[])` with at least one item; returns the count.
+    function _validateBatch(bytes calldata d) private pure returns (uint256 n) {
+        if (d.length < 64 || _word(d, 0) != 0x20) revert ExecutionDecoder_NonCanonical(0);
+        n = _word(d, 32);
+        if (n == 0) revert ExecutionDecoder_EmptyBatch();
+        // Each item needs at least its offset word and four head words: bounds n before any arithmetic.
+        if (n > (d.length - 64) / 160) revert ExecutionDecoder_NonCanonical(32);
+        uint256 expected = n << 5; // canonical offset of tuple 0, relative to the array body at 0x40
+        for (uint256 i; i < n; ++i) {
+            uint256 at_ = 0x40 + (i << 5);
+            if (_word(d, at_) != expected) revert ExecutionDecoder_NonCanonical(at_);
+            uint256 tuple = 0x40 + expected;
+            if (tuple + 0x80 > d.length) revert ExecutionDecoder_NonCanonical(tuple);
+            if (_word(d, tuple) >> 160 != 0) revert ExecutionDecoder_NonCanonical(tuple); // dirty address
+            (, uint256 length) = _bytesAt(d, tuple, tuple + 0x40, tuple + 0x60);
+            expected += 0x80 + _padded(length);
+        }
+        if (0x40 + expected != d.length) revert ExecutionDecoder_NonCanonical(d.length);
+    }
+
+    /// @dev From `abi.encode(PackedUserOperation, bytes32)`, checked canonical end to end, returns
+    /// `userOp.callData[4:]`, which must itself be an `execute` call (its args are returned).
+    function _userOpInnerCall(bytes calldata args) private pure returns (bytes calldata inner) {
+        // Head: offset of the tuple (0x40), userOpHash. Tuple head: sender, nonce, initCode,
+        // callData, accountGasLimits, preVerificationGas, gasFees, paymasterAndData, signature.
+        if (args.length < 0x40 + 0x120 || _word(args, 0) != 0x40) revert ExecutionDecoder_NonCanonical(0);
+        uint256 tuple = 0x40;
+        if (_word(args, tuple) >> 160 != 0) revert ExecutionDecoder_NonCanonical(tuple);
+        uint256 next = 0x120; // dynamic members follow the 9-word head, in order
+        uint256 callDataStart;
+        uint256 callDataLength;
+        // Offset words of initCode (word 2), callData (3), paymasterAndData (7), signature (8).
+        uint256[4] memory heads = [uint256(2), 3, 7, 8];
+        for (uint256 k; k < 4; ++k) {
+            uint256 headAt = tuple + (heads[k] << 5);
+            (uint256 start, uint256 length) = _bytesAt(args, tuple, headAt, tuple + next);
+            if (k == 1) (callDataStart, callDataLength) = (start, length);
+            next += 0x20 + _padded(length);
+        }
+        if (tuple + next != args.length) revert ExecutionDecoder_NonCanonical(args.length);
+        bytes calldata callData = args[callDataStart:callDataStart + callDataLength];
+        if (callData.length < 8 || bytes4(callData[:4]) != EXECUTE_USER_OP) {
+            revert ExecutionDecoder_UnsupportedSelector(callData.length < 4 ? bytes4(0) : bytes4(callData[:4]));
+        }
+        if (bytes4(callData[4:8]) != EXECUTE) revert ExecutionDecoder_UnsupportedSelector(bytes4(callData[4:8]));
+        return callData[8:];
+    }
+
+    /// @dev A `bytes` member whose offset word sits at `headAt` (relative to `base`) and whose
+    /// length word sits at `lengthAt`, with the offset pointing exactly there, the data inside `d`
+    /// and zero padding. Returns the data's start (relative to `d`) and length.
+    function _bytesAt(bytes calldata d, uint256 base, uint256 headAt, uint256 lengthAt)
+        private
+        pure
+        returns (uint256 start, uint256 length)
+    {
+        if (lengthAt + 32 > d.length || _word(d, headAt) != lengthAt - base) revert ExecutionDecoder_NonCanonical(headAt);
+        length = _word(d, lengthAt);
+        start = lengthAt + 32;
+        // Bound before padding arithmetic so that no length can overflow it.
+        if (length > d.length - start || _padded(length) > d.length - start) {
+            revert ExecutionDecoder_NonCanonical(lengthAt);
+        }
+        uint256 rem = length & 31;
+        if (rem != 0) {
+            // The last word's bytes after the data must be zero.
+            uint256 lastWord = _word(d, start + length - rem);
+            if (lastWord << (rem << 3) != 0) revert ExecutionDecoder_NonCanonical(start + length);
+        }
+    }
+
+    function _word(bytes calldata d, uint256 at_) private pure returns (uint256 w) {
+        assembly ("memory-safe") {
+            w := calldataload(add(d.offset, at_))
+        }
+    }
+
+    function _padded(uint256 length) private pure returns (uint256) {
+        return (length + 31) & ~uint256(31);
+    }
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC7579Hook, IERC7579Module, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+
+import {LeashModule} from "../base/LeashModule.sol";
+import {IHookMultiPlexer} from "../interfaces/IHookMultiPlexer.sol";
+import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
+
+/// @title HookMultiPlexer
+/// @notice The one ERC-7579 hook an account installs. Applies the authority model, then runs each
+/// sub-hook's `preCheck` in order and, after the execution, `postCheck` for those that asked.
+/// @dev Storage per account: the base record (authority, generation) and the ordered sub-hook
+/// array (length + one slot per sub-hook, at most `MAX_SUB_HOOKS`). Install data:
+/// `abi.encode(address authority, address[] subHooks, bytes[] subHookInitData)`.
+contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
+    /// @inheritdoc IHookMultiPlexer
+    uint256 public constant MAX_SUB_HOOKS = 8;
+
+    mapping(address account => address[]) internal _subHooks;
+
+    /// @dev The multiplexer trusts no other multiplexer: its account is always `msg.sender`.
+    constructor() LeashModule(address(0)) {}
+
+    // ------------------------------------------------------------------ ERC-7579 module
+
+    /// @inheritdoc IERC7579Module
+    function onInstall(bytes calldata data) external {
+        address account = msg.sender;
+        (address authority, address[] memory hooks, bytes[] memory initData) =
+            abi.decode(data, (address, address[], bytes[]));
+        require(hooks.length == initData.length, Multiplexer_LengthMismatch(hooks.length, initData.length));
+        _installRecord(account, authority);
+        for (uint256 i; i < hooks.length; ++i) {
+            _addSubHook(account, hooks[i], initData[i]);
+        }
+    }
+
+    /// @inheritdoc IERC7579Module
+    /// @dev Uninstalls every sub-hook (a reverting one cannot block this) and clears all state.
+    function onUninstall(bytes calldata) external {
+        address account = msg.sender;
+        address[] storage hooks = _subHooks[account];
+        for (uint256 i = hooks.length; i > 0; --i) {
+            address subHook = hooks[i - 1];
+            hooks.pop();
+            emit SubHookRemoved(account, subHook, _uninstallSubHook(account, subHook, ""));
+        }
+        _uninstallRecord(account);
+    }
+
+    /// @inheritdoc IERC7579Module
+    function isModuleType(uint256 moduleTypeId) external pure returns (bool) {
+        return moduleTypeId == MODULE_TYPE_HOOK;
+    }
+
+    // ------------------------------------------------------------------ hook
+
+    /// @inheritdoc IERC7579Hook
+    /// @dev Returns empty data when no sub-hook asked for a `postCheck` (and for approved
+    /// changes, which run no policy), otherwise `abi.encode(address[] subHooks, bytes[] data)`.
+    function preCheck(address msgSender, uint256 msgValue, bytes calldata msgData)
+        external
+        returns (bytes memory hookData)
+    {
+        address account = msg.sender;
+        (bool approved,) = _leashGuard(account, msgData);
+        if (approved) return "";
+
+        address[] storage hooks = _subHooks[account];
+        uint256 n = hooks.length;
+        if (n == 0) return "";
+        bytes memory call =
+            abi.encodePacked(abi.encodeCall(IERC7579Hook.preCheck, (msgSender, msgValue, msgData)), account);
+        address[] memory postHooks;
+        bytes[] memory postData;
+        uint256 posts;
+        for (uint256 i; i < n; ++i) {
+            address subHook = hooks[i];
+            bytes memory ret = _callBubbling(subHook, call);
+            bytes memory context = abi.decode(ret, (bytes));
+            if (context.length != 0) {
+                if (posts == 0) {
+                    postHooks = new address[](n);
+                    postData = new bytes[](n);
+                }
+                postHooks[posts] = subHook;
+                postData[posts] = context;
+                ++posts;
+            }
+        }
+        if (posts == 0) return "";
+        assembly ("memory-safe") {
+            // Trim both arrays to the sub-hooks that asked for a postCheck.
+            mstore(postHooks, posts)
+            mstore(postData, posts)
+        }
+        return abi.encode(postHooks, postData);
+    }
+
+    /// @inheritdoc IERC7579Hook
+    function postCheck(bytes calldata hookData) external {
+        if (hookData.length == 0) return;
+        address account = msg.sender;
+        (address[] memory postHooks, bytes[] memory postData) = abi.decode(hookData, (address[], bytes[]));
+        for (uint256 i; i < postHooks.length; ++i) {
+            _callBubbling(postHooks[i], abi.encodePacked(abi.encodeCall(IERC7579Hook.postCheck, (postData[i])), account));
+        }
+    }
+
+    // ------------------------------------------------------------------ sub-hook management
+
+    /// @inheritdoc IHookMultiPlexer
+    function subHooks(address account) external view returns (address[] memory) {
+        return _subHooks[account];
+    }
+
+    /// @inheritdoc IHookMultiPlexer
+    function addSubHook(address account, address subHook, bytes calldata initData)
+        external
+        onlyAccountOrAuthority(account)
+    {
+        _addSubHook(account, subHook, initData);
+    }
+
+    /// @inheritdoc IHookMultiPlexer
+    function removeSubHook(address account, address subHook, bytes calldata deInitData)
+        external
+        onlyAuthority(account)
+    {
+        address[] storage hooks = _subHooks[account];
+        uint256 n = hooks.length;
+        uint256 i;
+        while (i < n && hooks[i] != subHook) ++i;
+        require(i < n, Multiplexer_UnknownSubHook(account, subHook));
+        // Shift the tail left to keep the order of the remaining checks.
+        for (; i + 1 < n; ++i) {
+            hooks[i] = hooks[i + 1];
+        }
+        hooks.pop();
+        emit SubHookRemoved(account, subHook, _uninstallSubHook(account, subHook, deInitData));
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _addSubHook(address account, address subHook, bytes memory initData) internal {
+        address[] storage hooks = _subHooks[account];
+        uint256 n = hooks.length;
+        require(n < MAX_SUB_HOOKS, Multiplexer_TooManySubHooks(account, MAX_SUB_HOOKS));
+        require(
+            subHook != address(0) && subHook != address(this) && subHook != account && subHook.code.length != 0,
+            Multiplexer_InvalidSubHook(subHook)
+        );
+        for (uint256 i; i < n; ++i) {
+            require(hooks[i] != subHook, Multiplexer_DuplicateSubHook(account, subHook));
+        }
+        hooks.push(subHook);
+        _callBubbling(subHook, abi.encodePacked(abi.encodeCall(IERC7579Module.onInstall, (initData)), account));
+        emit SubHookAdded(account, subHook);
+    }
+
+    /// @dev Best effort, bounded by the caller's gas: removal must succeed even if the sub-hook reverts.
+    function _uninstallSubHook(address account, address subHook, bytes memory deInitData)
+        internal
+        returns (bool ok)
+    {
+        (ok,) = subHook.call(abi.encodePacked(abi.encodeCall(IERC7579Module.onUninstall, (deInitData)), account));
+    }
+
+    /// @dev Calls `target`; on failure re-raises its revert data unchanged.
+    function _callBubbling(address target, bytes memory data) internal returns (bytes memory ret) {
+        bool ok;
+        (ok, ret) = target.call(data);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 0x20), mload(ret))
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC7579Hook, IERC7579Module, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+
+import {LeashModule} from "../base/LeashModule.sol";
+import {IEmergencyPauseHook} from "../interfaces/IEmergencyPauseHook.sol";
+
+/// @title EmergencyPauseHook
+/// @notice A guardian's kill switch for an account. Works behind the HookMultiPlexer or alone.
+/// @dev Storage per account: one slot read on every execution,
+/// `guardian (160) | pausedUntil (48) | autoUnpauseAfter (32) | installed (8)`.
+/// `pausedUntil` is the end of the current or last pause: unpausing sets it to now, auto-unpause
+/// sets it at pause time, a manual pause sets it to `type(uint48).max`. So "paused" is
+/// `now < pausedUntil` and the next pause may start at `pausedUntil + PAUSE_COOLDOWN`.
+/// Install data: `abi.encode(address authority, address guardian, uint256 autoUnpauseAfter)`.
+contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
+    /// @inheritdoc IEmergencyPauseHook
+    uint256 public constant PAUSE_COOLDOWN = 1 hours;
+    /// @inheritdoc IEmergencyPauseHook
+    uint256 public constant MAX_AUTO_UNPAUSE = 365 days;
+    uint48 internal constant MANUAL = type(uint48).max;
+
+    struct PauseState {
+        address guardian;
+        uint48 pausedUntil;
+        uint32 autoUnpauseAfter;
+        bool installed;
+    }
+
+    mapping(address account => PauseState) internal _states;
+
+    constructor(address multiplexer) LeashModule(multiplexer) {}
+
+    // ------------------------------------------------------------------ ERC-7579 module
+
+    /// @inheritdoc IERC7579Module
+    function onInstall(bytes calldata data) external {
+        address account = _account();
+        (address authority, address guardian, uint256 autoUnpauseAfter) =
+            abi.decode(data, (address, address, uint256));
+        _installRecord(account, authority);
+        PauseState storage state = _states[account];
+        state.installed = true;
+        _setGuardian(account, state, guardian);
+        _setAutoUnpause(account, state, autoUnpauseAfter);
+    }
+
+    /// @inheritdoc IERC7579Module
+    /// @dev Clears the pause too: a reinstall starts unpaused, with no cooldown pending.
+    function onUninstall(bytes calldata) external {
+        address account = _account();
+        _uninstallRecord(account);
+        delete _states[account];
+    }
+
+    /// @inheritdoc IERC7579Module
+    function isModuleType(uint256 moduleTypeId) external pure returns (bool) {
+        return moduleTypeId == MODULE_TYPE_HOOK;
+    }
+
+    // ------------------------------------------------------------------ hook
+
+    /// @inheritdoc IERC7579Hook
+    /// @dev Behind the multiplexer, approved changes never reach here (the authority can recover
+    /// while paused). Alone, the hook applies the authority model itself first.
+    function preCheck(address, uint256, bytes calldata msgData) external returns (bytes memory) {
+        address account = _account();
+        PauseState memory state = _states[account];
+        require(state.installed, Leash_NotInstalled(account));
+        if (!_viaMultiplexer()) {
+            (bool approved,) = _leashGuard(account, msgData);
+            if (approved) return "";
+        }
+        require(block.timestamp >= state.pausedUntil, Pause_AccountPaused(account, state.pausedUntil));
+        return "";
+    }
+
+    /// @inheritdoc IERC7579Hook
+    function postCheck(bytes calldata) external pure {}
+
+    // ------------------------------------------------------------------ guardian
+
+    /// @inheritdoc IEmergencyPauseHook
+    function pause(address account) external {
+        PauseState storage state = _states[account];
+        require(state.installed, Leash_NotInstalled(account));
+        require(
+            msg.sender == state.guardian || msg.sender == account || msg.sender == _records[account].authority,
+            Pause_NotGuardian(account, msg.sender)
+        );
+        uint256 lastEnd = state.pausedUntil;
+        require(block.timestamp >= lastEnd, Pause_AccountPaused(account, lastEnd));
+        if (lastEnd != 0) {
+            uint256 availableAt = lastEnd + PAUSE_COOLDOWN;
+            require(block.timestamp >= availableAt, Pause_CooldownActive(account, availableAt));
+        }
+        uint48 until = state.autoUnpauseAfter == 0 ? MANUAL : uint48(block.timestamp + state.autoUnpauseAfter);
+        state.pausedUntil = until;
+        emit Paused(account, msg.sender, until);
+    }
+
+    /// @inheritdoc IEmergencyPauseHook
+    function unpause(address account) external {
+        PauseState storage state = _states[account];
+        require(state.installed, Leash_NotInstalled(account));
+        require(
+            msg.sender == state.guardian || msg.sender == _records[account].authority,
+            Pause_NotGuardian(account, msg.sender)
+        );
+        require(block.timestamp < state.pausedUntil, Pause_NotPaused(account));
+        state.pausedUntil = uint48(block.timestamp);
+        emit Unpaused(account, msg.sender);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IEmergencyPauseHook
+    function isPaused(address account) external view returns (bool) {
+        return block.timestamp < _states[account].pausedUntil;
+    }
+
+    /// @inheritdoc IEmergencyPauseHook
+    function pausedUntil(address account) external view returns (uint256) {
+        return _states[account].pausedUntil;
+    }
+
+    /// @inheritdoc IEmergencyPauseHook
+    function nextPauseAt(address account) external view returns (uint256) {
+        uint256 lastEnd = _states[account].pausedUntil;
+        if (lastEnd == 0) return block.timestamp;
+        if (lastEnd == MANUAL) return type(uint256).max;
+        uint256 at = lastEnd + PAUSE_COOLDOWN;
+        return at > block.timestamp ? at : block.timestamp;
+    }
+
+    /// @inheritdoc IEmergencyPauseHook
+    function guardianOf(address account) external view returns (address) {
+        return _states[account].guardian;
+    }
+
+    /// @inheritdoc IEmergencyPauseHook
+    function autoUnpauseAfterOf(address account) external view returns (uint256) {
+        return _states[account].autoUnpauseAfter;
+    }
+
+    // ------------------------------------------------------------------ authority
+
+    /// @inheritdoc IEmergencyPauseHook
+    function setGuardian(address account, address guardian) external onlyAuthority(account) {
+        _setGuardian(account, _states[account], guardian);
+    }
+
+    /// @inheritdoc IEmergencyPauseHook
+    function setAutoUnpauseAfter(address account, uint256 autoUnpauseAfter) external onlyAuthority(account) {
+        _setAutoUnpause(account, _states[account], autoUnpauseAfter);
+    }
+
+    function _setGuardian(address account, PauseState storage state, address guardian) internal {
+        require(guardian != address(0) && guardian != account, Pause_InvalidGuardian(guardian));
+        state.guardian = guardian;
+        emit GuardianSet(account, guardian);
+    }
+
+    function _setAutoUnpause(address account, PauseState storage state, uint256 autoUnpauseAfter) internal {
+        require(autoUnpauseAfter <= MAX_AUTO_UNPAUSE, Pause_AutoUnpauseTooLong(autoUnpauseAfter, MAX_AUTO_UNPAUSE));
+        state.autoUnpauseAfter = uint32(autoUnpauseAfter);
+        emit AutoUnpauseSet(account, autoUnpauseAfter);
+    }
+}
