@@ -285,9 +285,7 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
         address authority = _records[account].authority;
         require(authority != address(0), Leash_NotInstalled(account));
         if (tightening) {
-            require(
-                msg.sender == account || msg.sender == authority, Leash_OnlyAccountOrAuthority(account, msg.sender)
-            );
+            require(msg.sender == account || msg.sender == authority, Leash_OnlyAccountOrAuthority(account, msg.sender));
         } else {
             require(msg.sender == authority, Leash_OnlyAuthority(account, msg.sender, authority));
         }

@@ -20,8 +20,7 @@ abstract contract LeashModule is ILeashModule {
     }
 
     mapping(address account => AccountRecord) internal _records;
-    mapping(address account => mapping(uint256 generation => mapping(bytes32 changeHash => bool))) internal
-        _approvals;
+    mapping(address account => mapping(uint256 generation => mapping(bytes32 changeHash => bool))) internal _approvals;
 
     constructor(address trustedMultiplexer) {
         TRUSTED_MULTIPLEXER = trustedMultiplexer;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IERC7579Hook} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {ILeashModule} from "./ILeashModule.sol";
+import {IERC7579Hook} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
 /// @title IAllowlistHook
 /// @notice Which (target, selector) pairs an account may call. Allow mode: only listed pairs pass.

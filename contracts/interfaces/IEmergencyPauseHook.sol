@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IERC7579Hook} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {ILeashModule} from "./ILeashModule.sol";
+import {IERC7579Hook} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
 /// @title IEmergencyPauseHook
 /// @notice A guardian's circuit breaker. While an account is paused every execution reverts with

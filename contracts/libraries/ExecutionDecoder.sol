@@ -192,7 +192,9 @@ library ExecutionDecoder {
         pure
         returns (uint256 start, uint256 length)
     {
-        if (lengthAt + 32 > d.length || _word(d, headAt) != lengthAt - base) revert ExecutionDecoder_NonCanonical(headAt);
+        if (lengthAt + 32 > d.length || _word(d, headAt) != lengthAt - base) {
+            revert ExecutionDecoder_NonCanonical(headAt);
+        }
         length = _word(d, lengthAt);
         start = lengthAt + 32;
         // Bound before padding arithmetic so that no length can overflow it.

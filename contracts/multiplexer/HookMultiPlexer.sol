@@ -104,7 +104,9 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
         address account = msg.sender;
         (address[] memory postHooks, bytes[] memory postData) = abi.decode(hookData, (address[], bytes[]));
         for (uint256 i; i < postHooks.length; ++i) {
-            _callBubbling(postHooks[i], abi.encodePacked(abi.encodeCall(IERC7579Hook.postCheck, (postData[i])), account));
+            _callBubbling(
+                postHooks[i], abi.encodePacked(abi.encodeCall(IERC7579Hook.postCheck, (postData[i])), account)
+            );
         }
     }
 
@@ -160,10 +162,7 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
     }
 
     /// @dev Best effort, bounded by the caller's gas: removal must succeed even if the sub-hook reverts.
-    function _uninstallSubHook(address account, address subHook, bytes memory deInitData)
-        internal
-        returns (bool ok)
-    {
+    function _uninstallSubHook(address account, address subHook, bytes memory deInitData) internal returns (bool ok) {
         (ok,) = subHook.call(abi.encodePacked(abi.encodeCall(IERC7579Module.onUninstall, (deInitData)), account));
     }
 

@@ -37,8 +37,7 @@ contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
     /// @inheritdoc IERC7579Module
     function onInstall(bytes calldata data) external {
         address account = _account();
-        (address authority, address guardian, uint256 autoUnpauseAfter) =
-            abi.decode(data, (address, address, uint256));
+        (address authority, address guardian, uint256 autoUnpauseAfter) = abi.decode(data, (address, address, uint256));
         _installRecord(account, authority);
         PauseState storage state = _states[account];
         state.installed = true;
