@@ -114,7 +114,7 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
             (, ex) = ExecutionDecoder.decode(msgData);
         } else {
             bool approved;
-            (approved, ex) = _leashGuard(account, msgData);
+            (approved, ex) = _leashGuardAlone(account, msgData);
             if (approved) return "";
         }
         for (uint256 i; i < ex.count; ++i) {
@@ -125,7 +125,9 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
     }
 
     /// @inheritdoc IERC7579Hook
-    function postCheck(bytes calldata) external pure {}
+    function postCheck(bytes calldata) external {
+        _endApprovedChange(_account());
+    }
 
     // ------------------------------------------------------------------ views
 
@@ -287,7 +289,7 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
         if (tightening) {
             require(msg.sender == account || msg.sender == authority, Leash_OnlyAccountOrAuthority(account, msg.sender));
         } else {
-            require(msg.sender == authority, Leash_OnlyAuthority(account, msg.sender, authority));
+            require(_actsAsAuthority(account, authority), Leash_OnlyAuthority(account, msg.sender, authority));
         }
     }
 }

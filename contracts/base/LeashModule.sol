@@ -64,6 +64,14 @@ abstract contract LeashModule is ILeashModule {
     }
 
     /// @inheritdoc ILeashModule
+    function approvedChangeInProgress(address account) public view returns (bool active) {
+        bytes32 slot = _inProgressSlot(account);
+        assembly ("memory-safe") {
+            active := tload(slot)
+        }
+    }
+
+    /// @inheritdoc ILeashModule
     function isApproved(address account, bytes32 changeHash) external view returns (bool) {
         return _approvals[account][_records[account].generation][changeHash];
     }
@@ -111,14 +119,19 @@ abstract contract LeashModule is ILeashModule {
         require(_records[account].authority != address(0), Leash_NotInstalled(account));
     }
 
-    /// @dev The authority model applied to one account-level call: module management and calls to
-    /// the account itself pass only with the authority's approval of these exact bytes, which is
-    /// then spent. Returns `approved = true` when such an approved change is under way (the
-    /// caller then skips its policy checks), else the decoded executions to check.
-    function _leashGuard(address account, bytes calldata msgData)
+    /// @dev The authority model applied to one account-level call. Module management and calls to
+    /// the account itself pass only with the authority's approval of these exact bytes. A call to a
+    /// `sensitive` address (a Leash module guarding this account) passes every policy when the
+    /// authority approved these exact bytes; without approval it is left to the policies (and to
+    /// the module's own guards). A used approval is spent. Returns `approved = true` when an
+    /// approved change is under way (the caller then skips its policy checks), else the decoded
+    /// executions to check. Approvals are read only on these paths, never for ordinary calls.
+    function _leashGuard(address account, bytes calldata msgData, address[] memory sensitive)
         internal
         returns (bool approved, ExecutionDecoder.Executions memory ex)
     {
+        // Nested account calls made by an approved change are part of that change.
+        if (approvedChangeInProgress(account)) return (true, ex);
         ExecutionDecoder.Action action;
         (action, ex) = ExecutionDecoder.decode(msgData);
         if (action != ExecutionDecoder.Action.Execute) {
@@ -128,6 +141,7 @@ abstract contract LeashModule is ILeashModule {
             if (msgData.length >= 68) module = address(uint160(uint256(bytes32(msgData[36:68]))));
             revert Leash_ModuleChangeNotApproved(account, bytes4(msgData[:4]), module, changeHash);
         }
+        bool touchesLeash;
         for (uint256 i; i < ex.count; ++i) {
             (address target,,) = ExecutionDecoder.at(ex, i);
             if (target == account) {
@@ -135,21 +149,63 @@ abstract contract LeashModule is ILeashModule {
                 if (_consumeApproval(account, changeHash)) return (true, ex);
                 revert Leash_SelfCallNotApproved(account, changeHash);
             }
+            for (uint256 j; j < sensitive.length && !touchesLeash; ++j) {
+                touchesLeash = target == sensitive[j];
+            }
         }
+        if (touchesLeash && _consumeApproval(account, keccak256(msgData))) return (true, ex);
+    }
+
+    /// @dev `_leashGuard` for a module installed alone: the sensitive address is the module itself.
+    function _leashGuardAlone(address account, bytes calldata msgData)
+        internal
+        returns (bool approved, ExecutionDecoder.Executions memory ex)
+    {
+        address[] memory self = new address[](1);
+        self[0] = address(this);
+        return _leashGuard(account, msgData, self);
     }
 
     function _consumeApproval(address account, bytes32 changeHash) private returns (bool) {
         mapping(bytes32 => bool) storage approvals = _approvals[account][_records[account].generation];
         if (!approvals[changeHash] || _records[account].authority == address(0)) return false;
         delete approvals[changeHash];
+        _setInProgress(account, true);
         emit ApprovalUsed(account, changeHash);
         return true;
+    }
+
+    /// @dev Ends the approved change, if any: every hook's postCheck calls this, so the flag never
+    /// outlives the execution it was granted for (not even within one bundle of UserOps).
+    function _endApprovedChange(address account) internal {
+        _setInProgress(account, false);
+    }
+
+    function _setInProgress(address account, bool active) private {
+        bytes32 slot = _inProgressSlot(account);
+        assembly ("memory-safe") {
+            tstore(slot, active)
+        }
+    }
+
+    /// @dev Transient slot of the "approved change in progress" flag of `account`.
+    function _inProgressSlot(address account) private pure returns (bytes32) {
+        return keccak256(abi.encode(account, keccak256("leash.approved-change-in-progress")));
+    }
+
+    /// @dev The caller may act as the authority of `account`: it is the authority, or it is the
+    /// account running a change the authority approved (here, or at the trusted multiplexer).
+    function _actsAsAuthority(address account, address authority) internal view returns (bool) {
+        if (msg.sender == authority) return true;
+        if (msg.sender != account) return false;
+        if (approvedChangeInProgress(account)) return true;
+        return TRUSTED_MULTIPLEXER != address(0) && ILeashModule(TRUSTED_MULTIPLEXER).approvedChangeInProgress(account);
     }
 
     function _checkAuthority(address account) private view {
         address authority = _records[account].authority;
         require(authority != address(0), Leash_NotInstalled(account));
-        require(msg.sender == authority, Leash_OnlyAuthority(account, msg.sender, authority));
+        require(_actsAsAuthority(account, authority), Leash_OnlyAuthority(account, msg.sender, authority));
     }
 
     function _checkAccountOrAuthority(address account) private view {

@@ -48,4 +48,9 @@ interface ILeashModule {
 
     /// @notice Whether an unused approval for `changeHash` exists.
     function isApproved(address account, bytes32 changeHash) external view returns (bool);
+
+    /// @notice Whether `account` is, right now, executing a change its authority approved through
+    /// this module. Leash modules then accept the account's own call as the authority's (the
+    /// approved change may loosen them). Held in transient storage, cleared by `postCheck`.
+    function approvedChangeInProgress(address account) external view returns (bool);
 }

@@ -64,11 +64,16 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
         returns (bytes memory hookData)
     {
         address account = msg.sender;
-        (bool approved,) = _leashGuard(account, msgData);
-        if (approved) return "";
-
-        address[] storage hooks = _subHooks[account];
+        // The sub-hooks, then this multiplexer: the Leash modules an approved change may touch.
+        address[] memory hooks = _subHooks[account];
         uint256 n = hooks.length;
+        address[] memory sensitive = new address[](n + 1);
+        for (uint256 i; i < n; ++i) {
+            sensitive[i] = hooks[i];
+        }
+        sensitive[n] = address(this);
+        (bool approved,) = _leashGuard(account, msgData, sensitive);
+        if (approved) return "";
         if (n == 0) return "";
         bytes memory call =
             abi.encodePacked(abi.encodeCall(IERC7579Hook.preCheck, (msgSender, msgValue, msgData)), account);
@@ -100,8 +105,9 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
 
     /// @inheritdoc IERC7579Hook
     function postCheck(bytes calldata hookData) external {
-        if (hookData.length == 0) return;
         address account = msg.sender;
+        _endApprovedChange(account);
+        if (hookData.length == 0) return;
         (address[] memory postHooks, bytes[] memory postData) = abi.decode(hookData, (address[], bytes[]));
         for (uint256 i; i < postHooks.length; ++i) {
             _callBubbling(

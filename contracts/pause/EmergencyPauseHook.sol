@@ -68,7 +68,7 @@ contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
         PauseState memory state = _states[account];
         require(state.installed, Leash_NotInstalled(account));
         if (!_viaMultiplexer()) {
-            (bool approved,) = _leashGuard(account, msgData);
+            (bool approved,) = _leashGuardAlone(account, msgData);
             if (approved) return "";
         }
         require(block.timestamp >= state.pausedUntil, Pause_AccountPaused(account, state.pausedUntil));
@@ -76,7 +76,9 @@ contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
     }
 
     /// @inheritdoc IERC7579Hook
-    function postCheck(bytes calldata) external pure {}
+    function postCheck(bytes calldata) external {
+        _endApprovedChange(_account());
+    }
 
     // ------------------------------------------------------------------ guardian
 

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Execution} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
+import {IERC7579ModuleConfig, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+
+import {AllowlistHook} from "../../../contracts/allowlist/AllowlistHook.sol";
+import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
+import {HookMultiPlexer} from "../../../contracts/multiplexer/HookMultiPlexer.sol";
+import {EmergencyPauseHook} from "../../../contracts/pause/EmergencyPauseHook.sol";
+
+import {AccountTestBed} from "./AccountTestBed.sol";
+import {Target} from "./mocks/Target.sol";
+
+/// @notice The Leash modules deployed beside the real account, and helpers to install them and
+/// to run UserOps against them.
+abstract contract LeashTestBase is AccountTestBed {
+    HookMultiPlexer internal mux;
+    EmergencyPauseHook internal pauseHook;
+    AllowlistHook internal allowlist;
+    Target internal target;
+    Target internal other;
+
+    address internal authority = makeAddr("authority");
+    address internal guardian = makeAddr("guardian");
+    uint256 internal constant AUTO_UNPAUSE = 1 days;
+    bytes4 internal constant WILDCARD = 0x431e2cf5;
+
+    function setUp() public virtual override {
+        super.setUp();
+        mux = new HookMultiPlexer();
+        pauseHook = new EmergencyPauseHook(address(mux));
+        address[] memory leash = new address[](1);
+        leash[0] = address(pauseHook);
+        allowlist = new AllowlistHook(address(mux), leash);
+        target = new Target();
+        other = new Target();
+        vm.label(address(mux), "HookMultiPlexer");
+        vm.label(address(pauseHook), "EmergencyPauseHook");
+        vm.label(address(allowlist), "AllowlistHook");
+        vm.label(address(target), "target");
+        vm.label(address(other), "other");
+    }
+
+    // ------------------------------------------------------------------ init data
+
+    function pauseInit() internal view returns (bytes memory) {
+        return abi.encode(authority, guardian, AUTO_UNPAUSE);
+    }
+
+    function allowlistInit(IAllowlistHook.Mode mode, IAllowlistHook.Permission[] memory permissions)
+        internal
+        view
+        returns (bytes memory)
+    {
+        return abi.encode(authority, mode, permissions, new address[](0));
+    }
+
+    /// @dev One permission: (target, ping).
+    function pingOnly() internal view returns (IAllowlistHook.Permission[] memory permissions) {
+        permissions = new IAllowlistHook.Permission[](1);
+        permissions[0] = IAllowlistHook.Permission(address(target), Target.ping.selector);
+    }
+
+    // ------------------------------------------------------------------ installing
+
+    function installModuleCall(uint256 moduleType, address module, bytes memory initData)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        return abi.encodeCall(IERC7579ModuleConfig.installModule, (moduleType, module, initData));
+    }
+
+    function uninstallModuleCall(uint256 moduleType, address module, bytes memory deInitData)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (moduleType, module, deInitData));
+    }
+
+    function muxInit(address[] memory hooks, bytes[] memory initData) internal view returns (bytes memory) {
+        return abi.encode(authority, hooks, initData);
+    }
+
+    /// @dev Installs the multiplexer (as the owner would, before any hook exists) with sub-hooks.
+    function installMux(address[] memory hooks, bytes[] memory initData) internal {
+        (bool ok, bytes memory reason) =
+            submit(installModuleCall(MODULE_TYPE_HOOK, address(mux), muxInit(hooks, initData)));
+        require(ok, string(reason));
+    }
+
+    /// @dev The full part-1 stack: multiplexer -> [pause, allowlist(mode, (target, ping))].
+    function installStack(IAllowlistHook.Mode mode) internal {
+        address[] memory hooks = new address[](2);
+        bytes[] memory initData = new bytes[](2);
+        hooks[0] = address(pauseHook);
+        initData[0] = pauseInit();
+        hooks[1] = address(allowlist);
+        initData[1] = allowlistInit(mode, pingOnly());
+        installMux(hooks, initData);
+    }
+
+    // ------------------------------------------------------------------ running
+
+    function call1(address to, bytes memory data) internal pure returns (bytes memory) {
+        return executeSingle(to, 0, data);
+    }
+
+    /// @dev Submits `callData` and requires the account's execution to revert with exactly `expected`.
+    function assertRefused(bytes memory callData, bytes memory expected) internal {
+        (bool ok, bytes memory reason) = submit(callData);
+        assertFalse(ok, "execution should have been refused");
+        assertEq(reason, expected, "revert data");
+    }
+
+    function assertPasses(bytes memory callData) internal {
+        (bool ok, bytes memory reason) = submit(callData);
+        assertTrue(ok, "execution should have passed");
+        assertEq(reason.length, 0);
+    }
+
+    /// @dev The authority approves, at the multiplexer, the exact account-level call `callData`.
+    function approveAtMux(bytes memory callData) internal {
+        vm.prank(authority);
+        mux.approveChange(address(account), keccak256(callData));
+    }
+
+    function batchOf(address a, bytes memory da, address b, bytes memory db) internal pure returns (bytes memory) {
+        Execution[] memory items = new Execution[](2);
+        items[0] = Execution(a, 0, da);
+        items[1] = Execution(b, 0, db);
+        return executeBatch(items);
+    }
+}
