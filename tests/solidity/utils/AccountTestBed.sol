@@ -28,7 +28,7 @@ abstract contract AccountTestBed is Test {
     address payable internal bundler;
 
     uint256 internal constant VERIFICATION_GAS = 1_000_000;
-    uint256 internal constant CALL_GAS = 2_000_000;
+    uint256 internal constant CALL_GAS = 8_000_000;
 
     function setUp() public virtual {
         entryPoint = deployEntryPoint();
