@@ -5,9 +5,12 @@ import {Execution} from "@openzeppelin/contracts/account/utils/draft-ERC7579Util
 import {IERC7579ModuleConfig, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
 import {AllowlistHook} from "../../../contracts/allowlist/AllowlistHook.sol";
+import {AutomationExecutor} from "../../../contracts/automation/AutomationExecutor.sol";
 import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
+import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
 import {HookMultiPlexer} from "../../../contracts/multiplexer/HookMultiPlexer.sol";
 import {EmergencyPauseHook} from "../../../contracts/pause/EmergencyPauseHook.sol";
+import {SpendingLimitHook} from "../../../contracts/spending/SpendingLimitHook.sol";
 
 import {AccountTestBed} from "./AccountTestBed.sol";
 import {Target} from "./mocks/Target.sol";
@@ -18,6 +21,8 @@ abstract contract LeashTestBase is AccountTestBed {
     HookMultiPlexer internal mux;
     EmergencyPauseHook internal pauseHook;
     AllowlistHook internal allowlist;
+    SpendingLimitHook internal spending;
+    AutomationExecutor internal automation;
     Target internal target;
     Target internal other;
 
@@ -30,14 +35,18 @@ abstract contract LeashTestBase is AccountTestBed {
         super.setUp();
         mux = new HookMultiPlexer();
         pauseHook = new EmergencyPauseHook(address(mux));
-        address[] memory leash = new address[](1);
-        leash[0] = address(pauseHook);
+        spending = new SpendingLimitHook(address(mux));
+        automation = new AutomationExecutor();
+        address[] memory leash = new address[](3);
+        (leash[0], leash[1], leash[2]) = (address(pauseHook), address(spending), address(automation));
         allowlist = new AllowlistHook(address(mux), leash);
         target = new Target();
         other = new Target();
         vm.label(address(mux), "HookMultiPlexer");
         vm.label(address(pauseHook), "EmergencyPauseHook");
         vm.label(address(allowlist), "AllowlistHook");
+        vm.label(address(spending), "SpendingLimitHook");
+        vm.label(address(automation), "AutomationExecutor");
         vm.label(address(target), "target");
         vm.label(address(other), "other");
     }
@@ -60,6 +69,35 @@ abstract contract LeashTestBase is AccountTestBed {
     function pingOnly() internal view returns (IAllowlistHook.Permission[] memory permissions) {
         permissions = new IAllowlistHook.Permission[](1);
         permissions[0] = IAllowlistHook.Permission(address(target), Target.ping.selector);
+    }
+
+    /// @dev One token policy: `amount` per `window`, optional per-transaction cap.
+    function policy(address token, uint256 amount, uint256 window, uint256 perTxCap)
+        internal
+        pure
+        returns (ISpendingLimitHook.TokenPolicy memory p)
+    {
+        p.token = token;
+        p.perTxCap = perTxCap;
+        p.limits = new ISpendingLimitHook.LimitConfig[](1);
+        p.limits[0] = ISpendingLimitHook.LimitConfig(amount, window);
+    }
+
+    function spendingInit(ISpendingLimitHook.TokenPolicy[] memory policies) internal view returns (bytes memory) {
+        return abi.encode(authority, policies);
+    }
+
+    /// @dev The full stack: multiplexer -> [pause, allowlist (block mode, nothing listed), spending].
+    function installFullStack(ISpendingLimitHook.TokenPolicy[] memory policies) internal {
+        address[] memory hooks = new address[](3);
+        bytes[] memory initData = new bytes[](3);
+        hooks[0] = address(pauseHook);
+        initData[0] = pauseInit();
+        hooks[1] = address(allowlist);
+        initData[1] = allowlistInit(IAllowlistHook.Mode.Block, new IAllowlistHook.Permission[](0));
+        hooks[2] = address(spending);
+        initData[2] = spendingInit(policies);
+        installMux(hooks, initData);
     }
 
     // ------------------------------------------------------------------ installing
