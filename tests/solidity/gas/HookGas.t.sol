@@ -4,7 +4,13 @@ pragma solidity 0.8.30;
 import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
 import {MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
+import {MODULE_TYPE_EXECUTOR} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
 import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
+import {IAutomationExecutor} from "../../../contracts/interfaces/IAutomationExecutor.sol";
+import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
+import {TestToken} from "../utils/mocks/Tokens.sol";
 
 import {LeashTestBase} from "../utils/LeashTestBase.sol";
 import {Target} from "../utils/mocks/Target.sol";
@@ -14,12 +20,30 @@ import {Target} from "../utils/mocks/Target.sol";
 /// difference is each configuration's overhead. Checked against the committed snapshot in CI.
 abstract contract HookGasBase is LeashTestBase {
     bytes internal pingData = abi.encodeCall(Target.ping, ());
+    TestToken internal token;
+    address internal keeper = makeAddr("keeper");
+    address internal payee = makeAddr("payee");
 
     function setUp() public virtual override {
         super.setUp();
+        token = new TestToken("USD");
+        token.mint(address(account), 1_000_000e18);
+        token.mint(payee, 1); // the recipient's balance slot is not fresh in any case
         vm.startPrank(address(ERC4337Utils.ENTRYPOINT_V08));
-        _install();
+        IAutomationExecutor.Task[] memory tasks = new IAutomationExecutor.Task[](1);
+        tasks[0].id = 1;
+        tasks[0].caller = keeper;
+        tasks[0].target = address(token);
+        tasks[0].callData = abi.encodeCall(IERC20.transfer, (payee, 1e18));
+        account.installModule(MODULE_TYPE_EXECUTOR, address(automation), abi.encode(authority, tasks));
+        _install(); // hooks last: installing the executor needs no approval yet
         vm.stopPrank();
+    }
+
+    function _policies() internal view returns (ISpendingLimitHook.TokenPolicy[] memory p) {
+        p = new ISpendingLimitHook.TokenPolicy[](2);
+        p[0] = policy(address(token), 1000e18, 1 days, 0);
+        p[1] = policy(address(0), 10 ether, 1 days, 0);
     }
 
     function _install() internal virtual;
@@ -27,9 +51,26 @@ abstract contract HookGasBase is LeashTestBase {
     function _name() internal pure virtual returns (string memory);
 
     function _perms() internal view returns (IAllowlistHook.Permission[] memory p) {
-        p = new IAllowlistHook.Permission[](2);
+        p = new IAllowlistHook.Permission[](3);
         p[0] = IAllowlistHook.Permission(address(target), Target.ping.selector);
         p[1] = IAllowlistHook.Permission(address(other), bytes4(0));
+        p[2] = IAllowlistHook.Permission(address(token), IERC20.transfer.selector);
+    }
+
+    function test_gas_executeErc20Transfer() public {
+        vm.prank(address(ERC4337Utils.ENTRYPOINT_V08));
+        account.execute(
+            modeSingle(), abi.encodePacked(address(token), uint256(0), abi.encodeCall(IERC20.transfer, (payee, 1e18)))
+        );
+        vm.snapshotGasLastCall("HookGas", string.concat(_name(), "_erc20Transfer"));
+        assertEq(token.balanceOf(payee), 1e18 + 1);
+    }
+
+    function test_gas_executeTask() public {
+        vm.prank(keeper);
+        automation.executeTask(address(account), 1);
+        vm.snapshotGasLastCall("HookGas", string.concat(_name(), "_task"));
+        assertEq(token.balanceOf(payee), 1e18 + 1);
     }
 
     function test_gas_executeCall() public {
@@ -72,6 +113,34 @@ contract HookGasAllowlistAlone is HookGasBase {
 
     function _name() internal pure override returns (string memory) {
         return "allowlistAlone";
+    }
+}
+
+contract HookGasSpendingAlone is HookGasBase {
+    function _install() internal override {
+        account.installModule(MODULE_TYPE_HOOK, address(spending), spendingInit(_policies()));
+    }
+
+    function _name() internal pure override returns (string memory) {
+        return "spendingAlone";
+    }
+}
+
+contract HookGasFullStack is HookGasBase {
+    function _install() internal override {
+        address[] memory hooks = new address[](3);
+        bytes[] memory initData = new bytes[](3);
+        hooks[0] = address(pauseHook);
+        initData[0] = pauseInit();
+        hooks[1] = address(allowlist);
+        initData[1] = allowlistInit(IAllowlistHook.Mode.Allow, _perms());
+        hooks[2] = address(spending);
+        initData[2] = spendingInit(_policies());
+        account.installModule(MODULE_TYPE_HOOK, address(mux), muxInit(hooks, initData));
+    }
+
+    function _name() internal pure override returns (string memory) {
+        return "fullStack";
     }
 }
 
