@@ -1,6 +1,7 @@
 //! `cargo xtask`: Leash's developer commands. Runs from the project root whatever the
 //! current directory, and names the missing piece when something is not there.
 
+mod deploy;
 mod toolchain;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,8 @@ enum Cmd {
         #[arg(last = true)]
         forge_args: Vec<String>,
     },
+    /// Deploy every module through the CREATE2 deployer (embedded Anvil unless --rpc-url).
+    Deploy(deploy::DeployArgs),
     /// Format Solidity and Rust sources in place.
     Fmt,
 }
@@ -74,6 +77,13 @@ fn run(cmd: Cmd) -> Result<()> {
             cargo.args(["test", "--workspace"]);
             run_cmd(cargo, "cargo test", "a Rust test failed (see above)")?;
             println!("\nall tests passed");
+        }
+        Cmd::Deploy(args) => {
+            toolchain::ensure(&root)?;
+            forge_build(&root)?;
+            deploy::require_artifacts(&root)?;
+            step("deploy");
+            deploy::run(&root, args)?;
         }
         Cmd::Fmt => {
             toolchain::ensure(&root)?;

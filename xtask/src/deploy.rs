@@ -1,0 +1,163 @@
+//! `cargo xtask deploy`: the five modules through the CREATE2 deployer, to an embedded Anvil by
+//! default or to any chain with `--rpc-url`.
+
+use std::path::{Path, PathBuf};
+
+use alloy::network::EthereumWallet;
+use alloy::node_bindings::Anvil;
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use clap::Args;
+use eyre::{bail, eyre, Result, WrapErr};
+use leash::deploy::{self, PlannedModule, Progress, Status};
+
+#[derive(Args, Debug)]
+pub struct DeployArgs {
+    /// Deploy to this chain instead of an embedded Anvil.
+    #[arg(long, value_name = "URL")]
+    rpc_url: Option<String>,
+    /// Deployer key (hex). Also read from LEASH_PRIVATE_KEY.
+    #[arg(long, value_name = "HEX", conflicts_with = "keystore")]
+    private_key: Option<String>,
+    /// Encrypted JSON keystore of the deployer; its password comes from LEASH_KEYSTORE_PASSWORD.
+    #[arg(long, value_name = "FILE")]
+    keystore: Option<PathBuf>,
+    /// Print the predicted addresses and send nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Leave the embedded Anvil serving after the deployment (until Ctrl-C).
+    #[arg(long, conflicts_with = "rpc_url")]
+    keep_running: bool,
+}
+
+pub fn run(root: &Path, args: DeployArgs) -> Result<()> {
+    let planned = deploy::plan(&root.join("out"))?;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .wrap_err("could not start the async runtime")?
+        .block_on(run_async(root, args, planned))
+}
+
+async fn run_async(root: &Path, args: DeployArgs, planned: Vec<PlannedModule>) -> Result<()> {
+    if args.dry_run {
+        println!("dry run: predicted addresses (identical on every chain), nothing is sent\n");
+        print_table(&planned, None);
+        if let Some(url) = &args.rpc_url {
+            let provider = ProviderBuilder::new()
+                .connect(url)
+                .await
+                .wrap_err_with(|| format!("could not reach {url}"))?;
+            deploy::check_deployer(&provider).await?;
+            println!("\nthe CREATE2 deployer is present on {url}");
+        }
+        return Ok(());
+    }
+
+    // Either an embedded Anvil (kept alive in `_anvil`) or the given chain.
+    let (_anvil, provider, endpoint) = match &args.rpc_url {
+        None => {
+            let anvil_bin = root.join("node_modules/.bin/anvil");
+            println!("starting an embedded Anvil ({})", anvil_bin.display());
+            let anvil = Anvil::new().path(anvil_bin).try_spawn().wrap_err("could not start anvil")?;
+            let key: PrivateKeySigner = anvil.keys()[0].clone().into();
+            let provider = ProviderBuilder::new()
+                .wallet(EthereumWallet::from(key))
+                .connect_http(anvil.endpoint_url())
+                .erased();
+            let endpoint = anvil.endpoint();
+            (Some(anvil), provider, endpoint)
+        }
+        Some(url) => {
+            let signer = signer(&args)?;
+            println!("deploying from {} to {url}", signer.address());
+            let provider = ProviderBuilder::new()
+                .wallet(EthereumWallet::from(signer))
+                .connect(url)
+                .await
+                .wrap_err_with(|| format!("could not reach {url}"))?
+                .erased();
+            (None, provider, url.clone())
+        }
+    };
+
+    let chain_id = provider.get_chain_id().await.wrap_err("could not read the chain id")?;
+    let record_path = deploy::record_path(root, chain_id);
+    let previous = deploy::read_record(&record_path)?;
+    let total = planned.len();
+    let report = deploy::deploy(&provider, &planned, previous.as_ref(), |step| match step {
+        Progress::Checking(m) => {
+            println!("[{}/{total}] {}: checking {}", index(&planned, m), m.name, m.address)
+        }
+        Progress::Sending(m) => println!("      sending the CREATE2 deployment of {}", m.name),
+        Progress::Done(m, Status::Deployed { tx_hash, gas_used }) => {
+            println!("      deployed {} (gas {gas_used}, tx {tx_hash})", m.name)
+        }
+        Progress::Done(m, Status::AlreadyDeployed) => {
+            println!("      {} is already deployed: nothing sent", m.name)
+        }
+    })
+    .await?;
+
+    for mismatch in &report.record_mismatches {
+        println!("warning: {} disagreed with the chain: {mismatch}", record_path.display());
+    }
+    deploy::write_record(&record_path, &report.record)?;
+    println!();
+    print_table(&planned, Some(&report));
+    println!("\nchain {chain_id}: record written to {}", relative(root, &record_path));
+    if report.sent_nothing() {
+        println!("every module was already deployed: no transaction was sent");
+    }
+
+    if args.keep_running {
+        println!("\nAnvil keeps serving at {endpoint} (chain {chain_id}); Ctrl-C stops it");
+        tokio::signal::ctrl_c().await.wrap_err("could not wait for Ctrl-C")?;
+    }
+    Ok(())
+}
+
+fn signer(args: &DeployArgs) -> Result<PrivateKeySigner> {
+    if let Some(path) = &args.keystore {
+        let password = std::env::var("LEASH_KEYSTORE_PASSWORD")
+            .map_err(|_| eyre!("set LEASH_KEYSTORE_PASSWORD to decrypt {}", path.display()))?;
+        return PrivateKeySigner::decrypt_keystore(path, password)
+            .map_err(|e| eyre!("could not decrypt {}: {e}", path.display()));
+    }
+    let key = match &args.private_key {
+        Some(key) => key.clone(),
+        None => std::env::var("LEASH_PRIVATE_KEY").map_err(|_| {
+            eyre!("a deployer key is needed for --rpc-url: --private-key, LEASH_PRIVATE_KEY, or --keystore")
+        })?,
+    };
+    key.trim().parse().map_err(|_| eyre!("the deployer key is not a 32-byte hex private key"))
+}
+
+fn index(planned: &[PlannedModule], m: &PlannedModule) -> usize {
+    planned.iter().position(|p| p.name == m.name).map_or(0, |i| i + 1)
+}
+
+fn print_table(planned: &[PlannedModule], report: Option<&deploy::Report>) {
+    println!("{:<20} {:<44} {:<10} {:>10}", "module", "address", "status", "gas");
+    for m in planned {
+        let (status, gas) = match report.and_then(|r| r.modules.iter().find(|(p, _)| p.name == m.name)) {
+            Some((_, Status::Deployed { gas_used, .. })) => ("deployed", gas_used.to_string()),
+            Some((_, Status::AlreadyDeployed)) => ("present", "-".to_string()),
+            None => ("predicted", "-".to_string()),
+        };
+        println!("{:<20} {:<44} {:<10} {:>10}", m.name, m.address.to_string(), status, gas);
+    }
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).display().to_string()
+}
+
+/// Guards against running with a stale build: the artifacts must exist.
+pub fn require_artifacts(root: &Path) -> Result<()> {
+    let out = root.join("out");
+    if !out.exists() {
+        bail!("{} does not exist: the contracts are not built", out.display());
+    }
+    Ok(())
+}
