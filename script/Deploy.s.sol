@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Script, console} from "forge-std/Script.sol";
+
+import {AllowlistHook} from "../contracts/allowlist/AllowlistHook.sol";
+import {AutomationExecutor} from "../contracts/automation/AutomationExecutor.sol";
+import {HookMultiPlexer} from "../contracts/multiplexer/HookMultiPlexer.sol";
+import {EmergencyPauseHook} from "../contracts/pause/EmergencyPauseHook.sol";
+import {SpendingLimitHook} from "../contracts/spending/SpendingLimitHook.sol";
+
+/// @notice Deploys the five Leash modules with `forge script`, to the same addresses as
+/// `cargo xtask deploy`: the same init code through the same CREATE2 deployer
+/// (0x4e59b44847b379578588920ca78fbf26c0b4956c, which forge uses for `new X{salt: s}()`), with the
+/// same salts `keccak256("leash:<Name>:v1")`. Modules already deployed are left alone.
+///
+/// forge script script/Deploy.s.sol --rpc-url $RPC_URL --private-key $KEY --broadcast
+contract Deploy is Script {
+    address internal constant CREATE2_DEPLOYER = 0x4e59b44847b379578588920cA78FbF26c0B4956C;
+
+    function salt(string memory name) internal pure returns (bytes32) {
+        return keccak256(bytes(string.concat("leash:", name, ":v1")));
+    }
+
+    function predict(string memory name, bytes memory initCode) internal pure returns (address) {
+        return address(
+            uint160(
+                uint256(keccak256(abi.encodePacked(bytes1(0xff), CREATE2_DEPLOYER, salt(name), keccak256(initCode))))
+            )
+        );
+    }
+
+    function run()
+        external
+        returns (address mux, address pause, address spending, address automation, address allowlist)
+    {
+        vm.startBroadcast();
+        mux = predict("HookMultiPlexer", type(HookMultiPlexer).creationCode);
+        if (mux.code.length == 0) new HookMultiPlexer{salt: salt("HookMultiPlexer")}();
+
+        bytes memory args = abi.encode(mux);
+        pause = predict("EmergencyPauseHook", bytes.concat(type(EmergencyPauseHook).creationCode, args));
+        if (pause.code.length == 0) new EmergencyPauseHook{salt: salt("EmergencyPauseHook")}(mux);
+
+        spending = predict("SpendingLimitHook", bytes.concat(type(SpendingLimitHook).creationCode, args));
+        if (spending.code.length == 0) new SpendingLimitHook{salt: salt("SpendingLimitHook")}(mux);
+
+        automation = predict("AutomationExecutor", type(AutomationExecutor).creationCode);
+        if (automation.code.length == 0) new AutomationExecutor{salt: salt("AutomationExecutor")}();
+
+        address[] memory leash = new address[](3);
+        (leash[0], leash[1], leash[2]) = (pause, spending, automation);
+        allowlist = predict("AllowlistHook", bytes.concat(type(AllowlistHook).creationCode, abi.encode(mux, leash)));
+        if (allowlist.code.length == 0) new AllowlistHook{salt: salt("AllowlistHook")}(mux, leash);
+        vm.stopBroadcast();
+
+        console.log("HookMultiPlexer   ", mux);
+        console.log("EmergencyPauseHook", pause);
+        console.log("SpendingLimitHook ", spending);
+        console.log("AutomationExecutor", automation);
+        console.log("AllowlistHook     ", allowlist);
+        require(
+            mux.code.length != 0 && pause.code.length != 0 && spending.code.length != 0 && automation.code.length != 0
+                && allowlist.code.length != 0,
+            "a module is missing after deployment"
+        );
+    }
+}
