@@ -74,7 +74,7 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
         (address authority, Mode mode, Permission[] memory permissions, address[] memory protectedTargets) =
             abi.decode(data, (address, Mode, Permission[], address[]));
         require(mode == Mode.Allow || mode == Mode.Block, Allowlist_InvalidMode(uint8(mode)));
-        _installRecord(account, authority);
+        _installRecord(account, authority, MODULE_TYPE_HOOK);
         Config storage config = _configs[account];
         config.mode = mode;
         emit ModeSet(account, mode);
@@ -90,7 +90,7 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
     /// @dev O(1): entries live under the old generation and become unreachable.
     function onUninstall(bytes calldata) external {
         address account = _account();
-        _uninstallRecord(account);
+        _uninstallRecord(account, MODULE_TYPE_HOOK);
         Config storage config = _configs[account];
         uint64 generation = config.generation + 1;
         delete _configs[account];
@@ -105,7 +105,7 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
     // ------------------------------------------------------------------ hook
 
     /// @inheritdoc IERC7579Hook
-    function preCheck(address, uint256, bytes calldata msgData) external returns (bytes memory) {
+    function preCheck(address msgSender, uint256, bytes calldata msgData) external returns (bytes memory) {
         address account = _account();
         Config memory config = _configs[account];
         require(config.mode != Mode.None, Leash_NotInstalled(account));
@@ -114,8 +114,9 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
             (, ex) = ExecutionDecoder.decode(msgData);
         } else {
             bool approved;
-            (approved, ex) = _leashGuardAlone(account, msgData);
-            if (approved) return "";
+            bool consumed;
+            (approved, consumed, ex) = _leashGuardAlone(account, msgSender, msgData);
+            if (approved) return consumed ? APPROVED_CHANGE : bytes("");
         }
         for (uint256 i; i < ex.count; ++i) {
             (address target,, bytes calldata data) = ExecutionDecoder.at(ex, i);
@@ -125,8 +126,8 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
     }
 
     /// @inheritdoc IERC7579Hook
-    function postCheck(bytes calldata) external {
-        _endApprovedChange(_account());
+    function postCheck(bytes calldata hookData) external {
+        _endApprovedChange(_account(), hookData);
     }
 
     // ------------------------------------------------------------------ views
@@ -230,6 +231,8 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
         bytes4 selector;
         if (data.length >= 4) {
             selector = bytes4(data[:4]);
+            // 0x00000000 is the key of plain transfers: a call with that selector would share it.
+            require(selector != bytes4(0), Allowlist_ZeroSelector(account, target));
         } else if (data.length != 0) {
             revert Allowlist_ShortCalldata(account, target, data.length);
         } // empty calldata: selector 0x00000000, a plain value transfer

@@ -41,7 +41,7 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
     function onInstall(bytes calldata data) external {
         address account = msg.sender;
         (address authority, Task[] memory tasks) = abi.decode(data, (address, Task[]));
-        _installRecord(account, authority);
+        _installRecord(account, authority, MODULE_TYPE_EXECUTOR);
         for (uint256 i; i < tasks.length; ++i) {
             _add(account, tasks[i]);
         }
@@ -50,7 +50,7 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
     /// @inheritdoc IERC7579Module
     function onUninstall(bytes calldata) external {
         address account = msg.sender;
-        _uninstallRecord(account); // moves to a new generation: every task is gone
+        _uninstallRecord(account, MODULE_TYPE_EXECUTOR); // a new generation: every task is gone
     }
 
     /// @inheritdoc IERC7579Module

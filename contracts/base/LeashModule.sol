@@ -1,39 +1,63 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+
+import {IAllowlistHook} from "../interfaces/IAllowlistHook.sol";
+import {IAutomationExecutor} from "../interfaces/IAutomationExecutor.sol";
+import {IHookMultiPlexer} from "../interfaces/IHookMultiPlexer.sol";
 import {ILeashModule} from "../interfaces/ILeashModule.sol";
+import {ISpendingLimitHook} from "../interfaces/ISpendingLimitHook.sol";
 import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
 
 /// @title LeashModule
 /// @notice Shared by every Leash module: which account a call is about, the authority named at
-/// install, and the authority's one-time approvals of exact changes.
-/// @dev Every piece of per-account state a module keeps is keyed by the account's `generation`,
-/// which uninstall bumps: reinstalling starts from a clean state in O(1), whatever was stored.
+/// install, the authority's one-time approvals of exact changes, and the guard that keeps the
+/// account from loosening its own leash.
+/// @dev Per-account state of a module is keyed by a generation that uninstall bumps: reinstalling
+/// starts from a clean state in O(1), whatever was stored. Approvals are keyed by an epoch that
+/// uninstall and every change of authority bump, so an outgoing authority's approvals die with it.
 abstract contract LeashModule is ILeashModule {
     /// @dev The multiplexer whose appended account suffix this module trusts (zero: trust none).
     address internal immutable TRUSTED_MULTIPLEXER;
 
-    /// @dev One slot: the authority (zero when not installed) and the uninstall counter.
+    /// @dev Gas for one sub-hook's `onUninstall` when a removal must not be blockable by it.
+    uint256 internal constant UNINSTALL_CALL_GAS = 500_000;
+
+    /// @dev One slot: `authority (160) | generation (48) | approvalEpoch (48)`.
     struct AccountRecord {
         address authority;
-        uint96 generation;
+        uint48 generation;
+        uint48 approvalEpoch;
     }
 
     mapping(address account => AccountRecord) internal _records;
-    mapping(address account => mapping(uint256 generation => mapping(bytes32 changeHash => bool))) internal _approvals;
+    mapping(address account => mapping(uint256 epoch => mapping(bytes32 changeHash => bool))) internal _approvals;
+
+    /// @dev Hook data a hook returns when it let an approved change through; its postCheck ends it.
+    bytes internal constant APPROVED_CHANGE = hex"01";
 
     constructor(address trustedMultiplexer) {
         TRUSTED_MULTIPLEXER = trustedMultiplexer;
     }
 
+    /// @dev Loosening changes: the authority, or the account running a change the authority approved.
     modifier onlyAuthority(address account) {
         _checkAuthority(account);
         _;
     }
 
-    /// @dev For tightening changes: the account itself (the agent's operations) or its authority.
+    /// @dev Tightening changes: the account itself (the agent's operations) or its authority.
     modifier onlyAccountOrAuthority(address account) {
         _checkAccountOrAuthority(account);
+        _;
+    }
+
+    /// @dev Approvals and the authority itself: the authority's own key, never through the account.
+    modifier onlyAuthorityDirect(address account) {
+        address authority = _records[account].authority;
+        require(authority != address(0), Leash_NotInstalled(account));
+        require(msg.sender == authority, Leash_OnlyAuthority(account, msg.sender, authority));
         _;
     }
 
@@ -45,21 +69,23 @@ abstract contract LeashModule is ILeashModule {
     }
 
     /// @inheritdoc ILeashModule
-    function setAuthority(address account, address newAuthority) external onlyAuthority(account) {
+    function setAuthority(address account, address newAuthority) external onlyAuthorityDirect(account) {
         _requireValidAuthority(account, newAuthority);
-        _records[account].authority = newAuthority;
+        AccountRecord storage record = _records[account];
+        record.authority = newAuthority;
+        ++record.approvalEpoch;
         emit AuthoritySet(account, newAuthority);
     }
 
     /// @inheritdoc ILeashModule
-    function approveChange(address account, bytes32 changeHash) external onlyAuthority(account) {
-        _approvals[account][_records[account].generation][changeHash] = true;
+    function approveChange(address account, bytes32 changeHash) external onlyAuthorityDirect(account) {
+        _approvals[account][_records[account].approvalEpoch][changeHash] = true;
         emit ChangeApproved(account, changeHash);
     }
 
     /// @inheritdoc ILeashModule
-    function revokeApproval(address account, bytes32 changeHash) external onlyAuthority(account) {
-        delete _approvals[account][_records[account].generation][changeHash];
+    function revokeApproval(address account, bytes32 changeHash) external onlyAuthorityDirect(account) {
+        delete _approvals[account][_records[account].approvalEpoch][changeHash];
         emit ApprovalRevoked(account, changeHash);
     }
 
@@ -73,15 +99,15 @@ abstract contract LeashModule is ILeashModule {
 
     /// @inheritdoc ILeashModule
     function isApproved(address account, bytes32 changeHash) external view returns (bool) {
-        return _approvals[account][_records[account].generation][changeHash];
+        return _approvals[account][_records[account].approvalEpoch][changeHash];
     }
 
-    // ------------------------------------------------------------------ internals
+    // ------------------------------------------------------------------ account context
 
     /// @dev The account this call is about: the 20-byte suffix when the trusted multiplexer calls
     /// (it appends its own `msg.sender`, the account), otherwise the caller itself.
     function _account() internal view returns (address account) {
-        if (msg.sender == TRUSTED_MULTIPLEXER && msg.data.length >= 24) {
+        if (_viaMultiplexer()) {
             assembly ("memory-safe") {
                 // The last 20 bytes of calldata, right-aligned.
                 account := shr(96, calldataload(sub(calldatasize(), 20)))
@@ -97,7 +123,13 @@ abstract contract LeashModule is ILeashModule {
         return msg.sender == TRUSTED_MULTIPLEXER && msg.data.length >= 24;
     }
 
-    function _installRecord(address account, address authority) internal {
+    // ------------------------------------------------------------------ install / uninstall
+
+    /// @dev `onInstall` runs only as part of a real install: the account (or, for a sub-hook, the
+    /// trusted multiplexer on the account's behalf) must already list this module. Nobody, the
+    /// account included, can call it directly to plant or reset state.
+    function _installRecord(address account, address authority, uint256 moduleType) internal {
+        require(_isInstalledOn(account, moduleType), Leash_NotInstalling(account));
         AccountRecord storage record = _records[account];
         require(record.authority == address(0), Leash_AlreadyInstalled(account));
         _requireValidAuthority(account, authority);
@@ -105,80 +137,108 @@ abstract contract LeashModule is ILeashModule {
         emit AuthoritySet(account, authority);
     }
 
-    /// @dev Forgets the authority and, by moving to a new generation, every approval and every
-    /// generation-keyed entry the module kept for `account`.
-    function _uninstallRecord(address account) internal returns (uint256 newGeneration) {
+    /// @dev `onUninstall` runs only as part of a real uninstall (the module is no longer listed).
+    /// Forgets the authority and moves to a new generation and approval epoch.
+    function _uninstallRecord(address account, uint256 moduleType) internal returns (uint256 newGeneration) {
+        require(!_isInstalledOn(account, moduleType), Leash_NotInstalling(account));
         AccountRecord storage record = _records[account];
         require(record.authority != address(0), Leash_NotInstalled(account));
         record.authority = address(0);
+        ++record.approvalEpoch;
         newGeneration = ++record.generation;
         emit AuthoritySet(account, address(0));
     }
 
-    function _requireInstalled(address account) internal view {
-        require(_records[account].authority != address(0), Leash_NotInstalled(account));
+    /// @dev Whether `account` lists this module now: through the multiplexer's sub-hook list when
+    /// the multiplexer calls, else the account's own `isModuleInstalled` (false if it cannot answer).
+    function _isInstalledOn(address account, uint256 moduleType) internal view returns (bool) {
+        if (_viaMultiplexer()) return IHookMultiPlexer(TRUSTED_MULTIPLEXER).isSubHook(account, address(this));
+        (bool ok, bytes memory ret) =
+            account.staticcall(abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (moduleType, address(this), "")));
+        return ok && ret.length >= 32 && abi.decode(ret, (bool));
     }
 
-    /// @dev The authority model applied to one account-level call. Module management and calls to
-    /// the account itself pass only with the authority's approval of these exact bytes. A call to a
-    /// `sensitive` address (a Leash module guarding this account) passes every policy when the
-    /// authority approved these exact bytes; without approval it is left to the policies (and to
-    /// the module's own guards). A used approval is spent. Returns `approved = true` when an
-    /// approved change is under way (the caller then skips its policy checks), else the decoded
-    /// executions to check. Approvals are read only on these paths, never for ordinary calls.
-    function _leashGuard(address account, bytes calldata msgData, address[] memory sensitive)
+    // ------------------------------------------------------------------ the guard
+
+    /// @dev The authority model applied to one account-level call:
+    ///   - module management, and any item calling the account itself, need the authority's
+    ///     approval of these exact bytes;
+    ///   - an item calling a Leash module in `leash` needs it too, unless it calls one of the
+    ///     functions through which the account may only tighten (the module enforces that);
+    ///   - an approval, once used, is spent; the change then skips every policy check
+    ///     (`approved = true`) and, until its postCheck, the account's own nested calls are part
+    ///     of it.
+    /// Approvals are read only on these paths, never for ordinary calls.
+    function _leashGuard(address account, address msgSender, bytes calldata msgData, address[] memory leash)
         internal
-        returns (bool approved, ExecutionDecoder.Executions memory ex)
+        returns (bool approved, bool consumed, ExecutionDecoder.Executions memory ex)
     {
-        // Nested account calls made by an approved change are part of that change.
-        if (approvedChangeInProgress(account)) return (true, ex);
+        // Nested calls the account itself makes during an approved change are part of it.
+        if (msgSender == account && approvedChangeInProgress(account)) return (true, false, ex);
         ExecutionDecoder.Action action;
         (action, ex) = ExecutionDecoder.decode(msgData);
         if (action != ExecutionDecoder.Action.Execute) {
             bytes32 changeHash = keccak256(msgData);
-            if (_consumeApproval(account, changeHash)) return (true, ex);
+            if (_consumeApproval(account, changeHash)) return (true, true, ex);
             address module;
             if (msgData.length >= 68) module = address(uint160(uint256(bytes32(msgData[36:68]))));
             revert Leash_ModuleChangeNotApproved(account, bytes4(msgData[:4]), module, changeHash);
         }
-        bool touchesLeash;
         for (uint256 i; i < ex.count; ++i) {
-            (address target,,) = ExecutionDecoder.at(ex, i);
-            if (target == account) {
-                bytes32 changeHash = keccak256(msgData);
-                if (_consumeApproval(account, changeHash)) return (true, ex);
-                revert Leash_SelfCallNotApproved(account, changeHash);
-            }
-            for (uint256 j; j < sensitive.length && !touchesLeash; ++j) {
-                touchesLeash = target == sensitive[j];
+            (address target,, bytes calldata data) = ExecutionDecoder.at(ex, i);
+            if (target != account && !_isIn(target, leash)) continue;
+            // A call to the account or a Leash module: an approval of these bytes makes it the
+            // authority's change; without one only tightening functions of a module pass.
+            bytes32 changeHash = keccak256(msgData);
+            if (_consumeApproval(account, changeHash)) return (true, true, ex);
+            if (target == account) revert Leash_SelfCallNotApproved(account, changeHash);
+            if (data.length < 4 || !_isTighteningSelector(bytes4(data))) {
+                revert Leash_ModuleCallNotApproved(account, target, bytes4(data), changeHash);
             }
         }
-        if (touchesLeash && _consumeApproval(account, keccak256(msgData))) return (true, ex);
     }
 
-    /// @dev `_leashGuard` for a module installed alone: the sensitive address is the module itself.
-    function _leashGuardAlone(address account, bytes calldata msgData)
+    function _isIn(address target, address[] memory list) private pure returns (bool) {
+        for (uint256 j; j < list.length; ++j) {
+            if (target == list[j]) return true;
+        }
+        return false;
+    }
+
+    /// @dev `_leashGuard` for a module installed alone (its Leash modules: itself).
+    function _leashGuardAlone(address account, address msgSender, bytes calldata msgData)
         internal
-        returns (bool approved, ExecutionDecoder.Executions memory ex)
+        returns (bool approved, bool consumed, ExecutionDecoder.Executions memory ex)
     {
         address[] memory self = new address[](1);
         self[0] = address(this);
-        return _leashGuard(account, msgData, self);
+        return _leashGuard(account, msgSender, msgData, self);
+    }
+
+    /// @dev Functions of Leash modules through which the account may only tighten: each checks
+    /// that the change tightens (or reverts) unless the authority approved it.
+    function _isTighteningSelector(bytes4 selector) internal pure returns (bool) {
+        return selector == IAllowlistHook.addPermission.selector || selector == IAllowlistHook.removePermission.selector
+            || selector == IAllowlistHook.addProtected.selector
+            || selector == ISpendingLimitHook.setTokenPolicy.selector
+            || selector == IAutomationExecutor.removeTask.selector;
     }
 
     function _consumeApproval(address account, bytes32 changeHash) private returns (bool) {
-        mapping(bytes32 => bool) storage approvals = _approvals[account][_records[account].generation];
-        if (!approvals[changeHash] || _records[account].authority == address(0)) return false;
+        AccountRecord memory record = _records[account];
+        if (record.authority == address(0)) return false;
+        mapping(bytes32 => bool) storage approvals = _approvals[account][record.approvalEpoch];
+        if (!approvals[changeHash]) return false;
         delete approvals[changeHash];
         _setInProgress(account, true);
         emit ApprovalUsed(account, changeHash);
         return true;
     }
 
-    /// @dev Ends the approved change, if any: every hook's postCheck calls this, so the flag never
-    /// outlives the execution it was granted for (not even within one bundle of UserOps).
-    function _endApprovedChange(address account) internal {
-        _setInProgress(account, false);
+    /// @dev Called by postCheck with the hook data preCheck returned: ends the approved change
+    /// only in the frame that started it, so nested executions do not end it early.
+    function _endApprovedChange(address account, bytes calldata hookData) internal {
+        if (hookData.length == 1 && hookData[0] == APPROVED_CHANGE[0]) _setInProgress(account, false);
     }
 
     function _setInProgress(address account, bool active) private {
@@ -194,12 +254,14 @@ abstract contract LeashModule is ILeashModule {
     }
 
     /// @dev The caller may act as the authority of `account`: it is the authority, or it is the
-    /// account running a change the authority approved (here, or at the trusted multiplexer).
+    /// account running a change the same authority approved (here, or at the trusted multiplexer).
     function _actsAsAuthority(address account, address authority) internal view returns (bool) {
         if (msg.sender == authority) return true;
         if (msg.sender != account) return false;
         if (approvedChangeInProgress(account)) return true;
-        return TRUSTED_MULTIPLEXER != address(0) && ILeashModule(TRUSTED_MULTIPLEXER).approvedChangeInProgress(account);
+        return TRUSTED_MULTIPLEXER != address(0)
+            && IHookMultiPlexer(TRUSTED_MULTIPLEXER).authorityOf(account) == authority
+            && IHookMultiPlexer(TRUSTED_MULTIPLEXER).approvedChangeInProgress(account);
     }
 
     function _checkAuthority(address account) private view {

@@ -10,7 +10,8 @@ import {IERC7579Hook} from "@openzeppelin/contracts/interfaces/draft-IERC7579.so
 /// either mode; the account itself and every Leash module are always protected.
 /// @dev Matching, for one execution item (target, calldata):
 ///   1. target is the account, a Leash module, or protected -> refused (`Allowlist_ProtectedTarget`);
-///   2. calldata of 1 to 3 bytes is not a function call -> refused in both modes;
+///   2. calldata of 1 to 3 bytes is not a function call, and calldata starting with 0x00000000
+///      would collide with plain transfers -> both refused in both modes;
 ///   3. the selector is the first 4 bytes, or `0x00000000` for empty calldata (a plain value transfer);
 ///   4. allow mode passes if (target, WILDCARD) or (target, selector) is listed;
 ///      block mode refuses if (target, WILDCARD) or (target, selector) is listed.
@@ -41,6 +42,8 @@ interface IAllowlistHook is IERC7579Hook, ILeashModule {
     /// @notice `target` is protected (listed, the account itself, or a Leash module).
     error Allowlist_ProtectedTarget(address account, address target);
     error Allowlist_ShortCalldata(address account, address target, uint256 length);
+    /// @notice Calldata starting with 0x00000000: that selector is reserved for plain transfers.
+    error Allowlist_ZeroSelector(address account, address target);
     error Allowlist_InvalidMode(uint8 mode);
     error Allowlist_TooManyPermissions(address account, uint256 max);
     error Allowlist_TooManyProtected(address account, uint256 max);

@@ -29,7 +29,8 @@ interface IEmergencyPauseHook is IERC7579Hook, ILeashModule {
     function PAUSE_COOLDOWN() external view returns (uint256);
     function MAX_AUTO_UNPAUSE() external view returns (uint256);
 
-    /// @notice Pauses `account`. Guardian, authority or the account itself; respects the cooldown.
+    /// @notice Pauses `account`. Guardian or authority; respects the cooldown. (Not the account:
+    /// a pause it started would arm the cooldown against the guardian.)
     function pause(address account) external;
     /// @notice Ends the current pause now. Guardian or authority.
     function unpause(address account) external;

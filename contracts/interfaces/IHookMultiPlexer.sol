@@ -15,6 +15,8 @@ import {IERC7579Hook} from "@openzeppelin/contracts/interfaces/draft-IERC7579.so
 /// suffix only when `msg.sender` is the multiplexer it trusts (fixed at its deployment), and
 /// otherwise treats `msg.sender` as the account (installed alone). A sub-hook that wants
 /// `postCheck` returns non-empty data from `preCheck`; one that returns nothing is not called back.
+/// `onInstall` and `onUninstall` of a sub-hook may check `isSubHook` (true during an addition,
+/// false during a removal) to refuse calls outside a real addition or removal.
 /// Reverts of sub-hooks reach the caller byte for byte.
 interface IHookMultiPlexer is IERC7579Hook, ILeashModule {
     event SubHookAdded(address indexed account, address indexed subHook);
@@ -26,6 +28,10 @@ interface IHookMultiPlexer is IERC7579Hook, ILeashModule {
     error Multiplexer_InvalidSubHook(address subHook);
     error Multiplexer_UnknownSubHook(address account, address subHook);
     error Multiplexer_LengthMismatch(uint256 subHooks, uint256 initData);
+    /// @notice `postCheck` with hook data this multiplexer did not hand out for this account.
+    error Multiplexer_UnknownHookData(address account);
+    /// @notice Too little gas left to give a sub-hook's `onUninstall` its fixed allowance.
+    error Multiplexer_InsufficientGas(uint256 needed, uint256 left);
 
     /// @notice The hard cap on sub-hooks per account: bounds the gas of every execution.
     function MAX_SUB_HOOKS() external view returns (uint256);
@@ -33,8 +39,12 @@ interface IHookMultiPlexer is IERC7579Hook, ILeashModule {
     /// @notice The account's sub-hooks, in the order their checks run.
     function subHooks(address account) external view returns (address[] memory);
 
-    /// @notice Appends a sub-hook and installs it for `account` with `initData`. Adding a check
-    /// only tightens, so the account itself may do it; so may the authority.
+    /// @notice Whether `subHook` is in the account's list (sub-hooks check it in `onInstall` and
+    /// `onUninstall`, so that only a real addition or removal can call those).
+    function isSubHook(address account, address subHook) external view returns (bool);
+
+    /// @notice Appends a sub-hook and installs it for `account` with `initData`. Authority only:
+    /// a sub-hook is code that runs on every execution of the account.
     function addSubHook(address account, address subHook, bytes calldata initData) external;
 
     /// @notice Removes a sub-hook (loosening: authority only, also while paused). The sub-hook's

@@ -20,6 +20,9 @@ interface ILeashModule {
 
     error Leash_NotInstalled(address account);
     error Leash_AlreadyInstalled(address account);
+    /// @notice `onInstall` / `onUninstall` called outside a real install or uninstall of this
+    /// module on `account` (only the account's own module management may call them).
+    error Leash_NotInstalling(address account);
     /// @notice The authority must be a real address other than the account it governs.
     error Leash_InvalidAuthority(address account, address authority);
     /// @notice Only `authority` may make this change (it loosens or reconfigures a policy).
@@ -32,18 +35,23 @@ interface ILeashModule {
     /// @notice The account may not call itself (its own management functions live there) unless
     /// the authority approved this exact call: `approveChange(account, changeHash)`.
     error Leash_SelfCallNotApproved(address account, bytes32 changeHash);
+    /// @notice The account may call a Leash module only through the functions that can only
+    /// tighten; anything else (installing, hook entry points, loosening) needs the authority's
+    /// approval of this exact call: `approveChange(account, changeHash)`.
+    error Leash_ModuleCallNotApproved(address account, address module, bytes4 selector, bytes32 changeHash);
 
     /// @notice The authority of `account`, or zero when the module is not installed for it.
     function authorityOf(address account) external view returns (address);
 
-    /// @notice Hands the authority of `account` to `newAuthority`. Authority only.
+    /// @notice Hands the authority of `account` to `newAuthority`, voiding every pending approval.
+    /// The authority's own call only (never through the account).
     function setAuthority(address account, address newAuthority) external;
 
     /// @notice Approves one use of the exact change whose account-level `msgData` hashes to
-    /// `changeHash` (`keccak256(msgData)`). Authority only.
+    /// `changeHash` (`keccak256(msgData)`). The authority's own call only.
     function approveChange(address account, bytes32 changeHash) external;
 
-    /// @notice Withdraws an unused approval. Authority only.
+    /// @notice Withdraws an unused approval. The authority's own call only.
     function revokeApproval(address account, bytes32 changeHash) external;
 
     /// @notice Whether an unused approval for `changeHash` exists.

@@ -30,23 +30,24 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
         (address authority, address[] memory hooks, bytes[] memory initData) =
             abi.decode(data, (address, address[], bytes[]));
         require(hooks.length == initData.length, Multiplexer_LengthMismatch(hooks.length, initData.length));
-        _installRecord(account, authority);
+        _installRecord(account, authority, MODULE_TYPE_HOOK);
         for (uint256 i; i < hooks.length; ++i) {
             _addSubHook(account, hooks[i], initData[i]);
         }
     }
 
     /// @inheritdoc IERC7579Module
-    /// @dev Uninstalls every sub-hook (a reverting one cannot block this) and clears all state.
+    /// @dev Uninstalls every sub-hook (a reverting or gas-burning one cannot block this) and
+    /// clears all state.
     function onUninstall(bytes calldata) external {
         address account = msg.sender;
+        _uninstallRecord(account, MODULE_TYPE_HOOK);
         address[] storage hooks = _subHooks[account];
         for (uint256 i = hooks.length; i > 0; --i) {
             address subHook = hooks[i - 1];
             hooks.pop();
             emit SubHookRemoved(account, subHook, _uninstallSubHook(account, subHook, ""));
         }
-        _uninstallRecord(account);
     }
 
     /// @inheritdoc IERC7579Module
@@ -57,23 +58,24 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
     // ------------------------------------------------------------------ hook
 
     /// @inheritdoc IERC7579Hook
-    /// @dev Returns empty data when no sub-hook asked for a `postCheck` (and for approved
-    /// changes, which run no policy), otherwise `abi.encode(address[] subHooks, bytes[] data)`.
+    /// @dev Returns empty data when no sub-hook asked for a `postCheck`, `APPROVED_CHANGE` when
+    /// this call spent an approval (no policy runs), otherwise `abi.encode(address[] subHooks,
+    /// bytes[] data)`, whose hash is held in transient storage until `postCheck`.
     function preCheck(address msgSender, uint256 msgValue, bytes calldata msgData)
         external
         returns (bytes memory hookData)
     {
         address account = msg.sender;
-        // The sub-hooks, then this multiplexer: the Leash modules an approved change may touch.
+        // The sub-hooks, then this multiplexer: the Leash modules the account may not freely call.
         address[] memory hooks = _subHooks[account];
         uint256 n = hooks.length;
-        address[] memory sensitive = new address[](n + 1);
+        address[] memory leash = new address[](n + 1);
         for (uint256 i; i < n; ++i) {
-            sensitive[i] = hooks[i];
+            leash[i] = hooks[i];
         }
-        sensitive[n] = address(this);
-        (bool approved,) = _leashGuard(account, msgData, sensitive);
-        if (approved) return "";
+        leash[n] = address(this);
+        (bool approved, bool consumed,) = _leashGuard(account, msgSender, msgData, leash);
+        if (approved) return consumed ? APPROVED_CHANGE : bytes("");
         if (n == 0) return "";
         bytes memory call =
             abi.encodePacked(abi.encodeCall(IERC7579Hook.preCheck, (msgSender, msgValue, msgData)), account);
@@ -82,8 +84,7 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
         uint256 posts;
         for (uint256 i; i < n; ++i) {
             address subHook = hooks[i];
-            bytes memory ret = _callBubbling(subHook, call);
-            bytes memory context = abi.decode(ret, (bytes));
+            bytes memory context = abi.decode(_callBubbling(subHook, call), (bytes));
             if (context.length != 0) {
                 if (posts == 0) {
                     postHooks = new address[](n);
@@ -100,14 +101,17 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
             mstore(postHooks, posts)
             mstore(postData, posts)
         }
-        return abi.encode(postHooks, postData);
+        hookData = abi.encode(postHooks, postData);
+        _addPendingPost(account, keccak256(hookData));
     }
 
     /// @inheritdoc IERC7579Hook
+    /// @dev Only hook data this multiplexer handed out to this account in `preCheck` is honoured.
     function postCheck(bytes calldata hookData) external {
         address account = msg.sender;
-        _endApprovedChange(account);
-        if (hookData.length == 0) return;
+        _endApprovedChange(account, hookData);
+        if (hookData.length <= 1) return;
+        require(_takePendingPost(account, keccak256(hookData)), Multiplexer_UnknownHookData(account));
         (address[] memory postHooks, bytes[] memory postData) = abi.decode(hookData, (address[], bytes[]));
         for (uint256 i; i < postHooks.length; ++i) {
             _callBubbling(
@@ -124,10 +128,16 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
     }
 
     /// @inheritdoc IHookMultiPlexer
-    function addSubHook(address account, address subHook, bytes calldata initData)
-        external
-        onlyAccountOrAuthority(account)
-    {
+    function isSubHook(address account, address subHook) external view returns (bool) {
+        address[] storage hooks = _subHooks[account];
+        for (uint256 i; i < hooks.length; ++i) {
+            if (hooks[i] == subHook) return true;
+        }
+        return false;
+    }
+
+    /// @inheritdoc IHookMultiPlexer
+    function addSubHook(address account, address subHook, bytes calldata initData) external onlyAuthority(account) {
         _addSubHook(account, subHook, initData);
     }
 
@@ -167,9 +177,43 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
         emit SubHookAdded(account, subHook);
     }
 
-    /// @dev Best effort, bounded by the caller's gas: removal must succeed even if the sub-hook reverts.
+    /// @dev Best effort with a fixed gas allowance and no return data copied: removal must succeed
+    /// even if the sub-hook reverts, burns its gas or returns a huge revert message.
     function _uninstallSubHook(address account, address subHook, bytes memory deInitData) internal returns (bool ok) {
-        (ok,) = subHook.call(abi.encodePacked(abi.encodeCall(IERC7579Module.onUninstall, (deInitData)), account));
+        // EIP-150 forwards at most 63/64 of what is left: make sure the full allowance is there.
+        uint256 needed = UNINSTALL_CALL_GAS + UNINSTALL_CALL_GAS / 63 + 10_000;
+        require(gasleft() >= needed, Multiplexer_InsufficientGas(needed, gasleft()));
+        bytes memory data = abi.encodePacked(abi.encodeCall(IERC7579Module.onUninstall, (deInitData)), account);
+        uint256 gasAllowance = UNINSTALL_CALL_GAS;
+        assembly ("memory-safe") {
+            ok := call(gasAllowance, subHook, 0, add(data, 0x20), mload(data), 0, 0)
+        }
+    }
+
+    /// @dev Outstanding hook data handed out to `account` and not yet checked back, counted per
+    /// hash in transient storage (nested executions each hold their own).
+    function _postSlot(address account, bytes32 hash) internal pure returns (bytes32) {
+        return keccak256(abi.encode(account, hash, keccak256("leash.multiplexer.pending-post")));
+    }
+
+    function _addPendingPost(address account, bytes32 hash) internal {
+        bytes32 slot = _postSlot(account, hash);
+        assembly ("memory-safe") {
+            tstore(slot, add(tload(slot), 1))
+        }
+    }
+
+    function _takePendingPost(address account, bytes32 hash) internal returns (bool found) {
+        bytes32 slot = _postSlot(account, hash);
+        uint256 count;
+        assembly ("memory-safe") {
+            count := tload(slot)
+        }
+        if (count == 0) return false;
+        assembly ("memory-safe") {
+            tstore(slot, sub(count, 1))
+        }
+        return true;
     }
 
     /// @dev Calls `target`; on failure re-raises its revert data unchanged.

@@ -38,7 +38,7 @@ contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
     function onInstall(bytes calldata data) external {
         address account = _account();
         (address authority, address guardian, uint256 autoUnpauseAfter) = abi.decode(data, (address, address, uint256));
-        _installRecord(account, authority);
+        _installRecord(account, authority, MODULE_TYPE_HOOK);
         PauseState storage state = _states[account];
         state.installed = true;
         _setGuardian(account, state, guardian);
@@ -49,7 +49,7 @@ contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
     /// @dev Clears the pause too: a reinstall starts unpaused, with no cooldown pending.
     function onUninstall(bytes calldata) external {
         address account = _account();
-        _uninstallRecord(account);
+        _uninstallRecord(account, MODULE_TYPE_HOOK);
         delete _states[account];
     }
 
@@ -63,21 +63,21 @@ contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
     /// @inheritdoc IERC7579Hook
     /// @dev Behind the multiplexer, approved changes never reach here (the authority can recover
     /// while paused). Alone, the hook applies the authority model itself first.
-    function preCheck(address, uint256, bytes calldata msgData) external returns (bytes memory) {
+    function preCheck(address msgSender, uint256, bytes calldata msgData) external returns (bytes memory) {
         address account = _account();
         PauseState memory state = _states[account];
         require(state.installed, Leash_NotInstalled(account));
         if (!_viaMultiplexer()) {
-            (bool approved,) = _leashGuardAlone(account, msgData);
-            if (approved) return "";
+            (bool approved, bool consumed,) = _leashGuardAlone(account, msgSender, msgData);
+            if (approved) return consumed ? APPROVED_CHANGE : bytes("");
         }
         require(block.timestamp >= state.pausedUntil, Pause_AccountPaused(account, state.pausedUntil));
         return "";
     }
 
     /// @inheritdoc IERC7579Hook
-    function postCheck(bytes calldata) external {
-        _endApprovedChange(_account());
+    function postCheck(bytes calldata hookData) external {
+        _endApprovedChange(_account(), hookData);
     }
 
     // ------------------------------------------------------------------ guardian
@@ -87,7 +87,7 @@ contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
         PauseState storage state = _states[account];
         require(state.installed, Leash_NotInstalled(account));
         require(
-            msg.sender == state.guardian || msg.sender == account || msg.sender == _records[account].authority,
+            msg.sender == state.guardian || msg.sender == _records[account].authority,
             Pause_NotGuardian(account, msg.sender)
         );
         uint256 lastEnd = state.pausedUntil;

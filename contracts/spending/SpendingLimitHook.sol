@@ -59,7 +59,7 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
     function onInstall(bytes calldata data) external {
         address account = _account();
         (address authority, TokenPolicy[] memory policies) = abi.decode(data, (address, TokenPolicy[]));
-        _installRecord(account, authority);
+        _installRecord(account, authority, MODULE_TYPE_HOOK);
         _accounts[account].installed = true;
         for (uint256 i; i < policies.length; ++i) {
             _setPolicy(account, policies[i]);
@@ -70,7 +70,7 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
     /// @dev O(1): every policy and spend lives under the old generation.
     function onUninstall(bytes calldata) external {
         address account = _account();
-        _uninstallRecord(account);
+        _uninstallRecord(account, MODULE_TYPE_HOOK);
         AccountState storage state = _accounts[account];
         state.installed = false;
         ++state.generation;
@@ -86,7 +86,7 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
     /// @inheritdoc IERC7579Hook
     /// @dev Counts and records every outflow before the execution runs; if the execution reverts,
     /// so does the record. Asks for no postCheck.
-    function preCheck(address, uint256, bytes calldata msgData) external returns (bytes memory) {
+    function preCheck(address msgSender, uint256, bytes calldata msgData) external returns (bytes memory) {
         address account = _account();
         AccountState memory state = _accounts[account];
         require(state.installed, Leash_NotInstalled(account));
@@ -95,8 +95,9 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
             (, ex) = ExecutionDecoder.decode(msgData);
         } else {
             bool approved;
-            (approved, ex) = _leashGuardAlone(account, msgData);
-            if (approved) return "";
+            bool consumed;
+            (approved, consumed, ex) = _leashGuardAlone(account, msgSender, msgData);
+            if (approved) return consumed ? APPROVED_CHANGE : bytes("");
         }
         uint256 generation = state.generation;
 
@@ -126,8 +127,8 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
     }
 
     /// @inheritdoc IERC7579Hook
-    function postCheck(bytes calldata) external {
-        _endApprovedChange(_account());
+    function postCheck(bytes calldata hookData) external {
+        _endApprovedChange(_account(), hookData);
     }
 
     // ------------------------------------------------------------------ views

@@ -188,7 +188,11 @@ contract LeashStackTest is LeashTestBase {
         assertRefused(
             loosen,
             abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_ProtectedTarget.selector, address(account), address(allowlist)
+                ILeashModule.Leash_ModuleCallNotApproved.selector,
+                address(account),
+                address(allowlist),
+                IAllowlistHook.setMode.selector,
+                keccak256(loosen)
             )
         );
         approveAtMux(loosen);
@@ -202,7 +206,13 @@ contract LeashStackTest is LeashTestBase {
         );
         assertRefused(
             remove,
-            abi.encodeWithSelector(IAllowlistHook.Allowlist_ProtectedTarget.selector, address(account), address(mux))
+            abi.encodeWithSelector(
+                ILeashModule.Leash_ModuleCallNotApproved.selector,
+                address(account),
+                address(mux),
+                IHookMultiPlexer.removeSubHook.selector,
+                keccak256(remove)
+            )
         );
         assertEq(mux.subHooks(address(account)).length, 2);
     }
@@ -316,18 +326,18 @@ contract LeashStackTest is LeashTestBase {
         assertFalse(ok);
         assertEq(ret, abi.encodeWithSelector(ILeashModule.Leash_NotInstalled.selector, attacker));
 
-        // A look-alike multiplexer cannot install state for the victim either.
+        // Nobody can call onInstall outside a real install, not even to install for itself.
         vm.prank(attacker);
-        (ok,) = address(pauseHook)
+        (ok, ret) = address(pauseHook)
             .call(
                 abi.encodePacked(
                     abi.encodeCall(pauseHook.onInstall, (abi.encode(authority, makeAddr("accomplice"), 0))),
                     address(account)
                 )
             );
-        assertTrue(ok, "installs for the attacker itself");
+        assertFalse(ok);
+        assertEq(ret, abi.encodeWithSelector(ILeashModule.Leash_NotInstalling.selector, attacker));
         assertEq(pauseHook.guardianOf(address(account)), guardian, "victim's guardian unchanged");
-        assertEq(pauseHook.guardianOf(attacker), makeAddr("accomplice"));
         assertEq(pauseHook.authorityOf(address(account)), authority, "victim's record untouched");
     }
 
@@ -345,10 +355,16 @@ contract LeashStackTest is LeashTestBase {
     function test_attack_WildcardOnLeashModuleStillBlocked() public {
         vm.prank(authority);
         allowlist.addPermission(address(account), address(pauseHook), WILDCARD);
+        bytes memory loosen =
+            call1(address(pauseHook), abi.encodeCall(IEmergencyPauseHook.setAutoUnpauseAfter, (address(account), 0)));
         assertRefused(
-            call1(address(pauseHook), abi.encodeCall(IEmergencyPauseHook.setAutoUnpauseAfter, (address(account), 0))),
+            loosen,
             abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_ProtectedTarget.selector, address(account), address(pauseHook)
+                ILeashModule.Leash_ModuleCallNotApproved.selector,
+                address(account),
+                address(pauseHook),
+                IEmergencyPauseHook.setAutoUnpauseAfter.selector,
+                keccak256(loosen)
             )
         );
     }

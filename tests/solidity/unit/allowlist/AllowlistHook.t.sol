@@ -101,7 +101,7 @@ contract AllowlistHookTest is LeashTestBase {
     }
 
     function testFuzz_allowMode_OnlyListedSelectorPasses(bytes4 listed, bytes4 called) public {
-        vm.assume(listed != WILDCARD && called != WILDCARD);
+        vm.assume(listed != WILDCARD && called != WILDCARD && called != bytes4(0));
         _install(IAllowlistHook.Mode.Allow, _perm(address(target), listed));
         bytes memory data = abi.encodePacked(called, uint256(1));
         assertEq(allowlist.isCallAllowed(acct, address(target), data), listed == called);
@@ -179,10 +179,35 @@ contract AllowlistHookTest is LeashTestBase {
     }
 
     function test_onInstall_RevertWhen_AuthorityIsAccount() public {
+        bytes memory init =
+            abi.encode(acct, IAllowlistHook.Mode.Allow, new IAllowlistHook.Permission[](0), new address[](0));
+        assertRefused(
+            installModuleCall(MODULE_TYPE_HOOK, address(allowlist), init),
+            abi.encodeWithSelector(ILeashModule.Leash_InvalidAuthority.selector, acct, acct)
+        );
+    }
+
+    /// @dev onInstall / onUninstall only run inside the account's own module management.
+    function test_onInstall_RevertWhen_CalledDirectly() public {
         vm.prank(acct);
-        vm.expectRevert(abi.encodeWithSelector(ILeashModule.Leash_InvalidAuthority.selector, acct, acct));
-        allowlist.onInstall(
-            abi.encode(acct, IAllowlistHook.Mode.Allow, new IAllowlistHook.Permission[](0), new address[](0))
+        vm.expectRevert(abi.encodeWithSelector(ILeashModule.Leash_NotInstalling.selector, acct));
+        allowlist.onInstall(allowlistInit(IAllowlistHook.Mode.Allow, new IAllowlistHook.Permission[](0)));
+    }
+
+    function test_onUninstall_RevertWhen_CalledDirectlyWhileInstalled() public {
+        _install(IAllowlistHook.Mode.Allow, _perm(address(target), Target.ping.selector));
+        vm.prank(acct);
+        vm.expectRevert(abi.encodeWithSelector(ILeashModule.Leash_NotInstalling.selector, acct));
+        allowlist.onUninstall("");
+        assertTrue(allowlist.isListed(acct, address(target), Target.ping.selector));
+    }
+
+    function test_allowMode_RevertWhen_ZeroSelectorWithData() public {
+        _install(IAllowlistHook.Mode.Allow, _perm(address(target), bytes4(0)));
+        assertPasses(executeSingle(address(target), 1, ""));
+        assertRefused(
+            call1(address(target), abi.encodePacked(bytes4(0), uint256(1))),
+            abi.encodeWithSelector(IAllowlistHook.Allowlist_ZeroSelector.selector, acct, address(target))
         );
     }
 

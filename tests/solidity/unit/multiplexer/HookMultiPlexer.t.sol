@@ -58,20 +58,39 @@ contract HookMultiPlexerTest is LeashTestBase {
         );
     }
 
-    function test_addSubHook_AccountMayTighten() public {
-        assertPasses(
-            call1(
+    /// @dev A sub-hook is code that runs on every execution: the account may not add one alone.
+    function test_addSubHook_AccountNeedsApproval() public {
+        bytes memory add = call1(
+            address(mux),
+            abi.encodeCall(IHookMultiPlexer.addSubHook, (acct, address(custom), abi.encode(uint256(1 ether))))
+        );
+        assertRefused(
+            add,
+            abi.encodeWithSelector(
+                ILeashModule.Leash_ModuleCallNotApproved.selector,
+                acct,
                 address(mux),
-                abi.encodeCall(IHookMultiPlexer.addSubHook, (acct, address(custom), abi.encode(uint256(1 ether))))
+                IHookMultiPlexer.addSubHook.selector,
+                keccak256(add)
             )
         );
+        approveAtMux(add);
+        assertPasses(add);
         assertEq(mux.subHooks(acct).length, 2);
     }
 
     function test_removeSubHook_RevertWhen_AccountLoosens() public {
+        bytes memory remove =
+            call1(address(mux), abi.encodeCall(IHookMultiPlexer.removeSubHook, (acct, address(pauseHook), "")));
         assertRefused(
-            call1(address(mux), abi.encodeCall(IHookMultiPlexer.removeSubHook, (acct, address(pauseHook), ""))),
-            abi.encodeWithSelector(ILeashModule.Leash_OnlyAuthority.selector, acct, acct, authority)
+            remove,
+            abi.encodeWithSelector(
+                ILeashModule.Leash_ModuleCallNotApproved.selector,
+                acct,
+                address(mux),
+                IHookMultiPlexer.removeSubHook.selector,
+                keccak256(remove)
+            )
         );
     }
 
@@ -136,7 +155,7 @@ contract HookMultiPlexerTest is LeashTestBase {
     function test_addSubHook_RevertWhen_Stranger() public {
         address stranger = makeAddr("stranger");
         vm.prank(stranger);
-        vm.expectRevert(abi.encodeWithSelector(ILeashModule.Leash_OnlyAccountOrAuthority.selector, acct, stranger));
+        vm.expectRevert(abi.encodeWithSelector(ILeashModule.Leash_OnlyAuthority.selector, acct, stranger, authority));
         mux.addSubHook(acct, address(custom), abi.encode(uint256(1)));
     }
 

@@ -6,6 +6,7 @@ import {MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC757
 import {IEmergencyPauseHook} from "../../../../contracts/interfaces/IEmergencyPauseHook.sol";
 import {ILeashModule} from "../../../../contracts/interfaces/ILeashModule.sol";
 
+import {LeashTestAccount} from "../../utils/LeashTestAccount.sol";
 import {LeashTestBase} from "../../utils/LeashTestBase.sol";
 import {Target} from "../../utils/mocks/Target.sol";
 
@@ -142,9 +143,17 @@ contract EmergencyPauseHookTest is LeashTestBase {
     }
 
     function test_onInstall_RevertWhen_ZeroGuardian() public {
-        vm.prank(address(0xBEEF));
+        LeashTestAccount fresh = new LeashTestAccount(owner.addr);
+        vm.prank(address(entryPoint));
         vm.expectRevert(abi.encodeWithSelector(IEmergencyPauseHook.Pause_InvalidGuardian.selector, address(0)));
-        pauseHook.onInstall(abi.encode(authority, address(0), 0));
+        fresh.installModule(MODULE_TYPE_HOOK, address(pauseHook), abi.encode(authority, address(0), 0));
+    }
+
+    /// @dev The account cannot pause itself: that would arm the cooldown against the guardian.
+    function test_pause_RevertWhen_Account() public {
+        vm.prank(acct);
+        vm.expectRevert(abi.encodeWithSelector(IEmergencyPauseHook.Pause_NotGuardian.selector, acct, acct));
+        pauseHook.pause(acct);
     }
 
     /// @dev Installed alone, the hook applies the authority model itself: uninstalling it needs approval,
