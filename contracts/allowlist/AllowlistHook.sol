@@ -39,6 +39,16 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
         address account => mapping(uint256 generation => mapping(address target => mapping(bytes4 selector => uint8)))
     ) internal _entries;
 
+    /// @dev Enumeration for `permissionsOf` / `protectedOf` (configuration paths only, never read
+    /// by a check): the lists and 1-based positions in them.
+    mapping(address account => mapping(uint256 generation => Permission[])) internal _permissionList;
+    mapping(
+        address account => mapping(uint256 generation => mapping(address target => mapping(bytes4 => uint256)))
+    ) internal _permissionPos;
+    mapping(address account => mapping(uint256 generation => address[])) internal _protectedList;
+    mapping(address account => mapping(uint256 generation => mapping(address target => uint256))) internal
+        _protectedPos;
+
     /// @dev The Leash modules every account protects: immutables, so checking them reads no storage.
     address internal immutable LEASH_0;
     address internal immutable LEASH_1;
@@ -159,6 +169,16 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
     }
 
     /// @inheritdoc IAllowlistHook
+    function permissionsOf(address account) external view returns (Permission[] memory) {
+        return _permissionList[account][_configs[account].generation];
+    }
+
+    /// @inheritdoc IAllowlistHook
+    function protectedOf(address account) external view returns (address[] memory) {
+        return _protectedList[account][_configs[account].generation];
+    }
+
+    /// @inheritdoc IAllowlistHook
     function isCallAllowed(address account, address target, bytes calldata data) external view returns (bool) {
         Config memory config = _configs[account];
         if (config.mode == Mode.None) return false;
@@ -194,6 +214,14 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
         require(flags & LISTED != 0, Allowlist_PermissionMissing(account, target, selector));
         _entries[account][generation][target][selector] = flags & ~LISTED;
         config.permissions -= 1;
+        // Swap-and-pop from the enumeration list.
+        Permission[] storage list = _permissionList[account][generation];
+        uint256 pos = _permissionPos[account][generation][target][selector];
+        Permission memory last = list[list.length - 1];
+        list[pos - 1] = last;
+        _permissionPos[account][generation][last.target][last.selector] = pos;
+        list.pop();
+        delete _permissionPos[account][generation][target][selector];
         emit PermissionRemoved(account, target, selector);
     }
 
@@ -210,6 +238,13 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
         require(flags & PROTECTED != 0, Allowlist_ProtectedMissing(account, target));
         _entries[account][generation][target][WILDCARD_SELECTOR] = flags & ~PROTECTED;
         config.protectedCount -= 1;
+        address[] storage list = _protectedList[account][generation];
+        uint256 pos = _protectedPos[account][generation][target];
+        address last = list[list.length - 1];
+        list[pos - 1] = last;
+        _protectedPos[account][generation][last] = pos;
+        list.pop();
+        delete _protectedPos[account][generation][target];
         emit ProtectedRemoved(account, target);
     }
 
@@ -272,6 +307,9 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
         require(config.permissions < MAX_PERMISSIONS, Allowlist_TooManyPermissions(account, MAX_PERMISSIONS));
         _entries[account][generation][target][selector] = flags | LISTED;
         config.permissions += 1;
+        Permission[] storage list = _permissionList[account][generation];
+        list.push(Permission(target, selector));
+        _permissionPos[account][generation][target][selector] = list.length;
         emit PermissionAdded(account, target, selector);
     }
 
@@ -282,6 +320,9 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
         require(config.protectedCount < MAX_PROTECTED, Allowlist_TooManyProtected(account, MAX_PROTECTED));
         _entries[account][generation][target][WILDCARD_SELECTOR] = flags | PROTECTED;
         config.protectedCount += 1;
+        address[] storage list = _protectedList[account][generation];
+        list.push(target);
+        _protectedPos[account][generation][target] = list.length;
         emit ProtectedAdded(account, target);
     }
 

@@ -62,6 +62,10 @@ interface IAllowlistHook is IERC7579Hook, ILeashModule {
     function isProtected(address account, address target) external view returns (bool);
     function permissionCount(address account) external view returns (uint256);
     function protectedCount(address account) external view returns (uint256);
+    /// @notice Every listed (target, selector) pair, in no particular order.
+    function permissionsOf(address account) external view returns (Permission[] memory);
+    /// @notice Every user-listed protected address (the built-in ones are not repeated).
+    function protectedOf(address account) external view returns (address[] memory);
 
     /// @notice Whether a call to `target` with `data` would pass for `account` right now.
     function isCallAllowed(address account, address target, bytes calldata data) external view returns (bool);

@@ -147,6 +147,30 @@ contract AllowlistHookTest is LeashTestBase {
         allowlist.setMode(acct, IAllowlistHook.Mode.Block);
     }
 
+    function test_permissionsOf_EnumeratesAfterAddsAndRemoves() public {
+        IAllowlistHook.Permission[] memory p = new IAllowlistHook.Permission[](3);
+        p[0] = IAllowlistHook.Permission(address(target), Target.ping.selector);
+        p[1] = IAllowlistHook.Permission(address(target), Target.pong.selector);
+        p[2] = IAllowlistHook.Permission(address(other), WILDCARD);
+        _install(IAllowlistHook.Mode.Allow, p);
+        vm.prank(acct);
+        allowlist.removePermission(acct, address(target), Target.ping.selector);
+        IAllowlistHook.Permission[] memory listed = allowlist.permissionsOf(acct);
+        assertEq(listed.length, 2);
+        for (uint256 i; i < listed.length; ++i) {
+            assertTrue(allowlist.isListed(acct, listed[i].target, listed[i].selector));
+            assertFalse(listed[i].selector == Target.ping.selector && listed[i].target == address(target));
+        }
+        vm.startPrank(authority);
+        allowlist.addProtected(acct, address(0xA));
+        allowlist.addProtected(acct, address(0xB));
+        allowlist.removeProtected(acct, address(0xA));
+        vm.stopPrank();
+        address[] memory prot = allowlist.protectedOf(acct);
+        assertEq(prot.length, 1);
+        assertEq(prot[0], address(0xB));
+    }
+
     // ------------------------------------------------------------------ limits
 
     function test_addPermission_RevertWhen_Over100() public {
