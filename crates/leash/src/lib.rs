@@ -1,8 +1,11 @@
-//! Leash from Rust. Deterministic deployment of the five modules through the CREATE2 deployer,
-//! and the deployment records in `deployments/<chainId>.json`.
+//! Leash from Rust: deterministic deployment of the five modules through the CREATE2 deployer and
+//! its records (`deploy`), policy files turned into install payloads (`config`), and the
+//! contracts' interface and errors (`abi`).
 //!
 //! Artifacts are read at run time from forge's `out/` directory, so this crate builds before any
 //! contract is compiled.
 
+pub mod abi;
 pub mod artifacts;
+pub mod config;
 pub mod deploy;

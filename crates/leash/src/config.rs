@@ -1,0 +1,657 @@
+//! Policy files: an account's policies written the way the product documentation describes them,
+//! checked rule by rule (each error names its line), then encoded into install payloads.
+//!
+//! ```toml
+//! authority = "0x…"                       # who may loosen, reconfigure and approve
+//!
+//! [tokens]                                # symbols used below
+//! USDC = { address = "0x…", decimals = 6 }
+//!
+//! [pause]
+//! guardian = "0x…"
+//! auto_unpause_after = "1d"               # 0 = manual only, at most 365d
+//!
+//! [allowlist]
+//! mode = "allow"                          # or "block"
+//! permissions = [
+//!   { target = "USDC", function = "transfer(address,uint256)" },
+//!   { target = "0x…", function = "*" },   # every function of the target
+//! ]
+//! protected = ["0x…"]
+//!
+//! [[spending]]
+//! token = "USDC"                          # or "native"
+//! per_tx_cap = "300"                      # in token units
+//! limits = [ { amount = "500", window = "1h" }, { amount = "5000", window = "1d" } ]
+//!
+//! [[tasks]]
+//! id = 1
+//! caller = "0x…"
+//! target = "USDC"
+//! call = "0xa9059cbb…"                    # calldata, hex
+//! cooldown = "30d"
+//! max_executions = 12
+//!
+//! [[custom_hooks]]
+//! address = "0x…"
+//! init_data = "0x…"
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::ops::Range;
+use std::path::Path;
+
+use alloy::primitives::utils::parse_units;
+use alloy::primitives::{keccak256, Address, Bytes, FixedBytes, U256};
+use alloy::sol_types::SolValue;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::abi;
+
+/// ERC-7579 module types.
+pub const MODULE_TYPE_EXECUTOR: u64 = 2;
+pub const MODULE_TYPE_HOOK: u64 = 4;
+
+/// Limits the contracts enforce; the file is checked against them before anything is sent.
+pub const MAX_PERMISSIONS: usize = 100;
+pub const MAX_PROTECTED: usize = 20;
+pub const MAX_SUB_HOOKS: usize = 8;
+pub const MAX_TOKENS: usize = 16;
+pub const MAX_LIMITS_PER_TOKEN: usize = 4;
+pub const MAX_TASKS: usize = 32;
+pub const MIN_WINDOW: u64 = 60;
+pub const WINDOW_BUCKETS: u64 = 4;
+pub const MAX_AUTO_UNPAUSE: u64 = 365 * 86_400;
+pub const WILDCARD_SELECTOR: [u8; 4] = [0x43, 0x1e, 0x2c, 0xf5];
+
+/// A rule the file breaks, with where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+// ---------------------------------------------------------------------- the file, as written
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    authority: Spanned<String>,
+    #[serde(default)]
+    tokens: BTreeMap<String, Spanned<RawToken>>,
+    pause: Option<Spanned<RawPause>>,
+    allowlist: Option<Spanned<RawAllowlist>>,
+    #[serde(default)]
+    spending: Vec<Spanned<RawSpending>>,
+    #[serde(default)]
+    tasks: Vec<Spanned<RawTask>>,
+    #[serde(default)]
+    custom_hooks: Vec<Spanned<RawCustomHook>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawToken {
+    address: Spanned<String>,
+    decimals: Spanned<u8>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPause {
+    guardian: Spanned<String>,
+    #[serde(default)]
+    auto_unpause_after: Option<Spanned<toml::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAllowlist {
+    mode: Spanned<String>,
+    #[serde(default)]
+    permissions: Vec<Spanned<RawPermission>>,
+    #[serde(default)]
+    protected: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPermission {
+    target: Spanned<String>,
+    /// `*` (every function), `plain` (empty calldata), a signature, or a 4-byte hex selector.
+    function: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpending {
+    token: Spanned<String>,
+    #[serde(default)]
+    per_tx_cap: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    limits: Vec<Spanned<RawLimit>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimit {
+    amount: Spanned<toml::Value>,
+    window: Spanned<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTask {
+    id: Spanned<u64>,
+    caller: Spanned<String>,
+    target: Spanned<String>,
+    #[serde(default)]
+    value: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    call: Option<Spanned<String>>,
+    #[serde(default)]
+    cooldown: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    max_executions: Option<Spanned<u32>>,
+    #[serde(default)]
+    starts_at: Option<Spanned<u64>>,
+    #[serde(default)]
+    expires_at: Option<Spanned<u64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCustomHook {
+    address: Spanned<String>,
+    #[serde(default)]
+    init_data: Option<Spanned<String>>,
+}
+
+// ---------------------------------------------------------------------- the checked policy
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    pub symbol: String,
+    pub address: Address,
+    pub decimals: u8,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PauseConfig {
+    pub guardian: Address,
+    pub auto_unpause_after: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllowlistMode {
+    Allow = 1,
+    Block = 2,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AllowlistConfig {
+    pub mode: AllowlistMode,
+    pub permissions: Vec<(Address, FixedBytes<4>)>,
+    pub protected: Vec<Address>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpendingConfig {
+    pub token: Address,
+    pub per_tx_cap: U256,
+    /// (amount, window seconds)
+    pub limits: Vec<(U256, u64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskConfig {
+    pub id: u64,
+    pub caller: Address,
+    pub target: Address,
+    pub value: U256,
+    pub call: Bytes,
+    pub cooldown: u32,
+    pub max_executions: u32,
+    pub starts_at: u64,
+    pub expires_at: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyConfig {
+    pub authority: Address,
+    pub tokens: Vec<Token>,
+    pub pause: Option<PauseConfig>,
+    pub allowlist: Option<AllowlistConfig>,
+    pub spending: Vec<SpendingConfig>,
+    pub tasks: Vec<TaskConfig>,
+    pub custom_hooks: Vec<(Address, Bytes)>,
+}
+
+/// The Leash module addresses a policy is installed with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ModuleAddresses {
+    pub multiplexer: Address,
+    pub pause: Address,
+    pub allowlist: Address,
+    pub spending: Address,
+    pub automation: Address,
+}
+
+/// One `installModule(moduleType, module, initData)` for the account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstallPayload {
+    pub module: Address,
+    pub module_type: u64,
+    pub init_data: Bytes,
+    pub label: &'static str,
+}
+
+// ---------------------------------------------------------------------- parsing
+
+struct Ctx<'a> {
+    file: &'a str,
+    text: &'a str,
+    symbols: BTreeMap<String, Token>,
+}
+
+impl Ctx<'_> {
+    fn err(&self, span: Range<usize>, message: impl Into<String>) -> ConfigError {
+        let line = self.text[..span.start.min(self.text.len())].matches('\n').count() + 1;
+        ConfigError { file: self.file.to_string(), line, message: message.into() }
+    }
+
+    fn address(&self, s: &Spanned<String>, what: &str) -> Result<Address, ConfigError> {
+        s.get_ref().trim().parse::<Address>().map_err(|_| {
+            self.err(s.span(), format!("{what}: `{}` is not an address (0x followed by 40 hex digits)", s.get_ref()))
+        })
+    }
+
+    fn nonzero(&self, s: &Spanned<String>, what: &str) -> Result<Address, ConfigError> {
+        let a = self.address(s, what)?;
+        if a.is_zero() {
+            return Err(self.err(s.span(), format!("{what} must not be the zero address")));
+        }
+        Ok(a)
+    }
+
+    /// A token symbol from `[tokens]`, `native`, or an address.
+    fn token(&self, s: &Spanned<String>, what: &str) -> Result<Token, ConfigError> {
+        let name = s.get_ref().trim();
+        if name.eq_ignore_ascii_case("native") {
+            return Ok(Token { symbol: "native".into(), address: Address::ZERO, decimals: 18 });
+        }
+        if let Some(t) = self.symbols.get(name) {
+            return Ok(t.clone());
+        }
+        if name.starts_with("0x") {
+            let address = self.nonzero(s, what)?;
+            return Ok(Token { symbol: name.to_string(), address, decimals: 0 });
+        }
+        Err(self.err(s.span(), format!("unknown token symbol `{name}`: add it under [tokens] or use an address")))
+    }
+
+    /// A target: a token symbol or an address.
+    fn target(&self, s: &Spanned<String>, what: &str) -> Result<Address, ConfigError> {
+        let name = s.get_ref().trim();
+        if !name.starts_with("0x") {
+            return self.token(s, what).map(|t| t.address);
+        }
+        self.nonzero(s, what)
+    }
+
+    fn amount(&self, v: &Spanned<toml::Value>, decimals: u8, what: &str) -> Result<U256, ConfigError> {
+        let text = match v.get_ref() {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) if *i >= 0 => i.to_string(),
+            toml::Value::Float(f) if *f >= 0.0 => f.to_string(),
+            other => return Err(self.err(v.span(), format!("{what}: `{other}` is not an amount"))),
+        };
+        let parsed = parse_units(text.trim(), decimals)
+            .map_err(|e| self.err(v.span(), format!("{what}: `{text}` is not an amount with {decimals} decimals ({e})")))?;
+        let value: U256 = parsed.into();
+        if value > U256::from(u128::MAX) {
+            return Err(self.err(v.span(), format!("{what}: {text} is above the largest amount (2^128 - 1 base units)")));
+        }
+        Ok(value)
+    }
+
+    fn seconds(&self, v: &Spanned<toml::Value>, what: &str) -> Result<u64, ConfigError> {
+        let bad = || self.err(v.span(), format!("{what}: `{}` is not a duration (seconds, or 90s, 15m, 1h, 1d, 1w)", v.get_ref()));
+        match v.get_ref() {
+            toml::Value::Integer(i) if *i >= 0 => Ok(*i as u64),
+            toml::Value::String(s) => parse_duration(s).ok_or_else(bad),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// `90`, `90s`, `15m`, `1h`, `1d`, `1w`.
+pub fn parse_duration(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = digits.parse().ok()?;
+    let factor = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return None,
+    };
+    n.checked_mul(factor)
+}
+
+/// The selector of a permission's `function`.
+pub fn parse_selector(s: &str) -> Option<FixedBytes<4>> {
+    let s = s.trim();
+    match s {
+        "*" => Some(FixedBytes(WILDCARD_SELECTOR)),
+        "plain" => Some(FixedBytes::ZERO),
+        _ if s.starts_with("0x") && s.len() == 10 => s.parse().ok(),
+        _ if s.contains('(') && s.ends_with(')') => {
+            let canonical: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+            Some(FixedBytes::from_slice(&keccak256(canonical.as_bytes())[..4]))
+        }
+        _ => None,
+    }
+}
+
+/// Reads and checks a policy file.
+pub fn load(path: &Path) -> Result<PolicyConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.display().to_string(),
+        line: 0,
+        message: format!("cannot read the file: {e}"),
+    })?;
+    parse(&path.display().to_string(), &text)
+}
+
+/// Parses and checks a policy written in TOML; `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<PolicyConfig, ConfigError> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let line = e.span().map_or(0, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        ConfigError { file: file.to_string(), line, message: e.message().to_string() }
+    })?;
+    let mut ctx = Ctx { file, text, symbols: BTreeMap::new() };
+
+    let mut tokens = Vec::new();
+    for (symbol, raw_token) in &raw.tokens {
+        let address = ctx.nonzero(&raw_token.get_ref().address, &format!("token {symbol}"))?;
+        let decimals = *raw_token.get_ref().decimals.get_ref();
+        if decimals > 36 {
+            return Err(ctx.err(raw_token.get_ref().decimals.span(), format!("token {symbol}: {decimals} decimals is not plausible")));
+        }
+        let token = Token { symbol: symbol.clone(), address, decimals };
+        ctx.symbols.insert(symbol.clone(), token.clone());
+        tokens.push(token);
+    }
+
+    let authority = ctx.nonzero(&raw.authority, "authority")?;
+
+    let pause = match &raw.pause {
+        None => None,
+        Some(p) => {
+            let p = p.get_ref();
+            let guardian = ctx.nonzero(&p.guardian, "pause guardian")?;
+            let auto_unpause_after = match &p.auto_unpause_after {
+                None => 0,
+                Some(v) => {
+                    let secs = ctx.seconds(v, "auto_unpause_after")?;
+                    if secs > MAX_AUTO_UNPAUSE {
+                        return Err(ctx.err(v.span(), format!("auto_unpause_after is {secs} s: at most 365 days")));
+                    }
+                    secs
+                }
+            };
+            Some(PauseConfig { guardian, auto_unpause_after })
+        }
+    };
+
+    let allowlist = match &raw.allowlist {
+        None => None,
+        Some(a) => {
+            let a = a.get_ref();
+            let mode = match a.mode.get_ref().as_str() {
+                "allow" => AllowlistMode::Allow,
+                "block" => AllowlistMode::Block,
+                other => return Err(ctx.err(a.mode.span(), format!("allowlist mode `{other}`: use \"allow\" or \"block\""))),
+            };
+            if a.permissions.len() > MAX_PERMISSIONS {
+                return Err(ctx.err(
+                    a.permissions[MAX_PERMISSIONS].span(),
+                    format!("{} permissions: at most {MAX_PERMISSIONS} per account", a.permissions.len()),
+                ));
+            }
+            let mut seen = BTreeSet::new();
+            let mut permissions = Vec::new();
+            for p in &a.permissions {
+                let target = ctx.target(&p.get_ref().target, "permission target")?;
+                let f = &p.get_ref().function;
+                let selector = parse_selector(f.get_ref()).ok_or_else(|| {
+                    ctx.err(f.span(), format!("function `{}`: use *, plain, a signature like transfer(address,uint256), or 0x and 8 hex digits", f.get_ref()))
+                })?;
+                if !seen.insert((target, selector)) {
+                    return Err(ctx.err(p.span(), format!("permission ({target}, {selector}) is listed twice")));
+                }
+                permissions.push((target, selector));
+            }
+            if a.protected.len() > MAX_PROTECTED {
+                return Err(ctx.err(
+                    a.protected[MAX_PROTECTED].span(),
+                    format!("{} protected addresses: at most {MAX_PROTECTED} per account", a.protected.len()),
+                ));
+            }
+            let mut protected = Vec::new();
+            for p in &a.protected {
+                let addr = ctx.target(p, "protected address")?;
+                if protected.contains(&addr) {
+                    return Err(ctx.err(p.span(), format!("protected address {addr} is listed twice")));
+                }
+                protected.push(addr);
+            }
+            Some(AllowlistConfig { mode, permissions, protected })
+        }
+    };
+
+    if raw.spending.len() > MAX_TOKENS {
+        return Err(ctx.err(raw.spending[MAX_TOKENS].span(), format!("{} limited tokens: at most {MAX_TOKENS}", raw.spending.len())));
+    }
+    let mut spending = Vec::new();
+    for s in &raw.spending {
+        let sp = s.get_ref();
+        let token = ctx.token(&sp.token, "spending token")?;
+        if spending.iter().any(|x: &SpendingConfig| x.token == token.address) {
+            return Err(ctx.err(sp.token.span(), format!("token {} has two [[spending]] entries", token.symbol)));
+        }
+        let per_tx_cap = match &sp.per_tx_cap {
+            None => U256::ZERO,
+            Some(v) => ctx.amount(v, token.decimals, "per_tx_cap")?,
+        };
+        if sp.limits.len() > MAX_LIMITS_PER_TOKEN {
+            return Err(ctx.err(sp.limits[MAX_LIMITS_PER_TOKEN].span(), format!("{} limits for {}: at most {MAX_LIMITS_PER_TOKEN} per token", sp.limits.len(), token.symbol)));
+        }
+        if sp.limits.is_empty() && per_tx_cap.is_zero() {
+            return Err(ctx.err(s.span(), format!("token {}: give at least one limit or a per_tx_cap", token.symbol)));
+        }
+        let mut limits = Vec::new();
+        for l in &sp.limits {
+            let amount = ctx.amount(&l.get_ref().amount, token.decimals, "limit amount")?;
+            let window = ctx.seconds(&l.get_ref().window, "limit window")?;
+            let span = l.get_ref().window.span();
+            if window < MIN_WINDOW {
+                return Err(ctx.err(span, format!("window under 60 s (got {window} s)")));
+            }
+            if window % WINDOW_BUCKETS != 0 {
+                return Err(ctx.err(span, format!("window of {window} s: must be a multiple of {WINDOW_BUCKETS} s")));
+            }
+            if window > u64::from(u32::MAX) {
+                return Err(ctx.err(span, format!("window of {window} s is too long")));
+            }
+            limits.push((amount, window));
+        }
+        spending.push(SpendingConfig { token: token.address, per_tx_cap, limits });
+    }
+
+    if raw.tasks.len() > MAX_TASKS {
+        return Err(ctx.err(raw.tasks[MAX_TASKS].span(), format!("{} tasks: at most {MAX_TASKS}", raw.tasks.len())));
+    }
+    let mut tasks: Vec<TaskConfig> = Vec::new();
+    for t in &raw.tasks {
+        let tr = t.get_ref();
+        let id = *tr.id.get_ref();
+        if tasks.iter().any(|x| x.id == id) {
+            return Err(ctx.err(tr.id.span(), format!("task id {id} is used twice")));
+        }
+        let caller = ctx.nonzero(&tr.caller, "task caller")?;
+        let target = ctx.target(&tr.target, "task target")?;
+        let value = match &tr.value {
+            None => U256::ZERO,
+            Some(v) => ctx.amount(v, 18, "task value")?,
+        };
+        let call = match &tr.call {
+            None => Bytes::new(),
+            Some(c) => c.get_ref().trim().parse::<Bytes>().map_err(|_| ctx.err(c.span(), "task call: not hex calldata"))?,
+        };
+        let cooldown = match &tr.cooldown {
+            None => 0,
+            Some(v) => {
+                let secs = ctx.seconds(v, "task cooldown")?;
+                u32::try_from(secs).map_err(|_| ctx.err(v.span(), "task cooldown is too long"))?
+            }
+        };
+        let starts_at = tr.starts_at.as_ref().map_or(0, |s| *s.get_ref());
+        let expires_at = tr.expires_at.as_ref().map_or(0, |s| *s.get_ref());
+        if expires_at != 0 && expires_at <= starts_at {
+            return Err(ctx.err(tr.expires_at.as_ref().unwrap().span(), "task expires_at must be after starts_at"));
+        }
+        tasks.push(TaskConfig {
+            id,
+            caller,
+            target,
+            value,
+            call,
+            cooldown,
+            max_executions: tr.max_executions.as_ref().map_or(0, |m| *m.get_ref()),
+            starts_at,
+            expires_at,
+        });
+    }
+
+    let mut custom_hooks = Vec::new();
+    for h in &raw.custom_hooks {
+        let address = ctx.nonzero(&h.get_ref().address, "custom hook")?;
+        let init = match &h.get_ref().init_data {
+            None => Bytes::new(),
+            Some(d) => d.get_ref().trim().parse::<Bytes>().map_err(|_| ctx.err(d.span(), "custom hook init_data: not hex"))?,
+        };
+        custom_hooks.push((address, init));
+    }
+    let sub_hooks =
+        usize::from(pause.is_some()) + usize::from(allowlist.is_some()) + usize::from(!spending.is_empty()) + custom_hooks.len();
+    if sub_hooks > MAX_SUB_HOOKS {
+        return Err(ctx.err(raw.custom_hooks.last().map_or(0..0, |h| h.span()), format!("{sub_hooks} sub-hooks: at most {MAX_SUB_HOOKS}")));
+    }
+    if sub_hooks == 0 && tasks.is_empty() {
+        return Err(ConfigError { file: file.to_string(), line: 1, message: "the policy configures nothing: add [pause], [allowlist], [[spending]], [[tasks]] or [[custom_hooks]]".into() });
+    }
+    ctx.symbols.clear();
+    Ok(PolicyConfig { authority, tokens, pause, allowlist, spending, tasks, custom_hooks })
+}
+
+// ---------------------------------------------------------------------- encoding
+
+impl PolicyConfig {
+    /// Checks that need the account: the authority may not be the account it governs.
+    pub fn check_account(&self, account: Address) -> Result<(), String> {
+        if self.authority == account {
+            return Err(format!("the authority {account} is the account itself: it must be a separate key"));
+        }
+        if self.pause.as_ref().is_some_and(|p| p.guardian == account) {
+            return Err(format!("the guardian {account} is the account itself"));
+        }
+        Ok(())
+    }
+
+    /// The `installModule` calls that put this policy on an account: the multiplexer with its
+    /// sub-hooks (pause, allowlist, spending, custom hooks, in that order), then the executor.
+    pub fn install_payloads(&self, modules: &ModuleAddresses) -> Vec<InstallPayload> {
+        let mut hooks: Vec<Address> = Vec::new();
+        let mut inits: Vec<Bytes> = Vec::new();
+        if let Some(p) = &self.pause {
+            hooks.push(modules.pause);
+            inits.push((self.authority, p.guardian, U256::from(p.auto_unpause_after)).abi_encode_params().into());
+        }
+        if let Some(a) = &self.allowlist {
+            hooks.push(modules.allowlist);
+            let perms: Vec<abi::Permission> =
+                a.permissions.iter().map(|(target, selector)| abi::Permission { target: *target, selector: *selector }).collect();
+            inits.push((self.authority, U256::from(a.mode as u8), perms, a.protected.clone()).abi_encode_params().into());
+        }
+        if !self.spending.is_empty() {
+            hooks.push(modules.spending);
+            let policies: Vec<abi::TokenPolicy> = self
+                .spending
+                .iter()
+                .map(|s| abi::TokenPolicy {
+                    token: s.token,
+                    perTxCap: s.per_tx_cap,
+                    limits: s.limits.iter().map(|(amount, window)| abi::LimitConfig { amount: *amount, window: U256::from(*window) }).collect(),
+                })
+                .collect();
+            inits.push((self.authority, policies).abi_encode_params().into());
+        }
+        for (address, init) in &self.custom_hooks {
+            hooks.push(*address);
+            inits.push(init.clone());
+        }
+        let mut payloads = Vec::new();
+        if !hooks.is_empty() {
+            payloads.push(InstallPayload {
+                module: modules.multiplexer,
+                module_type: MODULE_TYPE_HOOK,
+                init_data: (self.authority, hooks, inits).abi_encode_params().into(),
+                label: "HookMultiPlexer",
+            });
+        }
+        if !self.tasks.is_empty() {
+            let tasks: Vec<abi::Task> = self
+                .tasks
+                .iter()
+                .map(|t| abi::Task {
+                    id: U256::from(t.id),
+                    caller: t.caller,
+                    target: t.target,
+                    value: t.value,
+                    callData: t.call.clone(),
+                    cooldown: t.cooldown,
+                    maxExecutions: t.max_executions,
+                    startsAt: alloy::primitives::Uint::from(t.starts_at),
+                    expiresAt: alloy::primitives::Uint::from(t.expires_at),
+                })
+                .collect();
+            payloads.push(InstallPayload {
+                module: modules.automation,
+                module_type: MODULE_TYPE_EXECUTOR,
+                init_data: (self.authority, tasks).abi_encode_params().into(),
+                label: "AutomationExecutor",
+            });
+        }
+        payloads
+    }
+
+    /// The symbol and decimals of `token`, for readable output.
+    pub fn token_info(&self, token: Address) -> Option<&Token> {
+        self.tokens.iter().find(|t| t.address == token)
+    }
+}
