@@ -273,7 +273,10 @@ impl Ctx<'_> {
 
     fn address(&self, s: &Spanned<String>, what: &str) -> Result<Address, ConfigError> {
         s.get_ref().trim().parse::<Address>().map_err(|_| {
-            self.err(s.span(), format!("{what}: `{}` is not an address (0x followed by 40 hex digits)", s.get_ref()))
+            self.err(
+                s.span(),
+                format!("{what}: `{}` is not an address (0x followed by 40 hex digits)", s.get_ref()),
+            )
         })
     }
 
@@ -298,7 +301,8 @@ impl Ctx<'_> {
             let address = self.nonzero(s, what)?;
             return Ok(Token { symbol: name.to_string(), address, decimals: 0 });
         }
-        Err(self.err(s.span(), format!("unknown token symbol `{name}`: add it under [tokens] or use an address")))
+        Err(self
+            .err(s.span(), format!("unknown token symbol `{name}`: add it under [tokens] or use an address")))
     }
 
     /// A target: a token symbol or an address.
@@ -317,17 +321,34 @@ impl Ctx<'_> {
             toml::Value::Float(f) if *f >= 0.0 => f.to_string(),
             other => return Err(self.err(v.span(), format!("{what}: `{other}` is not an amount"))),
         };
-        let parsed = parse_units(text.trim(), decimals)
-            .map_err(|e| self.err(v.span(), format!("{what}: `{text}` is not an amount with {decimals} decimals ({e})")))?;
+        if let Some((_, fraction)) = text.trim().split_once('.') {
+            if fraction.len() > usize::from(decimals) {
+                return Err(self.err(
+                    v.span(),
+                    format!("{what}: `{text}` is not an amount with {decimals} decimals (too many digits after the point)"),
+                ));
+            }
+        }
+        let parsed = parse_units(text.trim(), decimals).map_err(|e| {
+            self.err(v.span(), format!("{what}: `{text}` is not an amount with {decimals} decimals ({e})"))
+        })?;
         let value: U256 = parsed.into();
         if value > U256::from(u128::MAX) {
-            return Err(self.err(v.span(), format!("{what}: {text} is above the largest amount (2^128 - 1 base units)")));
+            return Err(self.err(
+                v.span(),
+                format!("{what}: {text} is above the largest amount (2^128 - 1 base units)"),
+            ));
         }
         Ok(value)
     }
 
     fn seconds(&self, v: &Spanned<toml::Value>, what: &str) -> Result<u64, ConfigError> {
-        let bad = || self.err(v.span(), format!("{what}: `{}` is not a duration (seconds, or 90s, 15m, 1h, 1d, 1w)", v.get_ref()));
+        let bad = || {
+            self.err(
+                v.span(),
+                format!("{what}: `{}` is not a duration (seconds, or 90s, 15m, 1h, 1d, 1w)", v.get_ref()),
+            )
+        };
         match v.get_ref() {
             toml::Value::Integer(i) if *i >= 0 => Ok(*i as u64),
             toml::Value::String(s) => parse_duration(s).ok_or_else(bad),
@@ -390,7 +411,10 @@ pub fn parse(file: &str, text: &str) -> Result<PolicyConfig, ConfigError> {
         let address = ctx.nonzero(&raw_token.get_ref().address, &format!("token {symbol}"))?;
         let decimals = *raw_token.get_ref().decimals.get_ref();
         if decimals > 36 {
-            return Err(ctx.err(raw_token.get_ref().decimals.span(), format!("token {symbol}: {decimals} decimals is not plausible")));
+            return Err(ctx.err(
+                raw_token.get_ref().decimals.span(),
+                format!("token {symbol}: {decimals} decimals is not plausible"),
+            ));
         }
         let token = Token { symbol: symbol.clone(), address, decimals };
         ctx.symbols.insert(symbol.clone(), token.clone());
@@ -409,7 +433,9 @@ pub fn parse(file: &str, text: &str) -> Result<PolicyConfig, ConfigError> {
                 Some(v) => {
                     let secs = ctx.seconds(v, "auto_unpause_after")?;
                     if secs > MAX_AUTO_UNPAUSE {
-                        return Err(ctx.err(v.span(), format!("auto_unpause_after is {secs} s: at most 365 days")));
+                        return Err(
+                            ctx.err(v.span(), format!("auto_unpause_after is {secs} s: at most 365 days"))
+                        );
                     }
                     secs
                 }
@@ -425,7 +451,10 @@ pub fn parse(file: &str, text: &str) -> Result<PolicyConfig, ConfigError> {
             let mode = match a.mode.get_ref().as_str() {
                 "allow" => AllowlistMode::Allow,
                 "block" => AllowlistMode::Block,
-                other => return Err(ctx.err(a.mode.span(), format!("allowlist mode `{other}`: use \"allow\" or \"block\""))),
+                other => {
+                    return Err(ctx
+                        .err(a.mode.span(), format!("allowlist mode `{other}`: use \"allow\" or \"block\"")))
+                }
             };
             if a.permissions.len() > MAX_PERMISSIONS {
                 return Err(ctx.err(
@@ -442,7 +471,9 @@ pub fn parse(file: &str, text: &str) -> Result<PolicyConfig, ConfigError> {
                     ctx.err(f.span(), format!("function `{}`: use *, plain, a signature like transfer(address,uint256), or 0x and 8 hex digits", f.get_ref()))
                 })?;
                 if !seen.insert((target, selector)) {
-                    return Err(ctx.err(p.span(), format!("permission ({target}, {selector}) is listed twice")));
+                    return Err(
+                        ctx.err(p.span(), format!("permission ({target}, {selector}) is listed twice"))
+                    );
                 }
                 permissions.push((target, selector));
             }
@@ -465,24 +496,38 @@ pub fn parse(file: &str, text: &str) -> Result<PolicyConfig, ConfigError> {
     };
 
     if raw.spending.len() > MAX_TOKENS {
-        return Err(ctx.err(raw.spending[MAX_TOKENS].span(), format!("{} limited tokens: at most {MAX_TOKENS}", raw.spending.len())));
+        return Err(ctx.err(
+            raw.spending[MAX_TOKENS].span(),
+            format!("{} limited tokens: at most {MAX_TOKENS}", raw.spending.len()),
+        ));
     }
     let mut spending = Vec::new();
     for s in &raw.spending {
         let sp = s.get_ref();
         let token = ctx.token(&sp.token, "spending token")?;
         if spending.iter().any(|x: &SpendingConfig| x.token == token.address) {
-            return Err(ctx.err(sp.token.span(), format!("token {} has two [[spending]] entries", token.symbol)));
+            return Err(
+                ctx.err(sp.token.span(), format!("token {} has two [[spending]] entries", token.symbol))
+            );
         }
         let per_tx_cap = match &sp.per_tx_cap {
             None => U256::ZERO,
             Some(v) => ctx.amount(v, token.decimals, "per_tx_cap")?,
         };
         if sp.limits.len() > MAX_LIMITS_PER_TOKEN {
-            return Err(ctx.err(sp.limits[MAX_LIMITS_PER_TOKEN].span(), format!("{} limits for {}: at most {MAX_LIMITS_PER_TOKEN} per token", sp.limits.len(), token.symbol)));
+            return Err(ctx.err(
+                sp.limits[MAX_LIMITS_PER_TOKEN].span(),
+                format!(
+                    "{} limits for {}: at most {MAX_LIMITS_PER_TOKEN} per token",
+                    sp.limits.len(),
+                    token.symbol
+                ),
+            ));
         }
         if sp.limits.is_empty() && per_tx_cap.is_zero() {
-            return Err(ctx.err(s.span(), format!("token {}: give at least one limit or a per_tx_cap", token.symbol)));
+            return Err(
+                ctx.err(s.span(), format!("token {}: give at least one limit or a per_tx_cap", token.symbol))
+            );
         }
         let mut limits = Vec::new();
         for l in &sp.limits {
@@ -493,7 +538,9 @@ pub fn parse(file: &str, text: &str) -> Result<PolicyConfig, ConfigError> {
                 return Err(ctx.err(span, format!("window under 60 s (got {window} s)")));
             }
             if window % WINDOW_BUCKETS != 0 {
-                return Err(ctx.err(span, format!("window of {window} s: must be a multiple of {WINDOW_BUCKETS} s")));
+                return Err(
+                    ctx.err(span, format!("window of {window} s: must be a multiple of {WINDOW_BUCKETS} s"))
+                );
             }
             if window > u64::from(u32::MAX) {
                 return Err(ctx.err(span, format!("window of {window} s is too long")));
@@ -504,7 +551,9 @@ pub fn parse(file: &str, text: &str) -> Result<PolicyConfig, ConfigError> {
     }
 
     if raw.tasks.len() > MAX_TASKS {
-        return Err(ctx.err(raw.tasks[MAX_TASKS].span(), format!("{} tasks: at most {MAX_TASKS}", raw.tasks.len())));
+        return Err(
+            ctx.err(raw.tasks[MAX_TASKS].span(), format!("{} tasks: at most {MAX_TASKS}", raw.tasks.len()))
+        );
     }
     let mut tasks: Vec<TaskConfig> = Vec::new();
     for t in &raw.tasks {
@@ -521,7 +570,11 @@ pub fn parse(file: &str, text: &str) -> Result<PolicyConfig, ConfigError> {
         };
         let call = match &tr.call {
             None => Bytes::new(),
-            Some(c) => c.get_ref().trim().parse::<Bytes>().map_err(|_| ctx.err(c.span(), "task call: not hex calldata"))?,
+            Some(c) => c
+                .get_ref()
+                .trim()
+                .parse::<Bytes>()
+                .map_err(|_| ctx.err(c.span(), "task call: not hex calldata"))?,
         };
         let cooldown = match &tr.cooldown {
             None => 0,
@@ -533,7 +586,9 @@ pub fn parse(file: &str, text: &str) -> Result<PolicyConfig, ConfigError> {
         let starts_at = tr.starts_at.as_ref().map_or(0, |s| *s.get_ref());
         let expires_at = tr.expires_at.as_ref().map_or(0, |s| *s.get_ref());
         if expires_at != 0 && expires_at <= starts_at {
-            return Err(ctx.err(tr.expires_at.as_ref().unwrap().span(), "task expires_at must be after starts_at"));
+            return Err(
+                ctx.err(tr.expires_at.as_ref().unwrap().span(), "task expires_at must be after starts_at")
+            );
         }
         tasks.push(TaskConfig {
             id,
@@ -553,14 +608,23 @@ pub fn parse(file: &str, text: &str) -> Result<PolicyConfig, ConfigError> {
         let address = ctx.nonzero(&h.get_ref().address, "custom hook")?;
         let init = match &h.get_ref().init_data {
             None => Bytes::new(),
-            Some(d) => d.get_ref().trim().parse::<Bytes>().map_err(|_| ctx.err(d.span(), "custom hook init_data: not hex"))?,
+            Some(d) => d
+                .get_ref()
+                .trim()
+                .parse::<Bytes>()
+                .map_err(|_| ctx.err(d.span(), "custom hook init_data: not hex"))?,
         };
         custom_hooks.push((address, init));
     }
-    let sub_hooks =
-        usize::from(pause.is_some()) + usize::from(allowlist.is_some()) + usize::from(!spending.is_empty()) + custom_hooks.len();
+    let sub_hooks = usize::from(pause.is_some())
+        + usize::from(allowlist.is_some())
+        + usize::from(!spending.is_empty())
+        + custom_hooks.len();
     if sub_hooks > MAX_SUB_HOOKS {
-        return Err(ctx.err(raw.custom_hooks.last().map_or(0..0, |h| h.span()), format!("{sub_hooks} sub-hooks: at most {MAX_SUB_HOOKS}")));
+        return Err(ctx.err(
+            raw.custom_hooks.last().map_or(0..0, |h| h.span()),
+            format!("{sub_hooks} sub-hooks: at most {MAX_SUB_HOOKS}"),
+        ));
     }
     if sub_hooks == 0 && tasks.is_empty() {
         return Err(ConfigError { file: file.to_string(), line: 1, message: "the policy configures nothing: add [pause], [allowlist], [[spending]], [[tasks]] or [[custom_hooks]]".into() });
@@ -590,13 +654,22 @@ impl PolicyConfig {
         let mut inits: Vec<Bytes> = Vec::new();
         if let Some(p) = &self.pause {
             hooks.push(modules.pause);
-            inits.push((self.authority, p.guardian, U256::from(p.auto_unpause_after)).abi_encode_params().into());
+            inits.push(
+                (self.authority, p.guardian, U256::from(p.auto_unpause_after)).abi_encode_params().into(),
+            );
         }
         if let Some(a) = &self.allowlist {
             hooks.push(modules.allowlist);
-            let perms: Vec<abi::Permission> =
-                a.permissions.iter().map(|(target, selector)| abi::Permission { target: *target, selector: *selector }).collect();
-            inits.push((self.authority, U256::from(a.mode as u8), perms, a.protected.clone()).abi_encode_params().into());
+            let perms: Vec<abi::Permission> = a
+                .permissions
+                .iter()
+                .map(|(target, selector)| abi::Permission { target: *target, selector: *selector })
+                .collect();
+            inits.push(
+                (self.authority, U256::from(a.mode as u8), perms, a.protected.clone())
+                    .abi_encode_params()
+                    .into(),
+            );
         }
         if !self.spending.is_empty() {
             hooks.push(modules.spending);
@@ -606,7 +679,14 @@ impl PolicyConfig {
                 .map(|s| abi::TokenPolicy {
                     token: s.token,
                     perTxCap: s.per_tx_cap,
-                    limits: s.limits.iter().map(|(amount, window)| abi::LimitConfig { amount: *amount, window: U256::from(*window) }).collect(),
+                    limits: s
+                        .limits
+                        .iter()
+                        .map(|(amount, window)| abi::LimitConfig {
+                            amount: *amount,
+                            window: U256::from(*window),
+                        })
+                        .collect(),
                 })
                 .collect();
             inits.push((self.authority, policies).abi_encode_params().into());

@@ -1,0 +1,175 @@
+//! Policy files: every rule broken gets its own message and line, before anything is sent.
+
+use alloy::primitives::{address, Address, U256};
+use leash::config::{self, AllowlistMode, ModuleAddresses, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK};
+
+const GOOD: &str = r#"
+authority = "0x00000000000000000000000000000000000000a1"
+
+[tokens]
+USDC = { address = "0x00000000000000000000000000000000000000c1", decimals = 6 }
+
+[pause]
+guardian = "0x00000000000000000000000000000000000000b1"
+auto_unpause_after = "1d"
+
+[allowlist]
+mode = "allow"
+permissions = [
+  { target = "USDC", function = "transfer(address,uint256)" },
+  { target = "0x00000000000000000000000000000000000000d1", function = "*" },
+]
+protected = ["0x00000000000000000000000000000000000000e1"]
+
+[[spending]]
+token = "USDC"
+per_tx_cap = "300"
+limits = [ { amount = "500", window = "1h" }, { amount = "5000", window = "1d" } ]
+
+[[spending]]
+token = "native"
+limits = [ { amount = "0.5", window = 86400 } ]
+
+[[tasks]]
+id = 1
+caller = "0x00000000000000000000000000000000000000f1"
+target = "USDC"
+call = "0xa9059cbb"
+cooldown = "30d"
+max_executions = 12
+"#;
+
+fn parse(text: &str) -> Result<config::PolicyConfig, config::ConfigError> {
+    config::parse("policy.toml", text)
+}
+
+/// Replaces `from` by `to` in the good file and expects an error on `line` containing `needle`.
+fn rejects(from: &str, to: &str, line: usize, needle: &str) {
+    assert!(GOOD.contains(from), "fixture lacks {from:?}");
+    let err = parse(&GOOD.replacen(from, to, 1)).expect_err("must be rejected");
+    assert!(err.message.contains(needle), "message {:?} lacks {needle:?}", err.message);
+    assert_eq!(err.line, line, "line of {err}");
+    assert!(err.to_string().starts_with(&format!("policy.toml:{line}: ")), "{err}");
+}
+
+#[test]
+fn good_file_parses_with_units_and_selectors() {
+    let c = parse(GOOD).unwrap();
+    assert_eq!(c.authority, address!("0x00000000000000000000000000000000000000a1"));
+    let pause = c.pause.unwrap();
+    assert_eq!(pause.auto_unpause_after, 86_400);
+    let allow = c.allowlist.unwrap();
+    assert_eq!(allow.mode, AllowlistMode::Allow);
+    assert_eq!(allow.permissions[0].1.as_slice(), &[0xa9, 0x05, 0x9c, 0xbb]);
+    assert_eq!(allow.permissions[1].1.as_slice(), &[0x43, 0x1e, 0x2c, 0xf5], "the wildcard");
+    assert_eq!(c.spending[0].per_tx_cap, U256::from(300_000_000u64));
+    assert_eq!(
+        c.spending[0].limits,
+        vec![(U256::from(500_000_000u64), 3600), (U256::from(5_000_000_000u64), 86_400)]
+    );
+    assert_eq!(c.spending[1].token, Address::ZERO);
+    assert_eq!(c.spending[1].limits[0].0, U256::from(500_000_000_000_000_000u64));
+    assert_eq!(c.tasks[0].cooldown, 30 * 86_400);
+}
+
+#[test]
+fn window_under_60_seconds() {
+    rejects(r#"window = "1h" }"#, r#"window = "30s" }"#, 22, "window under 60 s (got 30 s)");
+}
+
+#[test]
+fn window_not_a_multiple_of_four() {
+    rejects(r#"window = 86400"#, r#"window = 86401"#, 26, "multiple of 4");
+}
+
+#[test]
+fn unknown_token_symbol() {
+    rejects(r#"token = "USDC""#, r#"token = "USDT""#, 20, "unknown token symbol `USDT`");
+}
+
+#[test]
+fn zero_guardian() {
+    rejects(
+        r#"guardian = "0x00000000000000000000000000000000000000b1""#,
+        r#"guardian = "0x0000000000000000000000000000000000000000""#,
+        8,
+        "pause guardian must not be the zero address",
+    );
+}
+
+#[test]
+fn auto_unpause_over_a_year() {
+    rejects(r#"auto_unpause_after = "1d""#, r#"auto_unpause_after = "366d""#, 9, "at most 365 days");
+}
+
+#[test]
+fn one_hundred_and_one_permissions() {
+    let many: String =
+        (0..101).map(|i| format!("  {{ target = \"0x{:040x}\", function = \"*\" }},\n", i + 1)).collect();
+    let text = GOOD.replacen(
+        "  { target = \"0x00000000000000000000000000000000000000d1\", function = \"*\" },\n",
+        &many,
+        1,
+    );
+    let err = parse(&text).expect_err("101 permissions");
+    assert!(err.message.contains("102 permissions: at most 100"), "{err}");
+    assert_eq!(err.line, 14 + 100, "points at the first permission over the cap");
+}
+
+#[test]
+fn bad_mode_selector_address_and_amount() {
+    rejects(r#"mode = "allow""#, r#"mode = "maybe""#, 12, "use \"allow\" or \"block\"");
+    rejects(r#"function = "*""#, r#"function = "everything""#, 15, "function `everything`");
+    rejects(
+        r#"protected = ["0x00000000000000000000000000000000000000e1"]"#,
+        r#"protected = ["0x12"]"#,
+        17,
+        "is not an address",
+    );
+    rejects(r#"per_tx_cap = "300""#, r#"per_tx_cap = "3.0000001""#, 21, "not an amount with 6 decimals");
+}
+
+#[test]
+fn duplicates_and_unknown_fields() {
+    rejects(
+        r#"{ target = "0x00000000000000000000000000000000000000d1", function = "*" },"#,
+        r#"{ target = "USDC", function = "transfer(address,uint256)" },"#,
+        15,
+        "listed twice",
+    );
+    let err = parse(&GOOD.replacen("max_executions = 12", "max_runs = 12", 1)).unwrap_err();
+    assert!(err.message.contains("unknown field `max_runs`"), "{err}");
+    assert_eq!(err.line, 34);
+}
+
+#[test]
+fn payloads_encode_the_multiplexer_then_the_executor() {
+    let c = parse(GOOD).unwrap();
+    let modules = ModuleAddresses {
+        multiplexer: address!("0x0000000000000000000000000000000000000101"),
+        pause: address!("0x0000000000000000000000000000000000000102"),
+        allowlist: address!("0x0000000000000000000000000000000000000103"),
+        spending: address!("0x0000000000000000000000000000000000000104"),
+        automation: address!("0x0000000000000000000000000000000000000105"),
+    };
+    let payloads = c.install_payloads(&modules);
+    assert_eq!(payloads.len(), 2);
+    assert_eq!((payloads[0].module, payloads[0].module_type), (modules.multiplexer, MODULE_TYPE_HOOK));
+    assert_eq!((payloads[1].module, payloads[1].module_type), (modules.automation, MODULE_TYPE_EXECUTOR));
+    // abi.encode(authority, address[] hooks, bytes[] inits): the hooks in order.
+    use alloy::sol_types::SolValue;
+    let (authority, hooks, inits) =
+        <(Address, Vec<Address>, Vec<alloy::primitives::Bytes>)>::abi_decode_params(&payloads[0].init_data)
+            .unwrap();
+    assert_eq!(authority, c.authority);
+    assert_eq!(hooks, vec![modules.pause, modules.allowlist, modules.spending]);
+    assert_eq!(inits.len(), 3);
+}
+
+#[test]
+fn durations() {
+    assert_eq!(config::parse_duration("90"), Some(90));
+    assert_eq!(config::parse_duration("15m"), Some(900));
+    assert_eq!(config::parse_duration("1w"), Some(604_800));
+    assert_eq!(config::parse_duration("1y"), None);
+}
