@@ -3,6 +3,7 @@
 //!
 //! ```toml
 //! authority = "0x…"                       # who may loosen, reconfigure and approve
+//!                                         # (any address may be written $NAME, given at run time)
 //!
 //! [tokens]                                # symbols used below
 //! USDC = { address = "0x…", decimals = 6 }
@@ -263,6 +264,7 @@ struct Ctx<'a> {
     file: &'a str,
     text: &'a str,
     symbols: BTreeMap<String, Token>,
+    vars: &'a BTreeMap<String, Address>,
 }
 
 impl Ctx<'_> {
@@ -272,6 +274,14 @@ impl Ctx<'_> {
     }
 
     fn address(&self, s: &Spanned<String>, what: &str) -> Result<Address, ConfigError> {
+        if let Some(name) = s.get_ref().trim().strip_prefix('$') {
+            return self.vars.get(name).copied().ok_or_else(|| {
+                self.err(
+                    s.span(),
+                    format!("{what}: unknown variable ${name} (give it with --set {name}=0x…)"),
+                )
+            });
+        }
         s.get_ref().trim().parse::<Address>().map_err(|_| {
             self.err(
                 s.span(),
@@ -297,7 +307,7 @@ impl Ctx<'_> {
         if let Some(t) = self.symbols.get(name) {
             return Ok(t.clone());
         }
-        if name.starts_with("0x") {
+        if name.starts_with("0x") || name.starts_with('$') {
             let address = self.nonzero(s, what)?;
             return Ok(Token { symbol: name.to_string(), address, decimals: 0 });
         }
@@ -308,7 +318,7 @@ impl Ctx<'_> {
     /// A target: a token symbol or an address.
     fn target(&self, s: &Spanned<String>, what: &str) -> Result<Address, ConfigError> {
         let name = s.get_ref().trim();
-        if !name.starts_with("0x") {
+        if !name.starts_with("0x") && !name.starts_with('$') {
             return self.token(s, what).map(|t| t.address);
         }
         self.nonzero(s, what)
@@ -388,23 +398,32 @@ pub fn parse_selector(s: &str) -> Option<FixedBytes<4>> {
     }
 }
 
-/// Reads and checks a policy file.
-pub fn load(path: &Path) -> Result<PolicyConfig, ConfigError> {
+/// Reads and checks a policy file. Addresses written `$NAME` are taken from `vars`.
+pub fn load(path: &Path, vars: &BTreeMap<String, Address>) -> Result<PolicyConfig, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         file: path.display().to_string(),
         line: 0,
         message: format!("cannot read the file: {e}"),
     })?;
-    parse(&path.display().to_string(), &text)
+    parse_with(&path.display().to_string(), &text, vars)
 }
 
 /// Parses and checks a policy written in TOML; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<PolicyConfig, ConfigError> {
+    parse_with(file, text, &BTreeMap::new())
+}
+
+/// [`parse`], with `$NAME` addresses taken from `vars`.
+pub fn parse_with(
+    file: &str,
+    text: &str,
+    vars: &BTreeMap<String, Address>,
+) -> Result<PolicyConfig, ConfigError> {
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let line = e.span().map_or(0, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
         ConfigError { file: file.to_string(), line, message: e.message().to_string() }
     })?;
-    let mut ctx = Ctx { file, text, symbols: BTreeMap::new() };
+    let mut ctx = Ctx { file, text, symbols: BTreeMap::new(), vars };
 
     let mut tokens = Vec::new();
     for (symbol, raw_token) in &raw.tokens {

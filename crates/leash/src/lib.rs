@@ -6,6 +6,8 @@
 //! contract is compiled.
 
 pub mod abi;
+pub mod account;
 pub mod artifacts;
 pub mod config;
 pub mod deploy;
+pub mod errors;

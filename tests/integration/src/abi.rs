@@ -1,7 +1,7 @@
-//! Bindings generated from artifacts: the packaged EntryPoint v0.8 and the project's forge output.
+//! Bindings generated from artifacts, for deploying the test bed: the packaged EntryPoint v0.8 and
+//! the project's test account. Everything else goes through the `leash` crate.
 
 use alloy::sol;
-use alloy::sol_types::SolInterface;
 
 sol!(
     #[allow(missing_docs, clippy::too_many_arguments)]
@@ -19,15 +19,6 @@ sol!(
     "../../out/LeashTestAccount.sol/LeashTestAccount.json"
 );
 
-pub use EntryPoint::PackedUserOperation;
-
-/// Plain words for a failed call: the EntryPoint's own errors decoded, else the raw error.
-pub fn describe_error(err: &alloy::contract::Error) -> String {
-    if let Some(data) = err.as_revert_data() {
-        if let Ok(decoded) = EntryPoint::EntryPointErrors::abi_decode(&data) {
-            return format!("{decoded:?}");
-        }
-        return format!("reverted with 0x{}", alloy::hex::encode(&data));
-    }
-    err.to_string()
-}
+// The test account's JSON ABI names the EntryPoint's struct; its bindings look it up here.
+#[allow(unused_imports)]
+use EntryPoint::PackedUserOperation;

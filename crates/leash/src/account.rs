@@ -1,0 +1,178 @@
+//! Driving an ERC-7579 account through ERC-4337 UserOps on EntryPoint v0.8, signed by an ECDSA key
+//! the account accepts (its owner for OpenZeppelin accounts with an ECDSA signer).
+
+use alloy::primitives::aliases::U192;
+use alloy::primitives::{address, Address, Bytes, FixedBytes, B256, U256};
+use alloy::providers::Provider;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::signers::SignerSync;
+use alloy::sol;
+use alloy::sol_types::{SolCall, SolEvent};
+use eyre::{bail, eyre, Result, WrapErr};
+
+use crate::abi::IERC7579Account;
+use crate::errors;
+
+/// EntryPoint v0.8 at its canonical address.
+pub const ENTRYPOINT_V08: Address = address!("0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108");
+
+sol! {
+    #[derive(Debug, PartialEq)]
+    struct PackedUserOperation {
+        address sender;
+        uint256 nonce;
+        bytes initCode;
+        bytes callData;
+        bytes32 accountGasLimits;
+        uint256 preVerificationGas;
+        bytes32 gasFees;
+        bytes paymasterAndData;
+        bytes signature;
+    }
+
+    #[sol(rpc)]
+    #[derive(Debug)]
+    interface IEntryPoint {
+        event UserOperationEvent(bytes32 indexed userOpHash, address indexed sender, address indexed paymaster, uint256 nonce, bool success, uint256 actualGasCost, uint256 actualGasUsed);
+        event UserOperationRevertReason(bytes32 indexed userOpHash, address indexed sender, uint256 nonce, bytes revertReason);
+        error FailedOp(uint256 opIndex, string reason);
+        error FailedOpWithRevert(uint256 opIndex, string reason, bytes inner);
+
+        function handleOps(PackedUserOperation[] calldata ops, address payable beneficiary) external;
+        function getUserOpHash(PackedUserOperation calldata userOp) external view returns (bytes32);
+        function getNonce(address sender, uint192 key) external view returns (uint256 nonce);
+    }
+}
+
+const VERIFICATION_GAS: u128 = 1_000_000;
+const CALL_GAS: u128 = 8_000_000;
+
+/// What the EntryPoint reported for one UserOp.
+#[derive(Debug, Clone)]
+pub struct OpOutcome {
+    pub success: bool,
+    /// Revert data of the account's execution when it failed (empty otherwise).
+    pub revert_reason: Bytes,
+    pub gas_used: u64,
+}
+
+/// An account and the key that signs its UserOps; the provider's wallet pays as bundler.
+#[derive(Clone)]
+pub struct UserOpSender<P> {
+    pub provider: P,
+    pub account: Address,
+    pub signer: PrivateKeySigner,
+    pub bundler: Address,
+}
+
+impl<P: Provider + Clone> UserOpSender<P> {
+    pub fn entry_point(&self) -> IEntryPoint::IEntryPointInstance<P> {
+        IEntryPoint::new(ENTRYPOINT_V08, self.provider.clone())
+    }
+
+    /// An unsigned UserOp from the account on nonce key 0, with no fees.
+    pub async fn user_op(&self, call_data: Bytes) -> Result<PackedUserOperation> {
+        let nonce = self
+            .entry_point()
+            .getNonce(self.account, U192::ZERO)
+            .call()
+            .await
+            .wrap_err("reading the nonce")?;
+        Ok(PackedUserOperation {
+            sender: self.account,
+            nonce,
+            initCode: Bytes::new(),
+            callData: call_data,
+            accountGasLimits: pack_u128s(VERIFICATION_GAS, CALL_GAS),
+            preVerificationGas: U256::from(50_000u64),
+            gasFees: FixedBytes::ZERO,
+            paymasterAndData: Bytes::new(),
+            signature: Bytes::new(),
+        })
+    }
+
+    /// Signs the EntryPoint's hash of `op` (EIP-712 in v0.8) with `signer`.
+    pub async fn sign(&self, op: &mut PackedUserOperation, signer: &PrivateKeySigner) -> Result<()> {
+        let hash: B256 = self.entry_point().getUserOpHash(op.clone()).call().await?;
+        op.signature = Bytes::from(signer.sign_hash_sync(&hash)?.as_bytes().to_vec());
+        Ok(())
+    }
+
+    /// Signs `call_data` with this sender's key and submits it through `handleOps`.
+    pub async fn submit(&self, call_data: Bytes) -> Result<OpOutcome> {
+        let mut op = self.user_op(call_data).await?;
+        let signer = self.signer.clone();
+        self.sign(&mut op, &signer).await?;
+        self.handle_op(op).await
+    }
+
+    /// `account.execute(single, target ++ value ++ data)` as a UserOp.
+    pub async fn execute(&self, target: Address, value: U256, data: &[u8]) -> Result<OpOutcome> {
+        self.submit(execute_single(target, value, data)).await
+    }
+
+    /// `account.installModule(moduleType, module, initData)` as a UserOp.
+    pub async fn install_module(
+        &self,
+        module_type: u64,
+        module: Address,
+        init_data: Bytes,
+    ) -> Result<OpOutcome> {
+        let call = IERC7579Account::installModuleCall {
+            moduleTypeId: U256::from(module_type),
+            module,
+            initData: init_data,
+        };
+        self.submit(call.abi_encode().into()).await
+    }
+
+    /// Sends one UserOp. Validation failures (bad signature, nonce) are errors; a failed
+    /// execution is reported in the outcome.
+    pub async fn handle_op(&self, op: PackedUserOperation) -> Result<OpOutcome> {
+        let hash: B256 = self.entry_point().getUserOpHash(op.clone()).call().await?;
+        let entry_point = self.entry_point();
+        let call = entry_point.handleOps(vec![op], self.bundler).gas(15_000_000);
+        // Simulate first so that a refused UserOp surfaces as the EntryPoint's decoded error.
+        call.call().await.map_err(|e| eyre!("handleOps was refused: {}", errors::describe_call_error(&e)))?;
+        let receipt = call
+            .send()
+            .await
+            .wrap_err("could not send handleOps")?
+            .get_receipt()
+            .await
+            .wrap_err("no receipt")?;
+        if !receipt.status() {
+            bail!("the handleOps transaction reverted");
+        }
+        let mut outcome = None;
+        let mut revert_reason = Bytes::new();
+        for log in receipt.inner.logs() {
+            if log.address() != ENTRYPOINT_V08 || log.topics().get(1) != Some(&hash) {
+                continue;
+            }
+            if let Ok(ev) = IEntryPoint::UserOperationEvent::decode_log_data(log.data()) {
+                outcome = Some(ev.success);
+            } else if let Ok(ev) = IEntryPoint::UserOperationRevertReason::decode_log_data(log.data()) {
+                revert_reason = ev.revertReason;
+            }
+        }
+        let success = outcome.ok_or_else(|| eyre!("no UserOperationEvent for this UserOp"))?;
+        Ok(OpOutcome { success, revert_reason, gas_used: receipt.gas_used })
+    }
+}
+
+/// `execute(single mode, target ++ value ++ data)` calldata.
+pub fn execute_single(target: Address, value: U256, data: &[u8]) -> Bytes {
+    let mut packed = Vec::with_capacity(52 + data.len());
+    packed.extend_from_slice(target.as_slice());
+    packed.extend_from_slice(&value.to_be_bytes::<32>());
+    packed.extend_from_slice(data);
+    IERC7579Account::executeCall { mode: B256::ZERO, executionCalldata: packed.into() }.abi_encode().into()
+}
+
+fn pack_u128s(high: u128, low: u128) -> FixedBytes<32> {
+    let mut out = [0u8; 32];
+    out[..16].copy_from_slice(&high.to_be_bytes());
+    out[16..].copy_from_slice(&low.to_be_bytes());
+    FixedBytes(out)
+}
