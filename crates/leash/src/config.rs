@@ -666,8 +666,10 @@ impl PolicyConfig {
         Ok(())
     }
 
-    /// The `installModule` calls that put this policy on an account: the multiplexer with its
-    /// sub-hooks (pause, allowlist, spending, custom hooks, in that order), then the executor.
+    /// The `installModule` calls that put this policy on an account, in order: the executor (if
+    /// there are tasks), then the multiplexer with its sub-hooks (pause, allowlist, spending,
+    /// custom hooks). The multiplexer goes last: once it is installed, module changes need the
+    /// authority's approval.
     pub fn install_payloads(&self, modules: &ModuleAddresses) -> Vec<InstallPayload> {
         let mut hooks: Vec<Address> = Vec::new();
         let mut inits: Vec<Bytes> = Vec::new();
@@ -715,14 +717,6 @@ impl PolicyConfig {
             inits.push(init.clone());
         }
         let mut payloads = Vec::new();
-        if !hooks.is_empty() {
-            payloads.push(InstallPayload {
-                module: modules.multiplexer,
-                module_type: MODULE_TYPE_HOOK,
-                init_data: (self.authority, hooks, inits).abi_encode_params().into(),
-                label: "HookMultiPlexer",
-            });
-        }
         if !self.tasks.is_empty() {
             let tasks: Vec<abi::Task> = self
                 .tasks
@@ -744,6 +738,14 @@ impl PolicyConfig {
                 module_type: MODULE_TYPE_EXECUTOR,
                 init_data: (self.authority, tasks).abi_encode_params().into(),
                 label: "AutomationExecutor",
+            });
+        }
+        if !hooks.is_empty() {
+            payloads.push(InstallPayload {
+                module: modules.multiplexer,
+                module_type: MODULE_TYPE_HOOK,
+                init_data: (self.authority, hooks, inits).abi_encode_params().into(),
+                label: "HookMultiPlexer",
             });
         }
         payloads

@@ -11,3 +11,4 @@ pub mod artifacts;
 pub mod config;
 pub mod deploy;
 pub mod errors;
+pub mod live;

@@ -143,7 +143,7 @@ fn duplicates_and_unknown_fields() {
 }
 
 #[test]
-fn payloads_encode_the_multiplexer_then_the_executor() {
+fn payloads_install_the_executor_then_the_multiplexer() {
     let c = parse(GOOD).unwrap();
     let modules = ModuleAddresses {
         multiplexer: address!("0x0000000000000000000000000000000000000101"),
@@ -154,12 +154,12 @@ fn payloads_encode_the_multiplexer_then_the_executor() {
     };
     let payloads = c.install_payloads(&modules);
     assert_eq!(payloads.len(), 2);
-    assert_eq!((payloads[0].module, payloads[0].module_type), (modules.multiplexer, MODULE_TYPE_HOOK));
-    assert_eq!((payloads[1].module, payloads[1].module_type), (modules.automation, MODULE_TYPE_EXECUTOR));
+    assert_eq!((payloads[0].module, payloads[0].module_type), (modules.automation, MODULE_TYPE_EXECUTOR));
+    assert_eq!((payloads[1].module, payloads[1].module_type), (modules.multiplexer, MODULE_TYPE_HOOK));
     // abi.encode(authority, address[] hooks, bytes[] inits): the hooks in order.
     use alloy::sol_types::SolValue;
     let (authority, hooks, inits) =
-        <(Address, Vec<Address>, Vec<alloy::primitives::Bytes>)>::abi_decode_params(&payloads[0].init_data)
+        <(Address, Vec<Address>, Vec<alloy::primitives::Bytes>)>::abi_decode_params(&payloads[1].init_data)
             .unwrap();
     assert_eq!(authority, c.authority);
     assert_eq!(hooks, vec![modules.pause, modules.allowlist, modules.spending]);
@@ -172,4 +172,26 @@ fn durations() {
     assert_eq!(config::parse_duration("15m"), Some(900));
     assert_eq!(config::parse_duration("1w"), Some(604_800));
     assert_eq!(config::parse_duration("1y"), None);
+}
+
+#[test]
+fn every_example_parses() {
+    let vars: std::collections::BTreeMap<String, Address> =
+        ["AUTHORITY", "GUARDIAN", "USDC", "ROUTER", "KEEPER", "COLD_WALLET"]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name.to_string(), Address::with_last_byte(i as u8 + 1)))
+            .collect();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            config::load(&path, &vars).unwrap_or_else(|e| panic!("{e}"));
+            seen += 1;
+        }
+    }
+    assert!(seen >= 3, "at least three example policies");
+    let err = config::load(&dir.join("trading-agent.toml"), &Default::default()).unwrap_err();
+    assert!(err.message.contains("unknown variable $USDC"), "{err}");
 }

@@ -1,0 +1,205 @@
+//! Reading an account's live Leash configuration back from the chain, as a [`PolicyConfig`], and
+//! writing a policy as a TOML file that [`crate::config::parse`] reads back to the same policy.
+
+use std::fmt::Write;
+
+use alloy::primitives::utils::format_units;
+use alloy::primitives::{Address, Bytes, U256};
+use alloy::providers::Provider;
+use eyre::{Result, WrapErr};
+
+use crate::abi::{
+    IAllowlistHook, IAutomationExecutor, IERC20Metadata, IERC7579Account, IEmergencyPauseHook,
+    IHookMultiPlexer, ILeashModule, ISpendingLimitHook,
+};
+use crate::config::{
+    AllowlistConfig, AllowlistMode, ModuleAddresses, PauseConfig, PolicyConfig, SpendingConfig, TaskConfig,
+    Token, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
+};
+
+/// The policies `account` runs under right now, read from the modules at `modules`.
+pub async fn read<P: Provider + Clone>(
+    provider: &P,
+    account: Address,
+    modules: &ModuleAddresses,
+) -> Result<PolicyConfig> {
+    let acct = IERC7579Account::new(account, provider.clone());
+    let mux_installed = acct
+        .isModuleInstalled(U256::from(MODULE_TYPE_HOOK), modules.multiplexer, Bytes::new())
+        .call()
+        .await
+        .wrap_err("reading the account's hook")?;
+    let executor_installed = acct
+        .isModuleInstalled(U256::from(MODULE_TYPE_EXECUTOR), modules.automation, Bytes::new())
+        .call()
+        .await
+        .wrap_err("reading the account's executors")?;
+
+    let mut policy = PolicyConfig {
+        authority: Address::ZERO,
+        tokens: Vec::new(),
+        pause: None,
+        allowlist: None,
+        spending: Vec::new(),
+        tasks: Vec::new(),
+        custom_hooks: Vec::new(),
+    };
+    if mux_installed {
+        let mux = IHookMultiPlexer::new(modules.multiplexer, provider.clone());
+        policy.authority =
+            ILeashModule::new(modules.multiplexer, provider.clone()).authorityOf(account).call().await?;
+        for hook in mux.subHooks(account).call().await? {
+            if hook == modules.pause {
+                let pause = IEmergencyPauseHook::new(hook, provider.clone());
+                policy.pause = Some(PauseConfig {
+                    guardian: pause.guardianOf(account).call().await?,
+                    auto_unpause_after: pause.autoUnpauseAfterOf(account).call().await?.to::<u64>(),
+                });
+            } else if hook == modules.allowlist {
+                let allowlist = IAllowlistHook::new(hook, provider.clone());
+                let mode = if allowlist.modeOf(account).call().await? == 2 {
+                    AllowlistMode::Block
+                } else {
+                    AllowlistMode::Allow
+                };
+                let permissions = allowlist
+                    .permissionsOf(account)
+                    .call()
+                    .await?
+                    .into_iter()
+                    .map(|p| (p.target, p.selector))
+                    .collect();
+                let protected = allowlist.protectedOf(account).call().await?;
+                policy.allowlist = Some(AllowlistConfig { mode, permissions, protected });
+            } else if hook == modules.spending {
+                let spending = ISpendingLimitHook::new(hook, provider.clone());
+                for token in spending.tokensOf(account).call().await? {
+                    let p = spending.policyOf(account, token).call().await?;
+                    policy.spending.push(SpendingConfig {
+                        token,
+                        per_tx_cap: p.perTxCap,
+                        limits: p.limits.iter().map(|l| (l.amount, l.window.to::<u64>())).collect(),
+                    });
+                    if token != Address::ZERO {
+                        if let Some(t) = token_metadata(provider, token).await {
+                            policy.tokens.push(t);
+                        }
+                    }
+                }
+            } else {
+                policy.custom_hooks.push((hook, Bytes::new()));
+            }
+        }
+    }
+    if executor_installed {
+        let automation = IAutomationExecutor::new(modules.automation, provider.clone());
+        if policy.authority.is_zero() {
+            policy.authority =
+                ILeashModule::new(modules.automation, provider.clone()).authorityOf(account).call().await?;
+        }
+        for id in automation.taskIds(account).call().await? {
+            let t = automation.taskOf(account, id).call().await?.task;
+            policy.tasks.push(TaskConfig {
+                id: id.to::<u64>(),
+                caller: t.caller,
+                target: t.target,
+                value: t.value,
+                call: t.callData,
+                cooldown: t.cooldown,
+                max_executions: t.maxExecutions,
+                starts_at: t.startsAt.to::<u64>(),
+                expires_at: t.expiresAt.to::<u64>(),
+            });
+        }
+    }
+    Ok(policy)
+}
+
+/// Symbol and decimals of an ERC-20, if it answers.
+pub async fn token_metadata<P: Provider + Clone>(provider: &P, token: Address) -> Option<Token> {
+    let erc20 = IERC20Metadata::new(token, provider.clone());
+    let symbol = erc20.symbol().call().await.ok()?;
+    let decimals = erc20.decimals().call().await.ok()?;
+    let clean = symbol.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !symbol.is_empty();
+    clean.then_some(Token { symbol, address: token, decimals })
+}
+
+/// A policy file that parses back to `policy` (amounts in token units where the token is known).
+pub fn to_toml(policy: &PolicyConfig) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "authority = \"{}\"", policy.authority);
+    let token_of = |address: Address| policy.tokens.iter().find(|t| t.address == address);
+    if !policy.tokens.is_empty() {
+        let _ = writeln!(out, "\n[tokens]");
+        for t in &policy.tokens {
+            let _ =
+                writeln!(out, "{} = {{ address = \"{}\", decimals = {} }}", t.symbol, t.address, t.decimals);
+        }
+    }
+    if let Some(p) = &policy.pause {
+        let _ = writeln!(
+            out,
+            "\n[pause]\nguardian = \"{}\"\nauto_unpause_after = {}",
+            p.guardian, p.auto_unpause_after
+        );
+    }
+    if let Some(a) = &policy.allowlist {
+        let mode = if a.mode == AllowlistMode::Allow { "allow" } else { "block" };
+        let _ = writeln!(out, "\n[allowlist]\nmode = \"{mode}\"\npermissions = [");
+        for (target, selector) in &a.permissions {
+            let target = token_of(*target).map_or(target.to_string(), |t| t.symbol.clone());
+            let function = match selector.0 {
+                [0x43, 0x1e, 0x2c, 0xf5] => "*".to_string(),
+                [0, 0, 0, 0] => "plain".to_string(),
+                _ => selector.to_string(),
+            };
+            let _ = writeln!(out, "  {{ target = \"{target}\", function = \"{function}\" }},");
+        }
+        let _ = writeln!(out, "]");
+        let protected: Vec<String> = a.protected.iter().map(|p| format!("\"{p}\"")).collect();
+        let _ = writeln!(out, "protected = [{}]", protected.join(", "));
+    }
+    for s in &policy.spending {
+        let (name, decimals) = if s.token == Address::ZERO {
+            ("native".to_string(), 18)
+        } else {
+            token_of(s.token).map_or((s.token.to_string(), 0), |t| (t.symbol.clone(), t.decimals))
+        };
+        let units =
+            |v: U256| format_units(v, decimals).map(|t| trim_units(&t)).unwrap_or_else(|_| v.to_string());
+        let _ = writeln!(out, "\n[[spending]]\ntoken = \"{name}\"");
+        if !s.per_tx_cap.is_zero() {
+            let _ = writeln!(out, "per_tx_cap = \"{}\"", units(s.per_tx_cap));
+        }
+        let limits: Vec<String> =
+            s.limits.iter().map(|(a, w)| format!("{{ amount = \"{}\", window = {w} }}", units(*a))).collect();
+        let _ = writeln!(out, "limits = [{}]", limits.join(", "));
+    }
+    for t in &policy.tasks {
+        let _ = writeln!(
+            out,
+            "\n[[tasks]]\nid = {}\ncaller = \"{}\"\ntarget = \"{}\"\nvalue = \"{}\"\ncall = \"{}\"\ncooldown = {}\nmax_executions = {}\nstarts_at = {}\nexpires_at = {}",
+            t.id,
+            t.caller,
+            t.target,
+            format_units(t.value, 18).map(|v| trim_units(&v)).unwrap_or_default(),
+            t.call,
+            t.cooldown,
+            t.max_executions,
+            t.starts_at,
+            t.expires_at
+        );
+    }
+    for (address, init) in &policy.custom_hooks {
+        let _ = writeln!(out, "\n[[custom_hooks]]\naddress = \"{address}\"\ninit_data = \"{init}\"");
+    }
+    out
+}
+
+fn trim_units(text: &str) -> String {
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text.to_string()
+    }
+}
