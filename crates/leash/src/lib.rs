@@ -12,3 +12,4 @@ pub mod config;
 pub mod deploy;
 pub mod errors;
 pub mod live;
+pub mod ops;

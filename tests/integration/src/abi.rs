@@ -22,3 +22,11 @@ sol!(
 // The test account's JSON ABI names the EntryPoint's struct; its bindings look it up here.
 #[allow(unused_imports)]
 use EntryPoint::PackedUserOperation;
+
+sol!(
+    #[allow(missing_docs)]
+    #[sol(rpc)]
+    #[derive(Debug)]
+    TestToken,
+    "../../out/Tokens.sol/TestToken.json"
+);

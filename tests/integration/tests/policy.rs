@@ -1,0 +1,187 @@
+//! The operator's toolkit against Anvil: a policy file encoded, installed on a real account and
+//! read back; guardian and keeper actions; refusals in plain words.
+
+use std::collections::BTreeMap;
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::{address, Address, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use eyre::Result;
+use leash::config::{self, ModuleAddresses, PolicyConfig};
+use leash::errors::{describe_revert, TokenBook};
+use leash::{deploy, live, ops};
+use leash_tests::abi::TestToken;
+use leash_tests::{project_root, TestBed};
+
+struct World {
+    bed: TestBed,
+    modules: ModuleAddresses,
+    usdc: Address,
+    vars: BTreeMap<String, Address>,
+}
+
+impl World {
+    async fn new() -> Result<Self> {
+        let bed = TestBed::spawn().await?;
+        let plan = deploy::plan(&project_root().join("out"))?;
+        deploy::deploy(&bed.provider, &plan, None, |_| {}).await?;
+        let at = |name: &str| plan.iter().find(|m| m.name == name).unwrap().address;
+        let modules = ModuleAddresses {
+            multiplexer: at("HookMultiPlexer"),
+            pause: at("EmergencyPauseHook"),
+            allowlist: at("AllowlistHook"),
+            spending: at("SpendingLimitHook"),
+            automation: at("AutomationExecutor"),
+        };
+        let token = TestToken::deploy(&bed.provider, "USDC".to_string()).await?;
+        token.mint(bed.account, U256::from(1_000_000_000_000u64)).send().await?.get_receipt().await?;
+        let usdc = *token.address();
+        let mut vars = BTreeMap::new();
+        for (i, name) in ["AUTHORITY", "GUARDIAN", "KEEPER"].iter().enumerate() {
+            vars.insert(name.to_string(), bed.anvil.addresses()[i + 1]);
+        }
+        vars.insert("USDC".into(), usdc);
+        vars.insert("ROUTER".into(), Address::with_last_byte(0x77));
+        vars.insert("COLD_WALLET".into(), Address::with_last_byte(0x78));
+        Ok(Self { bed, modules, usdc, vars })
+    }
+
+    /// A provider that signs with Anvil's key `index` (1: authority, 2: guardian, 3: keeper).
+    fn as_key(&self, index: usize) -> DynProvider {
+        let key: PrivateKeySigner = self.bed.anvil.keys()[index].clone().into();
+        ProviderBuilder::new()
+            .wallet(EthereumWallet::from(key))
+            .connect_http(self.bed.anvil.endpoint_url())
+            .erased()
+    }
+
+    fn load(&self, example: &str) -> PolicyConfig {
+        config::load(&project_root().join("examples").join(example), &self.vars)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    async fn install(&self, policy: &PolicyConfig) -> Result<()> {
+        for payload in policy.install_payloads(&self.modules) {
+            let outcome = self
+                .bed
+                .sender
+                .install_module(payload.module_type, payload.module, payload.init_data.clone())
+                .await?;
+            assert!(
+                outcome.success,
+                "{} install: {}",
+                payload.label,
+                describe_revert(&outcome.revert_reason, &TokenBook::default())
+            );
+        }
+        Ok(())
+    }
+
+    fn book(&self, policy: &PolicyConfig) -> TokenBook {
+        TokenBook(policy.tokens.iter().map(|t| (t.address, (t.symbol.clone(), t.decimals))).collect())
+    }
+}
+
+/// Everything but the token table (read back from the chain, where decimals may differ).
+fn same_policy(a: &PolicyConfig, b: &PolicyConfig) {
+    assert_eq!(a.authority, b.authority, "authority");
+    assert_eq!(a.pause, b.pause, "pause");
+    assert_eq!(a.allowlist.as_ref().map(|x| x.mode), b.allowlist.as_ref().map(|x| x.mode), "mode");
+    let sorted = |p: &PolicyConfig| {
+        let mut v = p.allowlist.as_ref().map(|x| x.permissions.clone()).unwrap_or_default();
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(a), sorted(b), "permissions");
+    assert_eq!(
+        a.allowlist.as_ref().map(|x| x.protected.clone()),
+        b.allowlist.as_ref().map(|x| x.protected.clone())
+    );
+    assert_eq!(a.spending, b.spending, "spending");
+    assert_eq!(a.tasks, b.tasks, "tasks");
+}
+
+#[tokio::test]
+async fn encode_install_show_round_trip() -> Result<()> {
+    for example in ["subscription.toml", "treasury.toml", "trading-agent.toml"] {
+        let world = World::new().await?;
+        let policy = world.load(example);
+        world.install(&policy).await?;
+        let back = live::read(&world.bed.provider, world.bed.account, &world.modules).await?;
+        same_policy(&policy, &back);
+        // The TOML written for `policy show` parses back to the same policy.
+        let text = live::to_toml(&back);
+        let reparsed = config::parse("shown.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        same_policy(&back, &reparsed);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn guardian_pause_unpause_status() -> Result<()> {
+    let world = World::new().await?;
+    let policy = world.load("treasury.toml");
+    world.install(&policy).await?;
+    let (guardian, account, hook) = (world.as_key(2), world.bed.account, world.modules.pause);
+
+    assert!(!ops::pause_status(&guardian, hook, account).await?.paused);
+    ops::pause(&guardian, hook, account).await?;
+    let status = ops::pause_status(&guardian, hook, account).await?;
+    assert!(status.paused);
+    assert!(status.to_string().contains("never (until someone acts)"), "{status}");
+
+    let refused = world.bed.sender.execute(Address::with_last_byte(0x99), U256::from(1u64), &[]).await?;
+    assert!(!refused.success);
+    let words = describe_revert(&refused.revert_reason, &world.book(&policy));
+    assert!(words.contains("is paused until never"), "{words}");
+
+    ops::unpause(&guardian, hook, account).await?;
+    assert!(!ops::pause_status(&guardian, hook, account).await?.paused);
+    let again = ops::pause(&guardian, hook, account).await.expect_err("cooldown");
+    assert!(again.to_string().contains("may start only at"), "{again}");
+
+    let stranger = ops::unpause(&world.as_key(5), hook, account).await.expect_err("not the guardian");
+    assert!(stranger.to_string().contains("is not the guardian"), "{stranger}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn keeper_runs_a_task_and_refusals_read_plainly() -> Result<()> {
+    let world = World::new().await?;
+    let policy = world.load("subscription.toml");
+    world.install(&policy).await?;
+    let (keeper, account, exec) = (world.as_key(3), world.bed.account, world.modules.automation);
+    let book = world.book(&policy);
+
+    assert!(ops::task_status(&keeper, exec, account, 1).await?.can_run);
+    ops::task_run(&keeper, exec, account, 1, &book).await?;
+    let merchant = address!("0x000000000000000000000000000000000000beef"); // in the example's calldata
+    let balance = TestToken::new(world.usdc, world.bed.provider.clone()).balanceOf(merchant).call().await?;
+    assert_eq!(balance, U256::from(20_000_000u64));
+
+    let status = ops::task_status(&keeper, exec, account, 1).await?;
+    assert!(!status.can_run);
+    assert!(status.to_string().contains("cooling down until"), "{status}");
+    let again = ops::task_run(&keeper, exec, account, 1, &book).await.expect_err("cooldown");
+    assert!(again.to_string().contains("is cooling down until"), "{again}");
+
+    let wrong = ops::task_run(&world.as_key(4), exec, account, 1, &book).await.expect_err("not the keeper");
+    assert!(wrong.to_string().contains("is not the keeper of task 1"), "{wrong}");
+
+    // The agent's own transfer past the 20 USDC per 30 days: the limit in plain words.
+    let transfer =
+        leash::abi::IERC20Metadata::transferCall { to: merchant, amount: U256::from(5_000_000u64) };
+    let outcome = world
+        .bed
+        .sender
+        .execute(world.usdc, U256::ZERO, &alloy::sol_types::SolCall::abi_encode(&transfer))
+        .await?;
+    assert!(!outcome.success);
+    let words = describe_revert(&outcome.revert_reason, &book);
+    assert!(
+        words.starts_with("spending limit exceeded: tried 5 USDC, 0 USDC left; enough frees up at 20"),
+        "{words}"
+    );
+    Ok(())
+}
