@@ -2,6 +2,7 @@
 //! current directory, and names the missing piece when something is not there.
 
 mod deploy;
+mod operate;
 mod toolchain;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +35,15 @@ enum Cmd {
     },
     /// Deploy every module through the CREATE2 deployer (embedded Anvil unless --rpc-url).
     Deploy(deploy::DeployArgs),
+    /// Policy files: encode install payloads, install them on an account, show the live policy.
+    #[command(subcommand)]
+    Policy(operate::PolicyCmd),
+    /// Guardian actions: pause, unpause, status of an account.
+    #[command(subcommand)]
+    Guardian(operate::GuardianCmd),
+    /// Keeper actions: run a task, or show whether it can run.
+    #[command(subcommand)]
+    Task(operate::TaskCmd),
     /// Format Solidity and Rust sources in place.
     Fmt,
 }
@@ -85,6 +95,9 @@ fn run(cmd: Cmd) -> Result<()> {
             step("deploy");
             deploy::run(&root, args)?;
         }
+        Cmd::Policy(cmd) => operate::policy(&root, cmd)?,
+        Cmd::Guardian(cmd) => operate::guardian(&root, cmd)?,
+        Cmd::Task(cmd) => operate::task(&root, cmd)?,
         Cmd::Fmt => {
             toolchain::ensure(&root)?;
             let mut forge = tool(&root, "forge");

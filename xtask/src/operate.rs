@@ -1,0 +1,307 @@
+//! Operator commands: `policy encode|install|show`, `guardian pause|unpause|status`,
+//! `task run|status`. Module addresses come from `deployments/<chainId>.json` unless overridden.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::Address;
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use clap::{Args, Subcommand};
+use eyre::{bail, eyre, Result, WrapErr};
+use leash::account::UserOpSender;
+use leash::config::{self, ModuleAddresses};
+use leash::errors::{describe_revert, TokenBook};
+use leash::{deploy, live, ops};
+
+#[derive(Args, Debug, Clone)]
+pub struct Chain {
+    /// JSON-RPC endpoint (the node `cargo xtask deploy --keep-running` serves by default).
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8545", global = true)]
+    rpc_url: String,
+    #[command(flatten)]
+    overrides: ModuleOverrides,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ModuleOverrides {
+    /// Override the deployment record's HookMultiPlexer address.
+    #[arg(long, global = true)]
+    multiplexer: Option<Address>,
+    #[arg(long, global = true)]
+    pause_hook: Option<Address>,
+    #[arg(long, global = true)]
+    allowlist: Option<Address>,
+    #[arg(long, global = true)]
+    spending: Option<Address>,
+    #[arg(long, global = true)]
+    automation: Option<Address>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCmd {
+    /// Print the install payloads (module, module type, init data) of a policy file.
+    Encode {
+        file: PathBuf,
+        /// Give an address written $NAME in the file: --set USDC=0x…
+        #[arg(long = "set", value_name = "NAME=ADDRESS")]
+        vars: Vec<String>,
+        /// Chain whose deployment record gives the module addresses (offline).
+        #[arg(long, default_value_t = 31337)]
+        chain_id: u64,
+        #[command(flatten)]
+        overrides: ModuleOverrides,
+    },
+    /// Install a policy file on an account through UserOps signed by the account's owner key.
+    Install {
+        file: PathBuf,
+        #[arg(long)]
+        account: Address,
+        /// Owner key of the account (or LEASH_OWNER_KEY).
+        #[arg(long, value_name = "HEX")]
+        owner_key: Option<String>,
+        #[arg(long = "set", value_name = "NAME=ADDRESS")]
+        vars: Vec<String>,
+        #[command(flatten)]
+        chain: Chain,
+    },
+    /// Read the account's live Leash configuration back, as a policy file.
+    Show {
+        #[arg(long)]
+        account: Address,
+        #[command(flatten)]
+        chain: Chain,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GuardianCmd {
+    Pause(GuardianArgs),
+    Unpause(GuardianArgs),
+    Status(GuardianArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GuardianArgs {
+    #[arg(long)]
+    account: Address,
+    /// Guardian (or authority) key, for pause and unpause (or LEASH_GUARDIAN_KEY).
+    #[arg(long, value_name = "HEX")]
+    guardian_key: Option<String>,
+    #[command(flatten)]
+    chain: Chain,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TaskCmd {
+    Run(TaskArgs),
+    Status(TaskArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TaskArgs {
+    #[arg(long)]
+    account: Address,
+    #[arg(long)]
+    id: u64,
+    /// The task's keeper key, for run (or LEASH_KEEPER_KEY).
+    #[arg(long, value_name = "HEX")]
+    keeper_key: Option<String>,
+    #[command(flatten)]
+    chain: Chain,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .wrap_err("could not start the async runtime")
+}
+
+pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
+    match cmd {
+        PolicyCmd::Encode { file, vars, chain_id, overrides } => {
+            let modules = modules_from_record(root, chain_id, &overrides)?;
+            let policy = config::load(&file, &parse_vars(&vars)?)?;
+            println!("install payloads for {} (in this order):", file.display());
+            for p in policy.install_payloads(&modules) {
+                println!(
+                    "\n{} ({})\n  module:      {}\n  module type: {}\n  init data:   {}",
+                    p.label,
+                    type_name(p.module_type),
+                    p.module,
+                    p.module_type,
+                    p.init_data
+                );
+            }
+            Ok(())
+        }
+        PolicyCmd::Install { file, account, owner_key, vars, chain } => runtime()?.block_on(async {
+            let policy = config::load(&file, &parse_vars(&vars)?)?;
+            policy.check_account(account).map_err(|e| eyre!("{}: {e}", file.display()))?;
+            let owner = key(owner_key, "LEASH_OWNER_KEY", "--owner-key")?;
+            let provider = connect(&chain.rpc_url, Some(owner.clone())).await?;
+            let modules = modules_for(root, &provider, &chain.overrides).await?;
+            let bundler = owner.address();
+            let sender = UserOpSender { provider: provider.clone(), account, signer: owner, bundler };
+            let book = book_of(&policy);
+            for p in policy.install_payloads(&modules) {
+                println!("installing {} ({}) on {account}", p.label, p.module);
+                let outcome = sender.install_module(p.module_type, p.module, p.init_data).await?;
+                if !outcome.success {
+                    bail!(
+                        "installing {} was refused: {}",
+                        p.label,
+                        describe_revert(&outcome.revert_reason, &book)
+                    );
+                }
+                println!("  done (gas {})", outcome.gas_used);
+            }
+            Ok(())
+        }),
+        PolicyCmd::Show { account, chain } => runtime()?.block_on(async {
+            let provider = connect(&chain.rpc_url, None).await?;
+            let modules = modules_for(root, &provider, &chain.overrides).await?;
+            let policy = live::read(&provider, account, &modules).await?;
+            if policy.authority.is_zero() {
+                println!("# {account} has no Leash module installed");
+            } else {
+                println!("# live configuration of {account}\n{}", live::to_toml(&policy));
+            }
+            Ok(())
+        }),
+    }
+}
+
+pub fn guardian(root: &Path, cmd: GuardianCmd) -> Result<()> {
+    runtime()?.block_on(async {
+        let (args, action) = match cmd {
+            GuardianCmd::Pause(a) => (a, "pause"),
+            GuardianCmd::Unpause(a) => (a, "unpause"),
+            GuardianCmd::Status(a) => (a, "status"),
+        };
+        let signer = if action == "status" {
+            None
+        } else {
+            Some(key(args.guardian_key, "LEASH_GUARDIAN_KEY", "--guardian-key")?)
+        };
+        let provider = connect(&args.chain.rpc_url, signer).await?;
+        let modules = modules_for(root, &provider, &args.chain.overrides).await?;
+        match action {
+            "pause" => println!(
+                "paused {} (tx {})",
+                args.account,
+                ops::pause(&provider, modules.pause, args.account).await?
+            ),
+            "unpause" => println!(
+                "unpaused {} (tx {})",
+                args.account,
+                ops::unpause(&provider, modules.pause, args.account).await?
+            ),
+            _ => {}
+        }
+        println!("{}", ops::pause_status(&provider, modules.pause, args.account).await?);
+        Ok(())
+    })
+}
+
+pub fn task(root: &Path, cmd: TaskCmd) -> Result<()> {
+    runtime()?.block_on(async {
+        let (args, run) = match cmd {
+            TaskCmd::Run(a) => (a, true),
+            TaskCmd::Status(a) => (a, false),
+        };
+        let signer = if run { Some(key(args.keeper_key, "LEASH_KEEPER_KEY", "--keeper-key")?) } else { None };
+        let provider = connect(&args.chain.rpc_url, signer).await?;
+        let modules = modules_for(root, &provider, &args.chain.overrides).await?;
+        if run {
+            let policy = live::read(&provider, args.account, &modules).await?;
+            let tx = ops::task_run(&provider, modules.automation, args.account, args.id, &book_of(&policy))
+                .await?;
+            println!("ran task {} on {} (tx {tx})", args.id, args.account);
+        }
+        println!("{}", ops::task_status(&provider, modules.automation, args.account, args.id).await?);
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------- helpers
+
+async fn connect(url: &str, signer: Option<PrivateKeySigner>) -> Result<DynProvider> {
+    let provider = match signer {
+        Some(s) => {
+            ProviderBuilder::new().wallet(EthereumWallet::from(s)).connect(url).await.map(|p| p.erased())
+        }
+        None => ProviderBuilder::new().connect(url).await.map(|p| p.erased()),
+    }
+    .wrap_err_with(|| {
+        format!("could not reach {url} (is a node running? `cargo xtask deploy --keep-running` starts one)")
+    })?;
+    provider.get_chain_id().await.wrap_err_with(|| format!("{url} does not answer"))?;
+    Ok(provider)
+}
+
+async fn modules_for(
+    root: &Path,
+    provider: &DynProvider,
+    overrides: &ModuleOverrides,
+) -> Result<ModuleAddresses> {
+    let chain_id = provider.get_chain_id().await?;
+    modules_from_record(root, chain_id, overrides)
+}
+
+/// Module addresses from `deployments/<chainId>.json`, each overridable; without a record, the
+/// predicted CREATE2 addresses (the same on every chain) of the current build.
+fn modules_from_record(root: &Path, chain_id: u64, o: &ModuleOverrides) -> Result<ModuleAddresses> {
+    let path = deploy::record_path(root, chain_id);
+    let mut known: BTreeMap<String, Address> = match deploy::read_record(&path)? {
+        Some(record) => record.modules.into_iter().map(|(name, m)| (name, m.address)).collect(),
+        None => deploy::plan(&root.join("out"))
+            .wrap_err_with(|| {
+                format!("no deployment record {} and no build to predict from", path.display())
+            })?
+            .into_iter()
+            .map(|m| (m.name.to_string(), m.address))
+            .collect(),
+    };
+    let mut get = |name: &str, over: Option<Address>| -> Result<Address> {
+        over.or_else(|| known.remove(name)).ok_or_else(|| eyre!("no address for {name}: pass it explicitly"))
+    };
+    Ok(ModuleAddresses {
+        multiplexer: get("HookMultiPlexer", o.multiplexer)?,
+        pause: get("EmergencyPauseHook", o.pause_hook)?,
+        allowlist: get("AllowlistHook", o.allowlist)?,
+        spending: get("SpendingLimitHook", o.spending)?,
+        automation: get("AutomationExecutor", o.automation)?,
+    })
+}
+
+fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, Address>> {
+    vars.iter()
+        .map(|v| {
+            let (name, value) = v.split_once('=').ok_or_else(|| eyre!("--set {v}: expected NAME=0x…"))?;
+            let address =
+                value.trim().parse().map_err(|_| eyre!("--set {v}: `{value}` is not an address"))?;
+            Ok((name.trim().trim_start_matches('$').to_string(), address))
+        })
+        .collect()
+}
+
+fn key(given: Option<String>, env: &str, flag: &str) -> Result<PrivateKeySigner> {
+    let text =
+        given.or_else(|| std::env::var(env).ok()).ok_or_else(|| eyre!("a key is needed: {flag} or {env}"))?;
+    text.trim().parse().map_err(|_| eyre!("{flag}: not a 32-byte hex private key"))
+}
+
+fn book_of(policy: &config::PolicyConfig) -> TokenBook {
+    TokenBook(policy.tokens.iter().map(|t| (t.address, (t.symbol.clone(), t.decimals))).collect())
+}
+
+fn type_name(module_type: u64) -> &'static str {
+    match module_type {
+        config::MODULE_TYPE_HOOK => "hook",
+        config::MODULE_TYPE_EXECUTOR => "executor",
+        _ => "module",
+    }
+}
