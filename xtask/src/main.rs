@@ -35,6 +35,8 @@ enum Cmd {
     },
     /// Deploy every module through the CREATE2 deployer (embedded Anvil unless --rpc-url).
     Deploy(deploy::DeployArgs),
+    /// Walk a trading agent through its leash on an embedded Anvil with real Uniswap V3.
+    Demo,
     /// Policy files: encode install payloads, install them on an account, show the live policy.
     #[command(subcommand)]
     Policy(operate::PolicyCmd),
@@ -94,6 +96,12 @@ fn run(cmd: Cmd) -> Result<()> {
             deploy::require_artifacts(&root)?;
             step("deploy");
             deploy::run(&root, args)?;
+        }
+        Cmd::Demo => {
+            toolchain::ensure(&root)?;
+            forge_build(&root)?;
+            step("demo");
+            operate::demo(&root)?;
         }
         Cmd::Policy(cmd) => operate::policy(&root, cmd)?,
         Cmd::Guardian(cmd) => operate::guardian(&root, cmd)?,

@@ -226,6 +226,24 @@ pub fn task(root: &Path, cmd: TaskCmd) -> Result<()> {
     })
 }
 
+pub fn demo(root: &Path) -> Result<()> {
+    runtime()?.block_on(async {
+        let anvil = alloy::node_bindings::Anvil::new()
+            .path(root.join("node_modules/.bin/anvil"))
+            .try_spawn()
+            .wrap_err("could not start anvil")?;
+        println!("embedded Anvil at {}", anvil.endpoint());
+        let report = leash::demo::run(root, &anvil, |line| println!("{line}")).await?;
+        let (allowed, refused) =
+            report.steps.iter().fold((0, 0), |(a, r), s| if s.allowed { (a + 1, r) } else { (a, r + 1) });
+        println!(
+            "
+{allowed} actions allowed, {refused} refused by the leash"
+        );
+        Ok(())
+    })
+}
+
 // ---------------------------------------------------------------------- helpers
 
 async fn connect(url: &str, signer: Option<PrivateKeySigner>) -> Result<DynProvider> {

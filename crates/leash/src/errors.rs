@@ -21,6 +21,11 @@ use crate::account::IEntryPoint::IEntryPointErrors as E;
 pub struct TokenBook(pub BTreeMap<Address, (String, u8)>);
 
 impl TokenBook {
+    /// The symbol of `address` if it is a known token, else the address.
+    pub fn name(&self, address: Address) -> String {
+        self.0.get(&address).map_or_else(|| address.to_string(), |(symbol, _)| symbol.clone())
+    }
+
     pub fn amount(&self, token: Address, value: U256) -> String {
         let (symbol, decimals) = match self.0.get(&token) {
             Some((s, d)) => (s.clone(), *d),
@@ -95,13 +100,17 @@ pub fn describe_revert(data: &[u8], book: &TokenBook) -> String {
     if let Ok(e) = A::abi_decode(data) {
         return match e {
             A::Allowlist_CallNotAllowed(e) => {
-                format!("allowlist: {} of {} is not on the allowlist", selector_words(e.selector), e.target)
+                format!(
+                    "allowlist: {} of {} is not on the allowlist",
+                    selector_words(e.selector),
+                    book.name(e.target)
+                )
             }
             A::Allowlist_CallBlocked(e) => {
-                format!("allowlist: {} of {} is blocked", selector_words(e.selector), e.target)
+                format!("allowlist: {} of {} is blocked", selector_words(e.selector), book.name(e.target))
             }
             A::Allowlist_ProtectedTarget(e) => {
-                format!("allowlist: {} is protected and can never be called", e.target)
+                format!("allowlist: {} is protected and can never be called", book.name(e.target))
             }
             A::Allowlist_ShortCalldata(e) => {
                 format!("allowlist: {} bytes of calldata to {} is not a call", e.length, e.target)

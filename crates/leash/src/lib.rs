@@ -9,6 +9,7 @@ pub mod abi;
 pub mod account;
 pub mod artifacts;
 pub mod config;
+pub mod demo;
 pub mod deploy;
 pub mod errors;
 pub mod live;

@@ -51,3 +51,12 @@ contract FalseReturningToken is TestToken {
         return false;
     }
 }
+
+/// @dev Six decimals, like USDC.
+contract SixDecimalToken is TestToken {
+    constructor(string memory name) TestToken(name) {}
+
+    function decimals() public pure override returns (uint8) {
+        return 6;
+    }
+}

@@ -1,0 +1,369 @@
+//! The demo: a trading agent on a leash, swapping on real Uniswap V3 on a local chain.
+//!
+//! Deploys Leash, EntryPoint v0.8, an ERC-7579 account for the agent, two tokens, and Uniswap V3
+//! (factory, pool, position manager, SwapRouter) from the compiled artifacts the `@uniswap/v3-core`
+//! and `@uniswap/v3-periphery` npm packages ship; installs `examples/trading-agent.toml`; then walks
+//! the agent through allowed and refused actions, a pause, and a window rolling forward.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::node_bindings::AnvilInstance;
+use alloy::primitives::utils::format_units;
+use alloy::primitives::{aliases::U160, aliases::U24, Address, Bytes, U256};
+use alloy::providers::ext::AnvilApi;
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionRequest;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol;
+use alloy::sol_types::{SolCall, SolValue};
+use eyre::{bail, eyre, Result, WrapErr};
+
+use crate::abi::IERC20Metadata;
+use crate::account::{UserOpSender, ENTRYPOINT_V08};
+use crate::config::{self, ModuleAddresses};
+use crate::errors::{describe_revert, TokenBook};
+use crate::{artifacts, deploy, ops};
+
+sol! {
+    #[sol(rpc)]
+    interface IUniswapV3Factory {
+        function createPool(address tokenA, address tokenB, uint24 fee) external returns (address pool);
+        function getPool(address tokenA, address tokenB, uint24 fee) external view returns (address pool);
+    }
+
+    #[sol(rpc)]
+    interface IUniswapV3Pool {
+        function initialize(uint160 sqrtPriceX96) external;
+        function liquidity() external view returns (uint128);
+    }
+
+    struct MintParams {
+        address token0;
+        address token1;
+        uint24 fee;
+        int24 tickLower;
+        int24 tickUpper;
+        uint256 amount0Desired;
+        uint256 amount1Desired;
+        uint256 amount0Min;
+        uint256 amount1Min;
+        address recipient;
+        uint256 deadline;
+    }
+
+    #[sol(rpc)]
+    interface INonfungiblePositionManager {
+        function mint(MintParams calldata params) external payable returns (uint256 tokenId, uint128 liquidity, uint256 amount0, uint256 amount1);
+    }
+
+    struct ExactInputSingleParams {
+        address tokenIn;
+        address tokenOut;
+        uint24 fee;
+        address recipient;
+        uint256 deadline;
+        uint256 amountIn;
+        uint256 amountOutMinimum;
+        uint160 sqrtPriceLimitX96;
+    }
+
+    interface ISwapRouter {
+        function exactInputSingle(ExactInputSingleParams calldata params) external payable returns (uint256 amountOut);
+    }
+
+    interface IERC7579Batch {
+        struct Execution { address target; uint256 value; bytes callData; }
+        function execute(bytes32 mode, bytes calldata executionCalldata) external payable;
+    }
+
+    #[sol(rpc)]
+    interface ITestToken {
+        function mint(address to, uint256 amount) external;
+    }
+}
+
+const FEE: u32 = 3000;
+const USDC: u64 = 1_000_000; // one USDC in base units
+
+/// One step of the walk-through and what happened.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub action: String,
+    pub allowed: bool,
+    pub detail: String,
+}
+
+/// What the demo did, for printing and for tests.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub steps: Vec<Step>,
+    pub weth_bought: U256,
+}
+
+struct Demo {
+    provider: DynProvider,
+    agent: UserOpSender<DynProvider>,
+    usdc: Address,
+    weth: Address,
+    router: Address,
+    book: TokenBook,
+}
+
+/// Runs the demo against `anvil` (a fresh node); prints each step through `say`.
+pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) -> Result<Report> {
+    let key = |i: usize| -> PrivateKeySigner { anvil.keys()[i].clone().into() };
+    let wallet = |i: usize| {
+        ProviderBuilder::new()
+            .wallet(EthereumWallet::from(key(i)))
+            .connect_http(anvil.endpoint_url())
+            .erased()
+    };
+    let deployer = wallet(0);
+    let (authority, guardian, lp) = (key(1).address(), wallet(2), wallet(3));
+
+    say("deploying Leash through the CREATE2 deployer");
+    let plan = deploy::plan(&root.join("out"))?;
+    deploy::deploy(&deployer, &plan, None, |_| {}).await?;
+    let at = |name: &str| plan.iter().find(|m| m.name == name).map(|m| m.address).unwrap_or_default();
+    let modules = ModuleAddresses {
+        multiplexer: at("HookMultiPlexer"),
+        pause: at("EmergencyPauseHook"),
+        allowlist: at("AllowlistHook"),
+        spending: at("SpendingLimitHook"),
+        automation: at("AutomationExecutor"),
+    };
+
+    say("deploying EntryPoint v0.8 and the agent's ERC-7579 account");
+    let entry_point = deploy_code(
+        &deployer,
+        artifacts::hardhat_creation_code(
+            &root.join("node_modules/@account-abstraction/contracts/artifacts/EntryPoint.json"),
+        )?,
+    )
+    .await?;
+    let code = deployer.get_code_at(entry_point).await?;
+    deployer.anvil_set_code(ENTRYPOINT_V08, code).await?;
+    let agent_key = PrivateKeySigner::random();
+    let account_code = artifacts::creation_code(&root.join("out"), "LeashTestAccount")?;
+    let account =
+        deploy_code(&deployer, [account_code.as_ref(), &agent_key.address().abi_encode()].concat().into())
+            .await?;
+    let agent =
+        UserOpSender { provider: deployer.clone(), account, signer: agent_key, bundler: key(0).address() };
+
+    say("deploying two tokens and real Uniswap V3 (factory, pool, position manager, SwapRouter)");
+    let token_code = |name: &str, symbol: &str| -> Result<Bytes> {
+        // The test tokens (tests/solidity/utils/mocks/Tokens.sol), built by `forge build`.
+        let code =
+            artifacts::hardhat_creation_code(&root.join("out/Tokens.sol").join(format!("{name}.json")))?;
+        Ok([code.as_ref(), &(symbol.to_string(),).abi_encode_params()].concat().into())
+    };
+    let usdc = deploy_code(&deployer, token_code("SixDecimalToken", "USDC")?).await?;
+    let weth = deploy_code(&deployer, token_code("TestToken", "WETH")?).await?;
+    let uniswap = root.join("node_modules/@uniswap");
+    let factory = deploy_code(
+        &deployer,
+        artifacts::hardhat_creation_code(
+            &uniswap.join("v3-core/artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json"),
+        )?,
+    )
+    .await?;
+    let npm_code = artifacts::hardhat_creation_code(&uniswap.join(
+        "v3-periphery/artifacts/contracts/NonfungiblePositionManager.sol/NonfungiblePositionManager.json",
+    ))?;
+    let npm = deploy_code(
+        &deployer,
+        [npm_code.as_ref(), &(factory, weth, Address::with_last_byte(1)).abi_encode_params()].concat().into(),
+    )
+    .await?;
+    let router_code = artifacts::hardhat_creation_code(
+        &uniswap.join("v3-periphery/artifacts/contracts/SwapRouter.sol/SwapRouter.json"),
+    )?;
+    let router =
+        deploy_code(&deployer, [router_code.as_ref(), &(factory, weth).abi_encode_params()].concat().into())
+            .await?;
+
+    // A USDC/WETH pool at 2,000 USDC per WETH, with full-range liquidity from a provider.
+    let f = IUniswapV3Factory::new(factory, deployer.clone());
+    f.createPool(usdc, weth, U24::from(FEE)).send().await?.get_receipt().await?;
+    let pool = f.getPool(usdc, weth, U24::from(FEE)).call().await?;
+    let (token0, token1) = if usdc < weth { (usdc, weth) } else { (weth, usdc) };
+    IUniswapV3Pool::new(pool, deployer.clone())
+        .initialize(sqrt_price_x96(token0 == usdc))
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    let lp_address = key(3).address();
+    for (token, amount) in [
+        (usdc, U256::from(4_000_000u64 * USDC)),
+        (weth, U256::from(2_000u64) * U256::from(10u64).pow(U256::from(18))),
+    ] {
+        ITestToken::new(token, deployer.clone()).mint(lp_address, amount).send().await?.get_receipt().await?;
+        IERC20Metadata::new(token, lp.clone()).approve(npm, U256::MAX).send().await?.get_receipt().await?;
+    }
+    let (amount0, amount1) = if token0 == usdc {
+        (U256::from(2_000_000u64 * USDC), U256::from(1_000u64) * U256::from(10u64).pow(U256::from(18)))
+    } else {
+        (U256::from(1_000u64) * U256::from(10u64).pow(U256::from(18)), U256::from(2_000_000u64 * USDC))
+    };
+    INonfungiblePositionManager::new(npm, lp.clone())
+        .mint(MintParams {
+            token0,
+            token1,
+            fee: U24::from(FEE),
+            tickLower: alloy::primitives::aliases::I24::try_from(-887_220).unwrap(),
+            tickUpper: alloy::primitives::aliases::I24::try_from(887_220).unwrap(),
+            amount0Desired: amount0,
+            amount1Desired: amount1,
+            amount0Min: U256::ZERO,
+            amount1Min: U256::ZERO,
+            recipient: lp_address,
+            deadline: U256::from(u64::MAX),
+        })
+        .send()
+        .await?
+        .get_receipt()
+        .await
+        .wrap_err("adding liquidity")?;
+    if IUniswapV3Pool::new(pool, deployer.clone()).liquidity().call().await? == 0 {
+        bail!("the pool has no liquidity");
+    }
+    ITestToken::new(usdc, deployer.clone())
+        .mint(account, U256::from(20_000u64 * USDC))
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+
+    say("installing examples/trading-agent.toml on the agent's account");
+    let vars: BTreeMap<String, Address> =
+        [("AUTHORITY", authority), ("GUARDIAN", key(2).address()), ("USDC", usdc), ("ROUTER", router)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+    let policy = config::load(&root.join("examples/trading-agent.toml"), &vars)?;
+    // The account's owner installs the policy (the agent key is never asked to loosen anything).
+    for p in policy.install_payloads(&modules) {
+        let outcome = agent.install_module(p.module_type, p.module, p.init_data).await?;
+        if !outcome.success {
+            bail!(
+                "installing {}: {}",
+                p.label,
+                describe_revert(&outcome.revert_reason, &TokenBook::default())
+            );
+        }
+    }
+    let book = TokenBook(
+        [(usdc, ("USDC".to_string(), 6u8)), (weth, ("WETH".to_string(), 18u8))]
+            .into_iter()
+            .collect::<BTreeMap<_, _>>(),
+    );
+    let demo = Demo { provider: deployer.clone(), agent, usdc, weth, router, book };
+    let mut report = Report::default();
+    let step = |say: &mut dyn FnMut(&str), report: &mut Report, action: String, result: (bool, String)| {
+        say(&format!("{} {action}: {}", if result.0 { "ALLOWED" } else { "REFUSED" }, result.1));
+        report.steps.push(Step { action, allowed: result.0, detail: result.1 });
+    };
+
+    say("\nthe agent trades");
+    let r = demo.swap(400).await?;
+    step(&mut say, &mut report, "swap 400 USDC for WETH on Uniswap V3".into(), r);
+    let r = demo.swap(600).await?;
+    step(&mut say, &mut report, "swap 600 USDC (over the 500 per-trade cap)".into(), r);
+    let stranger = Address::with_last_byte(0x5e);
+    let transfer = IERC20Metadata::transferCall { to: stranger, amount: U256::from(100 * USDC) }.abi_encode();
+    let r = demo.run(usdc, &transfer).await?;
+    step(&mut say, &mut report, "transfer 100 USDC to a stranger (not on the allowlist)".into(), r);
+    for _ in 0..9 {
+        let r = demo.swap(500).await?;
+        step(&mut say, &mut report, "swap 500 USDC".into(), r);
+    }
+    let r = demo.swap(500).await?;
+    step(&mut say, &mut report, "swap 500 USDC (past 5,000 USDC today)".into(), r);
+
+    say("\nthe guardian pulls the kill switch");
+    ops::pause(&guardian, modules.pause, account).await?;
+    let r = demo.swap(100).await?;
+    step(&mut say, &mut report, "swap 100 USDC while paused".into(), r);
+
+    say("\na day passes: the pause ends by itself and the daily window rolls forward");
+    demo.provider.anvil_increase_time(86_400 + 6 * 3_600 + 1).await?;
+    demo.provider.evm_mine(None).await?;
+    let r = demo.swap(500).await?;
+    step(&mut say, &mut report, "swap 500 USDC the next day".into(), r);
+
+    report.weth_bought = IERC20Metadata::new(weth, demo.provider.clone()).balanceOf(account).call().await?;
+    say(&format!("\nthe agent holds {} WETH", format_units(report.weth_bought, 18).unwrap_or_default()));
+    Ok(report)
+}
+
+impl Demo {
+    /// One UserOp: approve the router for `usdc` USDC, then exactInputSingle USDC -> WETH.
+    async fn swap(&self, usdc: u64) -> Result<(bool, String)> {
+        let amount = U256::from(usdc * USDC);
+        let approve = IERC20Metadata::approveCall { spender: self.router, amount }.abi_encode();
+        let swap = ISwapRouter::exactInputSingleCall {
+            params: ExactInputSingleParams {
+                tokenIn: self.usdc,
+                tokenOut: self.weth,
+                fee: U24::from(FEE),
+                recipient: self.agent.account,
+                deadline: U256::from(u64::MAX),
+                amountIn: amount,
+                amountOutMinimum: U256::ZERO,
+                sqrtPriceLimitX96: U160::ZERO,
+            },
+        }
+        .abi_encode();
+        let items = vec![
+            IERC7579Batch::Execution { target: self.usdc, value: U256::ZERO, callData: approve.into() },
+            IERC7579Batch::Execution { target: self.router, value: U256::ZERO, callData: swap.into() },
+        ];
+        let mut mode = [0u8; 32];
+        mode[0] = 0x01; // batch
+        let call =
+            IERC7579Batch::executeCall { mode: mode.into(), executionCalldata: items.abi_encode().into() };
+        let before = IERC20Metadata::new(self.weth, self.provider.clone())
+            .balanceOf(self.agent.account)
+            .call()
+            .await?;
+        let outcome = self.agent.submit(call.abi_encode().into()).await?;
+        if !outcome.success {
+            return Ok((false, describe_revert(&outcome.revert_reason, &self.book)));
+        }
+        let after = IERC20Metadata::new(self.weth, self.provider.clone())
+            .balanceOf(self.agent.account)
+            .call()
+            .await?;
+        Ok((true, format!("got {} WETH", format_units(after - before, 18).unwrap_or_default())))
+    }
+
+    async fn run(&self, target: Address, data: &[u8]) -> Result<(bool, String)> {
+        let outcome = self.agent.execute(target, U256::ZERO, data).await?;
+        if outcome.success {
+            Ok((true, "done".to_string()))
+        } else {
+            Ok((false, describe_revert(&outcome.revert_reason, &self.book)))
+        }
+    }
+}
+
+/// sqrt(token1 per token0, in base units) * 2^96 at 2,000 USDC per WETH.
+fn sqrt_price_x96(usdc_is_token0: bool) -> U160 {
+    // WETH per USDC in base units: (1 / 2000) * 1e18 / 1e6 = 5e8; the other way round 2e-9.
+    let price: f64 = if usdc_is_token0 { 5e8 } else { 2e-9 };
+    let value = price.sqrt() * 2f64.powi(96);
+    U160::from(value as u128)
+}
+
+async fn deploy_code(provider: &DynProvider, code: Bytes) -> Result<Address> {
+    let tx = TransactionRequest::default().with_deploy_code(code);
+    let receipt = provider.send_transaction(tx).await?.get_receipt().await?;
+    if !receipt.status() {
+        return Err(eyre!("a deployment reverted ({})", receipt.transaction_hash));
+    }
+    receipt.contract_address.ok_or_else(|| eyre!("no contract address in the receipt"))
+}

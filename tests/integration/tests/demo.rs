@@ -1,0 +1,37 @@
+//! The demo end to end: a trading agent on real Uniswap V3, within its limits and refused past them.
+
+use alloy::node_bindings::Anvil;
+use alloy::primitives::U256;
+use eyre::Result;
+use leash_tests::project_root;
+
+#[tokio::test]
+async fn trading_agent_on_uniswap_v3_within_and_past_its_limits() -> Result<()> {
+    let root = project_root();
+    let anvil = Anvil::new().path(root.join("node_modules/.bin/anvil")).try_spawn()?;
+    let mut lines = Vec::new();
+    let report = leash::demo::run(&root, &anvil, |l| lines.push(l.to_string())).await?;
+    let steps = &report.steps;
+    let outcome = |i: usize| (steps[i].allowed, steps[i].detail.as_str());
+
+    assert!(outcome(0).0 && outcome(0).1.starts_with("got "), "first swap: {:?}", outcome(0));
+    assert_eq!(outcome(1), (false, "per-transaction cap exceeded: tried 600 USDC, the cap is 500 USDC"));
+    assert_eq!(outcome(2), (false, "allowlist: transfer of USDC is not on the allowlist"));
+    for i in 3..12 {
+        assert!(outcome(i).0, "swap {i} within the daily limit: {:?}", outcome(i));
+    }
+    assert!(!outcome(12).0);
+    assert!(
+        outcome(12)
+            .1
+            .starts_with("spending limit exceeded: tried 500 USDC, 100 USDC left; enough frees up at "),
+        "{:?}",
+        outcome(12)
+    );
+    assert!(!outcome(13).0 && outcome(13).1.contains("is paused until"), "{:?}", outcome(13));
+    assert!(outcome(14).0, "the next day: {:?}", outcome(14));
+    assert_eq!(steps.len(), 15);
+    assert!(report.weth_bought > U256::ZERO, "the agent really swapped on the pool");
+    assert!(lines.iter().any(|l| l.contains("the guardian pulls the kill switch")));
+    Ok(())
+}
