@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 
 use alloy::json_abi::JsonAbi;
 use alloy::primitives::FixedBytes;
-use alloy::sol_types::SolInterface;
 use leash::abi::*;
 use leash_tests::project_root;
 
