@@ -2,6 +2,7 @@
 //! current directory, and names the missing piece when something is not there.
 
 mod deploy;
+mod mutants;
 mod operate;
 mod toolchain;
 
@@ -24,17 +25,25 @@ enum Cmd {
     Setup,
     /// Compile every contract (forge build).
     Build,
-    /// Format checks, clippy, forge tests, then the Rust tests against Anvil.
+    /// Format checks, clippy, forge tests, the Rust tests against Anvil, then the broken variants.
     Test {
         /// Skip `forge fmt --check`, `cargo fmt --check` and clippy.
         #[arg(long)]
         no_lint: bool,
+        /// Skip the broken-variant run (`cargo xtask mutants`, a few minutes).
+        #[arg(long)]
+        no_mutants: bool,
         /// Extra arguments passed to `forge test` (for example `--match-contract Spending`).
         #[arg(last = true)]
         forge_args: Vec<String>,
     },
     /// Deploy every module through the CREATE2 deployer (embedded Anvil unless --rpc-url).
     Deploy(deploy::DeployArgs),
+    /// Apply each deliberately broken variant (tests/mutants/variants.toml) and show the suite catches it.
+    Mutants {
+        /// Only this variant.
+        name: Option<String>,
+    },
     /// Walk a trading agent through its leash on an embedded Anvil with real Uniswap V3.
     Demo,
     /// Policy files: encode install payloads, install them on an account, show the live policy.
@@ -88,6 +97,10 @@ fn run(cmd: Cmd) -> Result<()> {
             let mut cargo = cargo(&root);
             cargo.args(["test", "--workspace"]);
             run_cmd(cargo, "cargo test", "a Rust test failed (see above)")?;
+            if !no_mutants {
+                step("mutants: broken variants the suite must catch");
+                mutants::run(&root, None)?;
+            }
             println!("\nall tests passed");
         }
         Cmd::Deploy(args) => {
@@ -96,6 +109,12 @@ fn run(cmd: Cmd) -> Result<()> {
             deploy::require_artifacts(&root)?;
             step("deploy");
             deploy::run(&root, args)?;
+        }
+        Cmd::Mutants { name } => {
+            toolchain::ensure(&root)?;
+            forge_build(&root)?;
+            step("mutants: broken variants the suite must catch");
+            mutants::run(&root, name.as_deref())?;
         }
         Cmd::Demo => {
             toolchain::ensure(&root)?;

@@ -1,0 +1,145 @@
+//! `cargo xtask mutants`: proof that the suite bites. Each deliberately broken variant in
+//! `tests/mutants/variants.toml` is applied to a scratch copy of the tree and the Solidity suite
+//! must fail on it; the report names the tests that caught each one.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use eyre::{bail, eyre, Result, WrapErr};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Variants {
+    variant: Vec<Variant>,
+}
+
+#[derive(Deserialize)]
+struct Variant {
+    name: String,
+    what: String,
+    file: String,
+    find: String,
+    replace: String,
+}
+
+/// What the suite did with one variant.
+struct Verdict {
+    name: String,
+    caught_by: Vec<String>,
+    seconds: f64,
+}
+
+pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
+    let path = root.join("tests/mutants/variants.toml");
+    let text = std::fs::read_to_string(&path).wrap_err_with(|| format!("cannot read {}", path.display()))?;
+    let variants: Variants =
+        toml::from_str(&text).wrap_err_with(|| format!("{} is malformed", path.display()))?;
+    let selected: Vec<&Variant> =
+        variants.variant.iter().filter(|v| only.is_none_or(|o| v.name == o)).collect();
+    if selected.is_empty() {
+        bail!("no variant named {}", only.unwrap_or_default());
+    }
+    let scratch = scratch_tree(root)?;
+    let mut verdicts = Vec::new();
+    for (i, v) in selected.iter().enumerate() {
+        println!("[{}/{}] {}: {}", i + 1, selected.len(), v.name, v.what);
+        let verdict = check(root, &scratch, v)?;
+        match verdict.caught_by.first() {
+            Some(first) => println!(
+                "      caught by {} test(s) in {:.0} s, first {first}",
+                verdict.caught_by.len(),
+                verdict.seconds
+            ),
+            None => println!("      SURVIVED: no test failed"),
+        }
+        verdicts.push(verdict);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    println!("\n{:<32} {:<8} caught by", "variant", "result");
+    for v in &verdicts {
+        let by: Vec<&str> = v.caught_by.iter().take(3).map(String::as_str).collect();
+        let result = if v.caught_by.is_empty() { "SURVIVED" } else { "caught" };
+        println!("{:<32} {:<8} {}", v.name, result, by.join(", "));
+    }
+    let survived: Vec<&str> =
+        verdicts.iter().filter(|v| v.caught_by.is_empty()).map(|v| v.name.as_str()).collect();
+    let caught = verdicts.len() - survived.len();
+    println!("\n{caught} passed, {} failed", survived.len());
+    if !survived.is_empty() {
+        bail!("variants the suite did not catch: {}", survived.join(", "));
+    }
+    Ok(())
+}
+
+/// A copy of what forge needs, with `node_modules` linked, reusing the build cache.
+fn scratch_tree(root: &Path) -> Result<PathBuf> {
+    let scratch = std::env::temp_dir().join(format!("leash-mutants-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch)?;
+    for entry in ["contracts", "tests/solidity", "script", "tools", "lib", "foundry.toml", "cache", "out"] {
+        let from = root.join(entry);
+        if !from.exists() {
+            continue;
+        }
+        let to = scratch.join(entry);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let status = Command::new("cp").arg("-a").arg(&from).arg(&to).status()?;
+        if !status.success() {
+            bail!("could not copy {} into the scratch tree", from.display());
+        }
+    }
+    std::os::unix::fs::symlink(root.join("node_modules"), scratch.join("node_modules"))?;
+    Ok(scratch)
+}
+
+fn check(root: &Path, scratch: &Path, v: &Variant) -> Result<Verdict> {
+    let original_path = root.join(&v.file);
+    let original =
+        std::fs::read_to_string(&original_path).wrap_err_with(|| format!("{}: cannot read", v.file))?;
+    let hits = original.matches(&v.find).count();
+    if hits != 1 {
+        bail!("variant {}: `find` occurs {hits} times in {} (must be exactly once)", v.name, v.file);
+    }
+    let target = scratch.join(&v.file);
+    std::fs::write(&target, original.replacen(&v.find, &v.replace, 1))?;
+    let started = Instant::now();
+    let output = Command::new(root.join("node_modules/.bin/forge"))
+        .current_dir(scratch)
+        .env("PATH", crate::toolchain::path_with_bin(root))
+        .env("FOUNDRY_PROFILE", "default")
+        .args(["test", "--no-match-path", "tests/solidity/gas/*"])
+        .output()
+        .map_err(|e| eyre!("could not run forge: {e}"))?;
+    std::fs::write(&target, &original)?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if stdout.contains("Compiler run failed") || stderr.contains("Compiler run failed") {
+        bail!("variant {} does not compile:\n{stderr}", v.name);
+    }
+    let caught_by: Vec<String> = stdout
+        .lines()
+        .filter(|l| l.starts_with("[FAIL"))
+        .filter_map(|l| {
+            // `[FAIL: <reason>] <test>(<args>) ...`: the reason may itself contain "] ".
+            l.match_indices("] ").map(|(i, _)| &l[i + 2..]).find(|rest| {
+                rest.starts_with("test") || rest.starts_with("invariant") || rest.starts_with("setUp")
+            })
+        })
+        .map(|t| t.split('(').next().unwrap_or(t).to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if output.status.success() != caught_by.is_empty() {
+        bail!(
+            "variant {}: forge exited {:?} but reported {} failing tests",
+            v.name,
+            output.status.code(),
+            caught_by.len()
+        );
+    }
+    Ok(Verdict { name: v.name.clone(), caught_by, seconds: started.elapsed().as_secs_f64() })
+}
