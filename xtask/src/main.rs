@@ -83,7 +83,7 @@ fn run(cmd: Cmd) -> Result<()> {
             toolchain::ensure(&root)?;
             forge_build(&root)?;
         }
-        Cmd::Test { no_lint, forge_args } => {
+        Cmd::Test { no_lint, no_mutants, forge_args } => {
             toolchain::ensure(&root)?;
             if !no_lint {
                 lint(&root)?;
