@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
+import {MODULE_TYPE_EXECUTOR} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {Test} from "forge-std/Test.sol";
+
+import {AutomationExecutor} from "../../../contracts/automation/AutomationExecutor.sol";
+import {IAutomationExecutor} from "../../../contracts/interfaces/IAutomationExecutor.sol";
+
+import {LeashTestAccount} from "../utils/LeashTestAccount.sol";
+
+/// @dev A keeper (and strangers) try to run a task at random times.
+contract AutomationHandler is Test {
+    AutomationExecutor internal exec;
+    address internal account;
+    address internal keeper;
+
+    uint256 public runs;
+    uint256 public lastRun;
+    uint256 public tooEarly;
+    uint256 public strangerRuns;
+    uint256 public outsideSchedule;
+
+    uint256 public constant COOLDOWN = 600;
+    uint256 public constant MAX = 5;
+    uint256 public immutable startsAt;
+    uint256 public immutable expiresAt;
+
+    constructor(AutomationExecutor e, address a, address k, uint256 s, uint256 x) {
+        (exec, account, keeper, startsAt, expiresAt) = (e, a, k, s, x);
+    }
+
+    function run(bool asStranger) external {
+        vm.prank(asStranger ? address(0xBAD) : keeper);
+        try exec.executeTask(account, 1) {
+            if (asStranger) ++strangerRuns;
+            if (runs != 0 && block.timestamp < lastRun + COOLDOWN) ++tooEarly;
+            if (block.timestamp < startsAt || block.timestamp >= expiresAt) ++outsideSchedule;
+            ++runs;
+            lastRun = block.timestamp;
+        } catch {}
+    }
+
+    function warp(uint256 choice, uint256 dt) external {
+        uint256[4] memory edges = [uint256(1), COOLDOWN, COOLDOWN - 1, 1 hours];
+        vm.warp(block.timestamp + (choice % 2 == 0 ? edges[choice % 4] : bound(dt, 0, 2 hours)));
+    }
+}
+
+contract AutomationInvariantTest is Test {
+    AutomationHandler internal handler;
+
+    function setUp() public {
+        vm.warp(1_700_000_000);
+        LeashTestAccount account = new LeashTestAccount(address(0xA11CE));
+        vm.deal(address(account), 1 ether);
+        AutomationExecutor exec = new AutomationExecutor();
+        IAutomationExecutor.Task[] memory tasks = new IAutomationExecutor.Task[](1);
+        tasks[0].id = 1;
+        tasks[0].caller = address(0x4EE);
+        tasks[0].target = address(0xCAFE);
+        tasks[0].cooldown = 600;
+        tasks[0].maxExecutions = 5;
+        tasks[0].startsAt = uint48(block.timestamp + 300);
+        tasks[0].expiresAt = uint48(block.timestamp + 10 hours);
+        vm.prank(address(ERC4337Utils.ENTRYPOINT_V08));
+        account.installModule(MODULE_TYPE_EXECUTOR, address(exec), abi.encode(address(0xA0), tasks));
+        handler = new AutomationHandler(exec, address(account), address(0x4EE), tasks[0].startsAt, tasks[0].expiresAt);
+        targetContract(address(handler));
+    }
+
+    function invariant_NeverBeforeCooldown() public view {
+        assertEq(handler.tooEarly(), 0);
+    }
+
+    function invariant_NeverPastMaxExecutions() public view {
+        assertLe(handler.runs(), handler.MAX());
+    }
+
+    function invariant_OnlyItsCaller() public view {
+        assertEq(handler.strangerRuns(), 0);
+    }
+
+    function invariant_OnlyWithinStartAndExpiry() public view {
+        assertEq(handler.outsideSchedule(), 0);
+    }
+}
