@@ -3,9 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use alloy::network::EthereumWallet;
 use alloy::node_bindings::Anvil;
-use alloy::providers::{Provider, ProviderBuilder};
+use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
 use clap::Args;
 use eyre::{bail, eyre, Result, WrapErr};
@@ -44,10 +43,7 @@ async fn run_async(root: &Path, args: DeployArgs, planned: Vec<PlannedModule>) -
         println!("dry run: predicted addresses (identical on every chain), nothing is sent\n");
         print_table(&planned, None);
         if let Some(url) = &args.rpc_url {
-            let provider = ProviderBuilder::new()
-                .connect(url)
-                .await
-                .wrap_err_with(|| format!("could not reach {url}"))?;
+            let provider = leash::provider::read_only(leash::provider::parse_url(url)?);
             deploy::check_deployer(&provider).await?;
             println!("\nthe CREATE2 deployer is present on {url}");
         }
@@ -61,22 +57,14 @@ async fn run_async(root: &Path, args: DeployArgs, planned: Vec<PlannedModule>) -
             println!("starting an embedded Anvil ({})", anvil_bin.display());
             let anvil = Anvil::new().path(anvil_bin).try_spawn().wrap_err("could not start anvil")?;
             let key: PrivateKeySigner = anvil.keys()[0].clone().into();
-            let provider = ProviderBuilder::new()
-                .wallet(EthereumWallet::from(key))
-                .connect_http(anvil.endpoint_url())
-                .erased();
+            let provider = leash::provider::with_wallet(anvil.endpoint_url(), key);
             let endpoint = anvil.endpoint();
             (Some(anvil), provider, endpoint)
         }
         Some(url) => {
             let signer = signer(&args)?;
             println!("deploying from {} to {url}", signer.address());
-            let provider = ProviderBuilder::new()
-                .wallet(EthereumWallet::from(signer))
-                .connect(url)
-                .await
-                .wrap_err_with(|| format!("could not reach {url}"))?
-                .erased();
+            let provider = leash::provider::with_wallet(leash::provider::parse_url(url)?, signer);
             (None, provider, url.clone())
         }
     };

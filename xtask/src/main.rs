@@ -95,7 +95,8 @@ fn run(cmd: Cmd) -> Result<()> {
             run_cmd(forge, "forge test", "a Solidity test failed (see above)")?;
             step("cargo test (Rust tests against Anvil)");
             let mut cargo = cargo(&root);
-            cargo.args(["test", "--workspace"]);
+            // --nocapture: the model test prints its throughput (model-checked steps per second).
+            cargo.args(["test", "--workspace", "--", "--nocapture"]);
             run_cmd(cargo, "cargo test", "a Rust test failed (see above)")?;
             if !no_mutants {
                 step("mutants: broken variants the suite must catch");

@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use alloy::network::EthereumWallet;
 use alloy::primitives::Address;
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
 use clap::{Args, Subcommand};
 use eyre::{bail, eyre, Result, WrapErr};
@@ -247,16 +246,14 @@ pub fn demo(root: &Path) -> Result<()> {
 // ---------------------------------------------------------------------- helpers
 
 async fn connect(url: &str, signer: Option<PrivateKeySigner>) -> Result<DynProvider> {
+    let endpoint = leash::provider::parse_url(url)?;
     let provider = match signer {
-        Some(s) => {
-            ProviderBuilder::new().wallet(EthereumWallet::from(s)).connect(url).await.map(|p| p.erased())
-        }
-        None => ProviderBuilder::new().connect(url).await.map(|p| p.erased()),
-    }
-    .wrap_err_with(|| {
+        Some(s) => leash::provider::with_wallet(endpoint, s),
+        None => leash::provider::read_only(endpoint),
+    };
+    provider.get_chain_id().await.wrap_err_with(|| {
         format!("could not reach {url} (is a node running? `cargo xtask deploy --keep-running` starts one)")
     })?;
-    provider.get_chain_id().await.wrap_err_with(|| format!("{url} does not answer"))?;
     Ok(provider)
 }
 

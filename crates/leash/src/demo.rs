@@ -8,12 +8,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::network::TransactionBuilder;
 use alloy::node_bindings::AnvilInstance;
 use alloy::primitives::utils::format_units;
 use alloy::primitives::{aliases::U160, aliases::U24, Address, Bytes, U256};
 use alloy::providers::ext::AnvilApi;
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol;
@@ -24,7 +24,7 @@ use crate::abi::IERC20Metadata;
 use crate::account::{UserOpSender, ENTRYPOINT_V08};
 use crate::config::{self, ModuleAddresses};
 use crate::errors::{describe_revert, TokenBook};
-use crate::{artifacts, deploy, ops};
+use crate::{artifacts, deploy, ops, provider};
 
 sol! {
     #[sol(rpc)]
@@ -114,12 +114,7 @@ struct Demo {
 /// Runs the demo against `anvil` (a fresh node); prints each step through `say`.
 pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) -> Result<Report> {
     let key = |i: usize| -> PrivateKeySigner { anvil.keys()[i].clone().into() };
-    let wallet = |i: usize| {
-        ProviderBuilder::new()
-            .wallet(EthereumWallet::from(key(i)))
-            .connect_http(anvil.endpoint_url())
-            .erased()
-    };
+    let wallet = |i: usize| provider::with_wallet(anvil.endpoint_url(), key(i));
     let deployer = wallet(0);
     let (authority, guardian, lp) = (key(1).address(), wallet(2), wallet(3));
 

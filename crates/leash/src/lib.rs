@@ -14,3 +14,4 @@ pub mod deploy;
 pub mod errors;
 pub mod live;
 pub mod ops;
+pub mod provider;

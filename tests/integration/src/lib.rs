@@ -5,11 +5,10 @@ pub mod abi;
 
 use std::path::{Path, PathBuf};
 
-use alloy::network::EthereumWallet;
 use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::ext::AnvilApi;
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
 use eyre::{bail, Result, WrapErr};
 pub use leash::account::{execute_single, OpOutcome, PackedUserOperation, UserOpSender, ENTRYPOINT_V08};
@@ -47,10 +46,7 @@ impl TestBed {
         let anvil = Anvil::new().path(anvil_bin).try_spawn().wrap_err("could not start anvil")?;
         let bundler_key: PrivateKeySigner = anvil.keys()[0].clone().into();
         let bundler = bundler_key.address();
-        let provider = ProviderBuilder::new()
-            .wallet(EthereumWallet::from(bundler_key))
-            .connect_http(anvil.endpoint_url())
-            .erased();
+        let provider = leash::provider::with_wallet(anvil.endpoint_url(), bundler_key);
 
         install_entry_point(&provider).await?;
 

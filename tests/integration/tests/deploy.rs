@@ -3,11 +3,10 @@
 
 use std::process::Command;
 
-use alloy::network::EthereumWallet;
 use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::Bytes;
 use alloy::providers::ext::AnvilApi;
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
 use eyre::Result;
 use leash::deploy::{self, Status, CREATE2_DEPLOYER};
@@ -17,8 +16,7 @@ fn anvil(chain_id: u64) -> Result<(AnvilInstance, DynProvider)> {
     let anvil =
         Anvil::new().path(project_root().join("node_modules/.bin/anvil")).chain_id(chain_id).try_spawn()?;
     let key: PrivateKeySigner = anvil.keys()[0].clone().into();
-    let provider =
-        ProviderBuilder::new().wallet(EthereumWallet::from(key)).connect_http(anvil.endpoint_url()).erased();
+    let provider = leash::provider::with_wallet(anvil.endpoint_url(), key);
     Ok((anvil, provider))
 }
 

@@ -3,9 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use alloy::network::EthereumWallet;
 use alloy::primitives::{address, Address, U256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
 use eyre::Result;
 use leash::config::{self, ModuleAddresses, PolicyConfig};
@@ -50,10 +49,7 @@ impl World {
     /// A provider that signs with Anvil's key `index` (1: authority, 2: guardian, 3: keeper).
     fn as_key(&self, index: usize) -> DynProvider {
         let key: PrivateKeySigner = self.bed.anvil.keys()[index].clone().into();
-        ProviderBuilder::new()
-            .wallet(EthereumWallet::from(key))
-            .connect_http(self.bed.anvil.endpoint_url())
-            .erased()
+        leash::provider::with_wallet(self.bed.anvil.endpoint_url(), key)
     }
 
     fn load(&self, example: &str) -> PolicyConfig {

@@ -1,0 +1,413 @@
+//! Model against contract: random sequences of agent operations, configuration changes, guardian
+//! actions and time jumps, driven through the real account on Anvil, with a pure Rust model of the
+//! same rules. After every step the contract's verdict (accepted, or the exact revert data) and its
+//! views must equal the model's; over the whole sequence an exact sliding log of accepted spends
+//! must never show more than the limit inside any window.
+//!
+//! `PROPTEST_CASES` scales the run (default 48); failures shrink to a minimal readable sequence.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use alloy::network::TransactionBuilder;
+use alloy::primitives::{Address, Bytes, FixedBytes, U256};
+use alloy::providers::ext::AnvilApi;
+use alloy::providers::{DynProvider, Provider};
+use alloy::rpc::types::TransactionRequest;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::{SolCall, SolError};
+use leash::abi::{IAllowlistHook, IERC20Metadata, IEmergencyPauseHook, ISpendingLimitHook};
+use leash::account::UserOpSender;
+use leash::config::{self, ModuleAddresses};
+use leash::deploy;
+use leash_tests::abi::TestToken;
+use leash_tests::{deploy_account, project_root, TestBed};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
+
+const LIMIT: u64 = 100;
+const WINDOW: u64 = 3600;
+const WIDTH: u64 = WINDOW / 4;
+const AUTO_UNPAUSE: u64 = 1800;
+const COOLDOWN: u64 = 3600;
+const START: u64 = 1_900_000_000;
+
+#[derive(Clone, Debug)]
+enum Step {
+    /// The agent transfers `amount` of the limited token.
+    Spend(u64),
+    /// The agent calls `ping()` on the other target.
+    Ping,
+    /// The authority lists or unlists (token, transfer) or (other, ping).
+    Toggle(bool),
+    GuardianPause,
+    GuardianUnpause,
+    Warp(u64),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let edges = prop_oneof![
+        Just(1u64),
+        Just(WIDTH),
+        Just(WINDOW),
+        Just(WINDOW - 1),
+        Just(COOLDOWN + AUTO_UNPAUSE),
+        Just(AUTO_UNPAUSE),
+        0u64..2 * WINDOW
+    ];
+    prop_oneof![
+        5 => (1u64..=60).prop_map(Step::Spend),
+        1 => Just(Step::Ping),
+        1 => any::<bool>().prop_map(Step::Toggle),
+        1 => Just(Step::GuardianPause),
+        1 => Just(Step::GuardianUnpause),
+        3 => edges.prop_map(Step::Warp),
+    ]
+}
+
+// ---------------------------------------------------------------------- the model
+
+#[derive(Clone, Debug, Default)]
+struct Model {
+    now: u64,
+    buckets: Vec<(u64, u64)>, // (bucket index, amount): RollingWindow's semantics
+    log: Vec<(u64, u64)>,     // (time, amount): every accepted spend, exactly
+    paused_until: u64,
+    listed: BTreeSet<bool>, // true: (token, transfer); false: (other, ping)
+}
+
+impl Model {
+    fn used_at(&self, t: u64) -> u64 {
+        let cur = t / WIDTH;
+        self.buckets.iter().filter(|(i, _)| *i + 4 >= cur && *i <= cur).map(|(_, a)| a).sum()
+    }
+
+    fn available_at(&self, t: u64, value: u64) -> u64 {
+        let mut used = self.used_at(t);
+        if used + value <= LIMIT {
+            return t;
+        }
+        let cur = t / WIDTH;
+        for j in cur.saturating_sub(4)..=cur {
+            used -= self.buckets.iter().filter(|(i, _)| *i == j).map(|(_, a)| a).sum::<u64>();
+            if used + value <= LIMIT {
+                return (j + 5) * WIDTH;
+            }
+        }
+        unreachable!("an empty window fits any value under the limit")
+    }
+
+    fn paused(&self) -> bool {
+        self.now < self.paused_until
+    }
+}
+
+// ---------------------------------------------------------------------- the chain
+
+struct Chain {
+    bed: TestBed,
+    modules: ModuleAddresses,
+    token: Address,
+    other: Address,
+    authority: DynProvider,
+    guardian: DynProvider,
+    policy: config::PolicyConfig,
+}
+
+/// A fresh account with the policy installed, for one case (the chain only moves forward: no
+/// snapshots, whose revert would confuse the wallets' nonce caches).
+async fn fresh_account(c: &Chain, now: &mut u64) -> eyre::Result<UserOpSender<DynProvider>> {
+    let owner = PrivateKeySigner::random();
+    *now += 1;
+    c.bed.provider.anvil_set_next_block_timestamp(*now).await?;
+    let account = deploy_account(&c.bed.provider, owner.address()).await?;
+    *now += 1;
+    c.bed.provider.anvil_set_next_block_timestamp(*now).await?;
+    TestToken::new(c.token, c.bed.provider.clone())
+        .mint(account, U256::from(1_000_000u64))
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    let sender =
+        UserOpSender { provider: c.bed.provider.clone(), account, signer: owner, bundler: c.bed.bundler };
+    for p in c.policy.install_payloads(&c.modules) {
+        *now += 1;
+        c.bed.provider.anvil_set_next_block_timestamp(*now).await?;
+        eyre::ensure!(sender.install_module(p.module_type, p.module, p.init_data).await?.success, "install");
+    }
+    Ok(sender)
+}
+
+fn wallet(bed: &TestBed, i: usize) -> DynProvider {
+    let key: PrivateKeySigner = bed.anvil.keys()[i].clone().into();
+    leash::provider::with_wallet(bed.anvil.endpoint_url(), key)
+}
+
+async fn chain() -> eyre::Result<Chain> {
+    let bed = TestBed::spawn().await?;
+    let plan = deploy::plan(&project_root().join("out"))?;
+    deploy::deploy(&bed.provider, &plan, None, |_| {}).await?;
+    let at = |n: &str| plan.iter().find(|m| m.name == n).unwrap().address;
+    let modules = ModuleAddresses {
+        multiplexer: at("HookMultiPlexer"),
+        pause: at("EmergencyPauseHook"),
+        allowlist: at("AllowlistHook"),
+        spending: at("SpendingLimitHook"),
+        automation: at("AutomationExecutor"),
+    };
+    let token = TestToken::deploy(&bed.provider, "T".to_string()).await?;
+    token.mint(bed.account, U256::from(1_000_000u64)).send().await?.get_receipt().await?;
+    let other = *TestToken::deploy(&bed.provider, "O".to_string()).await?.address();
+    let (authority, guardian) = (wallet(&bed, 1), wallet(&bed, 2));
+    let policy = format!(
+        r#"
+        authority = "{a}"
+        [pause]
+        guardian = "{g}"
+        auto_unpause_after = {AUTO_UNPAUSE}
+        [allowlist]
+        mode = "allow"
+        permissions = [ {{ target = "{t}", function = "transfer(address,uint256)" }} ]
+        [[spending]]
+        token = "{t}"
+        limits = [ {{ amount = "{LIMIT}", window = {WINDOW} }} ]
+        "#,
+        a = bed.anvil.addresses()[1],
+        g = bed.anvil.addresses()[2],
+        t = token.address(),
+    );
+    let policy = config::parse("model.toml", &policy)?;
+    Ok(Chain { token: *token.address(), other, bed, modules, authority, guardian, policy })
+}
+
+// Ping is any function of `other` the allowlist knows by selector.
+fn ping_call() -> Vec<u8> {
+    IERC20Metadata::symbolCall {}.abi_encode()
+}
+
+fn transfer_selector() -> FixedBytes<4> {
+    FixedBytes(IERC20Metadata::transferCall::SELECTOR)
+}
+
+fn ping_selector() -> FixedBytes<4> {
+    FixedBytes(IERC20Metadata::symbolCall::SELECTOR)
+}
+
+/// What the stack answers to an agent call, in the model: pause, then allowlist, then spending.
+fn expected_refusal(m: &Model, account: Address, chain: &Chain, spend: Option<u64>) -> Option<Bytes> {
+    if m.paused() {
+        return Some(
+            IEmergencyPauseHook::Pause_AccountPaused { account, until: U256::from(m.paused_until) }
+                .abi_encode()
+                .into(),
+        );
+    }
+    let (target, selector, key) = match spend {
+        Some(_) => (chain.token, transfer_selector(), true),
+        None => (chain.other, ping_selector(), false),
+    };
+    if !m.listed.contains(&key) {
+        return Some(
+            IAllowlistHook::Allowlist_CallNotAllowed { account, target, selector }.abi_encode().into(),
+        );
+    }
+    if let Some(value) = spend {
+        let used = m.used_at(m.now);
+        if value > LIMIT || used + value > LIMIT {
+            let remaining = LIMIT.saturating_sub(used);
+            let available = m.available_at(m.now, value);
+            return Some(
+                ISpendingLimitHook::SpendingLimit_Exceeded {
+                    account,
+                    token: chain.token,
+                    attempted: U256::from(value),
+                    remaining: U256::from(remaining),
+                    availableAt: U256::from(available),
+                }
+                .abi_encode()
+                .into(),
+            );
+        }
+    }
+    None
+}
+
+async fn run_step(
+    c: &Chain,
+    a: &UserOpSender<DynProvider>,
+    m: &mut Model,
+    s: &Step,
+) -> Result<(), TestCaseError> {
+    let fail = |e: eyre::Report| TestCaseError::fail(format!("{s:?}: {e:#}"));
+    let account = a.account;
+    if let Step::Warp(dt) = s {
+        m.now += dt;
+        return Ok(());
+    }
+    m.now += 1; // every transaction gets its own second
+    c.bed.provider.anvil_set_next_block_timestamp(m.now).await.map_err(|e| fail(e.into()))?;
+    match s {
+        Step::Spend(_) | Step::Ping => {
+            let spend = if let Step::Spend(v) = s { Some(*v) } else { None };
+            let expected = expected_refusal(m, account, c, spend);
+            let data = match spend {
+                Some(v) => {
+                    IERC20Metadata::transferCall { to: Address::with_last_byte(0xb0), amount: U256::from(v) }
+                        .abi_encode()
+                }
+                None => ping_call(),
+            };
+            let target = if spend.is_some() { c.token } else { c.other };
+            let outcome = a.execute(target, U256::ZERO, &data).await.map_err(fail)?;
+            let got = (!outcome.success).then_some(outcome.revert_reason.clone());
+            prop_assert_eq!(&got, &expected, "verdict of {:?} at t={}", s, m.now);
+            if let (None, Some(v)) = (&expected, spend) {
+                let cur = m.now / WIDTH;
+                match m.buckets.iter_mut().find(|(i, _)| *i == cur) {
+                    Some(b) => b.1 += v,
+                    None => m.buckets.push((cur, v)),
+                }
+                m.log.push((m.now, v));
+            }
+        }
+        Step::Toggle(key) => {
+            let (target, selector) =
+                if *key { (c.token, transfer_selector()) } else { (c.other, ping_selector()) };
+            let data = if m.listed.contains(key) {
+                IAllowlistHook::removePermissionCall { account, target, selector }.abi_encode()
+            } else {
+                IAllowlistHook::addPermissionCall { account, target, selector }.abi_encode()
+            };
+            let result = send_raw(&c.authority, c.modules.allowlist, data).await.map_err(fail)?;
+            prop_assert_eq!(result, Ok(()), "the authority's change was refused");
+            if !m.listed.remove(key) {
+                m.listed.insert(*key);
+            }
+        }
+        Step::GuardianPause | Step::GuardianUnpause => {
+            let pausing = matches!(s, Step::GuardianPause);
+            let expected: Option<Bytes> = if pausing {
+                if m.paused() {
+                    Some(
+                        IEmergencyPauseHook::Pause_AccountPaused {
+                            account,
+                            until: U256::from(m.paused_until),
+                        }
+                        .abi_encode()
+                        .into(),
+                    )
+                } else if m.paused_until != 0 && m.now < m.paused_until + COOLDOWN {
+                    Some(
+                        IEmergencyPauseHook::Pause_CooldownActive {
+                            account,
+                            availableAt: U256::from(m.paused_until + COOLDOWN),
+                        }
+                        .abi_encode()
+                        .into(),
+                    )
+                } else {
+                    None
+                }
+            } else if !m.paused() {
+                Some(IEmergencyPauseHook::Pause_NotPaused { account }.abi_encode().into())
+            } else {
+                None
+            };
+            let data = if pausing {
+                IEmergencyPauseHook::pauseCall { account }.abi_encode()
+            } else {
+                IEmergencyPauseHook::unpauseCall { account }.abi_encode()
+            };
+            match send_raw(&c.guardian, c.modules.pause, data).await.map_err(fail)? {
+                Ok(()) => {
+                    prop_assert_eq!(expected, None, "{:?} passed at t={} but the model refuses it", s, m.now);
+                    m.paused_until = if pausing { m.now + AUTO_UNPAUSE } else { m.now };
+                }
+                Err(data) => {
+                    prop_assert_eq!(Some(data), expected, "{:?} at t={}", s, m.now);
+                }
+            }
+        }
+        Step::Warp(_) => unreachable!(),
+    }
+    // Views against the model, at the model's time.
+    let spending = ISpendingLimitHook::new(c.modules.spending, c.bed.provider.clone());
+    let remaining =
+        spending.remainingAt(account, c.token, U256::from(m.now)).call().await.map_err(|e| fail(e.into()))?;
+    prop_assert_eq!(remaining, U256::from(LIMIT - m.used_at(m.now).min(LIMIT)), "remaining at t={}", m.now);
+    let paused_until = IEmergencyPauseHook::new(c.modules.pause, c.bed.provider.clone())
+        .pausedUntil(account)
+        .call()
+        .await
+        .map_err(|e| fail(e.into()))?;
+    prop_assert_eq!(paused_until, U256::from(m.paused_until));
+    // The exact sliding log: no window of W seconds holds more than the limit.
+    for &(t, _) in &m.log {
+        let inside: u64 = m.log.iter().filter(|(s, _)| *s + WINDOW > t && *s <= t).map(|(_, a)| a).sum();
+        prop_assert!(inside <= LIMIT, "{} spent in the window ending at {}", inside, t);
+    }
+    Ok(())
+}
+
+/// Sends a transaction; a refusal (seen when estimating, so nothing is mined) returns its revert
+/// data. The next transaction then reuses the timestamp already set.
+async fn send_raw(provider: &DynProvider, to: Address, data: Vec<u8>) -> eyre::Result<Result<(), Bytes>> {
+    let tx = TransactionRequest::default().with_to(to).with_input(Bytes::from(data));
+    match provider.send_transaction(tx).await {
+        Ok(pending) => {
+            let receipt = pending.get_receipt().await?;
+            eyre::ensure!(receipt.status(), "mined but reverted");
+            Ok(Ok(()))
+        }
+        Err(e) => match e.as_error_resp().and_then(|r| r.as_revert_data()) {
+            Some(data) => Ok(Err(data)),
+            None => Err(e.into()),
+        },
+    }
+}
+
+#[test]
+fn leash_matches_its_model() {
+    let cases: u32 = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let c = rt.block_on(chain()).expect("test chain");
+    let steps_done = AtomicU64::new(0);
+    let started = Instant::now();
+    let persistence = FileFailurePersistence::Direct("proptest-regressions/model.txt");
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: Some(Box::new(persistence)),
+        ..Config::default()
+    });
+    let clock = AtomicU64::new(START);
+    let result = runner.run(&prop::collection::vec(step(), 1..40), |steps| {
+        rt.block_on(async {
+            let mut now = clock.load(Ordering::Relaxed) + 10 * WINDOW; // a clean slate in time too
+            let account =
+                fresh_account(&c, &mut now).await.map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
+            let mut model = Model { now, listed: [true].into_iter().collect(), ..Model::default() };
+            let mut outcome = Ok(());
+            for s in &steps {
+                let step = tokio::time::timeout(
+                    std::time::Duration::from_secs(30),
+                    run_step(&c, &account, &mut model, s),
+                );
+                outcome = step.await.unwrap_or_else(|_| Err(TestCaseError::fail(format!("{s:?} timed out"))));
+                steps_done.fetch_add(1, Ordering::Relaxed);
+                if outcome.is_err() {
+                    break;
+                }
+            }
+            clock.store(model.now, Ordering::Relaxed);
+            outcome
+        })
+    });
+    let n = steps_done.load(Ordering::Relaxed);
+    let secs = started.elapsed().as_secs_f64();
+    println!("model-checked {n} steps in {secs:.1} s: {:.0} steps/s", n as f64 / secs);
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
