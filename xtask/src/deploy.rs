@@ -55,7 +55,14 @@ async fn run_async(root: &Path, args: DeployArgs, planned: Vec<PlannedModule>) -
         None => {
             let anvil_bin = root.join("node_modules/.bin/anvil");
             println!("starting an embedded Anvil ({})", anvil_bin.display());
-            let anvil = Anvil::new().path(anvil_bin).try_spawn().wrap_err("could not start anvil")?;
+            let mut anvil = Anvil::new().path(anvil_bin);
+            if args.keep_running {
+                // The operator commands' default --rpc-url.
+                anvil = anvil.port(8545u16);
+            }
+            let anvil = anvil
+                .try_spawn()
+                .wrap_err("could not start anvil (with --keep-running: is port 8545 free?)")?;
             let key: PrivateKeySigner = anvil.keys()[0].clone().into();
             let provider = leash::provider::with_wallet(anvil.endpoint_url(), key);
             let endpoint = anvil.endpoint();

@@ -24,11 +24,14 @@ pub async fn read<P: Provider + Clone>(
     modules: &ModuleAddresses,
 ) -> Result<PolicyConfig> {
     let acct = IERC7579Account::new(account, provider.clone());
+    if provider.get_code_at(account).await.wrap_err("reading the account")?.is_empty() {
+        eyre::bail!("{account} has no code: it is not a deployed ERC-7579 account");
+    }
     let mux_installed = acct
         .isModuleInstalled(U256::from(MODULE_TYPE_HOOK), modules.multiplexer, Bytes::new())
         .call()
         .await
-        .wrap_err("reading the account's hook")?;
+        .wrap_err("the account does not answer isModuleInstalled: is it an ERC-7579 account?")?;
     let executor_installed = acct
         .isModuleInstalled(U256::from(MODULE_TYPE_EXECUTOR), modules.automation, Bytes::new())
         .call()
