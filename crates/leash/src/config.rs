@@ -249,6 +249,20 @@ pub struct ModuleAddresses {
     pub automation: Address,
 }
 
+impl ModuleAddresses {
+    /// The addresses of a deployment plan (the same on every chain).
+    pub fn from_plan(plan: &[crate::deploy::PlannedModule]) -> Self {
+        let at = |name: &str| plan.iter().find(|m| m.name == name).map(|m| m.address).unwrap_or_default();
+        Self {
+            multiplexer: at("HookMultiPlexer"),
+            pause: at("EmergencyPauseHook"),
+            allowlist: at("AllowlistHook"),
+            spending: at("SpendingLimitHook"),
+            automation: at("AutomationExecutor"),
+        }
+    }
+}
+
 /// One `installModule(moduleType, module, initData)` for the account.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstallPayload {

@@ -121,14 +121,7 @@ pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) 
     say("deploying Leash through the CREATE2 deployer");
     let plan = deploy::plan(&root.join("out"))?;
     deploy::deploy(&deployer, &plan, None, |_| {}).await?;
-    let at = |name: &str| plan.iter().find(|m| m.name == name).map(|m| m.address).unwrap_or_default();
-    let modules = ModuleAddresses {
-        multiplexer: at("HookMultiPlexer"),
-        pause: at("EmergencyPauseHook"),
-        allowlist: at("AllowlistHook"),
-        spending: at("SpendingLimitHook"),
-        automation: at("AutomationExecutor"),
-    };
+    let modules = ModuleAddresses::from_plan(&plan);
 
     say("deploying EntryPoint v0.8 and the agent's ERC-7579 account");
     let entry_point = deploy_code(

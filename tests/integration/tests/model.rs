@@ -149,14 +149,7 @@ async fn chain() -> eyre::Result<Chain> {
     let bed = TestBed::spawn().await?;
     let plan = deploy::plan(&project_root().join("out"))?;
     deploy::deploy(&bed.provider, &plan, None, |_| {}).await?;
-    let at = |n: &str| plan.iter().find(|m| m.name == n).unwrap().address;
-    let modules = ModuleAddresses {
-        multiplexer: at("HookMultiPlexer"),
-        pause: at("EmergencyPauseHook"),
-        allowlist: at("AllowlistHook"),
-        spending: at("SpendingLimitHook"),
-        automation: at("AutomationExecutor"),
-    };
+    let modules = ModuleAddresses::from_plan(&plan);
     let token = TestToken::deploy(&bed.provider, "T".to_string()).await?;
     token.mint(bed.account, U256::from(1_000_000u64)).send().await?.get_receipt().await?;
     let other = *TestToken::deploy(&bed.provider, "O".to_string()).await?.address();

@@ -25,14 +25,7 @@ impl World {
         let bed = TestBed::spawn().await?;
         let plan = deploy::plan(&project_root().join("out"))?;
         deploy::deploy(&bed.provider, &plan, None, |_| {}).await?;
-        let at = |name: &str| plan.iter().find(|m| m.name == name).unwrap().address;
-        let modules = ModuleAddresses {
-            multiplexer: at("HookMultiPlexer"),
-            pause: at("EmergencyPauseHook"),
-            allowlist: at("AllowlistHook"),
-            spending: at("SpendingLimitHook"),
-            automation: at("AutomationExecutor"),
-        };
+        let modules = ModuleAddresses::from_plan(&plan);
         let token = TestToken::deploy(&bed.provider, "USDC".to_string()).await?;
         token.mint(bed.account, U256::from(1_000_000_000_000u64)).send().await?.get_receipt().await?;
         let usdc = *token.address();
