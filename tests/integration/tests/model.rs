@@ -1,6 +1,6 @@
-//! Model against contract: random sequences of agent operations, configuration changes, guardian
-//! actions and time jumps, driven through the real account on Anvil, with a pure Rust model of the
-//! same rules. After every step the contract's verdict (accepted, or the exact revert data) and its
+//! Model against contract: random sequences of agent operations, configuration changes (allow and
+//! block mode, exact and wildcard entries, protected addresses), guardian actions and time jumps,
+//! driven through the real account on Anvil, with a pure Rust model of the same rules. After every step the contract's verdict (accepted, or the exact revert data) and its
 //! views must equal the model's; over the whole sequence an exact sliding log of accepted spends
 //! must never show more than the limit inside any window.
 //!
@@ -39,11 +39,22 @@ enum Step {
     Spend(u64),
     /// The agent calls `ping()` on the other target.
     Ping,
-    /// The authority lists or unlists (token, transfer) or (other, ping).
-    Toggle(bool),
+    /// The authority lists or unlists (token, transfer), (other, ping) or (other, *).
+    Toggle(Entry),
+    /// The authority protects or unprotects the other target.
+    Protect,
+    /// The authority switches the allowlist to block mode (true) or allow mode.
+    SetBlockMode(bool),
     GuardianPause,
     GuardianUnpause,
     Warp(u64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Entry {
+    TokenTransfer,
+    OtherPing,
+    OtherWildcard,
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -59,7 +70,10 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         5 => (1u64..=60).prop_map(Step::Spend),
         1 => Just(Step::Ping),
-        1 => any::<bool>().prop_map(Step::Toggle),
+        1 => prop_oneof![Just(Entry::TokenTransfer), Just(Entry::OtherPing), Just(Entry::OtherWildcard)]
+            .prop_map(Step::Toggle),
+        1 => Just(Step::Protect),
+        1 => any::<bool>().prop_map(Step::SetBlockMode),
         1 => Just(Step::GuardianPause),
         1 => Just(Step::GuardianUnpause),
         3 => edges.prop_map(Step::Warp),
@@ -74,7 +88,9 @@ struct Model {
     buckets: Vec<(u64, u64)>, // (bucket index, amount): RollingWindow's semantics
     log: Vec<(u64, u64)>,     // (time, amount): every accepted spend, exactly
     paused_until: u64,
-    listed: BTreeSet<bool>, // true: (token, transfer); false: (other, ping)
+    listed: BTreeSet<Entry>,
+    protected_other: bool,
+    block_mode: bool,
 }
 
 impl Model {
@@ -197,14 +213,27 @@ fn expected_refusal(m: &Model, account: Address, chain: &Chain, spend: Option<u6
                 .into(),
         );
     }
-    let (target, selector, key) = match spend {
-        Some(_) => (chain.token, transfer_selector(), true),
-        None => (chain.other, ping_selector(), false),
+    let (target, selector, exact, wildcard) = match spend {
+        Some(_) => (chain.token, transfer_selector(), m.listed.contains(&Entry::TokenTransfer), false),
+        None => (
+            chain.other,
+            ping_selector(),
+            m.listed.contains(&Entry::OtherPing),
+            m.listed.contains(&Entry::OtherWildcard),
+        ),
     };
-    if !m.listed.contains(&key) {
+    // The allowlist: protected first, then the mode's reading of the wildcard and exact entries.
+    if spend.is_none() && m.protected_other {
+        return Some(IAllowlistHook::Allowlist_ProtectedTarget { account, target }.abi_encode().into());
+    }
+    if !m.block_mode && !exact && !wildcard {
         return Some(
             IAllowlistHook::Allowlist_CallNotAllowed { account, target, selector }.abi_encode().into(),
         );
+    }
+    if m.block_mode && (wildcard || exact) {
+        let selector = if wildcard { FixedBytes(config::WILDCARD_SELECTOR) } else { selector };
+        return Some(IAllowlistHook::Allowlist_CallBlocked { account, target, selector }.abi_encode().into());
     }
     if let Some(value) = spend {
         let used = m.used_at(m.now);
@@ -266,8 +295,11 @@ async fn run_step(
             }
         }
         Step::Toggle(key) => {
-            let (target, selector) =
-                if *key { (c.token, transfer_selector()) } else { (c.other, ping_selector()) };
+            let (target, selector) = match key {
+                Entry::TokenTransfer => (c.token, transfer_selector()),
+                Entry::OtherPing => (c.other, ping_selector()),
+                Entry::OtherWildcard => (c.other, FixedBytes(config::WILDCARD_SELECTOR)),
+            };
             let data = if m.listed.contains(key) {
                 IAllowlistHook::removePermissionCall { account, target, selector }.abi_encode()
             } else {
@@ -278,6 +310,22 @@ async fn run_step(
             if !m.listed.remove(key) {
                 m.listed.insert(*key);
             }
+        }
+        Step::Protect => {
+            let data = if m.protected_other {
+                IAllowlistHook::removeProtectedCall { account, target: c.other }.abi_encode()
+            } else {
+                IAllowlistHook::addProtectedCall { account, target: c.other }.abi_encode()
+            };
+            let result = send_raw(&c.authority, c.modules.allowlist, data).await.map_err(fail)?;
+            prop_assert_eq!(result, Ok(()), "the authority's change was refused");
+            m.protected_other = !m.protected_other;
+        }
+        Step::SetBlockMode(block) => {
+            let data = IAllowlistHook::setModeCall { account, mode: if *block { 2 } else { 1 } }.abi_encode();
+            let result = send_raw(&c.authority, c.modules.allowlist, data).await.map_err(fail)?;
+            prop_assert_eq!(result, Ok(()), "the authority's change was refused");
+            m.block_mode = *block;
         }
         Step::GuardianPause | Step::GuardianUnpause => {
             let pausing = matches!(s, Step::GuardianPause);
@@ -380,7 +428,8 @@ fn leash_matches_its_model() {
             let mut now = clock.load(Ordering::Relaxed) + 10 * WINDOW; // a clean slate in time too
             let account =
                 fresh_account(&c, &mut now).await.map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
-            let mut model = Model { now, listed: [true].into_iter().collect(), ..Model::default() };
+            let mut model =
+                Model { now, listed: [Entry::TokenTransfer].into_iter().collect(), ..Model::default() };
             let mut outcome = Ok(());
             for s in &steps {
                 let step = tokio::time::timeout(
