@@ -328,12 +328,7 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
 
     /// @dev Tightening changes are open to the account and the authority; loosening to the authority.
     function _requireRole(address account, bool tightening) internal view {
-        address authority = _records[account].authority;
-        require(authority != address(0), Leash_NotInstalled(account));
-        if (tightening) {
-            require(msg.sender == account || msg.sender == authority, Leash_OnlyAccountOrAuthority(account, msg.sender));
-        } else {
-            require(_actsAsAuthority(account, authority), Leash_OnlyAuthority(account, msg.sender, authority));
-        }
+        if (tightening) _checkAccountOrAuthority(account);
+        else _checkAuthority(account);
     }
 }

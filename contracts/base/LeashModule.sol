@@ -264,13 +264,13 @@ abstract contract LeashModule is ILeashModule {
             && IHookMultiPlexer(TRUSTED_MULTIPLEXER).approvedChangeInProgress(account);
     }
 
-    function _checkAuthority(address account) private view {
+    function _checkAuthority(address account) internal view {
         address authority = _records[account].authority;
         require(authority != address(0), Leash_NotInstalled(account));
         require(_actsAsAuthority(account, authority), Leash_OnlyAuthority(account, msg.sender, authority));
     }
 
-    function _checkAccountOrAuthority(address account) private view {
+    function _checkAccountOrAuthority(address account) internal view {
         address authority = _records[account].authority;
         require(authority != address(0), Leash_NotInstalled(account));
         require(msg.sender == account || msg.sender == authority, Leash_OnlyAccountOrAuthority(account, msg.sender));

@@ -7,7 +7,7 @@ use alloy::node_bindings::Anvil;
 use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
 use clap::Args;
-use eyre::{bail, eyre, Result, WrapErr};
+use eyre::{eyre, Result, WrapErr};
 use leash::deploy::{self, PlannedModule, Progress, Status};
 
 #[derive(Args, Debug)]
@@ -146,13 +146,4 @@ fn print_table(planned: &[PlannedModule], report: Option<&deploy::Report>) {
 
 fn relative(root: &Path, path: &Path) -> String {
     path.strip_prefix(root).unwrap_or(path).display().to_string()
-}
-
-/// Guards against running with a stale build: the artifacts must exist.
-pub fn require_artifacts(root: &Path) -> Result<()> {
-    let out = root.join("out");
-    if !out.exists() {
-        bail!("{} does not exist: the contracts are not built", out.display());
-    }
-    Ok(())
 }

@@ -107,7 +107,6 @@ fn run(cmd: Cmd) -> Result<()> {
         Cmd::Deploy(args) => {
             toolchain::ensure(&root)?;
             forge_build(&root)?;
-            deploy::require_artifacts(&root)?;
             step("deploy");
             deploy::run(&root, args)?;
         }

@@ -32,13 +32,18 @@ impl TokenBook {
             None if token == Address::ZERO => ("native".to_string(), 18),
             None => (format!("units of {token}"), 0),
         };
-        let text = format_units(value, decimals).unwrap_or_else(|_| value.to_string());
-        let text = if text.contains('.') {
-            text.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            text
-        };
+        let text =
+            format_units(value, decimals).map(|t| trim_units(&t)).unwrap_or_else(|_| value.to_string());
         format!("{text} {symbol}")
+    }
+}
+
+/// A decimal amount without trailing zeros after the point (`1.500` -> `1.5`, `2.0` -> `2`).
+pub fn trim_units(text: &str) -> String {
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text.to_string()
     }
 }
 

@@ -16,6 +16,7 @@ use crate::config::{
     AllowlistConfig, AllowlistMode, ModuleAddresses, PauseConfig, PolicyConfig, SpendingConfig, TaskConfig,
     Token, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
 };
+use crate::errors::trim_units;
 
 /// The policies `account` runs under right now, read from the modules at `modules`.
 pub async fn read<P: Provider + Clone>(
@@ -197,12 +198,4 @@ pub fn to_toml(policy: &PolicyConfig) -> String {
         let _ = writeln!(out, "\n[[custom_hooks]]\naddress = \"{address}\"\ninit_data = \"{init}\"");
     }
     out
-}
-
-fn trim_units(text: &str) -> String {
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text.to_string()
-    }
 }
