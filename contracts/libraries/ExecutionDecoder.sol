@@ -108,22 +108,22 @@ library ExecutionDecoder {
     /// @dev `mode (32) ++ offset (32, = 0x40) ++ length (32) ++ executionCalldata (zero-padded)`.
     function _decodeExecute(bytes calldata args) private pure returns (Executions memory ex) {
         if (args.length < 96) revert ExecutionDecoder_NonCanonical(args.length);
-        bytes32 mode = bytes32(args[:32]);
-        bytes1 callType = mode[0];
-        bytes1 execType = mode[1];
-        // Everything after the call and exec type bytes must be zero (no mode selector, no payload).
-        if (uint256(mode) << 16 != 0) revert ExecutionDecoder_UnsupportedMode(mode);
-        if (callType != CALLTYPE_SINGLE && callType != CALLTYPE_BATCH) {
-            revert ExecutionDecoder_UnsupportedCallType(callType);
+        uint256 mode;
+        assembly ("memory-safe") {
+            mode := calldataload(args.offset)
         }
-        if (execType != EXECTYPE_DEFAULT && execType != EXECTYPE_TRY) {
-            revert ExecutionDecoder_UnsupportedExecType(execType);
-        }
+        // Call type (byte 0) and exec type (byte 1) each 0x00 or 0x01 and every other byte zero, in
+        // one mask; `_refuseMode` names what is wrong.
+        if (mode & ~(uint256(0x0101) << 240) != 0) _refuseMode(bytes32(mode));
         (uint256 offset, uint256 length) = _bytesAt(args, 0, 32, 64);
-        if (offset + _padded(length) != args.length) revert ExecutionDecoder_NonCanonical(args.length);
-
-        ex.batch = callType == CALLTYPE_BATCH;
-        ex.tryMode = execType == EXECTYPE_TRY;
+        // Unchecked: `_bytesAt` bounded `length` by args.length.
+        unchecked {
+            if (offset + ((length + 31) & ~uint256(31)) != args.length) {
+                revert ExecutionDecoder_NonCanonical(args.length);
+            }
+        }
+        ex.batch = mode >> 248 == 1;
+        ex.tryMode = (mode >> 240) & 0xff == 1;
         ex.length = length;
         assembly ("memory-safe") {
             mstore(add(ex, 0x60), add(args.offset, offset)) // ex.offset
@@ -136,6 +136,21 @@ library ExecutionDecoder {
         }
     }
 
+    /// @dev Reverts with the error that names what is wrong with `mode`.
+    function _refuseMode(bytes32 mode) private pure {
+        // Everything after the call and exec type bytes must be zero (no mode selector, no payload).
+        if (uint256(mode) << 16 != 0) revert ExecutionDecoder_UnsupportedMode(mode);
+        bytes1 callType = mode[0];
+        bytes1 execType = mode[1];
+        if (callType != CALLTYPE_SINGLE && callType != CALLTYPE_BATCH) {
+            revert ExecutionDecoder_UnsupportedCallType(callType);
+        }
+        if (execType != EXECTYPE_DEFAULT && execType != EXECTYPE_TRY) {
+            revert ExecutionDecoder_UnsupportedExecType(execType);
+        }
+        revert ExecutionDecoder_UnsupportedMode(mode);
+    }
+
     /// @dev Checks `d` is exactly `abi.encode(Execution[])` with at least one item; returns the count.
     function _validateBatch(bytes calldata d) private pure returns (uint256 n) {
         if (d.length < 64 || _word(d, 0) != 0x20) revert ExecutionDecoder_NonCanonical(0);
@@ -143,16 +158,50 @@ library ExecutionDecoder {
         if (n == 0) revert ExecutionDecoder_EmptyBatch();
         // Each item needs at least its offset word and four head words: bounds n before any arithmetic.
         if (n > (d.length - 64) / 160) revert ExecutionDecoder_NonCanonical(32);
+        // Every item, in one assembly loop (it runs per item in every hook): the offset word points
+        // exactly behind the previous tuple, the address is clean, and callData is a canonical
+        // `bytes` member (see `_bytesAt`, which checks the same for single members). `bad` is
+        // 1 + the position of the first departure. Lengths are bounded by d.length before use.
         uint256 expected = n << 5; // canonical offset of tuple 0, relative to the array body at 0x40
-        for (uint256 i; i < n; ++i) {
-            uint256 at_ = 0x40 + (i << 5);
-            if (_word(d, at_) != expected) revert ExecutionDecoder_NonCanonical(at_);
-            uint256 tuple = 0x40 + expected;
-            if (tuple + 0x80 > d.length) revert ExecutionDecoder_NonCanonical(tuple);
-            if (_word(d, tuple) >> 160 != 0) revert ExecutionDecoder_NonCanonical(tuple); // dirty address
-            (, uint256 length) = _bytesAt(d, tuple, tuple + 0x40, tuple + 0x60);
-            expected += 0x80 + _padded(length);
+        uint256 bad;
+        assembly ("memory-safe") {
+            let size := d.length
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let at_ := add(0x40, shl(5, i))
+                if iszero(eq(calldataload(add(d.offset, at_)), expected)) {
+                    bad := add(at_, 1)
+                    break
+                }
+                let tuple := add(0x40, expected)
+                if or(gt(add(tuple, 0x80), size), shr(160, calldataload(add(d.offset, tuple)))) {
+                    bad := add(tuple, 1)
+                    break
+                }
+                if iszero(eq(calldataload(add(d.offset, add(tuple, 0x40))), 0x60)) {
+                    bad := add(tuple, 0x41)
+                    break
+                }
+                let lengthAt := add(tuple, 0x60)
+                let length := calldataload(add(d.offset, lengthAt))
+                let start := add(lengthAt, 32)
+                let room := sub(size, start)
+                let padded := and(add(length, 31), not(31))
+                if or(gt(length, room), gt(padded, room)) {
+                    bad := add(lengthAt, 1)
+                    break
+                }
+                let rem := and(length, 31)
+                if rem {
+                    let end := add(start, length)
+                    if shl(shl(3, rem), calldataload(add(d.offset, sub(end, rem)))) {
+                        bad := add(end, 1)
+                        break
+                    }
+                }
+                expected := add(expected, add(0x80, padded))
+            }
         }
+        if (bad != 0) revert ExecutionDecoder_NonCanonical(bad - 1);
         if (0x40 + expected != d.length) revert ExecutionDecoder_NonCanonical(d.length);
     }
 
@@ -192,21 +241,31 @@ library ExecutionDecoder {
         pure
         returns (uint256 start, uint256 length)
     {
-        if (lengthAt + 32 > d.length || _word(d, headAt) != lengthAt - base) {
-            revert ExecutionDecoder_NonCanonical(headAt);
+        // One assembly block: this runs once per batch item in every hook, and the same checks in
+        // Solidity cost several times the gas. `bad` is 1 + the position of the first departure.
+        uint256 bad;
+        assembly ("memory-safe") {
+            let size := d.length
+            switch or(gt(add(lengthAt, 32), size), iszero(eq(calldataload(add(d.offset, headAt)), sub(lengthAt, base))))
+            case 1 { bad := add(headAt, 1) }
+            default {
+                length := calldataload(add(d.offset, lengthAt))
+                start := add(lengthAt, 32)
+                let room := sub(size, start)
+                // length <= room first: then the padded length cannot wrap around.
+                switch or(gt(length, room), gt(and(add(length, 31), not(31)), room))
+                case 1 { bad := add(lengthAt, 1) }
+                default {
+                    // The last word's bytes after the data must be zero.
+                    let rem := and(length, 31)
+                    if rem {
+                        let end := add(start, length)
+                        if shl(shl(3, rem), calldataload(add(d.offset, sub(end, rem)))) { bad := add(end, 1) }
+                    }
+                }
+            }
         }
-        length = _word(d, lengthAt);
-        start = lengthAt + 32;
-        // Bound before padding arithmetic so that no length can overflow it.
-        if (length > d.length - start || _padded(length) > d.length - start) {
-            revert ExecutionDecoder_NonCanonical(lengthAt);
-        }
-        uint256 rem = length & 31;
-        if (rem != 0) {
-            // The last word's bytes after the data must be zero.
-            uint256 lastWord = _word(d, start + length - rem);
-            if (lastWord << (rem << 3) != 0) revert ExecutionDecoder_NonCanonical(start + length);
-        }
+        if (bad != 0) revert ExecutionDecoder_NonCanonical(bad - 1);
     }
 
     function _word(bytes calldata d, uint256 at_) private pure returns (uint256 w) {

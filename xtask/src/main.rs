@@ -1,7 +1,9 @@
 //! `cargo xtask`: Leash's developer commands. Runs from the project root whatever the
 //! current directory, and names the missing piece when something is not there.
 
+mod bench;
 mod deploy;
+mod gas;
 mod mutants;
 mod operate;
 mod toolchain;
@@ -33,6 +35,9 @@ enum Cmd {
         /// Skip the broken-variant run (`cargo xtask mutants`, a few minutes).
         #[arg(long)]
         no_mutants: bool,
+        /// Keep gas snapshot figures that rose by more than 2% (a rise made on purpose).
+        #[arg(long)]
+        accept_gas: bool,
         /// Extra arguments passed to `forge test` (for example `--match-contract Spending`).
         #[arg(last = true)]
         forge_args: Vec<String>,
@@ -43,6 +48,12 @@ enum Cmd {
     Mutants {
         /// Only this variant.
         name: Option<String>,
+    },
+    /// Measure gas on Anvil through real UserOps; write docs/gas.md and docs/gas-scaling.svg.
+    Bench {
+        /// Do not write: fail if docs/gas.md or the chart differ from what this run measured.
+        #[arg(long)]
+        check: bool,
     },
     /// Walk a trading agent through its leash on an embedded Anvil with real Uniswap V3.
     Demo,
@@ -83,7 +94,7 @@ fn run(cmd: Cmd) -> Result<()> {
             toolchain::ensure(&root)?;
             forge_build(&root)?;
         }
-        Cmd::Test { no_lint, no_mutants, forge_args } => {
+        Cmd::Test { no_lint, no_mutants, accept_gas, forge_args } => {
             toolchain::ensure(&root)?;
             if !no_lint {
                 lint(&root)?;
@@ -92,12 +103,16 @@ fn run(cmd: Cmd) -> Result<()> {
             step("forge test");
             let mut forge = tool(&root, "forge");
             forge.arg("test").args(&forge_args);
+            let snapshots = gas::before(&root)?;
             run_cmd(forge, "forge test", "a Solidity test failed (see above)")?;
+            gas::check(snapshots, accept_gas)?;
             step("cargo test (Rust tests against Anvil)");
             let mut cargo = cargo(&root);
             // --nocapture: the model test prints its throughput (model-checked steps per second).
             cargo.args(["test", "--workspace", "--", "--nocapture"]);
             run_cmd(cargo, "cargo test", "a Rust test failed (see above)")?;
+            step("bench --check: docs/gas.md holds the figures the contracts produce");
+            run_bench(&root, true)?;
             if !no_mutants {
                 step("mutants: broken variants the suite must catch");
                 mutants::run(&root, None)?;
@@ -116,6 +131,12 @@ fn run(cmd: Cmd) -> Result<()> {
             step("mutants: broken variants the suite must catch");
             mutants::run(&root, name.as_deref())?;
         }
+        Cmd::Bench { check } => {
+            toolchain::ensure(&root)?;
+            forge_build(&root)?;
+            step("bench: gas through real UserOps on Anvil");
+            run_bench(&root, check)?;
+        }
         Cmd::Demo => {
             toolchain::ensure(&root)?;
             forge_build(&root)?;
@@ -133,6 +154,27 @@ fn run(cmd: Cmd) -> Result<()> {
             let mut cargo = cargo(&root);
             cargo.args(["fmt", "--all"]);
             run_cmd(cargo, "cargo fmt", "formatting failed")?;
+        }
+    }
+    Ok(())
+}
+
+fn run_bench(root: &Path, check: bool) -> Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let results = runtime.block_on(bench::run(root, |line| println!("  {line}")))?;
+    bench::report::print(&results);
+    match bench::report::publish(root, &results, check)? {
+        bench::Outcome::Written => {
+            println!("\nwrote {} and {}", bench::report::DOC, bench::report::CHART)
+        }
+        bench::Outcome::UpToDate => {
+            println!("\n{} and {} hold exactly these numbers", bench::report::DOC, bench::report::CHART)
+        }
+        bench::Outcome::Stale(files) => {
+            bail!(
+                "{} differ from what the bench measured: run `cargo xtask bench` and commit",
+                files.join(" and ")
+            )
         }
     }
     Ok(())

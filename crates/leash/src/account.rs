@@ -54,6 +54,21 @@ pub struct OpOutcome {
     /// Revert data of the account's execution when it failed (empty otherwise).
     pub revert_reason: Bytes,
     pub gas_used: u64,
+    /// The part of `gas_used` the transaction pays before executing: 21,000 plus its calldata.
+    pub intrinsic_gas: u64,
+}
+
+impl OpOutcome {
+    /// Gas of the `handleOps` execution alone: independent of the signature's zero bytes, so equal
+    /// operations measure equal.
+    pub fn execution_gas(&self) -> u64 {
+        self.gas_used - self.intrinsic_gas
+    }
+}
+
+/// 21,000 plus 4 gas per zero byte and 16 per other byte of `input` (a call, not a creation).
+pub fn intrinsic_gas(input: &[u8]) -> u64 {
+    21_000 + input.iter().map(|b| if *b == 0 { 4 } else { 16 }).sum::<u64>()
 }
 
 /// An account and the key that signs its UserOps; the provider's wallet pays as bundler.
@@ -132,6 +147,7 @@ impl<P: Provider + Clone> UserOpSender<P> {
         let hash: B256 = self.entry_point().getUserOpHash(op.clone()).call().await?;
         let entry_point = self.entry_point();
         let call = entry_point.handleOps(vec![op], self.bundler).gas(15_000_000);
+        let intrinsic_gas = intrinsic_gas(&call.calldata()[..]);
         // Simulate first so that a refused UserOp surfaces as the EntryPoint's decoded error.
         call.call().await.map_err(|e| eyre!("handleOps was refused: {}", errors::describe_call_error(&e)))?;
         let receipt = call
@@ -157,7 +173,7 @@ impl<P: Provider + Clone> UserOpSender<P> {
             }
         }
         let success = outcome.ok_or_else(|| eyre!("no UserOperationEvent for this UserOp"))?;
-        Ok(OpOutcome { success, revert_reason, gas_used: receipt.gas_used })
+        Ok(OpOutcome { success, revert_reason, gas_used: receipt.gas_used, intrinsic_gas })
     }
 }
 
@@ -175,4 +191,19 @@ fn pack_u128s(high: u128, low: u128) -> FixedBytes<32> {
     out[..16].copy_from_slice(&high.to_be_bytes());
     out[16..].copy_from_slice(&low.to_be_bytes());
     FixedBytes(out)
+}
+
+/// Puts the real EntryPoint v0.8 (the `@account-abstraction/contracts` package's artifact) at its
+/// canonical address on an Anvil node: deploy it anywhere, then copy its runtime code over.
+pub async fn install_entry_point<P: Provider + alloy::providers::ext::AnvilApi<alloy::network::Ethereum>>(
+    provider: &P,
+    root: &std::path::Path,
+) -> Result<()> {
+    let code = crate::artifacts::hardhat_creation_code(
+        &root.join("node_modules/@account-abstraction/contracts/artifacts/EntryPoint.json"),
+    )?;
+    let deployed = crate::deploy::deploy_code(provider, code).await.wrap_err("deploying EntryPoint v0.8")?;
+    let runtime = provider.get_code_at(deployed).await?;
+    provider.anvil_set_code(ENTRYPOINT_V08, runtime).await?;
+    Ok(())
 }

@@ -680,11 +680,9 @@ impl PolicyConfig {
         Ok(())
     }
 
-    /// The `installModule` calls that put this policy on an account, in order: the executor (if
-    /// there are tasks), then the multiplexer with its sub-hooks (pause, allowlist, spending,
-    /// custom hooks). The multiplexer goes last: once it is installed, module changes need the
-    /// authority's approval.
-    pub fn install_payloads(&self, modules: &ModuleAddresses) -> Vec<InstallPayload> {
+    /// The policy's sub-hooks in the order the multiplexer runs them (pause, allowlist, spending,
+    /// custom hooks), each with its init data. The same init data installs a sub-hook alone.
+    pub fn sub_hooks(&self, modules: &ModuleAddresses) -> Vec<(Address, Bytes)> {
         let mut hooks: Vec<Address> = Vec::new();
         let mut inits: Vec<Bytes> = Vec::new();
         if let Some(p) = &self.pause {
@@ -730,6 +728,15 @@ impl PolicyConfig {
             hooks.push(*address);
             inits.push(init.clone());
         }
+        hooks.into_iter().zip(inits).collect()
+    }
+
+    /// The `installModule` calls that put this policy on an account, in order: the executor (if
+    /// there are tasks), then the multiplexer with its sub-hooks (pause, allowlist, spending,
+    /// custom hooks). The multiplexer goes last: once it is installed, module changes need the
+    /// authority's approval.
+    pub fn install_payloads(&self, modules: &ModuleAddresses) -> Vec<InstallPayload> {
+        let (hooks, inits): (Vec<Address>, Vec<Bytes>) = self.sub_hooks(modules).into_iter().unzip();
         let mut payloads = Vec::new();
         if !self.tasks.is_empty() {
             let tasks: Vec<abi::Task> = self

@@ -8,21 +8,20 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use alloy::network::TransactionBuilder;
 use alloy::node_bindings::AnvilInstance;
 use alloy::primitives::utils::format_units;
 use alloy::primitives::{aliases::U160, aliases::U24, Address, Bytes, U256};
 use alloy::providers::ext::AnvilApi;
-use alloy::providers::{DynProvider, Provider};
-use alloy::rpc::types::TransactionRequest;
+use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
-use eyre::{bail, eyre, Result, WrapErr};
+use eyre::{bail, Result, WrapErr};
 
 use crate::abi::IERC20Metadata;
-use crate::account::{UserOpSender, ENTRYPOINT_V08};
+use crate::account::{install_entry_point, UserOpSender};
 use crate::config::{self, ModuleAddresses};
+use crate::deploy::deploy_code;
 use crate::errors::{describe_revert, TokenBook};
 use crate::{artifacts, deploy, ops, provider};
 
@@ -124,15 +123,7 @@ pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) 
     let modules = ModuleAddresses::from_plan(&plan);
 
     say("deploying EntryPoint v0.8 and the agent's ERC-7579 account");
-    let entry_point = deploy_code(
-        &deployer,
-        artifacts::hardhat_creation_code(
-            &root.join("node_modules/@account-abstraction/contracts/artifacts/EntryPoint.json"),
-        )?,
-    )
-    .await?;
-    let code = deployer.get_code_at(entry_point).await?;
-    deployer.anvil_set_code(ENTRYPOINT_V08, code).await?;
+    install_entry_point(&deployer, root).await?;
     let agent_key = PrivateKeySigner::random();
     let account_code = artifacts::creation_code(&root.join("out"), "LeashTestAccount")?;
     let account =
@@ -345,13 +336,4 @@ fn sqrt_price_x96(usdc_is_token0: bool) -> U160 {
     let price: f64 = if usdc_is_token0 { 5e8 } else { 2e-9 };
     let value = price.sqrt() * 2f64.powi(96);
     U160::from(value as u128)
-}
-
-async fn deploy_code(provider: &DynProvider, code: Bytes) -> Result<Address> {
-    let tx = TransactionRequest::default().with_deploy_code(code);
-    let receipt = provider.send_transaction(tx).await?.get_receipt().await?;
-    if !receipt.status() {
-        return Err(eyre!("a deployment reverted ({})", receipt.transaction_hash));
-    }
-    receipt.contract_address.ok_or_else(|| eyre!("no contract address in the receipt"))
 }

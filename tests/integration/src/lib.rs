@@ -11,9 +11,11 @@ use alloy::providers::ext::AnvilApi;
 use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
 use eyre::{bail, Result, WrapErr};
-pub use leash::account::{execute_single, OpOutcome, PackedUserOperation, UserOpSender, ENTRYPOINT_V08};
+pub use leash::account::{
+    execute_single, install_entry_point, OpOutcome, PackedUserOperation, UserOpSender, ENTRYPOINT_V08,
+};
 
-use abi::{EntryPoint, LeashTestAccount};
+use abi::LeashTestAccount;
 
 /// The project root (two levels above this crate).
 pub fn project_root() -> PathBuf {
@@ -48,7 +50,7 @@ impl TestBed {
         let bundler = bundler_key.address();
         let provider = leash::provider::with_wallet(anvil.endpoint_url(), bundler_key);
 
-        install_entry_point(&provider).await?;
+        install_entry_point(&provider, &project_root()).await?;
 
         let owner = PrivateKeySigner::random();
         let account = deploy_account(&provider, owner.address()).await?;
@@ -83,14 +85,4 @@ pub async fn deploy_account(provider: &DynProvider, owner: Address) -> Result<Ad
         .address();
     provider.anvil_set_balance(account, U256::from(100u64) * U256::from(10u64).pow(U256::from(18))).await?;
     Ok(account)
-}
-
-/// Puts the real EntryPoint v0.8 runtime code at its canonical address: deploy the packaged
-/// creation code anywhere, then copy the runtime code over.
-pub async fn install_entry_point(provider: &DynProvider) -> Result<()> {
-    let deployed =
-        EntryPoint::deploy(provider).await.wrap_err("could not deploy the packaged EntryPoint v0.8")?;
-    let code = provider.get_code_at(*deployed.address()).await?;
-    provider.anvil_set_code(ENTRYPOINT_V08, code).await?;
-    Ok(())
 }

@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
-import {MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {Execution, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
 import {MODULE_TYPE_EXECUTOR} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -64,6 +64,17 @@ abstract contract HookGasBase is LeashTestBase {
         );
         vm.snapshotGasLastCall("HookGas", string.concat(_name(), "_erc20Transfer"));
         assertEq(token.balanceOf(payee), 1e18 + 1);
+    }
+
+    function test_gas_executeBatchOf10Erc20Transfers() public {
+        Execution[] memory items = new Execution[](10);
+        for (uint256 i; i < 10; ++i) {
+            items[i] = Execution(address(token), 0, abi.encodeCall(IERC20.transfer, (payee, 1e18)));
+        }
+        vm.prank(address(ERC4337Utils.ENTRYPOINT_V08));
+        account.execute(modeBatch(), abi.encode(items));
+        vm.snapshotGasLastCall("HookGas", string.concat(_name(), "_batchOf10Erc20Transfers"));
+        assertEq(token.balanceOf(payee), 10e18 + 1);
     }
 
     function test_gas_executeTask() public {

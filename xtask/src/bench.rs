@@ -1,0 +1,505 @@
+//! `cargo xtask bench`: what Leash costs, measured on Anvil through real UserOps.
+//!
+//! Every figure is one transaction (so every account and slot starts cold) into the project's
+//! ERC-7579 test account (OpenZeppelin 5.7 with EntryPoint v0.8): the gas of the `handleOps`
+//! transaction minus its intrinsic part (21,000 and calldata, which varies with the signature's
+//! bytes). Overheads are differences against the same operation on an account with no hook.
+//! Each case runs on a fresh account; "first" is the first such operation after installing,
+//! "repeat" the same operation again (the steady state of an agent that transacts often).
+
+pub mod report;
+
+use std::path::Path;
+
+use alloy::node_bindings::{Anvil, AnvilInstance};
+use alloy::primitives::{keccak256, Address, Bytes, FixedBytes, B256, U256};
+use alloy::providers::ext::AnvilApi;
+use alloy::providers::DynProvider;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol;
+use alloy::sol_types::{SolCall, SolValue};
+use eyre::{bail, eyre, Result, WrapErr};
+use leash::abi::{IAutomationExecutor, IERC7579Account};
+use leash::account::{execute_single, install_entry_point, intrinsic_gas, UserOpSender};
+use leash::config::{
+    AllowlistConfig, AllowlistMode, ModuleAddresses, PauseConfig, PolicyConfig, SpendingConfig, TaskConfig,
+};
+use leash::deploy::{self, deploy_code, Status};
+use leash::errors::{describe_revert, TokenBook};
+use leash::{artifacts, provider};
+
+pub use report::Outcome;
+
+sol! {
+    #[sol(rpc)]
+    interface IBenchToken {
+        function mint(address to, uint256 amount) external;
+        function transfer(address to, uint256 amount) external returns (bool);
+    }
+
+    struct Execution { address target; uint256 value; bytes callData; }
+}
+
+/// Genesis time: a multiple of every bucket width the bench uses (900 s, 1,800 s, 6 h, 1.75 days),
+/// plus a minute, so that no run crosses a bucket edge between a "first" and its "repeat".
+const GENESIS_TIMESTAMP: u64 = 151_200 * 13_000 + 60;
+const ONE_TOKEN: u64 = 1_000_000_000_000_000_000;
+const WILDCARD: [u8; 4] = [0x43, 0x1e, 0x2c, 0xf5];
+const MODULE_TYPE_HOOK: u64 = 4;
+const PAYEES: usize = 32;
+
+/// The configurations of the main table, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stack {
+    Bare,
+    Multiplexer,
+    Pause,
+    Allowlist,
+    Spending,
+    Full,
+}
+
+impl Stack {
+    pub const ALL: [Stack; 6] =
+        [Stack::Bare, Stack::Multiplexer, Stack::Pause, Stack::Allowlist, Stack::Spending, Stack::Full];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Stack::Bare => "no hook (baseline)",
+            Stack::Multiplexer => "multiplexer, no sub-hooks",
+            Stack::Pause => "pause alone",
+            Stack::Allowlist => "allowlist alone",
+            Stack::Spending => "spending limit alone",
+            Stack::Full => "full stack (multiplexer + pause + allowlist + spending)",
+        }
+    }
+}
+
+/// The operations measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Native,
+    Erc20,
+    Batch(usize),
+}
+
+impl Op {
+    pub const MAIN: [Op; 3] = [Op::Native, Op::Erc20, Op::Batch(10)];
+
+    pub fn label(self) -> String {
+        match self {
+            Op::Native => "native transfer".into(),
+            Op::Erc20 => "ERC-20 transfer".into(),
+            Op::Batch(n) => format!("batch of {n} ERC-20 transfers"),
+        }
+    }
+}
+
+/// First and repeat gas of one case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pair {
+    pub first: u64,
+    pub repeat: u64,
+}
+
+/// Everything the bench measured.
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    /// (stack, op) → gas.
+    pub main: Vec<(Stack, Op, Pair)>,
+    /// The keeper's task with the executor alone, then behind the full stack, and the transfer the
+    /// task makes, sent by a plain address.
+    pub task_bare: Option<Pair>,
+    pub task_full: Option<Pair>,
+    pub transfer_itself: Option<Pair>,
+    /// Module name → deployment transaction gas.
+    pub deployments: Vec<(String, u64)>,
+    /// Scaling curves: (x, gas of the ERC-20 transfer, repeat).
+    pub sub_hooks: Vec<(u64, u64)>,
+    pub allowlist_entries: Vec<(u64, u64)>,
+    pub tracked_tokens: Vec<(u64, u64)>,
+    pub limits_per_token: Vec<(u64, u64)>,
+    /// (batch size, bare gas, full stack gas)
+    pub batch: Vec<(u64, u64, u64)>,
+}
+
+impl Results {
+    pub fn gas(&self, stack: Stack, op: Op) -> Option<Pair> {
+        self.main.iter().find(|(s, o, _)| *s == stack && *o == op).map(|(_, _, p)| *p)
+    }
+}
+
+struct Bench {
+    /// Kept alive for the node's lifetime.
+    _anvil: AnvilInstance,
+    provider: DynProvider,
+    bundler: Address,
+    keeper: DynProvider,
+    keeper_address: Address,
+    authority: Address,
+    guardian: Address,
+    modules: ModuleAddresses,
+    token: Address,
+    payees: Vec<Address>,
+    account_code: Bytes,
+    pause_code: Bytes,
+    accounts: u64,
+}
+
+/// Runs every measurement on a fresh Anvil. `progress` receives one line per group.
+pub async fn run(root: &Path, mut progress: impl FnMut(&str)) -> Result<Results> {
+    let out = root.join("out");
+    let anvil = Anvil::new()
+        .path(root.join("node_modules/.bin/anvil"))
+        .args(["--timestamp", &GENESIS_TIMESTAMP.to_string()])
+        .try_spawn()
+        .wrap_err("could not start anvil (run `cargo xtask setup`)")?;
+    let key = |i: usize| -> PrivateKeySigner { anvil.keys()[i].clone().into() };
+    let provider = provider::with_wallet(anvil.endpoint_url(), key(0));
+    let keeper = provider::with_wallet(anvil.endpoint_url(), key(3));
+
+    progress("deploying Leash through the CREATE2 deployer");
+    let plan = deploy::plan(&out)?;
+    let report = deploy::deploy(&provider, &plan, None, |_| {}).await?;
+    let mut results = Results::default();
+    for (module, status) in &report.modules {
+        let Status::Deployed { gas_used, .. } = status else {
+            bail!("{} was already on a fresh chain", module.name);
+        };
+        results.deployments.push((module.name.to_string(), *gas_used));
+    }
+    install_entry_point(&provider, root).await?;
+    let token_code = artifacts::hardhat_creation_code(&out.join("Tokens.sol/TestToken.json"))?;
+    let token = deploy_code(
+        &provider,
+        [token_code.as_ref(), &("USD".to_string(),).abi_encode_params()].concat().into(),
+    )
+    .await?;
+
+    let mut bench = Bench {
+        bundler: key(0).address(),
+        keeper_address: key(3).address(),
+        authority: key(1).address(),
+        guardian: key(2).address(),
+        modules: ModuleAddresses::from_plan(&plan),
+        token,
+        payees: (0..PAYEES)
+            .map(|i| Address::from_word(keccak256(format!("leash-bench-payee-{i}"))))
+            .collect(),
+        account_code: artifacts::creation_code(&out, "LeashTestAccount")?,
+        pause_code: artifacts::creation_code(&out, "EmergencyPauseHook")?,
+        accounts: 0,
+        provider,
+        keeper,
+        _anvil: anvil,
+    };
+    // Every recipient already holds ether and tokens: no case pays for creating a balance.
+    for payee in bench.payees.clone().into_iter().chain([bench.keeper_address]) {
+        bench.provider.anvil_set_balance(payee, U256::from(1u64)).await?;
+        bench.mint(payee, U256::from(1u64)).await?;
+    }
+    bench.provider.anvil_set_balance(bench.keeper_address, U256::from(10u64).pow(U256::from(20))).await?;
+    bench.mint(bench.keeper_address, tokens(1_000)).await?;
+
+    for stack in Stack::ALL {
+        progress(&format!("{}: native, ERC-20, batch of 10", stack.label()));
+        for op in Op::MAIN {
+            let pair = bench.case(stack, &bench.policy(), op).await?;
+            results.main.push((stack, op, pair));
+        }
+    }
+
+    progress("automation: a keeper's task with the executor alone and behind the full stack");
+    results.task_bare = Some(bench.task(false).await?);
+    results.task_full = Some(bench.task(true).await?);
+    results.transfer_itself = Some(bench.plain_transfer().await?);
+
+    progress("scaling: 0 to 8 sub-hooks");
+    for n in 0..=8u64 {
+        let gas = bench.sub_hooks_case(n as usize).await?;
+        results.sub_hooks.push((n, gas));
+    }
+
+    progress("scaling: 1 to 100 allowlist entries");
+    for n in [1u64, 10, 25, 50, 75, 100] {
+        let mut policy = bench.policy();
+        let allowlist = policy.allowlist.as_mut().expect("the bench policy has an allowlist");
+        // Only the token's `transfer` and n - 1 other entries (the transfer needs no more).
+        allowlist.permissions.retain(|(target, _)| *target == bench.token);
+        for i in 1..n {
+            let filler = Address::from_word(keccak256(format!("leash-bench-listed-{i}")));
+            allowlist.permissions.insert(0, (filler, FixedBytes([0x12, 0x34, 0x56, i as u8])));
+        }
+        results.allowlist_entries.push((n, bench.case(Stack::Allowlist, &policy, Op::Erc20).await?.repeat));
+    }
+
+    progress("scaling: 1 to 16 tracked tokens");
+    for n in [1u64, 2, 4, 8, 12, 16] {
+        let mut policy = bench.policy();
+        policy.spending.retain(|s| s.token == bench.token);
+        for i in 1..n {
+            let filler = Address::from_word(keccak256(format!("leash-bench-token-{i}")));
+            policy.spending.insert(0, SpendingConfig { token: filler, ..policy.spending[0].clone() });
+        }
+        results.tracked_tokens.push((n, bench.case(Stack::Spending, &policy, Op::Erc20).await?.repeat));
+    }
+
+    progress("scaling: 1 to 4 limits on one token");
+    for n in 1..=4u64 {
+        let mut policy = bench.policy();
+        policy.spending.retain(|s| s.token == bench.token);
+        policy.spending[0].limits = [(100, 3_600), (1_000, 86_400), (5_000, 604_800), (150, 7_200)]
+            .into_iter()
+            .take(n as usize)
+            .map(|(amount, window)| (tokens(amount), window))
+            .collect();
+        results.limits_per_token.push((n, bench.case(Stack::Spending, &policy, Op::Erc20).await?.repeat));
+    }
+
+    progress("scaling: batches of 1 to 32 ERC-20 transfers, bare and behind the full stack");
+    for n in [1u64, 2, 4, 8, 16, 32] {
+        let bare = bench.case(Stack::Bare, &bench.policy(), Op::Batch(n as usize)).await?.repeat;
+        let full = bench.case(Stack::Full, &bench.policy(), Op::Batch(n as usize)).await?.repeat;
+        results.batch.push((n, bare, full));
+    }
+    progress(&format!("done: {} accounts measured", bench.accounts));
+    Ok(results)
+}
+
+fn tokens(n: u64) -> U256 {
+    U256::from(n) * U256::from(ONE_TOKEN)
+}
+
+impl Bench {
+    /// The policy every case starts from: the token and ether limited per day, the token's
+    /// `transfer` and plain transfers to the first payee listed, a guardian with manual unpause.
+    fn policy(&self) -> PolicyConfig {
+        PolicyConfig {
+            authority: self.authority,
+            tokens: Vec::new(),
+            pause: Some(PauseConfig { guardian: self.guardian, auto_unpause_after: 0 }),
+            allowlist: Some(AllowlistConfig {
+                mode: AllowlistMode::Allow,
+                permissions: vec![
+                    (self.payees[0], FixedBytes(WILDCARD)),
+                    (self.token, IBenchToken::transferCall::SELECTOR.into()),
+                ],
+                protected: Vec::new(),
+            }),
+            spending: vec![
+                SpendingConfig {
+                    token: self.token,
+                    per_tx_cap: U256::ZERO,
+                    limits: vec![(tokens(1_000), 86_400)],
+                },
+                SpendingConfig {
+                    token: Address::ZERO,
+                    per_tx_cap: U256::ZERO,
+                    limits: vec![(tokens(10), 86_400)],
+                },
+            ],
+            tasks: Vec::new(),
+            custom_hooks: Vec::new(),
+        }
+    }
+
+    async fn mint(&self, to: Address, amount: U256) -> Result<()> {
+        IBenchToken::new(self.token, &self.provider).mint(to, amount).send().await?.get_receipt().await?;
+        Ok(())
+    }
+
+    /// A fresh test account with ether and tokens, owned by a key derived from a counter (the
+    /// same accounts on every run).
+    async fn account(&mut self) -> Result<UserOpSender<DynProvider>> {
+        self.accounts += 1;
+        let owner = PrivateKeySigner::from_bytes(&keccak256(format!("leash-bench-owner-{}", self.accounts)))?;
+        let code = [self.account_code.as_ref(), &owner.address().abi_encode()].concat();
+        let account = deploy_code(&self.provider, code.into()).await?;
+        self.provider.anvil_set_balance(account, U256::from(10u64).pow(U256::from(20))).await?;
+        self.mint(account, tokens(1_000_000)).await?;
+        let sender =
+            UserOpSender { provider: self.provider.clone(), account, signer: owner, bundler: self.bundler };
+        // The account's first UserOp pays for its EntryPoint nonce slot: spend it on nothing, so
+        // that "first" means the first operation of a configuration, not of the account.
+        self.measure(&sender, execute_single(self.payees[PAYEES - 1], U256::ZERO, &[])).await?;
+        Ok(sender)
+    }
+
+    /// Installs `stack`, configured from `policy`, on `sender`'s account.
+    async fn install(
+        &self,
+        sender: &UserOpSender<DynProvider>,
+        stack: Stack,
+        policy: &PolicyConfig,
+    ) -> Result<()> {
+        let alone = |module: Address| -> Result<(u64, Address, Bytes)> {
+            let (_, init) = policy
+                .sub_hooks(&self.modules)
+                .into_iter()
+                .find(|(m, _)| *m == module)
+                .ok_or_else(|| eyre!("the policy does not configure {module}"))?;
+            Ok((MODULE_TYPE_HOOK, module, init))
+        };
+        let installs: Vec<(u64, Address, Bytes)> = match stack {
+            Stack::Bare => Vec::new(),
+            Stack::Multiplexer => {
+                let init = (self.authority, Vec::<Address>::new(), Vec::<Bytes>::new()).abi_encode_params();
+                vec![(MODULE_TYPE_HOOK, self.modules.multiplexer, init.into())]
+            }
+            Stack::Pause => vec![alone(self.modules.pause)?],
+            Stack::Allowlist => vec![alone(self.modules.allowlist)?],
+            Stack::Spending => vec![alone(self.modules.spending)?],
+            Stack::Full => policy
+                .install_payloads(&self.modules)
+                .into_iter()
+                .map(|p| (p.module_type, p.module, p.init_data))
+                .collect(),
+        };
+        for (module_type, module, init) in installs {
+            let outcome = sender.install_module(module_type, module, init).await?;
+            if !outcome.success {
+                bail!(
+                    "installing {module}: {}",
+                    describe_revert(&outcome.revert_reason, &TokenBook::default())
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn call_data(&self, op: Op) -> Bytes {
+        let transfer =
+            |to: Address| IBenchToken::transferCall { to, amount: U256::from(ONE_TOKEN) }.abi_encode();
+        match op {
+            Op::Native => execute_single(self.payees[0], U256::from(ONE_TOKEN / 100), &[]),
+            Op::Erc20 => execute_single(self.token, U256::ZERO, &transfer(self.payees[0])),
+            Op::Batch(n) => {
+                let items: Vec<Execution> = (0..n)
+                    .map(|i| Execution {
+                        target: self.token,
+                        value: U256::ZERO,
+                        callData: transfer(self.payees[i % PAYEES]).into(),
+                    })
+                    .collect();
+                let mut mode = B256::ZERO;
+                mode.0[0] = 0x01; // call type: batch
+                IERC7579Account::executeCall { mode, executionCalldata: items.abi_encode().into() }
+                    .abi_encode()
+                    .into()
+            }
+        }
+    }
+
+    /// One UserOp's execution gas; a refused operation is an error (the bench measures only
+    /// operations within every limit).
+    async fn measure(&self, sender: &UserOpSender<DynProvider>, call: Bytes) -> Result<u64> {
+        let outcome = sender.submit(call).await?;
+        if !outcome.success {
+            bail!(
+                "a measured operation was refused: {}",
+                describe_revert(&outcome.revert_reason, &TokenBook::default())
+            );
+        }
+        Ok(outcome.execution_gas())
+    }
+
+    /// A fresh account with `stack` installed from `policy`: `op` once, then again.
+    async fn case(&mut self, stack: Stack, policy: &PolicyConfig, op: Op) -> Result<Pair> {
+        let sender = self.account().await?;
+        self.install(&sender, stack, policy).await?;
+        let first = self.measure(&sender, self.call_data(op)).await?;
+        let repeat = self.measure(&sender, self.call_data(op)).await?;
+        Ok(Pair { first, repeat })
+    }
+
+    /// A mulitplexer with `n` pause hooks (each its own deployment, trusting the multiplexer):
+    /// what each further sub-hook adds to an ERC-20 transfer.
+    async fn sub_hooks_case(&mut self, n: usize) -> Result<u64> {
+        let sender = self.account().await?;
+        let mut hooks = Vec::new();
+        for i in 0..n {
+            hooks.push(if i == 0 {
+                self.modules.pause
+            } else {
+                let code = [self.pause_code.as_ref(), &self.modules.multiplexer.abi_encode()].concat();
+                deploy_code(&self.provider, code.into()).await?
+            });
+        }
+        let init = (self.authority, self.guardian, U256::ZERO).abi_encode_params();
+        let inits = vec![Bytes::from(init); n];
+        let mux_init = (self.authority, hooks, inits).abi_encode_params();
+        let outcome =
+            sender.install_module(MODULE_TYPE_HOOK, self.modules.multiplexer, mux_init.into()).await?;
+        if !outcome.success {
+            bail!(
+                "installing {n} sub-hooks: {}",
+                describe_revert(&outcome.revert_reason, &TokenBook::default())
+            );
+        }
+        self.measure(&sender, self.call_data(Op::Erc20)).await?;
+        self.measure(&sender, self.call_data(Op::Erc20)).await
+    }
+
+    /// The keeper runs a task that transfers one token: the executor alone, or behind the full stack.
+    async fn task(&mut self, full_stack: bool) -> Result<Pair> {
+        let sender = self.account().await?;
+        let mut policy = self.policy();
+        policy.tasks.push(TaskConfig {
+            id: 1,
+            caller: self.keeper_address,
+            target: self.token,
+            value: U256::ZERO,
+            call: IBenchToken::transferCall { to: self.payees[1], amount: U256::from(ONE_TOKEN) }
+                .abi_encode()
+                .into(),
+            cooldown: 0,
+            max_executions: 0,
+            starts_at: 0,
+            expires_at: 0,
+        });
+        if !full_stack {
+            policy.pause = None;
+            policy.allowlist = None;
+            policy.spending.clear();
+        }
+        for payload in policy.install_payloads(&self.modules) {
+            let outcome =
+                sender.install_module(payload.module_type, payload.module, payload.init_data).await?;
+            if !outcome.success {
+                bail!(
+                    "installing {}: {}",
+                    payload.label,
+                    describe_revert(&outcome.revert_reason, &TokenBook::default())
+                );
+            }
+        }
+        let executor = IAutomationExecutor::new(self.modules.automation, &self.keeper);
+        let mut gas = Vec::new();
+        for _ in 0..2 {
+            let call = executor.executeTask(sender.account, U256::from(1u64));
+            let input = call.calldata().clone();
+            let receipt = call.send().await?.get_receipt().await?;
+            if !receipt.status() {
+                bail!("the keeper's task reverted ({})", receipt.transaction_hash);
+            }
+            gas.push(receipt.gas_used - intrinsic_gas(&input));
+        }
+        Ok(Pair { first: gas[0], repeat: gas[1] })
+    }
+
+    /// The task's transfer sent by a plain address: the cost of the transfer itself.
+    async fn plain_transfer(&self) -> Result<Pair> {
+        let token = IBenchToken::new(self.token, &self.keeper);
+        let mut gas = Vec::new();
+        for _ in 0..2 {
+            let call = token.transfer(self.payees[1], U256::from(ONE_TOKEN));
+            let input = call.calldata().clone();
+            let receipt = call.send().await?.get_receipt().await?;
+            if !receipt.status() {
+                bail!("a plain transfer reverted");
+            }
+            gas.push(receipt.gas_used - intrinsic_gas(&input));
+        }
+        Ok(Pair { first: gas[0], repeat: gas[1] })
+    }
+}

@@ -1,0 +1,346 @@
+//! The bench's output: markdown tables spliced into `docs/gas.md` between `<!-- bench:NAME -->`
+//! and `<!-- /bench:NAME -->` markers (the prose around them is written by hand), and the scaling
+//! curves as an SVG chart.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use eyre::{bail, Result, WrapErr};
+
+use super::{Op, Results, Stack};
+
+/// The targets of the gas issue: overhead over the bare account, cold.
+const TARGET_FULL: u64 = 32_000;
+const TARGET_PAUSE: u64 = 6_000;
+const TARGET_ALLOWLIST: u64 = 8_000;
+const TARGET_SPENDING: u64 = 15_000;
+const TARGET_TASK: u64 = 45_000;
+const TARGET_DEPLOY: u64 = 1_200_000;
+
+pub const DOC: &str = "docs/gas.md";
+pub const CHART: &str = "docs/gas-scaling.svg";
+
+/// What `--check` found, or that the files were written.
+pub enum Outcome {
+    Written,
+    UpToDate,
+    Stale(Vec<String>),
+}
+
+/// Renders every section and the chart; writes them (or, with `check`, compares them).
+pub fn publish(root: &Path, results: &Results, check: bool) -> Result<Outcome> {
+    let doc_path = root.join(DOC);
+    let doc = std::fs::read_to_string(&doc_path).wrap_err_with(|| format!("{DOC} is missing"))?;
+    let mut updated = doc.clone();
+    for (name, body) in sections(results) {
+        updated = splice(&updated, name, &body)?;
+    }
+    let chart = chart(results);
+    let chart_path = root.join(CHART);
+    let old_chart = std::fs::read_to_string(&chart_path).unwrap_or_default();
+    if check {
+        let mut stale = Vec::new();
+        if updated != doc {
+            stale.push(DOC.to_string());
+        }
+        if chart != old_chart {
+            stale.push(CHART.to_string());
+        }
+        return Ok(if stale.is_empty() { Outcome::UpToDate } else { Outcome::Stale(stale) });
+    }
+    std::fs::write(&doc_path, updated).wrap_err_with(|| format!("writing {DOC}"))?;
+    std::fs::write(&chart_path, chart).wrap_err_with(|| format!("writing {CHART}"))?;
+    Ok(Outcome::Written)
+}
+
+/// Replaces the body between the markers of section `name`.
+fn splice(doc: &str, name: &str, body: &str) -> Result<String> {
+    let open = format!("<!-- bench:{name} -->");
+    let close = format!("<!-- /bench:{name} -->");
+    let (Some(start), Some(end)) = (doc.find(&open), doc.find(&close)) else {
+        bail!("{DOC} lacks the markers {open} … {close}");
+    };
+    if end < start {
+        bail!("{DOC}: {close} comes before {open}");
+    }
+    Ok(format!("{}{open}\n{}{}", &doc[..start], body, &doc[end..]))
+}
+
+fn n(gas: u64) -> String {
+    let digits = gas.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn signed(value: i64) -> String {
+    if value < 0 {
+        format!("−{}", n(value.unsigned_abs()))
+    } else {
+        format!("+{}", n(value as u64))
+    }
+}
+
+fn verdict(measured: u64, target: u64) -> String {
+    if measured <= target {
+        format!("met ({} under)", n(target - measured))
+    } else {
+        format!("**missed by {}** ({:.1}×)", n(measured - target), measured as f64 / target as f64)
+    }
+}
+
+/// The markdown sections, by marker name.
+pub fn sections(r: &Results) -> Vec<(&'static str, String)> {
+    let over = |stack: Stack, op: Op| -> Option<(u64, u64)> {
+        let (s, b) = (r.gas(stack, op)?, r.gas(Stack::Bare, op)?);
+        Some((s.repeat.saturating_sub(b.repeat), s.first.saturating_sub(b.first)))
+    };
+    let mut targets = String::from(
+        "| target | at most | measured (repeat) | measured (first) | verdict (repeat) |\n|---|---:|---:|---:|---|\n",
+    );
+    for (what, stack, op, limit) in [
+        ("full stack, ERC-20 transfer", Stack::Full, Op::Erc20, TARGET_FULL),
+        ("pause alone, ERC-20 transfer", Stack::Pause, Op::Erc20, TARGET_PAUSE),
+        ("allowlist alone, ERC-20 transfer", Stack::Allowlist, Op::Erc20, TARGET_ALLOWLIST),
+        ("spending limit alone, ERC-20 transfer", Stack::Spending, Op::Erc20, TARGET_SPENDING),
+    ] {
+        if let Some((repeat, first)) = over(stack, op) {
+            let _ = writeln!(
+                targets,
+                "| {what} | {} | {} | {} | {} |",
+                n(limit),
+                n(repeat),
+                n(first),
+                verdict(repeat, limit)
+            );
+        }
+    }
+    if let (Some(task), Some(transfer)) = (r.task_full, r.transfer_itself) {
+        let (repeat, first) = (task.repeat - transfer.repeat, task.first - transfer.first);
+        let _ = writeln!(
+            targets,
+            "| task through the full stack, over the transfer itself | {} | {} | {} | {} |",
+            n(TARGET_TASK),
+            n(repeat),
+            n(first),
+            verdict(repeat, TARGET_TASK)
+        );
+    }
+    if let Some(max) = r.deployments.iter().map(|(_, g)| *g).max() {
+        let worst = r.deployments.iter().find(|(_, g)| *g == max).map(|(m, _)| m.as_str()).unwrap_or("");
+        let _ = writeln!(
+            targets,
+            "| deployment, largest module ({worst}) | {} | {} | {} | {} |",
+            n(TARGET_DEPLOY),
+            n(max),
+            n(max),
+            verdict(max, TARGET_DEPLOY)
+        );
+    }
+
+    let mut main = String::new();
+    for (title, first) in [("Repeat (steady state)", false), ("First operation after installing", true)] {
+        let _ = writeln!(main, "{title}:\n");
+        main.push_str("| configuration |");
+        for op in Op::MAIN {
+            let _ = write!(main, " {} | overhead |", op.label());
+        }
+        main.push_str("\n|---|");
+        for _ in Op::MAIN {
+            main.push_str("---:|---:|");
+        }
+        main.push('\n');
+        for stack in Stack::ALL {
+            let _ = write!(main, "| {} |", stack.label());
+            for op in Op::MAIN {
+                let (Some(g), Some(b)) = (r.gas(stack, op), r.gas(Stack::Bare, op)) else { continue };
+                let (g, b) = if first { (g.first, b.first) } else { (g.repeat, b.repeat) };
+                let overhead =
+                    if stack == Stack::Bare { "—".to_string() } else { signed(g as i64 - b as i64) };
+                let _ = write!(main, " {} | {} |", n(g), overhead);
+            }
+            main.push('\n');
+        }
+        main.push('\n');
+    }
+
+    let mut automation = String::from("| case | first | repeat |\n|---|---:|---:|\n");
+    for (what, pair) in [
+        ("the transfer itself, sent by a plain address", r.transfer_itself),
+        ("task, executor alone (no hook)", r.task_bare),
+        ("task, executor behind the full stack", r.task_full),
+    ] {
+        if let Some(p) = pair {
+            let _ = writeln!(automation, "| {what} | {} | {} |", n(p.first), n(p.repeat));
+        }
+    }
+    if let (Some(full), Some(bare)) = (r.task_full, r.task_bare) {
+        let _ = writeln!(
+            automation,
+            "| full stack's overhead on the task | {} | {} |",
+            signed(full.first as i64 - bare.first as i64),
+            signed(full.repeat as i64 - bare.repeat as i64)
+        );
+    }
+
+    let mut deployment =
+        String::from("| module | deployment gas | verdict (at most 1,200,000) |\n|---|---:|---|\n");
+    for (module, gas) in &r.deployments {
+        let _ = writeln!(deployment, "| {module} | {} | {} |", n(*gas), verdict(*gas, TARGET_DEPLOY));
+    }
+
+    let mut scaling = String::new();
+    let bare_erc20 = r.gas(Stack::Bare, Op::Erc20).map(|p| p.repeat).unwrap_or(0);
+    for (title, unit, curve) in [
+        ("Sub-hooks behind the multiplexer (pause hooks), ERC-20 transfer", "sub-hooks", &r.sub_hooks),
+        ("Allowlist entries (allowlist alone), ERC-20 transfer", "entries", &r.allowlist_entries),
+        ("Tracked tokens (spending limit alone), ERC-20 transfer", "tokens", &r.tracked_tokens),
+        (
+            "Limits on the transferred token (spending limit alone), ERC-20 transfer",
+            "limits",
+            &r.limits_per_token,
+        ),
+    ] {
+        let _ = writeln!(scaling, "{title}:\n\n| {unit} | gas | overhead over no hook |\n|---:|---:|---:|");
+        for (x, gas) in curve.iter() {
+            let _ = writeln!(scaling, "| {x} | {} | {} |", n(*gas), signed(*gas as i64 - bare_erc20 as i64));
+        }
+        if let (Some(a), Some(b)) = (curve.first(), curve.last()) {
+            if b.0 > a.0 {
+                let slope = (b.1 as f64 - a.1 as f64) / (b.0 - a.0) as f64;
+                let _ = writeln!(
+                    scaling,
+                    "\nFrom {} to {} {unit}: {:+.0} gas per {}.",
+                    a.0,
+                    b.0,
+                    slope,
+                    unit.trim_end_matches('s')
+                );
+            }
+        }
+        scaling.push('\n');
+    }
+    let _ = writeln!(
+        scaling,
+        "Batches of ERC-20 transfers:\n\n| transfers | no hook | full stack | overhead | overhead per transfer |\n|---:|---:|---:|---:|---:|"
+    );
+    for (x, bare, full) in &r.batch {
+        let overhead = *full as i64 - *bare as i64;
+        let _ = writeln!(
+            scaling,
+            "| {x} | {} | {} | {} | {} |",
+            n(*bare),
+            n(*full),
+            signed(overhead),
+            n((overhead / *x as i64) as u64)
+        );
+    }
+    if let (Some(a), Some(b)) = (r.batch.first(), r.batch.last()) {
+        let slope = ((b.2 as f64 - b.1 as f64) - (a.2 as f64 - a.1 as f64)) / (b.0 - a.0) as f64;
+        let _ = writeln!(scaling, "\nEach further transfer in a batch adds {slope:.0} gas of overhead.");
+    }
+
+    vec![
+        ("targets", targets),
+        ("main", main),
+        ("automation", automation),
+        ("deployment", deployment),
+        ("scaling", scaling),
+    ]
+}
+
+/// One chart panel: title, unit of the x axis, (x, overhead) points.
+type Panel = (&'static str, &'static str, Vec<(f64, f64)>);
+
+/// The scaling curves as one SVG image: a panel per curve, overhead over the bare account.
+pub fn chart(r: &Results) -> String {
+    let bare_erc20 = r.gas(Stack::Bare, Op::Erc20).map(|p| p.repeat).unwrap_or(0) as f64;
+    let over = |curve: &[(u64, u64)]| -> Vec<(f64, f64)> {
+        curve.iter().map(|(x, g)| (*x as f64, *g as f64 - bare_erc20)).collect()
+    };
+    let batch_overhead: Vec<(f64, f64)> =
+        r.batch.iter().map(|(x, b, f)| (*x as f64, *f as f64 - *b as f64)).collect();
+    let panels: [Panel; 5] = [
+        ("sub-hooks behind the multiplexer", "sub-hooks", over(&r.sub_hooks)),
+        ("allowlist entries", "entries", over(&r.allowlist_entries)),
+        ("tracked tokens", "tokens", over(&r.tracked_tokens)),
+        ("limits on one token", "limits", over(&r.limits_per_token)),
+        ("batch size, full stack", "transfers", batch_overhead),
+    ];
+    let (w, h, cols) = (320.0, 230.0, 3usize);
+    let rows = panels.len().div_ceil(cols);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"11\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"10\" y=\"20\" font-size=\"14\">Leash gas overhead over an account with no hook (cargo xtask bench)</text>\n",
+        w * cols as f64,
+        h * rows as f64 + 30.0
+    );
+    for (i, (title, unit, points)) in panels.iter().enumerate() {
+        let (ox, oy) = ((i % cols) as f64 * w, (i / cols) as f64 * h + 30.0);
+        let (left, right, top, bottom) = (ox + 60.0, ox + w - 15.0, oy + 30.0, oy + h - 40.0);
+        let max_x = points.iter().map(|p| p.0).fold(1.0, f64::max);
+        let max_y = points.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
+        let px = |x: f64| left + (right - left) * x / max_x;
+        let py = |y: f64| bottom - (bottom - top) * y.max(0.0) / max_y;
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{title}</text>",
+            ox + 10.0,
+            oy + 18.0
+        );
+        let _ = writeln!(
+            svg,
+            "<path d=\"M{left:.1},{top:.1} V{bottom:.1} H{right:.1}\" fill=\"none\" stroke=\"#444\"/>"
+        );
+        for k in 0..=4 {
+            let y = max_y * k as f64 / 4.0;
+            let _ = writeln!(
+                svg,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text><path d=\"M{left:.1},{:.1} H{right:.1}\" stroke=\"#ddd\"/>",
+                left - 4.0,
+                py(y) + 4.0,
+                n(y.round() as u64),
+                py(y)
+            );
+        }
+        for (x, _) in points.iter() {
+            let _ = writeln!(
+                svg,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{x}</text>",
+                px(*x),
+                bottom + 14.0
+            );
+        }
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{unit}</text>",
+            (left + right) / 2.0,
+            bottom + 30.0
+        );
+        let line: Vec<String> = points.iter().map(|(x, y)| format!("{:.1},{:.1}", px(*x), py(*y))).collect();
+        let _ = writeln!(
+            svg,
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"#1f6feb\" stroke-width=\"2\"/>",
+            line.join(" ")
+        );
+        for (x, y) in points.iter() {
+            let _ =
+                writeln!(svg, "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"#1f6feb\"/>", px(*x), py(*y));
+        }
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// The tables for the terminal (the same markdown as in the document).
+pub fn print(r: &Results) {
+    for (name, body) in sections(r) {
+        println!("\n## {name}\n\n{body}");
+    }
+}
