@@ -19,6 +19,7 @@ const TARGET_DEPLOY: u64 = 1_200_000;
 
 pub const DOC: &str = "docs/gas.md";
 pub const CHART: &str = "docs/gas-scaling.svg";
+pub const README: &str = "README.md";
 
 /// What `--check` found, or that the files were written.
 pub enum Outcome {
@@ -27,41 +28,50 @@ pub enum Outcome {
     Stale(Vec<String>),
 }
 
-/// Renders every section and the chart; writes them (or, with `check`, compares them).
+/// Renders every section and the chart; writes them (or, with `check`, compares them). The gas
+/// page holds every section; the README holds the ones it has markers for.
 pub fn publish(root: &Path, results: &Results, check: bool) -> Result<Outcome> {
-    let doc_path = root.join(DOC);
-    let doc = std::fs::read_to_string(&doc_path).wrap_err_with(|| format!("{DOC} is missing"))?;
-    let mut updated = doc.clone();
-    for (name, body) in sections(results) {
-        updated = splice(&updated, name, &body)?;
-    }
-    let chart = chart(results);
-    let chart_path = root.join(CHART);
-    let old_chart = std::fs::read_to_string(&chart_path).unwrap_or_default();
-    if check {
-        let mut stale = Vec::new();
-        if updated != doc {
-            stale.push(DOC.to_string());
+    let rendered = sections(results);
+    let mut files: Vec<(&str, String)> = Vec::new();
+    for (file, all_required) in [(DOC, true), (README, false)] {
+        let old = std::fs::read_to_string(root.join(file)).wrap_err_with(|| format!("{file} is missing"))?;
+        let mut updated = old.clone();
+        for (name, body) in &rendered {
+            if all_required || updated.contains(&format!("<!-- bench:{name} -->")) {
+                updated = splice(file, &updated, name, body)?;
+            }
         }
-        if chart != old_chart {
-            stale.push(CHART.to_string());
-        }
-        return Ok(if stale.is_empty() { Outcome::UpToDate } else { Outcome::Stale(stale) });
+        files.push((file, updated));
     }
-    std::fs::write(&doc_path, updated).wrap_err_with(|| format!("writing {DOC}"))?;
-    std::fs::write(&chart_path, chart).wrap_err_with(|| format!("writing {CHART}"))?;
-    Ok(Outcome::Written)
+    files.push((CHART, chart(results)));
+    let mut stale = Vec::new();
+    for (file, content) in &files {
+        let path = root.join(file);
+        if std::fs::read_to_string(&path).unwrap_or_default() == *content {
+            continue;
+        }
+        if check {
+            stale.push(file.to_string());
+        } else {
+            std::fs::write(&path, content).wrap_err_with(|| format!("writing {file}"))?;
+        }
+    }
+    Ok(match (check, stale.is_empty()) {
+        (false, _) => Outcome::Written,
+        (true, true) => Outcome::UpToDate,
+        (true, false) => Outcome::Stale(stale),
+    })
 }
 
 /// Replaces the body between the markers of section `name`.
-fn splice(doc: &str, name: &str, body: &str) -> Result<String> {
+fn splice(file: &str, doc: &str, name: &str, body: &str) -> Result<String> {
     let open = format!("<!-- bench:{name} -->");
     let close = format!("<!-- /bench:{name} -->");
     let (Some(start), Some(end)) = (doc.find(&open), doc.find(&close)) else {
-        bail!("{DOC} lacks the markers {open} … {close}");
+        bail!("{file} lacks the markers {open} … {close}");
     };
     if end < start {
-        bail!("{DOC}: {close} comes before {open}");
+        bail!("{file}: {close} comes before {open}");
     }
     Ok(format!("{}{open}\n{}{}", &doc[..start], body, &doc[end..]))
 }
