@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::ext::AnvilApi;
-use alloy::providers::{DynProvider, Provider};
+use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
 use eyre::{bail, Result, WrapErr};
 pub use leash::account::{

@@ -1,8 +1,11 @@
-//! Model against contract: random sequences of agent operations, configuration changes (allow and
-//! block mode, exact and wildcard entries, protected addresses), guardian actions and time jumps,
-//! driven through the real account on Anvil, with a pure Rust model of the same rules. After every step the contract's verdict (accepted, or the exact revert data) and its
-//! views must equal the model's; over the whole sequence an exact sliding log of accepted spends
-//! must never show more than the limit inside any window.
+//! Model against contract: random sequences of agent operations (transfers, calls, short and
+//! zero-selector calldata), configuration changes (allow and block mode, exact and wildcard
+//! entries, protected addresses), guardian actions and the authority's recovery, a keeper's task
+//! (start, expiry, cooldown, maximum runs) and time jumps, driven through the real account on
+//! Anvil, with a pure Rust model of the same rules. After every step the contract's verdict
+//! (accepted, or the exact revert data) and its views must equal the model's; over the whole
+//! sequence an exact sliding log of accepted spends (the agent's and the task's) must never show
+//! more than the limit inside any window.
 //!
 //! `PROPTEST_CASES` scales the run (default 48); failures shrink to a minimal readable sequence.
 
@@ -17,7 +20,9 @@ use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolError};
-use leash::abi::{IAllowlistHook, IERC20Metadata, IEmergencyPauseHook, ISpendingLimitHook};
+use leash::abi::{
+    IAllowlistHook, IAutomationExecutor, IERC20Metadata, IEmergencyPauseHook, ISpendingLimitHook,
+};
 use leash::account::UserOpSender;
 use leash::config::{self, ModuleAddresses};
 use leash::deploy;
@@ -32,6 +37,14 @@ const WIDTH: u64 = WINDOW / 4;
 const AUTO_UNPAUSE: u64 = 1800;
 const COOLDOWN: u64 = 3600;
 const START: u64 = 1_900_000_000;
+/// The keeper's task: a transfer of TASK_AMOUNT of the limited token, at most TASK_RUNS times, at
+/// least TASK_COOLDOWN apart, from TASK_DELAY after install for TASK_LIFETIME seconds.
+const TASK_ID: u64 = 1;
+const TASK_AMOUNT: u64 = 5;
+const TASK_RUNS: u32 = 2;
+const TASK_COOLDOWN: u32 = 600;
+const TASK_DELAY: u64 = 120;
+const TASK_LIFETIME: u64 = 3 * WINDOW;
 
 #[derive(Clone, Debug)]
 enum Step {
@@ -39,6 +52,10 @@ enum Step {
     Spend(u64),
     /// The agent calls `ping()` on the other target.
     Ping,
+    /// The agent calls the other target with 1 to 3 bytes of calldata, or (4) with a zero selector.
+    Malformed(u8),
+    /// The keeper runs the task.
+    RunTask,
     /// The authority lists or unlists (token, transfer), (other, ping) or (other, *).
     Toggle(Entry),
     /// The authority protects or unprotects the other target.
@@ -47,6 +64,8 @@ enum Step {
     SetBlockMode(bool),
     GuardianPause,
     GuardianUnpause,
+    /// The authority's recovery: it unpauses in the guardian's place.
+    AuthorityUnpause,
     Warp(u64),
 }
 
@@ -65,17 +84,22 @@ fn step() -> impl Strategy<Value = Step> {
         Just(WINDOW - 1),
         Just(COOLDOWN + AUTO_UNPAUSE),
         Just(AUTO_UNPAUSE),
+        Just(TASK_COOLDOWN as u64),
+        Just(TASK_DELAY),
         0u64..2 * WINDOW
     ];
     prop_oneof![
         5 => (1u64..=60).prop_map(Step::Spend),
         1 => Just(Step::Ping),
+        1 => (1u8..=4).prop_map(Step::Malformed),
+        3 => Just(Step::RunTask),
         1 => prop_oneof![Just(Entry::TokenTransfer), Just(Entry::OtherPing), Just(Entry::OtherWildcard)]
             .prop_map(Step::Toggle),
         1 => Just(Step::Protect),
         1 => any::<bool>().prop_map(Step::SetBlockMode),
         1 => Just(Step::GuardianPause),
         1 => Just(Step::GuardianUnpause),
+        1 => Just(Step::AuthorityUnpause),
         3 => edges.prop_map(Step::Warp),
     ]
 }
@@ -91,6 +115,9 @@ struct Model {
     listed: BTreeSet<Entry>,
     protected_other: bool,
     block_mode: bool,
+    task_starts_at: u64,
+    task_runs: u32,
+    task_last_run: u64,
 }
 
 impl Model {
@@ -117,6 +144,55 @@ impl Model {
     fn paused(&self) -> bool {
         self.now < self.paused_until
     }
+
+    fn task_expires_at(&self) -> u64 {
+        self.task_starts_at + TASK_LIFETIME
+    }
+
+    /// The executor's own refusal of the keeper's run, before the account's hooks see it.
+    fn task_refusal(&self, account: Address) -> Option<Bytes> {
+        let id = U256::from(TASK_ID);
+        let expires_at = self.task_expires_at();
+        if self.now >= expires_at {
+            let e =
+                IAutomationExecutor::Automation_Expired { account, id, expiresAt: U256::from(expires_at) };
+            return Some(e.abi_encode().into());
+        }
+        if self.task_runs >= TASK_RUNS {
+            let max = U256::from(TASK_RUNS);
+            return Some(
+                IAutomationExecutor::Automation_MaxExecutionsReached { account, id, maxExecutions: max }
+                    .abi_encode()
+                    .into(),
+            );
+        }
+        if self.now < self.task_starts_at {
+            let at = U256::from(self.task_starts_at);
+            return Some(
+                IAutomationExecutor::Automation_NotStarted { account, id, startsAt: at }.abi_encode().into(),
+            );
+        }
+        let next = self.task_last_run + TASK_COOLDOWN as u64;
+        if self.task_runs > 0 && self.now < next {
+            // The executor names no time when the task expires before it could run again.
+            let at = if next >= expires_at { 0 } else { next };
+            return Some(
+                IAutomationExecutor::Automation_CooldownActive { account, id, availableAt: U256::from(at) }
+                    .abi_encode()
+                    .into(),
+            );
+        }
+        None
+    }
+
+    fn record_spend(&mut self, value: u64) {
+        let cur = self.now / WIDTH;
+        match self.buckets.iter_mut().find(|(i, _)| *i == cur) {
+            Some(b) => b.1 += value,
+            None => self.buckets.push((cur, value)),
+        }
+        self.log.push((self.now, value));
+    }
 }
 
 // ---------------------------------------------------------------------- the chain
@@ -128,12 +204,18 @@ struct Chain {
     other: Address,
     authority: DynProvider,
     guardian: DynProvider,
+    keeper: DynProvider,
     policy: config::PolicyConfig,
 }
 
-/// A fresh account with the policy installed, for one case (the chain only moves forward: no
-/// snapshots, whose revert would confuse the wallets' nonce caches).
-async fn fresh_account(c: &Chain, now: &mut u64) -> eyre::Result<UserOpSender<DynProvider>> {
+/// A fresh account with the policy and the keeper's task (starting TASK_DELAY after `task_starts_at`)
+/// installed, for one case (the chain only moves forward: no snapshots, whose revert would confuse
+/// the wallets' nonce caches).
+async fn fresh_account(
+    c: &Chain,
+    now: &mut u64,
+    task_starts_at: u64,
+) -> eyre::Result<UserOpSender<DynProvider>> {
     let owner = PrivateKeySigner::random();
     *now += 1;
     c.bed.provider.anvil_set_next_block_timestamp(*now).await?;
@@ -148,7 +230,24 @@ async fn fresh_account(c: &Chain, now: &mut u64) -> eyre::Result<UserOpSender<Dy
         .await?;
     let sender =
         UserOpSender { provider: c.bed.provider.clone(), account, signer: owner, bundler: c.bed.bundler };
-    for p in c.policy.install_payloads(&c.modules) {
+    let mut policy = c.policy.clone();
+    policy.tasks.push(config::TaskConfig {
+        id: TASK_ID,
+        caller: c.bed.anvil.addresses()[3],
+        target: c.token,
+        value: U256::ZERO,
+        call: IERC20Metadata::transferCall {
+            to: Address::with_last_byte(0xb1),
+            amount: U256::from(TASK_AMOUNT),
+        }
+        .abi_encode()
+        .into(),
+        cooldown: TASK_COOLDOWN,
+        max_executions: TASK_RUNS,
+        starts_at: task_starts_at,
+        expires_at: task_starts_at + TASK_LIFETIME,
+    });
+    for p in policy.install_payloads(&c.modules) {
         *now += 1;
         c.bed.provider.anvil_set_next_block_timestamp(*now).await?;
         eyre::ensure!(sender.install_module(p.module_type, p.module, p.init_data).await?.success, "install");
@@ -169,7 +268,7 @@ async fn chain() -> eyre::Result<Chain> {
     let token = TestToken::deploy(&bed.provider, "T".to_string()).await?;
     token.mint(bed.account, U256::from(1_000_000u64)).send().await?.get_receipt().await?;
     let other = *TestToken::deploy(&bed.provider, "O".to_string()).await?.address();
-    let (authority, guardian) = (wallet(&bed, 1), wallet(&bed, 2));
+    let (authority, guardian, keeper) = (wallet(&bed, 1), wallet(&bed, 2), wallet(&bed, 3));
     let policy = format!(
         r#"
         authority = "{a}"
@@ -188,7 +287,7 @@ async fn chain() -> eyre::Result<Chain> {
         t = token.address(),
     );
     let policy = config::parse("model.toml", &policy)?;
-    Ok(Chain { token: *token.address(), other, bed, modules, authority, guardian, policy })
+    Ok(Chain { token: *token.address(), other, bed, modules, authority, guardian, keeper, policy })
 }
 
 // Ping is any function of `other` the allowlist knows by selector.
@@ -286,12 +385,44 @@ async fn run_step(
             let got = (!outcome.success).then_some(outcome.revert_reason.clone());
             prop_assert_eq!(&got, &expected, "verdict of {:?} at t={}", s, m.now);
             if let (None, Some(v)) = (&expected, spend) {
-                let cur = m.now / WIDTH;
-                match m.buckets.iter_mut().find(|(i, _)| *i == cur) {
-                    Some(b) => b.1 += v,
-                    None => m.buckets.push((cur, v)),
+                m.record_spend(v);
+            }
+        }
+        Step::Malformed(len) => {
+            // The allowlist refuses these before any mode or entry is read (after the pause and the
+            // protected check): short calldata has no selector, and 0x00000000 is the plain
+            // transfer's key.
+            let target = c.other;
+            let data: Vec<u8> = if *len < 4 { vec![0xab; *len as usize] } else { vec![0; 36] };
+            let expected: Bytes = if m.paused() {
+                IEmergencyPauseHook::Pause_AccountPaused { account, until: U256::from(m.paused_until) }
+                    .abi_encode()
+                    .into()
+            } else if m.protected_other {
+                IAllowlistHook::Allowlist_ProtectedTarget { account, target }.abi_encode().into()
+            } else if *len < 4 {
+                IAllowlistHook::Allowlist_ShortCalldata { account, target, length: U256::from(*len) }
+                    .abi_encode()
+                    .into()
+            } else {
+                IAllowlistHook::Allowlist_ZeroSelector { account, target }.abi_encode().into()
+            };
+            let outcome = a.execute(target, U256::ZERO, &data).await.map_err(fail)?;
+            prop_assert!(!outcome.success, "{:?} passed at t={}", s, m.now);
+            prop_assert_eq!(outcome.revert_reason, expected, "verdict of {:?} at t={}", s, m.now);
+        }
+        Step::RunTask => {
+            let expected =
+                m.task_refusal(account).or_else(|| expected_refusal(m, account, c, Some(TASK_AMOUNT)));
+            let data = IAutomationExecutor::executeTaskCall { account, id: U256::from(TASK_ID) }.abi_encode();
+            match send_raw(&c.keeper, c.modules.automation, data).await.map_err(fail)? {
+                Ok(()) => {
+                    prop_assert_eq!(expected, None, "the task ran at t={} but the model refuses it", m.now);
+                    m.task_runs += 1;
+                    m.task_last_run = m.now;
+                    m.record_spend(TASK_AMOUNT);
                 }
-                m.log.push((m.now, v));
+                Err(data) => prop_assert_eq!(Some(data), expected, "the task at t={}", m.now),
             }
         }
         Step::Toggle(key) => {
@@ -327,7 +458,7 @@ async fn run_step(
             prop_assert_eq!(result, Ok(()), "the authority's change was refused");
             m.block_mode = *block;
         }
-        Step::GuardianPause | Step::GuardianUnpause => {
+        Step::GuardianPause | Step::GuardianUnpause | Step::AuthorityUnpause => {
             let pausing = matches!(s, Step::GuardianPause);
             let expected: Option<Bytes> = if pausing {
                 if m.paused() {
@@ -361,7 +492,8 @@ async fn run_step(
             } else {
                 IEmergencyPauseHook::unpauseCall { account }.abi_encode()
             };
-            match send_raw(&c.guardian, c.modules.pause, data).await.map_err(fail)? {
+            let who = if matches!(s, Step::AuthorityUnpause) { &c.authority } else { &c.guardian };
+            match send_raw(who, c.modules.pause, data).await.map_err(fail)? {
                 Ok(()) => {
                     prop_assert_eq!(expected, None, "{:?} passed at t={} but the model refuses it", s, m.now);
                     m.paused_until = if pausing { m.now + AUTO_UNPAUSE } else { m.now };
@@ -384,6 +516,13 @@ async fn run_step(
         .await
         .map_err(|e| fail(e.into()))?;
     prop_assert_eq!(paused_until, U256::from(m.paused_until));
+    let task = IAutomationExecutor::new(c.modules.automation, c.bed.provider.clone())
+        .taskOf(account, U256::from(TASK_ID))
+        .call()
+        .await
+        .map_err(|e| fail(e.into()))?;
+    prop_assert_eq!(task.executions, U256::from(m.task_runs), "task runs at t={}", m.now);
+    prop_assert_eq!(task.lastRunAt, U256::from(m.task_last_run), "task's last run at t={}", m.now);
     // The exact sliding log: no window of W seconds holds more than the limit.
     for &(t, _) in &m.log {
         let inside: u64 = m.log.iter().filter(|(s, _)| *s + WINDOW > t && *s <= t).map(|(_, a)| a).sum();
@@ -415,6 +554,7 @@ fn leash_matches_its_model() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let c = rt.block_on(chain()).expect("test chain");
     let steps_done = AtomicU64::new(0);
+    let task_runs = AtomicU64::new(0);
     let started = Instant::now();
     let persistence = FileFailurePersistence::Direct("proptest-regressions/model.txt");
     let mut runner = TestRunner::new(Config {
@@ -426,10 +566,16 @@ fn leash_matches_its_model() {
     let result = runner.run(&prop::collection::vec(step(), 1..40), |steps| {
         rt.block_on(async {
             let mut now = clock.load(Ordering::Relaxed) + 10 * WINDOW; // a clean slate in time too
-            let account =
-                fresh_account(&c, &mut now).await.map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
-            let mut model =
-                Model { now, listed: [Entry::TokenTransfer].into_iter().collect(), ..Model::default() };
+            let task_starts_at = now + TASK_DELAY;
+            let account = fresh_account(&c, &mut now, task_starts_at)
+                .await
+                .map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
+            let mut model = Model {
+                now,
+                listed: [Entry::TokenTransfer].into_iter().collect(),
+                task_starts_at,
+                ..Model::default()
+            };
             let mut outcome = Ok(());
             for s in &steps {
                 let step = tokio::time::timeout(
@@ -443,12 +589,14 @@ fn leash_matches_its_model() {
                 }
             }
             clock.store(model.now, Ordering::Relaxed);
+            task_runs.fetch_add(model.task_runs as u64, Ordering::Relaxed);
             outcome
         })
     });
     let n = steps_done.load(Ordering::Relaxed);
     let secs = started.elapsed().as_secs_f64();
     println!("model-checked {n} steps in {secs:.1} s: {:.0} steps/s", n as f64 / secs);
+    println!("the keeper's task ran {} times", task_runs.load(Ordering::Relaxed));
     if let Err(e) = result {
         panic!("{e}");
     }
