@@ -120,19 +120,7 @@ fn check(root: &Path, scratch: &Path, v: &Variant) -> Result<Verdict> {
     if stdout.contains("Compiler run failed") || stderr.contains("Compiler run failed") {
         bail!("variant {} does not compile:\n{stderr}", v.name);
     }
-    let caught_by: Vec<String> = stdout
-        .lines()
-        .filter(|l| l.starts_with("[FAIL"))
-        .filter_map(|l| {
-            // `[FAIL: <reason>] <test>(<args>) ...`: the reason may itself contain "] ".
-            l.match_indices("] ").map(|(i, _)| &l[i + 2..]).find(|rest| {
-                rest.starts_with("test") || rest.starts_with("invariant") || rest.starts_with("setUp")
-            })
-        })
-        .map(|t| t.split('(').next().unwrap_or(t).to_string())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let caught_by = failing_tests(&stdout);
     if output.status.success() != caught_by.is_empty() {
         bail!(
             "variant {}: forge exited {:?} but reported {} failing tests",
@@ -142,4 +130,32 @@ fn check(root: &Path, scratch: &Path, v: &Variant) -> Result<Verdict> {
         );
     }
     Ok(Verdict { name: v.name.clone(), caught_by, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// The names of the failing tests in forge's output. A failure line reads
+/// `[FAIL: <reason>] <test>(<args>) ...`, where the reason may itself contain "] "; an invariant's
+/// failure prints its counterexample sequence first and names the invariant on a later line.
+fn failing_tests(stdout: &str) -> Vec<String> {
+    let is_test = |s: &str| {
+        (s.starts_with("test") || s.starts_with("invariant") || s.starts_with("setUp")) && s.contains('(')
+    };
+    let lines: Vec<&str> = stdout.lines().collect();
+    let mut names = std::collections::BTreeSet::new();
+    for (i, line) in lines.iter().enumerate() {
+        if !line.starts_with("[FAIL") {
+            continue;
+        }
+        let same_line = line.match_indices("] ").map(|(j, _)| &line[j + 2..]).find(|rest| is_test(rest));
+        let name = same_line.or_else(|| {
+            lines[i + 1..]
+                .iter()
+                .map(|l| l.trim_start())
+                .take_while(|l| !l.starts_with("[FAIL"))
+                .find(|l| is_test(l))
+        });
+        if let Some(name) = name {
+            names.insert(name.split('(').next().unwrap_or(name).to_string());
+        }
+    }
+    names.into_iter().collect()
 }
