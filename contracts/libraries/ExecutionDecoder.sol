@@ -60,11 +60,18 @@ library ExecutionDecoder {
     /// Reverts on anything that is not one canonical interpretation.
     function decode(bytes calldata msgData) internal pure returns (Action action, Executions memory ex) {
         if (msgData.length < 4) revert ExecutionDecoder_UnsupportedSelector(bytes4(msgData));
-        bytes4 selector = bytes4(msgData[:4]);
+        bytes4 selector;
+        bytes calldata args;
+        // The selector and the arguments after it, without the bounds checks of slicing (length >= 4).
+        assembly ("memory-safe") {
+            selector := and(calldataload(msgData.offset), shl(224, 0xffffffff))
+            args.offset := add(msgData.offset, 4)
+            args.length := sub(msgData.length, 4)
+        }
         if (selector == EXECUTE || selector == EXECUTE_FROM_EXECUTOR) {
-            ex = _decodeExecute(msgData[4:]);
+            _decodeExecute(args, ex);
         } else if (selector == EXECUTE_USER_OP) {
-            ex = _decodeExecute(_userOpInnerCall(msgData[4:]));
+            _decodeExecute(_userOpInnerCall(args), ex);
         } else if (selector == INSTALL_MODULE) {
             action = Action.InstallModule;
         } else if (selector == UNINSTALL_MODULE) {
@@ -105,8 +112,9 @@ library ExecutionDecoder {
         }
     }
 
-    /// @dev `mode (32) ++ offset (32, = 0x40) ++ length (32) ++ executionCalldata (zero-padded)`.
-    function _decodeExecute(bytes calldata args) private pure returns (Executions memory ex) {
+    /// @dev `mode (32) ++ offset (32, = 0x40) ++ length (32) ++ executionCalldata (zero-padded)`,
+    /// validated into `ex` in place (one allocation fewer per hook).
+    function _decodeExecute(bytes calldata args, Executions memory ex) private pure {
         if (args.length < 96) revert ExecutionDecoder_NonCanonical(args.length);
         uint256 mode;
         assembly ("memory-safe") {
