@@ -55,6 +55,11 @@ abstract contract AccountHarness is Test {
 
     function uninstallHookCall(address hook) internal view virtual returns (bytes memory);
 
+    /// @dev Called with `true` before and `false` after the suite installs `hook` on the account:
+    /// the place for a harness to stand in for an answer the account cannot give Leash's
+    /// multiplexer today (each use is explained where it is made; see docs/COMPATIBILITY.md).
+    function shimHookInstall(address hook, bool active) internal virtual;
+
     // ------------------------------------------------------------------ set-up
 
     function setUpAccount() internal {

@@ -77,4 +77,6 @@ abstract contract KernelHarness is AccountHarness, KernelPrecompiles {
     function uninstallHookCall(address hook) internal pure override returns (bytes memory) {
         return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, hook, ""));
     }
+
+    function shimHookInstall(address, bool) internal pure override {}
 }

@@ -27,13 +27,12 @@ import {Target} from "../mocks/Target.sol";
 import {TestToken} from "../mocks/Tokens.sol";
 import {AccountHarness} from "./AccountHarness.sol";
 
-/// @notice The Leash stack on one account kind, driven the way an agent drives it: UserOps signed
-/// by the agent's key through AgentValidator and the account's real validation and execution
-/// paths; a keeper's task through `executeFromExecutor`; the authority and guardian by direct
-/// calls. Each account runs this suite through a tiny subclass that adds its harness.
+/// @notice The Leash modules beside one account kind, and the helpers to drive them the way an agent
+/// does: UserOps signed by the agent's key through AgentValidator and the account's real
+/// validation and execution paths.
 /// @dev Stack: multiplexer -> [pause, allowlist (allow: target.ping, token.transfer), spending
 /// (100 TOKEN an hour)]; AgentValidator with the agent's key; AutomationExecutor with two tasks.
-abstract contract LeashAccountSuite is AccountHarness {
+abstract contract LeashAccountBase is AccountHarness {
     HookMultiPlexer internal mux;
     EmergencyPauseHook internal pauseHook;
     AllowlistHook internal allowlist;
@@ -106,7 +105,13 @@ abstract contract LeashAccountSuite is AccountHarness {
     function installLeash() internal virtual {
         ownerDoes(installValidatorCall(address(agentValidator), abi.encode(authority, agent.addr), address(mux)));
         ownerDoes(installExecutorCall(address(automation), automationInit(), address(mux)));
+        installMux();
+    }
+
+    function installMux() internal {
+        shimHookInstall(address(mux), true);
         ownerDoes(installHookCall(address(mux), muxInit()));
+        shimHookInstall(address(mux), false);
     }
 
     // ------------------------------------------------------------------ helpers
@@ -172,7 +177,12 @@ abstract contract LeashAccountSuite is AccountHarness {
         vm.prank(authority);
         mux.approveChange(account, keccak256(callData));
     }
+}
 
+/// @notice The Leash stack on one account kind, driven the way an agent drives it; a keeper's task
+/// through `executeFromExecutor`; the authority and guardian by direct calls. Each account runs
+/// this suite through a tiny subclass that adds its harness and its owner-only functions.
+abstract contract LeashAccountSuite is LeashAccountBase {
     // ------------------------------------------------------------------ the agent within its leash
 
     function test_agent_AllowedCallPasses() public {
@@ -360,7 +370,7 @@ abstract contract LeashAccountSuite is AccountHarness {
             abi.encodeWithSelector(IAgentValidator.AgentValidator_LeashNotInstalled.selector, account)
         );
 
-        ownerDoes(installHookCall(address(mux), muxInit()));
+        installMux();
         assertFalse(pauseHook.isPaused(account), "no pause survives");
         assertEq(spending.remaining(account, address(token)), LIMIT, "no spend survives");
         assertAgentPasses(transfer(100e18));

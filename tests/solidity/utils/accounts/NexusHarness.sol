@@ -79,4 +79,6 @@ abstract contract NexusHarness is AccountHarness, NexusPrecompiles {
     function uninstallHookCall(address hook) internal pure override returns (bytes memory) {
         return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, hook, ""));
     }
+
+    function shimHookInstall(address, bool) internal pure override {}
 }

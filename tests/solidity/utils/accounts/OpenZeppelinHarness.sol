@@ -58,4 +58,6 @@ abstract contract OpenZeppelinHarness is AccountHarness {
     function uninstallHookCall(address hook) internal pure override returns (bytes memory) {
         return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, hook, ""));
     }
+
+    function shimHookInstall(address, bool) internal pure override {}
 }

@@ -69,4 +69,6 @@ abstract contract ReferenceHarness is AccountHarness, ERC7579Precompiles {
     function uninstallHookCall(address hook) internal pure override returns (bytes memory) {
         return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, hook, ""));
     }
+
+    function shimHookInstall(address, bool) internal pure override {}
 }
