@@ -36,6 +36,7 @@ contract OwnerValidator {
         returns (bytes4)
     {
         (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(hash, signature);
-        return err == ECDSA.RecoverError.NoError && signer == ownerOf[msg.sender] ? bytes4(0x1626ba7e) : bytes4(0xffffffff);
+        return
+            err == ECDSA.RecoverError.NoError && signer == ownerOf[msg.sender] ? bytes4(0x1626ba7e) : bytes4(0xffffffff);
     }
 }
