@@ -101,8 +101,13 @@ abstract contract LeashAccountBase is AccountHarness {
         return abi.encode(authority, tasks);
     }
 
-    /// @dev The owner installs the agent's validator and the executor, then the multiplexer.
+    /// @dev Installs the stack at set-up.
     function installLeash() internal virtual {
+        installStack();
+    }
+
+    /// @dev The owner installs the agent's validator and the executor, then the multiplexer.
+    function installStack() internal {
         ownerDoes(installValidatorCall(address(agentValidator), abi.encode(authority, agent.addr), address(mux)));
         ownerDoes(installExecutorCall(address(automation), automationInit(), address(mux)));
         installMux();
