@@ -23,7 +23,10 @@ const LIBRARIES: &[(&str, &str)] = &[
         "@openzeppelin/contracts 5.7.0",
     ),
     ("lib/account-abstraction/artifacts/EntryPoint.json", "@account-abstraction/contracts 0.8.0"),
-    ("lib/account-abstraction-v0.7/artifacts/EntryPoint.json", "@account-abstraction/contracts 0.7.0 (alias)"),
+    (
+        "lib/account-abstraction-v0.7/artifacts/EntryPoint.json",
+        "@account-abstraction/contracts 0.7.0 (alias)",
+    ),
 ];
 
 /// The compiled Safe + Safe7579, Kernel, Nexus and reference ERC-7579 accounts ship in this
