@@ -33,4 +33,3 @@ contract LeashOnReferenceAccountTest is LeashAccountSuite, ReferenceHarness {
         calls[1] = abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, address(mux), ""));
     }
 }
-

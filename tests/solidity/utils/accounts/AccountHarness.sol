@@ -55,6 +55,9 @@ abstract contract AccountHarness is Test {
 
     function uninstallHookCall(address hook) internal view virtual returns (bytes memory);
 
+    /// @dev A revert from a module (hook or validator) as the account reports it to its caller.
+    function reported(bytes memory reason) internal pure virtual returns (bytes memory);
+
     /// @dev Called with `true` before and `false` after the suite installs `hook` on the account:
     /// the place for a harness to stand in for an answer the account cannot give Leash's
     /// multiplexer today (each use is explained where it is made; see docs/COMPATIBILITY.md).

@@ -118,4 +118,10 @@ abstract contract SafeHarness is AccountHarness, Safe7579Precompiles {
         if (active) vm.mockCall(account, question, abi.encode(true));
         else vm.clearMockedCalls();
     }
+
+    /// @dev Safe7579 runs modules through the Safe's module transactions and reports any failure
+    /// as its own `ExecutionFailed()`: the refusal stands, the module's reason is lost.
+    function reported(bytes memory) internal pure override returns (bytes memory) {
+        return abi.encodeWithSignature("ExecutionFailed()");
+    }
 }
