@@ -143,7 +143,13 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
             let provider = connect(&chain.rpc_url, Some(owner.clone())).await?;
             let modules = modules_for(root, &provider, &chain.overrides).await?;
             let bundler = owner.address();
-            let sender = UserOpSender { provider: provider.clone(), account, signer: owner, bundler };
+            let sender = UserOpSender {
+                provider: provider.clone(),
+                account,
+                signer: owner,
+                bundler,
+                nonce_key: Default::default(),
+            };
             let book = book_of(&policy);
             for p in policy.install_payloads(&modules) {
                 println!("installing {} ({}) on {account}", p.label, p.module);

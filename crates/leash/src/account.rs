@@ -1,5 +1,6 @@
 //! Driving an ERC-7579 account through ERC-4337 UserOps on EntryPoint v0.8, signed by an ECDSA key
-//! the account accepts (its owner for OpenZeppelin accounts with an ECDSA signer).
+//! the account accepts: its owner (nonce key 0, OpenZeppelin accounts with an ECDSA signer), or a
+//! key held by a validator module the nonce key names (the agent's key in AgentValidator).
 
 use alloy::primitives::aliases::U192;
 use alloy::primitives::{address, Address, Bytes, FixedBytes, B256, U256};
@@ -63,6 +64,14 @@ pub struct UserOpSender<P> {
     pub account: Address,
     pub signer: PrivateKeySigner,
     pub bundler: Address,
+    /// The nonce key: zero for the account's own signer, [`validator_nonce_key`] for a module.
+    pub nonce_key: U192,
+}
+
+/// The nonce key that routes a UserOp of an OpenZeppelin ERC-7579 account (and Safe7579, the
+/// reference account) to `validator`: the validator's address in the key's top 20 bytes.
+pub fn validator_nonce_key(validator: Address) -> U192 {
+    U192::from_be_slice(validator.as_slice()) << 32
 }
 
 impl<P: Provider + Clone> UserOpSender<P> {
@@ -70,11 +79,11 @@ impl<P: Provider + Clone> UserOpSender<P> {
         IEntryPoint::new(ENTRYPOINT_V08, self.provider.clone())
     }
 
-    /// An unsigned UserOp from the account on nonce key 0, with no fees.
+    /// An unsigned UserOp from the account on this sender's nonce key, with no fees.
     pub async fn user_op(&self, call_data: Bytes) -> Result<PackedUserOperation> {
         let nonce = self
             .entry_point()
-            .getNonce(self.account, U192::ZERO)
+            .getNonce(self.account, self.nonce_key)
             .call()
             .await
             .wrap_err("reading the nonce")?;

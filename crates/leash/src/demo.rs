@@ -1,9 +1,11 @@
 //! The demo: a trading agent on a leash, swapping on real Uniswap V3 on a local chain.
 //!
-//! Deploys Leash, EntryPoint v0.8, an ERC-7579 account for the agent, two tokens, and Uniswap V3
+//! Deploys Leash, EntryPoint v0.8, an ERC-7579 account the person owns, two tokens, and Uniswap V3
 //! (factory, pool, position manager, SwapRouter) from the compiled artifacts the `@uniswap/v3-core`
-//! and `@uniswap/v3-periphery` npm packages ship; installs `examples/trading-agent.toml`; then walks
-//! the agent through allowed and refused actions, a pause, and a window rolling forward.
+//! and `@uniswap/v3-periphery` npm packages ship; the person installs AgentValidator with the
+//! agent's key (the agent is never an owner) and `examples/trading-agent.toml`; then the agent,
+//! signing through AgentValidator, is walked through allowed and refused actions, a pause, a
+//! window rolling forward, and an attempt to remove its leash.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,7 +23,8 @@ use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::IERC20Metadata;
-use crate::account::{UserOpSender, ENTRYPOINT_V08};
+use crate::abi::IERC7579Account;
+use crate::account::{validator_nonce_key, UserOpSender, ENTRYPOINT_V08};
 use crate::config::{self, ModuleAddresses};
 use crate::errors::{describe_revert, TokenBook};
 use crate::{artifacts, deploy, ops, provider};
@@ -123,7 +126,7 @@ pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) 
     deploy::deploy(&deployer, &plan, None, |_| {}).await?;
     let modules = ModuleAddresses::from_plan(&plan);
 
-    say("deploying EntryPoint v0.8 and the agent's ERC-7579 account");
+    say("deploying EntryPoint v0.8 and the person's ERC-7579 account");
     let entry_point = deploy_code(
         &deployer,
         artifacts::hardhat_creation_code(
@@ -133,13 +136,29 @@ pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) 
     .await?;
     let code = deployer.get_code_at(entry_point).await?;
     deployer.anvil_set_code(ENTRYPOINT_V08, code).await?;
+    let person = key(4);
     let agent_key = PrivateKeySigner::random();
     let account_code = artifacts::creation_code(&root.join("out"), "LeashTestAccount")?;
     let account =
-        deploy_code(&deployer, [account_code.as_ref(), &agent_key.address().abi_encode()].concat().into())
+        deploy_code(&deployer, [account_code.as_ref(), &person.address().abi_encode()].concat().into())
             .await?;
-    let agent =
-        UserOpSender { provider: deployer.clone(), account, signer: agent_key, bundler: key(0).address() };
+    let owner = UserOpSender {
+        provider: deployer.clone(),
+        account,
+        signer: person,
+        bundler: key(0).address(),
+        nonce_key: Default::default(),
+    };
+    let agent_validator = plan
+        .iter()
+        .find(|m| m.name == "AgentValidator")
+        .map(|m| m.address)
+        .ok_or_else(|| eyre!("the deployment plan has no AgentValidator"))?;
+    let agent = UserOpSender {
+        signer: agent_key.clone(),
+        nonce_key: validator_nonce_key(agent_validator),
+        ..owner.clone()
+    };
 
     say("deploying two tokens and real Uniswap V3 (factory, pool, position manager, SwapRouter)");
     let token_code = |name: &str, symbol: &str| -> Result<Bytes> {
@@ -226,7 +245,18 @@ pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) 
         .get_receipt()
         .await?;
 
-    say("installing examples/trading-agent.toml on the agent's account");
+    say("the person installs AgentValidator with the agent's key: the agent is never an owner");
+    let outcome = owner
+        .install_module(1, agent_validator, (authority, agent_key.address()).abi_encode_params().into())
+        .await?;
+    if !outcome.success {
+        bail!(
+            "installing AgentValidator: {}",
+            describe_revert(&outcome.revert_reason, &TokenBook::default())
+        );
+    }
+
+    say("the person installs examples/trading-agent.toml on the account");
     let vars: BTreeMap<String, Address> =
         [("AUTHORITY", authority), ("GUARDIAN", key(2).address()), ("USDC", usdc), ("ROUTER", router)]
             .into_iter()
@@ -235,7 +265,7 @@ pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) 
     let policy = config::load(&root.join("examples/trading-agent.toml"), &vars)?;
     // The account's owner installs the policy (the agent key is never asked to loosen anything).
     for p in policy.install_payloads(&modules) {
-        let outcome = agent.install_module(p.module_type, p.module, p.init_data).await?;
+        let outcome = owner.install_module(p.module_type, p.module, p.init_data).await?;
         if !outcome.success {
             bail!(
                 "installing {}: {}",
@@ -282,6 +312,19 @@ pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) 
     demo.provider.evm_mine(None).await?;
     let r = demo.swap(500).await?;
     step(&mut say, &mut report, "swap 500 USDC the next day".into(), r);
+
+    say("\nthe agent tries to take its leash off");
+    let uninstall = IERC7579Account::uninstallModuleCall {
+        moduleTypeId: U256::from(4u64),
+        module: modules.multiplexer,
+        deInitData: Bytes::new(),
+    };
+    let r = match demo.agent.submit(uninstall.abi_encode().into()).await {
+        Ok(outcome) if outcome.success => (true, "the multiplexer is gone".to_string()),
+        Ok(outcome) => (false, describe_revert(&outcome.revert_reason, &demo.book)),
+        Err(refused) => (false, refused.to_string()),
+    };
+    step(&mut say, &mut report, "uninstall the multiplexer with the agent's key".into(), r);
 
     report.weth_bought = IERC20Metadata::new(weth, demo.provider.clone()).balanceOf(account).call().await?;
     say(&format!("\nthe agent holds {} WETH", format_units(report.weth_bought, 18).unwrap_or_default()));

@@ -243,6 +243,8 @@ fn selector_words(selector: alloy::primitives::FixedBytes<4>) -> String {
         [0, 0, 0, 0] => "plain transfers".to_string(),
         [0xa9, 0x05, 0x9c, 0xbb] => "transfer".to_string(),
         [0x09, 0x5e, 0xa7, 0xb3] => "approve".to_string(),
+        [0x95, 0x17, 0xe2, 0x9f] => "installModule".to_string(),
+        [0xa7, 0x17, 0x63, 0xa8] => "uninstallModule".to_string(),
         _ => format!("function {selector}"),
     }
 }

@@ -52,7 +52,13 @@ impl TestBed {
 
         let owner = PrivateKeySigner::random();
         let account = deploy_account(&provider, owner.address()).await?;
-        let sender = UserOpSender { provider: provider.clone(), account, signer: owner.clone(), bundler };
+        let sender = UserOpSender {
+            provider: provider.clone(),
+            account,
+            signer: owner.clone(),
+            bundler,
+            nonce_key: Default::default(),
+        };
         Ok(Self { anvil, provider, bundler, owner, account, sender })
     }
 

@@ -30,7 +30,13 @@ async fn trading_agent_on_uniswap_v3_within_and_past_its_limits() -> Result<()> 
     );
     assert!(!outcome(13).0 && outcome(13).1.contains("is paused until"), "{:?}", outcome(13));
     assert!(outcome(14).0, "the next day: {:?}", outcome(14));
-    assert_eq!(steps.len(), 15);
+    assert!(!outcome(15).0, "the agent's key cannot remove the leash: {:?}", outcome(15));
+    assert!(
+        outcome(15).1.contains("the agent's key signs only executions, not uninstallModule"),
+        "{:?}",
+        outcome(15)
+    );
+    assert_eq!(steps.len(), 16);
     assert!(report.weth_bought > U256::ZERO, "the agent really swapped on the pool");
     assert!(lines.iter().any(|l| l.contains("the guardian pulls the kill switch")));
     Ok(())

@@ -146,8 +146,13 @@ async fn fresh_account(c: &Chain, now: &mut u64) -> eyre::Result<UserOpSender<Dy
         .await?
         .get_receipt()
         .await?;
-    let sender =
-        UserOpSender { provider: c.bed.provider.clone(), account, signer: owner, bundler: c.bed.bundler };
+    let sender = UserOpSender {
+        provider: c.bed.provider.clone(),
+        account,
+        signer: owner,
+        bundler: c.bed.bundler,
+        nonce_key: Default::default(),
+    };
     for p in c.policy.install_payloads(&c.modules) {
         *now += 1;
         c.bed.provider.anvil_set_next_block_timestamp(*now).await?;
