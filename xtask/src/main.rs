@@ -45,7 +45,12 @@ enum Cmd {
         name: Option<String>,
     },
     /// Walk a trading agent through its leash on an embedded Anvil with real Uniswap V3.
-    Demo,
+    Demo {
+        /// The account: oz (OpenZeppelin), nexus, msa (the ERC-7579 reference account); safe and
+        /// kernel explain why Leash cannot be installed on them yet.
+        #[arg(long, default_value = "oz")]
+        account: String,
+    },
     /// Policy files: encode install payloads, install them on an account, show the live policy.
     #[command(subcommand)]
     Policy(operate::PolicyCmd),
@@ -116,11 +121,11 @@ fn run(cmd: Cmd) -> Result<()> {
             step("mutants: broken variants the suite must catch");
             mutants::run(&root, name.as_deref())?;
         }
-        Cmd::Demo => {
+        Cmd::Demo { account } => {
             toolchain::ensure(&root)?;
             forge_build(&root)?;
             step("demo");
-            operate::demo(&root)?;
+            operate::demo(&root, &account)?;
         }
         Cmd::Policy(cmd) => operate::policy(&root, cmd)?,
         Cmd::Guardian(cmd) => operate::guardian(&root, cmd)?,

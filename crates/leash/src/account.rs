@@ -16,6 +16,8 @@ use crate::errors;
 
 /// EntryPoint v0.8 at its canonical address.
 pub const ENTRYPOINT_V08: Address = address!("0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108");
+/// EntryPoint v0.7 at its canonical address (Nexus, the reference account, Safe7579, Kernel).
+pub const ENTRYPOINT_V07: Address = address!("0x0000000071727De22E5E9d8BAf0edAc6f37da032");
 
 sol! {
     #[derive(Debug, PartialEq)]
@@ -66,6 +68,8 @@ pub struct UserOpSender<P> {
     pub bundler: Address,
     /// The nonce key: zero for the account's own signer, [`validator_nonce_key`] for a module.
     pub nonce_key: U192,
+    /// The EntryPoint the account trusts ([`ENTRYPOINT_V08`] for the OpenZeppelin account).
+    pub entry_point: Address,
 }
 
 /// The nonce key that routes a UserOp of an OpenZeppelin ERC-7579 account (and Safe7579, the
@@ -76,7 +80,7 @@ pub fn validator_nonce_key(validator: Address) -> U192 {
 
 impl<P: Provider + Clone> UserOpSender<P> {
     pub fn entry_point(&self) -> IEntryPoint::IEntryPointInstance<P> {
-        IEntryPoint::new(ENTRYPOINT_V08, self.provider.clone())
+        IEntryPoint::new(self.entry_point, self.provider.clone())
     }
 
     /// An unsigned UserOp from the account on this sender's nonce key, with no fees.
@@ -100,7 +104,7 @@ impl<P: Provider + Clone> UserOpSender<P> {
         })
     }
 
-    /// Signs the EntryPoint's hash of `op` (EIP-712 in v0.8) with `signer`.
+    /// Signs the EntryPoint's hash of `op` (EIP-712 in v0.8, a plain hash in v0.7) with `signer`.
     pub async fn sign(&self, op: &mut PackedUserOperation, signer: &PrivateKeySigner) -> Result<()> {
         let hash: B256 = self.entry_point().getUserOpHash(op.clone()).call().await?;
         op.signature = Bytes::from(signer.sign_hash_sync(&hash)?.as_bytes().to_vec());
@@ -156,7 +160,7 @@ impl<P: Provider + Clone> UserOpSender<P> {
         let mut outcome = None;
         let mut revert_reason = Bytes::new();
         for log in receipt.inner.logs() {
-            if log.address() != ENTRYPOINT_V08 || log.topics().get(1) != Some(&hash) {
+            if log.address() != self.entry_point || log.topics().get(1) != Some(&hash) {
                 continue;
             }
             if let Ok(ev) = IEntryPoint::UserOperationEvent::decode_log_data(log.data()) {

@@ -10,13 +10,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use alloy::network::TransactionBuilder;
 use alloy::node_bindings::AnvilInstance;
 use alloy::primitives::utils::format_units;
 use alloy::primitives::{aliases::U160, aliases::U24, Address, Bytes, U256};
 use alloy::providers::ext::AnvilApi;
-use alloy::providers::{DynProvider, Provider};
-use alloy::rpc::types::TransactionRequest;
+use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
@@ -24,7 +22,8 @@ use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::IERC20Metadata;
 use crate::abi::IERC7579Account;
-use crate::account::{validator_nonce_key, UserOpSender, ENTRYPOINT_V08};
+use crate::account::UserOpSender;
+use crate::accounts::{self, AccountKind};
 use crate::config::{self, ModuleAddresses};
 use crate::errors::{describe_revert, TokenBook};
 use crate::{artifacts, deploy, ops, provider};
@@ -114,8 +113,15 @@ struct Demo {
     book: TokenBook,
 }
 
-/// Runs the demo against `anvil` (a fresh node); prints each step through `say`.
-pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) -> Result<Report> {
+/// Runs the demo on an account of `kind` against `anvil` (a fresh node started with
+/// `--disable-code-size-limit`); prints each step through `say`.
+pub async fn run(
+    root: &Path,
+    anvil: &AnvilInstance,
+    kind: AccountKind,
+    mut say: impl FnMut(&str),
+) -> Result<Report> {
+    accounts::supported(kind)?;
     let key = |i: usize| -> PrivateKeySigner { anvil.keys()[i].clone().into() };
     let wallet = |i: usize| provider::with_wallet(anvil.endpoint_url(), key(i));
     let deployer = wallet(0);
@@ -126,28 +132,18 @@ pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) 
     deploy::deploy(&deployer, &plan, None, |_| {}).await?;
     let modules = ModuleAddresses::from_plan(&plan);
 
-    say("deploying EntryPoint v0.8 and the person's ERC-7579 account");
-    let entry_point = deploy_code(
-        &deployer,
-        artifacts::hardhat_creation_code(
-            &root.join("node_modules/@account-abstraction/contracts/artifacts/EntryPoint.json"),
-        )?,
-    )
-    .await?;
-    let code = deployer.get_code_at(entry_point).await?;
-    deployer.anvil_set_code(ENTRYPOINT_V08, code).await?;
+    say(&format!("deploying the person's {kind} account and its EntryPoint"));
     let person = key(4);
     let agent_key = PrivateKeySigner::random();
-    let account_code = artifacts::creation_code(&root.join("out"), "LeashTestAccount")?;
-    let account =
-        deploy_code(&deployer, [account_code.as_ref(), &person.address().abi_encode()].concat().into())
-            .await?;
+    let deployed = accounts::deploy(root, &deployer, kind, person.address()).await?;
+    let account = deployed.account;
     let owner = UserOpSender {
         provider: deployer.clone(),
         account,
         signer: person,
         bundler: key(0).address(),
-        nonce_key: Default::default(),
+        nonce_key: deployed.owner_nonce_key,
+        entry_point: deployed.entry_point,
     };
     let agent_validator = plan
         .iter()
@@ -156,7 +152,7 @@ pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) 
         .ok_or_else(|| eyre!("the deployment plan has no AgentValidator"))?;
     let agent = UserOpSender {
         signer: agent_key.clone(),
-        nonce_key: validator_nonce_key(agent_validator),
+        nonce_key: deployed.nonce_key_of(agent_validator),
         ..owner.clone()
     };
 
@@ -167,10 +163,10 @@ pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) 
             artifacts::hardhat_creation_code(&root.join("out/Tokens.sol").join(format!("{name}.json")))?;
         Ok([code.as_ref(), &(symbol.to_string(),).abi_encode_params()].concat().into())
     };
-    let usdc = deploy_code(&deployer, token_code("SixDecimalToken", "USDC")?).await?;
-    let weth = deploy_code(&deployer, token_code("TestToken", "WETH")?).await?;
+    let usdc = accounts::deploy_code(&deployer, token_code("SixDecimalToken", "USDC")?).await?;
+    let weth = accounts::deploy_code(&deployer, token_code("TestToken", "WETH")?).await?;
     let uniswap = root.join("node_modules/@uniswap");
-    let factory = deploy_code(
+    let factory = accounts::deploy_code(
         &deployer,
         artifacts::hardhat_creation_code(
             &uniswap.join("v3-core/artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json"),
@@ -180,7 +176,7 @@ pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) 
     let npm_code = artifacts::hardhat_creation_code(&uniswap.join(
         "v3-periphery/artifacts/contracts/NonfungiblePositionManager.sol/NonfungiblePositionManager.json",
     ))?;
-    let npm = deploy_code(
+    let npm = accounts::deploy_code(
         &deployer,
         [npm_code.as_ref(), &(factory, weth, Address::with_last_byte(1)).abi_encode_params()].concat().into(),
     )
@@ -188,9 +184,11 @@ pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) 
     let router_code = artifacts::hardhat_creation_code(
         &uniswap.join("v3-periphery/artifacts/contracts/SwapRouter.sol/SwapRouter.json"),
     )?;
-    let router =
-        deploy_code(&deployer, [router_code.as_ref(), &(factory, weth).abi_encode_params()].concat().into())
-            .await?;
+    let router = accounts::deploy_code(
+        &deployer,
+        [router_code.as_ref(), &(factory, weth).abi_encode_params()].concat().into(),
+    )
+    .await?;
 
     // A USDC/WETH pool at 2,000 USDC per WETH, with full-range liquidity from a provider.
     let f = IUniswapV3Factory::new(factory, deployer.clone());
@@ -388,13 +386,4 @@ fn sqrt_price_x96(usdc_is_token0: bool) -> U160 {
     let price: f64 = if usdc_is_token0 { 5e8 } else { 2e-9 };
     let value = price.sqrt() * 2f64.powi(96);
     U160::from(value as u128)
-}
-
-async fn deploy_code(provider: &DynProvider, code: Bytes) -> Result<Address> {
-    let tx = TransactionRequest::default().with_deploy_code(code);
-    let receipt = provider.send_transaction(tx).await?.get_receipt().await?;
-    if !receipt.status() {
-        return Err(eyre!("a deployment reverted ({})", receipt.transaction_hash));
-    }
-    receipt.contract_address.ok_or_else(|| eyre!("no contract address in the receipt"))
 }

@@ -7,6 +7,7 @@
 
 pub mod abi;
 pub mod account;
+pub mod accounts;
 pub mod artifacts;
 pub mod config;
 pub mod demo;

@@ -58,6 +58,7 @@ impl TestBed {
             signer: owner.clone(),
             bundler,
             nonce_key: Default::default(),
+            entry_point: leash::account::ENTRYPOINT_V08,
         };
         Ok(Self { anvil, provider, bundler, owner, account, sender })
     }

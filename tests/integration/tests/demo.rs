@@ -3,14 +3,43 @@
 use alloy::node_bindings::Anvil;
 use alloy::primitives::U256;
 use eyre::Result;
+use leash::accounts::AccountKind;
 use leash_tests::project_root;
 
 #[tokio::test]
 async fn trading_agent_on_uniswap_v3_within_and_past_its_limits() -> Result<()> {
+    demo_on(AccountKind::OpenZeppelin).await
+}
+
+#[tokio::test]
+async fn the_same_demo_on_nexus() -> Result<()> {
+    demo_on(AccountKind::Nexus).await
+}
+
+#[tokio::test]
+async fn the_same_demo_on_the_reference_account() -> Result<()> {
+    demo_on(AccountKind::Reference).await
+}
+
+#[tokio::test]
+async fn safe_and_kernel_are_explained_not_run() -> Result<()> {
     let root = project_root();
-    let anvil = Anvil::new().path(root.join("node_modules/.bin/anvil")).try_spawn()?;
+    for kind in [AccountKind::Safe, AccountKind::Kernel] {
+        let anvil = Anvil::new().path(root.join("node_modules/.bin/anvil")).try_spawn()?;
+        let err = leash::demo::run(&root, &anvil, kind, |_| {}).await.expect_err("not supported yet");
+        assert!(err.to_string().contains("docs/COMPATIBILITY.md"), "{err}");
+    }
+    Ok(())
+}
+
+async fn demo_on(kind: AccountKind) -> Result<()> {
+    let root = project_root();
+    let anvil = Anvil::new()
+        .path(root.join("node_modules/.bin/anvil"))
+        .arg("--disable-code-size-limit")
+        .try_spawn()?;
     let mut lines = Vec::new();
-    let report = leash::demo::run(&root, &anvil, |l| lines.push(l.to_string())).await?;
+    let report = leash::demo::run(&root, &anvil, kind, |l| lines.push(l.to_string())).await?;
     let steps = &report.steps;
     let outcome = |i: usize| (steps[i].allowed, steps[i].detail.as_str());
 

@@ -152,6 +152,7 @@ async fn fresh_account(c: &Chain, now: &mut u64) -> eyre::Result<UserOpSender<Dy
         signer: owner,
         bundler: c.bed.bundler,
         nonce_key: Default::default(),
+        entry_point: leash::account::ENTRYPOINT_V08,
     };
     for p in c.policy.install_payloads(&c.modules) {
         *now += 1;
