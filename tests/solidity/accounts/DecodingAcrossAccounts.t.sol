@@ -176,6 +176,12 @@ abstract contract DecodingDifferential is AccountHarness {
             bytes memory swapped = withWord(batch, 64, readWord(batch, 96));
             out[n++] = executeWith(mode, withWord(swapped, 96, readWord(batch, 64))); // tuples out of order
             out[n++] = executeWith(mode, withWord(batch, 96, readWord(batch, 64))); // aliased tuples
+            // Every item aliased onto the last tuple: the lengths still add up to the end.
+            bytes memory ontoLast = bytes.concat(batch);
+            for (uint256 i; i < k - 1; ++i) {
+                ontoLast = withWord(ontoLast, 64 + 32 * i, readWord(batch, 64 + 32 * (k - 1)));
+            }
+            out[n++] = executeWith(mode, ontoLast);
         }
         return n;
     }
@@ -199,6 +205,7 @@ abstract contract DecodingDifferential is AccountHarness {
             return;
         }
         ++accepted;
+        assertEq(callData, canonical(callData, decoded), "Leash accepts only the canonical encoding of what it decoded");
         assertTrue(ran, "the account runs what Leash accepted");
         assertEq(executed, decoded.length, "same number of calls");
         for (uint256 i; i < decoded.length; ++i) {
@@ -207,6 +214,13 @@ abstract contract DecodingDifferential is AccountHarness {
             assertEq(e.value, decoded[i].value, "value");
             assertEq(e.data, decoded[i].callData, "data");
         }
+    }
+
+    /// @dev `execute(mode, …)` re-encoded canonically from the decoded items, with the mode of `callData`.
+    function canonical(bytes memory callData, Execution[] memory items) internal pure returns (bytes memory) {
+        bytes32 mode = bytes32(readWord(callData, 4));
+        if (mode[0] == 0x01) return executeWith(mode, abi.encode(items));
+        return executeWith(mode, abi.encodePacked(items[0].target, items[0].value, items[0].callData));
     }
 
     function runCorpus(bool leashInstalled) internal {
