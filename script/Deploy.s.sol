@@ -8,11 +8,13 @@ import {AutomationExecutor} from "../contracts/automation/AutomationExecutor.sol
 import {HookMultiPlexer} from "../contracts/multiplexer/HookMultiPlexer.sol";
 import {EmergencyPauseHook} from "../contracts/pause/EmergencyPauseHook.sol";
 import {SpendingLimitHook} from "../contracts/spending/SpendingLimitHook.sol";
+import {AgentValidator} from "../contracts/validator/AgentValidator.sol";
 
-/// @notice Deploys the five Leash modules with `forge script`, to the same addresses as
+/// @notice Deploys the six Leash modules with `forge script`, to the same addresses as
 /// `cargo xtask deploy`: the same init code through the same CREATE2 deployer
 /// (0x4e59b44847b379578588920ca78fbf26c0b4956c, which forge uses for `new X{salt: s}()`), with the
-/// same salts `keccak256("leash:<Name>:v1")`. Modules already deployed are left alone.
+/// same salts `keccak256("leash:<Name>:v1")`. Modules already deployed are left alone. New modules
+/// are appended, so the earlier modules keep their addresses.
 ///
 /// forge script script/Deploy.s.sol --rpc-url $RPC_URL --private-key $KEY --broadcast
 contract Deploy is Script {
@@ -32,7 +34,14 @@ contract Deploy is Script {
 
     function run()
         external
-        returns (address mux, address pause, address spending, address automation, address allowlist)
+        returns (
+            address mux,
+            address pause,
+            address spending,
+            address automation,
+            address allowlist,
+            address agentValidator
+        )
     {
         vm.startBroadcast();
         mux = predict("HookMultiPlexer", type(HookMultiPlexer).creationCode);
@@ -52,6 +61,9 @@ contract Deploy is Script {
         (leash[0], leash[1], leash[2]) = (pause, spending, automation);
         allowlist = predict("AllowlistHook", bytes.concat(type(AllowlistHook).creationCode, abi.encode(mux, leash)));
         if (allowlist.code.length == 0) new AllowlistHook{salt: salt("AllowlistHook")}(mux, leash);
+
+        agentValidator = predict("AgentValidator", bytes.concat(type(AgentValidator).creationCode, args));
+        if (agentValidator.code.length == 0) new AgentValidator{salt: salt("AgentValidator")}(mux);
         vm.stopBroadcast();
 
         console.log("HookMultiPlexer   ", mux);
@@ -59,9 +71,10 @@ contract Deploy is Script {
         console.log("SpendingLimitHook ", spending);
         console.log("AutomationExecutor", automation);
         console.log("AllowlistHook     ", allowlist);
+        console.log("AgentValidator    ", agentValidator);
         require(
             mux.code.length != 0 && pause.code.length != 0 && spending.code.length != 0 && automation.code.length != 0
-                && allowlist.code.length != 0,
+                && allowlist.code.length != 0 && agentValidator.code.length != 0,
             "a module is missing after deployment"
         );
     }

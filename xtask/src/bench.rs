@@ -20,7 +20,9 @@ use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, eyre, Result, WrapErr};
 use leash::abi::{IAutomationExecutor, IERC7579Account};
-use leash::account::{execute_single, install_entry_point, intrinsic_gas, UserOpSender};
+use leash::account::{
+    execute_single, install_entry_point, intrinsic_gas, validator_nonce_key, UserOpSender, ENTRYPOINT_V08,
+};
 use leash::config::{
     AllowlistConfig, AllowlistMode, ModuleAddresses, PauseConfig, PolicyConfig, SpendingConfig, TaskConfig,
 };
@@ -45,6 +47,7 @@ sol! {
 const GENESIS_TIMESTAMP: u64 = 151_200 * 13_000 + 60;
 const ONE_TOKEN: u64 = 1_000_000_000_000_000_000;
 const WILDCARD: [u8; 4] = [0x43, 0x1e, 0x2c, 0xf5];
+const MODULE_TYPE_VALIDATOR: u64 = 1;
 const MODULE_TYPE_HOOK: u64 = 4;
 const PAYEES: usize = 32;
 
@@ -112,6 +115,8 @@ pub struct Results {
     pub task_bare: Option<Pair>,
     pub task_full: Option<Pair>,
     pub transfer_itself: Option<Pair>,
+    /// An ERC-20 transfer signed by the agent's key through AgentValidator, behind the full stack.
+    pub agent_full: Option<Pair>,
     /// Module name → deployment transaction gas.
     pub deployments: Vec<(String, u64)>,
     /// Scaling curves: (x, gas of the ERC-20 transfer, repeat).
@@ -139,6 +144,7 @@ struct Bench {
     authority: Address,
     guardian: Address,
     modules: ModuleAddresses,
+    validator: Address,
     token: Address,
     payees: Vec<Address>,
     account_code: Bytes,
@@ -182,6 +188,11 @@ pub async fn run(root: &Path, mut progress: impl FnMut(&str)) -> Result<Results>
         authority: key(1).address(),
         guardian: key(2).address(),
         modules: ModuleAddresses::from_plan(&plan),
+        validator: plan
+            .iter()
+            .find(|m| m.name == "AgentValidator")
+            .map(|m| m.address)
+            .ok_or_else(|| eyre!("the deployment plan has no AgentValidator"))?,
         token,
         payees: (0..PAYEES)
             .map(|i| Address::from_word(keccak256(format!("leash-bench-payee-{i}"))))
@@ -213,6 +224,9 @@ pub async fn run(root: &Path, mut progress: impl FnMut(&str)) -> Result<Results>
     results.task_bare = Some(bench.task(false).await?);
     results.task_full = Some(bench.task(true).await?);
     results.transfer_itself = Some(bench.plain_transfer().await?);
+
+    progress("the agent's key: AgentValidator behind the full stack");
+    results.agent_full = Some(bench.agent_case().await?);
 
     progress("scaling: 0 to 8 sub-hooks");
     for n in 0..=8u64 {
@@ -317,8 +331,14 @@ impl Bench {
         let account = deploy_code(&self.provider, code.into()).await?;
         self.provider.anvil_set_balance(account, U256::from(10u64).pow(U256::from(20))).await?;
         self.mint(account, tokens(1_000_000)).await?;
-        let sender =
-            UserOpSender { provider: self.provider.clone(), account, signer: owner, bundler: self.bundler };
+        let sender = UserOpSender {
+            provider: self.provider.clone(),
+            account,
+            signer: owner,
+            bundler: self.bundler,
+            nonce_key: Default::default(),
+            entry_point: ENTRYPOINT_V08,
+        };
         // The account's first UserOp pays for its EntryPoint nonce slot: spend it on nothing, so
         // that "first" means the first operation of a configuration, not of the account.
         self.measure(&sender, execute_single(self.payees[PAYEES - 1], U256::ZERO, &[])).await?;
@@ -438,6 +458,28 @@ impl Bench {
         }
         self.measure(&sender, self.call_data(Op::Erc20)).await?;
         self.measure(&sender, self.call_data(Op::Erc20)).await
+    }
+
+    /// The agent's key in AgentValidator signs ERC-20 transfers, behind the full stack (the validator
+    /// is installed first: afterwards module changes need the authority's approval).
+    async fn agent_case(&mut self) -> Result<Pair> {
+        let owner = self.account().await?;
+        let agent = PrivateKeySigner::from_bytes(&keccak256("leash-bench-agent"))?;
+        let init = (self.authority, agent.address()).abi_encode_params();
+        let outcome = owner.install_module(MODULE_TYPE_VALIDATOR, self.validator, init.into()).await?;
+        if !outcome.success {
+            bail!(
+                "installing AgentValidator: {}",
+                describe_revert(&outcome.revert_reason, &TokenBook::default())
+            );
+        }
+        self.install(&owner, Stack::Full, &self.policy()).await?;
+        let sender = UserOpSender { signer: agent, nonce_key: validator_nonce_key(self.validator), ..owner };
+        // The agent's first UserOp opens its own nonce sequence at the EntryPoint: spend it on nothing.
+        self.measure(&sender, execute_single(self.payees[0], U256::ZERO, &[])).await?;
+        let first = self.measure(&sender, self.call_data(Op::Erc20)).await?;
+        let repeat = self.measure(&sender, self.call_data(Op::Erc20)).await?;
+        Ok(Pair { first, repeat })
     }
 
     /// The keeper runs a task that transfers one token: the executor alone, or behind the full stack.

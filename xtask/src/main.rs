@@ -56,7 +56,12 @@ enum Cmd {
         check: bool,
     },
     /// Walk a trading agent through its leash on an embedded Anvil with real Uniswap V3.
-    Demo,
+    Demo {
+        /// The account: oz (OpenZeppelin), nexus, msa (the ERC-7579 reference account); safe and
+        /// kernel explain why Leash cannot be installed on them yet.
+        #[arg(long, default_value = "oz")]
+        account: String,
+    },
     /// Policy files: encode install payloads, install them on an account, show the live policy.
     #[command(subcommand)]
     Policy(operate::PolicyCmd),
@@ -137,11 +142,11 @@ fn run(cmd: Cmd) -> Result<()> {
             step("bench: gas through real UserOps on Anvil");
             run_bench(&root, check)?;
         }
-        Cmd::Demo => {
+        Cmd::Demo { account } => {
             toolchain::ensure(&root)?;
             forge_build(&root)?;
             step("demo");
-            operate::demo(&root)?;
+            operate::demo(&root, &account)?;
         }
         Cmd::Policy(cmd) => operate::policy(&root, cmd)?,
         Cmd::Guardian(cmd) => operate::guardian(&root, cmd)?,

@@ -78,7 +78,10 @@ fn scratch_tree(root: &Path) -> Result<PathBuf> {
     let scratch = std::env::temp_dir().join(format!("leash-mutants-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch)?;
-    for entry in ["contracts", "tests/solidity", "script", "tools", "lib", "foundry.toml", "cache", "out"] {
+    // `.deps`: the third-party accounts the cross-account tests import (see toolchain.rs).
+    for entry in
+        ["contracts", "tests/solidity", "script", "tools", "lib", ".deps", "foundry.toml", "cache", "out"]
+    {
         let from = root.join(entry);
         if !from.exists() {
             continue;

@@ -143,7 +143,14 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
             let provider = connect(&chain.rpc_url, Some(owner.clone())).await?;
             let modules = modules_for(root, &provider, &chain.overrides).await?;
             let bundler = owner.address();
-            let sender = UserOpSender { provider: provider.clone(), account, signer: owner, bundler };
+            let sender = UserOpSender {
+                provider: provider.clone(),
+                account,
+                signer: owner,
+                bundler,
+                nonce_key: Default::default(),
+                entry_point: leash::account::ENTRYPOINT_V08,
+            };
             let book = book_of(&policy);
             for p in policy.install_payloads(&modules) {
                 println!("installing {} ({}) on {account}", p.label, p.module);
@@ -225,14 +232,17 @@ pub fn task(root: &Path, cmd: TaskCmd) -> Result<()> {
     })
 }
 
-pub fn demo(root: &Path) -> Result<()> {
+pub fn demo(root: &Path, account: &str) -> Result<()> {
+    let kind: leash::accounts::AccountKind = account.parse()?;
     runtime()?.block_on(async {
+        // No 24 KiB code-size limit: the contracts carrying other accounts' bytecode are larger.
         let anvil = alloy::node_bindings::Anvil::new()
             .path(root.join("node_modules/.bin/anvil"))
+            .arg("--disable-code-size-limit")
             .try_spawn()
             .wrap_err("could not start anvil")?;
         println!("embedded Anvil at {}", anvil.endpoint());
-        let report = leash::demo::run(root, &anvil, |line| println!("{line}")).await?;
+        let report = leash::demo::run(root, &anvil, kind, |line| println!("{line}")).await?;
         let (allowed, refused) =
             report.steps.iter().fold((0, 0), |(a, r), s| if s.allowed { (a + 1, r) } else { (a, r + 1) });
         println!(

@@ -1,5 +1,6 @@
 //! The pinned toolchain: npm packages from `package-lock.json` (forge, anvil, cast, solc,
-//! forge-std, OpenZeppelin, account-abstraction), checked and installed idempotently.
+//! forge-std, OpenZeppelin, account-abstraction), checked and installed idempotently; and the
+//! compiled third-party accounts the cross-account tests run on (`.deps/modulekit`, test-only).
 
 use std::ffi::OsString;
 use std::fs;
@@ -22,6 +23,64 @@ const LIBRARIES: &[(&str, &str)] = &[
         "@openzeppelin/contracts 5.7.0",
     ),
     ("lib/account-abstraction/artifacts/EntryPoint.json", "@account-abstraction/contracts 0.8.0"),
+    (
+        "lib/account-abstraction-v0.7/artifacts/EntryPoint.json",
+        "@account-abstraction/contracts 0.7.0 (alias)",
+    ),
+];
+
+/// The compiled Safe + Safe7579, Kernel, Nexus and reference ERC-7579 accounts ship in this
+/// package. Its own dependencies are git-hosted, so it is not `npm install`ed: its tarball is
+/// fetched with `npm pack` (registry only), checked against this pinned integrity, and only the
+/// files the tests import are extracted. It is GPL-3.0: used by tests, never committed.
+const MODULEKIT: &str = "@rhinestone/modulekit@0.5.9";
+const MODULEKIT_INTEGRITY: &str =
+    "sha512-Zc5Qo3dkyVhBo7OQRKOltYd+jlGCtV18TWSmpSvIdXKwUgo5xj8zL73wAwFKTww00zt/wXMbW6Z6ysIQWH3Ezw==";
+/// Where the extracted files live (gitignored), with the integrity they came from in `STAMP`.
+const MODULEKIT_DIR: &str = ".deps/modulekit";
+/// The precompiled accounts and everything they import, relative to the package's `src/`.
+const MODULEKIT_FILES: &[&str] = &[
+    "Interfaces.sol",
+    "accounts/common/interfaces/IERC4337Account.sol",
+    "accounts/common/interfaces/IERC7579Account.sol",
+    "accounts/common/interfaces/IERC7579Module.sol",
+    "accounts/common/lib/ModeLib.sol",
+    "accounts/erc7579/interfaces/IERC7579Bootstrap.sol",
+    "accounts/erc7579/interfaces/IMSA.sol",
+    "accounts/kernel/interfaces/IAccount.sol",
+    "accounts/kernel/interfaces/IAccountExecute.sol",
+    "accounts/kernel/interfaces/IERC7579Account.sol",
+    "accounts/kernel/interfaces/IERC7579Module.sol",
+    "accounts/kernel/interfaces/IKernel.sol",
+    "accounts/kernel/interfaces/IKernelFactory.sol",
+    "accounts/kernel/lib/ExecLib.sol",
+    "accounts/kernel/lib/ValidationTypeLib.sol",
+    "accounts/kernel/types/Constants.sol",
+    "accounts/kernel/types/Structs.sol",
+    "accounts/kernel/types/Types.sol",
+    "accounts/nexus/interfaces/INexus.sol",
+    "accounts/nexus/interfaces/INexusAccountFactory.sol",
+    "accounts/nexus/interfaces/INexusBootstrap.sol",
+    "accounts/safe/interfaces/IERC7484.sol",
+    "accounts/safe/interfaces/IERC7579Account.sol",
+    "accounts/safe/interfaces/ISafe7579.sol",
+    "accounts/safe/interfaces/ISafe7579Launchpad.sol",
+    "accounts/safe/interfaces/ISafeOp.sol",
+    "accounts/safe/interfaces/ISafeProxyFactory.sol",
+    "accounts/safe/types/DataTypes.sol",
+    "deployment/precompiles/BytecodeDeployer.sol",
+    "deployment/precompiles/ERC7579Precompiles.sol",
+    "deployment/precompiles/KernelPrecompiles.sol",
+    "deployment/precompiles/NexusPrecompiles.sol",
+    "deployment/precompiles/Safe7579Precompiles.sol",
+    "external/ERC4337.sol",
+    "module-bases/interfaces/Flashloan.sol",
+    "module-bases/interfaces/IERC1271.sol",
+    "module-bases/interfaces/IERC712.sol",
+    "module-bases/interfaces/IERC7484.sol",
+    "module-bases/interfaces/IPolicy.sol",
+    "module-bases/interfaces/IStatelessValidator.sol",
+    "test/utils/Vm.sol",
 ];
 
 /// `PATH` with the project's `node_modules/.bin` first, so forge finds anvil and friends.
@@ -58,7 +117,74 @@ pub fn setup(root: &Path) -> Result<()> {
             println!("setup: installed packages from package-lock.json");
         }
     }
+    modulekit(root)?;
     verify(root)
+}
+
+/// Fetches the pinned modulekit tarball, checks its integrity and extracts the files the tests
+/// import into `.deps/modulekit/src`. Idempotent: a complete extraction of the same integrity is kept.
+fn modulekit(root: &Path) -> Result<()> {
+    let dir = root.join(MODULEKIT_DIR);
+    let stamp = dir.join(".integrity");
+    let complete = MODULEKIT_FILES.iter().all(|f| dir.join("src").join(f).exists());
+    if complete && fs::read_to_string(&stamp).ok().as_deref() == Some(MODULEKIT_INTEGRITY) {
+        println!("setup: {MODULEKIT} up to date in {MODULEKIT_DIR}");
+        return Ok(());
+    }
+    println!("setup: fetching {MODULEKIT} (compiled accounts for tests, GPL-3.0, not committed): npm pack");
+    let scratch = root.join(".deps/.fetch");
+    let _ = fs::remove_dir_all(&scratch);
+    fs::create_dir_all(&scratch).wrap_err("could not create .deps/.fetch")?;
+    let out = Command::new("npm")
+        .args(["pack", MODULEKIT, "--silent", "--pack-destination"])
+        .arg(&scratch)
+        .current_dir(root)
+        .output()
+        .wrap_err("could not run `npm pack`")?;
+    if !out.status.success() {
+        bail!("`npm pack {MODULEKIT}` failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    let tarball = scratch.join(String::from_utf8_lossy(&out.stdout).trim());
+    let integrity = sha512_integrity(&tarball, root)?;
+    if integrity != MODULEKIT_INTEGRITY {
+        bail!("{MODULEKIT}: integrity {integrity} does not match the pinned {MODULEKIT_INTEGRITY}");
+    }
+    let members: Vec<String> = MODULEKIT_FILES.iter().map(|f| format!("package/src/{f}")).collect();
+    let status = Command::new("tar")
+        .arg("-xzf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&scratch)
+        .args(&members)
+        .status()
+        .wrap_err("could not run tar")?;
+    if !status.success() {
+        bail!("could not extract the test files from {}", tarball.display());
+    }
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).wrap_err_with(|| format!("could not create {MODULEKIT_DIR}"))?;
+    fs::rename(scratch.join("package/src"), dir.join("src"))
+        .wrap_err("could not move the extracted files")?;
+    fs::write(&stamp, MODULEKIT_INTEGRITY).wrap_err("could not write the modulekit stamp")?;
+    let _ = fs::remove_dir_all(&scratch);
+    println!("setup: {} files of {MODULEKIT} in {MODULEKIT_DIR} (integrity checked)", MODULEKIT_FILES.len());
+    Ok(())
+}
+
+/// npm's integrity string of a file (`sha512-` and the base64 digest), computed by Node.js.
+fn sha512_integrity(file: &Path, root: &Path) -> Result<String> {
+    let script = "const c=require('crypto'),f=require('fs');\
+                  process.stdout.write('sha512-'+c.createHash('sha512').update(f.readFileSync(process.argv[1])).digest('base64'))";
+    let out = Command::new("node")
+        .args(["-e", script])
+        .arg(file)
+        .current_dir(root)
+        .output()
+        .wrap_err("could not run node to hash the tarball")?;
+    if !out.status.success() {
+        bail!("could not hash {}: {}", file.display(), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Same as [`setup`]: every command makes sure the toolchain is there first.

@@ -168,6 +168,26 @@ sol! {
 
     #[sol(rpc)]
     #[derive(Debug)]
+    interface IAgentValidator {
+        event AgentSet(address indexed account, address indexed agent);
+
+        error AgentValidator_CallNotAllowed(address account, bytes4 selector);
+        error AgentValidator_TargetNotAllowed(address account, address target);
+        error AgentValidator_SenderMismatch(address account, address sender);
+        error AgentValidator_LeashNotInstalled(address account);
+        error AgentValidator_InvalidAgent(address account, address agent);
+        error AgentValidator_AgentIsOwner(address account, address agent);
+
+        function MULTIPLEXER() external view returns (address);
+        function agentOf(address account) external view returns (address);
+        function setAgent(address account, address agent) external;
+        function revokeAgent(address account) external;
+        function isInitialized(address account) external view returns (bool);
+        function isValidSignatureWithSender(address sender, bytes32 hash, bytes calldata signature) external view returns (bytes4);
+    }
+
+    #[sol(rpc)]
+    #[derive(Debug)]
     interface IExecutionDecoderErrors {
         error ExecutionDecoder_NonCanonical(uint256 position);
         error ExecutionDecoder_UnsupportedSelector(bytes4 selector);

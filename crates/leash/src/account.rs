@@ -1,8 +1,13 @@
 //! Driving an ERC-7579 account through ERC-4337 UserOps on EntryPoint v0.8, signed by an ECDSA key
-//! the account accepts (its owner for OpenZeppelin accounts with an ECDSA signer).
+//! the account accepts: its owner (nonce key 0, OpenZeppelin accounts with an ECDSA signer), or a
+//! key held by a validator module the nonce key names (the agent's key in AgentValidator).
 
 use alloy::primitives::aliases::U192;
 use alloy::primitives::{address, Address, Bytes, FixedBytes, B256, U256};
+use std::path::Path;
+
+use alloy::network::Ethereum;
+use alloy::providers::ext::AnvilApi;
 use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
@@ -15,6 +20,8 @@ use crate::errors;
 
 /// EntryPoint v0.8 at its canonical address.
 pub const ENTRYPOINT_V08: Address = address!("0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108");
+/// EntryPoint v0.7 at its canonical address (Nexus, the reference account, Safe7579, Kernel).
+pub const ENTRYPOINT_V07: Address = address!("0x0000000071727De22E5E9d8BAf0edAc6f37da032");
 
 sol! {
     #[derive(Debug, PartialEq)]
@@ -78,18 +85,28 @@ pub struct UserOpSender<P> {
     pub account: Address,
     pub signer: PrivateKeySigner,
     pub bundler: Address,
+    /// The nonce key: zero for the account's own signer, [`validator_nonce_key`] for a module.
+    pub nonce_key: U192,
+    /// The EntryPoint the account trusts ([`ENTRYPOINT_V08`] for the OpenZeppelin account).
+    pub entry_point: Address,
+}
+
+/// The nonce key that routes a UserOp of an OpenZeppelin ERC-7579 account (and Safe7579, the
+/// reference account) to `validator`: the validator's address in the key's top 20 bytes.
+pub fn validator_nonce_key(validator: Address) -> U192 {
+    U192::from_be_slice(validator.as_slice()) << 32
 }
 
 impl<P: Provider + Clone> UserOpSender<P> {
     pub fn entry_point(&self) -> IEntryPoint::IEntryPointInstance<P> {
-        IEntryPoint::new(ENTRYPOINT_V08, self.provider.clone())
+        IEntryPoint::new(self.entry_point, self.provider.clone())
     }
 
-    /// An unsigned UserOp from the account on nonce key 0, with no fees.
+    /// An unsigned UserOp from the account on this sender's nonce key, with no fees.
     pub async fn user_op(&self, call_data: Bytes) -> Result<PackedUserOperation> {
         let nonce = self
             .entry_point()
-            .getNonce(self.account, U192::ZERO)
+            .getNonce(self.account, self.nonce_key)
             .call()
             .await
             .wrap_err("reading the nonce")?;
@@ -106,7 +123,7 @@ impl<P: Provider + Clone> UserOpSender<P> {
         })
     }
 
-    /// Signs the EntryPoint's hash of `op` (EIP-712 in v0.8) with `signer`.
+    /// Signs the EntryPoint's hash of `op` (EIP-712 in v0.8, a plain hash in v0.7) with `signer`.
     pub async fn sign(&self, op: &mut PackedUserOperation, signer: &PrivateKeySigner) -> Result<()> {
         let hash: B256 = self.entry_point().getUserOpHash(op.clone()).call().await?;
         op.signature = Bytes::from(signer.sign_hash_sync(&hash)?.as_bytes().to_vec());
@@ -163,7 +180,7 @@ impl<P: Provider + Clone> UserOpSender<P> {
         let mut outcome = None;
         let mut revert_reason = Bytes::new();
         for log in receipt.inner.logs() {
-            if log.address() != ENTRYPOINT_V08 || log.topics().get(1) != Some(&hash) {
+            if log.address() != self.entry_point || log.topics().get(1) != Some(&hash) {
                 continue;
             }
             if let Ok(ev) = IEntryPoint::UserOperationEvent::decode_log_data(log.data()) {
@@ -194,16 +211,22 @@ fn pack_u128s(high: u128, low: u128) -> FixedBytes<32> {
 }
 
 /// Puts the real EntryPoint v0.8 (the `@account-abstraction/contracts` package's artifact) at its
-/// canonical address on an Anvil node: deploy it anywhere, then copy its runtime code over.
-pub async fn install_entry_point<P: Provider + alloy::providers::ext::AnvilApi<alloy::network::Ethereum>>(
+/// canonical address on an Anvil node.
+pub async fn install_entry_point<P: Provider + AnvilApi<Ethereum>>(provider: &P, root: &Path) -> Result<()> {
+    let artifact = root.join("node_modules/@account-abstraction/contracts/artifacts/EntryPoint.json");
+    place_entry_point(provider, &artifact, ENTRYPOINT_V08).await
+}
+
+/// Deploys a packaged EntryPoint (a Hardhat artifact) anywhere, then copies its runtime code to
+/// `canonical` (Anvil only).
+pub async fn place_entry_point<P: Provider + AnvilApi<Ethereum>>(
     provider: &P,
-    root: &std::path::Path,
+    artifact: &Path,
+    canonical: Address,
 ) -> Result<()> {
-    let code = crate::artifacts::hardhat_creation_code(
-        &root.join("node_modules/@account-abstraction/contracts/artifacts/EntryPoint.json"),
-    )?;
-    let deployed = crate::deploy::deploy_code(provider, code).await.wrap_err("deploying EntryPoint v0.8")?;
+    let code = crate::artifacts::hardhat_creation_code(artifact)?;
+    let deployed = crate::deploy::deploy_code(provider, code).await.wrap_err("deploying the EntryPoint")?;
     let runtime = provider.get_code_at(deployed).await?;
-    provider.anvil_set_code(ENTRYPOINT_V08, runtime).await?;
+    provider.anvil_set_code(canonical, runtime).await.wrap_err("placing the EntryPoint")?;
     Ok(())
 }

@@ -1,9 +1,11 @@
 //! The demo: a trading agent on a leash, swapping on real Uniswap V3 on a local chain.
 //!
-//! Deploys Leash, EntryPoint v0.8, an ERC-7579 account for the agent, two tokens, and Uniswap V3
+//! Deploys Leash, EntryPoint v0.8, an ERC-7579 account the person owns, two tokens, and Uniswap V3
 //! (factory, pool, position manager, SwapRouter) from the compiled artifacts the `@uniswap/v3-core`
-//! and `@uniswap/v3-periphery` npm packages ship; installs `examples/trading-agent.toml`; then walks
-//! the agent through allowed and refused actions, a pause, and a window rolling forward.
+//! and `@uniswap/v3-periphery` npm packages ship; the person installs AgentValidator with the
+//! agent's key (the agent is never an owner) and `examples/trading-agent.toml`; then the agent,
+//! signing through AgentValidator, is walked through allowed and refused actions, a pause, a
+//! window rolling forward, and an attempt to remove its leash.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,10 +18,12 @@ use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
-use eyre::{bail, Result, WrapErr};
+use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::IERC20Metadata;
-use crate::account::{install_entry_point, UserOpSender};
+use crate::abi::IERC7579Account;
+use crate::account::UserOpSender;
+use crate::accounts::{self, AccountKind};
 use crate::config::{self, ModuleAddresses};
 use crate::deploy::deploy_code;
 use crate::errors::{describe_revert, TokenBook};
@@ -110,8 +114,15 @@ struct Demo {
     book: TokenBook,
 }
 
-/// Runs the demo against `anvil` (a fresh node); prints each step through `say`.
-pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) -> Result<Report> {
+/// Runs the demo on an account of `kind` against `anvil` (a fresh node started with
+/// `--disable-code-size-limit`); prints each step through `say`.
+pub async fn run(
+    root: &Path,
+    anvil: &AnvilInstance,
+    kind: AccountKind,
+    mut say: impl FnMut(&str),
+) -> Result<Report> {
+    accounts::supported(kind)?;
     let key = |i: usize| -> PrivateKeySigner { anvil.keys()[i].clone().into() };
     let wallet = |i: usize| provider::with_wallet(anvil.endpoint_url(), key(i));
     let deployer = wallet(0);
@@ -122,15 +133,29 @@ pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) 
     deploy::deploy(&deployer, &plan, None, |_| {}).await?;
     let modules = ModuleAddresses::from_plan(&plan);
 
-    say("deploying EntryPoint v0.8 and the agent's ERC-7579 account");
-    install_entry_point(&deployer, root).await?;
+    say(&format!("deploying the person's {kind} account and its EntryPoint"));
+    let person = key(4);
     let agent_key = PrivateKeySigner::random();
-    let account_code = artifacts::creation_code(&root.join("out"), "LeashTestAccount")?;
-    let account =
-        deploy_code(&deployer, [account_code.as_ref(), &agent_key.address().abi_encode()].concat().into())
-            .await?;
-    let agent =
-        UserOpSender { provider: deployer.clone(), account, signer: agent_key, bundler: key(0).address() };
+    let deployed = accounts::deploy(root, &deployer, kind, person.address()).await?;
+    let account = deployed.account;
+    let owner = UserOpSender {
+        provider: deployer.clone(),
+        account,
+        signer: person,
+        bundler: key(0).address(),
+        nonce_key: deployed.owner_nonce_key,
+        entry_point: deployed.entry_point,
+    };
+    let agent_validator = plan
+        .iter()
+        .find(|m| m.name == "AgentValidator")
+        .map(|m| m.address)
+        .ok_or_else(|| eyre!("the deployment plan has no AgentValidator"))?;
+    let agent = UserOpSender {
+        signer: agent_key.clone(),
+        nonce_key: deployed.nonce_key_of(agent_validator),
+        ..owner.clone()
+    };
 
     say("deploying two tokens and real Uniswap V3 (factory, pool, position manager, SwapRouter)");
     let token_code = |name: &str, symbol: &str| -> Result<Bytes> {
@@ -217,7 +242,18 @@ pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) 
         .get_receipt()
         .await?;
 
-    say("installing examples/trading-agent.toml on the agent's account");
+    say("the person installs AgentValidator with the agent's key: the agent is never an owner");
+    let outcome = owner
+        .install_module(1, agent_validator, (authority, agent_key.address()).abi_encode_params().into())
+        .await?;
+    if !outcome.success {
+        bail!(
+            "installing AgentValidator: {}",
+            describe_revert(&outcome.revert_reason, &TokenBook::default())
+        );
+    }
+
+    say("the person installs examples/trading-agent.toml on the account");
     let vars: BTreeMap<String, Address> =
         [("AUTHORITY", authority), ("GUARDIAN", key(2).address()), ("USDC", usdc), ("ROUTER", router)]
             .into_iter()
@@ -226,7 +262,7 @@ pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) 
     let policy = config::load(&root.join("examples/trading-agent.toml"), &vars)?;
     // The account's owner installs the policy (the agent key is never asked to loosen anything).
     for p in policy.install_payloads(&modules) {
-        let outcome = agent.install_module(p.module_type, p.module, p.init_data).await?;
+        let outcome = owner.install_module(p.module_type, p.module, p.init_data).await?;
         if !outcome.success {
             bail!(
                 "installing {}: {}",
@@ -273,6 +309,19 @@ pub async fn run(root: &Path, anvil: &AnvilInstance, mut say: impl FnMut(&str)) 
     demo.provider.evm_mine(None).await?;
     let r = demo.swap(500).await?;
     step(&mut say, &mut report, "swap 500 USDC the next day".into(), r);
+
+    say("\nthe agent tries to take its leash off");
+    let uninstall = IERC7579Account::uninstallModuleCall {
+        moduleTypeId: U256::from(4u64),
+        module: modules.multiplexer,
+        deInitData: Bytes::new(),
+    };
+    let r = match demo.agent.submit(uninstall.abi_encode().into()).await {
+        Ok(outcome) if outcome.success => (true, "the multiplexer is gone".to_string()),
+        Ok(outcome) => (false, describe_revert(&outcome.revert_reason, &demo.book)),
+        Err(refused) => (false, refused.to_string()),
+    };
+    step(&mut say, &mut report, "uninstall the multiplexer with the agent's key".into(), r);
 
     report.weth_bought = IERC20Metadata::new(weth, demo.provider.clone()).balanceOf(account).call().await?;
     say(&format!("\nthe agent holds {} WETH", format_units(report.weth_bought, 18).unwrap_or_default()));

@@ -18,8 +18,15 @@ use crate::artifacts;
 pub const CREATE2_DEPLOYER: Address = address!("0x4e59b44847b379578588920ca78fbf26c0b4956c");
 
 /// The modules in deployment order: later ones take earlier addresses as constructor arguments.
-pub const MODULES: [&str; 5] =
-    ["HookMultiPlexer", "EmergencyPauseHook", "SpendingLimitHook", "AutomationExecutor", "AllowlistHook"];
+/// New modules go last, so the addresses of the earlier ones never change.
+pub const MODULES: [&str; 6] = [
+    "HookMultiPlexer",
+    "EmergencyPauseHook",
+    "SpendingLimitHook",
+    "AutomationExecutor",
+    "AllowlistHook",
+    "AgentValidator",
+];
 
 /// The fixed salt of a module: `keccak256("leash:<Name>:v1")`.
 pub fn salt(name: &str) -> B256 {
@@ -46,7 +53,7 @@ impl PlannedModule {
     }
 }
 
-/// The five modules with their salts, init code (creation code + constructor arguments) and
+/// The six modules with their salts, init code (creation code + constructor arguments) and
 /// predicted addresses, from the artifacts in `out`.
 pub fn plan(out: &Path) -> Result<Vec<PlannedModule>> {
     let mut planned: Vec<PlannedModule> = Vec::new();
@@ -57,7 +64,9 @@ pub fn plan(out: &Path) -> Result<Vec<PlannedModule>> {
         let code = artifacts::creation_code(out, name)?;
         let args: Vec<u8> = match name {
             "HookMultiPlexer" | "AutomationExecutor" => Vec::new(),
-            "EmergencyPauseHook" | "SpendingLimitHook" => addr(&planned, "HookMultiPlexer").abi_encode(),
+            "EmergencyPauseHook" | "SpendingLimitHook" | "AgentValidator" => {
+                addr(&planned, "HookMultiPlexer").abi_encode()
+            }
             "AllowlistHook" => (
                 addr(&planned, "HookMultiPlexer"),
                 vec![
@@ -267,7 +276,7 @@ async fn send<P: Provider>(provider: &P, module: &PlannedModule) -> Result<Statu
 /// Deploys `code` (creation code with its constructor arguments) with a plain CREATE and returns
 /// the new contract's address. For local test chains; modules go through `deploy`.
 pub async fn deploy_code<P: Provider>(provider: &P, code: Bytes) -> Result<Address> {
-    let tx = TransactionRequest::default().with_deploy_code(code);
+    let tx = TransactionRequest::default().with_deploy_code(code).with_value(alloy::primitives::U256::ZERO);
     let receipt = provider.send_transaction(tx).await?.get_receipt().await?;
     if !receipt.status() {
         return Err(eyre!("a deployment reverted ({})", receipt.transaction_hash));

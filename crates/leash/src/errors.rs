@@ -8,8 +8,8 @@ use alloy::primitives::{Address, U256};
 use alloy::sol_types::{Revert, SolError, SolInterface};
 
 use crate::abi::{
-    IAllowlistHook::IAllowlistHookErrors as A, IAutomationExecutor::IAutomationExecutorErrors as T,
-    IEmergencyPauseHook::IEmergencyPauseHookErrors as P,
+    IAgentValidator::IAgentValidatorErrors as V, IAllowlistHook::IAllowlistHookErrors as A,
+    IAutomationExecutor::IAutomationExecutorErrors as T, IEmergencyPauseHook::IEmergencyPauseHookErrors as P,
     IExecutionDecoderErrors::IExecutionDecoderErrorsErrors as D,
     IHookMultiPlexer::IHookMultiPlexerErrors as M, ILeashModule::ILeashModuleErrors as L,
     ISpendingLimitHook::ISpendingLimitHookErrors as S,
@@ -188,6 +188,23 @@ pub fn describe_revert(data: &[u8], book: &TokenBook) -> String {
     if let Ok(e) = M::abi_decode(data) {
         return format!("multiplexer: {e:?}");
     }
+    if let Ok(e) = V::abi_decode(data) {
+        return match e {
+            V::AgentValidator_CallNotAllowed(e) => {
+                format!("the agent's key signs only executions, not {}", selector_words(e.selector))
+            }
+            V::AgentValidator_TargetNotAllowed(e) => {
+                format!("the agent's key may not call {} (the account itself or its validator)", e.target)
+            }
+            V::AgentValidator_LeashNotInstalled(e) => {
+                format!("the agent's key acts only while the leash is installed on {}", e.account)
+            }
+            V::AgentValidator_AgentIsOwner(e) => {
+                format!("{} is an owner of {}; an agent may not be an owner", e.agent, e.account)
+            }
+            other => format!("agent validator: {other:?}"),
+        };
+    }
     if let Ok(e) = D::abi_decode(data) {
         return format!("refused execution encoding: {e:?}");
     }
@@ -226,6 +243,8 @@ fn selector_words(selector: alloy::primitives::FixedBytes<4>) -> String {
         [0, 0, 0, 0] => "plain transfers".to_string(),
         [0xa9, 0x05, 0x9c, 0xbb] => "transfer".to_string(),
         [0x09, 0x5e, 0xa7, 0xb3] => "approve".to_string(),
+        [0x95, 0x17, 0xe2, 0x9f] => "installModule".to_string(),
+        [0xa7, 0x17, 0x63, 0xa8] => "uninstallModule".to_string(),
         _ => format!("function {selector}"),
     }
 }

@@ -54,7 +54,14 @@ impl TestBed {
 
         let owner = PrivateKeySigner::random();
         let account = deploy_account(&provider, owner.address()).await?;
-        let sender = UserOpSender { provider: provider.clone(), account, signer: owner.clone(), bundler };
+        let sender = UserOpSender {
+            provider: provider.clone(),
+            account,
+            signer: owner.clone(),
+            bundler,
+            nonce_key: Default::default(),
+            entry_point: leash::account::ENTRYPOINT_V08,
+        };
         Ok(Self { anvil, provider, bundler, owner, account, sender })
     }
 

@@ -42,4 +42,8 @@ fn hand_written_bindings_match_the_artifacts() {
     check("SpendingLimitHook", ISpendingLimitHook::ISpendingLimitHookErrors::SELECTORS);
     check("AutomationExecutor", IAutomationExecutor::IAutomationExecutorCalls::SELECTORS);
     check("AutomationExecutor", IAutomationExecutor::IAutomationExecutorErrors::SELECTORS);
+    check("AgentValidator", ILeashModule::ILeashModuleCalls::SELECTORS);
+    check("AgentValidator", IAgentValidator::IAgentValidatorCalls::SELECTORS);
+    check("AgentValidator", IAgentValidator::IAgentValidatorErrors::SELECTORS);
+    check("AgentValidator", IExecutionDecoderErrors::IExecutionDecoderErrorsErrors::SELECTORS);
 }

@@ -3,14 +3,43 @@
 use alloy::node_bindings::Anvil;
 use alloy::primitives::U256;
 use eyre::Result;
+use leash::accounts::AccountKind;
 use leash_tests::project_root;
 
 #[tokio::test]
 async fn trading_agent_on_uniswap_v3_within_and_past_its_limits() -> Result<()> {
+    demo_on(AccountKind::OpenZeppelin).await
+}
+
+#[tokio::test]
+async fn the_same_demo_on_nexus() -> Result<()> {
+    demo_on(AccountKind::Nexus).await
+}
+
+#[tokio::test]
+async fn the_same_demo_on_the_reference_account() -> Result<()> {
+    demo_on(AccountKind::Reference).await
+}
+
+#[tokio::test]
+async fn safe_and_kernel_are_explained_not_run() -> Result<()> {
     let root = project_root();
-    let anvil = Anvil::new().path(root.join("node_modules/.bin/anvil")).try_spawn()?;
+    for kind in [AccountKind::Safe, AccountKind::Kernel] {
+        let anvil = Anvil::new().path(root.join("node_modules/.bin/anvil")).try_spawn()?;
+        let err = leash::demo::run(&root, &anvil, kind, |_| {}).await.expect_err("not supported yet");
+        assert!(err.to_string().contains("docs/COMPATIBILITY.md"), "{err}");
+    }
+    Ok(())
+}
+
+async fn demo_on(kind: AccountKind) -> Result<()> {
+    let root = project_root();
+    let anvil = Anvil::new()
+        .path(root.join("node_modules/.bin/anvil"))
+        .arg("--disable-code-size-limit")
+        .try_spawn()?;
     let mut lines = Vec::new();
-    let report = leash::demo::run(&root, &anvil, |l| lines.push(l.to_string())).await?;
+    let report = leash::demo::run(&root, &anvil, kind, |l| lines.push(l.to_string())).await?;
     let steps = &report.steps;
     let outcome = |i: usize| (steps[i].allowed, steps[i].detail.as_str());
 
@@ -30,7 +59,13 @@ async fn trading_agent_on_uniswap_v3_within_and_past_its_limits() -> Result<()> 
     );
     assert!(!outcome(13).0 && outcome(13).1.contains("is paused until"), "{:?}", outcome(13));
     assert!(outcome(14).0, "the next day: {:?}", outcome(14));
-    assert_eq!(steps.len(), 15);
+    assert!(!outcome(15).0, "the agent's key cannot remove the leash: {:?}", outcome(15));
+    assert!(
+        outcome(15).1.contains("the agent's key signs only executions, not uninstallModule"),
+        "{:?}",
+        outcome(15)
+    );
+    assert_eq!(steps.len(), 16);
     assert!(report.weth_bought > U256::ZERO, "the agent really swapped on the pool");
     assert!(lines.iter().any(|l| l.contains("the guardian pulls the kill switch")));
     Ok(())

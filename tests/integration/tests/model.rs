@@ -228,8 +228,14 @@ async fn fresh_account(
         .await?
         .get_receipt()
         .await?;
-    let sender =
-        UserOpSender { provider: c.bed.provider.clone(), account, signer: owner, bundler: c.bed.bundler };
+    let sender = UserOpSender {
+        provider: c.bed.provider.clone(),
+        account,
+        signer: owner,
+        bundler: c.bed.bundler,
+        nonce_key: Default::default(),
+        entry_point: leash::account::ENTRYPOINT_V08,
+    };
     let mut policy = c.policy.clone();
     policy.tasks.push(config::TaskConfig {
         id: TASK_ID,

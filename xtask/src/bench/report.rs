@@ -15,6 +15,7 @@ const TARGET_PAUSE: u64 = 6_000;
 const TARGET_ALLOWLIST: u64 = 8_000;
 const TARGET_SPENDING: u64 = 15_000;
 const TARGET_TASK: u64 = 45_000;
+const TARGET_AGENT: u64 = 40_000;
 const TARGET_DEPLOY: u64 = 1_200_000;
 
 pub const DOC: &str = "docs/gas.md";
@@ -130,6 +131,18 @@ pub fn sections(r: &Results) -> Vec<(&'static str, String)> {
             );
         }
     }
+    if let (Some(agent), Some(bare)) = (r.agent_full, r.gas(Stack::Bare, Op::Erc20)) {
+        let (repeat, first) =
+            (agent.repeat.saturating_sub(bare.repeat), agent.first.saturating_sub(bare.first));
+        let _ = writeln!(
+            targets,
+            "| agent's UserOp through AgentValidator + full stack, over the owner's with no hook | {} | {} | {} | {} |",
+            n(TARGET_AGENT),
+            n(repeat),
+            n(first),
+            verdict(repeat, TARGET_AGENT)
+        );
+    }
     if let (Some(task), Some(transfer)) = (r.task_full, r.transfer_itself) {
         let (repeat, first) = (task.repeat - transfer.repeat, task.first - transfer.first);
         let _ = writeln!(
@@ -175,6 +188,22 @@ pub fn sections(r: &Results) -> Vec<(&'static str, String)> {
                 let _ = write!(main, " {} | {} |", n(g), overhead);
             }
             main.push('\n');
+        }
+        if let (Some(agent), Some(bare), Some(full)) =
+            (r.agent_full, r.gas(Stack::Bare, Op::Erc20), r.gas(Stack::Full, Op::Erc20))
+        {
+            let (g, b, f) = if first {
+                (agent.first, bare.first, full.first)
+            } else {
+                (agent.repeat, bare.repeat, full.repeat)
+            };
+            let _ = writeln!(
+                main,
+                "\nThe agent's key (AgentValidator) behind the full stack, ERC-20 transfer: {} ({} over no hook, {} over the owner's key behind the same stack).",
+                n(g),
+                signed(g as i64 - b as i64),
+                signed(g as i64 - f as i64)
+            );
         }
         main.push('\n');
     }

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ILeashModule} from "./ILeashModule.sol";
+import {IERC7579Validator} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+
+/// @title IAgentValidator
+/// @notice Holds the agent's key (an ECDSA address) for an account and accepts the agent's
+/// signature only for operations the Leash hook sees in full: a canonically encoded
+/// `execute(bytes32,bytes)` (bare, or behind the `executeUserOp` selector) whose calls target
+/// neither the account itself nor this validator, while the Leash multiplexer is installed.
+/// Module management, executor entry points, fallback functions, nested self-calls, delegatecall
+/// and ERC-1271 signatures are refused. The agent is never an owner of the account: the person
+/// stays the owner and, as the authority named at install, is the only one who rotates or revokes
+/// the agent's key.
+/// @dev Refusals. A bad signature (no key, wrong signer, malformed) makes `validateUserOp` return
+/// `SIG_VALIDATION_FAILED` (1), as ERC-4337 asks, so bundlers drop the operation without a revert.
+/// An operation the agent may never sign reverts with a custom error naming the rule, so the
+/// refusal reads the same whatever key signed it: the EntryPoint reports it as `FailedOpWithRevert`
+/// with these bytes inside.
+/// Install data: `abi.encode(address authority, address agent)`.
+interface IAgentValidator is IERC7579Validator, ILeashModule {
+    /// @notice The agent key of `account` is now `agent` (zero: revoked).
+    event AgentSet(address indexed account, address indexed agent);
+
+    /// @notice The UserOp's callData is not the account's execution entry point
+    /// (`execute(bytes32,bytes)`, optionally behind `executeUserOp`'s selector).
+    error AgentValidator_CallNotAllowed(address account, bytes4 selector);
+    /// @notice An execution item calls the account itself or this validator: that reaches module
+    /// management and the account's own paths, which the agent's key may never use.
+    error AgentValidator_TargetNotAllowed(address account, address target);
+    /// @notice The UserOp's sender is not the account asking for validation.
+    error AgentValidator_SenderMismatch(address account, address sender);
+    /// @notice The Leash multiplexer is not installed on the account, so no policy would see the
+    /// operation; the agent's key acts only on a leashed account.
+    error AgentValidator_LeashNotInstalled(address account);
+    /// @notice An agent key must be a real address other than the account and its authority.
+    error AgentValidator_InvalidAgent(address account, address agent);
+    /// @notice The agent is an owner of the account (it answers `isOwner(agent)`): an owner can
+    /// act through paths no hook sees, so it may not be the agent.
+    error AgentValidator_AgentIsOwner(address account, address agent);
+
+    /// @notice The multiplexer whose installation on an account the agent's key requires.
+    function MULTIPLEXER() external view returns (address);
+
+    /// @notice The agent key of `account` (zero when none or revoked).
+    function agentOf(address account) external view returns (address);
+
+    /// @notice Rotates the agent key of `account`. Authority only (or an account change it approved).
+    function setAgent(address account, address agent) external;
+
+    /// @notice Revokes the agent key of `account`: no signature validates until `setAgent`.
+    /// Authority only (or an account change it approved).
+    function revokeAgent(address account) external;
+
+    /// @notice Whether the validator is installed for `account`.
+    function isInitialized(address account) external view returns (bool);
+}

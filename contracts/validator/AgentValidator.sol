@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
+import {
+    IERC7579Module,
+    IERC7579Validator,
+    MODULE_TYPE_VALIDATOR
+} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+
+import {LeashModule} from "../base/LeashModule.sol";
+import {IAgentValidator} from "../interfaces/IAgentValidator.sol";
+import {IHookMultiPlexer} from "../interfaces/IHookMultiPlexer.sol";
+import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
+
+/// @title AgentValidator
+/// @notice The agent's key as an ERC-7579 validator: it signs executions the Leash hook sees and
+/// nothing else, so the agent never needs to be an owner of the account.
+/// @dev Storage per account: the base record (authority, generation) and one slot, the agent's
+/// address. `validateUserOp` reads only storage keyed by the account (here and the multiplexer's
+/// record), as ERC-4337's validation rules require. Signatures are 65-byte ECDSA over the raw
+/// `userOpHash` (no EIP-191 prefix), the form the EntryPoint's hash already binds to chain and
+/// EntryPoint.
+contract AgentValidator is LeashModule, IAgentValidator {
+    /// @dev ERC-4337 `SIG_VALIDATION_FAILED`.
+    uint256 internal constant VALIDATION_FAILED = 1;
+    /// @dev ERC-1271 refusal: any value other than the magic `0x1626ba7e`.
+    bytes4 internal constant ERC1271_REFUSED = 0xffffffff;
+
+    mapping(address account => address agent) internal _agents;
+
+    /// @param multiplexer The Leash multiplexer: the agent's key acts only where it is installed,
+    /// and a change its authority approved there may rotate the key through the account.
+    constructor(address multiplexer) LeashModule(multiplexer) {}
+
+    /// @inheritdoc IAgentValidator
+    function MULTIPLEXER() external view returns (address) {
+        return TRUSTED_MULTIPLEXER;
+    }
+
+    // ------------------------------------------------------------------ ERC-7579 module
+
+    /// @inheritdoc IERC7579Module
+    /// @dev Install data: `abi.encode(address authority, address agent)`.
+    function onInstall(bytes calldata data) external {
+        address account = msg.sender;
+        (address authority, address agent) = abi.decode(data, (address, address));
+        _installRecord(account, authority, MODULE_TYPE_VALIDATOR);
+        _setAgent(account, authority, agent);
+    }
+
+    /// @inheritdoc IERC7579Module
+    function onUninstall(bytes calldata) external {
+        address account = msg.sender;
+        _uninstallRecord(account, MODULE_TYPE_VALIDATOR);
+        delete _agents[account];
+        emit AgentSet(account, address(0));
+    }
+
+    /// @inheritdoc IERC7579Module
+    function isModuleType(uint256 moduleTypeId) external pure returns (bool) {
+        return moduleTypeId == MODULE_TYPE_VALIDATOR;
+    }
+
+    /// @inheritdoc IAgentValidator
+    function isInitialized(address account) external view returns (bool) {
+        return _records[account].authority != address(0);
+    }
+
+    // ------------------------------------------------------------------ validation
+
+    /// @inheritdoc IERC7579Validator
+    /// @dev Checks, in order: the sender is the calling account; the multiplexer is installed on
+    /// it; the callData is an execution the hook decodes exactly (canonical, call or batch, no
+    /// delegatecall) that calls neither the account nor this validator; then the signature.
+    /// Only the last returns `SIG_VALIDATION_FAILED`; the others revert with their rule.
+    function validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) external view returns (uint256) {
+        address account = msg.sender;
+        require(userOp.sender == account, AgentValidator_SenderMismatch(account, userOp.sender));
+        require(
+            IHookMultiPlexer(TRUSTED_MULTIPLEXER).authorityOf(account) != address(0),
+            AgentValidator_LeashNotInstalled(account)
+        );
+        _checkExecution(account, userOp.callData);
+        address agent = _agents[account];
+        if (agent == address(0)) return VALIDATION_FAILED;
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(userOpHash, userOp.signature);
+        return err == ECDSA.RecoverError.NoError && signer == agent ? 0 : VALIDATION_FAILED;
+    }
+
+    /// @inheritdoc IERC7579Validator
+    /// @dev Always refuses. A signature the account gives through ERC-1271 (a `permit`, a Permit2
+    /// transfer, an off-chain order) moves or approves assets without any execution the hooks
+    /// see, so the agent's key may never produce one.
+    function isValidSignatureWithSender(address, bytes32, bytes calldata) external pure returns (bytes4) {
+        return ERC1271_REFUSED;
+    }
+
+    /// @dev `callData` must be `execute(...)` or `executeUserOp.selector ++ execute(...)`, canonical
+    /// by the decoder every Leash hook uses (which refuses delegatecall, staticcall, unknown modes
+    /// and any non-canonical byte), and none of its calls may target the account or this module.
+    function _checkExecution(address account, bytes calldata callData) private view {
+        bytes4 selector = bytes4(callData);
+        bytes calldata execution = callData;
+        if (selector == ExecutionDecoder.EXECUTE_USER_OP && callData.length >= 8) {
+            execution = callData[4:];
+            selector = bytes4(execution);
+        }
+        require(selector == ExecutionDecoder.EXECUTE, AgentValidator_CallNotAllowed(account, bytes4(callData)));
+        (, ExecutionDecoder.Executions memory ex) = ExecutionDecoder.decode(execution);
+        for (uint256 i; i < ex.count; ++i) {
+            (address target,,) = ExecutionDecoder.at(ex, i);
+            require(target != account && target != address(this), AgentValidator_TargetNotAllowed(account, target));
+        }
+    }
+
+    // ------------------------------------------------------------------ authority
+
+    /// @inheritdoc IAgentValidator
+    function agentOf(address account) external view returns (address) {
+        return _agents[account];
+    }
+
+    /// @inheritdoc IAgentValidator
+    function setAgent(address account, address agent) external onlyAuthority(account) {
+        _setAgent(account, _records[account].authority, agent);
+    }
+
+    /// @inheritdoc IAgentValidator
+    function revokeAgent(address account) external onlyAuthority(account) {
+        delete _agents[account];
+        emit AgentSet(account, address(0));
+    }
+
+    function _setAgent(address account, address authority, address agent) private {
+        require(
+            agent != address(0) && agent != account && agent != authority, AgentValidator_InvalidAgent(account, agent)
+        );
+        require(!_isOwner(account, agent), AgentValidator_AgentIsOwner(account, agent));
+        _agents[account] = agent;
+        emit AgentSet(account, agent);
+    }
+
+    /// @dev Whether the account says `agent` is one of its owners (`isOwner(address)`, as a Safe
+    /// answers). Accounts that cannot answer are taken at their word: false.
+    function _isOwner(address account, address agent) private view returns (bool) {
+        (bool ok, bytes memory ret) = account.staticcall(abi.encodeWithSignature("isOwner(address)", agent));
+        return ok && ret.length >= 32 && abi.decode(ret, (bool));
+    }
+}

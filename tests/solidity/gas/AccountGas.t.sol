@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
+
+import {KernelHarness} from "../utils/accounts/KernelHarness.sol";
+import {LeashAccountBase} from "../utils/accounts/LeashAccountSuite.sol";
+import {NexusHarness} from "../utils/accounts/NexusHarness.sol";
+import {OpenZeppelinHarness} from "../utils/accounts/OpenZeppelinHarness.sol";
+import {ReferenceHarness} from "../utils/accounts/ReferenceHarness.sol";
+import {SafeHarness} from "../utils/accounts/SafeHarness.sol";
+
+/// @notice Gas of Leash on each account, cold (set-up installs; each test is its own
+/// transaction), recorded into `snapshots/AccountGas.json`. One ERC-20 transfer each:
+///   - `userOp_owner_noHook`: a whole `handleOps` of one UserOp signed by the owner, no hook;
+///   - `userOp_agent_fullStack`: the same signed by the agent's key through AgentValidator, with
+///     the full stack (multiplexer -> pause, allowlist, spending);
+///   - `execute_noHook` / `execute_fullStack`: the EntryPoint's `execute` call alone.
+/// Accounts whose hook cannot be today's multiplexer (Safe7579, Kernel) record baselines only.
+abstract contract AccountGasBase is LeashAccountBase {
+    function withStack() internal pure virtual returns (bool);
+
+    function installLeash() internal override {
+        if (withStack()) installStack();
+    }
+
+    function setUp() public override {
+        super.setUp();
+        token.mint(payee, 1); // the recipient's balance slot is not fresh in any case
+    }
+
+    function test_gas_userOp() public {
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = withStack()
+            ? userOpFor(address(agentValidator), transfer(1e18), agent.privateKey)
+            : userOpFor(ownerValidator(), transfer(1e18), owner.privateKey);
+        vm.prank(bundler, bundler);
+        entryPoint.handleOps(ops, bundler);
+        vm.snapshotGasLastCall(
+            "AccountGas", string.concat(accountName(), withStack() ? "_userOp_agent_fullStack" : "_userOp_owner_noHook")
+        );
+        assertEq(token.balanceOf(payee), 1e18 + 1, "the transfer ran");
+    }
+
+    function test_gas_execute() public {
+        bytes memory call = transfer(1e18);
+        vm.prank(address(entryPoint));
+        (bool ok,) = account.call(call);
+        vm.snapshotGasLastCall(
+            "AccountGas", string.concat(accountName(), withStack() ? "_execute_fullStack" : "_execute_noHook")
+        );
+        assertTrue(ok);
+        assertEq(token.balanceOf(payee), 1e18 + 1, "the transfer ran");
+    }
+}
+
+abstract contract NoHook is AccountGasBase {
+    function withStack() internal pure override returns (bool) {
+        return false;
+    }
+}
+
+abstract contract FullStack is AccountGasBase {
+    function withStack() internal pure override returns (bool) {
+        return true;
+    }
+}
+
+contract AccountGasOpenZeppelinNoHook is NoHook, OpenZeppelinHarness {}
+
+contract AccountGasOpenZeppelinFullStack is FullStack, OpenZeppelinHarness {}
+
+contract AccountGasNexusNoHook is NoHook, NexusHarness {}
+
+contract AccountGasNexusFullStack is FullStack, NexusHarness {}
+
+contract AccountGasReferenceNoHook is NoHook, ReferenceHarness {}
+
+contract AccountGasReferenceFullStack is FullStack, ReferenceHarness {}
+
+contract AccountGasSafeNoHook is NoHook, SafeHarness {}
+
+contract AccountGasKernelNoHook is NoHook, KernelHarness {}

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {IHook} from "modulekit/accounts/kernel/interfaces/IERC7579Module.sol";
+import {IKernel} from "modulekit/accounts/kernel/interfaces/IKernel.sol";
+import {ValidationId} from "modulekit/accounts/kernel/types/Types.sol";
+import {KernelPrecompiles} from "modulekit/deployment/precompiles/KernelPrecompiles.sol";
+
+import {ExecutionDecoder} from "../../../../contracts/libraries/ExecutionDecoder.sol";
+import {OwnerValidator} from "../mocks/OwnerValidator.sol";
+import {AccountHarness} from "./AccountHarness.sol";
+
+/// @notice ZeroDev's Kernel v3.1 behind its factory's proxy, with the owner's validator as root
+/// validator (no hook: the person's own path).
+/// @dev Kernel has no account-wide hook: a hook rides on each validator and executor, given in
+/// their install data (`hook (20 bytes) ++ abi.encode(moduleData, hookData, selectorData)`), and a
+/// UserOp validated by a hooked validator must call `executeUserOp.selector ++ execute(...)`.
+/// A non-root validator is named in the nonce key: `mode (1) | type 0x01 (1) | validator (20) | key (2)`.
+abstract contract KernelHarness is AccountHarness, KernelPrecompiles {
+    OwnerValidator internal kernelOwnerValidator;
+
+    function accountName() internal pure override returns (string memory) {
+        return "Kernel";
+    }
+
+    function ownerValidator() internal view override returns (address) {
+        return address(kernelOwnerValidator);
+    }
+
+    function nonceKey(address validator) internal view override returns (uint192) {
+        if (validator == address(kernelOwnerValidator)) return 0; // the root validator
+        return (uint192(0x01) << 176) | (uint192(uint160(validator)) << 16);
+    }
+
+    function wrapCallData(address validator, bytes memory execution) internal view override returns (bytes memory) {
+        if (validator == address(kernelOwnerValidator)) return execution;
+        return bytes.concat(ExecutionDecoder.EXECUTE_USER_OP, execution);
+    }
+
+    function deployAccount(address ownerKey) internal override returns (address) {
+        placeEntryPoint("lib/account-abstraction-v0.7/artifacts/EntryPoint.json", ENTRYPOINT_V07);
+        IKernel implementation = deployKernel(ENTRYPOINT_V07);
+        kernelOwnerValidator = new OwnerValidator();
+        ValidationId root = ValidationId.wrap(bytes21(abi.encodePacked(bytes1(0x01), address(kernelOwnerValidator))));
+        bytes memory init =
+            abi.encodeCall(IKernel.initialize, (root, IHook(address(1)), abi.encode(ownerKey), "", new bytes[](0)));
+        return deployKernelFactory(address(implementation)).createAccount(init, bytes32(0));
+    }
+
+    function installValidatorCall(address validator, bytes memory initData, address hook)
+        internal
+        pure
+        override
+        returns (bytes memory)
+    {
+        bytes memory config =
+            abi.encodePacked(hook, abi.encode(initData, hex"00", abi.encodePacked(ExecutionDecoder.EXECUTE)));
+        return abi.encodeCall(IKernel.installModule, (1, validator, config));
+    }
+
+    function installExecutorCall(address executor, bytes memory initData, address hook)
+        internal
+        pure
+        override
+        returns (bytes memory)
+    {
+        return abi.encodeCall(
+            IKernel.installModule, (2, executor, abi.encodePacked(hook, abi.encode(initData, hex"00")))
+        );
+    }
+
+    function installHookCall(address hook, bytes memory initData) internal pure override returns (bytes memory) {
+        return abi.encodeCall(IERC7579ModuleConfig.installModule, (4, hook, initData));
+    }
+
+    function uninstallHookCall(address hook) internal pure override returns (bytes memory) {
+        return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, hook, ""));
+    }
+
+    function shimHookInstall(address, bool) internal pure override {}
+
+    function reported(bytes memory reason) internal pure override returns (bytes memory) {
+        return reason;
+    }
+}

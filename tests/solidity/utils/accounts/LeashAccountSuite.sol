@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Execution} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
+import {IERC7579Execution, IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IEntryPoint} from "account-abstraction/interfaces/IEntryPoint.sol";
+import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
+import {Vm} from "forge-std/Test.sol";
+
+import {AllowlistHook} from "../../../../contracts/allowlist/AllowlistHook.sol";
+import {AutomationExecutor} from "../../../../contracts/automation/AutomationExecutor.sol";
+import {IAgentValidator} from "../../../../contracts/interfaces/IAgentValidator.sol";
+import {IAllowlistHook} from "../../../../contracts/interfaces/IAllowlistHook.sol";
+import {IAutomationExecutor} from "../../../../contracts/interfaces/IAutomationExecutor.sol";
+import {IEmergencyPauseHook} from "../../../../contracts/interfaces/IEmergencyPauseHook.sol";
+import {IHookMultiPlexer} from "../../../../contracts/interfaces/IHookMultiPlexer.sol";
+import {ILeashModule} from "../../../../contracts/interfaces/ILeashModule.sol";
+import {ISpendingLimitHook} from "../../../../contracts/interfaces/ISpendingLimitHook.sol";
+import {HookMultiPlexer} from "../../../../contracts/multiplexer/HookMultiPlexer.sol";
+import {EmergencyPauseHook} from "../../../../contracts/pause/EmergencyPauseHook.sol";
+import {SpendingLimitHook} from "../../../../contracts/spending/SpendingLimitHook.sol";
+import {AgentValidator} from "../../../../contracts/validator/AgentValidator.sol";
+
+import {MockExecutor} from "../mocks/MockExecutor.sol";
+import {Target} from "../mocks/Target.sol";
+import {TestToken} from "../mocks/Tokens.sol";
+import {AccountHarness} from "./AccountHarness.sol";
+
+/// @notice The Leash modules beside one account kind, and the helpers to drive them the way an agent
+/// does: UserOps signed by the agent's key through AgentValidator and the account's real
+/// validation and execution paths.
+/// @dev Stack: multiplexer -> [pause, allowlist (allow: target.ping, token.transfer), spending
+/// (100 TOKEN an hour)]; AgentValidator with the agent's key; AutomationExecutor with two tasks.
+abstract contract LeashAccountBase is AccountHarness {
+    HookMultiPlexer internal mux;
+    EmergencyPauseHook internal pauseHook;
+    AllowlistHook internal allowlist;
+    SpendingLimitHook internal spending;
+    AutomationExecutor internal automation;
+    AgentValidator internal agentValidator;
+    Target internal target;
+    Target internal other;
+    TestToken internal token;
+
+    Vm.Wallet internal agent;
+    address internal authority = makeAddr("authority");
+    address internal guardian = makeAddr("guardian");
+    address internal keeper = makeAddr("keeper");
+    address internal payee = makeAddr("payee");
+
+    uint256 internal constant LIMIT = 100e18;
+    uint256 internal constant TASK_PING = 1;
+    uint256 internal constant TASK_PAY = 2;
+
+    bytes internal ping = abi.encodeCall(Target.ping, ());
+
+    function setUp() public virtual {
+        setUpAccount();
+        agent = vm.createWallet("agent");
+        mux = new HookMultiPlexer();
+        pauseHook = new EmergencyPauseHook(address(mux));
+        spending = new SpendingLimitHook(address(mux));
+        automation = new AutomationExecutor();
+        address[] memory leash = new address[](3);
+        (leash[0], leash[1], leash[2]) = (address(pauseHook), address(spending), address(automation));
+        allowlist = new AllowlistHook(address(mux), leash);
+        agentValidator = new AgentValidator(address(mux));
+        target = new Target();
+        other = new Target();
+        token = new TestToken("TOKEN");
+        token.mint(account, 1000e18);
+        installLeash();
+    }
+
+    // ------------------------------------------------------------------ the stack
+
+    function muxInit() internal view returns (bytes memory) {
+        address[] memory hooks = new address[](3);
+        bytes[] memory init = new bytes[](3);
+        (hooks[0], init[0]) = (address(pauseHook), abi.encode(authority, guardian, uint256(1 days)));
+        IAllowlistHook.Permission[] memory perms = new IAllowlistHook.Permission[](2);
+        perms[0] = IAllowlistHook.Permission(address(target), Target.ping.selector);
+        perms[1] = IAllowlistHook.Permission(address(token), IERC20.transfer.selector);
+        (hooks[1], init[1]) =
+        (address(allowlist), abi.encode(authority, IAllowlistHook.Mode.Allow, perms, new address[](0)));
+        ISpendingLimitHook.TokenPolicy[] memory policies = new ISpendingLimitHook.TokenPolicy[](1);
+        policies[0].token = address(token);
+        policies[0].limits = new ISpendingLimitHook.LimitConfig[](1);
+        policies[0].limits[0] = ISpendingLimitHook.LimitConfig(LIMIT, 1 hours);
+        (hooks[2], init[2]) = (address(spending), abi.encode(authority, policies));
+        return abi.encode(authority, hooks, init);
+    }
+
+    function automationInit() internal view returns (bytes memory) {
+        IAutomationExecutor.Task[] memory tasks = new IAutomationExecutor.Task[](2);
+        tasks[0] = IAutomationExecutor.Task(TASK_PING, keeper, address(target), 0, ping, 0, 0, 0, 0);
+        tasks[1] = IAutomationExecutor.Task(
+            TASK_PAY, keeper, address(token), 0, abi.encodeCall(IERC20.transfer, (payee, 150e18)), 0, 0, 0, 0
+        );
+        return abi.encode(authority, tasks);
+    }
+
+    /// @dev Installs the stack at set-up.
+    function installLeash() internal virtual {
+        installStack();
+    }
+
+    /// @dev The owner installs the agent's validator and the executor, then the multiplexer.
+    function installStack() internal {
+        ownerDoes(installValidatorCall(address(agentValidator), abi.encode(authority, agent.addr), address(mux)));
+        ownerDoes(installExecutorCall(address(automation), automationInit(), address(mux)));
+        installMux();
+    }
+
+    function installMux() internal {
+        shimHookInstall(address(mux), true);
+        ownerDoes(installHookCall(address(mux), muxInit()));
+        shimHookInstall(address(mux), false);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    function call1(address to, uint256 value, bytes memory data) internal pure returns (bytes memory) {
+        return abi.encodeCall(IERC7579Execution.execute, (bytes32(0), abi.encodePacked(to, value, data)));
+    }
+
+    function batch2(address a, bytes memory da, address b, bytes memory db) internal pure returns (bytes memory) {
+        Execution[] memory items = new Execution[](2);
+        items[0] = Execution(a, 0, da);
+        items[1] = Execution(b, 0, db);
+        return abi.encodeCall(IERC7579Execution.execute, (bytes32(uint256(1) << 248), abi.encode(items)));
+    }
+
+    function transfer(uint256 amount) internal view returns (bytes memory) {
+        return call1(address(token), 0, abi.encodeCall(IERC20.transfer, (payee, amount)));
+    }
+
+    function agentDoes(bytes memory execution) internal returns (bool, bytes memory) {
+        return handleOp(userOpFor(address(agentValidator), execution, agent.privateKey));
+    }
+
+    function assertAgentPasses(bytes memory execution) internal {
+        (bool ok, bytes memory reason) = agentDoes(execution);
+        assertTrue(ok, "the agent's operation should pass");
+        assertEq(reason.length, 0);
+    }
+
+    function assertAgentRefused(bytes memory execution, bytes memory expected) internal {
+        (bool ok, bytes memory reason) = agentDoes(execution);
+        assertFalse(ok, "the agent's operation should be refused");
+        assertEq(reason, reported(expected), "revert data");
+    }
+
+    /// @dev The agent's operation must not get past validation; `inner` is what the validator said.
+    function assertAgentNotValidated(bytes memory execution, bytes memory inner) internal {
+        assertNotValidated(userOpFor(address(agentValidator), execution, agent.privateKey), inner);
+    }
+
+    function assertNotValidated(PackedUserOperation memory op, bytes memory inner) internal {
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = op;
+        if (inner.length == 0) {
+            vm.expectRevert(abi.encodeWithSelector(IEntryPoint.FailedOp.selector, 0, "AA24 signature error"));
+        } else {
+            vm.expectRevert(
+                abi.encodeWithSelector(IEntryPoint.FailedOpWithRevert.selector, 0, "AA23 reverted", reported(inner))
+            );
+        }
+        vm.prank(bundler, bundler);
+        entryPoint.handleOps(ops, bundler);
+    }
+
+    function callNotAllowed(bytes4 selector) internal view returns (bytes memory) {
+        return abi.encodeWithSelector(IAgentValidator.AgentValidator_CallNotAllowed.selector, account, selector);
+    }
+
+    function targetNotAllowed(address to) internal view returns (bytes memory) {
+        return abi.encodeWithSelector(IAgentValidator.AgentValidator_TargetNotAllowed.selector, account, to);
+    }
+
+    /// @dev The authority approves, at the multiplexer, the module change `callData` makes.
+    function approveModuleChange(bytes memory callData) internal {
+        vm.prank(authority);
+        mux.approveChange(account, keccak256(callData));
+    }
+}
+
+/// @notice The Leash stack on one account kind, driven the way an agent drives it; a keeper's task
+/// through `executeFromExecutor`; the authority and guardian by direct calls. Each account runs
+/// this suite through a tiny subclass that adds its harness and its owner-only functions.
+abstract contract LeashAccountSuite is LeashAccountBase {
+    // ------------------------------------------------------------------ the agent within its leash
+
+    function test_agent_AllowedCallPasses() public {
+        assertAgentPasses(call1(address(target), 0, ping));
+        assertEq(target.pings(), 1);
+    }
+
+    function test_agent_RevertWhen_CallNotOnTheAllowlist() public {
+        assertAgentRefused(
+            call1(address(other), 0, ping),
+            abi.encodeWithSelector(
+                IAllowlistHook.Allowlist_CallNotAllowed.selector, account, address(other), Target.ping.selector
+            )
+        );
+        assertEq(other.pings(), 0);
+    }
+
+    function test_agent_RevertWhen_SpendingPastTheLimit() public {
+        assertAgentPasses(transfer(60e18));
+        (bool ok, bytes memory reason) = agentDoes(transfer(60e18));
+        assertFalse(ok);
+        assertEq(
+            bytes4(reason), bytes4(reported(abi.encodeWithSelector(ISpendingLimitHook.SpendingLimit_Exceeded.selector)))
+        );
+        assertEq(token.balanceOf(payee), 60e18);
+    }
+
+    function test_agent_RevertWhen_Paused() public {
+        vm.prank(guardian);
+        pauseHook.pause(account);
+        assertAgentRefused(
+            call1(address(target), 0, ping),
+            abi.encodeWithSelector(IEmergencyPauseHook.Pause_AccountPaused.selector, account, block.timestamp + 1 days)
+        );
+        assertEq(target.pings(), 0);
+    }
+
+    function test_agent_RevertWhen_KeyRotatedOut() public {
+        vm.prank(authority);
+        agentValidator.setAgent(account, makeAddr("nextAgent"));
+        assertNotValidated(userOpFor(address(agentValidator), call1(address(target), 0, ping), agent.privateKey), "");
+    }
+
+    // ------------------------------------------------------------------ a keeper's task through executeFromExecutor
+
+    function test_task_RunsThroughTheHooks() public {
+        vm.prank(keeper);
+        automation.executeTask(account, TASK_PING);
+        assertEq(target.pings(), 1);
+
+        vm.prank(keeper);
+        vm.expectRevert(
+            reported(
+                abi.encodeWithSelector(
+                    ISpendingLimitHook.SpendingLimit_Exceeded.selector,
+                    account,
+                    address(token),
+                    150e18,
+                    LIMIT,
+                    type(uint256).max // more than the limit: never
+                )
+            )
+        );
+        automation.executeTask(account, TASK_PAY);
+
+        vm.prank(guardian);
+        pauseHook.pause(account);
+        vm.prank(keeper);
+        vm.expectRevert(
+            reported(
+                abi.encodeWithSelector(
+                    IEmergencyPauseHook.Pause_AccountPaused.selector, account, block.timestamp + 1 days
+                )
+            )
+        );
+        automation.executeTask(account, TASK_PING);
+    }
+
+    // ------------------------------------------------------------------ attacks: the agent loosening its leash
+
+    function test_attack_AgentInstallsAModule() public {
+        bytes memory call = installExecutorCall(address(new MockExecutor()), "", address(mux));
+        assertAgentNotValidated(call, callNotAllowed(bytes4(call)));
+    }
+
+    function test_attack_AgentUninstallsTheMultiplexer() public {
+        bytes memory call = uninstallHookCall(address(mux));
+        assertAgentNotValidated(call, callNotAllowed(bytes4(call)));
+    }
+
+    function test_attack_AgentUninstallsItsValidator() public {
+        bytes memory call = abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (1, address(agentValidator), ""));
+        assertAgentNotValidated(call, callNotAllowed(bytes4(call)));
+    }
+
+    function test_attack_AgentReconfiguresTheMultiplexer() public {
+        bytes memory removePause = abi.encodeCall(IHookMultiPlexer.removeSubHook, (account, address(pauseHook), ""));
+        bytes memory execution = call1(address(mux), 0, removePause);
+        (bool ok, bytes memory reason) = agentDoes(execution);
+        assertFalse(ok);
+        assertEq(
+            bytes4(reason), bytes4(reported(abi.encodeWithSelector(ILeashModule.Leash_ModuleCallNotApproved.selector)))
+        );
+        assertTrue(mux.isSubHook(account, address(pauseHook)));
+    }
+
+    /// @dev A tightening entry point passes the multiplexer's guard; the allowlist then refuses any
+    /// call to a Leash module (always protected).
+    function test_attack_AgentLoosensAPolicyDirectly() public {
+        bytes memory execution = call1(
+            address(allowlist),
+            0,
+            abi.encodeCall(IAllowlistHook.addPermission, (account, address(other), bytes4(0x431e2cf5)))
+        );
+        assertAgentRefused(
+            execution,
+            abi.encodeWithSelector(IAllowlistHook.Allowlist_ProtectedTarget.selector, account, address(allowlist))
+        );
+        assertFalse(allowlist.isListed(account, address(other), bytes4(0x431e2cf5)));
+    }
+
+    function test_attack_AgentRotatesItsOwnKey() public {
+        bytes memory execution =
+            call1(address(agentValidator), 0, abi.encodeCall(IAgentValidator.setAgent, (account, makeAddr("x"))));
+        assertAgentNotValidated(execution, targetNotAllowed(address(agentValidator)));
+    }
+
+    function test_attack_AgentSignsOnTheOwnersPath() public {
+        PackedUserOperation memory op = userOpFor(ownerValidator(), call1(address(other), 0, ping), agent.privateKey);
+        assertNotValidated(op, "");
+    }
+
+    /// @dev Every owner-only function of this account, as the top-level call, nested in a self-call,
+    /// and hidden after an allowed item of a batch.
+    function test_attack_AgentUsesTheAccountsOwnerPaths() public {
+        bytes[] memory calls = ownerOnlyCalls();
+        assertGt(calls.length, 0);
+        for (uint256 i; i < calls.length; ++i) {
+            assertAgentNotValidated(calls[i], callNotAllowed(bytes4(calls[i])));
+            assertAgentNotValidated(call1(account, 0, calls[i]), targetNotAllowed(account));
+            assertAgentNotValidated(batch2(address(target), ping, account, calls[i]), targetNotAllowed(account));
+        }
+    }
+
+    /// @dev Functions of the account only its owner (or the account itself) may call.
+    function ownerOnlyCalls() internal view virtual returns (bytes[] memory);
+
+    // ------------------------------------------------------------------ the authority
+
+    function test_authority_LoosensAndTheAgentFollows() public {
+        vm.startPrank(authority);
+        allowlist.addPermission(account, address(other), Target.ping.selector);
+        ISpendingLimitHook.TokenPolicy memory p;
+        p.token = address(token);
+        p.limits = new ISpendingLimitHook.LimitConfig[](1);
+        p.limits[0] = ISpendingLimitHook.LimitConfig(500e18, 1 hours);
+        spending.setTokenPolicy(account, p);
+        vm.stopPrank();
+        assertAgentPasses(call1(address(other), 0, ping));
+        assertAgentPasses(transfer(300e18));
+    }
+
+    function test_authority_ApprovesAModuleChangeTheOwnerThenMakes() public {
+        MockExecutor executor = new MockExecutor();
+        bytes memory install = installExecutorCall(address(executor), "", address(mux));
+        (bool ok, bytes memory reason) = submitAsOwner(install);
+        assertFalse(ok, "unapproved module change");
+        assertEq(
+            bytes4(reason),
+            bytes4(reported(abi.encodeWithSelector(ILeashModule.Leash_ModuleChangeNotApproved.selector)))
+        );
+        approveModuleChange(install);
+        ownerDoes(install);
+        assertTrue(IERC7579ModuleConfig(account).isModuleInstalled(2, address(executor), ""));
+    }
+
+    function test_authority_RecoversWhilePaused() public {
+        vm.prank(guardian);
+        pauseHook.pause(account);
+        vm.prank(authority);
+        pauseHook.unpause(account);
+        assertAgentPasses(call1(address(target), 0, ping));
+    }
+
+    // ------------------------------------------------------------------ uninstall, reinstall
+
+    function test_reinstall_StartsClean() public {
+        assertAgentPasses(transfer(100e18));
+        vm.prank(guardian);
+        pauseHook.pause(account);
+
+        bytes memory uninstall = uninstallHookCall(address(mux));
+        approveModuleChange(uninstall);
+        ownerDoes(uninstall);
+        assertEq(mux.authorityOf(account), address(0));
+        assertAgentNotValidated(
+            call1(address(target), 0, ping),
+            abi.encodeWithSelector(IAgentValidator.AgentValidator_LeashNotInstalled.selector, account)
+        );
+
+        installMux();
+        assertFalse(pauseHook.isPaused(account), "no pause survives");
+        assertEq(spending.remaining(account, address(token)), LIMIT, "no spend survives");
+        assertAgentPasses(transfer(100e18));
+        assertEq(token.balanceOf(payee), 200e18);
+    }
+}

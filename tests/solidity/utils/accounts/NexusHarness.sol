@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {IERC7484} from "modulekit/Interfaces.sol";
+import {INexusBootstrap} from "modulekit/accounts/nexus/interfaces/INexusBootstrap.sol";
+import {IERC7579Module} from "modulekit/accounts/nexus/interfaces/INexusBootstrap.sol";
+import {NexusPrecompiles} from "modulekit/deployment/precompiles/NexusPrecompiles.sol";
+
+import {OwnerValidator} from "../mocks/OwnerValidator.sol";
+import {AccountHarness} from "./AccountHarness.sol";
+
+/// @notice Biconomy's Nexus behind its proxy, initialised through its bootstrap with the owner's
+/// validator and no module registry.
+/// @dev Nexus reads the validator from bytes 4..24 of the nonce (after a mode byte): the key's low
+/// 20 bytes with mode 0x00 (validate).
+abstract contract NexusHarness is AccountHarness, NexusPrecompiles {
+    OwnerValidator internal nexusOwnerValidator;
+
+    function accountName() internal pure override returns (string memory) {
+        return "Nexus";
+    }
+
+    function ownerValidator() internal view override returns (address) {
+        return address(nexusOwnerValidator);
+    }
+
+    function nonceKey(address validator) internal pure override returns (uint192) {
+        return uint192(uint160(validator));
+    }
+
+    function deployAccount(address ownerKey) internal override returns (address) {
+        placeEntryPoint("lib/account-abstraction-v0.7/artifacts/EntryPoint.json", ENTRYPOINT_V07);
+        address implementation = deployNexus(ENTRYPOINT_V07);
+        INexusBootstrap bootstrap = deployNexusBootstrap();
+        nexusOwnerValidator = new OwnerValidator();
+        bytes memory init = abi.encode(
+            address(bootstrap),
+            abi.encodeCall(
+                INexusBootstrap.initNexusWithSingleValidator,
+                (
+                    IERC7579Module(address(nexusOwnerValidator)),
+                    abi.encode(ownerKey),
+                    IERC7484(address(0)),
+                    new address[](0),
+                    0
+                )
+            )
+        );
+        return deployNexusProxy(keccak256("leash"), implementation, init);
+    }
+
+    function wrapCallData(address, bytes memory execution) internal pure override returns (bytes memory) {
+        return execution;
+    }
+
+    function installValidatorCall(address validator, bytes memory initData, address)
+        internal
+        pure
+        override
+        returns (bytes memory)
+    {
+        return abi.encodeCall(IERC7579ModuleConfig.installModule, (1, validator, initData));
+    }
+
+    function installExecutorCall(address executor, bytes memory initData, address)
+        internal
+        pure
+        override
+        returns (bytes memory)
+    {
+        return abi.encodeCall(IERC7579ModuleConfig.installModule, (2, executor, initData));
+    }
+
+    function installHookCall(address hook, bytes memory initData) internal pure override returns (bytes memory) {
+        return abi.encodeCall(IERC7579ModuleConfig.installModule, (4, hook, initData));
+    }
+
+    function uninstallHookCall(address hook) internal pure override returns (bytes memory) {
+        return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, hook, ""));
+    }
+
+    function shimHookInstall(address, bool) internal pure override {}
+
+    function reported(bytes memory reason) internal pure override returns (bytes memory) {
+        return reason;
+    }
+}

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {BootstrapConfig, IERC7579Bootstrap} from "modulekit/accounts/erc7579/interfaces/IERC7579Bootstrap.sol";
+import {ERC7579Precompiles} from "modulekit/deployment/precompiles/ERC7579Precompiles.sol";
+
+import {OwnerValidator} from "../mocks/OwnerValidator.sol";
+import {AccountHarness} from "./AccountHarness.sol";
+
+/// @notice The ERC-7579 reference account (MSA, with hook support) behind its proxy, initialised
+/// through its bootstrap with the owner's validator.
+/// @dev The reference account picks the validator from the nonce key's top 20 bytes.
+abstract contract ReferenceHarness is AccountHarness, ERC7579Precompiles {
+    OwnerValidator internal msaOwnerValidator;
+
+    function accountName() internal pure override returns (string memory) {
+        return "ReferenceMSA";
+    }
+
+    function ownerValidator() internal view override returns (address) {
+        return address(msaOwnerValidator);
+    }
+
+    function nonceKey(address validator) internal pure override returns (uint192) {
+        return uint192(uint160(validator)) << 32;
+    }
+
+    function deployAccount(address ownerKey) internal override returns (address) {
+        placeEntryPoint("lib/account-abstraction-v0.7/artifacts/EntryPoint.json", ENTRYPOINT_V07);
+        address implementation = address(deployERC7579Account());
+        IERC7579Bootstrap bootstrap = deployERC7579Bootstrap();
+        msaOwnerValidator = new OwnerValidator();
+        BootstrapConfig[] memory validators = new BootstrapConfig[](1);
+        validators[0] = BootstrapConfig(address(msaOwnerValidator), abi.encode(ownerKey));
+        BootstrapConfig[] memory none = new BootstrapConfig[](0);
+        BootstrapConfig memory noHook;
+        bytes memory init =
+            abi.encode(address(bootstrap), abi.encodeCall(IERC7579Bootstrap.initMSA, (validators, none, noHook, none)));
+        return deployMSAPRoxy(keccak256("leash"), implementation, init);
+    }
+
+    function wrapCallData(address, bytes memory execution) internal pure override returns (bytes memory) {
+        return execution;
+    }
+
+    function installValidatorCall(address validator, bytes memory initData, address)
+        internal
+        pure
+        override
+        returns (bytes memory)
+    {
+        return abi.encodeCall(IERC7579ModuleConfig.installModule, (1, validator, initData));
+    }
+
+    function installExecutorCall(address executor, bytes memory initData, address)
+        internal
+        pure
+        override
+        returns (bytes memory)
+    {
+        return abi.encodeCall(IERC7579ModuleConfig.installModule, (2, executor, initData));
+    }
+
+    function installHookCall(address hook, bytes memory initData) internal pure override returns (bytes memory) {
+        return abi.encodeCall(IERC7579ModuleConfig.installModule, (4, hook, initData));
+    }
+
+    function uninstallHookCall(address hook) internal pure override returns (bytes memory) {
+        return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, hook, ""));
+    }
+
+    function shimHookInstall(address, bool) internal pure override {}
+
+    function reported(bytes memory reason) internal pure override returns (bytes memory) {
+        return reason;
+    }
+}
