@@ -46,28 +46,20 @@ library RollingWindow {
     }
 
     /// @notice Recorded spends that count against the limit at time `t` (t >= the last spend).
-    function usedAt(Limit storage self, uint256 t) internal view returns (uint256 used) {
-        (uint256 width, uint256 lastIndex) = (self.width, self.lastIndex);
-        uint256 current = t / width;
-        uint256 from = current > BUCKETS ? current - BUCKETS : 0;
-        uint256[3] memory b = self.buckets;
-        // Indices above lastIndex were never written in this turn of the ring: zero.
-        uint256 to = lastIndex < current ? lastIndex : current;
-        for (uint256 i = from; i <= to; ++i) {
-            used += _read(b, i % RING);
-        }
+    function usedAt(Limit storage self, uint256 t) internal view returns (uint256) {
+        return _used(self.buckets, t / self.width, self.lastIndex);
     }
 
     /// @notice Records `value` at time `t`, and returns whether the limit still holds. Callers revert
     /// on `false`, so nothing is recorded then.
     function spend(Limit storage self, uint256 t, uint256 value) internal returns (bool ok, uint256 used) {
-        used = usedAt(self, t);
-        uint256 amount = self.amount;
+        // Each slot is read once: the metadata, then the ring, reused for the check and the write.
+        (uint256 amount, uint256 width, uint256 lastIndex) = (self.amount, self.width, self.lastIndex);
+        uint256[3] memory b = self.buckets;
+        uint256 current = t / width;
+        used = _used(b, current, lastIndex);
         if (value > amount || used > amount - value) return (false, used);
         if (value == 0) return (true, used);
-        uint256 current = t / self.width;
-        uint256 lastIndex = self.lastIndex;
-        uint256[3] memory b = self.buckets;
         if (current != lastIndex) {
             // Clear the ring positions of indices (lastIndex, current]: they hold an earlier turn.
             uint256 stale = current - lastIndex;
@@ -85,6 +77,16 @@ library RollingWindow {
             self.buckets[p / 2] = b[p / 2];
         }
         return (true, used);
+    }
+
+    /// @dev The sum of the ring's buckets with indices in the window ending at `current`; indices
+    /// above `lastIndex` were never written in this turn of the ring and count as zero.
+    function _used(uint256[3] memory b, uint256 current, uint256 lastIndex) private pure returns (uint256 used) {
+        uint256 from = current > BUCKETS ? current - BUCKETS : 0;
+        uint256 to = lastIndex < current ? lastIndex : current;
+        for (uint256 i = from; i <= to; ++i) {
+            used += _read(b, i % RING);
+        }
     }
 
     /// @notice Records `value` at time `t` without checking the limit: carries spent history into
