@@ -18,7 +18,11 @@ import {SafeHarness} from "../utils/accounts/SafeHarness.sol";
 abstract contract StackNotInstalled is LeashAccountBase {
     /// @dev The suite's stack without the multiplexer: the agent's validator and the executor only.
     function installLeash() internal override {
-        ownerDoes(installValidatorCall(address(agentValidator), abi.encode(authority, agent.addr), address(1)));
+        ownerDoes(
+            installValidatorCall(
+                address(agentValidator), abi.encode(authority, agent.addr, uint256(1 ether)), address(1)
+            )
+        );
         ownerDoes(installExecutorCall(address(automation), automationInit(), address(1)));
     }
 

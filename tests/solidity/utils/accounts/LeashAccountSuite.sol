@@ -108,7 +108,11 @@ abstract contract LeashAccountBase is AccountHarness {
 
     /// @dev The owner installs the agent's validator and the executor, then the multiplexer.
     function installStack() internal {
-        ownerDoes(installValidatorCall(address(agentValidator), abi.encode(authority, agent.addr), address(mux)));
+        ownerDoes(
+            installValidatorCall(
+                address(agentValidator), abi.encode(authority, agent.addr, uint256(1 ether)), address(mux)
+            )
+        );
         ownerDoes(installExecutorCall(address(automation), automationInit(), address(mux)));
         installMux();
     }
