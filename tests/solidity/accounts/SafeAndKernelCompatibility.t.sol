@@ -35,6 +35,15 @@ abstract contract StackNotInstalled is LeashAccountBase {
         assertEq(target.pings(), 0);
     }
 
+    /// @dev The agent's validator uninstalls cleanly on this account too (the owner's own change:
+    /// no multiplexer is there to ask the authority).
+    function test_compat_AgentValidatorUninstallsClean() public {
+        ownerDoes(uninstallValidatorCall(address(agentValidator)));
+        assertFalse(agentValidator.isInitialized(account));
+        assertEq(agentValidator.agentOf(account), address(0));
+        assertEq(agentValidator.authorityOf(account), address(0));
+    }
+
     /// @dev How the account reports a validator's revert to the EntryPoint.
     function validationRevert(bytes memory inner) internal pure virtual returns (bytes memory);
 }
