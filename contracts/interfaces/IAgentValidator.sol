@@ -13,15 +13,23 @@ import {IERC7579Validator} from "@openzeppelin/contracts/interfaces/draft-IERC75
 /// and ERC-1271 signatures are refused. The agent is never an owner of the account: the person
 /// stays the owner and, as the authority named at install, is the only one who rotates or revokes
 /// the agent's key.
+/// Gas. The agent chooses its UserOps' gas limits and fees, and the account pays them, possibly to
+/// the agent itself as bundler: an outflow no hook sees. So every UserOp the agent signs without a
+/// paymaster is charged its maximum cost (`(verificationGasLimit + callGasLimit +
+/// preVerificationGas) * maxFeePerGas`, what the EntryPoint may take) against a gas allowance the
+/// authority sets and refills; an operation that would exceed it is refused. (ERC-4337's
+/// validation rules forbid reading the time, so the allowance is a budget, not a rolling window.)
 /// @dev Refusals. A bad signature (no key, wrong signer, malformed) makes `validateUserOp` return
 /// `SIG_VALIDATION_FAILED` (1), as ERC-4337 asks, so bundlers drop the operation without a revert.
 /// An operation the agent may never sign reverts with a custom error naming the rule, so the
 /// refusal reads the same whatever key signed it: the EntryPoint reports it as `FailedOpWithRevert`
 /// with these bytes inside.
-/// Install data: `abi.encode(address authority, address agent)`.
+/// Install data: `abi.encode(address authority, address agent, uint256 gasAllowance)`.
 interface IAgentValidator is IERC7579Validator, ILeashModule {
     /// @notice The agent key of `account` is now `agent` (zero: revoked).
     event AgentSet(address indexed account, address indexed agent);
+    /// @notice What the agent's UserOps may still cost `account` in gas fees, in wei.
+    event GasAllowanceSet(address indexed account, uint256 allowance);
 
     /// @notice The UserOp's callData is not the account's execution entry point
     /// (`execute(bytes32,bytes)`, optionally behind `executeUserOp`'s selector).
@@ -36,6 +44,11 @@ interface IAgentValidator is IERC7579Validator, ILeashModule {
     error AgentValidator_LeashNotInstalled(address account);
     /// @notice An agent key must be a real address other than the account and its authority.
     error AgentValidator_InvalidAgent(address account, address agent);
+    /// @notice The UserOp may cost the account up to `cost` wei in gas fees; the agent's allowance
+    /// has `allowance` left (the authority refills it with `setGasAllowance`).
+    error AgentValidator_GasAllowanceExceeded(address account, uint256 cost, uint256 allowance);
+    /// @notice A gas allowance above `type(uint96).max` wei.
+    error AgentValidator_GasAllowanceTooLarge(uint256 allowance);
     /// @notice The agent is an owner of the account (it answers `isOwner(agent)`): an owner can
     /// act through paths no hook sees, so it may not be the agent.
     error AgentValidator_AgentIsOwner(address account, address agent);
@@ -52,6 +65,13 @@ interface IAgentValidator is IERC7579Validator, ILeashModule {
     /// @notice Revokes the agent key of `account`: no signature validates until `setAgent`.
     /// Authority only (or an account change it approved).
     function revokeAgent(address account) external;
+
+    /// @notice Sets what the agent's UserOps may still cost `account` in gas fees, in wei.
+    /// Authority only (or an account change it approved).
+    function setGasAllowance(address account, uint256 allowance) external;
+
+    /// @notice What the agent's UserOps may still cost `account` in gas fees, in wei.
+    function gasAllowanceOf(address account) external view returns (uint256);
 
     /// @notice Whether the validator is installed for `account`.
     function isInitialized(address account) external view returns (bool);

@@ -17,9 +17,10 @@ import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
 /// @title AgentValidator
 /// @notice The agent's key as an ERC-7579 validator: it signs executions the Leash hook sees and
 /// nothing else, so the agent never needs to be an owner of the account.
-/// @dev Storage per account: the base record (authority, generation) and one slot, the agent's
-/// address. `validateUserOp` reads only storage keyed by the account (here and the multiplexer's
-/// record), as ERC-4337's validation rules require. Signatures are 65-byte ECDSA over the raw
+/// @dev Storage per account: the base record (authority, generation) and one slot,
+/// `agent (160) | gasAllowance (96)`. `validateUserOp` reads and writes only storage keyed by the
+/// account (here, and reads the multiplexer's record) and never the time, as ERC-4337's
+/// validation rules require. Signatures are 65-byte ECDSA over the raw
 /// `userOpHash` (no EIP-191 prefix), the form the EntryPoint's hash already binds to chain and
 /// EntryPoint.
 contract AgentValidator is LeashModule, IAgentValidator {
@@ -28,7 +29,13 @@ contract AgentValidator is LeashModule, IAgentValidator {
     /// @dev ERC-1271 refusal: any value other than the magic `0x1626ba7e`.
     bytes4 internal constant ERC1271_REFUSED = 0xffffffff;
 
-    mapping(address account => address agent) internal _agents;
+    /// @dev One slot: the agent's key and what its UserOps may still cost the account, in wei.
+    struct AgentRecord {
+        address agent;
+        uint96 gasAllowance;
+    }
+
+    mapping(address account => AgentRecord) internal _agents;
 
     /// @param multiplexer The Leash multiplexer: the agent's key acts only where it is installed,
     /// and a change its authority approved there may rotate the key through the account.
@@ -42,12 +49,13 @@ contract AgentValidator is LeashModule, IAgentValidator {
     // ------------------------------------------------------------------ ERC-7579 module
 
     /// @inheritdoc IERC7579Module
-    /// @dev Install data: `abi.encode(address authority, address agent)`.
+    /// @dev Install data: `abi.encode(address authority, address agent, uint256 gasAllowance)`.
     function onInstall(bytes calldata data) external {
         address account = msg.sender;
-        (address authority, address agent) = abi.decode(data, (address, address));
+        (address authority, address agent, uint256 gasAllowance) = abi.decode(data, (address, address, uint256));
         _installRecord(account, authority, MODULE_TYPE_VALIDATOR);
         _setAgent(account, authority, agent);
+        _setGasAllowance(account, gasAllowance);
     }
 
     /// @inheritdoc IERC7579Module
@@ -56,6 +64,7 @@ contract AgentValidator is LeashModule, IAgentValidator {
         _uninstallRecord(account, MODULE_TYPE_VALIDATOR);
         delete _agents[account];
         emit AgentSet(account, address(0));
+        emit GasAllowanceSet(account, 0);
     }
 
     /// @inheritdoc IERC7579Module
@@ -73,9 +82,10 @@ contract AgentValidator is LeashModule, IAgentValidator {
     /// @inheritdoc IERC7579Validator
     /// @dev Checks, in order: the sender is the calling account; the multiplexer is installed on
     /// it; the callData is an execution the hook decodes exactly (canonical, call or batch, no
-    /// delegatecall) that calls neither the account nor this validator; then the signature.
-    /// Only the last returns `SIG_VALIDATION_FAILED`; the others revert with their rule.
-    function validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) external view returns (uint256) {
+    /// delegatecall) that calls neither the account nor this validator; the signature; then the
+    /// gas allowance, which a valid operation is charged its maximum cost against. Only a bad
+    /// signature returns `SIG_VALIDATION_FAILED`; the others revert with their rule.
+    function validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) external returns (uint256) {
         address account = msg.sender;
         require(userOp.sender == account, AgentValidator_SenderMismatch(account, userOp.sender));
         require(
@@ -83,10 +93,31 @@ contract AgentValidator is LeashModule, IAgentValidator {
             AgentValidator_LeashNotInstalled(account)
         );
         _checkExecution(account, userOp.callData);
-        address agent = _agents[account];
-        if (agent == address(0)) return VALIDATION_FAILED;
+        AgentRecord memory record = _agents[account];
+        if (record.agent == address(0)) return VALIDATION_FAILED;
         (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(userOpHash, userOp.signature);
-        return err == ECDSA.RecoverError.NoError && signer == agent ? 0 : VALIDATION_FAILED;
+        if (err != ECDSA.RecoverError.NoError || signer != record.agent) return VALIDATION_FAILED;
+        uint256 cost = _maxCost(userOp);
+        if (cost != 0) {
+            require(
+                cost <= record.gasAllowance, AgentValidator_GasAllowanceExceeded(account, cost, record.gasAllowance)
+            );
+            _agents[account].gasAllowance = uint96(record.gasAllowance - cost);
+        }
+        return 0;
+    }
+
+    /// @dev The most the EntryPoint may take from the account for `userOp` (v0.7 / v0.8 packing):
+    /// `(verificationGasLimit + callGasLimit + preVerificationGas) * maxFeePerGas`; nothing when a
+    /// paymaster pays.
+    function _maxCost(PackedUserOperation calldata userOp) private pure returns (uint256) {
+        if (userOp.paymasterAndData.length != 0) return 0;
+        uint256 limits = uint256(userOp.accountGasLimits);
+        if (userOp.preVerificationGas > type(uint128).max) return type(uint256).max;
+        // Each term is below 2^128, so the sum is below 2^130; capped so the product fits.
+        uint256 gas = (limits >> 128) + uint128(limits) + userOp.preVerificationGas;
+        if (gas > type(uint128).max) return type(uint256).max;
+        return gas * uint128(uint256(userOp.gasFees));
     }
 
     /// @inheritdoc IERC7579Validator
@@ -119,7 +150,17 @@ contract AgentValidator is LeashModule, IAgentValidator {
 
     /// @inheritdoc IAgentValidator
     function agentOf(address account) external view returns (address) {
-        return _agents[account];
+        return _agents[account].agent;
+    }
+
+    /// @inheritdoc IAgentValidator
+    function gasAllowanceOf(address account) external view returns (uint256) {
+        return _agents[account].gasAllowance;
+    }
+
+    /// @inheritdoc IAgentValidator
+    function setGasAllowance(address account, uint256 allowance) external onlyAuthority(account) {
+        _setGasAllowance(account, allowance);
     }
 
     /// @inheritdoc IAgentValidator
@@ -129,7 +170,7 @@ contract AgentValidator is LeashModule, IAgentValidator {
 
     /// @inheritdoc IAgentValidator
     function revokeAgent(address account) external onlyAuthority(account) {
-        delete _agents[account];
+        delete _agents[account].agent;
         emit AgentSet(account, address(0));
     }
 
@@ -138,8 +179,14 @@ contract AgentValidator is LeashModule, IAgentValidator {
             agent != address(0) && agent != account && agent != authority, AgentValidator_InvalidAgent(account, agent)
         );
         require(!_isOwner(account, agent), AgentValidator_AgentIsOwner(account, agent));
-        _agents[account] = agent;
+        _agents[account].agent = agent;
         emit AgentSet(account, agent);
+    }
+
+    function _setGasAllowance(address account, uint256 allowance) private {
+        require(allowance <= type(uint96).max, AgentValidator_GasAllowanceTooLarge(allowance));
+        _agents[account].gasAllowance = uint96(allowance);
+        emit GasAllowanceSet(account, allowance);
     }
 
     /// @dev Whether the account says `agent` is one of its owners (`isOwner(address)`, as a Safe

@@ -465,7 +465,8 @@ impl Bench {
     async fn agent_case(&mut self) -> Result<Pair> {
         let owner = self.account().await?;
         let agent = PrivateKeySigner::from_bytes(&keccak256("leash-bench-agent"))?;
-        let init = (self.authority, agent.address()).abi_encode_params();
+        // UserOps here pay no fees (zero gas prices), so the gas-fee allowance is never drawn on.
+        let init = (self.authority, agent.address(), U256::from(ONE_TOKEN)).abi_encode_params();
         let outcome = owner.install_module(MODULE_TYPE_VALIDATOR, self.validator, init.into()).await?;
         if !outcome.success {
             bail!(

@@ -170,6 +170,7 @@ sol! {
     #[derive(Debug)]
     interface IAgentValidator {
         event AgentSet(address indexed account, address indexed agent);
+        event GasAllowanceSet(address indexed account, uint256 allowance);
 
         error AgentValidator_CallNotAllowed(address account, bytes4 selector);
         error AgentValidator_TargetNotAllowed(address account, address target);
@@ -177,11 +178,15 @@ sol! {
         error AgentValidator_LeashNotInstalled(address account);
         error AgentValidator_InvalidAgent(address account, address agent);
         error AgentValidator_AgentIsOwner(address account, address agent);
+        error AgentValidator_GasAllowanceExceeded(address account, uint256 cost, uint256 allowance);
+        error AgentValidator_GasAllowanceTooLarge(uint256 allowance);
 
         function MULTIPLEXER() external view returns (address);
         function agentOf(address account) external view returns (address);
         function setAgent(address account, address agent) external;
         function revokeAgent(address account) external;
+        function setGasAllowance(address account, uint256 allowance) external;
+        function gasAllowanceOf(address account) external view returns (uint256);
         function isInitialized(address account) external view returns (bool);
         function isValidSignatureWithSender(address sender, bytes32 hash, bytes calldata signature) external view returns (bytes4);
     }

@@ -244,7 +244,13 @@ pub async fn run(
 
     say("the person installs AgentValidator with the agent's key: the agent is never an owner");
     let outcome = owner
-        .install_module(1, agent_validator, (authority, agent_key.address()).abi_encode_params().into())
+        .install_module(
+            1,
+            agent_validator,
+            (authority, agent_key.address(), U256::from(10u64).pow(U256::from(17u64)))
+                .abi_encode_params()
+                .into(),
+        )
         .await?;
     if !outcome.success {
         bail!(

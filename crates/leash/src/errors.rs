@@ -199,6 +199,11 @@ pub fn describe_revert(data: &[u8], book: &TokenBook) -> String {
             V::AgentValidator_LeashNotInstalled(e) => {
                 format!("the agent's key acts only while the leash is installed on {}", e.account)
             }
+            V::AgentValidator_GasAllowanceExceeded(e) => format!(
+                "the UserOp may cost up to {} in gas fees; the agent's gas allowance has {} left",
+                book.amount(Address::ZERO, e.cost),
+                book.amount(Address::ZERO, e.allowance)
+            ),
             V::AgentValidator_AgentIsOwner(e) => {
                 format!("{} is an owner of {}; an agent may not be an owner", e.agent, e.account)
             }

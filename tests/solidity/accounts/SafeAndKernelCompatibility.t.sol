@@ -18,7 +18,11 @@ import {SafeHarness} from "../utils/accounts/SafeHarness.sol";
 abstract contract StackNotInstalled is LeashAccountBase {
     /// @dev The suite's stack without the multiplexer: the agent's validator and the executor only.
     function installLeash() internal override {
-        ownerDoes(installValidatorCall(address(agentValidator), abi.encode(authority, agent.addr), address(1)));
+        ownerDoes(
+            installValidatorCall(
+                address(agentValidator), abi.encode(authority, agent.addr, uint256(1 ether)), address(1)
+            )
+        );
         ownerDoes(installExecutorCall(address(automation), automationInit(), address(1)));
     }
 
@@ -29,6 +33,15 @@ abstract contract StackNotInstalled is LeashAccountBase {
             validationRevert(abi.encodeWithSelector(IAgentValidator.AgentValidator_LeashNotInstalled.selector, account))
         );
         assertEq(target.pings(), 0);
+    }
+
+    /// @dev The agent's validator uninstalls cleanly on this account too (the owner's own change:
+    /// no multiplexer is there to ask the authority).
+    function test_compat_AgentValidatorUninstallsClean() public {
+        ownerDoes(uninstallValidatorCall(address(agentValidator)));
+        assertFalse(agentValidator.isInitialized(account));
+        assertEq(agentValidator.agentOf(account), address(0));
+        assertEq(agentValidator.authorityOf(account), address(0));
     }
 
     /// @dev How the account reports a validator's revert to the EntryPoint.

@@ -44,8 +44,10 @@ contract AgentValidatorTest is LeashTestBase {
 
     // ------------------------------------------------------------------ helpers
 
+    uint256 internal constant GAS_ALLOWANCE = 1 ether;
+
     function validatorInit(address agentKey) internal view returns (bytes memory) {
-        return abi.encode(authority, agentKey);
+        return abi.encode(authority, agentKey, GAS_ALLOWANCE);
     }
 
     /// @dev A UserOp on the validator's nonce key (the OpenZeppelin account reads the validator
@@ -54,6 +56,22 @@ contract AgentValidatorTest is LeashTestBase {
         op = userOp(callData);
         op.nonce = entryPoint.getNonce(address(account), uint192(uint160(address(validator))) << 32);
         signUserOp(op, key);
+    }
+
+    /// @dev The agent's op paying `maxFee` wei per gas (priority fee the same).
+    function agentOpWithFee(bytes memory callData, uint256 maxFee)
+        internal
+        view
+        returns (PackedUserOperation memory op)
+    {
+        op = userOp(callData);
+        op.nonce = entryPoint.getNonce(address(account), uint192(uint160(address(validator))) << 32);
+        op.gasFees = bytes32((maxFee << 128) | maxFee);
+        signUserOp(op, agent.privateKey);
+    }
+
+    function maxCost(PackedUserOperation memory op) internal pure returns (uint256) {
+        return (VERIFICATION_GAS + CALL_GAS + op.preVerificationGas) * uint128(uint256(op.gasFees));
     }
 
     function submitAsAgent(bytes memory callData) internal returns (bool, bytes memory) {
@@ -234,6 +252,64 @@ contract AgentValidatorTest is LeashTestBase {
             call1(address(target), ping),
             abi.encodeWithSelector(IAgentValidator.AgentValidator_LeashNotInstalled.selector, address(account))
         );
+    }
+
+    // ------------------------------------------------------------------ gas the agent makes the account pay
+
+    function test_validateUserOp_ChargesTheMaximumCostToTheAllowance() public {
+        PackedUserOperation memory op = agentOpWithFee(call1(address(target), ping), 1 gwei);
+        uint256 cost = maxCost(op);
+        assertGt(cost, 0);
+        (bool ok,) = handleOp(op);
+        assertTrue(ok);
+        assertEq(validator.gasAllowanceOf(address(account)), GAS_ALLOWANCE - cost);
+    }
+
+    /// @dev The agent bundles its own UserOp with a huge fee, naming itself the beneficiary: the
+    /// account would pay the agent through gas, which no hook sees.
+    function test_attack_AgentPaysItselfThroughGasFees() public {
+        PackedUserOperation memory op = agentOpWithFee(call1(address(target), ping), 1000 gwei);
+        uint256 cost = maxCost(op);
+        assertGt(cost, GAS_ALLOWANCE);
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = op;
+        uint256 balanceBefore = address(account).balance;
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IEntryPoint.FailedOpWithRevert.selector,
+                0,
+                "AA23 reverted",
+                abi.encodeWithSelector(
+                    IAgentValidator.AgentValidator_GasAllowanceExceeded.selector, address(account), cost, GAS_ALLOWANCE
+                )
+            )
+        );
+        vm.prank(agent.addr, agent.addr);
+        entryPoint.handleOps(ops, payable(agent.addr));
+        assertEq(address(account).balance, balanceBefore);
+        assertEq(agent.addr.balance, 0);
+    }
+
+    function test_setGasAllowance_AuthorityRefills() public {
+        PackedUserOperation memory op = agentOpWithFee(call1(address(target), ping), 1000 gwei);
+        vm.prank(authority);
+        validator.setGasAllowance(address(account), maxCost(op));
+        (bool ok,) = handleOp(op);
+        assertTrue(ok);
+        assertEq(validator.gasAllowanceOf(address(account)), 0);
+        vm.prank(agent.addr);
+        vm.expectRevert(
+            abi.encodeWithSelector(ILeashModule.Leash_OnlyAuthority.selector, address(account), agent.addr, authority)
+        );
+        validator.setGasAllowance(address(account), 1 ether);
+    }
+
+    function test_setGasAllowance_RevertWhen_TooLarge() public {
+        vm.prank(authority);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAgentValidator.AgentValidator_GasAllowanceTooLarge.selector, uint256(1) << 96)
+        );
+        validator.setGasAllowance(address(account), uint256(1) << 96);
     }
 
     // ------------------------------------------------------------------ the authority

@@ -55,6 +55,10 @@ abstract contract AccountHarness is Test {
 
     function uninstallHookCall(address hook) internal view virtual returns (bytes memory);
 
+    /// @dev Uninstalls `validator`, installed last (accounts that keep validators in a linked list
+    /// need its predecessor: the list's sentinel, as the newest entry sits at its head).
+    function uninstallValidatorCall(address validator) internal view virtual returns (bytes memory);
+
     /// @dev A revert from a module (hook or validator) as the account reports it to its caller.
     function reported(bytes memory reason) internal pure virtual returns (bytes memory);
 

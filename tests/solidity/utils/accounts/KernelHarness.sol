@@ -83,4 +83,8 @@ abstract contract KernelHarness is AccountHarness, KernelPrecompiles {
     function reported(bytes memory reason) internal pure override returns (bytes memory) {
         return reason;
     }
+
+    function uninstallValidatorCall(address validator) internal pure override returns (bytes memory) {
+        return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (1, validator, ""));
+    }
 }

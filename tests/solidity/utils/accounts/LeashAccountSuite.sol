@@ -108,7 +108,11 @@ abstract contract LeashAccountBase is AccountHarness {
 
     /// @dev The owner installs the agent's validator and the executor, then the multiplexer.
     function installStack() internal {
-        ownerDoes(installValidatorCall(address(agentValidator), abi.encode(authority, agent.addr), address(mux)));
+        ownerDoes(
+            installValidatorCall(
+                address(agentValidator), abi.encode(authority, agent.addr, uint256(1 ether)), address(mux)
+            )
+        );
         ownerDoes(installExecutorCall(address(automation), automationInit(), address(mux)));
         installMux();
     }
@@ -375,6 +379,23 @@ abstract contract LeashAccountSuite is LeashAccountBase {
     }
 
     // ------------------------------------------------------------------ uninstall, reinstall
+
+    function test_authority_RemovesTheAgentsValidatorAndReinstallsClean() public {
+        bytes memory uninstall = uninstallValidatorCall(address(agentValidator));
+        approveModuleChange(uninstall);
+        ownerDoes(uninstall);
+        assertFalse(agentValidator.isInitialized(account));
+        assertEq(agentValidator.agentOf(account), address(0));
+        Vm.Wallet memory next = vm.createWallet("nextAgent");
+        bytes memory install = installValidatorCall(
+            address(agentValidator), abi.encode(authority, next.addr, uint256(1 ether)), address(mux)
+        );
+        approveModuleChange(install);
+        ownerDoes(install);
+        assertNotValidated(userOpFor(address(agentValidator), call1(address(target), 0, ping), agent.privateKey), "");
+        (bool ok,) = handleOp(userOpFor(address(agentValidator), call1(address(target), 0, ping), next.privateKey));
+        assertTrue(ok, "the new key works");
+    }
 
     function test_reinstall_StartsClean() public {
         assertAgentPasses(transfer(100e18));

@@ -85,4 +85,9 @@ abstract contract NexusHarness is AccountHarness, NexusPrecompiles {
     function reported(bytes memory reason) internal pure override returns (bytes memory) {
         return reason;
     }
+
+    /// @dev Validators live in a sentinel list; the newest sits right after the sentinel `address(1)`.
+    function uninstallValidatorCall(address validator) internal pure override returns (bytes memory) {
+        return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (1, validator, abi.encode(address(1), "")));
+    }
 }

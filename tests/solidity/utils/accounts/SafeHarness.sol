@@ -124,4 +124,9 @@ abstract contract SafeHarness is AccountHarness, Safe7579Precompiles {
     function reported(bytes memory) internal pure override returns (bytes memory) {
         return abi.encodeWithSignature("ExecutionFailed()");
     }
+
+    /// @dev Validators live in a sentinel list; the newest sits right after the sentinel `address(1)`.
+    function uninstallValidatorCall(address validator) internal pure override returns (bytes memory) {
+        return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (1, validator, abi.encode(address(1), "")));
+    }
 }
