@@ -245,12 +245,16 @@ abstract contract DecodingDifferential is AccountHarness {
     /// @dev With the multiplexer installed (no sub-hooks: its guard decodes every execution):
     /// Leash refuses every entry its decoder refuses, and the rest run exactly as decoded.
     function test_differential_LeashRefusesOrAccountRunsDecoded() public {
-        if (!leashHookable()) {
-            vm.skip(true);
-            return;
-        }
         HookMultiPlexer mux = new HookMultiPlexer();
         bytes memory init = abi.encode(makeAddr("authority"), new address[](0), new bytes[](0));
+        if (!leashHookable()) {
+            // Today's multiplexer cannot be this account's hook (SafeAndKernelCompatibility.t.sol):
+            // Leash refuses by refusing the install, so no agent runs behind a hook it cannot serve.
+            (bool installed,) = submitAsOwner(installHookCall(address(mux), init));
+            assertFalse(installed, "the multiplexer installed on an account it cannot serve");
+            assertEq(mux.authorityOf(account), address(0));
+            return;
+        }
         shimHookInstall(address(mux), true);
         ownerDoes(installHookCall(address(mux), init));
         shimHookInstall(address(mux), false);
