@@ -121,7 +121,7 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
         require(config.mode != Mode.None, Leash_NotInstalled(account));
         ExecutionDecoder.Executions memory ex;
         if (_viaMultiplexer()) {
-            (, ex) = ExecutionDecoder.decode(msgData);
+            (, ex) = ExecutionDecoder.decode(ExecutionDecoder.withoutSender(msgData, msgSender));
         } else {
             bool approved;
             bool consumed;

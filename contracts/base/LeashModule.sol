@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {IERC7579ModuleConfig, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
 import {IAllowlistHook} from "../interfaces/IAllowlistHook.sol";
 import {IAutomationExecutor} from "../interfaces/IAutomationExecutor.sol";
@@ -150,11 +150,23 @@ abstract contract LeashModule is ILeashModule {
     }
 
     /// @dev Whether `account` lists this module now: through the multiplexer's sub-hook list when
-    /// the multiplexer calls, else the account's own `isModuleInstalled` (false if it cannot answer).
+    /// the multiplexer calls, else the account's own `isModuleInstalled` (false if it cannot answer;
+    /// for a hook, a question the account cannot answer with an empty context is asked again with
+    /// Safe7579's global-hook context).
     function _isInstalledOn(address account, uint256 moduleType) internal view returns (bool) {
         if (_viaMultiplexer()) return IHookMultiPlexer(TRUSTED_MULTIPLEXER).isSubHook(account, address(this));
         (bool ok, bytes memory ret) =
             account.staticcall(abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (moduleType, address(this), "")));
+        if (!ok && moduleType == MODULE_TYPE_HOOK) {
+            // Safe7579 cannot answer for a hook without a `(HookType, selector)` context and reverts
+            // on an empty one: ask whether this is its global hook (HookType.GLOBAL, no selector).
+            // A selector hook is not a global one and is refused.
+            (ok, ret) = account.staticcall(
+                abi.encodeCall(
+                    IERC7579ModuleConfig.isModuleInstalled, (moduleType, address(this), abi.encode(uint8(0), bytes4(0)))
+                )
+            );
+        }
         return ok && ret.length >= 32 && abi.decode(ret, (bool));
     }
 
@@ -176,6 +188,8 @@ abstract contract LeashModule is ILeashModule {
         // Nested calls the account itself makes during an approved change are part of it.
         if (msgSender == account && approvedChangeInProgress(account)) return (true, false, ex);
         ExecutionDecoder.Action action;
+        // From here on `msgData` is the call the account runs (without an appended sender).
+        msgData = ExecutionDecoder.withoutSender(msgData, msgSender);
         (action, ex) = ExecutionDecoder.decode(msgData);
         if (action != ExecutionDecoder.Action.Execute) {
             bytes32 changeHash = keccak256(msgData);

@@ -48,7 +48,9 @@ interface ILeashModule {
     function setAuthority(address account, address newAuthority) external;
 
     /// @notice Approves one use of the exact change whose account-level `msgData` hashes to
-    /// `changeHash` (`keccak256(msgData)`). The authority's own call only.
+    /// `changeHash` (`keccak256(msgData)`, without the ERC-2771 sender Safe7579 appends:
+    /// `ExecutionDecoder.withoutSender`). The
+    /// authority's own call only.
     function approveChange(address account, bytes32 changeHash) external;
 
     /// @notice Withdraws an unused approval. The authority's own call only.

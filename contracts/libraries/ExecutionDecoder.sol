@@ -81,6 +81,28 @@ library ExecutionDecoder {
         }
     }
 
+    /// @notice The call a hook's `msgData` describes, given `msgSender`: what every hook passes
+    /// to `decode` (and keys approvals by).
+    /// @dev Safe7579 hands its hook `msg.data` with the ERC-2771 sender (20 bytes) appended. Every
+    /// call `decode` accepts as an execution is 4 bytes plus whole 32-byte words, so the appended
+    /// form is exactly the one whose length is 24 modulo 32: it is returned without its last 20
+    /// bytes when they equal `msgSender`, and `decode` then requires what precedes them to be
+    /// canonical on its own. Anything else is returned as is, so a canonical call is always read as
+    /// is and every other rule of `decode` applies unchanged. The account runs exactly that prefix:
+    /// every supported account decodes `execute` by offset and ignores bytes past the canonical
+    /// encoding, and a canonical prefix has no offset pointing past its own end.
+    function withoutSender(bytes calldata msgData, address msgSender) internal pure returns (bytes calldata call) {
+        call = msgData;
+        uint256 n = msgData.length;
+        if (n & 31 == 24) {
+            address appended;
+            assembly ("memory-safe") {
+                appended := shr(96, calldataload(add(msgData.offset, sub(n, 20))))
+            }
+            if (appended == msgSender) call = msgData[:n - 20];
+        }
+    }
+
     /// @notice Item `i` of validated executions. `i` must be below `ex.count`.
     function at(Executions memory ex, uint256 i)
         internal

@@ -92,7 +92,7 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
         require(state.installed, Leash_NotInstalled(account));
         ExecutionDecoder.Executions memory ex;
         if (_viaMultiplexer()) {
-            (, ex) = ExecutionDecoder.decode(msgData);
+            (, ex) = ExecutionDecoder.decode(ExecutionDecoder.withoutSender(msgData, msgSender));
         } else {
             bool approved;
             bool consumed;

@@ -57,8 +57,8 @@ enum Cmd {
     },
     /// Walk a trading agent through its leash on an embedded Anvil with real Uniswap V3.
     Demo {
-        /// The account: oz (OpenZeppelin), nexus, msa (the ERC-7579 reference account); safe and
-        /// kernel explain why Leash cannot be installed on them yet.
+        /// The account: oz (OpenZeppelin), nexus, msa (the ERC-7579 reference account); safe
+        /// (not deployed by the demo yet) and kernel (Leash cannot be installed yet) explain why.
         #[arg(long, default_value = "oz")]
         account: String,
     },

@@ -198,15 +198,18 @@ pub async fn deploy(
     }
 }
 
-/// Whether Leash can be installed on `kind` today; if not, why (in plain words).
+/// Whether the demo can run Leash on `kind` today; if not, why (in plain words).
 pub fn supported(kind: AccountKind) -> Result<()> {
-    let why = match kind {
-        AccountKind::Safe => {
-            "Safe7579 cannot answer the multiplexer's install check without a hook context, and hands \
-             hooks msg.data with the sender appended"
-        }
-        AccountKind::Kernel => "Kernel asks hooks `isInitialized` and never lists them as installed",
-        _ => return Ok(()),
-    };
-    bail!("Leash's multiplexer cannot be installed on {kind} yet: {why} (docs/COMPATIBILITY.md)")
+    match kind {
+        AccountKind::Safe => bail!(
+            "the demo does not deploy a Safe yet: Leash runs on Safe7579 in the forge suite, but the \
+             Safe proxy, Safe7579 adapter and launchpad set-up is not part of the demo \
+             (docs/COMPATIBILITY.md)"
+        ),
+        AccountKind::Kernel => bail!(
+            "Leash's multiplexer cannot be installed on {kind} yet: Kernel asks hooks \
+             `isInitialized` and never lists them as installed (docs/COMPATIBILITY.md)"
+        ),
+        _ => Ok(()),
+    }
 }

@@ -295,11 +295,7 @@ contract DecodingOnNexusTest is DecodingDifferential, NexusHarness {}
 
 contract DecodingOnReferenceAccountTest is DecodingDifferential, ReferenceHarness {}
 
-contract DecodingOnSafeTest is DecodingDifferential, SafeHarness {
-    function leashHookable() internal pure override returns (bool) {
-        return false;
-    }
-}
+contract DecodingOnSafeTest is DecodingDifferential, SafeHarness {}
 
 contract DecodingOnKernelTest is DecodingDifferential, KernelHarness {
     function leashHookable() internal pure override returns (bool) {

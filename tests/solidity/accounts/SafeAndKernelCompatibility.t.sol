@@ -1,20 +1,30 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IERC7579Hook, IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
-import {IEntryPoint} from "account-abstraction/interfaces/IEntryPoint.sol";
+import {
+    IERC7579Hook,
+    IERC7579Module,
+    IERC7579ModuleConfig
+} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
 
 import {IAgentValidator} from "../../../contracts/interfaces/IAgentValidator.sol";
+import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
 import {ILeashModule} from "../../../contracts/interfaces/ILeashModule.sol";
 import {ExecutionDecoder} from "../../../contracts/libraries/ExecutionDecoder.sol";
+import {HookMultiPlexer} from "../../../contracts/multiplexer/HookMultiPlexer.sol";
+import {EmergencyPauseHook} from "../../../contracts/pause/EmergencyPauseHook.sol";
 import {KernelHarness} from "../utils/accounts/KernelHarness.sol";
 import {LeashAccountBase} from "../utils/accounts/LeashAccountSuite.sol";
 import {SafeHarness} from "../utils/accounts/SafeHarness.sol";
+import {MockExecutor} from "../utils/mocks/MockExecutor.sol";
+import {Target} from "../utils/mocks/Target.sol";
 
-/// @notice Safe7579 and Kernel cannot carry today's multiplexer; these tests pin down exactly why,
-/// and that Leash then fails closed: the agent's key validates nothing and no policy is skipped.
-/// Each test fails the day the account or the multiplexer changes, so the accounts can move to
-/// `LeashOnEveryAccount.t.sol`. The fixes are described in docs/COMPATIBILITY.md.
+/// @notice Kernel cannot carry today's multiplexer; these tests pin down exactly why, and that Leash
+/// then fails closed: the agent's key validates nothing and no policy is skipped. Each Kernel test
+/// fails the day the account or the multiplexer changes. Safe7579 carries it since fixes 1 and 2
+/// of docs/COMPATIBILITY.md; `SafeFixesTest` pins them.
 abstract contract StackNotInstalled is LeashAccountBase {
     /// @dev The suite's stack without the multiplexer: the agent's validator and the executor only.
     function installLeash() internal override {
@@ -57,38 +67,6 @@ contract SafeCompatibilityTest is StackNotInstalled, SafeHarness {
         return abi.encodeWithSelector(EXECUTION_FAILED);
     }
 
-    /// @dev Blocker 1: the multiplexer asks `isModuleInstalled(4, mux, "")`, which Safe7579 cannot
-    /// answer without a `(HookType, selector)` context, so the multiplexer refuses its own install.
-    function test_compat_MultiplexerCannotProveItsInstall() public {
-        vm.expectRevert();
-        IERC7579ModuleConfig(account).isModuleInstalled(4, address(mux), "");
-        (bool ok, bytes memory reason) = submitAsOwner(installHookCall(address(mux), muxInit()));
-        assertFalse(ok);
-        assertEq(reason, abi.encodeWithSelector(EXECUTION_FAILED));
-        assertEq(mux.authorityOf(account), address(0));
-    }
-
-    /// @dev Blocker 2: Safe7579 hands its hook `msg.data` with the ERC-2771 sender (20 bytes)
-    /// still appended, which the canonical decoder refuses, so every execution is refused.
-    function test_compat_HookSeesTheSenderAppended() public {
-        shimHookInstall(address(mux), true);
-        ownerDoes(installHookCall(address(mux), muxInit()));
-        shimHookInstall(address(mux), false);
-        bytes memory execution = call1(address(target), 0, ping);
-        vm.expectCall(
-            address(mux),
-            abi.encodeCall(
-                IERC7579Hook.preCheck, (address(entryPoint), 0, bytes.concat(execution, bytes20(address(entryPoint))))
-            )
-        );
-        (bool ok,) = agentDoes(execution);
-        assertFalse(ok, "refused, not run unchecked");
-        assertEq(target.pings(), 0);
-        vm.prank(account);
-        vm.expectRevert(abi.encodeWithSelector(ExecutionDecoder.ExecutionDecoder_NonCanonical.selector, 180));
-        mux.preCheck(address(entryPoint), 0, bytes.concat(execution, bytes20(address(entryPoint))));
-    }
-
     /// @dev A Safe owner can act through `execTransaction`, which no hook sees: it may not be the agent.
     function test_compat_SafeOwnerCannotBeTheAgent() public {
         vm.prank(authority);
@@ -96,6 +74,251 @@ contract SafeCompatibilityTest is StackNotInstalled, SafeHarness {
             abi.encodeWithSelector(IAgentValidator.AgentValidator_AgentIsOwner.selector, account, owner.addr)
         );
         agentValidator.setAgent(account, owner.addr);
+    }
+}
+
+/// @notice Safe7579 carries the multiplexer since the two fixes of docs/COMPATIBILITY.md: the
+/// install proof asks again with the global-hook context, and hooks read `msgData` without the
+/// ERC-2771 sender the adapter appends. These tests pin both, and that neither opens a way around
+/// the leash. The whole suite runs on Safe7579 in `LeashOnEveryAccount.t.sol`.
+contract SafeFixesTest is LeashAccountBase, SafeHarness {
+    bytes4 internal constant EXECUTION_FAILED = 0xacfdb444; // Safe7579's ExecutionFailed()
+    bytes internal constant GLOBAL_HOOK = abi.encode(uint8(0), bytes4(0));
+
+    function appended(bytes memory call) internal view returns (bytes memory) {
+        return bytes.concat(call, bytes20(address(entryPoint)));
+    }
+
+    // ------------------------------------------------------------------ fix 1: the install proof
+
+    /// @dev The empty-context question still reverts; the global-hook question answers, and the
+    /// multiplexer installed with its authority.
+    function test_safe_MultiplexerProvesItsInstallWithTheGlobalContext() public {
+        vm.expectRevert();
+        IERC7579ModuleConfig(account).isModuleInstalled(4, address(mux), "");
+        assertTrue(IERC7579ModuleConfig(account).isModuleInstalled(4, address(mux), GLOBAL_HOOK));
+        assertEq(mux.authorityOf(account), authority);
+        assertTrue(mux.isSubHook(account, address(pauseHook)));
+    }
+
+    /// @dev The second question does not let the account plant state: a direct `onInstall` of a
+    /// hook that is not the Safe's global hook is refused, for the multiplexer and a hook alone.
+    function test_attack_DirectOnInstallStillRefused() public {
+        HookMultiPlexer fresh = new HookMultiPlexer();
+        vm.prank(account);
+        vm.expectRevert(abi.encodeWithSelector(ILeashModule.Leash_NotInstalling.selector, account));
+        fresh.onInstall(abi.encode(authority, new address[](0), new bytes[](0)));
+        assertEq(fresh.authorityOf(account), address(0));
+
+        EmergencyPauseHook alone = new EmergencyPauseHook(address(0));
+        vm.prank(account);
+        vm.expectRevert(abi.encodeWithSelector(ILeashModule.Leash_NotInstalling.selector, account));
+        alone.onInstall(abi.encode(authority, guardian, uint256(1 days)));
+        assertEq(alone.authorityOf(account), address(0));
+    }
+
+    /// @dev A selector hook is not the global hook: the multiplexer refuses to install as one
+    /// (the same approved install of a hook that asks nothing passes, so the refusal is Leash's).
+    function test_attack_SelectorHookIsNotAGlobalHook() public {
+        bytes4 selector = Target.ping.selector;
+        HookMultiPlexer fresh = new HookMultiPlexer();
+        bytes memory install = abi.encodeCall(
+            IERC7579ModuleConfig.installModule, (4, address(fresh), abi.encode(uint8(1), selector, muxInit()))
+        );
+        approveModuleChange(install);
+        vm.expectCall(address(fresh), abi.encodeCall(IERC7579Module.onInstall, (muxInit())));
+        (bool ok, bytes memory reason) = submitAsOwner(install);
+        assertFalse(ok, "installed as a selector hook");
+        assertEq(reason, abi.encodeWithSelector(EXECUTION_FAILED));
+        assertEq(fresh.authorityOf(account), address(0));
+
+        AnyHook any = new AnyHook();
+        install =
+            abi.encodeCall(IERC7579ModuleConfig.installModule, (4, address(any), abi.encode(uint8(1), selector, "")));
+        approveModuleChange(install);
+        ownerDoes(install);
+        assertTrue(IERC7579ModuleConfig(account).isModuleInstalled(4, address(any), abi.encode(uint8(1), selector)));
+    }
+
+    // ------------------------------------------------------------------ fix 2: the hook's data
+
+    /// @dev The adapter appends the sender; the hooks read the call without it and the agent's
+    /// allowed call passes.
+    function test_safe_HookReadsTheCallWithoutTheAppendedSender() public {
+        bytes memory execution = call1(address(target), 0, ping);
+        vm.expectCall(
+            address(mux), abi.encodeCall(IERC7579Hook.preCheck, (address(entryPoint), 0, appended(execution)))
+        );
+        assertAgentPasses(execution);
+        assertEq(target.pings(), 1);
+    }
+
+    /// @dev Twenty trailing bytes that are not the sender the hook was told of are refused, as any
+    /// other trailing bytes are.
+    function test_attack_TrailingBytesThatAreNotTheSender() public {
+        bytes memory execution = call1(address(target), 0, ping);
+        bytes memory nonCanonical = abi.encodeWithSelector(ExecutionDecoder.ExecutionDecoder_NonCanonical.selector, 180);
+        vm.startPrank(account);
+        vm.expectRevert(nonCanonical);
+        mux.preCheck(address(entryPoint), 0, bytes.concat(execution, bytes20(address(other))));
+        vm.expectRevert(nonCanonical);
+        mux.preCheck(address(other), 0, appended(execution));
+        vm.stopPrank();
+        // Through the multiplexer the sub-hooks apply the same rule (the multiplexer appends the account).
+        bytes memory forSubHooks = abi.encodePacked(
+            abi.encodeCall(
+                IERC7579Hook.preCheck, (address(entryPoint), 0, bytes.concat(execution, bytes20(address(other))))
+            ),
+            account
+        );
+        vm.startPrank(address(mux));
+        (bool ok, bytes memory reason) = address(allowlist).call(forSubHooks);
+        assertFalse(ok);
+        assertEq(reason, nonCanonical);
+        (ok, reason) = address(spending).call(forSubHooks);
+        assertFalse(ok);
+        assertEq(reason, nonCanonical);
+        vm.stopPrank();
+        // The same calls with the true sender pass.
+        vm.prank(account);
+        mux.preCheck(address(entryPoint), 0, appended(execution));
+    }
+
+    /// @dev A batch placed after a canonical call, ahead of the true sender, cannot be reached: the
+    /// part before the sender must be canonical as a whole, so its offsets cannot point past it.
+    function test_attack_BatchHiddenInTheTrailingBytes() public {
+        bytes memory hidden = batch2(address(target), ping, address(other), ping);
+        bytes memory hiddenItems = slice(hidden, 4 + 64, hidden.length); // length ++ abi.encode(Execution[])
+
+        // A canonical single call, then the batch, then the sender.
+        bytes memory single = call1(address(target), 0, ping);
+        vm.prank(account);
+        vm.expectPartialRevert(ExecutionDecoder.ExecutionDecoder_NonCanonical.selector);
+        mux.preCheck(address(entryPoint), 0, appended(bytes.concat(single, hiddenItems)));
+
+        // A batch-mode call whose executionCalldata offset points at the hidden batch.
+        bytes memory decoy = call1(address(target), 0, ping);
+        bytes memory repointed = bytes.concat(decoy, hiddenItems);
+        repointed[4] = 0x01; // batch mode
+        assembly ("memory-safe") {
+            mstore(add(repointed, add(0x20, 36)), sub(mload(decoy), 4)) // offset: behind the decoy
+        }
+        vm.prank(account);
+        vm.expectPartialRevert(ExecutionDecoder.ExecutionDecoder_NonCanonical.selector);
+        mux.preCheck(address(entryPoint), 0, appended(repointed));
+
+        // The agent cannot submit either (its validator decodes the same way, without a sender).
+        (bool ok,) = agentDoesUnvalidated(bytes.concat(single, hiddenItems));
+        assertFalse(ok);
+        assertEq(other.pings(), 0);
+    }
+
+    /// @dev What the hook decodes from the appended form is what the account runs: the same items,
+    /// in order, and nothing else.
+    function test_safe_StrippedFormDecodesWhatTheAccountRuns() public {
+        bytes memory execution =
+            batch2(address(target), ping, address(token), abi.encodeCall(IERC20.transfer, (payee, 7e18)));
+        DecoderProbe probe = new DecoderProbe();
+        (address[] memory targets, bytes[] memory datas, bytes memory call) =
+            probe.items(appended(execution), address(entryPoint));
+        assertEq(call, execution, "the call without the sender");
+        assertEq(targets.length, 2);
+        assertEq(targets[0], address(target));
+        assertEq(datas[0], ping);
+        assertEq(targets[1], address(token));
+        assertEq(datas[1], abi.encodeCall(IERC20.transfer, (payee, 7e18)));
+        assertAgentPasses(execution);
+        assertEq(target.pings(), 1);
+        assertEq(token.balanceOf(payee), 7e18);
+        assertEq(spending.remaining(account, address(token)), LIMIT - 7e18, "the hook counted what ran");
+    }
+
+    /// @dev A canonical call whose last 20 bytes happen to be the sender is read as is: every
+    /// canonical call is 4 bytes plus whole words, so only the appended form loses 20 bytes.
+    function test_safe_CanonicalCallEndingInTheSenderIsReadAsIs() public {
+        bytes memory data = abi.encodePacked(Target.ping.selector, bytes20(payee), bytes20(address(entryPoint)));
+        bytes memory execution = call1(address(target), 0, data);
+        assertEq(execution.length % 32, 4);
+        assertEq(bytes20(slice(execution, execution.length - 20, execution.length)), bytes20(address(entryPoint)));
+        DecoderProbe probe = new DecoderProbe();
+        (address[] memory targets, bytes[] memory datas, bytes memory call) =
+            probe.items(execution, address(entryPoint));
+        assertEq(call, execution);
+        assertEq(targets.length, 1);
+        assertEq(targets[0], address(target));
+        assertEq(datas[0], data);
+        (,, call) = probe.items(appended(execution), address(entryPoint));
+        assertEq(call, execution);
+    }
+
+    /// @dev An approval is of the call the authority sees (without the sender), on Safe7579 as on
+    /// every account; one of the appended form is no approval.
+    function test_attack_ApprovalOfTheAppendedFormIsNoApproval() public {
+        MockExecutor executor = new MockExecutor();
+        bytes memory install = installExecutorCall(address(executor), "", address(mux));
+        vm.prank(authority);
+        mux.approveChange(account, keccak256(appended(install)));
+        (bool ok,) = submitAsOwner(install);
+        assertFalse(ok);
+        assertFalse(IERC7579ModuleConfig(account).isModuleInstalled(2, address(executor), ""));
+        approveModuleChange(install);
+        ownerDoes(install);
+        assertTrue(IERC7579ModuleConfig(account).isModuleInstalled(2, address(executor), ""));
+    }
+
+    /// @dev Submits the agent's UserOp without expecting validation to pass.
+    function agentDoesUnvalidated(bytes memory execution) internal returns (bool, bytes memory) {
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = userOpFor(address(agentValidator), execution, agent.privateKey);
+        vm.prank(bundler, bundler);
+        try entryPoint.handleOps(ops, bundler) {
+            return (true, "");
+        } catch (bytes memory reason) {
+            return (false, reason);
+        }
+    }
+
+    function slice(bytes memory data, uint256 from, uint256 to) internal pure returns (bytes memory out) {
+        out = new bytes(to - from);
+        for (uint256 i; i < out.length; ++i) {
+            out[i] = data[from + i];
+        }
+    }
+}
+
+/// @notice A hook installed alone on Safe7579 reads the call without the appended sender too.
+contract SafeHookAloneTest is LeashAccountBase, SafeHarness {
+    /// @dev The allowlist alone, allowing `target.ping` only.
+    function installLeash() internal override {
+        IAllowlistHook.Permission[] memory perms = new IAllowlistHook.Permission[](1);
+        perms[0] = IAllowlistHook.Permission(address(target), Target.ping.selector);
+        ownerDoes(
+            installHookCall(
+                address(allowlist), abi.encode(authority, IAllowlistHook.Mode.Allow, perms, new address[](0))
+            )
+        );
+    }
+
+    function test_safe_AllowlistAloneReadsTheCallWithoutTheSender() public {
+        assertEq(allowlist.authorityOf(account), authority);
+        ownerDoes(call1(address(target), 0, ping));
+        assertEq(target.pings(), 1);
+        bytes memory refused = call1(address(other), 0, ping);
+        (bool ok,) = submitAsOwner(refused);
+        assertFalse(ok);
+        assertEq(other.pings(), 0);
+        vm.startPrank(account);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAllowlistHook.Allowlist_CallNotAllowed.selector, account, address(other), Target.ping.selector
+            )
+        );
+        allowlist.preCheck(address(entryPoint), 0, bytes.concat(refused, bytes20(address(entryPoint))));
+        vm.expectRevert(abi.encodeWithSelector(ExecutionDecoder.ExecutionDecoder_NonCanonical.selector, 180));
+        allowlist.preCheck(
+            address(entryPoint), 0, bytes.concat(call1(address(target), 0, ping), bytes20(address(other)))
+        );
+        vm.stopPrank();
     }
 }
 
@@ -134,5 +357,40 @@ contract StackNotInstalledExecutor {
 
     function isInitialized(address) external pure returns (bool) {
         return false;
+    }
+}
+
+/// @dev A hook that asks nothing (Safe7579 accepts it as a selector hook).
+contract AnyHook {
+    function onInstall(bytes calldata) external {}
+
+    function onUninstall(bytes calldata) external {}
+
+    function isModuleType(uint256 id) external pure returns (bool) {
+        return id == 4;
+    }
+
+    function preCheck(address, uint256, bytes calldata) external pure returns (bytes memory) {
+        return "";
+    }
+
+    function postCheck(bytes calldata) external {}
+}
+
+/// @dev `ExecutionDecoder.withoutSender` then `decode`, as the hooks call them, listing the items it decoded.
+contract DecoderProbe {
+    function items(bytes calldata msgData, address msgSender)
+        external
+        pure
+        returns (address[] memory targets, bytes[] memory datas, bytes memory call)
+    {
+        bytes calldata c = ExecutionDecoder.withoutSender(msgData, msgSender);
+        (, ExecutionDecoder.Executions memory ex) = ExecutionDecoder.decode(c);
+        targets = new address[](ex.count);
+        datas = new bytes[](ex.count);
+        for (uint256 i; i < ex.count; ++i) {
+            (targets[i],, datas[i]) = ExecutionDecoder.at(ex, i);
+        }
+        call = c;
     }
 }

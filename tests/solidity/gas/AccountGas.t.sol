@@ -16,7 +16,7 @@ import {SafeHarness} from "../utils/accounts/SafeHarness.sol";
 ///   - `userOp_agent_fullStack`: the same signed by the agent's key through AgentValidator, with
 ///     the full stack (multiplexer -> pause, allowlist, spending);
 ///   - `execute_noHook` / `execute_fullStack`: the EntryPoint's `execute` call alone.
-/// Accounts whose hook cannot be today's multiplexer (Safe7579, Kernel) record baselines only.
+/// Kernel, whose hook cannot be today's multiplexer, records baselines only.
 abstract contract AccountGasBase is LeashAccountBase {
     function withStack() internal pure virtual returns (bool);
 
@@ -79,5 +79,7 @@ contract AccountGasReferenceNoHook is NoHook, ReferenceHarness {}
 contract AccountGasReferenceFullStack is FullStack, ReferenceHarness {}
 
 contract AccountGasSafeNoHook is NoHook, SafeHarness {}
+
+contract AccountGasSafeFullStack is FullStack, SafeHarness {}
 
 contract AccountGasKernelNoHook is NoHook, KernelHarness {}

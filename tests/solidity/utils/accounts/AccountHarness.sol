@@ -62,6 +62,10 @@ abstract contract AccountHarness is Test {
     /// @dev A revert from a module (hook or validator) as the account reports it to its caller.
     function reported(bytes memory reason) internal pure virtual returns (bytes memory);
 
+    /// @dev The `msgData` this account hands its hook for a call from `sender` (some accounts
+    /// append the sender).
+    function hookMsgData(address sender, bytes memory call) internal view virtual returns (bytes memory);
+
     /// @dev Called with `true` before and `false` after the suite installs `hook` on the account:
     /// the place for a harness to stand in for an answer the account cannot give Leash's
     /// multiplexer today (each use is explained where it is made; see docs/COMPATIBILITY.md).

@@ -154,6 +154,20 @@ abstract contract LeashAccountBase is AccountHarness {
         (bool ok, bytes memory reason) = agentDoes(execution);
         assertFalse(ok, "the agent's operation should be refused");
         assertEq(reason, reported(expected), "revert data");
+        if (keccak256(reported(expected)) != keccak256(expected)) assertHookRefuses(execution, expected);
+    }
+
+    /// @dev For an account that wraps its hook's revert: the multiplexer's own verdict on the
+    /// `msgData` the account hands it for the agent's operation, checked exactly (no state changes:
+    /// the operation above reverted).
+    function assertHookRefuses(bytes memory execution, bytes memory expected) internal {
+        bytes memory msgData = hookMsgData(address(entryPoint), wrapCallData(address(agentValidator), execution));
+        vm.prank(account);
+        try mux.preCheck(address(entryPoint), 0, msgData) {
+            assertTrue(false, "the hook let the refused operation through");
+        } catch (bytes memory inner) {
+            assertEq(inner, expected, "the hook's own revert data");
+        }
     }
 
     /// @dev The agent's operation must not get past validation; `inner` is what the validator said.

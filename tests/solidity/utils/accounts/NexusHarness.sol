@@ -90,4 +90,9 @@ abstract contract NexusHarness is AccountHarness, NexusPrecompiles {
     function uninstallValidatorCall(address validator) internal pure override returns (bytes memory) {
         return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (1, validator, abi.encode(address(1), "")));
     }
+
+    /// @dev The account hands its hook its own `msg.data` as is.
+    function hookMsgData(address, bytes memory call) internal pure override returns (bytes memory) {
+        return call;
+    }
 }

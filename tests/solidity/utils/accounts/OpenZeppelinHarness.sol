@@ -68,4 +68,9 @@ abstract contract OpenZeppelinHarness is AccountHarness {
     function uninstallValidatorCall(address validator) internal pure override returns (bytes memory) {
         return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (1, validator, ""));
     }
+
+    /// @dev The account hands its hook its own `msg.data` as is.
+    function hookMsgData(address, bytes memory call) internal pure override returns (bytes memory) {
+        return call;
+    }
 }
