@@ -1,6 +1,7 @@
 //! `cargo xtask`: Leash's developer commands. Runs from the project root whatever the
 //! current directory, and names the missing piece when something is not there.
 
+mod audit;
 mod deploy;
 mod mutants;
 mod operate;
@@ -33,6 +34,9 @@ enum Cmd {
         /// Skip the broken-variant run (`cargo xtask mutants`, a few minutes).
         #[arg(long)]
         no_mutants: bool,
+        /// Skip the audit gate (`cargo xtask audit`: slither, halmos, coverage).
+        #[arg(long)]
+        no_audit: bool,
         /// Extra arguments passed to `forge test` (for example `--match-contract Spending`).
         #[arg(last = true)]
         forge_args: Vec<String>,
@@ -43,6 +47,20 @@ enum Cmd {
     Mutants {
         /// Only this variant.
         name: Option<String>,
+    },
+    /// Auditors' gate: slither findings must be triaged, halmos must prove every symbolic check,
+    /// and forge coverage of contracts/ is printed.
+    Audit {
+        /// Instead: apply this broken variant (tests/mutants/variants.toml) to a scratch copy and
+        /// require halmos to find a counterexample.
+        #[arg(long)]
+        mutant: Option<String>,
+        #[arg(long)]
+        no_slither: bool,
+        #[arg(long)]
+        no_halmos: bool,
+        #[arg(long)]
+        no_coverage: bool,
     },
     /// Walk a trading agent through its leash on an embedded Anvil with real Uniswap V3.
     Demo,
@@ -83,7 +101,7 @@ fn run(cmd: Cmd) -> Result<()> {
             toolchain::ensure(&root)?;
             forge_build(&root)?;
         }
-        Cmd::Test { no_lint, no_mutants, forge_args } => {
+        Cmd::Test { no_lint, no_mutants, no_audit, forge_args } => {
             toolchain::ensure(&root)?;
             if !no_lint {
                 lint(&root)?;
@@ -98,6 +116,10 @@ fn run(cmd: Cmd) -> Result<()> {
             // --nocapture: the model test prints its throughput (model-checked steps per second).
             cargo.args(["test", "--workspace", "--", "--nocapture"]);
             run_cmd(cargo, "cargo test", "a Rust test failed (see above)")?;
+            if !no_audit {
+                step("audit: slither gate, symbolic checks, coverage");
+                audit::run(&root, audit::Steps { slither: true, halmos: true, coverage: true })?;
+            }
             if !no_mutants {
                 step("mutants: broken variants the suite must catch");
                 mutants::run(&root, None)?;
@@ -115,6 +137,17 @@ fn run(cmd: Cmd) -> Result<()> {
             forge_build(&root)?;
             step("mutants: broken variants the suite must catch");
             mutants::run(&root, name.as_deref())?;
+        }
+        Cmd::Audit { mutant, no_slither, no_halmos, no_coverage } => {
+            toolchain::ensure(&root)?;
+            forge_build(&root)?;
+            match mutant {
+                Some(name) => audit::mutant(&root, &name)?,
+                None => audit::run(
+                    &root,
+                    audit::Steps { slither: !no_slither, halmos: !no_halmos, coverage: !no_coverage },
+                )?,
+            }
         }
         Cmd::Demo => {
             toolchain::ensure(&root)?;
