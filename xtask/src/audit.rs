@@ -169,10 +169,16 @@ fn location_of(finding: &serde_json::Value) -> String {
             format!("{parent}.{}", name.split('(').next().unwrap_or(name))
         }
         _ => {
-            let parent = first["type_specific_fields"]["parent"];
-            let function = parent["name"].as_str().unwrap_or("?");
-            let contract = parent["type_specific_fields"]["parent"]["name"].as_str().unwrap_or("?");
-            format!("{contract}.{}", function.split('(').next().unwrap_or(function))
+            // A state variable (its parent is the contract), or a node or local variable (its parent
+            // is a function, whose parent is the contract).
+            let parent = &first["type_specific_fields"]["parent"];
+            let parent_name = parent["name"].as_str().unwrap_or("?");
+            if parent["type"].as_str() == Some("contract") {
+                format!("{parent_name}.{name}")
+            } else {
+                let contract = parent["type_specific_fields"]["parent"]["name"].as_str().unwrap_or("?");
+                format!("{contract}.{}", parent_name.split('(').next().unwrap_or(parent_name))
+            }
         }
     }
 }
