@@ -187,6 +187,8 @@ fn coverage(root: &Path) -> Result<()> {
     let output = Command::new(root.join("node_modules/.bin/forge"))
         .current_dir(root)
         .env("PATH", toolchain::path_with_bin(root))
+        // Coverage needs every line reached, not deep campaigns: the default profile's run counts.
+        .env("FOUNDRY_PROFILE", "default")
         .args(["coverage", "--report", "summary", "--no-match-coverage", "^(tests|script|lib)/"])
         .args(["--no-match-path", "tests/solidity/gas/*"])
         .output()
@@ -195,10 +197,13 @@ fn coverage(root: &Path) -> Result<()> {
     if !output.status.success() {
         bail!("forge coverage failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     }
-    // The summary table only (forge prints the test results first).
-    let table: Vec<&str> =
-        stdout.lines().skip_while(|l| !l.starts_with("╭") && !l.starts_with("| File")).collect();
-    println!("{}", table.join("\n"));
+    // The summary table only: forge prints test results and invariant call tables first.
+    let lines: Vec<&str> = stdout.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.starts_with("| File"))
+        .ok_or_else(|| eyre!("forge coverage printed no summary table"))?;
+    println!("{}", lines[header.saturating_sub(1)..].join("\n"));
     Ok(())
 }
 

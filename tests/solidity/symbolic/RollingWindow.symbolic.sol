@@ -59,7 +59,7 @@ contract RollingWindowSymbolic is Test, SymbolicBase {
         bool[SPENDS] memory ok;
         for (uint256 i; i < SPENDS; ++i) {
             t[i] = _timestamp(svm.createUint256("bucket"), svm.createUint(4, "second"));
-            v[i] = svm.createUint256("value");
+            v[i] = svm.createUint(128, "value");
             if (i > 0) vm.assume(t[i] >= t[i - 1]);
             ok[i] = limit.spend(t[i], v[i]);
         }
