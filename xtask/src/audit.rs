@@ -40,7 +40,7 @@ pub fn run(root: &Path, steps: Steps) -> Result<()> {
     }
     if steps.halmos {
         timed("halmos (symbolic checks)", || {
-            let out = halmos(root, root)?;
+            let out = halmos(root, root, None)?;
             if !out.passed {
                 bail!("a symbolic check failed or could not be decided (see above)");
             }
@@ -59,8 +59,12 @@ pub fn mutant(root: &Path, name: &str) -> Result<()> {
     println!("variant {}: {}", variant.name, variant.what);
     let scratch = mutants::scratch_tree(root, &["halmos.toml", "out-symbolic", "cache-symbolic"])?;
     std::fs::create_dir_all(scratch.join(".venv"))?;
-    mutants::apply(root, &scratch, &variant)?;
-    let out = halmos(root, &scratch);
+    let (_, mutated) = mutants::apply(root, &scratch, &variant)?;
+    // The checks of the mutated contract when it has its own (`<Name>.symbolic.sol`), else all.
+    let stem = mutated.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+    let own = root.join(format!("tests/solidity/symbolic/{stem}.symbolic.sol")).exists();
+    let only = own.then(|| format!("^{stem}Symbolic$"));
+    let out = halmos(root, &scratch, only.as_deref());
     let _ = std::fs::remove_dir_all(&scratch);
     let out = out?;
     if out.passed || !out.counterexample {
@@ -75,16 +79,19 @@ struct HalmosOutcome {
     counterexample: bool,
 }
 
-/// Runs halmos in `tree` (the root or a scratch copy) with the symbolic profile; output is shown.
-fn halmos(root: &Path, tree: &Path) -> Result<HalmosOutcome> {
+/// Runs halmos in `tree` (the root or a scratch copy) with the symbolic profile, on the check
+/// contracts matching `only` (all when `None`); output is shown.
+fn halmos(root: &Path, tree: &Path, only: Option<&str>) -> Result<HalmosOutcome> {
     let started = Instant::now();
-    let output = Command::new(toolchain::venv_bin(root, "halmos"))
-        .current_dir(tree)
+    let mut cmd = Command::new(toolchain::venv_bin(root, "halmos"));
+    cmd.current_dir(tree)
         .env("PATH", toolchain::path_with_bin(root))
         .env("FOUNDRY_PROFILE", "symbolic")
-        .args(["--root", "."])
-        .output()
-        .map_err(|e| eyre!("could not run halmos ({e}); run `cargo xtask setup`"))?;
+        .args(["--root", "."]);
+    if let Some(pattern) = only {
+        cmd.args(["--match-contract", pattern]);
+    }
+    let output = cmd.output().map_err(|e| eyre!("could not run halmos ({e}); run `cargo xtask setup`"))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     print!("{stdout}");

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {ERC7579Utils, Execution, Mode, CallType} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
+import {CallType, ERC7579Utils, Execution, Mode} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
 import {IERC7579Execution} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {Test} from "forge-std/Test.sol";
 
@@ -10,11 +10,7 @@ import {SymbolicBase} from "./SymbolicVM.sol";
 
 /// @dev The decoder's verdict, and what the OpenZeppelin account runs, over the same `msgData`.
 contract DecoderUnderTest {
-    function decode(bytes calldata msgData)
-        external
-        pure
-        returns (uint8 action, bool batch, Execution[] memory items)
-    {
+    function decode(bytes calldata msgData) external pure returns (uint8 action, bool batch, Execution[] memory items) {
         (ExecutionDecoder.Action a, ExecutionDecoder.Executions memory ex) = ExecutionDecoder.decode(msgData);
         items = new Execution[](ex.count);
         for (uint256 i; i < ex.count; ++i) {
@@ -85,16 +81,15 @@ contract ExecutionDecoderSymbolic is Test, SymbolicBase {
         }
     }
 
-    function _checkExecute(uint256[] memory w) internal {
+    function _checkExecute(uint256[] memory w) internal view {
         _pinLengths(w);
         bytes memory msgData = abi.encodePacked(ExecutionDecoder.EXECUTE, w);
         try decoder.decode(msgData) returns (uint8 action, bool batch, Execution[] memory items) {
             assertEq(action, uint8(ExecutionDecoder.Action.Execute));
             // Canonical: re-encoding what was decoded gives back the very same bytes, so there is
             // no second reading of them (no decoy).
-            bytes memory executionCalldata = batch
-                ? abi.encode(items)
-                : abi.encodePacked(items[0].target, items[0].value, items[0].callData);
+            bytes memory executionCalldata =
+                batch ? abi.encode(items) : abi.encodePacked(items[0].target, items[0].value, items[0].callData);
             assertEq(items.length != 0, true);
             _assertSameBytes(abi.encodeCall(IERC7579Execution.execute, (bytes32(w[0]), executionCalldata)), msgData);
             // And the account runs exactly these items.

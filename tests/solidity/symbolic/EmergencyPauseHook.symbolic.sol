@@ -10,7 +10,7 @@ import {SymbolicBase} from "./SymbolicVM.sol";
 /// @notice P1-P4 proven over symbolic times, durations and callers. The check contract stands in
 /// for the multiplexer (the hook trusts it by construction), so `preCheck` reaches the pause rule
 /// for any `msgData` without the account's own decoding in the way.
-contract EmergencyPauseSymbolic is Test, SymbolicBase {
+contract EmergencyPauseHookSymbolic is Test, SymbolicBase {
     EmergencyPauseHook internal hook;
     address internal constant ACCOUNT = address(0xACC0);
     address internal constant AUTHORITY = address(0xA0);
@@ -35,9 +35,8 @@ contract EmergencyPauseSymbolic is Test, SymbolicBase {
     }
 
     function _executes(bytes memory msgData) internal returns (bool ok) {
-        (ok,) = address(hook).call(
-            abi.encodePacked(abi.encodeCall(IERC7579Hook.preCheck, (address(0xA6E), 0, msgData)), ACCOUNT)
-        );
+        (ok,) = address(hook)
+            .call(abi.encodePacked(abi.encodeCall(IERC7579Hook.preCheck, (address(0xA6E), 0, msgData)), ACCOUNT));
     }
 
     function check_pause_NothingRunsUntilTheStatedSecondAndCooldownHolds() public {
