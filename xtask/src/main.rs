@@ -1,6 +1,7 @@
 //! `cargo xtask`: Leash's developer commands. Runs from the project root whatever the
 //! current directory, and names the missing piece when something is not there.
 
+mod audit;
 mod bench;
 mod deploy;
 mod gas;
@@ -27,7 +28,8 @@ enum Cmd {
     Setup,
     /// Compile every contract (forge build).
     Build,
-    /// Format checks, clippy, forge tests, the Rust tests against Anvil, then the broken variants.
+    /// Format checks, clippy, forge tests with the gas gate, the Rust tests against Anvil, the bench
+    /// check, the audit gate, then the broken variants.
     Test {
         /// Skip `forge fmt --check`, `cargo fmt --check` and clippy.
         #[arg(long)]
@@ -38,6 +40,9 @@ enum Cmd {
         /// Keep gas snapshot figures that rose by more than 2% (a rise made on purpose).
         #[arg(long)]
         accept_gas: bool,
+        /// Skip the audit gate (`cargo xtask audit`: slither, halmos, coverage).
+        #[arg(long)]
+        no_audit: bool,
         /// Extra arguments passed to `forge test` (for example `--match-contract Spending`).
         #[arg(last = true)]
         forge_args: Vec<String>,
@@ -54,6 +59,20 @@ enum Cmd {
         /// Do not write: fail if docs/gas.md or the chart differ from what this run measured.
         #[arg(long)]
         check: bool,
+    },
+    /// Auditors' gate: slither findings must be triaged, halmos must prove every symbolic check,
+    /// and forge coverage of contracts/ is printed.
+    Audit {
+        /// Instead: apply this broken variant (tests/mutants/variants.toml) to a scratch copy and
+        /// require halmos to find a counterexample.
+        #[arg(long)]
+        mutant: Option<String>,
+        #[arg(long)]
+        no_slither: bool,
+        #[arg(long)]
+        no_halmos: bool,
+        #[arg(long)]
+        no_coverage: bool,
     },
     /// Walk a trading agent through its leash on an embedded Anvil with real Uniswap V3.
     Demo {
@@ -99,7 +118,7 @@ fn run(cmd: Cmd) -> Result<()> {
             toolchain::ensure(&root)?;
             forge_build(&root)?;
         }
-        Cmd::Test { no_lint, no_mutants, accept_gas, forge_args } => {
+        Cmd::Test { no_lint, no_mutants, accept_gas, no_audit, forge_args } => {
             toolchain::ensure(&root)?;
             if !no_lint {
                 lint(&root)?;
@@ -118,6 +137,10 @@ fn run(cmd: Cmd) -> Result<()> {
             run_cmd(cargo, "cargo test", "a Rust test failed (see above)")?;
             step("bench --check: docs/gas.md holds the figures the contracts produce");
             run_bench(&root, true)?;
+            if !no_audit {
+                step("audit: slither gate, symbolic checks, coverage");
+                audit::run(&root, audit::Steps { slither: true, halmos: true, coverage: true })?;
+            }
             if !no_mutants {
                 step("mutants: broken variants the suite must catch");
                 mutants::run(&root, None)?;
@@ -141,6 +164,17 @@ fn run(cmd: Cmd) -> Result<()> {
             forge_build(&root)?;
             step("bench: gas through real UserOps on Anvil");
             run_bench(&root, check)?;
+        }
+        Cmd::Audit { mutant, no_slither, no_halmos, no_coverage } => {
+            toolchain::ensure(&root)?;
+            forge_build(&root)?;
+            match mutant {
+                Some(name) => audit::mutant(&root, &name)?,
+                None => audit::run(
+                    &root,
+                    audit::Steps { slither: !no_slither, halmos: !no_halmos, coverage: !no_coverage },
+                )?,
+            }
         }
         Cmd::Demo { account } => {
             toolchain::ensure(&root)?;

@@ -15,9 +15,9 @@ struct Variants {
 }
 
 #[derive(Deserialize)]
-struct Variant {
-    name: String,
-    what: String,
+pub struct Variant {
+    pub name: String,
+    pub what: String,
     file: String,
     find: String,
     replace: String,
@@ -30,17 +30,23 @@ struct Verdict {
     seconds: f64,
 }
 
-pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
+/// Every variant of `tests/mutants/variants.toml`, or only the one named.
+pub fn load(root: &Path, only: Option<&str>) -> Result<Vec<Variant>> {
     let path = root.join("tests/mutants/variants.toml");
     let text = std::fs::read_to_string(&path).wrap_err_with(|| format!("cannot read {}", path.display()))?;
     let variants: Variants =
         toml::from_str(&text).wrap_err_with(|| format!("{} is malformed", path.display()))?;
-    let selected: Vec<&Variant> =
-        variants.variant.iter().filter(|v| only.is_none_or(|o| v.name == o)).collect();
+    let selected: Vec<Variant> =
+        variants.variant.into_iter().filter(|v| only.is_none_or(|o| v.name == o)).collect();
     if selected.is_empty() {
         bail!("no variant named {}", only.unwrap_or_default());
     }
-    let scratch = scratch_tree(root)?;
+    Ok(selected)
+}
+
+pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
+    let selected = load(root, only)?;
+    let scratch = scratch_tree(root, &[])?;
     let mut verdicts = Vec::new();
     for (i, v) in selected.iter().enumerate() {
         println!("[{}/{}] {}: {}", i + 1, selected.len(), v.name, v.what);
@@ -73,15 +79,16 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// A copy of what forge needs, with `node_modules` linked, reusing the build cache.
-fn scratch_tree(root: &Path) -> Result<PathBuf> {
+/// A copy of what forge needs (plus `extra` entries of the root), with `node_modules` linked,
+/// reusing the build cache.
+pub fn scratch_tree(root: &Path, extra: &[&str]) -> Result<PathBuf> {
     let scratch = std::env::temp_dir().join(format!("leash-mutants-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch)?;
     // `.deps`: the third-party accounts the cross-account tests import (see toolchain.rs).
-    for entry in
-        ["contracts", "tests/solidity", "script", "tools", "lib", ".deps", "foundry.toml", "cache", "out"]
-    {
+    let base =
+        ["contracts", "tests/solidity", "script", "tools", "lib", ".deps", "foundry.toml", "cache", "out"];
+    for entry in base.iter().chain(extra) {
         let from = root.join(entry);
         if !from.exists() {
             continue;
@@ -99,7 +106,8 @@ fn scratch_tree(root: &Path) -> Result<PathBuf> {
     Ok(scratch)
 }
 
-fn check(root: &Path, scratch: &Path, v: &Variant) -> Result<Verdict> {
+/// Writes the variant into the scratch tree; returns the file's original text and its scratch path.
+pub fn apply(root: &Path, scratch: &Path, v: &Variant) -> Result<(String, PathBuf)> {
     let original_path = root.join(&v.file);
     let original =
         std::fs::read_to_string(&original_path).wrap_err_with(|| format!("{}: cannot read", v.file))?;
@@ -109,6 +117,11 @@ fn check(root: &Path, scratch: &Path, v: &Variant) -> Result<Verdict> {
     }
     let target = scratch.join(&v.file);
     std::fs::write(&target, original.replacen(&v.find, &v.replace, 1))?;
+    Ok((original, target))
+}
+
+fn check(root: &Path, scratch: &Path, v: &Variant) -> Result<Verdict> {
+    let (original, target) = apply(root, scratch, v)?;
     let started = Instant::now();
     let output = Command::new(root.join("node_modules/.bin/forge"))
         .current_dir(scratch)

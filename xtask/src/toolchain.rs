@@ -14,6 +14,12 @@ const SOLC_VERSION: &str = "0.8.30";
 const MIN_NODE_MAJOR: u32 = 20;
 /// Copy of the lockfile the current `node_modules` was installed from.
 const STAMP: &str = "node_modules/.leash-installed-lock.json";
+/// The audit tools (halmos, slither): the whole pinned closure, with hashes, from PyPI.
+const PY_REQUIREMENTS: &str = "tools/audit-requirements.txt";
+/// Copy of the requirements the current `.venv` was installed from.
+const PY_STAMP: &str = ".venv/.leash-installed-requirements.txt";
+const HALMOS_VERSION: &str = "0.3.3";
+const SLITHER_VERSION: &str = "0.11.6";
 
 /// Files forge needs through `lib/` (committed symlinks into `node_modules`).
 const LIBRARIES: &[(&str, &str)] = &[
@@ -118,7 +124,49 @@ pub fn setup(root: &Path) -> Result<()> {
         }
     }
     modulekit(root)?;
-    verify(root)
+    verify(root)?;
+    setup_python(root)
+}
+
+/// `.venv/` with halmos and slither from the hashed requirements; skipped when up to date.
+fn setup_python(root: &Path) -> Result<()> {
+    let wanted =
+        fs::read(root.join(PY_REQUIREMENTS)).wrap_err_with(|| format!("{PY_REQUIREMENTS} is missing"))?;
+    let installed = fs::read(root.join(PY_STAMP)).ok();
+    if installed.as_deref() == Some(&wanted[..]) && venv_bin(root, "halmos").exists() {
+        println!("setup: audit tools up to date ({PY_REQUIREMENTS} unchanged)");
+    } else {
+        println!("setup: installing halmos and slither into .venv/ (pip --require-hashes)");
+        let status = Command::new("python3")
+            .args(["-m", "venv", ".venv"])
+            .current_dir(root)
+            .status()
+            .wrap_err("could not run python3 (need Python 3.11 with the venv module)")?;
+        if !status.success() {
+            bail!("`python3 -m venv .venv` failed");
+        }
+        let status = Command::new(venv_bin(root, "pip"))
+            .args(["install", "--quiet", "--require-hashes", "--no-deps", "-r", PY_REQUIREMENTS])
+            .current_dir(root)
+            .status()
+            .wrap_err("could not run the virtual environment's pip")?;
+        if !status.success() {
+            bail!("pip could not install {PY_REQUIREMENTS}: PyPI must be reachable");
+        }
+        fs::write(root.join(PY_STAMP), &wanted).wrap_err("could not write the audit tools' install stamp")?;
+    }
+    let halmos = version_of(venv_bin(root, "halmos"), &["--version"], root)?;
+    let slither = version_of(venv_bin(root, "slither"), &["--version"], root)?;
+    if !halmos.contains(HALMOS_VERSION) || !slither.contains(SLITHER_VERSION) {
+        bail!("expected halmos {HALMOS_VERSION} and slither {SLITHER_VERSION}, found `{}` and `{}`; run `cargo xtask setup`", halmos.trim(), slither.trim());
+    }
+    println!("setup: halmos {HALMOS_VERSION}, slither {SLITHER_VERSION} in .venv/");
+    Ok(())
+}
+
+/// An executable of the project's Python environment.
+pub fn venv_bin(root: &Path, name: &str) -> PathBuf {
+    root.join(".venv/bin").join(name)
 }
 
 /// Fetches the pinned modulekit tarball, checks its integrity and extracts the files the tests

@@ -1,0 +1,223 @@
+//! `cargo xtask audit`: the auditors' gate. Slither on `contracts/` must report nothing that is not
+//! triaged in `audit/slither-triage.toml`; halmos must prove every symbolic check in
+//! `tests/solidity/symbolic/`; `forge coverage` prints line and branch coverage of `contracts/`.
+//! `--mutant NAME` applies a variant of `tests/mutants/variants.toml` to a scratch copy and
+//! requires halmos to find a counterexample against it.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use eyre::{bail, eyre, Result, WrapErr};
+use serde::Deserialize;
+
+use crate::{mutants, toolchain};
+
+const TRIAGE: &str = "audit/slither-triage.toml";
+
+#[derive(Deserialize)]
+struct Triage {
+    accepted: Vec<Accepted>,
+}
+
+/// One finding accepted after review: the detector, where (`Contract.function` or `Contract`), why.
+#[derive(Deserialize)]
+struct Accepted {
+    detector: String,
+    location: String,
+    reason: String,
+}
+
+pub struct Steps {
+    pub slither: bool,
+    pub halmos: bool,
+    pub coverage: bool,
+}
+
+pub fn run(root: &Path, steps: Steps) -> Result<()> {
+    if steps.slither {
+        timed("slither (static analysis gate)", || slither(root))?;
+    }
+    if steps.halmos {
+        timed("halmos (symbolic checks)", || {
+            let out = halmos(root, root, None)?;
+            if !out.passed {
+                bail!("a symbolic check failed or could not be decided (see above)");
+            }
+            Ok(())
+        })?;
+    }
+    if steps.coverage {
+        timed("forge coverage (contracts/)", || coverage(root))?;
+    }
+    Ok(())
+}
+
+/// Applies variant `name` to a scratch copy and requires a halmos counterexample against it.
+pub fn mutant(root: &Path, name: &str) -> Result<()> {
+    let variant = mutants::load(root, Some(name))?.remove(0);
+    println!("variant {}: {}", variant.name, variant.what);
+    let scratch = mutants::scratch_tree(root, &["halmos.toml", "out-symbolic", "cache-symbolic"])?;
+    std::fs::create_dir_all(scratch.join(".venv"))?;
+    let (_, mutated) = mutants::apply(root, &scratch, &variant)?;
+    // The checks of the mutated contract when it has its own (`<Name>.symbolic.sol`), else all.
+    let stem = mutated.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+    let own = root.join(format!("tests/solidity/symbolic/{stem}.symbolic.sol")).exists();
+    let only = own.then(|| format!("^{stem}Symbolic$"));
+    let out = halmos(root, &scratch, only.as_deref());
+    let _ = std::fs::remove_dir_all(&scratch);
+    let out = out?;
+    if out.passed || !out.counterexample {
+        bail!("variant {} survived the symbolic checks: no counterexample", variant.name);
+    }
+    println!("\nvariant {} caught: halmos found a counterexample (above)", variant.name);
+    Ok(())
+}
+
+struct HalmosOutcome {
+    passed: bool,
+    counterexample: bool,
+}
+
+/// Runs halmos in `tree` (the root or a scratch copy) with the symbolic profile, on the check
+/// contracts matching `only` (all when `None`); output is shown.
+fn halmos(root: &Path, tree: &Path, only: Option<&str>) -> Result<HalmosOutcome> {
+    let started = Instant::now();
+    let mut cmd = Command::new(toolchain::venv_bin(root, "halmos"));
+    cmd.current_dir(tree)
+        .env("PATH", toolchain::path_with_bin(root))
+        .env("FOUNDRY_PROFILE", "symbolic")
+        .args(["--root", "."]);
+    if let Some(pattern) = only {
+        cmd.args(["--match-contract", pattern]);
+    }
+    let output = cmd.output().map_err(|e| eyre!("could not run halmos ({e}); run `cargo xtask setup`"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    print!("{stdout}");
+    eprint!("{stderr}");
+    let all = format!("{stdout}{stderr}");
+    // A path halmos could not follow (a symbolic offset, an unsupported opcode) is a gap in the
+    // proof: it fails the gate even if every assertion held on the paths it did follow.
+    let gaps = all.contains("NotConcreteError") || all.contains("[ERROR]") || all.contains("[TIMEOUT]");
+    let passed = output.status.success() && all.contains("[PASS]") && !all.contains("[FAIL]") && !gaps;
+    println!(
+        "halmos: {} in {:.0} s",
+        if passed { "all proven" } else { "NOT proven" },
+        started.elapsed().as_secs_f64()
+    );
+    Ok(HalmosOutcome { passed, counterexample: all.contains("Counterexample") })
+}
+
+fn slither(root: &Path) -> Result<()> {
+    let triage_text =
+        std::fs::read_to_string(root.join(TRIAGE)).wrap_err_with(|| format!("cannot read {TRIAGE}"))?;
+    let triage: Triage = toml::from_str(&triage_text).wrap_err_with(|| format!("{TRIAGE} is malformed"))?;
+    if let Some(a) = triage.accepted.iter().find(|a| a.reason.trim().is_empty()) {
+        bail!("{TRIAGE}: {} at {} has no reason", a.detector, a.location);
+    }
+    let report = std::env::temp_dir().join(format!("leash-slither-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&report);
+    let status = Command::new(toolchain::venv_bin(root, "slither"))
+        .current_dir(root)
+        .env("PATH", toolchain::path_with_bin(root))
+        .args(["contracts", "--config-file", "slither.config.json", "--json"])
+        .arg(&report)
+        .status()
+        .map_err(|e| eyre!("could not run slither ({e}); run `cargo xtask setup`"))?;
+    let text = std::fs::read_to_string(&report).wrap_err("slither wrote no report (see its output above)")?;
+    let _ = std::fs::remove_file(&report);
+    let json: serde_json::Value = serde_json::from_str(&text).wrap_err("slither's report is not JSON")?;
+    if json["success"] != serde_json::Value::Bool(true) {
+        bail!("slither failed (exit {:?}): {}", status.code(), json["error"]);
+    }
+    let findings = json["results"]["detectors"].as_array().cloned().unwrap_or_default();
+    let mut untriaged = Vec::new();
+    let mut used = vec![false; triage.accepted.len()];
+    for f in &findings {
+        let detector = f["check"].as_str().unwrap_or("?");
+        let location = location_of(f);
+        match triage.accepted.iter().position(|a| a.detector == detector && a.location == location) {
+            Some(i) => used[i] = true,
+            None => untriaged.push(format!(
+                "  {detector} at {location} [{}]: {}",
+                f["impact"].as_str().unwrap_or("?"),
+                f["description"].as_str().unwrap_or("").lines().next().unwrap_or("")
+            )),
+        }
+    }
+    println!(
+        "slither: {} findings, {} triaged in {TRIAGE}",
+        findings.len(),
+        findings.len() - untriaged.len()
+    );
+    for (a, used) in triage.accepted.iter().zip(&used) {
+        if !used {
+            println!("  note: triaged {} at {} no longer reported (remove it)", a.detector, a.location);
+        }
+    }
+    if !untriaged.is_empty() {
+        bail!(
+            "slither findings not triaged (fix them, or accept each in {TRIAGE} with a reason):\n{}",
+            untriaged.join("\n")
+        );
+    }
+    Ok(())
+}
+
+/// `Contract.function` (or `Contract`) of a finding's first element.
+fn location_of(finding: &serde_json::Value) -> String {
+    let first = &finding["elements"][0];
+    let name = first["name"].as_str().unwrap_or("?");
+    match first["type"].as_str() {
+        Some("contract") => name.to_string(),
+        Some("function") => {
+            let parent = first["type_specific_fields"]["parent"]["name"].as_str().unwrap_or("?");
+            format!("{parent}.{}", name.split('(').next().unwrap_or(name))
+        }
+        _ => {
+            // A state variable (its parent is the contract), or a node or local variable (its parent
+            // is a function, whose parent is the contract).
+            let parent = &first["type_specific_fields"]["parent"];
+            let parent_name = parent["name"].as_str().unwrap_or("?");
+            if parent["type"].as_str() == Some("contract") {
+                format!("{parent_name}.{name}")
+            } else {
+                let contract = parent["type_specific_fields"]["parent"]["name"].as_str().unwrap_or("?");
+                format!("{contract}.{}", parent_name.split('(').next().unwrap_or(parent_name))
+            }
+        }
+    }
+}
+
+fn coverage(root: &Path) -> Result<()> {
+    let output = Command::new(root.join("node_modules/.bin/forge"))
+        .current_dir(root)
+        .env("PATH", toolchain::path_with_bin(root))
+        // Coverage needs every line reached, not deep campaigns: the default profile's run counts.
+        .env("FOUNDRY_PROFILE", "default")
+        .args(["coverage", "--report", "summary", "--no-match-coverage", "^(tests|script|lib)/"])
+        .args(["--no-match-path", "tests/solidity/gas/*"])
+        .output()
+        .map_err(|e| eyre!("could not run forge coverage: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!("forge coverage failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    }
+    // The summary table only: forge prints test results and invariant call tables first.
+    let lines: Vec<&str> = stdout.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.starts_with("| File"))
+        .ok_or_else(|| eyre!("forge coverage printed no summary table"))?;
+    println!("{}", lines[header.saturating_sub(1)..].join("\n"));
+    Ok(())
+}
+
+fn timed(what: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
+    println!("\n==> {what}");
+    let started = Instant::now();
+    let result = f();
+    println!("{what}: {:.0} s", started.elapsed().as_secs_f64());
+    result
+}
