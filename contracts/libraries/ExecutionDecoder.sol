@@ -195,15 +195,17 @@ library ExecutionDecoder {
         uint256 expected = n << 5; // canonical offset of tuple 0, relative to the array body at 0x40
         uint256 bad;
         assembly ("memory-safe") {
-            let size := d.length
+            // Few live variables (nested blocks end theirs early): coverage builds run unoptimised.
             for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                let at_ := add(0x40, shl(5, i))
-                if iszero(eq(calldataload(add(d.offset, at_)), expected)) {
-                    bad := add(at_, 1)
-                    break
+                {
+                    let at_ := add(0x40, shl(5, i))
+                    if iszero(eq(calldataload(add(d.offset, at_)), expected)) {
+                        bad := add(at_, 1)
+                        break
+                    }
                 }
                 let tuple := add(0x40, expected)
-                if or(gt(add(tuple, 0x80), size), shr(160, calldataload(add(d.offset, tuple)))) {
+                if or(gt(add(tuple, 0x80), d.length), shr(160, calldataload(add(d.offset, tuple)))) {
                     bad := add(tuple, 1)
                     break
                 }
@@ -211,19 +213,16 @@ library ExecutionDecoder {
                     bad := add(tuple, 0x41)
                     break
                 }
-                let lengthAt := add(tuple, 0x60)
-                let length := calldataload(add(d.offset, lengthAt))
-                let start := add(lengthAt, 32)
-                let room := sub(size, start)
+                // callData: its length word at tuple + 0x60, its bytes from tuple + 0x80.
+                let length := calldataload(add(d.offset, add(tuple, 0x60)))
                 let padded := and(add(length, 31), not(31))
-                if or(gt(length, room), gt(padded, room)) {
-                    bad := add(lengthAt, 1)
+                if or(gt(length, sub(d.length, add(tuple, 0x80))), gt(padded, sub(d.length, add(tuple, 0x80)))) {
+                    bad := add(tuple, 0x61)
                     break
                 }
-                let rem := and(length, 31)
-                if rem {
-                    let end := add(start, length)
-                    if shl(shl(3, rem), calldataload(add(d.offset, sub(end, rem)))) {
+                if and(length, 31) {
+                    let end := add(add(tuple, 0x80), length)
+                    if shl(shl(3, and(length, 31)), calldataload(add(d.offset, sub(end, and(length, 31))))) {
                         bad := add(end, 1)
                         break
                     }
