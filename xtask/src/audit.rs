@@ -210,6 +210,48 @@ fn coverage(root: &Path) -> Result<()> {
         .position(|l| l.starts_with("| File"))
         .ok_or_else(|| eyre!("forge coverage printed no summary table"))?;
     println!("{}", lines[header.saturating_sub(1)..].join("\n"));
+    write_coverage_table(root, &lines[header..])
+}
+
+/// Puts the line and branch columns of forge's summary into the README between
+/// `<!-- audit:coverage -->` markers. Not a gate: fuzzed inputs may move a branch between runs.
+fn write_coverage_table(root: &Path, summary: &[&str]) -> Result<()> {
+    // "96.82% (152/157)" -> (152, 157)
+    let counts = |cell: &str| -> Option<(u64, u64)> {
+        let inner = cell.split('(').nth(1)?.trim_end_matches(')');
+        let (hit, all) = inner.split_once('/')?;
+        Some((hit.trim().parse().ok()?, all.trim().parse().ok()?))
+    };
+    let mut table = String::from("| contract | lines | branches |\n|---|---|---|\n");
+    let mut totals = [(0u64, 0u64); 2];
+    for line in summary {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        // | File | % Lines | % Statements | % Branches | % Funcs |
+        if cells.len() < 6 || !cells[1].starts_with("contracts/") {
+            continue;
+        }
+        table.push_str(&format!("| `{}` | {} | {} |\n", &cells[1]["contracts/".len()..], cells[2], cells[4]));
+        for (total, cell) in totals.iter_mut().zip([cells[2], cells[4]]) {
+            let (hit, all) = counts(cell).ok_or_else(|| eyre!("unreadable coverage cell `{cell}`"))?;
+            total.0 += hit;
+            total.1 += all;
+        }
+    }
+    // forge's own total row counts test helpers too: the total of contracts/ alone.
+    let pct =
+        |(hit, all): (u64, u64)| format!("{:.2}% ({hit}/{all})", hit as f64 * 100.0 / all.max(1) as f64);
+    table.push_str(&format!("| total | {} | {} |\n", pct(totals[0]), pct(totals[1])));
+    let path = root.join("README.md");
+    let readme = std::fs::read_to_string(&path).wrap_err("README.md is missing")?;
+    let (open, close) = ("<!-- audit:coverage -->", "<!-- /audit:coverage -->");
+    let (Some(start), Some(end)) = (readme.find(open), readme.find(close)) else {
+        bail!("README.md lacks the markers {open} … {close}");
+    };
+    let updated = format!("{}{open}\n{table}{}", &readme[..start], &readme[end..]);
+    if updated != readme {
+        std::fs::write(&path, updated).wrap_err("writing README.md")?;
+        println!("coverage table written to README.md");
+    }
     Ok(())
 }
 
