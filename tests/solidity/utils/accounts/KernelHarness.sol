@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {IHook} from "modulekit/accounts/kernel/interfaces/IERC7579Module.sol";
 import {IKernel} from "modulekit/accounts/kernel/interfaces/IKernel.sol";
 import {ValidationId} from "modulekit/accounts/kernel/types/Types.sol";
@@ -9,7 +8,7 @@ import {KernelPrecompiles} from "modulekit/deployment/precompiles/KernelPrecompi
 
 import {ExecutionDecoder} from "../../../../contracts/libraries/ExecutionDecoder.sol";
 import {OwnerValidator} from "../mocks/OwnerValidator.sol";
-import {AccountHarness} from "./AccountHarness.sol";
+import {ERC7579Harness} from "./ERC7579Harness.sol";
 
 /// @notice ZeroDev's Kernel v3.1 behind its factory's proxy, with the owner's validator as root
 /// validator (no hook: the person's own path).
@@ -17,7 +16,7 @@ import {AccountHarness} from "./AccountHarness.sol";
 /// their install data (`hook (20 bytes) ++ abi.encode(moduleData, hookData, selectorData)`), and a
 /// UserOp validated by a hooked validator must call `executeUserOp.selector ++ execute(...)`.
 /// A non-root validator is named in the nonce key: `mode (1) | type 0x01 (1) | validator (20) | key (2)`.
-abstract contract KernelHarness is AccountHarness, KernelPrecompiles {
+abstract contract KernelHarness is ERC7579Harness, KernelPrecompiles {
     OwnerValidator internal kernelOwnerValidator;
 
     function accountName() internal pure override returns (string memory) {
@@ -68,28 +67,5 @@ abstract contract KernelHarness is AccountHarness, KernelPrecompiles {
         return abi.encodeCall(
             IKernel.installModule, (2, executor, abi.encodePacked(hook, abi.encode(initData, hex"00")))
         );
-    }
-
-    function installHookCall(address hook, bytes memory initData) internal pure override returns (bytes memory) {
-        return abi.encodeCall(IERC7579ModuleConfig.installModule, (4, hook, initData));
-    }
-
-    function uninstallHookCall(address hook) internal pure override returns (bytes memory) {
-        return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, hook, ""));
-    }
-
-    function shimHookInstall(address, bool) internal pure override {}
-
-    function reported(bytes memory reason) internal pure override returns (bytes memory) {
-        return reason;
-    }
-
-    function uninstallValidatorCall(address validator) internal pure override returns (bytes memory) {
-        return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (1, validator, ""));
-    }
-
-    /// @dev The account hands its hook its own `msg.data` as is.
-    function hookMsgData(address, bytes memory call) internal pure override returns (bytes memory) {
-        return call;
     }
 }

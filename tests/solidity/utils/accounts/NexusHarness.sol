@@ -8,13 +8,13 @@ import {IERC7579Module} from "modulekit/accounts/nexus/interfaces/INexusBootstra
 import {NexusPrecompiles} from "modulekit/deployment/precompiles/NexusPrecompiles.sol";
 
 import {OwnerValidator} from "../mocks/OwnerValidator.sol";
-import {AccountHarness} from "./AccountHarness.sol";
+import {ERC7579Harness} from "./ERC7579Harness.sol";
 
 /// @notice Biconomy's Nexus behind its proxy, initialised through its bootstrap with the owner's
 /// validator and no module registry.
 /// @dev Nexus reads the validator from bytes 4..24 of the nonce (after a mode byte): the key's low
 /// 20 bytes with mode 0x00 (validate).
-abstract contract NexusHarness is AccountHarness, NexusPrecompiles {
+abstract contract NexusHarness is ERC7579Harness, NexusPrecompiles {
     OwnerValidator internal nexusOwnerValidator;
 
     function accountName() internal pure override returns (string memory) {
@@ -50,49 +50,8 @@ abstract contract NexusHarness is AccountHarness, NexusPrecompiles {
         return deployNexusProxy(keccak256("leash"), implementation, init);
     }
 
-    function wrapCallData(address, bytes memory execution) internal pure override returns (bytes memory) {
-        return execution;
-    }
-
-    function installValidatorCall(address validator, bytes memory initData, address)
-        internal
-        pure
-        override
-        returns (bytes memory)
-    {
-        return abi.encodeCall(IERC7579ModuleConfig.installModule, (1, validator, initData));
-    }
-
-    function installExecutorCall(address executor, bytes memory initData, address)
-        internal
-        pure
-        override
-        returns (bytes memory)
-    {
-        return abi.encodeCall(IERC7579ModuleConfig.installModule, (2, executor, initData));
-    }
-
-    function installHookCall(address hook, bytes memory initData) internal pure override returns (bytes memory) {
-        return abi.encodeCall(IERC7579ModuleConfig.installModule, (4, hook, initData));
-    }
-
-    function uninstallHookCall(address hook) internal pure override returns (bytes memory) {
-        return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, hook, ""));
-    }
-
-    function shimHookInstall(address, bool) internal pure override {}
-
-    function reported(bytes memory reason) internal pure override returns (bytes memory) {
-        return reason;
-    }
-
     /// @dev Validators live in a sentinel list; the newest sits right after the sentinel `address(1)`.
     function uninstallValidatorCall(address validator) internal pure override returns (bytes memory) {
         return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (1, validator, abi.encode(address(1), "")));
-    }
-
-    /// @dev The account hands its hook its own `msg.data` as is.
-    function hookMsgData(address, bytes memory call) internal pure override returns (bytes memory) {
-        return call;
     }
 }

@@ -6,12 +6,12 @@ import {BootstrapConfig, IERC7579Bootstrap} from "modulekit/accounts/erc7579/int
 import {ERC7579Precompiles} from "modulekit/deployment/precompiles/ERC7579Precompiles.sol";
 
 import {OwnerValidator} from "../mocks/OwnerValidator.sol";
-import {AccountHarness} from "./AccountHarness.sol";
+import {ERC7579Harness} from "./ERC7579Harness.sol";
 
 /// @notice The ERC-7579 reference account (MSA, with hook support) behind its proxy, initialised
 /// through its bootstrap with the owner's validator.
 /// @dev The reference account picks the validator from the nonce key's top 20 bytes.
-abstract contract ReferenceHarness is AccountHarness, ERC7579Precompiles {
+abstract contract ReferenceHarness is ERC7579Harness, ERC7579Precompiles {
     OwnerValidator internal msaOwnerValidator;
 
     function accountName() internal pure override returns (string memory) {
@@ -40,49 +40,8 @@ abstract contract ReferenceHarness is AccountHarness, ERC7579Precompiles {
         return deployMSAPRoxy(keccak256("leash"), implementation, init);
     }
 
-    function wrapCallData(address, bytes memory execution) internal pure override returns (bytes memory) {
-        return execution;
-    }
-
-    function installValidatorCall(address validator, bytes memory initData, address)
-        internal
-        pure
-        override
-        returns (bytes memory)
-    {
-        return abi.encodeCall(IERC7579ModuleConfig.installModule, (1, validator, initData));
-    }
-
-    function installExecutorCall(address executor, bytes memory initData, address)
-        internal
-        pure
-        override
-        returns (bytes memory)
-    {
-        return abi.encodeCall(IERC7579ModuleConfig.installModule, (2, executor, initData));
-    }
-
-    function installHookCall(address hook, bytes memory initData) internal pure override returns (bytes memory) {
-        return abi.encodeCall(IERC7579ModuleConfig.installModule, (4, hook, initData));
-    }
-
-    function uninstallHookCall(address hook) internal pure override returns (bytes memory) {
-        return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, hook, ""));
-    }
-
-    function shimHookInstall(address, bool) internal pure override {}
-
-    function reported(bytes memory reason) internal pure override returns (bytes memory) {
-        return reason;
-    }
-
     /// @dev Validators live in a sentinel list; the newest sits right after the sentinel `address(1)`.
     function uninstallValidatorCall(address validator) internal pure override returns (bytes memory) {
         return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (1, validator, abi.encode(address(1), "")));
-    }
-
-    /// @dev The account hands its hook its own `msg.data` as is.
-    function hookMsgData(address, bytes memory call) internal pure override returns (bytes memory) {
-        return call;
     }
 }

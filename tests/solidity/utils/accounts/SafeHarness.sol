@@ -8,7 +8,7 @@ import {ISafe7579Launchpad, ModuleInit} from "modulekit/accounts/safe/interfaces
 import {Safe7579Precompiles} from "modulekit/deployment/precompiles/Safe7579Precompiles.sol";
 
 import {OwnerValidator} from "../mocks/OwnerValidator.sol";
-import {AccountHarness} from "./AccountHarness.sol";
+import {ERC7579Harness} from "./ERC7579Harness.sol";
 
 /// @notice A Safe (singleton behind a proxy from the Safe proxy factory) with the Safe7579
 /// adapter as module and fallback handler, set up through the Safe7579 launchpad: the proxy starts
@@ -16,7 +16,7 @@ import {AccountHarness} from "./AccountHarness.sol";
 /// the Safe singleton and enables the adapter. The person is the Safe's only owner.
 /// @dev Safe7579 picks the validator from the nonce key's top 20 bytes. Hooks are installed with
 /// `abi.encode(HookType.GLOBAL, bytes4(0), initData)`.
-abstract contract SafeHarness is AccountHarness, Safe7579Precompiles {
+abstract contract SafeHarness is ERC7579Harness, Safe7579Precompiles {
     OwnerValidator internal safeOwnerValidator;
 
     function accountName() internal pure override returns (string memory) {
@@ -83,28 +83,6 @@ abstract contract SafeHarness is AccountHarness, Safe7579Precompiles {
 
     function uninstallHookCall(address hook) internal pure override returns (bytes memory) {
         return abi.encodeCall(ISafe7579.uninstallModule, (4, hook, abi.encode(uint8(0), bytes4(0), bytes(""))));
-    }
-
-    function wrapCallData(address, bytes memory execution) internal pure override returns (bytes memory) {
-        return execution;
-    }
-
-    function installValidatorCall(address validator, bytes memory initData, address)
-        internal
-        pure
-        override
-        returns (bytes memory)
-    {
-        return abi.encodeCall(IERC7579ModuleConfig.installModule, (1, validator, initData));
-    }
-
-    function installExecutorCall(address executor, bytes memory initData, address)
-        internal
-        pure
-        override
-        returns (bytes memory)
-    {
-        return abi.encodeCall(IERC7579ModuleConfig.installModule, (2, executor, initData));
     }
 
     /// @dev Safe7579 answers Leash's install proof itself: the empty-context question reverts and

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+
+import {AccountHarness} from "./AccountHarness.sol";
+
+/// @notice The plain ERC-7579 encodings, as OpenZeppelin, Nexus and the reference account use them:
+/// each account's harness overrides only where its account differs.
+abstract contract ERC7579Harness is AccountHarness {
+    function wrapCallData(address, bytes memory execution) internal view virtual override returns (bytes memory) {
+        return execution;
+    }
+
+    function installValidatorCall(address validator, bytes memory initData, address)
+        internal
+        view
+        virtual
+        override
+        returns (bytes memory)
+    {
+        return abi.encodeCall(IERC7579ModuleConfig.installModule, (1, validator, initData));
+    }
+
+    function installExecutorCall(address executor, bytes memory initData, address)
+        internal
+        view
+        virtual
+        override
+        returns (bytes memory)
+    {
+        return abi.encodeCall(IERC7579ModuleConfig.installModule, (2, executor, initData));
+    }
+
+    function installHookCall(address hook, bytes memory initData)
+        internal
+        view
+        virtual
+        override
+        returns (bytes memory)
+    {
+        return abi.encodeCall(IERC7579ModuleConfig.installModule, (4, hook, initData));
+    }
+
+    function uninstallHookCall(address hook) internal view virtual override returns (bytes memory) {
+        return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, hook, ""));
+    }
+
+    function uninstallValidatorCall(address validator) internal view virtual override returns (bytes memory) {
+        return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (1, validator, ""));
+    }
+
+    /// @dev The module's revert data reaches the caller as is.
+    function reported(bytes memory reason) internal pure virtual override returns (bytes memory) {
+        return reason;
+    }
+
+    /// @dev The account hands its hook its own `msg.data` as is.
+    function hookMsgData(address, bytes memory call) internal view virtual override returns (bytes memory) {
+        return call;
+    }
+
+    /// @dev Nothing to stand in for: the account answers Leash's install proof itself.
+    function shimHookInstall(address, bool) internal virtual override {}
+}
