@@ -14,18 +14,17 @@ import {
 import {IERC7579Execution} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {IEntryPoint} from "account-abstraction/interfaces/IEntryPoint.sol";
 import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
-import {Test, Vm} from "forge-std/Test.sol";
+import {Vm} from "forge-std/Test.sol";
 
 import {LeashTestAccount} from "./LeashTestAccount.sol";
+import {UserOpSubmitter} from "./UserOpSubmitter.sol";
 
 /// @notice Real ERC-4337 plumbing for Leash tests: the EntryPoint v0.8 bytecode from the
 /// account-abstraction npm package at its canonical address, a LeashTestAccount, and helpers
 /// that build, sign and submit UserOps through `EntryPoint.handleOps`.
-abstract contract AccountTestBed is Test {
-    IEntryPoint internal entryPoint;
+abstract contract AccountTestBed is UserOpSubmitter {
     LeashTestAccount internal account;
     Vm.Wallet internal owner;
-    address payable internal bundler;
 
     uint256 internal constant VERIFICATION_GAS = 1_000_000;
     uint256 internal constant CALL_GAS = 8_000_000;
@@ -103,29 +102,5 @@ abstract contract AccountTestBed is Test {
         PackedUserOperation memory op = userOp(callData);
         signUserOp(op, owner.privateKey);
         return handleOp(op);
-    }
-
-    function handleOp(PackedUserOperation memory op) internal returns (bool success, bytes memory revertReason) {
-        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
-        ops[0] = op;
-        vm.recordLogs();
-        vm.prank(bundler, bundler);
-        entryPoint.handleOps(ops, bundler);
-        Vm.Log[] memory logs = vm.getRecordedLogs();
-        bytes32 opHash = entryPoint.getUserOpHash(op);
-        bool seen;
-        for (uint256 i; i < logs.length; ++i) {
-            Vm.Log memory log = logs[i];
-            if (log.emitter != address(entryPoint) || log.topics.length < 2 || log.topics[1] != opHash) continue;
-            if (log.topics[0] == IEntryPoint.UserOperationEvent.selector) {
-                // data: nonce, success, actualGasCost, actualGasUsed
-                (, success,,) = abi.decode(log.data, (uint256, bool, uint256, uint256));
-                seen = true;
-            } else if (log.topics[0] == IEntryPoint.UserOperationRevertReason.selector) {
-                // data: nonce, revertReason
-                (, revertReason) = abi.decode(log.data, (uint256, bytes));
-            }
-        }
-        require(seen, "UserOperationEvent missing");
     }
 }

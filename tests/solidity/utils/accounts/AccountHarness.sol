@@ -1,22 +1,21 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {UserOpSubmitter} from "../UserOpSubmitter.sol";
 import {IEntryPoint} from "account-abstraction/interfaces/IEntryPoint.sol";
 import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
-import {Test, Vm} from "forge-std/Test.sol";
+import {Vm} from "forge-std/Test.sol";
 
 /// @notice One ERC-7579 account kind behind one interface, so that a single suite runs on every
 /// account. A concrete harness deploys its account with the owner's path ready and says how
 /// that account picks a validator, wraps calldata for hooked validators and installs modules.
 /// @dev The EntryPoint's interface is the same for v0.7 and v0.8 in everything used here
 /// (`handleOps`, `getNonce`, `getUserOpHash`, the `UserOperationEvent` and revert events).
-abstract contract AccountHarness is Test {
+abstract contract AccountHarness is UserOpSubmitter {
     address internal constant ENTRYPOINT_V07 = 0x0000000071727De22E5E9d8BAf0edAc6f37da032;
 
-    IEntryPoint internal entryPoint;
     address internal account;
     Vm.Wallet internal owner;
-    address payable internal bundler;
 
     uint256 internal constant VERIFICATION_GAS = 2_000_000;
     uint256 internal constant CALL_GAS = 8_000_000;
@@ -115,30 +114,6 @@ abstract contract AccountHarness is Test {
     /// @dev The owner signs `execution` on the owner's path and submits it.
     function submitAsOwner(bytes memory execution) internal returns (bool, bytes memory) {
         return handleOp(userOpFor(ownerValidator(), execution, owner.privateKey));
-    }
-
-    /// @dev Submits one UserOp. Returns whether the account's execution succeeded and, if not, the
-    /// revert data it produced (the EntryPoint catches it and logs it).
-    function handleOp(PackedUserOperation memory op) internal returns (bool success, bytes memory revertReason) {
-        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
-        ops[0] = op;
-        vm.recordLogs();
-        vm.prank(bundler, bundler);
-        entryPoint.handleOps(ops, bundler);
-        Vm.Log[] memory logs = vm.getRecordedLogs();
-        bytes32 opHash = entryPoint.getUserOpHash(op);
-        bool seen;
-        for (uint256 i; i < logs.length; ++i) {
-            Vm.Log memory log = logs[i];
-            if (log.emitter != address(entryPoint) || log.topics.length < 2 || log.topics[1] != opHash) continue;
-            if (log.topics[0] == IEntryPoint.UserOperationEvent.selector) {
-                (, success,,) = abi.decode(log.data, (uint256, bool, uint256, uint256));
-                seen = true;
-            } else if (log.topics[0] == IEntryPoint.UserOperationRevertReason.selector) {
-                (, revertReason) = abi.decode(log.data, (uint256, bytes));
-            }
-        }
-        require(seen, "UserOperationEvent missing");
     }
 
     /// @dev Submits as the owner and requires success.

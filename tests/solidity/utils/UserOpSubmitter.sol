@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IEntryPoint} from "account-abstraction/interfaces/IEntryPoint.sol";
+import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
+import {Test, Vm} from "forge-std/Test.sol";
+
+/// @notice Submits UserOps through a real EntryPoint as a bundler and reads back what the account's
+/// execution did (v0.7 and v0.8 share `handleOps`, the packed UserOp and the events read here).
+abstract contract UserOpSubmitter is Test {
+    IEntryPoint internal entryPoint;
+    address payable internal bundler;
+
+    /// @dev Submits one UserOp. Returns whether the account's execution succeeded and, if not, the
+    /// revert data it produced (the EntryPoint catches it and logs it).
+    function handleOp(PackedUserOperation memory op) internal returns (bool success, bytes memory revertReason) {
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = op;
+        vm.recordLogs();
+        vm.prank(bundler, bundler);
+        entryPoint.handleOps(ops, bundler);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        bytes32 opHash = entryPoint.getUserOpHash(op);
+        bool seen;
+        for (uint256 i; i < logs.length; ++i) {
+            Vm.Log memory log = logs[i];
+            if (log.emitter != address(entryPoint) || log.topics.length < 2 || log.topics[1] != opHash) continue;
+            if (log.topics[0] == IEntryPoint.UserOperationEvent.selector) {
+                // data: nonce, success, actualGasCost, actualGasUsed
+                (, success,,) = abi.decode(log.data, (uint256, bool, uint256, uint256));
+                seen = true;
+            } else if (log.topics[0] == IEntryPoint.UserOperationRevertReason.selector) {
+                // data: nonce, revertReason
+                (, revertReason) = abi.decode(log.data, (uint256, bytes));
+            }
+        }
+        require(seen, "UserOperationEvent missing");
+    }
+}
