@@ -243,11 +243,7 @@ fn write_coverage_table(root: &Path, summary: &[&str]) -> Result<()> {
     table.push_str(&format!("| total | {} | {} |\n", pct(totals[0]), pct(totals[1])));
     let path = root.join("README.md");
     let readme = std::fs::read_to_string(&path).wrap_err("README.md is missing")?;
-    let (open, close) = ("<!-- audit:coverage -->", "<!-- /audit:coverage -->");
-    let (Some(start), Some(end)) = (readme.find(open), readme.find(close)) else {
-        bail!("README.md lacks the markers {open} … {close}");
-    };
-    let updated = format!("{}{open}\n{table}{}", &readme[..start], &readme[end..]);
+    let updated = crate::markers::splice("README.md", &readme, "audit:coverage", &table)?;
     if updated != readme {
         std::fs::write(&path, updated).wrap_err("writing README.md")?;
         println!("coverage table written to README.md");

@@ -5,6 +5,7 @@ mod audit;
 mod bench;
 mod deploy;
 mod gas;
+mod markers;
 mod mutants;
 mod operate;
 mod toolchain;

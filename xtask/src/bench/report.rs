@@ -5,9 +5,10 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use eyre::{bail, Result, WrapErr};
+use eyre::{Result, WrapErr};
 
 use super::{Op, Results, Stack};
+use crate::markers::splice;
 
 /// The targets of the gas issue: overhead over the bare account, cold.
 const TARGET_FULL: u64 = 32_000;
@@ -39,7 +40,7 @@ pub fn publish(root: &Path, results: &Results, check: bool) -> Result<Outcome> {
         let mut updated = old.clone();
         for (name, body) in &rendered {
             if all_required || updated.contains(&format!("<!-- bench:{name} -->")) {
-                updated = splice(file, &updated, name, body)?;
+                updated = splice(file, &updated, &format!("bench:{name}"), body)?;
             }
         }
         files.push((file, updated));
@@ -62,19 +63,6 @@ pub fn publish(root: &Path, results: &Results, check: bool) -> Result<Outcome> {
         (true, true) => Outcome::UpToDate,
         (true, false) => Outcome::Stale(stale),
     })
-}
-
-/// Replaces the body between the markers of section `name`.
-fn splice(file: &str, doc: &str, name: &str, body: &str) -> Result<String> {
-    let open = format!("<!-- bench:{name} -->");
-    let close = format!("<!-- /bench:{name} -->");
-    let (Some(start), Some(end)) = (doc.find(&open), doc.find(&close)) else {
-        bail!("{file} lacks the markers {open} … {close}");
-    };
-    if end < start {
-        bail!("{file}: {close} comes before {open}");
-    }
-    Ok(format!("{}{open}\n{}{}", &doc[..start], body, &doc[end..]))
 }
 
 fn n(gas: u64) -> String {
