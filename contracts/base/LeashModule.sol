@@ -34,6 +34,9 @@ abstract contract LeashModule is ILeashModule {
     mapping(address account => AccountRecord) internal _records;
     mapping(address account => mapping(uint256 epoch => mapping(bytes32 changeHash => bool))) internal _approvals;
 
+    /// @dev Kernel v3's `validationConfig(bytes21 validationId) returns ((uint32 nonce, address hook))`.
+    bytes4 internal constant KERNEL_VALIDATION_CONFIG = bytes4(keccak256("validationConfig(bytes21)"));
+
     /// @dev Hook data a hook returns when it let an approved change through; its postCheck ends it.
     bytes internal constant APPROVED_CHANGE = hex"01";
 
@@ -153,7 +156,7 @@ abstract contract LeashModule is ILeashModule {
     /// the multiplexer calls, else the account's own `isModuleInstalled` (false if it cannot answer;
     /// for a hook, a question the account cannot answer with an empty context is asked again with
     /// Safe7579's global-hook context).
-    function _isInstalledOn(address account, uint256 moduleType) internal view returns (bool) {
+    function _isInstalledOn(address account, uint256 moduleType) internal view virtual returns (bool) {
         if (_viaMultiplexer()) return IHookMultiPlexer(TRUSTED_MULTIPLEXER).isSubHook(account, address(this));
         (bool ok, bytes memory ret) =
             account.staticcall(abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (moduleType, address(this), "")));
@@ -168,6 +171,20 @@ abstract contract LeashModule is ILeashModule {
             );
         }
         return ok && ret.length >= 32 && abi.decode(ret, (bool));
+    }
+
+    /// @dev Kernel v3 has no account-wide hook: it runs a hook per validator (and per executor)
+    /// and lists none in `isModuleInstalled`. The hook Kernel keeps for validation `validationId`
+    /// (`0x01 ++ validator`), read through its `validationConfig(bytes21)`; zero when the account
+    /// gives no such answer (every other account).
+    function _kernelValidationHook(address account, bytes21 validationId) internal view returns (address hook) {
+        (bool ok, bytes memory ret) = account.staticcall(abi.encodeWithSelector(KERNEL_VALIDATION_CONFIG, validationId));
+        if (!ok || ret.length < 64) return address(0);
+        uint256 word;
+        assembly ("memory-safe") {
+            word := mload(add(ret, 0x40)) // (uint32 nonce, address hook): the second word
+        }
+        if (word <= type(uint160).max) hook = address(uint160(word));
     }
 
     // ------------------------------------------------------------------ the guard

@@ -32,7 +32,8 @@ interface IAgentValidator is IERC7579Validator, ILeashModule {
     event GasAllowanceSet(address indexed account, uint256 allowance);
 
     /// @notice The UserOp's callData is not the account's execution entry point
-    /// (`execute(bytes32,bytes)`, optionally behind `executeUserOp`'s selector).
+    /// (`execute(bytes32,bytes)`, optionally behind `executeUserOp`'s selector); `selector` is the
+    /// call's, behind `executeUserOp`'s when wrapped.
     error AgentValidator_CallNotAllowed(address account, bytes4 selector);
     /// @notice An execution item calls the account itself or this validator: that reaches module
     /// management and the account's own paths, which the agent's key may never use.

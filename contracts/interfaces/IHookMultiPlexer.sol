@@ -36,6 +36,10 @@ interface IHookMultiPlexer is IERC7579Hook, ILeashModule {
     /// @notice The hard cap on sub-hooks per account: bounds the gas of every execution.
     function MAX_SUB_HOOKS() external view returns (uint256);
 
+    /// @notice Whether the multiplexer is installed for `account` (Kernel asks before it calls
+    /// `onInstall` again for a second validator or executor carrying the same hook).
+    function isInitialized(address account) external view returns (bool);
+
     /// @notice The account's sub-hooks, in the order their checks run.
     function subHooks(address account) external view returns (address[] memory);
 

@@ -12,12 +12,19 @@ import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
 /// sub-hook's `preCheck` in order and, after the execution, `postCheck` for those that asked.
 /// @dev Storage per account: the base record (authority, generation) and the ordered sub-hook
 /// array (length + one slot per sub-hook, at most `MAX_SUB_HOOKS`). Install data:
-/// `abi.encode(address authority, address[] subHooks, bytes[] subHookInitData)`.
+/// `abi.encode(address authority, address[] subHooks, bytes[] subHookInitData)`, or on Kernel v3,
+/// which attaches hooks to validators and lists none account-wide,
+/// `abi.encode(address authority, address[] subHooks, bytes[] subHookInitData, bytes21 validationId)`
+/// naming the validation (`0x01 ++ validator`) the multiplexer rides on: Kernel's report that this
+/// validation's hook is the multiplexer is then the install proof, and uninstalling needs that
+/// validation gone first.
 contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
     /// @inheritdoc IHookMultiPlexer
     uint256 public constant MAX_SUB_HOOKS = 8;
 
     mapping(address account => address[]) internal _subHooks;
+    /// @dev Kernel accounts only: the validation whose hook the multiplexer is (see the install data).
+    mapping(address account => bytes21) internal _kernelValidation;
 
     /// @dev The multiplexer trusts no other multiplexer: its account is always `msg.sender`.
     constructor() LeashModule(address(0)) {}
@@ -30,6 +37,11 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
         (address authority, address[] memory hooks, bytes[] memory initData) =
             abi.decode(data, (address, address[], bytes[]));
         require(hooks.length == initData.length, Multiplexer_LengthMismatch(hooks.length, initData.length));
+        // The four-field form: its head is four words, so the first offset is 0x80 instead of 0x60.
+        if (data.length >= 0x80 && uint256(bytes32(data[0x20:0x40])) == 0x80) {
+            (,,, bytes21 validationId) = abi.decode(data, (address, address[], bytes[], bytes21));
+            _kernelValidation[account] = validationId;
+        }
         _installRecord(account, authority, MODULE_TYPE_HOOK);
         for (uint256 i; i < hooks.length; ++i) {
             _addSubHook(account, hooks[i], initData[i]);
@@ -42,6 +54,7 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
     function onUninstall(bytes calldata) external {
         address account = msg.sender;
         _uninstallRecord(account, MODULE_TYPE_HOOK);
+        delete _kernelValidation[account];
         address[] storage hooks = _subHooks[account];
         for (uint256 i = hooks.length; i > 0; --i) {
             address subHook = hooks[i - 1];
@@ -53,6 +66,19 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
     /// @inheritdoc IERC7579Module
     function isModuleType(uint256 moduleTypeId) external pure returns (bool) {
         return moduleTypeId == MODULE_TYPE_HOOK;
+    }
+
+    /// @inheritdoc IHookMultiPlexer
+    function isInitialized(address account) external view returns (bool) {
+        return _records[account].authority != address(0);
+    }
+
+    /// @dev The account lists the multiplexer as its hook, or (Kernel) reports it as the hook of
+    /// the validation named at install.
+    function _isInstalledOn(address account, uint256 moduleType) internal view override returns (bool) {
+        if (super._isInstalledOn(account, moduleType)) return true;
+        bytes21 validationId = _kernelValidation[account];
+        return validationId != bytes21(0) && _kernelValidationHook(account, validationId) == address(this);
     }
 
     // ------------------------------------------------------------------ hook

@@ -81,16 +81,23 @@ contract AgentValidator is LeashModule, IAgentValidator {
 
     /// @inheritdoc IERC7579Validator
     /// @dev Checks, in order: the sender is the calling account; the multiplexer is installed on
-    /// it; the callData is an execution the hook decodes exactly (canonical, call or batch, no
-    /// delegatecall) that calls neither the account nor this validator; the signature; then the
-    /// gas allowance, which a valid operation is charged its maximum cost against. Only a bad
-    /// signature returns `SIG_VALIDATION_FAILED`; the others revert with their rule.
+    /// it (on Kernel: as this validation's hook); the callData is an execution the hook decodes
+    /// exactly (canonical, call or batch, no delegatecall) that calls neither the account nor this
+    /// validator; the signature; then the gas allowance, which a valid operation is charged its
+    /// maximum cost against. Only a bad signature returns `SIG_VALIDATION_FAILED`; the others
+    /// revert with their rule.
     function validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) external returns (uint256) {
         address account = msg.sender;
         require(userOp.sender == account, AgentValidator_SenderMismatch(account, userOp.sender));
         require(
             IHookMultiPlexer(TRUSTED_MULTIPLEXER).authorityOf(account) != address(0),
             AgentValidator_LeashNotInstalled(account)
+        );
+        // Kernel runs the hook of the validation that validated the operation, not one account-wide
+        // hook: this validation's hook must be the multiplexer (zero: not Kernel).
+        address kernelHook = _kernelValidationHook(account, bytes21(abi.encodePacked(bytes1(0x01), address(this))));
+        require(
+            kernelHook == address(0) || kernelHook == TRUSTED_MULTIPLEXER, AgentValidator_LeashNotInstalled(account)
         );
         _checkExecution(account, userOp.callData);
         AgentRecord memory record = _agents[account];
@@ -138,7 +145,7 @@ contract AgentValidator is LeashModule, IAgentValidator {
             execution = callData[4:];
             selector = bytes4(execution);
         }
-        require(selector == ExecutionDecoder.EXECUTE, AgentValidator_CallNotAllowed(account, bytes4(callData)));
+        require(selector == ExecutionDecoder.EXECUTE, AgentValidator_CallNotAllowed(account, selector));
         (, ExecutionDecoder.Executions memory ex) = ExecutionDecoder.decode(execution);
         for (uint256 i; i < ex.count; ++i) {
             (address target,,) = ExecutionDecoder.at(ex, i);

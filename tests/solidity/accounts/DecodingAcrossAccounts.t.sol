@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {Execution} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
 import {IERC7579Execution} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {IKernel} from "modulekit/accounts/kernel/interfaces/IKernel.sol";
 
 import {ExecutionDecoder} from "../../../contracts/libraries/ExecutionDecoder.sol";
 import {HookMultiPlexer} from "../../../contracts/multiplexer/HookMultiPlexer.sol";
@@ -12,6 +13,7 @@ import {NexusHarness} from "../utils/accounts/NexusHarness.sol";
 import {OpenZeppelinHarness} from "../utils/accounts/OpenZeppelinHarness.sol";
 import {ReferenceHarness} from "../utils/accounts/ReferenceHarness.sol";
 import {SafeHarness} from "../utils/accounts/SafeHarness.sol";
+import {OwnerValidator} from "../utils/mocks/OwnerValidator.sol";
 
 /// @dev Every call any recorder receives, in order.
 contract Journal {
@@ -131,25 +133,23 @@ abstract contract DecodingDifferential is AccountHarness {
         returns (uint256)
     {
         bytes32 mode = bytes32(uint256(callType) << 248);
-        bytes memory canonical = executeWith(mode, executionData);
-        out[n++] = canonical;
+        bytes memory plain = executeWith(mode, executionData);
+        out[n++] = plain;
         out[n++] = executeWith(mode | bytes32(uint256(1) << 240), executionData); // try mode
-        out[n++] = bytes.concat(canonical, hex"00"); // trailing byte
-        out[n++] = bytes.concat(canonical, bytes20(uint160(0xbeef))); // trailing 20 bytes
-        out[n++] = bytes.concat(canonical, bytes32(0)); // trailing word
+        out[n++] = bytes.concat(plain, hex"00"); // trailing byte
+        out[n++] = bytes.concat(plain, bytes20(uint160(0xbeef))); // trailing 20 bytes
+        out[n++] = bytes.concat(plain, bytes32(0)); // trailing word
         // Offset 0x60 with a spare word before the length: valid ABI, not canonical.
-        out[n++] = bytes.concat(
-            slice(canonical, 0, 36), bytes32(uint256(0x60)), bytes32(0), slice(canonical, 68, canonical.length)
-        );
-        out[n++] = withWord(canonical, 68, executionData.length + 1); // length one too long
-        out[n++] = withWord(canonical, 68, executionData.length - 1); // length one too short
+        out[n++] = bytes.concat(slice(plain, 0, 36), bytes32(uint256(0x60)), bytes32(0), slice(plain, 68, plain.length));
+        out[n++] = withWord(plain, 68, executionData.length + 1); // length one too long
+        out[n++] = withWord(plain, 68, executionData.length - 1); // length one too short
         out[n++] = executeWith(bytes32(uint256(0xff) << 248), executionData); // delegatecall
         out[n++] = executeWith(bytes32(uint256(0xfe) << 248), executionData); // staticcall
         out[n++] = executeWith(mode | bytes32(uint256(2) << 240), executionData); // unknown exec type
         out[n++] = executeWith(mode | bytes32(uint256(1) << 200), executionData); // mode selector set
         out[n++] = executeWith(mode | bytes32(uint256(1)), executionData); // mode payload set
         if (executionData.length % 32 != 0) {
-            bytes memory dirty = bytes.concat(canonical);
+            bytes memory dirty = bytes.concat(plain);
             dirty[dirty.length - 1] = 0x01; // dirty padding after the execution data
             out[n++] = dirty;
         }
@@ -188,6 +188,9 @@ abstract contract DecodingDifferential is AccountHarness {
 
     // ------------------------------------------------------------------ the differential
 
+    /// @dev The owner's validator the corpus goes through when it is not the owner's own path.
+    address internal corpusValidator;
+
     /// @dev Runs `callData` as the owner's UserOp and compares what ran with what Leash decoded.
     function check(bytes memory callData, bool leashInstalled) internal {
         Execution[] memory decoded;
@@ -196,7 +199,9 @@ abstract contract DecodingDifferential is AccountHarness {
             (decoded, leashAccepts) = (items, true);
         } catch {}
         uint256 before = journal.length();
-        (bool ran,) = submitAsOwner(callData);
+        (bool ran,) = corpusValidator == address(0)
+            ? submitAsOwner(callData)
+            : handleOp(userOpFor(corpusValidator, callData, owner.privateKey));
         uint256 executed = journal.length() - before;
         if (!leashAccepts) {
             ++refused;
@@ -244,26 +249,13 @@ abstract contract DecodingDifferential is AccountHarness {
 
     /// @dev With the multiplexer installed (no sub-hooks: its guard decodes every execution):
     /// Leash refuses every entry its decoder refuses, and the rest run exactly as decoded.
-    function test_differential_LeashRefusesOrAccountRunsDecoded() public {
+    function test_differential_LeashRefusesOrAccountRunsDecoded() public virtual {
         HookMultiPlexer mux = new HookMultiPlexer();
         bytes memory init = abi.encode(makeAddr("authority"), new address[](0), new bytes[](0));
-        if (!leashHookable()) {
-            // Today's multiplexer cannot be this account's hook (SafeAndKernelCompatibility.t.sol):
-            // Leash refuses by refusing the install, so no agent runs behind a hook it cannot serve.
-            (bool installed,) = submitAsOwner(installHookCall(address(mux), init));
-            assertFalse(installed, "the multiplexer installed on an account it cannot serve");
-            assertEq(mux.authorityOf(account), address(0));
-            return;
-        }
         shimHookInstall(address(mux), true);
         ownerDoes(installHookCall(address(mux), init));
         shimHookInstall(address(mux), false);
         runCorpus(true);
-    }
-
-    /// @dev Whether today's multiplexer can be this account's hook (see SafeAndKernelCompatibility.t.sol).
-    function leashHookable() internal pure virtual returns (bool) {
-        return true;
     }
 
     // ------------------------------------------------------------------ bytes
@@ -298,7 +290,20 @@ contract DecodingOnReferenceAccountTest is DecodingDifferential, ReferenceHarnes
 contract DecodingOnSafeTest is DecodingDifferential, SafeHarness {}
 
 contract DecodingOnKernelTest is DecodingDifferential, KernelHarness {
-    function leashHookable() internal pure override returns (bool) {
-        return false;
+    /// @dev Kernel's root validation carries no hook: the corpus goes through a second owner
+    /// validation that carries the multiplexer (named in its install data), as the agent's does.
+    function test_differential_LeashRefusesOrAccountRunsDecoded() public override {
+        HookMultiPlexer mux = new HookMultiPlexer();
+        OwnerValidator hooked = new OwnerValidator();
+        bytes21 validation = bytes21(abi.encodePacked(bytes1(0x01), address(hooked)));
+        bytes memory init = abi.encode(makeAddr("authority"), new address[](0), new bytes[](0), validation);
+        bytes memory config = abi.encodePacked(
+            address(mux),
+            abi.encode(abi.encode(owner.addr), bytes.concat(hex"00", init), abi.encodePacked(ExecutionDecoder.EXECUTE))
+        );
+        ownerDoes(abi.encodeCall(IKernel.installModule, (1, address(hooked), config)));
+        assertTrue(mux.isInitialized(account));
+        corpusValidator = address(hooked);
+        runCorpus(true);
     }
 }

@@ -3,11 +3,13 @@ pragma solidity 0.8.30;
 
 import {IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
+import {KernelLeash} from "../utils/accounts/KernelLeash.sol";
 import {LeashAccountSuite} from "../utils/accounts/LeashAccountSuite.sol";
 import {NexusHarness} from "../utils/accounts/NexusHarness.sol";
 import {OpenZeppelinHarness} from "../utils/accounts/OpenZeppelinHarness.sol";
 import {ReferenceHarness} from "../utils/accounts/ReferenceHarness.sol";
 import {SafeHarness} from "../utils/accounts/SafeHarness.sol";
+import {MockExecutor} from "../utils/mocks/MockExecutor.sol";
 
 /// @dev The same suite on every account; each subclass adds its harness and its owner-only paths.
 contract LeashOnOpenZeppelinTest is LeashAccountSuite, OpenZeppelinHarness {
@@ -45,5 +47,60 @@ contract LeashOnSafeTest is LeashAccountSuite, SafeHarness {
         calls[2] = abi.encodeWithSignature("addOwnerWithThreshold(address,uint256)", address(0xbad), 1);
         calls[3] = abi.encodeWithSignature("enableModule(address)", address(0xbad));
         calls[4] = abi.encodeWithSignature("setFallbackHandler(address)", address(0xbad));
+    }
+}
+
+/// @dev Kernel carries the multiplexer on the agent's validation and the executor (KernelLeash);
+/// two tests differ, because Kernel's root validation (the person's) carries no hook.
+contract LeashOnKernelTest is LeashAccountSuite, KernelLeash {
+    function installLeash() internal override {
+        installKernelStack();
+    }
+
+    /// @dev Kernel's module management and upgrade, which only the root validation (the person) or
+    /// the account itself may call.
+    function ownerOnlyCalls() internal view override returns (bytes[] memory calls) {
+        calls = new bytes[](5);
+        calls[0] = abi.encodeCall(IERC7579ModuleConfig.installModule, (2, address(0xbad), ""));
+        calls[1] = abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (1, address(agentValidator), ""));
+        calls[2] = abi.encodeWithSignature("upgradeTo(address)", address(0xbad));
+        calls[3] = abi.encodeWithSignature(
+            "changeRootValidator(bytes21,address,bytes,bytes)", agentValidation(), address(1), "", ""
+        );
+        calls[4] = abi.encodeWithSignature("grantAccess(bytes21,bytes4,bool)", agentValidation(), bytes4(0), true);
+    }
+
+    /// @dev The person's root validation carries no hook on Kernel: module changes made through it
+    /// need no approval (as a Safe owner's own transactions); the agent's attempt still fails.
+    function test_authority_ApprovesAModuleChangeTheOwnerThenMakes() public override {
+        MockExecutor executor = new MockExecutor();
+        bytes memory install = installExecutorCall(address(executor), "", address(mux));
+        assertAgentNotValidated(install, callNotAllowed(bytes4(install)));
+        ownerDoes(install);
+        assertTrue(IERC7579ModuleConfig(account).isModuleInstalled(2, address(executor), ""));
+    }
+
+    /// @dev Kernel does not tell a hook when the validation carrying it goes, so the multiplexer
+    /// refuses to uninstall while the agent's validation still carries it (Kernel ignores the
+    /// refusal; the stack stays whole). Removing the agent's validation first frees it.
+    function test_reinstall_StartsClean() public override {
+        assertAgentPasses(transfer(100e18));
+        vm.prank(guardian);
+        pauseHook.pause(account);
+
+        ownerDoes(uninstallHookCall(address(mux)));
+        assertEq(mux.authorityOf(account), authority, "still carried by the agent's validation");
+        assertTrue(pauseHook.isPaused(account));
+
+        ownerDoes(uninstallValidatorCall(address(agentValidator)));
+        ownerDoes(uninstallHookCall(address(mux)));
+        assertEq(mux.authorityOf(account), address(0));
+        assertFalse(mux.isInitialized(account));
+
+        ownerDoes(installAgentValidatorCall(address(mux), kernelMuxInit()));
+        assertFalse(pauseHook.isPaused(account), "no pause survives");
+        assertEq(spending.remaining(account, address(token)), LIMIT, "no spend survives");
+        assertAgentPasses(transfer(100e18));
+        assertEq(token.balanceOf(payee), 200e18);
     }
 }

@@ -15,19 +15,19 @@ import {ILeashModule} from "../../../contracts/interfaces/ILeashModule.sol";
 import {ExecutionDecoder} from "../../../contracts/libraries/ExecutionDecoder.sol";
 import {HookMultiPlexer} from "../../../contracts/multiplexer/HookMultiPlexer.sol";
 import {EmergencyPauseHook} from "../../../contracts/pause/EmergencyPauseHook.sol";
-import {KernelHarness} from "../utils/accounts/KernelHarness.sol";
+import {KernelLeash} from "../utils/accounts/KernelLeash.sol";
 import {LeashAccountBase} from "../utils/accounts/LeashAccountSuite.sol";
 import {SafeHarness} from "../utils/accounts/SafeHarness.sol";
 import {MockExecutor} from "../utils/mocks/MockExecutor.sol";
 import {Target} from "../utils/mocks/Target.sol";
 
-/// @notice Kernel cannot carry today's multiplexer; these tests pin down exactly why, and that Leash
-/// then fails closed: the agent's key validates nothing and no policy is skipped. Each Kernel test
-/// fails the day the account or the multiplexer changes. Safe7579 carries it since fixes 1 and 2
-/// of docs/COMPATIBILITY.md; `SafeFixesTest` pins them.
+/// @notice Each account without the multiplexer: Leash fails closed (the agent's key validates
+/// nothing), and the account-specific ways the multiplexer could be planted are refused. Safe7579
+/// and Kernel carry it since the fixes of docs/COMPATIBILITY.md; `SafeFixesTest` and
+/// `KernelFixesTest` pin them.
 abstract contract StackNotInstalled is LeashAccountBase {
     /// @dev The suite's stack without the multiplexer: the agent's validator and the executor only.
-    function installLeash() internal override {
+    function installLeash() internal virtual override {
         ownerDoes(
             installValidatorCall(
                 address(agentValidator), abi.encode(authority, agent.addr, uint256(1 ether)), address(1)
@@ -322,26 +322,85 @@ contract SafeHookAloneTest is LeashAccountBase, SafeHarness {
     }
 }
 
-contract KernelCompatibilityTest is StackNotInstalled, KernelHarness {
+contract KernelCompatibilityTest is StackNotInstalled, KernelLeash {
+    function installLeash() internal override(LeashAccountBase, StackNotInstalled) {
+        super.installLeash();
+    }
+
     function validationRevert(bytes memory inner) internal pure override returns (bytes memory) {
         return inner;
     }
 
-    /// @dev Blocker 1: Kernel asks every hook `isInitialized(account)` when a validator or executor
-    /// is installed with it; the multiplexer has no such function, so the install reverts.
+    /// @dev Kernel lists no hook in `isModuleInstalled(4, ...)` and keeps none from
+    /// `installModule(4, ...)`: the multiplexer's install proof there is the validation named in its
+    /// install data carrying it, which the agent's validation (no hook here) does not.
+    function test_attack_HookInstallNamingAValidationWithoutItRefused() public {
+        (bool ok, bytes memory reason) = submitAsOwner(installHookCall(address(mux), kernelMuxInit()));
+        assertFalse(ok);
+        assertEq(reason, abi.encodeWithSelector(ILeashModule.Leash_NotInstalling.selector, account));
+        vm.prank(account);
+        vm.expectRevert(abi.encodeWithSelector(ILeashModule.Leash_NotInstalling.selector, account));
+        mux.onInstall(kernelMuxInit());
+        assertFalse(mux.isInitialized(account));
+    }
+
+    /// @dev Kernel asks a hook `isInitialized(account)` before installing it with a validator or
+    /// executor; the multiplexer answers, and the three-field install data (no validation named)
+    /// has no proof to offer Kernel.
     function test_compat_KernelAsksTheHookIsInitialized() public {
-        vm.expectCall(address(mux), abi.encodeWithSignature("isInitialized(address)", account));
-        (bool ok,) = submitAsOwner(installExecutorCall(address(new StackNotInstalledExecutor()), "", address(mux)));
+        vm.expectCall(address(mux), abi.encodeCall(HookMultiPlexer.isInitialized, (account)));
+        (bool ok,) = submitAsOwner(
+            installExecutorCall(
+                address(new StackNotInstalledExecutor()), bytes.concat(hex"00", muxInit()), address(mux)
+            )
+        );
         assertFalse(ok);
         assertEq(mux.authorityOf(account), address(0));
     }
+}
 
-    /// @dev Blocker 2: Kernel does not list hooks in `isModuleInstalled(4, ...)`, so the multiplexer
-    /// refuses an install through `installModule(4, ...)` too.
-    function test_compat_KernelDoesNotListHooks() public {
-        (bool ok, bytes memory reason) = submitAsOwner(installHookCall(address(mux), muxInit()));
-        assertFalse(ok);
-        assertEq(reason, abi.encodeWithSelector(ILeashModule.Leash_NotInstalling.selector, account));
+/// @notice How Kernel carries the multiplexer (docs/COMPATIBILITY.md): on the agent's validation,
+/// named in the install data, and on the executor.
+contract KernelFixesTest is KernelLeash {
+    function installLeash() internal override {
+        installKernelStack();
+    }
+
+    function test_kernel_OneMultiplexerOnTheAgentsValidationAndTheExecutor() public view {
+        assertTrue(mux.isInitialized(account));
+        assertEq(mux.authorityOf(account), authority);
+        (, address validationHook) = abi.decode(
+            _kernelView(abi.encodeWithSignature("validationConfig(bytes21)", agentValidation())), (uint32, address)
+        );
+        assertEq(validationHook, address(mux));
+        address executorHook =
+            abi.decode(_kernelView(abi.encodeWithSignature("executorConfig(address)", address(automation))), (address));
+        assertEq(executorHook, address(mux));
+    }
+
+    /// @dev The person re-attaches the agent's validation without the hook (Kernel tells the
+    /// multiplexer nothing, so it stays installed): Kernel would now run the agent's operations
+    /// without any hook, so AgentValidator refuses them.
+    function test_attack_AgentValidationWithoutTheMultiplexerRefused() public {
+        ownerDoes(uninstallValidatorCall(address(agentValidator)));
+        ownerDoes(installAgentValidatorCall(address(1), ""));
+        assertEq(mux.authorityOf(account), authority);
+        // Unwrapped: Kernel takes `execute` directly from a validation without a hook.
+        PackedUserOperation memory op =
+            userOpFor(address(agentValidator), call1(address(target), 0, ping), agent.privateKey);
+        op.callData = call1(address(target), 0, ping);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(agent.privateKey, entryPoint.getUserOpHash(op));
+        op.signature = abi.encodePacked(r, s, v);
+        assertNotValidated(
+            op, abi.encodeWithSelector(IAgentValidator.AgentValidator_LeashNotInstalled.selector, account)
+        );
+        assertEq(target.pings(), 0);
+    }
+
+    function _kernelView(bytes memory call) internal view returns (bytes memory ret) {
+        bool ok;
+        (ok, ret) = account.staticcall(call);
+        require(ok, "Kernel view failed");
     }
 }
 

@@ -32,7 +32,7 @@ contract RollingWindowSymbolic is Test, SymbolicBase {
     /// timestamps anywhere in the first BUCKETS_SPANNED buckets (every ring position, the
     /// wrap-around and the start of time), each path with the bucket of every spend fixed and the
     /// second within the bucket symbolic.
-    uint256 internal constant SPENDS = 2;
+    uint256 internal constant SPENDS = 3;
     uint256 internal constant BUCKETS_SPANNED = 6;
 
     /// @dev 64 s: buckets of 16 s, a power of two, which halmos divides exactly (it abstracts
@@ -47,6 +47,13 @@ contract RollingWindowSymbolic is Test, SymbolicBase {
             if (bucket == c) return (c << 4) | second;
         }
         return 0;
+    }
+
+    /// @dev `x` when flag `f` (0 or 1) is set, else 0, without a branch.
+    function _when(uint256 f, uint256 x) internal pure returns (uint256 r) {
+        unchecked {
+            r = x & (0 - f);
+        }
     }
 
     function _flag(bool b) internal pure returns (uint256 f) {
@@ -70,24 +77,25 @@ contract RollingWindowSymbolic is Test, SymbolicBase {
             if (i > 0) vm.assume(t[i] >= t[i - 1]);
             ok[i] = limit.spend(t[i], v[i]);
         }
-        // One verdict per path, asserted once and computed without branching (one solver query per
-        // path instead of one per property).
+        // One verdict per path, asserted once and computed without branching or overflow checks
+        // (one solver query per path instead of one per property; no sum comes near overflow, as
+        // every value is below 2^128 and every timestamp below 2^8).
         uint256 broken;
-        for (uint256 i; i < SPENDS; ++i) {
-            // Strict: spends accepted within any W seconds starting at spend i sum to at most L.
-            uint256 sum;
-            for (uint256 j = i; j < SPENDS && t[j] < t[i] + window; ++j) {
-                if (ok[j]) sum += v[j];
-            }
-            broken |= _flag(sum > amount);
-            // Conservative by at most one bucket: a refusal means the exact window of W + width
-            // seconds before it would also overflow.
-            if (!ok[i] && v[i] <= amount) {
-                uint256 recent = v[i]; // no overflow: v[i] and every accepted value are at most L < 2^128
-                for (uint256 j; j < i; ++j) {
-                    if (ok[j] && t[j] + window + width > t[i]) recent += v[j];
+        unchecked {
+            for (uint256 i; i < SPENDS; ++i) {
+                // Strict: spends accepted within any W seconds starting at spend i sum to at most L.
+                uint256 sum;
+                for (uint256 j = i; j < SPENDS; ++j) {
+                    sum += _when(_flag(ok[j]) & _flag(t[j] < t[i] + window), v[j]);
                 }
-                broken |= _flag(recent <= amount);
+                broken |= _flag(sum > amount);
+                // Conservative by at most one bucket: a refusal of a value within the limit means
+                // the exact window of W + width seconds before it would also overflow.
+                uint256 recent = v[i];
+                for (uint256 j; j < i; ++j) {
+                    recent += _when(_flag(ok[j]) & _flag(t[j] + window + width > t[i]), v[j]);
+                }
+                broken |= _flag(!ok[i]) & _flag(v[i] <= amount) & _flag(recent <= amount);
             }
         }
         assert(broken == 0);

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {
     IERC7579Execution,
+    IERC7579ModuleConfig,
     MODULE_TYPE_EXECUTOR,
     MODULE_TYPE_HOOK,
     MODULE_TYPE_VALIDATOR
@@ -187,7 +188,8 @@ contract AgentValidatorTest is LeashTestBase {
     function test_attack_AgentWrapsModuleManagementInExecuteUserOp() public {
         bytes memory call =
             bytes.concat(ExecutionDecoder.EXECUTE_USER_OP, uninstallModuleCall(MODULE_TYPE_HOOK, address(mux), ""));
-        assertValidationReverts(call, notAllowed(ExecutionDecoder.EXECUTE_USER_OP));
+        // The refusal names the wrapped call, not the wrapper.
+        assertValidationReverts(call, notAllowed(IERC7579ModuleConfig.uninstallModule.selector));
     }
 
     function test_attack_AgentCallsTheValidatorItself() public {

@@ -370,7 +370,7 @@ abstract contract LeashAccountSuite is LeashAccountBase {
         assertAgentPasses(transfer(300e18));
     }
 
-    function test_authority_ApprovesAModuleChangeTheOwnerThenMakes() public {
+    function test_authority_ApprovesAModuleChangeTheOwnerThenMakes() public virtual {
         MockExecutor executor = new MockExecutor();
         bytes memory install = installExecutorCall(address(executor), "", address(mux));
         (bool ok, bytes memory reason) = submitAsOwner(install);
@@ -411,7 +411,7 @@ abstract contract LeashAccountSuite is LeashAccountBase {
         assertTrue(ok, "the new key works");
     }
 
-    function test_reinstall_StartsClean() public {
+    function test_reinstall_StartsClean() public virtual {
         assertAgentPasses(transfer(100e18));
         vm.prank(guardian);
         pauseHook.pause(account);
