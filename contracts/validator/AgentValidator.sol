@@ -94,11 +94,14 @@ contract AgentValidator is LeashModule, IAgentValidator {
             AgentValidator_LeashNotInstalled(account)
         );
         // Kernel runs the hook of the validation that validated the operation, not one account-wide
-        // hook: this validation's hook must be the multiplexer (zero: not Kernel).
-        address kernelHook = _kernelValidationHook(account, bytes21(abi.encodePacked(bytes1(0x01), address(this))));
-        require(
-            kernelHook == address(0) || kernelHook == TRUSTED_MULTIPLEXER, AgentValidator_LeashNotInstalled(account)
-        );
+        // hook: this validation's hook must be the multiplexer.
+        if (_isKernel(account)) {
+            require(
+                _kernelValidationHook(account, bytes21(abi.encodePacked(bytes1(0x01), address(this))))
+                    == TRUSTED_MULTIPLEXER,
+                AgentValidator_LeashNotInstalled(account)
+            );
+        }
         _checkExecution(account, userOp.callData);
         AgentRecord memory record = _agents[account];
         if (record.agent == address(0)) return VALIDATION_FAILED;
@@ -112,6 +115,21 @@ contract AgentValidator is LeashModule, IAgentValidator {
             _agents[account].gasAllowance = uint96(record.gasAllowance - cost);
         }
         return 0;
+    }
+
+    /// @dev Whether the account's ERC-7579 `accountId()` names Kernel (`kernel.…`). Asked first
+    /// because it is cheap on every account, while Kernel's own views reach other accounts'
+    /// fallback paths (and their hooks).
+    function _isKernel(address account) private view returns (bool) {
+        (bool ok, bytes memory ret) = account.staticcall(abi.encodeWithSignature("accountId()"));
+        if (!ok || ret.length < 0x60) return false;
+        (uint256 offset, uint256 length, bytes32 head) = (0, 0, 0);
+        assembly ("memory-safe") {
+            offset := mload(add(ret, 0x20))
+            length := mload(add(ret, 0x40))
+            head := mload(add(ret, 0x60))
+        }
+        return offset == 0x20 && length >= 7 && bytes7(head) == bytes7("kernel.");
     }
 
     /// @dev The most the EntryPoint may take from the account for `userOp` (v0.7 / v0.8 packing):

@@ -207,8 +207,9 @@ pub fn supported(kind: AccountKind) -> Result<()> {
              (docs/COMPATIBILITY.md)"
         ),
         AccountKind::Kernel => bail!(
-            "Leash's multiplexer cannot be installed on {kind} yet: Kernel asks hooks \
-             `isInitialized` and never lists them as installed (docs/COMPATIBILITY.md)"
+            "the demo does not deploy {kind} yet: Leash runs on Kernel in the forge suite (the \
+             multiplexer rides on the agent's validation), but Kernel's factory and validation \
+             set-up is not part of the demo (docs/COMPATIBILITY.md)"
         ),
         _ => Ok(()),
     }

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
 
 import {KernelHarness} from "../utils/accounts/KernelHarness.sol";
+import {KernelLeash} from "../utils/accounts/KernelLeash.sol";
 import {LeashAccountBase} from "../utils/accounts/LeashAccountSuite.sol";
 import {NexusHarness} from "../utils/accounts/NexusHarness.sol";
 import {OpenZeppelinHarness} from "../utils/accounts/OpenZeppelinHarness.sol";
@@ -16,15 +17,16 @@ import {SafeHarness} from "../utils/accounts/SafeHarness.sol";
 ///   - `userOp_agent_fullStack`: the same signed by the agent's key through AgentValidator, with
 ///     the full stack (multiplexer -> pause, allowlist, spending);
 ///   - `execute_noHook` / `execute_fullStack`: the EntryPoint's `execute` call alone.
-/// Kernel, whose hook cannot be today's multiplexer, records baselines only.
+/// On Kernel the hook rides on the agent's validation (its root validation, the owner's, has none),
+/// so only the UserOp figures compare.
 abstract contract AccountGasBase is LeashAccountBase {
     function withStack() internal pure virtual returns (bool);
 
-    function installLeash() internal override {
+    function installLeash() internal virtual override {
         if (withStack()) installStack();
     }
 
-    function setUp() public override {
+    function setUp() public virtual override {
         super.setUp();
         token.mint(payee, 1); // the recipient's balance slot is not fresh in any case
     }
@@ -41,7 +43,10 @@ abstract contract AccountGasBase is LeashAccountBase {
         );
         assertEq(token.balanceOf(payee), 1e18 + 1, "the transfer ran");
     }
+}
 
+/// @dev The EntryPoint's `execute` call alone, on accounts whose `execute` runs the hook.
+abstract contract AccountGasExecute is AccountGasBase {
     function test_gas_execute() public {
         bytes memory call = transfer(1e18);
         vm.prank(address(entryPoint));
@@ -54,13 +59,13 @@ abstract contract AccountGasBase is LeashAccountBase {
     }
 }
 
-abstract contract NoHook is AccountGasBase {
+abstract contract NoHook is AccountGasExecute {
     function withStack() internal pure override returns (bool) {
         return false;
     }
 }
 
-abstract contract FullStack is AccountGasBase {
+abstract contract FullStack is AccountGasExecute {
     function withStack() internal pure override returns (bool) {
         return true;
     }
@@ -83,3 +88,17 @@ contract AccountGasSafeNoHook is NoHook, SafeHarness {}
 contract AccountGasSafeFullStack is FullStack, SafeHarness {}
 
 contract AccountGasKernelNoHook is NoHook, KernelHarness {}
+
+contract AccountGasKernelFullStack is AccountGasBase, KernelLeash {
+    function withStack() internal pure override returns (bool) {
+        return true;
+    }
+
+    function installLeash() internal override(AccountGasBase, LeashAccountBase) {
+        installKernelStack();
+    }
+
+    function setUp() public override(AccountGasBase, LeashAccountBase) {
+        AccountGasBase.setUp();
+    }
+}
