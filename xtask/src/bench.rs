@@ -338,6 +338,7 @@ impl Bench {
             bundler: self.bundler,
             nonce_key: Default::default(),
             entry_point: ENTRYPOINT_V08,
+            execute_user_op: false,
         };
         // The account's first UserOp pays for its EntryPoint nonce slot: spend it on nothing, so
         // that "first" means the first operation of a configuration, not of the account.

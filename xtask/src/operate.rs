@@ -150,6 +150,7 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
                 bundler,
                 nonce_key: Default::default(),
                 entry_point: leash::account::ENTRYPOINT_V08,
+                execute_user_op: false,
             };
             let book = book_of(&policy);
             for p in policy.install_payloads(&modules) {

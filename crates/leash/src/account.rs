@@ -89,7 +89,13 @@ pub struct UserOpSender<P> {
     pub nonce_key: U192,
     /// The EntryPoint the account trusts ([`ENTRYPOINT_V08`] for the OpenZeppelin account).
     pub entry_point: Address,
+    /// Kernel: a validation that carries a hook takes only `executeUserOp.selector ++ call`, so
+    /// every call this sender submits is wrapped so.
+    pub execute_user_op: bool,
 }
+
+/// `executeUserOp(PackedUserOperation,bytes32)`: Kernel runs a hooked validation's UserOps through it.
+pub const EXECUTE_USER_OP: [u8; 4] = [0x8d, 0xd7, 0x71, 0x2f];
 
 /// The nonce key that routes a UserOp of an OpenZeppelin ERC-7579 account (and Safe7579, the
 /// reference account) to `validator`: the validator's address in the key's top 20 bytes.
@@ -132,6 +138,8 @@ impl<P: Provider + Clone> UserOpSender<P> {
 
     /// Signs `call_data` with this sender's key and submits it through `handleOps`.
     pub async fn submit(&self, call_data: Bytes) -> Result<OpOutcome> {
+        let call_data =
+            if self.execute_user_op { [&EXECUTE_USER_OP[..], &call_data].concat().into() } else { call_data };
         let mut op = self.user_op(call_data).await?;
         let signer = self.signer.clone();
         self.sign(&mut op, &signer).await?;

@@ -1,6 +1,6 @@
 //! The ERC-7579 accounts the demo runs on: OpenZeppelin's (built here) on EntryPoint v0.8, and
-//! Nexus and the ERC-7579 reference account from the compiled bytecode in `@rhinestone/modulekit`
-//! on EntryPoint v0.7. That bytecode is test-only (GPL-3.0): `cargo xtask setup` extracts it into
+//! Nexus, the ERC-7579 reference account and Kernel from the compiled bytecode in
+//! `@rhinestone/modulekit` on EntryPoint v0.7. That bytecode is test-only (GPL-3.0): `cargo xtask setup` extracts it into
 //! `.deps/`, and `forge build` compiles the contracts that carry it into `out/`. The person owns
 //! each account: through the account's own ECDSA signer (OpenZeppelin) or an owner validator.
 
@@ -9,12 +9,13 @@ use std::path::Path;
 use std::str::FromStr;
 
 use alloy::primitives::aliases::U192;
-use alloy::primitives::{Address, Bytes};
+use alloy::primitives::{Address, Bytes, FixedBytes, B256, U256};
 use alloy::providers::DynProvider;
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, Result, WrapErr};
 
+use crate::abi::IERC7579Account;
 use crate::account::{validator_nonce_key, ENTRYPOINT_V07, ENTRYPOINT_V08};
 use crate::artifacts;
 use crate::deploy::deploy_code;
@@ -47,6 +48,56 @@ sol! {
     interface IInitializeAccount {
         function initializeAccount(bytes data) external payable;
     }
+
+    #[sol(rpc)]
+    interface IKernelPrecompiles {
+        function KERNEL_BYTECODE() external view returns (bytes memory);
+        function KERNEL_FACTORY_BYTECODE() external view returns (bytes memory);
+    }
+
+    #[sol(rpc)]
+    interface IKernelFactory {
+        function createAccount(bytes data, bytes32 salt) external payable returns (address);
+    }
+
+    interface IKernelInitialize {
+        function initialize(bytes21 rootValidator, address hook, bytes validatorData, bytes hookData, bytes[] initConfig) external;
+    }
+}
+
+/// Kernel's validation id of `validator`: `0x01 ++ validator`.
+pub fn kernel_validation(validator: Address) -> FixedBytes<21> {
+    let mut id = [0u8; 21];
+    id[0] = 0x01;
+    id[1..].copy_from_slice(validator.as_slice());
+    FixedBytes(id)
+}
+
+/// Kernel's `installModule(1, validator, …)` with `hook` riding on the validation and its
+/// `hookInit` handed to the hook (after Kernel's one-byte flag), granting the validation `execute`.
+pub fn kernel_install_validator(validator: Address, validator_init: Bytes, hook: Address, hook_init: &[u8]) -> Bytes {
+    let hook_data: Bytes = [&[0u8][..], hook_init].concat().into();
+    let selector: Bytes = IERC7579Account::executeCall::SELECTOR.to_vec().into();
+    let config = [hook.as_slice(), &(validator_init, hook_data, selector).abi_encode_params()].concat();
+    IERC7579Account::installModuleCall { moduleTypeId: U256::from(1u64), module: validator, initData: config.into() }
+        .abi_encode()
+        .into()
+}
+
+/// Kernel's `installModule(2, executor, …)` with `hook` riding on the executor (Kernel calls the
+/// hook's `onInstall` only if it is not initialized yet).
+pub fn kernel_install_executor(executor: Address, executor_init: Bytes, hook: Address) -> Bytes {
+    let config = [hook.as_slice(), &(executor_init, Bytes::from(vec![0u8])).abi_encode_params()].concat();
+    IERC7579Account::installModuleCall { moduleTypeId: U256::from(2u64), module: executor, initData: config.into() }
+        .abi_encode()
+        .into()
+}
+
+/// The multiplexer's install data on Kernel: the three fields plus the validation it rides on.
+pub fn kernel_multiplexer_init(init: &[u8], validation: FixedBytes<21>) -> Result<Bytes> {
+    let (authority, hooks, inits) = <(Address, Vec<Address>, Vec<Bytes>)>::abi_decode_params(init)
+        .wrap_err("the multiplexer's install data")?;
+    Ok((authority, hooks, inits, validation).abi_encode_params().into())
 }
 
 /// Which account the demo runs on.
@@ -102,6 +153,8 @@ impl DeployedAccount {
         match self.kind {
             // Nexus reads the validator from nonce bytes 4..24: the key's low 20 bytes, mode 0.
             AccountKind::Nexus => U192::from_be_slice(validator.as_slice()),
+            // Kernel: mode (1 byte, 0) | type 0x01 | validator (20 bytes) | key (2 bytes).
+            AccountKind::Kernel => (U192::from(1u64) << 176) | (U192::from_be_slice(validator.as_slice()) << 16),
             _ => validator_nonce_key(validator),
         }
     }
@@ -191,7 +244,42 @@ pub async fn deploy(
             let owner_nonce_key = deployed.nonce_key_of(owner_validator);
             Ok(DeployedAccount { owner_nonce_key, ..deployed })
         }
-        AccountKind::Safe | AccountKind::Kernel => {
+        AccountKind::Kernel => {
+            crate::account::place_entry_point(
+                provider,
+                &root.join("node_modules/account-abstraction-v0.7/artifacts/EntryPoint.json"),
+                ENTRYPOINT_V07,
+            )
+            .await?;
+            let owner_validator =
+                deploy_code(provider, artifacts::creation_code(&out, "OwnerValidator")?).await?;
+            let carrier = deploy_code(provider, artifacts::creation_code(&out, "KernelPrecompiles")?).await?;
+            let p = IKernelPrecompiles::new(carrier, provider.clone());
+            let implementation = deploy_code(
+                provider,
+                [p.KERNEL_BYTECODE().call().await?.as_ref(), &ENTRYPOINT_V07.abi_encode()].concat().into(),
+            )
+            .await?;
+            let factory = deploy_code(
+                provider,
+                [p.KERNEL_FACTORY_BYTECODE().call().await?.as_ref(), &implementation.abi_encode()].concat().into(),
+            )
+            .await?;
+            // The person's root validation (the owner validator, no hook: address 1).
+            let init = IKernelInitialize::initializeCall {
+                rootValidator: kernel_validation(owner_validator),
+                hook: Address::with_last_byte(1),
+                validatorData: person.abi_encode().into(),
+                hookData: Bytes::new(),
+                initConfig: vec![],
+            };
+            let factory = IKernelFactory::new(factory, provider.clone());
+            let create = factory.createAccount(init.abi_encode().into(), B256::ZERO);
+            let account = create.call().await.wrap_err_with(|| format!("deploying the {kind} account"))?;
+            create.send().await?.get_receipt().await?;
+            Ok(DeployedAccount { kind, account, entry_point: ENTRYPOINT_V07, owner_nonce_key: U192::ZERO })
+        }
+        AccountKind::Safe => {
             supported(kind)?;
             unreachable!("refused above")
         }
@@ -205,11 +293,6 @@ pub fn supported(kind: AccountKind) -> Result<()> {
             "the demo does not deploy a Safe yet: Leash runs on Safe7579 in the forge suite, but the \
              Safe proxy, Safe7579 adapter and launchpad set-up is not part of the demo \
              (docs/COMPATIBILITY.md)"
-        ),
-        AccountKind::Kernel => bail!(
-            "the demo does not deploy {kind} yet: Leash runs on Kernel in the forge suite (the \
-             multiplexer rides on the agent's validation), but Kernel's factory and validation \
-             set-up is not part of the demo (docs/COMPATIBILITY.md)"
         ),
         _ => Ok(()),
     }

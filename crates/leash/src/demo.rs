@@ -145,6 +145,7 @@ pub async fn run(
         bundler: key(0).address(),
         nonce_key: deployed.owner_nonce_key,
         entry_point: deployed.entry_point,
+        execute_user_op: false,
     };
     let agent_validator = plan
         .iter()
@@ -154,6 +155,8 @@ pub async fn run(
     let agent = UserOpSender {
         signer: agent_key.clone(),
         nonce_key: deployed.nonce_key_of(agent_validator),
+        // Kernel runs the multiplexer only for UserOps through `executeUserOp`.
+        execute_user_op: kind == AccountKind::Kernel,
         ..owner.clone()
     };
 
@@ -242,39 +245,56 @@ pub async fn run(
         .get_receipt()
         .await?;
 
-    say("the person installs AgentValidator with the agent's key: the agent is never an owner");
-    let outcome = owner
-        .install_module(
-            1,
-            agent_validator,
-            (authority, agent_key.address(), U256::from(10u64).pow(U256::from(17u64)))
-                .abi_encode_params()
-                .into(),
-        )
-        .await?;
-    if !outcome.success {
-        bail!(
-            "installing AgentValidator: {}",
-            describe_revert(&outcome.revert_reason, &TokenBook::default())
-        );
-    }
-
-    say("the person installs examples/trading-agent.toml on the account");
+    let validator_init: Bytes =
+        (authority, agent_key.address(), U256::from(10u64).pow(U256::from(17u64))).abi_encode_params().into();
     let vars: BTreeMap<String, Address> =
         [("AUTHORITY", authority), ("GUARDIAN", key(2).address()), ("USDC", usdc), ("ROUTER", router)]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
     let policy = config::load(&root.join("examples/trading-agent.toml"), &vars)?;
-    // The account's owner installs the policy (the agent key is never asked to loosen anything).
-    for p in policy.install_payloads(&modules) {
-        let outcome = owner.install_module(p.module_type, p.module, p.init_data).await?;
-        if !outcome.success {
-            bail!(
-                "installing {}: {}",
-                p.label,
-                describe_revert(&outcome.revert_reason, &TokenBook::default())
-            );
+    let payloads = policy.install_payloads(&modules);
+    // The account's owner installs everything (the agent key is never asked to loosen anything).
+    let install = |call: Bytes, label: String| {
+        let owner = owner.clone();
+        async move {
+            let outcome = owner.submit(call).await?;
+            if !outcome.success {
+                bail!("installing {label}: {}", describe_revert(&outcome.revert_reason, &TokenBook::default()));
+            }
+            Ok(())
+        }
+    };
+    if kind == AccountKind::Kernel {
+        // Kernel has no account-wide hook: the multiplexer rides on the agent's validation (its
+        // install data names that validation) and on each executor.
+        say("the person installs AgentValidator with the agent's key, carrying Leash's multiplexer \
+             with examples/trading-agent.toml: the agent is never an owner");
+        let mux = payloads
+            .iter()
+            .find(|p| p.module == modules.multiplexer)
+            .ok_or_else(|| eyre!("the policy installs no multiplexer"))?;
+        let mux_init =
+            accounts::kernel_multiplexer_init(&mux.init_data, accounts::kernel_validation(agent_validator))?;
+        install(
+            accounts::kernel_install_validator(agent_validator, validator_init, modules.multiplexer, &mux_init),
+            "AgentValidator with the multiplexer".into(),
+        )
+        .await?;
+        for p in payloads.iter().filter(|p| p.module != modules.multiplexer) {
+            install(
+                accounts::kernel_install_executor(p.module, p.init_data.clone(), modules.multiplexer),
+                p.label.to_string(),
+            )
+            .await?;
+        }
+    } else {
+        say("the person installs AgentValidator with the agent's key: the agent is never an owner");
+        install(install_module_call(1, agent_validator, validator_init), "AgentValidator".into()).await?;
+        say("the person installs examples/trading-agent.toml on the account");
+        for p in &payloads {
+            install(install_module_call(p.module_type, p.module, p.init_data.clone()), p.label.to_string())
+                .await?;
         }
     }
     let book = TokenBook(
@@ -391,4 +411,10 @@ fn sqrt_price_x96(usdc_is_token0: bool) -> U160 {
     let price: f64 = if usdc_is_token0 { 5e8 } else { 2e-9 };
     let value = price.sqrt() * 2f64.powi(96);
     U160::from(value as u128)
+}
+
+fn install_module_call(module_type: u64, module: Address, init_data: Bytes) -> Bytes {
+    IERC7579Account::installModuleCall { moduleTypeId: U256::from(module_type), module, initData: init_data }
+        .abi_encode()
+        .into()
 }

@@ -61,6 +61,7 @@ impl TestBed {
             bundler,
             nonce_key: Default::default(),
             entry_point: leash::account::ENTRYPOINT_V08,
+            execute_user_op: false,
         };
         Ok(Self { anvil, provider, bundler, owner, account, sender })
     }

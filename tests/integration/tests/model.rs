@@ -235,6 +235,7 @@ async fn fresh_account(
         bundler: c.bed.bundler,
         nonce_key: Default::default(),
         entry_point: leash::account::ENTRYPOINT_V08,
+        execute_user_op: false,
     };
     let mut policy = c.policy.clone();
     policy.tasks.push(config::TaskConfig {
