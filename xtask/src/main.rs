@@ -77,8 +77,8 @@ enum Cmd {
     },
     /// Walk a trading agent through its leash on an embedded Anvil with real Uniswap V3.
     Demo {
-        /// The account: oz (OpenZeppelin), nexus, msa (the ERC-7579 reference account); safe and
-        /// kernel (Leash runs on both in the forge suite, the demo does not deploy them yet) say so.
+        /// The account: oz (OpenZeppelin), nexus, msa (the ERC-7579 reference account), safe
+        /// (Safe + Safe7579) or kernel.
         #[arg(long, default_value = "oz")]
         account: String,
     },

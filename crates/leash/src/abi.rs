@@ -57,6 +57,7 @@ sol! {
         error Multiplexer_UnknownHookData(address account);
         error Multiplexer_InsufficientGas(uint256 needed, uint256 left);
 
+        function preCheck(address msgSender, uint256 msgValue, bytes calldata msgData) external returns (bytes memory hookData);
         function subHooks(address account) external view returns (address[] memory);
         function isSubHook(address account, address subHook) external view returns (bool);
         function addSubHook(address account, address subHook, bytes calldata initData) external;

@@ -11,6 +11,7 @@ use std::str::FromStr;
 use alloy::primitives::aliases::U192;
 use alloy::primitives::{Address, Bytes, FixedBytes, B256, U256};
 use alloy::providers::DynProvider;
+use alloy::signers::local::PrivateKeySigner;
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, Result, WrapErr};
@@ -65,6 +66,49 @@ sol! {
     }
 }
 
+sol! {
+    #[sol(rpc)]
+    interface ISafe7579Precompiles {
+        function SAFE7579_BYTECODE() external view returns (bytes memory);
+        function SAFE7579_LAUNCHPAD_BYTECODE() external view returns (bytes memory);
+        function SAFE_SINGLETON_BYTECODE() external view returns (bytes memory);
+        function SAFE_PROXY_FACTORY_BYTECODE() external view returns (bytes memory);
+    }
+
+    struct ModuleInit { address module; bytes initData; }
+
+    struct SafeInitData {
+        address singleton;
+        address[] owners;
+        uint256 threshold;
+        address setupTo;
+        bytes setupData;
+        address safe7579;
+        ModuleInit[] validators;
+        bytes callData;
+    }
+
+    #[sol(rpc)]
+    interface ISafe7579Launchpad {
+        function initSafe7579(address safe7579, ModuleInit[] executors, ModuleInit[] fallbacks, ModuleInit[] hooks, address[] attesters, uint8 threshold) external;
+        function preValidationSetup(bytes32 initHash, address to, bytes preInit) external;
+        function setupSafe(SafeInitData initData) external;
+        function hash(SafeInitData data) external pure returns (bytes32);
+    }
+
+    #[sol(rpc)]
+    interface ISafeProxyFactory {
+        function createProxyWithNonce(address singleton, bytes initializer, uint256 saltNonce) external returns (address proxy);
+    }
+}
+
+/// Safe7579's `installModule(4, hook, …)` context for the account-wide hook: `(HookType.GLOBAL, no
+/// selector)` before the hook's own install data.
+pub fn safe_global_hook_init(init: &[u8]) -> Bytes {
+    // HookType.GLOBAL is 0: its uint8 word encodes as a zero uint256.
+    (U256::ZERO, FixedBytes::<4>::ZERO, Bytes::copy_from_slice(init)).abi_encode_params().into()
+}
+
 /// Kernel's validation id of `validator`: `0x01 ++ validator`.
 pub fn kernel_validation(validator: Address) -> FixedBytes<21> {
     let mut id = [0u8; 21];
@@ -75,22 +119,35 @@ pub fn kernel_validation(validator: Address) -> FixedBytes<21> {
 
 /// Kernel's `installModule(1, validator, …)` with `hook` riding on the validation and its
 /// `hookInit` handed to the hook (after Kernel's one-byte flag), granting the validation `execute`.
-pub fn kernel_install_validator(validator: Address, validator_init: Bytes, hook: Address, hook_init: &[u8]) -> Bytes {
+pub fn kernel_install_validator(
+    validator: Address,
+    validator_init: Bytes,
+    hook: Address,
+    hook_init: &[u8],
+) -> Bytes {
     let hook_data: Bytes = [&[0u8][..], hook_init].concat().into();
     let selector: Bytes = IERC7579Account::executeCall::SELECTOR.to_vec().into();
     let config = [hook.as_slice(), &(validator_init, hook_data, selector).abi_encode_params()].concat();
-    IERC7579Account::installModuleCall { moduleTypeId: U256::from(1u64), module: validator, initData: config.into() }
-        .abi_encode()
-        .into()
+    IERC7579Account::installModuleCall {
+        moduleTypeId: U256::from(1u64),
+        module: validator,
+        initData: config.into(),
+    }
+    .abi_encode()
+    .into()
 }
 
 /// Kernel's `installModule(2, executor, …)` with `hook` riding on the executor (Kernel calls the
 /// hook's `onInstall` only if it is not initialized yet).
 pub fn kernel_install_executor(executor: Address, executor_init: Bytes, hook: Address) -> Bytes {
     let config = [hook.as_slice(), &(executor_init, Bytes::from(vec![0u8])).abi_encode_params()].concat();
-    IERC7579Account::installModuleCall { moduleTypeId: U256::from(2u64), module: executor, initData: config.into() }
-        .abi_encode()
-        .into()
+    IERC7579Account::installModuleCall {
+        moduleTypeId: U256::from(2u64),
+        module: executor,
+        initData: config.into(),
+    }
+    .abi_encode()
+    .into()
 }
 
 /// The multiplexer's install data on Kernel: the three fields plus the validation it rides on.
@@ -154,7 +211,9 @@ impl DeployedAccount {
             // Nexus reads the validator from nonce bytes 4..24: the key's low 20 bytes, mode 0.
             AccountKind::Nexus => U192::from_be_slice(validator.as_slice()),
             // Kernel: mode (1 byte, 0) | type 0x01 | validator (20 bytes) | key (2 bytes).
-            AccountKind::Kernel => (U192::from(1u64) << 176) | (U192::from_be_slice(validator.as_slice()) << 16),
+            AccountKind::Kernel => {
+                (U192::from(1u64) << 176) | (U192::from_be_slice(validator.as_slice()) << 16)
+            }
             _ => validator_nonce_key(validator),
         }
     }
@@ -167,7 +226,7 @@ pub async fn deploy(
     root: &Path,
     provider: &DynProvider,
     kind: AccountKind,
-    person: Address,
+    person: &PrivateKeySigner,
 ) -> Result<DeployedAccount> {
     let out = root.join("out");
     match kind {
@@ -180,7 +239,8 @@ pub async fn deploy(
             .await?;
             let code = artifacts::creation_code(&out, "LeashTestAccount")?;
             let account =
-                deploy_code(provider, [code.as_ref(), &person.abi_encode()].concat().into()).await?;
+                deploy_code(provider, [code.as_ref(), &person.address().abi_encode()].concat().into())
+                    .await?;
             Ok(DeployedAccount { kind, account, entry_point: ENTRYPOINT_V08, owner_nonce_key: U192::ZERO })
         }
         AccountKind::Nexus | AccountKind::Reference => {
@@ -192,7 +252,7 @@ pub async fn deploy(
             .await?;
             let owner_validator =
                 deploy_code(provider, artifacts::creation_code(&out, "OwnerValidator")?).await?;
-            let owner_init: Bytes = person.abi_encode().into();
+            let owner_init: Bytes = person.address().abi_encode().into();
             let (implementation, proxy_code, init) = if kind == AccountKind::Nexus {
                 let carrier =
                     deploy_code(provider, artifacts::creation_code(&out, "NexusPrecompiles")?).await?;
@@ -262,14 +322,16 @@ pub async fn deploy(
             .await?;
             let factory = deploy_code(
                 provider,
-                [p.KERNEL_FACTORY_BYTECODE().call().await?.as_ref(), &implementation.abi_encode()].concat().into(),
+                [p.KERNEL_FACTORY_BYTECODE().call().await?.as_ref(), &implementation.abi_encode()]
+                    .concat()
+                    .into(),
             )
             .await?;
             // The person's root validation (the owner validator, no hook: address 1).
             let init = IKernelInitialize::initializeCall {
                 rootValidator: kernel_validation(owner_validator),
                 hook: Address::with_last_byte(1),
-                validatorData: person.abi_encode().into(),
+                validatorData: person.address().abi_encode().into(),
                 hookData: Bytes::new(),
                 initConfig: vec![],
             };
@@ -279,21 +341,96 @@ pub async fn deploy(
             create.send().await?.get_receipt().await?;
             Ok(DeployedAccount { kind, account, entry_point: ENTRYPOINT_V07, owner_nonce_key: U192::ZERO })
         }
-        AccountKind::Safe => {
-            supported(kind)?;
-            unreachable!("refused above")
-        }
+        AccountKind::Safe => deploy_safe(root, provider, person).await,
     }
 }
 
-/// Whether the demo can run Leash on `kind` today; if not, why (in plain words).
-pub fn supported(kind: AccountKind) -> Result<()> {
-    match kind {
-        AccountKind::Safe => bail!(
-            "the demo does not deploy a Safe yet: Leash runs on Safe7579 in the forge suite, but the \
-             Safe proxy, Safe7579 adapter and launchpad set-up is not part of the demo \
-             (docs/COMPATIBILITY.md)"
-        ),
-        _ => Ok(()),
+/// A Safe proxy from the Safe proxy factory, set up through the Safe7579 launchpad: the proxy
+/// starts on the launchpad, whose one UserOp (`setupSafe`, signed by the person through the owner
+/// validator) installs that validator, switches the proxy to the Safe singleton and makes the
+/// Safe7579 adapter its module and fallback handler. The person is the Safe's only owner.
+async fn deploy_safe(
+    root: &Path,
+    provider: &DynProvider,
+    person: &PrivateKeySigner,
+) -> Result<DeployedAccount> {
+    let out = root.join("out");
+    crate::account::place_entry_point(
+        provider,
+        &root.join("node_modules/account-abstraction-v0.7/artifacts/EntryPoint.json"),
+        ENTRYPOINT_V07,
+    )
+    .await?;
+    let owner_validator = deploy_code(provider, artifacts::creation_code(&out, "OwnerValidator")?).await?;
+    let carrier = deploy_code(provider, artifacts::creation_code(&out, "Safe7579Precompiles")?).await?;
+    let p = ISafe7579Precompiles::new(carrier, provider.clone());
+    let adapter = deploy_code(provider, p.SAFE7579_BYTECODE().call().await?).await?;
+    let launchpad = deploy_code(
+        provider,
+        [
+            p.SAFE7579_LAUNCHPAD_BYTECODE().call().await?.as_ref(),
+            &(ENTRYPOINT_V07, Address::ZERO).abi_encode_params(),
+        ]
+        .concat()
+        .into(),
+    )
+    .await?;
+    let singleton = deploy_code(provider, p.SAFE_SINGLETON_BYTECODE().call().await?).await?;
+    let factory = deploy_code(provider, p.SAFE_PROXY_FACTORY_BYTECODE().call().await?).await?;
+
+    let setup = ISafe7579Launchpad::initSafe7579Call {
+        safe7579: adapter,
+        executors: vec![],
+        fallbacks: vec![],
+        hooks: vec![],
+        attesters: vec![],
+        threshold: 0,
+    };
+    let init = SafeInitData {
+        singleton,
+        owners: vec![person.address()],
+        threshold: U256::from(1u64),
+        setupTo: launchpad,
+        setupData: setup.abi_encode().into(),
+        safe7579: adapter,
+        validators: vec![ModuleInit {
+            module: owner_validator,
+            initData: person.address().abi_encode().into(),
+        }],
+        // The launchpad hands this to the adapter once the Safe is set up: a no-op execution.
+        callData: crate::account::execute_single(person.address(), U256::ZERO, &[]),
+    };
+    let launch = ISafe7579Launchpad::new(launchpad, provider.clone());
+    let init_hash = launch.hash(init.clone()).call().await?;
+    let initializer = ISafe7579Launchpad::preValidationSetupCall {
+        initHash: init_hash,
+        to: Address::ZERO,
+        preInit: Bytes::new(),
+    };
+    let factory = ISafeProxyFactory::new(factory, provider.clone());
+    let create = factory.createProxyWithNonce(launchpad, initializer.abi_encode().into(), U256::ZERO);
+    let safe = create.call().await.wrap_err("deploying the Safe proxy")?;
+    create.send().await?.get_receipt().await?;
+
+    let owner_nonce_key = validator_nonce_key(owner_validator);
+    let launcher = crate::account::UserOpSender {
+        provider: provider.clone(),
+        account: safe,
+        signer: person.clone(),
+        bundler: Address::with_last_byte(0xb0),
+        nonce_key: owner_nonce_key,
+        entry_point: ENTRYPOINT_V07,
+        execute_user_op: false,
+    };
+    let outcome =
+        launcher.submit(ISafe7579Launchpad::setupSafeCall { initData: init }.abi_encode().into()).await?;
+    if !outcome.success {
+        bail!("setting the Safe up through the launchpad failed");
     }
+    Ok(DeployedAccount {
+        kind: AccountKind::Safe,
+        account: safe,
+        entry_point: ENTRYPOINT_V07,
+        owner_nonce_key,
+    })
 }

@@ -21,7 +21,7 @@ use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::IERC20Metadata;
-use crate::abi::IERC7579Account;
+use crate::abi::{IERC7579Account, IHookMultiPlexer};
 use crate::account::UserOpSender;
 use crate::accounts::{self, AccountKind};
 use crate::config::{self, ModuleAddresses};
@@ -88,6 +88,8 @@ sol! {
 }
 
 const FEE: u32 = 3000;
+/// Safe7579's `ExecutionFailed()` (see `errors::describe_revert`).
+const SAFE7579_EXECUTION_FAILED: [u8; 4] = [0xac, 0xfd, 0xb4, 0x44];
 const USDC: u64 = 1_000_000; // one USDC in base units
 
 /// One step of the walk-through and what happened.
@@ -106,6 +108,8 @@ pub struct Report {
 }
 
 struct Demo {
+    kind: AccountKind,
+    multiplexer: Address,
     provider: DynProvider,
     agent: UserOpSender<DynProvider>,
     usdc: Address,
@@ -122,7 +126,6 @@ pub async fn run(
     kind: AccountKind,
     mut say: impl FnMut(&str),
 ) -> Result<Report> {
-    accounts::supported(kind)?;
     let key = |i: usize| -> PrivateKeySigner { anvil.keys()[i].clone().into() };
     let wallet = |i: usize| provider::with_wallet(anvil.endpoint_url(), key(i));
     let deployer = wallet(0);
@@ -136,7 +139,7 @@ pub async fn run(
     say(&format!("deploying the person's {kind} account and its EntryPoint"));
     let person = key(4);
     let agent_key = PrivateKeySigner::random();
-    let deployed = accounts::deploy(root, &deployer, kind, person.address()).await?;
+    let deployed = accounts::deploy(root, &deployer, kind, &person).await?;
     let account = deployed.account;
     let owner = UserOpSender {
         provider: deployer.clone(),
@@ -260,7 +263,10 @@ pub async fn run(
         async move {
             let outcome = owner.submit(call).await?;
             if !outcome.success {
-                bail!("installing {label}: {}", describe_revert(&outcome.revert_reason, &TokenBook::default()));
+                bail!(
+                    "installing {label}: {}",
+                    describe_revert(&outcome.revert_reason, &TokenBook::default())
+                );
             }
             Ok(())
         }
@@ -277,7 +283,12 @@ pub async fn run(
         let mux_init =
             accounts::kernel_multiplexer_init(&mux.init_data, accounts::kernel_validation(agent_validator))?;
         install(
-            accounts::kernel_install_validator(agent_validator, validator_init, modules.multiplexer, &mux_init),
+            accounts::kernel_install_validator(
+                agent_validator,
+                validator_init,
+                modules.multiplexer,
+                &mux_init,
+            ),
             "AgentValidator with the multiplexer".into(),
         )
         .await?;
@@ -293,8 +304,13 @@ pub async fn run(
         install(install_module_call(1, agent_validator, validator_init), "AgentValidator".into()).await?;
         say("the person installs examples/trading-agent.toml on the account");
         for p in &payloads {
-            install(install_module_call(p.module_type, p.module, p.init_data.clone()), p.label.to_string())
-                .await?;
+            // Safe7579 takes the account-wide hook with its `(HookType.GLOBAL, selector)` context.
+            let init = if kind == AccountKind::Safe && p.module == modules.multiplexer {
+                accounts::safe_global_hook_init(&p.init_data)
+            } else {
+                p.init_data.clone()
+            };
+            install(install_module_call(p.module_type, p.module, init), p.label.to_string()).await?;
         }
     }
     let book = TokenBook(
@@ -302,7 +318,16 @@ pub async fn run(
             .into_iter()
             .collect::<BTreeMap<_, _>>(),
     );
-    let demo = Demo { provider: deployer.clone(), agent, usdc, weth, router, book };
+    let demo = Demo {
+        kind,
+        multiplexer: modules.multiplexer,
+        provider: deployer.clone(),
+        agent,
+        usdc,
+        weth,
+        router,
+        book,
+    };
     let mut report = Report::default();
     let step = |say: &mut dyn FnMut(&str), report: &mut Report, action: String, result: (bool, String)| {
         say(&format!("{} {action}: {}", if result.0 { "ALLOWED" } else { "REFUSED" }, result.1));
@@ -384,9 +409,10 @@ impl Demo {
             .balanceOf(self.agent.account)
             .call()
             .await?;
-        let outcome = self.agent.submit(call.abi_encode().into()).await?;
+        let call: Bytes = call.abi_encode().into();
+        let outcome = self.agent.submit(call.clone()).await?;
         if !outcome.success {
-            return Ok((false, describe_revert(&outcome.revert_reason, &self.book)));
+            return Ok((false, self.why_refused(&call, &outcome.revert_reason).await));
         }
         let after = IERC20Metadata::new(self.weth, self.provider.clone())
             .balanceOf(self.agent.account)
@@ -396,12 +422,34 @@ impl Demo {
     }
 
     async fn run(&self, target: Address, data: &[u8]) -> Result<(bool, String)> {
-        let outcome = self.agent.execute(target, U256::ZERO, data).await?;
+        let call = crate::account::execute_single(target, U256::ZERO, data);
+        let outcome = self.agent.submit(call.clone()).await?;
         if outcome.success {
             Ok((true, "done".to_string()))
         } else {
-            Ok((false, describe_revert(&outcome.revert_reason, &self.book)))
+            Ok((false, self.why_refused(&call, &outcome.revert_reason).await))
         }
+    }
+
+    /// The refusal in words. Safe7579 reports every hook revert as its own `ExecutionFailed()`, so
+    /// on a Safe the multiplexer is asked for its verdict on the same call, as the adapter hands
+    /// it over (the EntryPoint as sender, appended ERC-2771 style).
+    async fn why_refused(&self, call: &Bytes, reason: &Bytes) -> String {
+        if self.kind == AccountKind::Safe && reason.as_ref() == SAFE7579_EXECUTION_FAILED {
+            let entry_point = self.agent.entry_point;
+            let msg_data: Bytes = [call.as_ref(), entry_point.as_slice()].concat().into();
+            let verdict = IHookMultiPlexer::new(self.multiplexer, self.provider.clone())
+                .preCheck(entry_point, U256::ZERO, msg_data)
+                .from(self.agent.account)
+                .call()
+                .await;
+            if let Err(err) = verdict {
+                if let Some(data) = err.as_revert_data() {
+                    return describe_revert(&data, &self.book);
+                }
+            }
+        }
+        describe_revert(reason, &self.book)
     }
 }
 

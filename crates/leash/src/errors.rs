@@ -231,6 +231,11 @@ pub fn describe_revert(data: &[u8], book: &TokenBook) -> String {
     if data.is_empty() {
         return "reverted without a reason".to_string();
     }
+    if data == [0xac, 0xfd, 0xb4, 0x44] {
+        // Safe7579 runs modules through the Safe's module transactions and reports any failure so.
+        return "Safe7579 reports ExecutionFailed(): a module refused, the adapter does not say why"
+            .to_string();
+    }
     format!("reverted with 0x{}", alloy::hex::encode(data))
 }
 

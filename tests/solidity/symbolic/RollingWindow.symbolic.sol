@@ -34,8 +34,8 @@ contract RingUnderTest {
         limit.init(amount, window);
     }
 
-    function setRing(uint256 lastIndex, uint256[5] memory b) external {
-        limit.lastIndex = uint32(lastIndex);
+    function setRing(uint256 last, uint256[5] memory b) external {
+        limit.lastIndex = uint32(last);
         limit.buckets = [b[0] | (b[1] << 128), b[2] | (b[3] << 128), b[4]];
     }
 
