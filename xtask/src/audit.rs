@@ -40,7 +40,7 @@ pub fn run(root: &Path, steps: Steps) -> Result<()> {
     }
     if steps.halmos {
         timed("halmos (symbolic checks)", || {
-            let out = halmos(root, root, None)?;
+            let out = halmos_all(root)?;
             if !out.passed {
                 bail!("a symbolic check failed or could not be decided (see above)");
             }
@@ -78,10 +78,60 @@ struct HalmosOutcome {
     counterexample: bool,
 }
 
-/// Runs halmos in `tree` (the root or a scratch copy) with the symbolic profile, on the check
-/// contracts matching `only` (all when `None`); output is shown.
+/// The full run splits the checks into two lanes that run at once: halmos explores paths on one
+/// core and the machines have two. The two leash checks take about as long as all the others
+/// together, so they get a lane of their own; every other check contract falls in the second.
+const LANES: [&str; 2] = ["^Leash", "^(?!Leash)"];
+
+/// Runs every symbolic check in the root, the lanes side by side; output is shown lane by lane.
+fn halmos_all(root: &Path) -> Result<HalmosOutcome> {
+    let started = Instant::now();
+    // One build first, so each lane's own `forge build` finds it up to date instead of two
+    // compilations racing on the same output folder. Same flags as halmos passes.
+    let built = Command::new(root.join("node_modules/.bin/forge"))
+        .current_dir(root)
+        .env("PATH", toolchain::path_with_bin(root))
+        .env("FOUNDRY_PROFILE", "symbolic")
+        .args(["build", "--ast", "--root", ".", "--extra-output", "storageLayout", "metadata"])
+        .status()
+        .wrap_err("could not run forge build for the symbolic profile")?;
+    if !built.success() {
+        bail!("forge build (symbolic profile) failed");
+    }
+    println!("halmos: {} lanes at once ({})", LANES.len(), LANES.join(" | "));
+    let (tx, rx) = std::sync::mpsc::channel();
+    for lane in LANES {
+        let (tx, root) = (tx.clone(), root.to_path_buf());
+        std::thread::spawn(move || {
+            let _ = tx.send((lane, halmos_command(&root, &root, Some(lane)).output()));
+        });
+    }
+    drop(tx);
+    let mut outcome = HalmosOutcome { passed: true, counterexample: false };
+    for (lane, output) in rx {
+        let output = output.map_err(|e| eyre!("could not run halmos ({e}); run `cargo xtask setup`"))?;
+        println!("--- lane {lane}: done after {:.0} s", started.elapsed().as_secs_f64());
+        let lane_outcome = judge(&output);
+        outcome.passed &= lane_outcome.passed;
+        outcome.counterexample |= lane_outcome.counterexample;
+    }
+    report(&outcome, started);
+    Ok(outcome)
+}
+
+/// Runs halmos once in `tree` (the root or a scratch copy) on the check contracts matching `only`
+/// (all when `None`); output is shown.
 fn halmos(root: &Path, tree: &Path, only: Option<&str>) -> Result<HalmosOutcome> {
     let started = Instant::now();
+    let output = halmos_command(root, tree, only)
+        .output()
+        .map_err(|e| eyre!("could not run halmos ({e}); run `cargo xtask setup`"))?;
+    let outcome = judge(&output);
+    report(&outcome, started);
+    Ok(outcome)
+}
+
+fn halmos_command(root: &Path, tree: &Path, only: Option<&str>) -> Command {
     let mut cmd = Command::new(toolchain::venv_bin(root, "halmos"));
     cmd.current_dir(tree)
         .env("PATH", toolchain::path_with_bin(root))
@@ -90,7 +140,11 @@ fn halmos(root: &Path, tree: &Path, only: Option<&str>) -> Result<HalmosOutcome>
     if let Some(pattern) = only {
         cmd.args(["--match-contract", pattern]);
     }
-    let output = cmd.output().map_err(|e| eyre!("could not run halmos ({e}); run `cargo xtask setup`"))?;
+    cmd
+}
+
+/// Shows one halmos run's output and judges it.
+fn judge(output: &std::process::Output) -> HalmosOutcome {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     print!("{stdout}");
@@ -100,12 +154,15 @@ fn halmos(root: &Path, tree: &Path, only: Option<&str>) -> Result<HalmosOutcome>
     // proof: it fails the gate even if every assertion held on the paths it did follow.
     let gaps = all.contains("NotConcreteError") || all.contains("[ERROR]") || all.contains("[TIMEOUT]");
     let passed = output.status.success() && all.contains("[PASS]") && !all.contains("[FAIL]") && !gaps;
+    HalmosOutcome { passed, counterexample: all.contains("Counterexample") }
+}
+
+fn report(outcome: &HalmosOutcome, started: Instant) {
     println!(
         "halmos: {} in {:.0} s",
-        if passed { "all proven" } else { "NOT proven" },
+        if outcome.passed { "all proven" } else { "NOT proven" },
         started.elapsed().as_secs_f64()
     );
-    Ok(HalmosOutcome { passed, counterexample: all.contains("Counterexample") })
 }
 
 fn slither(root: &Path) -> Result<()> {
