@@ -88,9 +88,7 @@ fn halmos_all(root: &Path) -> Result<HalmosOutcome> {
     let started = Instant::now();
     // One build first, so each lane's own `forge build` finds it up to date instead of two
     // compilations racing on the same output folder. Same flags as halmos passes.
-    let built = Command::new(root.join("node_modules/.bin/forge"))
-        .current_dir(root)
-        .env("PATH", toolchain::path_with_bin(root))
+    let built = crate::tool(root, "forge")
         .env("FOUNDRY_PROFILE", "symbolic")
         .args(["build", "--ast", "--root", ".", "--extra-output", "storageLayout", "metadata"])
         .status()
@@ -103,13 +101,13 @@ fn halmos_all(root: &Path) -> Result<HalmosOutcome> {
     for lane in LANES {
         let (tx, root) = (tx.clone(), root.to_path_buf());
         std::thread::spawn(move || {
-            let _ = tx.send((lane, halmos_command(&root, &root, Some(lane)).output()));
+            let _ = tx.send((lane, halmos_output(&root, &root, Some(lane))));
         });
     }
     drop(tx);
     let mut outcome = HalmosOutcome { passed: true, counterexample: false };
     for (lane, output) in rx {
-        let output = output.map_err(|e| eyre!("could not run halmos ({e}); run `cargo xtask setup`"))?;
+        let output = output?;
         println!("--- lane {lane}: done after {:.0} s", started.elapsed().as_secs_f64());
         let lane_outcome = judge(&output);
         outcome.passed &= lane_outcome.passed;
@@ -123,15 +121,13 @@ fn halmos_all(root: &Path) -> Result<HalmosOutcome> {
 /// (all when `None`); output is shown.
 fn halmos(root: &Path, tree: &Path, only: Option<&str>) -> Result<HalmosOutcome> {
     let started = Instant::now();
-    let output = halmos_command(root, tree, only)
-        .output()
-        .map_err(|e| eyre!("could not run halmos ({e}); run `cargo xtask setup`"))?;
-    let outcome = judge(&output);
+    let outcome = judge(&halmos_output(root, tree, only)?);
     report(&outcome, started);
     Ok(outcome)
 }
 
-fn halmos_command(root: &Path, tree: &Path, only: Option<&str>) -> Command {
+/// Runs halmos with the symbolic profile and collects its output.
+fn halmos_output(root: &Path, tree: &Path, only: Option<&str>) -> Result<std::process::Output> {
     let mut cmd = Command::new(toolchain::venv_bin(root, "halmos"));
     cmd.current_dir(tree)
         .env("PATH", toolchain::path_with_bin(root))
@@ -140,7 +136,7 @@ fn halmos_command(root: &Path, tree: &Path, only: Option<&str>) -> Command {
     if let Some(pattern) = only {
         cmd.args(["--match-contract", pattern]);
     }
-    cmd
+    cmd.output().map_err(|e| eyre!("could not run halmos ({e}); run `cargo xtask setup`"))
 }
 
 /// Shows one halmos run's output and judges it.
@@ -247,9 +243,7 @@ fn location_of(finding: &serde_json::Value) -> String {
 }
 
 fn coverage(root: &Path) -> Result<()> {
-    let output = Command::new(root.join("node_modules/.bin/forge"))
-        .current_dir(root)
-        .env("PATH", toolchain::path_with_bin(root))
+    let output = crate::tool(root, "forge")
         // Coverage needs every line reached, not deep campaigns: the default profile's run counts.
         .env("FOUNDRY_PROFILE", "default")
         .args(["coverage", "--report", "summary", "--no-match-coverage", "^(tests|script|lib)/"])

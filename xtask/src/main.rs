@@ -253,7 +253,7 @@ fn project_root() -> PathBuf {
 }
 
 /// A command for one of the npm-installed tools, run from the root with `node_modules/.bin` first on PATH.
-fn tool(root: &Path, name: &str) -> Command {
+pub(crate) fn tool(root: &Path, name: &str) -> Command {
     let mut cmd = Command::new(root.join("node_modules/.bin").join(name));
     cmd.current_dir(root).env("PATH", toolchain::path_with_bin(root));
     cmd
