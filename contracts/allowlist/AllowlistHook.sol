@@ -287,9 +287,12 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
         }
     }
 
+    /// @dev The account, `address(0)` (the account itself on OpenZeppelin accounts) and every
+    /// Leash module. (A Safe's other aliases are refused by the guard before any policy runs.)
     function _isLeashProtected(address account, address target) internal view returns (bool) {
-        return target == account || target == address(this) || target == TRUSTED_MULTIPLEXER || target == LEASH_0
-            || target == LEASH_1 || target == LEASH_2 || target == LEASH_3 || target == LEASH_4 || target == LEASH_5;
+        return target == account || target == address(0) || target == address(this) || target == TRUSTED_MULTIPLEXER
+            || target == LEASH_0 || target == LEASH_1 || target == LEASH_2 || target == LEASH_3 || target == LEASH_4
+            || target == LEASH_5;
     }
 
     function _entry(address account, uint256 generation, address target, bytes4 selector)

@@ -40,6 +40,26 @@ abstract contract LeashModule is ILeashModule {
     /// @dev Hook data a hook returns when it let an approved change through; its postCheck ends it.
     bytes internal constant APPROVED_CHANGE = hex"01";
 
+    /// @dev Safe: `isModuleEnabled(address)`, `getStorageAt(uint256,uint256)`, and the slot of its
+    /// fallback handler, `keccak256("fallback_manager.handler.address")`.
+    bytes4 internal constant SAFE_IS_MODULE_ENABLED = 0x2d9ad53d;
+    bytes4 internal constant SAFE_GET_STORAGE_AT = 0x5624b25b;
+    bytes32 internal constant SAFE_FALLBACK_HANDLER_SLOT =
+        0x6c9a6c4a39284e37ed1cf53d337577d14212a4870fb976a4366c693b939918d5;
+
+    /// @dev ERC-4337: the account's `entryPoint()`, the canonical EntryPoints, and the EntryPoint
+    /// functions that move a deposit or stake: `withdrawTo(address,uint256)`,
+    /// `withdrawStake(address)`, `unlockStake()`, `addStake(uint32)`.
+    bytes4 internal constant ENTRY_POINT = 0xb0d691fe;
+    address internal constant ENTRYPOINT_V06 = 0x5FF137D4b0FDCD49DcA30c7CF57E578a026d2789;
+    address internal constant ENTRYPOINT_V07 = 0x0000000071727De22E5E9d8BAf0edAc6f37da032;
+    address internal constant ENTRYPOINT_V08 = 0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108;
+    address internal constant ENTRYPOINT_V09 = 0x433709009B8330FDa32311DF1C2AFA402eD8D009;
+    bytes4 internal constant EP_WITHDRAW_TO = 0x205c2878;
+    bytes4 internal constant EP_WITHDRAW_STAKE = 0xc23a5cea;
+    bytes4 internal constant EP_UNLOCK_STAKE = 0xbb9fe6bf;
+    bytes4 internal constant EP_ADD_STAKE = 0x0396cb60;
+
     constructor(address trustedMultiplexer) {
         TRUSTED_MULTIPLEXER = trustedMultiplexer;
     }
@@ -190,13 +210,14 @@ abstract contract LeashModule is ILeashModule {
     // ------------------------------------------------------------------ the guard
 
     /// @dev The authority model applied to one account-level call:
-    ///   - module management, and any item calling the account itself, need the authority's
-    ///     approval of these exact bytes;
+    ///   - module management, and any item calling the account itself or one of its aliases
+    ///     (`_isAccount`), need the authority's approval of these exact bytes;
+    ///   - an item moving the account's EntryPoint deposit or stake needs it too;
     ///   - an item calling a Leash module in `leash` needs it too, unless it calls one of the
     ///     functions through which the account may only tighten (the module enforces that);
-    ///   - an approval, once used, is spent; the change then skips every policy check
-    ///     (`approved = true`) and, until its postCheck, the account's own nested calls are part
-    ///     of it.
+    ///   - an approval is spent only by a top-level call (its sender is not the account), once;
+    ///     the change then skips every policy check (`approved = true`) and, until its
+    ///     postCheck, the account's own nested calls are part of it.
     /// Approvals are read only on these paths, never for ordinary calls.
     function _leashGuard(address account, address msgSender, bytes calldata msgData, address[] memory leash)
         internal
@@ -204,29 +225,136 @@ abstract contract LeashModule is ILeashModule {
     {
         // Nested calls the account itself makes during an approved change are part of it.
         if (msgSender == account && approvedChangeInProgress(account)) return (true, false, ex);
+        // From here on `call` is the call the account runs (without an appended sender). Only
+        // Safe7579 appends one, and a Safe has aliases of its own (`_isSafeAlias`).
+        bytes calldata call = ExecutionDecoder.withoutSender(msgData, msgSender);
         ExecutionDecoder.Action action;
-        // From here on `msgData` is the call the account runs (without an appended sender).
-        msgData = ExecutionDecoder.withoutSender(msgData, msgSender);
-        (action, ex) = ExecutionDecoder.decode(msgData);
+        (action, ex) = ExecutionDecoder.decode(call);
+        if (action == ExecutionDecoder.Action.Receive) return (false, false, ex);
         if (action != ExecutionDecoder.Action.Execute) {
-            bytes32 changeHash = keccak256(msgData);
-            if (_consumeApproval(account, changeHash)) return (true, true, ex);
+            bytes32 changeHash = keccak256(call);
+            if (msgSender != account && _consumeApproval(account, changeHash, true)) return (true, true, ex);
             address module;
-            if (msgData.length >= 68) module = address(uint160(uint256(bytes32(msgData[36:68]))));
-            revert Leash_ModuleChangeNotApproved(account, bytes4(msgData[:4]), module, changeHash);
+            if (call.length >= 68) module = address(uint160(uint256(bytes32(call[36:68]))));
+            revert Leash_ModuleChangeNotApproved(account, bytes4(call[:4]), module, changeHash);
         }
+        approved =
+            _guardItems(GuardContext(account, call.length != msgData.length, msgSender != account, leash), call, ex);
+        consumed = approved;
+    }
+
+    /// @dev What the guard knows of the call it checks (one memory word on the stack).
+    struct GuardContext {
+        address account;
+        bool onSafe;
+        /// @dev The call's sender is not the account itself: only such a call may spend an approval.
+        bool topLevel;
+        address[] leash;
+    }
+
+    /// @dev The items of an execution: true when one of them spent the authority's approval of
+    /// the whole `call`. An approval is spent only by a top-level call (its sender is not the
+    /// account), never by a call the account makes to itself.
+    function _guardItems(GuardContext memory g, bytes calldata call, ExecutionDecoder.Executions memory ex)
+        private
+        returns (bool)
+    {
         for (uint256 i; i < ex.count; ++i) {
             (address target,, bytes calldata data) = ExecutionDecoder.at(ex, i);
-            if (target != account && !_isIn(target, leash)) continue;
-            // A call to the account or a Leash module: an approval of these bytes makes it the
-            // authority's change; without one only tightening functions of a module pass.
-            bytes32 changeHash = keccak256(msgData);
-            if (_consumeApproval(account, changeHash)) return (true, true, ex);
-            if (target == account) revert Leash_SelfCallNotApproved(account, changeHash);
-            if (data.length < 4 || !_isTighteningSelector(bytes4(data))) {
-                revert Leash_ModuleCallNotApproved(account, target, bytes4(data), changeHash);
-            }
+            ItemKind kind = _kindOfItem(g.account, target, data, g.onSafe, g.leash);
+            if (kind == ItemKind.Ordinary) continue;
+            // A call to the account, its EntryPoint deposit or a Leash module: an approval of these
+            // bytes makes it the authority's change; without one only tightening functions of a
+            // module pass.
+            bytes32 changeHash = keccak256(call);
+            if (g.topLevel && _consumeApproval(g.account, changeHash, true)) return true;
+            _requireTightening(g.account, target, data, kind, changeHash);
         }
+        return false;
+    }
+
+    /// @dev An unapproved item that is not ordinary: only a tightening function of a Leash module
+    /// passes; anything else reverts with the rule it breaks.
+    function _requireTightening(address account, address target, bytes calldata data, ItemKind kind, bytes32 changeHash)
+        private
+        pure
+    {
+        bytes4 selector = data.length >= 4 ? bytes4(data) : bytes4(0);
+        if (kind == ItemKind.Account) revert Leash_SelfCallNotApproved(account, changeHash);
+        if (kind == ItemKind.Deposit) revert Leash_DepositCallNotApproved(account, target, selector, changeHash);
+        if (data.length < 4 || !_isTighteningSelector(selector)) {
+            revert Leash_ModuleCallNotApproved(account, target, selector, changeHash);
+        }
+    }
+
+    /// @dev What one execution item calls, as far as the guard is concerned.
+    enum ItemKind {
+        Ordinary,
+        Account,
+        Deposit,
+        LeashModule
+    }
+
+    function _kindOfItem(address account, address target, bytes calldata data, bool onSafe, address[] memory leash)
+        private
+        view
+        returns (ItemKind)
+    {
+        if (_isAccount(account, target, onSafe)) return ItemKind.Account;
+        if (_isIn(target, leash)) return ItemKind.LeashModule;
+        if (data.length >= 4 && _isDepositSelector(bytes4(data)) && _isEntryPointOf(account, target)) {
+            return ItemKind.Deposit;
+        }
+        return ItemKind.Ordinary;
+    }
+
+    // ------------------------------------------------------------------ aliases of the account
+
+    /// @dev Whether a call the account makes to `target` is a call to the account itself:
+    /// the account; `address(0)`, which OpenZeppelin's ERC-7579 execution runs as a call to the
+    /// account; and on a Safe (`onSafe`) its Safe7579 adapter and every module it enabled.
+    function _isAccount(address account, address target, bool onSafe) internal view returns (bool) {
+        return target == account || target == address(0) || (onSafe && _isSafeAlias(account, target));
+    }
+
+    /// @dev Whether `target` acts as the Safe `safe` when the Safe calls it: its fallback handler
+    /// (the Safe7579 adapter takes a call from the Safe with 20 appended bytes as a call from
+    /// whoever those bytes name, the EntryPoint or the Safe included) or a module the Safe enabled
+    /// (which may act on the Safe through its module transactions, with no hook). Fails closed: a
+    /// Safe that does not answer both questions makes every target an alias.
+    function _isSafeAlias(address safe, address target) internal view returns (bool) {
+        (bool ok, bytes memory ret) = safe.staticcall(abi.encodeWithSelector(SAFE_IS_MODULE_ENABLED, target));
+        if (!ok || ret.length < 32 || abi.decode(ret, (uint256)) != 0) return true;
+        // getStorageAt(slot, 1) returns `bytes` holding one word: (offset, length, word).
+        (ok, ret) = safe.staticcall(
+            abi.encodeWithSelector(SAFE_GET_STORAGE_AT, uint256(SAFE_FALLBACK_HANDLER_SLOT), uint256(1))
+        );
+        if (!ok || ret.length < 96) return true;
+        uint256 handler;
+        assembly ("memory-safe") {
+            handler := mload(add(ret, 0x60)) // the third word: the slot's content
+        }
+        return handler == uint256(uint160(target));
+    }
+
+    /// @dev EntryPoint functions that move the account's deposit or stake out of it, or lock
+    /// ether into a stake the account could later withdraw unseen.
+    function _isDepositSelector(bytes4 selector) internal pure returns (bool) {
+        return selector == EP_WITHDRAW_TO || selector == EP_WITHDRAW_STAKE || selector == EP_UNLOCK_STAKE
+            || selector == EP_ADD_STAKE;
+    }
+
+    /// @dev Whether `target` is (or may be) the account's EntryPoint: a canonical EntryPoint
+    /// (v0.6 to v0.9), or the one the account names; an account that names none fails closed.
+    function _isEntryPointOf(address account, address target) internal view returns (bool) {
+        if (
+            target == ENTRYPOINT_V06 || target == ENTRYPOINT_V07 || target == ENTRYPOINT_V08 || target == ENTRYPOINT_V09
+        ) {
+            return true;
+        }
+        (bool ok, bytes memory ret) = account.staticcall(abi.encodeWithSelector(ENTRY_POINT));
+        if (!ok || ret.length < 32) return true;
+        return abi.decode(ret, (uint256)) == uint256(uint160(target));
     }
 
     function _isIn(address target, address[] memory list) private pure returns (bool) {
@@ -255,13 +383,15 @@ abstract contract LeashModule is ILeashModule {
             || selector == IAutomationExecutor.removeTask.selector;
     }
 
-    function _consumeApproval(address account, bytes32 changeHash) private returns (bool) {
+    /// @dev Spends the approval of `changeHash` if there is one; `inProgress`: the change then
+    /// runs as the authority's until its postCheck.
+    function _consumeApproval(address account, bytes32 changeHash, bool inProgress) internal returns (bool) {
         AccountRecord memory record = _records[account];
         if (record.authority == address(0)) return false;
         mapping(bytes32 => bool) storage approvals = _approvals[account][record.approvalEpoch];
         if (!approvals[changeHash]) return false;
         delete approvals[changeHash];
-        _setInProgress(account, true);
+        if (inProgress) _setInProgress(account, true);
         emit ApprovalUsed(account, changeHash);
         return true;
     }
@@ -272,7 +402,7 @@ abstract contract LeashModule is ILeashModule {
         if (hookData.length == 1 && hookData[0] == APPROVED_CHANGE[0]) _setInProgress(account, false);
     }
 
-    function _setInProgress(address account, bool active) private {
+    function _setInProgress(address account, bool active) internal {
         bytes32 slot = _inProgressSlot(account);
         assembly ("memory-safe") {
             tstore(slot, active)

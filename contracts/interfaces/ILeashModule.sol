@@ -8,7 +8,10 @@ pragma solidity 0.8.30;
 /// authority calls modules directly (never through the account, so a pause cannot lock it out)
 /// and may loosen, reconfigure or approve. An approval covers one exact `msgData` (the calldata
 /// the account hands its hook: `installModule(...)`, `uninstallModule(...)`, or an `execute(...)`
-/// that calls the account itself), is consumed on use, and is dropped at uninstall.
+/// that calls the account itself), is consumed on use, and is dropped at uninstall. It is spent
+/// only by a top-level call (one whose sender is not the account itself): a call the account
+/// makes to itself, inside an execution, can never spend an approval made for the owner's own
+/// operation.
 interface ILeashModule {
     /// @notice The authority of `account` changed (also emitted at install).
     event AuthoritySet(address indexed account, address indexed authority);
@@ -39,6 +42,10 @@ interface ILeashModule {
     /// tighten; anything else (installing, hook entry points, loosening) needs the authority's
     /// approval of this exact call: `approveChange(account, changeHash)`.
     error Leash_ModuleCallNotApproved(address account, address module, bytes4 selector, bytes32 changeHash);
+    /// @notice The account may not move its EntryPoint deposit or stake (`withdrawTo`,
+    /// `withdrawStake`, `unlockStake`, `addStake` at its EntryPoint): the deposit would leave
+    /// without passing the native limits. Only with the authority's approval of this exact call.
+    error Leash_DepositCallNotApproved(address account, address entryPoint, bytes4 selector, bytes32 changeHash);
 
     /// @notice The authority of `account`, or zero when the module is not installed for it.
     function authorityOf(address account) external view returns (address);

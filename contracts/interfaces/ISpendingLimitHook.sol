@@ -42,6 +42,10 @@ interface ISpendingLimitHook is IERC7579Hook, ILeashModule {
     /// @notice A function of a limited token that could move or approve it without being counted.
     error SpendingLimit_UnsupportedTokenCall(address account, address token, bytes4 selector);
     error SpendingLimit_MalformedTokenCall(address account, address token, bytes4 selector, uint256 length);
+    /// @notice Argument `index` of a call to a limited token is an address word with non-zero
+    /// upper 96 bits: a token compiled with ABI coder v1 would read it as another address than
+    /// the word says, so it is refused rather than interpreted.
+    error SpendingLimit_DirtyAddressArgument(address account, address token, bytes4 selector, uint256 index);
     error SpendingLimit_TooManyTokens(address account, uint256 max);
     error SpendingLimit_TooManyLimits(address token, uint256 given, uint256 max);
     error SpendingLimit_NoLimits(address token);

@@ -13,7 +13,9 @@ pragma solidity 0.8.30;
 ///   - `execute(bytes32 mode, bytes executionCalldata)` and `executeFromExecutor(...)` (same layout);
 ///   - `executeUserOp(PackedUserOperation, bytes32)` whose `userOp.callData` is
 ///     `executeUserOp.selector ++ execute(...)` (what the account runs after stripping 4 bytes);
-///   - `installModule` / `uninstallModule`, reported as module management (not decoded further).
+///   - `installModule` / `uninstallModule`, reported as module management (not decoded further);
+///   - `onERC721Received` / `onERC1155Received` / `onERC1155BatchReceived`, reported as `Receive`
+///     with no items (an account that hooks its receiver callbacks runs nothing for them).
 /// Modes: call type single (0x00) or batch (0x01), exec type default (0x00) or try (0x01), and every
 /// other mode byte zero. Delegatecall (0xff), staticcall (0xfe), unknown mode selectors and payloads
 /// fail closed. Single executions are `target (20) ++ value (32) ++ callData`; batches are
@@ -24,6 +26,9 @@ library ExecutionDecoder {
     bytes4 internal constant EXECUTE_USER_OP = 0x8dd7712f; // executeUserOp(PackedUserOperation,bytes32)
     bytes4 internal constant INSTALL_MODULE = 0x9517e29f; // installModule(uint256,address,bytes)
     bytes4 internal constant UNINSTALL_MODULE = 0xa71763a8; // uninstallModule(uint256,address,bytes)
+    bytes4 internal constant ON_ERC721_RECEIVED = 0x150b7a02; // onERC721Received(address,address,uint256,bytes)
+    bytes4 internal constant ON_ERC1155_RECEIVED = 0xf23a6e61; // onERC1155Received(address,address,uint256,uint256,bytes)
+    bytes4 internal constant ON_ERC1155_BATCH_RECEIVED = 0xbc197c81; // onERC1155BatchReceived(...)
 
     bytes1 internal constant CALLTYPE_SINGLE = 0x00;
     bytes1 internal constant CALLTYPE_BATCH = 0x01;
@@ -33,7 +38,10 @@ library ExecutionDecoder {
     enum Action {
         Execute,
         InstallModule,
-        UninstallModule
+        UninstallModule,
+        /// @dev A token receiver callback the account answers itself (Nexus runs its hook first):
+        /// it executes nothing, so it carries no items.
+        Receive
     }
 
     /// @notice What the account will run: calldata offsets of the validated execution data.
@@ -76,6 +84,10 @@ library ExecutionDecoder {
             action = Action.InstallModule;
         } else if (selector == UNINSTALL_MODULE) {
             action = Action.UninstallModule;
+        } else if (
+            selector == ON_ERC721_RECEIVED || selector == ON_ERC1155_RECEIVED || selector == ON_ERC1155_BATCH_RECEIVED
+        ) {
+            action = Action.Receive;
         } else {
             revert ExecutionDecoder_UnsupportedSelector(selector);
         }

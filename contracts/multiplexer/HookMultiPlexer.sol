@@ -50,10 +50,14 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
 
     /// @inheritdoc IERC7579Module
     /// @dev Uninstalls every sub-hook (a reverting or gas-burning one cannot block this) and
-    /// clears all state.
+    /// clears all state. Where the account runs its hook for the removal, the hook has already
+    /// required the authority's approval; an approved change ends here (no postCheck of this
+    /// multiplexer follows). Safe7579 runs no hook when its global hook is removed and ignores a
+    /// refusal here, so refusing would only leave stale state behind (docs/COMPATIBILITY.md).
     function onUninstall(bytes calldata) external {
         address account = msg.sender;
         _uninstallRecord(account, MODULE_TYPE_HOOK);
+        _setInProgress(account, false);
         delete _kernelValidation[account];
         address[] storage hooks = _subHooks[account];
         for (uint256 i = hooks.length; i > 0; --i) {

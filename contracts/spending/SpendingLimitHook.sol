@@ -219,6 +219,9 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
     // ------------------------------------------------------------------ internals
 
     /// @dev What a call of `data` to limited token `token` moves out of `account` (see the interface).
+    /// Every address argument must be a clean word (upper 96 bits zero): a token compiled with ABI
+    /// coder v1 ignores those bits, so `account | 1 << 160` would be the account to it and some
+    /// other address to a whole-word comparison here.
     function _tokenOutflow(address account, address token, bytes calldata data) internal pure returns (uint256) {
         bytes4 selector = bytes4(data);
         if (data.length < 4) revert SpendingLimit_MalformedTokenCall(account, token, selector, data.length);
@@ -229,9 +232,16 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
         ) revert SpendingLimit_UnsupportedTokenCall(account, token, selector);
         require(data.length >= need, SpendingLimit_MalformedTokenCall(account, token, selector, data.length));
         uint256 first = uint256(bytes32(data[4:36]));
+        require(first >> 160 == 0, SpendingLimit_DirtyAddressArgument(account, token, selector, 0));
         if (selector == TRANSFER) return uint256(bytes32(data[36:68]));
         if (selector == DECREASE_ALLOWANCE) return 0;
-        if (selector == TRANSFER_FROM) return first == uint256(uint160(account)) ? uint256(bytes32(data[68:100])) : 0;
+        if (selector == TRANSFER_FROM) {
+            require(
+                uint256(bytes32(data[36:68])) >> 160 == 0,
+                SpendingLimit_DirtyAddressArgument(account, token, selector, 1)
+            );
+            return first == uint256(uint160(account)) ? uint256(bytes32(data[68:100])) : 0;
+        }
         // approve / increaseAllowance: an allowance the account grants itself is counted when used.
         return first == uint256(uint160(account)) ? 0 : uint256(bytes32(data[36:68]));
     }

@@ -26,6 +26,8 @@ import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
 contract AgentValidator is LeashModule, IAgentValidator {
     /// @dev ERC-4337 `SIG_VALIDATION_FAILED`.
     uint256 internal constant VALIDATION_FAILED = 1;
+    /// @dev Safe7579's `getActiveHook()`: the Safe's global hook.
+    bytes4 internal constant SAFE7579_GET_ACTIVE_HOOK = 0x0a664dba;
     /// @dev ERC-1271 refusal: any value other than the magic `0x1626ba7e`.
     bytes4 internal constant ERC1271_REFUSED = 0xffffffff;
 
@@ -93,16 +95,22 @@ contract AgentValidator is LeashModule, IAgentValidator {
             IHookMultiPlexer(TRUSTED_MULTIPLEXER).authorityOf(account) != address(0),
             AgentValidator_LeashNotInstalled(account)
         );
+        AccountKind kind = _kindOf(account);
         // Kernel runs the hook of the validation that validated the operation, not one account-wide
         // hook: this validation's hook must be the multiplexer.
-        if (_isKernel(account)) {
+        if (kind == AccountKind.Kernel) {
             require(
                 _kernelValidationHook(account, bytes21(abi.encodePacked(bytes1(0x01), address(this))))
                     == TRUSTED_MULTIPLEXER,
                 AgentValidator_LeashNotInstalled(account)
             );
         }
-        _checkExecution(account, userOp.callData);
+        // Safe7579 removes its global hook without running it and ignores the hook's answer: the
+        // multiplexer must still be the Safe's active hook, not only hold a record for it.
+        if (kind == AccountKind.Safe7579) {
+            require(_safeActiveHook(account) == TRUSTED_MULTIPLEXER, AgentValidator_LeashNotInstalled(account));
+        }
+        _checkExecution(account, userOp.callData, kind == AccountKind.Safe7579);
         AgentRecord memory record = _agents[account];
         if (record.agent == address(0)) return VALIDATION_FAILED;
         (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(userOpHash, userOp.signature);
@@ -117,19 +125,37 @@ contract AgentValidator is LeashModule, IAgentValidator {
         return 0;
     }
 
-    /// @dev Whether the account's ERC-7579 `accountId()` names Kernel (`kernel.…`). Asked first
-    /// because it is cheap on every account, while Kernel's own views reach other accounts'
-    /// fallback paths (and their hooks).
-    function _isKernel(address account) private view returns (bool) {
+    /// @dev Accounts whose differences the validator must know of.
+    enum AccountKind {
+        Other,
+        Kernel,
+        Safe7579
+    }
+
+    /// @dev What the account's ERC-7579 `accountId()` names: Kernel (`kernel.…`) or Safe7579
+    /// (`rhinestone.safe7579…`). Asked first because it is cheap on every account, while Kernel's
+    /// and the Safe's own views reach other accounts' fallback paths (and their hooks).
+    function _kindOf(address account) private view returns (AccountKind) {
         (bool ok, bytes memory ret) = account.staticcall(abi.encodeWithSignature("accountId()"));
-        if (!ok || ret.length < 0x60) return false;
+        if (!ok || ret.length < 0x60) return AccountKind.Other;
         (uint256 offset, uint256 length, bytes32 head) = (0, 0, 0);
         assembly ("memory-safe") {
             offset := mload(add(ret, 0x20))
             length := mload(add(ret, 0x40))
             head := mload(add(ret, 0x60))
         }
-        return offset == 0x20 && length >= 7 && bytes7(head) == bytes7("kernel.");
+        if (offset != 0x20) return AccountKind.Other;
+        if (length >= 7 && bytes7(head) == bytes7("kernel.")) return AccountKind.Kernel;
+        if (length >= 19 && bytes19(head) == bytes19("rhinestone.safe7579")) return AccountKind.Safe7579;
+        return AccountKind.Other;
+    }
+
+    /// @dev Safe7579's global hook for `safe` (`getActiveHook()`); zero when it gives no answer.
+    function _safeActiveHook(address safe) private view returns (address hook) {
+        (bool ok, bytes memory ret) = safe.staticcall(abi.encodeWithSelector(SAFE7579_GET_ACTIVE_HOOK));
+        if (!ok || ret.length < 32) return address(0);
+        uint256 word = abi.decode(ret, (uint256));
+        if (word >> 160 == 0) hook = address(uint160(word));
     }
 
     /// @dev The most the EntryPoint may take from the account for `userOp` (v0.7 / v0.8 packing):
@@ -155,8 +181,9 @@ contract AgentValidator is LeashModule, IAgentValidator {
 
     /// @dev `callData` must be `execute(...)` or `executeUserOp.selector ++ execute(...)`, canonical
     /// by the decoder every Leash hook uses (which refuses delegatecall, staticcall, unknown modes
-    /// and any non-canonical byte), and none of its calls may target the account or this module.
-    function _checkExecution(address account, bytes calldata callData) private view {
+    /// and any non-canonical byte), and none of its calls may target the account, an alias of it
+    /// (`address(0)`; on a Safe its adapter and enabled modules) or this module.
+    function _checkExecution(address account, bytes calldata callData, bool onSafe) private view {
         bytes4 selector = bytes4(callData);
         bytes calldata execution = callData;
         if (selector == ExecutionDecoder.EXECUTE_USER_OP && callData.length >= 8) {
@@ -167,7 +194,10 @@ contract AgentValidator is LeashModule, IAgentValidator {
         (, ExecutionDecoder.Executions memory ex) = ExecutionDecoder.decode(execution);
         for (uint256 i; i < ex.count; ++i) {
             (address target,,) = ExecutionDecoder.at(ex, i);
-            require(target != account && target != address(this), AgentValidator_TargetNotAllowed(account, target));
+            require(
+                target != address(this) && !_isAccount(account, target, onSafe),
+                AgentValidator_TargetNotAllowed(account, target)
+            );
         }
     }
 

@@ -38,6 +38,7 @@ sol! {
         error Leash_ModuleChangeNotApproved(address account, bytes4 selector, address module, bytes32 changeHash);
         error Leash_SelfCallNotApproved(address account, bytes32 changeHash);
         error Leash_ModuleCallNotApproved(address account, address module, bytes4 selector, bytes32 changeHash);
+        error Leash_DepositCallNotApproved(address account, address entryPoint, bytes4 selector, bytes32 changeHash);
 
         function authorityOf(address account) external view returns (address);
         function setAuthority(address account, address newAuthority) external;
@@ -126,6 +127,7 @@ sol! {
         error SpendingLimit_PerTxCapExceeded(address account, address token, uint256 attempted, uint256 cap);
         error SpendingLimit_UnsupportedTokenCall(address account, address token, bytes4 selector);
         error SpendingLimit_MalformedTokenCall(address account, address token, bytes4 selector, uint256 length);
+        error SpendingLimit_DirtyAddressArgument(address account, address token, bytes4 selector, uint256 index);
         error SpendingLimit_TooManyTokens(address account, uint256 max);
         error SpendingLimit_TooManyLimits(address token, uint256 given, uint256 max);
         error SpendingLimit_NoLimits(address token);

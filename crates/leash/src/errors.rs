@@ -92,6 +92,10 @@ pub fn describe_revert(data: &[u8], book: &TokenBook) -> String {
                 "refused: function {} of limited token {} could move it without being counted",
                 e.selector, e.token
             ),
+            S::SpendingLimit_DirtyAddressArgument(e) => format!(
+                "refused: argument {} of call {} to token {} is an address word with dirty upper bits",
+                e.index, e.selector, e.token
+            ),
             S::SpendingLimit_MalformedTokenCall(e) => {
                 format!("refused: malformed call {} to token {} ({} bytes)", e.selector, e.token, e.length)
             }
@@ -164,6 +168,12 @@ pub fn describe_revert(data: &[u8], book: &TokenBook) -> String {
                 "calling Leash module {} ({}) needs the authority's approval: approveChange(account, {})",
                 e.module,
                 selector_words(e.selector),
+                e.changeHash
+            ),
+            L::Leash_DepositCallNotApproved(e) => format!(
+                "moving the account's EntryPoint deposit or stake ({} at {}) needs the authority's approval: approveChange(account, {})",
+                selector_words(e.selector),
+                e.entryPoint,
                 e.changeHash
             ),
             L::Leash_NotInstalled(e) => format!("the module is not installed for {}", e.account),

@@ -48,6 +48,12 @@ contract LeashOnSafeTest is LeashAccountSuite, SafeHarness {
         calls[3] = abi.encodeWithSignature("enableModule(address)", address(0xbad));
         calls[4] = abi.encodeWithSignature("setFallbackHandler(address)", address(0xbad));
     }
+
+    /// @dev The adapter takes the Safe's calls with an appended sender as calls from that sender.
+    function accountAliases() internal view override returns (address[] memory aliases) {
+        aliases = new address[](2);
+        (aliases[0], aliases[1]) = (address(0), adapter);
+    }
 }
 
 /// @dev Kernel carries the multiplexer on the agent's validation and the executor (KernelLeash);

@@ -2,12 +2,14 @@
 pragma solidity 0.8.30;
 
 import {
+    IERC7579Execution,
     IERC7579Hook,
     IERC7579Module,
     IERC7579ModuleConfig
 } from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
+import {ISafe7579} from "modulekit/accounts/safe/interfaces/ISafe7579.sol";
 
 import {IAgentValidator} from "../../../contracts/interfaces/IAgentValidator.sol";
 import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
@@ -319,6 +321,149 @@ contract SafeHookAloneTest is LeashAccountBase, SafeHarness {
             address(entryPoint), 0, bytes.concat(call1(address(target), 0, ping), bytes20(address(other)))
         );
         vm.stopPrank();
+    }
+}
+
+/// @notice On a Safe, the Safe7579 adapter (its fallback handler and an enabled Safe module)
+/// takes a call from the Safe with 20 appended bytes as a call from whoever those bytes name, and
+/// runs no hook when its global hook is removed. Every route an outside review found through it,
+/// each refused by AgentValidator and, for operations it does not see, by the hook itself: with the
+/// allowlist in block mode and with no allowlist at all.
+contract SafeAliasAttacksTest is LeashAccountBase, SafeHarness {
+    bytes4 internal constant EXECUTION_FAILED = 0xacfdb444; // Safe7579's ExecutionFailed()
+
+    /// @dev The stack variants the attacks run against: the allowlist in block mode blocking
+    /// nothing, then no allowlist.
+    function loosenAllowlist(uint256 variant) internal {
+        vm.prank(authority);
+        if (variant == 0) allowlist.setMode(account, IAllowlistHook.Mode.Block);
+        else mux.removeSubHook(account, address(allowlist), "");
+    }
+
+    /// @dev The agent cannot sign `execution`; the owner's own operation carrying it is refused by
+    /// the hook as a call to the account; the leash stays.
+    function assertAliasRefused(bytes memory execution) internal {
+        assertAgentNotValidated(execution, targetNotAllowed(adapter));
+        (bool ok, bytes memory reason) = submitAsOwner(execution);
+        assertFalse(ok, "the owner's unapproved operation through the adapter passed");
+        assertEq(reason, abi.encodeWithSelector(EXECUTION_FAILED));
+        vm.prank(account);
+        vm.expectRevert(
+            abi.encodeWithSelector(ILeashModule.Leash_SelfCallNotApproved.selector, account, keccak256(execution))
+        );
+        mux.preCheck(address(entryPoint), 0, bytes.concat(execution, bytes20(address(entryPoint))));
+        assertEq(mux.authorityOf(account), authority, "the leash stays");
+        assertTrue(IERC7579ModuleConfig(account).isModuleInstalled(4, address(mux), abi.encode(uint8(0), bytes4(0))));
+    }
+
+    /// @dev The critical route: `uninstallModule` of the multiplexer through the adapter, the
+    /// appended 20 bytes naming the Safe or the EntryPoint, then items sent through the adapter
+    /// unhooked (tokens over the limit).
+    function test_attack_AgentUninstallsTheLeashThroughTheAdapter() public {
+        bytes memory removal = abi.encodeCall(
+            IERC7579ModuleConfig.uninstallModule, (4, address(mux), abi.encode(uint8(0), bytes4(0), bytes("")))
+        );
+        bytes memory drain = abi.encodeCall(
+            IERC7579Execution.execute,
+            (
+                bytes32(0),
+                abi.encodePacked(address(token), uint256(0), abi.encodeCall(IERC20.transfer, (payee, 1000e18)))
+            )
+        );
+        for (uint256 variant; variant < 2; ++variant) {
+            if (variant == 1) setUp();
+            loosenAllowlist(variant);
+            for (uint256 s; s < 2; ++s) {
+                address sender = s == 0 ? account : address(entryPoint);
+                assertAliasRefused(call1(adapter, 0, bytes.concat(removal, bytes20(sender))));
+                assertAliasRefused(
+                    batch2(
+                        adapter, bytes.concat(removal, bytes20(sender)), adapter, bytes.concat(drain, bytes20(sender))
+                    )
+                );
+            }
+        }
+        assertEq(token.balanceOf(payee), 0);
+    }
+
+    /// @dev The second route: the adapter's `validateUserOp` for a made-up operation, sender the
+    /// EntryPoint, pays the Safe's ether into its deposit without a hook.
+    function test_attack_AgentPaysTheDepositThroughTheAdapter() public {
+        PackedUserOperation memory fake;
+        fake.sender = account;
+        bytes memory pay = bytes.concat(
+            abi.encodeWithSelector(ISafe7579.validateUserOp.selector, fake, bytes32(0), 50 ether),
+            bytes20(address(entryPoint))
+        );
+        uint256 deposit = entryPoint.balanceOf(account);
+        for (uint256 variant; variant < 2; ++variant) {
+            if (variant == 1) setUp();
+            loosenAllowlist(variant);
+            assertAliasRefused(call1(adapter, 0, pay));
+        }
+        assertLe(entryPoint.balanceOf(account), deposit, "no ether went into the deposit");
+    }
+
+    /// @dev The third route: `setRegistry` through the adapter, which would break every later
+    /// executor call and module install.
+    function test_attack_AgentSetsTheRegistryThroughTheAdapter() public {
+        bytes memory setRegistry = bytes.concat(
+            abi.encodeWithSignature("setRegistry(address,address[],uint8)", makeAddr("evil"), new address[](0), 0),
+            bytes20(account)
+        );
+        for (uint256 variant; variant < 2; ++variant) {
+            if (variant == 1) setUp();
+            loosenAllowlist(variant);
+            assertAliasRefused(call1(adapter, 0, setRegistry));
+        }
+        vm.prank(keeper);
+        automation.executeTask(account, TASK_PING);
+        assertEq(target.pings(), 1, "tasks still run");
+    }
+
+    /// @dev Any module the Safe enabled is an alias too (it may act on the Safe with no hook).
+    function test_attack_AgentCallsAnotherEnabledSafeModule() public {
+        Target module = new Target();
+        vm.prank(account);
+        (bool ok,) = account.call(abi.encodeWithSignature("enableModule(address)", address(module)));
+        assertTrue(ok, "module enabled");
+        loosenAllowlist(0);
+        bytes memory execution = call1(address(module), 0, ping);
+        assertAgentNotValidated(execution, targetNotAllowed(address(module)));
+        vm.prank(account);
+        vm.expectRevert(
+            abi.encodeWithSelector(ILeashModule.Leash_SelfCallNotApproved.selector, account, keccak256(execution))
+        );
+        mux.preCheck(address(entryPoint), 0, bytes.concat(execution, bytes20(address(entryPoint))));
+        assertEq(module.pings(), 0);
+    }
+
+    /// @dev Safe7579 runs no hook when its global hook is removed and ignores the hook's answer, as
+    /// it is the Safe owner's own change (like any `execTransaction` of the owner, which no hook
+    /// sees): it passes without the authority. The multiplexer forgets the account, and the
+    /// agent's key validates nothing from then on.
+    function test_safe_OwnersOwnRemovalStopsTheAgent() public {
+        ownerDoes(uninstallHookCall(address(mux)));
+        assertEq(mux.authorityOf(account), address(0));
+        assertAgentNotValidated(
+            call1(address(target), 0, ping),
+            abi.encodeWithSelector(IAgentValidator.AgentValidator_LeashNotInstalled.selector, account)
+        );
+        assertEq(target.pings(), 0);
+    }
+
+    /// @dev Should the multiplexer keep its record while the Safe no longer runs it (its removal
+    /// ran out of gas, say, which Safe7579 ignores), AgentValidator still refuses the agent: it
+    /// asks the Safe for its active hook, not only the multiplexer for its record.
+    function test_attack_AgentActsWhileTheSafeRunsNoHook() public {
+        vm.mockCall(account, abi.encodeWithSignature("getActiveHook()"), abi.encode(address(0)));
+        assertEq(mux.authorityOf(account), authority);
+        assertAgentNotValidated(
+            call1(address(target), 0, ping),
+            abi.encodeWithSelector(IAgentValidator.AgentValidator_LeashNotInstalled.selector, account)
+        );
+        vm.clearMockedCalls();
+        assertAgentPasses(call1(address(target), 0, ping));
     }
 }
 

@@ -355,6 +355,107 @@ abstract contract LeashAccountSuite is LeashAccountBase {
     /// @dev Functions of the account only its owner (or the account itself) may call.
     function ownerOnlyCalls() internal view virtual returns (bytes[] memory);
 
+    // ------------------------------------------------------------------ attacks: aliases of the account
+
+    /// @dev Targets a call from this account reaches as the account itself. Every account:
+    /// `address(0)` (OpenZeppelin's execution runs it as a self-call; Leash refuses it everywhere).
+    /// Safe7579 adds its adapter (the Safe's fallback handler and an enabled Safe module).
+    function accountAliases() internal view virtual returns (address[] memory aliases) {
+        aliases = new address[](1);
+        aliases[0] = address(0);
+    }
+
+    /// @dev The agent's key validates no call to an alias, alone or hidden in a batch; the hook
+    /// refuses the same execution on its own (for the owner's operation, which AgentValidator does
+    /// not see), with the allowlist out of the way (block mode, nothing blocked).
+    function test_attack_AgentCallsAnAliasOfTheAccount() public {
+        vm.prank(authority);
+        allowlist.setMode(account, IAllowlistHook.Mode.Block);
+        address[] memory aliases = accountAliases();
+        bytes memory uninstallMux = uninstallHookCall(address(mux));
+        for (uint256 i; i < aliases.length; ++i) {
+            bytes memory single = call1(aliases[i], 0, uninstallMux);
+            assertAgentNotValidated(single, targetNotAllowed(aliases[i]));
+            assertAgentNotValidated(
+                batch2(address(target), ping, aliases[i], uninstallMux), targetNotAllowed(aliases[i])
+            );
+            vm.prank(account);
+            vm.expectRevert(
+                abi.encodeWithSelector(ILeashModule.Leash_SelfCallNotApproved.selector, account, keccak256(single))
+            );
+            mux.preCheck(address(entryPoint), 0, hookMsgData(address(entryPoint), single));
+        }
+        assertEq(mux.authorityOf(account), authority, "the leash stays");
+    }
+
+    /// @dev An approval the authority made for the owner's own module change cannot be spent by a
+    /// call the account makes to itself (the way an agent's nested self-call would reach the hook):
+    /// the hook refuses it, the approval stays, and the owner's operation then spends it.
+    function test_attack_NestedSelfCallCannotSpendTheOwnersApproval() public {
+        MockExecutor executor = new MockExecutor();
+        bytes memory install = installExecutorCall(address(executor), "", address(mux));
+        approveModuleChange(install);
+        vm.prank(account);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ILeashModule.Leash_ModuleChangeNotApproved.selector,
+                account,
+                bytes4(install),
+                address(executor),
+                keccak256(install)
+            )
+        );
+        mux.preCheck(account, 0, hookMsgData(account, install));
+        assertTrue(mux.isApproved(account, keccak256(install)), "the approval is not spent");
+    }
+
+    // ------------------------------------------------------------------ attacks: the EntryPoint deposit
+
+    /// @dev The agent cannot move the account's EntryPoint deposit or stake: every such function
+    /// of the account's EntryPoint is refused by the hook (nothing reaches the agent), with the
+    /// allowlist out of the way.
+    function test_attack_AgentMovesTheEntryPointDeposit() public {
+        vm.prank(authority);
+        allowlist.setMode(account, IAllowlistHook.Mode.Block);
+        entryPoint.depositTo{value: 5 ether}(account);
+        bytes[] memory calls = new bytes[](4);
+        calls[0] = abi.encodeWithSelector(bytes4(0x205c2878), agent.addr, 5 ether); // withdrawTo
+        calls[1] = abi.encodeWithSelector(bytes4(0xc23a5cea), agent.addr); // withdrawStake
+        calls[2] = abi.encodeWithSelector(bytes4(0xbb9fe6bf)); // unlockStake
+        calls[3] = abi.encodeWithSelector(bytes4(0x0396cb60), uint32(1)); // addStake
+        for (uint256 i; i < calls.length; ++i) {
+            bytes memory execution = call1(address(entryPoint), 0, calls[i]);
+            (bool ok, bytes memory reason) = agentDoes(execution);
+            assertFalse(ok, "the deposit moved");
+            // The hook sees the execution itself on every account (Kernel unwraps executeUserOp).
+            bytes memory expected = abi.encodeWithSelector(
+                ILeashModule.Leash_DepositCallNotApproved.selector,
+                account,
+                address(entryPoint),
+                bytes4(calls[i]),
+                keccak256(execution)
+            );
+            assertEq(reason, reported(expected));
+            vm.prank(account);
+            vm.expectRevert(expected);
+            mux.preCheck(address(entryPoint), 0, hookMsgData(address(entryPoint), execution));
+        }
+        assertEq(agent.addr.balance, 0, "nothing reached the agent");
+    }
+
+    /// @dev Token receiver callbacks execute nothing: the hook lets them through on every account
+    /// (Nexus runs its hook before answering them).
+    function test_hook_LetsTokenReceiverCallbacksThrough() public {
+        bytes[] memory callbacks = new bytes[](3);
+        callbacks[0] = abi.encodeWithSelector(bytes4(0x150b7a02), payee, payee, uint256(1), "");
+        callbacks[1] = abi.encodeWithSelector(bytes4(0xf23a6e61), payee, payee, uint256(1), uint256(1), "");
+        callbacks[2] = abi.encodeWithSelector(bytes4(0xbc197c81), payee, payee, new uint256[](1), new uint256[](1), "");
+        for (uint256 i; i < callbacks.length; ++i) {
+            vm.prank(account);
+            mux.preCheck(payee, 0, hookMsgData(payee, callbacks[i]));
+        }
+    }
+
     // ------------------------------------------------------------------ the authority
 
     function test_authority_LoosensAndTheAgentFollows() public {

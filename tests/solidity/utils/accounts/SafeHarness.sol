@@ -18,6 +18,8 @@ import {ERC7579Harness} from "./ERC7579Harness.sol";
 /// `abi.encode(HookType.GLOBAL, bytes4(0), initData)`.
 abstract contract SafeHarness is ERC7579Harness, Safe7579Precompiles {
     OwnerValidator internal safeOwnerValidator;
+    /// @dev The Safe7579 adapter: the Safe's fallback handler and an enabled Safe module.
+    address internal adapter;
 
     function accountName() internal pure override returns (string memory) {
         return "Safe+Safe7579";
@@ -33,7 +35,8 @@ abstract contract SafeHarness is ERC7579Harness, Safe7579Precompiles {
 
     function deployAccount(address ownerKey) internal override returns (address safe) {
         placeEntryPoint("lib/account-abstraction-v0.7/artifacts/EntryPoint.json", ENTRYPOINT_V07);
-        ISafe7579 adapter = deploySafe7579();
+        ISafe7579 safe7579 = deploySafe7579();
+        adapter = address(safe7579);
         ISafe7579Launchpad launchpad = deploySafe7579Launchpad(ENTRYPOINT_V07, address(0));
         address singleton = deploySafeSingleton();
         safeOwnerValidator = new OwnerValidator();
@@ -49,9 +52,9 @@ abstract contract SafeHarness is ERC7579Harness, Safe7579Precompiles {
             threshold: 1,
             setupTo: address(launchpad),
             setupData: abi.encodeCall(
-                ISafe7579Launchpad.initSafe7579, (address(adapter), none, none, none, new address[](0), 0)
+                ISafe7579Launchpad.initSafe7579, (adapter, none, none, none, new address[](0), 0)
             ),
-            safe7579: adapter,
+            safe7579: safe7579,
             validators: validators,
             // The launchpad hands this to the adapter once the Safe is set up: a no-op execution.
             callData: abi.encodeCall(
