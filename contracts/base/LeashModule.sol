@@ -225,52 +225,80 @@ abstract contract LeashModule is ILeashModule {
     {
         // Nested calls the account itself makes during an approved change are part of it.
         if (msgSender == account && approvedChangeInProgress(account)) return (true, false, ex);
-        // From here on `call` is the call the account runs (without an appended sender). Only
-        // Safe7579 appends one, and a Safe has aliases of its own (`_isSafeAlias`).
-        bytes calldata call = ExecutionDecoder.withoutSender(msgData, msgSender);
-        ExecutionDecoder.Action action;
-        (action, ex) = ExecutionDecoder.decode(call);
-        if (action == ExecutionDecoder.Action.Receive) return (false, false, ex);
-        if (action != ExecutionDecoder.Action.Execute) {
-            bytes32 changeHash = keccak256(call);
-            if (msgSender != account && _consumeApproval(account, changeHash, true)) return (true, true, ex);
-            address module;
-            if (call.length >= 68) module = address(uint160(uint256(bytes32(call[36:68]))));
-            revert Leash_ModuleChangeNotApproved(account, bytes4(call[:4]), module, changeHash);
+        {
+            // The call the account runs: `msgData` without an appended sender.
+            bytes calldata call = ExecutionDecoder.withoutSender(msgData, msgSender);
+            ExecutionDecoder.Action action;
+            (action, ex) = ExecutionDecoder.decode(call);
+            if (action == ExecutionDecoder.Action.Receive) return (false, false, ex);
+            if (action != ExecutionDecoder.Action.Execute) {
+                bytes32 changeHash = keccak256(call);
+                if (msgSender != account && _consumeApproval(account, changeHash, true)) return (true, true, ex);
+                address module;
+                if (call.length >= 68) module = address(uint160(uint256(bytes32(call[36:68]))));
+                revert Leash_ModuleChangeNotApproved(account, bytes4(call[:4]), module, changeHash);
+            }
         }
-        approved =
-            _guardItems(GuardContext(account, call.length != msgData.length, msgSender != account, leash), call, ex);
-        consumed = approved;
-    }
-
-    /// @dev What the guard knows of the call it checks (one memory word on the stack).
-    struct GuardContext {
-        address account;
-        bool onSafe;
-        /// @dev The call's sender is not the account itself: only such a call may spend an approval.
-        bool topLevel;
-        address[] leash;
-    }
-
-    /// @dev The items of an execution: true when one of them spent the authority's approval of
-    /// the whole `call`. An approval is spent only by a top-level call (its sender is not the
-    /// account), never by a call the account makes to itself.
-    function _guardItems(GuardContext memory g, bytes calldata call, ExecutionDecoder.Executions memory ex)
-        private
-        returns (bool)
-    {
         for (uint256 i; i < ex.count; ++i) {
             (address target,, bytes calldata data) = ExecutionDecoder.at(ex, i);
-            ItemKind kind = _kindOfItem(g.account, target, data, g.onSafe, g.leash);
-            if (kind == ItemKind.Ordinary) continue;
-            // A call to the account, its EntryPoint deposit or a Leash module: an approval of these
-            // bytes makes it the authority's change; without one only tightening functions of a
-            // module pass.
-            bytes32 changeHash = keccak256(call);
-            if (g.topLevel && _consumeApproval(g.account, changeHash, true)) return true;
-            _requireTightening(g.account, target, data, kind, changeHash);
+            // The ordinary call, in one pass (this runs per item in every hook): not the account,
+            // not `address(0)`, not a deposit function (`_isDepositSelector`), not on a Safe (whose
+            // aliases need asking: `_endsWithSender`), not a Leash module.
+            bool special;
+            assembly ("memory-safe") {
+                let selector := 0
+                if gt(data.length, 3) { selector := shr(224, calldataload(data.offset)) }
+                special := or(
+                    or(eq(target, account), iszero(target)),
+                    or(
+                        or(eq(selector, 0x205c2878), eq(selector, 0xc23a5cea)),
+                        or(eq(selector, 0xbb9fe6bf), eq(selector, 0x0396cb60))
+                    )
+                )
+                // The last 20 bytes of msgData against msgSender (msgData is at least 4 + 96 bytes long).
+                special := or(
+                    special,
+                    eq(shr(96, calldataload(sub(add(msgData.offset, msgData.length), 20))), msgSender)
+                )
+            }
+            if (!special && !_isIn(target, leash)) continue;
+            if (_guardItem(leash, account, msgSender, msgData, target, data)) return (true, true, ex);
         }
+    }
+
+    /// @dev One item that may need the authority's approval of the whole call: true when it spent
+    /// that approval; false when the item turns out ordinary or calls a tightening function of a
+    /// Leash module; otherwise reverts with the rule it breaks. An approval is spent only by a
+    /// top-level call (its sender is not the account), never by a call the account makes to itself.
+    function _guardItem(
+        address[] memory leash,
+        address account,
+        address msgSender,
+        bytes calldata msgData,
+        address target,
+        bytes calldata data
+    ) private returns (bool) {
+        bool onSafe = _endsWithSender(msgData, msgSender);
+        ItemKind kind = _kindOfItem(leash, account, target, data, onSafe);
+        if (kind == ItemKind.Ordinary) return false;
+        bytes32 changeHash = keccak256(ExecutionDecoder.withoutSender(msgData, msgSender));
+        if (msgSender != account && _consumeApproval(account, changeHash, true)) return true;
+        _requireTightening(account, target, data, kind, changeHash);
         return false;
+    }
+
+    /// @dev Whether the account may be a Safe: Safe7579 appends the sender to every `msgData` it
+    /// hands its hook. Decided on the last 20 bytes alone, not on whether `withoutSender` removed
+    /// them: a call crafted so that the Safe's appended bytes complete a canonical encoding is
+    /// read as is, and is still a call from a Safe. On another account a call that happens to end
+    /// in its sender's address is only checked more strictly (the account cannot answer the Safe's
+    /// questions, so every target is taken for an alias).
+    function _endsWithSender(bytes calldata msgData, address msgSender) private pure returns (bool ends) {
+        uint256 n = msgData.length;
+        if (n < 20) return false;
+        assembly ("memory-safe") {
+            ends := eq(shr(96, calldataload(add(msgData.offset, sub(n, 20)))), msgSender)
+        }
     }
 
     /// @dev An unapproved item that is not ordinary: only a tightening function of a Leash module
@@ -295,7 +323,7 @@ abstract contract LeashModule is ILeashModule {
         LeashModule
     }
 
-    function _kindOfItem(address account, address target, bytes calldata data, bool onSafe, address[] memory leash)
+    function _kindOfItem(address[] memory leash, address account, address target, bytes calldata data, bool onSafe)
         private
         view
         returns (ItemKind)

@@ -232,14 +232,13 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
         ) revert SpendingLimit_UnsupportedTokenCall(account, token, selector);
         require(data.length >= need, SpendingLimit_MalformedTokenCall(account, token, selector, data.length));
         uint256 first = uint256(bytes32(data[4:36]));
-        require(first >> 160 == 0, SpendingLimit_DirtyAddressArgument(account, token, selector, 0));
+        if (first >> 160 != 0) revert SpendingLimit_DirtyAddressArgument(account, token, selector, 0);
         if (selector == TRANSFER) return uint256(bytes32(data[36:68]));
         if (selector == DECREASE_ALLOWANCE) return 0;
         if (selector == TRANSFER_FROM) {
-            require(
-                uint256(bytes32(data[36:68])) >> 160 == 0,
-                SpendingLimit_DirtyAddressArgument(account, token, selector, 1)
-            );
+            if (uint256(bytes32(data[36:68])) >> 160 != 0) {
+                revert SpendingLimit_DirtyAddressArgument(account, token, selector, 1);
+            }
             return first == uint256(uint160(account)) ? uint256(bytes32(data[68:100])) : 0;
         }
         // approve / increaseAllowance: an allowance the account grants itself is counted when used.

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 import {
     IERC7579Module,
+    IERC7579ModuleConfig,
     IERC7579Validator,
     MODULE_TYPE_VALIDATOR
 } from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
@@ -105,10 +106,13 @@ contract AgentValidator is LeashModule, IAgentValidator {
                 AgentValidator_LeashNotInstalled(account)
             );
         }
-        // Safe7579 removes its global hook without running it and ignores the hook's answer: the
-        // multiplexer must still be the Safe's active hook, not only hold a record for it.
+        // The multiplexer must still be the account's hook, not only hold a record for it (Safe7579
+        // removes its global hook without running it and ignores the hook's answer; an account may
+        // ignore a failed `onUninstall`). Kernel's answer is the validation's hook, asked above.
         if (kind == AccountKind.Safe7579) {
             require(_safeActiveHook(account) == TRUSTED_MULTIPLEXER, AgentValidator_LeashNotInstalled(account));
+        } else if (kind == AccountKind.Other) {
+            require(_installedAs(account, 4, TRUSTED_MULTIPLEXER), AgentValidator_LeashNotInstalled(account));
         }
         _checkExecution(account, userOp.callData, kind == AccountKind.Safe7579);
         AgentRecord memory record = _agents[account];
@@ -148,6 +152,15 @@ contract AgentValidator is LeashModule, IAgentValidator {
         if (length >= 7 && bytes7(head) == bytes7("kernel.")) return AccountKind.Kernel;
         if (length >= 19 && bytes19(head) == bytes19("rhinestone.safe7579")) return AccountKind.Safe7579;
         return AccountKind.Other;
+    }
+
+    /// @dev Whether `account` lists `module` as a module of `moduleType` (with no context). An
+    /// account that cannot answer is taken to list it: the check fails closed.
+    function _installedAs(address account, uint256 moduleType, address module) private view returns (bool) {
+        (bool ok, bytes memory ret) =
+            account.staticcall(abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (moduleType, module, "")));
+        if (!ok || ret.length < 32) return true;
+        return abi.decode(ret, (uint256)) != 0;
     }
 
     /// @dev Safe7579's global hook for `safe` (`getActiveHook()`); zero when it gives no answer.
@@ -194,8 +207,11 @@ contract AgentValidator is LeashModule, IAgentValidator {
         (, ExecutionDecoder.Executions memory ex) = ExecutionDecoder.decode(execution);
         for (uint256 i; i < ex.count; ++i) {
             (address target,,) = ExecutionDecoder.at(ex, i);
+            // A module installed on the account acts for it (an owner validator the account may
+            // reconfigure, an executor): a call from the account to one is a call to the account.
             require(
-                target != address(this) && !_isAccount(account, target, onSafe),
+                target != address(this) && !_isAccount(account, target, onSafe) && !_installedAs(account, 1, target)
+                    && !_installedAs(account, 2, target),
                 AgentValidator_TargetNotAllowed(account, target)
             );
         }

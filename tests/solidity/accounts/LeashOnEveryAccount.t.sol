@@ -27,6 +27,21 @@ contract LeashOnNexusTest is LeashAccountSuite, NexusHarness {
         calls[1] = abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, address(mux), ""));
         calls[2] = abi.encodeWithSignature("upgradeToAndCall(address,bytes)", address(0xbad), "");
     }
+
+    /// @dev Nexus runs its hook before it answers a token receiver callback itself: under Leash it
+    /// still answers each of them with its selector (as a token contract calls it).
+    function test_nexus_AnswersTokenReceiverCallbacks() public {
+        bytes[] memory callbacks = new bytes[](3);
+        callbacks[0] = abi.encodeWithSelector(bytes4(0x150b7a02), payee, payee, uint256(1), "");
+        callbacks[1] = abi.encodeWithSelector(bytes4(0xf23a6e61), payee, payee, uint256(7), uint256(3), "");
+        callbacks[2] = abi.encodeWithSelector(bytes4(0xbc197c81), payee, payee, new uint256[](1), new uint256[](1), "");
+        for (uint256 i; i < callbacks.length; ++i) {
+            vm.prank(makeAddr("token"));
+            (bool ok, bytes memory answer) = account.call(callbacks[i]);
+            assertTrue(ok, "the callback was refused");
+            assertEq(bytes4(answer), bytes4(callbacks[i]));
+        }
+    }
 }
 
 contract LeashOnReferenceAccountTest is LeashAccountSuite, ReferenceHarness {
@@ -47,6 +62,10 @@ contract LeashOnSafeTest is LeashAccountSuite, SafeHarness {
         calls[2] = abi.encodeWithSignature("addOwnerWithThreshold(address,uint256)", address(0xbad), 1);
         calls[3] = abi.encodeWithSignature("enableModule(address)", address(0xbad));
         calls[4] = abi.encodeWithSignature("setFallbackHandler(address)", address(0xbad));
+    }
+
+    function pretendTheHookIsGone() internal override {
+        vm.mockCall(account, abi.encodeWithSignature("getActiveHook()"), abi.encode(address(0)));
     }
 
     /// @dev The adapter takes the Safe's calls with an appended sender as calls from that sender.
@@ -74,6 +93,15 @@ contract LeashOnKernelTest is LeashAccountSuite, KernelLeash {
             "changeRootValidator(bytes21,address,bytes,bytes)", agentValidation(), address(1), "", ""
         );
         calls[4] = abi.encodeWithSignature("grantAccess(bytes21,bytes4,bool)", agentValidation(), bytes4(0), true);
+    }
+
+    /// @dev Kernel answers for the hook of the agent's validation.
+    function pretendTheHookIsGone() internal override {
+        vm.mockCall(
+            account,
+            abi.encodeWithSignature("validationConfig(bytes21)", agentValidation()),
+            abi.encode(uint32(0), address(0))
+        );
     }
 
     /// @dev The person's root validation carries no hook on Kernel: module changes made through it

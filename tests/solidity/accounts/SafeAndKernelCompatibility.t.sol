@@ -451,20 +451,6 @@ contract SafeAliasAttacksTest is LeashAccountBase, SafeHarness {
         );
         assertEq(target.pings(), 0);
     }
-
-    /// @dev Should the multiplexer keep its record while the Safe no longer runs it (its removal
-    /// ran out of gas, say, which Safe7579 ignores), AgentValidator still refuses the agent: it
-    /// asks the Safe for its active hook, not only the multiplexer for its record.
-    function test_attack_AgentActsWhileTheSafeRunsNoHook() public {
-        vm.mockCall(account, abi.encodeWithSignature("getActiveHook()"), abi.encode(address(0)));
-        assertEq(mux.authorityOf(account), authority);
-        assertAgentNotValidated(
-            call1(address(target), 0, ping),
-            abi.encodeWithSelector(IAgentValidator.AgentValidator_LeashNotInstalled.selector, account)
-        );
-        vm.clearMockedCalls();
-        assertAgentPasses(call1(address(target), 0, ping));
-    }
 }
 
 contract KernelCompatibilityTest is StackNotInstalled, KernelLeash {

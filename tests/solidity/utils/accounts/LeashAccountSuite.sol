@@ -23,6 +23,7 @@ import {SpendingLimitHook} from "../../../../contracts/spending/SpendingLimitHoo
 import {AgentValidator} from "../../../../contracts/validator/AgentValidator.sol";
 
 import {MockExecutor} from "../mocks/MockExecutor.sol";
+import {OwnerValidator} from "../mocks/OwnerValidator.sol";
 import {Target} from "../mocks/Target.sol";
 import {TestToken} from "../mocks/Tokens.sol";
 import {AccountHarness} from "./AccountHarness.sol";
@@ -386,6 +387,44 @@ abstract contract LeashAccountSuite is LeashAccountBase {
             mux.preCheck(address(entryPoint), 0, hookMsgData(address(entryPoint), single));
         }
         assertEq(mux.authorityOf(account), authority, "the leash stays");
+    }
+
+    /// @dev A module installed on the account acts for it: the agent's key validates no call to
+    /// one (an owner validator the account may reconfigure, an executor), with the allowlist out
+    /// of the way.
+    function test_attack_AgentCallsAModuleOfTheAccount() public {
+        vm.prank(authority);
+        allowlist.setMode(account, IAllowlistHook.Mode.Block);
+        bytes memory removeTask = abi.encodeCall(IAutomationExecutor.removeTask, (account, TASK_PING));
+        assertAgentNotValidated(call1(address(automation), 0, removeTask), targetNotAllowed(address(automation)));
+        address ownerModule = ownerValidator();
+        if (ownerModule != address(0)) {
+            bytes memory takeOver = abi.encodeWithSignature("setOwner(address)", agent.addr);
+            assertAgentNotValidated(call1(ownerModule, 0, takeOver), targetNotAllowed(ownerModule));
+            assertAgentNotValidated(batch2(address(target), ping, ownerModule, takeOver), targetNotAllowed(ownerModule));
+            assertEq(OwnerValidator(ownerModule).ownerOf(account), owner.addr, "the owner path stays the owner's");
+        }
+    }
+
+    /// @dev Should the multiplexer keep its record while the account no longer runs it (a removal
+    /// the account made without it, or whose `onUninstall` failed and was ignored), AgentValidator
+    /// still refuses the agent: it asks the account for its hook, not only the multiplexer.
+    function test_attack_AgentActsWhileTheAccountRunsNoHook() public {
+        pretendTheHookIsGone();
+        assertEq(mux.authorityOf(account), authority);
+        assertAgentNotValidated(
+            call1(address(target), 0, ping),
+            abi.encodeWithSelector(IAgentValidator.AgentValidator_LeashNotInstalled.selector, account)
+        );
+        vm.clearMockedCalls();
+        assertAgentPasses(call1(address(target), 0, ping));
+    }
+
+    /// @dev Makes the account answer, to AgentValidator's question, that the multiplexer is not its hook.
+    function pretendTheHookIsGone() internal virtual {
+        vm.mockCall(
+            account, abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (4, address(mux), "")), abi.encode(false)
+        );
     }
 
     /// @dev An approval the authority made for the owner's own module change cannot be spent by a

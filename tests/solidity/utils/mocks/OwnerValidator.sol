@@ -17,6 +17,12 @@ contract OwnerValidator {
         delete ownerOf[msg.sender];
     }
 
+    /// @dev The account hands its owner path to a new key, as real owner validators allow
+    /// (`transferOwnership`, `addOwner`): a call the agent must never make through the account.
+    function setOwner(address owner) external {
+        ownerOf[msg.sender] = owner;
+    }
+
     function isModuleType(uint256 moduleTypeId) external pure returns (bool) {
         return moduleTypeId == 1;
     }
