@@ -154,7 +154,7 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
 
     /// @inheritdoc IAllowlistHook
     function isProtected(address account, address target) public view returns (bool) {
-        return _isLeashProtected(account, target)
+        return target == address(0) || _isLeashProtected(account, target)
             || _entry(account, _configs[account].generation, target, WILDCARD_SELECTOR) & PROTECTED != 0;
     }
 
@@ -287,10 +287,11 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
         }
     }
 
-    /// @dev The account, `address(0)` (the account itself on OpenZeppelin accounts) and every
-    /// Leash module. (A Safe's other aliases are refused by the guard before any policy runs.)
+    /// @dev The account and every Leash module. The account's aliases (`address(0)`; a Safe's
+    /// adapter and modules) never reach a check: the guard refuses them first, behind the
+    /// multiplexer and alone.
     function _isLeashProtected(address account, address target) internal view returns (bool) {
-        return target == account || target == address(0) || target == address(this) || target == TRUSTED_MULTIPLEXER
+        return target == account || target == address(this) || target == TRUSTED_MULTIPLEXER
             || target == LEASH_0 || target == LEASH_1 || target == LEASH_2 || target == LEASH_3 || target == LEASH_4
             || target == LEASH_5;
     }
