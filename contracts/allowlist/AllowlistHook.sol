@@ -291,9 +291,8 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
     /// adapter and modules) never reach a check: the guard refuses them first, behind the
     /// multiplexer and alone.
     function _isLeashProtected(address account, address target) internal view returns (bool) {
-        return target == account || target == address(this) || target == TRUSTED_MULTIPLEXER
-            || target == LEASH_0 || target == LEASH_1 || target == LEASH_2 || target == LEASH_3 || target == LEASH_4
-            || target == LEASH_5;
+        return target == account || target == address(this) || target == TRUSTED_MULTIPLEXER || target == LEASH_0
+            || target == LEASH_1 || target == LEASH_2 || target == LEASH_3 || target == LEASH_4 || target == LEASH_5;
     }
 
     function _entry(address account, uint256 generation, address target, bytes4 selector)
