@@ -57,7 +57,8 @@ pub fn run(root: &Path, steps: Steps) -> Result<()> {
 pub fn mutant(root: &Path, name: &str) -> Result<()> {
     let variant = mutants::load(root, Some(name))?.remove(0);
     println!("variant {}: {}", variant.name, variant.what);
-    let scratch = mutants::scratch_tree(root, &["halmos.toml", "out-symbolic", "cache-symbolic"])?;
+    let scratch =
+        mutants::scratch_tree(root, "symbolic", &["halmos.toml", "out-symbolic", "cache-symbolic"])?;
     let (_, mutated) = mutants::apply(root, &scratch, &variant)?;
     // The checks of the mutated contract when it has its own (`<Name>.symbolic.sol`), else all.
     let stem = mutated.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();

@@ -21,6 +21,9 @@ pub struct Variant {
     file: String,
     find: String,
     replace: String,
+    /// The test files that must catch this variant (a `--match-path` glob): forge then compiles
+    /// only those and what they import. Absent: the whole suite but the gas snapshots.
+    tests: Option<String>,
 }
 
 /// What the suite did with one variant.
@@ -44,13 +47,47 @@ pub fn load(root: &Path, only: Option<&str>) -> Result<Vec<Variant>> {
     Ok(selected)
 }
 
+/// Variants run in two lanes at once, each in its own scratch tree: a variant's cost is almost all
+/// recompiling the tree, on one core, and the machines have two.
+const LANES: usize = 2;
+
 pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     let selected = load(root, only)?;
-    let scratch = scratch_tree(root, &[])?;
-    let mut verdicts = Vec::new();
-    for (i, v) in selected.iter().enumerate() {
-        println!("[{}/{}] {}: {}", i + 1, selected.len(), v.name, v.what);
-        let verdict = check(root, &scratch, v)?;
+    let total = selected.len();
+    let started = Instant::now();
+    let lanes = LANES.min(total);
+    // Variant i goes to lane i % lanes; each lane reports its verdicts as they come.
+    let mut queues: Vec<Vec<(usize, Variant)>> = (0..lanes).map(|_| Vec::new()).collect();
+    for (i, v) in selected.into_iter().enumerate() {
+        queues[i % lanes].push((i, v));
+    }
+    let (tx, rx) = std::sync::mpsc::channel::<Result<(usize, Verdict, String)>>();
+    let mut workers = Vec::new();
+    for (lane, queue) in queues.into_iter().enumerate() {
+        let (tx, root) = (tx.clone(), root.to_path_buf());
+        workers.push(std::thread::spawn(move || {
+            let scratch = match scratch_tree(&root, &format!("lane{lane}"), &[]) {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            };
+            for (i, v) in queue {
+                let what = format!("{}: {}", v.name, v.what);
+                let sent = tx.send(check(&root, &scratch, &v).map(|verdict| (i, verdict, what)));
+                if sent.is_err() {
+                    break;
+                }
+            }
+            let _ = std::fs::remove_dir_all(&scratch);
+        }));
+    }
+    drop(tx);
+    let mut verdicts: Vec<(usize, Verdict)> = Vec::new();
+    for message in rx {
+        let (i, verdict, what) = message?;
+        println!("[{}/{total}] {what}", verdicts.len() + 1);
         match verdict.caught_by.first() {
             Some(first) => println!(
                 "      caught by {} test(s) in {:.0} s, first {first}",
@@ -59,30 +96,36 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
             ),
             None => println!("      SURVIVED: no test failed"),
         }
-        verdicts.push(verdict);
+        verdicts.push((i, verdict));
     }
-    let _ = std::fs::remove_dir_all(&scratch);
+    for worker in workers {
+        let _ = worker.join();
+    }
+    verdicts.sort_by_key(|(i, _)| *i);
 
-    println!("\n{:<32} {:<8} caught by", "variant", "result");
-    for v in &verdicts {
+    println!("\n{:<36} {:<8} caught by", "variant", "result");
+    for (_, v) in &verdicts {
         let by: Vec<&str> = v.caught_by.iter().take(3).map(String::as_str).collect();
         let result = if v.caught_by.is_empty() { "SURVIVED" } else { "caught" };
-        println!("{:<32} {:<8} {}", v.name, result, by.join(", "));
+        println!("{:<36} {:<8} {}", v.name, result, by.join(", "));
     }
     let survived: Vec<&str> =
-        verdicts.iter().filter(|v| v.caught_by.is_empty()).map(|v| v.name.as_str()).collect();
+        verdicts.iter().filter(|(_, v)| v.caught_by.is_empty()).map(|(_, v)| v.name.as_str()).collect();
     let caught = verdicts.len() - survived.len();
-    println!("\n{caught} passed, {} failed", survived.len());
+    println!(
+        "\n{caught} passed, {} failed ({lanes} lanes, {:.0} s)",
+        survived.len(),
+        started.elapsed().as_secs_f64()
+    );
     if !survived.is_empty() {
         bail!("variants the suite did not catch: {}", survived.join(", "));
     }
     Ok(())
 }
 
-/// A copy of what forge needs (plus `extra` entries of the root), with `node_modules` linked,
-/// reusing the build cache.
-pub fn scratch_tree(root: &Path, extra: &[&str]) -> Result<PathBuf> {
-    let scratch = std::env::temp_dir().join(format!("leash-mutants-{}", std::process::id()));
+/// A copy of what the Solidity suite needs, in a folder of its own (`tag` tells copies apart).
+pub fn scratch_tree(root: &Path, tag: &str, extra: &[&str]) -> Result<PathBuf> {
+    let scratch = std::env::temp_dir().join(format!("leash-mutants-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch)?;
     // `.deps`: the third-party accounts the cross-account tests import (see toolchain.rs).
@@ -127,7 +170,11 @@ fn check(root: &Path, scratch: &Path, v: &Variant) -> Result<Verdict> {
         .current_dir(scratch)
         .env("PATH", crate::toolchain::path_with_bin(root))
         .env("FOUNDRY_PROFILE", "default")
-        .args(["test", "--no-match-path", "tests/solidity/gas/*"])
+        .arg("test")
+        .args(match &v.tests {
+            Some(glob) => ["--match-path", glob.as_str()],
+            None => ["--no-match-path", "tests/solidity/gas/*"],
+        })
         .output()
         .map_err(|e| eyre!("could not run forge: {e}"))?;
     std::fs::write(&target, &original)?;

@@ -274,12 +274,29 @@ contract ExecutionDecoderTest is Test {
         vm.assume(
             selector != ExecutionDecoder.EXECUTE && selector != ExecutionDecoder.EXECUTE_FROM_EXECUTOR
                 && selector != ExecutionDecoder.EXECUTE_USER_OP && selector != ExecutionDecoder.INSTALL_MODULE
-                && selector != ExecutionDecoder.UNINSTALL_MODULE
+                && selector != ExecutionDecoder.UNINSTALL_MODULE && selector != ExecutionDecoder.ON_ERC721_RECEIVED
+                && selector != ExecutionDecoder.ON_ERC1155_RECEIVED
+                && selector != ExecutionDecoder.ON_ERC1155_BATCH_RECEIVED
         );
         vm.expectRevert(
             abi.encodeWithSelector(ExecutionDecoder.ExecutionDecoder_UnsupportedSelector.selector, selector)
         );
         harness.decode(bytes.concat(selector, rest));
+    }
+
+    /// @dev Token receiver callbacks execute nothing: classified as such, with no items.
+    function test_decode_ClassifiesReceiverCallbacks() public view {
+        bytes4[3] memory callbacks = [
+            ExecutionDecoder.ON_ERC721_RECEIVED,
+            ExecutionDecoder.ON_ERC1155_RECEIVED,
+            ExecutionDecoder.ON_ERC1155_BATCH_RECEIVED
+        ];
+        for (uint256 i; i < callbacks.length; ++i) {
+            (uint8 action,,, Execution[] memory items) =
+                harness.decode(abi.encodeWithSelector(callbacks[i], address(1), uint256(2)));
+            assertEq(action, uint8(ExecutionDecoder.Action.Receive));
+            assertEq(items.length, 0);
+        }
     }
 
     function test_decode_ClassifiesModuleManagement() public view {
