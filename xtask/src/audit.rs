@@ -147,9 +147,16 @@ fn judge(output: &std::process::Output) -> HalmosOutcome {
     print!("{stdout}");
     eprint!("{stderr}");
     let all = format!("{stdout}{stderr}");
-    // A path halmos could not follow (a symbolic offset, an unsupported opcode) is a gap in the
-    // proof: it fails the gate even if every assertion held on the paths it did follow.
-    let gaps = all.contains("NotConcreteError") || all.contains("[ERROR]") || all.contains("[TIMEOUT]");
+    // A path halmos could not follow (a symbolic offset, an unsupported opcode), a loop it cut at
+    // its unrolling bound, a depth limit it hit, or a check whose every path reverted (which
+    // proves nothing) is a gap in the proof: it fails the gate even if every assertion held on
+    // the paths it did follow.
+    let gaps = all.contains("NotConcreteError")
+        || all.contains("[ERROR]")
+        || all.contains("[TIMEOUT]")
+        || all.contains("not been fully explored due to the loop unrolling bound")
+        || all.contains("incomplete execution due to the specified limit")
+        || all.contains("all paths have been reverted");
     let passed = output.status.success() && all.contains("[PASS]") && !all.contains("[FAIL]") && !gaps;
     HalmosOutcome { passed, counterexample: all.contains("Counterexample") }
 }

@@ -10,42 +10,66 @@ import {EmergencyPauseHook} from "../../../contracts/pause/EmergencyPauseHook.so
 import {LeashTestAccount} from "../utils/LeashTestAccount.sol";
 
 /// @dev Guardian pauses and unpauses, the authority recovers, the agent keeps trying, time moves.
+/// The handler keeps its own model of the pause (`until`: the end of the current or last pause,
+/// zero before the first), written from the rules in IEmergencyPauseHook and never read from the
+/// hook; every call's outcome is compared with what the model allows, both ways.
 contract PauseHandler is Test {
+    uint256 internal constant AUTO_UNPAUSE = 1 days;
+    uint256 internal constant COOLDOWN = 1 hours;
+
     LeashTestAccount internal account;
     EmergencyPauseHook internal hook;
     address internal guardian;
     address internal authority;
 
+    /// @dev Ghost: the end of the current pause, or of the last one; zero before the first.
+    uint256 public until;
+
     uint256 public ranWhilePaused;
-    uint256 public pausedDuringCooldown;
     uint256 public refusedWhileUnpaused;
-    uint256 public lastEnd; // ghost: end of the last pause, as the model computes it
+    uint256 public pausedAgainstTheModel;
+    uint256 public pauseRefusedAgainstTheModel;
+    uint256 public unpausedAgainstTheModel;
+    uint256 public unpauseRefusedAgainstTheModel;
     uint256 public pauses;
+    uint256 public unpauses;
 
     constructor(LeashTestAccount a, EmergencyPauseHook h, address g, address au) {
         (account, hook, guardian, authority) = (a, h, g, au);
     }
 
-    function _modelPaused() internal view returns (bool) {
-        return block.timestamp < hook.pausedUntil(address(account));
+    function _paused() internal view returns (bool) {
+        return block.timestamp < until;
     }
 
+    /// A pause may start when none is running and, after a first one, an hour after it ended.
     function pause(bool byAuthority) external {
-        uint256 before = hook.pausedUntil(address(account));
+        bool allowed = !_paused() && (until == 0 || block.timestamp >= until + COOLDOWN);
         vm.prank(byAuthority ? authority : guardian);
         try hook.pause(address(account)) {
+            if (!allowed) ++pausedAgainstTheModel;
+            until = block.timestamp + AUTO_UNPAUSE;
             ++pauses;
-            if (before != 0 && block.timestamp < before + 1 hours) ++pausedDuringCooldown;
-        } catch {}
+        } catch {
+            if (allowed) ++pauseRefusedAgainstTheModel;
+        }
     }
 
+    /// The guardian and the authority can always end a running pause, and only a running one.
     function unpause(bool byAuthority) external {
+        bool allowed = _paused();
         vm.prank(byAuthority ? authority : guardian);
-        try hook.unpause(address(account)) {} catch {}
+        try hook.unpause(address(account)) {
+            if (!allowed) ++unpausedAgainstTheModel;
+            until = block.timestamp;
+            ++unpauses;
+        } catch {
+            if (allowed) ++unpauseRefusedAgainstTheModel;
+        }
     }
 
     function execute() external {
-        bool paused = _modelPaused();
+        bool paused = _paused();
         vm.prank(address(ERC4337Utils.ENTRYPOINT_V08));
         try account.execute(bytes32(0), abi.encodePacked(address(0xCAFE), uint256(0))) {
             if (paused) ++ranWhilePaused;
@@ -54,9 +78,12 @@ contract PauseHandler is Test {
         }
     }
 
+    /// Steps of exactly the cooldown, the auto-unpause and one second either side, or any step up
+    /// to two days (`choice` picks among all five edges and the free step).
     function warp(uint256 choice, uint256 dt) external {
-        uint256[5] memory edges = [uint256(1), 1 hours, 1 hours - 1, 1 days, 1 days - 1];
-        vm.warp(block.timestamp + (choice % 2 == 0 ? edges[choice % 5] : bound(dt, 0, 2 days)));
+        uint256[5] memory edges = [uint256(1), COOLDOWN, COOLDOWN - 1, AUTO_UNPAUSE, AUTO_UNPAUSE - 1];
+        choice = choice % 6;
+        vm.warp(block.timestamp + (choice < 5 ? edges[choice] : bound(dt, 0, 2 days)));
     }
 }
 
@@ -73,22 +100,37 @@ contract PauseInvariantTest is Test {
         vm.warp(1_700_000_000);
         handler = new PauseHandler(account, hook, address(0x6A), address(0xA0));
         targetContract(address(handler));
+        bytes4[] memory actions = new bytes4[](4);
+        actions[0] = PauseHandler.pause.selector;
+        actions[1] = PauseHandler.unpause.selector;
+        actions[2] = PauseHandler.execute.selector;
+        actions[3] = PauseHandler.warp.selector;
+        targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
     }
 
-    /// While paused no execution passes; while not paused none is refused by the pause.
+    /// While paused (by the model) no execution passes; while not paused none is refused.
     function invariant_PausedMeansNothingRuns() public view {
         assertEq(handler.ranWhilePaused(), 0, "an execution ran while paused");
         assertEq(handler.refusedWhileUnpaused(), 0, "an execution was refused while not paused");
     }
 
-    /// No pause starts within an hour of the end of the previous one.
+    /// Pauses start exactly when the model allows: never during a pause or within an hour of the
+    /// end of the previous one, and never refused otherwise.
     function invariant_CooldownBetweenPauses() public view {
-        assertEq(handler.pausedDuringCooldown(), 0);
+        assertEq(handler.pausedAgainstTheModel(), 0, "a pause started against the rules");
+        assertEq(handler.pauseRefusedAgainstTheModel(), 0, "a pause the rules allow was refused");
     }
 
-    /// Auto-unpause always ends a pause: it never lasts longer than autoUnpauseAfter.
+    /// The guardian and the authority can always end a running pause (and only a running one).
+    function invariant_UnpauseAlwaysWorks() public view {
+        assertEq(handler.unpauseRefusedAgainstTheModel(), 0, "an unpause of a running pause was refused");
+        assertEq(handler.unpausedAgainstTheModel(), 0, "an unpause passed with no pause running");
+    }
+
+    /// The hook's state is the model's: the pause ends exactly when the model says (auto-unpause
+    /// a day after it started, or the second it was ended).
     function invariant_PauseEndsBySchedule() public view {
-        uint256 until = hook.pausedUntil(address(account));
-        if (until > block.timestamp) assertLe(until, block.timestamp + 1 days);
+        assertEq(hook.pausedUntil(address(account)), handler.until(), "the pause ends off schedule");
+        assertEq(hook.isPaused(address(account)), block.timestamp < handler.until());
     }
 }

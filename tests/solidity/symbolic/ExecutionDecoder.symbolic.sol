@@ -1,7 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {CallType, ERC7579Utils, Execution, Mode} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
+import {
+    CallType,
+    ERC7579Utils,
+    ExecType,
+    Execution,
+    Mode,
+    ModePayload,
+    ModeSelector
+} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
 import {IERC7579Execution} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {Test} from "forge-std/Test.sol";
 
@@ -10,14 +18,18 @@ import {SymbolicBase} from "./SymbolicVM.sol";
 
 /// @dev The decoder's verdict, and what the OpenZeppelin account runs, over the same `msgData`.
 contract DecoderUnderTest {
-    function decode(bytes calldata msgData) external pure returns (uint8 action, bool batch, Execution[] memory items) {
+    function decode(bytes calldata msgData)
+        external
+        pure
+        returns (uint8 action, bool batch, bool tryMode, Execution[] memory items)
+    {
         (ExecutionDecoder.Action a, ExecutionDecoder.Executions memory ex) = ExecutionDecoder.decode(msgData);
         items = new Execution[](ex.count);
         for (uint256 i; i < ex.count; ++i) {
             (address target, uint256 value, bytes calldata data) = ExecutionDecoder.at(ex, i);
             items[i] = Execution(target, value, data);
         }
-        return (uint8(a), ex.batch, items);
+        return (uint8(a), ex.batch, ex.tryMode, items);
     }
 
     /// @dev `execute(mode, executionCalldata)` as the OpenZeppelin account reads it: Solidity's
@@ -84,8 +96,22 @@ contract ExecutionDecoderSymbolic is Test, SymbolicBase {
     function _checkExecute(uint256[] memory w) internal view {
         _pinLengths(w);
         bytes memory msgData = abi.encodePacked(ExecutionDecoder.EXECUTE, w);
-        try decoder.decode(msgData) returns (uint8 action, bool batch, Execution[] memory items) {
+        try decoder.decode(msgData) returns (uint8 action, bool batch, bool tryMode, Execution[] memory items) {
             assertEq(action, uint8(ExecutionDecoder.Action.Execute));
+            // D4: the mode the decoder reports is the account's own reading of the mode word, and
+            // only a plain call or batch, default or try, with no selector or payload, is accepted
+            // (never delegatecall, staticcall or an unknown type).
+            (CallType callType, ExecType execType, ModeSelector selector, ModePayload payload) =
+                ERC7579Utils.decodeMode(Mode.wrap(bytes32(w[0])));
+            bytes1 call = CallType.unwrap(callType);
+            bytes1 exec = ExecType.unwrap(execType);
+            assertTrue(call == 0x00 || call == 0x01, "call type other than single or batch accepted");
+            assertEq(batch, call == 0x01, "batch flag differs from the account's call type");
+            assertTrue(exec == 0x00 || exec == 0x01, "exec type other than default or try accepted");
+            assertEq(tryMode, exec == 0x01, "try flag differs from the account's exec type");
+            assertEq(ModeSelector.unwrap(selector), bytes4(0), "mode selector accepted");
+            assertEq(ModePayload.unwrap(payload), bytes22(0), "mode payload accepted");
+            assertEq(w[0] << 16, 0, "mode bytes after the call and exec types accepted");
             // Canonical: re-encoding what was decoded gives back the very same bytes, so there is
             // no second reading of them (no decoy).
             bytes memory executionCalldata =
