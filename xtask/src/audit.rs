@@ -20,11 +20,16 @@ struct Triage {
     accepted: Vec<Accepted>,
 }
 
-/// One finding accepted after review: the detector, where (`Contract.function` or `Contract`), why.
+/// One finding accepted after review: the detector, where (`Contract.function` or `Contract`), the
+/// exact statement it is about (absent when the finding names no statement: a state variable, a
+/// whole function), and why. A new instance of the same detector in the same function is another
+/// statement, so it fails the gate.
 #[derive(Deserialize)]
 struct Accepted {
     detector: String,
     location: String,
+    #[serde(default)]
+    element: String,
     reason: String,
 }
 
@@ -197,10 +202,15 @@ fn slither(root: &Path) -> Result<()> {
     for f in &findings {
         let detector = f["check"].as_str().unwrap_or("?");
         let location = location_of(f);
-        match triage.accepted.iter().position(|a| a.detector == detector && a.location == location) {
+        let element = element_of(f);
+        let accepted = triage
+            .accepted
+            .iter()
+            .position(|a| a.detector == detector && a.location == location && a.element == element);
+        match accepted {
             Some(i) => used[i] = true,
             None => untriaged.push(format!(
-                "  {detector} at {location} [{}]: {}",
+                "  {detector} at {location}, element {element:?} [{}]: {}",
                 f["impact"].as_str().unwrap_or("?"),
                 f["description"].as_str().unwrap_or("").lines().next().unwrap_or("")
             )),
@@ -213,7 +223,10 @@ fn slither(root: &Path) -> Result<()> {
     );
     for (a, used) in triage.accepted.iter().zip(&used) {
         if !used {
-            println!("  note: triaged {} at {} no longer reported (remove it)", a.detector, a.location);
+            println!(
+                "  note: triaged {} at {} ({:?}) no longer reported (remove it)",
+                a.detector, a.location, a.element
+            );
         }
     }
     if !untriaged.is_empty() {
@@ -223,6 +236,23 @@ fn slither(root: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The statements a finding is about (slither's `node` elements, as slither prints them, joined
+/// with ` | `), or empty when it names none.
+fn element_of(finding: &serde_json::Value) -> String {
+    let nodes: Vec<String> = finding["elements"]
+        .as_array()
+        .map(|elements| {
+            elements
+                .iter()
+                .filter(|e| e["type"].as_str() == Some("node"))
+                .filter_map(|e| e["name"].as_str())
+                .map(|name| name.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect()
+        })
+        .unwrap_or_default();
+    nodes.join(" | ")
 }
 
 /// `Contract.function` (or `Contract`) of a finding's first element.
@@ -316,4 +346,48 @@ fn timed(what: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
     let result = f();
     println!("{what}: {:.0} s", started.elapsed().as_secs_f64());
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{element_of, location_of};
+
+    fn finding(statement: &str) -> serde_json::Value {
+        serde_json::json!({
+            "check": "unused-return",
+            "elements": [
+                {
+                    "type": "function",
+                    "name": "_charge(address,uint256,address,uint256)",
+                    "type_specific_fields": { "parent": { "type": "contract", "name": "SpendingLimitHook" } }
+                },
+                { "type": "node", "name": statement }
+            ]
+        })
+    }
+
+    /// Two findings of one detector in one function are told apart by their statements, so an
+    /// accepted one never absorbs a new one.
+    #[test]
+    fn a_new_statement_in_a_triaged_function_is_a_new_finding() {
+        let accepted = finding("(ok,None) = spend(now,amount)");
+        let new = finding("(None,used) = spend(now,amount)");
+        assert_eq!(location_of(&accepted), location_of(&new));
+        assert_eq!(location_of(&accepted), "SpendingLimitHook._charge");
+        assert_eq!(element_of(&accepted), "(ok,None) = spend(now,amount)");
+        assert_ne!(element_of(&accepted), element_of(&new));
+    }
+
+    #[test]
+    fn a_finding_without_a_statement_has_no_element() {
+        let variable = serde_json::json!({
+            "elements": [{
+                "type": "variable",
+                "name": "_tokens",
+                "type_specific_fields": { "parent": { "type": "contract", "name": "SpendingLimitHook" } }
+            }]
+        });
+        assert_eq!(element_of(&variable), "");
+        assert_eq!(location_of(&variable), "SpendingLimitHook._tokens");
+    }
 }
