@@ -9,6 +9,7 @@ use std::path::Path;
 use alloy::network::Ethereum;
 use alloy::providers::ext::AnvilApi;
 use alloy::providers::Provider;
+use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
 use alloy::sol;
@@ -17,6 +18,7 @@ use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::IERC7579Account;
 use crate::errors;
+use crate::provider::Confirm;
 
 /// EntryPoint v0.8 at its canonical address.
 pub const ENTRYPOINT_V08: Address = address!("0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108");
@@ -54,6 +56,23 @@ sol! {
 const VERIFICATION_GAS: u128 = 1_000_000;
 const CALL_GAS: u128 = 8_000_000;
 
+impl PackedUserOperation {
+    /// An unsigned UserOp from `sender` with no init code, no paymaster and no fees.
+    pub fn unsigned(sender: Address, nonce: U256, call_data: Bytes) -> Self {
+        Self {
+            sender,
+            nonce,
+            initCode: Bytes::new(),
+            callData: call_data,
+            accountGasLimits: pack_u128s(VERIFICATION_GAS, CALL_GAS),
+            preVerificationGas: U256::from(50_000u64),
+            gasFees: FixedBytes::ZERO,
+            paymasterAndData: Bytes::new(),
+            signature: Bytes::new(),
+        }
+    }
+}
+
 /// What the EntryPoint reported for one UserOp.
 #[derive(Debug, Clone)]
 pub struct OpOutcome {
@@ -71,6 +90,33 @@ impl OpOutcome {
     pub fn execution_gas(&self) -> u64 {
         self.gas_used - self.intrinsic_gas
     }
+}
+
+/// The outcome of the UserOp whose hash is `hash`, read from the logs of the `handleOps`
+/// transaction's receipt.
+pub fn outcome_of(
+    receipt: &TransactionReceipt,
+    entry_point: Address,
+    hash: B256,
+    intrinsic_gas: u64,
+) -> Result<OpOutcome> {
+    if !receipt.status() {
+        bail!("the handleOps transaction reverted");
+    }
+    let mut outcome = None;
+    let mut revert_reason = Bytes::new();
+    for log in receipt.inner.logs() {
+        if log.address() != entry_point || log.topics().get(1) != Some(&hash) {
+            continue;
+        }
+        if let Ok(ev) = IEntryPoint::UserOperationEvent::decode_log_data(log.data()) {
+            outcome = Some(ev.success);
+        } else if let Ok(ev) = IEntryPoint::UserOperationRevertReason::decode_log_data(log.data()) {
+            revert_reason = ev.revertReason;
+        }
+    }
+    let success = outcome.ok_or_else(|| eyre!("no UserOperationEvent for this UserOp"))?;
+    Ok(OpOutcome { success, revert_reason, gas_used: receipt.gas_used, intrinsic_gas })
 }
 
 /// 21,000 plus 4 gas per zero byte and 16 per other byte of `input` (a call, not a creation).
@@ -116,17 +162,7 @@ impl<P: Provider + Clone> UserOpSender<P> {
             .call()
             .await
             .wrap_err("reading the nonce")?;
-        Ok(PackedUserOperation {
-            sender: self.account,
-            nonce,
-            initCode: Bytes::new(),
-            callData: call_data,
-            accountGasLimits: pack_u128s(VERIFICATION_GAS, CALL_GAS),
-            preVerificationGas: U256::from(50_000u64),
-            gasFees: FixedBytes::ZERO,
-            paymasterAndData: Bytes::new(),
-            signature: Bytes::new(),
-        })
+        Ok(PackedUserOperation::unsigned(self.account, nonce, call_data))
     }
 
     /// Signs the EntryPoint's hash of `op` (EIP-712 in v0.8, a plain hash in v0.7) with `signer`.
@@ -179,26 +215,10 @@ impl<P: Provider + Clone> UserOpSender<P> {
             .send()
             .await
             .wrap_err("could not send handleOps")?
-            .get_receipt()
+            .confirmed()
             .await
             .wrap_err("no receipt")?;
-        if !receipt.status() {
-            bail!("the handleOps transaction reverted");
-        }
-        let mut outcome = None;
-        let mut revert_reason = Bytes::new();
-        for log in receipt.inner.logs() {
-            if log.address() != self.entry_point || log.topics().get(1) != Some(&hash) {
-                continue;
-            }
-            if let Ok(ev) = IEntryPoint::UserOperationEvent::decode_log_data(log.data()) {
-                outcome = Some(ev.success);
-            } else if let Ok(ev) = IEntryPoint::UserOperationRevertReason::decode_log_data(log.data()) {
-                revert_reason = ev.revertReason;
-            }
-        }
-        let success = outcome.ok_or_else(|| eyre!("no UserOperationEvent for this UserOp"))?;
-        Ok(OpOutcome { success, revert_reason, gas_used: receipt.gas_used, intrinsic_gas })
+        outcome_of(&receipt, self.entry_point, hash, intrinsic_gas)
     }
 }
 

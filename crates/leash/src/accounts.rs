@@ -20,6 +20,7 @@ use crate::abi::IERC7579Account;
 use crate::account::{validator_nonce_key, ENTRYPOINT_V07, ENTRYPOINT_V08};
 use crate::artifacts;
 use crate::deploy::deploy_code;
+use crate::provider::Confirm;
 
 sol! {
     #[sol(rpc)]
@@ -338,7 +339,7 @@ pub async fn deploy(
             let factory = IKernelFactory::new(factory, provider.clone());
             let create = factory.createAccount(init.abi_encode().into(), B256::ZERO);
             let account = create.call().await.wrap_err_with(|| format!("deploying the {kind} account"))?;
-            create.send().await?.get_receipt().await?;
+            create.send().await?.confirmed().await?;
             Ok(DeployedAccount { kind, account, entry_point: ENTRYPOINT_V07, owner_nonce_key: U192::ZERO })
         }
         AccountKind::Safe => deploy_safe(root, provider, person).await,
@@ -410,7 +411,7 @@ async fn deploy_safe(
     let factory = ISafeProxyFactory::new(factory, provider.clone());
     let create = factory.createProxyWithNonce(launchpad, initializer.abi_encode().into(), U256::ZERO);
     let safe = create.call().await.wrap_err("deploying the Safe proxy")?;
-    create.send().await?.get_receipt().await?;
+    create.send().await?.confirmed().await?;
 
     let owner_nonce_key = validator_nonce_key(owner_validator);
     let launcher = crate::account::UserOpSender {

@@ -27,6 +27,7 @@ use crate::accounts::{self, AccountKind};
 use crate::config::{self, ModuleAddresses};
 use crate::deploy::deploy_code;
 use crate::errors::{describe_revert, TokenBook};
+use crate::provider::Confirm;
 use crate::{artifacts, deploy, ops, provider};
 
 sol! {
@@ -197,22 +198,22 @@ pub async fn run(
 
     // A USDC/WETH pool at 2,000 USDC per WETH, with full-range liquidity from a provider.
     let f = IUniswapV3Factory::new(factory, deployer.clone());
-    f.createPool(usdc, weth, U24::from(FEE)).send().await?.get_receipt().await?;
+    f.createPool(usdc, weth, U24::from(FEE)).send().await?.confirmed().await?;
     let pool = f.getPool(usdc, weth, U24::from(FEE)).call().await?;
     let (token0, token1) = if usdc < weth { (usdc, weth) } else { (weth, usdc) };
     IUniswapV3Pool::new(pool, deployer.clone())
         .initialize(sqrt_price_x96(token0 == usdc))
         .send()
         .await?
-        .get_receipt()
+        .confirmed()
         .await?;
     let lp_address = key(3).address();
     for (token, amount) in [
         (usdc, U256::from(4_000_000u64 * USDC)),
         (weth, U256::from(2_000u64) * U256::from(10u64).pow(U256::from(18))),
     ] {
-        ITestToken::new(token, deployer.clone()).mint(lp_address, amount).send().await?.get_receipt().await?;
-        IERC20Metadata::new(token, lp.clone()).approve(npm, U256::MAX).send().await?.get_receipt().await?;
+        ITestToken::new(token, deployer.clone()).mint(lp_address, amount).send().await?.confirmed().await?;
+        IERC20Metadata::new(token, lp.clone()).approve(npm, U256::MAX).send().await?.confirmed().await?;
     }
     let (amount0, amount1) = if token0 == usdc {
         (U256::from(2_000_000u64 * USDC), U256::from(1_000u64) * U256::from(10u64).pow(U256::from(18)))
@@ -235,7 +236,7 @@ pub async fn run(
         })
         .send()
         .await?
-        .get_receipt()
+        .confirmed()
         .await
         .wrap_err("adding liquidity")?;
     if IUniswapV3Pool::new(pool, deployer.clone()).liquidity().call().await? == 0 {
@@ -245,7 +246,7 @@ pub async fn run(
         .mint(account, U256::from(20_000u64 * USDC))
         .send()
         .await?
-        .get_receipt()
+        .confirmed()
         .await?;
 
     let validator_init: Bytes =

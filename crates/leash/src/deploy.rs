@@ -13,6 +13,7 @@ use eyre::{bail, eyre, Result, WrapErr};
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts;
+use crate::provider::Confirm;
 
 /// The deterministic deployment proxy present on most EVM chains (and in Anvil's genesis).
 pub const CREATE2_DEPLOYER: Address = address!("0x4e59b44847b379578588920ca78fbf26c0b4956c");
@@ -256,7 +257,7 @@ async fn send<P: Provider>(provider: &P, module: &PlannedModule) -> Result<Statu
         .send_transaction(tx)
         .await
         .wrap_err_with(|| format!("could not send the deployment of {}", module.name))?
-        .get_receipt()
+        .confirmed()
         .await
         .wrap_err_with(|| format!("no receipt for the deployment of {}", module.name))?;
     if !receipt.status() {
@@ -277,7 +278,7 @@ async fn send<P: Provider>(provider: &P, module: &PlannedModule) -> Result<Statu
 /// the new contract's address. For local test chains; modules go through `deploy`.
 pub async fn deploy_code<P: Provider>(provider: &P, code: Bytes) -> Result<Address> {
     let tx = TransactionRequest::default().with_deploy_code(code).with_value(alloy::primitives::U256::ZERO);
-    let receipt = provider.send_transaction(tx).await?.get_receipt().await?;
+    let receipt = provider.send_transaction(tx).await?.confirmed().await?;
     if !receipt.status() {
         return Err(eyre!("a deployment reverted ({})", receipt.transaction_hash));
     }

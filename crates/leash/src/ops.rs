@@ -8,6 +8,7 @@ use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::{IAutomationExecutor, IEmergencyPauseHook};
 use crate::errors::{describe_revert, utc, TokenBook};
+use crate::provider::Confirm;
 
 /// Simulates then sends a contract call; a refusal becomes an error in plain words.
 macro_rules! send_checked {
@@ -24,7 +25,7 @@ macro_rules! send_checked {
             .send()
             .await
             .wrap_err_with(|| format!("could not send {}", $what))?
-            .get_receipt()
+            .confirmed()
             .await
             .wrap_err("no receipt")?;
         if !receipt.status() {

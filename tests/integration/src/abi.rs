@@ -1,32 +1,15 @@
-//! Bindings generated from artifacts, for deploying the test bed: the packaged EntryPoint v0.8 and
-//! the project's test account. Everything else goes through the `leash` crate.
+//! Interfaces of the test bed's own contracts, declared here so that this crate compiles before
+//! forge has run (or after a command that left `out/` without them); their bytecode is read from
+//! the artifacts at run time, built on demand by [`crate::ensure_artifacts`].
 
 use alloy::sol;
 
-sol!(
-    #[allow(missing_docs, clippy::too_many_arguments)]
+sol! {
     #[sol(rpc)]
     #[derive(Debug)]
-    EntryPoint,
-    "../../node_modules/@account-abstraction/contracts/artifacts/EntryPoint.json"
-);
-
-sol!(
-    #[allow(missing_docs)]
-    #[sol(rpc)]
-    #[derive(Debug)]
-    LeashTestAccount,
-    "../../out/LeashTestAccount.sol/LeashTestAccount.json"
-);
-
-// The test account's JSON ABI names the EntryPoint's struct; its bindings look it up here.
-#[allow(unused_imports)]
-use EntryPoint::PackedUserOperation;
-
-sol!(
-    #[allow(missing_docs)]
-    #[sol(rpc)]
-    #[derive(Debug)]
-    TestToken,
-    "../../out/Tokens.sol/TestToken.json"
-);
+    interface TestToken {
+        function mint(address to, uint256 amount) external;
+        function balanceOf(address owner) external view returns (uint256);
+        function transfer(address to, uint256 amount) external returns (bool);
+    }
+}

@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 use alloy::json_abi::JsonAbi;
 use alloy::primitives::FixedBytes;
 use leash::abi::*;
-use leash_tests::project_root;
+use leash_tests::ensure_artifacts;
 
 fn artifact_selectors(name: &str) -> BTreeSet<FixedBytes<4>> {
-    let path = project_root().join("out").join(format!("{name}.sol")).join(format!("{name}.json"));
+    let path = ensure_artifacts().unwrap().join(format!("{name}.sol")).join(format!("{name}.json"));
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let abi: JsonAbi = serde_json::from_value(json["abi"].clone()).unwrap();
     abi.functions().map(|f| f.selector()).chain(abi.errors().map(|e| e.selector())).collect()

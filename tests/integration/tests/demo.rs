@@ -4,7 +4,7 @@ use alloy::node_bindings::Anvil;
 use alloy::primitives::U256;
 use eyre::Result;
 use leash::accounts::AccountKind;
-use leash_tests::project_root;
+use leash_tests::{ensure_artifacts, project_root};
 
 #[tokio::test]
 async fn trading_agent_on_uniswap_v3_within_and_past_its_limits() -> Result<()> {
@@ -33,6 +33,7 @@ async fn the_same_demo_on_a_safe() -> Result<()> {
 
 async fn demo_on(kind: AccountKind) -> Result<()> {
     let root = project_root();
+    ensure_artifacts()?;
     let anvil = Anvil::new()
         .path(root.join("node_modules/.bin/anvil"))
         .arg("--disable-code-size-limit")

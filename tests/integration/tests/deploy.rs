@@ -10,7 +10,7 @@ use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
 use eyre::Result;
 use leash::deploy::{self, Status, CREATE2_DEPLOYER};
-use leash_tests::project_root;
+use leash_tests::{ensure_artifacts, project_root};
 
 fn anvil(chain_id: u64) -> Result<(AnvilInstance, DynProvider)> {
     let anvil =
@@ -21,7 +21,7 @@ fn anvil(chain_id: u64) -> Result<(AnvilInstance, DynProvider)> {
 }
 
 fn planned() -> Vec<deploy::PlannedModule> {
-    deploy::plan(&project_root().join("out")).expect("artifacts are built")
+    deploy::plan(&ensure_artifacts().expect("forge build")).expect("artifacts are built")
 }
 
 async fn codes(provider: &DynProvider, modules: &[deploy::PlannedModule]) -> Result<Vec<Bytes>> {

@@ -9,9 +9,10 @@ use alloy::signers::local::PrivateKeySigner;
 use eyre::Result;
 use leash::config::{self, ModuleAddresses, PolicyConfig};
 use leash::errors::{describe_revert, TokenBook};
+use leash::provider::Confirm;
 use leash::{deploy, live, ops};
 use leash_tests::abi::TestToken;
-use leash_tests::{project_root, TestBed};
+use leash_tests::{deploy_token, ensure_artifacts, project_root, TestBed};
 
 struct World {
     bed: TestBed,
@@ -23,12 +24,12 @@ struct World {
 impl World {
     async fn new() -> Result<Self> {
         let bed = TestBed::spawn().await?;
-        let plan = deploy::plan(&project_root().join("out"))?;
+        let plan = deploy::plan(&ensure_artifacts()?)?;
         deploy::deploy(&bed.provider, &plan, None, |_| {}).await?;
         let modules = ModuleAddresses::from_plan(&plan);
-        let token = TestToken::deploy(&bed.provider, "USDC".to_string()).await?;
-        token.mint(bed.account, U256::from(1_000_000_000_000u64)).send().await?.get_receipt().await?;
-        let usdc = *token.address();
+        let usdc = deploy_token(&bed.provider, "USDC").await?;
+        let token = TestToken::new(usdc, bed.provider.clone());
+        token.mint(bed.account, U256::from(1_000_000_000_000u64)).send().await?.confirmed().await?;
         let mut vars = BTreeMap::new();
         for (i, name) in ["AUTHORITY", "GUARDIAN", "KEEPER"].iter().enumerate() {
             vars.insert(name.to_string(), bed.anvil.addresses()[i + 1]);

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use leash_tests::project_root;
+use leash_tests::{ensure_artifacts, project_root};
 
 fn bytecode(artifact: &Path) -> (String, String) {
     let text = std::fs::read_to_string(artifact).unwrap_or_else(|e| panic!("{}: {e}", artifact.display()));
@@ -16,6 +16,7 @@ fn bytecode(artifact: &Path) -> (String, String) {
 #[test]
 fn test_account_bytecode_is_identical_across_builds() {
     let root = project_root();
+    let out = ensure_artifacts().expect("forge build");
     let scratch = std::env::temp_dir().join(format!("leash-repro-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     let status = Command::new(root.join("node_modules/.bin/forge"))
@@ -28,7 +29,7 @@ fn test_account_bytecode_is_identical_across_builds() {
         .expect("forge runs");
     assert!(status.success(), "second build failed");
 
-    let first = bytecode(&root.join("out/LeashTestAccount.sol/LeashTestAccount.json"));
+    let first = bytecode(&out.join("LeashTestAccount.sol/LeashTestAccount.json"));
     let second = bytecode(&scratch.join("out/LeashTestAccount.sol/LeashTestAccount.json"));
     let _ = std::fs::remove_dir_all(&scratch);
 
