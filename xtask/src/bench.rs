@@ -28,6 +28,7 @@ use leash::config::{
 };
 use leash::deploy::{self, deploy_code, Status};
 use leash::errors::{describe_revert, TokenBook};
+use leash::provider::Confirm;
 use leash::{artifacts, provider};
 
 pub use report::Outcome;
@@ -318,7 +319,7 @@ impl Bench {
     }
 
     async fn mint(&self, to: Address, amount: U256) -> Result<()> {
-        IBenchToken::new(self.token, &self.provider).mint(to, amount).send().await?.get_receipt().await?;
+        IBenchToken::new(self.token, &self.provider).mint(to, amount).send().await?.confirmed().await?;
         Ok(())
     }
 
@@ -522,7 +523,7 @@ impl Bench {
         for _ in 0..2 {
             let call = executor.executeTask(sender.account, U256::from(1u64));
             let input = call.calldata().clone();
-            let receipt = call.send().await?.get_receipt().await?;
+            let receipt = call.send().await?.confirmed().await?;
             if !receipt.status() {
                 bail!("the keeper's task reverted ({})", receipt.transaction_hash);
             }
@@ -538,7 +539,7 @@ impl Bench {
         for _ in 0..2 {
             let call = token.transfer(self.payees[1], U256::from(ONE_TOKEN));
             let input = call.calldata().clone();
-            let receipt = call.send().await?.get_receipt().await?;
+            let receipt = call.send().await?.confirmed().await?;
             if !receipt.status() {
                 bail!("a plain transfer reverted");
             }
