@@ -233,7 +233,7 @@ abstract contract LeashModule is ILeashModule {
             if (action == ExecutionDecoder.Action.Receive) return (false, false, ex);
             if (action != ExecutionDecoder.Action.Execute) {
                 bytes32 changeHash = keccak256(call);
-                if (msgSender != account && _consumeApproval(account, changeHash, true)) return (true, true, ex);
+                if (msgSender != account && _consumeApproval(account, changeHash)) return (true, true, ex);
                 address module;
                 if (call.length >= 68) module = address(uint160(uint256(bytes32(call[36:68]))));
                 revert Leash_ModuleChangeNotApproved(account, bytes4(call[:4]), module, changeHash);
@@ -282,7 +282,7 @@ abstract contract LeashModule is ILeashModule {
         ItemKind kind = _kindOfItem(leash, account, target, data, onSafe);
         if (kind == ItemKind.Ordinary) return false;
         bytes32 changeHash = keccak256(ExecutionDecoder.withoutSender(msgData, msgSender));
-        if (msgSender != account && _consumeApproval(account, changeHash, true)) return true;
+        if (msgSender != account && _consumeApproval(account, changeHash)) return true;
         _requireTightening(account, target, data, kind, changeHash);
         return false;
     }
@@ -411,15 +411,15 @@ abstract contract LeashModule is ILeashModule {
             || selector == IAutomationExecutor.removeTask.selector;
     }
 
-    /// @dev Spends the approval of `changeHash` if there is one; `inProgress`: the change then
-    /// runs as the authority's until its postCheck.
-    function _consumeApproval(address account, bytes32 changeHash, bool inProgress) internal returns (bool) {
+    /// @dev Spends the approval of `changeHash` if there is one; the change then runs as the
+    /// authority's until its postCheck.
+    function _consumeApproval(address account, bytes32 changeHash) private returns (bool) {
         AccountRecord memory record = _records[account];
         if (record.authority == address(0)) return false;
         mapping(bytes32 => bool) storage approvals = _approvals[account][record.approvalEpoch];
         if (!approvals[changeHash]) return false;
         delete approvals[changeHash];
-        if (inProgress) _setInProgress(account, true);
+        _setInProgress(account, true);
         emit ApprovalUsed(account, changeHash);
         return true;
     }
