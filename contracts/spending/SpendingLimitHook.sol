@@ -7,6 +7,7 @@ import {LeashModule} from "../base/LeashModule.sol";
 import {ISpendingLimitHook} from "../interfaces/ISpendingLimitHook.sol";
 import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
 import {RollingWindow} from "../libraries/RollingWindow.sol";
+import {TokenOutflow} from "../libraries/TokenOutflow.sol";
 
 /// @title SpendingLimitHook
 /// @notice Caps what an account moves per token over strict rolling windows. Works behind the
@@ -25,12 +26,6 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
     uint256 public constant MAX_TOKENS = 16;
     /// @inheritdoc ISpendingLimitHook
     uint256 public constant MAX_LIMITS_PER_TOKEN = 4;
-
-    bytes4 internal constant TRANSFER = 0xa9059cbb; // transfer(address,uint256)
-    bytes4 internal constant APPROVE = 0x095ea7b3; // approve(address,uint256)
-    bytes4 internal constant TRANSFER_FROM = 0x23b872dd; // transferFrom(address,address,uint256)
-    bytes4 internal constant INCREASE_ALLOWANCE = 0x39509351; // increaseAllowance(address,uint256)
-    bytes4 internal constant DECREASE_ALLOWANCE = 0xa457c2d7; // decreaseAllowance(address,uint256)
 
     struct AccountState {
         uint64 generation;
@@ -110,7 +105,7 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
             (address target, uint256 value, bytes calldata data) = ExecutionDecoder.at(ex, i);
             native += value; // checked: an overflowing batch reverts
             if (data.length == 0 || !_policies[account][generation][target].tracked) continue;
-            uint256 amount = _tokenOutflow(account, target, data);
+            uint256 amount = TokenOutflow.amountOf(account, target, data);
             uint256 k;
             while (k < distinct && tokens[k] != target) ++k;
             if (k == distinct) tokens[distinct++] = target;
@@ -217,33 +212,6 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
     }
 
     // ------------------------------------------------------------------ internals
-
-    /// @dev What a call of `data` to limited token `token` moves out of `account` (see the interface).
-    /// Every address argument must be a clean word (upper 96 bits zero): a token compiled with ABI
-    /// coder v1 ignores those bits, so `account | 1 << 160` would be the account to it and some
-    /// other address to a whole-word comparison here.
-    function _tokenOutflow(address account, address token, bytes calldata data) internal pure returns (uint256) {
-        bytes4 selector = bytes4(data);
-        if (data.length < 4) revert SpendingLimit_MalformedTokenCall(account, token, selector, data.length);
-        uint256 need = selector == TRANSFER_FROM ? 100 : 68;
-        if (
-            selector != TRANSFER && selector != APPROVE && selector != INCREASE_ALLOWANCE
-                && selector != DECREASE_ALLOWANCE && selector != TRANSFER_FROM
-        ) revert SpendingLimit_UnsupportedTokenCall(account, token, selector);
-        require(data.length >= need, SpendingLimit_MalformedTokenCall(account, token, selector, data.length));
-        uint256 first = uint256(bytes32(data[4:36]));
-        if (first >> 160 != 0) revert SpendingLimit_DirtyAddressArgument(account, token, selector, 0);
-        if (selector == TRANSFER) return uint256(bytes32(data[36:68]));
-        if (selector == DECREASE_ALLOWANCE) return 0;
-        if (selector == TRANSFER_FROM) {
-            if (uint256(bytes32(data[36:68])) >> 160 != 0) {
-                revert SpendingLimit_DirtyAddressArgument(account, token, selector, 1);
-            }
-            return first == uint256(uint160(account)) ? uint256(bytes32(data[68:100])) : 0;
-        }
-        // approve / increaseAllowance: an allowance the account grants itself is counted when used.
-        return first == uint256(uint160(account)) ? 0 : uint256(bytes32(data[36:68]));
-    }
 
     function _charge(address account, uint256 generation, address token, uint256 amount) internal {
         Policy memory policy = _policies[account][generation][token];

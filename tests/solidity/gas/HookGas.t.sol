@@ -180,3 +180,17 @@ contract HookGasPart1Stack is HookGasBase {
         return "multiplexerPauseAllowlist";
     }
 }
+
+contract HookGasEngine is HookGasBase {
+    function _install() internal override {
+        account.installModule(
+            MODULE_TYPE_HOOK,
+            address(engine),
+            engineInit(fullEngineConfig(IAllowlistHook.Mode.Allow, _perms(), _policies()))
+        );
+    }
+
+    function _name() internal pure override returns (string memory) {
+        return "engine";
+    }
+}

@@ -6,7 +6,10 @@ import {IERC7579ModuleConfig, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/in
 
 import {AllowlistHook} from "../../../contracts/allowlist/AllowlistHook.sol";
 import {AutomationExecutor} from "../../../contracts/automation/AutomationExecutor.sol";
+import {PolicyEngine} from "../../../contracts/engine/PolicyEngine.sol";
+import {PolicyEngineConfig} from "../../../contracts/engine/PolicyEngineConfig.sol";
 import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
+import {IPolicyEngine} from "../../../contracts/interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
 import {HookMultiPlexer} from "../../../contracts/multiplexer/HookMultiPlexer.sol";
 import {EmergencyPauseHook} from "../../../contracts/pause/EmergencyPauseHook.sol";
@@ -23,6 +26,7 @@ abstract contract LeashTestBase is AccountTestBed {
     AllowlistHook internal allowlist;
     SpendingLimitHook internal spending;
     AutomationExecutor internal automation;
+    IPolicyEngine internal engine;
     Target internal target;
     Target internal other;
 
@@ -40,6 +44,9 @@ abstract contract LeashTestBase is AccountTestBed {
         address[] memory leash = new address[](3);
         (leash[0], leash[1], leash[2]) = (address(pauseHook), address(spending), address(automation));
         allowlist = new AllowlistHook(address(mux), leash);
+        address[] memory others = new address[](1);
+        others[0] = address(automation);
+        engine = IPolicyEngine(address(new PolicyEngine(others, address(new PolicyEngineConfig(others)))));
         target = new Target();
         other = new Target();
         vm.label(address(mux), "HookMultiPlexer");
@@ -47,6 +54,7 @@ abstract contract LeashTestBase is AccountTestBed {
         vm.label(address(allowlist), "AllowlistHook");
         vm.label(address(spending), "SpendingLimitHook");
         vm.label(address(automation), "AutomationExecutor");
+        vm.label(address(engine), "PolicyEngine");
         vm.label(address(target), "target");
         vm.label(address(other), "other");
     }
@@ -98,6 +106,33 @@ abstract contract LeashTestBase is AccountTestBed {
         hooks[2] = address(spending);
         initData[2] = spendingInit(policies);
         installMux(hooks, initData);
+    }
+
+    /// @dev The engine's install data: every policy off; tests switch on what they need.
+    function engineConfig() internal pure returns (IPolicyEngine.Config memory config) {}
+
+    function engineInit(IPolicyEngine.Config memory config) internal view returns (bytes memory) {
+        return abi.encode(authority, config);
+    }
+
+    /// @dev The engine with the full stack's policies: pause, allowlist, spending.
+    function fullEngineConfig(
+        IAllowlistHook.Mode mode,
+        IAllowlistHook.Permission[] memory permissions,
+        ISpendingLimitHook.TokenPolicy[] memory policies
+    ) internal view returns (IPolicyEngine.Config memory config) {
+        config.guardian = guardian;
+        config.autoUnpauseAfter = AUTO_UNPAUSE;
+        config.mode = mode;
+        config.permissions = permissions;
+        config.tokens = policies;
+    }
+
+    /// @dev Installs the engine as the account's hook (as the owner would, before any hook exists).
+    function installEngine(IPolicyEngine.Config memory config) internal {
+        (bool ok, bytes memory reason) =
+            submit(installModuleCall(MODULE_TYPE_HOOK, address(engine), engineInit(config)));
+        require(ok, string(reason));
     }
 
     // ------------------------------------------------------------------ installing

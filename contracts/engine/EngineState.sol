@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {LeashModule} from "../base/LeashModule.sol";
+import {IAllowlistHook} from "../interfaces/IAllowlistHook.sol";
+import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
+import {PackedWindow} from "../libraries/PackedWindow.sol";
+
+/// @title EngineState
+/// @notice The storage of the policy engine and what both of its halves read: PolicyEngine (the
+/// hook, on every execution) and PolicyEngineConfig (configuration and views, run by the engine
+/// through `delegatecall`, so in the engine's storage).
+/// @dev Storage, per account:
+///   - `_state[account]`, read on every execution: `generation (64) | pausedUntil (48) |
+///     autoUnpauseAfter (32) | mode (8) | installed (8) | permissions (16) | protected (8) |
+///     tokens (8)`;
+///   - per (account, generation, target), at one hashed key `K` (`_key`): the target slot, read
+///     for every item: allowlist flags, the first listed selector inline with the modes it is
+///     listed in, and the spending metadata of the token at that address (tracked, capped, how
+///     many limits, the first limit's amount and bucket width); `K+1+2i` and `K+2+2i`: the packed
+///     window of limit i (PackedWindow); `K+8+i`: amount and width of limit i >= 1; `K+12`: the
+///     per-transaction cap;
+///   - per (account, generation, target, selector): the modes a further selector is listed in.
+/// The native token's policy lives at the target slot of `address(0)`, which is never a call
+/// target (the guard refuses it as an alias of the account). Uninstall moves to a new generation:
+/// O(1), whatever was stored.
+abstract contract EngineState is LeashModule {
+    bytes4 public constant WILDCARD_SELECTOR = 0x431e2cf5;
+    uint256 public constant MAX_PERMISSIONS = 100;
+    uint256 public constant MAX_PROTECTED = 20;
+    uint256 public constant MAX_TOKENS = 16;
+    uint256 public constant MAX_LIMITS_PER_TOKEN = 4;
+    uint256 public constant MAX_AMOUNT = PackedWindow.MAX_AMOUNT;
+    uint256 public constant PAUSE_COOLDOWN = 1 hours;
+    uint256 public constant MAX_AUTO_UNPAUSE = 365 days;
+    uint256 public constant MAX_LEASH_MODULES = 4;
+    uint256 internal constant MANUAL = type(uint48).max;
+
+    // The account's state slot.
+    uint256 internal constant GENERATION = 0xffffffffffffffff;
+    uint256 internal constant PAUSED_SHIFT = 64;
+    uint256 internal constant AUTO_SHIFT = 112;
+    uint256 internal constant MODE_SHIFT = 144;
+    uint256 internal constant INSTALLED = 1 << 152;
+    uint256 internal constant PERMISSIONS_SHIFT = 160;
+    uint256 internal constant PROTECTED_SHIFT = 176;
+    uint256 internal constant TOKENS_SHIFT = 184;
+
+    // A target slot. Modes as bits: ALLOW (1) and BLOCK (2), as `1 << (mode - 1)`.
+    uint256 internal constant ALLOW = 1;
+    uint256 internal constant BLOCK = 2;
+    uint256 internal constant PROTECTED = 4; // never callable
+    uint256 internal constant MORE = 8; // selectors beyond the inline one have entry slots
+    uint256 internal constant TRACKED = 16; // a token with a spending policy
+    uint256 internal constant CAPPED = 32; // with a per-transaction cap at K+12
+    uint256 internal constant LIVE = 128; // set on every write: the slot is never zero again
+    uint256 internal constant INLINE_MODES_SHIFT = 8;
+    uint256 internal constant INLINE_SELECTOR_SHIFT = 16;
+    uint256 internal constant LIMITS_SHIFT = 48;
+    uint256 internal constant AMOUNT_SHIFT = 56;
+    uint256 internal constant WIDTH_SHIFT = 152;
+    uint256 internal constant AMOUNT_MASK = (1 << 96) - 1;
+    uint256 internal constant SPENDING_BITS =
+        TRACKED | CAPPED | (0xff << LIMITS_SHIFT) | (AMOUNT_MASK << AMOUNT_SHIFT) | (0xffffffff << WIDTH_SHIFT);
+    uint256 internal constant CAP_OFFSET = 12;
+
+    // Key kinds: the target slot, and a selector's entry.
+    uint256 internal constant KIND_TARGET = 1;
+    uint256 internal constant KIND_SELECTOR = 2;
+
+    mapping(address account => uint256) internal _state;
+    mapping(address account => address) internal _guardians;
+    /// @dev Kernel accounts only: the validation whose hook the engine is (see `Config`).
+    mapping(address account => bytes21) internal _kernelValidation;
+
+    /// @dev The other Leash modules (executor, validator): immutables, so checking them reads no storage.
+    address internal immutable LEASH_0;
+    address internal immutable LEASH_1;
+    address internal immutable LEASH_2;
+    address internal immutable LEASH_3;
+
+    /// @param leashModules The other Leash modules every account protects (at most `MAX_LEASH_MODULES`).
+    constructor(address[] memory leashModules) LeashModule(address(0)) {
+        require(
+            leashModules.length <= MAX_LEASH_MODULES,
+            IPolicyEngine.Engine_TooManyLeashModules(leashModules.length, MAX_LEASH_MODULES)
+        );
+        address[MAX_LEASH_MODULES] memory m;
+        for (uint256 i; i < MAX_LEASH_MODULES; ++i) {
+            // Unused places repeat this engine, which is never a target the policies see.
+            m[i] = i < leashModules.length ? leashModules[i] : address(this);
+        }
+        (LEASH_0, LEASH_1, LEASH_2, LEASH_3) = (m[0], m[1], m[2], m[3]);
+    }
+
+    /// @dev The account lists the engine as its hook, or (Kernel) reports it as the hook of the
+    /// validation named at install.
+    function _isInstalledOn(address account, uint256 moduleType) internal view override returns (bool) {
+        if (super._isInstalledOn(account, moduleType)) return true;
+        bytes21 validationId = _kernelValidation[account];
+        return validationId != bytes21(0) && _kernelValidationHook(account, validationId) == address(this);
+    }
+
+    /// @dev The modes (target, selector) is listed in: the inline selector, or its entry slot.
+    function _modesOf(address account, uint256 state, address target, uint256 slot, bytes4 selector)
+        internal
+        view
+        returns (uint256)
+    {
+        uint256 inlineModes = (slot >> INLINE_MODES_SHIFT) & 0xff;
+        if (inlineModes != 0 && bytes4(uint32(slot >> INLINE_SELECTOR_SHIFT)) == selector) return inlineModes;
+        if (slot & MORE == 0) return 0;
+        return _load(_key(account, state, KIND_SELECTOR, target, selector));
+    }
+
+    /// @dev The Leash modules every account protects (the engine itself is the guard's business:
+    /// its tightening functions stay open to the account).
+    function _isLeashModule(address account, address target) internal view returns (bool) {
+        return target == account || target == LEASH_0 || target == LEASH_1 || target == LEASH_2 || target == LEASH_3;
+    }
+
+    /// @dev The mode bit entries are added to and removed from; the allowlist must be on.
+    function _modeBit(uint256 state) internal pure returns (uint256) {
+        uint256 mode = (state >> MODE_SHIFT) & 0xff;
+        require(mode != 0, IAllowlistHook.Allowlist_InvalidMode(0));
+        return 1 << (mode - 1);
+    }
+
+    /// @dev Amount and bucket width of limit `i`: the first inline in the target slot.
+    function _limitAt(uint256 key, uint256 slot, uint256 i) internal view returns (uint256 amount, uint256 width) {
+        if (i == 0) return ((slot >> AMOUNT_SHIFT) & AMOUNT_MASK, (slot >> WIDTH_SHIFT) & 0xffffffff);
+        uint256 meta = _load(key + 8 + i);
+        return (meta & AMOUNT_MASK, meta >> 96);
+    }
+
+    function _remainingAt(uint256 key, uint256 slot, uint256 timestamp) internal view returns (uint256 left) {
+        if (slot & TRACKED == 0) return type(uint256).max;
+        left = slot & CAPPED != 0 ? _load(key + CAP_OFFSET) : type(uint256).max;
+        uint256 n = (slot >> LIMITS_SHIFT) & 0xff;
+        for (uint256 i; i < n; ++i) {
+            (uint256 limit, uint256 width) = _limitAt(key, slot, i);
+            uint256 used = PackedWindow.usedAt(key + 1 + 2 * i, timestamp, width);
+            uint256 headroom = used >= limit ? 0 : limit - used;
+            if (headroom < left) left = headroom;
+        }
+    }
+
+    function _availableAt(uint256 key, uint256 slot, uint256 amount) internal view returns (uint256 at) {
+        at = block.timestamp;
+        if (slot & TRACKED == 0) return at;
+        if (slot & CAPPED != 0 && amount > _load(key + CAP_OFFSET)) return type(uint256).max;
+        uint256 n = (slot >> LIMITS_SHIFT) & 0xff;
+        for (uint256 i; i < n; ++i) {
+            (uint256 limit, uint256 width) = _limitAt(key, slot, i);
+            uint256 limitAt = PackedWindow.availableAt(key + 1 + 2 * i, block.timestamp, amount, limit, width);
+            if (limitAt > at) at = limitAt;
+        }
+    }
+
+    /// @dev One keccak per key: `(generation << 160 | account) ++ (kind << 224 | selector << 160 | target)`.
+    /// The second word is at least 2^224, so no key equals a Solidity mapping slot of this contract.
+    function _key(address account, uint256 state, uint256 kind, address target, bytes4 selector)
+        internal
+        pure
+        returns (uint256 key)
+    {
+        uint256 generation = state & GENERATION;
+        assembly ("memory-safe") {
+            mstore(0x00, or(shl(160, generation), account))
+            mstore(0x20, or(or(shl(224, kind), shr(64, and(selector, shl(224, 0xffffffff)))), target))
+            key := keccak256(0x00, 0x40)
+        }
+    }
+
+    function _load(uint256 key) internal view returns (uint256 value) {
+        assembly ("memory-safe") {
+            value := sload(key)
+        }
+    }
+
+    function _store(uint256 key, uint256 value) internal {
+        assembly ("memory-safe") {
+            sstore(key, value)
+        }
+    }
+}

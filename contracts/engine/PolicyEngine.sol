@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC7579Hook, IERC7579Module, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+
+import {IAllowlistHook} from "../interfaces/IAllowlistHook.sol";
+import {IEmergencyPauseHook} from "../interfaces/IEmergencyPauseHook.sol";
+import {ISpendingLimitHook} from "../interfaces/ISpendingLimitHook.sol";
+import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
+import {PackedWindow} from "../libraries/PackedWindow.sol";
+import {TokenOutflow} from "../libraries/TokenOutflow.sol";
+import {EngineState} from "./EngineState.sol";
+
+/// @title PolicyEngine
+/// @notice The guardian's pause, the allowlist and the spending limits of one account, run by one
+/// hook in its own frame: one canonical decode, no call per policy, packed state (EngineState).
+/// Its interface is IPolicyEngine: the hook and the authority model are here; installation,
+/// configuration and views run in PolicyEngineConfig through `delegatecall` (in this contract's
+/// storage, with this contract's address), which keeps the code of each half small.
+contract PolicyEngine is EngineState, IERC7579Hook {
+    /// @notice The configuration half, fixed at deployment.
+    address public immutable CONFIG;
+
+    constructor(address[] memory leashModules, address config) EngineState(leashModules) {
+        CONFIG = config;
+    }
+
+    /// @inheritdoc IERC7579Module
+    function onInstall(bytes calldata) external {
+        _delegate();
+    }
+
+    /// @dev Configuration and views: PolicyEngineConfig, in this contract's storage.
+    fallback() external {
+        _delegate();
+    }
+
+    function _delegate() private {
+        address config = CONFIG;
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), config, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
+
+    /// @inheritdoc IERC7579Module
+    function isModuleType(uint256 moduleTypeId) external pure returns (bool) {
+        return moduleTypeId == MODULE_TYPE_HOOK;
+    }
+
+    /// @inheritdoc IERC7579Module
+    /// @dev O(1): every setting and spend lives under the old generation. Where the account runs
+    /// its hook for the removal, the engine has already required the authority's approval.
+    function onUninstall(bytes calldata) external {
+        address account = msg.sender;
+        _state[account] = _uninstallRecord(account, MODULE_TYPE_HOOK);
+        _setInProgress(account, false);
+        delete _guardians[account];
+        delete _kernelValidation[account];
+    }
+
+    /// @inheritdoc IERC7579Hook
+    /// @dev The authority model first (an approved change skips every policy), then the pause,
+    /// then per item the protected targets and the allowlist, then the spending limits. Asks for
+    /// no postCheck unless it spent an approval.
+    function preCheck(address msgSender, uint256, bytes calldata msgData) external returns (bytes memory) {
+        address account = msg.sender;
+        uint256 state = _state[account];
+        require(state & INSTALLED != 0, Leash_NotInstalled(account));
+        (bool approved, bool consumed, ExecutionDecoder.Executions memory ex) =
+            _leashGuardAlone(account, msgSender, msgData);
+        if (approved) return consumed ? APPROVED_CHANGE : bytes("");
+        uint256 until = (state >> PAUSED_SHIFT) & MANUAL;
+        require(block.timestamp >= until, IEmergencyPauseHook.Pause_AccountPaused(account, until));
+        if (ex.count == 1) _checkSingle(account, state, ex);
+        else if (ex.count != 0) _checkBatch(account, state, ex);
+        return "";
+    }
+
+    /// @inheritdoc IERC7579Hook
+    function postCheck(bytes calldata hookData) external {
+        _endApprovedChange(msg.sender, hookData);
+    }
+
+    /// @dev One item: no memory arrays, each slot read once.
+    function _checkSingle(address account, uint256 state, ExecutionDecoder.Executions memory ex) internal {
+        (address target, uint256 value, bytes calldata data) = ExecutionDecoder.at(ex, 0);
+        uint256 key = _key(account, state, KIND_TARGET, target, 0);
+        uint256 slot = _load(key);
+        _checkTarget(account, state, target, slot, data);
+        if (slot & TRACKED != 0 && data.length != 0) {
+            _charge(account, target, key, slot, TokenOutflow.amountOf(account, target, data));
+        }
+        if (value != 0) _chargeNative(account, state, value);
+    }
+
+    /// @dev Every item's target, then each limited token once with its total, then the native sum.
+    function _checkBatch(address account, uint256 state, ExecutionDecoder.Executions memory ex) internal {
+        uint256 n = ex.count;
+        address[] memory tokens = new address[](n);
+        uint256[] memory keys = new uint256[](n);
+        uint256[] memory amounts = new uint256[](n);
+        uint256 distinct;
+        uint256 native;
+        for (uint256 i; i < n; ++i) {
+            (address target, uint256 value, uint256 key, bool tracked, uint256 amount) = _item(account, state, ex, i);
+            native += value; // checked: an overflowing batch reverts
+            if (!tracked) continue;
+            uint256 k;
+            while (k < distinct && tokens[k] != target) ++k;
+            if (k == distinct) (tokens[distinct], keys[distinct++]) = (target, key);
+            amounts[k] += amount;
+        }
+        for (uint256 k; k < distinct; ++k) {
+            _charge(account, tokens[k], keys[k], _load(keys[k]), amounts[k]);
+        }
+        if (native != 0) _chargeNative(account, state, native);
+    }
+
+    /// @dev Item `i` of a batch checked against the allowlist; what it moves of a limited token.
+    function _item(address account, uint256 state, ExecutionDecoder.Executions memory ex, uint256 i)
+        internal
+        view
+        returns (address target, uint256 value, uint256 key, bool tracked, uint256 amount)
+    {
+        bytes calldata data;
+        (target, value, data) = ExecutionDecoder.at(ex, i);
+        key = _key(account, state, KIND_TARGET, target, 0);
+        uint256 slot = _load(key);
+        _checkTarget(account, state, target, slot, data);
+        tracked = slot & TRACKED != 0 && data.length != 0;
+        if (tracked) amount = TokenOutflow.amountOf(account, target, data);
+    }
+
+    /// @dev One item against the protected targets (in every mode) and the allowlist (the rules of
+    /// IAllowlistHook, with entries counted only in the mode they were listed in).
+    function _checkTarget(address account, uint256 state, address target, uint256 slot, bytes calldata data)
+        internal
+        view
+    {
+        require(
+            slot & PROTECTED == 0 && !_isLeashModule(account, target),
+            IAllowlistHook.Allowlist_ProtectedTarget(account, target)
+        );
+        uint256 mode = (state >> MODE_SHIFT) & 0xff;
+        if (mode == 0) return;
+        bytes4 selector;
+        if (data.length >= 4) {
+            selector = bytes4(data[:4]);
+            // 0x00000000 is the key of plain transfers: a call with that selector would share it.
+            require(selector != bytes4(0), IAllowlistHook.Allowlist_ZeroSelector(account, target));
+        } else if (data.length != 0) {
+            revert IAllowlistHook.Allowlist_ShortCalldata(account, target, data.length);
+        }
+        uint256 bit = 1 << (mode - 1);
+        if (bit == ALLOW) {
+            if (slot & ALLOW != 0 || _modesOf(account, state, target, slot, selector) & ALLOW != 0) return;
+            revert IAllowlistHook.Allowlist_CallNotAllowed(account, target, selector);
+        }
+        require(slot & BLOCK == 0, IAllowlistHook.Allowlist_CallBlocked(account, target, WILDCARD_SELECTOR));
+        require(
+            _modesOf(account, state, target, slot, selector) & BLOCK == 0,
+            IAllowlistHook.Allowlist_CallBlocked(account, target, selector)
+        );
+    }
+
+    function _chargeNative(address account, uint256 state, uint256 value) internal {
+        uint256 key = _key(account, state, KIND_TARGET, address(0), 0);
+        uint256 slot = _load(key);
+        if (slot & TRACKED != 0) _charge(account, address(0), key, slot, value);
+    }
+
+    /// @dev Records `amount` of `token` against its per-transaction cap and every limit, or reverts.
+    function _charge(address account, address token, uint256 key, uint256 slot, uint256 amount) internal {
+        if (slot & CAPPED != 0) {
+            uint256 cap = _load(key + CAP_OFFSET);
+            require(amount <= cap, ISpendingLimitHook.SpendingLimit_PerTxCapExceeded(account, token, amount, cap));
+        }
+        uint256 n = (slot >> LIMITS_SHIFT) & 0xff;
+        for (uint256 i; i < n; ++i) {
+            (uint256 limit, uint256 width) = _limitAt(key, slot, i);
+            if (!PackedWindow.spend(key + 1 + 2 * i, block.timestamp, amount, limit, width)) {
+                revert ISpendingLimitHook.SpendingLimit_Exceeded(
+                    account, token, amount, _remainingAt(key, slot, block.timestamp), _availableAt(key, slot, amount)
+                );
+            }
+        }
+        emit ISpendingLimitHook.Spent(account, token, amount);
+    }
+}

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+
+import {IAllowlistHook} from "../interfaces/IAllowlistHook.sol";
+import {IEmergencyPauseHook} from "../interfaces/IEmergencyPauseHook.sol";
+import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
+import {ISpendingLimitHook} from "../interfaces/ISpendingLimitHook.sol";
+import {PackedWindow} from "../libraries/PackedWindow.sol";
+import {EngineState} from "./EngineState.sol";
+
+/// @title PolicyEngineConfig
+/// @notice The configuration half of the policy engine: installation, the guardian's pause, the
+/// allowlist's and the spending limits' settings, and the views (IPolicyEngine). PolicyEngine runs
+/// it through `delegatecall`; called directly, it only ever touches its own, unused storage (an
+/// install here fails: no account lists this contract as its hook).
+contract PolicyEngineConfig is EngineState {
+    constructor(address[] memory leashModules) EngineState(leashModules) {}
+
+    /// @notice ERC-7579 `onInstall` of the engine: `abi.encode(address authority, IPolicyEngine.Config config)`.
+    function onInstall(bytes calldata data) external {
+        address account = msg.sender;
+        (address authority, IPolicyEngine.Config memory config) = abi.decode(data, (address, IPolicyEngine.Config));
+        if (config.validationId != bytes21(0)) _kernelValidation[account] = config.validationId;
+        _installRecord(account, authority, MODULE_TYPE_HOOK);
+        uint256 generation = _records[account].generation;
+        require(
+            uint8(config.mode) <= uint8(IAllowlistHook.Mode.Block),
+            IAllowlistHook.Allowlist_InvalidMode(uint8(config.mode))
+        );
+        uint256 state = generation | INSTALLED | (uint256(config.mode) << MODE_SHIFT);
+        if (config.guardian != address(0)) {
+            _setGuardian(account, config.guardian);
+            state = _withAutoUnpause(account, state, config.autoUnpauseAfter);
+        }
+        for (uint256 i; i < config.permissions.length; ++i) {
+            state = _addPermission(account, state, config.permissions[i].target, config.permissions[i].selector);
+        }
+        for (uint256 i; i < config.protectedTargets.length; ++i) {
+            state = _protect(account, state, config.protectedTargets[i]);
+        }
+        for (uint256 i; i < config.tokens.length; ++i) {
+            state = _setPolicy(account, state, config.tokens[i]);
+        }
+        _state[account] = state;
+    }
+
+    function _addPermission(address account, uint256 state, address target, bytes4 selector)
+        internal
+        returns (uint256)
+    {
+        uint256 bit = _modeBit(state);
+        uint256 count = (state >> PERMISSIONS_SHIFT) & 0xffff;
+        require(count < MAX_PERMISSIONS, IAllowlistHook.Allowlist_TooManyPermissions(account, MAX_PERMISSIONS));
+        uint256 key = _key(account, state, KIND_TARGET, target, 0);
+        uint256 slot = _load(key);
+        if (selector == WILDCARD_SELECTOR) {
+            require(slot & bit == 0, IAllowlistHook.Allowlist_PermissionExists(account, target, selector));
+            slot |= bit;
+        } else {
+            uint256 inlineModes = (slot >> INLINE_MODES_SHIFT) & 0xff;
+            if (inlineModes != 0 && bytes4(uint32(slot >> INLINE_SELECTOR_SHIFT)) == selector) {
+                require(inlineModes & bit == 0, IAllowlistHook.Allowlist_PermissionExists(account, target, selector));
+                slot |= bit << INLINE_MODES_SHIFT;
+            } else {
+                uint256 entryKey = _key(account, state, KIND_SELECTOR, target, selector);
+                uint256 entry = slot & MORE != 0 ? _load(entryKey) : 0;
+                if (entry != 0) {
+                    require(entry & bit == 0, IAllowlistHook.Allowlist_PermissionExists(account, target, selector));
+                    _store(entryKey, entry | bit);
+                } else if (inlineModes == 0) {
+                    slot = (slot & ~(uint256(0xffffffffff) << INLINE_MODES_SHIFT)) | (bit << INLINE_MODES_SHIFT)
+                        | (uint256(uint32(selector)) << INLINE_SELECTOR_SHIFT);
+                } else {
+                    _store(entryKey, bit);
+                    slot |= MORE;
+                }
+            }
+        }
+        _store(key, slot | LIVE);
+        emit IAllowlistHook.PermissionAdded(account, target, selector);
+        return state + (1 << PERMISSIONS_SHIFT);
+    }
+
+    function _removePermission(address account, uint256 state, address target, bytes4 selector)
+        internal
+        returns (uint256)
+    {
+        uint256 bit = _modeBit(state);
+        uint256 key = _key(account, state, KIND_TARGET, target, 0);
+        uint256 slot = _load(key);
+        bool found;
+        if (selector == WILDCARD_SELECTOR) {
+            found = slot & bit != 0;
+            slot &= ~bit;
+        } else {
+            uint256 inlineModes = (slot >> INLINE_MODES_SHIFT) & 0xff;
+            if (inlineModes != 0 && bytes4(uint32(slot >> INLINE_SELECTOR_SHIFT)) == selector) {
+                found = inlineModes & bit != 0;
+                slot &= ~(bit << INLINE_MODES_SHIFT);
+            } else if (slot & MORE != 0) {
+                uint256 entryKey = _key(account, state, KIND_SELECTOR, target, selector);
+                uint256 entry = _load(entryKey);
+                found = entry & bit != 0;
+                if (found) _store(entryKey, entry & ~bit);
+            }
+        }
+        require(found, IAllowlistHook.Allowlist_PermissionMissing(account, target, selector));
+        _store(key, slot);
+        emit IAllowlistHook.PermissionRemoved(account, target, selector);
+        return state - (1 << PERMISSIONS_SHIFT);
+    }
+
+    function _protect(address account, uint256 state, address target) internal returns (uint256) {
+        uint256 count = (state >> PROTECTED_SHIFT) & 0xff;
+        require(count < MAX_PROTECTED, IAllowlistHook.Allowlist_TooManyProtected(account, MAX_PROTECTED));
+        uint256 key = _key(account, state, KIND_TARGET, target, 0);
+        uint256 slot = _load(key);
+        require(slot & PROTECTED == 0, IAllowlistHook.Allowlist_ProtectedExists(account, target));
+        _store(key, slot | PROTECTED | LIVE);
+        emit IAllowlistHook.ProtectedAdded(account, target);
+        return state + (1 << PROTECTED_SHIFT);
+    }
+
+    /// @dev Sets (or replaces) one token's policy. A limit whose window existed keeps its exact
+    /// history; a new window starts with the most any old limit still counts, recorded now, so a
+    /// change never hands back spent allowance.
+    function _setPolicy(address account, uint256 state, ISpendingLimitHook.TokenPolicy memory policy)
+        internal
+        returns (uint256)
+    {
+        uint256 n = policy.limits.length;
+        require(n != 0 || policy.perTxCap != 0, ISpendingLimitHook.SpendingLimit_NoLimits(policy.token));
+        require(
+            n <= MAX_LIMITS_PER_TOKEN,
+            ISpendingLimitHook.SpendingLimit_TooManyLimits(policy.token, n, MAX_LIMITS_PER_TOKEN)
+        );
+        uint256 key = _key(account, state, KIND_TARGET, policy.token, 0);
+        uint256 slot = _load(key);
+        uint256 oldCount = slot & TRACKED != 0 ? (slot >> LIMITS_SHIFT) & 0xff : 0;
+        // The old rings, read before any is overwritten.
+        uint256[2][MAX_LIMITS_PER_TOKEN] memory rings;
+        uint256[MAX_LIMITS_PER_TOKEN] memory widths;
+        uint256 carried;
+        for (uint256 i; i < oldCount; ++i) {
+            uint256 ring = key + 1 + 2 * i;
+            (, widths[i]) = _limitAt(key, slot, i);
+            (rings[i][0], rings[i][1]) = (_load(ring), _load(ring + 1));
+            uint256 used = PackedWindow.usedAt(ring, block.timestamp, widths[i]);
+            if (used > carried) carried = used;
+        }
+        if (slot & TRACKED == 0) {
+            require(
+                (state >> TOKENS_SHIFT) & 0xff < MAX_TOKENS,
+                ISpendingLimitHook.SpendingLimit_TooManyTokens(account, MAX_TOKENS)
+            );
+            state += 1 << TOKENS_SHIFT;
+        }
+        slot = (slot & ~SPENDING_BITS) | TRACKED | LIVE | (n << LIMITS_SHIFT);
+        for (uint256 i; i < n; ++i) {
+            ISpendingLimitHook.LimitConfig memory limit = policy.limits[i];
+            uint256 width = PackedWindow.widthOf(limit.amount, limit.window);
+            uint256 ring = key + 1 + 2 * i;
+            uint256 same = oldCount;
+            for (uint256 j; j < oldCount; ++j) {
+                if (widths[j] == width) same = j;
+            }
+            if (same < oldCount) {
+                _store(ring, rings[same][0]);
+                _store(ring + 1, rings[same][1]);
+            } else {
+                PackedWindow.init(ring, block.timestamp, width, limit.amount, carried);
+            }
+            if (i == 0) slot |= (limit.amount << AMOUNT_SHIFT) | (width << WIDTH_SHIFT);
+            else _store(key + 8 + i, limit.amount | (width << 96));
+        }
+        if (policy.perTxCap != 0) {
+            slot |= CAPPED;
+            _store(key + CAP_OFFSET, policy.perTxCap);
+        }
+        _store(key, slot);
+        emit ISpendingLimitHook.TokenPolicySet(account, policy.token, policy.perTxCap, policy.limits);
+        return state;
+    }
+
+    /// @dev The same windows in the same order, no amount higher, and a cap no looser.
+    function _isTightening(uint256 key, uint256 slot, ISpendingLimitHook.TokenPolicy calldata policy)
+        internal
+        view
+        returns (bool)
+    {
+        if (slot & TRACKED == 0 || policy.limits.length != (slot >> LIMITS_SHIFT) & 0xff) return false;
+        if (slot & CAPPED != 0) {
+            uint256 cap = _load(key + CAP_OFFSET);
+            if (policy.perTxCap == 0 || policy.perTxCap > cap) return false;
+        }
+        for (uint256 i; i < policy.limits.length; ++i) {
+            (uint256 amount, uint256 width) = _limitAt(key, slot, i);
+            if (policy.limits[i].window != width * PackedWindow.BUCKETS || policy.limits[i].amount > amount) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    function _setGuardian(address account, address guardian) internal {
+        require(guardian != address(0) && guardian != account, IEmergencyPauseHook.Pause_InvalidGuardian(guardian));
+        _guardians[account] = guardian;
+        emit IEmergencyPauseHook.GuardianSet(account, guardian);
+    }
+
+    function _withAutoUnpause(address account, uint256 state, uint256 autoUnpauseAfter) internal returns (uint256) {
+        require(
+            autoUnpauseAfter <= MAX_AUTO_UNPAUSE,
+            IEmergencyPauseHook.Pause_AutoUnpauseTooLong(autoUnpauseAfter, MAX_AUTO_UNPAUSE)
+        );
+        emit IEmergencyPauseHook.AutoUnpauseSet(account, autoUnpauseAfter);
+        return (state & ~(uint256(0xffffffff) << AUTO_SHIFT)) | (autoUnpauseAfter << AUTO_SHIFT);
+    }
+
+    /// @dev The guardian or the authority, with the pause policy on.
+    function _checkGuardian(address account, uint256 state) internal view {
+        require(state & INSTALLED != 0, Leash_NotInstalled(account));
+        address guardian = _guardians[account];
+        require(guardian != address(0), IPolicyEngine.Engine_NoGuardian(account));
+        require(
+            msg.sender == guardian || msg.sender == _records[account].authority,
+            IEmergencyPauseHook.Pause_NotGuardian(account, msg.sender)
+        );
+    }
+
+    function _withPausedUntil(uint256 state, uint256 until) internal pure returns (uint256) {
+        return (state & ~(MANUAL << PAUSED_SHIFT)) | (until << PAUSED_SHIFT);
+    }
+
+    function pause(address account) external {
+        uint256 state = _state[account];
+        _checkGuardian(account, state);
+        uint256 lastEnd = (state >> PAUSED_SHIFT) & MANUAL;
+        require(block.timestamp >= lastEnd, IEmergencyPauseHook.Pause_AccountPaused(account, lastEnd));
+        if (lastEnd != 0) {
+            uint256 availableAt_ = lastEnd + PAUSE_COOLDOWN;
+            require(block.timestamp >= availableAt_, IEmergencyPauseHook.Pause_CooldownActive(account, availableAt_));
+        }
+        uint256 autoUnpause = (state >> AUTO_SHIFT) & 0xffffffff;
+        uint256 until = autoUnpause == 0 ? MANUAL : block.timestamp + autoUnpause;
+        _state[account] = _withPausedUntil(state, until);
+        emit IEmergencyPauseHook.Paused(account, msg.sender, until);
+    }
+
+    function unpause(address account) external {
+        uint256 state = _state[account];
+        _checkGuardian(account, state);
+        require(block.timestamp < (state >> PAUSED_SHIFT) & MANUAL, IEmergencyPauseHook.Pause_NotPaused(account));
+        _state[account] = _withPausedUntil(state, block.timestamp);
+        emit IEmergencyPauseHook.Unpaused(account, msg.sender);
+    }
+
+    function setGuardian(address account, address guardian) external onlyAuthority(account) {
+        _setGuardian(account, guardian);
+    }
+
+    function setAutoUnpauseAfter(address account, uint256 autoUnpauseAfter) external onlyAuthority(account) {
+        _state[account] = _withAutoUnpause(account, _state[account], autoUnpauseAfter);
+    }
+
+    function addPermission(address account, address target, bytes4 selector) external {
+        uint256 state = _state[account];
+        _requireRole(account, _modeBit(state) == BLOCK);
+        _state[account] = _addPermission(account, state, target, selector);
+    }
+
+    function removePermission(address account, address target, bytes4 selector) external {
+        uint256 state = _state[account];
+        _requireRole(account, _modeBit(state) == ALLOW);
+        _state[account] = _removePermission(account, state, target, selector);
+    }
+
+    function addProtected(address account, address target) external onlyAccountOrAuthority(account) {
+        _state[account] = _protect(account, _state[account], target);
+    }
+
+    function removeProtected(address account, address target) external onlyAuthority(account) {
+        uint256 state = _state[account];
+        uint256 key = _key(account, state, KIND_TARGET, target, 0);
+        uint256 slot = _load(key);
+        require(slot & PROTECTED != 0, IAllowlistHook.Allowlist_ProtectedMissing(account, target));
+        _store(key, slot & ~PROTECTED);
+        _state[account] = state - (1 << PROTECTED_SHIFT);
+        emit IAllowlistHook.ProtectedRemoved(account, target);
+    }
+
+    /// @dev Entries keep the mode they were listed in: a switch never reads an account's block as an
+    /// allowance. `None` turns the allowlist off.
+    function setMode(address account, IAllowlistHook.Mode mode) external onlyAuthority(account) {
+        require(uint8(mode) <= uint8(IAllowlistHook.Mode.Block), IAllowlistHook.Allowlist_InvalidMode(uint8(mode)));
+        _state[account] = (_state[account] & ~(uint256(0xff) << MODE_SHIFT)) | (uint256(mode) << MODE_SHIFT);
+        emit IAllowlistHook.ModeSet(account, mode);
+    }
+
+    function setTokenPolicy(address account, ISpendingLimitHook.TokenPolicy calldata policy) external {
+        address authority = _records[account].authority;
+        require(authority != address(0), Leash_NotInstalled(account));
+        uint256 state = _state[account];
+        if (!_actsAsAuthority(account, authority)) {
+            require(msg.sender == account, Leash_OnlyAccountOrAuthority(account, msg.sender));
+            uint256 key = _key(account, state, KIND_TARGET, policy.token, 0);
+            require(
+                _isTightening(key, _load(key), policy),
+                ISpendingLimitHook.SpendingLimit_NotTightening(account, policy.token)
+            );
+        }
+        _state[account] = _setPolicy(account, state, policy);
+    }
+
+    function removeTokenPolicy(address account, address token) external onlyAuthority(account) {
+        uint256 state = _state[account];
+        uint256 key = _key(account, state, KIND_TARGET, token, 0);
+        uint256 slot = _load(key);
+        require(slot & TRACKED != 0, ISpendingLimitHook.SpendingLimit_UnknownToken(account, token));
+        _store(key, slot & ~SPENDING_BITS);
+        _state[account] = state - (1 << TOKENS_SHIFT);
+        emit ISpendingLimitHook.TokenPolicyRemoved(account, token);
+    }
+
+    /// @dev Tightening changes are open to the account and the authority; loosening to the authority.
+    function _requireRole(address account, bool tightening) internal view {
+        if (tightening) _checkAccountOrAuthority(account);
+        else _checkAuthority(account);
+    }
+
+    function isPaused(address account) external view returns (bool) {
+        return block.timestamp < (_state[account] >> PAUSED_SHIFT) & MANUAL;
+    }
+
+    function pausedUntil(address account) external view returns (uint256) {
+        return (_state[account] >> PAUSED_SHIFT) & MANUAL;
+    }
+
+    function guardianOf(address account) external view returns (address) {
+        return _guardians[account];
+    }
+
+    function modeOf(address account) external view returns (IAllowlistHook.Mode) {
+        return IAllowlistHook.Mode((_state[account] >> MODE_SHIFT) & 0xff);
+    }
+
+    function isListed(address account, address target, bytes4 selector) external view returns (bool) {
+        uint256 state = _state[account];
+        uint256 mode = (state >> MODE_SHIFT) & 0xff;
+        if (mode == 0) return false;
+        uint256 key = _key(account, state, KIND_TARGET, target, 0);
+        uint256 slot = _load(key);
+        uint256 bit = 1 << (mode - 1);
+        if (selector == WILDCARD_SELECTOR) return slot & bit != 0;
+        return _modesOf(account, state, target, slot, selector) & bit != 0;
+    }
+
+    function isProtected(address account, address target) external view returns (bool) {
+        uint256 state = _state[account];
+        return target == address(0) || _isLeashModule(account, target)
+            || _load(_key(account, state, KIND_TARGET, target, 0)) & PROTECTED != 0;
+    }
+
+    function policyOf(address account, address token)
+        external
+        view
+        returns (uint256 perTxCap, ISpendingLimitHook.LimitConfig[] memory limits)
+    {
+        uint256 key = _key(account, _state[account], KIND_TARGET, token, 0);
+        uint256 slot = _load(key);
+        if (slot & TRACKED == 0) return (0, limits);
+        if (slot & CAPPED != 0) perTxCap = _load(key + CAP_OFFSET);
+        limits = new ISpendingLimitHook.LimitConfig[]((slot >> LIMITS_SHIFT) & 0xff);
+        for (uint256 i; i < limits.length; ++i) {
+            (uint256 amount, uint256 width) = _limitAt(key, slot, i);
+            limits[i] = ISpendingLimitHook.LimitConfig(amount, width * PackedWindow.BUCKETS);
+        }
+    }
+
+    function remainingAt(address account, address token, uint256 timestamp) external view returns (uint256) {
+        uint256 key = _key(account, _state[account], KIND_TARGET, token, 0);
+        return _remainingAt(key, _load(key), timestamp < block.timestamp ? block.timestamp : timestamp);
+    }
+
+    function availableAt(address account, address token, uint256 amount) external view returns (uint256) {
+        uint256 key = _key(account, _state[account], KIND_TARGET, token, 0);
+        return _availableAt(key, _load(key), amount);
+    }
+}
