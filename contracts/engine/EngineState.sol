@@ -87,8 +87,10 @@ abstract contract EngineState is LeashModule {
         );
         address[MAX_LEASH_MODULES] memory m;
         for (uint256 i; i < MAX_LEASH_MODULES; ++i) {
-            // Unused places repeat this engine, which is never a target the policies see.
-            m[i] = i < leashModules.length ? leashModules[i] : address(this);
+            // Unused places hold address(0), which never reaches the policies (the guard refuses it
+            // as an alias of the account). The engine itself is the guard's business: the account
+            // may call its tightening functions.
+            m[i] = i < leashModules.length ? leashModules[i] : address(0);
         }
         (LEASH_0, LEASH_1, LEASH_2, LEASH_3) = (m[0], m[1], m[2], m[3]);
     }
