@@ -11,8 +11,10 @@ import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
 /// @notice Allow or block (target, selector) pairs per account, with protected addresses that
 /// can never be called. Works behind the HookMultiPlexer or installed alone.
 /// @dev Storage per account: one config slot (mode, counts, generation) read on every check, and
-/// entries keyed by (generation, target, selector) holding flags. The (target, WILDCARD) entry
-/// also carries the PROTECTED flag, so a check reads the config and at most two entries.
+/// entries keyed by (generation, target, selector) holding flags. Each mode has its own list: an
+/// entry is ALLOWED (listed in allow mode) or BLOCKED (listed in block mode), and a check reads
+/// only the flag of the mode in force. The (target, WILDCARD) entry also carries the PROTECTED
+/// flag, so a check reads the config and at most two entries.
 /// Install data: `abi.encode(address authority, Mode mode, Permission[] permissions, address[] protected)`.
 contract AllowlistHook is LeashModule, IAllowlistHook {
     /// @inheritdoc IAllowlistHook
@@ -23,10 +25,18 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
     uint256 public constant MAX_PROTECTED = 20;
     uint256 public constant MAX_LEASH_MODULES = 6;
 
-    uint8 internal constant LISTED = 1;
+    /// @dev Entry flags. An entry means what the mode it was listed in says, and only in that mode:
+    /// the account may only tighten (list in block mode, unlist in allow mode), so if one list
+    /// served both modes, a block the account added would become an allow at the authority's next
+    /// `setMode`, a loosening the authority never made. With a list per mode, `setMode` puts the
+    /// other mode's list in force (empty the first time), every entry keeps its meaning, protected
+    /// addresses stay, and a check reads the same slots as with one list. Cheaper than clearing
+    /// the entries at each switch, which would also have to carry the protected flags over.
+    uint8 internal constant ALLOWED = 1;
     uint8 internal constant PROTECTED = 2;
+    uint8 internal constant BLOCKED = 4;
 
-    /// @dev One slot: mode (8) | permissions (16) | protected (8) | generation (64).
+    /// @dev One slot: mode (8) | permissions of the mode in force (16) | protected (8) | generation (64).
     struct Config {
         Mode mode;
         uint16 permissions;
@@ -40,10 +50,11 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
     ) internal _entries;
 
     /// @dev Enumeration for `permissionsOf` / `protectedOf` (configuration paths only, never read
-    /// by a check): the lists and 1-based positions in them.
-    mapping(address account => mapping(uint256 generation => Permission[])) internal _permissionList;
+    /// by a check): the lists (permissions one per mode) and 1-based positions in them.
+    mapping(address account => mapping(uint256 generation => mapping(Mode => Permission[]))) internal _permissionList;
     mapping(
-        address account => mapping(uint256 generation => mapping(address target => mapping(bytes4 => uint256)))
+        address account
+            => mapping(uint256 generation => mapping(Mode => mapping(address target => mapping(bytes4 => uint256))))
     ) internal _permissionPos;
     mapping(address account => mapping(uint256 generation => address[])) internal _protectedList;
     mapping(address account => mapping(uint256 generation => mapping(address target => uint256))) internal
@@ -149,7 +160,8 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
 
     /// @inheritdoc IAllowlistHook
     function isListed(address account, address target, bytes4 selector) external view returns (bool) {
-        return _entry(account, _configs[account].generation, target, selector) & LISTED != 0;
+        Config memory config = _configs[account];
+        return _entry(account, config.generation, target, selector) & _listed(config.mode) != 0;
     }
 
     /// @inheritdoc IAllowlistHook
@@ -170,7 +182,8 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
 
     /// @inheritdoc IAllowlistHook
     function permissionsOf(address account) external view returns (Permission[] memory) {
-        return _permissionList[account][_configs[account].generation];
+        Config memory config = _configs[account];
+        return _permissionList[account][config.generation][config.mode];
     }
 
     /// @inheritdoc IAllowlistHook
@@ -208,20 +221,23 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
     /// @inheritdoc IAllowlistHook
     function removePermission(address account, address target, bytes4 selector) external {
         Config storage config = _configs[account];
-        _requireRole(account, config.mode == Mode.Allow);
+        Mode mode = config.mode;
+        _requireRole(account, mode == Mode.Allow);
         uint256 generation = config.generation;
+        uint8 listed = _listed(mode);
         uint8 flags = _entries[account][generation][target][selector];
-        require(flags & LISTED != 0, Allowlist_PermissionMissing(account, target, selector));
-        _entries[account][generation][target][selector] = flags & ~LISTED;
+        require(flags & listed != 0, Allowlist_PermissionMissing(account, target, selector));
+        _entries[account][generation][target][selector] = flags & ~listed;
         config.permissions -= 1;
         // Swap-and-pop from the enumeration list.
-        Permission[] storage list = _permissionList[account][generation];
-        uint256 pos = _permissionPos[account][generation][target][selector];
+        Permission[] storage list = _permissionList[account][generation][mode];
+        mapping(address => mapping(bytes4 => uint256)) storage positions = _permissionPos[account][generation][mode];
+        uint256 pos = positions[target][selector];
         Permission memory last = list[list.length - 1];
         list[pos - 1] = last;
-        _permissionPos[account][generation][last.target][last.selector] = pos;
+        positions[last.target][last.selector] = pos;
         list.pop();
-        delete _permissionPos[account][generation][target][selector];
+        delete positions[target][selector];
         emit PermissionRemoved(account, target, selector);
     }
 
@@ -249,9 +265,13 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
     }
 
     /// @inheritdoc IAllowlistHook
+    /// @dev Puts `mode`'s own list in force (see the entry flags): entries listed in the other mode
+    /// stay with it and mean nothing until it is back.
     function setMode(address account, Mode mode) external onlyAuthority(account) {
         require(mode == Mode.Allow || mode == Mode.Block, Allowlist_InvalidMode(uint8(mode)));
-        _configs[account].mode = mode;
+        Config storage config = _configs[account];
+        config.mode = mode;
+        config.permissions = uint16(_permissionList[account][config.generation][mode].length);
         emit ModeSet(account, mode);
     }
 
@@ -273,15 +293,15 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
         } // empty calldata: selector 0x00000000, a plain value transfer
 
         if (config.mode == Mode.Allow) {
-            if (wildcard & LISTED != 0) return;
+            if (wildcard & ALLOWED != 0) return;
             require(
-                _entry(account, generation, target, selector) & LISTED != 0,
+                _entry(account, generation, target, selector) & ALLOWED != 0,
                 Allowlist_CallNotAllowed(account, target, selector)
             );
         } else {
-            require(wildcard & LISTED == 0, Allowlist_CallBlocked(account, target, WILDCARD_SELECTOR));
+            require(wildcard & BLOCKED == 0, Allowlist_CallBlocked(account, target, WILDCARD_SELECTOR));
             require(
-                _entry(account, generation, target, selector) & LISTED == 0,
+                _entry(account, generation, target, selector) & BLOCKED == 0,
                 Allowlist_CallBlocked(account, target, selector)
             );
         }
@@ -303,17 +323,25 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
         return _entries[account][generation][target][selector];
     }
 
+    /// @dev Lists (target, selector) in the list of the mode in force.
     function _add(address account, Config storage config, address target, bytes4 selector) internal {
         uint256 generation = config.generation;
+        Mode mode = config.mode;
+        uint8 listed = _listed(mode);
         uint8 flags = _entries[account][generation][target][selector];
-        require(flags & LISTED == 0, Allowlist_PermissionExists(account, target, selector));
+        require(flags & listed == 0, Allowlist_PermissionExists(account, target, selector));
         require(config.permissions < MAX_PERMISSIONS, Allowlist_TooManyPermissions(account, MAX_PERMISSIONS));
-        _entries[account][generation][target][selector] = flags | LISTED;
+        _entries[account][generation][target][selector] = flags | listed;
         config.permissions += 1;
-        Permission[] storage list = _permissionList[account][generation];
+        Permission[] storage list = _permissionList[account][generation][mode];
         list.push(Permission(target, selector));
-        _permissionPos[account][generation][target][selector] = list.length;
+        _permissionPos[account][generation][mode][target][selector] = list.length;
         emit PermissionAdded(account, target, selector);
+    }
+
+    /// @dev The flag of entries listed in `mode`.
+    function _listed(Mode mode) internal pure returns (uint8) {
+        return mode == Mode.Block ? BLOCKED : ALLOWED;
     }
 
     function _protect(address account, Config storage config, address target) internal {

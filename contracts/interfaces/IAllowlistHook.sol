@@ -6,7 +6,8 @@ import {IERC7579Hook} from "@openzeppelin/contracts/interfaces/draft-IERC7579.so
 
 /// @title IAllowlistHook
 /// @notice Which (target, selector) pairs an account may call. Allow mode: only listed pairs pass.
-/// Block mode: everything but listed pairs passes. Protected addresses can never be called, in
+/// Block mode: everything but listed pairs passes. Each mode has its own list, and the views and
+/// changes below are of the list of the mode in force. Protected addresses can never be called, in
 /// either mode; the account itself and every Leash module are always protected.
 /// @dev Matching, for one execution item (target, calldata):
 ///   1. target is the account, a Leash module, or protected -> refused (`Allowlist_ProtectedTarget`);
@@ -62,7 +63,7 @@ interface IAllowlistHook is IERC7579Hook, ILeashModule {
     function isProtected(address account, address target) external view returns (bool);
     function permissionCount(address account) external view returns (uint256);
     function protectedCount(address account) external view returns (uint256);
-    /// @notice Every listed (target, selector) pair, in no particular order.
+    /// @notice Every (target, selector) pair listed in the mode in force, in no particular order.
     function permissionsOf(address account) external view returns (Permission[] memory);
     /// @notice Every user-listed protected address (the built-in ones are not repeated).
     function protectedOf(address account) external view returns (address[] memory);
@@ -79,6 +80,8 @@ interface IAllowlistHook is IERC7579Hook, ILeashModule {
     function addProtected(address account, address target) external;
     /// @notice Unprotects a user-listed `target` (authority only). Built-in protections stay.
     function removeProtected(address account, address target) external;
-    /// @notice Switches mode; listed entries keep their place but change meaning. Authority only.
+    /// @notice Switches mode, putting that mode's own list in force (empty until entries are listed
+    /// in it); the other mode's list is kept and means nothing until its mode is back, so no entry
+    /// ever changes meaning. Protected addresses stay. Authority only.
     function setMode(address account, Mode mode) external;
 }

@@ -386,6 +386,70 @@ contract SafeAliasAttacksTest is LeashAccountBase, SafeHarness {
         assertEq(token.balanceOf(payee), 0);
     }
 
+    /// @dev The critical route with the Safe's appended sender hidden in the encoding: the
+    /// operation leaves out the last 20 bytes of a canonical `execute`, and the EntryPoint's
+    /// address the Safe appends completes it. The hook's `msgData` is then canonical as it stands,
+    /// so `withoutSender` strips nothing, yet it still comes from a Safe: the guard decides on
+    /// the last 20 bytes alone, asks whether the adapter is an alias of the Safe, and refuses.
+    /// The short form is not canonical, so the agent's key cannot sign it; the owner's operation
+    /// without the authority's approval is refused by the hook.
+    function test_attack_AppendedSenderCompletesACanonicalCall() public {
+        for (uint256 variant; variant < 2; ++variant) {
+            if (variant == 1) setUp();
+            loosenAllowlist(variant);
+            (bytes memory full, bytes memory short) = completedBySender();
+            DecoderProbe probe = new DecoderProbe();
+            (address[] memory targets,, bytes memory call) = probe.items(full, address(entryPoint));
+            assertEq(call, full, "withoutSender strips nothing");
+            assertEq(targets.length, 1);
+            assertEq(targets[0], adapter);
+            bytes memory notCanonical;
+            try probe.items(short, address(entryPoint)) {
+                fail();
+            } catch (bytes memory refusal) {
+                notCanonical = refusal;
+            }
+            assertEq(bytes4(notCanonical), ExecutionDecoder.ExecutionDecoder_NonCanonical.selector);
+            assertAgentNotValidated(short, notCanonical);
+
+            // The real Safe hands the hook the completed, canonical form, and the hook refuses it.
+            vm.expectCall(address(mux), abi.encodeCall(IERC7579Hook.preCheck, (address(entryPoint), 0, full)));
+            (bool ok, bytes memory reason) = submitAsOwner(short);
+            assertFalse(ok, "the owner's unapproved operation through the adapter passed");
+            assertEq(reason, abi.encodeWithSelector(EXECUTION_FAILED));
+            vm.prank(account);
+            vm.expectRevert(
+                abi.encodeWithSelector(ILeashModule.Leash_SelfCallNotApproved.selector, account, keccak256(full))
+            );
+            mux.preCheck(address(entryPoint), 0, full);
+            assertEq(mux.authorityOf(account), authority, "the leash stays");
+            assertTrue(
+                IERC7579ModuleConfig(account).isModuleInstalled(4, address(mux), abi.encode(uint8(0), bytes4(0)))
+            );
+        }
+    }
+
+    /// @dev `uninstallModule` of the multiplexer through the adapter, naming the EntryPoint as the
+    /// adapter's sender, as a canonical `execute` (`full`) whose last 20 bytes are the EntryPoint's
+    /// address, and the operation without them (`short`). 20 filler bytes end the execution on a
+    /// word boundary (the adapter's decoding ignores them).
+    function completedBySender() internal view returns (bytes memory full, bytes memory short) {
+        bytes memory removal = bytes.concat(
+            abi.encodeCall(
+                IERC7579ModuleConfig.uninstallModule, (4, address(mux), abi.encode(uint8(0), bytes4(0), bytes("")))
+            ),
+            bytes20(0),
+            bytes20(address(entryPoint))
+        );
+        full = call1(adapter, 0, removal);
+        assertEq(full.length % 32, 4, "canonical as it stands, no padding");
+        short = bytes.concat(full);
+        assembly ("memory-safe") {
+            mstore(short, sub(mload(short), 20))
+        }
+        assertEq(bytes.concat(short, bytes20(address(entryPoint))), full, "the Safe's appended sender completes it");
+    }
+
     /// @dev The second route: the adapter's `validateUserOp` for a made-up operation, sender the
     /// EntryPoint, pays the Safe's ether into its deposit without a hook.
     function test_attack_AgentPaysTheDepositThroughTheAdapter() public {

@@ -76,10 +76,12 @@ pub struct Driver {
     pub task_starts_at: u64,
     first_op_nonce: U256,
     // Per case: the case's signed UserOps still to send, the time Anvil gives the next block
-    // unless told otherwise, and the authority's allowlist changes (to send add or remove).
+    // unless told otherwise, and the authority's allowlist changes (to send add or remove; each
+    // mode has its own list, allow mode's first).
     signed: VecDeque<PackedUserOperation>,
     next_block_time: u64,
-    listed: BTreeSet<Entry>,
+    listed: [BTreeSet<Entry>; 2],
+    block_mode: bool,
     protected_other: bool,
 }
 
@@ -157,7 +159,8 @@ impl Driver {
             first_op_nonce,
             signed: VecDeque::new(),
             next_block_time: start + 1,
-            listed: BTreeSet::new(),
+            listed: [BTreeSet::new(), BTreeSet::new()],
+            block_mode: false,
             protected_other: false,
         })
     }
@@ -192,7 +195,8 @@ impl Driver {
         }
         self.signed = ops.into();
         self.next_block_time = self.start + 1;
-        self.listed = [Entry::TokenTransfer].into_iter().collect();
+        self.listed = [[Entry::TokenTransfer].into_iter().collect(), BTreeSet::new()];
+        self.block_mode = false;
         self.protected_other = false;
         Ok(())
     }
@@ -216,14 +220,15 @@ impl Driver {
                     Entry::OtherPing => (other, ping_selector()),
                     Entry::OtherWildcard => (other, FixedBytes(config::WILDCARD_SELECTOR)),
                 };
-                let data = if self.listed.contains(key) {
+                let list = usize::from(self.block_mode);
+                let data = if self.listed[list].contains(key) {
                     IAllowlistHook::removePermissionCall { account, target, selector }.abi_encode()
                 } else {
                     IAllowlistHook::addPermissionCall { account, target, selector }.abi_encode()
                 };
                 let verdict = self.transact(at, self.authority, m.allowlist, data, refusal_predicted).await?;
-                if verdict.is_none() && !self.listed.remove(key) {
-                    self.listed.insert(*key);
+                if verdict.is_none() && !self.listed[list].remove(key) {
+                    self.listed[list].insert(*key);
                 }
                 Ok(verdict)
             }
@@ -242,7 +247,11 @@ impl Driver {
             Step::SetBlockMode(block) => {
                 let data =
                     IAllowlistHook::setModeCall { account, mode: if *block { 2 } else { 1 } }.abi_encode();
-                self.transact(at, self.authority, m.allowlist, data, refusal_predicted).await
+                let verdict = self.transact(at, self.authority, m.allowlist, data, refusal_predicted).await?;
+                if verdict.is_none() {
+                    self.block_mode = *block;
+                }
+                Ok(verdict)
             }
             Step::GuardianPause => {
                 let data = IEmergencyPauseHook::pauseCall { account }.abi_encode();

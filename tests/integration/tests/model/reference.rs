@@ -131,7 +131,8 @@ pub struct Model {
     buckets: Vec<(u64, u64)>, // (bucket index, amount): RollingWindow's semantics
     log: Vec<(u64, u64)>,     // (time, amount): every accepted spend, exactly
     paused_until: u64,
-    listed: BTreeSet<Entry>,
+    /// The allowlist's two lists, allow mode's then block mode's: each mode has its own.
+    listed: [BTreeSet<Entry>; 2],
     protected_other: bool,
     block_mode: bool,
     task_starts_at: u64,
@@ -149,7 +150,7 @@ impl Model {
             buckets: Vec::new(),
             log: Vec::new(),
             paused_until: 0,
-            listed: [Entry::TokenTransfer].into_iter().collect(),
+            listed: [[Entry::TokenTransfer].into_iter().collect(), BTreeSet::new()],
             protected_other: false,
             block_mode: false,
             task_starts_at,
@@ -249,8 +250,9 @@ impl Model {
                 self.record_spend(TASK_AMOUNT);
             }
             Step::Toggle(key) => {
-                if !self.listed.remove(key) {
-                    self.listed.insert(*key);
+                let list = &mut self.listed[usize::from(self.block_mode)];
+                if !list.remove(key) {
+                    list.insert(*key);
                 }
             }
             Step::Protect => self.protected_other = !self.protected_other,
@@ -337,13 +339,15 @@ impl Model {
         if self.paused() {
             return Some(self.paused_error());
         }
+        // Only the list of the mode in force counts.
+        let listed = &self.listed[usize::from(self.block_mode)];
         let (target, selector, exact, wildcard) = match spend {
-            Some(_) => (token, transfer_selector(), self.listed.contains(&Entry::TokenTransfer), false),
+            Some(_) => (token, transfer_selector(), listed.contains(&Entry::TokenTransfer), false),
             None => (
                 other,
                 ping_selector(),
-                self.listed.contains(&Entry::OtherPing),
-                self.listed.contains(&Entry::OtherWildcard),
+                listed.contains(&Entry::OtherPing),
+                listed.contains(&Entry::OtherWildcard),
             ),
         };
         // The allowlist: protected first, then the mode's reading of the wildcard and exact entries.

@@ -147,6 +147,62 @@ contract AllowlistHookTest is LeashTestBase {
         allowlist.setMode(acct, IAllowlistHook.Mode.Block);
     }
 
+    /// @dev Each mode has its own list: `setMode` puts the other mode's list in force (empty the
+    /// first time) and keeps this one for when its mode is back; protected addresses stay. An
+    /// entry never changes meaning, so a block the account added never becomes an allow.
+    function test_setMode_EachModeKeepsItsOwnList() public {
+        _install(IAllowlistHook.Mode.Allow, _perm(address(target), Target.ping.selector));
+        vm.prank(acct);
+        allowlist.addProtected(acct, address(0xA));
+
+        vm.prank(authority);
+        allowlist.setMode(acct, IAllowlistHook.Mode.Block);
+        assertEq(allowlist.permissionCount(acct), 0, "the block list starts empty");
+        assertEq(allowlist.permissionsOf(acct).length, 0);
+        assertFalse(allowlist.isListed(acct, address(target), Target.ping.selector));
+        assertPasses(call1(address(target), ping));
+        assertPasses(call1(address(other), pong));
+        // The account tightens block mode: the same pair the allow list holds, and another.
+        vm.startPrank(acct);
+        allowlist.addPermission(acct, address(target), Target.ping.selector);
+        allowlist.addPermission(acct, address(other), Target.pong.selector);
+        vm.stopPrank();
+        assertEq(allowlist.permissionCount(acct), 2);
+        assertRefused(call1(address(target), ping), _blocked(address(target), Target.ping.selector));
+        assertRefused(call1(address(other), pong), _blocked(address(other), Target.pong.selector));
+
+        vm.prank(authority);
+        allowlist.setMode(acct, IAllowlistHook.Mode.Allow);
+        IAllowlistHook.Permission[] memory listed = allowlist.permissionsOf(acct);
+        assertEq(listed.length, 1, "the allow list as the authority left it");
+        assertEq(listed[0].target, address(target));
+        assertEq(listed[0].selector, Target.ping.selector);
+        assertEq(allowlist.permissionCount(acct), 1);
+        assertFalse(allowlist.isListed(acct, address(other), Target.pong.selector));
+        assertPasses(call1(address(target), ping));
+        assertRefused(
+            call1(address(other), pong),
+            abi.encodeWithSelector(
+                IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, address(other), Target.pong.selector
+            )
+        );
+        // Unlisting in allow mode leaves the block list alone.
+        vm.prank(acct);
+        allowlist.removePermission(acct, address(target), Target.ping.selector);
+        assertEq(allowlist.permissionCount(acct), 0);
+        assertTrue(allowlist.isProtected(acct, address(0xA)), "protected addresses stay");
+
+        vm.prank(authority);
+        allowlist.setMode(acct, IAllowlistHook.Mode.Block);
+        assertEq(allowlist.permissionCount(acct), 2, "the block list is back");
+        assertRefused(call1(address(target), ping), _blocked(address(target), Target.ping.selector));
+        assertRefused(call1(address(other), pong), _blocked(address(other), Target.pong.selector));
+        assertRefused(
+            call1(address(0xA), ""),
+            abi.encodeWithSelector(IAllowlistHook.Allowlist_ProtectedTarget.selector, acct, address(0xA))
+        );
+    }
+
     function test_permissionsOf_EnumeratesAfterAddsAndRemoves() public {
         IAllowlistHook.Permission[] memory p = new IAllowlistHook.Permission[](3);
         p[0] = IAllowlistHook.Permission(address(target), Target.ping.selector);

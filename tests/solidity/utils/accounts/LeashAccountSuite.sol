@@ -330,6 +330,34 @@ abstract contract LeashAccountSuite is LeashAccountBase {
         assertFalse(allowlist.isListed(account, address(other), bytes4(0x431e2cf5)));
     }
 
+    /// @dev A block the account added stays a block: it cannot turn into an allow when the
+    /// authority switches to allow mode (each mode has its own list). The agent's own call to the
+    /// allowlist is refused (it is protected), so the account lists it on a path no hook sees (a
+    /// Safe owner's `execTransaction`, Kernel's root validation), here by a direct call.
+    function test_attack_AccountsBlockIsNoAllowAfterAModeSwitch() public {
+        vm.prank(authority);
+        allowlist.setMode(account, IAllowlistHook.Mode.Block);
+        vm.prank(account);
+        allowlist.addPermission(account, address(other), Target.ping.selector);
+        assertAgentRefused(
+            call1(address(other), 0, ping),
+            abi.encodeWithSelector(
+                IAllowlistHook.Allowlist_CallBlocked.selector, account, address(other), Target.ping.selector
+            )
+        );
+        vm.prank(authority);
+        allowlist.setMode(account, IAllowlistHook.Mode.Allow);
+        assertAgentRefused(
+            call1(address(other), 0, ping),
+            abi.encodeWithSelector(
+                IAllowlistHook.Allowlist_CallNotAllowed.selector, account, address(other), Target.ping.selector
+            )
+        );
+        assertEq(other.pings(), 0);
+        assertAgentPasses(call1(address(target), 0, ping));
+        assertEq(target.pings(), 1, "the authority's allow list is in force again");
+    }
+
     function test_attack_AgentRotatesItsOwnKey() public {
         bytes memory execution =
             call1(address(agentValidator), 0, abi.encodeCall(IAgentValidator.setAgent, (account, makeAddr("x"))));
