@@ -14,7 +14,7 @@ use std::path::Path;
 use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{keccak256, Address, Bytes, FixedBytes, B256, U256};
 use alloy::providers::ext::AnvilApi;
-use alloy::providers::DynProvider;
+use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
@@ -41,6 +41,20 @@ sol! {
     }
 
     struct Execution { address target; uint256 value; bytes callData; }
+
+    /// PolicyEngine's install data (IPolicyEngine.Config), after the authority.
+    struct EnginePermission { address target; bytes4 selector; }
+    struct EngineLimit { uint256 amount; uint256 window; }
+    struct EngineTokenPolicy { address token; uint256 perTxCap; EngineLimit[] limits; }
+    struct EngineConfig {
+        address guardian;
+        uint256 autoUnpauseAfter;
+        uint8 mode;
+        EnginePermission[] permissions;
+        address[] protectedTargets;
+        EngineTokenPolicy[] tokens;
+        bytes21 validationId;
+    }
 }
 
 /// Genesis time: a multiple of every bucket width the bench uses (900 s, 1,800 s, 6 h, 1.75 days),
@@ -61,11 +75,19 @@ pub enum Stack {
     Allowlist,
     Spending,
     Full,
+    Engine,
 }
 
 impl Stack {
-    pub const ALL: [Stack; 6] =
-        [Stack::Bare, Stack::Multiplexer, Stack::Pause, Stack::Allowlist, Stack::Spending, Stack::Full];
+    pub const ALL: [Stack; 7] = [
+        Stack::Bare,
+        Stack::Multiplexer,
+        Stack::Pause,
+        Stack::Allowlist,
+        Stack::Spending,
+        Stack::Full,
+        Stack::Engine,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -74,7 +96,8 @@ impl Stack {
             Stack::Pause => "pause alone",
             Stack::Allowlist => "allowlist alone",
             Stack::Spending => "spending limit alone",
-            Stack::Full => "full stack (multiplexer + pause + allowlist + spending)",
+            Stack::Full => "multiplexer stack (multiplexer + pause + allowlist + spending)",
+            Stack::Engine => "full stack: the policy engine (pause + allowlist + spending in one hook)",
         }
     }
 }
@@ -111,21 +134,23 @@ pub struct Pair {
 pub struct Results {
     /// (stack, op) → gas.
     pub main: Vec<(Stack, Op, Pair)>,
-    /// The keeper's task with the executor alone, then behind the full stack, and the transfer the
-    /// task makes, sent by a plain address.
+    /// The keeper's task with the executor alone, then behind the multiplexer stack and behind the
+    /// policy engine, and the transfer the task makes, sent by a plain address.
     pub task_bare: Option<Pair>,
     pub task_full: Option<Pair>,
+    pub task_engine: Option<Pair>,
     pub transfer_itself: Option<Pair>,
     /// An ERC-20 transfer signed by the agent's key through AgentValidator, behind the full stack.
     pub agent_full: Option<Pair>,
-    /// Module name → deployment transaction gas.
+    /// Module name → deployment transaction gas, and runtime code size in bytes.
     pub deployments: Vec<(String, u64)>,
+    pub code_sizes: Vec<(String, u64)>,
     /// Scaling curves: (x, gas of the ERC-20 transfer, repeat).
     pub sub_hooks: Vec<(u64, u64)>,
     pub allowlist_entries: Vec<(u64, u64)>,
     pub tracked_tokens: Vec<(u64, u64)>,
     pub limits_per_token: Vec<(u64, u64)>,
-    /// (batch size, bare gas, full stack gas)
+    /// (batch size, bare gas, policy engine gas)
     pub batch: Vec<(u64, u64, u64)>,
 }
 
@@ -146,6 +171,7 @@ struct Bench {
     guardian: Address,
     modules: ModuleAddresses,
     validator: Address,
+    engine: Address,
     token: Address,
     payees: Vec<Address>,
     account_code: Bytes,
@@ -174,6 +200,8 @@ pub async fn run(root: &Path, mut progress: impl FnMut(&str)) -> Result<Results>
             bail!("{} was already on a fresh chain", module.name);
         };
         results.deployments.push((module.name.to_string(), *gas_used));
+        let code = provider.get_code_at(module.address).await?;
+        results.code_sizes.push((module.name.to_string(), code.len() as u64));
     }
     install_entry_point(&provider, root).await?;
     let token_code = artifacts::hardhat_creation_code(&out.join("Tokens.sol/TestToken.json"))?;
@@ -194,6 +222,11 @@ pub async fn run(root: &Path, mut progress: impl FnMut(&str)) -> Result<Results>
             .find(|m| m.name == "AgentValidator")
             .map(|m| m.address)
             .ok_or_else(|| eyre!("the deployment plan has no AgentValidator"))?,
+        engine: plan
+            .iter()
+            .find(|m| m.name == "PolicyEngine")
+            .map(|m| m.address)
+            .ok_or_else(|| eyre!("the deployment plan has no PolicyEngine"))?,
         token,
         payees: (0..PAYEES)
             .map(|i| Address::from_word(keccak256(format!("leash-bench-payee-{i}"))))
@@ -221,9 +254,12 @@ pub async fn run(root: &Path, mut progress: impl FnMut(&str)) -> Result<Results>
         }
     }
 
-    progress("automation: a keeper's task with the executor alone and behind the full stack");
-    results.task_bare = Some(bench.task(false).await?);
-    results.task_full = Some(bench.task(true).await?);
+    progress(
+        "automation: a keeper's task with the executor alone, behind the multiplexer stack and the engine",
+    );
+    results.task_bare = Some(bench.task(None).await?);
+    results.task_full = Some(bench.task(Some(Stack::Full)).await?);
+    results.task_engine = Some(bench.task(Some(Stack::Engine)).await?);
     results.transfer_itself = Some(bench.plain_transfer().await?);
 
     progress("the agent's key: AgentValidator behind the full stack");
@@ -271,10 +307,10 @@ pub async fn run(root: &Path, mut progress: impl FnMut(&str)) -> Result<Results>
         results.limits_per_token.push((n, bench.case(Stack::Spending, &policy, Op::Erc20).await?.repeat));
     }
 
-    progress("scaling: batches of 1 to 32 ERC-20 transfers, bare and behind the full stack");
+    progress("scaling: batches of 1 to 32 ERC-20 transfers, bare and behind the policy engine");
     for n in [1u64, 2, 4, 8, 16, 32] {
         let bare = bench.case(Stack::Bare, &bench.policy(), Op::Batch(n as usize)).await?.repeat;
-        let full = bench.case(Stack::Full, &bench.policy(), Op::Batch(n as usize)).await?.repeat;
+        let full = bench.case(Stack::Engine, &bench.policy(), Op::Batch(n as usize)).await?.repeat;
         results.batch.push((n, bare, full));
     }
     progress(&format!("done: {} accounts measured", bench.accounts));
@@ -376,6 +412,7 @@ impl Bench {
                 .into_iter()
                 .map(|p| (p.module_type, p.module, p.init_data))
                 .collect(),
+            Stack::Engine => vec![(MODULE_TYPE_HOOK, self.engine, self.engine_init(policy))],
         };
         for (module_type, module, init) in installs {
             let outcome = sender.install_module(module_type, module, init).await?;
@@ -387,6 +424,48 @@ impl Bench {
             }
         }
         Ok(())
+    }
+
+    /// The engine's install data for `policy`: the same pause, allowlist and limits in one hook.
+    fn engine_init(&self, policy: &PolicyConfig) -> Bytes {
+        let (guardian, auto_unpause) =
+            policy.pause.as_ref().map_or((Address::ZERO, 0), |p| (p.guardian, p.auto_unpause_after));
+        let (mode, permissions, protected) = match &policy.allowlist {
+            Some(a) => (
+                match a.mode {
+                    AllowlistMode::Allow => 1u8,
+                    AllowlistMode::Block => 2u8,
+                },
+                a.permissions
+                    .iter()
+                    .map(|(target, selector)| EnginePermission { target: *target, selector: *selector })
+                    .collect(),
+                a.protected.clone(),
+            ),
+            None => (0u8, Vec::new(), Vec::new()),
+        };
+        let config = EngineConfig {
+            guardian,
+            autoUnpauseAfter: U256::from(auto_unpause),
+            mode,
+            permissions,
+            protectedTargets: protected,
+            tokens: policy
+                .spending
+                .iter()
+                .map(|s| EngineTokenPolicy {
+                    token: s.token,
+                    perTxCap: s.per_tx_cap,
+                    limits: s
+                        .limits
+                        .iter()
+                        .map(|(amount, window)| EngineLimit { amount: *amount, window: U256::from(*window) })
+                        .collect(),
+                })
+                .collect(),
+            validationId: Default::default(),
+        };
+        (self.authority, config).abi_encode_params().into()
     }
 
     fn call_data(&self, op: Op) -> Bytes {
@@ -485,8 +564,9 @@ impl Bench {
         Ok(Pair { first, repeat })
     }
 
-    /// The keeper runs a task that transfers one token: the executor alone, or behind the full stack.
-    async fn task(&mut self, full_stack: bool) -> Result<Pair> {
+    /// The keeper runs a task that transfers one token: the executor alone (`None`), or behind the
+    /// multiplexer stack or the policy engine.
+    async fn task(&mut self, stack: Option<Stack>) -> Result<Pair> {
         let sender = self.account().await?;
         let mut policy = self.policy();
         policy.tasks.push(TaskConfig {
@@ -502,18 +582,35 @@ impl Bench {
             starts_at: 0,
             expires_at: 0,
         });
-        if !full_stack {
-            policy.pause = None;
-            policy.allowlist = None;
-            policy.spending.clear();
+        let mut payloads: Vec<(u64, Address, Bytes, String)> = Vec::new();
+        if stack == Some(Stack::Full) {
+            for p in policy.install_payloads(&self.modules) {
+                payloads.push((p.module_type, p.module, p.init_data, p.label.to_string()));
+            }
+        } else {
+            // The executor and its tasks alone (the engine follows: the executor goes first, before any
+            // hook requires approvals).
+            let mut executor_only = policy.clone();
+            executor_only.pause = None;
+            executor_only.allowlist = None;
+            executor_only.spending.clear();
+            for p in executor_only.install_payloads(&self.modules) {
+                payloads.push((p.module_type, p.module, p.init_data, p.label.to_string()));
+            }
+            if stack == Some(Stack::Engine) {
+                payloads.push((
+                    MODULE_TYPE_HOOK,
+                    self.engine,
+                    self.engine_init(&policy),
+                    "the policy engine".into(),
+                ));
+            }
         }
-        for payload in policy.install_payloads(&self.modules) {
-            let outcome =
-                sender.install_module(payload.module_type, payload.module, payload.init_data).await?;
+        for (module_type, module, init, label) in payloads {
+            let outcome = sender.install_module(module_type, module, init).await?;
             if !outcome.success {
                 bail!(
-                    "installing {}: {}",
-                    payload.label,
+                    "installing {label}: {}",
                     describe_revert(&outcome.revert_reason, &TokenBook::default())
                 );
             }

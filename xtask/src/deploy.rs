@@ -1,4 +1,4 @@
-//! `cargo xtask deploy`: the six modules through the CREATE2 deployer, to an embedded Anvil by
+//! `cargo xtask deploy`: every module through the CREATE2 deployer, to an embedded Anvil by
 //! default or to any chain with `--rpc-url`.
 
 use std::path::{Path, PathBuf};

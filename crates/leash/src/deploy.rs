@@ -20,13 +20,15 @@ pub const CREATE2_DEPLOYER: Address = address!("0x4e59b44847b379578588920ca78fbf
 
 /// The modules in deployment order: later ones take earlier addresses as constructor arguments.
 /// New modules go last, so the addresses of the earlier ones never change.
-pub const MODULES: [&str; 6] = [
+pub const MODULES: [&str; 8] = [
     "HookMultiPlexer",
     "EmergencyPauseHook",
     "SpendingLimitHook",
     "AutomationExecutor",
     "AllowlistHook",
     "AgentValidator",
+    "PolicyEngineConfig",
+    "PolicyEngine",
 ];
 
 /// The fixed salt of a module: `keccak256("leash:<Name>:v1")`.
@@ -54,7 +56,7 @@ impl PlannedModule {
     }
 }
 
-/// The six modules with their salts, init code (creation code + constructor arguments) and
+/// The modules with their salts, init code (creation code + constructor arguments) and
 /// predicted addresses, from the artifacts in `out`.
 pub fn plan(out: &Path) -> Result<Vec<PlannedModule>> {
     let mut planned: Vec<PlannedModule> = Vec::new();
@@ -75,6 +77,16 @@ pub fn plan(out: &Path) -> Result<Vec<PlannedModule>> {
                     addr(&planned, "SpendingLimitHook"),
                     addr(&planned, "AutomationExecutor"),
                 ],
+            )
+                .abi_encode_params(),
+            // The other Leash modules the engine protects, then (the hook half) its configuration half.
+            "PolicyEngineConfig" => {
+                (vec![addr(&planned, "AutomationExecutor"), addr(&planned, "AgentValidator")],)
+                    .abi_encode_params()
+            }
+            "PolicyEngine" => (
+                vec![addr(&planned, "AutomationExecutor"), addr(&planned, "AgentValidator")],
+                addr(&planned, "PolicyEngineConfig"),
             )
                 .abi_encode_params(),
             _ => unreachable!("every module has its constructor arguments here"),

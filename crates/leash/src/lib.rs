@@ -1,4 +1,4 @@
-//! Leash from Rust: deterministic deployment of the six modules through the CREATE2 deployer and
+//! Leash from Rust: deterministic deployment of every module through the CREATE2 deployer and
 //! its records (`deploy`), policy files turned into install payloads (`config`), and the
 //! contracts' interface and errors (`abi`).
 //!
