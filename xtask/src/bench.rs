@@ -19,7 +19,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, eyre, Result, WrapErr};
-use leash::abi::{IAutomationExecutor, IERC7579Account};
+use leash::abi::{AutomationExecutor, IERC7579Execution};
 use leash::account::{
     execute_single, install_entry_point, intrinsic_gas, validator_nonce_key, UserOpSender, ENTRYPOINT_V08,
 };
@@ -405,7 +405,7 @@ impl Bench {
                     .collect();
                 let mut mode = B256::ZERO;
                 mode.0[0] = 0x01; // call type: batch
-                IERC7579Account::executeCall { mode, executionCalldata: items.abi_encode().into() }
+                IERC7579Execution::executeCall { mode, executionCalldata: items.abi_encode().into() }
                     .abi_encode()
                     .into()
             }
@@ -518,7 +518,7 @@ impl Bench {
                 );
             }
         }
-        let executor = IAutomationExecutor::new(self.modules.automation, &self.keeper);
+        let executor = AutomationExecutor::new(self.modules.automation, &self.keeper);
         let mut gas = Vec::new();
         for _ in 0..2 {
             let call = executor.executeTask(sender.account, U256::from(1u64));

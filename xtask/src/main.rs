@@ -1,6 +1,7 @@
 //! `cargo xtask`: Leash's developer commands. Runs from the project root whatever the
 //! current directory, and names the missing piece when something is not there.
 
+mod abi;
 mod audit;
 mod bench;
 mod deploy;
@@ -29,8 +30,8 @@ enum Cmd {
     Setup,
     /// Compile every contract (forge build).
     Build,
-    /// Format checks, clippy, forge tests with the gas gate, the Rust tests against Anvil, the bench
-    /// check, the audit gate, then the broken variants.
+    /// Format checks, clippy, the ABI check, forge tests with the gas gate, the Rust tests against
+    /// Anvil, the bench check, the audit gate, then the broken variants.
     Test {
         /// Skip `forge fmt --check`, `cargo fmt --check` and clippy.
         #[arg(long)]
@@ -54,6 +55,13 @@ enum Cmd {
     Mutants {
         /// Only this variant.
         name: Option<String>,
+    },
+    /// Write the contracts' ABI from forge's artifacts into crates/leash/abi/ (the files the
+    /// `leash` crate's bindings are generated from; the list is crates/leash/abi/contracts.toml).
+    Abi {
+        /// Do not write: fail if a committed file differs from the artifacts, is missing, or is stale.
+        #[arg(long)]
+        check: bool,
     },
     /// Measure gas on Anvil through real UserOps; write docs/gas.md and docs/gas-scaling.svg.
     Bench {
@@ -125,6 +133,8 @@ fn run(cmd: Cmd) -> Result<()> {
                 lint(&root)?;
             }
             forge_build(&root)?;
+            step("abi --check: crates/leash/abi holds the ABI the contracts compile to");
+            run_abi(&root, true)?;
             step("forge test");
             let mut forge = tool(&root, "forge");
             forge.arg("test").args(&forge_args);
@@ -160,6 +170,12 @@ fn run(cmd: Cmd) -> Result<()> {
             step("mutants: broken variants the suite must catch");
             mutants::run(&root, name.as_deref())?;
         }
+        Cmd::Abi { check } => {
+            toolchain::ensure(&root)?;
+            forge_build(&root)?;
+            step(if check { "abi --check" } else { "abi" });
+            run_abi(&root, check)?;
+        }
         Cmd::Bench { check } => {
             toolchain::ensure(&root)?;
             forge_build(&root)?;
@@ -194,6 +210,24 @@ fn run(cmd: Cmd) -> Result<()> {
             let mut cargo = cargo(&root);
             cargo.args(["fmt", "--all"]);
             run_cmd(cargo, "cargo fmt", "formatting failed")?;
+        }
+    }
+    Ok(())
+}
+
+fn run_abi(root: &Path, check: bool) -> Result<()> {
+    match abi::run(root, check)? {
+        abi::Outcome::UpToDate => println!("{} holds the ABI of every contract it lists", abi::DIR),
+        abi::Outcome::Written(changes) => {
+            for change in changes {
+                println!("  {change}");
+            }
+        }
+        abi::Outcome::Stale(problems) => {
+            for problem in &problems {
+                println!("  {problem}");
+            }
+            bail!("{} differs from the contracts: run `cargo xtask abi` and commit", abi::DIR)
         }
     }
     Ok(())

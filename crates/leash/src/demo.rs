@@ -16,12 +16,14 @@ use alloy::primitives::{aliases::U160, aliases::U24, Address, Bytes, U256};
 use alloy::providers::ext::AnvilApi;
 use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::IERC20Metadata;
-use crate::abi::{IERC7579Account, IHookMultiPlexer};
+use crate::abi::{
+    ExactInputSingleParams, HookMultiPlexer, IERC7579Batch, IERC7579ModuleConfig,
+    INonfungiblePositionManager, ISwapRouter, ITestToken, IUniswapV3Factory, IUniswapV3Pool, MintParams,
+};
 use crate::account::UserOpSender;
 use crate::accounts::{self, AccountKind};
 use crate::config::{self, ModuleAddresses};
@@ -29,64 +31,6 @@ use crate::deploy::deploy_code;
 use crate::errors::{describe_revert, TokenBook};
 use crate::provider::Confirm;
 use crate::{artifacts, deploy, ops, provider};
-
-sol! {
-    #[sol(rpc)]
-    interface IUniswapV3Factory {
-        function createPool(address tokenA, address tokenB, uint24 fee) external returns (address pool);
-        function getPool(address tokenA, address tokenB, uint24 fee) external view returns (address pool);
-    }
-
-    #[sol(rpc)]
-    interface IUniswapV3Pool {
-        function initialize(uint160 sqrtPriceX96) external;
-        function liquidity() external view returns (uint128);
-    }
-
-    struct MintParams {
-        address token0;
-        address token1;
-        uint24 fee;
-        int24 tickLower;
-        int24 tickUpper;
-        uint256 amount0Desired;
-        uint256 amount1Desired;
-        uint256 amount0Min;
-        uint256 amount1Min;
-        address recipient;
-        uint256 deadline;
-    }
-
-    #[sol(rpc)]
-    interface INonfungiblePositionManager {
-        function mint(MintParams calldata params) external payable returns (uint256 tokenId, uint128 liquidity, uint256 amount0, uint256 amount1);
-    }
-
-    struct ExactInputSingleParams {
-        address tokenIn;
-        address tokenOut;
-        uint24 fee;
-        address recipient;
-        uint256 deadline;
-        uint256 amountIn;
-        uint256 amountOutMinimum;
-        uint160 sqrtPriceLimitX96;
-    }
-
-    interface ISwapRouter {
-        function exactInputSingle(ExactInputSingleParams calldata params) external payable returns (uint256 amountOut);
-    }
-
-    interface IERC7579Batch {
-        struct Execution { address target; uint256 value; bytes callData; }
-        function execute(bytes32 mode, bytes calldata executionCalldata) external payable;
-    }
-
-    #[sol(rpc)]
-    interface ITestToken {
-        function mint(address to, uint256 amount) external;
-    }
-}
 
 const FEE: u32 = 3000;
 /// Safe7579's `ExecutionFailed()` (see `errors::describe_revert`).
@@ -341,7 +285,7 @@ pub async fn run(
     let r = demo.swap(600).await?;
     step(&mut say, &mut report, "swap 600 USDC (over the 500 per-trade cap)".into(), r);
     let stranger = Address::with_last_byte(0x5e);
-    let transfer = IERC20Metadata::transferCall { to: stranger, amount: U256::from(100 * USDC) }.abi_encode();
+    let transfer = IERC20Metadata::transferCall { to: stranger, value: U256::from(100 * USDC) }.abi_encode();
     let r = demo.run(usdc, &transfer).await?;
     step(&mut say, &mut report, "transfer 100 USDC to a stranger (not on the allowlist)".into(), r);
     for _ in 0..9 {
@@ -363,7 +307,7 @@ pub async fn run(
     step(&mut say, &mut report, "swap 500 USDC the next day".into(), r);
 
     say("\nthe agent tries to take its leash off");
-    let uninstall = IERC7579Account::uninstallModuleCall {
+    let uninstall = IERC7579ModuleConfig::uninstallModuleCall {
         moduleTypeId: U256::from(4u64),
         module: modules.multiplexer,
         deInitData: Bytes::new(),
@@ -384,7 +328,7 @@ impl Demo {
     /// One UserOp: approve the router for `usdc` USDC, then exactInputSingle USDC -> WETH.
     async fn swap(&self, usdc: u64) -> Result<(bool, String)> {
         let amount = U256::from(usdc * USDC);
-        let approve = IERC20Metadata::approveCall { spender: self.router, amount }.abi_encode();
+        let approve = IERC20Metadata::approveCall { spender: self.router, value: amount }.abi_encode();
         let swap = ISwapRouter::exactInputSingleCall {
             params: ExactInputSingleParams {
                 tokenIn: self.usdc,
@@ -439,7 +383,7 @@ impl Demo {
         if self.kind == AccountKind::Safe && reason.as_ref() == SAFE7579_EXECUTION_FAILED {
             let entry_point = self.agent.entry_point;
             let msg_data: Bytes = [call.as_ref(), entry_point.as_slice()].concat().into();
-            let verdict = IHookMultiPlexer::new(self.multiplexer, self.provider.clone())
+            let verdict = HookMultiPlexer::new(self.multiplexer, self.provider.clone())
                 .preCheck(entry_point, U256::ZERO, msg_data)
                 .from(self.agent.account)
                 .call()
@@ -463,7 +407,11 @@ fn sqrt_price_x96(usdc_is_token0: bool) -> U160 {
 }
 
 fn install_module_call(module_type: u64, module: Address, init_data: Bytes) -> Bytes {
-    IERC7579Account::installModuleCall { moduleTypeId: U256::from(module_type), module, initData: init_data }
-        .abi_encode()
-        .into()
+    IERC7579ModuleConfig::installModuleCall {
+        moduleTypeId: U256::from(module_type),
+        module,
+        initData: init_data,
+    }
+    .abi_encode()
+    .into()
 }

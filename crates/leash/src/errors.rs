@@ -7,14 +7,13 @@ use alloy::primitives::utils::format_units;
 use alloy::primitives::{Address, U256};
 use alloy::sol_types::{Revert, SolError, SolInterface};
 
+use crate::abi::IEntryPoint::IEntryPointErrors as E;
 use crate::abi::{
-    IAgentValidator::IAgentValidatorErrors as V, IAllowlistHook::IAllowlistHookErrors as A,
-    IAutomationExecutor::IAutomationExecutorErrors as T, IEmergencyPauseHook::IEmergencyPauseHookErrors as P,
-    IExecutionDecoderErrors::IExecutionDecoderErrorsErrors as D,
-    IHookMultiPlexer::IHookMultiPlexerErrors as M, ILeashModule::ILeashModuleErrors as L,
-    ISpendingLimitHook::ISpendingLimitHookErrors as S,
+    AgentValidator::AgentValidatorErrors as V, AllowlistHook::AllowlistHookErrors as A,
+    AutomationExecutor::AutomationExecutorErrors as T, EmergencyPauseHook::EmergencyPauseHookErrors as P,
+    ExecutionDecoder::ExecutionDecoderErrors as D, HookMultiPlexer::HookMultiPlexerErrors as M,
+    ILeashModule::ILeashModuleErrors as L, SpendingLimitHook::SpendingLimitHookErrors as S,
 };
-use crate::account::IEntryPoint::IEntryPointErrors as E;
 
 /// Symbols and decimals of the tokens an operator knows, for amounts in errors.
 #[derive(Debug, Clone, Default)]
@@ -69,6 +68,43 @@ pub fn utc(timestamp: U256) -> String {
 
 /// Plain words for revert data from any Leash module, the decoder, or the EntryPoint.
 pub fn describe_revert(data: &[u8], book: &TokenBook) -> String {
+    // Errors every module shares first, so that each contract's own enum sees only its own.
+    if let Ok(e) = L::abi_decode(data) {
+        return match e {
+            L::Leash_OnlyAuthority(e) => {
+                format!("only the authority {} may make this change (caller {})", e.authority, e.caller)
+            }
+            L::Leash_ModuleChangeNotApproved(e) => format!(
+                "module change ({} of {}) needs the authority's approval: approveChange(account, {})",
+                selector_words(e.selector),
+                e.module,
+                e.changeHash
+            ),
+            L::Leash_SelfCallNotApproved(e) => {
+                format!(
+                    "calling the account itself needs the authority's approval: approveChange(account, {})",
+                    e.changeHash
+                )
+            }
+            L::Leash_ModuleCallNotApproved(e) => format!(
+                "calling Leash module {} ({}) needs the authority's approval: approveChange(account, {})",
+                e.module,
+                selector_words(e.selector),
+                e.changeHash
+            ),
+            L::Leash_DepositCallNotApproved(e) => format!(
+                "moving the account's EntryPoint deposit or stake ({} at {}) needs the authority's approval: approveChange(account, {})",
+                selector_words(e.selector),
+                e.entryPoint,
+                e.changeHash
+            ),
+            L::Leash_NotInstalled(e) => format!("the module is not installed for {}", e.account),
+            other => format!("leash: {other:?}"),
+        };
+    }
+    if let Ok(e) = D::abi_decode(data) {
+        return format!("refused execution encoding: {e:?}");
+    }
     if let Ok(e) = S::abi_decode(data) {
         return match e {
             S::SpendingLimit_Exceeded(e) => {
@@ -147,39 +183,6 @@ pub fn describe_revert(data: &[u8], book: &TokenBook) -> String {
             other => format!("pause: {other:?}"),
         };
     }
-    if let Ok(e) = L::abi_decode(data) {
-        return match e {
-            L::Leash_OnlyAuthority(e) => {
-                format!("only the authority {} may make this change (caller {})", e.authority, e.caller)
-            }
-            L::Leash_ModuleChangeNotApproved(e) => format!(
-                "module change ({} of {}) needs the authority's approval: approveChange(account, {})",
-                selector_words(e.selector),
-                e.module,
-                e.changeHash
-            ),
-            L::Leash_SelfCallNotApproved(e) => {
-                format!(
-                    "calling the account itself needs the authority's approval: approveChange(account, {})",
-                    e.changeHash
-                )
-            }
-            L::Leash_ModuleCallNotApproved(e) => format!(
-                "calling Leash module {} ({}) needs the authority's approval: approveChange(account, {})",
-                e.module,
-                selector_words(e.selector),
-                e.changeHash
-            ),
-            L::Leash_DepositCallNotApproved(e) => format!(
-                "moving the account's EntryPoint deposit or stake ({} at {}) needs the authority's approval: approveChange(account, {})",
-                selector_words(e.selector),
-                e.entryPoint,
-                e.changeHash
-            ),
-            L::Leash_NotInstalled(e) => format!("the module is not installed for {}", e.account),
-            other => format!("leash: {other:?}"),
-        };
-    }
     if let Ok(e) = T::abi_decode(data) {
         return match e {
             T::Automation_CooldownActive(e) => {
@@ -220,9 +223,6 @@ pub fn describe_revert(data: &[u8], book: &TokenBook) -> String {
             other => format!("agent validator: {other:?}"),
         };
     }
-    if let Ok(e) = D::abi_decode(data) {
-        return format!("refused execution encoding: {e:?}");
-    }
     if let Ok(e) = E::abi_decode(data) {
         return match e {
             E::FailedOp(e) => format!("the EntryPoint refused the UserOp: {}", e.reason),
@@ -233,6 +233,7 @@ pub fn describe_revert(data: &[u8], book: &TokenBook) -> String {
                     describe_revert(&e.inner, book)
                 )
             }
+            other => format!("the EntryPoint reverted: {other:?}"),
         };
     }
     if let Ok(r) = Revert::abi_decode(data) {

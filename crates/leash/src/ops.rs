@@ -6,7 +6,7 @@ use alloy::primitives::{Address, TxHash, U256};
 use alloy::providers::Provider;
 use eyre::{bail, eyre, Result, WrapErr};
 
-use crate::abi::{IAutomationExecutor, IEmergencyPauseHook};
+use crate::abi::{AutomationExecutor, EmergencyPauseHook};
 use crate::errors::{describe_revert, utc, TokenBook};
 use crate::provider::Confirm;
 
@@ -67,7 +67,7 @@ pub async fn pause_status<P: Provider + Clone>(
     pause_hook: Address,
     account: Address,
 ) -> Result<PauseStatus> {
-    let hook = IEmergencyPauseHook::new(pause_hook, provider.clone());
+    let hook = EmergencyPauseHook::new(pause_hook, provider.clone());
     let guardian = hook.guardianOf(account).call().await.wrap_err("reading the pause hook")?;
     if guardian.is_zero() {
         return Err(eyre!("the pause hook at {pause_hook} is not installed for {account}"));
@@ -87,7 +87,7 @@ pub async fn pause<P: Provider + Clone>(
     pause_hook: Address,
     account: Address,
 ) -> Result<TxHash> {
-    let hook = IEmergencyPauseHook::new(pause_hook, provider.clone());
+    let hook = EmergencyPauseHook::new(pause_hook, provider.clone());
     Ok(send_checked!(hook.pause(account), &TokenBook::default(), "pause"))
 }
 
@@ -97,7 +97,7 @@ pub async fn unpause<P: Provider + Clone>(
     pause_hook: Address,
     account: Address,
 ) -> Result<TxHash> {
-    let hook = IEmergencyPauseHook::new(pause_hook, provider.clone());
+    let hook = EmergencyPauseHook::new(pause_hook, provider.clone());
     Ok(send_checked!(hook.unpause(account), &TokenBook::default(), "unpause"))
 }
 
@@ -139,7 +139,7 @@ pub async fn task_status<P: Provider + Clone>(
     account: Address,
     id: u64,
 ) -> Result<TaskStatus> {
-    let exec = IAutomationExecutor::new(automation, provider.clone());
+    let exec = AutomationExecutor::new(automation, provider.clone());
     let can = exec.canRun(account, U256::from(id)).call().await.wrap_err("reading the executor")?;
     let blocker = match can.blocker {
         0 => "none",
@@ -174,6 +174,6 @@ pub async fn task_run<P: Provider + Clone>(
     id: u64,
     book: &TokenBook,
 ) -> Result<TxHash> {
-    let exec = IAutomationExecutor::new(automation, provider.clone());
+    let exec = AutomationExecutor::new(automation, provider.clone());
     Ok(send_checked!(exec.executeTask(account, U256::from(id)), book, format!("task {id}")))
 }

@@ -160,8 +160,7 @@ async fn keeper_runs_a_task_and_refusals_read_plainly() -> Result<()> {
     assert!(wrong.to_string().contains("is not the keeper of task 1"), "{wrong}");
 
     // The agent's own transfer past the 20 USDC per 30 days: the limit in plain words.
-    let transfer =
-        leash::abi::IERC20Metadata::transferCall { to: merchant, amount: U256::from(5_000_000u64) };
+    let transfer = leash::abi::IERC20Metadata::transferCall { to: merchant, value: U256::from(5_000_000u64) };
     let outcome = world
         .bed
         .sender
