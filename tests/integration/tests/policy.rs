@@ -3,10 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use alloy::primitives::{address, Address, U256};
+use alloy::primitives::{address, Address, FixedBytes, U256};
 use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolInterface;
 use eyre::Result;
+use leash::abi::{
+    AllowlistHook, AutomationExecutor, EmergencyPauseHook, HookMultiPlexer, ISpendingLimitHook,
+    SpendingLimitHook,
+};
 use leash::config::{self, ModuleAddresses, PolicyConfig};
 use leash::errors::{describe_revert, TokenBook};
 use leash::provider::Confirm;
@@ -172,5 +177,57 @@ async fn keeper_runs_a_task_and_refusals_read_plainly() -> Result<()> {
         words.starts_with("spending limit exceeded: tried 5 USDC, 0 USDC left; enough frees up at 20"),
         "{words}"
     );
+    Ok(())
+}
+
+/// The limits `leash::config` checks policy files against are the contracts' own: the public
+/// constants read from the deployed modules, the rolling window's internal ones from its refusals.
+#[tokio::test]
+async fn the_rust_limits_are_the_contracts_limits() -> Result<()> {
+    let world = World::new().await?;
+    world.install(&world.load("subscription.toml")).await?;
+    let (p, m) = (&world.bed.provider, &world.modules);
+    let n = |v: usize| U256::from(v);
+
+    let allowlist = AllowlistHook::new(m.allowlist, p.clone());
+    assert_eq!(allowlist.WILDCARD_SELECTOR().call().await?, FixedBytes(config::WILDCARD_SELECTOR));
+    assert_eq!(allowlist.MAX_PERMISSIONS().call().await?, n(config::MAX_PERMISSIONS));
+    assert_eq!(allowlist.MAX_PROTECTED().call().await?, n(config::MAX_PROTECTED));
+    let multiplexer = HookMultiPlexer::new(m.multiplexer, p.clone());
+    assert_eq!(multiplexer.MAX_SUB_HOOKS().call().await?, n(config::MAX_SUB_HOOKS));
+    let spending = SpendingLimitHook::new(m.spending, world.as_key(1));
+    assert_eq!(spending.MAX_TOKENS().call().await?, n(config::MAX_TOKENS));
+    assert_eq!(spending.MAX_LIMITS_PER_TOKEN().call().await?, n(config::MAX_LIMITS_PER_TOKEN));
+    let automation = AutomationExecutor::new(m.automation, p.clone());
+    assert_eq!(automation.MAX_TASKS().call().await?, n(config::MAX_TASKS));
+    let pause = EmergencyPauseHook::new(m.pause, p.clone());
+    assert_eq!(pause.MAX_AUTO_UNPAUSE().call().await?, U256::from(config::MAX_AUTO_UNPAUSE));
+
+    // RollingWindow's MIN_WINDOW and BUCKETS are internal: the authority's refused windows name them.
+    let refusal = |window: u64| {
+        let limits =
+            vec![ISpendingLimitHook::LimitConfig { amount: U256::from(1), window: U256::from(window) }];
+        let policy = ISpendingLimitHook::TokenPolicy { token: world.usdc, perTxCap: U256::ZERO, limits };
+        let call = spending.setTokenPolicy(world.bed.account, policy);
+        async move {
+            let Err(err) = call.call().await else { panic!("window {window} s was accepted") };
+            SpendingLimitHook::SpendingLimitHookErrors::abi_decode(
+                &err.as_revert_data().expect("revert data"),
+            )
+            .expect("a SpendingLimitHook error")
+        }
+    };
+    match refusal(config::MIN_WINDOW - 1).await {
+        SpendingLimitHook::SpendingLimitHookErrors::RollingWindow_WindowTooShort(e) => {
+            assert_eq!(e.min, U256::from(config::MIN_WINDOW))
+        }
+        other => panic!("expected WindowTooShort, got {other:?}"),
+    }
+    match refusal(config::MIN_WINDOW + 1).await {
+        SpendingLimitHook::SpendingLimitHookErrors::RollingWindow_WindowNotMultiple(e) => {
+            assert_eq!(e.buckets, U256::from(config::WINDOW_BUCKETS))
+        }
+        other => panic!("expected WindowNotMultiple, got {other:?}"),
+    }
     Ok(())
 }
