@@ -27,7 +27,7 @@ use leash::config::{
     AllowlistConfig, AllowlistMode, ModuleAddresses, PauseConfig, PolicyConfig, SpendingConfig, TaskConfig,
 };
 use leash::deploy::{self, deploy_code, Status};
-use leash::errors::{describe_revert, TokenBook};
+use leash::errors::LeashRevert;
 use leash::provider::Confirm;
 use leash::{artifacts, provider};
 
@@ -380,10 +380,7 @@ impl Bench {
         for (module_type, module, init) in installs {
             let outcome = sender.install_module(module_type, module, init).await?;
             if !outcome.success {
-                bail!(
-                    "installing {module}: {}",
-                    describe_revert(&outcome.revert_reason, &TokenBook::default())
-                );
+                bail!("installing {module}: {}", LeashRevert::decode(&outcome.revert_reason));
             }
         }
         Ok(())
@@ -417,10 +414,7 @@ impl Bench {
     async fn measure(&self, sender: &UserOpSender<DynProvider>, call: Bytes) -> Result<u64> {
         let outcome = sender.submit(call).await?;
         if !outcome.success {
-            bail!(
-                "a measured operation was refused: {}",
-                describe_revert(&outcome.revert_reason, &TokenBook::default())
-            );
+            bail!("a measured operation was refused: {}", LeashRevert::decode(&outcome.revert_reason));
         }
         Ok(outcome.execution_gas())
     }
@@ -453,10 +447,7 @@ impl Bench {
         let outcome =
             sender.install_module(MODULE_TYPE_HOOK, self.modules.multiplexer, mux_init.into()).await?;
         if !outcome.success {
-            bail!(
-                "installing {n} sub-hooks: {}",
-                describe_revert(&outcome.revert_reason, &TokenBook::default())
-            );
+            bail!("installing {n} sub-hooks: {}", LeashRevert::decode(&outcome.revert_reason));
         }
         self.measure(&sender, self.call_data(Op::Erc20)).await?;
         self.measure(&sender, self.call_data(Op::Erc20)).await
@@ -471,10 +462,7 @@ impl Bench {
         let init = (self.authority, agent.address(), U256::from(ONE_TOKEN)).abi_encode_params();
         let outcome = owner.install_module(MODULE_TYPE_VALIDATOR, self.validator, init.into()).await?;
         if !outcome.success {
-            bail!(
-                "installing AgentValidator: {}",
-                describe_revert(&outcome.revert_reason, &TokenBook::default())
-            );
+            bail!("installing AgentValidator: {}", LeashRevert::decode(&outcome.revert_reason));
         }
         self.install(&owner, Stack::Full, &self.policy()).await?;
         let sender = UserOpSender { signer: agent, nonce_key: validator_nonce_key(self.validator), ..owner };
@@ -511,11 +499,7 @@ impl Bench {
             let outcome =
                 sender.install_module(payload.module_type, payload.module, payload.init_data).await?;
             if !outcome.success {
-                bail!(
-                    "installing {}: {}",
-                    payload.label,
-                    describe_revert(&outcome.revert_reason, &TokenBook::default())
-                );
+                bail!("installing {}: {}", payload.label, LeashRevert::decode(&outcome.revert_reason));
             }
         }
         let executor = AutomationExecutor::new(self.modules.automation, &self.keeper);

@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use eyre::{bail, eyre, Result, WrapErr};
 use leash::account::UserOpSender;
 use leash::config::{self, ModuleAddresses};
-use leash::errors::{describe_revert, TokenBook};
+use leash::errors::{LeashRevert, TokenBook};
 use leash::{deploy, live, ops};
 
 #[derive(Args, Debug, Clone)]
@@ -160,7 +160,7 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
                     bail!(
                         "installing {} was refused: {}",
                         p.label,
-                        describe_revert(&outcome.revert_reason, &book)
+                        LeashRevert::decode(&outcome.revert_reason).describe(&book)
                     );
                 }
                 println!("  done (gas {})", outcome.gas_used);

@@ -17,7 +17,7 @@ use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::{IERC7579Execution, IERC7579ModuleConfig};
 pub use crate::abi::{IEntryPoint, PackedUserOperation};
-use crate::errors;
+use crate::errors::{LeashRevert, Refused, TokenBook};
 use crate::provider::Confirm;
 
 /// EntryPoint v0.8 at its canonical address.
@@ -57,6 +57,11 @@ pub struct OpOutcome {
 }
 
 impl OpOutcome {
+    /// Why the execution failed, decoded (`None` when it succeeded).
+    pub fn refusal(&self) -> Option<LeashRevert> {
+        (!self.success).then(|| LeashRevert::decode(&self.revert_reason))
+    }
+
     /// Gas of the `handleOps` execution alone: independent of the signature's zero bytes, so equal
     /// operations measure equal.
     pub fn execution_gas(&self) -> u64 {
@@ -182,7 +187,12 @@ impl<P: Provider + Clone> UserOpSender<P> {
         let call = entry_point.handleOps(vec![op], self.bundler).gas(15_000_000);
         let intrinsic_gas = intrinsic_gas(&call.calldata()[..]);
         // Simulate first so that a refused UserOp surfaces as the EntryPoint's decoded error.
-        call.call().await.map_err(|e| eyre!("handleOps was refused: {}", errors::describe_call_error(&e)))?;
+        if let Err(e) = call.call().await {
+            return Err(match LeashRevert::from_call_error(&e) {
+                Some(revert) => Refused::new("handleOps", revert, &TokenBook::default()).into(),
+                None => eyre!("handleOps was refused: {e}"),
+            });
+        }
         let receipt = call
             .send()
             .await

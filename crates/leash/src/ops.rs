@@ -7,7 +7,7 @@ use alloy::providers::Provider;
 use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::{AutomationExecutor, EmergencyPauseHook};
-use crate::errors::{describe_revert, utc, TokenBook};
+use crate::errors::{utc, LeashRevert, Refused, TokenBook};
 use crate::provider::Confirm;
 
 /// Simulates then sends a contract call; a refusal becomes an error in plain words.
@@ -15,11 +15,10 @@ macro_rules! send_checked {
     ($call:expr, $book:expr, $what:expr) => {{
         let call = $call;
         if let Err(e) = call.call().await {
-            let words = match e.as_revert_data() {
-                Some(data) => describe_revert(&data, $book),
-                None => e.to_string(),
-            };
-            bail!("{} refused: {words}", $what);
+            match LeashRevert::from_call_error(&e) {
+                Some(revert) => return Err(Refused::new($what, revert, $book).into()),
+                None => bail!("{} was refused: {e}", $what),
+            }
         }
         let receipt = call
             .send()

@@ -13,7 +13,7 @@ use leash::abi::{
     SpendingLimitHook,
 };
 use leash::config::{self, ModuleAddresses, PolicyConfig};
-use leash::errors::{describe_revert, TokenBook};
+use leash::errors::{LeashRevert, Refused, TokenBook};
 use leash::provider::Confirm;
 use leash::{deploy, live, ops};
 use leash_tests::abi::TestToken;
@@ -67,7 +67,7 @@ impl World {
                 outcome.success,
                 "{} install: {}",
                 payload.label,
-                describe_revert(&outcome.revert_reason, &TokenBook::default())
+                LeashRevert::decode(&outcome.revert_reason)
             );
         }
         Ok(())
@@ -128,7 +128,15 @@ async fn guardian_pause_unpause_status() -> Result<()> {
 
     let refused = world.bed.sender.execute(Address::with_last_byte(0x99), U256::from(1u64), &[]).await?;
     assert!(!refused.success);
-    let words = describe_revert(&refused.revert_reason, &world.book(&policy));
+    let refusal = refused.refusal().expect("refused");
+    assert!(
+        matches!(
+            refusal,
+            LeashRevert::Pause(EmergencyPauseHook::EmergencyPauseHookErrors::Pause_AccountPaused(_))
+        ),
+        "{refusal:?}"
+    );
+    let words = refusal.describe(&world.book(&policy));
     assert!(words.contains("is paused until never"), "{words}");
 
     ops::unpause(&guardian, hook, account).await?;
@@ -160,6 +168,16 @@ async fn keeper_runs_a_task_and_refusals_read_plainly() -> Result<()> {
     assert!(status.to_string().contains("cooling down until"), "{status}");
     let again = ops::task_run(&keeper, exec, account, 1, &book).await.expect_err("cooldown");
     assert!(again.to_string().contains("is cooling down until"), "{again}");
+    let refused = again.downcast_ref::<Refused>().expect("a refusal");
+    assert!(
+        matches!(
+            refused.revert,
+            LeashRevert::Automation(AutomationExecutor::AutomationExecutorErrors::Automation_CooldownActive(
+                _
+            ))
+        ),
+        "{refused:?}"
+    );
 
     let wrong = ops::task_run(&world.as_key(4), exec, account, 1, &book).await.expect_err("not the keeper");
     assert!(wrong.to_string().contains("is not the keeper of task 1"), "{wrong}");
@@ -172,7 +190,7 @@ async fn keeper_runs_a_task_and_refusals_read_plainly() -> Result<()> {
         .execute(world.usdc, U256::ZERO, &alloy::sol_types::SolCall::abi_encode(&transfer))
         .await?;
     assert!(!outcome.success);
-    let words = describe_revert(&outcome.revert_reason, &book);
+    let words = outcome.refusal().expect("refused").describe(&book);
     assert!(
         words.starts_with("spending limit exceeded: tried 5 USDC, 0 USDC left; enough frees up at 20"),
         "{words}"
