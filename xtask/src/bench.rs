@@ -25,6 +25,7 @@ use leash::account::{
 };
 use leash::config::{
     AllowlistConfig, AllowlistMode, ModuleAddresses, PauseConfig, PolicyConfig, SpendingConfig, TaskConfig,
+    MODULE_TYPE_HOOK, WILDCARD_SELECTOR,
 };
 use leash::deploy::{self, deploy_code, Status};
 use leash::errors::LeashRevert;
@@ -47,9 +48,7 @@ sol! {
 /// plus a minute, so that no run crosses a bucket edge between a "first" and its "repeat".
 const GENESIS_TIMESTAMP: u64 = 151_200 * 13_000 + 60;
 const ONE_TOKEN: u64 = 1_000_000_000_000_000_000;
-const WILDCARD: [u8; 4] = [0x43, 0x1e, 0x2c, 0xf5];
 const MODULE_TYPE_VALIDATOR: u64 = 1;
-const MODULE_TYPE_HOOK: u64 = 4;
 const PAYEES: usize = 32;
 
 /// The configurations of the main table, in order.
@@ -296,7 +295,7 @@ impl Bench {
             allowlist: Some(AllowlistConfig {
                 mode: AllowlistMode::Allow,
                 permissions: vec![
-                    (self.payees[0], FixedBytes(WILDCARD)),
+                    (self.payees[0], FixedBytes(WILDCARD_SELECTOR)),
                     (self.token, IBenchToken::transferCall::SELECTOR.into()),
                 ],
                 protected: Vec::new(),
