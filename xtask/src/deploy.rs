@@ -31,11 +31,7 @@ pub struct DeployArgs {
 
 pub fn run(root: &Path, args: DeployArgs) -> Result<()> {
     let planned = deploy::plan(&root.join("out"))?;
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .wrap_err("could not start the async runtime")?
-        .block_on(run_async(root, args, planned))
+    crate::block_on(run_async(root, args, planned))
 }
 
 async fn run_async(root: &Path, args: DeployArgs, planned: Vec<PlannedModule>) -> Result<()> {

@@ -234,8 +234,7 @@ fn run_abi(root: &Path, check: bool) -> Result<()> {
 }
 
 fn run_bench(root: &Path, check: bool) -> Result<()> {
-    let runtime = tokio::runtime::Runtime::new()?;
-    let results = runtime.block_on(bench::run(root, |line| println!("  {line}")))?;
+    let results = block_on(bench::run(root, |line| println!("  {line}")))?;
     bench::report::print(&results);
     match bench::report::publish(root, &results, check)? {
         bench::Outcome::Written => {
@@ -276,6 +275,16 @@ fn forge_build(root: &Path) -> Result<()> {
     let mut forge = tool(root, "forge");
     forge.arg("build");
     run_cmd(forge, "forge build", "the contracts did not compile (see the compiler errors above)")
+}
+
+/// Runs `future` to completion on the one kind of runtime every async command uses: tokio's
+/// multi-threaded scheduler with its IO and timers.
+pub(crate) fn block_on<T>(future: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .wrap_err("could not start the async runtime")?;
+    runtime.block_on(future)
 }
 
 /// The project root: the parent of this crate's directory.
