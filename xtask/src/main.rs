@@ -9,6 +9,7 @@ mod gas;
 mod markers;
 mod mutants;
 mod operate;
+mod table;
 mod toolchain;
 
 use std::path::{Path, PathBuf};
