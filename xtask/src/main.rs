@@ -9,6 +9,7 @@ mod gas;
 mod markers;
 mod mutants;
 mod operate;
+mod progress;
 mod table;
 mod toolchain;
 
@@ -235,7 +236,10 @@ fn run_abi(root: &Path, check: bool) -> Result<()> {
 }
 
 fn run_bench(root: &Path, check: bool) -> Result<()> {
-    let results = block_on(bench::run(root, |line| println!("  {line}")))?;
+    let steps = progress::Steps::start();
+    let results = block_on(bench::run(root, |line| steps.step(line)));
+    steps.finish();
+    let results = results?;
     bench::report::print(&results);
     match bench::report::publish(root, &results, check)? {
         bench::Outcome::Written => {
