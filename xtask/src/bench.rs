@@ -19,15 +19,16 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, eyre, Result, WrapErr};
-use leash::abi::{IAutomationExecutor, IERC7579Account};
+use leash::abi::{AutomationExecutor, IERC7579Execution};
 use leash::account::{
     execute_single, install_entry_point, intrinsic_gas, validator_nonce_key, UserOpSender, ENTRYPOINT_V08,
 };
 use leash::config::{
     AllowlistConfig, AllowlistMode, ModuleAddresses, PauseConfig, PolicyConfig, SpendingConfig, TaskConfig,
+    MODULE_TYPE_HOOK, WILDCARD_SELECTOR,
 };
 use leash::deploy::{self, deploy_code, Status};
-use leash::errors::{describe_revert, TokenBook};
+use leash::errors::LeashRevert;
 use leash::provider::Confirm;
 use leash::{artifacts, provider};
 
@@ -61,9 +62,7 @@ sol! {
 /// plus a minute, so that no run crosses a bucket edge between a "first" and its "repeat".
 const GENESIS_TIMESTAMP: u64 = 151_200 * 13_000 + 60;
 const ONE_TOKEN: u64 = 1_000_000_000_000_000_000;
-const WILDCARD: [u8; 4] = [0x43, 0x1e, 0x2c, 0xf5];
 const MODULE_TYPE_VALIDATOR: u64 = 1;
-const MODULE_TYPE_HOOK: u64 = 4;
 const PAYEES: usize = 32;
 
 /// The configurations of the main table, in order.
@@ -332,7 +331,7 @@ impl Bench {
             allowlist: Some(AllowlistConfig {
                 mode: AllowlistMode::Allow,
                 permissions: vec![
-                    (self.payees[0], FixedBytes(WILDCARD)),
+                    (self.payees[0], FixedBytes(WILDCARD_SELECTOR)),
                     (self.token, IBenchToken::transferCall::SELECTOR.into()),
                 ],
                 protected: Vec::new(),
@@ -417,10 +416,7 @@ impl Bench {
         for (module_type, module, init) in installs {
             let outcome = sender.install_module(module_type, module, init).await?;
             if !outcome.success {
-                bail!(
-                    "installing {module}: {}",
-                    describe_revert(&outcome.revert_reason, &TokenBook::default())
-                );
+                bail!("installing {module}: {}", LeashRevert::decode(&outcome.revert_reason));
             }
         }
         Ok(())
@@ -484,7 +480,7 @@ impl Bench {
                     .collect();
                 let mut mode = B256::ZERO;
                 mode.0[0] = 0x01; // call type: batch
-                IERC7579Account::executeCall { mode, executionCalldata: items.abi_encode().into() }
+                IERC7579Execution::executeCall { mode, executionCalldata: items.abi_encode().into() }
                     .abi_encode()
                     .into()
             }
@@ -496,10 +492,7 @@ impl Bench {
     async fn measure(&self, sender: &UserOpSender<DynProvider>, call: Bytes) -> Result<u64> {
         let outcome = sender.submit(call).await?;
         if !outcome.success {
-            bail!(
-                "a measured operation was refused: {}",
-                describe_revert(&outcome.revert_reason, &TokenBook::default())
-            );
+            bail!("a measured operation was refused: {}", LeashRevert::decode(&outcome.revert_reason));
         }
         Ok(outcome.execution_gas())
     }
@@ -532,10 +525,7 @@ impl Bench {
         let outcome =
             sender.install_module(MODULE_TYPE_HOOK, self.modules.multiplexer, mux_init.into()).await?;
         if !outcome.success {
-            bail!(
-                "installing {n} sub-hooks: {}",
-                describe_revert(&outcome.revert_reason, &TokenBook::default())
-            );
+            bail!("installing {n} sub-hooks: {}", LeashRevert::decode(&outcome.revert_reason));
         }
         self.measure(&sender, self.call_data(Op::Erc20)).await?;
         self.measure(&sender, self.call_data(Op::Erc20)).await
@@ -550,10 +540,7 @@ impl Bench {
         let init = (self.authority, agent.address(), U256::from(ONE_TOKEN)).abi_encode_params();
         let outcome = owner.install_module(MODULE_TYPE_VALIDATOR, self.validator, init.into()).await?;
         if !outcome.success {
-            bail!(
-                "installing AgentValidator: {}",
-                describe_revert(&outcome.revert_reason, &TokenBook::default())
-            );
+            bail!("installing AgentValidator: {}", LeashRevert::decode(&outcome.revert_reason));
         }
         self.install(&owner, Stack::Full, &self.policy()).await?;
         let sender = UserOpSender { signer: agent, nonce_key: validator_nonce_key(self.validator), ..owner };
@@ -609,13 +596,10 @@ impl Bench {
         for (module_type, module, init, label) in payloads {
             let outcome = sender.install_module(module_type, module, init).await?;
             if !outcome.success {
-                bail!(
-                    "installing {label}: {}",
-                    describe_revert(&outcome.revert_reason, &TokenBook::default())
-                );
+                bail!("installing {label}: {}", LeashRevert::decode(&outcome.revert_reason));
             }
         }
-        let executor = IAutomationExecutor::new(self.modules.automation, &self.keeper);
+        let executor = AutomationExecutor::new(self.modules.automation, &self.keeper);
         let mut gas = Vec::new();
         for _ in 0..2 {
             let call = executor.executeTask(sender.account, U256::from(1u64));

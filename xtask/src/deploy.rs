@@ -31,11 +31,7 @@ pub struct DeployArgs {
 
 pub fn run(root: &Path, args: DeployArgs) -> Result<()> {
     let planned = deploy::plan(&root.join("out"))?;
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .wrap_err("could not start the async runtime")?
-        .block_on(run_async(root, args, planned))
+    crate::block_on(run_async(root, args, planned))
 }
 
 async fn run_async(root: &Path, args: DeployArgs, planned: Vec<PlannedModule>) -> Result<()> {
@@ -133,15 +129,16 @@ fn index(planned: &[PlannedModule], m: &PlannedModule) -> usize {
 }
 
 fn print_table(planned: &[PlannedModule], report: Option<&deploy::Report>) {
-    println!("{:<20} {:<44} {:<10} {:>10}", "module", "address", "status", "gas");
+    let mut table = crate::table::new(&["module", "address", "status", "gas"], &[3]);
     for m in planned {
         let (status, gas) = match report.and_then(|r| r.modules.iter().find(|(p, _)| p.name == m.name)) {
             Some((_, Status::Deployed { gas_used, .. })) => ("deployed", gas_used.to_string()),
             Some((_, Status::AlreadyDeployed)) => ("present", "-".to_string()),
             None => ("predicted", "-".to_string()),
         };
-        println!("{:<20} {:<44} {:<10} {:>10}", m.name, m.address.to_string(), status, gas);
+        table.add_row(vec![m.name.to_string(), m.address.to_string(), status.to_string(), gas]);
     }
+    println!("{table}");
 }
 
 fn relative(root: &Path, path: &Path) -> String {

@@ -1,6 +1,7 @@
 //! `cargo xtask`: Leash's developer commands. Runs from the project root whatever the
 //! current directory, and names the missing piece when something is not there.
 
+mod abi;
 mod audit;
 mod bench;
 mod deploy;
@@ -8,6 +9,8 @@ mod gas;
 mod markers;
 mod mutants;
 mod operate;
+mod progress;
+mod table;
 mod toolchain;
 
 use std::path::{Path, PathBuf};
@@ -29,8 +32,8 @@ enum Cmd {
     Setup,
     /// Compile every contract (forge build).
     Build,
-    /// Format checks, clippy, forge tests with the gas gate, the Rust tests against Anvil, the bench
-    /// check, the audit gate, then the broken variants.
+    /// Format checks, clippy, the ABI check, forge tests with the gas gate, the Rust tests against
+    /// Anvil, the bench check, the audit gate, then the broken variants.
     Test {
         /// Skip `forge fmt --check`, `cargo fmt --check` and clippy.
         #[arg(long)]
@@ -54,6 +57,13 @@ enum Cmd {
     Mutants {
         /// Only this variant.
         name: Option<String>,
+    },
+    /// Write the contracts' ABI from forge's artifacts into crates/leash/abi/ (the files the
+    /// `leash` crate's bindings are generated from; the list is crates/leash/abi/contracts.toml).
+    Abi {
+        /// Do not write: fail if a committed file differs from the artifacts, is missing, or is stale.
+        #[arg(long)]
+        check: bool,
     },
     /// Measure gas on Anvil through real UserOps; write docs/gas.md and docs/gas-scaling.svg.
     Bench {
@@ -125,6 +135,8 @@ fn run(cmd: Cmd) -> Result<()> {
                 lint(&root)?;
             }
             forge_build(&root)?;
+            step("abi --check: crates/leash/abi holds the ABI the contracts compile to");
+            run_abi(&root, true)?;
             step("forge test");
             let mut forge = tool(&root, "forge");
             forge.arg("test").args(&forge_args);
@@ -159,6 +171,12 @@ fn run(cmd: Cmd) -> Result<()> {
             forge_build(&root)?;
             step("mutants: broken variants the suite must catch");
             mutants::run(&root, name.as_deref())?;
+        }
+        Cmd::Abi { check } => {
+            toolchain::ensure(&root)?;
+            forge_build(&root)?;
+            step(if check { "abi --check" } else { "abi" });
+            run_abi(&root, check)?;
         }
         Cmd::Bench { check } => {
             toolchain::ensure(&root)?;
@@ -199,9 +217,29 @@ fn run(cmd: Cmd) -> Result<()> {
     Ok(())
 }
 
+fn run_abi(root: &Path, check: bool) -> Result<()> {
+    match abi::run(root, check)? {
+        abi::Outcome::UpToDate => println!("{} holds the ABI of every contract it lists", abi::DIR),
+        abi::Outcome::Written(changes) => {
+            for change in changes {
+                println!("  {change}");
+            }
+        }
+        abi::Outcome::Stale(problems) => {
+            for problem in &problems {
+                println!("  {problem}");
+            }
+            bail!("{} differs from the contracts: run `cargo xtask abi` and commit", abi::DIR)
+        }
+    }
+    Ok(())
+}
+
 fn run_bench(root: &Path, check: bool) -> Result<()> {
-    let runtime = tokio::runtime::Runtime::new()?;
-    let results = runtime.block_on(bench::run(root, |line| println!("  {line}")))?;
+    let steps = progress::Steps::start();
+    let results = block_on(bench::run(root, |line| steps.step(line)));
+    steps.finish();
+    let results = results?;
     bench::report::print(&results);
     match bench::report::publish(root, &results, check)? {
         bench::Outcome::Written => {
@@ -242,6 +280,16 @@ fn forge_build(root: &Path) -> Result<()> {
     let mut forge = tool(root, "forge");
     forge.arg("build");
     run_cmd(forge, "forge build", "the contracts did not compile (see the compiler errors above)")
+}
+
+/// Runs `future` to completion on the one kind of runtime every async command uses: tokio's
+/// multi-threaded scheduler with its IO and timers.
+pub(crate) fn block_on<T>(future: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .wrap_err("could not start the async runtime")?;
+    runtime.block_on(future)
 }
 
 /// The project root: the parent of this crate's directory.

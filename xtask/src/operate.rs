@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use eyre::{bail, eyre, Result, WrapErr};
 use leash::account::UserOpSender;
 use leash::config::{self, ModuleAddresses};
-use leash::errors::{describe_revert, TokenBook};
+use leash::errors::{LeashRevert, TokenBook};
 use leash::{deploy, live, ops};
 
 #[derive(Args, Debug, Clone)]
@@ -111,13 +111,6 @@ pub struct TaskArgs {
     chain: Chain,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .wrap_err("could not start the async runtime")
-}
-
 pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
     match cmd {
         PolicyCmd::Encode { file, vars, chain_id, overrides } => {
@@ -136,7 +129,7 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
             }
             Ok(())
         }
-        PolicyCmd::Install { file, account, owner_key, vars, chain } => runtime()?.block_on(async {
+        PolicyCmd::Install { file, account, owner_key, vars, chain } => crate::block_on(async {
             let policy = config::load(&file, &parse_vars(&vars)?)?;
             policy.check_account(account).map_err(|e| eyre!("{}: {e}", file.display()))?;
             let owner = key(owner_key, "LEASH_OWNER_KEY", "--owner-key")?;
@@ -160,14 +153,14 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
                     bail!(
                         "installing {} was refused: {}",
                         p.label,
-                        describe_revert(&outcome.revert_reason, &book)
+                        LeashRevert::decode(&outcome.revert_reason).describe(&book)
                     );
                 }
                 println!("  done (gas {})", outcome.gas_used);
             }
             Ok(())
         }),
-        PolicyCmd::Show { account, chain } => runtime()?.block_on(async {
+        PolicyCmd::Show { account, chain } => crate::block_on(async {
             let provider = connect(&chain.rpc_url, None).await?;
             let modules = modules_for(root, &provider, &chain.overrides).await?;
             let policy = live::read(&provider, account, &modules).await?;
@@ -182,7 +175,7 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
 }
 
 pub fn guardian(root: &Path, cmd: GuardianCmd) -> Result<()> {
-    runtime()?.block_on(async {
+    crate::block_on(async {
         let (args, action) = match cmd {
             GuardianCmd::Pause(a) => (a, "pause"),
             GuardianCmd::Unpause(a) => (a, "unpause"),
@@ -214,7 +207,7 @@ pub fn guardian(root: &Path, cmd: GuardianCmd) -> Result<()> {
 }
 
 pub fn task(root: &Path, cmd: TaskCmd) -> Result<()> {
-    runtime()?.block_on(async {
+    crate::block_on(async {
         let (args, run) = match cmd {
             TaskCmd::Run(a) => (a, true),
             TaskCmd::Status(a) => (a, false),
@@ -235,7 +228,7 @@ pub fn task(root: &Path, cmd: TaskCmd) -> Result<()> {
 
 pub fn demo(root: &Path, account: &str) -> Result<()> {
     let kind: leash::accounts::AccountKind = account.parse()?;
-    runtime()?.block_on(async {
+    crate::block_on(async {
         // No 24 KiB code-size limit: the contracts carrying other accounts' bytecode are larger.
         let anvil = alloy::node_bindings::Anvil::new()
             .path(root.join("node_modules/.bin/anvil"))

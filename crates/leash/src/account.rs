@@ -12,46 +12,18 @@ use alloy::providers::Provider;
 use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
-use alloy::sol;
 use alloy::sol_types::{SolCall, SolEvent};
 use eyre::{bail, eyre, Result, WrapErr};
 
-use crate::abi::IERC7579Account;
-use crate::errors;
+use crate::abi::{IERC7579Execution, IERC7579ModuleConfig};
+pub use crate::abi::{IEntryPoint, PackedUserOperation};
+use crate::errors::{LeashRevert, Refused, TokenBook};
 use crate::provider::Confirm;
 
 /// EntryPoint v0.8 at its canonical address.
 pub const ENTRYPOINT_V08: Address = address!("0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108");
 /// EntryPoint v0.7 at its canonical address (Nexus, the reference account, Safe7579, Kernel).
 pub const ENTRYPOINT_V07: Address = address!("0x0000000071727De22E5E9d8BAf0edAc6f37da032");
-
-sol! {
-    #[derive(Debug, PartialEq)]
-    struct PackedUserOperation {
-        address sender;
-        uint256 nonce;
-        bytes initCode;
-        bytes callData;
-        bytes32 accountGasLimits;
-        uint256 preVerificationGas;
-        bytes32 gasFees;
-        bytes paymasterAndData;
-        bytes signature;
-    }
-
-    #[sol(rpc)]
-    #[derive(Debug)]
-    interface IEntryPoint {
-        event UserOperationEvent(bytes32 indexed userOpHash, address indexed sender, address indexed paymaster, uint256 nonce, bool success, uint256 actualGasCost, uint256 actualGasUsed);
-        event UserOperationRevertReason(bytes32 indexed userOpHash, address indexed sender, uint256 nonce, bytes revertReason);
-        error FailedOp(uint256 opIndex, string reason);
-        error FailedOpWithRevert(uint256 opIndex, string reason, bytes inner);
-
-        function handleOps(PackedUserOperation[] calldata ops, address payable beneficiary) external;
-        function getUserOpHash(PackedUserOperation calldata userOp) external view returns (bytes32);
-        function getNonce(address sender, uint192 key) external view returns (uint256 nonce);
-    }
-}
 
 const VERIFICATION_GAS: u128 = 1_000_000;
 const CALL_GAS: u128 = 8_000_000;
@@ -85,6 +57,11 @@ pub struct OpOutcome {
 }
 
 impl OpOutcome {
+    /// Why the execution failed, decoded (`None` when it succeeded).
+    pub fn refusal(&self) -> Option<LeashRevert> {
+        (!self.success).then(|| LeashRevert::decode(&self.revert_reason))
+    }
+
     /// Gas of the `handleOps` execution alone: independent of the signature's zero bytes, so equal
     /// operations measure equal.
     pub fn execution_gas(&self) -> u64 {
@@ -194,7 +171,7 @@ impl<P: Provider + Clone> UserOpSender<P> {
         module: Address,
         init_data: Bytes,
     ) -> Result<OpOutcome> {
-        let call = IERC7579Account::installModuleCall {
+        let call = IERC7579ModuleConfig::installModuleCall {
             moduleTypeId: U256::from(module_type),
             module,
             initData: init_data,
@@ -210,7 +187,12 @@ impl<P: Provider + Clone> UserOpSender<P> {
         let call = entry_point.handleOps(vec![op], self.bundler).gas(15_000_000);
         let intrinsic_gas = intrinsic_gas(&call.calldata()[..]);
         // Simulate first so that a refused UserOp surfaces as the EntryPoint's decoded error.
-        call.call().await.map_err(|e| eyre!("handleOps was refused: {}", errors::describe_call_error(&e)))?;
+        if let Err(e) = call.call().await {
+            return Err(match LeashRevert::from_call_error(&e) {
+                Some(revert) => Refused::new("handleOps", revert, &TokenBook::default()).into(),
+                None => eyre!("handleOps was refused: {e}"),
+            });
+        }
         let receipt = call
             .send()
             .await
@@ -228,7 +210,7 @@ pub fn execute_single(target: Address, value: U256, data: &[u8]) -> Bytes {
     packed.extend_from_slice(target.as_slice());
     packed.extend_from_slice(&value.to_be_bytes::<32>());
     packed.extend_from_slice(data);
-    IERC7579Account::executeCall { mode: B256::ZERO, executionCalldata: packed.into() }.abi_encode().into()
+    IERC7579Execution::executeCall { mode: B256::ZERO, executionCalldata: packed.into() }.abi_encode().into()
 }
 
 fn pack_u128s(high: u128, low: u128) -> FixedBytes<32> {

@@ -12,96 +12,19 @@ use alloy::primitives::aliases::U192;
 use alloy::primitives::{Address, Bytes, FixedBytes, B256, U256};
 use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, Result, WrapErr};
 
-use crate::abi::IERC7579Account;
+use crate::abi::{
+    BootstrapConfig, IERC7579Execution, IERC7579ModuleConfig, IInitializeAccount, IKernelFactory,
+    IKernelInitialize, IKernelPrecompiles, INexusBootstrap, INexusPrecompiles, IReferenceBootstrap,
+    IReferencePrecompiles, ISafe7579Launchpad, ISafe7579Precompiles, ISafeProxyFactory, ModuleInit,
+    SafeInitData,
+};
 use crate::account::{validator_nonce_key, ENTRYPOINT_V07, ENTRYPOINT_V08};
 use crate::artifacts;
 use crate::deploy::deploy_code;
 use crate::provider::Confirm;
-
-sol! {
-    #[sol(rpc)]
-    interface INexusPrecompiles {
-        function NEXUS_BYTECODE() external view returns (bytes memory);
-        function NEXUS_BOOTSTRAP_BYTECODE() external view returns (bytes memory);
-        function NEXUS_PROXY_BYTECODE() external view returns (bytes memory);
-    }
-
-    #[sol(rpc)]
-    interface IReferencePrecompiles {
-        function ERC7579_BYTECODE() external view returns (bytes memory);
-        function ERC7579_BOOTSTRAP_BYTECODE() external view returns (bytes memory);
-        function MSAPROXY_BYTECODE() external view returns (bytes memory);
-    }
-
-    struct BootstrapConfig { address module; bytes data; }
-
-    interface INexusBootstrap {
-        function initNexusWithSingleValidator(address validator, bytes data, address registry, address[] attesters, uint8 threshold) external;
-    }
-
-    interface IReferenceBootstrap {
-        function initMSA(BootstrapConfig[] validators, BootstrapConfig[] executors, BootstrapConfig hook, BootstrapConfig[] fallbacks) external;
-    }
-
-    interface IInitializeAccount {
-        function initializeAccount(bytes data) external payable;
-    }
-
-    #[sol(rpc)]
-    interface IKernelPrecompiles {
-        function KERNEL_BYTECODE() external view returns (bytes memory);
-        function KERNEL_FACTORY_BYTECODE() external view returns (bytes memory);
-    }
-
-    #[sol(rpc)]
-    interface IKernelFactory {
-        function createAccount(bytes data, bytes32 salt) external payable returns (address);
-    }
-
-    interface IKernelInitialize {
-        function initialize(bytes21 rootValidator, address hook, bytes validatorData, bytes hookData, bytes[] initConfig) external;
-    }
-}
-
-sol! {
-    #[sol(rpc)]
-    interface ISafe7579Precompiles {
-        function SAFE7579_BYTECODE() external view returns (bytes memory);
-        function SAFE7579_LAUNCHPAD_BYTECODE() external view returns (bytes memory);
-        function SAFE_SINGLETON_BYTECODE() external view returns (bytes memory);
-        function SAFE_PROXY_FACTORY_BYTECODE() external view returns (bytes memory);
-    }
-
-    struct ModuleInit { address module; bytes initData; }
-
-    struct SafeInitData {
-        address singleton;
-        address[] owners;
-        uint256 threshold;
-        address setupTo;
-        bytes setupData;
-        address safe7579;
-        ModuleInit[] validators;
-        bytes callData;
-    }
-
-    #[sol(rpc)]
-    interface ISafe7579Launchpad {
-        function initSafe7579(address safe7579, ModuleInit[] executors, ModuleInit[] fallbacks, ModuleInit[] hooks, address[] attesters, uint8 threshold) external;
-        function preValidationSetup(bytes32 initHash, address to, bytes preInit) external;
-        function setupSafe(SafeInitData initData) external;
-        function hash(SafeInitData data) external pure returns (bytes32);
-    }
-
-    #[sol(rpc)]
-    interface ISafeProxyFactory {
-        function createProxyWithNonce(address singleton, bytes initializer, uint256 saltNonce) external returns (address proxy);
-    }
-}
 
 /// Safe7579's `installModule(4, hook, …)` context for the account-wide hook: `(HookType.GLOBAL, no
 /// selector)` before the hook's own install data.
@@ -127,9 +50,9 @@ pub fn kernel_install_validator(
     hook_init: &[u8],
 ) -> Bytes {
     let hook_data: Bytes = [&[0u8][..], hook_init].concat().into();
-    let selector: Bytes = IERC7579Account::executeCall::SELECTOR.to_vec().into();
+    let selector: Bytes = IERC7579Execution::executeCall::SELECTOR.to_vec().into();
     let config = [hook.as_slice(), &(validator_init, hook_data, selector).abi_encode_params()].concat();
-    IERC7579Account::installModuleCall {
+    IERC7579ModuleConfig::installModuleCall {
         moduleTypeId: U256::from(1u64),
         module: validator,
         initData: config.into(),
@@ -142,7 +65,7 @@ pub fn kernel_install_validator(
 /// hook's `onInstall` only if it is not initialized yet).
 pub fn kernel_install_executor(executor: Address, executor_init: Bytes, hook: Address) -> Bytes {
     let config = [hook.as_slice(), &(executor_init, Bytes::from(vec![0u8])).abi_encode_params()].concat();
-    IERC7579Account::installModuleCall {
+    IERC7579ModuleConfig::installModuleCall {
         moduleTypeId: U256::from(2u64),
         module: executor,
         initData: config.into(),

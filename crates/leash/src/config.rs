@@ -693,10 +693,13 @@ impl PolicyConfig {
         }
         if let Some(a) = &self.allowlist {
             hooks.push(modules.allowlist);
-            let perms: Vec<abi::Permission> = a
+            let perms: Vec<abi::IAllowlistHook::Permission> = a
                 .permissions
                 .iter()
-                .map(|(target, selector)| abi::Permission { target: *target, selector: *selector })
+                .map(|(target, selector)| abi::IAllowlistHook::Permission {
+                    target: *target,
+                    selector: *selector,
+                })
                 .collect();
             inits.push(
                 (self.authority, U256::from(a.mode as u8), perms, a.protected.clone())
@@ -706,16 +709,16 @@ impl PolicyConfig {
         }
         if !self.spending.is_empty() {
             hooks.push(modules.spending);
-            let policies: Vec<abi::TokenPolicy> = self
+            let policies: Vec<abi::ISpendingLimitHook::TokenPolicy> = self
                 .spending
                 .iter()
-                .map(|s| abi::TokenPolicy {
+                .map(|s| abi::ISpendingLimitHook::TokenPolicy {
                     token: s.token,
                     perTxCap: s.per_tx_cap,
                     limits: s
                         .limits
                         .iter()
-                        .map(|(amount, window)| abi::LimitConfig {
+                        .map(|(amount, window)| abi::ISpendingLimitHook::LimitConfig {
                             amount: *amount,
                             window: U256::from(*window),
                         })
@@ -739,10 +742,10 @@ impl PolicyConfig {
         let (hooks, inits): (Vec<Address>, Vec<Bytes>) = self.sub_hooks(modules).into_iter().unzip();
         let mut payloads = Vec::new();
         if !self.tasks.is_empty() {
-            let tasks: Vec<abi::Task> = self
+            let tasks: Vec<abi::IAutomationExecutor::Task> = self
                 .tasks
                 .iter()
-                .map(|t| abi::Task {
+                .map(|t| abi::IAutomationExecutor::Task {
                     id: U256::from(t.id),
                     caller: t.caller,
                     target: t.target,

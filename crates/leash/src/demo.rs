@@ -16,81 +16,23 @@ use alloy::primitives::{aliases::U160, aliases::U24, Address, Bytes, U256};
 use alloy::providers::ext::AnvilApi;
 use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::IERC20Metadata;
-use crate::abi::{IERC7579Account, IHookMultiPlexer};
+use crate::abi::{
+    ExactInputSingleParams, HookMultiPlexer, IERC7579Batch, IERC7579ModuleConfig,
+    INonfungiblePositionManager, ISwapRouter, ITestToken, IUniswapV3Factory, IUniswapV3Pool, MintParams,
+};
 use crate::account::UserOpSender;
 use crate::accounts::{self, AccountKind};
 use crate::config::{self, ModuleAddresses};
 use crate::deploy::deploy_code;
-use crate::errors::{describe_revert, TokenBook};
+use crate::errors::{LeashRevert, Refused, TokenBook};
 use crate::provider::Confirm;
 use crate::{artifacts, deploy, ops, provider};
 
-sol! {
-    #[sol(rpc)]
-    interface IUniswapV3Factory {
-        function createPool(address tokenA, address tokenB, uint24 fee) external returns (address pool);
-        function getPool(address tokenA, address tokenB, uint24 fee) external view returns (address pool);
-    }
-
-    #[sol(rpc)]
-    interface IUniswapV3Pool {
-        function initialize(uint160 sqrtPriceX96) external;
-        function liquidity() external view returns (uint128);
-    }
-
-    struct MintParams {
-        address token0;
-        address token1;
-        uint24 fee;
-        int24 tickLower;
-        int24 tickUpper;
-        uint256 amount0Desired;
-        uint256 amount1Desired;
-        uint256 amount0Min;
-        uint256 amount1Min;
-        address recipient;
-        uint256 deadline;
-    }
-
-    #[sol(rpc)]
-    interface INonfungiblePositionManager {
-        function mint(MintParams calldata params) external payable returns (uint256 tokenId, uint128 liquidity, uint256 amount0, uint256 amount1);
-    }
-
-    struct ExactInputSingleParams {
-        address tokenIn;
-        address tokenOut;
-        uint24 fee;
-        address recipient;
-        uint256 deadline;
-        uint256 amountIn;
-        uint256 amountOutMinimum;
-        uint160 sqrtPriceLimitX96;
-    }
-
-    interface ISwapRouter {
-        function exactInputSingle(ExactInputSingleParams calldata params) external payable returns (uint256 amountOut);
-    }
-
-    interface IERC7579Batch {
-        struct Execution { address target; uint256 value; bytes callData; }
-        function execute(bytes32 mode, bytes calldata executionCalldata) external payable;
-    }
-
-    #[sol(rpc)]
-    interface ITestToken {
-        function mint(address to, uint256 amount) external;
-    }
-}
-
 const FEE: u32 = 3000;
-/// Safe7579's `ExecutionFailed()` (see `errors::describe_revert`).
-const SAFE7579_EXECUTION_FAILED: [u8; 4] = [0xac, 0xfd, 0xb4, 0x44];
 const USDC: u64 = 1_000_000; // one USDC in base units
 
 /// One step of the walk-through and what happened.
@@ -98,7 +40,27 @@ const USDC: u64 = 1_000_000; // one USDC in base units
 pub struct Step {
     pub action: String,
     pub allowed: bool,
+    /// What came of it, or the refusal in plain words.
     pub detail: String,
+    /// The refusal, decoded (`None` when allowed, or when nothing was decoded).
+    pub refusal: Option<LeashRevert>,
+}
+
+/// What came of one action: allowed with a detail, or refused.
+struct Verdict {
+    allowed: bool,
+    detail: String,
+    refusal: Option<LeashRevert>,
+}
+
+impl Verdict {
+    fn allowed(detail: String) -> Self {
+        Self { allowed: true, detail, refusal: None }
+    }
+
+    fn refused(refusal: LeashRevert, book: &TokenBook) -> Self {
+        Self { allowed: false, detail: refusal.describe(book), refusal: Some(refusal) }
+    }
 }
 
 /// What the demo did, for printing and for tests.
@@ -264,10 +226,7 @@ pub async fn run(
         async move {
             let outcome = owner.submit(call).await?;
             if !outcome.success {
-                bail!(
-                    "installing {label}: {}",
-                    describe_revert(&outcome.revert_reason, &TokenBook::default())
-                );
+                bail!("installing {label}: {}", LeashRevert::decode(&outcome.revert_reason));
             }
             Ok(())
         }
@@ -330,9 +289,9 @@ pub async fn run(
         book,
     };
     let mut report = Report::default();
-    let step = |say: &mut dyn FnMut(&str), report: &mut Report, action: String, result: (bool, String)| {
-        say(&format!("{} {action}: {}", if result.0 { "ALLOWED" } else { "REFUSED" }, result.1));
-        report.steps.push(Step { action, allowed: result.0, detail: result.1 });
+    let step = |say: &mut dyn FnMut(&str), report: &mut Report, action: String, v: Verdict| {
+        say(&format!("{} {action}: {}", if v.allowed { "ALLOWED" } else { "REFUSED" }, v.detail));
+        report.steps.push(Step { action, allowed: v.allowed, detail: v.detail, refusal: v.refusal });
     };
 
     say("\nthe agent trades");
@@ -341,7 +300,7 @@ pub async fn run(
     let r = demo.swap(600).await?;
     step(&mut say, &mut report, "swap 600 USDC (over the 500 per-trade cap)".into(), r);
     let stranger = Address::with_last_byte(0x5e);
-    let transfer = IERC20Metadata::transferCall { to: stranger, amount: U256::from(100 * USDC) }.abi_encode();
+    let transfer = IERC20Metadata::transferCall { to: stranger, value: U256::from(100 * USDC) }.abi_encode();
     let r = demo.run(usdc, &transfer).await?;
     step(&mut say, &mut report, "transfer 100 USDC to a stranger (not on the allowlist)".into(), r);
     for _ in 0..9 {
@@ -363,15 +322,20 @@ pub async fn run(
     step(&mut say, &mut report, "swap 500 USDC the next day".into(), r);
 
     say("\nthe agent tries to take its leash off");
-    let uninstall = IERC7579Account::uninstallModuleCall {
+    let uninstall = IERC7579ModuleConfig::uninstallModuleCall {
         moduleTypeId: U256::from(4u64),
         module: modules.multiplexer,
         deInitData: Bytes::new(),
     };
     let r = match demo.agent.submit(uninstall.abi_encode().into()).await {
-        Ok(outcome) if outcome.success => (true, "the multiplexer is gone".to_string()),
-        Ok(outcome) => (false, describe_revert(&outcome.revert_reason, &demo.book)),
-        Err(refused) => (false, refused.to_string()),
+        Ok(outcome) if outcome.success => Verdict::allowed("the multiplexer is gone".to_string()),
+        Ok(outcome) => Verdict::refused(LeashRevert::decode(&outcome.revert_reason), &demo.book),
+        Err(err) => match err.downcast::<Refused>() {
+            Ok(refused) => {
+                Verdict { allowed: false, detail: refused.to_string(), refusal: Some(refused.revert) }
+            }
+            Err(err) => return Err(err),
+        },
     };
     step(&mut say, &mut report, "uninstall the multiplexer with the agent's key".into(), r);
 
@@ -382,9 +346,9 @@ pub async fn run(
 
 impl Demo {
     /// One UserOp: approve the router for `usdc` USDC, then exactInputSingle USDC -> WETH.
-    async fn swap(&self, usdc: u64) -> Result<(bool, String)> {
+    async fn swap(&self, usdc: u64) -> Result<Verdict> {
         let amount = U256::from(usdc * USDC);
-        let approve = IERC20Metadata::approveCall { spender: self.router, amount }.abi_encode();
+        let approve = IERC20Metadata::approveCall { spender: self.router, value: amount }.abi_encode();
         let swap = ISwapRouter::exactInputSingleCall {
             params: ExactInputSingleParams {
                 tokenIn: self.usdc,
@@ -413,44 +377,43 @@ impl Demo {
         let call: Bytes = call.abi_encode().into();
         let outcome = self.agent.submit(call.clone()).await?;
         if !outcome.success {
-            return Ok((false, self.why_refused(&call, &outcome.revert_reason).await));
+            return Ok(Verdict::refused(self.why_refused(&call, &outcome.revert_reason).await, &self.book));
         }
         let after = IERC20Metadata::new(self.weth, self.provider.clone())
             .balanceOf(self.agent.account)
             .call()
             .await?;
-        Ok((true, format!("got {} WETH", format_units(after - before, 18).unwrap_or_default())))
+        Ok(Verdict::allowed(format!("got {} WETH", format_units(after - before, 18).unwrap_or_default())))
     }
 
-    async fn run(&self, target: Address, data: &[u8]) -> Result<(bool, String)> {
+    async fn run(&self, target: Address, data: &[u8]) -> Result<Verdict> {
         let call = crate::account::execute_single(target, U256::ZERO, data);
         let outcome = self.agent.submit(call.clone()).await?;
         if outcome.success {
-            Ok((true, "done".to_string()))
+            Ok(Verdict::allowed("done".to_string()))
         } else {
-            Ok((false, self.why_refused(&call, &outcome.revert_reason).await))
+            Ok(Verdict::refused(self.why_refused(&call, &outcome.revert_reason).await, &self.book))
         }
     }
 
-    /// The refusal in words. Safe7579 reports every hook revert as its own `ExecutionFailed()`, so
+    /// The refusal. Safe7579 reports every hook revert as its own `ExecutionFailed()`, so
     /// on a Safe the multiplexer is asked for its verdict on the same call, as the adapter hands
     /// it over (the EntryPoint as sender, appended ERC-2771 style).
-    async fn why_refused(&self, call: &Bytes, reason: &Bytes) -> String {
-        if self.kind == AccountKind::Safe && reason.as_ref() == SAFE7579_EXECUTION_FAILED {
+    async fn why_refused(&self, call: &Bytes, reason: &Bytes) -> LeashRevert {
+        let refusal = LeashRevert::decode(reason);
+        if self.kind == AccountKind::Safe && refusal == LeashRevert::Safe7579ExecutionFailed {
             let entry_point = self.agent.entry_point;
             let msg_data: Bytes = [call.as_ref(), entry_point.as_slice()].concat().into();
-            let verdict = IHookMultiPlexer::new(self.multiplexer, self.provider.clone())
+            let verdict = HookMultiPlexer::new(self.multiplexer, self.provider.clone())
                 .preCheck(entry_point, U256::ZERO, msg_data)
                 .from(self.agent.account)
                 .call()
                 .await;
-            if let Err(err) = verdict {
-                if let Some(data) = err.as_revert_data() {
-                    return describe_revert(&data, &self.book);
-                }
+            if let Some(verdict) = verdict.err().as_ref().and_then(LeashRevert::from_call_error) {
+                return verdict;
             }
         }
-        describe_revert(reason, &self.book)
+        refusal
     }
 }
 
@@ -463,7 +426,11 @@ fn sqrt_price_x96(usdc_is_token0: bool) -> U160 {
 }
 
 fn install_module_call(module_type: u64, module: Address, init_data: Bytes) -> Bytes {
-    IERC7579Account::installModuleCall { moduleTypeId: U256::from(module_type), module, initData: init_data }
-        .abi_encode()
-        .into()
+    IERC7579ModuleConfig::installModuleCall {
+        moduleTypeId: U256::from(module_type),
+        module,
+        initData: init_data,
+    }
+    .abi_encode()
+    .into()
 }

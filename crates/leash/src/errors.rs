@@ -1,20 +1,22 @@
-//! Revert data in plain words: the contracts' own errors, decoded and written with token symbols,
-//! decimals and UTC times, never raw hex (unless nothing matches).
+//! Refusals: revert data decoded into [`LeashRevert`] (the contracts' own error enums, generated
+//! from their ABI), and written in plain words with token symbols, decimals and UTC times, never
+//! raw hex (unless nothing matches). A call the library makes and the contracts refuse fails with a
+//! [`Refused`] error that carries the decoded refusal.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use alloy::primitives::utils::format_units;
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, Bytes, U256};
 use alloy::sol_types::{Revert, SolError, SolInterface};
 
+use crate::abi::IEntryPoint::IEntryPointErrors as E;
 use crate::abi::{
-    IAgentValidator::IAgentValidatorErrors as V, IAllowlistHook::IAllowlistHookErrors as A,
-    IAutomationExecutor::IAutomationExecutorErrors as T, IEmergencyPauseHook::IEmergencyPauseHookErrors as P,
-    IExecutionDecoderErrors::IExecutionDecoderErrorsErrors as D,
-    IHookMultiPlexer::IHookMultiPlexerErrors as M, ILeashModule::ILeashModuleErrors as L,
-    ISpendingLimitHook::ISpendingLimitHookErrors as S,
+    AgentValidator::AgentValidatorErrors as V, AllowlistHook::AllowlistHookErrors as A,
+    AutomationExecutor::AutomationExecutorErrors as T, EmergencyPauseHook::EmergencyPauseHookErrors as P,
+    ExecutionDecoder::ExecutionDecoderErrors as D, HookMultiPlexer::HookMultiPlexerErrors as M,
+    ILeashModule::ILeashModuleErrors as L, SpendingLimitHook::SpendingLimitHookErrors as S,
 };
-use crate::account::IEntryPoint::IEntryPointErrors as E;
 
 /// Symbols and decimals of the tokens an operator knows, for amounts in errors.
 #[derive(Debug, Clone, Default)]
@@ -67,193 +69,311 @@ pub fn utc(timestamp: U256) -> String {
     format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-/// Plain words for revert data from any Leash module, the decoder, or the EntryPoint.
-pub fn describe_revert(data: &[u8], book: &TokenBook) -> String {
-    if let Ok(e) = S::abi_decode(data) {
-        return match e {
-            S::SpendingLimit_Exceeded(e) => {
-                let when = if e.availableAt == U256::MAX {
-                    "it never fits: it is above the limit itself".to_string()
-                } else {
-                    format!("enough frees up at {}", utc(e.availableAt))
-                };
-                format!(
-                    "spending limit exceeded: tried {}, {} left; {when}",
-                    book.amount(e.token, e.attempted),
-                    book.amount(e.token, e.remaining)
-                )
-            }
-            S::SpendingLimit_PerTxCapExceeded(e) => format!(
-                "per-transaction cap exceeded: tried {}, the cap is {}",
-                book.amount(e.token, e.attempted),
-                book.amount(e.token, e.cap)
-            ),
-            S::SpendingLimit_UnsupportedTokenCall(e) => format!(
-                "refused: function {} of limited token {} could move it without being counted",
-                e.selector, e.token
-            ),
-            S::SpendingLimit_DirtyAddressArgument(e) => format!(
-                "refused: argument {} of call {} to token {} is an address word with dirty upper bits",
-                e.index, e.selector, e.token
-            ),
-            S::SpendingLimit_MalformedTokenCall(e) => {
-                format!("refused: malformed call {} to token {} ({} bytes)", e.selector, e.token, e.length)
-            }
-            S::RollingWindow_WindowTooShort(e) => format!("window of {} s is under {} s", e.window, e.min),
-            S::RollingWindow_WindowNotMultiple(e) => {
-                format!("window of {} s is not a multiple of {} s", e.window, e.buckets)
-            }
-            other => format!("spending limit: {other:?}"),
-        };
-    }
-    if let Ok(e) = A::abi_decode(data) {
-        return match e {
-            A::Allowlist_CallNotAllowed(e) => {
-                format!(
-                    "allowlist: {} of {} is not on the allowlist",
-                    selector_words(e.selector),
-                    book.name(e.target)
-                )
-            }
-            A::Allowlist_CallBlocked(e) => {
-                format!("allowlist: {} of {} is blocked", selector_words(e.selector), book.name(e.target))
-            }
-            A::Allowlist_ProtectedTarget(e) => {
-                format!("allowlist: {} is protected and can never be called", book.name(e.target))
-            }
-            A::Allowlist_ShortCalldata(e) => {
-                format!("allowlist: {} bytes of calldata to {} is not a call", e.length, e.target)
-            }
-            A::Allowlist_ZeroSelector(e) => {
-                format!("allowlist: calls to {} with selector 0x00000000 are refused", e.target)
-            }
-            other => format!("allowlist: {other:?}"),
-        };
-    }
-    if let Ok(e) = P::abi_decode(data) {
-        return match e {
-            P::Pause_AccountPaused(e) => format!("account {} is paused until {}", e.account, utc(e.until)),
-            P::Pause_NotPaused(e) => format!("account {} is not paused", e.account),
-            P::Pause_CooldownActive(e) => {
-                format!(
-                    "a new pause of {} may start only at {} (cooldown after the last one)",
-                    e.account,
-                    utc(e.availableAt)
-                )
-            }
-            P::Pause_NotGuardian(e) => {
-                format!("{} is not the guardian (nor the authority) of {}", e.caller, e.account)
-            }
-            other => format!("pause: {other:?}"),
-        };
-    }
-    if let Ok(e) = L::abi_decode(data) {
-        return match e {
-            L::Leash_OnlyAuthority(e) => {
-                format!("only the authority {} may make this change (caller {})", e.authority, e.caller)
-            }
-            L::Leash_ModuleChangeNotApproved(e) => format!(
-                "module change ({} of {}) needs the authority's approval: approveChange(account, {})",
-                selector_words(e.selector),
-                e.module,
-                e.changeHash
-            ),
-            L::Leash_SelfCallNotApproved(e) => {
-                format!(
-                    "calling the account itself needs the authority's approval: approveChange(account, {})",
-                    e.changeHash
-                )
-            }
-            L::Leash_ModuleCallNotApproved(e) => format!(
-                "calling Leash module {} ({}) needs the authority's approval: approveChange(account, {})",
-                e.module,
-                selector_words(e.selector),
-                e.changeHash
-            ),
-            L::Leash_DepositCallNotApproved(e) => format!(
-                "moving the account's EntryPoint deposit or stake ({} at {}) needs the authority's approval: approveChange(account, {})",
-                selector_words(e.selector),
-                e.entryPoint,
-                e.changeHash
-            ),
-            L::Leash_NotInstalled(e) => format!("the module is not installed for {}", e.account),
-            other => format!("leash: {other:?}"),
-        };
-    }
-    if let Ok(e) = T::abi_decode(data) {
-        return match e {
-            T::Automation_CooldownActive(e) => {
-                format!("task {} is cooling down until {}", e.id, utc(e.availableAt))
-            }
-            T::Automation_MaxExecutionsReached(e) => {
-                format!("task {} already ran {} times, its maximum", e.id, e.maxExecutions)
-            }
-            T::Automation_NotCaller(e) => format!("{} is not the keeper of task {}", e.caller, e.id),
-            T::Automation_NotStarted(e) => format!("task {} starts at {}", e.id, utc(e.startsAt)),
-            T::Automation_Expired(e) => format!("task {} expired at {}", e.id, utc(e.expiresAt)),
-            T::Automation_UnknownTask(e) => format!("there is no task {} on {}", e.id, e.account),
-            other => format!("automation: {other:?}"),
-        };
-    }
-    if let Ok(e) = M::abi_decode(data) {
-        return format!("multiplexer: {e:?}");
-    }
-    if let Ok(e) = V::abi_decode(data) {
-        return match e {
-            V::AgentValidator_CallNotAllowed(e) => {
-                format!("the agent's key signs only executions, not {}", selector_words(e.selector))
-            }
-            V::AgentValidator_TargetNotAllowed(e) => {
-                format!("the agent's key may not call {} (the account itself or its validator)", e.target)
-            }
-            V::AgentValidator_LeashNotInstalled(e) => {
-                format!("the agent's key acts only while the leash is installed on {}", e.account)
-            }
-            V::AgentValidator_GasAllowanceExceeded(e) => format!(
-                "the UserOp may cost up to {} in gas fees; the agent's gas allowance has {} left",
-                book.amount(Address::ZERO, e.cost),
-                book.amount(Address::ZERO, e.allowance)
-            ),
-            V::AgentValidator_AgentIsOwner(e) => {
-                format!("{} is an owner of {}; an agent may not be an owner", e.agent, e.account)
-            }
-            other => format!("agent validator: {other:?}"),
-        };
-    }
-    if let Ok(e) = D::abi_decode(data) {
-        return format!("refused execution encoding: {e:?}");
-    }
-    if let Ok(e) = E::abi_decode(data) {
-        return match e {
-            E::FailedOp(e) => format!("the EntryPoint refused the UserOp: {}", e.reason),
-            E::FailedOpWithRevert(e) => {
-                format!(
-                    "the EntryPoint refused the UserOp: {} ({})",
-                    e.reason,
-                    describe_revert(&e.inner, book)
-                )
-            }
-        };
-    }
-    if let Ok(r) = Revert::abi_decode(data) {
-        return format!("reverted: {}", r.reason);
-    }
-    if data.is_empty() {
-        return "reverted without a reason".to_string();
-    }
-    if data == [0xac, 0xfd, 0xb4, 0x44] {
-        // Safe7579 runs modules through the Safe's module transactions and reports any failure so.
-        return "Safe7579 reports ExecutionFailed(): a module refused, the adapter does not say why"
-            .to_string();
-    }
-    format!("reverted with 0x{}", alloy::hex::encode(data))
+/// A refusal, decoded from revert data: one of the contracts' own errors (the enums generated from
+/// their ABI in [`crate::abi`]), the EntryPoint's, or what is left when none matches.
+///
+/// Errors every module shares (the authority's, the execution decoder's) decode as [`Self::Leash`]
+/// and [`Self::Decoder`], whichever module raised them; each module's variant holds its own.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LeashRevert {
+    /// The authority model every module shares (`Leash_*`).
+    Leash(L),
+    /// The execution decoder refused the call's encoding (`ExecutionDecoder_*`).
+    Decoder(D),
+    Spending(S),
+    Allowlist(A),
+    Pause(P),
+    Automation(T),
+    Multiplexer(M),
+    Validator(V),
+    /// The EntryPoint refused the UserOp (`FailedOp`, `FailedOpWithRevert` with the inner revert).
+    EntryPoint(E),
+    /// `Error(string)`: a `require` with a message, or `revert("...")`.
+    Message(String),
+    /// Safe7579's `ExecutionFailed()`: a module refused, and the adapter does not say which or why.
+    Safe7579ExecutionFailed,
+    /// Reverted without data.
+    Empty,
+    /// Revert data nothing here decodes.
+    Unknown(Bytes),
 }
 
-/// Plain words for a failed contract call (decoded revert data when there is some).
-pub fn describe_call_error(err: &alloy::contract::Error) -> String {
-    match err.as_revert_data() {
-        Some(data) => describe_revert(&data, &TokenBook::default()),
-        None => err.to_string(),
+/// Safe7579's `ExecutionFailed()`.
+pub const SAFE7579_EXECUTION_FAILED: [u8; 4] = [0xac, 0xfd, 0xb4, 0x44];
+
+impl LeashRevert {
+    /// Decodes revert data from any Leash module, the decoder, or the EntryPoint.
+    pub fn decode(data: &[u8]) -> Self {
+        if let Ok(e) = L::abi_decode(data) {
+            return Self::Leash(e);
+        }
+        if let Ok(e) = D::abi_decode(data) {
+            return Self::Decoder(e);
+        }
+        if let Ok(e) = S::abi_decode(data) {
+            return Self::Spending(e);
+        }
+        if let Ok(e) = A::abi_decode(data) {
+            return Self::Allowlist(e);
+        }
+        if let Ok(e) = P::abi_decode(data) {
+            return Self::Pause(e);
+        }
+        if let Ok(e) = T::abi_decode(data) {
+            return Self::Automation(e);
+        }
+        if let Ok(e) = M::abi_decode(data) {
+            return Self::Multiplexer(e);
+        }
+        if let Ok(e) = V::abi_decode(data) {
+            return Self::Validator(e);
+        }
+        if let Ok(e) = E::abi_decode(data) {
+            return Self::EntryPoint(e);
+        }
+        if let Ok(r) = Revert::abi_decode(data) {
+            return Self::Message(r.reason);
+        }
+        match data {
+            [] => Self::Empty,
+            d if d == SAFE7579_EXECUTION_FAILED => Self::Safe7579ExecutionFailed,
+            d => Self::Unknown(Bytes::copy_from_slice(d)),
+        }
+    }
+
+    /// The refusal in a failed contract call, if it carries revert data.
+    pub fn from_call_error(err: &alloy::contract::Error) -> Option<Self> {
+        err.as_revert_data().map(|data| Self::decode(&data))
+    }
+
+    /// Plain words, with amounts in the tokens `book` knows and times in UTC.
+    pub fn describe(&self, book: &TokenBook) -> String {
+        match self {
+            Self::Leash(e) => leash(e),
+            Self::Decoder(e) => decoder(e),
+            Self::Spending(e) => spending(e, book),
+            Self::Allowlist(e) => allowlist(e, book),
+            Self::Pause(e) => pause(e),
+            Self::Automation(e) => automation(e),
+            Self::Multiplexer(e) => multiplexer(e),
+            Self::Validator(e) => validator(e, book),
+            Self::EntryPoint(e) => entry_point(e, book),
+            Self::Message(reason) => format!("reverted: {reason}"),
+            Self::Safe7579ExecutionFailed => {
+                // Safe7579 runs modules through the Safe's module transactions and reports any failure so.
+                "Safe7579 reports ExecutionFailed(): a module refused, the adapter does not say why"
+                    .to_string()
+            }
+            Self::Empty => "reverted without a reason".to_string(),
+            Self::Unknown(data) => format!("reverted with {data}"),
+        }
+    }
+}
+
+/// Plain words with no token book (amounts in base units).
+impl fmt::Display for LeashRevert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe(&TokenBook::default()))
+    }
+}
+
+/// A call the contracts refused, as an error: what was tried, the decoded refusal, and the
+/// refusal in words (with the caller's token book). Reach it through `eyre::Report::downcast_ref`.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub what: String,
+    pub revert: LeashRevert,
+    pub words: String,
+}
+
+impl Refused {
+    pub fn new(what: impl Into<String>, revert: LeashRevert, book: &TokenBook) -> Self {
+        let words = revert.describe(book);
+        Self { what: what.into(), revert, words }
+    }
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} was refused: {}", self.what, self.words)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+fn leash(e: &L) -> String {
+    match e {
+        L::Leash_OnlyAuthority(e) => {
+            format!("only the authority {} may make this change (caller {})", e.authority, e.caller)
+        }
+        L::Leash_ModuleChangeNotApproved(e) => format!(
+            "module change ({} of {}) needs the authority's approval: approveChange(account, {})",
+            selector_words(e.selector),
+            e.module,
+            e.changeHash
+        ),
+        L::Leash_SelfCallNotApproved(e) => {
+            format!(
+                "calling the account itself needs the authority's approval: approveChange(account, {})",
+                e.changeHash
+            )
+        }
+        L::Leash_ModuleCallNotApproved(e) => format!(
+            "calling Leash module {} ({}) needs the authority's approval: approveChange(account, {})",
+            e.module,
+            selector_words(e.selector),
+            e.changeHash
+        ),
+        L::Leash_DepositCallNotApproved(e) => format!(
+            "moving the account's EntryPoint deposit or stake ({} at {}) needs the authority's approval: approveChange(account, {})",
+            selector_words(e.selector),
+            e.entryPoint,
+            e.changeHash
+        ),
+        L::Leash_NotInstalled(e) => format!("the module is not installed for {}", e.account),
+        other => format!("leash: {other:?}"),
+    }
+}
+
+fn decoder(e: &D) -> String {
+    format!("refused execution encoding: {e:?}")
+}
+
+fn spending(e: &S, book: &TokenBook) -> String {
+    match e {
+        S::SpendingLimit_Exceeded(e) => {
+            let when = if e.availableAt == U256::MAX {
+                "it never fits: it is above the limit itself".to_string()
+            } else {
+                format!("enough frees up at {}", utc(e.availableAt))
+            };
+            format!(
+                "spending limit exceeded: tried {}, {} left; {when}",
+                book.amount(e.token, e.attempted),
+                book.amount(e.token, e.remaining)
+            )
+        }
+        S::SpendingLimit_PerTxCapExceeded(e) => format!(
+            "per-transaction cap exceeded: tried {}, the cap is {}",
+            book.amount(e.token, e.attempted),
+            book.amount(e.token, e.cap)
+        ),
+        S::SpendingLimit_UnsupportedTokenCall(e) => format!(
+            "refused: function {} of limited token {} could move it without being counted",
+            e.selector, e.token
+        ),
+        S::SpendingLimit_DirtyAddressArgument(e) => format!(
+            "refused: argument {} of call {} to token {} is an address word with dirty upper bits",
+            e.index, e.selector, e.token
+        ),
+        S::SpendingLimit_MalformedTokenCall(e) => {
+            format!("refused: malformed call {} to token {} ({} bytes)", e.selector, e.token, e.length)
+        }
+        S::RollingWindow_WindowTooShort(e) => format!("window of {} s is under {} s", e.window, e.min),
+        S::RollingWindow_WindowNotMultiple(e) => {
+            format!("window of {} s is not a multiple of {} s", e.window, e.buckets)
+        }
+        other => format!("spending limit: {other:?}"),
+    }
+}
+
+fn allowlist(e: &A, book: &TokenBook) -> String {
+    match e {
+        A::Allowlist_CallNotAllowed(e) => {
+            format!(
+                "allowlist: {} of {} is not on the allowlist",
+                selector_words(e.selector),
+                book.name(e.target)
+            )
+        }
+        A::Allowlist_CallBlocked(e) => {
+            format!("allowlist: {} of {} is blocked", selector_words(e.selector), book.name(e.target))
+        }
+        A::Allowlist_ProtectedTarget(e) => {
+            format!("allowlist: {} is protected and can never be called", book.name(e.target))
+        }
+        A::Allowlist_ShortCalldata(e) => {
+            format!("allowlist: {} bytes of calldata to {} is not a call", e.length, e.target)
+        }
+        A::Allowlist_ZeroSelector(e) => {
+            format!("allowlist: calls to {} with selector 0x00000000 are refused", e.target)
+        }
+        other => format!("allowlist: {other:?}"),
+    }
+}
+
+fn pause(e: &P) -> String {
+    match e {
+        P::Pause_AccountPaused(e) => format!("account {} is paused until {}", e.account, utc(e.until)),
+        P::Pause_NotPaused(e) => format!("account {} is not paused", e.account),
+        P::Pause_CooldownActive(e) => {
+            format!(
+                "a new pause of {} may start only at {} (cooldown after the last one)",
+                e.account,
+                utc(e.availableAt)
+            )
+        }
+        P::Pause_NotGuardian(e) => {
+            format!("{} is not the guardian (nor the authority) of {}", e.caller, e.account)
+        }
+        other => format!("pause: {other:?}"),
+    }
+}
+
+fn automation(e: &T) -> String {
+    match e {
+        T::Automation_CooldownActive(e) => {
+            format!("task {} is cooling down until {}", e.id, utc(e.availableAt))
+        }
+        T::Automation_MaxExecutionsReached(e) => {
+            format!("task {} already ran {} times, its maximum", e.id, e.maxExecutions)
+        }
+        T::Automation_NotCaller(e) => format!("{} is not the keeper of task {}", e.caller, e.id),
+        T::Automation_NotStarted(e) => format!("task {} starts at {}", e.id, utc(e.startsAt)),
+        T::Automation_Expired(e) => format!("task {} expired at {}", e.id, utc(e.expiresAt)),
+        T::Automation_UnknownTask(e) => format!("there is no task {} on {}", e.id, e.account),
+        other => format!("automation: {other:?}"),
+    }
+}
+
+fn multiplexer(e: &M) -> String {
+    format!("multiplexer: {e:?}")
+}
+
+fn validator(e: &V, book: &TokenBook) -> String {
+    match e {
+        V::AgentValidator_CallNotAllowed(e) => {
+            format!("the agent's key signs only executions, not {}", selector_words(e.selector))
+        }
+        V::AgentValidator_TargetNotAllowed(e) => {
+            format!("the agent's key may not call {} (the account itself or its validator)", e.target)
+        }
+        V::AgentValidator_LeashNotInstalled(e) => {
+            format!("the agent's key acts only while the leash is installed on {}", e.account)
+        }
+        V::AgentValidator_GasAllowanceExceeded(e) => format!(
+            "the UserOp may cost up to {} in gas fees; the agent's gas allowance has {} left",
+            book.amount(Address::ZERO, e.cost),
+            book.amount(Address::ZERO, e.allowance)
+        ),
+        V::AgentValidator_AgentIsOwner(e) => {
+            format!("{} is an owner of {}; an agent may not be an owner", e.agent, e.account)
+        }
+        other => format!("agent validator: {other:?}"),
+    }
+}
+
+fn entry_point(e: &E, book: &TokenBook) -> String {
+    match e {
+        E::FailedOp(e) => format!("the EntryPoint refused the UserOp: {}", e.reason),
+        E::FailedOpWithRevert(e) => {
+            format!(
+                "the EntryPoint refused the UserOp: {} ({})",
+                e.reason,
+                LeashRevert::decode(&e.inner).describe(book)
+            )
+        }
+        other => format!("the EntryPoint reverted: {other:?}"),
     }
 }
 
@@ -266,5 +386,37 @@ fn selector_words(selector: alloy::primitives::FixedBytes<4>) -> String {
         [0x95, 0x17, 0xe2, 0x9f] => "installModule".to_string(),
         [0xa7, 0x17, 0x63, 0xa8] => "uninstallModule".to_string(),
         _ => format!("function {selector}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::{AllowlistHook, SpendingLimitHook};
+
+    #[test]
+    fn each_error_decodes_into_the_variant_of_the_contract_that_declares_it() {
+        let (usdc, account) = (Address::with_last_byte(0xc0), Address::with_last_byte(0xac));
+        let cap = SpendingLimitHook::SpendingLimit_PerTxCapExceeded {
+            account,
+            token: usdc,
+            attempted: U256::from(301_000_000u64),
+            cap: U256::from(300_000_000u64),
+        };
+        let refusal = LeashRevert::decode(&cap.abi_encode());
+        assert_eq!(refusal, LeashRevert::Spending(S::SpendingLimit_PerTxCapExceeded(cap)));
+        let book = TokenBook([(usdc, ("USDC".to_string(), 6))].into());
+        assert_eq!(
+            refusal.describe(&book),
+            "per-transaction cap exceeded: tried 301 USDC, the cap is 300 USDC"
+        );
+
+        // A shared error decodes as the authority model's, whichever module's binding encoded it.
+        let not_installed = AllowlistHook::Leash_NotInstalled { account }.abi_encode();
+        assert!(matches!(LeashRevert::decode(&not_installed), LeashRevert::Leash(L::Leash_NotInstalled(_))));
+
+        assert_eq!(LeashRevert::decode(&[]), LeashRevert::Empty);
+        assert_eq!(LeashRevert::decode(&SAFE7579_EXECUTION_FAILED), LeashRevert::Safe7579ExecutionFailed);
+        assert_eq!(LeashRevert::decode(&[1, 2, 3]).to_string(), "reverted with 0x010203");
     }
 }

@@ -2,8 +2,9 @@
 //! its records (`deploy`), policy files turned into install payloads (`config`), and the
 //! contracts' interface and errors (`abi`).
 //!
-//! Artifacts are read at run time from forge's `out/` directory, so this crate builds before any
-//! contract is compiled.
+//! The bindings are generated from the ABI files committed in `crates/leash/abi/`, and bytecode is
+//! read at run time from forge's `out/` directory, so this crate builds before any contract is
+//! compiled.
 
 pub mod abi;
 pub mod account;

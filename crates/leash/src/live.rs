@@ -9,8 +9,8 @@ use alloy::providers::Provider;
 use eyre::{Result, WrapErr};
 
 use crate::abi::{
-    IAllowlistHook, IAutomationExecutor, IERC20Metadata, IERC7579Account, IEmergencyPauseHook,
-    IHookMultiPlexer, ILeashModule, ISpendingLimitHook,
+    AllowlistHook, AutomationExecutor, EmergencyPauseHook, HookMultiPlexer, IERC20Metadata,
+    IERC7579ModuleConfig, ILeashModule, SpendingLimitHook,
 };
 use crate::config::{
     AllowlistConfig, AllowlistMode, ModuleAddresses, PauseConfig, PolicyConfig, SpendingConfig, TaskConfig,
@@ -24,7 +24,7 @@ pub async fn read<P: Provider + Clone>(
     account: Address,
     modules: &ModuleAddresses,
 ) -> Result<PolicyConfig> {
-    let acct = IERC7579Account::new(account, provider.clone());
+    let acct = IERC7579ModuleConfig::new(account, provider.clone());
     if provider.get_code_at(account).await.wrap_err("reading the account")?.is_empty() {
         eyre::bail!("{account} has no code: it is not a deployed ERC-7579 account");
     }
@@ -49,18 +49,18 @@ pub async fn read<P: Provider + Clone>(
         custom_hooks: Vec::new(),
     };
     if mux_installed {
-        let mux = IHookMultiPlexer::new(modules.multiplexer, provider.clone());
+        let mux = HookMultiPlexer::new(modules.multiplexer, provider.clone());
         policy.authority =
             ILeashModule::new(modules.multiplexer, provider.clone()).authorityOf(account).call().await?;
         for hook in mux.subHooks(account).call().await? {
             if hook == modules.pause {
-                let pause = IEmergencyPauseHook::new(hook, provider.clone());
+                let pause = EmergencyPauseHook::new(hook, provider.clone());
                 policy.pause = Some(PauseConfig {
                     guardian: pause.guardianOf(account).call().await?,
                     auto_unpause_after: pause.autoUnpauseAfterOf(account).call().await?.to::<u64>(),
                 });
             } else if hook == modules.allowlist {
-                let allowlist = IAllowlistHook::new(hook, provider.clone());
+                let allowlist = AllowlistHook::new(hook, provider.clone());
                 let mode = if allowlist.modeOf(account).call().await? == 2 {
                     AllowlistMode::Block
                 } else {
@@ -76,7 +76,7 @@ pub async fn read<P: Provider + Clone>(
                 let protected = allowlist.protectedOf(account).call().await?;
                 policy.allowlist = Some(AllowlistConfig { mode, permissions, protected });
             } else if hook == modules.spending {
-                let spending = ISpendingLimitHook::new(hook, provider.clone());
+                let spending = SpendingLimitHook::new(hook, provider.clone());
                 for token in spending.tokensOf(account).call().await? {
                     let p = spending.policyOf(account, token).call().await?;
                     policy.spending.push(SpendingConfig {
@@ -96,7 +96,7 @@ pub async fn read<P: Provider + Clone>(
         }
     }
     if executor_installed {
-        let automation = IAutomationExecutor::new(modules.automation, provider.clone());
+        let automation = AutomationExecutor::new(modules.automation, provider.clone());
         if policy.authority.is_zero() {
             policy.authority =
                 ILeashModule::new(modules.automation, provider.clone()).authorityOf(account).call().await?;

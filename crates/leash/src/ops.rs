@@ -6,8 +6,8 @@ use alloy::primitives::{Address, TxHash, U256};
 use alloy::providers::Provider;
 use eyre::{bail, eyre, Result, WrapErr};
 
-use crate::abi::{IAutomationExecutor, IEmergencyPauseHook};
-use crate::errors::{describe_revert, utc, TokenBook};
+use crate::abi::{AutomationExecutor, EmergencyPauseHook};
+use crate::errors::{utc, LeashRevert, Refused, TokenBook};
 use crate::provider::Confirm;
 
 /// Simulates then sends a contract call; a refusal becomes an error in plain words.
@@ -15,11 +15,10 @@ macro_rules! send_checked {
     ($call:expr, $book:expr, $what:expr) => {{
         let call = $call;
         if let Err(e) = call.call().await {
-            let words = match e.as_revert_data() {
-                Some(data) => describe_revert(&data, $book),
-                None => e.to_string(),
-            };
-            bail!("{} refused: {words}", $what);
+            match LeashRevert::from_call_error(&e) {
+                Some(revert) => return Err(Refused::new($what, revert, $book).into()),
+                None => bail!("{} was refused: {e}", $what),
+            }
         }
         let receipt = call
             .send()
@@ -67,7 +66,7 @@ pub async fn pause_status<P: Provider + Clone>(
     pause_hook: Address,
     account: Address,
 ) -> Result<PauseStatus> {
-    let hook = IEmergencyPauseHook::new(pause_hook, provider.clone());
+    let hook = EmergencyPauseHook::new(pause_hook, provider.clone());
     let guardian = hook.guardianOf(account).call().await.wrap_err("reading the pause hook")?;
     if guardian.is_zero() {
         return Err(eyre!("the pause hook at {pause_hook} is not installed for {account}"));
@@ -87,7 +86,7 @@ pub async fn pause<P: Provider + Clone>(
     pause_hook: Address,
     account: Address,
 ) -> Result<TxHash> {
-    let hook = IEmergencyPauseHook::new(pause_hook, provider.clone());
+    let hook = EmergencyPauseHook::new(pause_hook, provider.clone());
     Ok(send_checked!(hook.pause(account), &TokenBook::default(), "pause"))
 }
 
@@ -97,7 +96,7 @@ pub async fn unpause<P: Provider + Clone>(
     pause_hook: Address,
     account: Address,
 ) -> Result<TxHash> {
-    let hook = IEmergencyPauseHook::new(pause_hook, provider.clone());
+    let hook = EmergencyPauseHook::new(pause_hook, provider.clone());
     Ok(send_checked!(hook.unpause(account), &TokenBook::default(), "unpause"))
 }
 
@@ -139,7 +138,7 @@ pub async fn task_status<P: Provider + Clone>(
     account: Address,
     id: u64,
 ) -> Result<TaskStatus> {
-    let exec = IAutomationExecutor::new(automation, provider.clone());
+    let exec = AutomationExecutor::new(automation, provider.clone());
     let can = exec.canRun(account, U256::from(id)).call().await.wrap_err("reading the executor")?;
     let blocker = match can.blocker {
         0 => "none",
@@ -174,6 +173,6 @@ pub async fn task_run<P: Provider + Clone>(
     id: u64,
     book: &TokenBook,
 ) -> Result<TxHash> {
-    let exec = IAutomationExecutor::new(automation, provider.clone());
+    let exec = AutomationExecutor::new(automation, provider.clone());
     Ok(send_checked!(exec.executeTask(account, U256::from(id)), book, format!("task {id}")))
 }

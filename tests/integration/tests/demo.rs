@@ -3,7 +3,9 @@
 use alloy::node_bindings::Anvil;
 use alloy::primitives::U256;
 use eyre::Result;
+use leash::abi::SpendingLimitHook::SpendingLimitHookErrors;
 use leash::accounts::AccountKind;
+use leash::errors::LeashRevert;
 use leash_tests::{ensure_artifacts, project_root};
 
 #[tokio::test]
@@ -45,6 +47,14 @@ async fn demo_on(kind: AccountKind) -> Result<()> {
 
     assert!(outcome(0).0 && outcome(0).1.starts_with("got "), "first swap: {:?}", outcome(0));
     assert_eq!(outcome(1), (false, "per-transaction cap exceeded: tried 600 USDC, the cap is 500 USDC"));
+    assert!(
+        matches!(
+            steps[1].refusal,
+            Some(LeashRevert::Spending(SpendingLimitHookErrors::SpendingLimit_PerTxCapExceeded(_)))
+        ),
+        "{:?}",
+        steps[1].refusal
+    );
     assert_eq!(outcome(2), (false, "allowlist: transfer of USDC is not on the allowlist"));
     for i in 3..12 {
         assert!(outcome(i).0, "swap {i} within the daily limit: {:?}", outcome(i));

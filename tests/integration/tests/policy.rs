@@ -3,12 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use alloy::primitives::{address, Address, U256};
+use alloy::primitives::{address, Address, FixedBytes, U256};
 use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolInterface;
 use eyre::Result;
+use leash::abi::{
+    AllowlistHook, AutomationExecutor, EmergencyPauseHook, HookMultiPlexer, ISpendingLimitHook,
+    SpendingLimitHook,
+};
 use leash::config::{self, ModuleAddresses, PolicyConfig};
-use leash::errors::{describe_revert, TokenBook};
+use leash::errors::{LeashRevert, Refused, TokenBook};
 use leash::provider::Confirm;
 use leash::{deploy, live, ops};
 use leash_tests::abi::TestToken;
@@ -62,7 +67,7 @@ impl World {
                 outcome.success,
                 "{} install: {}",
                 payload.label,
-                describe_revert(&outcome.revert_reason, &TokenBook::default())
+                LeashRevert::decode(&outcome.revert_reason)
             );
         }
         Ok(())
@@ -123,7 +128,15 @@ async fn guardian_pause_unpause_status() -> Result<()> {
 
     let refused = world.bed.sender.execute(Address::with_last_byte(0x99), U256::from(1u64), &[]).await?;
     assert!(!refused.success);
-    let words = describe_revert(&refused.revert_reason, &world.book(&policy));
+    let refusal = refused.refusal().expect("refused");
+    assert!(
+        matches!(
+            refusal,
+            LeashRevert::Pause(EmergencyPauseHook::EmergencyPauseHookErrors::Pause_AccountPaused(_))
+        ),
+        "{refusal:?}"
+    );
+    let words = refusal.describe(&world.book(&policy));
     assert!(words.contains("is paused until never"), "{words}");
 
     ops::unpause(&guardian, hook, account).await?;
@@ -155,23 +168,84 @@ async fn keeper_runs_a_task_and_refusals_read_plainly() -> Result<()> {
     assert!(status.to_string().contains("cooling down until"), "{status}");
     let again = ops::task_run(&keeper, exec, account, 1, &book).await.expect_err("cooldown");
     assert!(again.to_string().contains("is cooling down until"), "{again}");
+    let refused = again.downcast_ref::<Refused>().expect("a refusal");
+    assert!(
+        matches!(
+            refused.revert,
+            LeashRevert::Automation(AutomationExecutor::AutomationExecutorErrors::Automation_CooldownActive(
+                _
+            ))
+        ),
+        "{refused:?}"
+    );
 
     let wrong = ops::task_run(&world.as_key(4), exec, account, 1, &book).await.expect_err("not the keeper");
     assert!(wrong.to_string().contains("is not the keeper of task 1"), "{wrong}");
 
     // The agent's own transfer past the 20 USDC per 30 days: the limit in plain words.
-    let transfer =
-        leash::abi::IERC20Metadata::transferCall { to: merchant, amount: U256::from(5_000_000u64) };
+    let transfer = leash::abi::IERC20Metadata::transferCall { to: merchant, value: U256::from(5_000_000u64) };
     let outcome = world
         .bed
         .sender
         .execute(world.usdc, U256::ZERO, &alloy::sol_types::SolCall::abi_encode(&transfer))
         .await?;
     assert!(!outcome.success);
-    let words = describe_revert(&outcome.revert_reason, &book);
+    let words = outcome.refusal().expect("refused").describe(&book);
     assert!(
         words.starts_with("spending limit exceeded: tried 5 USDC, 0 USDC left; enough frees up at 20"),
         "{words}"
     );
+    Ok(())
+}
+
+/// The limits `leash::config` checks policy files against are the contracts' own: the public
+/// constants read from the deployed modules, the rolling window's internal ones from its refusals.
+#[tokio::test]
+async fn the_rust_limits_are_the_contracts_limits() -> Result<()> {
+    let world = World::new().await?;
+    world.install(&world.load("subscription.toml")).await?;
+    let (p, m) = (&world.bed.provider, &world.modules);
+    let n = |v: usize| U256::from(v);
+
+    let allowlist = AllowlistHook::new(m.allowlist, p.clone());
+    assert_eq!(allowlist.WILDCARD_SELECTOR().call().await?, FixedBytes(config::WILDCARD_SELECTOR));
+    assert_eq!(allowlist.MAX_PERMISSIONS().call().await?, n(config::MAX_PERMISSIONS));
+    assert_eq!(allowlist.MAX_PROTECTED().call().await?, n(config::MAX_PROTECTED));
+    let multiplexer = HookMultiPlexer::new(m.multiplexer, p.clone());
+    assert_eq!(multiplexer.MAX_SUB_HOOKS().call().await?, n(config::MAX_SUB_HOOKS));
+    let spending = SpendingLimitHook::new(m.spending, world.as_key(1));
+    assert_eq!(spending.MAX_TOKENS().call().await?, n(config::MAX_TOKENS));
+    assert_eq!(spending.MAX_LIMITS_PER_TOKEN().call().await?, n(config::MAX_LIMITS_PER_TOKEN));
+    let automation = AutomationExecutor::new(m.automation, p.clone());
+    assert_eq!(automation.MAX_TASKS().call().await?, n(config::MAX_TASKS));
+    let pause = EmergencyPauseHook::new(m.pause, p.clone());
+    assert_eq!(pause.MAX_AUTO_UNPAUSE().call().await?, U256::from(config::MAX_AUTO_UNPAUSE));
+
+    // RollingWindow's MIN_WINDOW and BUCKETS are internal: the authority's refused windows name them.
+    let refusal = |window: u64| {
+        let limits =
+            vec![ISpendingLimitHook::LimitConfig { amount: U256::from(1), window: U256::from(window) }];
+        let policy = ISpendingLimitHook::TokenPolicy { token: world.usdc, perTxCap: U256::ZERO, limits };
+        let call = spending.setTokenPolicy(world.bed.account, policy);
+        async move {
+            let Err(err) = call.call().await else { panic!("window {window} s was accepted") };
+            SpendingLimitHook::SpendingLimitHookErrors::abi_decode(
+                &err.as_revert_data().expect("revert data"),
+            )
+            .expect("a SpendingLimitHook error")
+        }
+    };
+    match refusal(config::MIN_WINDOW - 1).await {
+        SpendingLimitHook::SpendingLimitHookErrors::RollingWindow_WindowTooShort(e) => {
+            assert_eq!(e.min, U256::from(config::MIN_WINDOW))
+        }
+        other => panic!("expected WindowTooShort, got {other:?}"),
+    }
+    match refusal(config::MIN_WINDOW + 1).await {
+        SpendingLimitHook::SpendingLimitHookErrors::RollingWindow_WindowNotMultiple(e) => {
+            assert_eq!(e.buckets, U256::from(config::WINDOW_BUCKETS))
+        }
+        other => panic!("expected WindowNotMultiple, got {other:?}"),
+    }
     Ok(())
 }

@@ -407,6 +407,6 @@ pub fn chart(r: &Results) -> String {
 /// The tables for the terminal (the same markdown as in the document).
 pub fn print(r: &Results) {
     for (name, body) in sections(r) {
-        println!("\n## {name}\n\n{body}");
+        println!("\n## {name}\n\n{}", crate::table::from_markdown(&body));
     }
 }

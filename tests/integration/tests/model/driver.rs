@@ -27,9 +27,7 @@ use alloy::rpc::client::BatchRequest;
 use alloy::rpc::types::{BlockNumberOrTag, BlockOverrides, TransactionReceipt, TransactionRequest};
 use alloy::sol_types::{SolCall, SolEvent};
 use eyre::{bail, ensure, eyre, Result, WrapErr};
-use leash::abi::{
-    IAllowlistHook, IAutomationExecutor, IERC20Metadata, IEmergencyPauseHook, ISpendingLimitHook,
-};
+use leash::abi::{AllowlistHook, AutomationExecutor, EmergencyPauseHook, IERC20Metadata, SpendingLimitHook};
 use leash::account::{
     execute_single, outcome_of, IEntryPoint, PackedUserOperation, UserOpSender, ENTRYPOINT_V08,
 };
@@ -211,7 +209,7 @@ impl Driver {
             Step::Spend(_) | Step::Ping | Step::Malformed(_) => self.agent_call(step, at).await,
             Step::RunTask => {
                 let data =
-                    IAutomationExecutor::executeTaskCall { account, id: U256::from(TASK_ID) }.abi_encode();
+                    AutomationExecutor::executeTaskCall { account, id: U256::from(TASK_ID) }.abi_encode();
                 self.transact(at, self.keeper, m.automation, data, refusal_predicted).await
             }
             Step::Toggle(key) => {
@@ -222,9 +220,9 @@ impl Driver {
                 };
                 let list = usize::from(self.block_mode);
                 let data = if self.listed[list].contains(key) {
-                    IAllowlistHook::removePermissionCall { account, target, selector }.abi_encode()
+                    AllowlistHook::removePermissionCall { account, target, selector }.abi_encode()
                 } else {
-                    IAllowlistHook::addPermissionCall { account, target, selector }.abi_encode()
+                    AllowlistHook::addPermissionCall { account, target, selector }.abi_encode()
                 };
                 let verdict = self.transact(at, self.authority, m.allowlist, data, refusal_predicted).await?;
                 if verdict.is_none() && !self.listed[list].remove(key) {
@@ -234,9 +232,9 @@ impl Driver {
             }
             Step::Protect => {
                 let data = if self.protected_other {
-                    IAllowlistHook::removeProtectedCall { account, target: other }.abi_encode()
+                    AllowlistHook::removeProtectedCall { account, target: other }.abi_encode()
                 } else {
-                    IAllowlistHook::addProtectedCall { account, target: other }.abi_encode()
+                    AllowlistHook::addProtectedCall { account, target: other }.abi_encode()
                 };
                 let verdict = self.transact(at, self.authority, m.allowlist, data, refusal_predicted).await?;
                 if verdict.is_none() {
@@ -246,7 +244,7 @@ impl Driver {
             }
             Step::SetBlockMode(block) => {
                 let data =
-                    IAllowlistHook::setModeCall { account, mode: if *block { 2 } else { 1 } }.abi_encode();
+                    AllowlistHook::setModeCall { account, mode: if *block { 2 } else { 1 } }.abi_encode();
                 let verdict = self.transact(at, self.authority, m.allowlist, data, refusal_predicted).await?;
                 if verdict.is_none() {
                     self.block_mode = *block;
@@ -254,12 +252,12 @@ impl Driver {
                 Ok(verdict)
             }
             Step::GuardianPause => {
-                let data = IEmergencyPauseHook::pauseCall { account }.abi_encode();
+                let data = EmergencyPauseHook::pauseCall { account }.abi_encode();
                 self.transact(at, self.guardian, m.pause, data, refusal_predicted).await
             }
             Step::GuardianUnpause | Step::AuthorityUnpause => {
                 let who = if matches!(step, Step::AuthorityUnpause) { self.authority } else { self.guardian };
-                let data = IEmergencyPauseHook::unpauseCall { account }.abi_encode();
+                let data = EmergencyPauseHook::unpauseCall { account }.abi_encode();
                 self.transact(at, who, m.pause, data, refusal_predicted).await
             }
             Step::Warp(_) => bail!("a time jump has nothing to perform"),
@@ -276,14 +274,14 @@ impl Driver {
             let tx = TransactionRequest::default().with_to(to).with_input(Bytes::from(data));
             (tx, BlockNumberOrTag::Latest, None::<()>, overrides.clone())
         };
-        let spending = ISpendingLimitHook::remainingAtCall { account, token, timestamp: U256::from(at) };
-        let task = IAutomationExecutor::taskOfCall { account, id: U256::from(TASK_ID) };
+        let spending = SpendingLimitHook::remainingAtCall { account, token, timestamp: U256::from(at) };
+        let task = AutomationExecutor::taskOfCall { account, id: U256::from(TASK_ID) };
         let mut batch = BatchRequest::new(self.rpc.client());
         let remaining =
             batch.add_call::<_, Bytes>("eth_call", &read(self.modules.spending, spending.abi_encode()))?;
         let paused_until = batch.add_call::<_, Bytes>(
             "eth_call",
-            &read(self.modules.pause, IEmergencyPauseHook::pausedUntilCall { account }.abi_encode()),
+            &read(self.modules.pause, EmergencyPauseHook::pausedUntilCall { account }.abi_encode()),
         )?;
         let task =
             batch.add_call::<_, Bytes>("eth_call", &read(self.modules.automation, task.abi_encode()))?;
@@ -300,10 +298,10 @@ impl Driver {
         }
         let (remaining, paused_until, task): (Bytes, Bytes, Bytes) =
             (remaining.await?, paused_until.await?, task.await?);
-        let task = IAutomationExecutor::taskOfCall::abi_decode_returns(&task)?;
+        let task = AutomationExecutor::taskOfCall::abi_decode_returns(&task)?;
         Ok(Views {
-            remaining: ISpendingLimitHook::remainingAtCall::abi_decode_returns(&remaining)?,
-            paused_until: IEmergencyPauseHook::pausedUntilCall::abi_decode_returns(&paused_until)?,
+            remaining: SpendingLimitHook::remainingAtCall::abi_decode_returns(&remaining)?,
+            paused_until: EmergencyPauseHook::pausedUntilCall::abi_decode_returns(&paused_until)?,
             task_runs: task.executions,
             task_last_run: task.lastRunAt,
         })
@@ -316,7 +314,7 @@ impl Driver {
         let (target, data) = match step {
             Step::Spend(v) => {
                 let to = Address::with_last_byte(0xb0);
-                (token, IERC20Metadata::transferCall { to, amount: U256::from(*v) }.abi_encode())
+                (token, IERC20Metadata::transferCall { to, value: U256::from(*v) }.abi_encode())
             }
             Step::Ping => (other, ping_call()),
             Step::Malformed(len) if *len < 4 => (other, vec![0xab; *len as usize]),
@@ -474,7 +472,7 @@ fn policy(
     );
     let mut policy = config::parse("model.toml", &text)?;
     let transfer =
-        IERC20Metadata::transferCall { to: Address::with_last_byte(0xb1), amount: U256::from(TASK_AMOUNT) };
+        IERC20Metadata::transferCall { to: Address::with_last_byte(0xb1), value: U256::from(TASK_AMOUNT) };
     policy.tasks.push(config::TaskConfig {
         id: TASK_ID,
         caller: keeper,

@@ -7,9 +7,7 @@ use std::collections::BTreeSet;
 
 use alloy::primitives::{Address, Bytes, FixedBytes, U256};
 use alloy::sol_types::{SolCall, SolError};
-use leash::abi::{
-    IAllowlistHook, IAutomationExecutor, IERC20Metadata, IEmergencyPauseHook, ISpendingLimitHook,
-};
+use leash::abi::{AllowlistHook, AutomationExecutor, EmergencyPauseHook, IERC20Metadata, SpendingLimitHook};
 use leash::config;
 use proptest::prelude::*;
 
@@ -189,14 +187,14 @@ impl Model {
                     Some(self.paused_error())
                 } else if self.paused_until != 0 && self.now < self.paused_until + COOLDOWN {
                     let available = U256::from(self.paused_until + COOLDOWN);
-                    let e = IEmergencyPauseHook::Pause_CooldownActive { account, availableAt: available };
+                    let e = EmergencyPauseHook::Pause_CooldownActive { account, availableAt: available };
                     Some(e.abi_encode().into())
                 } else {
                     None
                 }
             }
             Step::GuardianUnpause | Step::AuthorityUnpause => {
-                (!self.paused()).then(|| IEmergencyPauseHook::Pause_NotPaused { account }.abi_encode().into())
+                (!self.paused()).then(|| EmergencyPauseHook::Pause_NotPaused { account }.abi_encode().into())
             }
             Step::Warp(_) => unreachable!(),
         };
@@ -289,7 +287,7 @@ impl Model {
 
     fn paused_error(&self) -> Bytes {
         let until = U256::from(self.paused_until);
-        IEmergencyPauseHook::Pause_AccountPaused { account: self.names.account, until }.abi_encode().into()
+        EmergencyPauseHook::Pause_AccountPaused { account: self.names.account, until }.abi_encode().into()
     }
 
     fn task_expires_at(&self) -> u64 {
@@ -301,14 +299,13 @@ impl Model {
         let (account, id) = (self.names.account, U256::from(TASK_ID));
         let expires_at = self.task_expires_at();
         if self.now >= expires_at {
-            let e =
-                IAutomationExecutor::Automation_Expired { account, id, expiresAt: U256::from(expires_at) };
+            let e = AutomationExecutor::Automation_Expired { account, id, expiresAt: U256::from(expires_at) };
             return Some(e.abi_encode().into());
         }
         if self.task_runs >= TASK_RUNS {
             let max = U256::from(TASK_RUNS);
             return Some(
-                IAutomationExecutor::Automation_MaxExecutionsReached { account, id, maxExecutions: max }
+                AutomationExecutor::Automation_MaxExecutionsReached { account, id, maxExecutions: max }
                     .abi_encode()
                     .into(),
             );
@@ -316,7 +313,7 @@ impl Model {
         if self.now < self.task_starts_at {
             let at = U256::from(self.task_starts_at);
             return Some(
-                IAutomationExecutor::Automation_NotStarted { account, id, startsAt: at }.abi_encode().into(),
+                AutomationExecutor::Automation_NotStarted { account, id, startsAt: at }.abi_encode().into(),
             );
         }
         let next = self.task_last_run + TASK_COOLDOWN as u64;
@@ -324,7 +321,7 @@ impl Model {
             // The executor names no time when the task expires before it could run again.
             let at = if next >= expires_at { 0 } else { next };
             return Some(
-                IAutomationExecutor::Automation_CooldownActive { account, id, availableAt: U256::from(at) }
+                AutomationExecutor::Automation_CooldownActive { account, id, availableAt: U256::from(at) }
                     .abi_encode()
                     .into(),
             );
@@ -352,24 +349,24 @@ impl Model {
         };
         // The allowlist: protected first, then the mode's reading of the wildcard and exact entries.
         if spend.is_none() && self.protected_other {
-            return Some(IAllowlistHook::Allowlist_ProtectedTarget { account, target }.abi_encode().into());
+            return Some(AllowlistHook::Allowlist_ProtectedTarget { account, target }.abi_encode().into());
         }
         if !self.block_mode && !exact && !wildcard {
             return Some(
-                IAllowlistHook::Allowlist_CallNotAllowed { account, target, selector }.abi_encode().into(),
+                AllowlistHook::Allowlist_CallNotAllowed { account, target, selector }.abi_encode().into(),
             );
         }
         if self.block_mode && (wildcard || exact) {
             let selector = if wildcard { FixedBytes(config::WILDCARD_SELECTOR) } else { selector };
             return Some(
-                IAllowlistHook::Allowlist_CallBlocked { account, target, selector }.abi_encode().into(),
+                AllowlistHook::Allowlist_CallBlocked { account, target, selector }.abi_encode().into(),
             );
         }
         if let Some(value) = spend {
             let used = self.used_at(self.now);
             if value > LIMIT || used + value > LIMIT {
                 return Some(
-                    ISpendingLimitHook::SpendingLimit_Exceeded {
+                    SpendingLimitHook::SpendingLimit_Exceeded {
                         account,
                         token,
                         attempted: U256::from(value),
@@ -392,13 +389,13 @@ impl Model {
         if self.paused() {
             self.paused_error()
         } else if self.protected_other {
-            IAllowlistHook::Allowlist_ProtectedTarget { account, target }.abi_encode().into()
+            AllowlistHook::Allowlist_ProtectedTarget { account, target }.abi_encode().into()
         } else if len < 4 {
-            IAllowlistHook::Allowlist_ShortCalldata { account, target, length: U256::from(len) }
+            AllowlistHook::Allowlist_ShortCalldata { account, target, length: U256::from(len) }
                 .abi_encode()
                 .into()
         } else {
-            IAllowlistHook::Allowlist_ZeroSelector { account, target }.abi_encode().into()
+            AllowlistHook::Allowlist_ZeroSelector { account, target }.abi_encode().into()
         }
     }
 
