@@ -5,6 +5,8 @@ import {Script, console} from "forge-std/Script.sol";
 
 import {AllowlistHook} from "../contracts/allowlist/AllowlistHook.sol";
 import {AutomationExecutor} from "../contracts/automation/AutomationExecutor.sol";
+import {PolicyEngine} from "../contracts/engine/PolicyEngine.sol";
+import {PolicyEngineConfig} from "../contracts/engine/PolicyEngineConfig.sol";
 import {HookMultiPlexer} from "../contracts/multiplexer/HookMultiPlexer.sol";
 import {EmergencyPauseHook} from "../contracts/pause/EmergencyPauseHook.sol";
 import {SpendingLimitHook} from "../contracts/spending/SpendingLimitHook.sol";
@@ -64,6 +66,7 @@ contract Deploy is Script {
 
         agentValidator = predict("AgentValidator", bytes.concat(type(AgentValidator).creationCode, args));
         if (agentValidator.code.length == 0) new AgentValidator{salt: salt("AgentValidator")}(mux);
+        address engine = deployEngine(automation, agentValidator);
         vm.stopBroadcast();
 
         console.log("HookMultiPlexer   ", mux);
@@ -72,10 +75,23 @@ contract Deploy is Script {
         console.log("AutomationExecutor", automation);
         console.log("AllowlistHook     ", allowlist);
         console.log("AgentValidator    ", agentValidator);
+        console.log("PolicyEngine      ", engine);
         require(
             mux.code.length != 0 && pause.code.length != 0 && spending.code.length != 0 && automation.code.length != 0
-                && allowlist.code.length != 0 && agentValidator.code.length != 0,
+                && allowlist.code.length != 0 && agentValidator.code.length != 0 && engine.code.length != 0,
             "a module is missing after deployment"
         );
+    }
+
+    /// @dev The policy engine's two halves: the configuration half, then the hook that runs it.
+    function deployEngine(address automation, address agentValidator) internal returns (address engine) {
+        address[] memory leash = new address[](2);
+        (leash[0], leash[1]) = (automation, agentValidator);
+        address config =
+            predict("PolicyEngineConfig", bytes.concat(type(PolicyEngineConfig).creationCode, abi.encode(leash)));
+        if (config.code.length == 0) new PolicyEngineConfig{salt: salt("PolicyEngineConfig")}(leash);
+        engine = predict("PolicyEngine", bytes.concat(type(PolicyEngine).creationCode, abi.encode(leash, config)));
+        if (engine.code.length == 0) new PolicyEngine{salt: salt("PolicyEngine")}(leash, config);
+        require(config.code.length != 0, "PolicyEngineConfig is missing after deployment");
     }
 }
