@@ -270,6 +270,37 @@ contract PolicyEngineTest is LeashTestBase {
         assertPasses(call1(address(target), ping));
     }
 
+    /// @dev Composition: a limited token's call within its limit still needs its allowance, and an
+    /// allowed call still meets the limit. No policy stands in for another.
+    function test_composition_EveryPolicyJudgesEveryItem() public {
+        installEngine(
+            fullEngineConfig(
+                IAllowlistHook.Mode.Allow,
+                _perms2(address(target), Target.ping.selector, address(token), IERC20.approve.selector),
+                _tokens(policy(address(token), 1000, 1 days, 0))
+            )
+        );
+        assertRefused(
+            _transfer(1),
+            abi.encodeWithSelector(
+                IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, address(token), IERC20.transfer.selector
+            )
+        );
+        assertPasses(call1(address(token), abi.encodeCall(IERC20.approve, (payee, 1000))));
+        uint256 width = 1 days / 4;
+        assertRefused(
+            call1(address(token), abi.encodeCall(IERC20.approve, (payee, 1))),
+            _exceeded(address(token), 1, 0, (block.timestamp / width + 5) * width)
+        );
+        // And in a batch: the unlisted item is refused even when the other one is fine.
+        assertRefused(
+            batchOf(address(target), ping, address(token), abi.encodeCall(IERC20.transfer, (payee, 1))),
+            abi.encodeWithSelector(
+                IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, address(token), IERC20.transfer.selector
+            )
+        );
+    }
+
     function test_allowlist_AccountCannotAddAnAllowance() public {
         installEngine(
             fullEngineConfig(
