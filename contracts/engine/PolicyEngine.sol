@@ -5,6 +5,7 @@ import {IERC7579Hook, IERC7579Module, MODULE_TYPE_HOOK} from "@openzeppelin/cont
 
 import {IAllowlistHook} from "../interfaces/IAllowlistHook.sol";
 import {IEmergencyPauseHook} from "../interfaces/IEmergencyPauseHook.sol";
+import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../interfaces/ISpendingLimitHook.sol";
 import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
 import {PackedWindow} from "../libraries/PackedWindow.sol";
@@ -21,7 +22,10 @@ contract PolicyEngine is EngineState, IERC7579Hook {
     /// @notice The configuration half, fixed at deployment.
     address public immutable CONFIG;
 
+    /// @dev `config` must hold code: a `delegatecall` to an empty address succeeds and does nothing,
+    /// which would make every configuration call look done.
     constructor(address[] memory leashModules, address config) EngineState(leashModules) {
+        require(config.code.length != 0, IPolicyEngine.Engine_NoConfiguration(config));
         CONFIG = config;
     }
 

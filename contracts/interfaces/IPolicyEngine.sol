@@ -34,6 +34,8 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
 
     error Engine_NoGuardian(address account);
     error Engine_TooManyLeashModules(uint256 given, uint256 max);
+    /// @notice The configuration half given at deployment holds no code.
+    error Engine_NoConfiguration(address config);
 
     function MAX_AMOUNT() external view returns (uint256);
 
