@@ -223,47 +223,82 @@ abstract contract LeashModule is ILeashModule {
         internal
         returns (bool approved, bool consumed, ExecutionDecoder.Executions memory ex)
     {
-        // Nested calls the account itself makes during an approved change are part of it.
-        if (msgSender == account && approvedChangeInProgress(account)) return (true, false, ex);
-        {
-            // The call the account runs: `msgData` without an appended sender.
-            bytes calldata call = ExecutionDecoder.withoutSender(msgData, msgSender);
-            ExecutionDecoder.Action action;
-            (action, ex) = ExecutionDecoder.decode(call);
-            if (action == ExecutionDecoder.Action.Receive) return (false, false, ex);
-            if (action != ExecutionDecoder.Action.Execute) {
-                bytes32 changeHash = keccak256(call);
-                if (msgSender != account && _consumeApproval(account, changeHash)) return (true, true, ex);
-                address module;
-                if (call.length >= 68) module = address(uint160(uint256(bytes32(call[36:68]))));
-                revert Leash_ModuleChangeNotApproved(account, bytes4(call[:4]), module, changeHash);
-            }
-        }
+        bool decided;
+        (decided, approved, consumed, ex) = _guardCall(account, msgSender, msgData);
+        if (decided) return (approved, consumed, ex);
+        if (_guardItemsAmong(account, msgSender, msgData, ex, leash)) return (true, true, ex);
+    }
+
+    /// @dev `_guardExecutionItem` for every item, `leash` naming the caller's Leash modules: true
+    /// when one of them spent the authority's approval.
+    function _guardItemsAmong(
+        address account,
+        address msgSender,
+        bytes calldata msgData,
+        ExecutionDecoder.Executions memory ex,
+        address[] memory leash
+    ) private returns (bool) {
         for (uint256 i; i < ex.count; ++i) {
             (address target,, bytes calldata data) = ExecutionDecoder.at(ex, i);
-            // The ordinary call, in one pass (this runs per item in every hook): not the account,
-            // not `address(0)`, not a deposit function (`_isDepositSelector`), not on a Safe (whose
-            // aliases need asking: `_endsWithSender`), not a Leash module.
-            bool special;
-            assembly ("memory-safe") {
-                let selector := 0
-                if gt(data.length, 3) { selector := shr(224, calldataload(data.offset)) }
-                special := or(
-                    or(eq(target, account), iszero(target)),
-                    or(
-                        or(eq(selector, 0x205c2878), eq(selector, 0xc23a5cea)),
-                        or(eq(selector, 0xbb9fe6bf), eq(selector, 0x0396cb60))
-                    )
-                )
-                // The last 20 bytes of msgData against msgSender (msgData is at least 4 + 96 bytes long).
-                special := or(
-                    special,
-                    eq(shr(96, calldataload(sub(add(msgData.offset, msgData.length), 20))), msgSender)
-                )
-            }
-            if (!special && !_isIn(target, leash)) continue;
-            if (_guardItem(leash, account, msgSender, msgData, target, data)) return (true, true, ex);
+            if (_guardExecutionItem(account, msgSender, msgData, target, data, _isIn(target, leash))) return true;
         }
+        return false;
+    }
+
+    /// @dev The call-level half of `_leashGuard`: decides module management, token receiver
+    /// callbacks and the account's nested calls during an approved change (`decided`), or decodes
+    /// the executions whose items `_guardExecutionItem` must then see, each of them.
+    function _guardCall(address account, address msgSender, bytes calldata msgData)
+        internal
+        returns (bool decided, bool approved, bool consumed, ExecutionDecoder.Executions memory ex)
+    {
+        // Nested calls the account itself makes during an approved change are part of it.
+        if (msgSender == account && approvedChangeInProgress(account)) return (true, true, false, ex);
+        // The call the account runs: `msgData` without an appended sender.
+        bytes calldata call = ExecutionDecoder.withoutSender(msgData, msgSender);
+        ExecutionDecoder.Action action;
+        (action, ex) = ExecutionDecoder.decode(call);
+        if (action == ExecutionDecoder.Action.Receive) return (true, false, false, ex);
+        if (action != ExecutionDecoder.Action.Execute) {
+            bytes32 changeHash = keccak256(call);
+            if (msgSender != account && _consumeApproval(account, changeHash)) return (true, true, true, ex);
+            address module;
+            if (call.length >= 68) module = address(uint160(uint256(bytes32(call[36:68]))));
+            revert Leash_ModuleChangeNotApproved(account, bytes4(call[:4]), module, changeHash);
+        }
+    }
+
+    /// @dev The item half of `_leashGuard`, for one execution item (`isLeash`: the target is one of
+    /// the caller's Leash modules): true when the item spent the authority's approval of the whole
+    /// call; false when it is ordinary or calls a tightening function of a Leash module; otherwise
+    /// reverts with the rule it breaks.
+    function _guardExecutionItem(
+        address account,
+        address msgSender,
+        bytes calldata msgData,
+        address target,
+        bytes calldata data,
+        bool isLeash
+    ) internal returns (bool) {
+        // The ordinary call, in one pass (this runs per item in every hook): not the account,
+        // not `address(0)`, not a deposit function (`_isDepositSelector`), not on a Safe (whose
+        // aliases need asking: `_endsWithSender`), not a Leash module.
+        bool special;
+        assembly ("memory-safe") {
+            let selector := 0
+            if gt(data.length, 3) { selector := shr(224, calldataload(data.offset)) }
+            special := or(
+                or(eq(target, account), iszero(target)),
+                or(
+                    or(eq(selector, 0x205c2878), eq(selector, 0xc23a5cea)),
+                    or(eq(selector, 0xbb9fe6bf), eq(selector, 0x0396cb60))
+                )
+            )
+            // The last 20 bytes of msgData against msgSender (msgData is at least 4 + 96 bytes long).
+            special := or(special, eq(shr(96, calldataload(sub(add(msgData.offset, msgData.length), 20))), msgSender))
+        }
+        if (!special && !isLeash) return false;
+        return _guardItem(isLeash, account, msgSender, msgData, target, data);
     }
 
     /// @dev One item that may need the authority's approval of the whole call: true when it spent
@@ -271,7 +306,7 @@ abstract contract LeashModule is ILeashModule {
     /// Leash module; otherwise reverts with the rule it breaks. An approval is spent only by a
     /// top-level call (its sender is not the account), never by a call the account makes to itself.
     function _guardItem(
-        address[] memory leash,
+        bool isLeash,
         address account,
         address msgSender,
         bytes calldata msgData,
@@ -279,7 +314,7 @@ abstract contract LeashModule is ILeashModule {
         bytes calldata data
     ) private returns (bool) {
         bool onSafe = _endsWithSender(msgData, msgSender);
-        ItemKind kind = _kindOfItem(leash, account, target, data, onSafe);
+        ItemKind kind = _kindOfItem(isLeash, account, target, data, onSafe);
         if (kind == ItemKind.Ordinary) return false;
         bytes32 changeHash = keccak256(ExecutionDecoder.withoutSender(msgData, msgSender));
         if (msgSender != account && _consumeApproval(account, changeHash)) return true;
@@ -323,13 +358,13 @@ abstract contract LeashModule is ILeashModule {
         LeashModule
     }
 
-    function _kindOfItem(address[] memory leash, address account, address target, bytes calldata data, bool onSafe)
+    function _kindOfItem(bool isLeash, address account, address target, bytes calldata data, bool onSafe)
         private
         view
         returns (ItemKind)
     {
         if (_isAccount(account, target, onSafe)) return ItemKind.Account;
-        if (_isIn(target, leash)) return ItemKind.LeashModule;
+        if (isLeash) return ItemKind.LeashModule;
         if (data.length >= 4 && _isDepositSelector(bytes4(data)) && _isEntryPointOf(account, target)) {
             return ItemKind.Deposit;
         }

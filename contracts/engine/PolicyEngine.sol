@@ -74,14 +74,32 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         address account = msg.sender;
         uint256 state = _state[account];
         require(state & INSTALLED != 0, Leash_NotInstalled(account));
-        (bool approved, bool consumed, ExecutionDecoder.Executions memory ex) =
-            _leashGuardAlone(account, msgSender, msgData);
+        (bool decided, bool approved, bool consumed, ExecutionDecoder.Executions memory ex) =
+            _guardCall(account, msgSender, msgData);
         if (approved) return consumed ? APPROVED_CHANGE : bytes("");
+        // Every item through the guard before any policy: an item that spends the authority's
+        // approval exempts the whole call.
+        if (!decided && _guardItems(account, msgSender, msgData, ex)) return APPROVED_CHANGE;
         uint256 until = (state >> PAUSED_SHIFT) & MANUAL;
         require(block.timestamp >= until, IEmergencyPauseHook.Pause_AccountPaused(account, until));
         if (ex.count == 1) _checkSingle(account, state, ex);
         else if (ex.count != 0) _checkBatch(account, state, ex);
         return "";
+    }
+
+    /// @dev The guard's item half for every item (the engine is its own only Leash module): true
+    /// when one of them spent the authority's approval.
+    function _guardItems(
+        address account,
+        address msgSender,
+        bytes calldata msgData,
+        ExecutionDecoder.Executions memory ex
+    ) internal returns (bool) {
+        for (uint256 i; i < ex.count; ++i) {
+            (address target,, bytes calldata data) = ExecutionDecoder.at(ex, i);
+            if (_guardExecutionItem(account, msgSender, msgData, target, data, target == address(this))) return true;
+        }
+        return false;
     }
 
     /// @inheritdoc IERC7579Hook
@@ -101,7 +119,19 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         if (value != 0) _chargeNative(account, state, value);
     }
 
+    uint256 internal constant NO_VERDICT = type(uint256).max;
+
+    /// @dev The previous item of a batch: its target's slot and what its allowlist check covered.
+    struct Previous {
+        address target;
+        uint256 key;
+        uint256 slot;
+        uint256 call; // `_callKind` of the item that passed the allowlist
+    }
+
     /// @dev Every item's target, then each limited token once with its total, then the native sum.
+    /// An item calling the same target as the one before reuses its slot, and with the same
+    /// selector its allowlist verdict (the check depends on nothing else).
     function _checkBatch(address account, uint256 state, ExecutionDecoder.Executions memory ex) internal {
         uint256 n = ex.count;
         address[] memory tokens = new address[](n);
@@ -109,13 +139,14 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         uint256[] memory amounts = new uint256[](n);
         uint256 distinct;
         uint256 native;
+        Previous memory previous;
         for (uint256 i; i < n; ++i) {
-            (address target, uint256 value, uint256 key, bool tracked, uint256 amount) = _item(account, state, ex, i);
+            (address target, uint256 value, uint256 amount) = _item(account, state, ex, i, previous);
             native += value; // checked: an overflowing batch reverts
-            if (!tracked) continue;
+            if (previous.slot & TRACKED == 0 || amount == 0) continue;
             uint256 k;
             while (k < distinct && tokens[k] != target) ++k;
-            if (k == distinct) (tokens[distinct], keys[distinct++]) = (target, key);
+            if (k == distinct) (tokens[distinct], keys[distinct++]) = (target, previous.key);
             amounts[k] += amount;
         }
         for (uint256 k; k < distinct; ++k) {
@@ -125,18 +156,41 @@ contract PolicyEngine is EngineState, IERC7579Hook {
     }
 
     /// @dev Item `i` of a batch checked against the allowlist; what it moves of a limited token.
-    function _item(address account, uint256 state, ExecutionDecoder.Executions memory ex, uint256 i)
-        internal
-        view
-        returns (address target, uint256 value, uint256 key, bool tracked, uint256 amount)
-    {
+    /// Leaves the item's target, slot and call in `previous`.
+    function _item(
+        address account,
+        uint256 state,
+        ExecutionDecoder.Executions memory ex,
+        uint256 i,
+        Previous memory previous
+    ) internal view returns (address target, uint256 value, uint256 amount) {
         bytes calldata data;
         (target, value, data) = ExecutionDecoder.at(ex, i);
-        key = _key(account, state, KIND_TARGET, target, 0);
-        uint256 slot = _load(key);
-        _checkTarget(account, state, target, slot, data);
-        tracked = slot & TRACKED != 0 && data.length != 0;
-        if (tracked) amount = TokenOutflow.amountOf(account, target, data);
+        uint256 call = _callKind(data);
+        if (i == 0 || target != previous.target) {
+            previous.target = target;
+            previous.key = _key(account, state, KIND_TARGET, target, 0);
+            previous.slot = _load(previous.key);
+            previous.call = NO_VERDICT;
+        }
+        // A verdict is reused only for the same target and the same kind of call, and never for
+        // 1 to 3 bytes of calldata (NO_VERDICT), which are always checked (and refused).
+        if (call == NO_VERDICT || call != previous.call) {
+            _checkTarget(account, state, target, previous.slot, data);
+            previous.call = call;
+        }
+        if (previous.slot & TRACKED != 0 && data.length != 0) amount = TokenOutflow.amountOf(account, target, data);
+    }
+
+    /// @dev What an item's allowlist verdict depends on besides its target: its selector when it has
+    /// one, 0 for empty calldata; 1 to 3 bytes get NO_VERDICT, never reused.
+    function _callKind(bytes calldata data) internal pure returns (uint256 kind) {
+        uint256 length = data.length;
+        if (length == 0) return 0;
+        if (length < 4) return NO_VERDICT;
+        assembly ("memory-safe") {
+            kind := or(shl(32, 1), shr(224, calldataload(data.offset)))
+        }
     }
 
     /// @dev One item against the protected targets (in every mode) and the allowlist (the rules of
@@ -145,32 +199,33 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         internal
         view
     {
-        require(
-            slot & PROTECTED == 0 && !_isLeashModule(account, target),
-            IAllowlistHook.Allowlist_ProtectedTarget(account, target)
-        );
+        if (slot & PROTECTED != 0 || _isLeashModule(account, target)) {
+            revert IAllowlistHook.Allowlist_ProtectedTarget(account, target);
+        }
         uint256 mode = (state >> MODE_SHIFT) & 0xff;
         // The engine itself: the guard let only its tightening functions through, which stay
         // open to the account in every mode.
         if (mode == 0 || target == address(this)) return;
-        bytes4 selector;
-        if (data.length >= 4) {
-            selector = bytes4(data[:4]);
+        uint256 length = data.length;
+        bytes4 selector; // empty calldata: 0x00000000, a plain transfer
+        if (length >= 4) {
+            assembly ("memory-safe") {
+                selector := and(calldataload(data.offset), shl(224, 0xffffffff))
+            }
             // 0x00000000 is the key of plain transfers: a call with that selector would share it.
-            require(selector != bytes4(0), IAllowlistHook.Allowlist_ZeroSelector(account, target));
-        } else if (data.length != 0) {
-            revert IAllowlistHook.Allowlist_ShortCalldata(account, target, data.length);
+            if (selector == bytes4(0)) revert IAllowlistHook.Allowlist_ZeroSelector(account, target);
+        } else if (length != 0) {
+            revert IAllowlistHook.Allowlist_ShortCalldata(account, target, length);
         }
-        uint256 bit = 1 << (mode - 1);
-        if (bit == ALLOW) {
+        if (mode == 1) {
+            // Allow mode: the wildcard or the selector listed in allow mode.
             if (slot & ALLOW != 0 || _modesOf(account, state, target, slot, selector) & ALLOW != 0) return;
             revert IAllowlistHook.Allowlist_CallNotAllowed(account, target, selector);
         }
-        require(slot & BLOCK == 0, IAllowlistHook.Allowlist_CallBlocked(account, target, WILDCARD_SELECTOR));
-        require(
-            _modesOf(account, state, target, slot, selector) & BLOCK == 0,
-            IAllowlistHook.Allowlist_CallBlocked(account, target, selector)
-        );
+        if (slot & BLOCK != 0) revert IAllowlistHook.Allowlist_CallBlocked(account, target, WILDCARD_SELECTOR);
+        if (_modesOf(account, state, target, slot, selector) & BLOCK != 0) {
+            revert IAllowlistHook.Allowlist_CallBlocked(account, target, selector);
+        }
     }
 
     function _chargeNative(address account, uint256 state, uint256 value) internal {

@@ -18,31 +18,44 @@ library TokenOutflow {
     /// ignores those bits, so `account | 1 << 160` would be the account to it and some other
     /// address to a whole-word comparison here.
     function amountOf(address account, address token, bytes calldata data) internal pure returns (uint256) {
-        bytes4 selector = bytes4(data);
-        if (data.length < 4) {
-            revert ISpendingLimitHook.SpendingLimit_MalformedTokenCall(account, token, selector, data.length);
+        uint256 length = data.length;
+        if (length < 4) {
+            revert ISpendingLimitHook.SpendingLimit_MalformedTokenCall(account, token, bytes4(data), length);
         }
-        uint256 need = selector == TRANSFER_FROM ? 100 : 68;
+        // Words read past the end of `data` are only used once its length was checked to hold them.
+        bytes4 selector;
+        uint256 first;
+        uint256 second;
+        assembly ("memory-safe") {
+            selector := and(calldataload(data.offset), shl(224, 0xffffffff))
+            first := calldataload(add(data.offset, 4))
+            second := calldataload(add(data.offset, 36))
+        }
+        // The common case first, with the same checks in the same order as below.
+        if (selector == TRANSFER && length >= 68 && first >> 160 == 0) return second;
         if (
             selector != TRANSFER && selector != APPROVE && selector != INCREASE_ALLOWANCE
                 && selector != DECREASE_ALLOWANCE && selector != TRANSFER_FROM
         ) revert ISpendingLimitHook.SpendingLimit_UnsupportedTokenCall(account, token, selector);
-        if (data.length < need) {
-            revert ISpendingLimitHook.SpendingLimit_MalformedTokenCall(account, token, selector, data.length);
+        if (length < (selector == TRANSFER_FROM ? 100 : 68)) {
+            revert ISpendingLimitHook.SpendingLimit_MalformedTokenCall(account, token, selector, length);
         }
-        uint256 first = uint256(bytes32(data[4:36]));
         if (first >> 160 != 0) {
             revert ISpendingLimitHook.SpendingLimit_DirtyAddressArgument(account, token, selector, 0);
         }
-        if (selector == TRANSFER) return uint256(bytes32(data[36:68]));
+        if (selector == TRANSFER) return second;
         if (selector == DECREASE_ALLOWANCE) return 0;
         if (selector == TRANSFER_FROM) {
-            if (uint256(bytes32(data[36:68])) >> 160 != 0) {
+            if (second >> 160 != 0) {
                 revert ISpendingLimitHook.SpendingLimit_DirtyAddressArgument(account, token, selector, 1);
             }
-            return first == uint256(uint160(account)) ? uint256(bytes32(data[68:100])) : 0;
+            uint256 third;
+            assembly ("memory-safe") {
+                third := calldataload(add(data.offset, 68))
+            }
+            return first == uint256(uint160(account)) ? third : 0;
         }
         // approve / increaseAllowance: an allowance the account grants itself is counted when used.
-        return first == uint256(uint160(account)) ? 0 : uint256(bytes32(data[36:68]));
+        return first == uint256(uint160(account)) ? 0 : second;
     }
 }

@@ -301,6 +301,45 @@ contract PolicyEngineTest is LeashTestBase {
         );
     }
 
+    /// @dev Attack on the batch path's reuse of a verdict: after an allowed item, an item to the same
+    /// target with another selector, 1 to 3 bytes of calldata or a protected target is still judged.
+    function test_attack_BatchReusesNoVerdictItShouldNot() public {
+        installEngine(
+            fullEngineConfig(
+                IAllowlistHook.Mode.Allow,
+                _perms2(address(target), Target.ping.selector, address(automation), WILDCARD),
+                new ISpendingLimitHook.TokenPolicy[](0)
+            )
+        );
+        assertPasses(batchOf(address(target), ping, address(target), ping));
+        assertRefused(
+            batchOf(address(target), ping, address(target), pong),
+            abi.encodeWithSelector(
+                IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, address(target), Target.pong.selector
+            )
+        );
+        assertRefused(
+            batchOf(address(target), ping, address(target), hex"03"),
+            abi.encodeWithSelector(IAllowlistHook.Allowlist_ShortCalldata.selector, acct, address(target), 1)
+        );
+        assertRefused(
+            batchOf(address(target), hex"03", address(target), ping),
+            abi.encodeWithSelector(IAllowlistHook.Allowlist_ShortCalldata.selector, acct, address(target), 1)
+        );
+        assertRefused(
+            batchOf(address(target), ping, address(automation), hex"03"),
+            abi.encodeWithSelector(IAllowlistHook.Allowlist_ProtectedTarget.selector, acct, address(automation))
+        );
+        // A plain transfer after a call to the same target: another kind of call, judged again.
+        Execution[] memory items = new Execution[](2);
+        items[0] = Execution(address(target), 0, ping);
+        items[1] = Execution(address(target), 1, "");
+        assertRefused(
+            executeBatch(items),
+            abi.encodeWithSelector(IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, address(target), bytes4(0))
+        );
+    }
+
     function test_allowlist_AccountCannotAddAnAllowance() public {
         installEngine(
             fullEngineConfig(
