@@ -12,11 +12,11 @@ import {EmergencyPauseHook} from "../contracts/pause/EmergencyPauseHook.sol";
 import {SpendingLimitHook} from "../contracts/spending/SpendingLimitHook.sol";
 import {AgentValidator} from "../contracts/validator/AgentValidator.sol";
 
-/// @notice Deploys the six Leash modules with `forge script`, to the same addresses as
+/// @notice Deploys the Leash modules with `forge script`, to the same addresses as
 /// `cargo xtask deploy`: the same init code through the same CREATE2 deployer
 /// (0x4e59b44847b379578588920ca78fbf26c0b4956c, which forge uses for `new X{salt: s}()`), with the
-/// same salts `keccak256("leash:<Name>:v1")`. Modules already deployed are left alone. New modules
-/// are appended, so the earlier modules keep their addresses.
+/// same salts `keccak256("leash:<Name>:v1")`, in the order of `MODULES` in crates/leash/src/deploy.rs.
+/// Modules already deployed are left alone.
 ///
 /// forge script script/Deploy.s.sol --rpc-url $RPC_URL --private-key $KEY --broadcast
 contract Deploy is Script {
@@ -42,6 +42,7 @@ contract Deploy is Script {
             address spending,
             address automation,
             address allowlist,
+            address engine,
             address agentValidator
         )
     {
@@ -64,9 +65,18 @@ contract Deploy is Script {
         allowlist = predict("AllowlistHook", bytes.concat(type(AllowlistHook).creationCode, abi.encode(mux, leash)));
         if (allowlist.code.length == 0) new AllowlistHook{salt: salt("AllowlistHook")}(mux, leash);
 
-        agentValidator = predict("AgentValidator", bytes.concat(type(AgentValidator).creationCode, args));
-        if (agentValidator.code.length == 0) new AgentValidator{salt: salt("AgentValidator")}(mux);
-        address engine = deployEngine(automation, agentValidator);
+        // The engine protects the executor only (AgentValidator, deployed after it, names it).
+        address[] memory others = new address[](1);
+        others[0] = automation;
+        address config =
+            predict("PolicyEngineConfig", bytes.concat(type(PolicyEngineConfig).creationCode, abi.encode(others)));
+        if (config.code.length == 0) new PolicyEngineConfig{salt: salt("PolicyEngineConfig")}(others);
+        engine = predict("PolicyEngine", bytes.concat(type(PolicyEngine).creationCode, abi.encode(others, config)));
+        if (engine.code.length == 0) new PolicyEngine{salt: salt("PolicyEngine")}(others, config);
+
+        agentValidator =
+            predict("AgentValidator", bytes.concat(type(AgentValidator).creationCode, abi.encode(mux, engine)));
+        if (agentValidator.code.length == 0) new AgentValidator{salt: salt("AgentValidator")}(mux, engine);
         vm.stopBroadcast();
 
         console.log("HookMultiPlexer   ", mux);
@@ -74,24 +84,14 @@ contract Deploy is Script {
         console.log("SpendingLimitHook ", spending);
         console.log("AutomationExecutor", automation);
         console.log("AllowlistHook     ", allowlist);
-        console.log("AgentValidator    ", agentValidator);
+        console.log("PolicyEngineConfig", config);
         console.log("PolicyEngine      ", engine);
+        console.log("AgentValidator    ", agentValidator);
         require(
             mux.code.length != 0 && pause.code.length != 0 && spending.code.length != 0 && automation.code.length != 0
-                && allowlist.code.length != 0 && agentValidator.code.length != 0 && engine.code.length != 0,
+                && allowlist.code.length != 0 && config.code.length != 0 && engine.code.length != 0
+                && agentValidator.code.length != 0,
             "a module is missing after deployment"
         );
-    }
-
-    /// @dev The policy engine's two halves: the configuration half, then the hook that runs it.
-    function deployEngine(address automation, address agentValidator) internal returns (address engine) {
-        address[] memory leash = new address[](2);
-        (leash[0], leash[1]) = (automation, agentValidator);
-        address config =
-            predict("PolicyEngineConfig", bytes.concat(type(PolicyEngineConfig).creationCode, abi.encode(leash)));
-        if (config.code.length == 0) new PolicyEngineConfig{salt: salt("PolicyEngineConfig")}(leash);
-        engine = predict("PolicyEngine", bytes.concat(type(PolicyEngine).creationCode, abi.encode(leash, config)));
-        if (engine.code.length == 0) new PolicyEngine{salt: salt("PolicyEngine")}(leash, config);
-        require(config.code.length != 0, "PolicyEngineConfig is missing after deployment");
     }
 }

@@ -13,7 +13,7 @@ import {PackedWindow} from "../libraries/PackedWindow.sol";
 /// @dev Storage, per account:
 ///   - `_state[account]`, read on every execution: `generation (64) | pausedUntil (48) |
 ///     autoUnpauseAfter (32) | mode (8) | installed (8) | permissions (16) | protected (8) |
-///     tokens (8)`;
+///     tokens (8) | accountKind (8)`;
 ///   - per (account, generation, target), at one hashed key `K` (`_key`): the target slot, read
 ///     for every item: allowlist flags, the first listed selector inline with the modes it is
 ///     listed in, and the spending metadata of the token at that address (tracked, capped, how
@@ -45,6 +45,13 @@ abstract contract EngineState is LeashModule {
     uint256 internal constant PERMISSIONS_SHIFT = 160;
     uint256 internal constant PROTECTED_SHIFT = 176;
     uint256 internal constant TOKENS_SHIFT = 184;
+    /// @dev How the account proved the install, kept for AgentValidator (`leashContext`):
+    /// ACCOUNT_LISTS (it lists the engine as its hook), ACCOUNT_KERNEL (the hook of the validation
+    /// named at install), ACCOUNT_SAFE7579 (its global hook).
+    uint256 internal constant ACCOUNT_KIND_SHIFT = 192;
+    uint256 internal constant ACCOUNT_LISTS = 0;
+    uint256 internal constant ACCOUNT_KERNEL = 1;
+    uint256 internal constant ACCOUNT_SAFE7579 = 2;
 
     // A target slot. Modes as bits: ALLOW (1) and BLOCK (2), as `1 << (mode - 1)`.
     uint256 internal constant ALLOW = 1;
@@ -73,13 +80,22 @@ abstract contract EngineState is LeashModule {
     /// @dev Kernel accounts only: the validation whose hook the engine is (see `Config`).
     mapping(address account => bytes21) internal _kernelValidation;
 
-    /// @dev The other Leash modules (executor, validator): immutables, so checking them reads no storage.
+    /// @dev The other Leash modules (the executor): immutables, so checking them reads no storage.
     address internal immutable LEASH_0;
     address internal immutable LEASH_1;
     address internal immutable LEASH_2;
     address internal immutable LEASH_3;
 
-    /// @param leashModules The other Leash modules every account protects (at most `MAX_LEASH_MODULES`).
+    /// @param leashModules The other Leash modules every account protects (at most `MAX_LEASH_MODULES`):
+    /// AutomationExecutor, whose tasks the account may only remove. Not AgentValidator, which is
+    /// deployed after the engine (it names the engine; naming each other would be a cycle): no
+    /// function of it lets a call from the account loosen anything. `setAgent`, `revokeAgent` and
+    /// `setGasAllowance` are `onlyAuthority` (the account passes only inside a change approved at
+    /// the multiplexer, never one approved here); `setAuthority` and the approvals take the
+    /// authority's own key; `onInstall` and `onUninstall` act only within a real install or
+    /// uninstall (`_installRecord`, `_uninstallRecord`); `validateUserOp` called by the account can
+    /// only spend the agent's gas allowance. The agent's own key never reaches it: AgentValidator
+    /// refuses itself, and every installed validator, as a target.
     constructor(address[] memory leashModules) LeashModule(address(0)) {
         require(
             leashModules.length <= MAX_LEASH_MODULES,

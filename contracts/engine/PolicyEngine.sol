@@ -50,6 +50,14 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         }
     }
 
+    /// @notice What AgentValidator asks before every agent operation, from the one slot the
+    /// execution reads next (IPolicyEngine.leashContext). Here, not in the configuration half: no
+    /// `delegatecall` on the agent's path.
+    function leashContext(address account) external view returns (bool installed, uint8 accountKind) {
+        uint256 state = _state[account];
+        return (state & INSTALLED != 0, uint8(state >> ACCOUNT_KIND_SHIFT));
+    }
+
     /// @inheritdoc IERC7579Module
     function isModuleType(uint256 moduleTypeId) external pure returns (bool) {
         return moduleTypeId == MODULE_TYPE_HOOK;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {IERC7579ModuleConfig, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
 import {IAllowlistHook} from "../interfaces/IAllowlistHook.sol";
 import {IEmergencyPauseHook} from "../interfaces/IEmergencyPauseHook.sol";
@@ -29,7 +29,8 @@ contract PolicyEngineConfig is EngineState {
             uint8(config.mode) <= uint8(IAllowlistHook.Mode.Block),
             IAllowlistHook.Allowlist_InvalidMode(uint8(config.mode))
         );
-        uint256 state = generation | INSTALLED | (uint256(config.mode) << MODE_SHIFT);
+        uint256 state = generation | INSTALLED | (uint256(config.mode) << MODE_SHIFT)
+            | (_accountKind(account) << ACCOUNT_KIND_SHIFT);
         if (config.guardian != address(0)) {
             _setGuardian(account, config.guardian);
             state = _withAutoUnpause(account, state, config.autoUnpauseAfter);
@@ -44,6 +45,25 @@ contract PolicyEngineConfig is EngineState {
             state = _setPolicy(account, state, config.tokens[i]);
         }
         _state[account] = state;
+    }
+
+    /// @dev How the account proved the install `_installRecord` just accepted (`_isInstalledOn`,
+    /// whose questions these are, in its order): it lists the engine when asked plainly; it cannot
+    /// answer that and names the engine its global hook (Safe7579); otherwise Kernel reports the
+    /// engine as the hook of the validation named in the install data. (Asked again here rather
+    /// than through a shared helper, which would grow every Leash module's code.)
+    function _accountKind(address account) private view returns (uint256) {
+        (bool ok, bytes memory ret) = account.staticcall(
+            abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (MODULE_TYPE_HOOK, address(this), ""))
+        );
+        if (ok) return ret.length >= 32 && abi.decode(ret, (bool)) ? ACCOUNT_LISTS : ACCOUNT_KERNEL;
+        (ok, ret) = account.staticcall(
+            abi.encodeCall(
+                IERC7579ModuleConfig.isModuleInstalled,
+                (MODULE_TYPE_HOOK, address(this), abi.encode(uint8(0), bytes4(0)))
+            )
+        );
+        return ok && ret.length >= 32 && abi.decode(ret, (bool)) ? ACCOUNT_SAFE7579 : ACCOUNT_KERNEL;
     }
 
     function _addPermission(address account, uint256 state, address target, bytes4 selector)
@@ -328,6 +348,12 @@ contract PolicyEngineConfig is EngineState {
     function _requireRole(address account, bool tightening) internal view {
         if (tightening) _checkAccountOrAuthority(account);
         else _checkAuthority(account);
+    }
+
+    /// @notice Whether the engine is installed for `account`: Kernel asks a hook this before it
+    /// installs it with a validator or executor (and does not install it twice).
+    function isInitialized(address account) external view returns (bool) {
+        return _state[account] & INSTALLED != 0;
     }
 
     function isPaused(address account) external view returns (bool) {

@@ -8,7 +8,8 @@ import {IERC7579Validator} from "@openzeppelin/contracts/interfaces/draft-IERC75
 /// @notice Holds the agent's key (an ECDSA address) for an account and accepts the agent's
 /// signature only for operations the Leash hook sees in full: a canonically encoded
 /// `execute(bytes32,bytes)` (bare, or behind the `executeUserOp` selector) whose calls target
-/// neither the account itself nor this validator, while the Leash multiplexer is installed.
+/// neither the account itself nor this validator, while a Leash hook (the policy engine or the
+/// multiplexer) is the account's hook.
 /// Module management, executor entry points, fallback functions, nested self-calls, delegatecall
 /// and ERC-1271 signatures are refused. The agent is never an owner of the account: the person
 /// stays the owner and, as the authority named at install, is the only one who rotates or revokes
@@ -40,8 +41,9 @@ interface IAgentValidator is IERC7579Validator, ILeashModule {
     error AgentValidator_TargetNotAllowed(address account, address target);
     /// @notice The UserOp's sender is not the account asking for validation.
     error AgentValidator_SenderMismatch(address account, address sender);
-    /// @notice The Leash multiplexer is not installed on the account, so no policy would see the
-    /// operation; the agent's key acts only on a leashed account.
+    /// @notice Neither the policy engine nor the Leash multiplexer is the account's hook (on
+    /// Kernel: the hook of this validation), as the account itself reports it, so no policy would
+    /// see the operation; the agent's key acts only on a leashed account.
     error AgentValidator_LeashNotInstalled(address account);
     /// @notice An agent key must be a real address other than the account and its authority.
     error AgentValidator_InvalidAgent(address account, address agent);
@@ -54,21 +56,26 @@ interface IAgentValidator is IERC7579Validator, ILeashModule {
     /// act through paths no hook sees, so it may not be the agent.
     error AgentValidator_AgentIsOwner(address account, address agent);
 
-    /// @notice The multiplexer whose installation on an account the agent's key requires.
+    /// @notice The multiplexer: the agent's key acts where it (or the policy engine) is the hook.
     function MULTIPLEXER() external view returns (address);
+
+    /// @notice The policy engine: the agent's key acts where it (or the multiplexer) is the hook.
+    function POLICY_ENGINE() external view returns (address);
 
     /// @notice The agent key of `account` (zero when none or revoked).
     function agentOf(address account) external view returns (address);
 
-    /// @notice Rotates the agent key of `account`. Authority only (or an account change it approved).
+    /// @notice Rotates the agent key of `account`. Authority only (or an account change it
+    /// approved at the multiplexer; the policy engine guards no call to this validator, so no
+    /// change approved there reaches it).
     function setAgent(address account, address agent) external;
 
     /// @notice Revokes the agent key of `account`: no signature validates until `setAgent`.
-    /// Authority only (or an account change it approved).
+    /// Authority only (or an account change it approved at the multiplexer).
     function revokeAgent(address account) external;
 
     /// @notice Sets what the agent's UserOps may still cost `account` in gas fees, in wei.
-    /// Authority only (or an account change it approved).
+    /// Authority only (or an account change it approved at the multiplexer).
     function setGasAllowance(address account, uint256 allowance) external;
 
     /// @notice What the agent's UserOps may still cost `account` in gas fees, in wei.

@@ -33,11 +33,22 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
     }
 
     error Engine_NoGuardian(address account);
+
+    /// @notice What AgentValidator reads of `account` before every agent operation, from one
+    /// slot: whether the engine holds an install record for it, and how the account proved that
+    /// install: 0, it lists the engine as its hook; 1, Kernel, the engine is the hook of the
+    /// validation named in `Config.validationId`; 2, Safe7579, the engine is its global hook. A
+    /// record is no proof that the engine is still the account's hook (an account may drop a hook
+    /// without its `onUninstall`): AgentValidator asks the account that, the way `accountKind` says.
+    function leashContext(address account) external view returns (bool installed, uint8 accountKind);
     error Engine_TooManyLeashModules(uint256 given, uint256 max);
     /// @notice The configuration half given at deployment holds no code.
     error Engine_NoConfiguration(address config);
 
     function MAX_AMOUNT() external view returns (uint256);
+
+    /// @notice Whether the engine is installed for `account` (Kernel asks a hook before installing it).
+    function isInitialized(address account) external view returns (bool);
 
     // ------------------------------------------------------------------ pause
     function pause(address account) external;

@@ -13,6 +13,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {LeashModule} from "../base/LeashModule.sol";
 import {IAgentValidator} from "../interfaces/IAgentValidator.sol";
 import {IHookMultiPlexer} from "../interfaces/IHookMultiPlexer.sol";
+import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
 import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
 
 /// @title AgentValidator
@@ -20,8 +21,8 @@ import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
 /// nothing else, so the agent never needs to be an owner of the account.
 /// @dev Storage per account: the base record (authority, generation) and one slot,
 /// `agent (160) | gasAllowance (96)`. `validateUserOp` reads and writes only storage keyed by the
-/// account (here, and reads the multiplexer's record) and never the time, as ERC-4337's
-/// validation rules require. Signatures are 65-byte ECDSA over the raw
+/// account (here, and reads the engine's state slot or the multiplexer's record) and never the
+/// time, as ERC-4337's validation rules require. Signatures are 65-byte ECDSA over the raw
 /// `userOpHash` (no EIP-191 prefix), the form the EntryPoint's hash already binds to chain and
 /// EntryPoint.
 contract AgentValidator is LeashModule, IAgentValidator {
@@ -40,13 +41,27 @@ contract AgentValidator is LeashModule, IAgentValidator {
 
     mapping(address account => AgentRecord) internal _agents;
 
-    /// @param multiplexer The Leash multiplexer: the agent's key acts only where it is installed,
+    /// @dev The policy engine (zero: none). Deployed before this validator, which it does not
+    /// name: see the engine's constructor for why it need not protect this validator.
+    address internal immutable ENGINE;
+
+    /// @param multiplexer The Leash multiplexer: the agent's key acts where it is the account's hook,
     /// and a change its authority approved there may rotate the key through the account.
-    constructor(address multiplexer) LeashModule(multiplexer) {}
+    /// @param engine The policy engine: the agent's key acts where it is the account's hook. No
+    /// change approved at the engine reaches this validator (the engine guards no call to it), so
+    /// only the authority's own key rotates the key of an account the engine guards.
+    constructor(address multiplexer, address engine) LeashModule(multiplexer) {
+        ENGINE = engine;
+    }
 
     /// @inheritdoc IAgentValidator
     function MULTIPLEXER() external view returns (address) {
         return TRUSTED_MULTIPLEXER;
+    }
+
+    /// @inheritdoc IAgentValidator
+    function POLICY_ENGINE() external view returns (address) {
+        return ENGINE;
     }
 
     // ------------------------------------------------------------------ ERC-7579 module
@@ -83,15 +98,58 @@ contract AgentValidator is LeashModule, IAgentValidator {
     // ------------------------------------------------------------------ validation
 
     /// @inheritdoc IERC7579Validator
-    /// @dev Checks, in order: the sender is the calling account; the multiplexer is installed on
-    /// it (on Kernel: as this validation's hook); the callData is an execution the hook decodes
-    /// exactly (canonical, call or batch, no delegatecall) that calls neither the account nor this
-    /// validator; the signature; then the gas allowance, which a valid operation is charged its
-    /// maximum cost against. Only a bad signature returns `SIG_VALIDATION_FAILED`; the others
-    /// revert with their rule.
+    /// @dev Checks, in order: the sender is the calling account; a Leash hook runs the account's
+    /// executions (`_requireLeashHook`: the policy engine or the multiplexer, as the account itself
+    /// reports its hook); the callData is an execution the hook decodes exactly (canonical, call or
+    /// batch, no delegatecall) that calls neither the account nor this validator; the signature;
+    /// then the gas allowance, which a valid operation is charged its maximum cost against. Only a
+    /// bad signature returns `SIG_VALIDATION_FAILED`; the others revert with their rule.
     function validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) external returns (uint256) {
         address account = msg.sender;
         require(userOp.sender == account, AgentValidator_SenderMismatch(account, userOp.sender));
+        _checkExecution(account, userOp.callData, _requireLeashHook(account));
+        AgentRecord memory record = _agents[account];
+        if (record.agent == address(0)) return VALIDATION_FAILED;
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(userOpHash, userOp.signature);
+        if (err != ECDSA.RecoverError.NoError || signer != record.agent) return VALIDATION_FAILED;
+        uint256 cost = _maxCost(userOp);
+        if (cost != 0) {
+            require(
+                cost <= record.gasAllowance, AgentValidator_GasAllowanceExceeded(account, cost, record.gasAllowance)
+            );
+            _agents[account].gasAllowance = uint96(record.gasAllowance - cost);
+        }
+        return 0;
+    }
+
+    /// @dev The policy engine's `leashContext` kinds (EngineState): how the account proved the
+    /// engine's install.
+    uint256 internal constant ENGINE_ON_LISTING_ACCOUNT = 0;
+    uint256 internal constant ENGINE_ON_KERNEL = 1;
+    uint256 internal constant ENGINE_ON_SAFE7579 = 2;
+
+    /// @dev Requires that a Leash hook sees the operation's execution: the policy engine or the
+    /// multiplexer is the account's hook now (on Kernel: the hook of this validation, the one
+    /// Kernel runs for the operations it validates). A hook's own record is no proof of that
+    /// (Safe7579 removes its global hook without running it and ignores the hook's answer; an
+    /// account may ignore a failed `onUninstall`): the account is asked. Returns whether the
+    /// account is a Safe7579 account (its aliases then need asking).
+    /// The engine first, from its state slot (the execution reads that slot next, so the read
+    /// costs little), which says how the account proved the install and so which question to ask
+    /// it, with no probe of the account's kind; failing that, the multiplexer as before.
+    function _requireLeashHook(address account) private view returns (bool onSafe) {
+        (bool installed, uint256 engineKind) = _engineContext(account);
+        if (installed) {
+            address hook;
+            if (engineKind == ENGINE_ON_KERNEL) {
+                hook = _kernelValidationHook(account, bytes21(abi.encodePacked(bytes1(0x01), address(this))));
+            } else if (engineKind == ENGINE_ON_SAFE7579) {
+                hook = _safeActiveHook(account);
+            } else if (engineKind == ENGINE_ON_LISTING_ACCOUNT && _listsHook(account, ENGINE)) {
+                hook = ENGINE;
+            }
+            if (hook == ENGINE) return engineKind == ENGINE_ON_SAFE7579;
+        }
         require(
             IHookMultiPlexer(TRUSTED_MULTIPLEXER).authorityOf(account) != address(0),
             AgentValidator_LeashNotInstalled(account)
@@ -106,27 +164,58 @@ contract AgentValidator is LeashModule, IAgentValidator {
                 AgentValidator_LeashNotInstalled(account)
             );
         }
-        // The multiplexer must still be the account's hook, not only hold a record for it (Safe7579
-        // removes its global hook without running it and ignores the hook's answer; an account may
-        // ignore a failed `onUninstall`). Kernel's answer is the validation's hook, asked above.
+        // The multiplexer must still be the account's hook, not only hold a record for it.
+        // Kernel's answer is the validation's hook, asked above.
         if (kind == AccountKind.Safe7579) {
             require(_safeActiveHook(account) == TRUSTED_MULTIPLEXER, AgentValidator_LeashNotInstalled(account));
         } else if (kind == AccountKind.Other) {
             require(_installedAs(account, 4, TRUSTED_MULTIPLEXER), AgentValidator_LeashNotInstalled(account));
         }
-        _checkExecution(account, userOp.callData, kind == AccountKind.Safe7579);
-        AgentRecord memory record = _agents[account];
-        if (record.agent == address(0)) return VALIDATION_FAILED;
-        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(userOpHash, userOp.signature);
-        if (err != ECDSA.RecoverError.NoError || signer != record.agent) return VALIDATION_FAILED;
-        uint256 cost = _maxCost(userOp);
-        if (cost != 0) {
-            require(
-                cost <= record.gasAllowance, AgentValidator_GasAllowanceExceeded(account, cost, record.gasAllowance)
-            );
-            _agents[account].gasAllowance = uint96(record.gasAllowance - cost);
+        return kind == AccountKind.Safe7579;
+    }
+
+    /// @dev The engine's `leashContext(account)`; not installed when there is no engine or no answer.
+    function _engineContext(address account) private view returns (bool installed, uint256 kind) {
+        address engine = ENGINE;
+        bytes4 selector = IPolicyEngine.leashContext.selector;
+        assembly ("memory-safe") {
+            mstore(0x00, selector)
+            mstore(0x04, account)
+            let ok := staticcall(gas(), engine, 0x00, 0x24, 0x00, 0x40)
+            if and(ok, gt(returndatasize(), 0x3f)) {
+                installed := eq(mload(0x00), 1)
+                kind := mload(0x20)
+            }
         }
-        return 0;
+    }
+
+    /// @dev Whether `account` answers `isModuleInstalled(4, hook, "")` with true. An account that
+    /// cannot answer does not list it: this is the proof a hook runs, so it fails closed the other
+    /// way than `_installedAs`.
+    function _listsHook(address account, address hook) private view returns (bool) {
+        (bool answered, uint256 answer) = _askInstalled(account, 4, hook);
+        return answered && answer == 1;
+    }
+
+    /// @dev The account's `isModuleInstalled(moduleType, module, "")`: whether it answered (with at
+    /// least one word) and the word. Encoded by hand: it runs up to three times per operation.
+    function _askInstalled(address account, uint256 moduleType, address module)
+        private
+        view
+        returns (bool answered, uint256 answer)
+    {
+        bytes4 selector = IERC7579ModuleConfig.isModuleInstalled.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), moduleType)
+            mstore(add(m, 0x24), module)
+            mstore(add(m, 0x44), 0x60) // the context's offset
+            mstore(add(m, 0x64), 0) // its length: empty
+            let ok := staticcall(gas(), account, m, 0x84, 0x00, 0x20)
+            answered := and(ok, gt(returndatasize(), 0x1f))
+            if answered { answer := mload(0x00) }
+        }
     }
 
     /// @dev Accounts whose differences the validator must know of.
@@ -157,10 +246,8 @@ contract AgentValidator is LeashModule, IAgentValidator {
     /// @dev Whether `account` lists `module` as a module of `moduleType` (with no context). An
     /// account that cannot answer is taken to list it: the check fails closed.
     function _installedAs(address account, uint256 moduleType, address module) private view returns (bool) {
-        (bool ok, bytes memory ret) =
-            account.staticcall(abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (moduleType, module, "")));
-        if (!ok || ret.length < 32) return true;
-        return abi.decode(ret, (uint256)) != 0;
+        (bool answered, uint256 answer) = _askInstalled(account, moduleType, module);
+        return !answered || answer != 0;
     }
 
     /// @dev Safe7579's global hook for `safe` (`getActiveHook()`); zero when it gives no answer.

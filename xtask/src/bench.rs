@@ -139,8 +139,10 @@ pub struct Results {
     pub task_full: Option<Pair>,
     pub task_engine: Option<Pair>,
     pub transfer_itself: Option<Pair>,
-    /// An ERC-20 transfer signed by the agent's key through AgentValidator, behind the full stack.
+    /// An ERC-20 transfer signed by the agent's key through AgentValidator, behind the multiplexer
+    /// stack and behind the policy engine.
     pub agent_full: Option<Pair>,
+    pub agent_engine: Option<Pair>,
     /// Module name → deployment transaction gas, and runtime code size in bytes.
     pub deployments: Vec<(String, u64)>,
     pub code_sizes: Vec<(String, u64)>,
@@ -261,8 +263,9 @@ pub async fn run(root: &Path, mut progress: impl FnMut(&str)) -> Result<Results>
     results.task_engine = Some(bench.task(Some(Stack::Engine)).await?);
     results.transfer_itself = Some(bench.plain_transfer().await?);
 
-    progress("the agent's key: AgentValidator behind the full stack");
-    results.agent_full = Some(bench.agent_case().await?);
+    progress("the agent's key: AgentValidator behind the multiplexer stack and the policy engine");
+    results.agent_full = Some(bench.agent_case(Stack::Full).await?);
+    results.agent_engine = Some(bench.agent_case(Stack::Engine).await?);
 
     progress("scaling: 0 to 8 sub-hooks");
     for n in 0..=8u64 {
@@ -531,9 +534,10 @@ impl Bench {
         self.measure(&sender, self.call_data(Op::Erc20)).await
     }
 
-    /// The agent's key in AgentValidator signs ERC-20 transfers, behind the full stack (the validator
-    /// is installed first: afterwards module changes need the authority's approval).
-    async fn agent_case(&mut self) -> Result<Pair> {
+    /// The agent's key in AgentValidator signs ERC-20 transfers, behind `stack` (the multiplexer
+    /// stack or the policy engine; the validator is installed first: afterwards module changes need
+    /// the authority's approval).
+    async fn agent_case(&mut self, stack: Stack) -> Result<Pair> {
         let owner = self.account().await?;
         let agent = PrivateKeySigner::from_bytes(&keccak256("leash-bench-agent"))?;
         // UserOps here pay no fees (zero gas prices), so the gas-fee allowance is never drawn on.
@@ -542,7 +546,7 @@ impl Bench {
         if !outcome.success {
             bail!("installing AgentValidator: {}", LeashRevert::decode(&outcome.revert_reason));
         }
-        self.install(&owner, Stack::Full, &self.policy()).await?;
+        self.install(&owner, stack, &self.policy()).await?;
         let sender = UserOpSender { signer: agent, nonce_key: validator_nonce_key(self.validator), ..owner };
         // The agent's first UserOp opens its own nonce sequence at the EntryPoint: spend it on nothing.
         self.measure(&sender, execute_single(self.payees[0], U256::ZERO, &[])).await?;

@@ -19,16 +19,18 @@ use crate::provider::Confirm;
 pub const CREATE2_DEPLOYER: Address = address!("0x4e59b44847b379578588920ca78fbf26c0b4956c");
 
 /// The modules in deployment order: later ones take earlier addresses as constructor arguments.
-/// New modules go last, so the addresses of the earlier ones never change.
+/// New modules go last, so the addresses of the earlier ones never change. AgentValidator comes
+/// after the policy engine, whose address it takes (the engine protects only the executor, so it
+/// needs no validator address: no cycle).
 pub const MODULES: [&str; 8] = [
     "HookMultiPlexer",
     "EmergencyPauseHook",
     "SpendingLimitHook",
     "AutomationExecutor",
     "AllowlistHook",
-    "AgentValidator",
     "PolicyEngineConfig",
     "PolicyEngine",
+    "AgentValidator",
 ];
 
 /// The fixed salt of a module: `keccak256("leash:<Name>:v1")`.
@@ -67,8 +69,9 @@ pub fn plan(out: &Path) -> Result<Vec<PlannedModule>> {
         let code = artifacts::creation_code(out, name)?;
         let args: Vec<u8> = match name {
             "HookMultiPlexer" | "AutomationExecutor" => Vec::new(),
-            "EmergencyPauseHook" | "SpendingLimitHook" | "AgentValidator" => {
-                addr(&planned, "HookMultiPlexer").abi_encode()
+            "EmergencyPauseHook" | "SpendingLimitHook" => addr(&planned, "HookMultiPlexer").abi_encode(),
+            "AgentValidator" => {
+                (addr(&planned, "HookMultiPlexer"), addr(&planned, "PolicyEngine")).abi_encode_params()
             }
             "AllowlistHook" => (
                 addr(&planned, "HookMultiPlexer"),
@@ -79,16 +82,14 @@ pub fn plan(out: &Path) -> Result<Vec<PlannedModule>> {
                 ],
             )
                 .abi_encode_params(),
-            // The other Leash modules the engine protects, then (the hook half) its configuration half.
-            "PolicyEngineConfig" => {
-                (vec![addr(&planned, "AutomationExecutor"), addr(&planned, "AgentValidator")],)
+            // The other Leash modules the engine protects (the executor: AgentValidator lets no call
+            // from the account loosen anything, see EngineState), then (the hook half) its
+            // configuration half.
+            "PolicyEngineConfig" => (vec![addr(&planned, "AutomationExecutor")],).abi_encode_params(),
+            "PolicyEngine" => {
+                (vec![addr(&planned, "AutomationExecutor")], addr(&planned, "PolicyEngineConfig"))
                     .abi_encode_params()
             }
-            "PolicyEngine" => (
-                vec![addr(&planned, "AutomationExecutor"), addr(&planned, "AgentValidator")],
-                addr(&planned, "PolicyEngineConfig"),
-            )
-                .abi_encode_params(),
             _ => unreachable!("every module has its constructor arguments here"),
         };
         let init_code: Bytes = [code.as_ref(), &args].concat().into();

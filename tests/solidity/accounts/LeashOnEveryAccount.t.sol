@@ -4,12 +4,17 @@ pragma solidity 0.8.30;
 import {IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
 import {KernelLeash} from "../utils/accounts/KernelLeash.sol";
-import {LeashAccountSuite} from "../utils/accounts/LeashAccountSuite.sol";
+import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
+
+import {IPolicyEngine} from "../../../contracts/interfaces/IPolicyEngine.sol";
+import {LeashAccountBase, LeashAccountSuite} from "../utils/accounts/LeashAccountSuite.sol";
+import {LeashEngineAccountSuite} from "../utils/accounts/LeashEngineAccountSuite.sol";
 import {NexusHarness} from "../utils/accounts/NexusHarness.sol";
 import {OpenZeppelinHarness} from "../utils/accounts/OpenZeppelinHarness.sol";
 import {ReferenceHarness} from "../utils/accounts/ReferenceHarness.sol";
 import {SafeHarness} from "../utils/accounts/SafeHarness.sol";
 import {MockExecutor} from "../utils/mocks/MockExecutor.sol";
+import {OwnerValidator} from "../utils/mocks/OwnerValidator.sol";
 
 /// @dev The same suite on every account; each subclass adds its harness and its owner-only paths.
 contract LeashOnOpenZeppelinTest is LeashAccountSuite, OpenZeppelinHarness {
@@ -136,5 +141,84 @@ contract LeashOnKernelTest is LeashAccountSuite, KernelLeash {
         assertEq(spending.remaining(account, address(token)), LIMIT, "no spend survives");
         assertAgentPasses(transfer(100e18));
         assertEq(token.balanceOf(payee), 200e18);
+    }
+}
+
+// ---------------------------------------------------------------------- the policy engine as the hook
+
+contract EngineOnOpenZeppelinTest is LeashEngineAccountSuite, OpenZeppelinHarness {}
+
+contract EngineOnNexusTest is LeashEngineAccountSuite, NexusHarness {}
+
+contract EngineOnReferenceAccountTest is LeashEngineAccountSuite, ReferenceHarness {}
+
+contract EngineOnSafeTest is LeashEngineAccountSuite, SafeHarness {
+    function expectedAccountKind() internal pure override returns (uint8) {
+        return 2;
+    }
+
+    function pretendTheHookIsGone() internal override {
+        vm.mockCall(account, abi.encodeWithSignature("getActiveHook()"), abi.encode(address(0)));
+    }
+}
+
+/// @dev Kernel carries the engine on the agent's validation, named in the engine's install data.
+contract EngineOnKernelTest is LeashEngineAccountSuite, KernelLeash {
+    function expectedAccountKind() internal pure override returns (uint8) {
+        return 1;
+    }
+
+    function engineConfig() internal view override returns (IPolicyEngine.Config memory config) {
+        config = super.engineConfig();
+        config.validationId = agentValidation();
+    }
+
+    function installLeash() internal override(LeashAccountBase, LeashEngineAccountSuite) {
+        ownerDoes(installAgentValidatorCall(address(engine), engineInit()));
+    }
+
+    function leashHook() internal view override(LeashAccountBase, LeashEngineAccountSuite) returns (address) {
+        return address(engine);
+    }
+
+    function pretendTheHookIsGone() internal override {
+        vm.mockCall(
+            account,
+            abi.encodeWithSignature("validationConfig(bytes21)", agentValidation()),
+            abi.encode(uint32(0), address(0))
+        );
+    }
+
+    /// @dev Kernel does not tell a hook when the validation carrying it goes: the engine keeps a
+    /// stale record. The agent's validation comes back without a hook, and the engine rides on
+    /// another validation (Kernel finds it initialized): the engine is a live hook of the account
+    /// with a record for it, yet not the hook Kernel runs for the agent's operations, which are refused.
+    function test_engine_OwnersApprovedRemovalStopsTheAgent() public override {
+        ownerDoes(uninstallValidatorCall(address(agentValidator)));
+        ownerDoes(installAgentValidatorCall(address(1), ""));
+        (bool installed,) = engine.leashContext(account);
+        assertTrue(installed, "a stale record");
+        assertAgentNotValidatedUnwrapped();
+        OwnerValidator second = new OwnerValidator();
+        ownerDoes(installValidatorCall(address(second), abi.encode(owner.addr), address(engine)));
+        bytes21 secondValidation = bytes21(abi.encodePacked(bytes1(0x01), address(second)));
+        (bool ok, bytes memory config) =
+            account.staticcall(abi.encodeWithSignature("validationConfig(bytes21)", secondValidation));
+        assertTrue(ok);
+        (, address hook) = abi.decode(config, (uint32, address));
+        assertEq(hook, address(engine), "the engine is the hook of another validation");
+        assertAgentNotValidatedUnwrapped();
+        assertEq(target.pings(), 0);
+    }
+
+    /// @dev The agent's operation as Kernel takes it from a validation without a hook (`execute`
+    /// unwrapped), refused at validation.
+    function assertAgentNotValidatedUnwrapped() internal {
+        PackedUserOperation memory op =
+            userOpFor(address(agentValidator), call1(address(target), 0, ping), agent.privateKey);
+        op.callData = call1(address(target), 0, ping);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(agent.privateKey, entryPoint.getUserOpHash(op));
+        op.signature = abi.encodePacked(r, s, v);
+        assertNotValidated(op, leashNotInstalled());
     }
 }

@@ -137,12 +137,12 @@ pub fn sections(r: &Results) -> Vec<(&'static str, String)> {
             verdict(per_item, TARGET_BATCH_ITEM)
         );
     }
-    if let (Some(agent), Some(bare)) = (r.agent_full, r.gas(Stack::Bare, Op::Erc20)) {
+    if let (Some(agent), Some(bare)) = (r.agent_engine, r.gas(Stack::Bare, Op::Erc20)) {
         let (repeat, first) =
             (agent.repeat.saturating_sub(bare.repeat), agent.first.saturating_sub(bare.first));
         let _ = writeln!(
             targets,
-            "| agent's UserOp through AgentValidator + the multiplexer stack, over the owner's with no hook | {} | {} | {} | {} |",
+            "| agent's UserOp (ERC-20 transfer) through AgentValidator + the policy engine, over the owner's with no hook | {} | {} | {} | {} |",
             n(TARGET_AGENT),
             n(repeat),
             n(first),
@@ -205,20 +205,26 @@ pub fn sections(r: &Results) -> Vec<(&'static str, String)> {
             }
             main.push('\n');
         }
-        if let (Some(agent), Some(bare), Some(full)) =
-            (r.agent_full, r.gas(Stack::Bare, Op::Erc20), r.gas(Stack::Full, Op::Erc20))
-        {
-            let (g, b, f) = if first {
-                (agent.first, bare.first, full.first)
+        for (agent, stack, what) in [
+            (r.agent_full, Stack::Full, "the multiplexer stack"),
+            (r.agent_engine, Stack::Engine, "the policy engine"),
+        ] {
+            let (Some(agent), Some(bare), Some(owner)) =
+                (agent, r.gas(Stack::Bare, Op::Erc20), r.gas(stack, Op::Erc20))
+            else {
+                continue;
+            };
+            let (g, b, o) = if first {
+                (agent.first, bare.first, owner.first)
             } else {
-                (agent.repeat, bare.repeat, full.repeat)
+                (agent.repeat, bare.repeat, owner.repeat)
             };
             let _ = writeln!(
                 main,
-                "\nThe agent's key (AgentValidator) behind the multiplexer stack, ERC-20 transfer: {} ({} over no hook, {} over the owner's key behind the same stack).",
+                "\nThe agent's key (AgentValidator) behind {what}, ERC-20 transfer: {} ({} over no hook, {} over the owner's key behind the same hook).",
                 n(g),
                 signed(g as i64 - b as i64),
-                signed(g as i64 - f as i64)
+                signed(g as i64 - o as i64)
             );
         }
         main.push('\n');

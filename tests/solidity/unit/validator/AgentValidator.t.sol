@@ -30,7 +30,7 @@ contract AgentValidatorTest is LeashTestBase {
 
     function setUp() public override {
         super.setUp();
-        validator = new AgentValidator(address(mux));
+        validator = new AgentValidator(address(mux), address(engine));
         agent = vm.createWallet("agent");
         // The owner installs the agent's validator, then the leash (block mode, nothing listed).
         (bool ok,) = submit(installModuleCall(MODULE_TYPE_VALIDATOR, address(validator), validatorInit(agent.addr)));

@@ -10,12 +10,15 @@ import {Vm} from "forge-std/Test.sol";
 
 import {AllowlistHook} from "../../../../contracts/allowlist/AllowlistHook.sol";
 import {AutomationExecutor} from "../../../../contracts/automation/AutomationExecutor.sol";
+import {PolicyEngine} from "../../../../contracts/engine/PolicyEngine.sol";
+import {PolicyEngineConfig} from "../../../../contracts/engine/PolicyEngineConfig.sol";
 import {IAgentValidator} from "../../../../contracts/interfaces/IAgentValidator.sol";
 import {IAllowlistHook} from "../../../../contracts/interfaces/IAllowlistHook.sol";
 import {IAutomationExecutor} from "../../../../contracts/interfaces/IAutomationExecutor.sol";
 import {IEmergencyPauseHook} from "../../../../contracts/interfaces/IEmergencyPauseHook.sol";
 import {IHookMultiPlexer} from "../../../../contracts/interfaces/IHookMultiPlexer.sol";
 import {ILeashModule} from "../../../../contracts/interfaces/ILeashModule.sol";
+import {IPolicyEngine} from "../../../../contracts/interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../../../../contracts/interfaces/ISpendingLimitHook.sol";
 import {HookMultiPlexer} from "../../../../contracts/multiplexer/HookMultiPlexer.sol";
 import {EmergencyPauseHook} from "../../../../contracts/pause/EmergencyPauseHook.sol";
@@ -39,6 +42,7 @@ abstract contract LeashAccountBase is AccountHarness {
     AllowlistHook internal allowlist;
     SpendingLimitHook internal spending;
     AutomationExecutor internal automation;
+    IPolicyEngine internal engine;
     AgentValidator internal agentValidator;
     Target internal target;
     Target internal other;
@@ -66,7 +70,10 @@ abstract contract LeashAccountBase is AccountHarness {
         address[] memory leash = new address[](3);
         (leash[0], leash[1], leash[2]) = (address(pauseHook), address(spending), address(automation));
         allowlist = new AllowlistHook(address(mux), leash);
-        agentValidator = new AgentValidator(address(mux));
+        address[] memory others = new address[](1);
+        others[0] = address(automation);
+        engine = IPolicyEngine(address(new PolicyEngine(others, address(new PolicyEngineConfig(others)))));
+        agentValidator = new AgentValidator(address(mux), address(engine));
         target = new Target();
         other = new Target();
         token = new TestToken("TOKEN");
@@ -196,6 +203,18 @@ abstract contract LeashAccountBase is AccountHarness {
 
     function targetNotAllowed(address to) internal view returns (bytes memory) {
         return abi.encodeWithSelector(IAgentValidator.AgentValidator_TargetNotAllowed.selector, account, to);
+    }
+
+    /// @dev Makes the account answer, to AgentValidator's question, that the Leash hook is not its hook.
+    function pretendTheHookIsGone() internal virtual {
+        vm.mockCall(
+            account, abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (4, leashHook(), "")), abi.encode(false)
+        );
+    }
+
+    /// @dev The Leash hook the suite installed: the multiplexer, or the policy engine.
+    function leashHook() internal view virtual returns (address) {
+        return address(mux);
     }
 
     /// @dev The authority approves, at the multiplexer, the module change `callData` makes.
@@ -446,13 +465,6 @@ abstract contract LeashAccountSuite is LeashAccountBase {
         );
         vm.clearMockedCalls();
         assertAgentPasses(call1(address(target), 0, ping));
-    }
-
-    /// @dev Makes the account answer, to AgentValidator's question, that the multiplexer is not its hook.
-    function pretendTheHookIsGone() internal virtual {
-        vm.mockCall(
-            account, abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (4, address(mux), "")), abi.encode(false)
-        );
     }
 
     /// @dev An approval the authority made for the owner's own module change cannot be spent by a

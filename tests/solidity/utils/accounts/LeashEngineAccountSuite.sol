@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+import {IAgentValidator} from "../../../../contracts/interfaces/IAgentValidator.sol";
+import {IAllowlistHook} from "../../../../contracts/interfaces/IAllowlistHook.sol";
+import {IEmergencyPauseHook} from "../../../../contracts/interfaces/IEmergencyPauseHook.sol";
+import {ILeashModule} from "../../../../contracts/interfaces/ILeashModule.sol";
+import {IPolicyEngine} from "../../../../contracts/interfaces/IPolicyEngine.sol";
+import {ISpendingLimitHook} from "../../../../contracts/interfaces/ISpendingLimitHook.sol";
+
+import {Target} from "../mocks/Target.sol";
+import {LeashAccountBase} from "./LeashAccountSuite.sol";
+
+/// @notice The agent's key through AgentValidator with the policy engine as the account's hook,
+/// on one account kind: the same policies as the multiplexer suite (pause, allowlist with
+/// target.ping and token.transfer, 100 TOKEN an hour) in one hook.
+abstract contract LeashEngineAccountSuite is LeashAccountBase {
+    /// @dev The engine's install data for this account (Kernel adds the agent's validation).
+    function engineConfig() internal view virtual returns (IPolicyEngine.Config memory config) {
+        config.guardian = guardian;
+        config.autoUnpauseAfter = 1 days;
+        config.mode = IAllowlistHook.Mode.Allow;
+        config.permissions = new IAllowlistHook.Permission[](2);
+        config.permissions[0] = IAllowlistHook.Permission(address(target), Target.ping.selector);
+        config.permissions[1] = IAllowlistHook.Permission(address(token), IERC20.transfer.selector);
+        config.tokens = new ISpendingLimitHook.TokenPolicy[](1);
+        config.tokens[0].token = address(token);
+        config.tokens[0].limits = new ISpendingLimitHook.LimitConfig[](1);
+        config.tokens[0].limits[0] = ISpendingLimitHook.LimitConfig(LIMIT, 1 hours);
+    }
+
+    function engineInit() internal view returns (bytes memory) {
+        return abi.encode(authority, engineConfig());
+    }
+
+    function leashHook() internal view virtual override returns (address) {
+        return address(engine);
+    }
+
+    /// @dev How this account proves the engine's install (`IPolicyEngine.leashContext`): 0, it
+    /// lists the engine as its hook; 1, Kernel; 2, Safe7579.
+    function expectedAccountKind() internal pure virtual returns (uint8) {
+        return 0;
+    }
+
+    /// @dev The owner installs the agent's validator, then the engine.
+    function installLeash() internal virtual override {
+        ownerDoes(
+            installValidatorCall(
+                address(agentValidator), abi.encode(authority, agent.addr, uint256(1 ether)), address(engine)
+            )
+        );
+        shimHookInstall(address(engine), true);
+        ownerDoes(installHookCall(address(engine), engineInit()));
+        shimHookInstall(address(engine), false);
+    }
+
+    /// @dev The agent's operation runs and is refused by the hook with `selector`.
+    function assertEngineRefuses(bytes memory execution, bytes4 selector) internal {
+        (bool ok, bytes memory reason) = agentDoes(execution);
+        assertFalse(ok, "the agent's operation should be refused");
+        assertEq(bytes4(reason), bytes4(reported(abi.encodeWithSelector(selector))), "refusal");
+    }
+
+    function leashNotInstalled() internal view returns (bytes memory) {
+        return abi.encodeWithSelector(IAgentValidator.AgentValidator_LeashNotInstalled.selector, account);
+    }
+
+    // ------------------------------------------------------------------ the agent within its leash
+
+    function test_engine_RecordsHowTheAccountProvedTheInstall() public view {
+        (bool installed, uint8 kind) = engine.leashContext(account);
+        assertTrue(installed);
+        assertEq(kind, expectedAccountKind());
+        assertTrue(engine.isInitialized(account));
+        assertEq(engine.authorityOf(account), authority);
+    }
+
+    function test_engine_AgentAllowedCallsPass() public {
+        assertAgentPasses(call1(address(target), 0, ping));
+        assertAgentPasses(transfer(60e18));
+        assertEq(target.pings(), 1);
+        assertEq(token.balanceOf(payee), 60e18);
+    }
+
+    function test_engine_AgentMeetsEveryPolicy() public {
+        assertEngineRefuses(call1(address(other), 0, ping), IAllowlistHook.Allowlist_CallNotAllowed.selector);
+        assertAgentPasses(transfer(60e18));
+        assertEngineRefuses(transfer(41e18), ISpendingLimitHook.SpendingLimit_Exceeded.selector);
+        vm.prank(guardian);
+        engine.pause(account);
+        assertEngineRefuses(call1(address(target), 0, ping), IEmergencyPauseHook.Pause_AccountPaused.selector);
+        assertEq(token.balanceOf(payee), 60e18);
+        assertEq(target.pings(), 0);
+    }
+
+    function test_engine_attack_AgentLoosensTheEngine() public {
+        bytes memory loosen =
+            call1(address(engine), 0, abi.encodeCall(IPolicyEngine.setMode, (account, IAllowlistHook.Mode.None)));
+        assertEngineRefuses(loosen, ILeashModule.Leash_ModuleCallNotApproved.selector);
+        assertEq(uint8(engine.modeOf(account)), uint8(IAllowlistHook.Mode.Allow));
+    }
+
+    function test_engine_attack_AgentManagesModules() public {
+        bytes memory uninstall = uninstallHookCall(address(engine));
+        assertAgentNotValidated(uninstall, callNotAllowed(bytes4(uninstall)));
+        bytes memory install = installExecutorCall(makeAddr("executor"), "", address(engine));
+        assertAgentNotValidated(install, callNotAllowed(bytes4(install)));
+    }
+
+    function test_engine_attack_AgentCallsTheAccountOrItsValidator() public {
+        assertAgentNotValidated(call1(account, 0, ping), targetNotAllowed(account));
+        bytes memory rotate = abi.encodeCall(IAgentValidator.setAgent, (account, makeAddr("x")));
+        assertAgentNotValidated(call1(address(agentValidator), 0, rotate), targetNotAllowed(address(agentValidator)));
+        assertEq(agentValidator.agentOf(account), agent.addr);
+    }
+
+    /// @dev The engine keeps its record while the account no longer runs it (a removal the
+    /// account made without it, or whose `onUninstall` failed and was ignored): AgentValidator
+    /// still refuses the agent, because it asks the account for its hook, not only the engine.
+    function test_engine_attack_AgentActsWhileTheAccountRunsNoHook() public {
+        pretendTheHookIsGone();
+        (bool installed,) = engine.leashContext(account);
+        assertTrue(installed, "the engine keeps its record");
+        assertAgentNotValidated(call1(address(target), 0, ping), leashNotInstalled());
+        vm.clearMockedCalls();
+        assertAgentPasses(call1(address(target), 0, ping));
+    }
+
+    /// @dev The owner removes the engine with the authority's approval: the agent's key validates
+    /// nothing more, whatever record the engine keeps (Safe7579 removes its global hook whatever
+    /// the hook answers).
+    function test_engine_OwnersApprovedRemovalStopsTheAgent() public virtual {
+        bytes memory uninstall = uninstallHookCall(address(engine));
+        vm.prank(authority);
+        engine.approveChange(account, keccak256(uninstall));
+        ownerDoes(uninstall);
+        assertAgentNotValidated(call1(address(target), 0, ping), leashNotInstalled());
+    }
+}
