@@ -143,6 +143,8 @@ pub struct Results {
     /// stack and behind the policy engine.
     pub agent_full: Option<Pair>,
     pub agent_engine: Option<Pair>,
+    /// The README's worked example installed on a fresh account, every install in all.
+    pub install_example: Option<u64>,
     /// Module name → deployment transaction gas, and runtime code size in bytes.
     pub deployments: Vec<(String, u64)>,
     pub code_sizes: Vec<(String, u64)>,
@@ -266,6 +268,9 @@ pub async fn run(root: &Path, mut progress: impl FnMut(&str)) -> Result<Results>
     progress("the agent's key: AgentValidator behind the multiplexer stack and the policy engine");
     results.agent_full = Some(bench.agent_case(Stack::Full).await?);
     results.agent_engine = Some(bench.agent_case(Stack::Engine).await?);
+
+    progress("installing the README's worked example: AgentValidator, the executor and its task, the engine");
+    results.install_example = Some(bench.install_example().await?);
 
     progress("scaling: 0 to 8 sub-hooks");
     for n in 0..=8u64 {
@@ -553,6 +558,62 @@ impl Bench {
         let first = self.measure(&sender, self.call_data(Op::Erc20)).await?;
         let repeat = self.measure(&sender, self.call_data(Op::Erc20)).await?;
         Ok(Pair { first, repeat })
+    }
+
+    /// The README's worked example on a fresh account: AgentValidator with the agent's key, the
+    /// executor with a monthly rent task, and the policy engine (a guardian with auto-unpause after
+    /// a day; only the token's `transfer`; 500 an hour and 5,000 a day, at most 300 at once). The
+    /// gas of the three installing UserOps, each less what an empty UserOp costs.
+    async fn install_example(&mut self) -> Result<u64> {
+        let sender = self.account().await?;
+        let empty = self.measure(&sender, execute_single(self.payees[PAYEES - 1], U256::ZERO, &[])).await?;
+        let agent = PrivateKeySigner::from_bytes(&keccak256("leash-bench-example-agent"))?;
+        let mut policy = self.policy();
+        policy.pause = Some(PauseConfig { guardian: self.guardian, auto_unpause_after: 86_400 });
+        policy.allowlist = Some(AllowlistConfig {
+            mode: AllowlistMode::Allow,
+            permissions: vec![(self.token, IBenchToken::transferCall::SELECTOR.into())],
+            protected: Vec::new(),
+        });
+        policy.spending = vec![SpendingConfig {
+            token: self.token,
+            per_tx_cap: tokens(300),
+            limits: vec![(tokens(500), 3_600), (tokens(5_000), 86_400)],
+        }];
+        policy.tasks.push(TaskConfig {
+            id: 1,
+            caller: self.keeper_address,
+            target: self.token,
+            value: U256::ZERO,
+            call: IBenchToken::transferCall { to: self.payees[2], amount: tokens(1_000) }.abi_encode().into(),
+            cooldown: 30 * 86_400,
+            max_executions: 0,
+            starts_at: 0,
+            expires_at: 0,
+        });
+        let mut installs: Vec<(u64, Address, Bytes, String)> = vec![(
+            MODULE_TYPE_VALIDATOR,
+            self.validator,
+            (self.authority, agent.address(), U256::from(ONE_TOKEN)).abi_encode_params().into(),
+            "AgentValidator".into(),
+        )];
+        let mut executor_only = policy.clone();
+        executor_only.pause = None;
+        executor_only.allowlist = None;
+        executor_only.spending.clear();
+        for p in executor_only.install_payloads(&self.modules) {
+            installs.push((p.module_type, p.module, p.init_data, p.label.to_string()));
+        }
+        installs.push((MODULE_TYPE_HOOK, self.engine, self.engine_init(&policy), "the policy engine".into()));
+        let mut total = 0;
+        for (module_type, module, init, label) in installs {
+            let outcome = sender.install_module(module_type, module, init).await?;
+            if !outcome.success {
+                bail!("installing {label}: {}", LeashRevert::decode(&outcome.revert_reason));
+            }
+            total += outcome.execution_gas().saturating_sub(empty);
+        }
+        Ok(total)
     }
 
     /// The keeper runs a task that transfers one token: the executor alone (`None`), or behind the

@@ -21,6 +21,8 @@ const TARGET_TASK: u64 = 45_000;
 const TARGET_AGENT: u64 = 36_000;
 /// Runtime code of any one module: half the EIP-170 limit, room to grow.
 const TARGET_CODE_SIZE: u64 = 12 * 1024;
+/// The README's worked example installed on a fresh account, in all.
+const TARGET_INSTALL: u64 = 350_000;
 /// Every module deployed, in all.
 const TARGET_DEPLOY_TOTAL: u64 = 7_000_000;
 
@@ -158,6 +160,16 @@ pub fn sections(r: &Results) -> Vec<(&'static str, String)> {
             n(repeat),
             n(first),
             verdict(repeat, TARGET_TASK)
+        );
+    }
+    if let Some(install) = r.install_example {
+        let _ = writeln!(
+            targets,
+            "| installing the README's worked example (AgentValidator, executor and task, policy engine) | {} | {} | {} | {} |",
+            n(TARGET_INSTALL),
+            n(install),
+            n(install),
+            verdict(install, TARGET_INSTALL)
         );
     }
     if let Some(&(ref worst, max)) = r.code_sizes.iter().max_by_key(|(_, size)| *size) {
