@@ -103,11 +103,14 @@ contract AgentValidator is LeashModule, IAgentValidator {
     /// reports its hook); the callData is an execution the hook decodes exactly (canonical, call or
     /// batch, no delegatecall) that calls neither the account nor this validator; the signature;
     /// then the gas allowance, which a valid operation is charged its maximum cost against. Only a
-    /// bad signature returns `SIG_VALIDATION_FAILED`; the others revert with their rule.
+    /// bad signature returns `SIG_VALIDATION_FAILED`; the others revert with their rule. Behind the
+    /// policy engine, the operation is valid only from the end of the guardian's pause on
+    /// (`validAfter`): while paused the EntryPoint refuses it before it costs the account anything.
     function validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) external returns (uint256) {
         address account = msg.sender;
         require(userOp.sender == account, AgentValidator_SenderMismatch(account, userOp.sender));
-        _checkExecution(account, userOp.callData, _requireLeashHook(account));
+        (bool onSafe, uint256 validAfter) = _requireLeashHook(account);
+        _checkExecution(account, userOp.callData, onSafe);
         AgentRecord memory record = _agents[account];
         if (record.agent == address(0)) return VALIDATION_FAILED;
         (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(userOpHash, userOp.signature);
@@ -119,7 +122,10 @@ contract AgentValidator is LeashModule, IAgentValidator {
             );
             _agents[account].gasAllowance = uint96(record.gasAllowance - cost);
         }
-        return 0;
+        // ERC-4337 validation data: `validAfter (48) | validUntil (48, 0: none) | aggregator (160)`;
+        // the EntryPoint takes an operation only strictly after `validAfter`, and the pause ends at
+        // `pausedUntil`, so one second before it.
+        return validAfter == 0 ? 0 : (validAfter - 1) << 208;
     }
 
     /// @dev The policy engine's `leashContext` kinds (EngineState): how the account proved the
@@ -137,8 +143,8 @@ contract AgentValidator is LeashModule, IAgentValidator {
     /// The engine first, from its state slot (the execution reads that slot next, so the read
     /// costs little), which says how the account proved the install and so which question to ask
     /// it, with no probe of the account's kind; failing that, the multiplexer as before.
-    function _requireLeashHook(address account) private view returns (bool onSafe) {
-        (bool installed, uint256 engineKind) = _engineContext(account);
+    function _requireLeashHook(address account) private view returns (bool onSafe, uint256 validAfter) {
+        (bool installed, uint256 engineKind, uint256 pausedUntil) = _engineContext(account);
         if (installed) {
             address hook;
             if (engineKind == ENGINE_ON_KERNEL) {
@@ -148,7 +154,7 @@ contract AgentValidator is LeashModule, IAgentValidator {
             } else if (engineKind == ENGINE_ON_LISTING_ACCOUNT && _listsHook(account, ENGINE)) {
                 hook = ENGINE;
             }
-            if (hook == ENGINE) return engineKind == ENGINE_ON_SAFE7579;
+            if (hook == ENGINE) return (engineKind == ENGINE_ON_SAFE7579, pausedUntil);
         }
         require(
             IHookMultiPlexer(TRUSTED_MULTIPLEXER).authorityOf(account) != address(0),
@@ -171,20 +177,23 @@ contract AgentValidator is LeashModule, IAgentValidator {
         } else if (kind == AccountKind.Other) {
             require(_installedAs(account, 4, TRUSTED_MULTIPLEXER), AgentValidator_LeashNotInstalled(account));
         }
-        return kind == AccountKind.Safe7579;
+        return (kind == AccountKind.Safe7579, 0);
     }
 
     /// @dev The engine's `leashContext(account)`; not installed when there is no engine or no answer.
-    function _engineContext(address account) private view returns (bool installed, uint256 kind) {
+    function _engineContext(address account) private view returns (bool installed, uint256 kind, uint256 pausedUntil) {
         address engine = ENGINE;
         bytes4 selector = IPolicyEngine.leashContext.selector;
         assembly ("memory-safe") {
-            mstore(0x00, selector)
-            mstore(0x04, account)
-            let ok := staticcall(gas(), engine, 0x00, 0x24, 0x00, 0x40)
-            if and(ok, gt(returndatasize(), 0x3f)) {
-                installed := eq(mload(0x00), 1)
-                kind := mload(0x20)
+            // Three words back: in free memory, which is not advanced (nothing outlives the call).
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), account)
+            let ok := staticcall(gas(), engine, m, 0x24, m, 0x60)
+            if and(ok, gt(returndatasize(), 0x5f)) {
+                installed := eq(mload(m), 1)
+                kind := mload(add(m, 0x20))
+                pausedUntil := and(mload(add(m, 0x40)), 0xffffffffffff)
             }
         }
     }

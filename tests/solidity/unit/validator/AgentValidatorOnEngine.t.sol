@@ -81,7 +81,7 @@ contract AgentValidatorOnEngineTest is LeashTestBase {
     // ------------------------------------------------------------------ the engine as the hook
 
     function test_engine_AgentExecutionPasses() public {
-        (bool installed, uint8 kind) = engine.leashContext(address(account));
+        (bool installed, uint8 kind,) = engine.leashContext(address(account));
         assertTrue(installed);
         assertEq(kind, 0, "the account lists the engine as its hook");
         (bool ok, bytes memory reason) = submitAsAgent(call1(address(target), ping));
@@ -92,11 +92,11 @@ contract AgentValidatorOnEngineTest is LeashTestBase {
     }
 
     function test_engine_AgentStillMeetsThePolicies() public {
-        vm.prank(guardian);
-        engine.pause(address(account));
+        vm.prank(authority);
+        engine.addPermission(address(account), address(target), Target.ping.selector); // block mode: a block
         (bool ok, bytes memory reason) = submitAsAgent(call1(address(target), ping));
         assertFalse(ok);
-        assertEq(bytes4(reason), IEmergencyPauseHook.Pause_AccountPaused.selector);
+        assertEq(bytes4(reason), IAllowlistHook.Allowlist_CallBlocked.selector);
         assertEq(target.pings(), 0);
     }
 
@@ -127,7 +127,7 @@ contract AgentValidatorOnEngineTest is LeashTestBase {
         vm.mockCall(address(engine), abi.encodeWithSelector(IERC7579Module.onUninstall.selector), "");
         uninstallEngine();
         vm.clearMockedCalls();
-        (bool installed,) = engine.leashContext(address(account));
+        (bool installed,,) = engine.leashContext(address(account));
         assertTrue(installed, "the engine keeps a stale record");
         assertValidationReverts(call1(address(target), ping), leashNotInstalled());
         assertEq(target.pings(), 0);
@@ -154,9 +154,9 @@ contract AgentValidatorOnEngineTest is LeashTestBase {
         uninstallEngine();
         EngineAccount other_ = new EngineAccount();
         other_.install(engine, abi.encode(authority, engineConfig()));
-        (bool installed,) = engine.leashContext(address(other_));
+        (bool installed,,) = engine.leashContext(address(other_));
         assertTrue(installed);
-        (installed,) = engine.leashContext(address(account));
+        (installed,,) = engine.leashContext(address(account));
         assertFalse(installed);
         assertValidationReverts(call1(address(target), ping), leashNotInstalled());
     }
@@ -164,7 +164,7 @@ contract AgentValidatorOnEngineTest is LeashTestBase {
     /// @dev Uninstall forgets the record; a reinstall records the account's answer afresh.
     function test_engine_ReinstallRecordsAfresh() public {
         uninstallEngine();
-        (bool installed,) = engine.leashContext(address(account));
+        (bool installed,,) = engine.leashContext(address(account));
         assertFalse(installed);
         assertValidationReverts(call1(address(target), ping), leashNotInstalled());
         installEngine(engineConfig());
@@ -201,6 +201,39 @@ contract AgentValidatorOnEngineTest is LeashTestBase {
         assertRefused(batch, onlyAuthority);
         assertEq(validator.agentOf(address(account)), agent.addr);
         assertEq(uint8(engine.modeOf(address(account))), uint8(IAllowlistHook.Mode.Block), "the change reverted whole");
+    }
+
+    /// @dev Attack: while the guardian has the account paused, the agent keeps submitting
+    /// operations. Behind the engine they are valid only from the pause's end: the EntryPoint refuses
+    /// them before validation can charge the agent's gas allowance or the account pay for them.
+    function test_attack_PausedAgentCannotSpendTheAccountsGas() public {
+        vm.prank(guardian);
+        engine.pause(address(account));
+        uint256 until = engine.pausedUntil(address(account));
+        PackedUserOperation memory op = agentOp(call1(address(target), ping));
+        // The validation data says "valid from the pause's end" (validAfter, bits 208 and up: the
+        // EntryPoint takes an operation strictly after it).
+        bytes32 hash = entryPoint.getUserOpHash(op);
+        vm.prank(address(account));
+        (bool answered, bytes memory data) =
+            address(validator).call(abi.encodeWithSelector(validator.validateUserOp.selector, op, hash));
+        assertTrue(answered);
+        assertEq(abi.decode(data, (uint256)), (until - 1) << 208);
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = op;
+        uint256 balance = address(account).balance;
+        vm.expectRevert(abi.encodeWithSelector(IEntryPoint.FailedOp.selector, 0, "AA22 expired or not due"));
+        vm.prank(bundler, bundler);
+        entryPoint.handleOps(ops, bundler);
+        assertEq(address(account).balance, balance, "the account paid nothing");
+        // One second before the pause's end it is still refused; at its end it goes through.
+        vm.warp(until - 1);
+        vm.expectRevert(abi.encodeWithSelector(IEntryPoint.FailedOp.selector, 0, "AA22 expired or not due"));
+        vm.prank(bundler, bundler);
+        entryPoint.handleOps(ops, bundler);
+        vm.warp(until);
+        (bool ok,) = submitAsAgent(call1(address(target), ping));
+        assertTrue(ok, "valid again after the pause");
     }
 }
 

@@ -2,6 +2,8 @@
 pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IEntryPoint} from "account-abstraction/interfaces/IEntryPoint.sol";
+import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
 
 import {IAgentValidator} from "../../../../contracts/interfaces/IAgentValidator.sol";
 import {IAllowlistHook} from "../../../../contracts/interfaces/IAllowlistHook.sol";
@@ -71,7 +73,7 @@ abstract contract LeashEngineAccountSuite is LeashAccountBase {
     // ------------------------------------------------------------------ the agent within its leash
 
     function test_engine_RecordsHowTheAccountProvedTheInstall() public view {
-        (bool installed, uint8 kind) = engine.leashContext(account);
+        (bool installed, uint8 kind,) = engine.leashContext(account);
         assertTrue(installed);
         assertEq(kind, expectedAccountKind());
         assertTrue(engine.isInitialized(account));
@@ -89,9 +91,15 @@ abstract contract LeashEngineAccountSuite is LeashAccountBase {
         assertEngineRefuses(call1(address(other), 0, ping), IAllowlistHook.Allowlist_CallNotAllowed.selector);
         assertAgentPasses(transfer(60e18));
         assertEngineRefuses(transfer(41e18), ISpendingLimitHook.SpendingLimit_Exceeded.selector);
+        // While paused, the agent's operations are not even valid yet: the EntryPoint refuses them
+        // before they cost the account anything (AgentValidator's validAfter is the pause's end).
         vm.prank(guardian);
         engine.pause(account);
-        assertEngineRefuses(call1(address(target), 0, ping), IEmergencyPauseHook.Pause_AccountPaused.selector);
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = userOpFor(address(agentValidator), call1(address(target), 0, ping), agent.privateKey);
+        vm.expectRevert(abi.encodeWithSelector(IEntryPoint.FailedOp.selector, 0, "AA22 expired or not due"));
+        vm.prank(bundler, bundler);
+        entryPoint.handleOps(ops, bundler);
         assertEq(token.balanceOf(payee), 60e18);
         assertEq(target.pings(), 0);
     }
@@ -122,7 +130,7 @@ abstract contract LeashEngineAccountSuite is LeashAccountBase {
     /// still refuses the agent, because it asks the account for its hook, not only the engine.
     function test_engine_attack_AgentActsWhileTheAccountRunsNoHook() public {
         pretendTheHookIsGone();
-        (bool installed,) = engine.leashContext(account);
+        (bool installed,,) = engine.leashContext(account);
         assertTrue(installed, "the engine keeps its record");
         assertAgentNotValidated(call1(address(target), 0, ping), leashNotInstalled());
         vm.clearMockedCalls();
