@@ -40,9 +40,9 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
     /// validation named in `Config.validationId`; 2, Safe7579, the engine is its global hook. A
     /// record is no proof that the engine is still the account's hook (an account may drop a hook
     /// without its `onUninstall`): AgentValidator asks the account that, the way `accountKind` says.
-    /// `pausedUntil` is the end of the current or last pause (0: never paused): AgentValidator makes
+    /// `pauseEnds` is the end of the current or last pause (0: never paused): AgentValidator makes
     /// the agent's operations valid only from then on, so a paused agent cannot even spend gas.
-    function leashContext(address account) external view returns (bool installed, uint8 accountKind, uint48 pausedUntil);
+    function leashContext(address account) external view returns (bool installed, uint8 accountKind, uint48 pauseEnds);
     error Engine_TooManyLeashModules(uint256 given, uint256 max);
     /// @notice The configuration half given at deployment holds no code.
     error Engine_NoConfiguration(address config);
