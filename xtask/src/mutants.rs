@@ -53,6 +53,21 @@ const LANES: usize = 2;
 
 pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     let selected = load(root, only)?;
+    // Every variant must still apply before any lane starts: a stale `find` fails in seconds, not
+    // after the variants before it have run.
+    let stale: Vec<String> = selected
+        .iter()
+        .filter_map(|v| {
+            let text = std::fs::read_to_string(root.join(&v.file)).unwrap_or_default();
+            let hits = text.matches(&v.find).count();
+            (hits != 1).then(|| {
+                format!("{}: `find` occurs {hits} times in {} (must be exactly once)", v.name, v.file)
+            })
+        })
+        .collect();
+    if !stale.is_empty() {
+        bail!("variants that no longer apply:\n  {}", stale.join("\n  "));
+    }
     let total = selected.len();
     let started = Instant::now();
     let lanes = LANES.min(total);
