@@ -560,6 +560,20 @@ impl Bench {
         Ok(Pair { first, repeat })
     }
 
+    /// The installs of `policy` without its hooks: the executor and its tasks (installed before
+    /// any hook, which would then require approvals for them).
+    fn executor_payloads(&self, policy: &PolicyConfig) -> Vec<(u64, Address, Bytes, String)> {
+        let mut executor_only = policy.clone();
+        executor_only.pause = None;
+        executor_only.allowlist = None;
+        executor_only.spending.clear();
+        executor_only
+            .install_payloads(&self.modules)
+            .into_iter()
+            .map(|p| (p.module_type, p.module, p.init_data, p.label.to_string()))
+            .collect()
+    }
+
     /// The README's worked example on a fresh account: AgentValidator with the agent's key, the
     /// executor with a monthly rent task, and the policy engine (a guardian with auto-unpause after
     /// a day; only the token's `transfer`; 500 an hour and 5,000 a day, at most 300 at once). The
@@ -597,13 +611,7 @@ impl Bench {
             (self.authority, agent.address(), U256::from(ONE_TOKEN)).abi_encode_params().into(),
             "AgentValidator".into(),
         )];
-        let mut executor_only = policy.clone();
-        executor_only.pause = None;
-        executor_only.allowlist = None;
-        executor_only.spending.clear();
-        for p in executor_only.install_payloads(&self.modules) {
-            installs.push((p.module_type, p.module, p.init_data, p.label.to_string()));
-        }
+        installs.extend(self.executor_payloads(&policy));
         installs.push((MODULE_TYPE_HOOK, self.engine, self.engine_init(&policy), "the policy engine".into()));
         let mut total = 0;
         for (module_type, module, init, label) in installs {
@@ -642,13 +650,7 @@ impl Bench {
         } else {
             // The executor and its tasks alone (the engine follows: the executor goes first, before any
             // hook requires approvals).
-            let mut executor_only = policy.clone();
-            executor_only.pause = None;
-            executor_only.allowlist = None;
-            executor_only.spending.clear();
-            for p in executor_only.install_payloads(&self.modules) {
-                payloads.push((p.module_type, p.module, p.init_data, p.label.to_string()));
-            }
+            payloads.extend(self.executor_payloads(&policy));
             if stack == Some(Stack::Engine) {
                 payloads.push((
                     MODULE_TYPE_HOOK,
