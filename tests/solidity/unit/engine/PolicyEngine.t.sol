@@ -394,6 +394,24 @@ contract PolicyEngineTest is LeashTestBase {
     }
 
     /// @dev Protected targets and the other Leash modules are refused in every mode, and with no allowlist.
+    /// @dev A call that moves value is checked against the allowlist like any other: the spending
+    /// limit it passes does not stand in for the block.
+    function test_allowlist_BlockAppliesToCallsWithValue() public {
+        IAllowlistHook.Permission[] memory blocked = new IAllowlistHook.Permission[](1);
+        blocked[0] = IAllowlistHook.Permission(address(target), Target.ping.selector);
+        installEngine(
+            fullEngineConfig(IAllowlistHook.Mode.Block, blocked, _tokens(policy(address(0), 10 ether, 1 days, 0)))
+        );
+        bytes memory refusal = abi.encodeWithSelector(
+            IAllowlistHook.Allowlist_CallBlocked.selector, acct, address(target), Target.ping.selector
+        );
+        assertRefused(executeSingle(address(target), 1 ether, ping), refusal);
+        assertRefused(call1(address(target), ping), refusal);
+        assertPasses(executeSingle(address(target), 1 ether, pong));
+        assertEq(target.pings(), 0);
+        assertEq(address(target).balance, 1 ether);
+    }
+
     function test_allowlist_ProtectedInEveryMode() public {
         installEngine(
             fullEngineConfig(

@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
+import {ERC7579Utils, ModePayload, ModeSelector} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
+import {
+    IERC7579Execution,
+    IERC7579Hook,
+    IERC7579Module,
+    IERC7579ModuleConfig,
+    MODULE_TYPE_EXECUTOR,
+    MODULE_TYPE_HOOK,
+    MODULE_TYPE_VALIDATOR
+} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {Test} from "forge-std/Test.sol";
+
+import {AutomationExecutor} from "../../../contracts/automation/AutomationExecutor.sol";
+import {PolicyEngine} from "../../../contracts/engine/PolicyEngine.sol";
+import {PolicyEngineConfig} from "../../../contracts/engine/PolicyEngineConfig.sol";
+import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
+import {IAutomationExecutor} from "../../../contracts/interfaces/IAutomationExecutor.sol";
+import {IPolicyEngine} from "../../../contracts/interfaces/IPolicyEngine.sol";
+import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
+import {LeashTestAccount} from "../utils/LeashTestAccount.sol";
+import {SymbolicBase} from "./SymbolicVM.sol";
+
+/// @notice The policy engine as the OpenZeppelin account's hook, with the executor, installed by the
+/// owner: guardian (pauses last a day), allowlist in block mode with one blocked pair, and the native
+/// coin limited to 10 ether an hour, 50 a day and 5 per transaction, 7 ether of it spent. The agent's
+/// operation is `execute(single call)` arriving from the EntryPoint.
+///   - E8 (`check_engine_NoAgentExecutionLoosensAnything`): whatever the call, afterwards no
+///     authority, installed module, pause setting, task, allowlist verdict or spending limit has
+///     loosened, no headroom came back, and the guardian can still pause the account for a day.
+///     The call reaches the account's own module management (`installModule`, `uninstallModule`
+///     of any type, a nested `execute`), every function of the engine and of the executor.
+///   - E9 (`check_engine_PermittedCallWithinLimitsPasses`): a call the policies allow, within the
+///     limits, goes through and is charged exactly (the liveness side: an engine refusing
+///     everything fails it).
+///   - E10 (`check_engine_VerdictIsEveryPolicyTogether`): the engine's verdict on a call to an
+///     outside address, paused or not, blocked or not, of any value, is exactly the conjunction of
+///     the three policies, and the headroom moves by exactly what passed.
+/// @dev Bounds: calldata is a symbolic selector and three words: the first (every function's account
+/// argument) this account or another; to the engine, the second a target (blocked, the executor, an
+/// outside address: its storage keys hash the target, which must be concrete) and the third one of
+/// three selectors or any word that is not a selector (`_thirdWord`);
+/// to the executor, the task's id or another and a symbolic word; to the account, two symbolic words.
+/// Functions with dynamic arguments get their canonical encoding with symbolic values
+/// (`_dynamicCall`; `setTokenPolicy` with 0 to 2 limits of any amount up to `MAX_AMOUNT` over one of
+/// three windows: a larger amount is refused before anything is written).
+/// The account's module management takes any module type and one of the installed modules or a
+/// stranger; a nested `execute` one more call of these shapes. Time does not move within a check
+/// (the window's arithmetic over time is PackedWindow's check).
+contract PolicyEngineSymbolic is Test, SymbolicBase {
+    LeashTestAccount internal account;
+    IPolicyEngine internal engine;
+    AutomationExecutor internal automation;
+
+    address internal constant OWNER = address(0x0E);
+    address internal constant AUTHORITY = address(0xA0);
+    address internal constant GUARDIAN = address(0x6A);
+    address internal constant KEEPER = address(0xBEEF);
+    address internal constant OUTSIDER = address(0x7A);
+    address internal constant OTHER_ACCOUNT = address(0xD00D);
+    address internal constant STRANGER_MODULE = address(0xBAD);
+    address internal constant BLOCKED_TARGET = address(0xB10C);
+    bytes4 internal constant BLOCKED_SELECTOR = 0x12345678;
+    bytes4 internal constant OTHER_SELECTOR = 0x0badf00d;
+    address internal constant NATIVE = address(0);
+    uint256 internal constant TASK_ID = 1;
+    uint256 internal constant WORDS = 3;
+    uint256 internal constant AUTO_UNPAUSE = 1 days;
+    uint256 internal constant CAP = 5 ether;
+    uint256 internal constant SPENT = 7 ether; // in two spends: the hour's headroom (3) is below the cap
+    uint256 internal constant HOURLY = 10 ether;
+    uint256 internal constant DAILY = 50 ether;
+
+    function setUp() public {
+        vm.warp(1_000_000);
+        account = new LeashTestAccount(OWNER);
+        vm.deal(address(account), 1000 ether);
+        automation = new AutomationExecutor();
+        address[] memory leash = new address[](1);
+        leash[0] = address(automation);
+        engine = IPolicyEngine(address(new PolicyEngine(leash, address(new PolicyEngineConfig(leash)))));
+
+        IAutomationExecutor.Task[] memory tasks = new IAutomationExecutor.Task[](1);
+        tasks[0] = IAutomationExecutor.Task(TASK_ID, KEEPER, OUTSIDER, 1 ether, "", 1 hours, 0, 0, 0);
+        require(
+            _asEntryPoint(
+                abi.encodeCall(
+                    account.installModule, (MODULE_TYPE_EXECUTOR, address(automation), abi.encode(AUTHORITY, tasks))
+                )
+            )
+        );
+
+        IPolicyEngine.Config memory config;
+        config.guardian = GUARDIAN;
+        config.autoUnpauseAfter = AUTO_UNPAUSE;
+        config.mode = IAllowlistHook.Mode.Block;
+        config.permissions = new IAllowlistHook.Permission[](1);
+        config.permissions[0] = IAllowlistHook.Permission(BLOCKED_TARGET, BLOCKED_SELECTOR);
+        config.tokens = new ISpendingLimitHook.TokenPolicy[](1);
+        config.tokens[0].token = NATIVE;
+        config.tokens[0].perTxCap = CAP;
+        config.tokens[0].limits = new ISpendingLimitHook.LimitConfig[](2);
+        config.tokens[0].limits[0] = ISpendingLimitHook.LimitConfig(HOURLY, 1 hours);
+        config.tokens[0].limits[1] = ISpendingLimitHook.LimitConfig(DAILY, 1 days);
+        require(
+            _asEntryPoint(
+                abi.encodeCall(
+                    account.installModule, (MODULE_TYPE_HOOK, address(engine), abi.encode(AUTHORITY, config))
+                )
+            )
+        );
+
+        // Some spending history, so that headroom coming back would show.
+        require(_asEntryPoint(_executeSingle(OUTSIDER, 4 ether, "")));
+        require(_asEntryPoint(_executeSingle(OUTSIDER, SPENT - 4 ether, "")));
+    }
+
+    /// @dev A call to the account from the EntryPoint: a UserOp's execution, after validation.
+    function _asEntryPoint(bytes memory callData) internal returns (bool ok) {
+        vm.prank(address(ERC4337Utils.ENTRYPOINT_V08));
+        (ok,) = address(account).call(callData);
+    }
+
+    function _executeSingle(address target, uint256 value, bytes memory data) internal pure returns (bytes memory) {
+        bytes32 mode = bytes32(
+            abi.encodePacked(
+                ERC7579Utils.CALLTYPE_SINGLE,
+                ERC7579Utils.EXECTYPE_DEFAULT,
+                bytes4(0),
+                ModeSelector.wrap(0),
+                ModePayload.wrap(0)
+            )
+        );
+        return abi.encodeCall(IERC7579Execution.execute, (mode, abi.encodePacked(target, value, data)));
+    }
+
+    // ------------------------------------------------------------------ what an agent could loosen
+
+    struct Snapshot {
+        bytes32 authorities;
+        bytes32 modules;
+        bytes32 pause;
+        uint256 perTxCap;
+        ISpendingLimitHook.LimitConfig[] limits;
+        uint256 remaining;
+        bytes32 tasks;
+        uint256 taskCount;
+        bool blockedPairListed;
+        IAllowlistHook.Mode mode;
+    }
+
+    function _snapshot() internal view returns (Snapshot memory s) {
+        address a = address(account);
+        s.authorities = keccak256(abi.encode(engine.authorityOf(a), automation.authorityOf(a)));
+        s.modules = keccak256(
+            abi.encode(
+                account.isModuleInstalled(MODULE_TYPE_HOOK, address(engine), ""),
+                account.isModuleInstalled(MODULE_TYPE_EXECUTOR, address(automation), ""),
+                account.isModuleInstalled(MODULE_TYPE_HOOK, STRANGER_MODULE, ""),
+                account.isModuleInstalled(MODULE_TYPE_EXECUTOR, STRANGER_MODULE, ""),
+                account.isModuleInstalled(MODULE_TYPE_VALIDATOR, STRANGER_MODULE, "")
+            )
+        );
+        (bool installed, uint8 kind, uint48 pauseEnds) = engine.leashContext(a);
+        s.pause = keccak256(
+            abi.encode(installed, kind, pauseEnds, engine.isPaused(a), engine.pausedUntil(a), engine.guardianOf(a))
+        );
+        (s.perTxCap, s.limits) = engine.policyOf(a, NATIVE);
+        s.remaining = engine.remainingAt(a, NATIVE, block.timestamp);
+        (IAutomationExecutor.Task memory task, uint256 executions, uint256 lastRunAt) = automation.taskOf(a, TASK_ID);
+        uint256[] memory ids = automation.taskIds(a);
+        (s.tasks, s.taskCount) = (keccak256(abi.encode(ids, task, executions, lastRunAt)), ids.length);
+        s.blockedPairListed = engine.isListed(a, BLOCKED_TARGET, BLOCKED_SELECTOR);
+        s.mode = engine.modeOf(a);
+    }
+
+    function _flag(bool b) internal pure returns (uint256 f) {
+        assembly ("memory-safe") {
+            f := b
+        }
+    }
+
+    /// @dev Whether anything loosened from `b` (before) to `a` (after). Tasks may only disappear,
+    /// the limits only tighten as `setTokenPolicy` allows, headroom only shrink.
+    function _loosened(Snapshot memory b, Snapshot memory a) internal pure returns (uint256 broken) {
+        broken |= _flag(a.authorities != b.authorities);
+        broken |= _flag(a.modules != b.modules);
+        broken |= _flag(a.pause != b.pause);
+        broken |= _flag(b.perTxCap != 0 && (a.perTxCap == 0 || a.perTxCap > b.perTxCap));
+        broken |= _flag(a.limits.length != b.limits.length);
+        for (uint256 i; i < a.limits.length && i < b.limits.length; ++i) {
+            broken |= _flag(a.limits[i].window != b.limits[i].window || a.limits[i].amount > b.limits[i].amount);
+        }
+        broken |= _flag(a.remaining > b.remaining);
+        broken |= _flag(a.tasks != b.tasks && a.taskCount != 0); // the one task unchanged, or removed
+        broken |= _flag(b.blockedPairListed && !a.blockedPairListed);
+        broken |= _flag(a.mode != b.mode);
+    }
+
+    // ------------------------------------------------------------------ the agent's call
+
+    function _target(uint256 choice) internal view returns (address) {
+        vm.assume(choice < 4);
+        if (choice == 0) return address(account);
+        if (choice == 1) return address(engine);
+        if (choice == 2) return address(automation);
+        return OUTSIDER;
+    }
+
+    /// @dev This account or another (a symbolic address would make every storage key symbolic).
+    function _accountArgument() internal returns (address) {
+        return svm.createBool("thisAccount") ? address(account) : OTHER_ACCOUNT;
+    }
+
+    /// @dev A module argument of the account's management: an installed Leash module or a stranger.
+    function _module() internal returns (address) {
+        uint256 choice = svm.createUint256("module");
+        vm.assume(choice < 3);
+        if (choice == 0) return address(engine);
+        if (choice == 1) return address(automation);
+        return STRANGER_MODULE;
+    }
+
+    /// @dev A call to the account itself: its module management with any module type, a nested
+    /// `execute` of one call to any of the targets, or any other selector with symbolic words.
+    function _accountCall(uint256 depth) internal returns (bytes memory) {
+        uint256 choice = svm.createUint256("accountFunction");
+        vm.assume(choice < 4);
+        if (choice == 0) {
+            return abi.encodeCall(IERC7579ModuleConfig.installModule, (svm.createUint256("moduleType"), _module(), ""));
+        }
+        if (choice == 1) {
+            return
+                abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (svm.createUint256("moduleType"), _module(), ""));
+        }
+        if (choice == 2 && depth == 0) {
+            address inner = _target(svm.createUint256("innerTarget"));
+            return _executeSingle(inner, svm.createUint(96, "innerValue"), _calldata(inner, depth + 1));
+        }
+        return abi.encodePacked(
+            svm.createBytes4("selector"),
+            uint256(uint160(_accountArgument())),
+            svm.createBytes((WORDS - 1) * 32, "arguments")
+        );
+    }
+
+    /// @dev Calldata for `target`: see the bounds.
+    function _calldata(address target, uint256 depth) internal returns (bytes memory) {
+        if (target == address(account)) return _accountCall(depth);
+        if (target == OUTSIDER) return svm.createBool("emptyCall") ? bytes("") : abi.encode(svm.createBytes4("probe"));
+        bytes4 selector = svm.createBytes4("selector");
+        (bool dynamic, bytes memory data) = _dynamicCall(target, selector);
+        if (dynamic) return data;
+        if (target == address(automation)) {
+            // The task's id or an unknown one (a symbolic id would make the stored task symbolic).
+            uint256 id = svm.createBool("knownTask") ? TASK_ID : TASK_ID + 1;
+            return abi.encodePacked(selector, uint256(uint160(_accountArgument())), id, svm.createUint256("argument"));
+        }
+        // The engine: the account argument, then a target (every function of the engine with a second
+        // argument takes a target or a token), then a symbolic word.
+        return abi.encodePacked(
+            selector, uint256(uint160(_accountArgument())), uint256(uint160(_targetArgument())), _thirdWord()
+        );
+    }
+
+    /// @dev The engine's and the executor's functions with dynamic arguments (halmos needs their
+    /// offsets concrete): canonical encodings with symbolic values.
+    function _dynamicCall(address target, bytes4 selector) internal returns (bool, bytes memory) {
+        if (selector == IERC7579Module.onInstall.selector) {
+            IPolicyEngine.Config memory config;
+            config.guardian = svm.createAddress("guardian");
+            bytes memory data = target == address(engine)
+                ? abi.encode(AUTHORITY, config)
+                : abi.encode(AUTHORITY, new IAutomationExecutor.Task[](0));
+            return (true, abi.encodeCall(IERC7579Module.onInstall, (data)));
+        }
+        if (selector == IERC7579Module.onUninstall.selector) {
+            return (true, abi.encodeCall(IERC7579Module.onUninstall, ("")));
+        }
+        if (selector == IERC7579Hook.preCheck.selector) {
+            bytes memory inner = _executeSingle(svm.createAddress("hookTarget"), svm.createUint(96, "hookValue"), "");
+            return (true, abi.encodeCall(IERC7579Hook.preCheck, (svm.createAddress("msgSender"), 0, inner)));
+        }
+        if (selector == IERC7579Hook.postCheck.selector) {
+            return (true, abi.encodeCall(IERC7579Hook.postCheck, (svm.createBytes(1, "hookData"))));
+        }
+        if (selector == IAutomationExecutor.addTask.selector) {
+            IAutomationExecutor.Task memory task = IAutomationExecutor.Task(
+                svm.createUint256("id"),
+                svm.createAddress("caller"),
+                OUTSIDER,
+                svm.createUint(96, "taskValue"),
+                "",
+                0,
+                0,
+                0,
+                0
+            );
+            return (true, abi.encodeCall(IAutomationExecutor.addTask, (_accountArgument(), task)));
+        }
+        if (selector == ISpendingLimitHook.setTokenPolicy.selector) {
+            ISpendingLimitHook.TokenPolicy memory p;
+            p.token = svm.createBool("limitedToken") ? NATIVE : OUTSIDER;
+            p.perTxCap = svm.createUint256("perTxCap");
+            uint256 n = svm.createUint256("limits");
+            vm.assume(n <= 2);
+            // Concrete lengths: a symbolic one would make memory offsets symbolic.
+            if (n == 0) p.limits = new ISpendingLimitHook.LimitConfig[](0);
+            else if (n == 1) p.limits = new ISpendingLimitHook.LimitConfig[](1);
+            else p.limits = new ISpendingLimitHook.LimitConfig[](2);
+            for (uint256 i; i < n; ++i) {
+                p.limits[i] = ISpendingLimitHook.LimitConfig(svm.createUint(95, "amount"), _window());
+            }
+            return (true, abi.encodeCall(ISpendingLimitHook.setTokenPolicy, (_accountArgument(), p)));
+        }
+        return (false, "");
+    }
+
+    /// @dev A limit's window: one of the configured ones or another (a symbolic window would make
+    /// the ring's bucket arithmetic index memory symbolically).
+    function _window() internal returns (uint256) {
+        uint256 choice = svm.createUint256("window");
+        vm.assume(choice < 3);
+        if (choice == 0) return 1 hours;
+        if (choice == 1) return 1 days;
+        return 2 hours;
+    }
+
+    /// @dev A target argument of the engine's functions: the blocked one, the executor, or an
+    /// outside address (a symbolic one would make the engine's storage keys symbolic).
+    function _targetArgument() internal returns (address) {
+        uint256 choice = svm.createUint256("targetArgument");
+        vm.assume(choice < 3);
+        if (choice == 0) return BLOCKED_TARGET;
+        if (choice == 1) return address(automation);
+        return OUTSIDER;
+    }
+
+    /// @dev The third word to the engine: a selector (blocked, the wildcard, another: entries are keyed
+    /// by it, so it must be concrete), or any word that is not a selector (its low bytes not all
+    /// zero, so a `bytes4` argument refuses it), taken by the functions whose third argument is a number.
+    function _thirdWord() internal returns (uint256 word) {
+        uint256 choice = svm.createUint256("thirdWord");
+        vm.assume(choice < 4);
+        if (choice == 0) return uint256(bytes32(BLOCKED_SELECTOR));
+        if (choice == 1) return uint256(bytes32(PolicyEngine(address(engine)).WILDCARD_SELECTOR()));
+        if (choice == 2) return uint256(bytes32(OTHER_SELECTOR));
+        word = svm.createUint256("number");
+        vm.assume(uint224(word) != 0);
+    }
+
+    // ------------------------------------------------------------------ checks
+
+    /// @dev What the engine must report as left after `spent` within the hour and the day: the
+    /// smallest of the cap and each limit's headroom (the model, written apart from the engine).
+    function _remaining(uint256 spent) internal pure returns (uint256 left) {
+        left = CAP;
+        if (HOURLY - spent < left) left = HOURLY - spent;
+        if (DAILY - spent < left) left = DAILY - spent;
+    }
+
+    function check_engine_NoAgentExecutionLoosensAnything() public {
+        Snapshot memory before = _snapshot();
+        address target = _target(svm.createUint256("target"));
+        uint256 value = svm.createUint(96, "value");
+        // A refused execution reverts, and a revert undoes every change: only executions that ran
+        // can have loosened anything.
+        if (!_asEntryPoint(_executeSingle(target, value, _calldata(target, 0)))) return;
+
+        assert(_loosened(before, _snapshot()) == 0);
+        // The kill switch still works, for at least as long as configured.
+        if (!engine.isPaused(address(account))) {
+            vm.prank(GUARDIAN);
+            engine.pause(address(account));
+        }
+        assert(engine.pausedUntil(address(account)) >= block.timestamp + AUTO_UNPAUSE);
+    }
+
+    function check_engine_PermittedCallWithinLimitsPasses() public {
+        uint256 value = svm.createUint(96, "value");
+        vm.assume(value <= CAP && SPENT + value <= HOURLY);
+        bytes memory data = svm.createBool("emptyCall") ? bytes("") : abi.encode(svm.createBytes4("selector"));
+        vm.assume(data.length == 0 || bytes4(data) != bytes4(0)); // a zero selector is never a call
+        assert(engine.remainingAt(address(account), NATIVE, block.timestamp) == _remaining(SPENT));
+
+        assert(_asEntryPoint(_executeSingle(OUTSIDER, value, data)));
+        assert(engine.remainingAt(address(account), NATIVE, block.timestamp) == _remaining(SPENT + value));
+    }
+
+    function check_engine_VerdictIsEveryPolicyTogether() public {
+        bool paused = svm.createBool("paused");
+        if (paused) {
+            vm.prank(GUARDIAN);
+            engine.pause(address(account));
+        }
+        address target = svm.createBool("blockedTarget") ? BLOCKED_TARGET : OUTSIDER;
+        bytes4 selector = svm.createBytes4("selector");
+        bool empty = svm.createBool("emptyCall");
+        bytes memory data = empty ? bytes("") : abi.encodePacked(selector);
+        uint256 value = svm.createUint(96, "value");
+
+        bool allowed = !paused && (empty || selector != bytes4(0))
+            && !(target == BLOCKED_TARGET && !empty && selector == BLOCKED_SELECTOR);
+        bool withinLimits = value <= CAP && SPENT + value <= HOURLY;
+        bool ok = _asEntryPoint(_executeSingle(target, value, data));
+
+        assert(ok == (allowed && withinLimits));
+        uint256 afterwards = engine.remainingAt(address(account), NATIVE, block.timestamp);
+        assert(afterwards == _remaining(ok ? SPENT + value : SPENT));
+    }
+}
