@@ -16,15 +16,15 @@ use alloy::primitives::{aliases::U160, aliases::U24, Address, Bytes, U256};
 use alloy::providers::ext::AnvilApi;
 use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::{SolCall, SolValue};
+use alloy::sol_types::{SolCall, SolError, SolValue};
 use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::IERC20Metadata;
 use crate::abi::{
-    ExactInputSingleParams, HookMultiPlexer, IERC7579Batch, IERC7579ModuleConfig,
+    EmergencyPauseHook, ExactInputSingleParams, HookMultiPlexer, IEntryPoint, IERC7579Batch, IERC7579ModuleConfig,
     INonfungiblePositionManager, ISwapRouter, ITestToken, IUniswapV3Factory, IUniswapV3Pool, MintParams,
 };
-use crate::account::UserOpSender;
+use crate::account::{OpOutcome, UserOpSender};
 use crate::accounts::{self, AccountKind};
 use crate::config::{self, ModuleAddresses};
 use crate::deploy::deploy_code;
@@ -73,6 +73,7 @@ pub struct Report {
 struct Demo {
     kind: AccountKind,
     multiplexer: Address,
+    pause: Address,
     provider: DynProvider,
     agent: UserOpSender<DynProvider>,
     usdc: Address,
@@ -281,6 +282,7 @@ pub async fn run(
     let demo = Demo {
         kind,
         multiplexer: modules.multiplexer,
+        pause: modules.pause,
         provider: deployer.clone(),
         agent,
         usdc,
@@ -375,7 +377,10 @@ impl Demo {
             .call()
             .await?;
         let call: Bytes = call.abi_encode().into();
-        let outcome = self.agent.submit(call.clone()).await?;
+        let outcome = match self.submit(call.clone()).await? {
+            Ok(outcome) => outcome,
+            Err(refusal) => return Ok(Verdict::refused(refusal, &self.book)),
+        };
         if !outcome.success {
             return Ok(Verdict::refused(self.why_refused(&call, &outcome.revert_reason).await, &self.book));
         }
@@ -388,12 +393,36 @@ impl Demo {
 
     async fn run(&self, target: Address, data: &[u8]) -> Result<Verdict> {
         let call = crate::account::execute_single(target, U256::ZERO, data);
-        let outcome = self.agent.submit(call.clone()).await?;
+        let outcome = match self.submit(call.clone()).await? {
+            Ok(outcome) => outcome,
+            Err(refusal) => return Ok(Verdict::refused(refusal, &self.book)),
+        };
         if outcome.success {
             Ok(Verdict::allowed("done".to_string()))
         } else {
             Ok(Verdict::refused(self.why_refused(&call, &outcome.revert_reason).await, &self.book))
         }
+    }
+
+    /// The agent's UserOp, or the pause that kept it from running: while the guardian's pause holds,
+    /// AgentValidator makes the agent's operations valid only from its end, and the EntryPoint
+    /// refuses them before they run or cost anything (`AA22`).
+    async fn submit(&self, call: Bytes) -> Result<std::result::Result<OpOutcome, LeashRevert>> {
+        let error = match self.agent.submit(call).await {
+            Ok(outcome) => return Ok(Ok(outcome)),
+            Err(error) => error,
+        };
+        let not_due = matches!(
+            error.downcast_ref::<Refused>().map(|r| &r.revert),
+            Some(LeashRevert::EntryPoint(IEntryPoint::IEntryPointErrors::FailedOp(f))) if f.reason.starts_with("AA22")
+        );
+        if !not_due {
+            return Err(error);
+        }
+        let account = self.agent.account;
+        let until = EmergencyPauseHook::new(self.pause, self.provider.clone()).pausedUntil(account).call().await?;
+        let paused = EmergencyPauseHook::Pause_AccountPaused { account, until };
+        Ok(Err(LeashRevert::decode(&paused.abi_encode())))
     }
 
     /// The refusal. Safe7579 reports every hook revert as its own `ExecutionFailed()`, so
