@@ -21,8 +21,9 @@ use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::IERC20Metadata;
 use crate::abi::{
-    EmergencyPauseHook, ExactInputSingleParams, HookMultiPlexer, IEntryPoint, IERC7579Batch, IERC7579ModuleConfig,
-    INonfungiblePositionManager, ISwapRouter, ITestToken, IUniswapV3Factory, IUniswapV3Pool, MintParams,
+    EmergencyPauseHook, ExactInputSingleParams, HookMultiPlexer, IERC7579Batch, IERC7579ModuleConfig,
+    IEntryPoint, INonfungiblePositionManager, ISwapRouter, ITestToken, IUniswapV3Factory, IUniswapV3Pool,
+    MintParams,
 };
 use crate::account::{OpOutcome, UserOpSender};
 use crate::accounts::{self, AccountKind};
@@ -420,7 +421,8 @@ impl Demo {
             return Err(error);
         }
         let account = self.agent.account;
-        let until = EmergencyPauseHook::new(self.pause, self.provider.clone()).pausedUntil(account).call().await?;
+        let until =
+            EmergencyPauseHook::new(self.pause, self.provider.clone()).pausedUntil(account).call().await?;
         let paused = EmergencyPauseHook::Pause_AccountPaused { account, until };
         Ok(Err(LeashRevert::decode(&paused.abi_encode())))
     }
