@@ -106,6 +106,13 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    // Piped into `head` or `less`, stdout may close before the output ends: stop quietly, as
+    // command-line tools do (Rust ignores SIGPIPE, and `println!` would then panic).
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of one signal, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
@@ -152,6 +159,7 @@ fn run(cmd: Cmd) -> Result<()> {
             run_bench(&root, true)?;
             if !no_audit {
                 step("audit: slither gate, symbolic checks, coverage");
+                toolchain::ensure_audit(&root)?;
                 audit::run(&root, audit::Steps { slither: true, halmos: true, coverage: true })?;
             }
             if !no_mutants {
@@ -186,6 +194,7 @@ fn run(cmd: Cmd) -> Result<()> {
         }
         Cmd::Audit { mutant, no_slither, no_halmos, no_coverage } => {
             toolchain::ensure(&root)?;
+            toolchain::ensure_audit(&root)?;
             forge_build(&root)?;
             match mutant {
                 Some(name) => audit::mutant(&root, &name)?,

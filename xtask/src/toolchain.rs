@@ -98,8 +98,16 @@ pub fn path_with_bin(root: &Path) -> OsString {
     std::env::join_paths(paths).expect("PATH entries contain no separator")
 }
 
-/// Installs the toolchain when missing or stale, then checks every pinned version. Idempotent.
+/// Installs the whole toolchain when missing or stale, the audit tools included, then checks every
+/// pinned version. Idempotent.
 pub fn setup(root: &Path) -> Result<()> {
+    ensure(root)?;
+    ensure_audit(root)
+}
+
+/// What every command needs: the npm toolchain, the accounts' bytecode, every version checked. The
+/// audit tools (Python) come only with `setup` and the commands that run them ([`ensure_audit`]).
+pub fn ensure(root: &Path) -> Result<()> {
     check_node()?;
     let lock = root.join("package-lock.json");
     let wanted = fs::read(&lock).wrap_err("package-lock.json is missing from the project root")?;
@@ -124,12 +132,11 @@ pub fn setup(root: &Path) -> Result<()> {
         }
     }
     modulekit(root)?;
-    verify(root)?;
-    setup_python(root)
+    verify(root)
 }
 
 /// `.venv/` with halmos and slither from the hashed requirements; skipped when up to date.
-fn setup_python(root: &Path) -> Result<()> {
+pub fn ensure_audit(root: &Path) -> Result<()> {
     let wanted =
         fs::read(root.join(PY_REQUIREMENTS)).wrap_err_with(|| format!("{PY_REQUIREMENTS} is missing"))?;
     let installed = fs::read(root.join(PY_STAMP)).ok();
@@ -233,11 +240,6 @@ fn sha512_integrity(file: &Path, root: &Path) -> Result<String> {
         bail!("could not hash {}: {}", file.display(), String::from_utf8_lossy(&out.stderr).trim());
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Same as [`setup`]: every command makes sure the toolchain is there first.
-pub fn ensure(root: &Path) -> Result<()> {
-    setup(root)
 }
 
 fn verify(root: &Path) -> Result<()> {
