@@ -74,7 +74,11 @@ async fn run_async(root: &Path, args: DeployArgs, planned: Vec<PlannedModule>) -
 
     let chain_id = provider.get_chain_id().await.wrap_err("could not read the chain id")?;
     let record_path = deploy::record_path(root, chain_id);
-    let previous = deploy::read_record(&record_path)?;
+    let mut previous = deploy::read_record(&record_path)?;
+    if _anvil.is_some() && previous.take().is_some() {
+        // Each run starts a fresh chain: the last run's record names a node that no longer exists.
+        println!("replacing {}: it records an earlier embedded Anvil", relative(root, &record_path));
+    }
     let total = planned.len();
     let report = deploy::deploy(&provider, &planned, previous.as_ref(), |step| match step {
         Progress::Checking(m) => {
@@ -101,10 +105,61 @@ async fn run_async(root: &Path, args: DeployArgs, planned: Vec<PlannedModule>) -
         println!("every module was already deployed: no transaction was sent");
     }
 
-    if args.keep_running {
-        println!("\nAnvil keeps serving at {endpoint} (chain {chain_id}); Ctrl-C stops it");
-        tokio::signal::ctrl_c().await.wrap_err("could not wait for Ctrl-C")?;
+    if let (true, Some(anvil)) = (args.keep_running, &_anvil) {
+        serve(root, anvil, &provider, &endpoint, chain_id).await?;
     }
+    Ok(())
+}
+
+/// `--keep-running`: what an operator needs on the local chain besides the modules (an EntryPoint,
+/// an account to put on a leash, funded keys), printed, then serving until Ctrl-C.
+async fn serve(
+    root: &Path,
+    anvil: &alloy::node_bindings::AnvilInstance,
+    provider: &alloy::providers::DynProvider,
+    endpoint: &str,
+    chain_id: u64,
+) -> Result<()> {
+    let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| k.clone().into()).collect();
+    let owner = keys.get(1).ok_or_else(|| eyre!("anvil gave fewer than two funded keys"))?;
+    let account = leash::accounts::deploy(root, provider, leash::accounts::AccountKind::OpenZeppelin, owner)
+        .await
+        .wrap_err("could not deploy the EntryPoint and an account on the local chain")?;
+    // The account pays its own UserOps.
+    let funding = alloy::rpc::types::TransactionRequest::default()
+        .to(account.account)
+        .value(alloy::primitives::utils::parse_ether("100")?);
+    provider
+        .send_transaction(funding)
+        .await
+        .wrap_err("could not fund the account")?
+        .get_receipt()
+        .await
+        .wrap_err("could not fund the account")?;
+    println!("\nthe local chain also has:");
+    println!("  EntryPoint v0.8 at {}", account.entry_point);
+    println!(
+        "  an OpenZeppelin ERC-7579 account at {} (100 ETH), owned by key 1 ({})",
+        account.account,
+        owner.address()
+    );
+    let mut table = crate::table::new(&["key", "address", "private key (10,000 ETH each)"], &[]);
+    for (i, key) in keys.iter().enumerate() {
+        table.add_row(vec![i.to_string(), key.address().to_string(), key.to_bytes().to_string()]);
+    }
+    println!("\nfunded keys (key 0 deployed the modules):\n{table}");
+    let address = |i: usize| keys.get(i).map(|k| k.address().to_string()).unwrap_or_default();
+    println!(
+        "\nfor example, key 2 the authority and key 3 the guardian (every $NAME in the file needs a --set):\n  \
+         cargo xtask policy install examples/treasury.toml --account {} --owner-key {} \\\n    \
+         --set AUTHORITY={} --set GUARDIAN={} --set USDC=0x… --set COLD_WALLET=0x…",
+        account.account,
+        owner.to_bytes(),
+        address(2),
+        address(3)
+    );
+    println!("\nAnvil keeps serving at {endpoint} (chain {chain_id}); Ctrl-C stops it");
+    tokio::signal::ctrl_c().await.wrap_err("could not wait for Ctrl-C")?;
     Ok(())
 }
 
