@@ -288,7 +288,19 @@ fn forge_build(root: &Path) -> Result<()> {
     step("forge build");
     let mut forge = tool(root, "forge");
     forge.arg("build");
-    run_cmd(forge, "forge build", "the contracts did not compile (see the compiler errors above)")
+    // forge prints nothing between "Compiling N files" and the end (minutes on a first build):
+    // its output is shown when it is done, a spinner meanwhile.
+    let output =
+        progress::while_running("compiling with solc (a first build takes a few minutes)", || forge.output())
+            .wrap_err(
+                "could not start `forge build` (is the toolchain installed? run `cargo xtask setup`)",
+            )?;
+    print!("{}", String::from_utf8_lossy(&output.stdout));
+    eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    if !output.status.success() {
+        bail!("`forge build` failed: the contracts did not compile (see the compiler errors above)");
+    }
+    Ok(())
 }
 
 /// Runs `future` to completion on the one kind of runtime every async command uses: tokio's

@@ -43,3 +43,20 @@ impl Steps {
         }
     }
 }
+
+/// Runs `work`, showing `message` with a spinner and the elapsed time on a terminal (a step that
+/// prints nothing for minutes, like solc's first build, still shows it is alive).
+pub fn while_running<T>(message: &str, work: impl FnOnce() -> T) -> T {
+    if !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("  {spinner} [{elapsed}] {msg}") {
+        bar.set_style(style);
+    }
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let result = work();
+    bar.finish_and_clear();
+    result
+}
