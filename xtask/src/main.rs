@@ -47,6 +47,10 @@ enum Cmd {
         /// Skip the audit gate (`cargo xtask audit`: slither, halmos, coverage).
         #[arg(long)]
         no_audit: bool,
+        /// The inner loop: lint, the ABI check, forge tests with the gas gate and the Rust tests
+        /// (no bench check, audit or mutants).
+        #[arg(long)]
+        quick: bool,
         /// Extra arguments passed to `forge test` (for example `--match-contract Spending`).
         #[arg(last = true)]
         forge_args: Vec<String>,
@@ -136,7 +140,7 @@ fn run(cmd: Cmd) -> Result<()> {
             toolchain::ensure(&root)?;
             forge_build(&root)?;
         }
-        Cmd::Test { no_lint, no_mutants, accept_gas, no_audit, forge_args } => {
+        Cmd::Test { no_lint, no_mutants, accept_gas, no_audit, quick, forge_args } => {
             toolchain::ensure(&root)?;
             if !no_lint {
                 lint(&root)?;
@@ -155,6 +159,11 @@ fn run(cmd: Cmd) -> Result<()> {
             // --nocapture: the model test prints its throughput (model-checked steps per second).
             cargo.args(["test", "--workspace", "--", "--nocapture"]);
             run_cmd(cargo, "cargo test", "a Rust test failed (see above)")?;
+            if quick {
+                stages_done();
+                println!("\nquick tests passed (not run: bench check, audit, mutants)");
+                return Ok(());
+            }
             step("bench --check: docs/gas.md holds the figures the contracts produce");
             run_bench(&root, true)?;
             if !no_audit {
@@ -166,6 +175,7 @@ fn run(cmd: Cmd) -> Result<()> {
                 step("mutants: broken variants the suite must catch");
                 mutants::run(&root, None)?;
             }
+            stages_done();
             println!("\nall tests passed");
         }
         Cmd::Deploy(args) => {
@@ -334,8 +344,29 @@ fn cargo(root: &Path) -> Command {
     cmd
 }
 
+/// The steps of this run so far and when each began (`step`), for the times `stages_done` prints.
+static STAGES: std::sync::Mutex<Vec<(String, std::time::Instant)>> = std::sync::Mutex::new(Vec::new());
+
 fn step(what: &str) {
+    let mut stages = STAGES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((name, started)) = stages.last() {
+        println!("    ({name}: {:.0} s)", started.elapsed().as_secs_f64());
+    }
+    stages.push((what.to_string(), std::time::Instant::now()));
     println!("\n==> {what}");
+}
+
+/// Prints how long each step of this run took (the last one ends now).
+fn stages_done() {
+    let stages = STAGES.lock().unwrap_or_else(|e| e.into_inner());
+    let now = std::time::Instant::now();
+    let mut table = table::new(&["step", "seconds"], &[1]);
+    for (i, (name, started)) in stages.iter().enumerate() {
+        let ended = stages.get(i + 1).map_or(now, |(_, next)| *next);
+        let name: String = name.split(':').next().unwrap_or(name).to_string();
+        table.add_row(vec![name, format!("{:.0}", (ended - *started).as_secs_f64())]);
+    }
+    println!("\ntime per step:\n{table}");
 }
 
 /// Runs a command with inherited output; a non-zero exit becomes `failure`, a missing program says so.
