@@ -8,8 +8,9 @@ import {IEmergencyPauseHook} from "../interfaces/IEmergencyPauseHook.sol";
 import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../interfaces/ISpendingLimitHook.sol";
 import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
-import {PackedWindow} from "../libraries/PackedWindow.sol";
+import {SpendingPolicy} from "../libraries/SpendingPolicy.sol";
 import {TokenOutflow} from "../libraries/TokenOutflow.sol";
+import {PolicyKey} from "../libraries/PolicyKey.sol";
 import {EngineState} from "./EngineState.sol";
 
 /// @title PolicyEngine
@@ -118,11 +119,11 @@ contract PolicyEngine is EngineState, IERC7579Hook {
     /// @dev One item: no memory arrays, each slot read once.
     function _checkSingle(address account, uint256 state, ExecutionDecoder.Executions memory ex) internal {
         (address target, uint256 value, bytes calldata data) = ExecutionDecoder.at(ex, 0);
-        uint256 key = _key(account, state, KIND_TARGET, target, 0);
+        uint256 key = PolicyKey.at(account, state, KIND_TARGET, target, 0);
         uint256 slot = _load(key);
         _checkTarget(account, state, target, slot, data);
         if (slot & TRACKED != 0 && data.length != 0) {
-            _charge(account, target, key, slot, TokenOutflow.amountOf(account, target, data));
+            SpendingPolicy.charge(account, target, key, slot, TokenOutflow.amountOf(account, target, data));
         }
         if (value != 0) _chargeNative(account, state, value);
     }
@@ -158,7 +159,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
             amounts[k] += amount;
         }
         for (uint256 k; k < distinct; ++k) {
-            _charge(account, tokens[k], keys[k], _load(keys[k]), amounts[k]);
+            SpendingPolicy.charge(account, tokens[k], keys[k], _load(keys[k]), amounts[k]);
         }
         if (native != 0) _chargeNative(account, state, native);
     }
@@ -177,7 +178,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         uint256 call = _callKind(data);
         if (i == 0 || target != previous.target) {
             previous.target = target;
-            previous.key = _key(account, state, KIND_TARGET, target, 0);
+            previous.key = PolicyKey.at(account, state, KIND_TARGET, target, 0);
             previous.slot = _load(previous.key);
             previous.call = NO_VERDICT;
         }
@@ -237,26 +238,8 @@ contract PolicyEngine is EngineState, IERC7579Hook {
     }
 
     function _chargeNative(address account, uint256 state, uint256 value) internal {
-        uint256 key = _key(account, state, KIND_TARGET, address(0), 0);
+        uint256 key = PolicyKey.at(account, state, KIND_TARGET, address(0), 0);
         uint256 slot = _load(key);
-        if (slot & TRACKED != 0) _charge(account, address(0), key, slot, value);
-    }
-
-    /// @dev Records `amount` of `token` against its per-transaction cap and every limit, or reverts.
-    function _charge(address account, address token, uint256 key, uint256 slot, uint256 amount) internal {
-        if (slot & CAPPED != 0) {
-            uint256 cap = _load(key + CAP_OFFSET);
-            require(amount <= cap, ISpendingLimitHook.SpendingLimit_PerTxCapExceeded(account, token, amount, cap));
-        }
-        uint256 n = (slot >> LIMITS_SHIFT) & 0xff;
-        for (uint256 i; i < n; ++i) {
-            (uint256 limit, uint256 width) = _limitAt(key, slot, i);
-            if (!PackedWindow.spend(key + 1 + 2 * i, block.timestamp, amount, limit, width)) {
-                revert ISpendingLimitHook.SpendingLimit_Exceeded(
-                    account, token, amount, _remainingAt(key, slot, block.timestamp), _availableAt(key, slot, amount)
-                );
-            }
-        }
-        emit ISpendingLimitHook.Spent(account, token, amount);
+        if (slot & TRACKED != 0) SpendingPolicy.charge(account, address(0), key, slot, value);
     }
 }
