@@ -88,27 +88,12 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         if (approved) return consumed ? APPROVED_CHANGE : bytes("");
         // Every item through the guard before any policy: an item that spends the authority's
         // approval exempts the whole call.
-        if (!decided && _guardItems(account, msgSender, msgData, ex)) return APPROVED_CHANGE;
+        if (!decided && _guardItemsAlone(account, msgSender, msgData, ex)) return APPROVED_CHANGE;
         uint256 until = (state >> PAUSED_SHIFT) & MANUAL;
         require(block.timestamp >= until, IEmergencyPauseHook.Pause_AccountPaused(account, until));
         if (ex.count == 1) _checkSingle(account, state, ex);
         else if (ex.count != 0) _checkBatch(account, state, ex);
         return "";
-    }
-
-    /// @dev The guard's item half for every item (the engine is its own only Leash module): true
-    /// when one of them spent the authority's approval.
-    function _guardItems(
-        address account,
-        address msgSender,
-        bytes calldata msgData,
-        ExecutionDecoder.Executions memory ex
-    ) internal returns (bool) {
-        for (uint256 i; i < ex.count; ++i) {
-            (address target,, bytes calldata data) = ExecutionDecoder.at(ex, i);
-            if (_guardExecutionItem(account, msgSender, msgData, target, data, target == address(this))) return true;
-        }
-        return false;
     }
 
     /// @inheritdoc IERC7579Hook

@@ -19,6 +19,16 @@ import {EngineState} from "./EngineState.sol";
 contract PolicyEngineConfig is EngineState {
     constructor(address[] memory leashModules) EngineState(leashModules) {}
 
+    /// @dev PolicyKey's key, called from one place here: configuration is off the execution path,
+    /// so code size counts more than a jump.
+    function _keyOf(address account, uint256 state, uint256 kind, address target, bytes4 selector)
+        private
+        pure
+        returns (uint256)
+    {
+        return PolicyKey.at(account, state, kind, target, selector);
+    }
+
     /// @notice ERC-7579 `onInstall` of the engine: `abi.encode(address authority, IPolicyEngine.Config config)`.
     function onInstall(bytes calldata data) external {
         address account = msg.sender;
@@ -74,7 +84,7 @@ contract PolicyEngineConfig is EngineState {
         uint256 bit = _modeBit(state);
         uint256 count = (state >> PERMISSIONS_SHIFT) & 0xffff;
         require(count < MAX_PERMISSIONS, IAllowlistHook.Allowlist_TooManyPermissions(account, MAX_PERMISSIONS));
-        uint256 key = PolicyKey.at(account, state, KIND_TARGET, target, 0);
+        uint256 key = _keyOf(account, state, KIND_TARGET, target, 0);
         uint256 slot = _load(key);
         if (selector == WILDCARD_SELECTOR) {
             require(slot & bit == 0, IAllowlistHook.Allowlist_PermissionExists(account, target, selector));
@@ -85,7 +95,7 @@ contract PolicyEngineConfig is EngineState {
                 require(inlineModes & bit == 0, IAllowlistHook.Allowlist_PermissionExists(account, target, selector));
                 slot |= bit << INLINE_MODES_SHIFT;
             } else {
-                uint256 entryKey = PolicyKey.at(account, state, KIND_SELECTOR, target, selector);
+                uint256 entryKey = _keyOf(account, state, KIND_SELECTOR, target, selector);
                 uint256 entry = slot & MORE != 0 ? _load(entryKey) : 0;
                 if (entry != 0) {
                     require(entry & bit == 0, IAllowlistHook.Allowlist_PermissionExists(account, target, selector));
@@ -109,7 +119,7 @@ contract PolicyEngineConfig is EngineState {
         returns (uint256)
     {
         uint256 bit = _modeBit(state);
-        uint256 key = PolicyKey.at(account, state, KIND_TARGET, target, 0);
+        uint256 key = _keyOf(account, state, KIND_TARGET, target, 0);
         uint256 slot = _load(key);
         bool found;
         if (selector == WILDCARD_SELECTOR) {
@@ -121,7 +131,7 @@ contract PolicyEngineConfig is EngineState {
                 found = inlineModes & bit != 0;
                 slot &= ~(bit << INLINE_MODES_SHIFT);
             } else if (slot & MORE != 0) {
-                uint256 entryKey = PolicyKey.at(account, state, KIND_SELECTOR, target, selector);
+                uint256 entryKey = _keyOf(account, state, KIND_SELECTOR, target, selector);
                 uint256 entry = _load(entryKey);
                 found = entry & bit != 0;
                 if (found) _store(entryKey, entry & ~bit);
@@ -136,7 +146,7 @@ contract PolicyEngineConfig is EngineState {
     function _protect(address account, uint256 state, address target) internal returns (uint256) {
         uint256 count = (state >> PROTECTED_SHIFT) & 0xff;
         require(count < MAX_PROTECTED, IAllowlistHook.Allowlist_TooManyProtected(account, MAX_PROTECTED));
-        uint256 key = PolicyKey.at(account, state, KIND_TARGET, target, 0);
+        uint256 key = _keyOf(account, state, KIND_TARGET, target, 0);
         uint256 slot = _load(key);
         require(slot & PROTECTED == 0, IAllowlistHook.Allowlist_ProtectedExists(account, target));
         _store(key, slot | PROTECTED | LIVE);
@@ -149,7 +159,7 @@ contract PolicyEngineConfig is EngineState {
         internal
         returns (uint256)
     {
-        uint256 key = PolicyKey.at(account, state, KIND_TARGET, policy.token, 0);
+        uint256 key = _keyOf(account, state, KIND_TARGET, policy.token, 0);
         uint256 slot = _load(key);
         if (slot & TRACKED == 0) {
             require(
@@ -241,7 +251,7 @@ contract PolicyEngineConfig is EngineState {
 
     function removeProtected(address account, address target) external onlyAuthority(account) {
         uint256 state = _state[account];
-        uint256 key = PolicyKey.at(account, state, KIND_TARGET, target, 0);
+        uint256 key = _keyOf(account, state, KIND_TARGET, target, 0);
         uint256 slot = _load(key);
         require(slot & PROTECTED != 0, IAllowlistHook.Allowlist_ProtectedMissing(account, target));
         _store(key, slot & ~PROTECTED);
@@ -263,7 +273,7 @@ contract PolicyEngineConfig is EngineState {
         uint256 state = _state[account];
         if (!_actsAsAuthority(account, authority)) {
             require(msg.sender == account, Leash_OnlyAccountOrAuthority(account, msg.sender));
-            uint256 key = PolicyKey.at(account, state, KIND_TARGET, policy.token, 0);
+            uint256 key = _keyOf(account, state, KIND_TARGET, policy.token, 0);
             require(
                 SpendingPolicy.isTightening(key, _load(key), policy),
                 ISpendingLimitHook.SpendingLimit_NotTightening(account, policy.token)
@@ -274,7 +284,7 @@ contract PolicyEngineConfig is EngineState {
 
     function removeTokenPolicy(address account, address token) external onlyAuthority(account) {
         uint256 state = _state[account];
-        uint256 key = PolicyKey.at(account, state, KIND_TARGET, token, 0);
+        uint256 key = _keyOf(account, state, KIND_TARGET, token, 0);
         SpendingPolicy.remove(account, token, key, _load(key));
         _state[account] = state - (1 << TOKENS_SHIFT);
     }
@@ -311,7 +321,7 @@ contract PolicyEngineConfig is EngineState {
         uint256 state = _state[account];
         uint256 mode = (state >> MODE_SHIFT) & 0xff;
         if (mode == 0) return false;
-        uint256 key = PolicyKey.at(account, state, KIND_TARGET, target, 0);
+        uint256 key = _keyOf(account, state, KIND_TARGET, target, 0);
         uint256 slot = _load(key);
         uint256 bit = 1 << (mode - 1);
         if (selector == WILDCARD_SELECTOR) return slot & bit != 0;
@@ -321,7 +331,7 @@ contract PolicyEngineConfig is EngineState {
     function isProtected(address account, address target) external view returns (bool) {
         uint256 state = _state[account];
         return target == address(0) || _isLeashModule(account, target)
-            || _load(PolicyKey.at(account, state, KIND_TARGET, target, 0)) & PROTECTED != 0;
+            || _load(_keyOf(account, state, KIND_TARGET, target, 0)) & PROTECTED != 0;
     }
 
     function policyOf(address account, address token)
@@ -329,17 +339,17 @@ contract PolicyEngineConfig is EngineState {
         view
         returns (uint256 perTxCap, ISpendingLimitHook.LimitConfig[] memory limits)
     {
-        uint256 key = PolicyKey.at(account, _state[account], KIND_TARGET, token, 0);
+        uint256 key = _keyOf(account, _state[account], KIND_TARGET, token, 0);
         return SpendingPolicy.policyOf(key, _load(key));
     }
 
     function remainingAt(address account, address token, uint256 timestamp) external view returns (uint256) {
-        uint256 key = PolicyKey.at(account, _state[account], KIND_TARGET, token, 0);
+        uint256 key = _keyOf(account, _state[account], KIND_TARGET, token, 0);
         return SpendingPolicy.remainingAt(key, _load(key), timestamp < block.timestamp ? block.timestamp : timestamp);
     }
 
     function availableAt(address account, address token, uint256 amount) external view returns (uint256) {
-        uint256 key = PolicyKey.at(account, _state[account], KIND_TARGET, token, 0);
+        uint256 key = _keyOf(account, _state[account], KIND_TARGET, token, 0);
         return SpendingPolicy.availableAt(key, _load(key), amount);
     }
 }

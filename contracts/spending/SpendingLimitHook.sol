@@ -73,26 +73,13 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
         if (_viaMultiplexer()) {
             (, ex) = ExecutionDecoder.decode(ExecutionDecoder.withoutSender(msgData, msgSender));
         } else {
-            bool approved;
-            bool consumed;
-            (approved, consumed, ex) = _leashGuardAlone(account, msgSender, msgData);
-            if (approved) return consumed ? APPROVED_CHANGE : bytes("");
+            bool done;
+            bytes memory hookData;
+            (done, hookData, ex) = _startPreCheckAlone(account, msgSender, msgData);
+            if (done) return hookData;
         }
-        uint256 generation = record.generation;
-        if (ex.count == 1) {
-            // One item: no memory arrays, each slot read once.
-            (address target, uint256 value, bytes calldata data) = ExecutionDecoder.at(ex, 0);
-            if (data.length != 0) {
-                uint256 key = _keyOf(account, generation, target);
-                uint256 slot = PolicyKey.load(key);
-                if (slot & SpendingPolicy.TRACKED != 0) {
-                    SpendingPolicy.charge(account, target, key, slot, TokenOutflow.amountOf(account, target, data));
-                }
-            }
-            if (value != 0) _chargeNative(account, generation, value);
-        } else if (ex.count != 0) {
-            _chargeBatch(account, generation, ex);
-        }
+        if (ex.count == 1) _chargeSingle(account, record.generation, ex);
+        else if (ex.count != 0) _chargeBatch(account, record.generation, ex);
         return "";
     }
 
@@ -170,6 +157,19 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
     }
 
     // ------------------------------------------------------------------ internals
+
+    /// @dev One item: no memory arrays, each slot read once.
+    function _chargeSingle(address account, uint256 generation, ExecutionDecoder.Executions memory ex) internal {
+        (address target, uint256 value, bytes calldata data) = ExecutionDecoder.at(ex, 0);
+        if (data.length != 0) {
+            uint256 key = _keyOf(account, generation, target);
+            uint256 slot = PolicyKey.load(key);
+            if (slot & SpendingPolicy.TRACKED != 0) {
+                SpendingPolicy.charge(account, target, key, slot, TokenOutflow.amountOf(account, target, data));
+            }
+        }
+        if (value != 0) _chargeNative(account, generation, value);
+    }
 
     /// @dev The limited tokens of a batch, each once, with what the batch moves of it.
     struct Outflows {
