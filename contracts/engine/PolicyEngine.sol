@@ -8,9 +8,9 @@ import {IEmergencyPauseHook} from "../interfaces/IEmergencyPauseHook.sol";
 import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../interfaces/ISpendingLimitHook.sol";
 import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
+import {PolicyKey} from "../libraries/PolicyKey.sol";
 import {SpendingPolicy} from "../libraries/SpendingPolicy.sol";
 import {TokenOutflow} from "../libraries/TokenOutflow.sol";
-import {PolicyKey} from "../libraries/PolicyKey.sol";
 import {EngineState} from "./EngineState.sol";
 
 /// @title PolicyEngine

@@ -7,8 +7,8 @@ import {IAllowlistHook} from "../interfaces/IAllowlistHook.sol";
 import {IEmergencyPauseHook} from "../interfaces/IEmergencyPauseHook.sol";
 import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../interfaces/ISpendingLimitHook.sol";
-import {SpendingPolicy} from "../libraries/SpendingPolicy.sol";
 import {PolicyKey} from "../libraries/PolicyKey.sol";
+import {SpendingPolicy} from "../libraries/SpendingPolicy.sol";
 import {EngineState} from "./EngineState.sol";
 
 /// @title PolicyEngineConfig

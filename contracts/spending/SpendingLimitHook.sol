@@ -113,9 +113,10 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
     /// @inheritdoc ISpendingLimitHook
     function remainingAt(address account, address token, uint256 timestamp) public view returns (uint256) {
         uint256 key = _keyOf(account, _records[account].generation, token);
-        return SpendingPolicy.remainingAt(
-            key, PolicyKey.load(key), timestamp < block.timestamp ? block.timestamp : timestamp
-        );
+        return
+            SpendingPolicy.remainingAt(
+                key, PolicyKey.load(key), timestamp < block.timestamp ? block.timestamp : timestamp
+            );
     }
 
     /// @inheritdoc ISpendingLimitHook
@@ -196,13 +197,10 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
     }
 
     /// @dev Adds what a call to `target` moves out, if `target` is a limited token.
-    function _addOutflow(
-        Outflows memory out,
-        address account,
-        uint256 generation,
-        address target,
-        bytes calldata data
-    ) internal view {
+    function _addOutflow(Outflows memory out, address account, uint256 generation, address target, bytes calldata data)
+        internal
+        view
+    {
         uint256 k;
         while (k < out.distinct && out.tokens[k] != target) ++k;
         if (k == out.distinct) {

@@ -108,9 +108,7 @@ contract PackedWindowTest is Test {
     }
 
     /// @dev Random spends and pauses: every decision, usage and availability time agrees.
-    function testFuzz_spend_AgreesWithTheLog(uint256 seed, uint256 amount, uint256 window, uint256 carried)
-        public
-    {
+    function testFuzz_spend_AgreesWithTheLog(uint256 seed, uint256 amount, uint256 window, uint256 carried) public {
         amount = bound(amount, 1, PackedWindow.MAX_AMOUNT);
         // Near the largest amounts half the time: every bit of the packing carries data.
         if (seed % 2 == 0) amount = PackedWindow.MAX_AMOUNT - (amount % 1000);
