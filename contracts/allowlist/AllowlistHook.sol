@@ -134,10 +134,10 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
         if (_viaMultiplexer()) {
             (, ex) = ExecutionDecoder.decode(ExecutionDecoder.withoutSender(msgData, msgSender));
         } else {
-            bool approved;
-            bool consumed;
-            (approved, consumed, ex) = _leashGuardAlone(account, msgSender, msgData);
-            if (approved) return consumed ? APPROVED_CHANGE : bytes("");
+            bool done;
+            bytes memory hookData;
+            (done, hookData, ex) = _startPreCheckAlone(account, msgSender, msgData);
+            if (done) return hookData;
         }
         for (uint256 i; i < ex.count; ++i) {
             (address target,, bytes calldata data) = ExecutionDecoder.at(ex, i);

@@ -427,14 +427,44 @@ abstract contract LeashModule is ILeashModule {
         return false;
     }
 
-    /// @dev `_leashGuard` for a module installed alone (its Leash modules: itself).
+    /// @dev `_leashGuard` for a module installed alone (its Leash modules: itself), with no list to
+    /// build.
     function _leashGuardAlone(address account, address msgSender, bytes calldata msgData)
         internal
         returns (bool approved, bool consumed, ExecutionDecoder.Executions memory ex)
     {
-        address[] memory self = new address[](1);
-        self[0] = address(this);
-        return _leashGuard(account, msgSender, msgData, self);
+        bool decided;
+        (decided, approved, consumed, ex) = _guardCall(account, msgSender, msgData);
+        if (decided) return (approved, consumed, ex);
+        if (_guardItemsAlone(account, msgSender, msgData, ex)) return (true, true, ex);
+    }
+
+    /// @dev `_guardExecutionItem` for every item, this module being the caller's only Leash module:
+    /// true when one of them spent the authority's approval.
+    function _guardItemsAlone(
+        address account,
+        address msgSender,
+        bytes calldata msgData,
+        ExecutionDecoder.Executions memory ex
+    ) internal returns (bool) {
+        for (uint256 i; i < ex.count; ++i) {
+            (address target,, bytes calldata data) = ExecutionDecoder.at(ex, i);
+            if (_guardExecutionItem(account, msgSender, msgData, target, data, target == address(this))) return true;
+        }
+        return false;
+    }
+
+    /// @dev The start of every separate hook's `preCheck` when the account runs it directly (behind
+    /// the trusted multiplexer, which applied the authority model, a hook decodes only if it needs
+    /// the executions): the guard; `done` when it let an approved change through, which the hook
+    /// then ends by returning `hookData`, with no policy check.
+    function _startPreCheckAlone(address account, address msgSender, bytes calldata msgData)
+        internal
+        returns (bool done, bytes memory hookData, ExecutionDecoder.Executions memory ex)
+    {
+        bool consumed;
+        (done, consumed, ex) = _leashGuardAlone(account, msgSender, msgData);
+        if (consumed) hookData = APPROVED_CHANGE;
     }
 
     /// @dev Functions of Leash modules through which the account may only tighten: each checks

@@ -5,6 +5,8 @@ import {LeashModule} from "../base/LeashModule.sol";
 import {IAllowlistHook} from "../interfaces/IAllowlistHook.sol";
 import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
 import {PackedWindow} from "../libraries/PackedWindow.sol";
+import {PolicyKey} from "../libraries/PolicyKey.sol";
+import {SpendingPolicy} from "../libraries/SpendingPolicy.sol";
 
 /// @title EngineState
 /// @notice The storage of the policy engine and what both of its halves read: PolicyEngine (the
@@ -17,9 +19,8 @@ import {PackedWindow} from "../libraries/PackedWindow.sol";
 ///   - per (account, generation, target), at one hashed key `K` (`_key`): the target slot, read
 ///     for every item: allowlist flags, the first listed selector inline with the modes it is
 ///     listed in, and the spending metadata of the token at that address (tracked, capped, how
-///     many limits, the first limit's amount and bucket width); `K+1+2i` and `K+2+2i`: the packed
-///     window of limit i (PackedWindow); `K+8+i`: amount and width of limit i >= 1; `K+12`: the
-///     per-transaction cap;
+///     many limits, the first limit's amount and bucket width); `K+1` to `K+12`: the rest of the
+///     token's spending policy (SpendingPolicy: packed windows, further limits, the cap);
 ///   - per (account, generation, target, selector): the modes a further selector is listed in.
 /// The native token's policy lives at the target slot of `address(0)`, which is never a call
 /// target (the guard refuses it as an alias of the account). Uninstall moves to a new generation:
@@ -29,15 +30,14 @@ abstract contract EngineState is LeashModule {
     uint256 public constant MAX_PERMISSIONS = 100;
     uint256 public constant MAX_PROTECTED = 20;
     uint256 public constant MAX_TOKENS = 16;
-    uint256 public constant MAX_LIMITS_PER_TOKEN = 4;
+    uint256 public constant MAX_LIMITS_PER_TOKEN = SpendingPolicy.MAX_LIMITS;
     uint256 public constant MAX_AMOUNT = PackedWindow.MAX_AMOUNT;
     uint256 public constant PAUSE_COOLDOWN = 1 hours;
     uint256 public constant MAX_AUTO_UNPAUSE = 365 days;
     uint256 public constant MAX_LEASH_MODULES = 4;
     uint256 internal constant MANUAL = type(uint48).max;
 
-    // The account's state slot.
-    uint256 internal constant GENERATION = 0xffffffffffffffff;
+    // The account's state slot. Its low 64 bits are the generation (PolicyKey reads only those).
     uint256 internal constant PAUSED_SHIFT = 64;
     uint256 internal constant AUTO_SHIFT = 112;
     uint256 internal constant MODE_SHIFT = 144;
@@ -58,22 +58,14 @@ abstract contract EngineState is LeashModule {
     uint256 internal constant BLOCK = 2;
     uint256 internal constant PROTECTED = 4; // never callable
     uint256 internal constant MORE = 8; // selectors beyond the inline one have entry slots
-    uint256 internal constant TRACKED = 16; // a token with a spending policy
-    uint256 internal constant CAPPED = 32; // with a per-transaction cap at K+12
-    uint256 internal constant LIVE = 128; // set on every write: the slot is never zero again
+    uint256 internal constant TRACKED = SpendingPolicy.TRACKED; // a token with a spending policy (SpendingPolicy's bits)
+    uint256 internal constant LIVE = SpendingPolicy.LIVE; // set on every write: the slot is never zero again
     uint256 internal constant INLINE_MODES_SHIFT = 8;
     uint256 internal constant INLINE_SELECTOR_SHIFT = 16;
-    uint256 internal constant LIMITS_SHIFT = 48;
-    uint256 internal constant AMOUNT_SHIFT = 56;
-    uint256 internal constant WIDTH_SHIFT = 152;
-    uint256 internal constant AMOUNT_MASK = (1 << 96) - 1;
-    uint256 internal constant SPENDING_BITS =
-        TRACKED | CAPPED | (0xff << LIMITS_SHIFT) | (AMOUNT_MASK << AMOUNT_SHIFT) | (0xffffffff << WIDTH_SHIFT);
-    uint256 internal constant CAP_OFFSET = 12;
 
     // Key kinds: the target slot, and a selector's entry.
-    uint256 internal constant KIND_TARGET = 1;
-    uint256 internal constant KIND_SELECTOR = 2;
+    uint256 internal constant KIND_TARGET = PolicyKey.TARGET;
+    uint256 internal constant KIND_SELECTOR = PolicyKey.SELECTOR;
 
     mapping(address account => uint256) internal _state;
     mapping(address account => address) internal _guardians;
@@ -128,7 +120,7 @@ abstract contract EngineState is LeashModule {
         uint256 inlineModes = (slot >> INLINE_MODES_SHIFT) & 0xff;
         if (inlineModes != 0 && bytes4(uint32(slot >> INLINE_SELECTOR_SHIFT)) == selector) return inlineModes;
         if (slot & MORE == 0) return 0;
-        return _load(_key(account, state, KIND_SELECTOR, target, selector));
+        return _load(PolicyKey.at(account, state, KIND_SELECTOR, target, selector));
     }
 
     /// @dev The Leash modules every account protects (the engine itself is the guard's business:
@@ -142,52 +134,6 @@ abstract contract EngineState is LeashModule {
         uint256 mode = (state >> MODE_SHIFT) & 0xff;
         require(mode != 0, IAllowlistHook.Allowlist_InvalidMode(0));
         return 1 << (mode - 1);
-    }
-
-    /// @dev Amount and bucket width of limit `i`: the first inline in the target slot.
-    function _limitAt(uint256 key, uint256 slot, uint256 i) internal view returns (uint256 amount, uint256 width) {
-        if (i == 0) return ((slot >> AMOUNT_SHIFT) & AMOUNT_MASK, (slot >> WIDTH_SHIFT) & 0xffffffff);
-        uint256 meta = _load(key + 8 + i);
-        return (meta & AMOUNT_MASK, meta >> 96);
-    }
-
-    function _remainingAt(uint256 key, uint256 slot, uint256 timestamp) internal view returns (uint256 left) {
-        if (slot & TRACKED == 0) return type(uint256).max;
-        left = slot & CAPPED != 0 ? _load(key + CAP_OFFSET) : type(uint256).max;
-        uint256 n = (slot >> LIMITS_SHIFT) & 0xff;
-        for (uint256 i; i < n; ++i) {
-            (uint256 limit, uint256 width) = _limitAt(key, slot, i);
-            uint256 used = PackedWindow.usedAt(key + 1 + 2 * i, timestamp, width);
-            uint256 headroom = used >= limit ? 0 : limit - used;
-            if (headroom < left) left = headroom;
-        }
-    }
-
-    function _availableAt(uint256 key, uint256 slot, uint256 amount) internal view returns (uint256 at) {
-        at = block.timestamp;
-        if (slot & TRACKED == 0) return at;
-        if (slot & CAPPED != 0 && amount > _load(key + CAP_OFFSET)) return type(uint256).max;
-        uint256 n = (slot >> LIMITS_SHIFT) & 0xff;
-        for (uint256 i; i < n; ++i) {
-            (uint256 limit, uint256 width) = _limitAt(key, slot, i);
-            uint256 limitAt = PackedWindow.availableAt(key + 1 + 2 * i, block.timestamp, amount, limit, width);
-            if (limitAt > at) at = limitAt;
-        }
-    }
-
-    /// @dev One keccak per key: `(generation << 160 | account) ++ (kind << 224 | selector << 160 | target)`.
-    /// The second word is at least 2^224, so no key equals a Solidity mapping slot of this contract.
-    function _key(address account, uint256 state, uint256 kind, address target, bytes4 selector)
-        internal
-        pure
-        returns (uint256 key)
-    {
-        uint256 generation = state & GENERATION;
-        assembly ("memory-safe") {
-            mstore(0x00, or(shl(160, generation), account))
-            mstore(0x20, or(or(shl(224, kind), shr(64, and(selector, shl(224, 0xffffffff)))), target))
-            key := keccak256(0x00, 0x40)
-        }
     }
 
     function _load(uint256 key) internal view returns (uint256 value) {

@@ -8,7 +8,8 @@ import {IEmergencyPauseHook} from "../interfaces/IEmergencyPauseHook.sol";
 import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../interfaces/ISpendingLimitHook.sol";
 import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
-import {PackedWindow} from "../libraries/PackedWindow.sol";
+import {PolicyKey} from "../libraries/PolicyKey.sol";
+import {SpendingPolicy} from "../libraries/SpendingPolicy.sol";
 import {TokenOutflow} from "../libraries/TokenOutflow.sol";
 import {EngineState} from "./EngineState.sol";
 
@@ -87,27 +88,12 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         if (approved) return consumed ? APPROVED_CHANGE : bytes("");
         // Every item through the guard before any policy: an item that spends the authority's
         // approval exempts the whole call.
-        if (!decided && _guardItems(account, msgSender, msgData, ex)) return APPROVED_CHANGE;
+        if (!decided && _guardItemsAlone(account, msgSender, msgData, ex)) return APPROVED_CHANGE;
         uint256 until = (state >> PAUSED_SHIFT) & MANUAL;
         require(block.timestamp >= until, IEmergencyPauseHook.Pause_AccountPaused(account, until));
         if (ex.count == 1) _checkSingle(account, state, ex);
         else if (ex.count != 0) _checkBatch(account, state, ex);
         return "";
-    }
-
-    /// @dev The guard's item half for every item (the engine is its own only Leash module): true
-    /// when one of them spent the authority's approval.
-    function _guardItems(
-        address account,
-        address msgSender,
-        bytes calldata msgData,
-        ExecutionDecoder.Executions memory ex
-    ) internal returns (bool) {
-        for (uint256 i; i < ex.count; ++i) {
-            (address target,, bytes calldata data) = ExecutionDecoder.at(ex, i);
-            if (_guardExecutionItem(account, msgSender, msgData, target, data, target == address(this))) return true;
-        }
-        return false;
     }
 
     /// @inheritdoc IERC7579Hook
@@ -118,11 +104,11 @@ contract PolicyEngine is EngineState, IERC7579Hook {
     /// @dev One item: no memory arrays, each slot read once.
     function _checkSingle(address account, uint256 state, ExecutionDecoder.Executions memory ex) internal {
         (address target, uint256 value, bytes calldata data) = ExecutionDecoder.at(ex, 0);
-        uint256 key = _key(account, state, KIND_TARGET, target, 0);
+        uint256 key = PolicyKey.at(account, state, KIND_TARGET, target, 0);
         uint256 slot = _load(key);
         _checkTarget(account, state, target, slot, data);
         if (slot & TRACKED != 0 && data.length != 0) {
-            _charge(account, target, key, slot, TokenOutflow.amountOf(account, target, data));
+            SpendingPolicy.charge(account, target, key, slot, TokenOutflow.amountOf(account, target, data));
         }
         if (value != 0) _chargeNative(account, state, value);
     }
@@ -158,7 +144,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
             amounts[k] += amount;
         }
         for (uint256 k; k < distinct; ++k) {
-            _charge(account, tokens[k], keys[k], _load(keys[k]), amounts[k]);
+            SpendingPolicy.charge(account, tokens[k], keys[k], _load(keys[k]), amounts[k]);
         }
         if (native != 0) _chargeNative(account, state, native);
     }
@@ -177,7 +163,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         uint256 call = _callKind(data);
         if (i == 0 || target != previous.target) {
             previous.target = target;
-            previous.key = _key(account, state, KIND_TARGET, target, 0);
+            previous.key = PolicyKey.at(account, state, KIND_TARGET, target, 0);
             previous.slot = _load(previous.key);
             previous.call = NO_VERDICT;
         }
@@ -237,26 +223,8 @@ contract PolicyEngine is EngineState, IERC7579Hook {
     }
 
     function _chargeNative(address account, uint256 state, uint256 value) internal {
-        uint256 key = _key(account, state, KIND_TARGET, address(0), 0);
+        uint256 key = PolicyKey.at(account, state, KIND_TARGET, address(0), 0);
         uint256 slot = _load(key);
-        if (slot & TRACKED != 0) _charge(account, address(0), key, slot, value);
-    }
-
-    /// @dev Records `amount` of `token` against its per-transaction cap and every limit, or reverts.
-    function _charge(address account, address token, uint256 key, uint256 slot, uint256 amount) internal {
-        if (slot & CAPPED != 0) {
-            uint256 cap = _load(key + CAP_OFFSET);
-            require(amount <= cap, ISpendingLimitHook.SpendingLimit_PerTxCapExceeded(account, token, amount, cap));
-        }
-        uint256 n = (slot >> LIMITS_SHIFT) & 0xff;
-        for (uint256 i; i < n; ++i) {
-            (uint256 limit, uint256 width) = _limitAt(key, slot, i);
-            if (!PackedWindow.spend(key + 1 + 2 * i, block.timestamp, amount, limit, width)) {
-                revert ISpendingLimitHook.SpendingLimit_Exceeded(
-                    account, token, amount, _remainingAt(key, slot, block.timestamp), _availableAt(key, slot, amount)
-                );
-            }
-        }
-        emit ISpendingLimitHook.Spent(account, token, amount);
+        if (slot & TRACKED != 0) SpendingPolicy.charge(account, address(0), key, slot, value);
     }
 }

@@ -7,7 +7,8 @@ import {IAllowlistHook} from "../interfaces/IAllowlistHook.sol";
 import {IEmergencyPauseHook} from "../interfaces/IEmergencyPauseHook.sol";
 import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../interfaces/ISpendingLimitHook.sol";
-import {PackedWindow} from "../libraries/PackedWindow.sol";
+import {PolicyKey} from "../libraries/PolicyKey.sol";
+import {SpendingPolicy} from "../libraries/SpendingPolicy.sol";
 import {EngineState} from "./EngineState.sol";
 
 /// @title PolicyEngineConfig
@@ -17,6 +18,16 @@ import {EngineState} from "./EngineState.sol";
 /// install here fails: no account lists this contract as its hook).
 contract PolicyEngineConfig is EngineState {
     constructor(address[] memory leashModules) EngineState(leashModules) {}
+
+    /// @dev PolicyKey's key, called from one place here: configuration is off the execution path,
+    /// so code size counts more than a jump.
+    function _keyOf(address account, uint256 state, uint256 kind, address target, bytes4 selector)
+        private
+        pure
+        returns (uint256)
+    {
+        return PolicyKey.at(account, state, kind, target, selector);
+    }
 
     /// @notice ERC-7579 `onInstall` of the engine: `abi.encode(address authority, IPolicyEngine.Config config)`.
     function onInstall(bytes calldata data) external {
@@ -73,7 +84,7 @@ contract PolicyEngineConfig is EngineState {
         uint256 bit = _modeBit(state);
         uint256 count = (state >> PERMISSIONS_SHIFT) & 0xffff;
         require(count < MAX_PERMISSIONS, IAllowlistHook.Allowlist_TooManyPermissions(account, MAX_PERMISSIONS));
-        uint256 key = _key(account, state, KIND_TARGET, target, 0);
+        uint256 key = _keyOf(account, state, KIND_TARGET, target, 0);
         uint256 slot = _load(key);
         if (selector == WILDCARD_SELECTOR) {
             require(slot & bit == 0, IAllowlistHook.Allowlist_PermissionExists(account, target, selector));
@@ -84,7 +95,7 @@ contract PolicyEngineConfig is EngineState {
                 require(inlineModes & bit == 0, IAllowlistHook.Allowlist_PermissionExists(account, target, selector));
                 slot |= bit << INLINE_MODES_SHIFT;
             } else {
-                uint256 entryKey = _key(account, state, KIND_SELECTOR, target, selector);
+                uint256 entryKey = _keyOf(account, state, KIND_SELECTOR, target, selector);
                 uint256 entry = slot & MORE != 0 ? _load(entryKey) : 0;
                 if (entry != 0) {
                     require(entry & bit == 0, IAllowlistHook.Allowlist_PermissionExists(account, target, selector));
@@ -108,7 +119,7 @@ contract PolicyEngineConfig is EngineState {
         returns (uint256)
     {
         uint256 bit = _modeBit(state);
-        uint256 key = _key(account, state, KIND_TARGET, target, 0);
+        uint256 key = _keyOf(account, state, KIND_TARGET, target, 0);
         uint256 slot = _load(key);
         bool found;
         if (selector == WILDCARD_SELECTOR) {
@@ -120,7 +131,7 @@ contract PolicyEngineConfig is EngineState {
                 found = inlineModes & bit != 0;
                 slot &= ~(bit << INLINE_MODES_SHIFT);
             } else if (slot & MORE != 0) {
-                uint256 entryKey = _key(account, state, KIND_SELECTOR, target, selector);
+                uint256 entryKey = _keyOf(account, state, KIND_SELECTOR, target, selector);
                 uint256 entry = _load(entryKey);
                 found = entry & bit != 0;
                 if (found) _store(entryKey, entry & ~bit);
@@ -135,7 +146,7 @@ contract PolicyEngineConfig is EngineState {
     function _protect(address account, uint256 state, address target) internal returns (uint256) {
         uint256 count = (state >> PROTECTED_SHIFT) & 0xff;
         require(count < MAX_PROTECTED, IAllowlistHook.Allowlist_TooManyProtected(account, MAX_PROTECTED));
-        uint256 key = _key(account, state, KIND_TARGET, target, 0);
+        uint256 key = _keyOf(account, state, KIND_TARGET, target, 0);
         uint256 slot = _load(key);
         require(slot & PROTECTED == 0, IAllowlistHook.Allowlist_ProtectedExists(account, target));
         _store(key, slot | PROTECTED | LIVE);
@@ -143,33 +154,13 @@ contract PolicyEngineConfig is EngineState {
         return state + (1 << PROTECTED_SHIFT);
     }
 
-    /// @dev Sets (or replaces) one token's policy. A limit whose window existed keeps its exact
-    /// history; a new window starts with the most any old limit still counts, recorded now, so a
-    /// change never hands back spent allowance.
+    /// @dev Sets (or replaces) one token's policy (SpendingPolicy), counting a new token.
     function _setPolicy(address account, uint256 state, ISpendingLimitHook.TokenPolicy memory policy)
         internal
         returns (uint256)
     {
-        uint256 n = policy.limits.length;
-        require(n != 0 || policy.perTxCap != 0, ISpendingLimitHook.SpendingLimit_NoLimits(policy.token));
-        require(
-            n <= MAX_LIMITS_PER_TOKEN,
-            ISpendingLimitHook.SpendingLimit_TooManyLimits(policy.token, n, MAX_LIMITS_PER_TOKEN)
-        );
-        uint256 key = _key(account, state, KIND_TARGET, policy.token, 0);
+        uint256 key = _keyOf(account, state, KIND_TARGET, policy.token, 0);
         uint256 slot = _load(key);
-        uint256 oldCount = slot & TRACKED != 0 ? (slot >> LIMITS_SHIFT) & 0xff : 0;
-        // The old rings, read before any is overwritten.
-        uint256[2][MAX_LIMITS_PER_TOKEN] memory rings;
-        uint256[MAX_LIMITS_PER_TOKEN] memory widths;
-        uint256 carried;
-        for (uint256 i; i < oldCount; ++i) {
-            uint256 ring = key + 1 + 2 * i;
-            (, widths[i]) = _limitAt(key, slot, i);
-            (rings[i][0], rings[i][1]) = (_load(ring), _load(ring + 1));
-            uint256 used = PackedWindow.usedAt(ring, block.timestamp, widths[i]);
-            if (used > carried) carried = used;
-        }
         if (slot & TRACKED == 0) {
             require(
                 (state >> TOKENS_SHIFT) & 0xff < MAX_TOKENS,
@@ -177,51 +168,8 @@ contract PolicyEngineConfig is EngineState {
             );
             state += 1 << TOKENS_SHIFT;
         }
-        slot = (slot & ~SPENDING_BITS) | TRACKED | LIVE | (n << LIMITS_SHIFT);
-        for (uint256 i; i < n; ++i) {
-            ISpendingLimitHook.LimitConfig memory limit = policy.limits[i];
-            uint256 width = PackedWindow.widthOf(limit.amount, limit.window);
-            uint256 ring = key + 1 + 2 * i;
-            uint256 same = oldCount;
-            for (uint256 j; j < oldCount; ++j) {
-                if (widths[j] == width) same = j;
-            }
-            if (same < oldCount) {
-                _store(ring, rings[same][0]);
-                _store(ring + 1, rings[same][1]);
-            } else {
-                PackedWindow.init(ring, block.timestamp, width, limit.amount, carried);
-            }
-            if (i == 0) slot |= (limit.amount << AMOUNT_SHIFT) | (width << WIDTH_SHIFT);
-            else _store(key + 8 + i, limit.amount | (width << 96));
-        }
-        if (policy.perTxCap != 0) {
-            slot |= CAPPED;
-            _store(key + CAP_OFFSET, policy.perTxCap);
-        }
-        _store(key, slot);
-        emit ISpendingLimitHook.TokenPolicySet(account, policy.token, policy.perTxCap, policy.limits);
+        SpendingPolicy.set(account, key, slot, policy);
         return state;
-    }
-
-    /// @dev The same windows in the same order, no amount higher, and a cap no looser.
-    function _isTightening(uint256 key, uint256 slot, ISpendingLimitHook.TokenPolicy calldata policy)
-        internal
-        view
-        returns (bool)
-    {
-        if (slot & TRACKED == 0 || policy.limits.length != (slot >> LIMITS_SHIFT) & 0xff) return false;
-        if (slot & CAPPED != 0) {
-            uint256 cap = _load(key + CAP_OFFSET);
-            if (policy.perTxCap == 0 || policy.perTxCap > cap) return false;
-        }
-        for (uint256 i; i < policy.limits.length; ++i) {
-            (uint256 amount, uint256 width) = _limitAt(key, slot, i);
-            if (policy.limits[i].window != width * PackedWindow.BUCKETS || policy.limits[i].amount > amount) {
-                return false;
-            }
-        }
-        return true;
     }
 
     function _setGuardian(address account, address guardian) internal {
@@ -303,7 +251,7 @@ contract PolicyEngineConfig is EngineState {
 
     function removeProtected(address account, address target) external onlyAuthority(account) {
         uint256 state = _state[account];
-        uint256 key = _key(account, state, KIND_TARGET, target, 0);
+        uint256 key = _keyOf(account, state, KIND_TARGET, target, 0);
         uint256 slot = _load(key);
         require(slot & PROTECTED != 0, IAllowlistHook.Allowlist_ProtectedMissing(account, target));
         _store(key, slot & ~PROTECTED);
@@ -325,9 +273,9 @@ contract PolicyEngineConfig is EngineState {
         uint256 state = _state[account];
         if (!_actsAsAuthority(account, authority)) {
             require(msg.sender == account, Leash_OnlyAccountOrAuthority(account, msg.sender));
-            uint256 key = _key(account, state, KIND_TARGET, policy.token, 0);
+            uint256 key = _keyOf(account, state, KIND_TARGET, policy.token, 0);
             require(
-                _isTightening(key, _load(key), policy),
+                SpendingPolicy.isTightening(key, _load(key), policy),
                 ISpendingLimitHook.SpendingLimit_NotTightening(account, policy.token)
             );
         }
@@ -336,12 +284,9 @@ contract PolicyEngineConfig is EngineState {
 
     function removeTokenPolicy(address account, address token) external onlyAuthority(account) {
         uint256 state = _state[account];
-        uint256 key = _key(account, state, KIND_TARGET, token, 0);
-        uint256 slot = _load(key);
-        require(slot & TRACKED != 0, ISpendingLimitHook.SpendingLimit_UnknownToken(account, token));
-        _store(key, slot & ~SPENDING_BITS);
+        uint256 key = _keyOf(account, state, KIND_TARGET, token, 0);
+        SpendingPolicy.remove(account, token, key, _load(key));
         _state[account] = state - (1 << TOKENS_SHIFT);
-        emit ISpendingLimitHook.TokenPolicyRemoved(account, token);
     }
 
     /// @dev Tightening changes are open to the account and the authority; loosening to the authority.
@@ -376,7 +321,7 @@ contract PolicyEngineConfig is EngineState {
         uint256 state = _state[account];
         uint256 mode = (state >> MODE_SHIFT) & 0xff;
         if (mode == 0) return false;
-        uint256 key = _key(account, state, KIND_TARGET, target, 0);
+        uint256 key = _keyOf(account, state, KIND_TARGET, target, 0);
         uint256 slot = _load(key);
         uint256 bit = 1 << (mode - 1);
         if (selector == WILDCARD_SELECTOR) return slot & bit != 0;
@@ -386,7 +331,7 @@ contract PolicyEngineConfig is EngineState {
     function isProtected(address account, address target) external view returns (bool) {
         uint256 state = _state[account];
         return target == address(0) || _isLeashModule(account, target)
-            || _load(_key(account, state, KIND_TARGET, target, 0)) & PROTECTED != 0;
+            || _load(_keyOf(account, state, KIND_TARGET, target, 0)) & PROTECTED != 0;
     }
 
     function policyOf(address account, address token)
@@ -394,24 +339,17 @@ contract PolicyEngineConfig is EngineState {
         view
         returns (uint256 perTxCap, ISpendingLimitHook.LimitConfig[] memory limits)
     {
-        uint256 key = _key(account, _state[account], KIND_TARGET, token, 0);
-        uint256 slot = _load(key);
-        if (slot & TRACKED == 0) return (0, limits);
-        if (slot & CAPPED != 0) perTxCap = _load(key + CAP_OFFSET);
-        limits = new ISpendingLimitHook.LimitConfig[]((slot >> LIMITS_SHIFT) & 0xff);
-        for (uint256 i; i < limits.length; ++i) {
-            (uint256 amount, uint256 width) = _limitAt(key, slot, i);
-            limits[i] = ISpendingLimitHook.LimitConfig(amount, width * PackedWindow.BUCKETS);
-        }
+        uint256 key = _keyOf(account, _state[account], KIND_TARGET, token, 0);
+        return SpendingPolicy.policyOf(key, _load(key));
     }
 
     function remainingAt(address account, address token, uint256 timestamp) external view returns (uint256) {
-        uint256 key = _key(account, _state[account], KIND_TARGET, token, 0);
-        return _remainingAt(key, _load(key), timestamp < block.timestamp ? block.timestamp : timestamp);
+        uint256 key = _keyOf(account, _state[account], KIND_TARGET, token, 0);
+        return SpendingPolicy.remainingAt(key, _load(key), timestamp < block.timestamp ? block.timestamp : timestamp);
     }
 
     function availableAt(address account, address token, uint256 amount) external view returns (uint256) {
-        uint256 key = _key(account, _state[account], KIND_TARGET, token, 0);
-        return _availableAt(key, _load(key), amount);
+        uint256 key = _keyOf(account, _state[account], KIND_TARGET, token, 0);
+        return SpendingPolicy.availableAt(key, _load(key), amount);
     }
 }

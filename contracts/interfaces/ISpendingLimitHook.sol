@@ -15,12 +15,14 @@ import {IERC7579Hook} from "@openzeppelin/contracts/interfaces/draft-IERC7579.so
 ///     (`permit`, `transferAndCall`, ... could move or approve it unseen);
 ///   - try-mode: every item counts as if it succeeds (conservative).
 /// Each limit (amount, window) must hold at once with the others and with the per-transaction cap:
-/// in no interval of `window` seconds may recorded spends exceed `amount` (see RollingWindow for
-/// the bucket granularity: early refusal by at most `window / 4` seconds, never late).
+/// in no interval of `window` seconds may recorded spends exceed `amount` (see PackedWindow for
+/// the bucket granularity: early refusal by at most `window / 4` seconds, never late). Limit
+/// amounts are at most 2^95 - 1 and windows at most 100,000,000 s (PackedWindow's `Window_*`
+/// errors, with the figures, at configuration).
 interface ISpendingLimitHook is IERC7579Hook, ILeashModule {
     struct LimitConfig {
         uint256 amount;
-        uint256 window; // seconds, at least 60, a multiple of 4
+        uint256 window; // seconds, at least 60, at most 100,000,000, a multiple of 4
     }
 
     struct TokenPolicy {
@@ -49,7 +51,6 @@ interface ISpendingLimitHook is IERC7579Hook, ILeashModule {
     error SpendingLimit_TooManyTokens(address account, uint256 max);
     error SpendingLimit_TooManyLimits(address token, uint256 given, uint256 max);
     error SpendingLimit_NoLimits(address token);
-    error SpendingLimit_AmountTooLarge(uint256 amount);
     error SpendingLimit_UnknownToken(address account, address token);
     /// @notice The account may only tighten: same windows, amounts and cap no higher.
     error SpendingLimit_NotTightening(address account, address token);

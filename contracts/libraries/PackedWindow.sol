@@ -2,10 +2,10 @@
 pragma solidity 0.8.30;
 
 /// @title PackedWindow
-/// @notice The rolling window of the policy engine: the rule of RollingWindow (a limit of
-/// `amount` per `window = BUCKETS * width` seconds; a spend at time `s` lands in bucket
+/// @notice The rolling window of Leash's spending limits (the engine and SpendingLimitHook): a
+/// limit of `amount` per `window = BUCKETS * width` seconds; a spend at time `s` lands in bucket
 /// `s / width`; at time `t` the window holds buckets `t / width - BUCKETS` through `t / width`:
-/// never late, early by at most one bucket), with its exact history in two storage slots, of
+/// never late, early by at most one bucket; kept with its exact history in two storage slots, of
 /// which a spend within the current bucket reads and writes only the first.
 /// @dev The ring is kept by age relative to the newest bucket written (`last`):
 ///   slot `s`:     `last (31) | sentinel (1) | current (95) | older (95) | third, low 34 bits`

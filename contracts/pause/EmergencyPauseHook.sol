@@ -68,8 +68,8 @@ contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
         PauseState memory state = _states[account];
         require(state.installed, Leash_NotInstalled(account));
         if (!_viaMultiplexer()) {
-            (bool approved, bool consumed,) = _leashGuardAlone(account, msgSender, msgData);
-            if (approved) return consumed ? APPROVED_CHANGE : bytes("");
+            (bool done, bytes memory hookData,) = _startPreCheckAlone(account, msgSender, msgData);
+            if (done) return hookData;
         }
         require(block.timestamp >= state.pausedUntil, Pause_AccountPaused(account, state.pausedUntil));
         return "";

@@ -6,44 +6,32 @@ import {IERC7579Hook, IERC7579Module, MODULE_TYPE_HOOK} from "@openzeppelin/cont
 import {LeashModule} from "../base/LeashModule.sol";
 import {ISpendingLimitHook} from "../interfaces/ISpendingLimitHook.sol";
 import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
-import {RollingWindow} from "../libraries/RollingWindow.sol";
+import {PackedWindow} from "../libraries/PackedWindow.sol";
+import {PolicyKey} from "../libraries/PolicyKey.sol";
+import {SpendingPolicy} from "../libraries/SpendingPolicy.sol";
 import {TokenOutflow} from "../libraries/TokenOutflow.sol";
 
 /// @title SpendingLimitHook
 /// @notice Caps what an account moves per token over strict rolling windows. Works behind the
-/// HookMultiPlexer or installed alone.
-/// @dev Storage per account: `_accounts[account]` (generation, installed); per (generation,
-/// token): one policy slot `perTxCap (128) | limitCount (8) | tracked (8)` and, per limit, the
-/// four RollingWindow slots. A check reads the policy slot of every distinct target called with
-/// data, and for each limited token its limits: O(1) in the number of tokens configured.
+/// HookMultiPlexer or installed alone. The rules are the policy engine's (SpendingPolicy,
+/// PackedWindow): the same limits, windows, caps and errors.
+/// @dev Storage per account: `_records[account]` (LeashModule: installed while it names an
+/// authority, and the generation); per (generation, token), at `K = PolicyKey.at(account,
+/// generation, TARGET, token, 0)`, the token's policy as SpendingPolicy lays it out (its slot, its
+/// packed windows, further limits, the cap); `_tokens[account][generation]` for `tokensOf`, never
+/// read by a check. A transfer within its limits reads the record, the token's slot and its
+/// window's first slot, and writes one of them.
 /// Install data: `abi.encode(address authority, TokenPolicy[] policies)`.
 contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
-    using RollingWindow for RollingWindow.Limit;
-
     /// @inheritdoc ISpendingLimitHook
     address public constant NATIVE_TOKEN = address(0);
     /// @inheritdoc ISpendingLimitHook
     uint256 public constant MAX_TOKENS = 16;
     /// @inheritdoc ISpendingLimitHook
-    uint256 public constant MAX_LIMITS_PER_TOKEN = 4;
+    uint256 public constant MAX_LIMITS_PER_TOKEN = SpendingPolicy.MAX_LIMITS;
+    /// @notice The largest limit amount (PackedWindow keeps amounts exactly in 95 bits).
+    uint256 public constant MAX_AMOUNT = PackedWindow.MAX_AMOUNT;
 
-    struct AccountState {
-        uint64 generation;
-        bool installed;
-    }
-
-    struct Policy {
-        uint128 perTxCap;
-        uint8 limitCount;
-        bool tracked;
-    }
-
-    mapping(address account => AccountState) internal _accounts;
-    mapping(address account => mapping(uint256 generation => mapping(address token => Policy))) internal _policies;
-    mapping(
-        address account
-            => mapping(uint256 generation => mapping(address token => RollingWindow.Limit[MAX_LIMITS_PER_TOKEN]))
-    ) internal _limits;
     mapping(address account => mapping(uint256 generation => address[])) internal _tokens;
 
     constructor(address multiplexer) LeashModule(multiplexer) {}
@@ -55,20 +43,16 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
         address account = _account();
         (address authority, TokenPolicy[] memory policies) = abi.decode(data, (address, TokenPolicy[]));
         _installRecord(account, authority, MODULE_TYPE_HOOK);
-        _accounts[account].installed = true;
+        uint256 generation = _records[account].generation;
         for (uint256 i; i < policies.length; ++i) {
-            _setPolicy(account, policies[i]);
+            _setPolicy(account, generation, policies[i]);
         }
     }
 
     /// @inheritdoc IERC7579Module
     /// @dev O(1): every policy and spend lives under the old generation.
     function onUninstall(bytes calldata) external {
-        address account = _account();
-        _uninstallRecord(account, MODULE_TYPE_HOOK);
-        AccountState storage state = _accounts[account];
-        state.installed = false;
-        ++state.generation;
+        _uninstallRecord(_account(), MODULE_TYPE_HOOK);
     }
 
     /// @inheritdoc IERC7579Module
@@ -80,44 +64,22 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
 
     /// @inheritdoc IERC7579Hook
     /// @dev Counts and records every outflow before the execution runs; if the execution reverts,
-    /// so does the record. Asks for no postCheck.
+    /// so does the record. Asks for no postCheck unless it spent an approval.
     function preCheck(address msgSender, uint256, bytes calldata msgData) external returns (bytes memory) {
         address account = _account();
-        AccountState memory state = _accounts[account];
-        require(state.installed, Leash_NotInstalled(account));
+        AccountRecord memory record = _records[account];
+        require(record.authority != address(0), Leash_NotInstalled(account));
         ExecutionDecoder.Executions memory ex;
         if (_viaMultiplexer()) {
             (, ex) = ExecutionDecoder.decode(ExecutionDecoder.withoutSender(msgData, msgSender));
         } else {
-            bool approved;
-            bool consumed;
-            (approved, consumed, ex) = _leashGuardAlone(account, msgSender, msgData);
-            if (approved) return consumed ? APPROVED_CHANGE : bytes("");
+            bool done;
+            bytes memory hookData;
+            (done, hookData, ex) = _startPreCheckAlone(account, msgSender, msgData);
+            if (done) return hookData;
         }
-        uint256 generation = state.generation;
-
-        // Outflows per limited token in this execution: at most one entry per item, plus native.
-        address[] memory tokens = new address[](ex.count + 1);
-        uint256[] memory amounts = new uint256[](ex.count + 1);
-        uint256 distinct;
-        uint256 native;
-        for (uint256 i; i < ex.count; ++i) {
-            (address target, uint256 value, bytes calldata data) = ExecutionDecoder.at(ex, i);
-            native += value; // checked: an overflowing batch reverts
-            if (data.length == 0 || !_policies[account][generation][target].tracked) continue;
-            uint256 amount = TokenOutflow.amountOf(account, target, data);
-            uint256 k;
-            while (k < distinct && tokens[k] != target) ++k;
-            if (k == distinct) tokens[distinct++] = target;
-            amounts[k] += amount;
-        }
-        if (native != 0 && _policies[account][generation][NATIVE_TOKEN].tracked) {
-            tokens[distinct] = NATIVE_TOKEN;
-            amounts[distinct++] = native;
-        }
-        for (uint256 k; k < distinct; ++k) {
-            _charge(account, generation, tokens[k], amounts[k]);
-        }
+        if (ex.count == 1) _chargeSingle(account, record.generation, ex);
+        else if (ex.count != 0) _chargeBatch(account, record.generation, ex);
         return "";
     }
 
@@ -130,7 +92,7 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
 
     /// @inheritdoc ISpendingLimitHook
     function tokensOf(address account) external view returns (address[] memory) {
-        return _tokens[account][_accounts[account].generation];
+        return _tokens[account][_records[account].generation];
     }
 
     /// @inheritdoc ISpendingLimitHook
@@ -139,14 +101,8 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
         view
         returns (uint256 perTxCap, LimitConfig[] memory limits)
     {
-        uint256 generation = _accounts[account].generation;
-        Policy memory policy = _policies[account][generation][token];
-        limits = new LimitConfig[](policy.limitCount);
-        for (uint256 i; i < limits.length; ++i) {
-            RollingWindow.Limit storage limit = _limits[account][generation][token][i];
-            limits[i] = LimitConfig(limit.amount, limit.window);
-        }
-        return (policy.perTxCap, limits);
+        uint256 key = _keyOf(account, _records[account].generation, token);
+        return SpendingPolicy.policyOf(key, PolicyKey.load(key));
     }
 
     /// @inheritdoc ISpendingLimitHook
@@ -155,51 +111,42 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
     }
 
     /// @inheritdoc ISpendingLimitHook
-    function remainingAt(address account, address token, uint256 timestamp) public view returns (uint256 left) {
-        uint256 generation = _accounts[account].generation;
-        Policy memory policy = _policies[account][generation][token];
-        if (!policy.tracked) return type(uint256).max;
-        left = policy.perTxCap == 0 ? type(uint256).max : policy.perTxCap;
-        if (timestamp < block.timestamp) timestamp = block.timestamp;
-        for (uint256 i; i < policy.limitCount; ++i) {
-            RollingWindow.Limit storage limit = _limits[account][generation][token][i];
-            uint256 used = limit.usedAt(timestamp);
-            uint256 headroom = used >= limit.amount ? 0 : limit.amount - used;
-            if (headroom < left) left = headroom;
-        }
+    function remainingAt(address account, address token, uint256 timestamp) public view returns (uint256) {
+        uint256 key = _keyOf(account, _records[account].generation, token);
+        return
+            SpendingPolicy.remainingAt(
+                key, PolicyKey.load(key), timestamp < block.timestamp ? block.timestamp : timestamp
+            );
     }
 
     /// @inheritdoc ISpendingLimitHook
-    function availableAt(address account, address token, uint256 amount) public view returns (uint256 at) {
-        uint256 generation = _accounts[account].generation;
-        Policy memory policy = _policies[account][generation][token];
-        at = block.timestamp;
-        if (!policy.tracked) return at;
-        if (policy.perTxCap != 0 && amount > policy.perTxCap) return type(uint256).max;
-        for (uint256 i; i < policy.limitCount; ++i) {
-            uint256 limitAt = _limits[account][generation][token][i].availableAt(block.timestamp, amount);
-            if (limitAt > at) at = limitAt;
-        }
+    function availableAt(address account, address token, uint256 amount) external view returns (uint256) {
+        uint256 key = _keyOf(account, _records[account].generation, token);
+        return SpendingPolicy.availableAt(key, PolicyKey.load(key), amount);
     }
 
     // ------------------------------------------------------------------ configuration
 
     /// @inheritdoc ISpendingLimitHook
     function setTokenPolicy(address account, TokenPolicy calldata policy) external {
-        address authority = _records[account].authority;
-        require(authority != address(0), Leash_NotInstalled(account));
-        if (!_actsAsAuthority(account, authority)) {
+        AccountRecord memory record = _records[account];
+        require(record.authority != address(0), Leash_NotInstalled(account));
+        if (!_actsAsAuthority(account, record.authority)) {
             require(msg.sender == account, Leash_OnlyAccountOrAuthority(account, msg.sender));
-            require(_isTightening(account, policy), SpendingLimit_NotTightening(account, policy.token));
+            uint256 key = _keyOf(account, record.generation, policy.token);
+            require(
+                SpendingPolicy.isTightening(key, PolicyKey.load(key), policy),
+                SpendingLimit_NotTightening(account, policy.token)
+            );
         }
-        _setPolicy(account, policy);
+        _setPolicy(account, record.generation, policy);
     }
 
     /// @inheritdoc ISpendingLimitHook
     function removeTokenPolicy(address account, address token) external onlyAuthority(account) {
-        uint256 generation = _accounts[account].generation;
-        require(_policies[account][generation][token].tracked, SpendingLimit_UnknownToken(account, token));
-        delete _policies[account][generation][token];
+        uint256 generation = _records[account].generation;
+        uint256 key = _keyOf(account, generation, token);
+        SpendingPolicy.remove(account, token, key, PolicyKey.load(key));
         address[] storage tokens = _tokens[account][generation];
         for (uint256 i; i < tokens.length; ++i) {
             if (tokens[i] == token) {
@@ -208,87 +155,82 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
                 break;
             }
         }
-        emit TokenPolicyRemoved(account, token);
     }
 
     // ------------------------------------------------------------------ internals
 
-    function _charge(address account, uint256 generation, address token, uint256 amount) internal {
-        Policy memory policy = _policies[account][generation][token];
-        if (policy.perTxCap != 0) {
-            require(amount <= policy.perTxCap, SpendingLimit_PerTxCapExceeded(account, token, amount, policy.perTxCap));
-        }
-        for (uint256 i; i < policy.limitCount; ++i) {
-            (bool ok,) = _limits[account][generation][token][i].spend(block.timestamp, amount);
-            if (!ok) {
-                revert SpendingLimit_Exceeded(
-                    account,
-                    token,
-                    amount,
-                    remainingAt(account, token, block.timestamp),
-                    availableAt(account, token, amount)
-                );
+    /// @dev One item: no memory arrays, each slot read once.
+    function _chargeSingle(address account, uint256 generation, ExecutionDecoder.Executions memory ex) internal {
+        (address target, uint256 value, bytes calldata data) = ExecutionDecoder.at(ex, 0);
+        if (data.length != 0) {
+            uint256 key = _keyOf(account, generation, target);
+            uint256 slot = PolicyKey.load(key);
+            if (slot & SpendingPolicy.TRACKED != 0) {
+                SpendingPolicy.charge(account, target, key, slot, TokenOutflow.amountOf(account, target, data));
             }
         }
-        emit Spent(account, token, amount);
+        if (value != 0) _chargeNative(account, generation, value);
     }
 
-    function _setPolicy(address account, TokenPolicy memory policy) internal {
-        uint256 n = policy.limits.length;
-        require(n != 0 || policy.perTxCap != 0, SpendingLimit_NoLimits(policy.token));
-        require(n <= MAX_LIMITS_PER_TOKEN, SpendingLimit_TooManyLimits(policy.token, n, MAX_LIMITS_PER_TOKEN));
-        require(policy.perTxCap <= type(uint128).max, SpendingLimit_AmountTooLarge(policy.perTxCap));
-        uint256 generation = _accounts[account].generation;
-        Policy storage stored = _policies[account][generation][policy.token];
-        RollingWindow.Limit[MAX_LIMITS_PER_TOKEN] storage limits = _limits[account][generation][policy.token];
+    /// @dev The limited tokens of a batch, each once, with what the batch moves of it.
+    struct Outflows {
+        address[] tokens;
+        uint256[] keys;
+        uint256[] amounts;
+        uint256 distinct;
+    }
 
-        // What was spent under the old limits, to carry into new windows.
-        uint256 carried;
-        uint256 oldCount = stored.tracked ? stored.limitCount : 0;
-        RollingWindow.Limit[] memory old = new RollingWindow.Limit[](oldCount);
-        for (uint256 i; i < oldCount; ++i) {
-            old[i] = limits[i];
-            uint256 used = limits[i].usedAt(block.timestamp);
-            if (used > carried) carried = used;
+    /// @dev Every item's outflow, then each limited token once with its total, then the native sum.
+    function _chargeBatch(address account, uint256 generation, ExecutionDecoder.Executions memory ex) internal {
+        uint256 n = ex.count;
+        Outflows memory out = Outflows(new address[](n), new uint256[](n), new uint256[](n), 0);
+        uint256 native;
+        for (uint256 i; i < n; ++i) {
+            (address target, uint256 value, bytes calldata data) = ExecutionDecoder.at(ex, i);
+            native += value; // checked: an overflowing batch reverts
+            if (data.length != 0) _addOutflow(out, account, generation, target, data);
         }
-        if (!stored.tracked) {
+        for (uint256 k; k < out.distinct; ++k) {
+            SpendingPolicy.charge(account, out.tokens[k], out.keys[k], PolicyKey.load(out.keys[k]), out.amounts[k]);
+        }
+        if (native != 0) _chargeNative(account, generation, native);
+    }
+
+    /// @dev Adds what a call to `target` moves out, if `target` is a limited token.
+    function _addOutflow(Outflows memory out, address account, uint256 generation, address target, bytes calldata data)
+        internal
+        view
+    {
+        uint256 k;
+        while (k < out.distinct && out.tokens[k] != target) ++k;
+        if (k == out.distinct) {
+            uint256 key = _keyOf(account, generation, target);
+            if (PolicyKey.load(key) & SpendingPolicy.TRACKED == 0) return;
+            (out.tokens[k], out.keys[k]) = (target, key);
+            ++out.distinct;
+        }
+        out.amounts[k] += TokenOutflow.amountOf(account, target, data);
+    }
+
+    function _chargeNative(address account, uint256 generation, uint256 value) internal {
+        uint256 key = _keyOf(account, generation, NATIVE_TOKEN);
+        uint256 slot = PolicyKey.load(key);
+        if (slot & SpendingPolicy.TRACKED != 0) SpendingPolicy.charge(account, NATIVE_TOKEN, key, slot, value);
+    }
+
+    /// @dev Sets (or replaces) one token's policy (SpendingPolicy), listing a new token.
+    function _setPolicy(address account, uint256 generation, TokenPolicy memory policy) internal {
+        uint256 key = _keyOf(account, generation, policy.token);
+        uint256 slot = PolicyKey.load(key);
+        if (slot & SpendingPolicy.TRACKED == 0) {
             address[] storage tokens = _tokens[account][generation];
             require(tokens.length < MAX_TOKENS, SpendingLimit_TooManyTokens(account, MAX_TOKENS));
             tokens.push(policy.token);
         }
-        for (uint256 i; i < n; ++i) {
-            LimitConfig memory config = policy.limits[i];
-            require(config.amount <= type(uint128).max, SpendingLimit_AmountTooLarge(config.amount));
-            // A limit whose window already existed keeps its exact history; a new window starts
-            // with everything the old limits still counted, recorded now.
-            uint256 same = oldCount;
-            for (uint256 j; j < oldCount; ++j) {
-                if (old[j].window == config.window) same = j;
-            }
-            limits[i].init(config.amount, config.window);
-            if (same < oldCount) {
-                limits[i].lastIndex = old[same].lastIndex;
-                limits[i].buckets = old[same].buckets;
-            } else if (carried != 0) {
-                limits[i].carry(block.timestamp, carried);
-            }
-        }
-        stored.perTxCap = uint128(policy.perTxCap);
-        stored.limitCount = uint8(n);
-        stored.tracked = true;
-        emit TokenPolicySet(account, policy.token, policy.perTxCap, policy.limits);
+        SpendingPolicy.set(account, key, slot, policy);
     }
 
-    /// @dev The same windows in the same order, no amount higher, and a cap no looser.
-    function _isTightening(address account, TokenPolicy calldata policy) internal view returns (bool) {
-        uint256 generation = _accounts[account].generation;
-        Policy memory current = _policies[account][generation][policy.token];
-        if (!current.tracked || policy.limits.length != current.limitCount) return false;
-        if (current.perTxCap != 0 && (policy.perTxCap == 0 || policy.perTxCap > current.perTxCap)) return false;
-        for (uint256 i; i < policy.limits.length; ++i) {
-            RollingWindow.Limit storage limit = _limits[account][generation][policy.token][i];
-            if (policy.limits[i].window != limit.window || policy.limits[i].amount > limit.amount) return false;
-        }
-        return true;
+    function _keyOf(address account, uint256 generation, address token) internal pure returns (uint256) {
+        return PolicyKey.at(account, generation, PolicyKey.TARGET, token, 0);
     }
 }

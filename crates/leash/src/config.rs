@@ -64,6 +64,10 @@ pub const MAX_LIMITS_PER_TOKEN: usize = 4;
 pub const MAX_TASKS: usize = 32;
 pub const MIN_WINDOW: u64 = 60;
 pub const WINDOW_BUCKETS: u64 = 4;
+/// The longest window and the largest limit amount (base units, 2^95 - 1): a packed window keeps
+/// its buckets exactly in 95 bits and its bucket index in 31.
+pub const MAX_WINDOW: u64 = 100_000_000;
+pub const MAX_LIMIT_AMOUNT: u128 = (1 << 95) - 1;
 pub const MAX_AUTO_UNPAUSE: u64 = 365 * 86_400;
 pub const WILDCARD_SELECTOR: [u8; 4] = [0x43, 0x1e, 0x2c, 0xf5];
 
@@ -338,7 +342,14 @@ impl Ctx<'_> {
         self.nonzero(s, what)
     }
 
-    fn amount(&self, v: &Spanned<toml::Value>, decimals: u8, what: &str) -> Result<U256, ConfigError> {
+    /// An amount with `decimals` decimals, at most `max` base units.
+    fn amount(
+        &self,
+        v: &Spanned<toml::Value>,
+        decimals: u8,
+        max: U256,
+        what: &str,
+    ) -> Result<U256, ConfigError> {
         let text = match v.get_ref() {
             toml::Value::String(s) => s.clone(),
             toml::Value::Integer(i) if *i >= 0 => i.to_string(),
@@ -357,11 +368,10 @@ impl Ctx<'_> {
             self.err(v.span(), format!("{what}: `{text}` is not an amount with {decimals} decimals ({e})"))
         })?;
         let value: U256 = parsed.into();
-        if value > U256::from(u128::MAX) {
-            return Err(self.err(
-                v.span(),
-                format!("{what}: {text} is above the largest amount (2^128 - 1 base units)"),
-            ));
+        if value > max {
+            return Err(
+                self.err(v.span(), format!("{what}: {text} is above the largest amount ({max} base units)"))
+            );
         }
         Ok(value)
     }
@@ -545,7 +555,7 @@ pub fn parse_with(
         }
         let per_tx_cap = match &sp.per_tx_cap {
             None => U256::ZERO,
-            Some(v) => ctx.amount(v, token.decimals, "per_tx_cap")?,
+            Some(v) => ctx.amount(v, token.decimals, U256::MAX, "per_tx_cap")?,
         };
         if sp.limits.len() > MAX_LIMITS_PER_TOKEN {
             return Err(ctx.err(
@@ -564,7 +574,12 @@ pub fn parse_with(
         }
         let mut limits = Vec::new();
         for l in &sp.limits {
-            let amount = ctx.amount(&l.get_ref().amount, token.decimals, "limit amount")?;
+            let amount = ctx.amount(
+                &l.get_ref().amount,
+                token.decimals,
+                U256::from(MAX_LIMIT_AMOUNT),
+                "limit amount",
+            )?;
             let window = ctx.seconds(&l.get_ref().window, "limit window")?;
             let span = l.get_ref().window.span();
             if window < MIN_WINDOW {
@@ -575,8 +590,8 @@ pub fn parse_with(
                     ctx.err(span, format!("window of {window} s: must be a multiple of {WINDOW_BUCKETS} s"))
                 );
             }
-            if window > u64::from(u32::MAX) {
-                return Err(ctx.err(span, format!("window of {window} s is too long")));
+            if window > MAX_WINDOW {
+                return Err(ctx.err(span, format!("window of {window} s is over {MAX_WINDOW} s")));
             }
             limits.push((amount, window));
         }
@@ -599,7 +614,7 @@ pub fn parse_with(
         let target = ctx.target(&tr.target, "task target")?;
         let value = match &tr.value {
             None => U256::ZERO,
-            Some(v) => ctx.amount(v, 18, "task value")?,
+            Some(v) => ctx.amount(v, 18, U256::from(u128::MAX), "task value")?,
         };
         let call = match &tr.call {
             None => Bytes::new(),

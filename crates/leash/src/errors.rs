@@ -269,10 +269,10 @@ fn spending(e: &S, book: &TokenBook) -> String {
         S::SpendingLimit_MalformedTokenCall(e) => {
             format!("refused: malformed call {} to token {} ({} bytes)", e.selector, e.token, e.length)
         }
-        S::RollingWindow_WindowTooShort(e) => format!("window of {} s is under {} s", e.window, e.min),
-        S::RollingWindow_WindowNotMultiple(e) => {
-            format!("window of {} s is not a multiple of {} s", e.window, e.buckets)
-        }
+        S::Window_TooShort(e) => format!("window of {} s is under {} s", e.window, e.min),
+        S::Window_TooLong(e) => format!("window of {} s is over {} s", e.window, e.max),
+        S::Window_NotMultiple(e) => format!("window of {} s is not a multiple of {} s", e.window, e.buckets),
+        S::Window_AmountTooLarge(e) => format!("limit of {} units is above the largest, {}", e.amount, e.max),
         other => format!("spending limit: {other:?}"),
     }
 }

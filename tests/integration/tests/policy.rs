@@ -216,12 +216,13 @@ async fn the_rust_limits_are_the_contracts_limits() -> Result<()> {
     let spending = SpendingLimitHook::new(m.spending, world.as_key(1));
     assert_eq!(spending.MAX_TOKENS().call().await?, n(config::MAX_TOKENS));
     assert_eq!(spending.MAX_LIMITS_PER_TOKEN().call().await?, n(config::MAX_LIMITS_PER_TOKEN));
+    assert_eq!(spending.MAX_AMOUNT().call().await?, U256::from(config::MAX_LIMIT_AMOUNT));
     let automation = AutomationExecutor::new(m.automation, p.clone());
     assert_eq!(automation.MAX_TASKS().call().await?, n(config::MAX_TASKS));
     let pause = EmergencyPauseHook::new(m.pause, p.clone());
     assert_eq!(pause.MAX_AUTO_UNPAUSE().call().await?, U256::from(config::MAX_AUTO_UNPAUSE));
 
-    // RollingWindow's MIN_WINDOW and BUCKETS are internal: the authority's refused windows name them.
+    // PackedWindow's MIN_WINDOW and BUCKETS are internal: the authority's refused windows name them.
     let refusal = |window: u64| {
         let limits =
             vec![ISpendingLimitHook::LimitConfig { amount: U256::from(1), window: U256::from(window) }];
@@ -236,13 +237,13 @@ async fn the_rust_limits_are_the_contracts_limits() -> Result<()> {
         }
     };
     match refusal(config::MIN_WINDOW - 1).await {
-        SpendingLimitHook::SpendingLimitHookErrors::RollingWindow_WindowTooShort(e) => {
+        SpendingLimitHook::SpendingLimitHookErrors::Window_TooShort(e) => {
             assert_eq!(e.min, U256::from(config::MIN_WINDOW))
         }
         other => panic!("expected WindowTooShort, got {other:?}"),
     }
     match refusal(config::MIN_WINDOW + 1).await {
-        SpendingLimitHook::SpendingLimitHookErrors::RollingWindow_WindowNotMultiple(e) => {
+        SpendingLimitHook::SpendingLimitHookErrors::Window_NotMultiple(e) => {
             assert_eq!(e.buckets, U256::from(config::WINDOW_BUCKETS))
         }
         other => panic!("expected WindowNotMultiple, got {other:?}"),

@@ -288,7 +288,7 @@ contract SpendingLimitTest is LeashTestBase {
 
     function test_setTokenPolicy_RevertWhen_WindowUnder60s() public {
         vm.prank(authority);
-        vm.expectRevert(abi.encodeWithSignature("RollingWindow_WindowTooShort(uint256,uint256)", 56, 60));
+        vm.expectRevert(abi.encodeWithSignature("Window_TooShort(uint256,uint256)", 56, 60));
         spending.setTokenPolicy(acct, policy(address(usdc), L, 56, 0));
     }
 

@@ -126,7 +126,7 @@ pub type Verdict = Option<Bytes>;
 pub struct Model {
     names: Names,
     now: u64,
-    buckets: Vec<(u64, u64)>, // (bucket index, amount): RollingWindow's semantics
+    buckets: Vec<(u64, u64)>, // (bucket index, amount): PackedWindow's semantics
     log: Vec<(u64, u64)>,     // (time, amount): every accepted spend, exactly
     paused_until: u64,
     /// The allowlist's two lists, allow mode's then block mode's: each mode has its own.

@@ -6,6 +6,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {ILeashModule} from "../../../../contracts/interfaces/ILeashModule.sol";
 import {ISpendingLimitHook} from "../../../../contracts/interfaces/ISpendingLimitHook.sol";
+import {PackedWindow} from "../../../../contracts/libraries/PackedWindow.sol";
 
 import {LeashTestBase} from "../../utils/LeashTestBase.sol";
 import {TestToken} from "../../utils/mocks/Tokens.sol";
@@ -69,12 +70,30 @@ contract SpendingLimitHookConfigTest is LeashTestBase {
         );
     }
 
-    function test_setTokenPolicy_RevertWhen_AmountsDoNotFit128Bits() public {
-        uint256 tooLarge = uint256(type(uint128).max) + 1;
-        bytes memory expected =
-            abi.encodeWithSelector(ISpendingLimitHook.SpendingLimit_AmountTooLarge.selector, tooLarge);
-        _set(authority, policy(address(usdc), L, 1 hours, tooLarge), expected);
-        _set(authority, policy(address(usdc), tooLarge, 1 hours, 0), expected);
+    /// @dev The engine's bounds: a limit of at most 2^95 - 1 (kept exactly in a packed window), a
+    /// window of at most 100,000,000 s; refused with the figures.
+    function test_setTokenPolicy_RevertWhen_AmountOrWindowOutOfRange() public {
+        uint256 max = PackedWindow.MAX_AMOUNT;
+        _set(
+            authority,
+            policy(address(usdc), max + 1, 1 hours, 0),
+            abi.encodeWithSelector(PackedWindow.Window_AmountTooLarge.selector, max + 1, max)
+        );
+        _set(authority, policy(address(usdc), max, 1 hours, 0), "");
+        uint256 longest = PackedWindow.MAX_WINDOW;
+        _set(
+            authority,
+            policy(address(usdc), L, longest + 4, 0),
+            abi.encodeWithSelector(PackedWindow.Window_TooLong.selector, longest + 4, longest)
+        );
+        _set(authority, policy(address(usdc), L, longest, 0), "");
+    }
+
+    /// @dev The per-transaction cap is a whole slot: any amount is a cap.
+    function test_setTokenPolicy_CapAnyAmount() public {
+        _set(authority, policy(address(usdc), L, 1 hours, type(uint256).max), "");
+        (uint256 cap,) = spending.policyOf(acct, address(usdc));
+        assertEq(cap, type(uint256).max);
     }
 
     function test_setTokenPolicy_RevertWhen_SeventeenthToken() public {
@@ -191,5 +210,30 @@ contract SpendingLimitHookConfigTest is LeashTestBase {
         assertEq(spending.remainingAt(acct, address(usdc), 0), L - 3 * CAP);
         vm.warp(block.timestamp + 2 hours);
         assertEq(spending.remaining(acct, address(usdc)), CAP);
+    }
+
+    // ------------------------------------------------------------------ storage
+
+    /// @dev Every slot of the hook a spend writes was already non-zero before it, for the first
+    /// spend after install and the first in a new bucket (both packed slots rewritten): no spend
+    /// pays for a fresh slot, the first costs what a repeat costs.
+    function test_spend_WritesNoZeroSlot() public {
+        _assertWritesNoZeroSlot(); // the first spend after install
+        vm.warp(block.timestamp + 2 hours);
+        _assertWritesNoZeroSlot(); // a later bucket: the window rebuilt
+    }
+
+    function _assertWritesNoZeroSlot() internal {
+        bytes memory transfer = executeSingle(address(usdc), 0, abi.encodeCall(IERC20.transfer, (makeAddr("bob"), 1)));
+        uint256 before = vm.snapshotState();
+        vm.record();
+        assertPasses(transfer);
+        (, bytes32[] memory writes) = vm.accesses(address(spending));
+        assertGt(writes.length, 0, "the spend is recorded");
+        vm.revertToState(before);
+        for (uint256 i; i < writes.length; ++i) {
+            assertTrue(vm.load(address(spending), writes[i]) != 0, "a spend writes a zero slot");
+        }
+        assertPasses(transfer);
     }
 }

@@ -3,33 +3,34 @@ pragma solidity 0.8.30;
 
 import {Test} from "forge-std/Test.sol";
 
-import {RollingWindow} from "../../../contracts/libraries/RollingWindow.sol";
+import {PackedWindow} from "../../../contracts/libraries/PackedWindow.sol";
 import {SymbolicBase} from "./SymbolicVM.sol";
 
-/// @dev One limit, driven only through the library's functions (so storage layout changes inside
-/// the library do not affect the check).
+/// @dev One limit, driven only through the library's functions (so the packing inside the library
+/// does not affect the check), set up as the engine and SpendingLimitHook set one up.
 contract WindowUnderTest {
-    using RollingWindow for RollingWindow.Limit;
-
-    RollingWindow.Limit internal limit;
+    uint256 internal constant SLOT = 0x1000;
+    uint256 internal immutable AMOUNT;
+    uint256 internal immutable WIDTH;
 
     constructor(uint256 amount, uint256 window) {
-        limit.init(amount, window);
+        (AMOUNT, WIDTH) = (amount, PackedWindow.widthOf(amount, window));
+        PackedWindow.init(SLOT, 0, WIDTH, amount, 0); // at time 0: every spend comes later
     }
 
-    function spend(uint256 t, uint256 value) external returns (bool ok) {
-        (ok,) = limit.spend(t, value);
+    function spend(uint256 t, uint256 value) external returns (bool) {
+        return PackedWindow.spend(SLOT, t, value, AMOUNT, WIDTH);
     }
 }
 
 /// @notice S1/S2 proven: for every sequence of spends (symbolic amounts and timestamps, in time
 /// order) against a symbolic limit L per window W, the accepted spends inside any W seconds never
 /// exceed L, and every refused spend would also be refused by an exact window of W + W / 4
-/// seconds (refused at most one bucket early). Two checks: 2 spends with any 128-bit amounts (the
-/// packing of two buckets per slot at full width), and 3 spends with 8-bit amounts (the
-/// interleavings of a longer sequence; 3 spends with 128-bit amounts gave no verdict within 10
-/// minutes).
-contract RollingWindowSymbolic is Test, SymbolicBase {
+/// seconds (refused at most one bucket early); a spend that fits under that exact window of
+/// W + W / 4 is accepted (exact fill: no amount is lost or rounded). Two checks: 2 spends with any
+/// 95-bit amounts (every bit of the packing at full width), and 3 spends with 8-bit amounts (the
+/// interleavings of a longer sequence).
+contract PackedWindowSymbolic is Test, SymbolicBase {
     /// @dev Timestamps anywhere in the first BUCKETS_SPANNED buckets (every ring position, the
     /// wrap-around and the start of time), each path with the bucket of every spend fixed and the
     /// second within the bucket symbolic.
@@ -39,9 +40,9 @@ contract RollingWindowSymbolic is Test, SymbolicBase {
     /// division by other numbers). Windows of other sizes: fuzzed (see docs/INVARIANTS.md).
     uint256 internal constant WINDOW = 64;
 
-    /// @dev Bounds: 2 spends; the limit L any uint128, each value any uint128 (0 and above L included).
+    /// @dev Bounds: 2 spends; the limit L and each value any 95-bit number (0, L and above L included).
     function check_spend_NoWindowExceedsLimitAndRefusalAtMostOneBucketEarly() public {
-        _checkSpends(2, 128);
+        _checkSpends(2, 95);
     }
 
     /// @dev Bounds: 3 spends; the limit L and each value any 8-bit number (0 and above L included).
@@ -75,7 +76,7 @@ contract RollingWindowSymbolic is Test, SymbolicBase {
     /// @dev `spends` spends of `bits`-bit values against a `bits`-bit limit.
     function _checkSpends(uint256 spends, uint256 bits) internal {
         uint256 window = WINDOW;
-        uint256 width = window / RollingWindow.BUCKETS;
+        uint256 width = window / PackedWindow.BUCKETS;
         uint256 amount = svm.createUint(bits, "limit");
         WindowUnderTest limit = new WindowUnderTest(amount, window);
 
