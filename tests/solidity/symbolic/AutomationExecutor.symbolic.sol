@@ -60,7 +60,7 @@ contract AutomationExecutorSymbolic is Test, SymbolicBase {
             vm.warp(t);
             address caller = svm.createAddress("caller");
             vm.prank(caller);
-            try executor.executeTask(address(account), 1) {
+            try executor.executeTask(address(account), task) {
                 assert(caller == task.caller);
                 assert(t >= task.startsAt);
                 assert(task.expiresAt == 0 || t < task.expiresAt);
