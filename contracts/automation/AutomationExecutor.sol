@@ -14,8 +14,8 @@ import {IAutomationExecutor} from "../interfaces/IAutomationExecutor.sol";
 /// @notice Lets a keeper run preset calls on an account, on a schedule, through the account's hooks.
 /// @dev Storage per account: the base record's generation and, per (generation, id), two slots:
 /// `caller (160) | executions (32) | lastRunAt (48)` and `keccak256(abi.encode(task))`. The keeper
-/// passes the whole task and it must hash to the stored value, so a run reads two slots and
-/// rewrites one, and an added task writes two. Uninstall bumps the generation.
+/// passes the whole task, canonically encoded, and it must hash to the stored value, so a run
+/// reads two slots and rewrites one, and an added task writes two. Uninstall bumps the generation.
 /// Install data: `abi.encode(address authority, Task[] tasks)`.
 contract AutomationExecutor is LeashModule, IAutomationExecutor {
     /// @inheritdoc IAutomationExecutor
@@ -76,15 +76,9 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
         }
         require(!locked, Automation_Reentrancy());
         _admit(account, task); // effects before the interaction
-        assembly ("memory-safe") {
-            tstore(lock, 1)
-        }
-        results = IERC7579Execution(account)
-            .executeFromExecutor(bytes32(0), abi.encodePacked(task.target, task.value, task.callData));
-        assembly ("memory-safe") {
-            tstore(lock, 0)
-        }
+        _execute(account, task, lock); // returns `results` as the account answered them
     }
+
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IAutomationExecutor
@@ -96,7 +90,7 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
         Stored storage stored = _tasks[account][_records[account].generation][task.id];
         Run memory run = stored.run;
         if (run.caller == address(0)) return (false, Blocker.UnknownTask, 0);
-        if (keccak256(abi.encode(task)) != stored.hash) return (false, Blocker.TaskMismatch, 0);
+        if (_passedHash() != stored.hash) return (false, Blocker.TaskMismatch, 0);
         (blocker, availableAt) = _blocker(task, run);
         ok = blocker == Blocker.None;
     }
@@ -159,7 +153,7 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
         require(msg.sender == run.caller, Automation_NotCaller(account, id, msg.sender));
         // Every field below (target, value, call, schedule) is then the one the authority added.
         bytes32 expected = stored.hash;
-        bytes32 given = keccak256(abi.encode(task));
+        bytes32 given = _passedHash();
         require(given == expected, Automation_TaskMismatch(account, id, expected, given));
         (Blocker blocker, uint256 at) = _blocker(task, run);
         if (blocker == Blocker.NotStarted) revert Automation_NotStarted(account, id, at);
@@ -171,6 +165,53 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
         uint32 execution = run.executions + 1;
         stored.run = Run({caller: run.caller, executions: execution, lastRunAt: uint48(block.timestamp)});
         emit TaskExecuted(account, id, execution);
+    }
+
+    /// @dev `account.executeFromExecutor(0, target ++ value ++ callData)` (mode 0: one call) under
+    /// the lock, built from calldata, and the account's answer returned as it came (the
+    /// `bytes[]` of `executeTask`) or its revert passed on, without decoding and re-encoding.
+    function _execute(address account, Task calldata task, bytes32 lock) private {
+        (address target, uint256 value, bytes calldata data) = (task.target, task.value, task.callData);
+        bytes4 selector = IERC7579Execution.executeFromExecutor.selector;
+        assembly ("memory-safe") {
+            if iszero(extcodesize(account)) { revert(0, 0) }
+            tstore(lock, 1)
+            let ptr := mload(0x40)
+            let length := add(52, data.length)
+            mstore(ptr, selector)
+            mstore(add(ptr, 0x04), 0)
+            mstore(add(ptr, 0x24), 0x40)
+            mstore(add(ptr, 0x44), length)
+            mstore(add(ptr, 0x64), shl(96, target))
+            mstore(add(ptr, 0x78), value)
+            calldatacopy(add(ptr, 0x98), data.offset, data.length)
+            // Zero padding to a whole word: the account's decoder may insist on it.
+            mstore(add(add(ptr, 0x64), length), 0)
+            let ok := call(gas(), account, 0, ptr, add(0x64, and(add(length, 31), not(31))), 0, 0)
+            tstore(lock, 0)
+            returndatacopy(ptr, 0, returndatasize())
+            if iszero(ok) { revert(ptr, returndatasize()) }
+            return(ptr, returndatasize())
+        }
+    }
+
+    /// @dev `keccak256(abi.encode(task))` of the task passed to `executeTask` or `canRun` (arguments
+    /// `(address, Task)`), hashed as it lies in calldata rather than re-encoded: `abi.encode(task)`
+    /// is the word 0x20 and the task's canonical encoding, which a canonical call carries from
+    /// 0x44 to its end. Any other encoding (other padding, offsets, trailing bytes) hashes to
+    /// another value, so a match means the task decoded is byte for byte the one stored. An
+    /// offset word other than 0x40 gives zero: the task would be decoded from elsewhere than the
+    /// bytes hashed.
+    function _passedHash() internal pure returns (bytes32 hash) {
+        assembly ("memory-safe") {
+            if eq(calldataload(0x24), 0x40) {
+                let ptr := mload(0x40)
+                let length := sub(calldatasize(), 0x44)
+                mstore(ptr, 0x20)
+                calldatacopy(add(ptr, 0x20), 0x44, length)
+                hash := keccak256(ptr, add(length, 0x20))
+            }
+        }
     }
 
     /// @dev The first rule that stops `task` now, and from when it could run (0: never again).

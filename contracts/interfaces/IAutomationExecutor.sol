@@ -58,10 +58,12 @@ interface IAutomationExecutor is IERC7579Module, ILeashModule {
     function MAX_TASKS() external view returns (uint256);
 
     /// @notice Runs `task` of `account` now. Only the task's caller, with the task exactly as
-    /// added; state is updated before the call.
+    /// added, in the canonical ABI encoding (any other does not match: `Automation_TaskMismatch`);
+    /// state is updated before the call.
     function executeTask(address account, Task calldata task) external returns (bytes[] memory results);
 
     /// @notice Whether `task` of `account` can run now, why not, and from when (0 if never again).
+    /// `TaskMismatch`: `task` (canonically encoded) is not the one stored under its id.
     function canRun(address account, Task calldata task)
         external
         view

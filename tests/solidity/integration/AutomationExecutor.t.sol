@@ -115,7 +115,10 @@ contract AutomationExecutorTest is LeashTestBase {
     }
 
     function test_executeTask_RunsThroughTheAccount() public {
-        _run(PAY);
+        vm.prank(keeper);
+        bytes[] memory results = automation.executeTask(acct, tasks[PAY]);
+        assertEq(results.length, 1, "the account's answer, passed back");
+        assertTrue(abi.decode(results[0], (bool)), "transfer's return value");
         assertEq(usdc.balanceOf(payee), 100e6);
         (address caller, bytes32 hash, uint256 executions, uint256 lastRunAt) = automation.taskOf(acct, PAY);
         assertEq(caller, keeper);
@@ -423,6 +426,52 @@ contract AutomationExecutorTest is LeashTestBase {
     function _slice(bytes memory data, uint256 at) internal pure returns (bytes32 word) {
         assembly ("memory-safe") {
             word := mload(add(add(data, 32), at))
+        }
+    }
+
+    /// @dev A task whose call carries another task's encoding, and a run whose offset points at it:
+    /// the bytes hashed would be the stored task's, the task decoded the embedded one. Refused.
+    function test_attack_OffsetPointsIntoTheStoredTask() public {
+        IAutomationExecutor.Task memory inner =
+            _task(20, address(usdc), abi.encodeCall(IERC20.transfer, (keeper, 100e6)), 0, 0);
+        // The encoding of `inner` without abi.encode's leading offset word.
+        IAutomationExecutor.Task memory outer = _task(20, payee, _tail(abi.encode(inner), 32), 0, 0);
+        _add(outer);
+        // Selector, account, offset, then the outer task's encoding: its 9 head words, the length
+        // of its call, then the call, which is the inner task. The offset points there.
+        bytes memory data = bytes.concat(
+            IAutomationExecutor.executeTask.selector, abi.encode(acct, uint256(0x180)), _tail(abi.encode(outer), 32)
+        );
+        assertEq(keccak256(abi.encodePacked(bytes32(uint256(0x20)), _tail(data, 0x44))), automation.taskHash(outer));
+        vm.prank(keeper);
+        (bool ok, bytes memory err) = address(automation).call(data);
+        assertFalse(ok, "refused");
+        assertEq(
+            err,
+            abi.encodeWithSelector(
+                IAutomationExecutor.Automation_TaskMismatch.selector, acct, 20, automation.taskHash(outer), bytes32(0)
+            )
+        );
+        assertEq(usdc.balanceOf(keeper), 0, "the embedded task did not run");
+        // The outer task itself, passed canonically, is the stored one.
+        (bool can,,) = automation.canRun(acct, outer);
+        assertTrue(can);
+    }
+
+    /// @dev The stored task with a byte after it: not the canonical encoding, so not a match.
+    function test_attack_TrailingBytesAfterThePassedTask() public {
+        bytes memory data = bytes.concat(abi.encodeCall(IAutomationExecutor.executeTask, (acct, tasks[PING])), hex"00");
+        vm.prank(keeper);
+        (bool ok, bytes memory err) = address(automation).call(data);
+        assertFalse(ok);
+        assertEq(bytes4(err), IAutomationExecutor.Automation_TaskMismatch.selector);
+        assertEq(target.pings(), 0);
+    }
+
+    function _tail(bytes memory data, uint256 from) internal pure returns (bytes memory out) {
+        out = new bytes(data.length - from);
+        for (uint256 i; i < out.length; ++i) {
+            out[i] = data[i + from];
         }
     }
 }
