@@ -333,7 +333,10 @@ fn automation(e: &T) -> String {
         T::Automation_Expired(e) => format!("task {} expired at {}", e.id, utc(e.expiresAt)),
         T::Automation_UnknownTask(e) => format!("there is no task {} on {}", e.id, e.account),
         T::Automation_TaskMismatch(e) => {
-            format!("the task passed is not task {} as added (it hashes to {}, not {})", e.id, e.given, e.expected)
+            format!(
+                "the task passed is not task {} as added (it hashes to {}, not {})",
+                e.id, e.given, e.expected
+            )
         }
         other => format!("automation: {other:?}"),
     }

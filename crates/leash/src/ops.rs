@@ -167,13 +167,13 @@ pub async fn live_task<P: Provider + Clone>(
     };
     let filter = Filter::new()
         .address(automation)
-        .event_signature(IAutomationExecutor::TaskAdded::SIGNATURE_HASH)
+        .event_signature(AutomationExecutor::TaskAdded::SIGNATURE_HASH)
         .topic1(account.into_word())
         .topic2(B256::from(U256::from(id)))
         .from_block(0);
     let logs = provider.get_logs(&filter).await.wrap_err("reading the executor's TaskAdded logs")?;
     for log in logs.iter().rev() {
-        let Ok(added) = IAutomationExecutor::TaskAdded::decode_log_data(log.data()) else { continue };
+        let Ok(added) = AutomationExecutor::TaskAdded::decode_log_data(log.data()) else { continue };
         if task_hash(&added.task) == stored.hash {
             return Ok(LiveTask {
                 task: added.task,
@@ -182,7 +182,10 @@ pub async fn live_task<P: Provider + Clone>(
             });
         }
     }
-    Err(eyre!("task {id} of {account}: no TaskAdded log at {automation} matches the stored hash {}", stored.hash))
+    Err(eyre!(
+        "task {id} of {account}: no TaskAdded log at {automation} matches the stored hash {}",
+        stored.hash
+    ))
 }
 
 pub async fn task_status<P: Provider + Clone>(

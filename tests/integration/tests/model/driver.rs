@@ -28,7 +28,8 @@ use alloy::rpc::types::{BlockNumberOrTag, BlockOverrides, TransactionReceipt, Tr
 use alloy::sol_types::{SolCall, SolEvent};
 use eyre::{bail, ensure, eyre, Result, WrapErr};
 use leash::abi::{
-    AllowlistHook, AutomationExecutor, EmergencyPauseHook, IAutomationExecutor, IERC20Metadata, SpendingLimitHook,
+    AllowlistHook, AutomationExecutor, EmergencyPauseHook, IAutomationExecutor, IERC20Metadata,
+    SpendingLimitHook,
 };
 use leash::account::{
     execute_single, outcome_of, IEntryPoint, PackedUserOperation, UserOpSender, ENTRYPOINT_V08,
