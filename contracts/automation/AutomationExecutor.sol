@@ -76,7 +76,13 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
         }
         require(!locked, Automation_Reentrancy());
         _admit(account, task); // effects before the interaction
-        _execute(account, task, lock); // returns `results` as the account answered them
+        _execute(account, task, lock);
+        assembly ("memory-safe") {
+            // `results`: the account's answer (the `bytes[]` of `executeFromExecutor`) as it came.
+            let ptr := mload(0x40)
+            returndatacopy(ptr, 0, returndatasize())
+            return(ptr, returndatasize())
+        }
     }
 
     // ------------------------------------------------------------------ views
@@ -168,8 +174,8 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
     }
 
     /// @dev `account.executeFromExecutor(0, target ++ value ++ callData)` (mode 0: one call) under
-    /// the lock, built from calldata, and the account's answer returned as it came (the
-    /// `bytes[]` of `executeTask`) or its revert passed on, without decoding and re-encoding.
+    /// the lock, built from calldata; its revert is passed on, and its answer is left in the
+    /// return data for `executeTask` to return as it came, without decoding and re-encoding.
     function _execute(address account, Task calldata task, bytes32 lock) private {
         (address target, uint256 value, bytes calldata data) = (task.target, task.value, task.callData);
         bytes4 selector = IERC7579Execution.executeFromExecutor.selector;
@@ -189,9 +195,10 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
             mstore(add(add(ptr, 0x64), length), 0)
             let ok := call(gas(), account, 0, ptr, add(0x64, and(add(length, 31), not(31))), 0, 0)
             tstore(lock, 0)
-            returndatacopy(ptr, 0, returndatasize())
-            if iszero(ok) { revert(ptr, returndatasize()) }
-            return(ptr, returndatasize())
+            if iszero(ok) {
+                returndatacopy(ptr, 0, returndatasize())
+                revert(ptr, returndatasize())
+            }
         }
     }
 
