@@ -341,9 +341,9 @@ contract AutomationExecutorTest is LeashTestBase {
     function test_attack_KeeperRunsAnotherAccountsTask() public {
         LeashTestAccount second = new LeashTestAccount(makeAddr("secondOwner"));
         address acct2 = address(second);
-        usdc.mint(acct2, 1_000e6);
+        usdc.mint(acct2, 1000e6);
         IAutomationExecutor.Task[] memory theirs = new IAutomationExecutor.Task[](2);
-        theirs[0] = _task(PING, address(usdc), abi.encodeCall(IERC20.transfer, (keeper, 1_000e6)), 0, 0);
+        theirs[0] = _task(PING, address(usdc), abi.encodeCall(IERC20.transfer, (keeper, 1000e6)), 0, 0);
         theirs[1] = tasks[PAY];
         vm.prank(address(ERC4337Utils.ENTRYPOINT_V08));
         second.installModule(MODULE_TYPE_EXECUTOR, address(automation), abi.encode(authority, theirs));
