@@ -68,7 +68,7 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
     // ------------------------------------------------------------------ running
 
     /// @inheritdoc IAutomationExecutor
-    function executeTask(address account, Task calldata task) external returns (bytes[] memory results) {
+    function executeTask(address account, Task calldata task) external returns (bytes[] memory) {
         bytes32 lock = LOCK;
         bool locked;
         assembly ("memory-safe") {
@@ -78,7 +78,7 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
         _admit(account, task); // effects before the interaction
         _execute(account, task, lock);
         assembly ("memory-safe") {
-            // `results`: the account's answer (the `bytes[]` of `executeFromExecutor`) as it came.
+            // The account's answer (the `bytes[]` of `executeFromExecutor`) as it came.
             let ptr := mload(0x40)
             returndatacopy(ptr, 0, returndatasize())
             return(ptr, returndatasize())

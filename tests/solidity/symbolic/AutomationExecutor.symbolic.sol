@@ -77,7 +77,7 @@ contract AutomationExecutorSymbolic is Test, SymbolicBase {
         assert(account.runs() == runs);
     }
 
-    /// @dev Bounds: one stored task (a 36-byte call); the keeper passes a task whose target,
+    /// @dev Bounds: one stored task (a 36-byte call, any value); the keeper passes a task whose target,
     /// value, call (36 symbolic bytes), cooldown, maxExecutions, startsAt and expiresAt are all
     /// symbolic, at the task's start.
     function check_executeTask_RunsOnlyTheStoredTask() public {
@@ -87,7 +87,9 @@ contract AutomationExecutorSymbolic is Test, SymbolicBase {
         stored.id = 1;
         stored.caller = address(0xBEEF);
         stored.target = address(0x7A);
-        stored.value = 5;
+        // Symbolic, so that both hashes are terms halmos compares (a concrete hash is a number it
+        // cannot invert).
+        stored.value = svm.createUint256("storedValue");
         stored.callData = abi.encodeWithSelector(bytes4(0x12345678), uint256(42));
         stored.cooldown = 60;
         stored.maxExecutions = 2;
