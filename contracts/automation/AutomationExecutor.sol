@@ -12,21 +12,28 @@ import {IAutomationExecutor} from "../interfaces/IAutomationExecutor.sol";
 
 /// @title AutomationExecutor
 /// @notice Lets a keeper run preset calls on an account, on a schedule, through the account's hooks.
-/// @dev Storage per account: the base record's generation and, per (generation, id), the task and its run state
-/// (`executions (32) | lastRunAt (48) | exists (8)` in one slot). Uninstall bumps the generation.
+/// @dev Storage per account: the base record's generation and, per (generation, id), two slots:
+/// `caller (160) | executions (32) | lastRunAt (48)` and `keccak256(abi.encode(task))`. The keeper
+/// passes the whole task, canonically encoded, and it must hash to the stored value, so a run
+/// reads two slots and rewrites one, and an added task writes two. Uninstall bumps the generation.
 /// Install data: `abi.encode(address authority, Task[] tasks)`.
 contract AutomationExecutor is LeashModule, IAutomationExecutor {
     /// @inheritdoc IAutomationExecutor
     uint256 public constant MAX_TASKS = 32;
 
-    struct RunState {
+    /// @dev One slot, rewritten by each run. A task exists when its caller is set (never zero).
+    struct Run {
+        address caller;
         uint32 executions;
         uint48 lastRunAt;
-        bool exists;
     }
 
-    mapping(address account => mapping(uint256 generation => mapping(uint256 id => Task))) internal _tasks;
-    mapping(address account => mapping(uint256 generation => mapping(uint256 id => RunState))) internal _runs;
+    struct Stored {
+        Run run;
+        bytes32 hash;
+    }
+
+    mapping(address account => mapping(uint256 generation => mapping(uint256 id => Stored))) internal _tasks;
     mapping(address account => mapping(uint256 generation => uint256[])) internal _ids;
 
     /// @dev Transient reentrancy lock: a task's call may not run another task.
@@ -43,7 +50,7 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
         (address authority, Task[] memory tasks) = abi.decode(data, (address, Task[]));
         _installRecord(account, authority, MODULE_TYPE_EXECUTOR);
         for (uint256 i; i < tasks.length; ++i) {
-            _add(account, tasks[i]);
+            _add(account, tasks[i], keccak256(abi.encode(tasks[i])));
         }
     }
 
@@ -61,50 +68,36 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
     // ------------------------------------------------------------------ running
 
     /// @inheritdoc IAutomationExecutor
-    function executeTask(address account, uint256 id) external returns (bytes[] memory results) {
+    function executeTask(address account, Task calldata task) external returns (bytes[] memory) {
         bytes32 lock = LOCK;
         bool locked;
         assembly ("memory-safe") {
             locked := tload(lock)
         }
         require(!locked, Automation_Reentrancy());
-        uint256 generation = _records[account].generation;
-        Task storage task = _tasks[account][generation][id];
-        RunState memory run = _runs[account][generation][id];
-        require(run.exists, Automation_UnknownTask(account, id));
-        require(msg.sender == task.caller, Automation_NotCaller(account, id, msg.sender));
-        (Blocker blocker, uint256 at) = _blocker(task, run);
-        if (blocker == Blocker.NotStarted) revert Automation_NotStarted(account, id, at);
-        if (blocker == Blocker.Expired) revert Automation_Expired(account, id, task.expiresAt);
-        if (blocker == Blocker.MaxExecutionsReached) {
-            revert Automation_MaxExecutionsReached(account, id, task.maxExecutions);
-        }
-        if (blocker == Blocker.CooldownActive) revert Automation_CooldownActive(account, id, at);
-
-        // Effects before the interaction.
-        uint32 execution = run.executions + 1;
-        _runs[account][generation][id] =
-            RunState({executions: execution, lastRunAt: uint48(block.timestamp), exists: true});
-        emit TaskExecuted(account, id, execution);
-
+        _admit(account, task); // effects before the interaction
+        _execute(account, task, lock);
         assembly ("memory-safe") {
-            tstore(lock, 1)
-        }
-        results = IERC7579Execution(account)
-            .executeFromExecutor(bytes32(0), abi.encodePacked(task.target, task.value, task.callData));
-        assembly ("memory-safe") {
-            tstore(lock, 0)
+            // The account's answer (the `bytes[]` of `executeFromExecutor`) as it came.
+            let ptr := mload(0x40)
+            returndatacopy(ptr, 0, returndatasize())
+            return(ptr, returndatasize())
         }
     }
 
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IAutomationExecutor
-    function canRun(address account, uint256 id) external view returns (bool ok, Blocker blocker, uint256 availableAt) {
-        uint256 generation = _records[account].generation;
-        RunState memory run = _runs[account][generation][id];
-        if (!run.exists) return (false, Blocker.UnknownTask, 0);
-        (blocker, availableAt) = _blocker(_tasks[account][generation][id], run);
+    function canRun(address account, Task calldata task)
+        external
+        view
+        returns (bool ok, Blocker blocker, uint256 availableAt)
+    {
+        Stored storage stored = _tasks[account][_records[account].generation][task.id];
+        Run memory run = stored.run;
+        if (run.caller == address(0)) return (false, Blocker.UnknownTask, 0);
+        if (_passedHash() != stored.hash) return (false, Blocker.TaskMismatch, 0);
+        (blocker, availableAt) = _blocker(task, run);
         ok = blocker == Blocker.None;
     }
 
@@ -112,12 +105,12 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
     function taskOf(address account, uint256 id)
         external
         view
-        returns (Task memory task, uint256 executions, uint256 lastRunAt)
+        returns (address caller, bytes32 hash, uint256 executions, uint256 lastRunAt)
     {
-        uint256 generation = _records[account].generation;
-        RunState memory run = _runs[account][generation][id];
-        require(run.exists, Automation_UnknownTask(account, id));
-        return (_tasks[account][generation][id], run.executions, run.lastRunAt);
+        Stored storage stored = _tasks[account][_records[account].generation][id];
+        Run memory run = stored.run;
+        require(run.caller != address(0), Automation_UnknownTask(account, id));
+        return (run.caller, stored.hash, run.executions, run.lastRunAt);
     }
 
     /// @inheritdoc IAutomationExecutor
@@ -125,18 +118,24 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
         return _ids[account][_records[account].generation];
     }
 
+    /// @inheritdoc IAutomationExecutor
+    function taskHash(Task calldata task) external pure returns (bytes32) {
+        return keccak256(abi.encode(task));
+    }
+
     // ------------------------------------------------------------------ configuration
 
     /// @inheritdoc IAutomationExecutor
     function addTask(address account, Task calldata task) external onlyAuthority(account) {
-        _add(account, task);
+        _add(account, task, keccak256(abi.encode(task)));
     }
 
     /// @inheritdoc IAutomationExecutor
     function removeTask(address account, uint256 id) external onlyAccountOrAuthority(account) {
         uint256 generation = _records[account].generation;
-        require(_runs[account][generation][id].exists, Automation_UnknownTask(account, id));
-        delete _runs[account][generation][id];
+        Stored storage stored = _tasks[account][generation][id];
+        require(stored.run.caller != address(0), Automation_UnknownTask(account, id));
+        // Both slots go: a task re-added under this id starts from zero runs and needs its own hash.
         delete _tasks[account][generation][id];
         uint256[] storage ids = _ids[account][generation];
         for (uint256 i; i < ids.length; ++i) {
@@ -151,8 +150,79 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
 
     // ------------------------------------------------------------------ internals
 
+    /// @dev Checks that the caller may run `task` now and records the run (one slot).
+    function _admit(address account, Task calldata task) internal {
+        uint256 id = task.id;
+        Stored storage stored = _tasks[account][_records[account].generation][id];
+        Run memory run = stored.run;
+        require(run.caller != address(0), Automation_UnknownTask(account, id));
+        require(msg.sender == run.caller, Automation_NotCaller(account, id, msg.sender));
+        // Every field below (target, value, call, schedule) is then the one the authority added.
+        bytes32 expected = stored.hash;
+        bytes32 given = _passedHash();
+        require(given == expected, Automation_TaskMismatch(account, id, expected, given));
+        (Blocker blocker, uint256 at) = _blocker(task, run);
+        if (blocker == Blocker.NotStarted) revert Automation_NotStarted(account, id, at);
+        if (blocker == Blocker.Expired) revert Automation_Expired(account, id, task.expiresAt);
+        if (blocker == Blocker.MaxExecutionsReached) {
+            revert Automation_MaxExecutionsReached(account, id, task.maxExecutions);
+        }
+        if (blocker == Blocker.CooldownActive) revert Automation_CooldownActive(account, id, at);
+        uint32 execution = run.executions + 1;
+        stored.run = Run({caller: run.caller, executions: execution, lastRunAt: uint48(block.timestamp)});
+        emit TaskExecuted(account, id, execution);
+    }
+
+    /// @dev `account.executeFromExecutor(0, target ++ value ++ callData)` (mode 0: one call) under
+    /// the lock, built from calldata; its revert is passed on, and its answer is left in the
+    /// return data for `executeTask` to return as it came, without decoding and re-encoding.
+    function _execute(address account, Task calldata task, bytes32 lock) private {
+        (address target, uint256 value, bytes calldata data) = (task.target, task.value, task.callData);
+        bytes4 selector = IERC7579Execution.executeFromExecutor.selector;
+        assembly ("memory-safe") {
+            if iszero(extcodesize(account)) { revert(0, 0) }
+            tstore(lock, 1)
+            let ptr := mload(0x40)
+            let length := add(52, data.length)
+            mstore(ptr, selector)
+            mstore(add(ptr, 0x04), 0)
+            mstore(add(ptr, 0x24), 0x40)
+            mstore(add(ptr, 0x44), length)
+            mstore(add(ptr, 0x64), shl(96, target))
+            mstore(add(ptr, 0x78), value)
+            calldatacopy(add(ptr, 0x98), data.offset, data.length)
+            // Zero padding to a whole word: the account's decoder may insist on it.
+            mstore(add(add(ptr, 0x64), length), 0)
+            let ok := call(gas(), account, 0, ptr, add(0x64, and(add(length, 31), not(31))), 0, 0)
+            tstore(lock, 0)
+            if iszero(ok) {
+                returndatacopy(ptr, 0, returndatasize())
+                revert(ptr, returndatasize())
+            }
+        }
+    }
+
+    /// @dev `keccak256(abi.encode(task))` of the task passed to `executeTask` or `canRun` (arguments
+    /// `(address, Task)`), hashed as it lies in calldata rather than re-encoded: `abi.encode(task)`
+    /// is the word 0x20 and the task's canonical encoding, which a canonical call carries from
+    /// 0x44 to its end. Any other encoding (other padding, offsets, trailing bytes) hashes to
+    /// another value, so a match means the task decoded is byte for byte the one stored. An
+    /// offset word other than 0x40 gives zero: the task would be decoded from elsewhere than the
+    /// bytes hashed.
+    function _passedHash() internal pure returns (bytes32 hash) {
+        assembly ("memory-safe") {
+            if eq(calldataload(0x24), 0x40) {
+                let ptr := mload(0x40)
+                let length := sub(calldatasize(), 0x44)
+                mstore(ptr, 0x20)
+                calldatacopy(add(ptr, 0x20), 0x44, length)
+                hash := keccak256(ptr, add(length, 0x20))
+            }
+        }
+    }
+
     /// @dev The first rule that stops `task` now, and from when it could run (0: never again).
-    function _blocker(Task storage task, RunState memory run) internal view returns (Blocker, uint256) {
+    function _blocker(Task calldata task, Run memory run) internal view returns (Blocker, uint256) {
         uint256 expiresAt = task.expiresAt;
         if (expiresAt != 0 && block.timestamp >= expiresAt) return (Blocker.Expired, 0);
         uint256 maxExecutions = task.maxExecutions;
@@ -169,10 +239,10 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
         return (Blocker.None, block.timestamp);
     }
 
-    function _add(address account, Task memory task) internal {
+    function _add(address account, Task memory task, bytes32 hash) internal {
         uint256 generation = _records[account].generation;
-        RunState storage run = _runs[account][generation][task.id];
-        require(!run.exists, Automation_TaskExists(account, task.id));
+        Stored storage stored = _tasks[account][generation][task.id];
+        require(stored.run.caller == address(0), Automation_TaskExists(account, task.id));
         uint256[] storage ids = _ids[account][generation];
         require(ids.length < MAX_TASKS, Automation_TooManyTasks(account, MAX_TASKS));
         require(
@@ -180,9 +250,9 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
                 && (task.expiresAt == 0 || task.expiresAt > task.startsAt),
             Automation_InvalidTask(account, task.id)
         );
-        _tasks[account][generation][task.id] = task;
-        run.exists = true;
+        stored.run = Run({caller: task.caller, executions: 0, lastRunAt: 0});
+        stored.hash = hash;
         ids.push(task.id);
-        emit TaskAdded(account, task.id, task.caller, task.target);
+        emit TaskAdded(account, task.id, task.caller, task);
     }
 }

@@ -9,7 +9,10 @@ import {IERC7579Module} from "@openzeppelin/contracts/interfaces/draft-IERC7579.
 /// account's `executeFromExecutor`, so every hook of the account applies to it: a task cannot
 /// spend past the limits, reach a blocked target, or run while the account is paused.
 /// @dev Adding a task grants a keeper a capability, so it is the authority's (or an approved
-/// change); removing one only tightens and is open to the account too.
+/// change); removing one only tightens and is open to the account too. The executor keeps a
+/// task's keeper, run count and last run, and the hash of the whole task (`taskHash`): whoever
+/// runs or checks a task passes it in full (as `TaskAdded` logged it), and it must hash to the
+/// stored value.
 interface IAutomationExecutor is IERC7579Module, ILeashModule {
     struct Task {
         uint256 id;
@@ -30,10 +33,12 @@ interface IAutomationExecutor is IERC7579Module, ILeashModule {
         NotStarted,
         Expired,
         MaxExecutionsReached,
-        CooldownActive
+        CooldownActive,
+        TaskMismatch
     }
 
-    event TaskAdded(address indexed account, uint256 indexed id, address indexed caller, address target);
+    /// @notice The whole task, so a keeper can run it from this log alone.
+    event TaskAdded(address indexed account, uint256 indexed id, address indexed caller, Task task);
     event TaskRemoved(address indexed account, uint256 indexed id);
     event TaskExecuted(address indexed account, uint256 indexed id, uint256 execution);
 
@@ -47,20 +52,32 @@ interface IAutomationExecutor is IERC7579Module, ILeashModule {
     error Automation_CooldownActive(address account, uint256 id, uint256 availableAt);
     error Automation_Reentrancy();
     error Automation_InvalidTask(address account, uint256 id);
+    /// @notice The task passed is not the one stored under its id (`expected` is the stored hash).
+    error Automation_TaskMismatch(address account, uint256 id, bytes32 expected, bytes32 given);
 
     function MAX_TASKS() external view returns (uint256);
 
-    /// @notice Runs task `id` of `account` now. Only the task's caller; state is updated before the call.
-    function executeTask(address account, uint256 id) external returns (bytes[] memory results);
+    /// @notice Runs `task` of `account` now. Only the task's caller, with the task exactly as
+    /// added, in the canonical ABI encoding (any other does not match: `Automation_TaskMismatch`);
+    /// state is updated before the call.
+    function executeTask(address account, Task calldata task) external returns (bytes[] memory results);
 
-    /// @notice Whether task `id` can run now, why not, and from when (0 if never again).
-    function canRun(address account, uint256 id) external view returns (bool ok, Blocker blocker, uint256 availableAt);
+    /// @notice Whether `task` of `account` can run now, why not, and from when (0 if never again).
+    /// `TaskMismatch`: `task` (canonically encoded) is not the one stored under its id.
+    function canRun(address account, Task calldata task)
+        external
+        view
+        returns (bool ok, Blocker blocker, uint256 availableAt);
 
+    /// @notice Task `id`'s keeper, the hash of the whole task, and its run state.
     function taskOf(address account, uint256 id)
         external
         view
-        returns (Task memory task, uint256 executions, uint256 lastRunAt);
+        returns (address caller, bytes32 hash, uint256 executions, uint256 lastRunAt);
     function taskIds(address account) external view returns (uint256[] memory);
+
+    /// @notice What the executor stores of `task`: `keccak256(abi.encode(task))`.
+    function taskHash(Task calldata task) external pure returns (bytes32);
 
     /// @notice Adds a task. Authority only (or a change it approved).
     function addTask(address account, Task calldata task) external;

@@ -232,6 +232,23 @@ pub struct TaskConfig {
     pub expires_at: u64,
 }
 
+impl TaskConfig {
+    /// The task as the executor takes it: on install, on `addTask`, and whole on every run.
+    pub fn abi(&self) -> abi::IAutomationExecutor::Task {
+        abi::IAutomationExecutor::Task {
+            id: U256::from(self.id),
+            caller: self.caller,
+            target: self.target,
+            value: self.value,
+            callData: self.call.clone(),
+            cooldown: self.cooldown,
+            maxExecutions: self.max_executions,
+            startsAt: alloy::primitives::Uint::from(self.starts_at),
+            expiresAt: alloy::primitives::Uint::from(self.expires_at),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyConfig {
     pub authority: Address,
@@ -757,21 +774,7 @@ impl PolicyConfig {
         let (hooks, inits): (Vec<Address>, Vec<Bytes>) = self.sub_hooks(modules).into_iter().unzip();
         let mut payloads = Vec::new();
         if !self.tasks.is_empty() {
-            let tasks: Vec<abi::IAutomationExecutor::Task> = self
-                .tasks
-                .iter()
-                .map(|t| abi::IAutomationExecutor::Task {
-                    id: U256::from(t.id),
-                    caller: t.caller,
-                    target: t.target,
-                    value: t.value,
-                    callData: t.call.clone(),
-                    cooldown: t.cooldown,
-                    maxExecutions: t.max_executions,
-                    startsAt: alloy::primitives::Uint::from(t.starts_at),
-                    expiresAt: alloy::primitives::Uint::from(t.expires_at),
-                })
-                .collect();
+            let tasks: Vec<abi::IAutomationExecutor::Task> = self.tasks.iter().map(TaskConfig::abi).collect();
             payloads.push(InstallPayload {
                 module: modules.automation,
                 module_type: MODULE_TYPE_EXECUTOR,

@@ -332,6 +332,12 @@ fn automation(e: &T) -> String {
         T::Automation_NotStarted(e) => format!("task {} starts at {}", e.id, utc(e.startsAt)),
         T::Automation_Expired(e) => format!("task {} expired at {}", e.id, utc(e.expiresAt)),
         T::Automation_UnknownTask(e) => format!("there is no task {} on {}", e.id, e.account),
+        T::Automation_TaskMismatch(e) => {
+            format!(
+                "the task passed is not task {} as added (it hashes to {}, not {})",
+                e.id, e.given, e.expected
+            )
+        }
         other => format!("automation: {other:?}"),
     }
 }

@@ -102,7 +102,7 @@ pub async fn read<P: Provider + Clone>(
                 ILeashModule::new(modules.automation, provider.clone()).authorityOf(account).call().await?;
         }
         for id in automation.taskIds(account).call().await? {
-            let t = automation.taskOf(account, id).call().await?.task;
+            let t = crate::ops::live_task(provider, modules.automation, account, id.to::<u64>()).await?.task;
             policy.tasks.push(TaskConfig {
                 id: id.to::<u64>(),
                 caller: t.caller,

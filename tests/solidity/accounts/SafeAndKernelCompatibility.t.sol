@@ -482,7 +482,7 @@ contract SafeAliasAttacksTest is LeashAccountBase, SafeHarness {
             assertAliasRefused(call1(adapter, 0, setRegistry));
         }
         vm.prank(keeper);
-        automation.executeTask(account, TASK_PING);
+        automation.executeTask(account, taskOf(TASK_PING));
         assertEq(target.pings(), 1, "tasks still run");
     }
 

@@ -23,6 +23,7 @@ abstract contract HookGasBase is LeashTestBase {
     TestToken internal token;
     address internal keeper = makeAddr("keeper");
     address internal payee = makeAddr("payee");
+    IAutomationExecutor.Task internal task;
 
     function setUp() public virtual override {
         super.setUp();
@@ -30,11 +31,12 @@ abstract contract HookGasBase is LeashTestBase {
         token.mint(address(account), 1_000_000e18);
         token.mint(payee, 1); // the recipient's balance slot is not fresh in any case
         vm.startPrank(address(ERC4337Utils.ENTRYPOINT_V08));
+        task.id = 1;
+        task.caller = keeper;
+        task.target = address(token);
+        task.callData = abi.encodeCall(IERC20.transfer, (payee, 1e18));
         IAutomationExecutor.Task[] memory tasks = new IAutomationExecutor.Task[](1);
-        tasks[0].id = 1;
-        tasks[0].caller = keeper;
-        tasks[0].target = address(token);
-        tasks[0].callData = abi.encodeCall(IERC20.transfer, (payee, 1e18));
+        tasks[0] = task;
         account.installModule(MODULE_TYPE_EXECUTOR, address(automation), abi.encode(authority, tasks));
         _install(); // hooks last: installing the executor needs no approval yet
         vm.stopPrank();
@@ -79,7 +81,7 @@ abstract contract HookGasBase is LeashTestBase {
 
     function test_gas_executeTask() public {
         vm.prank(keeper);
-        automation.executeTask(address(account), 1);
+        automation.executeTask(address(account), task);
         vm.snapshotGasLastCall("HookGas", string.concat(_name(), "_task"));
         assertEq(token.balanceOf(payee), 1e18 + 1);
     }

@@ -128,8 +128,7 @@ abstract contract DirtyAddressWordsTest is LeashTestBase {
         return handleOp(op);
     }
 
-    function _addTask(uint256 id, bytes memory data) internal {
-        IAutomationExecutor.Task memory t;
+    function _addTask(uint256 id, bytes memory data) internal returns (IAutomationExecutor.Task memory t) {
         t.id = id;
         t.caller = keeper;
         t.target = address(token);
@@ -287,21 +286,21 @@ abstract contract DirtyAddressWordsTest is LeashTestBase {
     /// a clean task beside it runs and is charged.
     function test_attack_DirtyWordInAutomationTask() public {
         _approveSelf();
-        _addTask(1, _data(TRANSFER_FROM, _dirty(acct), _word(attacker), STOLEN));
-        _addTask(2, _data(APPROVE, _dirty(attacker), STOLEN));
-        _addTask(3, _data(TRANSFER, _word(bob), 100e18));
+        IAutomationExecutor.Task memory t1 = _addTask(1, _data(TRANSFER_FROM, _dirty(acct), _word(attacker), STOLEN));
+        IAutomationExecutor.Task memory t2 = _addTask(2, _data(APPROVE, _dirty(attacker), STOLEN));
+        IAutomationExecutor.Task memory t3 = _addTask(3, _data(TRANSFER, _word(bob), 100e18));
         vm.prank(keeper);
         vm.expectRevert(_dirtyError(TRANSFER_FROM, 0));
-        automation.executeTask(acct, 1);
+        automation.executeTask(acct, t1);
         vm.prank(keeper);
         vm.expectRevert(_dirtyError(APPROVE, 0));
-        automation.executeTask(acct, 2);
+        automation.executeTask(acct, t2);
         _assertNothingMoved();
-        (, uint256 executions,) = automation.taskOf(acct, 1);
+        (,, uint256 executions,) = automation.taskOf(acct, 1);
         assertEq(executions, 0, "a refused run leaves no trace");
 
         vm.prank(keeper);
-        automation.executeTask(acct, 3);
+        automation.executeTask(acct, t3);
         assertEq(token.balanceOf(bob), 100e18);
         assertEq(_remaining(), L - 100e18);
     }

@@ -26,14 +26,28 @@ contract AutomationHandler is Test {
     uint256 public constant MAX = 5;
     uint256 public immutable startsAt;
     uint256 public immutable expiresAt;
+    IAutomationExecutor.Task internal task;
 
-    constructor(AutomationExecutor e, address a, address k, uint256 s, uint256 x) {
-        (exec, account, keeper, startsAt, expiresAt) = (e, a, k, s, x);
+    /// @dev Runs with a task other than the one stored (another target, value, call or schedule).
+    uint256 public forgedRuns;
+
+    constructor(AutomationExecutor e, address a, IAutomationExecutor.Task memory t) {
+        (exec, account, keeper, startsAt, expiresAt) = (e, a, t.caller, t.startsAt, t.expiresAt);
+        task = t;
     }
 
-    function run(bool asStranger) external {
+    /// @dev `forge`: 0 runs the task as stored; 1-5 changes one field of it.
+    function run(bool asStranger, uint8 forge) external {
+        IAutomationExecutor.Task memory t = task;
+        forge = forge % 6;
+        if (forge == 1) t.target = address(0xBEEF);
+        if (forge == 2) t.value = 1;
+        if (forge == 3) t.callData = hex"01";
+        if (forge == 4) t.cooldown = 0;
+        if (forge == 5) t.maxExecutions = 0;
         vm.prank(asStranger ? address(0xBAD) : keeper);
-        try exec.executeTask(account, 1) {
+        try exec.executeTask(account, t) {
+            if (forge != 0) ++forgedRuns;
             if (asStranger) ++strangerRuns;
             if (runs != 0 && block.timestamp < lastRun + COOLDOWN) ++tooEarly;
             if (block.timestamp < startsAt || block.timestamp >= expiresAt) ++outsideSchedule;
@@ -68,7 +82,7 @@ contract AutomationInvariantTest is Test {
         tasks[0].expiresAt = uint48(block.timestamp + 10 hours);
         vm.prank(address(ERC4337Utils.ENTRYPOINT_V08));
         account.installModule(MODULE_TYPE_EXECUTOR, address(exec), abi.encode(address(0xA0), tasks));
-        handler = new AutomationHandler(exec, address(account), address(0x4EE), tasks[0].startsAt, tasks[0].expiresAt);
+        handler = new AutomationHandler(exec, address(account), tasks[0]);
         targetContract(address(handler));
     }
 
@@ -82,6 +96,10 @@ contract AutomationInvariantTest is Test {
 
     function invariant_OnlyItsCaller() public view {
         assertEq(handler.strangerRuns(), 0);
+    }
+
+    function invariant_OnlyTheStoredTask() public view {
+        assertEq(handler.forgedRuns(), 0);
     }
 
     function invariant_OnlyWithinStartAndExpiry() public view {

@@ -20,8 +20,12 @@ contract CountingAccount {
         executor.onInstall(init);
     }
 
-    function executeFromExecutor(bytes32, bytes calldata) external returns (bytes[] memory) {
+    /// @dev The hash of the last execution asked for.
+    bytes32 public lastExecution;
+
+    function executeFromExecutor(bytes32, bytes calldata execution) external returns (bytes[] memory) {
         ++runs;
+        lastExecution = keccak256(execution);
         return new bytes[](0);
     }
 }
@@ -60,7 +64,7 @@ contract AutomationExecutorSymbolic is Test, SymbolicBase {
             vm.warp(t);
             address caller = svm.createAddress("caller");
             vm.prank(caller);
-            try executor.executeTask(address(account), 1) {
+            try executor.executeTask(address(account), task) {
                 assert(caller == task.caller);
                 assert(t >= task.startsAt);
                 assert(task.expiresAt == 0 || t < task.expiresAt);
@@ -71,5 +75,45 @@ contract AutomationExecutorSymbolic is Test, SymbolicBase {
             } catch {}
         }
         assert(account.runs() == runs);
+    }
+
+    /// @dev Bounds: one stored task (a 36-byte call, any value); the keeper passes a task whose target,
+    /// value, call (36 symbolic bytes), cooldown, maxExecutions, startsAt and expiresAt are all
+    /// symbolic, at the task's start.
+    function check_executeTask_RunsOnlyTheStoredTask() public {
+        CountingAccount account = new CountingAccount();
+        AutomationExecutor executor = new AutomationExecutor();
+        IAutomationExecutor.Task memory stored;
+        stored.id = 1;
+        stored.caller = address(0xBEEF);
+        stored.target = address(0x7A);
+        // Symbolic, so that both hashes are terms halmos compares (a concrete hash is a number it
+        // cannot invert).
+        stored.value = svm.createUint256("storedValue");
+        stored.callData = abi.encodeWithSelector(bytes4(0x12345678), uint256(42));
+        stored.cooldown = 60;
+        stored.maxExecutions = 2;
+        stored.expiresAt = 1000;
+        IAutomationExecutor.Task[] memory tasks = new IAutomationExecutor.Task[](1);
+        tasks[0] = stored;
+        account.install(executor, abi.encode(address(0xA0), tasks));
+
+        IAutomationExecutor.Task memory passed;
+        passed.id = 1;
+        passed.caller = address(0xBEEF);
+        passed.target = svm.createAddress("target");
+        passed.value = svm.createUint256("value");
+        passed.callData = svm.createBytes(36, "callData");
+        passed.cooldown = uint32(svm.createUint(32, "cooldown"));
+        passed.maxExecutions = uint32(svm.createUint(32, "maxExecutions"));
+        passed.startsAt = uint48(svm.createUint(48, "startsAt"));
+        passed.expiresAt = uint48(svm.createUint(48, "expiresAt"));
+        vm.prank(address(0xBEEF));
+        try executor.executeTask(address(account), passed) {
+            assert(account.lastExecution() == keccak256(abi.encodePacked(stored.target, stored.value, stored.callData)));
+            assert(keccak256(abi.encode(passed)) == keccak256(abi.encode(stored)));
+        } catch {
+            assert(account.runs() == 0);
+        }
     }
 }

@@ -193,9 +193,9 @@ abstract contract LeashSymbolic is Test, SymbolicBase {
         s.tokens = keccak256(abi.encode(spending.tokensOf(a)));
         (s.perTxCap, s.limits) = spending.policyOf(a, NATIVE);
         s.remaining = spending.remaining(a, NATIVE);
-        (IAutomationExecutor.Task memory task, uint256 executions, uint256 lastRunAt) = automation.taskOf(a, TASK_ID);
+        (address caller, bytes32 hash, uint256 executions, uint256 lastRunAt) = automation.taskOf(a, TASK_ID);
         uint256[] memory ids = automation.taskIds(a);
-        (s.tasks, s.taskCount) = (keccak256(abi.encode(ids, task, executions, lastRunAt)), ids.length);
+        (s.tasks, s.taskCount) = (keccak256(abi.encode(ids, caller, hash, executions, lastRunAt)), ids.length);
         if (_withAllowlist()) {
             s.blockedPairRefused = !allowlist.isCallAllowed(a, BLOCKED_TARGET, abi.encodePacked(BLOCKED_SELECTOR));
             s.moduleProtected = allowlist.isProtected(a, address(automation));
@@ -248,9 +248,9 @@ abstract contract LeashSymbolic is Test, SymbolicBase {
         (bool dynamic, bytes memory data) = _dynamicCall(target, selector);
         if (dynamic) return data;
         if (target == address(automation)) {
-            // The second argument: the task's id or an unknown one (a symbolic id would make the
-            // stored call data of symbolic length). The executor's functions that take no id are
-            // the authority's own, refused to the account whatever their arguments.
+            // The second argument: the task's id or an unknown one. The executor's functions that
+            // take no id are the authority's own, refused to the account whatever their arguments
+            // (running a task takes the task whole: `_dynamicCall`).
             uint256 id = svm.createBool("knownTask") ? TASK_ID : TASK_ID + 1;
             return abi.encodePacked(selector, uint256(uint160(_accountArgument())), id, svm.createUint256("argument"));
         }
@@ -286,6 +286,12 @@ abstract contract LeashSymbolic is Test, SymbolicBase {
         if (selector == IAllowlistHook.isCallAllowed.selector || selector == AllowlistHook.checkCall.selector) {
             bytes memory probe = abi.encodePacked(svm.createBytes4("probe"));
             return (true, abi.encodeWithSelector(selector, _accountArgument(), OUTSIDER, probe));
+        }
+        if (selector == IAutomationExecutor.executeTask.selector || selector == IAutomationExecutor.canRun.selector) {
+            // The task as stored (its hash matches): only the keeper may run it.
+            IAutomationExecutor.Task memory stored =
+                IAutomationExecutor.Task(TASK_ID, KEEPER, OUTSIDER, 1 ether, "", 1 hours, 0, 0, 0);
+            return (true, abi.encodeWithSelector(selector, _accountArgument(), stored));
         }
         if (selector == IAutomationExecutor.addTask.selector) {
             IAutomationExecutor.Task memory task = IAutomationExecutor.Task(

@@ -27,7 +27,10 @@ use alloy::rpc::client::BatchRequest;
 use alloy::rpc::types::{BlockNumberOrTag, BlockOverrides, TransactionReceipt, TransactionRequest};
 use alloy::sol_types::{SolCall, SolEvent};
 use eyre::{bail, ensure, eyre, Result, WrapErr};
-use leash::abi::{AllowlistHook, AutomationExecutor, EmergencyPauseHook, IERC20Metadata, SpendingLimitHook};
+use leash::abi::{
+    AllowlistHook, AutomationExecutor, EmergencyPauseHook, IAutomationExecutor, IERC20Metadata,
+    SpendingLimitHook,
+};
 use leash::account::{
     execute_single, outcome_of, IEntryPoint, PackedUserOperation, UserOpSender, ENTRYPOINT_V08,
 };
@@ -72,6 +75,8 @@ pub struct Driver {
     /// The time of the snapshot's block: the model's clock when a case starts.
     pub start: u64,
     pub task_starts_at: u64,
+    /// The keeper's task as added: the keeper passes it whole.
+    task: IAutomationExecutor::Task,
     first_op_nonce: U256,
     // Per case: the case's signed UserOps still to send, the time Anvil gives the next block
     // unless told otherwise, and the authority's allowlist changes (to send add or remove; each
@@ -124,8 +129,9 @@ impl Driver {
             entry_point: ENTRYPOINT_V08,
             execute_user_op: false,
         };
-        let payloads =
-            policy([authority, guardian, keeper], token, task_starts_at)?.install_payloads(&modules);
+        let policy = policy([authority, guardian, keeper], token, task_starts_at)?;
+        let task = policy.tasks[0].abi();
+        let payloads = policy.install_payloads(&modules);
         for p in &payloads {
             ensure!(
                 sender.install_module(p.module_type, p.module, p.init_data.clone()).await?.success,
@@ -154,6 +160,7 @@ impl Driver {
             snapshot,
             start,
             task_starts_at,
+            task,
             first_op_nonce,
             signed: VecDeque::new(),
             next_block_time: start + 1,
@@ -209,7 +216,7 @@ impl Driver {
             Step::Spend(_) | Step::Ping | Step::Malformed(_) => self.agent_call(step, at).await,
             Step::RunTask => {
                 let data =
-                    AutomationExecutor::executeTaskCall { account, id: U256::from(TASK_ID) }.abi_encode();
+                    AutomationExecutor::executeTaskCall { account, task: self.task.clone() }.abi_encode();
                 self.transact(at, self.keeper, m.automation, data, refusal_predicted).await
             }
             Step::Toggle(key) => {

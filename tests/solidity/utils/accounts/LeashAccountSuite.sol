@@ -102,11 +102,16 @@ abstract contract LeashAccountBase is AccountHarness {
 
     function automationInit() internal view returns (bytes memory) {
         IAutomationExecutor.Task[] memory tasks = new IAutomationExecutor.Task[](2);
-        tasks[0] = IAutomationExecutor.Task(TASK_PING, keeper, address(target), 0, ping, 0, 0, 0, 0);
-        tasks[1] = IAutomationExecutor.Task(
+        (tasks[0], tasks[1]) = (taskOf(TASK_PING), taskOf(TASK_PAY));
+        return abi.encode(authority, tasks);
+    }
+
+    /// @dev The suite's tasks, as installed (the keeper passes them whole).
+    function taskOf(uint256 id) internal view returns (IAutomationExecutor.Task memory) {
+        if (id == TASK_PING) return IAutomationExecutor.Task(TASK_PING, keeper, address(target), 0, ping, 0, 0, 0, 0);
+        return IAutomationExecutor.Task(
             TASK_PAY, keeper, address(token), 0, abi.encodeCall(IERC20.transfer, (payee, 150e18)), 0, 0, 0, 0
         );
-        return abi.encode(authority, tasks);
     }
 
     /// @dev Installs the stack at set-up.
@@ -284,7 +289,7 @@ abstract contract LeashAccountSuite is LeashAccountBase {
 
     function test_task_RunsThroughTheHooks() public {
         vm.prank(keeper);
-        automation.executeTask(account, TASK_PING);
+        automation.executeTask(account, taskOf(TASK_PING));
         assertEq(target.pings(), 1);
 
         vm.prank(keeper);
@@ -300,7 +305,7 @@ abstract contract LeashAccountSuite is LeashAccountBase {
                 )
             )
         );
-        automation.executeTask(account, TASK_PAY);
+        automation.executeTask(account, taskOf(TASK_PAY));
 
         vm.prank(guardian);
         pauseHook.pause(account);
@@ -312,7 +317,7 @@ abstract contract LeashAccountSuite is LeashAccountBase {
                 )
             )
         );
-        automation.executeTask(account, TASK_PING);
+        automation.executeTask(account, taskOf(TASK_PING));
     }
 
     // ------------------------------------------------------------------ attacks: the agent loosening its leash
