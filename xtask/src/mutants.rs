@@ -24,12 +24,17 @@ pub struct Variant {
     /// The test files that must catch this variant (a `--match-path` glob): forge then compiles
     /// only those and what they import. Absent: the whole suite but the gas snapshots.
     tests: Option<String>,
+    /// Tests that catch this variant for the reason it exists: at least one of them must fail,
+    /// or the variant counts as survived (a failure elsewhere is not the catch it was written for).
+    caught_by: Vec<String>,
 }
 
 /// What the suite did with one variant.
 struct Verdict {
     name: String,
     caught_by: Vec<String>,
+    /// One of the failing tests is one the variant names (`Variant::caught_by`).
+    expected: bool,
     seconds: f64,
 }
 
@@ -60,6 +65,9 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
         .filter_map(|v| {
             let text = std::fs::read_to_string(root.join(&v.file)).unwrap_or_default();
             let hits = text.matches(&v.find).count();
+            if v.caught_by.is_empty() {
+                return Some(format!("{}: names no test it must be caught by (`caught_by`)", v.name));
+            }
             (hits != 1).then(|| {
                 format!("{}: `find` occurs {hits} times in {} (must be exactly once)", v.name, v.file)
             })
@@ -88,6 +96,31 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
                     return;
                 }
             };
+            // The unmutated tree first: every test file a variant of this lane names must pass
+            // in the scratch copy, so that a failure under a variant is the variant's doing.
+            let mut globs: Vec<Option<&str>> = Vec::new();
+            for (_, v) in &queue {
+                if !globs.contains(&v.tests.as_deref()) {
+                    globs.push(v.tests.as_deref());
+                }
+            }
+            for glob in globs {
+                match forge_test(&root, &scratch, glob) {
+                    Ok(failing) if failing.is_empty() => {}
+                    Ok(failing) => {
+                        let _ = tx.send(Err(eyre!(
+                            "the unmutated suite fails in the scratch tree ({}): {}",
+                            glob.unwrap_or("all tests"),
+                            failing.join(", ")
+                        )));
+                        return;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+            }
             for (i, v) in queue {
                 let what = format!("{}: {}", v.name, v.what);
                 let sent = tx.send(check(&root, &scratch, &v).map(|verdict| (i, verdict, what)));
@@ -103,13 +136,17 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     for message in rx {
         let (i, verdict, what) = message?;
         println!("[{}/{total}] {what}", verdicts.len() + 1);
-        match verdict.caught_by.first() {
-            Some(first) => println!(
+        match (verdict.caught_by.first(), verdict.expected) {
+            (Some(first), true) => println!(
                 "      caught by {} test(s) in {:.0} s, first {first}",
                 verdict.caught_by.len(),
                 verdict.seconds
             ),
-            None => println!("      SURVIVED: no test failed"),
+            (Some(_), false) => println!(
+                "      SURVIVED: only tests it was not written for failed: {}",
+                verdict.caught_by.join(", ")
+            ),
+            (None, _) => println!("      SURVIVED: no test failed"),
         }
         verdicts.push((i, verdict));
     }
@@ -121,11 +158,11 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     println!("\n{:<36} {:<8} caught by", "variant", "result");
     for (_, v) in &verdicts {
         let by: Vec<&str> = v.caught_by.iter().take(3).map(String::as_str).collect();
-        let result = if v.caught_by.is_empty() { "SURVIVED" } else { "caught" };
+        let result = if v.expected { "caught" } else { "SURVIVED" };
         println!("{:<36} {:<8} {}", v.name, result, by.join(", "));
     }
     let survived: Vec<&str> =
-        verdicts.iter().filter(|(_, v)| v.caught_by.is_empty()).map(|(_, v)| v.name.as_str()).collect();
+        verdicts.iter().filter(|(_, v)| !v.expected).map(|(_, v)| v.name.as_str()).collect();
     let caught = verdicts.len() - survived.len();
     println!(
         "\n{caught} passed, {} failed ({lanes} lanes, {:.0} s)",
@@ -181,33 +218,41 @@ pub fn apply(root: &Path, scratch: &Path, v: &Variant) -> Result<(String, PathBu
 fn check(root: &Path, scratch: &Path, v: &Variant) -> Result<Verdict> {
     let (original, target) = apply(root, scratch, v)?;
     let started = Instant::now();
+    let result = forge_test(root, scratch, v.tests.as_deref());
+    std::fs::write(&target, &original)?;
+    let caught_by = result.wrap_err_with(|| format!("variant {}", v.name))?;
+    let expected = caught_by.iter().any(|t| v.caught_by.contains(t));
+    Ok(Verdict { name: v.name.clone(), caught_by, expected, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// Runs the forge tests `glob` names (all but the gas snapshots when none) in `tree`; returns the
+/// failing tests' names.
+fn forge_test(root: &Path, tree: &Path, glob: Option<&str>) -> Result<Vec<String>> {
     let output = Command::new(root.join("node_modules/.bin/forge"))
-        .current_dir(scratch)
+        .current_dir(tree)
         .env("PATH", crate::toolchain::path_with_bin(root))
         .env("FOUNDRY_PROFILE", "default")
         .arg("test")
-        .args(match &v.tests {
-            Some(glob) => ["--match-path", glob.as_str()],
+        .args(match glob {
+            Some(glob) => ["--match-path", glob],
             None => ["--no-match-path", "tests/solidity/gas/*"],
         })
         .output()
         .map_err(|e| eyre!("could not run forge: {e}"))?;
-    std::fs::write(&target, &original)?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     if stdout.contains("Compiler run failed") || stderr.contains("Compiler run failed") {
-        bail!("variant {} does not compile:\n{stderr}", v.name);
+        bail!("does not compile:\n{stderr}");
     }
-    let caught_by = failing_tests(&stdout);
-    if output.status.success() != caught_by.is_empty() {
+    let failing = failing_tests(&stdout);
+    if output.status.success() != failing.is_empty() {
         bail!(
-            "variant {}: forge exited {:?} but reported {} failing tests",
-            v.name,
+            "forge exited {:?} but reported {} failing tests:\n{stderr}",
             output.status.code(),
-            caught_by.len()
+            failing.len()
         );
     }
-    Ok(Verdict { name: v.name.clone(), caught_by, seconds: started.elapsed().as_secs_f64() })
+    Ok(failing)
 }
 
 /// The names of the failing tests in forge's output. A failure line reads

@@ -170,9 +170,9 @@ contract PolicyEngineSymbolic is Test, SymbolicBase {
         );
         (s.perTxCap, s.limits) = engine.policyOf(a, NATIVE);
         s.remaining = engine.remainingAt(a, NATIVE, block.timestamp);
-        (IAutomationExecutor.Task memory task, uint256 executions, uint256 lastRunAt) = automation.taskOf(a, TASK_ID);
+        (address caller, bytes32 hash, uint256 executions, uint256 lastRunAt) = automation.taskOf(a, TASK_ID);
         uint256[] memory ids = automation.taskIds(a);
-        (s.tasks, s.taskCount) = (keccak256(abi.encode(ids, task, executions, lastRunAt)), ids.length);
+        (s.tasks, s.taskCount) = (keccak256(abi.encode(ids, caller, hash, executions, lastRunAt)), ids.length);
         s.blockedPairListed = engine.isListed(a, BLOCKED_TARGET, BLOCKED_SELECTOR);
         s.mode = engine.modeOf(a);
     }
@@ -286,6 +286,12 @@ contract PolicyEngineSymbolic is Test, SymbolicBase {
         }
         if (selector == IERC7579Hook.postCheck.selector) {
             return (true, abi.encodeCall(IERC7579Hook.postCheck, (svm.createBytes(1, "hookData"))));
+        }
+        if (selector == IAutomationExecutor.executeTask.selector || selector == IAutomationExecutor.canRun.selector) {
+            // The task as stored (its hash matches): only the keeper may run it.
+            IAutomationExecutor.Task memory stored =
+                IAutomationExecutor.Task(TASK_ID, KEEPER, OUTSIDER, 1 ether, "", 1 hours, 0, 0, 0);
+            return (true, abi.encodeWithSelector(selector, _accountArgument(), stored));
         }
         if (selector == IAutomationExecutor.addTask.selector) {
             IAutomationExecutor.Task memory task = IAutomationExecutor.Task(
