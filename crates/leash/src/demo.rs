@@ -20,12 +20,14 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, eyre, Result, WrapErr};
 
+use crate::abi::EmergencyPauseHook::{self, EmergencyPauseHookErrors as P};
 use crate::abi::IERC20Metadata;
+use crate::abi::IEntryPoint::IEntryPointErrors as E;
 use crate::abi::{
     ExactInputSingleParams, IERC7579Batch, IERC7579ModuleConfig, INonfungiblePositionManager, IPolicyEngine,
     ISwapRouter, ITestToken, IUniswapV3Factory, IUniswapV3Pool, MintParams,
 };
-use crate::account::UserOpSender;
+use crate::account::{OpOutcome, UserOpSender};
 use crate::accounts::{self, AccountKind};
 use crate::config::{self, ModuleAddresses};
 use crate::deploy::deploy_code;
@@ -334,15 +336,10 @@ pub async fn run(
         module: hook,
         deInitData: Bytes::new(),
     };
-    let r = match demo.agent.submit(uninstall.abi_encode().into()).await {
+    let r = match demo.submit(uninstall.abi_encode().into()).await? {
         Ok(outcome) if outcome.success => Verdict::allowed(format!("{hook_name} is gone")),
         Ok(outcome) => Verdict::refused(LeashRevert::decode(&outcome.revert_reason), &demo.book),
-        Err(err) => match err.downcast::<Refused>() {
-            Ok(refused) => {
-                Verdict { allowed: false, detail: refused.to_string(), refusal: Some(refused.revert) }
-            }
-            Err(err) => return Err(err),
-        },
+        Err(refused) => refused,
     };
     step(&mut say, &mut report, format!("uninstall {hook_name} with the agent's key"), r);
 
@@ -382,7 +379,10 @@ impl Demo {
             .call()
             .await?;
         let call: Bytes = call.abi_encode().into();
-        let outcome = self.agent.submit(call.clone()).await?;
+        let outcome = match self.submit(call.clone()).await? {
+            Ok(outcome) => outcome,
+            Err(refused) => return Ok(refused),
+        };
         if !outcome.success {
             return Ok(Verdict::refused(self.why_refused(&call, &outcome.revert_reason).await, &self.book));
         }
@@ -393,9 +393,41 @@ impl Demo {
         Ok(Verdict::allowed(format!("got {} WETH", format_units(after - before, 18).unwrap_or_default())))
     }
 
+    /// The agent's UserOp: what the EntryPoint reported of its execution, or the refusal of the
+    /// operation before it ran (its validation).
+    async fn submit(&self, call: Bytes) -> Result<std::result::Result<OpOutcome, Verdict>> {
+        let err = match self.agent.submit(call).await {
+            Ok(outcome) => return Ok(Ok(outcome)),
+            Err(err) => err,
+        };
+        let refused = err.downcast::<Refused>()?;
+        // Behind the policy engine, AgentValidator makes the agent's operations valid only from
+        // the end of the guardian's pause: the EntryPoint refuses them as not due (AA22).
+        let not_due = matches!(&refused.revert, LeashRevert::EntryPoint(E::FailedOp(e)) if e.reason.starts_with("AA22"));
+        let until =
+            IPolicyEngine::new(self.hook, self.provider.clone()).pausedUntil(self.agent.account).call().await;
+        if let (true, Ok(until)) = (not_due, until) {
+            let account = self.agent.account;
+            let pause = LeashRevert::Pause(P::Pause_AccountPaused(EmergencyPauseHook::Pause_AccountPaused {
+                account,
+                until,
+            }));
+            let detail = format!(
+                "{} (the agent's operations are valid only once the pause ends: {})",
+                refused.words,
+                pause.describe(&self.book)
+            );
+            return Ok(Err(Verdict { allowed: false, detail, refusal: Some(refused.revert) }));
+        }
+        Ok(Err(Verdict { allowed: false, detail: refused.to_string(), refusal: Some(refused.revert) }))
+    }
+
     async fn run(&self, target: Address, data: &[u8]) -> Result<Verdict> {
         let call = crate::account::execute_single(target, U256::ZERO, data);
-        let outcome = self.agent.submit(call.clone()).await?;
+        let outcome = match self.submit(call.clone()).await? {
+            Ok(outcome) => outcome,
+            Err(refused) => return Ok(refused),
+        };
         if outcome.success {
             Ok(Verdict::allowed("done".to_string()))
         } else {
