@@ -51,7 +51,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use alloy::primitives::utils::parse_units;
-use alloy::primitives::{keccak256, Address, Bytes, FixedBytes, U256};
+use alloy::primitives::{Address, Bytes, FixedBytes, U256};
 use alloy::sol_types::{SolCall, SolValue};
 use serde::Deserialize;
 use toml::Spanned;
@@ -462,19 +462,45 @@ pub fn parse_duration(s: &str) -> Option<u64> {
     n.checked_mul(factor)
 }
 
-/// The selector of a permission's `function`.
-pub fn parse_selector(s: &str) -> Option<FixedBytes<4>> {
+/// The selector of a permission's `function`: `*`, `plain`, `0x` and 8 hex digits, or a signature,
+/// read the way Solidity hashes it (`transfer(address to, uint amount)` is
+/// `transfer(address,uint256)`: names dropped, `uint`/`int` widened, tuples spelled out); a type
+/// that is not an ABI type (a struct's name, `uint7`) is refused.
+pub fn parse_selector(s: &str) -> Result<FixedBytes<4>, String> {
     let s = s.trim();
+    let usage = "use *, plain, a signature like transfer(address,uint256), or 0x and 8 hex digits";
     match s {
-        "*" => Some(FixedBytes(WILDCARD_SELECTOR)),
-        "plain" => Some(FixedBytes::ZERO),
-        _ if s.starts_with("0x") && s.len() == 10 => s.parse().ok(),
-        _ if s.contains('(') && s.ends_with(')') => {
-            let canonical: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-            Some(FixedBytes::from_slice(&keccak256(canonical.as_bytes())[..4]))
+        "*" => Ok(FixedBytes(WILDCARD_SELECTOR)),
+        "plain" => Ok(FixedBytes::ZERO),
+        _ if s.starts_with("0x") => s.parse().map_err(|_| format!("function `{s}`: {usage}")),
+        _ if s.contains('(') => {
+            let f = alloy::json_abi::Function::parse(s)
+                .map_err(|e| format!("function `{s}` is not a signature ({e}): {usage}"))?;
+            if let Some(bad) = f.inputs.iter().find_map(non_abi_type) {
+                return Err(format!(
+                    "function `{s}`: `{bad}` is not an ABI type (write a struct as a tuple)"
+                ));
+            }
+            Ok(f.selector())
         }
-        _ => None,
+        _ => Err(format!("function `{s}`: {usage}")),
     }
+}
+
+/// The first type in `param` (its components included) that is not an ABI type.
+fn non_abi_type(param: &alloy::json_abi::Param) -> Option<String> {
+    let base = param.ty.split('[').next().unwrap_or_default();
+    let sized = |prefix: &str, ok: &dyn Fn(u32) -> bool| {
+        base.strip_prefix(prefix).and_then(|n| n.parse::<u32>().ok()).is_some_and(ok)
+    };
+    let elementary = matches!(base, "address" | "bool" | "string" | "bytes" | "function")
+        || sized("uint", &|n| n % 8 == 0 && (8..=256).contains(&n))
+        || sized("int", &|n| n % 8 == 0 && (8..=256).contains(&n))
+        || sized("bytes", &|n| (1..=32).contains(&n));
+    if base == "tuple" {
+        return param.components.iter().find_map(non_abi_type);
+    }
+    (!elementary).then(|| param.ty.clone())
 }
 
 /// Reads and checks a policy file. Addresses written `$NAME` are taken from `vars`.
@@ -569,9 +595,7 @@ pub fn parse_with(
             for p in &a.permissions {
                 let target = ctx.target(&p.get_ref().target, "permission target")?;
                 let f = &p.get_ref().function;
-                let selector = parse_selector(f.get_ref()).ok_or_else(|| {
-                    ctx.err(f.span(), format!("function `{}`: use *, plain, a signature like transfer(address,uint256), or 0x and 8 hex digits", f.get_ref()))
-                })?;
+                let selector = parse_selector(f.get_ref()).map_err(|e| ctx.err(f.span(), e))?;
                 if !seen.insert((target, selector)) {
                     return Err(
                         ctx.err(p.span(), format!("permission ({target}, {selector}) is listed twice"))
@@ -614,7 +638,15 @@ pub fn parse_with(
         }
         let per_tx_cap = match &sp.per_tx_cap {
             None => U256::ZERO,
-            Some(v) => ctx.amount(v, token.decimals, "per_tx_cap")?,
+            Some(v) => {
+                let cap = ctx.amount(v, token.decimals, "per_tx_cap")?;
+                if cap.is_zero() {
+                    return Err(
+                        ctx.err(v.span(), "per_tx_cap = 0 would mean no cap at all: leave it out for no cap")
+                    );
+                }
+                cap
+            }
         };
         if sp.limits.len() > MAX_LIMITS_PER_TOKEN {
             return Err(ctx.err(
@@ -634,6 +666,15 @@ pub fn parse_with(
         let mut limits = Vec::new();
         for l in &sp.limits {
             let amount = ctx.amount(&l.get_ref().amount, token.decimals, "limit amount")?;
+            if amount.is_zero() {
+                return Err(ctx.err(
+                    l.get_ref().amount.span(),
+                    format!(
+                        "a limit of 0 would freeze {} (nothing may move): to forbid calls, use the allowlist",
+                        token.symbol
+                    ),
+                ));
+            }
             if hook == HookStack::Engine && amount > U256::from(ENGINE_MAX_AMOUNT) {
                 return Err(ctx.err(
                     l.get_ref().amount.span(),

@@ -315,6 +315,38 @@ fn payloads_install_the_executor_then_the_multiplexer_when_asked() {
 }
 
 #[test]
+fn signatures_are_read_the_way_solidity_hashes_them() {
+    let transfer = config::parse_selector("transfer(address,uint256)").unwrap();
+    assert_eq!(transfer.0, [0xa9, 0x05, 0x9c, 0xbb]);
+    for written in
+        ["transfer(address, uint)", "transfer(address to, uint256 amount)", " transfer( address ,uint ) "]
+    {
+        assert_eq!(config::parse_selector(written), Ok(transfer), "{written}");
+    }
+    let swap = "exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))";
+    let named = "exactInputSingle((address, address, uint24, address, uint, uint, uint, uint160) params)";
+    assert_eq!(config::parse_selector(named), config::parse_selector(swap));
+    assert_eq!(config::parse_selector(swap).unwrap().0, [0x41, 0x4b, 0xf3, 0x89]);
+    for bad in
+        ["transfer(Recipient,uint256)", "transfer(address,uint7)", "f((address,Thing))", "transfer(address"]
+    {
+        assert!(config::parse_selector(bad).is_err(), "{bad} must be refused");
+    }
+    rejects(
+        r#"function = "transfer(address,uint256)""#,
+        r#"function = "transfer(address,money)""#,
+        14,
+        "`money` is not an ABI type",
+    );
+}
+
+#[test]
+fn a_zero_limit_or_cap_is_refused_with_its_meaning() {
+    rejects(r#"amount = "500""#, r#"amount = "0""#, 22, "a limit of 0 would freeze USDC");
+    rejects(r#"per_tx_cap = "300""#, r#"per_tx_cap = "0""#, 21, "per_tx_cap = 0 would mean no cap");
+}
+
+#[test]
 fn durations() {
     assert_eq!(config::parse_duration("90"), Some(90));
     assert_eq!(config::parse_duration("15m"), Some(900));

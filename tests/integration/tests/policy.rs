@@ -150,7 +150,7 @@ async fn show_follows_live_changes_on_the_engine() -> Result<()> {
 
     let back = live::read(&world.bed.provider, account, &world.modules).await?;
     let allowlist = back.allowlist.as_ref().expect("the allowlist");
-    let increase = config::parse_selector("increaseAllowance(address,uint256)").unwrap();
+    let increase = config::parse_selector("increaseAllowance(address spender, uint addedValue)").unwrap();
     assert_eq!(allowlist.permissions, vec![(usdc, increase), (other, FixedBytes(config::WILDCARD_SELECTOR))]);
     assert_eq!(
         back.spending,
