@@ -8,7 +8,7 @@ use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::{AutomationExecutor, EmergencyPauseHook, IERC7579ModuleConfig, IPolicyEngine};
 use crate::account::UserOpSender;
-use crate::config::{ModuleAddresses, PolicyConfig};
+use crate::config::{ModuleAddresses, PolicyConfig, MODULE_TYPE_HOOK};
 use crate::errors::{utc, LeashRevert, Refused, TokenBook};
 use crate::provider::Confirm;
 
@@ -218,18 +218,18 @@ pub async fn install<P: Provider + Clone>(
                 .wrap_err("the account does not answer isModuleInstalled: is it an ERC-7579 account?")
         }
     };
-    for (other, name, flag) in [
-        (modules.multiplexer, "the multiplexer", "hook = \"multiplexer\" (or --hook multiplexer)"),
-        (modules.engine, "the policy engine", "hook = \"engine\" (or --hook engine)"),
-    ] {
+    // One hook per account: a policy for one stack cannot go onto an account running the other.
+    if policy.has_hook_policies() {
         let wanted = policy.hook_module(modules);
-        if other != wanted
-            && policy.has_hook_policies()
-            && installed(crate::config::MODULE_TYPE_HOOK, other).await?
-        {
-            bail!(
-                "{account} already runs {name} ({other}) as its hook, and an account has one hook: install this policy with {flag}, or have the authority remove {name} first"
-            );
+        for (other, name, flag) in [
+            (modules.multiplexer, "the multiplexer", "hook = \"multiplexer\" (or --hook multiplexer)"),
+            (modules.engine, "the policy engine", "hook = \"engine\" (or --hook engine)"),
+        ] {
+            if other != wanted && !other.is_zero() && installed(MODULE_TYPE_HOOK, other).await? {
+                bail!(
+                    "{account} already runs {name} ({other}) as its hook, and an account has one hook: install this policy with {flag}, or have the authority remove {name} first"
+                );
+            }
         }
     }
     for p in &payloads {
