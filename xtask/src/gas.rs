@@ -106,7 +106,10 @@ pub fn check(before: Before, accept: bool) -> Result<()> {
     }
     let mut report = String::new();
     if !rises.is_empty() {
-        report += &format!("rises above {TOLERANCE_PERCENT}% against the committed snapshot:\n{}\n", rises.join("\n"));
+        report += &format!(
+            "rises above {TOLERANCE_PERCENT}% against the committed snapshot:\n{}\n",
+            rises.join("\n")
+        );
     }
     if !changes.is_empty() {
         report += &format!("other changes against the committed snapshot:\n{}\n", changes.join("\n"));
@@ -144,7 +147,11 @@ fn compare(
             (Some(&was), Some(&now)) => {
                 let rise = (now as f64 - was as f64) * 100.0 / was.max(1) as f64;
                 let line = format!("  {file} {name}: {was} -> {now} ({rise:+.1}%)");
-                if rise > TOLERANCE_PERCENT { rises.push(line) } else { changes.push(line) }
+                if rise > TOLERANCE_PERCENT {
+                    rises.push(line)
+                } else {
+                    changes.push(line)
+                }
             }
             (Some(&was), None) => changes.push(format!("  {file} {name}: {was} -> removed")),
             (None, Some(&now)) => changes.push(format!("  {file} {name}: new, {now}")),
