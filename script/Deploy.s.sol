@@ -75,8 +75,8 @@ contract Deploy is Script {
         if (engine.code.length == 0) new PolicyEngine{salt: salt("PolicyEngine")}(others, config);
 
         agentValidator =
-            predict("AgentValidator", bytes.concat(type(AgentValidator).creationCode, abi.encode(mux, engine)));
-        if (agentValidator.code.length == 0) new AgentValidator{salt: salt("AgentValidator")}(mux, engine);
+            predict("AgentValidator", bytes.concat(type(AgentValidator).creationCode, abi.encode(mux, engine, pause)));
+        if (agentValidator.code.length == 0) new AgentValidator{salt: salt("AgentValidator")}(mux, engine, pause);
         vm.stopBroadcast();
 
         console.log("HookMultiPlexer   ", mux);

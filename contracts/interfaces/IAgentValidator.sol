@@ -62,6 +62,10 @@ interface IAgentValidator is IERC7579Validator, ILeashModule {
     /// @notice The policy engine: the agent's key acts where it (or the multiplexer) is the hook.
     function POLICY_ENGINE() external view returns (address);
 
+    /// @notice The guardian's pause behind the multiplexer: while it holds an account, the agent's
+    /// operations are valid only from its end on.
+    function PAUSE_HOOK() external view returns (address);
+
     /// @notice The agent key of `account` (zero when none or revoked).
     function agentOf(address account) external view returns (address);
 

@@ -12,6 +12,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 import {LeashModule} from "../base/LeashModule.sol";
 import {IAgentValidator} from "../interfaces/IAgentValidator.sol";
+import {IEmergencyPauseHook} from "../interfaces/IEmergencyPauseHook.sol";
 import {IHookMultiPlexer} from "../interfaces/IHookMultiPlexer.sol";
 import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
 import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
@@ -45,13 +46,19 @@ contract AgentValidator is LeashModule, IAgentValidator {
     /// name: see the engine's constructor for why it need not protect this validator.
     address internal immutable ENGINE;
 
+    /// @dev Leash's EmergencyPauseHook, as the multiplexer runs it (zero: none).
+    address internal immutable PAUSE;
+
     /// @param multiplexer The Leash multiplexer: the agent's key acts where it is the account's hook,
     /// and a change its authority approved there may rotate the key through the account.
     /// @param engine The policy engine: the agent's key acts where it is the account's hook. No
     /// change approved at the engine reaches this validator (the engine guards no call to it), so
     /// only the authority's own key rotates the key of an account the engine guards.
-    constructor(address multiplexer, address engine) LeashModule(multiplexer) {
+    /// @param pauseHook Leash's pause hook: behind the multiplexer, the agent's operations are valid
+    /// only from the end of its pause (its record is cleared when it leaves the multiplexer).
+    constructor(address multiplexer, address engine, address pauseHook) LeashModule(multiplexer) {
         ENGINE = engine;
+        PAUSE = pauseHook;
     }
 
     /// @inheritdoc IAgentValidator
@@ -62,6 +69,11 @@ contract AgentValidator is LeashModule, IAgentValidator {
     /// @inheritdoc IAgentValidator
     function POLICY_ENGINE() external view returns (address) {
         return ENGINE;
+    }
+
+    /// @inheritdoc IAgentValidator
+    function PAUSE_HOOK() external view returns (address) {
+        return PAUSE;
     }
 
     // ------------------------------------------------------------------ ERC-7579 module
@@ -103,9 +115,10 @@ contract AgentValidator is LeashModule, IAgentValidator {
     /// reports its hook); the callData is an execution the hook decodes exactly (canonical, call or
     /// batch, no delegatecall) that calls neither the account nor this validator; the signature;
     /// then the gas allowance, which a valid operation is charged its maximum cost against. Only a
-    /// bad signature returns `SIG_VALIDATION_FAILED`; the others revert with their rule. Behind the
-    /// policy engine, the operation is valid only from the end of the guardian's pause on
-    /// (`validAfter`): while paused the EntryPoint refuses it before it costs the account anything.
+    /// bad signature returns `SIG_VALIDATION_FAILED`; the others revert with their rule. The
+    /// operation is valid only from the end of the guardian's pause on (`validAfter`; the engine's
+    /// pause, or behind the multiplexer the pause hook's): while paused the EntryPoint refuses it
+    /// before it costs the account anything.
     function validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) external returns (uint256) {
         address account = msg.sender;
         require(userOp.sender == account, AgentValidator_SenderMismatch(account, userOp.sender));
@@ -177,7 +190,24 @@ contract AgentValidator is LeashModule, IAgentValidator {
         } else if (kind == AccountKind.Other) {
             require(_installedAs(account, 4, TRUSTED_MULTIPLEXER), AgentValidator_LeashNotInstalled(account));
         }
-        return (kind == AccountKind.Safe7579, 0);
+        return (kind == AccountKind.Safe7579, _pauseHookEnds(account));
+    }
+
+    /// @dev The pause hook's `pausedUntil(account)`: the end of the current or last pause, 0 when it
+    /// has none for the account (never paused, not a sub-hook, or no pause hook) or gives no answer.
+    /// A pause that has ended lies in the past, where `validAfter` restricts nothing.
+    function _pauseHookEnds(address account) private view returns (uint256 ends) {
+        address pauseHook = PAUSE;
+        if (pauseHook == address(0)) return 0;
+        bytes4 selector = IEmergencyPauseHook.pausedUntil.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), account)
+            let ok := staticcall(gas(), pauseHook, m, 0x24, 0x00, 0x20)
+            // 48 bits: `validAfter`'s width; the hook never stores more.
+            if and(ok, gt(returndatasize(), 0x1f)) { ends := and(mload(0x00), 0xffffffffffff) }
+        }
     }
 
     /// @dev The engine's `leashContext(account)`; not installed when there is no engine or no answer.

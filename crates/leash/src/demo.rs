@@ -17,15 +17,14 @@ use alloy::primitives::{aliases::U160, aliases::U24, Address, Bytes, U256};
 use alloy::providers::ext::AnvilApi;
 use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::{SolCall, SolValue};
+use alloy::sol_types::{SolCall, SolError, SolValue};
 use eyre::{bail, eyre, Result, WrapErr};
 
-use crate::abi::EmergencyPauseHook::{self, EmergencyPauseHookErrors as P};
 use crate::abi::IERC20Metadata;
-use crate::abi::IEntryPoint::IEntryPointErrors as E;
 use crate::abi::{
-    ExactInputSingleParams, IERC7579Batch, IERC7579ModuleConfig, INonfungiblePositionManager, IPolicyEngine,
-    ISwapRouter, ITestToken, IUniswapV3Factory, IUniswapV3Pool, MintParams,
+    EmergencyPauseHook, ExactInputSingleParams, IERC7579Batch, IERC7579ModuleConfig, IEntryPoint,
+    INonfungiblePositionManager, IPolicyEngine, ISwapRouter, ITestToken, IUniswapV3Factory, IUniswapV3Pool,
+    MintParams,
 };
 use crate::account::{OpOutcome, UserOpSender};
 use crate::accounts::{self, AccountKind};
@@ -77,6 +76,9 @@ struct Demo {
     kind: AccountKind,
     /// The account's hook: the policy engine, or the multiplexer if the policy file asks for it.
     hook: Address,
+    /// The module that holds the guardian's pause: the engine, or the pause hook behind the
+    /// multiplexer.
+    pause: Address,
     provider: DynProvider,
     agent: UserOpSender<DynProvider>,
     usdc: Address,
@@ -296,7 +298,11 @@ pub async fn run(
             .into_iter()
             .collect::<BTreeMap<_, _>>(),
     );
-    let demo = Demo { kind, hook, provider: deployer.clone(), agent, usdc, weth, router, book };
+    let pause = match policy.hook {
+        config::HookStack::Engine => modules.engine,
+        config::HookStack::Multiplexer => modules.pause,
+    };
+    let demo = Demo { kind, hook, pause, provider: deployer.clone(), agent, usdc, weth, router, book };
     let mut report = Report::default();
     let step = |say: &mut dyn FnMut(&str), report: &mut Report, action: String, v: Verdict| {
         say(&format!("{} {action}: {}", if v.allowed { "ALLOWED" } else { "REFUSED" }, v.detail));
@@ -336,10 +342,16 @@ pub async fn run(
         module: hook,
         deInitData: Bytes::new(),
     };
-    let r = match demo.submit(uninstall.abi_encode().into()).await? {
-        Ok(outcome) if outcome.success => Verdict::allowed(format!("{hook_name} is gone")),
-        Ok(outcome) => Verdict::refused(LeashRevert::decode(&outcome.revert_reason), &demo.book),
-        Err(refused) => refused,
+    let r = match demo.submit(uninstall.abi_encode().into()).await {
+        Ok(Ok(outcome)) if outcome.success => Verdict::allowed(format!("{hook_name} is gone")),
+        Ok(Ok(outcome)) => Verdict::refused(LeashRevert::decode(&outcome.revert_reason), &demo.book),
+        Ok(Err(refusal)) => Verdict::refused(refusal, &demo.book),
+        Err(err) => match err.downcast::<Refused>() {
+            Ok(refused) => {
+                Verdict { allowed: false, detail: refused.to_string(), refusal: Some(refused.revert) }
+            }
+            Err(err) => return Err(err),
+        },
     };
     step(&mut say, &mut report, format!("uninstall {hook_name} with the agent's key"), r);
 
@@ -381,7 +393,7 @@ impl Demo {
         let call: Bytes = call.abi_encode().into();
         let outcome = match self.submit(call.clone()).await? {
             Ok(outcome) => outcome,
-            Err(refused) => return Ok(refused),
+            Err(refusal) => return Ok(Verdict::refused(refusal, &self.book)),
         };
         if !outcome.success {
             return Ok(Verdict::refused(self.why_refused(&call, &outcome.revert_reason).await, &self.book));
@@ -393,46 +405,40 @@ impl Demo {
         Ok(Verdict::allowed(format!("got {} WETH", format_units(after - before, 18).unwrap_or_default())))
     }
 
-    /// The agent's UserOp: what the EntryPoint reported of its execution, or the refusal of the
-    /// operation before it ran (its validation).
-    async fn submit(&self, call: Bytes) -> Result<std::result::Result<OpOutcome, Verdict>> {
-        let err = match self.agent.submit(call).await {
-            Ok(outcome) => return Ok(Ok(outcome)),
-            Err(err) => err,
-        };
-        let refused = err.downcast::<Refused>()?;
-        // Behind the policy engine, AgentValidator makes the agent's operations valid only from
-        // the end of the guardian's pause: the EntryPoint refuses them as not due (AA22).
-        let not_due = matches!(&refused.revert, LeashRevert::EntryPoint(E::FailedOp(e)) if e.reason.starts_with("AA22"));
-        let until =
-            IPolicyEngine::new(self.hook, self.provider.clone()).pausedUntil(self.agent.account).call().await;
-        if let (true, Ok(until)) = (not_due, until) {
-            let account = self.agent.account;
-            let pause = LeashRevert::Pause(P::Pause_AccountPaused(EmergencyPauseHook::Pause_AccountPaused {
-                account,
-                until,
-            }));
-            let detail = format!(
-                "{} (the agent's operations are valid only once the pause ends: {})",
-                refused.words,
-                pause.describe(&self.book)
-            );
-            return Ok(Err(Verdict { allowed: false, detail, refusal: Some(refused.revert) }));
-        }
-        Ok(Err(Verdict { allowed: false, detail: refused.to_string(), refusal: Some(refused.revert) }))
-    }
-
     async fn run(&self, target: Address, data: &[u8]) -> Result<Verdict> {
         let call = crate::account::execute_single(target, U256::ZERO, data);
         let outcome = match self.submit(call.clone()).await? {
             Ok(outcome) => outcome,
-            Err(refused) => return Ok(refused),
+            Err(refusal) => return Ok(Verdict::refused(refusal, &self.book)),
         };
         if outcome.success {
             Ok(Verdict::allowed("done".to_string()))
         } else {
             Ok(Verdict::refused(self.why_refused(&call, &outcome.revert_reason).await, &self.book))
         }
+    }
+
+    /// The agent's UserOp, or the pause that kept it from running: while the guardian's pause holds,
+    /// AgentValidator makes the agent's operations valid only from its end, and the EntryPoint
+    /// refuses them before they run or cost anything (`AA22`).
+    async fn submit(&self, call: Bytes) -> Result<std::result::Result<OpOutcome, LeashRevert>> {
+        let error = match self.agent.submit(call).await {
+            Ok(outcome) => return Ok(Ok(outcome)),
+            Err(error) => error,
+        };
+        let not_due = matches!(
+            error.downcast_ref::<Refused>().map(|r| &r.revert),
+            Some(LeashRevert::EntryPoint(IEntryPoint::IEntryPointErrors::FailedOp(f))) if f.reason.starts_with("AA22")
+        );
+        if !not_due {
+            return Err(error);
+        }
+        let account = self.agent.account;
+        // The engine answers the pause hook's `pausedUntil` too.
+        let until =
+            EmergencyPauseHook::new(self.pause, self.provider.clone()).pausedUntil(account).call().await?;
+        let paused = EmergencyPauseHook::Pause_AccountPaused { account, until };
+        Ok(Err(LeashRevert::decode(&paused.abi_encode())))
     }
 
     /// The refusal. Safe7579 reports every hook revert as its own `ExecutionFailed()`, so

@@ -70,9 +70,12 @@ pub fn plan(out: &Path) -> Result<Vec<PlannedModule>> {
         let args: Vec<u8> = match name {
             "HookMultiPlexer" | "AutomationExecutor" => Vec::new(),
             "EmergencyPauseHook" | "SpendingLimitHook" => addr(&planned, "HookMultiPlexer").abi_encode(),
-            "AgentValidator" => {
-                (addr(&planned, "HookMultiPlexer"), addr(&planned, "PolicyEngine")).abi_encode_params()
-            }
+            "AgentValidator" => (
+                addr(&planned, "HookMultiPlexer"),
+                addr(&planned, "PolicyEngine"),
+                addr(&planned, "EmergencyPauseHook"),
+            )
+                .abi_encode_params(),
             "AllowlistHook" => (
                 addr(&planned, "HookMultiPlexer"),
                 vec![

@@ -52,7 +52,7 @@ abstract contract DirtyAddressWordsTest is LeashTestBase {
         token.mint(carol, FUNDS);
         // The agent's validator, installed by the owner before any hook exists.
         agent = vm.createWallet("agent");
-        agentValidator = new AgentValidator(address(mux), address(engine));
+        agentValidator = new AgentValidator(address(mux), address(engine), address(pauseHook));
         (bool ok, bytes memory reason) = submit(
             installModuleCall(
                 MODULE_TYPE_VALIDATOR, address(agentValidator), abi.encode(authority, agent.addr, uint256(1 ether))

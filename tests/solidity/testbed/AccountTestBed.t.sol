@@ -62,7 +62,7 @@ contract AccountTestBedTest is AccountTestBed {
 
     function test_execute_RevertWhen_CalledByStranger() public {
         vm.prank(recipient);
-        vm.expectRevert();
+        vm.expectRevert(abi.encodeWithSignature("AccountUnauthorized(address)", recipient));
         account.execute(modeSingle(), abi.encodePacked(recipient, uint256(1 ether)));
     }
 }

@@ -30,7 +30,7 @@ contract AgentValidatorTest is LeashTestBase {
 
     function setUp() public override {
         super.setUp();
-        validator = new AgentValidator(address(mux), address(engine));
+        validator = new AgentValidator(address(mux), address(engine), address(pauseHook));
         agent = vm.createWallet("agent");
         // The owner installs the agent's validator, then the leash (block mode, nothing listed).
         (bool ok,) = submit(installModuleCall(MODULE_TYPE_VALIDATOR, address(validator), validatorInit(agent.addr)));
@@ -120,11 +120,16 @@ contract AgentValidatorTest is LeashTestBase {
     }
 
     function test_validateUserOp_AgentStillMeetsThePolicies() public {
-        vm.prank(guardian);
-        pauseHook.pause(address(account));
+        vm.prank(authority);
+        allowlist.addPermission(address(account), address(target), Target.ping.selector);
         (bool ok, bytes memory reason) = submitAsAgent(call1(address(target), ping));
         assertFalse(ok);
-        assertEq(bytes4(reason), bytes4(keccak256("Pause_AccountPaused(address,uint256)")));
+        assertEq(
+            reason,
+            abi.encodeWithSelector(
+                IAllowlistHook.Allowlist_CallBlocked.selector, address(account), address(target), Target.ping.selector
+            )
+        );
         assertEq(target.pings(), 0);
     }
 
@@ -290,6 +295,48 @@ contract AgentValidatorTest is LeashTestBase {
         entryPoint.handleOps(ops, payable(agent.addr));
         assertEq(address(account).balance, balanceBefore);
         assertEq(agent.addr.balance, 0);
+    }
+
+    /// @dev What the validator answers the account for `op` (the EntryPoint's struct, encoded by hand).
+    function validationData(PackedUserOperation memory op, bytes32 hash) internal returns (uint256) {
+        vm.prank(address(account));
+        (bool answered, bytes memory data) =
+            address(validator).call(abi.encodeWithSelector(validator.validateUserOp.selector, op, hash));
+        assertTrue(answered, "validateUserOp reverted");
+        return abi.decode(data, (uint256));
+    }
+
+    /// @dev Attack: while the guardian has the account paused, the agent keeps submitting
+    /// operations. Behind the multiplexer too they are valid only from the pause hook's end: the
+    /// EntryPoint refuses them before validation charges the gas allowance or the account pays.
+    function test_attack_PausedAgentCannotSpendTheAccountsGas() public {
+        vm.prank(guardian);
+        pauseHook.pause(address(account));
+        uint256 until = pauseHook.pausedUntil(address(account));
+        PackedUserOperation memory op = agentOp(call1(address(target), ping), agent.privateKey);
+        bytes32 hash = entryPoint.getUserOpHash(op);
+        assertEq(validationData(op, hash), (until - 1) << 208, "valid only from the pause's end");
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = op;
+        uint256 balance = address(account).balance;
+        uint256 allowance = validator.gasAllowanceOf(address(account));
+        vm.expectRevert(abi.encodeWithSelector(IEntryPoint.FailedOp.selector, 0, "AA22 expired or not due"));
+        vm.prank(bundler, bundler);
+        entryPoint.handleOps(ops, bundler);
+        assertEq(address(account).balance, balance, "the account paid nothing");
+        assertEq(validator.gasAllowanceOf(address(account)), allowance, "the allowance was not charged");
+        // The guardian's unpause makes the agent's operations valid again at once.
+        vm.prank(guardian);
+        pauseHook.unpause(address(account));
+        (bool ok,) = submitAsAgent(call1(address(target), ping));
+        assertTrue(ok, "valid again after the unpause");
+    }
+
+    function test_validateUserOp_NoPauseRestrictsNothing() public {
+        PackedUserOperation memory op = agentOp(call1(address(target), ping), agent.privateKey);
+        bytes32 hash = entryPoint.getUserOpHash(op);
+        assertEq(validationData(op, hash), 0);
+        assertEq(validator.PAUSE_HOOK(), address(pauseHook));
     }
 
     function test_setGasAllowance_AuthorityRefills() public {

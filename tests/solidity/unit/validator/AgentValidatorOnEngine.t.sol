@@ -32,7 +32,7 @@ contract AgentValidatorOnEngineTest is LeashTestBase {
 
     function setUp() public override {
         super.setUp();
-        validator = new AgentValidator(address(mux), address(engine));
+        validator = new AgentValidator(address(mux), address(engine), address(pauseHook));
         agent = vm.createWallet("agent");
         // The owner installs the agent's validator, then the engine (block mode, nothing listed).
         (bool ok,) = submit(
@@ -142,10 +142,14 @@ contract AgentValidatorOnEngineTest is LeashTestBase {
         installStack(IAllowlistHook.Mode.Allow); // target.ping allowed
         (bool ok,) = submitAsAgent(call1(address(target), ping));
         assertTrue(ok);
+        // The multiplexer's pause applies (from validation on).
         vm.prank(guardian);
         pauseHook.pause(address(account));
-        (ok,) = submitAsAgent(call1(address(target), ping));
-        assertFalse(ok, "the multiplexer's policies apply");
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = agentOp(call1(address(target), ping));
+        vm.expectRevert(abi.encodeWithSelector(IEntryPoint.FailedOp.selector, 0, "AA22 expired or not due"));
+        vm.prank(bundler, bundler);
+        entryPoint.handleOps(ops, bundler);
         assertEq(target.pings(), 1);
     }
 

@@ -73,7 +73,7 @@ abstract contract LeashAccountBase is AccountHarness {
         address[] memory others = new address[](1);
         others[0] = address(automation);
         engine = IPolicyEngine(address(new PolicyEngine(others, address(new PolicyEngineConfig(others)))));
-        agentValidator = new AgentValidator(address(mux), address(engine));
+        agentValidator = new AgentValidator(address(mux), address(engine), address(pauseHook));
         target = new Target();
         other = new Target();
         token = new TestToken("TOKEN");
@@ -255,14 +255,23 @@ abstract contract LeashAccountSuite is LeashAccountBase {
         assertEq(token.balanceOf(payee), 60e18);
     }
 
+    /// @dev While paused the agent's operations are not yet valid (from the pause's end on): the
+    /// EntryPoint refuses them before they run or cost the account anything.
     function test_agent_RevertWhen_Paused() public {
         vm.prank(guardian);
         pauseHook.pause(account);
-        assertAgentRefused(
-            call1(address(target), 0, ping),
-            abi.encodeWithSelector(IEmergencyPauseHook.Pause_AccountPaused.selector, account, block.timestamp + 1 days)
-        );
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = userOpFor(address(agentValidator), call1(address(target), 0, ping), agent.privateKey);
+        uint256 balance = account.balance;
+        vm.expectRevert(abi.encodeWithSelector(IEntryPoint.FailedOp.selector, 0, "AA22 expired or not due"));
+        vm.prank(bundler, bundler);
+        entryPoint.handleOps(ops, bundler);
         assertEq(target.pings(), 0);
+        assertEq(account.balance, balance, "the account paid nothing");
+        // The pause ends by itself a day later: the agent acts again.
+        vm.warp(block.timestamp + 1 days);
+        assertAgentPasses(call1(address(target), 0, ping));
+        assertEq(target.pings(), 1);
     }
 
     function test_agent_RevertWhen_KeyRotatedOut() public {
