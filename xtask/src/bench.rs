@@ -24,8 +24,8 @@ use leash::account::{
     execute_single, install_entry_point, intrinsic_gas, validator_nonce_key, UserOpSender, ENTRYPOINT_V08,
 };
 use leash::config::{
-    AllowlistConfig, AllowlistMode, ModuleAddresses, PauseConfig, PolicyConfig, SpendingConfig, TaskConfig,
-    MODULE_TYPE_HOOK, WILDCARD_SELECTOR,
+    AllowlistConfig, AllowlistMode, HookStack, ModuleAddresses, PauseConfig, PolicyConfig, SpendingConfig,
+    TaskConfig, MODULE_TYPE_HOOK, WILDCARD_SELECTOR,
 };
 use leash::deploy::{self, deploy_code, Status};
 use leash::errors::LeashRevert;
@@ -42,20 +42,6 @@ sol! {
     }
 
     struct Execution { address target; uint256 value; bytes callData; }
-
-    /// PolicyEngine's install data (IPolicyEngine.Config), after the authority.
-    struct EnginePermission { address target; bytes4 selector; }
-    struct EngineLimit { uint256 amount; uint256 window; }
-    struct EngineTokenPolicy { address token; uint256 perTxCap; EngineLimit[] limits; }
-    struct EngineConfig {
-        address guardian;
-        uint256 autoUnpauseAfter;
-        uint8 mode;
-        EnginePermission[] permissions;
-        address[] protectedTargets;
-        EngineTokenPolicy[] tokens;
-        bytes21 validationId;
-    }
 }
 
 /// Genesis time: a multiple of every bucket width the bench uses (900 s, 1,800 s, 6 h, 1.75 days),
@@ -174,7 +160,6 @@ struct Bench {
     guardian: Address,
     modules: ModuleAddresses,
     validator: Address,
-    engine: Address,
     token: Address,
     payees: Vec<Address>,
     account_code: Bytes,
@@ -225,11 +210,6 @@ pub async fn run(root: &Path, mut progress: impl FnMut(&str)) -> Result<Results>
             .find(|m| m.name == "AgentValidator")
             .map(|m| m.address)
             .ok_or_else(|| eyre!("the deployment plan has no AgentValidator"))?,
-        engine: plan
-            .iter()
-            .find(|m| m.name == "PolicyEngine")
-            .map(|m| m.address)
-            .ok_or_else(|| eyre!("the deployment plan has no PolicyEngine"))?,
         token,
         payees: (0..PAYEES)
             .map(|i| Address::from_word(keccak256(format!("leash-bench-payee-{i}"))))
@@ -334,6 +314,7 @@ impl Bench {
     fn policy(&self) -> PolicyConfig {
         PolicyConfig {
             authority: self.authority,
+            hook: HookStack::Engine,
             tokens: Vec::new(),
             pause: Some(PauseConfig { guardian: self.guardian, auto_unpause_after: 0 }),
             allowlist: Some(AllowlistConfig {
@@ -414,12 +395,14 @@ impl Bench {
             Stack::Pause => vec![alone(self.modules.pause)?],
             Stack::Allowlist => vec![alone(self.modules.allowlist)?],
             Stack::Spending => vec![alone(self.modules.spending)?],
-            Stack::Full => policy
+            Stack::Full => PolicyConfig { hook: HookStack::Multiplexer, ..policy.clone() }
                 .install_payloads(&self.modules)
                 .into_iter()
                 .map(|p| (p.module_type, p.module, p.init_data))
                 .collect(),
-            Stack::Engine => vec![(MODULE_TYPE_HOOK, self.engine, self.engine_init(policy))],
+            Stack::Engine => {
+                vec![(MODULE_TYPE_HOOK, self.modules.engine, policy.engine_install_data(FixedBytes::ZERO))]
+            }
         };
         for (module_type, module, init) in installs {
             let outcome = sender.install_module(module_type, module, init).await?;
@@ -428,48 +411,6 @@ impl Bench {
             }
         }
         Ok(())
-    }
-
-    /// The engine's install data for `policy`: the same pause, allowlist and limits in one hook.
-    fn engine_init(&self, policy: &PolicyConfig) -> Bytes {
-        let (guardian, auto_unpause) =
-            policy.pause.as_ref().map_or((Address::ZERO, 0), |p| (p.guardian, p.auto_unpause_after));
-        let (mode, permissions, protected) = match &policy.allowlist {
-            Some(a) => (
-                match a.mode {
-                    AllowlistMode::Allow => 1u8,
-                    AllowlistMode::Block => 2u8,
-                },
-                a.permissions
-                    .iter()
-                    .map(|(target, selector)| EnginePermission { target: *target, selector: *selector })
-                    .collect(),
-                a.protected.clone(),
-            ),
-            None => (0u8, Vec::new(), Vec::new()),
-        };
-        let config = EngineConfig {
-            guardian,
-            autoUnpauseAfter: U256::from(auto_unpause),
-            mode,
-            permissions,
-            protectedTargets: protected,
-            tokens: policy
-                .spending
-                .iter()
-                .map(|s| EngineTokenPolicy {
-                    token: s.token,
-                    perTxCap: s.per_tx_cap,
-                    limits: s
-                        .limits
-                        .iter()
-                        .map(|(amount, window)| EngineLimit { amount: *amount, window: U256::from(*window) })
-                        .collect(),
-                })
-                .collect(),
-            validationId: Default::default(),
-        };
-        (self.authority, config).abi_encode_params().into()
     }
 
     fn call_data(&self, op: Op) -> Bytes {
@@ -612,7 +553,12 @@ impl Bench {
             "AgentValidator".into(),
         )];
         installs.extend(self.executor_payloads(&policy));
-        installs.push((MODULE_TYPE_HOOK, self.engine, self.engine_init(&policy), "the policy engine".into()));
+        installs.push((
+            MODULE_TYPE_HOOK,
+            self.modules.engine,
+            policy.engine_install_data(FixedBytes::ZERO),
+            "the policy engine".into(),
+        ));
         let mut total = 0;
         for (module_type, module, init, label) in installs {
             let outcome = sender.install_module(module_type, module, init).await?;
@@ -645,6 +591,7 @@ impl Bench {
         policy.tasks.push(task.clone());
         let mut payloads: Vec<(u64, Address, Bytes, String)> = Vec::new();
         if stack == Some(Stack::Full) {
+            policy.hook = HookStack::Multiplexer;
             for p in policy.install_payloads(&self.modules) {
                 payloads.push((p.module_type, p.module, p.init_data, p.label.to_string()));
             }
@@ -655,8 +602,8 @@ impl Bench {
             if stack == Some(Stack::Engine) {
                 payloads.push((
                     MODULE_TYPE_HOOK,
-                    self.engine,
-                    self.engine_init(&policy),
+                    self.modules.engine,
+                    policy.engine_install_data(FixedBytes::ZERO),
                     "the policy engine".into(),
                 ));
             }

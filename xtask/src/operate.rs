@@ -10,8 +10,8 @@ use alloy::signers::local::PrivateKeySigner;
 use clap::{Args, Subcommand};
 use eyre::{bail, eyre, Result, WrapErr};
 use leash::account::UserOpSender;
-use leash::config::{self, ModuleAddresses};
-use leash::errors::{LeashRevert, TokenBook};
+use leash::config::{self, HookStack, ModuleAddresses};
+use leash::errors::TokenBook;
 use leash::{deploy, live, ops};
 
 #[derive(Args, Debug, Clone)]
@@ -25,6 +25,9 @@ pub struct Chain {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct ModuleOverrides {
+    /// Override the deployment record's PolicyEngine address.
+    #[arg(long, global = true)]
+    engine: Option<Address>,
     /// Override the deployment record's HookMultiPlexer address.
     #[arg(long, global = true)]
     multiplexer: Option<Address>,
@@ -49,14 +52,21 @@ pub enum PolicyCmd {
         /// Chain whose deployment record gives the module addresses (offline).
         #[arg(long, default_value_t = 31337)]
         chain_id: u64,
+        /// The hook to install: `engine` or `multiplexer` (default: the file's `hook`, else engine).
+        #[arg(long, value_name = "engine|multiplexer")]
+        hook: Option<HookStack>,
         #[command(flatten)]
         overrides: ModuleOverrides,
     },
-    /// Install a policy file on an account through UserOps signed by the account's owner key.
+    /// Install a policy file on an account in one UserOp signed by the account's owner key: every
+    /// module (the executor, then the hook) or none.
     Install {
         file: PathBuf,
         #[arg(long)]
         account: Address,
+        /// The hook to install: `engine` or `multiplexer` (default: the file's `hook`, else engine).
+        #[arg(long, value_name = "engine|multiplexer")]
+        hook: Option<HookStack>,
         /// Owner key of the account (or LEASH_OWNER_KEY).
         #[arg(long, value_name = "HEX")]
         owner_key: Option<String>,
@@ -113,10 +123,13 @@ pub struct TaskArgs {
 
 pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
     match cmd {
-        PolicyCmd::Encode { file, vars, chain_id, overrides } => {
+        PolicyCmd::Encode { file, vars, chain_id, hook, overrides } => {
             let modules = modules_from_record(root, chain_id, &overrides)?;
-            let policy = config::load(&file, &parse_vars(&vars)?)?;
-            println!("install payloads for {} (in this order):", file.display());
+            let policy = with_hook(config::load(&file, &parse_vars(&vars)?)?, hook, &file)?;
+            println!(
+                "install payloads for {} (in this order; `policy install` sends them as one batch):",
+                file.display()
+            );
             for p in policy.install_payloads(&modules) {
                 println!(
                     "\n{} ({})\n  module:      {}\n  module type: {}\n  init data:   {}",
@@ -129,8 +142,8 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
             }
             Ok(())
         }
-        PolicyCmd::Install { file, account, owner_key, vars, chain } => crate::block_on(async {
-            let policy = config::load(&file, &parse_vars(&vars)?)?;
+        PolicyCmd::Install { file, account, hook, owner_key, vars, chain } => crate::block_on(async {
+            let policy = with_hook(config::load(&file, &parse_vars(&vars)?)?, hook, &file)?;
             policy.check_account(account).map_err(|e| eyre!("{}: {e}", file.display()))?;
             let owner = key(owner_key, "LEASH_OWNER_KEY", "--owner-key")?;
             let provider = connect(&chain.rpc_url, Some(owner.clone())).await?;
@@ -145,19 +158,16 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
                 entry_point: leash::account::ENTRYPOINT_V08,
                 execute_user_op: false,
             };
-            let book = book_of(&policy);
-            for p in policy.install_payloads(&modules) {
-                println!("installing {} ({}) on {account}", p.label, p.module);
-                let outcome = sender.install_module(p.module_type, p.module, p.init_data).await?;
-                if !outcome.success {
-                    bail!(
-                        "installing {} was refused: {}",
-                        p.label,
-                        LeashRevert::decode(&outcome.revert_reason).describe(&book)
-                    );
-                }
-                println!("  done (gas {})", outcome.gas_used);
+            if policy.hook == HookStack::Engine && modules.engine.is_zero() {
+                bail!("the deployment record has no PolicyEngine: deploy again, pass --engine, or install with --hook multiplexer");
             }
+            let labels: Vec<&str> = policy.install_payloads(&modules).iter().map(|p| p.label).collect();
+            println!("installing {} on {account} in one operation", labels.join(" and "));
+            let installed = ops::install(&sender, &policy, &modules, &book_of(&policy)).await?;
+            for (label, module) in &installed.modules {
+                println!("  installed {label} ({module})");
+            }
+            println!("  done (gas {})", installed.gas_used);
             Ok(())
         }),
         PolicyCmd::Show { account, chain } => crate::block_on(async {
@@ -192,16 +202,16 @@ pub fn guardian(root: &Path, cmd: GuardianCmd) -> Result<()> {
             "pause" => println!(
                 "paused {} (tx {})",
                 args.account,
-                ops::pause(&provider, modules.pause, args.account).await?
+                ops::pause(&provider, &modules, args.account).await?
             ),
             "unpause" => println!(
                 "unpaused {} (tx {})",
                 args.account,
-                ops::unpause(&provider, modules.pause, args.account).await?
+                ops::unpause(&provider, &modules, args.account).await?
             ),
             _ => {}
         }
-        println!("{}", ops::pause_status(&provider, modules.pause, args.account).await?);
+        println!("{}", ops::pause_status(&provider, &modules, args.account).await?);
         Ok(())
     })
 }
@@ -284,10 +294,13 @@ fn modules_from_record(root: &Path, chain_id: u64, o: &ModuleOverrides) -> Resul
             .map(|m| (m.name.to_string(), m.address))
             .collect(),
     };
+    // A record from before the engine: the multiplexer stack still works.
+    let engine = o.engine.or_else(|| known.remove("PolicyEngine")).unwrap_or_default();
     let mut get = |name: &str, over: Option<Address>| -> Result<Address> {
         over.or_else(|| known.remove(name)).ok_or_else(|| eyre!("no address for {name}: pass it explicitly"))
     };
     Ok(ModuleAddresses {
+        engine,
         multiplexer: get("HookMultiPlexer", o.multiplexer)?,
         pause: get("EmergencyPauseHook", o.pause_hook)?,
         allowlist: get("AllowlistHook", o.allowlist)?,
@@ -296,12 +309,30 @@ fn modules_from_record(root: &Path, chain_id: u64, o: &ModuleOverrides) -> Resul
     })
 }
 
+/// The policy with the hook the command line asks for, if it does (a file with custom hooks stays
+/// on the multiplexer).
+fn with_hook(
+    mut policy: config::PolicyConfig,
+    hook: Option<HookStack>,
+    file: &Path,
+) -> Result<config::PolicyConfig> {
+    if let Some(hook) = hook {
+        if hook == HookStack::Engine && !policy.custom_hooks.is_empty() {
+            bail!(
+                "{}: custom hooks plug into the multiplexer: they cannot go onto the policy engine",
+                file.display()
+            );
+        }
+        policy.hook = hook;
+    }
+    Ok(policy)
+}
+
 fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, Address>> {
     vars.iter()
         .map(|v| {
             let (name, value) = v.split_once('=').ok_or_else(|| eyre!("--set {v}: expected NAME=0x…"))?;
-            let address =
-                value.trim().parse().map_err(|_| eyre!("--set {v}: `{value}` is not an address"))?;
+            let address = config::parse_address(value).map_err(|e| eyre!("--set {v}: {e}"))?;
             Ok((name.trim().trim_start_matches('$').to_string(), address))
         })
         .collect()

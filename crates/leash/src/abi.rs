@@ -29,6 +29,26 @@ include!(concat!(env!("OUT_DIR"), "/abi.rs"));
 /// A UserOp as EntryPoint v0.7 and v0.8 take it.
 pub use IEntryPoint::PackedUserOperation;
 
+// The policy engine's install data, `abi.encode(address authority, IPolicyEngine.Config config)`.
+// The engine reads `Config` with `abi.decode` in `onInstall`, so no function of its ABI names the
+// struct: it is declared here, field for field as in `contracts/interfaces/IPolicyEngine.sol` (a
+// test holds the two together), from the generated types of the separate hooks' ABI.
+sol! {
+    /// `IPolicyEngine.Config`: the guardian (zero: no pause) and its auto-unpause, the allowlist's
+    /// mode (0: none, 1: allow, 2: block) with its permissions and protected addresses, the token
+    /// policies, and on Kernel the validation the engine is the hook of (zero elsewhere).
+    #[derive(Debug, PartialEq, Eq)]
+    struct PolicyEngineConfig {
+        address guardian;
+        uint256 autoUnpauseAfter;
+        uint8 mode;
+        IAllowlistHook.Permission[] permissions;
+        address[] protectedTargets;
+        ISpendingLimitHook.TokenPolicy[] tokens;
+        bytes21 validationId;
+    }
+}
+
 // ---------------------------------------------------------------- written by hand
 
 // The accounts of the demo: the precompiles that carry their bytecode, their bootstraps.

@@ -3,7 +3,11 @@
 //!
 //! ```toml
 //! authority = "0x…"                       # who may loosen, reconfigure and approve
-//!                                         # (any address may be written $NAME, given at run time)
+//!                                         # (any address may be written $NAME, given at run time;
+//!                                         # a mixed-case address must carry its EIP-55 checksum)
+//! hook = "engine"                         # the default: the policy engine runs pause, allowlist
+//!                                         # and limits in one hook; "multiplexer": the separate
+//!                                         # hooks behind HookMultiPlexer (needed for custom hooks)
 //!
 //! [tokens]                                # symbols used below
 //! USDC = { address = "0x…", decimals = 6 }
@@ -33,10 +37,13 @@
 //! cooldown = "30d"
 //! max_executions = 12
 //!
-//! [[custom_hooks]]
+//! [[custom_hooks]]                        # only with hook = "multiplexer"
 //! address = "0x…"
 //! init_data = "0x…"
 //! ```
+//!
+//! With the engine, limits are at most 2^95 - 1 base units and windows at most 100,000,000 s (it
+//! keeps each window exactly in two slots); with the multiplexer, amounts up to 2^128 - 1.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -44,8 +51,8 @@ use std::ops::Range;
 use std::path::Path;
 
 use alloy::primitives::utils::parse_units;
-use alloy::primitives::{keccak256, Address, Bytes, FixedBytes, U256};
-use alloy::sol_types::SolValue;
+use alloy::primitives::{Address, Bytes, FixedBytes, U256};
+use alloy::sol_types::{SolCall, SolValue};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -93,6 +100,8 @@ impl std::error::Error for ConfigError {}
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     authority: Spanned<String>,
+    #[serde(default)]
+    hook: Option<Spanned<String>>,
     #[serde(default)]
     tokens: BTreeMap<String, Spanned<RawToken>>,
     pause: Option<Spanned<RawPause>>,
@@ -249,9 +258,42 @@ impl TaskConfig {
     }
 }
 
+/// The hook that carries a policy's pause, allowlist and spending limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HookStack {
+    /// PolicyEngine: the three policies in one hook (the default).
+    #[default]
+    Engine,
+    /// HookMultiPlexer with the separate hooks as sub-hooks, and any custom sub-hooks.
+    Multiplexer,
+}
+
+impl HookStack {
+    /// The word a policy file and the command line use.
+    pub fn name(self) -> &'static str {
+        match self {
+            HookStack::Engine => "engine",
+            HookStack::Multiplexer => "multiplexer",
+        }
+    }
+}
+
+impl std::str::FromStr for HookStack {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "engine" => Ok(HookStack::Engine),
+            "multiplexer" => Ok(HookStack::Multiplexer),
+            other => Err(format!("hook `{other}`: use \"engine\" or \"multiplexer\"")),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyConfig {
     pub authority: Address,
+    pub hook: HookStack,
     pub tokens: Vec<Token>,
     pub pause: Option<PauseConfig>,
     pub allowlist: Option<AllowlistConfig>,
@@ -263,6 +305,7 @@ pub struct PolicyConfig {
 /// The Leash module addresses a policy is installed with.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ModuleAddresses {
+    pub engine: Address,
     pub multiplexer: Address,
     pub pause: Address,
     pub allowlist: Address,
@@ -275,6 +318,7 @@ impl ModuleAddresses {
     pub fn from_plan(plan: &[crate::deploy::PlannedModule]) -> Self {
         let at = |name: &str| plan.iter().find(|m| m.name == name).map(|m| m.address).unwrap_or_default();
         Self {
+            engine: at("PolicyEngine"),
             multiplexer: at("HookMultiPlexer"),
             pause: at("EmergencyPauseHook"),
             allowlist: at("AllowlistHook"),
@@ -317,12 +361,7 @@ impl Ctx<'_> {
                 )
             });
         }
-        s.get_ref().trim().parse::<Address>().map_err(|_| {
-            self.err(
-                s.span(),
-                format!("{what}: `{}` is not an address (0x followed by 40 hex digits)", s.get_ref()),
-            )
-        })
+        parse_address(s.get_ref()).map_err(|e| self.err(s.span(), format!("{what}: {e}")))
     }
 
     fn nonzero(&self, s: &Spanned<String>, what: &str) -> Result<Address, ConfigError> {
@@ -369,10 +408,13 @@ impl Ctx<'_> {
     ) -> Result<U256, ConfigError> {
         let text = match v.get_ref() {
             toml::Value::String(s) => s.clone(),
-            toml::Value::Integer(i) if *i >= 0 => i.to_string(),
-            toml::Value::Float(f) if *f >= 0.0 => f.to_string(),
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
             other => return Err(self.err(v.span(), format!("{what}: `{other}` is not an amount"))),
         };
+        if text.trim().starts_with('-') {
+            return Err(self.err(v.span(), format!("{what}: `{text}` is negative: amounts are at least 0")));
+        }
         if let Some((_, fraction)) = text.trim().split_once('.') {
             if fraction.len() > usize::from(decimals) {
                 return Err(self.err(
@@ -408,6 +450,26 @@ impl Ctx<'_> {
     }
 }
 
+/// An address: `0x` and 40 hex digits; a mixed-case one must carry its EIP-55 checksum (a typo
+/// in a checksummed address is caught, not sent).
+pub fn parse_address(text: &str) -> Result<Address, String> {
+    let text = text.trim();
+    let digits = text.strip_prefix("0x").unwrap_or_default();
+    let address: Address = match (digits.len(), digits.chars().all(|c| c.is_ascii_hexdigit())) {
+        (40, true) => text.parse().map_err(|_| format!("`{text}` is not an address"))?,
+        _ => return Err(format!("`{text}` is not an address (0x followed by 40 hex digits)")),
+    };
+    let mixed =
+        digits.chars().any(|c| c.is_ascii_lowercase()) && digits.chars().any(|c| c.is_ascii_uppercase());
+    if mixed && address.to_checksum(None) != text {
+        return Err(format!(
+            "`{text}` has a wrong EIP-55 checksum (a mistyped digit?): the checksummed form of these digits is {}",
+            address.to_checksum(None)
+        ));
+    }
+    Ok(address)
+}
+
 /// `90`, `90s`, `15m`, `1h`, `1d`, `1w`.
 pub fn parse_duration(s: &str) -> Option<u64> {
     let s = s.trim();
@@ -424,19 +486,45 @@ pub fn parse_duration(s: &str) -> Option<u64> {
     n.checked_mul(factor)
 }
 
-/// The selector of a permission's `function`.
-pub fn parse_selector(s: &str) -> Option<FixedBytes<4>> {
+/// The selector of a permission's `function`: `*`, `plain`, `0x` and 8 hex digits, or a signature,
+/// read the way Solidity hashes it (`transfer(address to, uint amount)` is
+/// `transfer(address,uint256)`: names dropped, `uint`/`int` widened, tuples spelled out); a type
+/// that is not an ABI type (a struct's name, `uint7`) is refused.
+pub fn parse_selector(s: &str) -> Result<FixedBytes<4>, String> {
     let s = s.trim();
+    let usage = "use *, plain, a signature like transfer(address,uint256), or 0x and 8 hex digits";
     match s {
-        "*" => Some(FixedBytes(WILDCARD_SELECTOR)),
-        "plain" => Some(FixedBytes::ZERO),
-        _ if s.starts_with("0x") && s.len() == 10 => s.parse().ok(),
-        _ if s.contains('(') && s.ends_with(')') => {
-            let canonical: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-            Some(FixedBytes::from_slice(&keccak256(canonical.as_bytes())[..4]))
+        "*" => Ok(FixedBytes(WILDCARD_SELECTOR)),
+        "plain" => Ok(FixedBytes::ZERO),
+        _ if s.starts_with("0x") => s.parse().map_err(|_| format!("function `{s}`: {usage}")),
+        _ if s.contains('(') => {
+            let f = alloy::json_abi::Function::parse(s)
+                .map_err(|e| format!("function `{s}` is not a signature ({e}): {usage}"))?;
+            if let Some(bad) = f.inputs.iter().find_map(non_abi_type) {
+                return Err(format!(
+                    "function `{s}`: `{bad}` is not an ABI type (write a struct as a tuple)"
+                ));
+            }
+            Ok(f.selector())
         }
-        _ => None,
+        _ => Err(format!("function `{s}`: {usage}")),
     }
+}
+
+/// The first type in `param` (its components included) that is not an ABI type.
+fn non_abi_type(param: &alloy::json_abi::Param) -> Option<String> {
+    let base = param.ty.split('[').next().unwrap_or_default();
+    let sized = |prefix: &str, ok: &dyn Fn(u32) -> bool| {
+        base.strip_prefix(prefix).and_then(|n| n.parse::<u32>().ok()).is_some_and(ok)
+    };
+    let elementary = matches!(base, "address" | "bool" | "string" | "bytes" | "function")
+        || sized("uint", &|n| n % 8 == 0 && (8..=256).contains(&n))
+        || sized("int", &|n| n % 8 == 0 && (8..=256).contains(&n))
+        || sized("bytes", &|n| (1..=32).contains(&n));
+    if base == "tuple" {
+        return param.components.iter().find_map(non_abi_type);
+    }
+    (!elementary).then(|| param.ty.clone())
 }
 
 /// Reads and checks a policy file. Addresses written `$NAME` are taken from `vars`.
@@ -482,6 +570,10 @@ pub fn parse_with(
     }
 
     let authority = ctx.nonzero(&raw.authority, "authority")?;
+    let hook = match &raw.hook {
+        None => HookStack::default(),
+        Some(h) => h.get_ref().parse().map_err(|e: String| ctx.err(h.span(), e))?,
+    };
 
     let pause = match &raw.pause {
         None => None,
@@ -527,9 +619,7 @@ pub fn parse_with(
             for p in &a.permissions {
                 let target = ctx.target(&p.get_ref().target, "permission target")?;
                 let f = &p.get_ref().function;
-                let selector = parse_selector(f.get_ref()).ok_or_else(|| {
-                    ctx.err(f.span(), format!("function `{}`: use *, plain, a signature like transfer(address,uint256), or 0x and 8 hex digits", f.get_ref()))
-                })?;
+                let selector = parse_selector(f.get_ref()).map_err(|e| ctx.err(f.span(), e))?;
                 if !seen.insert((target, selector)) {
                     return Err(
                         ctx.err(p.span(), format!("permission ({target}, {selector}) is listed twice"))
@@ -572,7 +662,15 @@ pub fn parse_with(
         }
         let per_tx_cap = match &sp.per_tx_cap {
             None => U256::ZERO,
-            Some(v) => ctx.amount(v, token.decimals, U256::MAX, "per_tx_cap")?,
+            Some(v) => {
+                let cap = ctx.amount(v, token.decimals, U256::MAX, "per_tx_cap")?;
+                if cap.is_zero() {
+                    return Err(
+                        ctx.err(v.span(), "per_tx_cap = 0 would mean no cap at all: leave it out for no cap")
+                    );
+                }
+                cap
+            }
         };
         if sp.limits.len() > MAX_LIMITS_PER_TOKEN {
             return Err(ctx.err(
@@ -597,6 +695,15 @@ pub fn parse_with(
                 U256::from(MAX_LIMIT_AMOUNT),
                 "limit amount",
             )?;
+            if amount.is_zero() {
+                return Err(ctx.err(
+                    l.get_ref().amount.span(),
+                    format!(
+                        "a limit of 0 would freeze {} (nothing may move): to forbid calls, use the allowlist",
+                        token.symbol
+                    ),
+                ));
+            }
             let window = ctx.seconds(&l.get_ref().window, "limit window")?;
             let span = l.get_ref().window.span();
             if window < MIN_WINDOW {
@@ -668,6 +775,12 @@ pub fn parse_with(
         });
     }
 
+    if let (HookStack::Engine, Some(first)) = (hook, raw.custom_hooks.first()) {
+        return Err(ctx.err(
+            first.span(),
+            "custom hooks plug into the multiplexer: add hook = \"multiplexer\" at the top of the file",
+        ));
+    }
     let mut custom_hooks = Vec::new();
     for h in &raw.custom_hooks {
         let address = ctx.nonzero(&h.get_ref().address, "custom hook")?;
@@ -685,7 +798,7 @@ pub fn parse_with(
         + usize::from(allowlist.is_some())
         + usize::from(!spending.is_empty())
         + custom_hooks.len();
-    if sub_hooks > MAX_SUB_HOOKS {
+    if hook == HookStack::Multiplexer && sub_hooks > MAX_SUB_HOOKS {
         return Err(ctx.err(
             raw.custom_hooks.last().map_or(0..0, |h| h.span()),
             format!("{sub_hooks} sub-hooks: at most {MAX_SUB_HOOKS}"),
@@ -695,7 +808,7 @@ pub fn parse_with(
         return Err(ConfigError { file: file.to_string(), line: 1, message: "the policy configures nothing: add [pause], [allowlist], [[spending]], [[tasks]] or [[custom_hooks]]".into() });
     }
     ctx.symbols.clear();
-    Ok(PolicyConfig { authority, tokens, pause, allowlist, spending, tasks, custom_hooks })
+    Ok(PolicyConfig { authority, hook, tokens, pause, allowlist, spending, tasks, custom_hooks })
 }
 
 // ---------------------------------------------------------------------- encoding
@@ -766,12 +879,81 @@ impl PolicyConfig {
         hooks.into_iter().zip(inits).collect()
     }
 
+    /// The policy engine's `Config` for this policy: the guardian (none: no pause), the
+    /// allowlist's mode (`None` without an allowlist), its permissions and protected addresses,
+    /// the token policies. `validation_id` is Kernel's validation whose hook the engine becomes
+    /// (`0x01 ++ validator`), zero on every other account.
+    pub fn engine_config(&self, validation_id: FixedBytes<21>) -> abi::PolicyEngineConfig {
+        use abi::{IAllowlistHook, ISpendingLimitHook};
+        let (guardian, auto_unpause_after) =
+            self.pause.as_ref().map_or((Address::ZERO, 0), |p| (p.guardian, p.auto_unpause_after));
+        let (mode, permissions, protected) = match &self.allowlist {
+            None => (0u8, Vec::new(), Vec::new()),
+            Some(a) => (
+                a.mode as u8,
+                a.permissions
+                    .iter()
+                    .map(|(target, selector)| IAllowlistHook::Permission {
+                        target: *target,
+                        selector: *selector,
+                    })
+                    .collect(),
+                a.protected.clone(),
+            ),
+        };
+        abi::PolicyEngineConfig {
+            guardian,
+            autoUnpauseAfter: U256::from(auto_unpause_after),
+            mode,
+            permissions,
+            protectedTargets: protected,
+            tokens: self
+                .spending
+                .iter()
+                .map(|s| ISpendingLimitHook::TokenPolicy {
+                    token: s.token,
+                    perTxCap: s.per_tx_cap,
+                    limits: s
+                        .limits
+                        .iter()
+                        .map(|(amount, window)| ISpendingLimitHook::LimitConfig {
+                            amount: *amount,
+                            window: U256::from(*window),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            validationId: validation_id,
+        }
+    }
+
+    /// The policy engine's install data: `abi.encode(authority, IPolicyEngine.Config)` with
+    /// [`Self::engine_config`].
+    pub fn engine_install_data(&self, validation_id: FixedBytes<21>) -> Bytes {
+        (self.authority, self.engine_config(validation_id)).abi_encode_params().into()
+    }
+
+    /// Whether the policy has anything for a hook to run (pause, allowlist, limits, custom hooks).
+    pub fn has_hook_policies(&self) -> bool {
+        self.pause.is_some()
+            || self.allowlist.is_some()
+            || !self.spending.is_empty()
+            || !self.custom_hooks.is_empty()
+    }
+
+    /// The hook this policy installs on the account: the engine or the multiplexer.
+    pub fn hook_module(&self, modules: &ModuleAddresses) -> Address {
+        match self.hook {
+            HookStack::Engine => modules.engine,
+            HookStack::Multiplexer => modules.multiplexer,
+        }
+    }
+
     /// The `installModule` calls that put this policy on an account, in order: the executor (if
-    /// there are tasks), then the multiplexer with its sub-hooks (pause, allowlist, spending,
-    /// custom hooks). The multiplexer goes last: once it is installed, module changes need the
-    /// authority's approval.
+    /// there are tasks), then the hook ([`Self::hook`]): the policy engine with its `Config`, or
+    /// the multiplexer with its sub-hooks (pause, allowlist, spending, custom hooks). The hook goes
+    /// last: once it is installed, module changes need the authority's approval.
     pub fn install_payloads(&self, modules: &ModuleAddresses) -> Vec<InstallPayload> {
-        let (hooks, inits): (Vec<Address>, Vec<Bytes>) = self.sub_hooks(modules).into_iter().unzip();
         let mut payloads = Vec::new();
         if !self.tasks.is_empty() {
             let tasks: Vec<abi::IAutomationExecutor::Task> = self.tasks.iter().map(TaskConfig::abi).collect();
@@ -782,15 +964,53 @@ impl PolicyConfig {
                 label: "AutomationExecutor",
             });
         }
-        if !hooks.is_empty() {
-            payloads.push(InstallPayload {
-                module: modules.multiplexer,
-                module_type: MODULE_TYPE_HOOK,
-                init_data: (self.authority, hooks, inits).abi_encode_params().into(),
-                label: "HookMultiPlexer",
-            });
+        if !self.has_hook_policies() {
+            return payloads;
         }
+        payloads.push(match self.hook {
+            HookStack::Engine => InstallPayload {
+                module: modules.engine,
+                module_type: MODULE_TYPE_HOOK,
+                init_data: self.engine_install_data(FixedBytes::ZERO),
+                label: "PolicyEngine",
+            },
+            HookStack::Multiplexer => {
+                let (hooks, inits): (Vec<Address>, Vec<Bytes>) = self.sub_hooks(modules).into_iter().unzip();
+                InstallPayload {
+                    module: modules.multiplexer,
+                    module_type: MODULE_TYPE_HOOK,
+                    init_data: (self.authority, hooks, inits).abi_encode_params().into(),
+                    label: "HookMultiPlexer",
+                }
+            }
+        });
         payloads
+    }
+
+    /// The whole install as one call of the account to itself: `execute(batch, [installModule
+    /// of each payload])`. It runs as one UserOp, so either every module is installed or, when
+    /// one is refused, none is (the batch reverts as a whole).
+    pub fn install_call(&self, modules: &ModuleAddresses, account: Address) -> Bytes {
+        let items: Vec<abi::IERC7579Batch::Execution> = self
+            .install_payloads(modules)
+            .into_iter()
+            .map(|p| abi::IERC7579Batch::Execution {
+                target: account,
+                value: U256::ZERO,
+                callData: abi::IERC7579ModuleConfig::installModuleCall {
+                    moduleTypeId: U256::from(p.module_type),
+                    module: p.module,
+                    initData: p.init_data,
+                }
+                .abi_encode()
+                .into(),
+            })
+            .collect();
+        let mut mode = FixedBytes::<32>::ZERO;
+        mode.0[0] = 0x01; // call type: batch
+        abi::IERC7579Execution::executeCall { mode, executionCalldata: items.abi_encode().into() }
+            .abi_encode()
+            .into()
     }
 
     /// The symbol and decimals of `token`, for readable output.

@@ -3,7 +3,8 @@
 //! Deploys Leash, EntryPoint v0.8, an ERC-7579 account the person owns, two tokens, and Uniswap V3
 //! (factory, pool, position manager, SwapRouter) from the compiled artifacts the `@uniswap/v3-core`
 //! and `@uniswap/v3-periphery` npm packages ship; the person installs AgentValidator with the
-//! agent's key (the agent is never an owner) and `examples/trading-agent.toml`; then the agent,
+//! agent's key (the agent is never an owner) and `examples/trading-agent.toml` (the policy engine as
+//! the account's hook, with the file's pause, allowlist and limits); then the agent,
 //! signing through AgentValidator, is walked through allowed and refused actions, a pause, a
 //! window rolling forward, and an attempt to remove its leash.
 
@@ -21,8 +22,8 @@ use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::IERC20Metadata;
 use crate::abi::{
-    EmergencyPauseHook, ExactInputSingleParams, HookMultiPlexer, IERC7579Batch, IERC7579ModuleConfig,
-    IEntryPoint, INonfungiblePositionManager, ISwapRouter, ITestToken, IUniswapV3Factory, IUniswapV3Pool,
+    EmergencyPauseHook, ExactInputSingleParams, IERC7579Batch, IERC7579ModuleConfig, IEntryPoint,
+    INonfungiblePositionManager, IPolicyEngine, ISwapRouter, ITestToken, IUniswapV3Factory, IUniswapV3Pool,
     MintParams,
 };
 use crate::account::{OpOutcome, UserOpSender};
@@ -73,7 +74,10 @@ pub struct Report {
 
 struct Demo {
     kind: AccountKind,
-    multiplexer: Address,
+    /// The account's hook: the policy engine, or the multiplexer if the policy file asks for it.
+    hook: Address,
+    /// The module that holds the guardian's pause: the engine, or the pause hook behind the
+    /// multiplexer.
     pause: Address,
     provider: DynProvider,
     agent: UserOpSender<DynProvider>,
@@ -123,7 +127,7 @@ pub async fn run(
     let agent = UserOpSender {
         signer: agent_key.clone(),
         nonce_key: deployed.nonce_key_of(agent_validator),
-        // Kernel runs the multiplexer only for UserOps through `executeUserOp`.
+        // Kernel runs a validation's hook only for UserOps through `executeUserOp`.
         execute_user_op: kind == AccountKind::Kernel,
         ..owner.clone()
     };
@@ -222,6 +226,11 @@ pub async fn run(
             .collect();
     let policy = config::load(&root.join("examples/trading-agent.toml"), &vars)?;
     let payloads = policy.install_payloads(&modules);
+    let hook = policy.hook_module(&modules);
+    let hook_name = match policy.hook {
+        config::HookStack::Engine => "the policy engine",
+        config::HookStack::Multiplexer => "the multiplexer",
+    };
     // The account's owner installs everything (the agent key is never asked to loosen anything).
     let install = |call: Bytes, label: String| {
         let owner = owner.clone();
@@ -234,29 +243,31 @@ pub async fn run(
         }
     };
     if kind == AccountKind::Kernel {
-        // Kernel has no account-wide hook: the multiplexer rides on the agent's validation (its
-        // install data names that validation) and on each executor.
-        say("the person installs AgentValidator with the agent's key, carrying Leash's multiplexer \
-             with examples/trading-agent.toml: the agent is never an owner");
-        let mux = payloads
-            .iter()
-            .find(|p| p.module == modules.multiplexer)
-            .ok_or_else(|| eyre!("the policy installs no multiplexer"))?;
-        let mux_init =
-            accounts::kernel_multiplexer_init(&mux.init_data, accounts::kernel_validation(agent_validator))?;
+        // Kernel has no account-wide hook: the hook rides on the agent's validation (its install
+        // data names that validation) and on each executor.
+        say(&format!(
+            "the person installs AgentValidator with the agent's key, carrying {hook_name} with \
+             examples/trading-agent.toml: the agent is never an owner"
+        ));
+        let validation = accounts::kernel_validation(agent_validator);
+        let hook_init = match policy.hook {
+            config::HookStack::Engine => policy.engine_install_data(validation),
+            config::HookStack::Multiplexer => {
+                let mux = payloads
+                    .iter()
+                    .find(|p| p.module == hook)
+                    .ok_or_else(|| eyre!("the policy installs no multiplexer"))?;
+                accounts::kernel_multiplexer_init(&mux.init_data, validation)?
+            }
+        };
         install(
-            accounts::kernel_install_validator(
-                agent_validator,
-                validator_init,
-                modules.multiplexer,
-                &mux_init,
-            ),
-            "AgentValidator with the multiplexer".into(),
+            accounts::kernel_install_validator(agent_validator, validator_init, hook, &hook_init),
+            format!("AgentValidator with {hook_name}"),
         )
         .await?;
-        for p in payloads.iter().filter(|p| p.module != modules.multiplexer) {
+        for p in payloads.iter().filter(|p| p.module != hook) {
             install(
-                accounts::kernel_install_executor(p.module, p.init_data.clone(), modules.multiplexer),
+                accounts::kernel_install_executor(p.module, p.init_data.clone(), hook),
                 p.label.to_string(),
             )
             .await?;
@@ -264,15 +275,22 @@ pub async fn run(
     } else {
         say("the person installs AgentValidator with the agent's key: the agent is never an owner");
         install(install_module_call(1, agent_validator, validator_init), "AgentValidator".into()).await?;
-        say("the person installs examples/trading-agent.toml on the account");
-        for p in &payloads {
-            // Safe7579 takes the account-wide hook with its `(HookType.GLOBAL, selector)` context.
-            let init = if kind == AccountKind::Safe && p.module == modules.multiplexer {
-                accounts::safe_global_hook_init(&p.init_data)
-            } else {
-                p.init_data.clone()
-            };
-            install(install_module_call(p.module_type, p.module, init), p.label.to_string()).await?;
+        say(&format!(
+            "the person installs examples/trading-agent.toml on the account: {hook_name} as its hook"
+        ));
+        if kind == AccountKind::OpenZeppelin {
+            // Every module in one operation, as `cargo xtask policy install` does it.
+            ops::install(&owner, &policy, &modules, &TokenBook::default()).await?;
+        } else {
+            for p in &payloads {
+                // Safe7579 takes the account-wide hook with its `(HookType.GLOBAL, selector)` context.
+                let init = if kind == AccountKind::Safe && p.module == hook {
+                    accounts::safe_global_hook_init(&p.init_data)
+                } else {
+                    p.init_data.clone()
+                };
+                install(install_module_call(p.module_type, p.module, init), p.label.to_string()).await?;
+            }
         }
     }
     let book = TokenBook(
@@ -280,17 +298,11 @@ pub async fn run(
             .into_iter()
             .collect::<BTreeMap<_, _>>(),
     );
-    let demo = Demo {
-        kind,
-        multiplexer: modules.multiplexer,
-        pause: modules.pause,
-        provider: deployer.clone(),
-        agent,
-        usdc,
-        weth,
-        router,
-        book,
+    let pause = match policy.hook {
+        config::HookStack::Engine => modules.engine,
+        config::HookStack::Multiplexer => modules.pause,
     };
+    let demo = Demo { kind, hook, pause, provider: deployer.clone(), agent, usdc, weth, router, book };
     let mut report = Report::default();
     let step = |say: &mut dyn FnMut(&str), report: &mut Report, action: String, v: Verdict| {
         say(&format!("{} {action}: {}", if v.allowed { "ALLOWED" } else { "REFUSED" }, v.detail));
@@ -314,7 +326,7 @@ pub async fn run(
     step(&mut say, &mut report, "swap 500 USDC (past 5,000 USDC today)".into(), r);
 
     say("\nthe guardian pulls the kill switch");
-    ops::pause(&guardian, modules.pause, account).await?;
+    ops::pause(&guardian, &modules, account).await?;
     let r = demo.swap(100).await?;
     step(&mut say, &mut report, "swap 100 USDC while paused".into(), r);
 
@@ -327,12 +339,13 @@ pub async fn run(
     say("\nthe agent tries to take its leash off");
     let uninstall = IERC7579ModuleConfig::uninstallModuleCall {
         moduleTypeId: U256::from(4u64),
-        module: modules.multiplexer,
+        module: hook,
         deInitData: Bytes::new(),
     };
-    let r = match demo.agent.submit(uninstall.abi_encode().into()).await {
-        Ok(outcome) if outcome.success => Verdict::allowed("the multiplexer is gone".to_string()),
-        Ok(outcome) => Verdict::refused(LeashRevert::decode(&outcome.revert_reason), &demo.book),
+    let r = match demo.submit(uninstall.abi_encode().into()).await {
+        Ok(Ok(outcome)) if outcome.success => Verdict::allowed(format!("{hook_name} is gone")),
+        Ok(Ok(outcome)) => Verdict::refused(LeashRevert::decode(&outcome.revert_reason), &demo.book),
+        Ok(Err(refusal)) => Verdict::refused(refusal, &demo.book),
         Err(err) => match err.downcast::<Refused>() {
             Ok(refused) => {
                 Verdict { allowed: false, detail: refused.to_string(), refusal: Some(refused.revert) }
@@ -340,7 +353,7 @@ pub async fn run(
             Err(err) => return Err(err),
         },
     };
-    step(&mut say, &mut report, "uninstall the multiplexer with the agent's key".into(), r);
+    step(&mut say, &mut report, format!("uninstall {hook_name} with the agent's key"), r);
 
     report.weth_bought = IERC20Metadata::new(weth, demo.provider.clone()).balanceOf(account).call().await?;
     say(&format!("\nthe agent holds {} WETH", format_units(report.weth_bought, 18).unwrap_or_default()));
@@ -421,6 +434,7 @@ impl Demo {
             return Err(error);
         }
         let account = self.agent.account;
+        // The engine answers the pause hook's `pausedUntil` too.
         let until =
             EmergencyPauseHook::new(self.pause, self.provider.clone()).pausedUntil(account).call().await?;
         let paused = EmergencyPauseHook::Pause_AccountPaused { account, until };
@@ -428,14 +442,15 @@ impl Demo {
     }
 
     /// The refusal. Safe7579 reports every hook revert as its own `ExecutionFailed()`, so
-    /// on a Safe the multiplexer is asked for its verdict on the same call, as the adapter hands
+    /// on a Safe the hook is asked for its verdict on the same call, as the adapter hands
     /// it over (the EntryPoint as sender, appended ERC-2771 style).
     async fn why_refused(&self, call: &Bytes, reason: &Bytes) -> LeashRevert {
         let refusal = LeashRevert::decode(reason);
         if self.kind == AccountKind::Safe && refusal == LeashRevert::Safe7579ExecutionFailed {
             let entry_point = self.agent.entry_point;
             let msg_data: Bytes = [call.as_ref(), entry_point.as_slice()].concat().into();
-            let verdict = HookMultiPlexer::new(self.multiplexer, self.provider.clone())
+            // The engine and the multiplexer share the ERC-7579 hook's `preCheck`.
+            let verdict = IPolicyEngine::new(self.hook, self.provider.clone())
                 .preCheck(entry_point, U256::ZERO, msg_data)
                 .from(self.agent.account)
                 .call()

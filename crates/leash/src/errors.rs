@@ -15,7 +15,8 @@ use crate::abi::{
     AgentValidator::AgentValidatorErrors as V, AllowlistHook::AllowlistHookErrors as A,
     AutomationExecutor::AutomationExecutorErrors as T, EmergencyPauseHook::EmergencyPauseHookErrors as P,
     ExecutionDecoder::ExecutionDecoderErrors as D, HookMultiPlexer::HookMultiPlexerErrors as M,
-    ILeashModule::ILeashModuleErrors as L, SpendingLimitHook::SpendingLimitHookErrors as S,
+    ILeashModule::ILeashModuleErrors as L, IPolicyEngine::IPolicyEngineErrors as G,
+    SpendingLimitHook::SpendingLimitHookErrors as S,
 };
 
 /// Symbols and decimals of the tokens an operator knows, for amounts in errors.
@@ -86,6 +87,8 @@ pub enum LeashRevert {
     Automation(T),
     Multiplexer(M),
     Validator(V),
+    /// The policy engine's own errors (`Engine_*`); its policies raise the separate hooks' errors.
+    Engine(G),
     /// The EntryPoint refused the UserOp (`FailedOp`, `FailedOpWithRevert` with the inner revert).
     EntryPoint(E),
     /// `Error(string)`: a `require` with a message, or `revert("...")`.
@@ -128,6 +131,9 @@ impl LeashRevert {
         if let Ok(e) = V::abi_decode(data) {
             return Self::Validator(e);
         }
+        if let Ok(e) = G::abi_decode(data) {
+            return Self::Engine(e);
+        }
         if let Ok(e) = E::abi_decode(data) {
             return Self::EntryPoint(e);
         }
@@ -157,6 +163,7 @@ impl LeashRevert {
             Self::Automation(e) => automation(e),
             Self::Multiplexer(e) => multiplexer(e),
             Self::Validator(e) => validator(e, book),
+            Self::Engine(e) => engine(e),
             Self::EntryPoint(e) => entry_point(e, book),
             Self::Message(reason) => format!("reverted: {reason}"),
             Self::Safe7579ExecutionFailed => {
@@ -344,6 +351,15 @@ fn automation(e: &T) -> String {
 
 fn multiplexer(e: &M) -> String {
     format!("multiplexer: {e:?}")
+}
+
+fn engine(e: &G) -> String {
+    match e {
+        G::Engine_NoGuardian(e) => {
+            format!("the policy engine has no guardian for {}: no pause policy", e.account)
+        }
+        other => format!("policy engine: {other:?}"),
+    }
 }
 
 fn validator(e: &V, book: &TokenBook) -> String {

@@ -1,20 +1,27 @@
 //! Reading an account's live Leash configuration back from the chain, as a [`PolicyConfig`], and
 //! writing a policy as a TOML file that [`crate::config::parse`] reads back to the same policy.
+//!
+//! The separate hooks enumerate their entries; the policy engine keeps no lists (its checks read
+//! one slot per target), so its entries are found in its events for the account since the last
+//! install ([`engine_history`]) and each one is confirmed against the engine's views, which are
+//! the truth: an entry the views do not confirm is not shown.
 
 use std::fmt::Write;
 
 use alloy::primitives::utils::format_units;
-use alloy::primitives::{Address, Bytes, U256};
+use alloy::primitives::{Address, Bytes, FixedBytes, U256};
 use alloy::providers::Provider;
+use alloy::rpc::types::Filter;
+use alloy::sol_types::SolEvent;
 use eyre::{Result, WrapErr};
 
 use crate::abi::{
     AllowlistHook, AutomationExecutor, EmergencyPauseHook, HookMultiPlexer, IERC20Metadata,
-    IERC7579ModuleConfig, ILeashModule, SpendingLimitHook,
+    IERC7579ModuleConfig, ILeashModule, IPolicyEngine, SpendingLimitHook,
 };
 use crate::config::{
-    AllowlistConfig, AllowlistMode, ModuleAddresses, PauseConfig, PolicyConfig, SpendingConfig, TaskConfig,
-    Token, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
+    AllowlistConfig, AllowlistMode, HookStack, ModuleAddresses, PauseConfig, PolicyConfig, SpendingConfig,
+    TaskConfig, Token, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
 };
 use crate::errors::trim_units;
 
@@ -39,8 +46,15 @@ pub async fn read<P: Provider + Clone>(
         .await
         .wrap_err("reading the account's executors")?;
 
+    let engine_installed = acct
+        .isModuleInstalled(U256::from(MODULE_TYPE_HOOK), modules.engine, Bytes::new())
+        .call()
+        .await
+        .wrap_err("reading the account's hook")?;
+
     let mut policy = PolicyConfig {
         authority: Address::ZERO,
+        hook: if mux_installed { HookStack::Multiplexer } else { HookStack::Engine },
         tokens: Vec::new(),
         pause: None,
         allowlist: None,
@@ -95,6 +109,9 @@ pub async fn read<P: Provider + Clone>(
             }
         }
     }
+    if engine_installed {
+        read_engine(provider, account, modules.engine, &mut policy).await?;
+    }
     if executor_installed {
         let automation = AutomationExecutor::new(modules.automation, provider.clone());
         if policy.authority.is_zero() {
@@ -119,6 +136,118 @@ pub async fn read<P: Provider + Clone>(
     Ok(policy)
 }
 
+/// What the policy engine's events say about one account since its last install: the candidates
+/// for its entries (each still to be confirmed by the views) and its auto-unpause setting, which no
+/// view returns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EngineHistory {
+    pub permissions: Vec<(Address, FixedBytes<4>)>,
+    pub protected: Vec<Address>,
+    pub tokens: Vec<Address>,
+    pub auto_unpause_after: u64,
+}
+
+fn remember<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+/// Replays the engine's events for `account` (uninstall, `AuthoritySet` to zero, starts over).
+pub async fn engine_history<P: Provider + Clone>(
+    provider: &P,
+    engine: Address,
+    account: Address,
+) -> Result<EngineHistory> {
+    let filter = Filter::new().address(engine).topic1(account.into_word()).from_block(0);
+    let logs = provider.get_logs(&filter).await.wrap_err_with(|| {
+        format!("reading the policy engine's events for {account} (the node must serve logs from block 0)")
+    })?;
+    let mut h = EngineHistory::default();
+    for log in logs {
+        let data = &log.inner;
+        match log.topic0() {
+            // Uninstall names no authority: what came before is gone.
+            Some(&ILeashModule::AuthoritySet::SIGNATURE_HASH)
+                if ILeashModule::AuthoritySet::decode_log(data)?.authority.is_zero() =>
+            {
+                h = EngineHistory::default();
+            }
+            Some(&AllowlistHook::PermissionAdded::SIGNATURE_HASH) => {
+                let e = AllowlistHook::PermissionAdded::decode_log(data)?;
+                remember(&mut h.permissions, (e.target, e.selector));
+            }
+            Some(&AllowlistHook::ProtectedAdded::SIGNATURE_HASH) => {
+                remember(&mut h.protected, AllowlistHook::ProtectedAdded::decode_log(data)?.target);
+            }
+            Some(&SpendingLimitHook::TokenPolicySet::SIGNATURE_HASH) => {
+                remember(&mut h.tokens, SpendingLimitHook::TokenPolicySet::decode_log(data)?.token);
+            }
+            Some(&EmergencyPauseHook::AutoUnpauseSet::SIGNATURE_HASH) => {
+                let e = EmergencyPauseHook::AutoUnpauseSet::decode_log(data)?;
+                h.auto_unpause_after = e.autoUnpauseAfter.saturating_to::<u64>();
+            }
+            _ => {}
+        }
+    }
+    Ok(h)
+}
+
+/// The engine's policies for `account` into `policy`: settings from its views, entries from its
+/// events, each confirmed by a view.
+async fn read_engine<P: Provider + Clone>(
+    provider: &P,
+    account: Address,
+    address: Address,
+    policy: &mut PolicyConfig,
+) -> Result<()> {
+    let engine = IPolicyEngine::new(address, provider.clone());
+    policy.hook = HookStack::Engine;
+    policy.authority = engine.authorityOf(account).call().await.wrap_err("reading the policy engine")?;
+    let history = engine_history(provider, address, account).await?;
+    let guardian = engine.guardianOf(account).call().await?;
+    if !guardian.is_zero() {
+        policy.pause = Some(PauseConfig { guardian, auto_unpause_after: history.auto_unpause_after });
+    }
+    let mode = match engine.modeOf(account).call().await? {
+        1 => Some(AllowlistMode::Allow),
+        2 => Some(AllowlistMode::Block),
+        _ => None,
+    };
+    if let Some(mode) = mode {
+        let mut permissions = Vec::new();
+        for (target, selector) in history.permissions {
+            if engine.isListed(account, target, selector).call().await? {
+                permissions.push((target, selector));
+            }
+        }
+        let mut protected = Vec::new();
+        for target in history.protected {
+            if engine.isProtected(account, target).call().await? {
+                protected.push(target);
+            }
+        }
+        policy.allowlist = Some(AllowlistConfig { mode, permissions, protected });
+    }
+    for token in history.tokens {
+        let p = engine.policyOf(account, token).call().await?;
+        if p.limits.is_empty() && p.perTxCap.is_zero() {
+            continue; // removed since
+        }
+        policy.spending.push(SpendingConfig {
+            token,
+            per_tx_cap: p.perTxCap,
+            limits: p.limits.iter().map(|l| (l.amount, l.window.to::<u64>())).collect(),
+        });
+        if token != Address::ZERO {
+            if let Some(t) = token_metadata(provider, token).await {
+                policy.tokens.push(t);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Symbol and decimals of an ERC-20, if it answers.
 pub async fn token_metadata<P: Provider + Clone>(provider: &P, token: Address) -> Option<Token> {
     let erc20 = IERC20Metadata::new(token, provider.clone());
@@ -132,6 +261,7 @@ pub async fn token_metadata<P: Provider + Clone>(provider: &P, token: Address) -
 pub fn to_toml(policy: &PolicyConfig) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "authority = \"{}\"", policy.authority);
+    let _ = writeln!(out, "hook = \"{}\"", policy.hook.name());
     let token_of = |address: Address| policy.tokens.iter().find(|t| t.address == address);
     if !policy.tokens.is_empty() {
         let _ = writeln!(out, "\n[tokens]");

@@ -1,14 +1,18 @@
-//! Guardian and keeper actions, with refusals in plain words.
+//! Installing a policy, guardian and keeper actions, with refusals in plain words.
 
 use std::fmt;
 
-use alloy::primitives::{keccak256, Address, TxHash, B256, U256};
+use alloy::primitives::{keccak256, Address, Bytes, TxHash, B256, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
 use alloy::sol_types::{SolEvent, SolValue};
 use eyre::{bail, eyre, Result, WrapErr};
 
-use crate::abi::{AutomationExecutor, EmergencyPauseHook, IAutomationExecutor};
+use crate::abi::{
+    AutomationExecutor, EmergencyPauseHook, IAutomationExecutor, IERC7579ModuleConfig, IPolicyEngine,
+};
+use crate::account::UserOpSender;
+use crate::config::{ModuleAddresses, PolicyConfig, MODULE_TYPE_HOOK};
 use crate::errors::{utc, LeashRevert, Refused, TokenBook};
 use crate::provider::Confirm;
 
@@ -63,43 +67,203 @@ impl fmt::Display for PauseStatus {
     }
 }
 
-pub async fn pause_status<P: Provider + Clone>(
-    provider: &P,
-    pause_hook: Address,
-    account: Address,
-) -> Result<PauseStatus> {
-    let hook = EmergencyPauseHook::new(pause_hook, provider.clone());
-    let guardian = hook.guardianOf(account).call().await.wrap_err("reading the pause hook")?;
-    if guardian.is_zero() {
-        return Err(eyre!("the pause hook at {pause_hook} is not installed for {account}"));
-    }
-    Ok(PauseStatus {
-        paused: hook.isPaused(account).call().await?,
-        paused_until: hook.pausedUntil(account).call().await?,
-        next_pause_at: hook.nextPauseAt(account).call().await?,
-        guardian,
-        auto_unpause_after: hook.autoUnpauseAfterOf(account).call().await?.to::<u64>(),
-    })
+/// Where an account's pause policy lives: the policy engine, or the pause hook (alone or behind
+/// the multiplexer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseModule {
+    Engine(Address),
+    Hook(Address),
 }
 
-/// `pause(account)` from the provider's wallet (the guardian or the authority).
+/// The module that holds `account`'s guardian: the engine when it is installed for the account
+/// with a guardian, else the pause hook when that has one.
+pub async fn pause_module<P: Provider + Clone>(
+    provider: &P,
+    modules: &ModuleAddresses,
+    account: Address,
+) -> Result<PauseModule> {
+    let engine = IPolicyEngine::new(modules.engine, provider.clone());
+    // A chain without the engine (an older deployment) answers with no data: then the pause hook.
+    if engine.isInitialized(account).call().await.unwrap_or(false) {
+        if engine.guardianOf(account).call().await.wrap_err("reading the policy engine")?.is_zero() {
+            bail!("the policy engine runs {account}'s policies without a pause: it has no guardian");
+        }
+        return Ok(PauseModule::Engine(modules.engine));
+    }
+    let hook = EmergencyPauseHook::new(modules.pause, provider.clone());
+    let guardian = hook.guardianOf(account).call().await.wrap_err("reading the pause hook")?;
+    if guardian.is_zero() {
+        bail!(
+            "{account} has no guardian: neither the policy engine ({}) nor the pause hook ({}) is installed for it with a pause",
+            modules.engine,
+            modules.pause
+        );
+    }
+    Ok(PauseModule::Hook(modules.pause))
+}
+
+pub async fn pause_status<P: Provider + Clone>(
+    provider: &P,
+    modules: &ModuleAddresses,
+    account: Address,
+) -> Result<PauseStatus> {
+    match pause_module(provider, modules, account).await? {
+        PauseModule::Hook(address) => {
+            let hook = EmergencyPauseHook::new(address, provider.clone());
+            Ok(PauseStatus {
+                paused: hook.isPaused(account).call().await?,
+                paused_until: hook.pausedUntil(account).call().await?,
+                next_pause_at: hook.nextPauseAt(account).call().await?,
+                guardian: hook.guardianOf(account).call().await?,
+                auto_unpause_after: hook.autoUnpauseAfterOf(account).call().await?.to::<u64>(),
+            })
+        }
+        PauseModule::Engine(address) => {
+            let engine = IPolicyEngine::new(address, provider.clone());
+            let paused_until = engine.pausedUntil(account).call().await?;
+            let now = U256::from(
+                provider.get_block_by_number(Default::default()).await?.map_or(0, |b| b.header.timestamp),
+            );
+            // The engine's rule (one hour between the end of a pause and the next), as the pause
+            // hook's nextPauseAt states it.
+            let next_pause_at = if paused_until.is_zero() {
+                now
+            } else if paused_until == U256::from(MANUAL_PAUSE) {
+                U256::MAX
+            } else {
+                (paused_until + U256::from(PAUSE_COOLDOWN)).max(now)
+            };
+            let history = crate::live::engine_history(provider, address, account).await?;
+            Ok(PauseStatus {
+                paused: engine.isPaused(account).call().await?,
+                paused_until,
+                next_pause_at,
+                guardian: engine.guardianOf(account).call().await?,
+                auto_unpause_after: history.auto_unpause_after,
+            })
+        }
+    }
+}
+
+/// A pause with no end (auto-unpause off): `type(uint48).max`.
+const MANUAL_PAUSE: u64 = (1 << 48) - 1;
+const PAUSE_COOLDOWN: u64 = 3_600;
+
+/// `pause(account)` from the provider's wallet (the guardian or the authority), at the engine or
+/// the pause hook, whichever holds the account's guardian.
 pub async fn pause<P: Provider + Clone>(
     provider: &P,
-    pause_hook: Address,
+    modules: &ModuleAddresses,
     account: Address,
 ) -> Result<TxHash> {
-    let hook = EmergencyPauseHook::new(pause_hook, provider.clone());
-    Ok(send_checked!(hook.pause(account), &TokenBook::default(), "pause"))
+    Ok(match pause_module(provider, modules, account).await? {
+        PauseModule::Engine(address) => {
+            let engine = IPolicyEngine::new(address, provider.clone());
+            send_checked!(engine.pause(account), &TokenBook::default(), "pause")
+        }
+        PauseModule::Hook(address) => {
+            let hook = EmergencyPauseHook::new(address, provider.clone());
+            send_checked!(hook.pause(account), &TokenBook::default(), "pause")
+        }
+    })
 }
 
 /// `unpause(account)` from the provider's wallet (the guardian or the authority).
 pub async fn unpause<P: Provider + Clone>(
     provider: &P,
-    pause_hook: Address,
+    modules: &ModuleAddresses,
     account: Address,
 ) -> Result<TxHash> {
-    let hook = EmergencyPauseHook::new(pause_hook, provider.clone());
-    Ok(send_checked!(hook.unpause(account), &TokenBook::default(), "unpause"))
+    Ok(match pause_module(provider, modules, account).await? {
+        PauseModule::Engine(address) => {
+            let engine = IPolicyEngine::new(address, provider.clone());
+            send_checked!(engine.unpause(account), &TokenBook::default(), "unpause")
+        }
+        PauseModule::Hook(address) => {
+            let hook = EmergencyPauseHook::new(address, provider.clone());
+            send_checked!(hook.unpause(account), &TokenBook::default(), "unpause")
+        }
+    })
+}
+
+/// What `install` put on the account: each module with its label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Installed {
+    pub modules: Vec<(String, Address)>,
+    pub gas_used: u64,
+}
+
+/// Installs `policy` on `sender`'s account in one UserOp ([`PolicyConfig::install_call`]): every
+/// module, or none. Before sending, the account's current hook is checked (one hook per account:
+/// a policy for the engine cannot go onto an account already on the multiplexer, and the other way
+/// round). After it, each module is confirmed installed.
+pub async fn install<P: Provider + Clone>(
+    sender: &UserOpSender<P>,
+    policy: &PolicyConfig,
+    modules: &ModuleAddresses,
+    book: &TokenBook,
+) -> Result<Installed> {
+    let account = sender.account;
+    if sender.provider.get_code_at(account).await.wrap_err("reading the account")?.is_empty() {
+        bail!("{account} has no code: it is not a deployed ERC-7579 account");
+    }
+    let payloads = policy.install_payloads(modules);
+    if payloads.is_empty() {
+        bail!("the policy installs nothing");
+    }
+    let config = IERC7579ModuleConfig::new(account, sender.provider.clone());
+    let installed = |module_type: u64, module: Address| {
+        let config = config.clone();
+        async move {
+            config
+                .isModuleInstalled(U256::from(module_type), module, Bytes::new())
+                .call()
+                .await
+                .wrap_err("the account does not answer isModuleInstalled: is it an ERC-7579 account?")
+        }
+    };
+    // One hook per account: a policy for one stack cannot go onto an account running the other.
+    if policy.has_hook_policies() {
+        let wanted = policy.hook_module(modules);
+        for (other, name, flag) in [
+            (modules.multiplexer, "the multiplexer", "hook = \"multiplexer\" (or --hook multiplexer)"),
+            (modules.engine, "the policy engine", "hook = \"engine\" (or --hook engine)"),
+        ] {
+            if other != wanted && !other.is_zero() && installed(MODULE_TYPE_HOOK, other).await? {
+                bail!(
+                    "{account} already runs {name} ({other}) as its hook, and an account has one hook: install this policy with {flag}, or have the authority remove {name} first"
+                );
+            }
+        }
+    }
+    for p in &payloads {
+        if installed(p.module_type, p.module).await? {
+            bail!(
+                "{} ({}) is already installed on {account}: nothing was sent (change a live policy through the module, or uninstall it first)",
+                p.label,
+                p.module
+            );
+        }
+    }
+    let outcome = sender.submit(policy.install_call(modules, account)).await?;
+    if !outcome.success {
+        bail!(
+            "the install was refused and nothing was installed (the modules go in one operation): {}",
+            LeashRevert::decode(&outcome.revert_reason).describe(book)
+        );
+    }
+    let mut done = Vec::new();
+    for p in &payloads {
+        if !installed(p.module_type, p.module).await? {
+            bail!(
+                "the install operation succeeded but {} ({}) is not listed by {account}",
+                p.label,
+                p.module
+            );
+        }
+        done.push((p.label.to_string(), p.module));
+    }
+    Ok(Installed { modules: done, gas_used: outcome.gas_used })
 }
 
 #[derive(Debug, Clone, PartialEq)]

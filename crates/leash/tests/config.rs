@@ -1,7 +1,12 @@
 //! Policy files: every rule broken gets its own message and line, before anything is sent.
 
+use alloy::primitives::FixedBytes;
 use alloy::primitives::{address, Address, U256};
-use leash::config::{self, AllowlistMode, ModuleAddresses, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK};
+use alloy::sol_types::{SolCall, SolValue};
+use leash::abi::{IERC7579Batch, IERC7579Execution, IERC7579ModuleConfig, PolicyEngineConfig};
+use leash::config::{
+    self, AllowlistMode, HookStack, ModuleAddresses, PolicyConfig, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
+};
 
 const GOOD: &str = r#"
 authority = "0x00000000000000000000000000000000000000a1"
@@ -142,16 +147,152 @@ fn duplicates_and_unknown_fields() {
     assert_eq!(err.line, 34);
 }
 
+const MODULES: ModuleAddresses = ModuleAddresses {
+    engine: address!("0x0000000000000000000000000000000000000100"),
+    multiplexer: address!("0x0000000000000000000000000000000000000101"),
+    pause: address!("0x0000000000000000000000000000000000000102"),
+    allowlist: address!("0x0000000000000000000000000000000000000103"),
+    spending: address!("0x0000000000000000000000000000000000000104"),
+    automation: address!("0x0000000000000000000000000000000000000105"),
+};
+
 #[test]
-fn payloads_install_the_executor_then_the_multiplexer() {
+fn payloads_install_the_executor_then_the_engine_by_default() {
     let c = parse(GOOD).unwrap();
-    let modules = ModuleAddresses {
-        multiplexer: address!("0x0000000000000000000000000000000000000101"),
-        pause: address!("0x0000000000000000000000000000000000000102"),
-        allowlist: address!("0x0000000000000000000000000000000000000103"),
-        spending: address!("0x0000000000000000000000000000000000000104"),
-        automation: address!("0x0000000000000000000000000000000000000105"),
-    };
+    assert_eq!(c.hook, HookStack::Engine);
+    let payloads = c.install_payloads(&MODULES);
+    assert_eq!(payloads.len(), 2);
+    assert_eq!((payloads[0].module, payloads[0].module_type), (MODULES.automation, MODULE_TYPE_EXECUTOR));
+    assert_eq!((payloads[1].module, payloads[1].module_type), (MODULES.engine, MODULE_TYPE_HOOK));
+    // abi.encode(authority, IPolicyEngine.Config): every setting of the file.
+    let (authority, engine) =
+        <(Address, PolicyEngineConfig)>::abi_decode_params(&payloads[1].init_data).unwrap();
+    assert_eq!(authority, c.authority);
+    assert_eq!(engine.guardian, address!("0x00000000000000000000000000000000000000b1"));
+    assert_eq!(engine.autoUnpauseAfter, U256::from(86_400u64));
+    assert_eq!(engine.mode, AllowlistMode::Allow as u8);
+    let permissions: Vec<_> = engine.permissions.iter().map(|p| (p.target, p.selector)).collect();
+    assert_eq!(permissions, c.allowlist.as_ref().unwrap().permissions);
+    assert_eq!(engine.protectedTargets, vec![address!("0x00000000000000000000000000000000000000e1")]);
+    assert_eq!(engine.tokens.len(), 2);
+    assert_eq!(engine.tokens[0].perTxCap, U256::from(300_000_000u64));
+    let limits: Vec<_> = engine.tokens[0].limits.iter().map(|l| (l.amount, l.window.to::<u64>())).collect();
+    assert_eq!(limits, c.spending[0].limits);
+    assert_eq!(engine.tokens[1].token, Address::ZERO);
+    assert_eq!(engine.validationId, FixedBytes::ZERO);
+}
+
+#[test]
+fn an_engine_without_pause_or_allowlist_has_no_guardian_and_no_mode() {
+    let text = r#"
+authority = "0x00000000000000000000000000000000000000a1"
+[[spending]]
+token = "native"
+limits = [ { amount = "1", window = "1d" } ]
+"#;
+    let c = parse(text).unwrap();
+    let kernel = FixedBytes([7u8; 21]);
+    let engine = c.engine_config(kernel);
+    assert_eq!((engine.guardian, engine.mode, engine.validationId), (Address::ZERO, 0, kernel));
+    assert!(engine.permissions.is_empty() && engine.protectedTargets.is_empty());
+}
+
+/// `PolicyEngineConfig` is written by hand (no function of the engine's ABI names the struct):
+/// its fields must be those of `IPolicyEngine.Config` in the Solidity source, in order.
+#[test]
+fn the_engine_config_struct_matches_the_solidity_source() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts/interfaces/IPolicyEngine.sol");
+    let source = std::fs::read_to_string(path).unwrap();
+    let body = source.split("struct Config {").nth(1).unwrap().split('}').next().unwrap();
+    let solidity: Vec<String> = body
+        .lines()
+        .map(|l| l.split("//").next().unwrap().trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('*') && !l.starts_with("/"))
+        .map(|l| {
+            let (ty, name) = l.trim_end_matches(';').rsplit_once(' ').unwrap();
+            // An enum is a uint8 in the ABI; a struct goes by its name.
+            let ty = if ty == "IAllowlistHook.Mode" { "uint8" } else { ty.rsplit('.').next().unwrap() };
+            format!("{ty} {name}")
+        })
+        .collect();
+    let root = <PolicyEngineConfig as alloy::sol_types::SolStruct>::eip712_root_type();
+    let fields = root.strip_prefix("PolicyEngineConfig(").and_then(|r| r.strip_suffix(')')).unwrap();
+    assert_eq!(solidity, fields.split(',').collect::<Vec<_>>());
+    assert_eq!(solidity.len(), 7);
+}
+
+#[test]
+fn the_whole_install_is_one_batch_of_installs_on_the_account_itself() {
+    let c = parse(GOOD).unwrap();
+    let account = address!("0x00000000000000000000000000000000000000ac");
+    let call = IERC7579Execution::executeCall::abi_decode(&c.install_call(&MODULES, account)).unwrap();
+    assert_eq!(call.mode.0[0], 0x01, "batch call type");
+    assert!(call.mode.0[1..].iter().all(|b| *b == 0), "default exec type: one revert reverts all");
+    let items = Vec::<IERC7579Batch::Execution>::abi_decode(&call.executionCalldata).unwrap();
+    let payloads = c.install_payloads(&MODULES);
+    assert_eq!(items.len(), payloads.len());
+    for (item, p) in items.iter().zip(&payloads) {
+        assert_eq!((item.target, item.value), (account, U256::ZERO));
+        let install = IERC7579ModuleConfig::installModuleCall::abi_decode(&item.callData).unwrap();
+        assert_eq!(
+            (install.moduleTypeId, install.module, &install.initData),
+            (U256::from(p.module_type), p.module, &p.init_data)
+        );
+    }
+}
+
+#[test]
+fn custom_hooks_need_the_multiplexer_and_the_engine_bounds_its_limits() {
+    let custom =
+        format!("{GOOD}\n[[custom_hooks]]\naddress = \"0x00000000000000000000000000000000000000cc\"\n");
+    let err = parse(&custom).unwrap_err();
+    assert!(err.message.contains("add hook = \"multiplexer\""), "{err}");
+    assert_eq!(err.line, 36, "the first custom hook");
+    let on_mux = parse(&custom.replacen("\n[tokens]", "hook = \"multiplexer\"\n\n[tokens]", 1)).unwrap();
+    assert_eq!(on_mux.hook, HookStack::Multiplexer);
+    assert_eq!(on_mux.install_payloads(&MODULES)[1].module, MODULES.multiplexer);
+
+    rejects(r#"amount = "5000""#, r#"amount = "1e30""#, 22, "not an amount");
+    // 2^95 base units of a 6-decimals token is 39,614,081,257,132,168,796,771.975168: above the
+    // largest limit on either hook (both keep windows in PackedWindow).
+    rejects(r#"amount = "5000""#, r#"amount = "39614081257132168796772""#, 22, "above the largest amount");
+    let big = GOOD.replacen(r#"amount = "5000""#, r#"amount = "39614081257132168796772""#, 1);
+    let big = big.replacen("\n[tokens]", "hook = \"multiplexer\"\n\n[tokens]", 1);
+    assert!(parse(&big).unwrap_err().message.contains("above the largest amount"), "the multiplexer too");
+    rejects(r#"window = "1d" }"#, r#"window = 100000004 }"#, 22, "at most 100000000 s");
+    rejects(
+        r#"authority = "0x00000000000000000000000000000000000000a1""#,
+        "authority = \"0x00000000000000000000000000000000000000a1\"\nhook = \"hooks\"",
+        3,
+        "hook `hooks`: use \"engine\" or \"multiplexer\"",
+    );
+}
+
+#[test]
+fn negative_amounts_and_bad_checksums_are_refused() {
+    rejects(r#"per_tx_cap = "300""#, r#"per_tx_cap = "-300""#, 21, "`-300` is negative");
+    rejects(r#"per_tx_cap = "300""#, r#"per_tx_cap = -300"#, 21, "`-300` is negative");
+    // The checksummed form of ...00a1 is all digits; a real one with letters: 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed.
+    let good = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+    assert_eq!(config::parse_address(good).unwrap(), address!("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"));
+    assert!(config::parse_address(&good.to_lowercase()).is_ok(), "all lower case carries no checksum");
+    assert!(config::parse_address(&good.to_uppercase().replace("0X", "0x")).is_ok(), "nor all upper case");
+    let typo = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD";
+    let err = config::parse_address(typo).unwrap_err();
+    assert!(err.contains("wrong EIP-55 checksum") && err.contains(good), "{err}");
+    rejects(
+        r#"guardian = "0x00000000000000000000000000000000000000b1""#,
+        &format!("guardian = \"{typo}\""),
+        8,
+        "wrong EIP-55 checksum",
+    );
+}
+
+#[test]
+fn payloads_install_the_executor_then_the_multiplexer_when_asked() {
+    let c = PolicyConfig { hook: HookStack::Multiplexer, ..parse(GOOD).unwrap() };
+    let modules = MODULES;
     let payloads = c.install_payloads(&modules);
     assert_eq!(payloads.len(), 2);
     assert_eq!((payloads[0].module, payloads[0].module_type), (modules.automation, MODULE_TYPE_EXECUTOR));
@@ -164,6 +305,38 @@ fn payloads_install_the_executor_then_the_multiplexer() {
     assert_eq!(authority, c.authority);
     assert_eq!(hooks, vec![modules.pause, modules.allowlist, modules.spending]);
     assert_eq!(inits.len(), 3);
+}
+
+#[test]
+fn signatures_are_read_the_way_solidity_hashes_them() {
+    let transfer = config::parse_selector("transfer(address,uint256)").unwrap();
+    assert_eq!(transfer.0, [0xa9, 0x05, 0x9c, 0xbb]);
+    for written in
+        ["transfer(address, uint)", "transfer(address to, uint256 amount)", " transfer( address ,uint ) "]
+    {
+        assert_eq!(config::parse_selector(written), Ok(transfer), "{written}");
+    }
+    let swap = "exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))";
+    let named = "exactInputSingle((address, address, uint24, address, uint, uint, uint, uint160) params)";
+    assert_eq!(config::parse_selector(named), config::parse_selector(swap));
+    assert_eq!(config::parse_selector(swap).unwrap().0, [0x41, 0x4b, 0xf3, 0x89]);
+    for bad in
+        ["transfer(Recipient,uint256)", "transfer(address,uint7)", "f((address,Thing))", "transfer(address"]
+    {
+        assert!(config::parse_selector(bad).is_err(), "{bad} must be refused");
+    }
+    rejects(
+        r#"function = "transfer(address,uint256)""#,
+        r#"function = "transfer(address,money)""#,
+        14,
+        "`money` is not an ABI type",
+    );
+}
+
+#[test]
+fn a_zero_limit_or_cap_is_refused_with_its_meaning() {
+    rejects(r#"amount = "500""#, r#"amount = "0""#, 22, "a limit of 0 would freeze USDC");
+    rejects(r#"per_tx_cap = "300""#, r#"per_tx_cap = "0""#, 21, "per_tx_cap = 0 would mean no cap");
 }
 
 #[test]

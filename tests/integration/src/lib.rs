@@ -30,7 +30,9 @@ pub fn project_root() -> PathBuf {
 
 /// What the tests load from `out/`: the modules, the test account and tokens, and the contracts
 /// that carry the other accounts' bytecode.
-const ARTIFACTS: [&str; 14] = [
+const ARTIFACTS: [&str; 16] = [
+    "PolicyEngine.sol/PolicyEngine.json",
+    "PolicyEngineConfig.sol/PolicyEngineConfig.json",
     "HookMultiPlexer.sol/HookMultiPlexer.json",
     "EmergencyPauseHook.sol/EmergencyPauseHook.json",
     "SpendingLimitHook.sol/SpendingLimitHook.json",

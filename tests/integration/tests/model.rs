@@ -7,9 +7,14 @@
 //! over the whole sequence an exact sliding log of accepted spends (the agent's and the task's)
 //! must never show more than the limit inside any window.
 //!
-//! Depth: by default cases run until 20,000 steps have been checked against the chain (time jumps
-//! not counted); `LEASH_MODEL_STEPS=N` asks for N, `PROPTEST_CASES=N` for exactly N cases instead.
-//! Cases are spread over one Anvil per worker (`LEASH_MODEL_WORKERS`, default one per core).
+//! The account runs the policy engine; a shorter run checks the same rules on the multiplexer
+//! stack (the separate hooks), and a fixed case fills a limit exactly on both.
+//!
+//! Depth: by default the engine's cases run until 20,000 steps have been checked against the chain
+//! (time jumps not counted), the multiplexer's until 2,000; `LEASH_MODEL_STEPS=N` asks for N of
+//! the engine (and a tenth of N of the multiplexer), `PROPTEST_CASES=N` for exactly N cases each.
+//! Cases are spread over one Anvil per worker (`LEASH_MODEL_WORKERS`, default one per core; the
+//! multiplexer's run uses one).
 //! Failures shrink to a minimal readable sequence; committed seeds in
 //! `proptest-regressions/model.txt` replay first.
 
@@ -25,8 +30,11 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestCaseError, TestRunner};
 
+use alloy::sol_types::SolError;
 use driver::Driver;
-use reference::{step, Model, Step};
+use leash::abi::SpendingLimitHook::SpendingLimit_Exceeded;
+use leash::config::HookStack;
+use reference::{step, Model, Step, Verdict, LIMIT, WIDTH};
 
 const DEFAULT_STEPS: u64 = 20_000;
 /// Checked steps in an average case (1 to 39 operations, about one in six a time jump): sizes
@@ -47,15 +55,73 @@ struct Tally {
     failed: AtomicBool,
 }
 
+fn env(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok())
+}
+
 #[test]
 fn leash_matches_its_model() {
-    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    let steps = env("LEASH_MODEL_STEPS").unwrap_or(DEFAULT_STEPS);
+    check_against_model(HookStack::Engine, steps, env("LEASH_MODEL_WORKERS").unwrap_or(cores));
+}
+
+#[test]
+fn the_multiplexer_stack_matches_the_same_model() {
+    let steps = env("LEASH_MODEL_STEPS").unwrap_or(DEFAULT_STEPS) / 10;
+    check_against_model(HookStack::Multiplexer, steps, 1);
+}
+
+/// Ten spends of 100 fill a limit of 1,000 exactly (buckets keep exact amounts: none is rounded),
+/// the eleventh is refused, with the time the first spends' bucket leaves the window as the time
+/// it fits, and refused one second before that time and accepted at it: the model says so, and
+/// the contracts agree step by step, on the engine and on the multiplexer stack.
+#[test]
+fn ten_spends_of_100_fill_a_limit_of_1000_exactly() {
+    const FILL: u64 = 1_000;
+    leash_tests::ensure_artifacts().expect("forge artifacts");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    for stack in [HookStack::Engine, HookStack::Multiplexer] {
+        let mut driver = rt.block_on(Driver::spawn(stack, FILL)).expect("test chain");
+        // Five spends in one bucket, five in the next: the window holds them all.
+        let mut steps: Vec<Step> = vec![Step::Spend(100); 5];
+        steps.push(Step::Warp(WIDTH));
+        steps.extend(vec![Step::Spend(100); 5]);
+        steps.push(Step::Spend(100));
+        // The model alone first: when the eleventh would fit.
+        let mut model = Model::new(driver.names, driver.start, driver.task_starts_at, FILL);
+        let verdicts: Vec<Verdict> = steps.iter().filter_map(|s| model.transition(s)).collect();
+        assert!(
+            verdicts[..10].iter().all(Option::is_none),
+            "{stack:?}: the first ten fit exactly: {verdicts:?}"
+        );
+        let refusal = verdicts[10].as_ref().expect("the eleventh spend is refused");
+        let refusal = SpendingLimit_Exceeded::abi_decode(refusal).expect("a spending refusal");
+        assert_eq!(refusal.remaining, alloy::primitives::U256::ZERO, "nothing is left: the limit is full");
+        let first_bucket = (driver.start + 1) / WIDTH;
+        let fits_at = refusal.availableAt.to::<u64>();
+        assert_eq!(fits_at, (first_bucket + 5) * WIDTH, "it fits when the first bucket leaves the window");
+        // One second before that time (a step takes its own second), then at it.
+        steps.push(Step::Warp(fits_at - 2 - model.now()));
+        steps.push(Step::Spend(100));
+        steps.push(Step::Spend(100));
+        let verdicts = rt
+            .block_on(run_sequence(&mut driver, &steps))
+            .unwrap_or_else(|e| panic!("{stack:?}: the contracts disagree with the model: {e}"));
+        let n = verdicts.len();
+        assert_eq!(n, 13);
+        assert!(verdicts[n - 2].is_some(), "{stack:?}: refused one second early");
+        assert!(verdicts[n - 1].is_none(), "{stack:?}: accepted once the first bucket is out");
+    }
+}
+
+/// The model with the stack on the account: cases until `steps` are checked, over `workers` nodes.
+fn check_against_model(stack: HookStack, steps: u64, workers: u64) {
     let depth = match env("PROPTEST_CASES") {
         Some(cases) => Depth::Cases(cases as u32),
-        None => Depth::Steps(env("LEASH_MODEL_STEPS").unwrap_or(DEFAULT_STEPS)),
+        None => Depth::Steps(steps),
     };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
-    let mut workers = env("LEASH_MODEL_WORKERS").unwrap_or(cores).max(1);
+    let mut workers = workers.max(1);
     if let Depth::Cases(n) = depth {
         workers = workers.min(n as u64).max(1);
     }
@@ -68,7 +134,7 @@ fn leash_matches_its_model() {
             .map(|i| {
                 s.spawn({
                     let (depth, tally) = (&depth, &tally);
-                    move || worker(i, workers, depth, tally)
+                    move || worker(stack, i, workers, depth, tally)
                 })
             })
             .collect();
@@ -80,7 +146,8 @@ fn leash_matches_its_model() {
     let secs = started.elapsed().as_secs_f64();
     let checked = tally.checked.load(Ordering::Relaxed);
     println!(
-        "model-checked {checked} steps ({} cases, {} time jumps besides) in {secs:.1} s on {workers} Anvil nodes: {:.0} steps/s",
+        "{}: model-checked {checked} steps ({} cases, {} time jumps besides) in {secs:.1} s on {workers} Anvil nodes: {:.0} steps/s",
+        stack.name(),
         tally.cases.load(Ordering::Relaxed),
         tally.warps.load(Ordering::Relaxed),
         checked as f64 / secs
@@ -95,17 +162,18 @@ fn leash_matches_its_model() {
 }
 
 /// One Anvil node running rounds of cases until the depth is reached or another worker failed.
-fn worker(index: u64, workers: u64, depth: &Depth, tally: &Tally) -> Result<(), String> {
-    let result = rounds(index, workers, depth, tally);
+fn worker(stack: HookStack, index: u64, workers: u64, depth: &Depth, tally: &Tally) -> Result<(), String> {
+    let result = rounds(stack, index, workers, depth, tally);
     if result.is_err() {
         tally.failed.store(true, Ordering::Relaxed);
     }
     result
 }
 
-fn rounds(index: u64, workers: u64, depth: &Depth, tally: &Tally) -> Result<(), String> {
+fn rounds(stack: HookStack, index: u64, workers: u64, depth: &Depth, tally: &Tally) -> Result<(), String> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-    let driver = RefCell::new(rt.block_on(Driver::spawn()).map_err(|e| format!("test chain: {e:#}"))?);
+    let driver =
+        RefCell::new(rt.block_on(Driver::spawn(stack, LIMIT)).map_err(|e| format!("test chain: {e:#}"))?);
     for round in 0u64.. {
         let cases = match depth {
             Depth::Cases(n) => {
@@ -151,11 +219,32 @@ fn rounds(index: u64, workers: u64, depth: &Depth, tally: &Tally) -> Result<(), 
 
 /// One sequence from the snapshot: each step through the model and the chain, compared.
 async fn run_case(driver: &mut Driver, steps: &[Step], tally: &Tally) -> Result<(), TestCaseError> {
+    let (_, model) = compare(driver, steps, Some(tally)).await?;
+    tally.cases.fetch_add(1, Ordering::Relaxed);
+    tally.task_runs.fetch_add(model.task_runs() as u64, Ordering::Relaxed);
+    Ok(())
+}
+
+/// A fixed sequence: the verdicts, each the model's and the contracts' alike.
+async fn run_sequence(driver: &mut Driver, steps: &[Step]) -> Result<Vec<Verdict>, TestCaseError> {
+    Ok(compare(driver, steps, None).await?.0)
+}
+
+/// Each step of `steps` through the model and the chain, from the snapshot: verdicts and views
+/// compared after every step, and the exact sliding log checked.
+async fn compare(
+    driver: &mut Driver,
+    steps: &[Step],
+    tally: Option<&Tally>,
+) -> Result<(Vec<Verdict>, Model), TestCaseError> {
     driver.reset(steps).await.map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
-    let mut model = Model::new(driver.names, driver.start, driver.task_starts_at);
+    let mut model = Model::new(driver.names, driver.start, driver.task_starts_at, driver.limit);
+    let mut verdicts = Vec::new();
     for (i, s) in steps.iter().enumerate() {
         let Some(expected) = model.transition(s) else {
-            tally.warps.fetch_add(1, Ordering::Relaxed);
+            if let Some(tally) = tally {
+                tally.warps.fetch_add(1, Ordering::Relaxed);
+            }
             continue;
         };
         let at = model.now();
@@ -170,9 +259,10 @@ async fn run_case(driver: &mut Driver, steps: &[Step], tally: &Tally) -> Result<
         tokio::time::timeout(Duration::from_secs(30), checked)
             .await
             .unwrap_or_else(|_| Err(TestCaseError::fail(format!("{s:?} timed out"))))?;
-        tally.checked.fetch_add(1, Ordering::Relaxed);
+        if let Some(tally) = tally {
+            tally.checked.fetch_add(1, Ordering::Relaxed);
+        }
+        verdicts.push(expected);
     }
-    tally.cases.fetch_add(1, Ordering::Relaxed);
-    tally.task_runs.fetch_add(model.task_runs() as u64, Ordering::Relaxed);
-    Ok(())
+    Ok((verdicts, model))
 }

@@ -1,18 +1,19 @@
-//! The operator's toolkit against Anvil: a policy file encoded, installed on a real account and
-//! read back; guardian and keeper actions; refusals in plain words.
+//! The operator's toolkit against Anvil: a policy file encoded, installed on a real account (the
+//! policy engine by default, the multiplexer stack when asked) in one operation and read back;
+//! guardian and keeper actions; refusals in plain words.
 
 use std::collections::BTreeMap;
 
-use alloy::primitives::{address, Address, FixedBytes, U256};
+use alloy::primitives::{address, Address, Bytes, FixedBytes, U256};
 use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolInterface;
 use eyre::Result;
 use leash::abi::{
-    AllowlistHook, AutomationExecutor, EmergencyPauseHook, HookMultiPlexer, ISpendingLimitHook,
-    SpendingLimitHook,
+    AllowlistHook, AutomationExecutor, EmergencyPauseHook, HookMultiPlexer, IERC7579ModuleConfig,
+    IPolicyEngine, ISpendingLimitHook, SpendingLimitHook,
 };
-use leash::config::{self, ModuleAddresses, PolicyConfig};
+use leash::config::{self, HookStack, ModuleAddresses, PolicyConfig};
 use leash::errors::{LeashRevert, Refused, TokenBook};
 use leash::provider::Confirm;
 use leash::{deploy, live, ops};
@@ -56,21 +57,18 @@ impl World {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// `policy install`: every module in one operation, each confirmed.
     async fn install(&self, policy: &PolicyConfig) -> Result<()> {
-        for payload in policy.install_payloads(&self.modules) {
-            let outcome = self
-                .bed
-                .sender
-                .install_module(payload.module_type, payload.module, payload.init_data.clone())
-                .await?;
-            assert!(
-                outcome.success,
-                "{} install: {}",
-                payload.label,
-                LeashRevert::decode(&outcome.revert_reason)
-            );
-        }
+        let installed = ops::install(&self.bed.sender, policy, &self.modules, &self.book(policy)).await?;
+        let expected: Vec<Address> =
+            policy.install_payloads(&self.modules).iter().map(|p| p.module).collect();
+        assert_eq!(installed.modules.iter().map(|(_, m)| *m).collect::<Vec<_>>(), expected);
         Ok(())
+    }
+
+    async fn is_installed(&self, module_type: u64, module: Address) -> Result<bool> {
+        let account = IERC7579ModuleConfig::new(self.bed.account, self.bed.provider.clone());
+        Ok(account.isModuleInstalled(U256::from(module_type), module, Bytes::new()).call().await?)
     }
 
     fn book(&self, policy: &PolicyConfig) -> TokenBook {
@@ -81,6 +79,7 @@ impl World {
 /// Everything but the token table (read back from the chain, where decimals may differ).
 fn same_policy(a: &PolicyConfig, b: &PolicyConfig) {
     assert_eq!(a.authority, b.authority, "authority");
+    assert_eq!(a.hook, b.hook, "hook");
     assert_eq!(a.pause, b.pause, "pause");
     assert_eq!(a.allowlist.as_ref().map(|x| x.mode), b.allowlist.as_ref().map(|x| x.mode), "mode");
     let sorted = |p: &PolicyConfig| {
@@ -99,10 +98,18 @@ fn same_policy(a: &PolicyConfig, b: &PolicyConfig) {
 
 #[tokio::test]
 async fn encode_install_show_round_trip() -> Result<()> {
-    for example in ["subscription.toml", "treasury.toml", "trading-agent.toml"] {
+    // Every example on the policy engine (the default), one on the multiplexer stack.
+    let cases = [
+        ("subscription.toml", HookStack::Engine),
+        ("treasury.toml", HookStack::Engine),
+        ("trading-agent.toml", HookStack::Engine),
+        ("treasury.toml", HookStack::Multiplexer),
+    ];
+    for (example, hook) in cases {
         let world = World::new().await?;
-        let policy = world.load(example);
+        let policy = PolicyConfig { hook, ..world.load(example) };
         world.install(&policy).await?;
+        assert!(world.is_installed(config::MODULE_TYPE_HOOK, policy.hook_module(&world.modules)).await?);
         let back = live::read(&world.bed.provider, world.bed.account, &world.modules).await?;
         same_policy(&policy, &back);
         // The TOML written for `policy show` parses back to the same policy.
@@ -113,18 +120,125 @@ async fn encode_install_show_round_trip() -> Result<()> {
     Ok(())
 }
 
+/// The engine's `policy show` reads what the authority changed after install: an entry removed,
+/// one added, a token's policy replaced and another's removed, a new mode.
 #[tokio::test]
-async fn guardian_pause_unpause_status() -> Result<()> {
+async fn show_follows_live_changes_on_the_engine() -> Result<()> {
     let world = World::new().await?;
     let policy = world.load("treasury.toml");
     world.install(&policy).await?;
-    let (guardian, account, hook) = (world.as_key(2), world.bed.account, world.modules.pause);
+    let (account, usdc) = (world.bed.account, world.usdc);
+    let engine = IPolicyEngine::new(world.modules.engine, world.as_key(1));
+    let approve =
+        FixedBytes(<leash::abi::IERC20Metadata::approveCall as alloy::sol_types::SolCall>::SELECTOR);
+    let other = Address::with_last_byte(0x42);
+    engine.removePermission(account, usdc, approve).send().await?.confirmed().await?;
+    engine
+        .addPermission(account, other, FixedBytes(config::WILDCARD_SELECTOR))
+        .send()
+        .await?
+        .confirmed()
+        .await?;
+    engine.removeTokenPolicy(account, Address::ZERO).send().await?.confirmed().await?;
+    // The engine's ABI carries its own copy of the spending hook's types.
+    use leash::abi::i_policy_engine::ISpendingLimitHook as EngineTypes;
+    let limits =
+        vec![EngineTypes::LimitConfig { amount: U256::from(7_000_000u64), window: U256::from(3_600u64) }];
+    let tightened = EngineTypes::TokenPolicy { token: usdc, perTxCap: U256::ZERO, limits };
+    engine.setTokenPolicy(account, tightened).send().await?.confirmed().await?;
+    engine.setAutoUnpauseAfter(account, U256::from(7_200u64)).send().await?.confirmed().await?;
+
+    let back = live::read(&world.bed.provider, account, &world.modules).await?;
+    let allowlist = back.allowlist.as_ref().expect("the allowlist");
+    let increase = config::parse_selector("increaseAllowance(address spender, uint addedValue)").unwrap();
+    assert_eq!(allowlist.permissions, vec![(usdc, increase), (other, FixedBytes(config::WILDCARD_SELECTOR))]);
+    assert_eq!(
+        back.spending,
+        vec![config::SpendingConfig {
+            token: usdc,
+            per_tx_cap: U256::ZERO,
+            limits: vec![(U256::from(7_000_000u64), 3_600)]
+        }]
+    );
+    assert_eq!(back.pause.as_ref().map(|p| p.auto_unpause_after), Some(7_200));
+
+    // Switching to allow mode: the block-mode entries are not in force, so none is shown.
+    engine.setMode(account, 1).send().await?.confirmed().await?;
+    let back = live::read(&world.bed.provider, account, &world.modules).await?;
+    let allowlist = back.allowlist.expect("the allowlist");
+    assert_eq!((allowlist.mode, allowlist.permissions), (config::AllowlistMode::Allow, vec![]));
+    Ok(())
+}
+
+/// One operation: when the hook's install is refused, the executor before it is not installed
+/// either; and a policy for one hook is not sent to an account already on the other.
+#[tokio::test]
+async fn install_is_all_or_nothing() -> Result<()> {
+    let world = World::new().await?;
+    let mut policy = world.load("subscription.toml");
+    // The engine refuses the account as its own guardian (`policy install` checks this first; the
+    // operation is sent here as is, to see the batch revert as a whole).
+    policy.pause = Some(config::PauseConfig { guardian: world.bed.account, auto_unpause_after: 0 });
+    let outcome = world.bed.sender.submit(policy.install_call(&world.modules, world.bed.account)).await?;
+    assert!(!outcome.success, "the engine must refuse the account as guardian");
+    assert!(
+        matches!(
+            outcome.refusal(),
+            Some(LeashRevert::Pause(EmergencyPauseHook::EmergencyPauseHookErrors::Pause_InvalidGuardian(_)))
+        ),
+        "{:?}",
+        outcome.refusal()
+    );
+    assert!(!world.is_installed(config::MODULE_TYPE_EXECUTOR, world.modules.automation).await?);
+    assert!(!world.is_installed(config::MODULE_TYPE_HOOK, world.modules.engine).await?);
+
+    let on_mux = PolicyConfig { hook: HookStack::Multiplexer, ..world.load("treasury.toml") };
+    world.install(&on_mux).await?;
+    let err = ops::install(
+        &world.bed.sender,
+        &world.load("subscription.toml"),
+        &world.modules,
+        &TokenBook::default(),
+    )
+    .await
+    .expect_err("the account already has a hook");
+    assert!(err.to_string().contains("already runs the multiplexer"), "{err}");
+    assert!(err.to_string().contains("hook = \"multiplexer\""), "{err}");
+    assert!(
+        !world.is_installed(config::MODULE_TYPE_EXECUTOR, world.modules.automation).await?,
+        "nothing was sent"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn guardian_pause_unpause_status_on_the_engine() -> Result<()> {
+    guardian_pause_unpause_status(HookStack::Engine).await
+}
+
+#[tokio::test]
+async fn guardian_pause_unpause_status_on_the_multiplexer() -> Result<()> {
+    guardian_pause_unpause_status(HookStack::Multiplexer).await
+}
+
+async fn guardian_pause_unpause_status(stack: HookStack) -> Result<()> {
+    let world = World::new().await?;
+    let policy = PolicyConfig { hook: stack, ..world.load("treasury.toml") };
+    world.install(&policy).await?;
+    let (guardian, account, hook) = (world.as_key(2), world.bed.account, &world.modules);
+    let expected = match stack {
+        HookStack::Engine => ops::PauseModule::Engine(world.modules.engine),
+        HookStack::Multiplexer => ops::PauseModule::Hook(world.modules.pause),
+    };
+    assert_eq!(ops::pause_module(&guardian, hook, account).await?, expected);
 
     assert!(!ops::pause_status(&guardian, hook, account).await?.paused);
     ops::pause(&guardian, hook, account).await?;
     let status = ops::pause_status(&guardian, hook, account).await?;
     assert!(status.paused);
     assert!(status.to_string().contains("never (until someone acts)"), "{status}");
+    assert_eq!(status.auto_unpause_after, 0);
+    assert_eq!(status.guardian, world.vars["GUARDIAN"]);
 
     let refused = world.bed.sender.execute(Address::with_last_byte(0x99), U256::from(1u64), &[]).await?;
     assert!(!refused.success);
@@ -140,7 +254,9 @@ async fn guardian_pause_unpause_status() -> Result<()> {
     assert!(words.contains("is paused until never"), "{words}");
 
     ops::unpause(&guardian, hook, account).await?;
-    assert!(!ops::pause_status(&guardian, hook, account).await?.paused);
+    let status = ops::pause_status(&guardian, hook, account).await?;
+    assert!(!status.paused);
+    assert_eq!(status.next_pause_at, status.paused_until + U256::from(3_600u64), "an hour's cooldown");
     let again = ops::pause(&guardian, hook, account).await.expect_err("cooldown");
     assert!(again.to_string().contains("may start only at"), "{again}");
 
@@ -155,6 +271,7 @@ async fn keeper_runs_a_task_and_refusals_read_plainly() -> Result<()> {
     let policy = world.load("subscription.toml");
     world.install(&policy).await?;
     let (keeper, account, exec) = (world.as_key(3), world.bed.account, world.modules.automation);
+    assert_eq!(policy.hook, HookStack::Engine, "the task runs through the policy engine");
     let book = world.book(&policy);
 
     assert!(ops::task_status(&keeper, exec, account, 1).await?.can_run);
@@ -203,7 +320,8 @@ async fn keeper_runs_a_task_and_refusals_read_plainly() -> Result<()> {
 #[tokio::test]
 async fn the_rust_limits_are_the_contracts_limits() -> Result<()> {
     let world = World::new().await?;
-    world.install(&world.load("subscription.toml")).await?;
+    // The separate hooks installed (behind the multiplexer): their refusals are read below.
+    world.install(&PolicyConfig { hook: HookStack::Multiplexer, ..world.load("subscription.toml") }).await?;
     let (p, m) = (&world.bed.provider, &world.modules);
     let n = |v: usize| U256::from(v);
 
@@ -221,6 +339,8 @@ async fn the_rust_limits_are_the_contracts_limits() -> Result<()> {
     assert_eq!(automation.MAX_TASKS().call().await?, n(config::MAX_TASKS));
     let pause = EmergencyPauseHook::new(m.pause, p.clone());
     assert_eq!(pause.MAX_AUTO_UNPAUSE().call().await?, U256::from(config::MAX_AUTO_UNPAUSE));
+    let engine = IPolicyEngine::new(m.engine, p.clone());
+    assert_eq!(engine.MAX_AMOUNT().call().await?, U256::from(config::MAX_LIMIT_AMOUNT));
 
     // PackedWindow's MIN_WINDOW and BUCKETS are internal: the authority's refused windows name them.
     let refusal = |window: u64| {

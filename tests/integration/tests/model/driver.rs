@@ -1,5 +1,8 @@
 //! The driver: performs the model's operations on a real ERC-7579 account on Anvil and reads the
-//! contracts' answers and views. One driver owns one Anvil node.
+//! contracts' answers and views. One driver owns one Anvil node, with one stack on the account:
+//! the policy engine (the default), or the multiplexer with the separate hooks. The engine's
+//! configuration functions and views have the separate hooks' signatures and errors, so the same
+//! calls go to the engine or to the hook that holds the policy.
 //!
 //! Built for throughput, since the model test's depth is bounded by it (a JSON-RPC round trip
 //! costs about 0.5 ms from this unoptimised test binary, an elliptic-curve signature about 1 ms):
@@ -34,7 +37,7 @@ use leash::abi::{
 use leash::account::{
     execute_single, outcome_of, IEntryPoint, PackedUserOperation, UserOpSender, ENTRYPOINT_V08,
 };
-use leash::config::{self, ModuleAddresses};
+use leash::config::{self, HookStack, ModuleAddresses};
 use leash::deploy;
 use leash::provider::Confirm;
 use leash_tests::abi::TestToken;
@@ -42,9 +45,17 @@ use leash_tests::{deploy_account, deploy_token, ensure_artifacts, project_root};
 use serde_json::json;
 
 use crate::reference::{
-    ping_call, ping_selector, transfer_selector, Entry, Names, Step, Verdict, Views, AUTO_UNPAUSE, LIMIT,
+    ping_call, ping_selector, transfer_selector, Entry, Names, Step, Verdict, Views, AUTO_UNPAUSE,
     TASK_AMOUNT, TASK_COOLDOWN, TASK_DELAY, TASK_ID, TASK_LIFETIME, TASK_RUNS, WINDOW,
 };
+
+/// Where each policy's calls and views go: all to the engine, or each to its separate hook.
+#[derive(Clone, Copy)]
+struct Targets {
+    pause: Address,
+    allowlist: Address,
+    spending: Address,
+}
 
 /// Where the chain's clock starts (2030), far from Anvil's wall-clock genesis.
 const START: u64 = 1_900_000_000;
@@ -63,7 +74,10 @@ pub struct Driver {
     _anvil: AnvilInstance,
     rpc: RootProvider,
     pub names: Names,
+    /// The token's limit per window.
+    pub limit: u64,
     modules: ModuleAddresses,
+    targets: Targets,
     owner: Address,
     bundler: Address,
     authority: Address,
@@ -90,8 +104,9 @@ pub struct Driver {
 
 impl Driver {
     /// A node with EntryPoint v0.8, the Leash modules, two tokens and an account with the policy
-    /// and the keeper's task installed, snapshotted.
-    pub async fn spawn() -> Result<Self> {
+    /// (on `stack`, `limit` of the token per window) and the keeper's task installed in one
+    /// operation, snapshotted.
+    pub async fn spawn(stack: HookStack, limit: u64) -> Result<Self> {
         let root = project_root();
         let out = ensure_artifacts()?;
         // Without history Anvil mines about twice as fast: it no longer keeps a copy of the state
@@ -115,8 +130,8 @@ impl Driver {
 
         // The account, its tokens and its policy, one block (one second) each after `installed`.
         let latest = rpc.get_block_by_number(BlockNumberOrTag::Latest).await?;
-        let installed = latest.ok_or_else(|| eyre!("no latest block"))?.header.timestamp;
-        let task_starts_at = installed + TASK_DELAY;
+        let installed_at = latest.ok_or_else(|| eyre!("no latest block"))?.header.timestamp;
+        let task_starts_at = installed_at + TASK_DELAY;
         let account = deploy_account(&setup, owner).await?;
         let minter = TestToken::new(token, setup.clone());
         minter.mint(account, U256::from(1_000_000u64)).send().await?.confirmed().await?;
@@ -129,28 +144,38 @@ impl Driver {
             entry_point: ENTRYPOINT_V08,
             execute_user_op: false,
         };
-        let policy = policy([authority, guardian, keeper], token, task_starts_at)?;
+        let mut policy = policy([authority, guardian, keeper], token, task_starts_at, limit)?;
+        policy.hook = stack;
         let task = policy.tasks[0].abi();
-        let payloads = policy.install_payloads(&modules);
-        for p in &payloads {
-            ensure!(
-                sender.install_module(p.module_type, p.module, p.init_data.clone()).await?.success,
-                "install"
-            );
-        }
+        let installed = sender.submit(policy.install_call(&modules, account)).await?;
+        ensure!(
+            installed.success,
+            "install: {}",
+            leash::errors::LeashRevert::decode(&installed.revert_reason)
+        );
+        let targets = match stack {
+            HookStack::Engine => {
+                Targets { pause: modules.engine, allowlist: modules.engine, spending: modules.engine }
+            }
+            HookStack::Multiplexer => {
+                Targets { pause: modules.pause, allowlist: modules.allowlist, spending: modules.spending }
+            }
+        };
 
         let chain_id = rpc.get_chain_id().await?;
         let first_op_nonce = sender.entry_point().getNonce(account, Default::default()).call().await?;
         let latest = rpc.get_block_by_number(BlockNumberOrTag::Latest).await?;
         let start = latest.ok_or_else(|| eyre!("no latest block"))?.header.timestamp;
-        // Deploy, mint, one install per payload: one second each, or the interval is not in force.
-        ensure!(start == installed + 2 + payloads.len() as u64, "blocks are not one second apart");
+        // Deploy, mint, install: one second each, or the interval is not in force.
+        ensure!(start == installed_at + 3, "blocks are not one second apart");
         let snapshot = rpc.anvil_snapshot().await?;
         Ok(Self {
             _anvil: anvil,
             rpc,
             names: Names { account, token, other },
+            limit,
             modules,
+            targets,
             owner,
             bundler,
             authority,
@@ -211,7 +236,7 @@ impl Driver {
     /// calls a predicted refusal is checked by simulation at `at`, anything else is sent.
     pub async fn perform(&mut self, step: &Step, at: u64, refusal_predicted: bool) -> Result<Verdict> {
         let Names { account, token, other } = self.names;
-        let m = self.modules;
+        let (m, t) = (self.modules, self.targets);
         match step {
             Step::Spend(_) | Step::Ping | Step::Malformed(_) => self.agent_call(step, at).await,
             Step::RunTask => {
@@ -231,7 +256,7 @@ impl Driver {
                 } else {
                     AllowlistHook::addPermissionCall { account, target, selector }.abi_encode()
                 };
-                let verdict = self.transact(at, self.authority, m.allowlist, data, refusal_predicted).await?;
+                let verdict = self.transact(at, self.authority, t.allowlist, data, refusal_predicted).await?;
                 if verdict.is_none() && !self.listed[list].remove(key) {
                     self.listed[list].insert(*key);
                 }
@@ -243,7 +268,7 @@ impl Driver {
                 } else {
                     AllowlistHook::addProtectedCall { account, target: other }.abi_encode()
                 };
-                let verdict = self.transact(at, self.authority, m.allowlist, data, refusal_predicted).await?;
+                let verdict = self.transact(at, self.authority, t.allowlist, data, refusal_predicted).await?;
                 if verdict.is_none() {
                     self.protected_other = !self.protected_other;
                 }
@@ -252,7 +277,7 @@ impl Driver {
             Step::SetBlockMode(block) => {
                 let data =
                     AllowlistHook::setModeCall { account, mode: if *block { 2 } else { 1 } }.abi_encode();
-                let verdict = self.transact(at, self.authority, m.allowlist, data, refusal_predicted).await?;
+                let verdict = self.transact(at, self.authority, t.allowlist, data, refusal_predicted).await?;
                 if verdict.is_none() {
                     self.block_mode = *block;
                 }
@@ -260,12 +285,12 @@ impl Driver {
             }
             Step::GuardianPause => {
                 let data = EmergencyPauseHook::pauseCall { account }.abi_encode();
-                self.transact(at, self.guardian, m.pause, data, refusal_predicted).await
+                self.transact(at, self.guardian, t.pause, data, refusal_predicted).await
             }
             Step::GuardianUnpause | Step::AuthorityUnpause => {
                 let who = if matches!(step, Step::AuthorityUnpause) { self.authority } else { self.guardian };
                 let data = EmergencyPauseHook::unpauseCall { account }.abi_encode();
-                self.transact(at, who, m.pause, data, refusal_predicted).await
+                self.transact(at, who, t.pause, data, refusal_predicted).await
             }
             Step::Warp(_) => bail!("a time jump has nothing to perform"),
         }
@@ -285,10 +310,10 @@ impl Driver {
         let task = AutomationExecutor::taskOfCall { account, id: U256::from(TASK_ID) };
         let mut batch = BatchRequest::new(self.rpc.client());
         let remaining =
-            batch.add_call::<_, Bytes>("eth_call", &read(self.modules.spending, spending.abi_encode()))?;
+            batch.add_call::<_, Bytes>("eth_call", &read(self.targets.spending, spending.abi_encode()))?;
         let paused_until = batch.add_call::<_, Bytes>(
             "eth_call",
-            &read(self.modules.pause, EmergencyPauseHook::pausedUntilCall { account }.abi_encode()),
+            &read(self.targets.pause, EmergencyPauseHook::pausedUntilCall { account }.abi_encode()),
         )?;
         let task =
             batch.add_call::<_, Bytes>("eth_call", &read(self.modules.automation, task.abi_encode()))?;
@@ -462,6 +487,7 @@ fn policy(
     [authority, guardian, keeper]: [Address; 3],
     token: Address,
     task_starts_at: u64,
+    limit: u64,
 ) -> Result<config::PolicyConfig> {
     let text = format!(
         r#"
@@ -474,7 +500,7 @@ fn policy(
         permissions = [ {{ target = "{token}", function = "transfer(address,uint256)" }} ]
         [[spending]]
         token = "{token}"
-        limits = [ {{ amount = "{LIMIT}", window = {WINDOW} }} ]
+        limits = [ {{ amount = "{limit}", window = {WINDOW} }} ]
         "#,
     );
     let mut policy = config::parse("model.toml", &text)?;

@@ -11,9 +11,10 @@ use leash::abi::{AllowlistHook, AutomationExecutor, EmergencyPauseHook, IERC20Me
 use leash::config;
 use proptest::prelude::*;
 
+/// The limit of the random cases (the exact-fill case sets its own).
 pub const LIMIT: u64 = 100;
 pub const WINDOW: u64 = 3600;
-const WIDTH: u64 = WINDOW / 4;
+pub const WIDTH: u64 = WINDOW / 4;
 pub const AUTO_UNPAUSE: u64 = 1800;
 const COOLDOWN: u64 = 3600;
 /// The keeper's task: a transfer of TASK_AMOUNT of the limited token, at most TASK_RUNS times, at
@@ -110,9 +111,9 @@ pub struct Names {
 /// What the contracts' views read after a step.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Views {
-    /// `SpendingLimitHook.remainingAt(account, token, now)`.
+    /// `remainingAt(account, token, now)` of the engine or the spending hook.
     pub remaining: U256,
-    /// `EmergencyPauseHook.pausedUntil(account)`.
+    /// `pausedUntil(account)` of the engine or the pause hook.
     pub paused_until: U256,
     /// `AutomationExecutor.taskOf(account, TASK_ID)`: executions and last run.
     pub task_runs: U256,
@@ -126,6 +127,7 @@ pub type Verdict = Option<Bytes>;
 pub struct Model {
     names: Names,
     now: u64,
+    limit: u64,
     buckets: Vec<(u64, u64)>, // (bucket index, amount): PackedWindow's semantics
     log: Vec<(u64, u64)>,     // (time, amount): every accepted spend, exactly
     paused_until: u64,
@@ -140,11 +142,12 @@ pub struct Model {
 
 impl Model {
     /// The state right after install at `now`: allow mode with (token, transfer) listed, not
-    /// paused, the task not yet run.
-    pub fn new(names: Names, now: u64, task_starts_at: u64) -> Self {
+    /// paused, the task not yet run, `limit` of the token per window.
+    pub fn new(names: Names, now: u64, task_starts_at: u64, limit: u64) -> Self {
         Self {
             names,
             now,
+            limit,
             buckets: Vec::new(),
             log: Vec::new(),
             paused_until: 0,
@@ -220,7 +223,7 @@ impl Model {
     /// The views the contracts must show at the model's time.
     pub fn views(&self) -> Views {
         Views {
-            remaining: U256::from(LIMIT - self.used_at(self.now).min(LIMIT)),
+            remaining: U256::from(self.limit - self.used_at(self.now).min(self.limit)),
             paused_until: U256::from(self.paused_until),
             task_runs: U256::from(self.task_runs),
             task_last_run: U256::from(self.task_last_run),
@@ -232,7 +235,7 @@ impl Model {
         for &(t, _) in &self.log {
             let inside: u64 =
                 self.log.iter().filter(|(s, _)| *s + WINDOW > t && *s <= t).map(|(_, a)| a).sum();
-            if inside > LIMIT {
+            if inside > self.limit {
                 return Err(format!("{inside} spent in the window ending at {t}"));
             }
         }
@@ -268,13 +271,13 @@ impl Model {
 
     fn available_at(&self, t: u64, value: u64) -> u64 {
         let mut used = self.used_at(t);
-        if used + value <= LIMIT {
+        if used + value <= self.limit {
             return t;
         }
         let cur = t / WIDTH;
         for j in cur.saturating_sub(4)..=cur {
             used -= self.buckets.iter().filter(|(i, _)| *i == j).map(|(_, a)| a).sum::<u64>();
-            if used + value <= LIMIT {
+            if used + value <= self.limit {
                 return (j + 5) * WIDTH;
             }
         }
@@ -364,13 +367,13 @@ impl Model {
         }
         if let Some(value) = spend {
             let used = self.used_at(self.now);
-            if value > LIMIT || used + value > LIMIT {
+            if value > self.limit || used + value > self.limit {
                 return Some(
                     SpendingLimitHook::SpendingLimit_Exceeded {
                         account,
                         token,
                         attempted: U256::from(value),
-                        remaining: U256::from(LIMIT.saturating_sub(used)),
+                        remaining: U256::from(self.limit.saturating_sub(used)),
                         availableAt: U256::from(self.available_at(self.now, value)),
                     }
                     .abi_encode()
