@@ -715,7 +715,9 @@ pub fn parse_with(
                 );
             }
             if window > MAX_WINDOW {
-                return Err(ctx.err(span, format!("window of {window} s is over {MAX_WINDOW} s")));
+                return Err(
+                    ctx.err(span, format!("window of {window} s: windows are at most {MAX_WINDOW} s"))
+                );
             }
             limits.push((amount, window));
         }

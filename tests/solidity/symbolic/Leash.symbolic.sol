@@ -43,7 +43,8 @@ import {SymbolicBase} from "./SymbolicVM.sol";
 /// arguments; functions with dynamic arguments see whatever those words decode to.
 /// `setTokenPolicy`, the one tightening function with a dynamic argument, is called with its
 /// canonical encoding instead: this account or another, the limited token or another, any cap,
-/// and 0 to 2 limits of any amount and window. Observed: the pause, spending and executor
+/// and 0 to 2 limits of any amount up to the largest (2^95 - 1) over one of three windows (a larger
+/// amount is refused before anything is written). Observed: the pause, spending and executor
 /// settings, every authority and the sub-hook list, whether the account lists a stranger module
 /// (of each type), and the allowlist's verdict on its blocked pair and on a Leash module.
 abstract contract LeashSymbolic is Test, SymbolicBase {
@@ -317,11 +318,21 @@ abstract contract LeashSymbolic is Test, SymbolicBase {
             else if (n == 1) p.limits = new ISpendingLimitHook.LimitConfig[](1);
             else p.limits = new ISpendingLimitHook.LimitConfig[](2);
             for (uint256 i; i < p.limits.length; ++i) {
-                p.limits[i] = ISpendingLimitHook.LimitConfig(svm.createUint256("amount"), svm.createUint256("window"));
+                p.limits[i] = ISpendingLimitHook.LimitConfig(svm.createUint(95, "amount"), _window());
             }
             return (true, abi.encodeCall(ISpendingLimitHook.setTokenPolicy, (_accountArgument(), p)));
         }
         return (false, "");
+    }
+
+    /// @dev A limit's window: one of the configured ones or another (a symbolic window would make
+    /// the packed window's bucket arithmetic index memory symbolically).
+    function _window() internal returns (uint256) {
+        uint256 choice = svm.createUint256("window");
+        vm.assume(choice < 3);
+        if (choice == 0) return 1 hours;
+        if (choice == 1) return 1 days;
+        return 2 hours;
     }
 
     /// @dev Install data of `target`'s own shape (a module refuses a foreign shape while decoding).
