@@ -258,6 +258,7 @@ abstract contract LeashModule is ILeashModule {
         bytes calldata call = ExecutionDecoder.withoutSender(msgData, msgSender);
         ExecutionDecoder.Action action;
         (action, ex) = ExecutionDecoder.decode(call);
+        if (ex.session != address(0)) _requireSessions(account, ex.session);
         if (action == ExecutionDecoder.Action.Receive) return (true, false, false, ex);
         if (action != ExecutionDecoder.Action.Execute) {
             bytes32 changeHash = keccak256(call);
@@ -465,6 +466,12 @@ abstract contract LeashModule is ILeashModule {
         bool consumed;
         (done, consumed, ex) = _leashGuardAlone(account, msgSender, msgData);
         if (consumed) hookData = APPROVED_CHANGE;
+    }
+
+    /// @dev An execution names a session (ExecutionDecoder.SESSION_MODE). Only the policy engine
+    /// applies a session's scope: every other hook refuses it rather than run it unscoped.
+    function _requireSessions(address account, address session) internal view virtual {
+        revert Leash_SessionsNeedTheEngine(account, session);
     }
 
     /// @dev Functions of Leash modules through which the account may only tighten: each checks

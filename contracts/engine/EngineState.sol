@@ -67,6 +67,35 @@ abstract contract EngineState is LeashModule {
     uint256 internal constant KIND_TARGET = PolicyKey.TARGET;
     uint256 internal constant KIND_SELECTOR = PolicyKey.SELECTOR;
 
+    // Sessions (IPolicyEngine.Session). The session slot, at `_sessionKey` (keyed by the account
+    // first: ERC-7562's associated storage, which AgentValidator reads at validation):
+    // `validAfter (48) | validUntil (48) | flags (8) | epoch (24) | uses (32) | maxUses (32) |
+    // usesPerWindow (32) | usage bucket width (32)`; the usage window (PackedWindow) at +1 and +2.
+    // Per (session, epoch, target, selector) a call entry: `permitted | rules (8, at 8)`, its rules at
+    // +1..+MAX_RULES: `op (8) | argIndex (8) | width (8) | value (232)` (OneOf: the value count, each
+    // value marked at `_memberKey`). Per (session, epoch, token) a SpendingPolicy. A new grant of
+    // the same agent takes the next epoch: nothing of the old grant is reachable from it.
+    uint256 public constant MAX_SESSION_CALLS = 32;
+    uint256 public constant MAX_RULES = 4;
+    uint256 public constant MAX_ONE_OF = 8;
+    uint256 internal constant KIND_SESSION = 3;
+    uint256 internal constant KIND_SESSION_CALL = 4;
+    uint256 internal constant KIND_SESSION_TOKEN = 5;
+    uint256 internal constant U48 = type(uint48).max;
+    uint256 internal constant VALID_UNTIL_SHIFT = 48;
+    uint256 internal constant S_LIVE = 1 << 96;
+    uint256 internal constant S_MAX_USES = 1 << 97;
+    uint256 internal constant S_USAGE_WINDOW = 1 << 98;
+    uint256 internal constant S_TOKENS = 1 << 99;
+    uint256 internal constant EPOCH_SHIFT = 104;
+    uint256 internal constant USES_SHIFT = 128;
+    uint256 internal constant MAX_USES_SHIFT = 160;
+    uint256 internal constant PER_WINDOW_SHIFT = 192;
+    uint256 internal constant USAGE_WIDTH_SHIFT = 224;
+    uint256 internal constant C_PERMITTED = 1;
+    uint256 internal constant RULES_SHIFT = 8;
+    uint256 internal constant RULE_VALUE_SHIFT = 24;
+
     mapping(address account => uint256) internal _state;
     mapping(address account => address) internal _guardians;
     /// @dev Kernel accounts only: the validation whose hook the engine is (see `Config`).
@@ -134,6 +163,50 @@ abstract contract EngineState is LeashModule {
         uint256 mode = (state >> MODE_SHIFT) & 0xff;
         require(mode != 0, IAllowlistHook.Allowlist_InvalidMode(0));
         return 1 << (mode - 1);
+    }
+
+    /// @dev Executions may name a session: the engine applies its scope.
+    function _requireSessions(address, address) internal pure override {}
+
+    /// @dev `keccak(account ++ (KIND_SESSION << 224 | generation << 160 | agent))`.
+    function _sessionKey(address account, uint256 state, address agent) internal pure returns (uint256 key) {
+        assembly ("memory-safe") {
+            mstore(0x00, account)
+            mstore(0x20, or(or(shl(224, KIND_SESSION), shl(160, and(state, 0xffffffffffffffff))), agent))
+            key := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// @dev A session's call entry (`kind` KIND_SESSION_CALL) or token policy (KIND_SESSION_TOKEN):
+    /// `keccak(account ++ (kind << 224 | generation << 160 | agent) ++ (epoch << 192 | selector << 160 | target))`.
+    function _sessionEntryKey(
+        address account,
+        uint256 state,
+        address agent,
+        uint256 kind,
+        uint256 epoch,
+        address target,
+        bytes4 selector
+    ) internal pure returns (uint256 key) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, account)
+            mstore(add(m, 0x20), or(or(shl(224, kind), shl(160, and(state, 0xffffffffffffffff))), agent))
+            mstore(
+                add(m, 0x40),
+                or(or(shl(192, and(epoch, 0xffffff)), shr(64, and(selector, shl(224, 0xffffffff)))), target)
+            )
+            key := keccak256(m, 0x60)
+        }
+    }
+
+    /// @dev Where a OneOf rule (at `ruleKey`) marks one of its values.
+    function _memberKey(uint256 ruleKey, uint256 value) internal pure returns (uint256 key) {
+        assembly ("memory-safe") {
+            mstore(0x00, ruleKey)
+            mstore(0x20, value)
+            key := keccak256(0x00, 0x40)
+        }
     }
 
     function _load(uint256 key) internal view returns (uint256 value) {

@@ -8,6 +8,7 @@ import {IEmergencyPauseHook} from "../interfaces/IEmergencyPauseHook.sol";
 import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../interfaces/ISpendingLimitHook.sol";
 import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
+import {PackedWindow} from "../libraries/PackedWindow.sol";
 import {PolicyKey} from "../libraries/PolicyKey.sol";
 import {SpendingPolicy} from "../libraries/SpendingPolicy.sol";
 import {TokenOutflow} from "../libraries/TokenOutflow.sol";
@@ -59,6 +60,24 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         return (state & INSTALLED != 0, uint8(state >> ACCOUNT_KIND_SHIFT), uint48(state >> PAUSED_SHIFT));
     }
 
+    /// @notice What AgentValidator asks before an operation of a session (IPolicyEngine.sessionContext).
+    function sessionContext(address account, address agent)
+        external
+        view
+        returns (bool installed, uint8 accountKind, uint48 pauseEnds, bool live, uint48 validAfter, uint48 validUntil)
+    {
+        uint256 state = _state[account];
+        uint256 session = _load(_sessionKey(account, state, agent));
+        return (
+            state & INSTALLED != 0,
+            uint8(state >> ACCOUNT_KIND_SHIFT),
+            uint48(state >> PAUSED_SHIFT),
+            session & S_LIVE != 0,
+            uint48(session),
+            uint48(session >> VALID_UNTIL_SHIFT)
+        );
+    }
+
     /// @inheritdoc IERC7579Module
     function isModuleType(uint256 moduleTypeId) external pure returns (bool) {
         return moduleTypeId == MODULE_TYPE_HOOK;
@@ -93,6 +112,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         require(block.timestamp >= until, IEmergencyPauseHook.Pause_AccountPaused(account, until));
         if (ex.count == 1) _checkSingle(account, state, ex);
         else if (ex.count != 0) _checkBatch(account, state, ex);
+        if (ex.session != address(0)) _checkSession(account, state, ex);
         return "";
     }
 
@@ -226,5 +246,159 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         uint256 key = PolicyKey.at(account, state, KIND_TARGET, address(0), 0);
         uint256 slot = _load(key);
         if (slot & TRACKED != 0) SpendingPolicy.charge(account, address(0), key, slot, value);
+    }
+
+    // ------------------------------------------------------------------ sessions
+
+    /// @dev A session's identity within one execution.
+    struct Scope {
+        address account;
+        uint256 state;
+        address agent;
+        uint256 epoch;
+    }
+
+    /// @dev The session the execution names, on top of the account-wide checks: live and within its
+    /// time range, its usage limits, each call a permitted pair whose rules hold, then its own
+    /// spending limits (each token once with its total, then the native sum).
+    function _checkSession(address account, uint256 state, ExecutionDecoder.Executions memory ex) internal {
+        uint256 n = ex.count;
+        (Scope memory scope, uint256 session) = _openSession(account, state, ex.session, n);
+        address[] memory tokens = new address[](n + 1);
+        uint256[] memory amounts = new uint256[](n + 1);
+        uint256 distinct;
+        uint256 native;
+        for (uint256 i; i < n; ++i) {
+            (address target, uint256 value, uint256 amount) = _sessionItem(scope, session, ex, i);
+            native += value;
+            if (amount == 0) continue;
+            uint256 k;
+            while (k < distinct && tokens[k] != target) ++k;
+            if (k == distinct) tokens[distinct++] = target;
+            amounts[k] += amount;
+        }
+        if (session & S_TOKENS == 0) return;
+        if (native != 0) (tokens[distinct], amounts[distinct++]) = (address(0), native);
+        for (uint256 k; k < distinct; ++k) {
+            uint256 tokenKey = _sessionTokenKey(scope, tokens[k]);
+            uint256 slot = _load(tokenKey);
+            if (slot & TRACKED != 0) SpendingPolicy.record(account, tokens[k], tokenKey, slot, amounts[k]);
+        }
+    }
+
+    /// @dev The session named: live, within its time range, `n` more calls within its usage limits.
+    function _openSession(address account, uint256 state, address agent, uint256 n)
+        internal
+        returns (Scope memory scope, uint256 session)
+    {
+        uint256 key = _sessionKey(account, state, agent);
+        session = _load(key);
+        require(session & S_LIVE != 0, IPolicyEngine.Session_NotLive(account, agent));
+        uint256 validAfter = session & U48;
+        uint256 validUntil = (session >> VALID_UNTIL_SHIFT) & U48;
+        require(
+            block.timestamp >= validAfter && block.timestamp <= validUntil,
+            IPolicyEngine.Session_OutOfTime(account, agent, validAfter, validUntil)
+        );
+        if (session & S_MAX_USES != 0) {
+            uint256 uses = ((session >> USES_SHIFT) & 0xffffffff) + n;
+            uint256 maxUses = (session >> MAX_USES_SHIFT) & 0xffffffff;
+            require(uses <= maxUses, IPolicyEngine.Session_UsesExceeded(account, agent, uses, maxUses));
+            _store(key, (session & ~(uint256(0xffffffff) << USES_SHIFT)) | (uses << USES_SHIFT));
+        }
+        if (session & S_USAGE_WINDOW != 0) _useWindow(account, agent, key, session, n);
+        scope = Scope(account, state, agent, (session >> EPOCH_SHIFT) & 0xffffff);
+    }
+
+    /// @dev Item `i` against the session's pairs; what it moves of a token the session limits.
+    function _sessionItem(Scope memory scope, uint256 session, ExecutionDecoder.Executions memory ex, uint256 i)
+        internal
+        view
+        returns (address target, uint256 value, uint256 amount)
+    {
+        bytes calldata data;
+        (target, value, data) = ExecutionDecoder.at(ex, i);
+        _checkSessionCall(scope, target, data);
+        if (session & S_TOKENS == 0 || data.length == 0) return (target, value, 0);
+        if (_load(_sessionTokenKey(scope, target)) & TRACKED != 0) {
+            amount = TokenOutflow.amountOf(scope.account, target, data);
+        }
+    }
+
+    function _sessionTokenKey(Scope memory scope, address token) internal pure returns (uint256) {
+        return _sessionEntryKey(scope.account, scope.state, scope.agent, KIND_SESSION_TOKEN, scope.epoch, token, 0);
+    }
+
+    /// @dev `n` more calls against the session's calls per window.
+    function _useWindow(address account, address agent, uint256 key, uint256 session, uint256 n) internal {
+        uint256 perWindow = (session >> PER_WINDOW_SHIFT) & 0xffffffff;
+        uint256 width = session >> USAGE_WIDTH_SHIFT;
+        if (!PackedWindow.spend(key + 1, block.timestamp, n, perWindow, width)) {
+            revert IPolicyEngine.Session_UsageWindowExceeded(
+                account, agent, n, PackedWindow.availableAt(key + 1, block.timestamp, n, perWindow, width)
+            );
+        }
+    }
+
+    /// @dev One call against the session's permitted pairs: its selector's entry, else the target's
+    /// wildcard entry (any call, as in the allowlist; it carries no rules); then the entry's rules on
+    /// the argument words.
+    function _checkSessionCall(Scope memory scope, address target, bytes calldata data) internal view {
+        (address account, address agent) = (scope.account, scope.agent);
+        bytes4 selector; // empty calldata: 0x00000000, a plain transfer
+        uint256 length = data.length;
+        if (length >= 4) {
+            assembly ("memory-safe") {
+                selector := and(calldataload(data.offset), shl(224, 0xffffffff))
+            }
+        }
+        // 1 to 3 bytes, or a real selector 0 (which would share the plain transfers' entry): never permitted.
+        if ((length != 0 && length < 4) || (length >= 4 && selector == bytes4(0))) {
+            revert IPolicyEngine.Session_CallNotPermitted(account, agent, target, selector);
+        }
+        uint256 key = _sessionEntryKey(account, scope.state, agent, KIND_SESSION_CALL, scope.epoch, target, selector);
+        uint256 entry = _load(key);
+        if (entry & C_PERMITTED == 0) {
+            uint256 wildcard =
+                _sessionEntryKey(account, scope.state, agent, KIND_SESSION_CALL, scope.epoch, target, WILDCARD_SELECTOR);
+            if (_load(wildcard) & C_PERMITTED == 0) {
+                revert IPolicyEngine.Session_CallNotPermitted(account, agent, target, selector);
+            }
+            return;
+        }
+        uint256 rules = (entry >> RULES_SHIFT) & 0xff;
+        for (uint256 r; r < rules; ++r) {
+            uint256 rule = _load(key + 1 + r);
+            (bool present, uint256 word) = _argument(data, (rule >> 8) & 0xff);
+            if (!present || !_holds(account, key + 1 + r, rule, word)) {
+                revert IPolicyEngine.Session_ParamRuleBroken(account, agent, target, selector, r, word);
+            }
+        }
+    }
+
+    /// @dev Argument word `index`, if the call is long enough to hold it.
+    function _argument(bytes calldata data, uint256 index) internal pure returns (bool present, uint256 word) {
+        uint256 end = 36 + 32 * index;
+        if (data.length < end) return (false, 0);
+        present = true;
+        assembly ("memory-safe") {
+            word := calldataload(add(data.offset, sub(end, 32)))
+        }
+    }
+
+    /// @dev Whether `word` is canonical for the rule's width and meets it.
+    function _holds(address account, uint256 ruleKey, uint256 rule, uint256 word) internal view returns (bool) {
+        uint256 width = (rule >> 16) & 0xff;
+        if (width < 32 && word >> (8 * width) != 0) return false;
+        uint256 op = rule & 0xff;
+        uint256 value = rule >> RULE_VALUE_SHIFT;
+        if (op == uint256(IPolicyEngine.ParamOp.Equal)) return word == value;
+        if (op == uint256(IPolicyEngine.ParamOp.NotEqual)) return word != value;
+        if (op == uint256(IPolicyEngine.ParamOp.Less)) return word < value;
+        if (op == uint256(IPolicyEngine.ParamOp.LessOrEqual)) return word <= value;
+        if (op == uint256(IPolicyEngine.ParamOp.Greater)) return word > value;
+        if (op == uint256(IPolicyEngine.ParamOp.GreaterOrEqual)) return word >= value;
+        if (op == uint256(IPolicyEngine.ParamOp.IsAccount)) return word == uint256(uint160(account));
+        return _load(_memberKey(ruleKey, word)) != 0; // OneOf
     }
 }

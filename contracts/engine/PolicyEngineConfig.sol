@@ -7,6 +7,7 @@ import {IAllowlistHook} from "../interfaces/IAllowlistHook.sol";
 import {IEmergencyPauseHook} from "../interfaces/IEmergencyPauseHook.sol";
 import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../interfaces/ISpendingLimitHook.sol";
+import {PackedWindow} from "../libraries/PackedWindow.sol";
 import {PolicyKey} from "../libraries/PolicyKey.sol";
 import {SpendingPolicy} from "../libraries/SpendingPolicy.sol";
 import {EngineState} from "./EngineState.sol";
@@ -351,5 +352,138 @@ contract PolicyEngineConfig is EngineState {
     function availableAt(address account, address token, uint256 amount) external view returns (uint256) {
         uint256 key = _keyOf(account, _state[account], KIND_TARGET, token, 0);
         return SpendingPolicy.availableAt(key, _load(key), amount);
+    }
+
+    // ------------------------------------------------------------------ sessions
+
+    /// @notice Grants `session` (or replaces the agent's earlier grant: a new epoch, its counters and
+    /// entries fresh, the old ones unreachable).
+    function grantSession(address account, IPolicyEngine.Session calldata session) external onlyAuthority(account) {
+        uint256 state = _state[account];
+        address agent = session.agent;
+        require(
+            agent != address(0) && agent != account && agent != _records[account].authority && !_isOwner(account, agent),
+            IPolicyEngine.Session_InvalidAgent(account, agent)
+        );
+        require(
+            session.validUntil != 0 && session.validAfter <= session.validUntil,
+            IPolicyEngine.Session_InvalidTimeRange(session.validAfter, session.validUntil)
+        );
+        require(
+            session.calls.length <= MAX_SESSION_CALLS,
+            IPolicyEngine.Session_TooMany("calls", session.calls.length, MAX_SESSION_CALLS)
+        );
+        require(
+            session.tokens.length <= MAX_TOKENS, IPolicyEngine.Session_TooMany("tokens", session.tokens.length, MAX_TOKENS)
+        );
+        uint256 key = _sessionKey(account, state, agent);
+        uint256 old = _load(key);
+        // The first grant of an agent is epoch 1, so an entry of epoch 0 never exists.
+        uint256 epoch = ((old >> EPOCH_SHIFT) & 0xffffff) + 1;
+        uint256 slot = uint256(session.validAfter) | (uint256(session.validUntil) << VALID_UNTIL_SHIFT) | S_LIVE
+            | (epoch << EPOCH_SHIFT);
+        if (session.maxUses != 0) slot |= S_MAX_USES | (uint256(session.maxUses) << MAX_USES_SHIFT);
+        if (session.usesPerWindow != 0) {
+            uint256 width = PackedWindow.widthOf(session.usesPerWindow, session.usageWindow);
+            slot |= S_USAGE_WINDOW | (uint256(session.usesPerWindow) << PER_WINDOW_SHIFT) | (width << USAGE_WIDTH_SHIFT);
+            PackedWindow.init(key + 1, block.timestamp, width, session.usesPerWindow, 0);
+        } else {
+            require(
+                session.usageWindow == 0, IPolicyEngine.Session_InvalidUsageLimit(session.usesPerWindow, session.usageWindow)
+            );
+        }
+        for (uint256 i; i < session.calls.length; ++i) {
+            _grantCall(account, state, agent, epoch, i, session.calls[i]);
+        }
+        if (session.tokens.length != 0) slot |= S_TOKENS;
+        for (uint256 i; i < session.tokens.length; ++i) {
+            ISpendingLimitHook.TokenPolicy memory policy = session.tokens[i];
+            uint256 tokenKey = _sessionEntryKey(account, state, agent, KIND_SESSION_TOKEN, epoch, policy.token, 0);
+            uint256 tokenSlot = _load(tokenKey);
+            require(tokenSlot & TRACKED == 0, IPolicyEngine.Session_DuplicateToken(policy.token));
+            SpendingPolicy.store(tokenKey, tokenSlot, policy);
+        }
+        _store(key, slot);
+        emit IPolicyEngine.SessionGranted(account, agent, epoch, session.validAfter, session.validUntil);
+    }
+
+    /// @dev One permitted (target, selector) of a session with its rules, checked.
+    function _grantCall(
+        address account,
+        uint256 state,
+        address agent,
+        uint256 epoch,
+        uint256 index,
+        IPolicyEngine.SessionCall calldata call
+    ) private {
+        uint256 key = _sessionEntryKey(account, state, agent, KIND_SESSION_CALL, epoch, call.target, call.selector);
+        require(_load(key) == 0, IPolicyEngine.Session_DuplicateCall(call.target, call.selector));
+        uint256 n = call.rules.length;
+        require(n <= MAX_RULES, IPolicyEngine.Session_TooMany("rules", n, MAX_RULES));
+        for (uint256 r; r < n; ++r) {
+            IPolicyEngine.ParamRule calldata rule = call.rules[r];
+            uint256 op = uint256(rule.op);
+            uint256 width = rule.width;
+            uint256 count = rule.values.length;
+            bool valid = op != 0 && width != 0 && width <= 32;
+            if (op == uint256(IPolicyEngine.ParamOp.IsAccount)) valid = valid && width >= 20 && count == 0;
+            else if (op == uint256(IPolicyEngine.ParamOp.OneOf)) valid = valid && count != 0 && count <= MAX_ONE_OF;
+            else valid = valid && count == 1;
+            // Selector 0 names plain transfers, which have no arguments to rule on.
+            valid = valid && call.selector != bytes4(0) && call.selector != WILDCARD_SELECTOR;
+            for (uint256 v; v < count; ++v) {
+                uint256 value = rule.values[v];
+                valid = valid && value >> 232 == 0 && (width == 32 || value >> (8 * width) == 0);
+            }
+            require(valid, IPolicyEngine.Session_InvalidRule(index, r));
+            uint256 ruleKey = key + 1 + r;
+            uint256 stored = op == uint256(IPolicyEngine.ParamOp.OneOf) ? count : count == 1 ? rule.values[0] : 0;
+            _store(ruleKey, op | (uint256(rule.argIndex) << 8) | (width << 16) | (stored << RULE_VALUE_SHIFT));
+            if (op == uint256(IPolicyEngine.ParamOp.OneOf)) {
+                for (uint256 v; v < count; ++v) {
+                    _store(_memberKey(ruleKey, rule.values[v]), 1);
+                }
+            }
+        }
+        _store(key, C_PERMITTED | (n << RULES_SHIFT));
+    }
+
+    /// @notice Ends the session now: its operations already validated fail at execution too.
+    function revokeSession(address account, address agent) external onlyAuthority(account) {
+        uint256 key = _sessionKey(account, _state[account], agent);
+        uint256 slot = _load(key);
+        require(slot & S_LIVE != 0, IPolicyEngine.Session_NotLive(account, agent));
+        _store(key, slot & ~S_LIVE);
+        emit IPolicyEngine.SessionRevoked(account, agent);
+    }
+
+    function sessionOf(address account, address agent)
+        external
+        view
+        returns (bool live, uint48 validAfter, uint48 validUntil, uint256 uses, uint256 maxUses, uint256 epoch)
+    {
+        uint256 slot = _load(_sessionKey(account, _state[account], agent));
+        return (
+            slot & S_LIVE != 0,
+            uint48(slot),
+            uint48(slot >> VALID_UNTIL_SHIFT),
+            uint32(slot >> USES_SHIFT),
+            uint32(slot >> MAX_USES_SHIFT),
+            (slot >> EPOCH_SHIFT) & 0xffffff
+        );
+    }
+
+    function sessionRemaining(address account, address agent, address token) external view returns (uint256) {
+        uint256 state = _state[account];
+        uint256 epoch = (_load(_sessionKey(account, state, agent)) >> EPOCH_SHIFT) & 0xffffff;
+        uint256 key = _sessionEntryKey(account, state, agent, KIND_SESSION_TOKEN, epoch, token, 0);
+        return SpendingPolicy.remainingAt(key, _load(key), block.timestamp);
+    }
+
+    /// @dev Whether the account says `agent` is one of its owners (`isOwner(address)`, as a Safe
+    /// answers): an owner acts through paths no hook sees. Accounts that cannot answer: false.
+    function _isOwner(address account, address agent) private view returns (bool) {
+        (bool ok, bytes memory ret) = account.staticcall(abi.encodeWithSignature("isOwner(address)", agent));
+        return ok && ret.length >= 32 && abi.decode(ret, (bool));
     }
 }

@@ -22,6 +22,9 @@ interface ILeashModule {
     event ApprovalUsed(address indexed account, bytes32 indexed changeHash);
 
     error Leash_NotInstalled(address account);
+    /// @notice The execution names a session (its mode's selector is ExecutionDecoder.SESSION_MODE),
+    /// whose scope only the policy engine applies: this hook refuses it.
+    error Leash_SessionsNeedTheEngine(address account, address session);
     error Leash_AlreadyInstalled(address account);
     /// @notice `onInstall` / `onUninstall` called outside a real install or uninstall of this
     /// module on `account` (only the account's own module management may call them).

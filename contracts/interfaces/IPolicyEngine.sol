@@ -32,6 +32,109 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
         bytes21 validationId;
     }
 
+    // ------------------------------------------------------------------ sessions
+    /// @notice How a parameter rule compares a call's argument word with its value(s), unsigned.
+    /// `IsAccount`: the word is the account (recipient pinning); `OneOf`: the word is one of the
+    /// values (at most `MAX_ONE_OF`).
+    enum ParamOp {
+        None,
+        Equal,
+        NotEqual,
+        Less,
+        LessOrEqual,
+        Greater,
+        GreaterOrEqual,
+        IsAccount,
+        OneOf
+    }
+
+    /// @notice A rule on argument word `argIndex` of the call (the head word at `4 + 32 * argIndex`),
+    /// declared `width` bytes wide (20 for an address, 32 for a uint256, n for a uintN/8): the word
+    /// must be canonical for that width (its higher bytes zero), so the rule and the called contract
+    /// read the same value. Values are below 2^232.
+    struct ParamRule {
+        ParamOp op;
+        uint8 argIndex;
+        uint8 width;
+        uint256[] values;
+    }
+
+    /// @notice A (target, selector) pair the session may call (`WILDCARD_SELECTOR`: any function of
+    /// the target; `bytes4(0)`: plain transfers, empty calldata), with rules on its arguments.
+    struct SessionCall {
+        address target;
+        bytes4 selector;
+        ParamRule[] rules;
+    }
+
+    /// @notice An agent's session: its own key, time range, usage limits, calls and spending limits,
+    /// all on top of the account-wide policies. The execution names the session in its mode
+    /// (ExecutionDecoder.SESSION_MODE, the agent's address as payload); AgentValidator accepts only
+    /// that agent's signature for it.
+    struct Session {
+        address agent;
+        uint48 validAfter; // first second the session acts
+        uint48 validUntil; // last second it acts
+        uint32 maxUses; // calls in total (0: no limit); a batch of n calls uses n
+        uint32 usesPerWindow; // calls per rolling `usageWindow` (0: no limit)
+        uint32 usageWindow;
+        SessionCall[] calls;
+        ISpendingLimitHook.TokenPolicy[] tokens; // per-session limits (token zero: the native token)
+    }
+
+    event SessionGranted(
+        address indexed account, address indexed agent, uint256 epoch, uint48 validAfter, uint48 validUntil
+    );
+    event SessionRevoked(address indexed account, address indexed agent);
+
+    error Session_InvalidAgent(address account, address agent);
+    error Session_InvalidTimeRange(uint256 validAfter, uint256 validUntil);
+    error Session_InvalidUsageLimit(uint256 usesPerWindow, uint256 usageWindow);
+    error Session_TooMany(string what, uint256 given, uint256 max);
+    /// @notice Rule `rule` of call `call` in the grant is malformed (operator, width, value count,
+    /// or a value wider than the width or 232 bits).
+    error Session_InvalidRule(uint256 call, uint256 rule);
+    error Session_DuplicateCall(address target, bytes4 selector);
+    error Session_DuplicateToken(address token);
+    /// @notice The execution names a session that was never granted, or was revoked (or replaced).
+    error Session_NotLive(address account, address agent);
+    /// @notice The session acts from `validAfter` to `validUntil`, both included.
+    error Session_OutOfTime(address account, address agent, uint256 validAfter, uint256 validUntil);
+    error Session_CallNotPermitted(address account, address agent, address target, bytes4 selector);
+    /// @notice Argument word `argIndex` of a call to `target` breaks rule `rule` of its entry.
+    error Session_ParamRuleBroken(
+        address account, address agent, address target, bytes4 selector, uint256 rule, uint256 word
+    );
+    error Session_UsesExceeded(address account, address agent, uint256 uses, uint256 maxUses);
+    /// @notice `uses` more calls exceed the session's calls per window; they fit from `availableAt`.
+    error Session_UsageWindowExceeded(address account, address agent, uint256 uses, uint256 availableAt);
+
+    /// @notice Grants (or replaces: a new epoch, fresh counters) `session.agent`'s session. Authority only.
+    function grantSession(address account, Session calldata session) external;
+    /// @notice Ends the session at once, also for operations already validated. Authority only.
+    function revokeSession(address account, address agent) external;
+    /// @notice A session's state: live, its time range, calls used of `maxUses`, and its epoch
+    /// (grants of the same agent so far).
+    function sessionOf(address account, address agent)
+        external
+        view
+        returns (bool live, uint48 validAfter, uint48 validUntil, uint256 uses, uint256 maxUses, uint256 epoch);
+    /// @notice What AgentValidator reads before an operation of a session, from two slots keyed by the
+    /// account (ERC-7562's associated storage): `leashContext`, then the session's liveness and time range.
+    function sessionContext(address account, address agent)
+        external
+        view
+        returns (
+            bool installed,
+            uint8 accountKind,
+            uint48 pauseEnds,
+            bool live,
+            uint48 validAfter,
+            uint48 validUntil
+        );
+    /// @notice What a session may still move of `token` now (its own limits only).
+    function sessionRemaining(address account, address agent, address token) external view returns (uint256);
+
     error Engine_NoGuardian(address account);
 
     /// @notice What AgentValidator reads of `account` before every agent operation, from one

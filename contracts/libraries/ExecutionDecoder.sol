@@ -17,8 +17,10 @@ pragma solidity 0.8.30;
 ///   - `onERC721Received` / `onERC1155Received` / `onERC1155BatchReceived`, reported as `Receive`
 ///     with no items (an account that hooks its receiver callbacks runs nothing for them).
 /// Modes: call type single (0x00) or batch (0x01), exec type default (0x00) or try (0x01), and every
-/// other mode byte zero. Delegatecall (0xff), staticcall (0xfe), unknown mode selectors and payloads
-/// fail closed. Single executions are `target (20) ++ value (32) ++ callData`; batches are
+/// other mode byte zero, except a session's mode: mode selector `SESSION_MODE` with the session's
+/// agent in the payload's low 20 bytes (the accounts read only the call and exec types; the policy
+/// engine applies that session's scope). Delegatecall (0xff), staticcall (0xfe), other mode
+/// selectors and payloads fail closed. Single executions are `target (20) ++ value (32) ++ callData`; batches are
 /// `abi.encode(Execution[])` with at least one item.
 library ExecutionDecoder {
     bytes4 internal constant EXECUTE = 0xe9ae5c53; // execute(bytes32,bytes)
@@ -29,6 +31,10 @@ library ExecutionDecoder {
     bytes4 internal constant ON_ERC721_RECEIVED = 0x150b7a02; // onERC721Received(address,address,uint256,bytes)
     bytes4 internal constant ON_ERC1155_RECEIVED = 0xf23a6e61; // onERC1155Received(address,address,uint256,uint256,bytes)
     bytes4 internal constant ON_ERC1155_BATCH_RECEIVED = 0xbc197c81; // onERC1155BatchReceived(...)
+
+    /// @notice The mode selector of a session's execution: `bytes4(keccak256("leash.session"))`.
+    /// Mode: `callType (1) ++ execType (1) ++ 0 (4) ++ SESSION_MODE (4) ++ 0 (2) ++ agent (20)`.
+    bytes4 internal constant SESSION_MODE = 0x2e421525;
 
     bytes1 internal constant CALLTYPE_SINGLE = 0x00;
     bytes1 internal constant CALLTYPE_BATCH = 0x01;
@@ -52,6 +58,8 @@ library ExecutionDecoder {
         /// @dev Absolute calldata offset and length of the execution data (`executionCalldata`).
         uint256 offset;
         uint256 length;
+        /// @dev The session's agent the mode names (zero: no session).
+        address session;
     }
 
     /// @notice The calldata is not the canonical ABI encoding; `position` is the byte (relative to
@@ -60,7 +68,8 @@ library ExecutionDecoder {
     error ExecutionDecoder_UnsupportedSelector(bytes4 selector);
     error ExecutionDecoder_UnsupportedCallType(bytes1 callType);
     error ExecutionDecoder_UnsupportedExecType(bytes1 execType);
-    /// @notice Mode bytes 2..31 (unused, mode selector, payload) must be zero.
+    /// @notice Mode bytes 2..31 (unused, mode selector, payload) must be zero, or name a session
+    /// (`SESSION_MODE`, a non-zero agent in the payload's low 20 bytes, every other byte zero).
     error ExecutionDecoder_UnsupportedMode(bytes32 mode);
     error ExecutionDecoder_EmptyBatch();
 
@@ -155,8 +164,13 @@ library ExecutionDecoder {
             mode := calldataload(args.offset)
         }
         // Call type (byte 0) and exec type (byte 1) each 0x00 or 0x01 and every other byte zero, in
-        // one mask; `_refuseMode` names what is wrong.
-        if (mode & ~(uint256(0x0101) << 240) != 0) _refuseMode(bytes32(mode));
+        // one mask, or exactly a session's selector and agent besides; `_refuseMode` names what is wrong.
+        uint256 rest = mode & ~(uint256(0x0101) << 240);
+        if (rest != 0) {
+            uint256 agent = rest & type(uint160).max;
+            if (rest ^ agent != uint256(uint32(SESSION_MODE)) << 176 || agent == 0) _refuseMode(bytes32(mode));
+            ex.session = address(uint160(agent));
+        }
         (uint256 offset, uint256 length) = _bytesAt(args, 0, 32, 64);
         // Unchecked: `_bytesAt` bounded `length` by args.length.
         unchecked {
@@ -180,7 +194,8 @@ library ExecutionDecoder {
 
     /// @dev Reverts with the error that names what is wrong with `mode`.
     function _refuseMode(bytes32 mode) private pure {
-        // Everything after the call and exec type bytes must be zero (no mode selector, no payload).
+        // Everything after the call and exec type bytes zero (no mode selector, no payload), or a
+        // session's selector and agent.
         if (uint256(mode) << 16 != 0) revert ExecutionDecoder_UnsupportedMode(mode);
         bytes1 callType = mode[0];
         bytes1 execType = mode[1];

@@ -42,6 +42,13 @@ library SpendingPolicy {
     /// @notice Records `amount` against the per-transaction cap and every limit, or reverts with
     /// what is left and when `amount` fits.
     function charge(address account, address token, uint256 key, uint256 slot, uint256 amount) internal {
+        record(account, token, key, slot, amount);
+        emit ISpendingLimitHook.Spent(account, token, amount);
+    }
+
+    /// @notice `charge` without its event: a session's own limits (the account-wide charge reports
+    /// the spend).
+    function record(address account, address token, uint256 key, uint256 slot, uint256 amount) internal {
         if (slot & CAPPED != 0) {
             uint256 cap = PolicyKey.load(key + CAP_OFFSET);
             require(amount <= cap, ISpendingLimitHook.SpendingLimit_PerTxCapExceeded(account, token, amount, cap));
@@ -55,7 +62,6 @@ library SpendingPolicy {
                 );
             }
         }
-        emit ISpendingLimitHook.Spent(account, token, amount);
     }
 
     /// @notice What fits at `timestamp` (>= the last spend): the smallest headroom over the limits
@@ -90,6 +96,12 @@ library SpendingPolicy {
     /// with the most any old limit still counts, recorded now, so a change never hands back spent
     /// allowance. Limits are checked by `PackedWindow.widthOf` (window and amount bounds).
     function set(address account, uint256 key, uint256 slot, ISpendingLimitHook.TokenPolicy memory policy) internal {
+        store(key, slot, policy);
+        emit ISpendingLimitHook.TokenPolicySet(account, policy.token, policy.perTxCap, policy.limits);
+    }
+
+    /// @notice `set` without its event: a session's limits, which its grant reports.
+    function store(uint256 key, uint256 slot, ISpendingLimitHook.TokenPolicy memory policy) internal {
         uint256 n = policy.limits.length;
         require(n != 0 || policy.perTxCap != 0, ISpendingLimitHook.SpendingLimit_NoLimits(policy.token));
         require(n <= MAX_LIMITS, ISpendingLimitHook.SpendingLimit_TooManyLimits(policy.token, n, MAX_LIMITS));
@@ -128,7 +140,6 @@ library SpendingPolicy {
             PolicyKey.store(key + CAP_OFFSET, policy.perTxCap);
         }
         PolicyKey.store(key, slot);
-        emit ISpendingLimitHook.TokenPolicySet(account, policy.token, policy.perTxCap, policy.limits);
     }
 
     /// @notice Removes the policy at `key` (its slot: `slot`), or reverts if there is none.

@@ -84,7 +84,8 @@ contract AgentValidator is LeashModule, IAgentValidator {
         address account = msg.sender;
         (address authority, address agent, uint256 gasAllowance) = abi.decode(data, (address, address, uint256));
         _installRecord(account, authority, MODULE_TYPE_VALIDATOR);
-        _setAgent(account, authority, agent);
+        // No account-wide agent: only sessions the policy engine grants act.
+        if (agent != address(0)) _setAgent(account, authority, agent);
         _setGasAllowance(account, gasAllowance);
     }
 
@@ -122,12 +123,24 @@ contract AgentValidator is LeashModule, IAgentValidator {
     function validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) external returns (uint256) {
         address account = msg.sender;
         require(userOp.sender == account, AgentValidator_SenderMismatch(account, userOp.sender));
-        (bool onSafe, uint256 validAfter) = _requireLeashHook(account);
-        _checkExecution(account, userOp.callData, onSafe);
+        (bool onSafe, bool viaEngine, uint256 validAfter) = _requireLeashHook(account);
+        address session = _checkExecution(account, userOp.callData, onSafe);
         AgentRecord memory record = _agents[account];
-        if (record.agent == address(0)) return VALIDATION_FAILED;
         (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(userOpHash, userOp.signature);
-        if (err != ECDSA.RecoverError.NoError || signer != record.agent) return VALIDATION_FAILED;
+        if (err != ECDSA.RecoverError.NoError) return VALIDATION_FAILED;
+        uint256 validUntil;
+        if (session == address(0)) {
+            if (record.agent == address(0) || signer != record.agent) return VALIDATION_FAILED;
+        } else {
+            // A session's operation: signed by that session's agent, whose grant is live; valid
+            // within its time range (and after the pause).
+            if (signer != session) return VALIDATION_FAILED;
+            require(viaEngine, Leash_SessionsNeedTheEngine(account, session));
+            (bool live, uint256 from, uint256 until) = _sessionTimes(account, session);
+            if (!live) return VALIDATION_FAILED;
+            if (from > validAfter) validAfter = from;
+            validUntil = until;
+        }
         uint256 cost = _maxCost(userOp);
         if (cost != 0) {
             require(
@@ -136,9 +149,18 @@ contract AgentValidator is LeashModule, IAgentValidator {
             _agents[account].gasAllowance = uint96(record.gasAllowance - cost);
         }
         // ERC-4337 validation data: `validAfter (48) | validUntil (48, 0: none) | aggregator (160)`;
-        // the EntryPoint takes an operation only strictly after `validAfter`, and the pause ends at
-        // `pausedUntil`, so one second before it.
-        return validAfter == 0 ? 0 : (validAfter - 1) << 208;
+        // the EntryPoint takes an operation only strictly after `validAfter`, and both the pause's
+        // end and a session's start are first valid seconds, so one second before it.
+        return (validAfter == 0 ? 0 : (validAfter - 1) << 208) | (validUntil << 160);
+    }
+
+    /// @dev The engine's `sessionContext(account, session)`: live, first and last valid second.
+    function _sessionTimes(address account, address session)
+        private
+        view
+        returns (bool live, uint256 validAfter, uint256 validUntil)
+    {
+        (,,, live, validAfter, validUntil) = IPolicyEngine(ENGINE).sessionContext(account, session);
     }
 
     /// @dev The policy engine's `leashContext` kinds (EngineState): how the account proved the
@@ -156,7 +178,7 @@ contract AgentValidator is LeashModule, IAgentValidator {
     /// The engine first, from its state slot (the execution reads that slot next, so the read
     /// costs little), which says how the account proved the install and so which question to ask
     /// it, with no probe of the account's kind; failing that, the multiplexer as before.
-    function _requireLeashHook(address account) private view returns (bool onSafe, uint256 validAfter) {
+    function _requireLeashHook(address account) private view returns (bool onSafe, bool viaEngine, uint256 validAfter) {
         (bool installed, uint256 engineKind, uint256 pausedUntil) = _engineContext(account);
         if (installed) {
             address hook;
@@ -167,7 +189,7 @@ contract AgentValidator is LeashModule, IAgentValidator {
             } else if (engineKind == ENGINE_ON_LISTING_ACCOUNT && _listsHook(account, ENGINE)) {
                 hook = ENGINE;
             }
-            if (hook == ENGINE) return (engineKind == ENGINE_ON_SAFE7579, pausedUntil);
+            if (hook == ENGINE) return (engineKind == ENGINE_ON_SAFE7579, true, pausedUntil);
         }
         require(
             IHookMultiPlexer(TRUSTED_MULTIPLEXER).authorityOf(account) != address(0),
@@ -190,7 +212,7 @@ contract AgentValidator is LeashModule, IAgentValidator {
         } else if (kind == AccountKind.Other) {
             require(_installedAs(account, 4, TRUSTED_MULTIPLEXER), AgentValidator_LeashNotInstalled(account));
         }
-        return (kind == AccountKind.Safe7579, _pauseHookEnds(account));
+        return (kind == AccountKind.Safe7579, false, _pauseHookEnds(account));
     }
 
     /// @dev The pause hook's `pausedUntil(account)`: the end of the current or last pause, 0 when it
@@ -322,7 +344,11 @@ contract AgentValidator is LeashModule, IAgentValidator {
     /// by the decoder every Leash hook uses (which refuses delegatecall, staticcall, unknown modes
     /// and any non-canonical byte), and none of its calls may target the account, an alias of it
     /// (`address(0)`; on a Safe its adapter and enabled modules) or this module.
-    function _checkExecution(address account, bytes calldata callData, bool onSafe) private view {
+    function _checkExecution(address account, bytes calldata callData, bool onSafe)
+        private
+        view
+        returns (address session)
+    {
         bytes4 selector = bytes4(callData);
         bytes calldata execution = callData;
         if (selector == ExecutionDecoder.EXECUTE_USER_OP && callData.length >= 8) {
@@ -331,6 +357,7 @@ contract AgentValidator is LeashModule, IAgentValidator {
         }
         require(selector == ExecutionDecoder.EXECUTE, AgentValidator_CallNotAllowed(account, selector));
         (, ExecutionDecoder.Executions memory ex) = ExecutionDecoder.decode(execution);
+        session = ex.session;
         for (uint256 i; i < ex.count; ++i) {
             (address target,,) = ExecutionDecoder.at(ex, i);
             // A module installed on the account acts for it (an owner validator the account may
