@@ -8,7 +8,7 @@ import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOper
 
 import {IPolicyEngine} from "../../../contracts/interfaces/IPolicyEngine.sol";
 import {LeashAccountBase, LeashAccountSuite} from "../utils/accounts/LeashAccountSuite.sol";
-import {LeashEngineAccountSuite} from "../utils/accounts/LeashEngineAccountSuite.sol";
+import {LeashEngineAccountBase, LeashEngineAccountSuite} from "../utils/accounts/LeashEngineAccountSuite.sol";
 import {NexusHarness} from "../utils/accounts/NexusHarness.sol";
 import {OpenZeppelinHarness} from "../utils/accounts/OpenZeppelinHarness.sol";
 import {ReferenceHarness} from "../utils/accounts/ReferenceHarness.sol";
@@ -173,11 +173,11 @@ contract EngineOnKernelTest is LeashEngineAccountSuite, KernelLeash {
         config.validationId = agentValidation();
     }
 
-    function installLeash() internal override(LeashAccountBase, LeashEngineAccountSuite) {
+    function installLeash() internal override(LeashAccountBase, LeashEngineAccountBase) {
         ownerDoes(installAgentValidatorCall(address(engine), engineInit()));
     }
 
-    function leashHook() internal view override(LeashAccountBase, LeashEngineAccountSuite) returns (address) {
+    function leashHook() internal view override(LeashAccountBase, LeashEngineAccountBase) returns (address) {
         return address(engine);
     }
 

@@ -18,7 +18,7 @@ import {LeashAccountBase} from "./LeashAccountSuite.sol";
 /// @notice The agent's key through AgentValidator with the policy engine as the account's hook,
 /// on one account kind: the same policies as the multiplexer suite (pause, allowlist with
 /// target.ping and token.transfer, 100 TOKEN an hour) in one hook.
-abstract contract LeashEngineAccountSuite is LeashAccountBase {
+abstract contract LeashEngineAccountBase is LeashAccountBase {
     /// @dev The engine's install data for this account (Kernel adds the agent's validation).
     function engineConfig() internal view virtual returns (IPolicyEngine.Config memory config) {
         config.guardian = guardian;
@@ -70,6 +70,10 @@ abstract contract LeashEngineAccountSuite is LeashAccountBase {
         return abi.encodeWithSelector(IAgentValidator.AgentValidator_LeashNotInstalled.selector, account);
     }
 
+}
+
+/// @notice The engine's suite on one account kind.
+abstract contract LeashEngineAccountSuite is LeashEngineAccountBase {
     // ------------------------------------------------------------------ the agent within its leash
 
     function test_engine_RecordsHowTheAccountProvedTheInstall() public view {
