@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
+import {Vm} from "forge-std/Test.sol";
+
+import {IPolicyEngine} from "../../../contracts/interfaces/IPolicyEngine.sol";
+import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
+import {ExecutionDecoder} from "../../../contracts/libraries/ExecutionDecoder.sol";
 
 import {KernelHarness} from "../utils/accounts/KernelHarness.sol";
 import {KernelLeash} from "../utils/accounts/KernelLeash.sol";
@@ -100,5 +106,73 @@ contract AccountGasKernelFullStack is AccountGasBase, KernelLeash {
 
     function setUp() public override(AccountGasBase, LeashAccountBase) {
         AccountGasBase.setUp();
+    }
+}
+
+/// @notice An agent's session on the OpenZeppelin account (engine as the hook, no account-wide
+/// policy but the guardian's pause): granting it, and its ERC-20 transfer under one permitted pair,
+/// one parameter rule (the recipient), its own limit, a usage limit and a time range. Compare the
+/// transfer with `OpenZeppelin_userOp_owner_noHook` (both the first operation of their nonce key).
+contract AccountGasOpenZeppelinSession is LeashAccountBase, OpenZeppelinHarness {
+    Vm.Wallet internal session;
+
+    function installLeash() internal override {
+        session = vm.createWallet("session");
+        ownerDoes(
+            installValidatorCall(address(agentValidator), abi.encode(authority, address(0), 1 ether), address(engine))
+        );
+        IPolicyEngine.Config memory config;
+        config.guardian = guardian;
+        ownerDoes(installHookCall(address(engine), abi.encode(authority, config)));
+    }
+
+    function setUp() public override {
+        super.setUp();
+        token.mint(payee, 1);
+    }
+
+    function grant() internal {
+        IPolicyEngine.Session memory s;
+        (s.agent, s.validAfter, s.validUntil) =
+        (session.addr, uint48(block.timestamp), uint48(block.timestamp + 30 days));
+        s.maxUses = 1000;
+        IPolicyEngine.ParamRule[] memory rules = new IPolicyEngine.ParamRule[](1);
+        rules[0] = IPolicyEngine.ParamRule(IPolicyEngine.ParamOp.Equal, 0, 20, new uint256[](1));
+        rules[0].values[0] = uint160(payee);
+        s.calls = new IPolicyEngine.SessionCall[](1);
+        s.calls[0] = IPolicyEngine.SessionCall(address(token), IERC20.transfer.selector, rules);
+        s.tokens = new ISpendingLimitHook.TokenPolicy[](1);
+        s.tokens[0].token = address(token);
+        s.tokens[0].limits = new ISpendingLimitHook.LimitConfig[](1);
+        s.tokens[0].limits[0] = ISpendingLimitHook.LimitConfig(100e18, 1 days);
+        vm.prank(authority);
+        engine.grantSession(account, s);
+    }
+
+    function transferAsSession() internal {
+        bytes32 mode = bytes32((uint256(uint32(ExecutionDecoder.SESSION_MODE)) << 176) | uint160(session.addr));
+        bytes memory call = abi.encodeWithSelector(
+            ExecutionDecoder.EXECUTE,
+            mode,
+            abi.encodePacked(address(token), uint256(0), abi.encodeCall(IERC20.transfer, (payee, 1e18)))
+        );
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = userOpFor(address(agentValidator), call, session.privateKey);
+        vm.prank(bundler, bundler);
+        entryPoint.handleOps(ops, bundler);
+    }
+
+    function test_gas_grantSession() public {
+        grant();
+        vm.snapshotGasLastCall("AccountGas", "OpenZeppelin_grantSession");
+        (bool live,,,,,) = engine.sessionOf(account, session.addr);
+        assertTrue(live);
+    }
+
+    function test_gas_sessionTransfer() public {
+        grant();
+        transferAsSession();
+        vm.snapshotGasLastCall("AccountGas", "OpenZeppelin_userOp_session");
+        assertEq(token.balanceOf(payee), 1e18 + 1, "the transfer ran");
     }
 }

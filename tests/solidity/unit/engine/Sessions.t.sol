@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Execution} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+import {IAllowlistHook} from "../../../../contracts/interfaces/IAllowlistHook.sol";
+import {ILeashModule} from "../../../../contracts/interfaces/ILeashModule.sol";
+import {IPolicyEngine} from "../../../../contracts/interfaces/IPolicyEngine.sol";
+import {ISpendingLimitHook} from "../../../../contracts/interfaces/ISpendingLimitHook.sol";
+import {ExecutionDecoder} from "../../../../contracts/libraries/ExecutionDecoder.sol";
+import {LeashTestBase} from "../../utils/LeashTestBase.sol";
+import {Target} from "../../utils/mocks/Target.sol";
+import {TestToken} from "../../utils/mocks/Tokens.sol";
+
+/// @notice A session's grant checks, batches and the native token under a session, and what the
+/// session's mode means to the decoder and to the hooks that do not run sessions. The account
+/// executes directly here (its owner's path); the agent's key is AgentValidator's suite's business.
+contract SessionsTest is LeashTestBase {
+    address internal acct;
+    address internal agentKey = makeAddr("sessionAgent");
+    address internal payee = makeAddr("payee");
+    TestToken internal token;
+
+    function setUp() public override {
+        super.setUp();
+        acct = address(account);
+        token = new TestToken("USD");
+        token.mint(acct, 1000e18);
+        vm.deal(acct, 10 ether);
+        vm.warp(1_700_000_000);
+    }
+
+    function _session() internal view returns (IPolicyEngine.Session memory s) {
+        (s.agent, s.validAfter, s.validUntil) = (agentKey, uint48(block.timestamp), uint48(block.timestamp + 1 days));
+    }
+
+    function _grant(IPolicyEngine.Session memory s) internal {
+        vm.prank(authority);
+        engine.grantSession(acct, s);
+    }
+
+    function _expectGrantRefused(IPolicyEngine.Session memory s, bytes memory expected) internal {
+        vm.prank(authority);
+        vm.expectRevert(expected);
+        engine.grantSession(acct, s);
+    }
+
+    function _mode(bytes1 callType, address session) internal pure returns (bytes32) {
+        return bytes32(callType) | bytes32((uint256(uint32(ExecutionDecoder.SESSION_MODE)) << 176) | uint160(session));
+    }
+
+    function _single(address to, uint256 value, bytes memory data) internal view returns (bytes memory) {
+        return
+            abi.encodeWithSelector(ExecutionDecoder.EXECUTE, _mode(0x00, agentKey), abi.encodePacked(to, value, data));
+    }
+
+    function _limit(address tokenAddress, uint256 amount, uint256 cap)
+        internal
+        pure
+        returns (ISpendingLimitHook.TokenPolicy[] memory tokens)
+    {
+        tokens = new ISpendingLimitHook.TokenPolicy[](1);
+        tokens[0].token = tokenAddress;
+        tokens[0].perTxCap = cap;
+        tokens[0].limits = new ISpendingLimitHook.LimitConfig[](1);
+        tokens[0].limits[0] = ISpendingLimitHook.LimitConfig(amount, 1 hours);
+    }
+
+    function _calls(address to, bytes4 selector) internal pure returns (IPolicyEngine.SessionCall[] memory calls) {
+        calls = new IPolicyEngine.SessionCall[](1);
+        calls[0] = IPolicyEngine.SessionCall(to, selector, new IPolicyEngine.ParamRule[](0));
+    }
+
+    function _rule(IPolicyEngine.ParamOp op, uint8 width, uint256 values)
+        internal
+        view
+        returns (IPolicyEngine.SessionCall[] memory calls)
+    {
+        calls = _calls(address(token), IERC20.transfer.selector);
+        calls[0].rules = new IPolicyEngine.ParamRule[](1);
+        calls[0].rules[0] = IPolicyEngine.ParamRule(op, 1, width, new uint256[](values));
+    }
+
+    // ------------------------------------------------------------------ grants
+
+    function test_grant_RefusesWhatCannotBeASession() public {
+        installEngine(engineConfig());
+        IPolicyEngine.Session memory s = _session();
+        for (uint256 i; i < 3; ++i) {
+            s.agent = [address(0), acct, authority][i];
+            _expectGrantRefused(s, abi.encodeWithSelector(IPolicyEngine.Session_InvalidAgent.selector, acct, s.agent));
+        }
+        s = _session();
+        s.validUntil = 0;
+        _expectGrantRefused(s, abi.encodeWithSelector(IPolicyEngine.Session_InvalidTimeRange.selector, s.validAfter, 0));
+        s = _session();
+        s.validAfter = s.validUntil + 1;
+        _expectGrantRefused(
+            s, abi.encodeWithSelector(IPolicyEngine.Session_InvalidTimeRange.selector, s.validAfter, s.validUntil)
+        );
+        s = _session();
+        s.usageWindow = 1 hours;
+        _expectGrantRefused(s, abi.encodeWithSelector(IPolicyEngine.Session_InvalidUsageLimit.selector, 0, 1 hours));
+        s = _session();
+        s.calls = new IPolicyEngine.SessionCall[](33);
+        _expectGrantRefused(s, abi.encodeWithSelector(IPolicyEngine.Session_TooMany.selector, "calls", 33, 32));
+        s = _session();
+        s.calls = new IPolicyEngine.SessionCall[](2);
+        (s.calls[0].target, s.calls[1].target) = (payee, payee);
+        _expectGrantRefused(s, abi.encodeWithSelector(IPolicyEngine.Session_DuplicateCall.selector, payee, bytes4(0)));
+        s = _session();
+        s.tokens = new ISpendingLimitHook.TokenPolicy[](2);
+        (s.tokens[0], s.tokens[1]) = (_limit(address(token), 1, 0)[0], _limit(address(token), 2, 0)[0]);
+        _expectGrantRefused(s, abi.encodeWithSelector(IPolicyEngine.Session_DuplicateToken.selector, address(token)));
+        vm.prank(makeAddr("stranger"));
+        vm.expectRevert(
+            abi.encodeWithSelector(ILeashModule.Leash_OnlyAuthority.selector, acct, makeAddr("stranger"), authority)
+        );
+        engine.grantSession(acct, _session());
+        vm.prank(authority);
+        vm.expectRevert(abi.encodeWithSelector(IPolicyEngine.Session_NotLive.selector, acct, agentKey));
+        engine.revokeSession(acct, agentKey);
+    }
+
+    /// @dev Each malformed rule: no operator, a width of 0 or 33, a value count the operator does
+    /// not take, a value wider than its width, a pinned recipient narrower than an address.
+    function test_grant_RefusesMalformedRules() public {
+        installEngine(engineConfig());
+        bytes memory invalid = abi.encodeWithSelector(IPolicyEngine.Session_InvalidRule.selector, 0, 0);
+        IPolicyEngine.Session memory s = _session();
+        s.calls = _rule(IPolicyEngine.ParamOp.None, 32, 1);
+        _expectGrantRefused(s, invalid);
+        s.calls = _rule(IPolicyEngine.ParamOp.Equal, 0, 1);
+        _expectGrantRefused(s, invalid);
+        s.calls = _rule(IPolicyEngine.ParamOp.Equal, 33, 1);
+        _expectGrantRefused(s, invalid);
+        s.calls = _rule(IPolicyEngine.ParamOp.Equal, 32, 2);
+        _expectGrantRefused(s, invalid);
+        s.calls = _rule(IPolicyEngine.ParamOp.OneOf, 32, 0);
+        _expectGrantRefused(s, invalid);
+        s.calls = _rule(IPolicyEngine.ParamOp.OneOf, 32, 9);
+        _expectGrantRefused(s, invalid);
+        s.calls = _rule(IPolicyEngine.ParamOp.IsAccount, 16, 0);
+        _expectGrantRefused(s, invalid);
+        s.calls = _rule(IPolicyEngine.ParamOp.Less, 1, 1);
+        s.calls[0].rules[0].values[0] = 256;
+        _expectGrantRefused(s, invalid);
+        s.calls = _rule(IPolicyEngine.ParamOp.Less, 32, 1);
+        s.calls[0].rules[0].values[0] = 1 << 232;
+        _expectGrantRefused(s, invalid);
+        s.calls = _rule(IPolicyEngine.ParamOp.Less, 32, 1);
+        s.calls[0].selector = 0x431e2cf5; // the wildcard
+        _expectGrantRefused(s, invalid);
+        s.calls[0].selector = IERC20.transfer.selector;
+        s.calls[0].rules[0].values[0] = (1 << 232) - 1;
+        _grant(s);
+    }
+
+    // ------------------------------------------------------------------ batches and the native token
+
+    /// @dev A batch counts each call as a use and each token once, with its total against the
+    /// session's per-transaction cap.
+    function test_session_BatchSumsEachTokenAgainstTheCap() public {
+        installEngine(engineConfig());
+        IPolicyEngine.Session memory s = _session();
+        s.calls = _calls(address(token), IERC20.transfer.selector);
+        s.tokens = _limit(address(token), 100e18, 50e18);
+        s.maxUses = 4;
+        _grant(s);
+        Execution[] memory items = new Execution[](2);
+        items[0] = Execution(address(token), 0, abi.encodeCall(IERC20.transfer, (payee, 30e18)));
+        items[1] = Execution(address(token), 0, abi.encodeCall(IERC20.transfer, (payee, 30e18)));
+        bytes memory batch = abi.encodeWithSelector(ExecutionDecoder.EXECUTE, _mode(0x01, agentKey), abi.encode(items));
+        assertRefused(
+            batch,
+            abi.encodeWithSelector(
+                ISpendingLimitHook.SpendingLimit_PerTxCapExceeded.selector, acct, address(token), 60e18, 50e18
+            )
+        );
+        items[1].callData = abi.encodeCall(IERC20.transfer, (payee, 20e18));
+        assertPasses(abi.encodeWithSelector(ExecutionDecoder.EXECUTE, _mode(0x01, agentKey), abi.encode(items)));
+        (,,, uint256 uses,,) = engine.sessionOf(acct, agentKey);
+        assertEq(uses, 2, "a batch of two calls uses two");
+        assertEq(engine.sessionRemaining(acct, agentKey, address(token)), 50e18);
+    }
+
+    /// @dev The native token is the session's token zero: plain transfers to a permitted target.
+    function test_session_NativeValueAgainstItsLimit() public {
+        installEngine(engineConfig());
+        IPolicyEngine.Session memory s = _session();
+        s.calls = _calls(payee, bytes4(0));
+        s.tokens = _limit(address(0), 1 ether, 0);
+        _grant(s);
+        assertPasses(_single(payee, 0.6 ether, ""));
+        assertRefused(
+            _single(payee, 0.5 ether, ""),
+            abi.encodeWithSelector(
+                ISpendingLimitHook.SpendingLimit_Exceeded.selector,
+                acct,
+                address(0),
+                0.5 ether,
+                0.4 ether,
+                (block.timestamp / 15 minutes + 5) * 15 minutes
+            )
+        );
+        // A call with a selector is not a plain transfer.
+        assertRefused(
+            _single(payee, 0, abi.encodeCall(Target.ping, ())),
+            abi.encodeWithSelector(
+                IPolicyEngine.Session_CallNotPermitted.selector, acct, agentKey, payee, Target.ping.selector
+            )
+        );
+        assertEq(payee.balance, 0.6 ether);
+    }
+
+    // ------------------------------------------------------------------ the session's mode
+
+    /// @dev Only the exact session mode decodes: any other byte beside it, or no agent, is refused.
+    function test_mode_OnlyTheExactSessionModeDecodes() public {
+        installEngine(engineConfig());
+        bytes memory data = abi.encodePacked(payee, uint256(0), "");
+        bytes32 good = _mode(0x00, agentKey);
+        bytes32[4] memory bad = [
+            good | bytes32(uint256(1) << 200), // the unused bytes
+            good | bytes32(uint256(1) << 160), // the payload above the agent
+            bytes32((uint256(uint32(ExecutionDecoder.SESSION_MODE)) << 176)), // no agent
+            bytes32((uint256(0x12345678) << 176) | uint160(agentKey)) // another mode selector
+        ];
+        for (uint256 i; i < bad.length; ++i) {
+            assertRefused(
+                abi.encodeWithSelector(ExecutionDecoder.EXECUTE, bad[i], data),
+                abi.encodeWithSelector(ExecutionDecoder.ExecutionDecoder_UnsupportedMode.selector, bad[i])
+            );
+        }
+        // Named, but never granted.
+        assertRefused(
+            abi.encodeWithSelector(ExecutionDecoder.EXECUTE, good, data),
+            abi.encodeWithSelector(IPolicyEngine.Session_NotLive.selector, acct, agentKey)
+        );
+    }
+
+    /// @dev The multiplexer does not run sessions: it refuses an execution that names one rather
+    /// than run it without the session's scope.
+    function test_mode_TheMultiplexerRefusesASession() public {
+        installStack(IAllowlistHook.Mode.Block);
+        assertRefused(
+            _single(payee, 0, ""),
+            abi.encodeWithSelector(ILeashModule.Leash_SessionsNeedTheEngine.selector, acct, agentKey)
+        );
+    }
+}
