@@ -214,6 +214,32 @@ contract SessionsTest is LeashTestBase {
         assertEq(payee.balance, 0.6 ether);
     }
 
+    /// @dev A token compiled with ABI coder v1 reads only an address word's low 20 bytes: the banned
+    /// recipient with a high bit set would dodge a whole-word `NotEqual`. The rule's width refuses it.
+    function test_session_attack_DirtyWordCannotDodgeARule() public {
+        installEngine(engineConfig());
+        address banned = makeAddr("banned");
+        IPolicyEngine.Session memory s = _session();
+        s.calls = _rule(IPolicyEngine.ParamOp.NotEqual, 20, 1);
+        s.calls[0].rules[0].argIndex = 0;
+        s.calls[0].rules[0].values[0] = uint160(banned);
+        _grant(s);
+        uint256 dirty = (uint256(1) << 160) | uint160(banned);
+        assertRefused(
+            _single(address(token), 0, abi.encodePacked(IERC20.transfer.selector, dirty, uint256(1e18))),
+            abi.encodeWithSelector(
+                IPolicyEngine.Session_ParamRuleBroken.selector,
+                acct,
+                agentKey,
+                address(token),
+                IERC20.transfer.selector,
+                0,
+                dirty
+            )
+        );
+        assertPasses(_single(address(token), 0, abi.encodeCall(IERC20.transfer, (payee, 1e18))));
+    }
+
     // ------------------------------------------------------------------ the session's mode
 
     /// @dev Only the exact session mode decodes: any other byte beside it, or no agent, is refused.
