@@ -200,12 +200,15 @@ abstract contract EngineState is LeashModule {
         }
     }
 
-    /// @dev Where a OneOf rule (at `ruleKey`) marks one of its values.
-    function _memberKey(uint256 ruleKey, uint256 value) internal pure returns (uint256 key) {
+    /// @dev Where a OneOf rule (at `ruleKey`) marks one of its values: keyed by the account first,
+    /// as every session slot (an enable-in-first-op grant writes them during validation).
+    function _memberKey(address account, uint256 ruleKey, uint256 value) internal pure returns (uint256 key) {
         assembly ("memory-safe") {
-            mstore(0x00, ruleKey)
-            mstore(0x20, value)
-            key := keccak256(0x00, 0x40)
+            let m := mload(0x40)
+            mstore(m, account)
+            mstore(add(m, 0x20), ruleKey)
+            mstore(add(m, 0x40), value)
+            key := keccak256(m, 0x60)
         }
     }
 

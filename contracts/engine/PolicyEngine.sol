@@ -359,8 +359,9 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         uint256 key = _sessionEntryKey(account, scope.state, agent, KIND_SESSION_CALL, scope.epoch, target, selector);
         uint256 entry = _load(key);
         if (entry & C_PERMITTED == 0) {
-            uint256 wildcard =
-                _sessionEntryKey(account, scope.state, agent, KIND_SESSION_CALL, scope.epoch, target, WILDCARD_SELECTOR);
+            uint256 wildcard = _sessionEntryKey(
+                account, scope.state, agent, KIND_SESSION_CALL, scope.epoch, target, WILDCARD_SELECTOR
+            );
             if (_load(wildcard) & C_PERMITTED == 0) {
                 revert IPolicyEngine.Session_CallNotPermitted(account, agent, target, selector);
             }
@@ -399,6 +400,6 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         if (op == uint256(IPolicyEngine.ParamOp.Greater)) return word > value;
         if (op == uint256(IPolicyEngine.ParamOp.GreaterOrEqual)) return word >= value;
         if (op == uint256(IPolicyEngine.ParamOp.IsAccount)) return word == uint256(uint160(account));
-        return _load(_memberKey(ruleKey, word)) != 0; // OneOf
+        return _load(_memberKey(account, ruleKey, word)) != 0; // OneOf
     }
 }

@@ -96,6 +96,9 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
     error Session_InvalidRule(uint256 call, uint256 rule);
     error Session_DuplicateCall(address target, bytes4 selector);
     error Session_DuplicateToken(address token);
+    /// @notice The signature given for the grant is not the authority's over `sessionGrantDigest`
+    /// (used already, revoked since, for another account, chain, install or grant).
+    error Session_GrantNotSigned(address account, address agent);
     /// @notice The execution names a session that was never granted, or was revoked (or replaced).
     error Session_NotLive(address account, address agent);
     /// @notice The session acts from `validAfter` to `validUntil`, both included.
@@ -111,8 +114,15 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
 
     /// @notice Grants (or replaces: a new epoch, fresh counters) `session.agent`'s session. Authority only.
     function grantSession(address account, Session calldata session) external;
-    /// @notice Ends the session at once, also for operations already validated. Authority only.
+    /// @notice Ends the session at once, also for operations already validated, and voids a grant
+    /// signed for it and not used yet. Authority only.
     function revokeSession(address account, address agent) external;
+    /// @notice Grants `session` on the authority's signature of `sessionGrantDigest(account, session)`
+    /// (enable-in-first-op: AgentValidator calls it in the agent's first operation).
+    function enableSession(address account, Session calldata session, bytes calldata signature) external;
+    /// @notice The EIP-712 digest the authority signs to grant `session` by signature (for the
+    /// agent's next epoch on this account, chain and engine).
+    function sessionGrantDigest(address account, Session calldata session) external view returns (bytes32);
     /// @notice A session's state: live, its time range, calls used of `maxUses`, and its epoch
     /// (grants of the same agent so far).
     function sessionOf(address account, address agent)
@@ -124,14 +134,7 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
     function sessionContext(address account, address agent)
         external
         view
-        returns (
-            bool installed,
-            uint8 accountKind,
-            uint48 pauseEnds,
-            bool live,
-            uint48 validAfter,
-            uint48 validUntil
-        );
+        returns (bool installed, uint8 accountKind, uint48 pauseEnds, bool live, uint48 validAfter, uint48 validUntil);
     /// @notice What a session may still move of `token` now (its own limits only).
     function sessionRemaining(address account, address agent, address token) external view returns (uint256);
 

@@ -96,12 +96,13 @@ library SpendingPolicy {
     /// with the most any old limit still counts, recorded now, so a change never hands back spent
     /// allowance. Limits are checked by `PackedWindow.widthOf` (window and amount bounds).
     function set(address account, uint256 key, uint256 slot, ISpendingLimitHook.TokenPolicy memory policy) internal {
-        store(key, slot, policy);
+        store(key, slot, policy, block.timestamp);
         emit ISpendingLimitHook.TokenPolicySet(account, policy.token, policy.perTxCap, policy.limits);
     }
 
-    /// @notice `set` without its event: a session's limits, which its grant reports.
-    function store(uint256 key, uint256 slot, ISpendingLimitHook.TokenPolicy memory policy) internal {
+    /// @notice `set` without its event (a session's limits, which its grant reports), at time `t`:
+    /// a fresh policy may pass 0 (its windows start empty either way) where the time may not be read.
+    function store(uint256 key, uint256 slot, ISpendingLimitHook.TokenPolicy memory policy, uint256 t) internal {
         uint256 n = policy.limits.length;
         require(n != 0 || policy.perTxCap != 0, ISpendingLimitHook.SpendingLimit_NoLimits(policy.token));
         require(n <= MAX_LIMITS, ISpendingLimitHook.SpendingLimit_TooManyLimits(policy.token, n, MAX_LIMITS));
@@ -114,7 +115,7 @@ library SpendingPolicy {
             uint256 ring = key + 1 + 2 * i;
             (, widths[i]) = limitAt(key, slot, i);
             (rings[i][0], rings[i][1]) = (PolicyKey.load(ring), PolicyKey.load(ring + 1));
-            uint256 used = PackedWindow.usedAt(ring, block.timestamp, widths[i]);
+            uint256 used = PackedWindow.usedAt(ring, t, widths[i]);
             if (used > carried) carried = used;
         }
         slot = (slot & ~BITS) | TRACKED | LIVE | (n << LIMITS_SHIFT);
@@ -130,7 +131,7 @@ library SpendingPolicy {
                 PolicyKey.store(ring, rings[same][0]);
                 PolicyKey.store(ring + 1, rings[same][1]);
             } else {
-                PackedWindow.init(ring, block.timestamp, width, limit.amount, carried);
+                PackedWindow.init(ring, t, width, limit.amount, carried);
             }
             if (i == 0) slot |= (limit.amount << AMOUNT_SHIFT) | (width << WIDTH_SHIFT);
             else PolicyKey.store(key + 8 + i, limit.amount | (width << 96));

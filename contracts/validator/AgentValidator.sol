@@ -126,20 +126,19 @@ contract AgentValidator is LeashModule, IAgentValidator {
         (bool onSafe, bool viaEngine, uint256 validAfter) = _requireLeashHook(account);
         address session = _checkExecution(account, userOp.callData, onSafe);
         AgentRecord memory record = _agents[account];
-        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(userOpHash, userOp.signature);
-        if (err != ECDSA.RecoverError.NoError) return VALIDATION_FAILED;
         uint256 validUntil;
         if (session == address(0)) {
-            if (record.agent == address(0) || signer != record.agent) return VALIDATION_FAILED;
+            (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(userOpHash, userOp.signature);
+            if (err != ECDSA.RecoverError.NoError || record.agent == address(0) || signer != record.agent) {
+                return VALIDATION_FAILED;
+            }
         } else {
-            // A session's operation: signed by that session's agent, whose grant is live; valid
-            // within its time range (and after the pause).
-            if (signer != session) return VALIDATION_FAILED;
             require(viaEngine, Leash_SessionsNeedTheEngine(account, session));
-            (bool live, uint256 from, uint256 until) = _sessionTimes(account, session);
-            if (!live) return VALIDATION_FAILED;
+            bool valid;
+            uint256 from;
+            (valid, from, validUntil) = _validateSession(account, session, userOpHash, userOp.signature);
+            if (!valid) return VALIDATION_FAILED;
             if (from > validAfter) validAfter = from;
-            validUntil = until;
         }
         uint256 cost = _maxCost(userOp);
         if (cost != 0) {
@@ -152,6 +151,36 @@ contract AgentValidator is LeashModule, IAgentValidator {
         // the EntryPoint takes an operation only strictly after `validAfter`, and both the pause's
         // end and a session's start are first valid seconds, so one second before it.
         return (validAfter == 0 ? 0 : (validAfter - 1) << 208) | (validUntil << 160);
+    }
+
+    /// @dev A session's operation: signed by that session's agent (its first 65 bytes; a first
+    /// operation may carry its grant after them, `_enable`), whose grant is live. Returns the
+    /// session's first and last valid second.
+    function _validateSession(address account, address session, bytes32 userOpHash, bytes calldata signature)
+        private
+        returns (bool valid, uint256 validAfter, uint256 validUntil)
+    {
+        bytes calldata grant = signature[:0];
+        if (signature.length > 65) (signature, grant) = (signature[:65], signature[65:]);
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(userOpHash, signature);
+        if (err != ECDSA.RecoverError.NoError || signer != session) return (false, 0, 0);
+        bool live;
+        (live, validAfter, validUntil) = _sessionTimes(account, session);
+        if (!live && grant.length != 0) {
+            _enable(account, grant);
+            (live, validAfter, validUntil) = _sessionTimes(account, session);
+        }
+        valid = live;
+    }
+
+    /// @dev Enable-in-first-op: `grant` is `abi.encode(IPolicyEngine.Session, bytes authoritySignature)`;
+    /// the engine checks the authority's signature and stores the grant (in storage keyed by the
+    /// account, reading no time). Skipped when the session is live already (someone submitted the
+    /// same grant first), so a front-run enable never fails the agent's operation.
+    function _enable(address account, bytes calldata grant) private {
+        (IPolicyEngine.Session memory granted, bytes memory authoritySignature) =
+            abi.decode(grant, (IPolicyEngine.Session, bytes));
+        IPolicyEngine(ENGINE).enableSession(account, granted, authoritySignature);
     }
 
     /// @dev The engine's `sessionContext(account, session)`: live, first and last valid second.

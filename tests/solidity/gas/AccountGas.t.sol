@@ -115,9 +115,12 @@ contract AccountGasKernelFullStack is AccountGasBase, KernelLeash {
 /// transfer with `OpenZeppelin_userOp_owner_noHook` (both the first operation of their nonce key).
 contract AccountGasOpenZeppelinSession is LeashAccountBase, OpenZeppelinHarness {
     Vm.Wallet internal session;
+    Vm.Wallet internal granter;
 
     function installLeash() internal override {
         session = vm.createWallet("session");
+        granter = vm.createWallet("granter");
+        authority = granter.addr;
         ownerDoes(
             installValidatorCall(address(agentValidator), abi.encode(authority, address(0), 1 ether), address(engine))
         );
@@ -132,7 +135,11 @@ contract AccountGasOpenZeppelinSession is LeashAccountBase, OpenZeppelinHarness 
     }
 
     function grant() internal {
-        IPolicyEngine.Session memory s;
+        vm.prank(authority);
+        engine.grantSession(account, theSession());
+    }
+
+    function theSession() internal view returns (IPolicyEngine.Session memory s) {
         (s.agent, s.validAfter, s.validUntil) =
         (session.addr, uint48(block.timestamp), uint48(block.timestamp + 30 days));
         s.maxUses = 1000;
@@ -145,11 +152,14 @@ contract AccountGasOpenZeppelinSession is LeashAccountBase, OpenZeppelinHarness 
         s.tokens[0].token = address(token);
         s.tokens[0].limits = new ISpendingLimitHook.LimitConfig[](1);
         s.tokens[0].limits[0] = ISpendingLimitHook.LimitConfig(100e18, 1 days);
-        vm.prank(authority);
-        engine.grantSession(account, s);
     }
 
     function transferAsSession() internal {
+        transferAsSession("");
+    }
+
+    /// @dev The session's transfer; `grantData` after the agent's signature (enable-in-first-op).
+    function transferAsSession(bytes memory grantData) internal {
         bytes32 mode = bytes32((uint256(uint32(ExecutionDecoder.SESSION_MODE)) << 176) | uint160(session.addr));
         bytes memory call = abi.encodeWithSelector(
             ExecutionDecoder.EXECUTE,
@@ -158,6 +168,7 @@ contract AccountGasOpenZeppelinSession is LeashAccountBase, OpenZeppelinHarness 
         );
         PackedUserOperation[] memory ops = new PackedUserOperation[](1);
         ops[0] = userOpFor(address(agentValidator), call, session.privateKey);
+        ops[0].signature = bytes.concat(ops[0].signature, grantData);
         vm.prank(bundler, bundler);
         entryPoint.handleOps(ops, bundler);
     }
@@ -165,6 +176,18 @@ contract AccountGasOpenZeppelinSession is LeashAccountBase, OpenZeppelinHarness 
     function test_gas_grantSession() public {
         grant();
         vm.snapshotGasLastCall("AccountGas", "OpenZeppelin_grantSession");
+        (bool live,,,,,) = engine.sessionOf(account, session.addr);
+        assertTrue(live);
+    }
+
+    /// @dev The same first transfer carrying its grant, signed by the authority: compare with
+    /// `OpenZeppelin_userOp_session` (the session granted before).
+    function test_gas_enableInFirstOp() public {
+        IPolicyEngine.Session memory s = theSession();
+        (uint8 v, bytes32 r, bytes32 sig) = vm.sign(granter.privateKey, engine.sessionGrantDigest(account, s));
+        transferAsSession(abi.encode(s, abi.encodePacked(r, sig, v)));
+        vm.snapshotGasLastCall("AccountGas", "OpenZeppelin_userOp_session_enable");
+        assertEq(token.balanceOf(payee), 1e18 + 1, "the transfer ran");
         (bool live,,,,,) = engine.sessionOf(account, session.addr);
         assertTrue(live);
     }

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {Execution} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Vm} from "forge-std/Test.sol";
 
 import {IAllowlistHook} from "../../../../contracts/interfaces/IAllowlistHook.sol";
 import {ILeashModule} from "../../../../contracts/interfaces/ILeashModule.sol";
@@ -118,9 +119,12 @@ contract SessionsTest is LeashTestBase {
             abi.encodeWithSelector(ILeashModule.Leash_OnlyAuthority.selector, acct, makeAddr("stranger"), authority)
         );
         engine.grantSession(acct, _session());
+        // Revoking a session never granted takes its epoch on (voiding grants signed for it).
         vm.prank(authority);
-        vm.expectRevert(abi.encodeWithSelector(IPolicyEngine.Session_NotLive.selector, acct, agentKey));
         engine.revokeSession(acct, agentKey);
+        (bool live,,,,, uint256 epoch) = engine.sessionOf(acct, agentKey);
+        assertFalse(live);
+        assertEq(epoch, 1);
     }
 
     /// @dev Each malformed rule: no operator, a width of 0 or 33, a value count the operator does
@@ -240,6 +244,82 @@ contract SessionsTest is LeashTestBase {
         assertPasses(_single(address(token), 0, abi.encodeCall(IERC20.transfer, (payee, 1e18))));
     }
 
+    // ------------------------------------------------------------------ grants by signature
+
+    /// @dev The authority hands over to a key (grants by signature are ECDSA).
+    function _signingAuthority() internal returns (Vm.Wallet memory signer) {
+        signer = vm.createWallet("signingAuthority");
+        vm.prank(authority);
+        engine.setAuthority(acct, signer.addr);
+    }
+
+    function _signGrant(Vm.Wallet memory signer, address account_, IPolicyEngine.Session memory s)
+        internal
+        view
+        returns (bytes memory)
+    {
+        (uint8 v, bytes32 r, bytes32 sig) = vm.sign(signer.privateKey, engine.sessionGrantDigest(account_, s));
+        return abi.encodePacked(r, sig, v);
+    }
+
+    function _notSigned() internal view returns (bytes memory) {
+        return abi.encodeWithSelector(IPolicyEngine.Session_GrantNotSigned.selector, acct, agentKey);
+    }
+
+    /// @dev A signed grant works once, on its account and chain, and only while not revoked.
+    function test_enable_OncePerAccountChainAndEpoch() public {
+        installEngine(engineConfig());
+        Vm.Wallet memory signer = _signingAuthority();
+        IPolicyEngine.Session memory s = _session();
+        s.calls = _calls(payee, bytes4(0));
+        bytes memory signature = _signGrant(signer, acct, s);
+
+        // Another account with the engine and the same authority: the signature names the account.
+        StandInAccount elsewhere = new StandInAccount();
+        elsewhere.install(engine, abi.encode(signer.addr, engineConfig()));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPolicyEngine.Session_GrantNotSigned.selector, address(elsewhere), agentKey)
+        );
+        engine.enableSession(address(elsewhere), s, signature);
+        // Another chain: its domain.
+        uint256 chain = block.chainid;
+        vm.chainId(chain + 1);
+        vm.expectRevert(_notSigned());
+        engine.enableSession(acct, s, signature);
+        vm.chainId(chain);
+        // Another grant: the session's own hash.
+        s.maxUses = 1;
+        vm.expectRevert(_notSigned());
+        engine.enableSession(acct, s, signature);
+        s.maxUses = 0;
+
+        engine.enableSession(acct, s, signature); // anyone may submit it
+        (bool live,,,,, uint256 epoch) = engine.sessionOf(acct, agentKey);
+        assertTrue(live);
+        assertEq(epoch, 1);
+        assertPasses(_single(payee, 0.1 ether, ""));
+        // Used once: the next grant is another epoch.
+        vm.expectRevert(_notSigned());
+        engine.enableSession(acct, s, signature);
+    }
+
+    /// @dev A revocation voids a signed grant not used yet.
+    function test_enable_RevocationVoidsAnUnusedGrant() public {
+        installEngine(engineConfig());
+        Vm.Wallet memory signer = _signingAuthority();
+        IPolicyEngine.Session memory s = _session();
+        bytes memory signature = _signGrant(signer, acct, s);
+        vm.prank(signer.addr);
+        engine.revokeSession(acct, agentKey);
+        vm.expectRevert(_notSigned());
+        engine.enableSession(acct, s, signature);
+        // Signed by anyone but the authority: refused.
+        Vm.Wallet memory stranger = vm.createWallet("stranger");
+        bytes memory forged = _signGrant(stranger, acct, s);
+        vm.expectRevert(_notSigned());
+        engine.enableSession(acct, s, forged);
+    }
+
     // ------------------------------------------------------------------ the session's mode
 
     /// @dev Only the exact session mode decodes: any other byte beside it, or no agent, is refused.
@@ -274,5 +354,16 @@ contract SessionsTest is LeashTestBase {
             _single(payee, 0, ""),
             abi.encodeWithSelector(ILeashModule.Leash_SessionsNeedTheEngine.selector, acct, agentKey)
         );
+    }
+}
+
+/// @dev The least an account is to the engine: it lists the engine as its hook and installs it.
+contract StandInAccount {
+    function isModuleInstalled(uint256, address, bytes calldata) external pure returns (bool) {
+        return true;
+    }
+
+    function install(IPolicyEngine engine, bytes calldata data) external {
+        engine.onInstall(data);
     }
 }

@@ -409,6 +409,176 @@ abstract contract LeashSessionSuite is LeashEngineAccountBase {
         assertEq(token.balanceOf(payee), 0);
     }
 
+    // ------------------------------------------------------------------ enable in the first operation
+
+    /// @dev The authority hands over to a key: grants by signature are ECDSA.
+    function handOverToAKey() internal returns (Vm.Wallet memory signer) {
+        signer = vm.createWallet("grantingAuthority");
+        vm.prank(authority);
+        engine.setAuthority(account, signer.addr);
+    }
+
+    function signGrant(Vm.Wallet memory signer, IPolicyEngine.Session memory s) internal view returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 sig) = vm.sign(signer.privateKey, engine.sessionGrantDigest(account, s));
+        return abi.encodePacked(r, sig, v);
+    }
+
+    /// @dev The agent's operation with its grant after its own 65-byte signature.
+    function opWithGrant(
+        Vm.Wallet memory key,
+        bytes memory execution,
+        IPolicyEngine.Session memory s,
+        bytes memory grantSignature
+    ) internal view returns (PackedUserOperation memory op) {
+        op = opOf(key, execution);
+        op.signature = bytes.concat(op.signature, abi.encode(s, grantSignature));
+    }
+
+    /// @dev Alice's scope, paying `payee` or `merchant` (a OneOf: its values sit in their own slots).
+    function frankSession(Vm.Wallet memory frank) internal view returns (IPolicyEngine.Session memory s) {
+        s = aliceSession();
+        s.agent = frank.addr;
+        s.calls[0] = bobSession().calls[1];
+    }
+
+    function test_session_EnabledInTheAgentsFirstOperation() public {
+        Vm.Wallet memory signer = handOverToAKey();
+        Vm.Wallet memory frank = vm.createWallet("frank");
+        IPolicyEngine.Session memory s = frankSession(frank);
+        (bool ok, bytes memory reason) =
+            handleOp(opWithGrant(frank, pay(frank.addr, payee, 5e18), s, signGrant(signer, s)));
+        assertTrue(ok, "granted and used in one operation");
+        assertEq(reason.length, 0);
+        assertEq(token.balanceOf(payee), 5e18);
+        (bool live,,,,, uint256 epoch) = engine.sessionOf(account, frank.addr);
+        assertTrue(live);
+        assertEq(epoch, 1);
+        address stranger = makeAddr("stranger");
+        assertSessionRefused(
+            frank,
+            pay(frank.addr, stranger, 1e18),
+            ruleBroken(frank.addr, IERC20.transfer.selector, 0, uint160(stranger))
+        );
+        assertSessionPasses(frank, pay(frank.addr, merchant, 1e18));
+    }
+
+    /// @dev Someone submits the signed grant first: the agent's operation carrying it still passes.
+    function test_session_EnableSubmittedFirstByAnotherStillPasses() public {
+        Vm.Wallet memory signer = handOverToAKey();
+        Vm.Wallet memory frank = vm.createWallet("frank");
+        IPolicyEngine.Session memory s = frankSession(frank);
+        bytes memory grantSignature = signGrant(signer, s);
+        PackedUserOperation memory op = opWithGrant(frank, pay(frank.addr, payee, 5e18), s, grantSignature);
+        vm.prank(makeAddr("frontRunner"));
+        engine.enableSession(account, s, grantSignature);
+        (bool ok,) = handleOp(op);
+        assertTrue(ok);
+        assertEq(token.balanceOf(payee), 5e18);
+    }
+
+    /// @dev A grant revoked before its use, or signed by another key, fails the operation at validation.
+    function test_session_attack_RevokedOrForgedGrantRefused() public {
+        Vm.Wallet memory signer = handOverToAKey();
+        Vm.Wallet memory frank = vm.createWallet("frank");
+        IPolicyEngine.Session memory s = frankSession(frank);
+        bytes memory notSigned =
+            abi.encodeWithSelector(IPolicyEngine.Session_GrantNotSigned.selector, account, frank.addr);
+        assertNotValidated(
+            opWithGrant(frank, pay(frank.addr, payee, 5e18), s, signGrant(vm.createWallet("forger"), s)), notSigned
+        );
+        PackedUserOperation memory op = opWithGrant(frank, pay(frank.addr, payee, 5e18), s, signGrant(signer, s));
+        vm.prank(signer.addr);
+        engine.revokeSession(account, frank.addr);
+        assertNotValidated(op, notSigned);
+        assertEq(token.balanceOf(payee), 0);
+    }
+
+    // ------------------------------------------------------------------ ERC-7562
+
+    /// @dev A session's operation, and one carrying its grant, validate under ERC-7562's rules.
+    function test_session_ValidationFollowsERC7562() public {
+        assertFollowsERC7562(opOf(alice, pay(alice.addr, payee, 1e18)));
+        Vm.Wallet memory signer = handOverToAKey();
+        Vm.Wallet memory frank = vm.createWallet("frank");
+        IPolicyEngine.Session memory s = frankSession(frank);
+        assertFollowsERC7562(opWithGrant(frank, pay(frank.addr, payee, 1e18), s, signGrant(signer, s)));
+    }
+
+    /// @dev The account's `validateUserOp` as the EntryPoint calls it, checked on its opcode trace as
+    /// a bundler's tracer checks it: no opcode ERC-7562 bans (`GAS` only right before a call), and
+    /// outside the account (its own code and what it delegates to) only storage associated with it:
+    /// the slot `account`, or `keccak(account ++ x) + n` for `n <= 128`.
+    function assertFollowsERC7562(PackedUserOperation memory op) internal {
+        bytes32 hash = entryPoint.getUserOpHash(op);
+        vm.startDebugTraceRecording();
+        vm.prank(address(entryPoint));
+        (bool ok, bytes memory ret) = account.call(
+            abi.encodeWithSignature(
+                "validateUserOp((address,uint256,bytes,bytes,bytes32,uint256,bytes32,bytes,bytes),bytes32,uint256)",
+                op,
+                hash,
+                0
+            )
+        );
+        Vm.DebugStep[] memory steps = vm.stopAndReturnDebugTraceRecording();
+        assertTrue(ok, "the operation validates");
+        assertEq(uint160(abi.decode(ret, (uint256))), 0, "a valid signature");
+        address[] memory accountCode = new address[](steps.length);
+        accountCode[0] = account;
+        uint256 codes = 1;
+        uint256[] memory associated = new uint256[](steps.length);
+        uint256 hashes;
+        for (uint256 i; i < steps.length; ++i) {
+            Vm.DebugStep memory step = steps[i];
+            if (step.contractAddr == address(this) || step.contractAddr == address(vm)) continue;
+            uint8 op_ = step.opcode;
+            if (_bannedInValidation(op_)) revert(string.concat("banned opcode ", vm.toString(op_)));
+            if (op_ == 0x5a) {
+                uint8 next = steps[i + 1].opcode;
+                if (next != 0xf1 && next != 0xf2 && next != 0xf4 && next != 0xfa) revert("GAS not before a call");
+            }
+            bool inAccount = _isIn(accountCode, codes, step.contractAddr);
+            if (op_ == 0xf4 && inAccount) accountCode[codes++] = address(uint160(step.stack[1]));
+            if (
+                op_ == 0x20 && step.memoryInput.length >= 32
+                    && bytes32(step.memoryInput) == bytes32(uint256(uint160(account)))
+            ) {
+                associated[hashes++] = uint256(keccak256(step.memoryInput));
+            }
+            if ((op_ == 0x54 || op_ == 0x55) && !inAccount) {
+                uint256 slot = step.stack[0];
+                bool ok_ = slot == uint160(account);
+                for (uint256 h; h < hashes && !ok_; ++h) {
+                    ok_ = slot >= associated[h] && slot - associated[h] <= 128;
+                }
+                if (!ok_) {
+                    revert(
+                        string.concat(
+                            "storage not associated with the account: ",
+                            vm.toString(step.contractAddr),
+                            " slot ",
+                            vm.toString(bytes32(slot))
+                        )
+                    );
+                }
+            }
+        }
+    }
+
+    function _isIn(address[] memory list, uint256 n, address a) private pure returns (bool) {
+        for (uint256 i; i < n; ++i) {
+            if (list[i] == a) return true;
+        }
+        return false;
+    }
+
+    /// @dev ERC-7562 OP-011, OP-080 (BALANCE, SELFBALANCE), OP-031 (CREATE2 outside deployment), OP-012 (GAS) apart.
+    function _bannedInValidation(uint8 op_) private pure returns (bool) {
+        return op_ == 0x3a || op_ == 0x40 || op_ == 0x41 || op_ == 0x42 || op_ == 0x43 || op_ == 0x44 || op_ == 0x45
+            || op_ == 0x48 || op_ == 0x49 || op_ == 0x4a || op_ == 0x31 || op_ == 0x47 || op_ == 0x32 || op_ == 0xf0
+            || op_ == 0xf5 || op_ == 0xff;
+    }
+
     // ------------------------------------------------------------------ naming a session
 
     /// @dev Alice's key names Bob's session, no session, or the account-wide agent names Alice's:
