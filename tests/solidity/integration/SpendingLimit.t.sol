@@ -41,15 +41,27 @@ contract SpendingLimitTest is LeashTestBase {
         return executeSingle(address(token), 0, abi.encodeCall(IERC20.transfer, (to, amount)));
     }
 
-    function _exceeded(address token, uint256 attempted) internal view returns (bytes memory) {
+    /// @dev `availableAt` of an amount above the limit itself.
+    uint256 internal constant NEVER = type(uint256).max;
+
+    /// @dev The refusal with figures the test works out from the policy it set, never read back
+    /// from the hook.
+    function _exceeded(address token, uint256 attempted, uint256 remaining, uint256 availableAt)
+        internal
+        view
+        returns (bytes memory)
+    {
         return abi.encodeWithSelector(
-            ISpendingLimitHook.SpendingLimit_Exceeded.selector,
-            acct,
-            token,
-            attempted,
-            spending.remaining(acct, token),
-            spending.availableAt(acct, token, attempted)
+            ISpendingLimitHook.SpendingLimit_Exceeded.selector, acct, token, attempted, remaining, availableAt
         );
+    }
+
+    /// @dev When a spend made at `spentAt` leaves a window of `window` seconds: windows count in
+    /// four buckets of `window / 4` plus the current one, so it leaves when the fifth bucket
+    /// after its own begins.
+    function _leavesAt(uint256 spentAt, uint256 window) internal pure returns (uint256) {
+        uint256 width = window / 4;
+        return (spentAt / width + 5) * width;
     }
 
     // ------------------------------------------------------------------ limits
@@ -62,31 +74,20 @@ contract SpendingLimitTest is LeashTestBase {
 
     function test_transfer_RevertWhen_OverLimitWithFigures() public {
         assertPasses(_transfer(usdc, bob, 700e6));
-        bytes memory expected = _exceeded(address(usdc), 400e6);
         // The figures: 300 left now; 400 fits once the first bucket has left the window.
-        assertEq(
-            expected,
-            abi.encodeWithSelector(
-                ISpendingLimitHook.SpendingLimit_Exceeded.selector,
-                acct,
-                address(usdc),
-                400e6,
-                300e6,
-                block.timestamp + W + WIDTH
-            )
-        );
-        assertRefused(_transfer(usdc, bob, 400e6), expected);
+        assertRefused(_transfer(usdc, bob, 400e6), _exceeded(address(usdc), 400e6, 300e6, block.timestamp + W + WIDTH));
         assertEq(usdc.balanceOf(bob), 700e6);
     }
 
     /// @dev A lazily reset fixed window would let 2L through one second apart; here the second is refused.
     function test_transfer_NoDoubleLimitAcrossWindowEdge() public {
         vm.warp(block.timestamp + W - 1);
+        uint256 spentAt = block.timestamp;
         assertPasses(_transfer(usdc, bob, L));
         vm.warp(block.timestamp + 1); // a fixed window resets exactly here
-        assertRefused(_transfer(usdc, bob, 1), _exceeded(address(usdc), 1));
+        assertRefused(_transfer(usdc, bob, 1), _exceeded(address(usdc), 1, 0, _leavesAt(spentAt, W)));
         vm.warp(block.timestamp + W - 2);
-        assertRefused(_transfer(usdc, bob, 1), _exceeded(address(usdc), 1));
+        assertRefused(_transfer(usdc, bob, 1), _exceeded(address(usdc), 1, 0, _leavesAt(spentAt, W)));
         assertEq(usdc.balanceOf(bob), L);
     }
 
@@ -124,7 +125,7 @@ contract SpendingLimitTest is LeashTestBase {
         // And the allowance cannot slip past the limit.
         assertRefused(
             executeSingle(address(usdc), 0, abi.encodeCall(IERC20.approve, (bob, 500e6))),
-            _exceeded(address(usdc), 500e6)
+            _exceeded(address(usdc), 500e6, 400e6, _leavesAt(block.timestamp, W))
         );
     }
 
@@ -167,7 +168,7 @@ contract SpendingLimitTest is LeashTestBase {
         for (uint256 i; i < 11; ++i) {
             eleven[i] = Execution(address(usdc), 0, abi.encodeCall(IERC20.transfer, (bob, 100e6)));
         }
-        assertRefused(executeBatch(eleven), _exceeded(address(usdc), 1100e6));
+        assertRefused(executeBatch(eleven), _exceeded(address(usdc), 1100e6, L, NEVER));
         assertEq(usdc.balanceOf(bob), L, "no item of the refused batch ran");
     }
 
@@ -176,12 +177,13 @@ contract SpendingLimitTest is LeashTestBase {
         for (uint256 i; i < 3; ++i) {
             items[i] = Execution(bob, 2 ether, "");
         }
-        assertRefused(executeBatch(items), _exceeded(address(0), 6 ether));
+        assertRefused(executeBatch(items), _exceeded(address(0), 6 ether, 5 ether, NEVER));
+        // Value on a token call counts too: 4 ether fits the limit alone, 2 + 4 does not, so the
+        // hook refuses before the token (which is not payable) is ever called.
         items = new Execution[](2);
         items[0] = Execution(bob, 2 ether, "");
-        items[1] = Execution(address(usdc), 2 ether, abi.encodeCall(IERC20.transfer, (bob, 1))); // value on a token call counts too
-        (bool ok,) = submit(executeBatch(items));
-        assertFalse(ok, "TestToken is not payable");
+        items[1] = Execution(address(usdc), 4 ether, abi.encodeCall(IERC20.transfer, (bob, 1)));
+        assertRefused(executeBatch(items), _exceeded(address(0), 6 ether, 5 ether, NEVER));
         items[1] = Execution(bob, 2 ether, "");
         assertPasses(executeBatch(items));
         assertEq(spending.remaining(acct, address(0)), 1 ether);
@@ -194,7 +196,7 @@ contract SpendingLimitTest is LeashTestBase {
         items[1] = Execution(address(usdc), 0, abi.encodeCall(IERC20.transfer, (bob, 2_000_000e6))); // fails: balance
         bytes32 tryBatch = bytes32((uint256(1) << 248) | (uint256(1) << 240));
         bytes memory callData = abi.encodeWithSelector(account.execute.selector, tryBatch, abi.encode(items));
-        assertRefused(callData, _exceeded(address(usdc), 2_000_300e6));
+        assertRefused(callData, _exceeded(address(usdc), 2_000_300e6, L, NEVER));
         // Within the limit, with the second item failing (zero recipient): both count.
         items[1] = Execution(address(usdc), 0, abi.encodeCall(IERC20.transfer, (address(0), 600e6))); // fails
         assertPasses(abi.encodeWithSelector(account.execute.selector, tryBatch, abi.encode(items)));
@@ -226,7 +228,7 @@ contract SpendingLimitTest is LeashTestBase {
         Execution[] memory items = new Execution[](2);
         items[0] = Execution(address(usdc), 0, abi.encodeCall(IERC20.transfer, (bob, 500e6)));
         items[1] = Execution(address(weth), 0, abi.encodeCall(IERC20.transfer, (bob, 11 ether)));
-        assertRefused(executeBatch(items), _exceeded(address(weth), 11 ether));
+        assertRefused(executeBatch(items), _exceeded(address(weth), 11 ether, 10 ether, NEVER));
         items[1].callData = abi.encodeCall(IERC20.transfer, (bob, 4 ether));
         assertPasses(executeBatch(items));
         assertEq(spending.remaining(acct, address(usdc)), 500e6);
@@ -251,13 +253,16 @@ contract SpendingLimitTest is LeashTestBase {
                 ISpendingLimitHook.SpendingLimit_PerTxCapExceeded.selector, acct, address(usdc), 301e6, 300e6
             )
         );
+        uint256 start = block.timestamp;
         assertPasses(_transfer(usdc, bob, 300e6));
-        assertRefused(_transfer(usdc, bob, 300e6), _exceeded(address(usdc), 300e6)); // hourly: 200 left
+        // Hourly: 200 left (below the cap of 300); 300 fits once the first spend leaves the hour.
+        assertRefused(_transfer(usdc, bob, 300e6), _exceeded(address(usdc), 300e6, 200e6, _leavesAt(start, 1 hours)));
         assertPasses(_transfer(usdc, bob, 200e6));
         vm.warp(block.timestamp + 1 hours + 15 minutes);
         assertPasses(_transfer(usdc, bob, 300e6)); // hourly free again; daily now 800 of 800
         vm.warp(block.timestamp + 1 hours + 15 minutes);
-        assertRefused(_transfer(usdc, bob, 1), _exceeded(address(usdc), 1)); // the daily limit holds
+        // The daily limit holds: nothing left until the first spends (500) leave the day.
+        assertRefused(_transfer(usdc, bob, 1), _exceeded(address(usdc), 1, 0, _leavesAt(start, 1 days)));
     }
 
     function test_changingLimit_NeverHandsBackSpentAllowance() public {
@@ -315,6 +320,6 @@ contract SpendingLimitTest is LeashTestBase {
         policies[0] = policy(address(usdc), L, W, 0);
         assertPasses(installModuleCall(MODULE_TYPE_HOOK, address(spending), spendingInit(policies)));
         assertPasses(_transfer(usdc, bob, L));
-        assertRefused(_transfer(usdc, bob, 1), _exceeded(address(usdc), 1));
+        assertRefused(_transfer(usdc, bob, 1), _exceeded(address(usdc), 1, 0, _leavesAt(block.timestamp, W)));
     }
 }

@@ -31,6 +31,12 @@ contract AutomationHandler is Test {
     /// @dev Runs with a task other than the one stored (another target, value, call or schedule).
     uint256 public forgedRuns;
 
+    /// @dev The liveness side, judged by the handler's own model of the schedule: the keeper's
+    /// runs of the stored task that were due but refused, and runs whose record (executions,
+    /// lastRunAt) is not the model's.
+    uint256 public dueRefused;
+    uint256 public unrecorded;
+
     constructor(AutomationExecutor e, address a, IAutomationExecutor.Task memory t) {
         (exec, account, keeper, startsAt, expiresAt) = (e, a, t.caller, t.startsAt, t.expiresAt);
         task = t;
@@ -45,6 +51,7 @@ contract AutomationHandler is Test {
         if (forge == 3) t.callData = hex"01";
         if (forge == 4) t.cooldown = 0;
         if (forge == 5) t.maxExecutions = 0;
+        bool due = !asStranger && forge == 0 && _due();
         vm.prank(asStranger ? address(0xBAD) : keeper);
         try exec.executeTask(account, t) {
             if (forge != 0) ++forgedRuns;
@@ -53,7 +60,17 @@ contract AutomationHandler is Test {
             if (block.timestamp < startsAt || block.timestamp >= expiresAt) ++outsideSchedule;
             ++runs;
             lastRun = block.timestamp;
-        } catch {}
+            (,, uint256 executions, uint256 lastRunAt) = exec.taskOf(account, task.id);
+            if (executions != runs || lastRunAt != block.timestamp) ++unrecorded;
+        } catch {
+            if (due) ++dueRefused;
+        }
+    }
+
+    /// @dev Whether the stored task may run now, from the rules and the runs seen so far.
+    function _due() internal view returns (bool) {
+        return block.timestamp >= startsAt && block.timestamp < expiresAt && runs < MAX
+            && (runs == 0 || block.timestamp >= lastRun + COOLDOWN);
     }
 
     function warp(uint256 choice, uint256 dt) external {
@@ -104,5 +121,14 @@ contract AutomationInvariantTest is Test {
 
     function invariant_OnlyWithinStartAndExpiry() public view {
         assertEq(handler.outsideSchedule(), 0);
+    }
+
+    /// @dev Without these an executor refusing every run would pass all the above.
+    function invariant_ADueTaskRunsWhenItsKeeperAsks() public view {
+        assertEq(handler.dueRefused(), 0, "the keeper's run of a due task was refused");
+    }
+
+    function invariant_EveryRunIsRecorded() public view {
+        assertEq(handler.unrecorded(), 0, "a run left executions or lastRunAt behind");
     }
 }

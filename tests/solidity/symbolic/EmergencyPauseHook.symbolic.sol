@@ -17,8 +17,8 @@ contract EmergencyPauseHookSymbolic is Test, SymbolicBase {
     address internal constant GUARDIAN = address(0x6A);
 
     /// @dev Bounds: auto-unpause A symbolic in [0, 365 days] (0 = manual); pause and every later
-    /// moment symbolic timestamps in [1, 2^40); the caller of `pause` symbolic; one pause, its end
-    /// (automatic or by the guardian or authority at a symbolic time) and one attempt to pause again.
+    /// moment symbolic timestamps in [1, 2^40); the callers of `pause` and `unpause` symbolic; one pause,
+    /// its end (automatic, or an unpause at a symbolic time) and one attempt to pause again.
     function setUp() public {
         hook = new EmergencyPauseHook(address(this));
     }
@@ -66,12 +66,20 @@ contract EmergencyPauseHookSymbolic is Test, SymbolicBase {
         vm.warp(t);
         assert(_executes(msgData) == (t >= end));
 
-        // P4: the guardian or the authority can end it early, at any moment, and then it runs.
-        if (t < end && svm.createBool("recover")) {
-            vm.prank(svm.createBool("by authority") ? AUTHORITY : GUARDIAN);
-            hook.unpause(ACCOUNT);
-            assert(_executes(msgData));
-            end = t;
+        // P4: the guardian or the authority can end it early, at any moment, and then it runs; nobody
+        // else can, nor can anyone end a pause that is over. Inside `try`: an unpause that reverts
+        // must fail the check, not drop the path.
+        if (svm.createBool("recover")) {
+            address unpauser = svm.createAddress("unpauser");
+            bool mayUnpause = t < end && (unpauser == GUARDIAN || unpauser == AUTHORITY);
+            vm.prank(unpauser);
+            try hook.unpause(ACCOUNT) {
+                assert(mayUnpause);
+                assert(_executes(msgData));
+                end = t;
+            } catch {
+                assert(!mayUnpause);
+            }
         }
         // P3: no new pause within the cooldown after the end, by anyone.
         uint256 next = svm.createUint256("next pause");

@@ -1,18 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
-import {ERC7579Utils, ModePayload, ModeSelector} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
 import {
-    IERC7579Execution,
-    IERC7579Hook,
     IERC7579Module,
     IERC7579ModuleConfig,
-    MODULE_TYPE_EXECUTOR,
-    MODULE_TYPE_HOOK,
-    MODULE_TYPE_VALIDATOR
+    MODULE_TYPE_HOOK
 } from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
-import {Test} from "forge-std/Test.sol";
 
 import {AutomationExecutor} from "../../../contracts/automation/AutomationExecutor.sol";
 import {PolicyEngine} from "../../../contracts/engine/PolicyEngine.sol";
@@ -21,8 +14,7 @@ import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
 import {IAutomationExecutor} from "../../../contracts/interfaces/IAutomationExecutor.sol";
 import {IPolicyEngine} from "../../../contracts/interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
-import {LeashTestAccount} from "../utils/LeashTestAccount.sol";
-import {SymbolicBase} from "./SymbolicVM.sol";
+import {AgentAccountSymbolic} from "./AgentAccountSymbolic.sol";
 
 /// @notice The policy engine as the OpenZeppelin account's hook, with the executor, installed by the
 /// owner: guardian (pauses last a day), allowlist in block mode with one blocked pair, and the native
@@ -50,48 +42,20 @@ import {SymbolicBase} from "./SymbolicVM.sol";
 /// The account's module management takes any module type and one of the installed modules or a
 /// stranger; a nested `execute` one more call of these shapes. Time does not move within a check
 /// (the window's arithmetic over time is PackedWindow's check).
-contract PolicyEngineSymbolic is Test, SymbolicBase {
-    LeashTestAccount internal account;
+contract PolicyEngineSymbolic is AgentAccountSymbolic {
     IPolicyEngine internal engine;
-    AutomationExecutor internal automation;
 
-    address internal constant OWNER = address(0x0E);
-    address internal constant AUTHORITY = address(0xA0);
-    address internal constant GUARDIAN = address(0x6A);
-    address internal constant KEEPER = address(0xBEEF);
-    address internal constant OUTSIDER = address(0x7A);
-    address internal constant OTHER_ACCOUNT = address(0xD00D);
-    address internal constant STRANGER_MODULE = address(0xBAD);
-    address internal constant BLOCKED_TARGET = address(0xB10C);
-    bytes4 internal constant BLOCKED_SELECTOR = 0x12345678;
     bytes4 internal constant OTHER_SELECTOR = 0x0badf00d;
-    address internal constant NATIVE = address(0);
-    uint256 internal constant TASK_ID = 1;
-    uint256 internal constant WORDS = 3;
     uint256 internal constant AUTO_UNPAUSE = 1 days;
-    uint256 internal constant CAP = 5 ether;
     uint256 internal constant SPENT = 7 ether; // in two spends: the hour's headroom (3) is below the cap
-    uint256 internal constant HOURLY = 10 ether;
-    uint256 internal constant DAILY = 50 ether;
 
     function setUp() public {
-        vm.warp(1_000_000);
-        account = new LeashTestAccount(OWNER);
-        vm.deal(address(account), 1000 ether);
+        _newAccount();
         automation = new AutomationExecutor();
         address[] memory leash = new address[](1);
         leash[0] = address(automation);
         engine = IPolicyEngine(address(new PolicyEngine(leash, address(new PolicyEngineConfig(leash)))));
-
-        IAutomationExecutor.Task[] memory tasks = new IAutomationExecutor.Task[](1);
-        tasks[0] = IAutomationExecutor.Task(TASK_ID, KEEPER, OUTSIDER, 1 ether, "", 1 hours, 0, 0, 0);
-        require(
-            _asEntryPoint(
-                abi.encodeCall(
-                    account.installModule, (MODULE_TYPE_EXECUTOR, address(automation), abi.encode(AUTHORITY, tasks))
-                )
-            )
-        );
+        _installExecutor();
 
         IPolicyEngine.Config memory config;
         config.guardian = GUARDIAN;
@@ -100,11 +64,7 @@ contract PolicyEngineSymbolic is Test, SymbolicBase {
         config.permissions = new IAllowlistHook.Permission[](1);
         config.permissions[0] = IAllowlistHook.Permission(BLOCKED_TARGET, BLOCKED_SELECTOR);
         config.tokens = new ISpendingLimitHook.TokenPolicy[](1);
-        config.tokens[0].token = NATIVE;
-        config.tokens[0].perTxCap = CAP;
-        config.tokens[0].limits = new ISpendingLimitHook.LimitConfig[](2);
-        config.tokens[0].limits[0] = ISpendingLimitHook.LimitConfig(HOURLY, 1 hours);
-        config.tokens[0].limits[1] = ISpendingLimitHook.LimitConfig(DAILY, 1 days);
+        config.tokens[0] = _nativePolicy();
         require(
             _asEntryPoint(
                 abi.encodeCall(
@@ -116,25 +76,6 @@ contract PolicyEngineSymbolic is Test, SymbolicBase {
         // Some spending history, so that headroom coming back would show.
         require(_asEntryPoint(_executeSingle(OUTSIDER, 4 ether, "")));
         require(_asEntryPoint(_executeSingle(OUTSIDER, SPENT - 4 ether, "")));
-    }
-
-    /// @dev A call to the account from the EntryPoint: a UserOp's execution, after validation.
-    function _asEntryPoint(bytes memory callData) internal returns (bool ok) {
-        vm.prank(address(ERC4337Utils.ENTRYPOINT_V08));
-        (ok,) = address(account).call(callData);
-    }
-
-    function _executeSingle(address target, uint256 value, bytes memory data) internal pure returns (bytes memory) {
-        bytes32 mode = bytes32(
-            abi.encodePacked(
-                ERC7579Utils.CALLTYPE_SINGLE,
-                ERC7579Utils.EXECTYPE_DEFAULT,
-                bytes4(0),
-                ModeSelector.wrap(0),
-                ModePayload.wrap(0)
-            )
-        );
-        return abi.encodeCall(IERC7579Execution.execute, (mode, abi.encodePacked(target, value, data)));
     }
 
     // ------------------------------------------------------------------ what an agent could loosen
@@ -155,32 +96,16 @@ contract PolicyEngineSymbolic is Test, SymbolicBase {
     function _snapshot() internal view returns (Snapshot memory s) {
         address a = address(account);
         s.authorities = keccak256(abi.encode(engine.authorityOf(a), automation.authorityOf(a)));
-        s.modules = keccak256(
-            abi.encode(
-                account.isModuleInstalled(MODULE_TYPE_HOOK, address(engine), ""),
-                account.isModuleInstalled(MODULE_TYPE_EXECUTOR, address(automation), ""),
-                account.isModuleInstalled(MODULE_TYPE_HOOK, STRANGER_MODULE, ""),
-                account.isModuleInstalled(MODULE_TYPE_EXECUTOR, STRANGER_MODULE, ""),
-                account.isModuleInstalled(MODULE_TYPE_VALIDATOR, STRANGER_MODULE, "")
-            )
-        );
+        s.modules = _modules(address(engine));
         (bool installed, uint8 kind, uint48 pauseEnds) = engine.leashContext(a);
         s.pause = keccak256(
             abi.encode(installed, kind, pauseEnds, engine.isPaused(a), engine.pausedUntil(a), engine.guardianOf(a))
         );
         (s.perTxCap, s.limits) = engine.policyOf(a, NATIVE);
         s.remaining = engine.remainingAt(a, NATIVE, block.timestamp);
-        (address caller, bytes32 hash, uint256 executions, uint256 lastRunAt) = automation.taskOf(a, TASK_ID);
-        uint256[] memory ids = automation.taskIds(a);
-        (s.tasks, s.taskCount) = (keccak256(abi.encode(ids, caller, hash, executions, lastRunAt)), ids.length);
+        (s.tasks, s.taskCount) = _tasks();
         s.blockedPairListed = engine.isListed(a, BLOCKED_TARGET, BLOCKED_SELECTOR);
         s.mode = engine.modeOf(a);
-    }
-
-    function _flag(bool b) internal pure returns (uint256 f) {
-        assembly ("memory-safe") {
-            f := b
-        }
     }
 
     /// @dev Whether anything loosened from `b` (before) to `a` (after). Tasks may only disappear,
@@ -189,11 +114,7 @@ contract PolicyEngineSymbolic is Test, SymbolicBase {
         broken |= _flag(a.authorities != b.authorities);
         broken |= _flag(a.modules != b.modules);
         broken |= _flag(a.pause != b.pause);
-        broken |= _flag(b.perTxCap != 0 && (a.perTxCap == 0 || a.perTxCap > b.perTxCap));
-        broken |= _flag(a.limits.length != b.limits.length);
-        for (uint256 i; i < a.limits.length && i < b.limits.length; ++i) {
-            broken |= _flag(a.limits[i].window != b.limits[i].window || a.limits[i].amount > b.limits[i].amount);
-        }
+        broken |= _spendingLoosened(b.perTxCap, b.limits, a.perTxCap, a.limits);
         broken |= _flag(a.remaining > b.remaining);
         broken |= _flag(a.tasks != b.tasks && a.taskCount != 0); // the one task unchanged, or removed
         broken |= _flag(b.blockedPairListed && !a.blockedPairListed);
@@ -208,11 +129,6 @@ contract PolicyEngineSymbolic is Test, SymbolicBase {
         if (choice == 1) return address(engine);
         if (choice == 2) return address(automation);
         return OUTSIDER;
-    }
-
-    /// @dev This account or another (a symbolic address would make every storage key symbolic).
-    function _accountArgument() internal returns (address) {
-        return svm.createBool("thisAccount") ? address(account) : OTHER_ACCOUNT;
     }
 
     /// @dev A module argument of the account's management: an installed Leash module or a stranger.
@@ -254,11 +170,7 @@ contract PolicyEngineSymbolic is Test, SymbolicBase {
         bytes4 selector = svm.createBytes4("selector");
         (bool dynamic, bytes memory data) = _dynamicCall(target, selector);
         if (dynamic) return data;
-        if (target == address(automation)) {
-            // The task's id or an unknown one (a symbolic id would make the stored task symbolic).
-            uint256 id = svm.createBool("knownTask") ? TASK_ID : TASK_ID + 1;
-            return abi.encodePacked(selector, uint256(uint160(_accountArgument())), id, svm.createUint256("argument"));
-        }
+        if (target == address(automation)) return _executorCall(selector);
         // The engine: the account argument, then a target (every function of the engine with a second
         // argument takes a target or a token), then a symbolic word.
         return abi.encodePacked(
@@ -267,7 +179,8 @@ contract PolicyEngineSymbolic is Test, SymbolicBase {
     }
 
     /// @dev The engine's and the executor's functions with dynamic arguments (halmos needs their
-    /// offsets concrete): canonical encodings with symbolic values.
+    /// offsets concrete): canonical encodings with symbolic values; install data of each module's
+    /// own shape, the rest as `_sharedDynamicCall`.
     function _dynamicCall(address target, bytes4 selector) internal returns (bool, bytes memory) {
         if (selector == IERC7579Module.onInstall.selector) {
             IPolicyEngine.Config memory config;
@@ -277,62 +190,7 @@ contract PolicyEngineSymbolic is Test, SymbolicBase {
                 : abi.encode(AUTHORITY, new IAutomationExecutor.Task[](0));
             return (true, abi.encodeCall(IERC7579Module.onInstall, (data)));
         }
-        if (selector == IERC7579Module.onUninstall.selector) {
-            return (true, abi.encodeCall(IERC7579Module.onUninstall, ("")));
-        }
-        if (selector == IERC7579Hook.preCheck.selector) {
-            bytes memory inner = _executeSingle(svm.createAddress("hookTarget"), svm.createUint(96, "hookValue"), "");
-            return (true, abi.encodeCall(IERC7579Hook.preCheck, (svm.createAddress("msgSender"), 0, inner)));
-        }
-        if (selector == IERC7579Hook.postCheck.selector) {
-            return (true, abi.encodeCall(IERC7579Hook.postCheck, (svm.createBytes(1, "hookData"))));
-        }
-        if (selector == IAutomationExecutor.executeTask.selector || selector == IAutomationExecutor.canRun.selector) {
-            // The task as stored (its hash matches): only the keeper may run it.
-            IAutomationExecutor.Task memory stored =
-                IAutomationExecutor.Task(TASK_ID, KEEPER, OUTSIDER, 1 ether, "", 1 hours, 0, 0, 0);
-            return (true, abi.encodeWithSelector(selector, _accountArgument(), stored));
-        }
-        if (selector == IAutomationExecutor.addTask.selector) {
-            IAutomationExecutor.Task memory task = IAutomationExecutor.Task(
-                svm.createUint256("id"),
-                svm.createAddress("caller"),
-                OUTSIDER,
-                svm.createUint(96, "taskValue"),
-                "",
-                0,
-                0,
-                0,
-                0
-            );
-            return (true, abi.encodeCall(IAutomationExecutor.addTask, (_accountArgument(), task)));
-        }
-        if (selector == ISpendingLimitHook.setTokenPolicy.selector) {
-            ISpendingLimitHook.TokenPolicy memory p;
-            p.token = svm.createBool("limitedToken") ? NATIVE : OUTSIDER;
-            p.perTxCap = svm.createUint256("perTxCap");
-            uint256 n = svm.createUint256("limits");
-            vm.assume(n <= 2);
-            // Concrete lengths: a symbolic one would make memory offsets symbolic.
-            if (n == 0) p.limits = new ISpendingLimitHook.LimitConfig[](0);
-            else if (n == 1) p.limits = new ISpendingLimitHook.LimitConfig[](1);
-            else p.limits = new ISpendingLimitHook.LimitConfig[](2);
-            for (uint256 i; i < n; ++i) {
-                p.limits[i] = ISpendingLimitHook.LimitConfig(svm.createUint(95, "amount"), _window());
-            }
-            return (true, abi.encodeCall(ISpendingLimitHook.setTokenPolicy, (_accountArgument(), p)));
-        }
-        return (false, "");
-    }
-
-    /// @dev A limit's window: one of the configured ones or another (a symbolic window would make
-    /// the ring's bucket arithmetic index memory symbolically).
-    function _window() internal returns (uint256) {
-        uint256 choice = svm.createUint256("window");
-        vm.assume(choice < 3);
-        if (choice == 0) return 1 hours;
-        if (choice == 1) return 1 days;
-        return 2 hours;
+        return _sharedDynamicCall(selector);
     }
 
     /// @dev A target argument of the engine's functions: the blocked one, the executor, or an
