@@ -23,9 +23,10 @@ use leash::abi::{AutomationExecutor, IERC7579Execution};
 use leash::account::{
     execute_single, install_entry_point, intrinsic_gas, validator_nonce_key, UserOpSender, ENTRYPOINT_V08,
 };
+use leash::addresses::ModuleAddresses;
 use leash::config::{
-    AllowlistConfig, AllowlistMode, HookStack, ModuleAddresses, PauseConfig, PolicyConfig, SpendingConfig,
-    TaskConfig, MODULE_TYPE_HOOK, WILDCARD_SELECTOR,
+    AllowlistConfig, AllowlistMode, HookStack, PauseConfig, PolicyConfig, SpendingConfig, TaskConfig,
+    MODULE_TYPE_HOOK, WILDCARD_SELECTOR,
 };
 use leash::deploy::{self, deploy_code, Status};
 use leash::errors::LeashRevert;
@@ -159,7 +160,6 @@ struct Bench {
     authority: Address,
     guardian: Address,
     modules: ModuleAddresses,
-    validator: Address,
     token: Address,
     payees: Vec<Address>,
     account_code: Bytes,
@@ -205,11 +205,6 @@ pub async fn run(root: &Path, mut progress: impl FnMut(&str)) -> Result<Results>
         authority: key(1).address(),
         guardian: key(2).address(),
         modules: ModuleAddresses::from_plan(&plan),
-        validator: plan
-            .iter()
-            .find(|m| m.name == "AgentValidator")
-            .map(|m| m.address)
-            .ok_or_else(|| eyre!("the deployment plan has no AgentValidator"))?,
         token,
         payees: (0..PAYEES)
             .map(|i| Address::from_word(keccak256(format!("leash-bench-payee-{i}"))))
@@ -488,12 +483,14 @@ impl Bench {
         let agent = PrivateKeySigner::from_bytes(&keccak256("leash-bench-agent"))?;
         // UserOps here pay no fees (zero gas prices), so the gas-fee allowance is never drawn on.
         let init = (self.authority, agent.address(), U256::from(ONE_TOKEN)).abi_encode_params();
-        let outcome = owner.install_module(MODULE_TYPE_VALIDATOR, self.validator, init.into()).await?;
+        let outcome =
+            owner.install_module(MODULE_TYPE_VALIDATOR, self.modules.validator, init.into()).await?;
         if !outcome.success {
             bail!("installing AgentValidator: {}", LeashRevert::decode(&outcome.revert_reason));
         }
         self.install(&owner, stack, &self.policy()).await?;
-        let sender = UserOpSender { signer: agent, nonce_key: validator_nonce_key(self.validator), ..owner };
+        let sender =
+            UserOpSender { signer: agent, nonce_key: validator_nonce_key(self.modules.validator), ..owner };
         // The agent's first UserOp opens its own nonce sequence at the EntryPoint: spend it on nothing.
         self.measure(&sender, execute_single(self.payees[0], U256::ZERO, &[])).await?;
         let first = self.measure(&sender, self.call_data(Op::Erc20)).await?;
@@ -548,7 +545,7 @@ impl Bench {
         });
         let mut installs: Vec<(u64, Address, Bytes, String)> = vec![(
             MODULE_TYPE_VALIDATOR,
-            self.validator,
+            self.modules.validator,
             (self.authority, agent.address(), U256::from(ONE_TOKEN)).abi_encode_params().into(),
             "AgentValidator".into(),
         )];

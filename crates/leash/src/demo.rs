@@ -28,7 +28,8 @@ use crate::abi::{
 };
 use crate::account::{OpOutcome, UserOpSender};
 use crate::accounts::{self, AccountKind};
-use crate::config::{self, ModuleAddresses};
+use crate::addresses::ModuleAddresses;
+use crate::config;
 use crate::deploy::deploy_code;
 use crate::errors::{LeashRevert, Refused, TokenBook};
 use crate::provider::Confirm;
@@ -119,11 +120,7 @@ pub async fn run(
         entry_point: deployed.entry_point,
         execute_user_op: false,
     };
-    let agent_validator = plan
-        .iter()
-        .find(|m| m.name == "AgentValidator")
-        .map(|m| m.address)
-        .ok_or_else(|| eyre!("the deployment plan has no AgentValidator"))?;
+    let agent_validator = modules.validator;
     let agent = UserOpSender {
         signer: agent_key.clone(),
         nonce_key: deployed.nonce_key_of(agent_validator),

@@ -9,6 +9,7 @@
 pub mod abi;
 pub mod account;
 pub mod accounts;
+pub mod addresses;
 pub mod artifacts;
 pub mod config;
 pub mod demo;

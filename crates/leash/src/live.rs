@@ -19,9 +19,10 @@ use crate::abi::{
     AllowlistHook, AutomationExecutor, EmergencyPauseHook, HookMultiPlexer, IERC20Metadata,
     IERC7579ModuleConfig, ILeashModule, IPolicyEngine, SpendingLimitHook,
 };
+use crate::addresses::ModuleAddresses;
 use crate::config::{
-    AllowlistConfig, AllowlistMode, HookStack, ModuleAddresses, PauseConfig, PolicyConfig, SpendingConfig,
-    TaskConfig, Token, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
+    AllowlistConfig, AllowlistMode, HookStack, PauseConfig, PolicyConfig, SpendingConfig, TaskConfig, Token,
+    MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
 };
 use crate::errors::trim_units;
 

@@ -12,7 +12,8 @@ use crate::abi::{
     AutomationExecutor, EmergencyPauseHook, IAutomationExecutor, IERC7579ModuleConfig, IPolicyEngine,
 };
 use crate::account::UserOpSender;
-use crate::config::{ModuleAddresses, PolicyConfig, MODULE_TYPE_HOOK};
+use crate::addresses::ModuleAddresses;
+use crate::config::{PolicyConfig, MODULE_TYPE_HOOK};
 use crate::errors::{utc, LeashRevert, Refused, TokenBook};
 use crate::provider::Confirm;
 

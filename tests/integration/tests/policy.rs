@@ -13,7 +13,8 @@ use leash::abi::{
     AllowlistHook, AutomationExecutor, EmergencyPauseHook, HookMultiPlexer, IERC7579ModuleConfig,
     IPolicyEngine, ISpendingLimitHook, SpendingLimitHook,
 };
-use leash::config::{self, HookStack, ModuleAddresses, PolicyConfig};
+use leash::addresses::ModuleAddresses;
+use leash::config::{self, HookStack, PolicyConfig};
 use leash::errors::{LeashRevert, Refused, TokenBook};
 use leash::provider::Confirm;
 use leash::{deploy, live, ops};

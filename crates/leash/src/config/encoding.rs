@@ -6,10 +6,10 @@ use alloy::primitives::{Address, Bytes, FixedBytes, U256};
 use alloy::sol_types::{SolCall, SolValue};
 
 use super::{
-    HookStack, InstallPayload, ModuleAddresses, PolicyConfig, TaskConfig, Token, MODULE_TYPE_EXECUTOR,
-    MODULE_TYPE_HOOK,
+    HookStack, InstallPayload, PolicyConfig, TaskConfig, Token, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
 };
 use crate::abi;
+use crate::addresses::ModuleAddresses;
 
 impl PolicyConfig {
     /// The policy's sub-hooks in the order the multiplexer runs them (pause, allowlist, spending,

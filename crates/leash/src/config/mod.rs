@@ -207,32 +207,6 @@ pub struct PolicyConfig {
     pub custom_hooks: Vec<(Address, Bytes)>,
 }
 
-/// The Leash module addresses a policy is installed with.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ModuleAddresses {
-    pub engine: Address,
-    pub multiplexer: Address,
-    pub pause: Address,
-    pub allowlist: Address,
-    pub spending: Address,
-    pub automation: Address,
-}
-
-impl ModuleAddresses {
-    /// The addresses of a deployment plan (the same on every chain).
-    pub fn from_plan(plan: &[crate::deploy::PlannedModule]) -> Self {
-        let at = |name: &str| plan.iter().find(|m| m.name == name).map(|m| m.address).unwrap_or_default();
-        Self {
-            engine: at("PolicyEngine"),
-            multiplexer: at("HookMultiPlexer"),
-            pause: at("EmergencyPauseHook"),
-            allowlist: at("AllowlistHook"),
-            spending: at("SpendingLimitHook"),
-            automation: at("AutomationExecutor"),
-        }
-    }
-}
-
 /// One `installModule(moduleType, module, initData)` for the account.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstallPayload {

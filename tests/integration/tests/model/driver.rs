@@ -37,7 +37,8 @@ use leash::abi::{
 use leash::account::{
     execute_single, outcome_of, IEntryPoint, PackedUserOperation, UserOpSender, ENTRYPOINT_V08,
 };
-use leash::config::{self, HookStack, ModuleAddresses};
+use leash::addresses::ModuleAddresses;
+use leash::config::{self, HookStack};
 use leash::deploy;
 use leash::provider::Confirm;
 use leash_tests::abi::TestToken;
