@@ -20,9 +20,7 @@ use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, eyre, Result, WrapErr};
 use leash::abi::{AutomationExecutor, IERC7579Execution};
-use leash::account::{
-    execute_single, install_entry_point, intrinsic_gas, validator_nonce_key, UserOpSender, ENTRYPOINT_V08,
-};
+use leash::account::{execute_single, install_entry_point, intrinsic_gas, UserOpSender, ENTRYPOINT_V08};
 use leash::addresses::ModuleAddresses;
 use leash::config::{
     AllowlistConfig, AllowlistMode, HookStack, PauseConfig, PolicyConfig, SpendingConfig, TaskConfig,
@@ -351,15 +349,9 @@ impl Bench {
         let account = deploy_code(&self.provider, code.into()).await?;
         self.provider.anvil_set_balance(account, U256::from(10u64).pow(U256::from(20))).await?;
         self.mint(account, tokens(1_000_000)).await?;
-        let sender = UserOpSender {
-            provider: self.provider.clone(),
-            account,
-            signer: owner,
-            bundler: self.bundler,
-            nonce_key: Default::default(),
-            entry_point: ENTRYPOINT_V08,
-            execute_user_op: false,
-        };
+        // The bundler sends handleOps: its fee payment goes to an account already warm.
+        let sender =
+            UserOpSender::new(self.provider.clone(), ENTRYPOINT_V08, account, owner).bundler(self.bundler);
         // The account's first UserOp pays for its EntryPoint nonce slot: spend it on nothing, so
         // that "first" means the first operation of a configuration, not of the account.
         self.measure(&sender, execute_single(self.payees[PAYEES - 1], U256::ZERO, &[])).await?;
@@ -489,8 +481,7 @@ impl Bench {
             bail!("installing AgentValidator: {}", LeashRevert::decode(&outcome.revert_reason));
         }
         self.install(&owner, stack, &self.policy()).await?;
-        let sender =
-            UserOpSender { signer: agent, nonce_key: validator_nonce_key(self.modules.validator), ..owner };
+        let sender = owner.signed_by(agent).via_validator(self.modules.validator);
         // The agent's first UserOp opens its own nonce sequence at the EntryPoint: spend it on nothing.
         self.measure(&sender, execute_single(self.payees[0], U256::ZERO, &[])).await?;
         let first = self.measure(&sender, self.call_data(Op::Erc20)).await?;

@@ -163,16 +163,7 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
             let owner = key(owner_key, "LEASH_OWNER_KEY", "--owner-key")?;
             let provider = connect(&chain.rpc_url, Some(owner.clone())).await?;
             let modules = modules_for(root, &provider, &chain.overrides).await?;
-            let bundler = owner.address();
-            let sender = UserOpSender {
-                provider: provider.clone(),
-                account,
-                signer: owner,
-                bundler,
-                nonce_key: Default::default(),
-                entry_point: leash::account::ENTRYPOINT_V08,
-                execute_user_op: false,
-            };
+            let sender = UserOpSender::new(provider.clone(), leash::account::ENTRYPOINT_V08, account, owner);
             if policy.hook == HookStack::Engine && modules.engine.is_zero() {
                 bail!("the deployment record has no PolicyEngine: deploy again, pass --engine, or install with --hook multiplexer");
             }

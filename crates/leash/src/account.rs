@@ -101,12 +101,18 @@ pub fn intrinsic_gas(input: &[u8]) -> u64 {
     21_000 + input.iter().map(|b| if *b == 0 { 4 } else { 16 }).sum::<u64>()
 }
 
-/// An account and the key that signs its UserOps; the provider's wallet pays as bundler.
+/// An account and the key that signs its UserOps; the provider's wallet sends `handleOps`.
+///
+/// ```ignore
+/// let owner = UserOpSender::new(provider, ENTRYPOINT_V08, account, owner_key);
+/// let agent = owner.clone().signed_by(agent_key).via_validator(agent_validator);
+/// ```
 #[derive(Clone)]
 pub struct UserOpSender<P> {
     pub provider: P,
     pub account: Address,
     pub signer: PrivateKeySigner,
+    /// Where the EntryPoint pays the operation's fees (`handleOps`' beneficiary).
     pub bundler: Address,
     /// The nonce key: zero for the account's own signer, [`validator_nonce_key`] for a module.
     pub nonce_key: U192,
@@ -124,6 +130,49 @@ pub const EXECUTE_USER_OP: [u8; 4] = [0x8d, 0xd7, 0x71, 0x2f];
 /// reference account) to `validator`: the validator's address in the key's top 20 bytes.
 pub fn validator_nonce_key(validator: Address) -> U192 {
     U192::from_be_slice(validator.as_slice()) << 32
+}
+
+impl<P> UserOpSender<P> {
+    /// UserOps from `account` through `entry_point`, signed by `signer` as the account's own
+    /// signer (nonce key 0); the fees go to the signer's address unless [`Self::bundler`] says
+    /// otherwise.
+    pub fn new(provider: P, entry_point: Address, account: Address, signer: PrivateKeySigner) -> Self {
+        Self {
+            provider,
+            account,
+            bundler: signer.address(),
+            signer,
+            nonce_key: U192::ZERO,
+            entry_point,
+            execute_user_op: false,
+        }
+    }
+
+    /// Signed by `signer` instead (the same account, entry point and nonce key).
+    pub fn signed_by(self, signer: PrivateKeySigner) -> Self {
+        Self { signer, ..self }
+    }
+
+    /// Through the validator module at `validator`, on accounts that read it from the nonce key's
+    /// top 20 bytes (OpenZeppelin, Safe7579, the reference account).
+    pub fn via_validator(self, validator: Address) -> Self {
+        self.nonce_key(validator_nonce_key(validator))
+    }
+
+    /// On this nonce key (the validator routing of accounts with their own layout: Nexus, Kernel).
+    pub fn nonce_key(self, nonce_key: U192) -> Self {
+        Self { nonce_key, ..self }
+    }
+
+    /// The fees go to `bundler`.
+    pub fn bundler(self, bundler: Address) -> Self {
+        Self { bundler, ..self }
+    }
+
+    /// Every call wrapped in Kernel's `executeUserOp` (a validation that carries a hook).
+    pub fn through_execute_user_op(self) -> Self {
+        Self { execute_user_op: true, ..self }
+    }
 }
 
 impl<P: Provider + Clone> UserOpSender<P> {

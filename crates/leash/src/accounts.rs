@@ -337,15 +337,9 @@ async fn deploy_safe(
     create.send().await?.confirmed().await?;
 
     let owner_nonce_key = validator_nonce_key(owner_validator);
-    let launcher = crate::account::UserOpSender {
-        provider: provider.clone(),
-        account: safe,
-        signer: person.clone(),
-        bundler: Address::with_last_byte(0xb0),
-        nonce_key: owner_nonce_key,
-        entry_point: ENTRYPOINT_V07,
-        execute_user_op: false,
-    };
+    let launcher = crate::account::UserOpSender::new(provider.clone(), ENTRYPOINT_V07, safe, person.clone())
+        .bundler(Address::with_last_byte(0xb0))
+        .nonce_key(owner_nonce_key);
     let outcome =
         launcher.submit(ISafe7579Launchpad::setupSafeCall { initData: init }.abi_encode().into()).await?;
     if !outcome.success {

@@ -111,23 +111,16 @@ pub async fn run(
     let agent_key = PrivateKeySigner::random();
     let deployed = accounts::deploy(root, &deployer, kind, &person).await?;
     let account = deployed.account;
-    let owner = UserOpSender {
-        provider: deployer.clone(),
-        account,
-        signer: person,
-        bundler: key(0).address(),
-        nonce_key: deployed.owner_nonce_key,
-        entry_point: deployed.entry_point,
-        execute_user_op: false,
-    };
+    let owner = UserOpSender::new(deployer.clone(), deployed.entry_point, account, person)
+        .bundler(key(0).address())
+        .nonce_key(deployed.owner_nonce_key);
     let agent_validator = modules.validator;
-    let agent = UserOpSender {
-        signer: agent_key.clone(),
-        nonce_key: deployed.nonce_key_of(agent_validator),
+    let mut agent =
+        owner.clone().signed_by(agent_key.clone()).nonce_key(deployed.nonce_key_of(agent_validator));
+    if kind == AccountKind::Kernel {
         // Kernel runs a validation's hook only for UserOps through `executeUserOp`.
-        execute_user_op: kind == AccountKind::Kernel,
-        ..owner.clone()
-    };
+        agent = agent.through_execute_user_op();
+    }
 
     say("deploying two tokens and real Uniswap V3 (factory, pool, position manager, SwapRouter)");
     let token_code = |name: &str, symbol: &str| -> Result<Bytes> {

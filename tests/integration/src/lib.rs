@@ -121,15 +121,8 @@ impl TestBed {
 
         let owner = PrivateKeySigner::random();
         let account = deploy_account(&provider, owner.address()).await?;
-        let sender = UserOpSender {
-            provider: provider.clone(),
-            account,
-            signer: owner.clone(),
-            bundler,
-            nonce_key: Default::default(),
-            entry_point: leash::account::ENTRYPOINT_V08,
-            execute_user_op: false,
-        };
+        let sender =
+            UserOpSender::new(provider.clone(), ENTRYPOINT_V08, account, owner.clone()).bundler(bundler);
         Ok(Self { anvil, provider, bundler, owner, account, sender })
     }
 

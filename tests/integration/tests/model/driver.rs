@@ -136,15 +136,9 @@ impl Driver {
         let account = deploy_account(&setup, owner).await?;
         let minter = TestToken::new(token, setup.clone());
         minter.mint(account, U256::from(1_000_000u64)).send().await?.confirmed().await?;
-        let sender = UserOpSender {
-            provider: setup.clone(),
-            account,
-            signer: anvil.keys()[OWNER].clone().into(),
-            bundler,
-            nonce_key: Default::default(),
-            entry_point: ENTRYPOINT_V08,
-            execute_user_op: false,
-        };
+        let sender =
+            UserOpSender::new(setup.clone(), ENTRYPOINT_V08, account, anvil.keys()[OWNER].clone().into())
+                .bundler(bundler);
         let mut policy = policy([authority, guardian, keeper], token, task_starts_at, limit)?;
         policy.hook = stack;
         let task = policy.tasks[0].abi();
