@@ -14,6 +14,7 @@ use leash::addresses::{ModuleAddresses, ModuleOverrides as Overrides};
 use leash::config::{self, HookStack};
 use leash::errors::TokenBook;
 use leash::{live, ops};
+use leash_devnet::{Devnet, Options};
 
 #[derive(Args, Debug, Clone)]
 pub struct Chain {
@@ -242,17 +243,13 @@ pub fn task(root: &Path, cmd: TaskCmd) -> Result<()> {
     })
 }
 
-pub fn demo(root: &Path, account: &str) -> Result<()> {
-    let kind: leash::accounts::AccountKind = account.parse()?;
+pub fn demo(account: &str) -> Result<()> {
+    let kind: leash_devnet::accounts::AccountKind = account.parse()?;
     crate::block_on(async {
         // No 24 KiB code-size limit: the contracts carrying other accounts' bytecode are larger.
-        let anvil = alloy::node_bindings::Anvil::new()
-            .path(root.join("node_modules/.bin/anvil"))
-            .arg("--disable-code-size-limit")
-            .try_spawn()
-            .wrap_err("could not start anvil")?;
-        println!("embedded Anvil at {}", anvil.endpoint());
-        let report = leash::demo::run(root, &anvil, kind, |line| println!("{line}")).await?;
+        let net = Devnet::spawn(Options { no_code_size_limit: true, ..Options::default() })?;
+        println!("embedded Anvil at {}", net.anvil.endpoint());
+        let report = leash_devnet::demo::run(&net, kind, |line| println!("{line}")).await?;
         let (allowed, refused) =
             report.steps.iter().fold((0, 0), |(a, r), s| if s.allowed { (a + 1, r) } else { (a, r + 1) });
         println!(

@@ -4,10 +4,7 @@
 
 use alloy::primitives::aliases::U192;
 use alloy::primitives::{address, Address, Bytes, FixedBytes, B256, U256};
-use std::path::Path;
 
-use alloy::network::Ethereum;
-use alloy::providers::ext::AnvilApi;
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
@@ -267,25 +264,4 @@ fn pack_u128s(high: u128, low: u128) -> FixedBytes<32> {
     out[..16].copy_from_slice(&high.to_be_bytes());
     out[16..].copy_from_slice(&low.to_be_bytes());
     FixedBytes(out)
-}
-
-/// Puts the real EntryPoint v0.8 (the `@account-abstraction/contracts` package's artifact) at its
-/// canonical address on an Anvil node.
-pub async fn install_entry_point<P: Provider + AnvilApi<Ethereum>>(provider: &P, root: &Path) -> Result<()> {
-    let artifact = root.join("node_modules/@account-abstraction/contracts/artifacts/EntryPoint.json");
-    place_entry_point(provider, &artifact, ENTRYPOINT_V08).await
-}
-
-/// Deploys a packaged EntryPoint (a Hardhat artifact) anywhere, then copies its runtime code to
-/// `canonical` (Anvil only).
-pub async fn place_entry_point<P: Provider + AnvilApi<Ethereum>>(
-    provider: &P,
-    artifact: &Path,
-    canonical: Address,
-) -> Result<()> {
-    let code = crate::artifacts::hardhat_creation_code(artifact)?;
-    let deployed = crate::deploy::deploy_code(provider, code).await.wrap_err("deploying the EntryPoint")?;
-    let runtime = provider.get_code_at(deployed).await?;
-    provider.anvil_set_code(canonical, runtime).await.wrap_err("placing the EntryPoint")?;
-    Ok(())
 }
