@@ -11,26 +11,25 @@ pub mod report;
 
 use std::path::Path;
 
-use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{keccak256, Address, Bytes, FixedBytes, B256, U256};
 use alloy::providers::ext::AnvilApi;
 use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
-use eyre::{bail, eyre, Result, WrapErr};
+use eyre::{bail, eyre, Result};
 use leash::abi::{AutomationExecutor, IERC7579Execution};
-use leash::account::{
-    execute_single, install_entry_point, intrinsic_gas, validator_nonce_key, UserOpSender, ENTRYPOINT_V08,
-};
+use leash::account::{execute_single, intrinsic_gas, UserOpSender, ENTRYPOINT_V08};
+use leash::addresses::ModuleAddresses;
+use leash::artifacts;
 use leash::config::{
-    AllowlistConfig, AllowlistMode, HookStack, ModuleAddresses, PauseConfig, PolicyConfig, SpendingConfig,
-    TaskConfig, MODULE_TYPE_HOOK, WILDCARD_SELECTOR,
+    AllowlistConfig, AllowlistMode, HookStack, PauseConfig, PolicyConfig, SpendingConfig, TaskConfig,
+    MODULE_TYPE_HOOK, WILDCARD_SELECTOR,
 };
-use leash::deploy::{self, deploy_code, Status};
+use leash::deploy::Status;
 use leash::errors::LeashRevert;
 use leash::provider::Confirm;
-use leash::{artifacts, provider};
+use leash_devnet::{deploy_code, Devnet, EntryPoint, Options};
 
 pub use report::Outcome;
 
@@ -151,7 +150,7 @@ impl Results {
 
 struct Bench {
     /// Kept alive for the node's lifetime.
-    _anvil: AnvilInstance,
+    _net: Devnet,
     provider: DynProvider,
     bundler: Address,
     keeper: DynProvider,
@@ -159,7 +158,6 @@ struct Bench {
     authority: Address,
     guardian: Address,
     modules: ModuleAddresses,
-    validator: Address,
     token: Address,
     payees: Vec<Address>,
     account_code: Bytes,
@@ -170,18 +168,13 @@ struct Bench {
 /// Runs every measurement on a fresh Anvil. `progress` receives one line per group.
 pub async fn run(root: &Path, mut progress: impl FnMut(&str)) -> Result<Results> {
     let out = root.join("out");
-    let anvil = Anvil::new()
-        .path(root.join("node_modules/.bin/anvil"))
-        .args(["--timestamp", &GENESIS_TIMESTAMP.to_string()])
-        .try_spawn()
-        .wrap_err("could not start anvil (run `cargo xtask setup`)")?;
-    let key = |i: usize| -> PrivateKeySigner { anvil.keys()[i].clone().into() };
-    let provider = provider::with_wallet(anvil.endpoint_url(), key(0));
-    let keeper = provider::with_wallet(anvil.endpoint_url(), key(3));
+    let net = Devnet::spawn(Options { timestamp: Some(GENESIS_TIMESTAMP), ..Options::default() })?;
+    let key = |i: usize| net.key(i);
+    let provider = net.provider.clone();
+    let keeper = net.wallet(3);
 
     progress("deploying Leash through the CREATE2 deployer");
-    let plan = deploy::plan(&out)?;
-    let report = deploy::deploy(&provider, &plan, None, |_| {}).await?;
+    let (modules, report) = net.deploy_leash().await?;
     let mut results = Results::default();
     for (module, status) in &report.modules {
         let Status::Deployed { gas_used, .. } = status else {
@@ -191,35 +184,25 @@ pub async fn run(root: &Path, mut progress: impl FnMut(&str)) -> Result<Results>
         let code = provider.get_code_at(module.address).await?;
         results.code_sizes.push((module.name.to_string(), code.len() as u64));
     }
-    install_entry_point(&provider, root).await?;
-    let token_code = artifacts::hardhat_creation_code(&out.join("Tokens.sol/TestToken.json"))?;
-    let token = deploy_code(
-        &provider,
-        [token_code.as_ref(), &("USD".to_string(),).abi_encode_params()].concat().into(),
-    )
-    .await?;
+    net.place_entry_point(EntryPoint::V08).await?;
+    let token = net.deploy_token("TestToken", "USD").await?;
 
     let mut bench = Bench {
         bundler: key(0).address(),
         keeper_address: key(3).address(),
         authority: key(1).address(),
         guardian: key(2).address(),
-        modules: ModuleAddresses::from_plan(&plan),
-        validator: plan
-            .iter()
-            .find(|m| m.name == "AgentValidator")
-            .map(|m| m.address)
-            .ok_or_else(|| eyre!("the deployment plan has no AgentValidator"))?,
+        modules,
         token,
         payees: (0..PAYEES)
             .map(|i| Address::from_word(keccak256(format!("leash-bench-payee-{i}"))))
             .collect(),
-        account_code: artifacts::creation_code(&out, "LeashTestAccount")?,
+        account_code: net.test_contract_code("LeashTestAccount")?,
         pause_code: artifacts::creation_code(&out, "EmergencyPauseHook")?,
         accounts: 0,
         provider,
         keeper,
-        _anvil: anvil,
+        _net: net,
     };
     // Every recipient already holds ether and tokens: no case pays for creating a balance.
     for payee in bench.payees.clone().into_iter().chain([bench.keeper_address]) {
@@ -356,15 +339,9 @@ impl Bench {
         let account = deploy_code(&self.provider, code.into()).await?;
         self.provider.anvil_set_balance(account, U256::from(10u64).pow(U256::from(20))).await?;
         self.mint(account, tokens(1_000_000)).await?;
-        let sender = UserOpSender {
-            provider: self.provider.clone(),
-            account,
-            signer: owner,
-            bundler: self.bundler,
-            nonce_key: Default::default(),
-            entry_point: ENTRYPOINT_V08,
-            execute_user_op: false,
-        };
+        // The bundler sends handleOps: its fee payment goes to an account already warm.
+        let sender =
+            UserOpSender::new(self.provider.clone(), ENTRYPOINT_V08, account, owner).bundler(self.bundler);
         // The account's first UserOp pays for its EntryPoint nonce slot: spend it on nothing, so
         // that "first" means the first operation of a configuration, not of the account.
         self.measure(&sender, execute_single(self.payees[PAYEES - 1], U256::ZERO, &[])).await?;
@@ -488,12 +465,13 @@ impl Bench {
         let agent = PrivateKeySigner::from_bytes(&keccak256("leash-bench-agent"))?;
         // UserOps here pay no fees (zero gas prices), so the gas-fee allowance is never drawn on.
         let init = (self.authority, agent.address(), U256::from(ONE_TOKEN)).abi_encode_params();
-        let outcome = owner.install_module(MODULE_TYPE_VALIDATOR, self.validator, init.into()).await?;
+        let outcome =
+            owner.install_module(MODULE_TYPE_VALIDATOR, self.modules.validator, init.into()).await?;
         if !outcome.success {
             bail!("installing AgentValidator: {}", LeashRevert::decode(&outcome.revert_reason));
         }
         self.install(&owner, stack, &self.policy()).await?;
-        let sender = UserOpSender { signer: agent, nonce_key: validator_nonce_key(self.validator), ..owner };
+        let sender = owner.signed_by(agent).via_validator(self.modules.validator);
         // The agent's first UserOp opens its own nonce sequence at the EntryPoint: spend it on nothing.
         self.measure(&sender, execute_single(self.payees[0], U256::ZERO, &[])).await?;
         let first = self.measure(&sender, self.call_data(Op::Erc20)).await?;
@@ -548,7 +526,7 @@ impl Bench {
         });
         let mut installs: Vec<(u64, Address, Bytes, String)> = vec![(
             MODULE_TYPE_VALIDATOR,
-            self.validator,
+            self.modules.validator,
             (self.authority, agent.address(), U256::from(ONE_TOKEN)).abi_encode_params().into(),
             "AgentValidator".into(),
         )];

@@ -3,12 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use alloy::node_bindings::Anvil;
 use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
 use clap::Args;
 use eyre::{eyre, Result, WrapErr};
 use leash::deploy::{self, PlannedModule, Progress, Status};
+use leash_devnet::accounts::{self, AccountKind};
+use leash_devnet::{Devnet, Options};
 
 #[derive(Args, Debug)]
 pub struct DeployArgs {
@@ -47,28 +48,20 @@ async fn run_async(root: &Path, args: DeployArgs, planned: Vec<PlannedModule>) -
     }
 
     // Either an embedded Anvil (kept alive in `_anvil`) or the given chain.
-    let (_anvil, provider, endpoint) = match &args.rpc_url {
+    let (_anvil, provider) = match &args.rpc_url {
         None => {
-            let anvil_bin = root.join("node_modules/.bin/anvil");
-            println!("starting an embedded Anvil ({})", anvil_bin.display());
-            let mut anvil = Anvil::new().path(anvil_bin);
-            if args.keep_running {
-                // The operator commands' default --rpc-url.
-                anvil = anvil.port(8545u16);
-            }
-            let anvil = anvil
-                .try_spawn()
-                .wrap_err("could not start anvil (with --keep-running: is port 8545 free?)")?;
-            let key: PrivateKeySigner = anvil.keys()[0].clone().into();
-            let provider = leash::provider::with_wallet(anvil.endpoint_url(), key);
-            let endpoint = anvil.endpoint();
-            (Some(anvil), provider, endpoint)
+            println!("starting an embedded Anvil ({})", root.join("node_modules/.bin/anvil").display());
+            // With --keep-running, on the operator commands' default --rpc-url.
+            let port = args.keep_running.then_some(8545u16);
+            let net = Devnet::spawn(Options { port, ..Options::default() })?;
+            let provider = net.provider.clone();
+            (Some(net), provider)
         }
         Some(url) => {
             let signer = signer(&args)?;
             println!("deploying from {} to {url}", signer.address());
             let provider = leash::provider::with_wallet(leash::provider::parse_url(url)?, signer);
-            (None, provider, url.clone())
+            (None, provider)
         }
     };
 
@@ -105,24 +98,19 @@ async fn run_async(root: &Path, args: DeployArgs, planned: Vec<PlannedModule>) -
         println!("every module was already deployed: no transaction was sent");
     }
 
-    if let (true, Some(anvil)) = (args.keep_running, &_anvil) {
-        serve(root, anvil, &provider, &endpoint, chain_id).await?;
+    if let (true, Some(net)) = (args.keep_running, &_anvil) {
+        serve(net, chain_id).await?;
     }
     Ok(())
 }
 
 /// `--keep-running`: what an operator needs on the local chain besides the modules (an EntryPoint,
 /// an account to put on a leash, funded keys), printed, then serving until Ctrl-C.
-async fn serve(
-    root: &Path,
-    anvil: &alloy::node_bindings::AnvilInstance,
-    provider: &alloy::providers::DynProvider,
-    endpoint: &str,
-    chain_id: u64,
-) -> Result<()> {
-    let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| k.clone().into()).collect();
+async fn serve(net: &Devnet, chain_id: u64) -> Result<()> {
+    let (provider, endpoint) = (&net.provider, net.anvil.endpoint());
+    let keys: Vec<PrivateKeySigner> = net.anvil.keys().iter().map(|k| k.clone().into()).collect();
     let owner = keys.get(1).ok_or_else(|| eyre!("anvil gave fewer than two funded keys"))?;
-    let account = leash::accounts::deploy(root, provider, leash::accounts::AccountKind::OpenZeppelin, owner)
+    let account = accounts::deploy(net, AccountKind::OpenZeppelin, owner)
         .await
         .wrap_err("could not deploy the EntryPoint and an account on the local chain")?;
     // The account pays its own UserOps.

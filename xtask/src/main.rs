@@ -218,7 +218,7 @@ fn run(cmd: Cmd) -> Result<()> {
             toolchain::ensure(&root)?;
             forge_build(&root)?;
             step("demo");
-            operate::demo(&root, &account)?;
+            operate::demo(&account)?;
         }
         Cmd::Policy(cmd) => operate::policy(&root, cmd)?,
         Cmd::Guardian(cmd) => operate::guardian(&root, cmd)?,

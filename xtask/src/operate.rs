@@ -10,9 +10,11 @@ use alloy::signers::local::PrivateKeySigner;
 use clap::{Args, Subcommand};
 use eyre::{bail, eyre, Result, WrapErr};
 use leash::account::UserOpSender;
-use leash::config::{self, HookStack, ModuleAddresses};
+use leash::addresses::{ModuleAddresses, ModuleOverrides as Overrides};
+use leash::config::{self, HookStack};
 use leash::errors::TokenBook;
-use leash::{deploy, live, ops};
+use leash::{live, ops};
+use leash_devnet::{Devnet, Options};
 
 #[derive(Args, Debug, Clone)]
 pub struct Chain {
@@ -39,6 +41,20 @@ pub struct ModuleOverrides {
     spending: Option<Address>,
     #[arg(long, global = true)]
     automation: Option<Address>,
+}
+
+impl From<&ModuleOverrides> for Overrides {
+    fn from(o: &ModuleOverrides) -> Self {
+        Overrides {
+            engine: o.engine,
+            multiplexer: o.multiplexer,
+            pause: o.pause_hook,
+            allowlist: o.allowlist,
+            spending: o.spending,
+            automation: o.automation,
+            validator: None,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -124,7 +140,7 @@ pub struct TaskArgs {
 pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
     match cmd {
         PolicyCmd::Encode { file, vars, chain_id, hook, overrides } => {
-            let modules = modules_from_record(root, chain_id, &overrides)?;
+            let modules = ModuleAddresses::resolve(root, chain_id, &(&overrides).into())?;
             let policy = with_hook(config::load(&file, &parse_vars(&vars)?)?, hook, &file)?;
             println!(
                 "install payloads for {} (in this order; `policy install` sends them as one batch):",
@@ -148,16 +164,7 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
             let owner = key(owner_key, "LEASH_OWNER_KEY", "--owner-key")?;
             let provider = connect(&chain.rpc_url, Some(owner.clone())).await?;
             let modules = modules_for(root, &provider, &chain.overrides).await?;
-            let bundler = owner.address();
-            let sender = UserOpSender {
-                provider: provider.clone(),
-                account,
-                signer: owner,
-                bundler,
-                nonce_key: Default::default(),
-                entry_point: leash::account::ENTRYPOINT_V08,
-                execute_user_op: false,
-            };
+            let sender = UserOpSender::new(provider.clone(), leash::account::ENTRYPOINT_V08, account, owner);
             if policy.hook == HookStack::Engine && modules.engine.is_zero() {
                 bail!("the deployment record has no PolicyEngine: deploy again, pass --engine, or install with --hook multiplexer");
             }
@@ -236,17 +243,13 @@ pub fn task(root: &Path, cmd: TaskCmd) -> Result<()> {
     })
 }
 
-pub fn demo(root: &Path, account: &str) -> Result<()> {
-    let kind: leash::accounts::AccountKind = account.parse()?;
+pub fn demo(account: &str) -> Result<()> {
+    let kind: leash_devnet::accounts::AccountKind = account.parse()?;
     crate::block_on(async {
         // No 24 KiB code-size limit: the contracts carrying other accounts' bytecode are larger.
-        let anvil = alloy::node_bindings::Anvil::new()
-            .path(root.join("node_modules/.bin/anvil"))
-            .arg("--disable-code-size-limit")
-            .try_spawn()
-            .wrap_err("could not start anvil")?;
-        println!("embedded Anvil at {}", anvil.endpoint());
-        let report = leash::demo::run(root, &anvil, kind, |line| println!("{line}")).await?;
+        let net = Devnet::spawn(Options { no_code_size_limit: true, ..Options::default() })?;
+        println!("embedded Anvil at {}", net.anvil.endpoint());
+        let report = leash_devnet::demo::run(&net, kind, |line| println!("{line}")).await?;
         let (allowed, refused) =
             report.steps.iter().fold((0, 0), |(a, r), s| if s.allowed { (a + 1, r) } else { (a, r + 1) });
         println!(
@@ -277,36 +280,7 @@ async fn modules_for(
     overrides: &ModuleOverrides,
 ) -> Result<ModuleAddresses> {
     let chain_id = provider.get_chain_id().await?;
-    modules_from_record(root, chain_id, overrides)
-}
-
-/// Module addresses from `deployments/<chainId>.json`, each overridable; without a record, the
-/// predicted CREATE2 addresses (the same on every chain) of the current build.
-fn modules_from_record(root: &Path, chain_id: u64, o: &ModuleOverrides) -> Result<ModuleAddresses> {
-    let path = deploy::record_path(root, chain_id);
-    let mut known: BTreeMap<String, Address> = match deploy::read_record(&path)? {
-        Some(record) => record.modules.into_iter().map(|(name, m)| (name, m.address)).collect(),
-        None => deploy::plan(&root.join("out"))
-            .wrap_err_with(|| {
-                format!("no deployment record {} and no build to predict from", path.display())
-            })?
-            .into_iter()
-            .map(|m| (m.name.to_string(), m.address))
-            .collect(),
-    };
-    // A record from before the engine: the multiplexer stack still works.
-    let engine = o.engine.or_else(|| known.remove("PolicyEngine")).unwrap_or_default();
-    let mut get = |name: &str, over: Option<Address>| -> Result<Address> {
-        over.or_else(|| known.remove(name)).ok_or_else(|| eyre!("no address for {name}: pass it explicitly"))
-    };
-    Ok(ModuleAddresses {
-        engine,
-        multiplexer: get("HookMultiPlexer", o.multiplexer)?,
-        pause: get("EmergencyPauseHook", o.pause_hook)?,
-        allowlist: get("AllowlistHook", o.allowlist)?,
-        spending: get("SpendingLimitHook", o.spending)?,
-        automation: get("AutomationExecutor", o.automation)?,
-    })
+    ModuleAddresses::resolve(root, chain_id, &overrides.into())
 }
 
 /// The policy with the hook the command line asks for, if it does (a file with custom hooks stays

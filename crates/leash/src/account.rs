@@ -4,10 +4,7 @@
 
 use alloy::primitives::aliases::U192;
 use alloy::primitives::{address, Address, Bytes, FixedBytes, B256, U256};
-use std::path::Path;
 
-use alloy::network::Ethereum;
-use alloy::providers::ext::AnvilApi;
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
@@ -101,12 +98,18 @@ pub fn intrinsic_gas(input: &[u8]) -> u64 {
     21_000 + input.iter().map(|b| if *b == 0 { 4 } else { 16 }).sum::<u64>()
 }
 
-/// An account and the key that signs its UserOps; the provider's wallet pays as bundler.
+/// An account and the key that signs its UserOps; the provider's wallet sends `handleOps`.
+///
+/// ```ignore
+/// let owner = UserOpSender::new(provider, ENTRYPOINT_V08, account, owner_key);
+/// let agent = owner.clone().signed_by(agent_key).via_validator(agent_validator);
+/// ```
 #[derive(Clone)]
 pub struct UserOpSender<P> {
     pub provider: P,
     pub account: Address,
     pub signer: PrivateKeySigner,
+    /// Where the EntryPoint pays the operation's fees (`handleOps`' beneficiary).
     pub bundler: Address,
     /// The nonce key: zero for the account's own signer, [`validator_nonce_key`] for a module.
     pub nonce_key: U192,
@@ -124,6 +127,49 @@ pub const EXECUTE_USER_OP: [u8; 4] = [0x8d, 0xd7, 0x71, 0x2f];
 /// reference account) to `validator`: the validator's address in the key's top 20 bytes.
 pub fn validator_nonce_key(validator: Address) -> U192 {
     U192::from_be_slice(validator.as_slice()) << 32
+}
+
+impl<P> UserOpSender<P> {
+    /// UserOps from `account` through `entry_point`, signed by `signer` as the account's own
+    /// signer (nonce key 0); the fees go to the signer's address unless [`Self::bundler`] says
+    /// otherwise.
+    pub fn new(provider: P, entry_point: Address, account: Address, signer: PrivateKeySigner) -> Self {
+        Self {
+            provider,
+            account,
+            bundler: signer.address(),
+            signer,
+            nonce_key: U192::ZERO,
+            entry_point,
+            execute_user_op: false,
+        }
+    }
+
+    /// Signed by `signer` instead (the same account, entry point and nonce key).
+    pub fn signed_by(self, signer: PrivateKeySigner) -> Self {
+        Self { signer, ..self }
+    }
+
+    /// Through the validator module at `validator`, on accounts that read it from the nonce key's
+    /// top 20 bytes (OpenZeppelin, Safe7579, the reference account).
+    pub fn via_validator(self, validator: Address) -> Self {
+        self.nonce_key(validator_nonce_key(validator))
+    }
+
+    /// On this nonce key (the validator routing of accounts with their own layout: Nexus, Kernel).
+    pub fn nonce_key(self, nonce_key: U192) -> Self {
+        Self { nonce_key, ..self }
+    }
+
+    /// The fees go to `bundler`.
+    pub fn bundler(self, bundler: Address) -> Self {
+        Self { bundler, ..self }
+    }
+
+    /// Every call wrapped in Kernel's `executeUserOp` (a validation that carries a hook).
+    pub fn through_execute_user_op(self) -> Self {
+        Self { execute_user_op: true, ..self }
+    }
 }
 
 impl<P: Provider + Clone> UserOpSender<P> {
@@ -218,25 +264,4 @@ fn pack_u128s(high: u128, low: u128) -> FixedBytes<32> {
     out[..16].copy_from_slice(&high.to_be_bytes());
     out[16..].copy_from_slice(&low.to_be_bytes());
     FixedBytes(out)
-}
-
-/// Puts the real EntryPoint v0.8 (the `@account-abstraction/contracts` package's artifact) at its
-/// canonical address on an Anvil node.
-pub async fn install_entry_point<P: Provider + AnvilApi<Ethereum>>(provider: &P, root: &Path) -> Result<()> {
-    let artifact = root.join("node_modules/@account-abstraction/contracts/artifacts/EntryPoint.json");
-    place_entry_point(provider, &artifact, ENTRYPOINT_V08).await
-}
-
-/// Deploys a packaged EntryPoint (a Hardhat artifact) anywhere, then copies its runtime code to
-/// `canonical` (Anvil only).
-pub async fn place_entry_point<P: Provider + AnvilApi<Ethereum>>(
-    provider: &P,
-    artifact: &Path,
-    canonical: Address,
-) -> Result<()> {
-    let code = crate::artifacts::hardhat_creation_code(artifact)?;
-    let deployed = crate::deploy::deploy_code(provider, code).await.wrap_err("deploying the EntryPoint")?;
-    let runtime = provider.get_code_at(deployed).await?;
-    provider.anvil_set_code(canonical, runtime).await.wrap_err("placing the EntryPoint")?;
-    Ok(())
 }

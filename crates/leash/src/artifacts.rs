@@ -25,16 +25,3 @@ pub fn creation_code(out: &Path, name: &str) -> Result<Bytes> {
 pub fn artifact_path(out: &Path, name: &str) -> PathBuf {
     out.join(format!("{name}.sol")).join(format!("{name}.json"))
 }
-
-/// The creation code of a Hardhat artifact (`{"bytecode": "0x…"}`), as npm packages ship them.
-pub fn hardhat_creation_code(path: &Path) -> Result<Bytes> {
-    let text = std::fs::read_to_string(path)
-        .wrap_err_with(|| format!("{} is missing: run `cargo xtask setup`", path.display()))?;
-    let json: serde_json::Value =
-        serde_json::from_str(&text).wrap_err_with(|| format!("{} is not valid JSON", path.display()))?;
-    let hex = json["bytecode"]
-        .as_str()
-        .or_else(|| json["bytecode"]["object"].as_str())
-        .ok_or_else(|| eyre!("{} has no bytecode", path.display()))?;
-    hex.parse().wrap_err_with(|| format!("{}: bytecode is not hex", path.display()))
-}

@@ -289,14 +289,3 @@ async fn send<P: Provider>(provider: &P, module: &PlannedModule) -> Result<Statu
     }
     Ok(Status::Deployed { tx_hash: receipt.transaction_hash, gas_used: receipt.gas_used })
 }
-
-/// Deploys `code` (creation code with its constructor arguments) with a plain CREATE and returns
-/// the new contract's address. For local test chains; modules go through `deploy`.
-pub async fn deploy_code<P: Provider>(provider: &P, code: Bytes) -> Result<Address> {
-    let tx = TransactionRequest::default().with_deploy_code(code).with_value(alloy::primitives::U256::ZERO);
-    let receipt = provider.send_transaction(tx).await?.confirmed().await?;
-    if !receipt.status() {
-        return Err(eyre!("a deployment reverted ({})", receipt.transaction_hash));
-    }
-    receipt.contract_address.ok_or_else(|| eyre!("no contract address in the receipt"))
-}

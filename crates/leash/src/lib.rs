@@ -1,6 +1,10 @@
-//! Leash from Rust: deterministic deployment of every module through the CREATE2 deployer and
-//! its records (`deploy`), policy files turned into install payloads (`config`), and the
-//! contracts' interface and errors (`abi`).
+//! Leash from Rust, what an agent or an operator links: deterministic deployment of every module
+//! through the CREATE2 deployer and its records (`deploy`), where the modules live on a chain
+//! (`addresses`), policy files turned into install payloads (`config`), UserOps (`account`),
+//! refusals in words (`errors`), installing, pausing and running tasks (`ops`), the live policy
+//! read back (`live`), and the contracts' interface (`abi`).
+//!
+//! A local chain with accounts, tokens and the demo is the `leash-devnet` crate's.
 //!
 //! The bindings are generated from the ABI files committed in `crates/leash/abi/`, and bytecode is
 //! read at run time from forge's `out/` directory, so this crate builds before any contract is
@@ -8,10 +12,9 @@
 
 pub mod abi;
 pub mod account;
-pub mod accounts;
+pub mod addresses;
 pub mod artifacts;
 pub mod config;
-pub mod demo;
 pub mod deploy;
 pub mod errors;
 pub mod live;

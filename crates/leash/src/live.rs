@@ -4,26 +4,30 @@
 //! The separate hooks enumerate their entries; the policy engine keeps no lists (its checks read
 //! one slot per target), so its entries are found in its events for the account since the last
 //! install ([`engine_history`]) and each one is confirmed against the engine's views, which are
-//! the truth: an entry the views do not confirm is not shown.
+//! the truth: an entry the views do not confirm is not shown. The executor keeps only a task's
+//! hash, so a task itself comes from its `TaskAdded` log ([`live_task`]).
+//!
+//! Views only: the actions in [`crate::ops`] read through them, never the other way round.
 
 use std::fmt::Write;
 
 use alloy::primitives::utils::format_units;
-use alloy::primitives::{Address, Bytes, FixedBytes, U256};
+use alloy::primitives::{keccak256, Address, Bytes, FixedBytes, B256, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
-use alloy::sol_types::SolEvent;
-use eyre::{Result, WrapErr};
+use alloy::sol_types::{SolEvent, SolValue};
+use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::{
-    AllowlistHook, AutomationExecutor, EmergencyPauseHook, HookMultiPlexer, IERC20Metadata,
-    IERC7579ModuleConfig, ILeashModule, IPolicyEngine, SpendingLimitHook,
+    AllowlistHook, AutomationExecutor, EmergencyPauseHook, HookMultiPlexer, IAutomationExecutor,
+    IERC20Metadata, IERC7579ModuleConfig, ILeashModule, IPolicyEngine, SpendingLimitHook,
 };
+use crate::addresses::ModuleAddresses;
 use crate::config::{
-    AllowlistConfig, AllowlistMode, HookStack, ModuleAddresses, PauseConfig, PolicyConfig, SpendingConfig,
-    TaskConfig, Token, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
+    AllowlistConfig, AllowlistMode, HookStack, PauseConfig, PolicyConfig, SpendingConfig, TaskConfig, Token,
+    MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
 };
-use crate::errors::trim_units;
+use crate::errors::{trim_units, LeashRevert};
 
 /// The policies `account` runs under right now, read from the modules at `modules`.
 pub async fn read<P: Provider + Clone>(
@@ -33,7 +37,7 @@ pub async fn read<P: Provider + Clone>(
 ) -> Result<PolicyConfig> {
     let acct = IERC7579ModuleConfig::new(account, provider.clone());
     if provider.get_code_at(account).await.wrap_err("reading the account")?.is_empty() {
-        eyre::bail!("{account} has no code: it is not a deployed ERC-7579 account");
+        bail!("{account} has no code: it is not a deployed ERC-7579 account");
     }
     let mux_installed = acct
         .isModuleInstalled(U256::from(MODULE_TYPE_HOOK), modules.multiplexer, Bytes::new())
@@ -119,7 +123,7 @@ pub async fn read<P: Provider + Clone>(
                 ILeashModule::new(modules.automation, provider.clone()).authorityOf(account).call().await?;
         }
         for id in automation.taskIds(account).call().await? {
-            let t = crate::ops::live_task(provider, modules.automation, account, id.to::<u64>()).await?.task;
+            let t = live_task(provider, modules.automation, account, id.to::<u64>()).await?.task;
             policy.tasks.push(TaskConfig {
                 id: id.to::<u64>(),
                 caller: t.caller,
@@ -328,4 +332,58 @@ pub fn to_toml(policy: &PolicyConfig) -> String {
         let _ = writeln!(out, "\n[[custom_hooks]]\naddress = \"{address}\"\ninit_data = \"{init}\"");
     }
     out
+}
+
+/// A task as the executor holds it: the task itself (from the `TaskAdded` log whose task hashes to
+/// the stored hash), its keeper and its run state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveTask {
+    pub task: IAutomationExecutor::Task,
+    pub executions: u64,
+    pub last_run_at: U256,
+}
+
+/// What the executor stores of `task`: `keccak256(abi.encode(task))`.
+pub fn task_hash(task: &IAutomationExecutor::Task) -> B256 {
+    keccak256(task.abi_encode())
+}
+
+/// Task `id` of `account`. The executor keeps only the task's hash, so the task itself comes from
+/// the `TaskAdded` logs of `(account, id)`: the latest one whose task hashes to the stored value
+/// (an earlier task under the same id, removed or from before a reinstall, does not).
+pub async fn live_task<P: Provider + Clone>(
+    provider: &P,
+    automation: Address,
+    account: Address,
+    id: u64,
+) -> Result<LiveTask> {
+    let exec = AutomationExecutor::new(automation, provider.clone());
+    let stored = match exec.taskOf(account, U256::from(id)).call().await {
+        Ok(stored) => stored,
+        Err(e) => match LeashRevert::from_call_error(&e) {
+            Some(_) => bail!("there is no task {id} for {account} at {automation}"),
+            None => return Err(e).wrap_err("reading the executor"),
+        },
+    };
+    let filter = Filter::new()
+        .address(automation)
+        .event_signature(AutomationExecutor::TaskAdded::SIGNATURE_HASH)
+        .topic1(account.into_word())
+        .topic2(B256::from(U256::from(id)))
+        .from_block(0);
+    let logs = provider.get_logs(&filter).await.wrap_err("reading the executor's TaskAdded logs")?;
+    for log in logs.iter().rev() {
+        let Ok(added) = AutomationExecutor::TaskAdded::decode_log_data(log.data()) else { continue };
+        if task_hash(&added.task) == stored.hash {
+            return Ok(LiveTask {
+                task: added.task,
+                executions: stored.executions.to::<u64>(),
+                last_run_at: stored.lastRunAt,
+            });
+        }
+    }
+    Err(eyre!(
+        "task {id} of {account}: no TaskAdded log at {automation} matches the stored hash {}",
+        stored.hash
+    ))
 }

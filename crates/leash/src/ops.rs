@@ -2,17 +2,14 @@
 
 use std::fmt;
 
-use alloy::primitives::{keccak256, Address, Bytes, TxHash, B256, U256};
+use alloy::primitives::{Address, Bytes, TxHash, U256};
 use alloy::providers::Provider;
-use alloy::rpc::types::Filter;
-use alloy::sol_types::{SolEvent, SolValue};
-use eyre::{bail, eyre, Result, WrapErr};
+use eyre::{bail, Result, WrapErr};
 
-use crate::abi::{
-    AutomationExecutor, EmergencyPauseHook, IAutomationExecutor, IERC7579ModuleConfig, IPolicyEngine,
-};
+use crate::abi::{AutomationExecutor, EmergencyPauseHook, IERC7579ModuleConfig, IPolicyEngine};
 use crate::account::UserOpSender;
-use crate::config::{ModuleAddresses, PolicyConfig, MODULE_TYPE_HOOK};
+use crate::addresses::ModuleAddresses;
+use crate::config::{PolicyConfig, MODULE_TYPE_HOOK};
 use crate::errors::{utc, LeashRevert, Refused, TokenBook};
 use crate::provider::Confirm;
 
@@ -298,67 +295,13 @@ impl fmt::Display for TaskStatus {
     }
 }
 
-/// A task as the executor holds it: the task itself (from the `TaskAdded` log whose task hashes to
-/// the stored hash), its keeper and its run state.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LiveTask {
-    pub task: IAutomationExecutor::Task,
-    pub executions: u64,
-    pub last_run_at: U256,
-}
-
-/// What the executor stores of `task`: `keccak256(abi.encode(task))`.
-pub fn task_hash(task: &IAutomationExecutor::Task) -> B256 {
-    keccak256(task.abi_encode())
-}
-
-/// Task `id` of `account`. The executor keeps only the task's hash, so the task itself comes from
-/// the `TaskAdded` logs of `(account, id)`: the latest one whose task hashes to the stored value
-/// (an earlier task under the same id, removed or from before a reinstall, does not).
-pub async fn live_task<P: Provider + Clone>(
-    provider: &P,
-    automation: Address,
-    account: Address,
-    id: u64,
-) -> Result<LiveTask> {
-    let exec = AutomationExecutor::new(automation, provider.clone());
-    let stored = match exec.taskOf(account, U256::from(id)).call().await {
-        Ok(stored) => stored,
-        Err(e) => match LeashRevert::from_call_error(&e) {
-            Some(_) => bail!("there is no task {id} for {account} at {automation}"),
-            None => return Err(e).wrap_err("reading the executor"),
-        },
-    };
-    let filter = Filter::new()
-        .address(automation)
-        .event_signature(AutomationExecutor::TaskAdded::SIGNATURE_HASH)
-        .topic1(account.into_word())
-        .topic2(B256::from(U256::from(id)))
-        .from_block(0);
-    let logs = provider.get_logs(&filter).await.wrap_err("reading the executor's TaskAdded logs")?;
-    for log in logs.iter().rev() {
-        let Ok(added) = AutomationExecutor::TaskAdded::decode_log_data(log.data()) else { continue };
-        if task_hash(&added.task) == stored.hash {
-            return Ok(LiveTask {
-                task: added.task,
-                executions: stored.executions.to::<u64>(),
-                last_run_at: stored.lastRunAt,
-            });
-        }
-    }
-    Err(eyre!(
-        "task {id} of {account}: no TaskAdded log at {automation} matches the stored hash {}",
-        stored.hash
-    ))
-}
-
 pub async fn task_status<P: Provider + Clone>(
     provider: &P,
     automation: Address,
     account: Address,
     id: u64,
 ) -> Result<TaskStatus> {
-    let live = live_task(provider, automation, account, id).await?;
+    let live = crate::live::live_task(provider, automation, account, id).await?;
     let exec = AutomationExecutor::new(automation, provider.clone());
     let can = exec.canRun(account, live.task.clone()).call().await.wrap_err("reading the executor")?;
     let blocker = match can.blocker {
@@ -392,7 +335,7 @@ pub async fn task_run<P: Provider + Clone>(
     id: u64,
     book: &TokenBook,
 ) -> Result<TxHash> {
-    let task = live_task(provider, automation, account, id).await?.task;
+    let task = crate::live::live_task(provider, automation, account, id).await?.task;
     let exec = AutomationExecutor::new(automation, provider.clone());
     Ok(send_checked!(exec.executeTask(account, task), book, format!("task {id}")))
 }

@@ -4,9 +4,8 @@ use alloy::primitives::FixedBytes;
 use alloy::primitives::{address, Address, U256};
 use alloy::sol_types::{SolCall, SolValue};
 use leash::abi::{IERC7579Batch, IERC7579Execution, IERC7579ModuleConfig, PolicyEngineConfig};
-use leash::config::{
-    self, AllowlistMode, HookStack, ModuleAddresses, PolicyConfig, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
-};
+use leash::addresses::ModuleAddresses;
+use leash::config::{self, AllowlistMode, HookStack, PolicyConfig, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK};
 
 const GOOD: &str = r#"
 authority = "0x00000000000000000000000000000000000000a1"
@@ -154,6 +153,7 @@ const MODULES: ModuleAddresses = ModuleAddresses {
     allowlist: address!("0x0000000000000000000000000000000000000103"),
     spending: address!("0x0000000000000000000000000000000000000104"),
     automation: address!("0x0000000000000000000000000000000000000105"),
+    validator: address!("0x0000000000000000000000000000000000000106"),
 };
 
 #[test]

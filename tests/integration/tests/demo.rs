@@ -1,12 +1,11 @@
 //! The demo end to end: a trading agent on real Uniswap V3, within its limits and refused past them.
 
-use alloy::node_bindings::Anvil;
 use alloy::primitives::U256;
 use eyre::Result;
 use leash::abi::SpendingLimitHook::SpendingLimitHookErrors;
-use leash::accounts::AccountKind;
 use leash::errors::LeashRevert;
-use leash_tests::{ensure_artifacts, project_root};
+use leash_devnet::accounts::AccountKind;
+use leash_tests::{devnet, Options};
 
 #[tokio::test]
 async fn trading_agent_on_uniswap_v3_within_and_past_its_limits() -> Result<()> {
@@ -34,14 +33,9 @@ async fn the_same_demo_on_a_safe() -> Result<()> {
 }
 
 async fn demo_on(kind: AccountKind) -> Result<()> {
-    let root = project_root();
-    ensure_artifacts()?;
-    let anvil = Anvil::new()
-        .path(root.join("node_modules/.bin/anvil"))
-        .arg("--disable-code-size-limit")
-        .try_spawn()?;
+    let net = devnet(Options { no_code_size_limit: true, ..Options::default() })?;
     let mut lines = Vec::new();
-    let report = leash::demo::run(&root, &anvil, kind, |l| lines.push(l.to_string())).await?;
+    let report = leash_devnet::demo::run(&net, kind, |l| lines.push(l.to_string())).await?;
     let steps = &report.steps;
     let outcome = |i: usize| (steps[i].allowed, steps[i].detail.as_str());
 

@@ -3,21 +3,17 @@
 
 use std::process::Command;
 
-use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::Bytes;
 use alloy::providers::ext::AnvilApi;
 use alloy::providers::{DynProvider, Provider};
-use alloy::signers::local::PrivateKeySigner;
 use eyre::Result;
 use leash::deploy::{self, Status, CREATE2_DEPLOYER};
-use leash_tests::{ensure_artifacts, project_root};
+use leash_tests::{devnet, ensure_artifacts, project_root, Devnet, Options};
 
-fn anvil(chain_id: u64) -> Result<(AnvilInstance, DynProvider)> {
-    let anvil =
-        Anvil::new().path(project_root().join("node_modules/.bin/anvil")).chain_id(chain_id).try_spawn()?;
-    let key: PrivateKeySigner = anvil.keys()[0].clone().into();
-    let provider = leash::provider::with_wallet(anvil.endpoint_url(), key);
-    Ok((anvil, provider))
+fn anvil(chain_id: u64) -> Result<(Devnet, DynProvider)> {
+    let net = devnet(Options { chain_id: Some(chain_id), ..Options::default() })?;
+    let provider = net.provider.clone();
+    Ok((net, provider))
 }
 
 fn planned() -> Vec<deploy::PlannedModule> {
@@ -77,12 +73,19 @@ async fn forge_script_agrees_with_the_rust_path() -> Result<()> {
     deploy::deploy(&rust_chain, &plan, None, |_| {}).await?;
 
     let (script_node, script_chain) = anvil(31337)?;
-    let key = alloy::hex::encode_prefixed(script_node.keys()[0].to_bytes());
+    let key = alloy::hex::encode_prefixed(script_node.key(0).to_bytes());
     let root = project_root();
     let output = Command::new(root.join("node_modules/.bin/forge"))
         .current_dir(&root)
         .env("PATH", format!("{}:{}", root.join("node_modules/.bin").display(), std::env::var("PATH")?))
-        .args(["script", "script/Deploy.s.sol", "--rpc-url", &script_node.endpoint(), "--private-key", &key])
+        .args([
+            "script",
+            "script/Deploy.s.sol",
+            "--rpc-url",
+            &script_node.anvil.endpoint(),
+            "--private-key",
+            &key,
+        ])
         .args(["--broadcast", "--slow"])
         .output()?;
     assert!(

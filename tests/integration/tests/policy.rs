@@ -6,22 +6,24 @@ use std::collections::BTreeMap;
 
 use alloy::primitives::{address, Address, Bytes, FixedBytes, U256};
 use alloy::providers::DynProvider;
-use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolInterface;
 use eyre::Result;
 use leash::abi::{
     AllowlistHook, AutomationExecutor, EmergencyPauseHook, HookMultiPlexer, IERC7579ModuleConfig,
     IPolicyEngine, ISpendingLimitHook, SpendingLimitHook,
 };
-use leash::config::{self, HookStack, ModuleAddresses, PolicyConfig};
+use leash::addresses::ModuleAddresses;
+use leash::config::{self, HookStack, PolicyConfig};
 use leash::errors::{LeashRevert, Refused, TokenBook};
 use leash::provider::Confirm;
-use leash::{deploy, live, ops};
+use leash::{live, ops};
 use leash_tests::abi::TestToken;
-use leash_tests::{deploy_token, ensure_artifacts, project_root, TestBed};
+use leash_tests::{project_root, test_bed, Devnet, UserOpSender};
 
 struct World {
-    bed: TestBed,
+    net: Devnet,
+    /// The test account's owner.
+    owner: UserOpSender<DynProvider>,
     modules: ModuleAddresses,
     usdc: Address,
     vars: BTreeMap<String, Address>,
@@ -29,27 +31,24 @@ struct World {
 
 impl World {
     async fn new() -> Result<Self> {
-        let bed = TestBed::spawn().await?;
-        let plan = deploy::plan(&ensure_artifacts()?)?;
-        deploy::deploy(&bed.provider, &plan, None, |_| {}).await?;
-        let modules = ModuleAddresses::from_plan(&plan);
-        let usdc = deploy_token(&bed.provider, "USDC").await?;
-        let token = TestToken::new(usdc, bed.provider.clone());
-        token.mint(bed.account, U256::from(1_000_000_000_000u64)).send().await?.confirmed().await?;
+        let (net, owner) = test_bed().await?;
+        let (modules, _) = net.deploy_leash().await?;
+        let usdc = net.deploy_token("TestToken", "USDC").await?;
+        let token = TestToken::new(usdc, net.provider.clone());
+        token.mint(owner.account, U256::from(1_000_000_000_000u64)).send().await?.confirmed().await?;
         let mut vars = BTreeMap::new();
         for (i, name) in ["AUTHORITY", "GUARDIAN", "KEEPER"].iter().enumerate() {
-            vars.insert(name.to_string(), bed.anvil.addresses()[i + 1]);
+            vars.insert(name.to_string(), net.anvil.addresses()[i + 1]);
         }
         vars.insert("USDC".into(), usdc);
         vars.insert("ROUTER".into(), Address::with_last_byte(0x77));
         vars.insert("COLD_WALLET".into(), Address::with_last_byte(0x78));
-        Ok(Self { bed, modules, usdc, vars })
+        Ok(Self { net, owner, modules, usdc, vars })
     }
 
     /// A provider that signs with Anvil's key `index` (1: authority, 2: guardian, 3: keeper).
     fn as_key(&self, index: usize) -> DynProvider {
-        let key: PrivateKeySigner = self.bed.anvil.keys()[index].clone().into();
-        leash::provider::with_wallet(self.bed.anvil.endpoint_url(), key)
+        self.net.wallet(index)
     }
 
     fn load(&self, example: &str) -> PolicyConfig {
@@ -59,7 +58,7 @@ impl World {
 
     /// `policy install`: every module in one operation, each confirmed.
     async fn install(&self, policy: &PolicyConfig) -> Result<()> {
-        let installed = ops::install(&self.bed.sender, policy, &self.modules, &self.book(policy)).await?;
+        let installed = ops::install(&self.owner, policy, &self.modules, &self.book(policy)).await?;
         let expected: Vec<Address> =
             policy.install_payloads(&self.modules).iter().map(|p| p.module).collect();
         assert_eq!(installed.modules.iter().map(|(_, m)| *m).collect::<Vec<_>>(), expected);
@@ -67,7 +66,7 @@ impl World {
     }
 
     async fn is_installed(&self, module_type: u64, module: Address) -> Result<bool> {
-        let account = IERC7579ModuleConfig::new(self.bed.account, self.bed.provider.clone());
+        let account = IERC7579ModuleConfig::new(self.owner.account, self.net.provider.clone());
         Ok(account.isModuleInstalled(U256::from(module_type), module, Bytes::new()).call().await?)
     }
 
@@ -110,7 +109,7 @@ async fn encode_install_show_round_trip() -> Result<()> {
         let policy = PolicyConfig { hook, ..world.load(example) };
         world.install(&policy).await?;
         assert!(world.is_installed(config::MODULE_TYPE_HOOK, policy.hook_module(&world.modules)).await?);
-        let back = live::read(&world.bed.provider, world.bed.account, &world.modules).await?;
+        let back = live::read(&world.net.provider, world.owner.account, &world.modules).await?;
         same_policy(&policy, &back);
         // The TOML written for `policy show` parses back to the same policy.
         let text = live::to_toml(&back);
@@ -127,7 +126,7 @@ async fn show_follows_live_changes_on_the_engine() -> Result<()> {
     let world = World::new().await?;
     let policy = world.load("treasury.toml");
     world.install(&policy).await?;
-    let (account, usdc) = (world.bed.account, world.usdc);
+    let (account, usdc) = (world.owner.account, world.usdc);
     let engine = IPolicyEngine::new(world.modules.engine, world.as_key(1));
     let approve =
         FixedBytes(<leash::abi::IERC20Metadata::approveCall as alloy::sol_types::SolCall>::SELECTOR);
@@ -148,7 +147,7 @@ async fn show_follows_live_changes_on_the_engine() -> Result<()> {
     engine.setTokenPolicy(account, tightened).send().await?.confirmed().await?;
     engine.setAutoUnpauseAfter(account, U256::from(7_200u64)).send().await?.confirmed().await?;
 
-    let back = live::read(&world.bed.provider, account, &world.modules).await?;
+    let back = live::read(&world.net.provider, account, &world.modules).await?;
     let allowlist = back.allowlist.as_ref().expect("the allowlist");
     let increase = config::parse_selector("increaseAllowance(address spender, uint addedValue)").unwrap();
     assert_eq!(allowlist.permissions, vec![(usdc, increase), (other, FixedBytes(config::WILDCARD_SELECTOR))]);
@@ -164,7 +163,7 @@ async fn show_follows_live_changes_on_the_engine() -> Result<()> {
 
     // Switching to allow mode: the block-mode entries are not in force, so none is shown.
     engine.setMode(account, 1).send().await?.confirmed().await?;
-    let back = live::read(&world.bed.provider, account, &world.modules).await?;
+    let back = live::read(&world.net.provider, account, &world.modules).await?;
     let allowlist = back.allowlist.expect("the allowlist");
     assert_eq!((allowlist.mode, allowlist.permissions), (config::AllowlistMode::Allow, vec![]));
     Ok(())
@@ -178,8 +177,8 @@ async fn install_is_all_or_nothing() -> Result<()> {
     let mut policy = world.load("subscription.toml");
     // The engine refuses the account as its own guardian (`policy install` checks this first; the
     // operation is sent here as is, to see the batch revert as a whole).
-    policy.pause = Some(config::PauseConfig { guardian: world.bed.account, auto_unpause_after: 0 });
-    let outcome = world.bed.sender.submit(policy.install_call(&world.modules, world.bed.account)).await?;
+    policy.pause = Some(config::PauseConfig { guardian: world.owner.account, auto_unpause_after: 0 });
+    let outcome = world.owner.submit(policy.install_call(&world.modules, world.owner.account)).await?;
     assert!(!outcome.success, "the engine must refuse the account as guardian");
     assert!(
         matches!(
@@ -194,14 +193,10 @@ async fn install_is_all_or_nothing() -> Result<()> {
 
     let on_mux = PolicyConfig { hook: HookStack::Multiplexer, ..world.load("treasury.toml") };
     world.install(&on_mux).await?;
-    let err = ops::install(
-        &world.bed.sender,
-        &world.load("subscription.toml"),
-        &world.modules,
-        &TokenBook::default(),
-    )
-    .await
-    .expect_err("the account already has a hook");
+    let err =
+        ops::install(&world.owner, &world.load("subscription.toml"), &world.modules, &TokenBook::default())
+            .await
+            .expect_err("the account already has a hook");
     assert!(err.to_string().contains("already runs the multiplexer"), "{err}");
     assert!(err.to_string().contains("hook = \"multiplexer\""), "{err}");
     assert!(
@@ -225,7 +220,7 @@ async fn guardian_pause_unpause_status(stack: HookStack) -> Result<()> {
     let world = World::new().await?;
     let policy = PolicyConfig { hook: stack, ..world.load("treasury.toml") };
     world.install(&policy).await?;
-    let (guardian, account, hook) = (world.as_key(2), world.bed.account, &world.modules);
+    let (guardian, account, hook) = (world.as_key(2), world.owner.account, &world.modules);
     let expected = match stack {
         HookStack::Engine => ops::PauseModule::Engine(world.modules.engine),
         HookStack::Multiplexer => ops::PauseModule::Hook(world.modules.pause),
@@ -240,7 +235,7 @@ async fn guardian_pause_unpause_status(stack: HookStack) -> Result<()> {
     assert_eq!(status.auto_unpause_after, 0);
     assert_eq!(status.guardian, world.vars["GUARDIAN"]);
 
-    let refused = world.bed.sender.execute(Address::with_last_byte(0x99), U256::from(1u64), &[]).await?;
+    let refused = world.owner.execute(Address::with_last_byte(0x99), U256::from(1u64), &[]).await?;
     assert!(!refused.success);
     let refusal = refused.refusal().expect("refused");
     assert!(
@@ -270,14 +265,14 @@ async fn keeper_runs_a_task_and_refusals_read_plainly() -> Result<()> {
     let world = World::new().await?;
     let policy = world.load("subscription.toml");
     world.install(&policy).await?;
-    let (keeper, account, exec) = (world.as_key(3), world.bed.account, world.modules.automation);
+    let (keeper, account, exec) = (world.as_key(3), world.owner.account, world.modules.automation);
     assert_eq!(policy.hook, HookStack::Engine, "the task runs through the policy engine");
     let book = world.book(&policy);
 
     assert!(ops::task_status(&keeper, exec, account, 1).await?.can_run);
     ops::task_run(&keeper, exec, account, 1, &book).await?;
     let merchant = address!("0x000000000000000000000000000000000000beef"); // in the example's calldata
-    let balance = TestToken::new(world.usdc, world.bed.provider.clone()).balanceOf(merchant).call().await?;
+    let balance = TestToken::new(world.usdc, world.net.provider.clone()).balanceOf(merchant).call().await?;
     assert_eq!(balance, U256::from(20_000_000u64));
 
     let status = ops::task_status(&keeper, exec, account, 1).await?;
@@ -302,8 +297,7 @@ async fn keeper_runs_a_task_and_refusals_read_plainly() -> Result<()> {
     // The agent's own transfer past the 20 USDC per 30 days: the limit in plain words.
     let transfer = leash::abi::IERC20Metadata::transferCall { to: merchant, value: U256::from(5_000_000u64) };
     let outcome = world
-        .bed
-        .sender
+        .owner
         .execute(world.usdc, U256::ZERO, &alloy::sol_types::SolCall::abi_encode(&transfer))
         .await?;
     assert!(!outcome.success);
@@ -322,7 +316,7 @@ async fn the_rust_limits_are_the_contracts_limits() -> Result<()> {
     let world = World::new().await?;
     // The separate hooks installed (behind the multiplexer): their refusals are read below.
     world.install(&PolicyConfig { hook: HookStack::Multiplexer, ..world.load("subscription.toml") }).await?;
-    let (p, m) = (&world.bed.provider, &world.modules);
+    let (p, m) = (&world.net.provider, &world.modules);
     let n = |v: usize| U256::from(v);
 
     let allowlist = AllowlistHook::new(m.allowlist, p.clone());
@@ -347,7 +341,7 @@ async fn the_rust_limits_are_the_contracts_limits() -> Result<()> {
         let limits =
             vec![ISpendingLimitHook::LimitConfig { amount: U256::from(1), window: U256::from(window) }];
         let policy = ISpendingLimitHook::TokenPolicy { token: world.usdc, perTxCap: U256::ZERO, limits };
-        let call = spending.setTokenPolicy(world.bed.account, policy);
+        let call = spending.setTokenPolicy(world.owner.account, policy);
         async move {
             let Err(err) = call.call().await else { panic!("window {window} s was accepted") };
             SpendingLimitHook::SpendingLimitHookErrors::abi_decode(

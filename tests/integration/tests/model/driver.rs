@@ -22,7 +22,6 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use alloy::network::TransactionBuilder;
-use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{Address, Bytes, FixedBytes, U256};
 use alloy::providers::ext::AnvilApi;
 use alloy::providers::{Provider, RootProvider};
@@ -37,11 +36,12 @@ use leash::abi::{
 use leash::account::{
     execute_single, outcome_of, IEntryPoint, PackedUserOperation, UserOpSender, ENTRYPOINT_V08,
 };
-use leash::config::{self, HookStack, ModuleAddresses};
-use leash::deploy;
+use leash::addresses::ModuleAddresses;
+use leash::config::{self, HookStack};
 use leash::provider::Confirm;
+use leash_devnet::EntryPoint;
 use leash_tests::abi::TestToken;
-use leash_tests::{deploy_account, deploy_token, ensure_artifacts, project_root};
+use leash_tests::{devnet, Devnet, Options};
 use serde_json::json;
 
 use crate::reference::{
@@ -71,7 +71,7 @@ const CALL_GAS: u64 = 2_000_000;
 
 pub struct Driver {
     /// Kept alive for the node's lifetime; the node stops when this drops.
-    _anvil: AnvilInstance,
+    _net: Devnet,
     rpc: RootProvider,
     pub names: Names,
     /// The token's limit per window.
@@ -107,43 +107,30 @@ impl Driver {
     /// (on `stack`, `limit` of the token per window) and the keeper's task installed in one
     /// operation, snapshotted.
     pub async fn spawn(stack: HookStack, limit: u64) -> Result<Self> {
-        let root = project_root();
-        let out = ensure_artifacts()?;
-        // Without history Anvil mines about twice as fast: it no longer keeps a copy of the state
-        // per block (nothing here reads an old block; snapshots work the same).
-        let anvil =
-            Anvil::new().path(root.join("node_modules/.bin/anvil")).arg("--prune-history").try_spawn()?;
-        let url = anvil.endpoint_url();
-        let rpc: RootProvider = RootProvider::new_http(url.clone());
+        // Without history Anvil mines about twice as fast (nothing here reads an old block).
+        let net = devnet(Options { prune_history: true, ..Options::default() })?;
+        let rpc: RootProvider = RootProvider::new_http(net.anvil.endpoint_url());
         let [bundler, authority, guardian, keeper, owner] =
-            [BUNDLER, AUTHORITY, GUARDIAN, KEEPER, OWNER].map(|i| anvil.addresses()[i]);
-        let setup = leash::provider::with_wallet(url, anvil.keys()[BUNDLER].clone().into());
+            [BUNDLER, AUTHORITY, GUARDIAN, KEEPER, OWNER].map(|i| net.anvil.addresses()[i]);
+        // Key 0, the bundler, deploys and sends.
+        let setup = net.provider.clone();
         rpc.anvil_set_block_timestamp_interval(1).await?;
         rpc.anvil_set_next_block_timestamp(START).await?;
 
-        leash::account::install_entry_point(&setup, &root).await?;
-        let plan = deploy::plan(&out)?;
-        deploy::deploy(&setup, &plan, None, |_| {}).await?;
-        let modules = ModuleAddresses::from_plan(&plan);
-        let token = deploy_token(&setup, "T").await?;
-        let other = deploy_token(&setup, "O").await?;
+        net.place_entry_point(EntryPoint::V08).await?;
+        let (modules, _) = net.deploy_leash().await?;
+        let token = net.deploy_token("TestToken", "T").await?;
+        let other = net.deploy_token("TestToken", "O").await?;
 
         // The account, its tokens and its policy, one block (one second) each after `installed`.
         let latest = rpc.get_block_by_number(BlockNumberOrTag::Latest).await?;
         let installed_at = latest.ok_or_else(|| eyre!("no latest block"))?.header.timestamp;
         let task_starts_at = installed_at + TASK_DELAY;
-        let account = deploy_account(&setup, owner).await?;
+        let account = net.deploy_test_account(owner).await?;
         let minter = TestToken::new(token, setup.clone());
         minter.mint(account, U256::from(1_000_000u64)).send().await?.confirmed().await?;
-        let sender = UserOpSender {
-            provider: setup.clone(),
-            account,
-            signer: anvil.keys()[OWNER].clone().into(),
-            bundler,
-            nonce_key: Default::default(),
-            entry_point: ENTRYPOINT_V08,
-            execute_user_op: false,
-        };
+        let sender =
+            UserOpSender::new(setup.clone(), ENTRYPOINT_V08, account, net.key(OWNER)).bundler(bundler);
         let mut policy = policy([authority, guardian, keeper], token, task_starts_at, limit)?;
         policy.hook = stack;
         let task = policy.tasks[0].abi();
@@ -170,7 +157,7 @@ impl Driver {
         ensure!(start == installed_at + 3, "blocks are not one second apart");
         let snapshot = rpc.anvil_snapshot().await?;
         Ok(Self {
-            _anvil: anvil,
+            _net: net,
             rpc,
             names: Names { account, token, other },
             limit,

@@ -9,9 +9,7 @@
 //! window rolling forward, and an attempt to remove its leash.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use alloy::node_bindings::AnvilInstance;
 use alloy::primitives::utils::format_units;
 use alloy::primitives::{aliases::U160, aliases::U24, Address, Bytes, U256};
 use alloy::providers::ext::AnvilApi;
@@ -20,19 +18,21 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolError, SolValue};
 use eyre::{bail, eyre, Result, WrapErr};
 
-use crate::abi::IERC20Metadata;
-use crate::abi::{
-    EmergencyPauseHook, ExactInputSingleParams, IERC7579Batch, IERC7579ModuleConfig, IEntryPoint,
-    INonfungiblePositionManager, IPolicyEngine, ISwapRouter, ITestToken, IUniswapV3Factory, IUniswapV3Pool,
-    MintParams,
+use leash::abi::{
+    EmergencyPauseHook, IERC20Metadata, IERC7579Batch, IERC7579ModuleConfig, IEntryPoint, IPolicyEngine,
 };
-use crate::account::{OpOutcome, UserOpSender};
+use leash::account::{OpOutcome, UserOpSender};
+use leash::config;
+use leash::errors::{LeashRevert, Refused, TokenBook};
+use leash::ops;
+use leash::provider::Confirm;
+
+use crate::abi::{
+    ExactInputSingleParams, INonfungiblePositionManager, ISwapRouter, ITestToken, IUniswapV3Factory,
+    IUniswapV3Pool, MintParams,
+};
 use crate::accounts::{self, AccountKind};
-use crate::config::{self, ModuleAddresses};
-use crate::deploy::deploy_code;
-use crate::errors::{LeashRevert, Refused, TokenBook};
-use crate::provider::Confirm;
-use crate::{artifacts, deploy, ops, provider};
+use crate::{deploy_code, hardhat_creation_code, Devnet};
 
 const FEE: u32 = 3000;
 const USDC: u64 = 1_000_000; // one USDC in base units
@@ -87,69 +87,45 @@ struct Demo {
     book: TokenBook,
 }
 
-/// Runs the demo on an account of `kind` against `anvil` (a fresh node started with
-/// `--disable-code-size-limit`); prints each step through `say`.
-pub async fn run(
-    root: &Path,
-    anvil: &AnvilInstance,
-    kind: AccountKind,
-    mut say: impl FnMut(&str),
-) -> Result<Report> {
-    let key = |i: usize| -> PrivateKeySigner { anvil.keys()[i].clone().into() };
-    let wallet = |i: usize| provider::with_wallet(anvil.endpoint_url(), key(i));
-    let deployer = wallet(0);
-    let (authority, guardian, lp) = (key(1).address(), wallet(2), wallet(3));
+/// Runs the demo on an account of `kind` on `net` (a fresh node spawned with
+/// `no_code_size_limit`); prints each step through `say`.
+pub async fn run(net: &Devnet, kind: AccountKind, mut say: impl FnMut(&str)) -> Result<Report> {
+    let key = |i: usize| net.key(i);
+    let deployer = net.provider.clone();
+    let (authority, guardian, lp) = (key(1).address(), net.wallet(2), net.wallet(3));
+    let root = &net.root;
 
     say("deploying Leash through the CREATE2 deployer");
-    let plan = deploy::plan(&root.join("out"))?;
-    deploy::deploy(&deployer, &plan, None, |_| {}).await?;
-    let modules = ModuleAddresses::from_plan(&plan);
+    let (modules, _) = net.deploy_leash().await?;
 
     say(&format!("deploying the person's {kind} account and its EntryPoint"));
     let person = key(4);
     let agent_key = PrivateKeySigner::random();
-    let deployed = accounts::deploy(root, &deployer, kind, &person).await?;
+    let deployed = accounts::deploy(net, kind, &person).await?;
     let account = deployed.account;
-    let owner = UserOpSender {
-        provider: deployer.clone(),
-        account,
-        signer: person,
-        bundler: key(0).address(),
-        nonce_key: deployed.owner_nonce_key,
-        entry_point: deployed.entry_point,
-        execute_user_op: false,
-    };
-    let agent_validator = plan
-        .iter()
-        .find(|m| m.name == "AgentValidator")
-        .map(|m| m.address)
-        .ok_or_else(|| eyre!("the deployment plan has no AgentValidator"))?;
-    let agent = UserOpSender {
-        signer: agent_key.clone(),
-        nonce_key: deployed.nonce_key_of(agent_validator),
+    let owner = UserOpSender::new(deployer.clone(), deployed.entry_point, account, person)
+        .bundler(key(0).address())
+        .nonce_key(deployed.owner_nonce_key);
+    let agent_validator = modules.validator;
+    let mut agent =
+        owner.clone().signed_by(agent_key.clone()).nonce_key(deployed.nonce_key_of(agent_validator));
+    if kind == AccountKind::Kernel {
         // Kernel runs a validation's hook only for UserOps through `executeUserOp`.
-        execute_user_op: kind == AccountKind::Kernel,
-        ..owner.clone()
-    };
+        agent = agent.through_execute_user_op();
+    }
 
     say("deploying two tokens and real Uniswap V3 (factory, pool, position manager, SwapRouter)");
-    let token_code = |name: &str, symbol: &str| -> Result<Bytes> {
-        // The test tokens (tests/solidity/utils/mocks/Tokens.sol), built by `forge build`.
-        let code =
-            artifacts::hardhat_creation_code(&root.join("out/Tokens.sol").join(format!("{name}.json")))?;
-        Ok([code.as_ref(), &(symbol.to_string(),).abi_encode_params()].concat().into())
-    };
-    let usdc = deploy_code(&deployer, token_code("SixDecimalToken", "USDC")?).await?;
-    let weth = deploy_code(&deployer, token_code("TestToken", "WETH")?).await?;
+    let usdc = net.deploy_token("SixDecimalToken", "USDC").await?;
+    let weth = net.deploy_token("TestToken", "WETH").await?;
     let uniswap = root.join("node_modules/@uniswap");
     let factory = deploy_code(
         &deployer,
-        artifacts::hardhat_creation_code(
+        hardhat_creation_code(
             &uniswap.join("v3-core/artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json"),
         )?,
     )
     .await?;
-    let npm_code = artifacts::hardhat_creation_code(&uniswap.join(
+    let npm_code = hardhat_creation_code(&uniswap.join(
         "v3-periphery/artifacts/contracts/NonfungiblePositionManager.sol/NonfungiblePositionManager.json",
     ))?;
     let npm = deploy_code(
@@ -157,7 +133,7 @@ pub async fn run(
         [npm_code.as_ref(), &(factory, weth, Address::with_last_byte(1)).abi_encode_params()].concat().into(),
     )
     .await?;
-    let router_code = artifacts::hardhat_creation_code(
+    let router_code = hardhat_creation_code(
         &uniswap.join("v3-periphery/artifacts/contracts/SwapRouter.sol/SwapRouter.json"),
     )?;
     let router =
@@ -406,7 +382,7 @@ impl Demo {
     }
 
     async fn run(&self, target: Address, data: &[u8]) -> Result<Verdict> {
-        let call = crate::account::execute_single(target, U256::ZERO, data);
+        let call = leash::account::execute_single(target, U256::ZERO, data);
         let outcome = match self.submit(call.clone()).await? {
             Ok(outcome) => outcome,
             Err(refusal) => return Ok(Verdict::refused(refusal, &self.book)),

@@ -5,26 +5,23 @@
 //! each account: through the account's own ECDSA signer (OpenZeppelin) or an owner validator.
 
 use std::fmt;
-use std::path::Path;
 use std::str::FromStr;
 
 use alloy::primitives::aliases::U192;
 use alloy::primitives::{Address, Bytes, FixedBytes, B256, U256};
-use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, Result, WrapErr};
+use leash::abi::{IERC7579Execution, IERC7579ModuleConfig};
+use leash::account::{validator_nonce_key, UserOpSender, ENTRYPOINT_V07, ENTRYPOINT_V08};
+use leash::provider::Confirm;
 
 use crate::abi::{
-    BootstrapConfig, IERC7579Execution, IERC7579ModuleConfig, IInitializeAccount, IKernelFactory,
-    IKernelInitialize, IKernelPrecompiles, INexusBootstrap, INexusPrecompiles, IReferenceBootstrap,
-    IReferencePrecompiles, ISafe7579Launchpad, ISafe7579Precompiles, ISafeProxyFactory, ModuleInit,
-    SafeInitData,
+    BootstrapConfig, IInitializeAccount, IKernelFactory, IKernelInitialize, IKernelPrecompiles,
+    INexusBootstrap, INexusPrecompiles, IReferenceBootstrap, IReferencePrecompiles, ISafe7579Launchpad,
+    ISafe7579Precompiles, ISafeProxyFactory, ModuleInit, SafeInitData,
 };
-use crate::account::{validator_nonce_key, ENTRYPOINT_V07, ENTRYPOINT_V08};
-use crate::artifacts;
-use crate::deploy::deploy_code;
-use crate::provider::Confirm;
+use crate::{deploy_code, Devnet, EntryPoint};
 
 /// Safe7579's `installModule(4, hook, …)` context for the account-wide hook: `(HookType.GLOBAL, no
 /// selector)` before the hook's own install data.
@@ -145,41 +142,24 @@ impl DeployedAccount {
 
 /// Deploys an account of `kind` owned by `person`, with its EntryPoint at the canonical address.
 /// Nexus and the reference account need a node without the 24 KiB code-size limit (the contracts
-/// that carry their bytecode are larger): start Anvil with `--disable-code-size-limit`.
-pub async fn deploy(
-    root: &Path,
-    provider: &DynProvider,
-    kind: AccountKind,
-    person: &PrivateKeySigner,
-) -> Result<DeployedAccount> {
-    let out = root.join("out");
+/// that carry their bytecode are larger): spawn the devnet with `no_code_size_limit`.
+pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) -> Result<DeployedAccount> {
+    let provider = &net.provider;
     match kind {
         AccountKind::OpenZeppelin => {
-            crate::account::place_entry_point(
-                provider,
-                &root.join("node_modules/@account-abstraction/contracts/artifacts/EntryPoint.json"),
-                ENTRYPOINT_V08,
-            )
-            .await?;
-            let code = artifacts::creation_code(&out, "LeashTestAccount")?;
+            net.place_entry_point(EntryPoint::V08).await?;
+            let code = net.test_contract_code("LeashTestAccount")?;
             let account =
                 deploy_code(provider, [code.as_ref(), &person.address().abi_encode()].concat().into())
                     .await?;
             Ok(DeployedAccount { kind, account, entry_point: ENTRYPOINT_V08, owner_nonce_key: U192::ZERO })
         }
         AccountKind::Nexus | AccountKind::Reference => {
-            crate::account::place_entry_point(
-                provider,
-                &root.join("node_modules/account-abstraction-v0.7/artifacts/EntryPoint.json"),
-                ENTRYPOINT_V07,
-            )
-            .await?;
-            let owner_validator =
-                deploy_code(provider, artifacts::creation_code(&out, "OwnerValidator")?).await?;
+            net.place_entry_point(EntryPoint::V07).await?;
+            let owner_validator = deploy_code(provider, net.test_contract_code("OwnerValidator")?).await?;
             let owner_init: Bytes = person.address().abi_encode().into();
             let (implementation, proxy_code, init) = if kind == AccountKind::Nexus {
-                let carrier =
-                    deploy_code(provider, artifacts::creation_code(&out, "NexusPrecompiles")?).await?;
+                let carrier = deploy_code(provider, net.test_contract_code("NexusPrecompiles")?).await?;
                 let p = INexusPrecompiles::new(carrier, provider.clone());
                 let implementation = deploy_code(
                     provider,
@@ -200,8 +180,7 @@ pub async fn deploy(
                     (bootstrap, Bytes::from(call.abi_encode())),
                 )
             } else {
-                let carrier =
-                    deploy_code(provider, artifacts::creation_code(&out, "ERC7579Precompiles")?).await?;
+                let carrier = deploy_code(provider, net.test_contract_code("ERC7579Precompiles")?).await?;
                 let p = IReferencePrecompiles::new(carrier, provider.clone());
                 let implementation = deploy_code(provider, p.ERC7579_BYTECODE().call().await?).await?;
                 let bootstrap = deploy_code(provider, p.ERC7579_BOOTSTRAP_BYTECODE().call().await?).await?;
@@ -229,15 +208,9 @@ pub async fn deploy(
             Ok(DeployedAccount { owner_nonce_key, ..deployed })
         }
         AccountKind::Kernel => {
-            crate::account::place_entry_point(
-                provider,
-                &root.join("node_modules/account-abstraction-v0.7/artifacts/EntryPoint.json"),
-                ENTRYPOINT_V07,
-            )
-            .await?;
-            let owner_validator =
-                deploy_code(provider, artifacts::creation_code(&out, "OwnerValidator")?).await?;
-            let carrier = deploy_code(provider, artifacts::creation_code(&out, "KernelPrecompiles")?).await?;
+            net.place_entry_point(EntryPoint::V07).await?;
+            let owner_validator = deploy_code(provider, net.test_contract_code("OwnerValidator")?).await?;
+            let carrier = deploy_code(provider, net.test_contract_code("KernelPrecompiles")?).await?;
             let p = IKernelPrecompiles::new(carrier, provider.clone());
             let implementation = deploy_code(
                 provider,
@@ -265,7 +238,7 @@ pub async fn deploy(
             create.send().await?.confirmed().await?;
             Ok(DeployedAccount { kind, account, entry_point: ENTRYPOINT_V07, owner_nonce_key: U192::ZERO })
         }
-        AccountKind::Safe => deploy_safe(root, provider, person).await,
+        AccountKind::Safe => deploy_safe(net, person).await,
     }
 }
 
@@ -273,20 +246,11 @@ pub async fn deploy(
 /// starts on the launchpad, whose one UserOp (`setupSafe`, signed by the person through the owner
 /// validator) installs that validator, switches the proxy to the Safe singleton and makes the
 /// Safe7579 adapter its module and fallback handler. The person is the Safe's only owner.
-async fn deploy_safe(
-    root: &Path,
-    provider: &DynProvider,
-    person: &PrivateKeySigner,
-) -> Result<DeployedAccount> {
-    let out = root.join("out");
-    crate::account::place_entry_point(
-        provider,
-        &root.join("node_modules/account-abstraction-v0.7/artifacts/EntryPoint.json"),
-        ENTRYPOINT_V07,
-    )
-    .await?;
-    let owner_validator = deploy_code(provider, artifacts::creation_code(&out, "OwnerValidator")?).await?;
-    let carrier = deploy_code(provider, artifacts::creation_code(&out, "Safe7579Precompiles")?).await?;
+async fn deploy_safe(net: &Devnet, person: &PrivateKeySigner) -> Result<DeployedAccount> {
+    let provider = &net.provider;
+    net.place_entry_point(EntryPoint::V07).await?;
+    let owner_validator = deploy_code(provider, net.test_contract_code("OwnerValidator")?).await?;
+    let carrier = deploy_code(provider, net.test_contract_code("Safe7579Precompiles")?).await?;
     let p = ISafe7579Precompiles::new(carrier, provider.clone());
     let adapter = deploy_code(provider, p.SAFE7579_BYTECODE().call().await?).await?;
     let launchpad = deploy_code(
@@ -322,7 +286,7 @@ async fn deploy_safe(
             initData: person.address().abi_encode().into(),
         }],
         // The launchpad hands this to the adapter once the Safe is set up: a no-op execution.
-        callData: crate::account::execute_single(person.address(), U256::ZERO, &[]),
+        callData: leash::account::execute_single(person.address(), U256::ZERO, &[]),
     };
     let launch = ISafe7579Launchpad::new(launchpad, provider.clone());
     let init_hash = launch.hash(init.clone()).call().await?;
@@ -337,15 +301,9 @@ async fn deploy_safe(
     create.send().await?.confirmed().await?;
 
     let owner_nonce_key = validator_nonce_key(owner_validator);
-    let launcher = crate::account::UserOpSender {
-        provider: provider.clone(),
-        account: safe,
-        signer: person.clone(),
-        bundler: Address::with_last_byte(0xb0),
-        nonce_key: owner_nonce_key,
-        entry_point: ENTRYPOINT_V07,
-        execute_user_op: false,
-    };
+    let launcher = UserOpSender::new(provider.clone(), ENTRYPOINT_V07, safe, person.clone())
+        .bundler(Address::with_last_byte(0xb0))
+        .nonce_key(owner_nonce_key);
     let outcome =
         launcher.submit(ISafe7579Launchpad::setupSafeCall { initData: init }.abi_encode().into()).await?;
     if !outcome.success {

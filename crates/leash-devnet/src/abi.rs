@@ -1,0 +1,142 @@
+//! What the dev chain calls on contracts that ship as bytecode only (the third-party accounts,
+//! Uniswap V3) and on the test token, written by hand.
+
+#![allow(missing_docs, clippy::too_many_arguments)]
+
+use alloy::sol;
+
+// The accounts of the demo: the precompiles that carry their bytecode, their bootstraps.
+sol! {
+    #[sol(rpc)]
+    interface INexusPrecompiles {
+        function NEXUS_BYTECODE() external view returns (bytes memory);
+        function NEXUS_BOOTSTRAP_BYTECODE() external view returns (bytes memory);
+        function NEXUS_PROXY_BYTECODE() external view returns (bytes memory);
+    }
+
+    #[sol(rpc)]
+    interface IReferencePrecompiles {
+        function ERC7579_BYTECODE() external view returns (bytes memory);
+        function ERC7579_BOOTSTRAP_BYTECODE() external view returns (bytes memory);
+        function MSAPROXY_BYTECODE() external view returns (bytes memory);
+    }
+
+    struct BootstrapConfig { address module; bytes data; }
+
+    interface INexusBootstrap {
+        function initNexusWithSingleValidator(address validator, bytes data, address registry, address[] attesters, uint8 threshold) external;
+    }
+
+    interface IReferenceBootstrap {
+        function initMSA(BootstrapConfig[] validators, BootstrapConfig[] executors, BootstrapConfig hook, BootstrapConfig[] fallbacks) external;
+    }
+
+    interface IInitializeAccount {
+        function initializeAccount(bytes data) external payable;
+    }
+
+    #[sol(rpc)]
+    interface IKernelPrecompiles {
+        function KERNEL_BYTECODE() external view returns (bytes memory);
+        function KERNEL_FACTORY_BYTECODE() external view returns (bytes memory);
+    }
+
+    #[sol(rpc)]
+    interface IKernelFactory {
+        function createAccount(bytes data, bytes32 salt) external payable returns (address);
+    }
+
+    interface IKernelInitialize {
+        function initialize(bytes21 rootValidator, address hook, bytes validatorData, bytes hookData, bytes[] initConfig) external;
+    }
+}
+
+sol! {
+    #[sol(rpc)]
+    interface ISafe7579Precompiles {
+        function SAFE7579_BYTECODE() external view returns (bytes memory);
+        function SAFE7579_LAUNCHPAD_BYTECODE() external view returns (bytes memory);
+        function SAFE_SINGLETON_BYTECODE() external view returns (bytes memory);
+        function SAFE_PROXY_FACTORY_BYTECODE() external view returns (bytes memory);
+    }
+
+    struct ModuleInit { address module; bytes initData; }
+
+    struct SafeInitData {
+        address singleton;
+        address[] owners;
+        uint256 threshold;
+        address setupTo;
+        bytes setupData;
+        address safe7579;
+        ModuleInit[] validators;
+        bytes callData;
+    }
+
+    #[sol(rpc)]
+    interface ISafe7579Launchpad {
+        function initSafe7579(address safe7579, ModuleInit[] executors, ModuleInit[] fallbacks, ModuleInit[] hooks, address[] attesters, uint8 threshold) external;
+        function preValidationSetup(bytes32 initHash, address to, bytes preInit) external;
+        function setupSafe(SafeInitData initData) external;
+        function hash(SafeInitData data) external pure returns (bytes32);
+    }
+
+    #[sol(rpc)]
+    interface ISafeProxyFactory {
+        function createProxyWithNonce(address singleton, bytes initializer, uint256 saltNonce) external returns (address proxy);
+    }
+}
+
+// Uniswap V3 and the test token.
+sol! {
+    #[sol(rpc)]
+    interface IUniswapV3Factory {
+        function createPool(address tokenA, address tokenB, uint24 fee) external returns (address pool);
+        function getPool(address tokenA, address tokenB, uint24 fee) external view returns (address pool);
+    }
+
+    #[sol(rpc)]
+    interface IUniswapV3Pool {
+        function initialize(uint160 sqrtPriceX96) external;
+        function liquidity() external view returns (uint128);
+    }
+
+    struct MintParams {
+        address token0;
+        address token1;
+        uint24 fee;
+        int24 tickLower;
+        int24 tickUpper;
+        uint256 amount0Desired;
+        uint256 amount1Desired;
+        uint256 amount0Min;
+        uint256 amount1Min;
+        address recipient;
+        uint256 deadline;
+    }
+
+    #[sol(rpc)]
+    interface INonfungiblePositionManager {
+        function mint(MintParams calldata params) external payable returns (uint256 tokenId, uint128 liquidity, uint256 amount0, uint256 amount1);
+    }
+
+    struct ExactInputSingleParams {
+        address tokenIn;
+        address tokenOut;
+        uint24 fee;
+        address recipient;
+        uint256 deadline;
+        uint256 amountIn;
+        uint256 amountOutMinimum;
+        uint160 sqrtPriceLimitX96;
+    }
+
+    interface ISwapRouter {
+        function exactInputSingle(ExactInputSingleParams calldata params) external payable returns (uint256 amountOut);
+    }
+
+    #[sol(rpc)]
+    interface ITestToken {
+        function mint(address to, uint256 amount) external;
+    }
+}

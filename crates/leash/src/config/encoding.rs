@@ -1,0 +1,207 @@
+//! The checked policy encoded for the contracts: the policy engine's `Config` and install data,
+//! the multiplexer's sub-hooks with their init data, and the `installModule` calls (one batch) that
+//! put a policy on an account.
+
+use alloy::primitives::{Address, Bytes, FixedBytes, U256};
+use alloy::sol_types::{SolCall, SolValue};
+
+use super::{
+    HookStack, InstallPayload, PolicyConfig, TaskConfig, Token, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
+};
+use crate::abi;
+use crate::addresses::ModuleAddresses;
+
+impl PolicyConfig {
+    /// The policy's sub-hooks in the order the multiplexer runs them (pause, allowlist, spending,
+    /// custom hooks), each with its init data. The same init data installs a sub-hook alone.
+    pub fn sub_hooks(&self, modules: &ModuleAddresses) -> Vec<(Address, Bytes)> {
+        let mut hooks: Vec<Address> = Vec::new();
+        let mut inits: Vec<Bytes> = Vec::new();
+        if let Some(p) = &self.pause {
+            hooks.push(modules.pause);
+            inits.push(
+                (self.authority, p.guardian, U256::from(p.auto_unpause_after)).abi_encode_params().into(),
+            );
+        }
+        if let Some(a) = &self.allowlist {
+            hooks.push(modules.allowlist);
+            let perms: Vec<abi::IAllowlistHook::Permission> = a
+                .permissions
+                .iter()
+                .map(|(target, selector)| abi::IAllowlistHook::Permission {
+                    target: *target,
+                    selector: *selector,
+                })
+                .collect();
+            inits.push(
+                (self.authority, U256::from(a.mode as u8), perms, a.protected.clone())
+                    .abi_encode_params()
+                    .into(),
+            );
+        }
+        if !self.spending.is_empty() {
+            hooks.push(modules.spending);
+            let policies: Vec<abi::ISpendingLimitHook::TokenPolicy> = self
+                .spending
+                .iter()
+                .map(|s| abi::ISpendingLimitHook::TokenPolicy {
+                    token: s.token,
+                    perTxCap: s.per_tx_cap,
+                    limits: s
+                        .limits
+                        .iter()
+                        .map(|(amount, window)| abi::ISpendingLimitHook::LimitConfig {
+                            amount: *amount,
+                            window: U256::from(*window),
+                        })
+                        .collect(),
+                })
+                .collect();
+            inits.push((self.authority, policies).abi_encode_params().into());
+        }
+        for (address, init) in &self.custom_hooks {
+            hooks.push(*address);
+            inits.push(init.clone());
+        }
+        hooks.into_iter().zip(inits).collect()
+    }
+
+    /// The policy engine's `Config` for this policy: the guardian (none: no pause), the
+    /// allowlist's mode (`None` without an allowlist), its permissions and protected addresses,
+    /// the token policies. `validation_id` is Kernel's validation whose hook the engine becomes
+    /// (`0x01 ++ validator`), zero on every other account.
+    pub fn engine_config(&self, validation_id: FixedBytes<21>) -> abi::PolicyEngineConfig {
+        use abi::{IAllowlistHook, ISpendingLimitHook};
+        let (guardian, auto_unpause_after) =
+            self.pause.as_ref().map_or((Address::ZERO, 0), |p| (p.guardian, p.auto_unpause_after));
+        let (mode, permissions, protected) = match &self.allowlist {
+            None => (0u8, Vec::new(), Vec::new()),
+            Some(a) => (
+                a.mode as u8,
+                a.permissions
+                    .iter()
+                    .map(|(target, selector)| IAllowlistHook::Permission {
+                        target: *target,
+                        selector: *selector,
+                    })
+                    .collect(),
+                a.protected.clone(),
+            ),
+        };
+        abi::PolicyEngineConfig {
+            guardian,
+            autoUnpauseAfter: U256::from(auto_unpause_after),
+            mode,
+            permissions,
+            protectedTargets: protected,
+            tokens: self
+                .spending
+                .iter()
+                .map(|s| ISpendingLimitHook::TokenPolicy {
+                    token: s.token,
+                    perTxCap: s.per_tx_cap,
+                    limits: s
+                        .limits
+                        .iter()
+                        .map(|(amount, window)| ISpendingLimitHook::LimitConfig {
+                            amount: *amount,
+                            window: U256::from(*window),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            validationId: validation_id,
+        }
+    }
+
+    /// The policy engine's install data: `abi.encode(authority, IPolicyEngine.Config)` with
+    /// [`Self::engine_config`].
+    pub fn engine_install_data(&self, validation_id: FixedBytes<21>) -> Bytes {
+        (self.authority, self.engine_config(validation_id)).abi_encode_params().into()
+    }
+
+    /// Whether the policy has anything for a hook to run (pause, allowlist, limits, custom hooks).
+    pub fn has_hook_policies(&self) -> bool {
+        self.pause.is_some()
+            || self.allowlist.is_some()
+            || !self.spending.is_empty()
+            || !self.custom_hooks.is_empty()
+    }
+
+    /// The hook this policy installs on the account: the engine or the multiplexer.
+    pub fn hook_module(&self, modules: &ModuleAddresses) -> Address {
+        match self.hook {
+            HookStack::Engine => modules.engine,
+            HookStack::Multiplexer => modules.multiplexer,
+        }
+    }
+
+    /// The `installModule` calls that put this policy on an account, in order: the executor (if
+    /// there are tasks), then the hook ([`Self::hook`]): the policy engine with its `Config`, or
+    /// the multiplexer with its sub-hooks (pause, allowlist, spending, custom hooks). The hook goes
+    /// last: once it is installed, module changes need the authority's approval.
+    pub fn install_payloads(&self, modules: &ModuleAddresses) -> Vec<InstallPayload> {
+        let mut payloads = Vec::new();
+        if !self.tasks.is_empty() {
+            let tasks: Vec<abi::IAutomationExecutor::Task> = self.tasks.iter().map(TaskConfig::abi).collect();
+            payloads.push(InstallPayload {
+                module: modules.automation,
+                module_type: MODULE_TYPE_EXECUTOR,
+                init_data: (self.authority, tasks).abi_encode_params().into(),
+                label: "AutomationExecutor",
+            });
+        }
+        if !self.has_hook_policies() {
+            return payloads;
+        }
+        payloads.push(match self.hook {
+            HookStack::Engine => InstallPayload {
+                module: modules.engine,
+                module_type: MODULE_TYPE_HOOK,
+                init_data: self.engine_install_data(FixedBytes::ZERO),
+                label: "PolicyEngine",
+            },
+            HookStack::Multiplexer => {
+                let (hooks, inits): (Vec<Address>, Vec<Bytes>) = self.sub_hooks(modules).into_iter().unzip();
+                InstallPayload {
+                    module: modules.multiplexer,
+                    module_type: MODULE_TYPE_HOOK,
+                    init_data: (self.authority, hooks, inits).abi_encode_params().into(),
+                    label: "HookMultiPlexer",
+                }
+            }
+        });
+        payloads
+    }
+
+    /// The whole install as one call of the account to itself: `execute(batch, [installModule
+    /// of each payload])`. It runs as one UserOp, so either every module is installed or, when
+    /// one is refused, none is (the batch reverts as a whole).
+    pub fn install_call(&self, modules: &ModuleAddresses, account: Address) -> Bytes {
+        let items: Vec<abi::IERC7579Batch::Execution> = self
+            .install_payloads(modules)
+            .into_iter()
+            .map(|p| abi::IERC7579Batch::Execution {
+                target: account,
+                value: U256::ZERO,
+                callData: abi::IERC7579ModuleConfig::installModuleCall {
+                    moduleTypeId: U256::from(p.module_type),
+                    module: p.module,
+                    initData: p.init_data,
+                }
+                .abi_encode()
+                .into(),
+            })
+            .collect();
+        let mut mode = FixedBytes::<32>::ZERO;
+        mode.0[0] = 0x01; // call type: batch
+        abi::IERC7579Execution::executeCall { mode, executionCalldata: items.abi_encode().into() }
+            .abi_encode()
+            .into()
+    }
+
+    /// The symbol and decimals of `token`, for readable output.
+    pub fn token_info(&self, token: Address) -> Option<&Token> {
+        self.tokens.iter().find(|t| t.address == token)
+    }
+}

@@ -1,0 +1,306 @@
+//! The file as written: the TOML shapes of a policy file, and reading its values (addresses,
+//! `$NAME` variables, token symbols, amounts, durations, function selectors) with errors that
+//! name the line.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use alloy::primitives::utils::parse_units;
+use alloy::primitives::{Address, FixedBytes, U256};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{ConfigError, Token, WILDCARD_SELECTOR};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    pub(super) authority: Spanned<String>,
+    #[serde(default)]
+    pub(super) hook: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) tokens: BTreeMap<String, Spanned<RawToken>>,
+    pub(super) pause: Option<Spanned<RawPause>>,
+    pub(super) allowlist: Option<Spanned<RawAllowlist>>,
+    #[serde(default)]
+    pub(super) spending: Vec<Spanned<RawSpending>>,
+    #[serde(default)]
+    pub(super) tasks: Vec<Spanned<RawTask>>,
+    #[serde(default)]
+    pub(super) custom_hooks: Vec<Spanned<RawCustomHook>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawToken {
+    pub(super) address: Spanned<String>,
+    pub(super) decimals: Spanned<u8>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPause {
+    pub(super) guardian: Spanned<String>,
+    #[serde(default)]
+    pub(super) auto_unpause_after: Option<Spanned<toml::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAllowlist {
+    pub(super) mode: Spanned<String>,
+    #[serde(default)]
+    pub(super) permissions: Vec<Spanned<RawPermission>>,
+    #[serde(default)]
+    pub(super) protected: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPermission {
+    pub(super) target: Spanned<String>,
+    /// `*` (every function), `plain` (empty calldata), a signature, or a 4-byte hex selector.
+    pub(super) function: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSpending {
+    pub(super) token: Spanned<String>,
+    #[serde(default)]
+    pub(super) per_tx_cap: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub(super) limits: Vec<Spanned<RawLimit>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLimit {
+    pub(super) amount: Spanned<toml::Value>,
+    pub(super) window: Spanned<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTask {
+    pub(super) id: Spanned<u64>,
+    pub(super) caller: Spanned<String>,
+    pub(super) target: Spanned<String>,
+    #[serde(default)]
+    pub(super) value: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub(super) call: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) cooldown: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub(super) max_executions: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub(super) starts_at: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) expires_at: Option<Spanned<u64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCustomHook {
+    pub(super) address: Spanned<String>,
+    #[serde(default)]
+    pub(super) init_data: Option<Spanned<String>>,
+}
+
+/// The TOML of a policy file, its syntax and shapes checked; `file` names it in errors.
+pub(super) fn read(file: &str, text: &str) -> Result<RawConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        let line = e.span().map_or(0, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        ConfigError { file: file.to_string(), line, message: e.message().to_string() }
+    })
+}
+
+/// Values read from the file, each error with its line.
+pub(super) struct Ctx<'a> {
+    pub(super) file: &'a str,
+    pub(super) text: &'a str,
+    pub(super) symbols: BTreeMap<String, Token>,
+    pub(super) vars: &'a BTreeMap<String, Address>,
+}
+
+impl Ctx<'_> {
+    pub(super) fn err(&self, span: Range<usize>, message: impl Into<String>) -> ConfigError {
+        let line = self.text[..span.start.min(self.text.len())].matches('\n').count() + 1;
+        ConfigError { file: self.file.to_string(), line, message: message.into() }
+    }
+
+    pub(super) fn address(&self, s: &Spanned<String>, what: &str) -> Result<Address, ConfigError> {
+        if let Some(name) = s.get_ref().trim().strip_prefix('$') {
+            return self.vars.get(name).copied().ok_or_else(|| {
+                self.err(
+                    s.span(),
+                    format!("{what}: unknown variable ${name} (give it with --set {name}=0x…)"),
+                )
+            });
+        }
+        parse_address(s.get_ref()).map_err(|e| self.err(s.span(), format!("{what}: {e}")))
+    }
+
+    pub(super) fn nonzero(&self, s: &Spanned<String>, what: &str) -> Result<Address, ConfigError> {
+        let a = self.address(s, what)?;
+        if a.is_zero() {
+            return Err(self.err(s.span(), format!("{what} must not be the zero address")));
+        }
+        Ok(a)
+    }
+
+    /// A token symbol from `[tokens]`, `native`, or an address.
+    pub(super) fn token(&self, s: &Spanned<String>, what: &str) -> Result<Token, ConfigError> {
+        let name = s.get_ref().trim();
+        if name.eq_ignore_ascii_case("native") {
+            return Ok(Token { symbol: "native".into(), address: Address::ZERO, decimals: 18 });
+        }
+        if let Some(t) = self.symbols.get(name) {
+            return Ok(t.clone());
+        }
+        if name.starts_with("0x") || name.starts_with('$') {
+            let address = self.nonzero(s, what)?;
+            return Ok(Token { symbol: name.to_string(), address, decimals: 0 });
+        }
+        Err(self
+            .err(s.span(), format!("unknown token symbol `{name}`: add it under [tokens] or use an address")))
+    }
+
+    /// A target: a token symbol or an address.
+    pub(super) fn target(&self, s: &Spanned<String>, what: &str) -> Result<Address, ConfigError> {
+        let name = s.get_ref().trim();
+        if !name.starts_with("0x") && !name.starts_with('$') {
+            return self.token(s, what).map(|t| t.address);
+        }
+        self.nonzero(s, what)
+    }
+
+    /// An amount with `decimals` decimals, at most `max` base units.
+    pub(super) fn amount(
+        &self,
+        v: &Spanned<toml::Value>,
+        decimals: u8,
+        max: U256,
+        what: &str,
+    ) -> Result<U256, ConfigError> {
+        let text = match v.get_ref() {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            other => return Err(self.err(v.span(), format!("{what}: `{other}` is not an amount"))),
+        };
+        if text.trim().starts_with('-') {
+            return Err(self.err(v.span(), format!("{what}: `{text}` is negative: amounts are at least 0")));
+        }
+        if let Some((_, fraction)) = text.trim().split_once('.') {
+            if fraction.len() > usize::from(decimals) {
+                return Err(self.err(
+                    v.span(),
+                    format!("{what}: `{text}` is not an amount with {decimals} decimals (too many digits after the point)"),
+                ));
+            }
+        }
+        let parsed = parse_units(text.trim(), decimals).map_err(|e| {
+            self.err(v.span(), format!("{what}: `{text}` is not an amount with {decimals} decimals ({e})"))
+        })?;
+        let value: U256 = parsed.into();
+        if value > max {
+            return Err(
+                self.err(v.span(), format!("{what}: {text} is above the largest amount ({max} base units)"))
+            );
+        }
+        Ok(value)
+    }
+
+    pub(super) fn seconds(&self, v: &Spanned<toml::Value>, what: &str) -> Result<u64, ConfigError> {
+        let bad = || {
+            self.err(
+                v.span(),
+                format!("{what}: `{}` is not a duration (seconds, or 90s, 15m, 1h, 1d, 1w)", v.get_ref()),
+            )
+        };
+        match v.get_ref() {
+            toml::Value::Integer(i) if *i >= 0 => Ok(*i as u64),
+            toml::Value::String(s) => parse_duration(s).ok_or_else(bad),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// An address: `0x` and 40 hex digits; a mixed-case one must carry its EIP-55 checksum (a typo
+/// in a checksummed address is caught, not sent).
+pub fn parse_address(text: &str) -> Result<Address, String> {
+    let text = text.trim();
+    let digits = text.strip_prefix("0x").unwrap_or_default();
+    let address: Address = match (digits.len(), digits.chars().all(|c| c.is_ascii_hexdigit())) {
+        (40, true) => text.parse().map_err(|_| format!("`{text}` is not an address"))?,
+        _ => return Err(format!("`{text}` is not an address (0x followed by 40 hex digits)")),
+    };
+    let mixed =
+        digits.chars().any(|c| c.is_ascii_lowercase()) && digits.chars().any(|c| c.is_ascii_uppercase());
+    if mixed && address.to_checksum(None) != text {
+        return Err(format!(
+            "`{text}` has a wrong EIP-55 checksum (a mistyped digit?): the checksummed form of these digits is {}",
+            address.to_checksum(None)
+        ));
+    }
+    Ok(address)
+}
+
+/// `90`, `90s`, `15m`, `1h`, `1d`, `1w`.
+pub fn parse_duration(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = digits.parse().ok()?;
+    let factor = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return None,
+    };
+    n.checked_mul(factor)
+}
+
+/// The selector of a permission's `function`: `*`, `plain`, `0x` and 8 hex digits, or a signature,
+/// read the way Solidity hashes it (`transfer(address to, uint amount)` is
+/// `transfer(address,uint256)`: names dropped, `uint`/`int` widened, tuples spelled out); a type
+/// that is not an ABI type (a struct's name, `uint7`) is refused.
+pub fn parse_selector(s: &str) -> Result<FixedBytes<4>, String> {
+    let s = s.trim();
+    let usage = "use *, plain, a signature like transfer(address,uint256), or 0x and 8 hex digits";
+    match s {
+        "*" => Ok(FixedBytes(WILDCARD_SELECTOR)),
+        "plain" => Ok(FixedBytes::ZERO),
+        _ if s.starts_with("0x") => s.parse().map_err(|_| format!("function `{s}`: {usage}")),
+        _ if s.contains('(') => {
+            let f = alloy::json_abi::Function::parse(s)
+                .map_err(|e| format!("function `{s}` is not a signature ({e}): {usage}"))?;
+            if let Some(bad) = f.inputs.iter().find_map(non_abi_type) {
+                return Err(format!(
+                    "function `{s}`: `{bad}` is not an ABI type (write a struct as a tuple)"
+                ));
+            }
+            Ok(f.selector())
+        }
+        _ => Err(format!("function `{s}`: {usage}")),
+    }
+}
+
+/// The first type in `param` (its components included) that is not an ABI type.
+fn non_abi_type(param: &alloy::json_abi::Param) -> Option<String> {
+    let base = param.ty.split('[').next().unwrap_or_default();
+    let sized = |prefix: &str, ok: &dyn Fn(u32) -> bool| {
+        base.strip_prefix(prefix).and_then(|n| n.parse::<u32>().ok()).is_some_and(ok)
+    };
+    let elementary = matches!(base, "address" | "bool" | "string" | "bytes" | "function")
+        || sized("uint", &|n| n % 8 == 0 && (8..=256).contains(&n))
+        || sized("int", &|n| n % 8 == 0 && (8..=256).contains(&n))
+        || sized("bytes", &|n| (1..=32).contains(&n));
+    if base == "tuple" {
+        return param.components.iter().find_map(non_abi_type);
+    }
+    (!elementary).then(|| param.ty.clone())
+}

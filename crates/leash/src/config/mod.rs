@@ -1,0 +1,244 @@
+//! Policy files: an account's policies written the way the product documentation describes them,
+//! checked rule by rule (each error names its line), then encoded into install payloads.
+//!
+//! ```toml
+//! authority = "0x…"                       # who may loosen, reconfigure and approve
+//!                                         # (any address may be written $NAME, given at run time;
+//!                                         # a mixed-case address must carry its EIP-55 checksum)
+//! hook = "engine"                         # the default: the policy engine runs pause, allowlist
+//!                                         # and limits in one hook; "multiplexer": the separate
+//!                                         # hooks behind HookMultiPlexer (needed for custom hooks)
+//!
+//! [tokens]                                # symbols used below
+//! USDC = { address = "0x…", decimals = 6 }
+//!
+//! [pause]
+//! guardian = "0x…"
+//! auto_unpause_after = "1d"               # 0 = manual only, at most 365d
+//!
+//! [allowlist]
+//! mode = "allow"                          # or "block"
+//! permissions = [
+//!   { target = "USDC", function = "transfer(address,uint256)" },
+//!   { target = "0x…", function = "*" },   # every function of the target
+//! ]
+//! protected = ["0x…"]
+//!
+//! [[spending]]
+//! token = "USDC"                          # or "native"
+//! per_tx_cap = "300"                      # in token units
+//! limits = [ { amount = "500", window = "1h" }, { amount = "5000", window = "1d" } ]
+//!
+//! [[tasks]]
+//! id = 1
+//! caller = "0x…"
+//! target = "USDC"
+//! call = "0xa9059cbb…"                    # calldata, hex
+//! cooldown = "30d"
+//! max_executions = 12
+//!
+//! [[custom_hooks]]                        # only with hook = "multiplexer"
+//! address = "0x…"
+//! init_data = "0x…"
+//! ```
+//!
+//!
+//! `format` reads the file as written (its TOML shapes and values, each error with its line),
+//! `checks` holds it to the rules the contracts enforce, and the encoding turns the checked
+//! policy into the engine's `Config` and the modules' install data.
+
+mod checks;
+mod encoding;
+mod format;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use alloy::primitives::{Address, Bytes, FixedBytes, U256};
+
+use crate::abi;
+
+pub use format::{parse_address, parse_duration, parse_selector};
+
+/// ERC-7579 module types.
+pub const MODULE_TYPE_EXECUTOR: u64 = 2;
+pub const MODULE_TYPE_HOOK: u64 = 4;
+
+/// Limits the contracts enforce; the file is checked against them before anything is sent.
+pub const MAX_PERMISSIONS: usize = 100;
+pub const MAX_PROTECTED: usize = 20;
+pub const MAX_SUB_HOOKS: usize = 8;
+pub const MAX_TOKENS: usize = 16;
+pub const MAX_LIMITS_PER_TOKEN: usize = 4;
+pub const MAX_TASKS: usize = 32;
+pub const MIN_WINDOW: u64 = 60;
+pub const WINDOW_BUCKETS: u64 = 4;
+/// The longest window and the largest limit amount (base units, 2^95 - 1): a packed window keeps
+/// its buckets exactly in 95 bits and its bucket index in 31.
+pub const MAX_WINDOW: u64 = 100_000_000;
+pub const MAX_LIMIT_AMOUNT: u128 = (1 << 95) - 1;
+pub const MAX_AUTO_UNPAUSE: u64 = 365 * 86_400;
+pub const WILDCARD_SELECTOR: [u8; 4] = [0x43, 0x1e, 0x2c, 0xf5];
+
+/// A rule the file breaks, with where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+// ---------------------------------------------------------------------- the checked policy
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    pub symbol: String,
+    pub address: Address,
+    pub decimals: u8,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PauseConfig {
+    pub guardian: Address,
+    pub auto_unpause_after: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllowlistMode {
+    Allow = 1,
+    Block = 2,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AllowlistConfig {
+    pub mode: AllowlistMode,
+    pub permissions: Vec<(Address, FixedBytes<4>)>,
+    pub protected: Vec<Address>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpendingConfig {
+    pub token: Address,
+    pub per_tx_cap: U256,
+    /// (amount, window seconds)
+    pub limits: Vec<(U256, u64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskConfig {
+    pub id: u64,
+    pub caller: Address,
+    pub target: Address,
+    pub value: U256,
+    pub call: Bytes,
+    pub cooldown: u32,
+    pub max_executions: u32,
+    pub starts_at: u64,
+    pub expires_at: u64,
+}
+
+impl TaskConfig {
+    /// The task as the executor takes it: on install, on `addTask`, and whole on every run.
+    pub fn abi(&self) -> abi::IAutomationExecutor::Task {
+        abi::IAutomationExecutor::Task {
+            id: U256::from(self.id),
+            caller: self.caller,
+            target: self.target,
+            value: self.value,
+            callData: self.call.clone(),
+            cooldown: self.cooldown,
+            maxExecutions: self.max_executions,
+            startsAt: alloy::primitives::Uint::from(self.starts_at),
+            expiresAt: alloy::primitives::Uint::from(self.expires_at),
+        }
+    }
+}
+
+/// The hook that carries a policy's pause, allowlist and spending limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HookStack {
+    /// PolicyEngine: the three policies in one hook (the default).
+    #[default]
+    Engine,
+    /// HookMultiPlexer with the separate hooks as sub-hooks, and any custom sub-hooks.
+    Multiplexer,
+}
+
+impl HookStack {
+    /// The word a policy file and the command line use.
+    pub fn name(self) -> &'static str {
+        match self {
+            HookStack::Engine => "engine",
+            HookStack::Multiplexer => "multiplexer",
+        }
+    }
+}
+
+impl std::str::FromStr for HookStack {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "engine" => Ok(HookStack::Engine),
+            "multiplexer" => Ok(HookStack::Multiplexer),
+            other => Err(format!("hook `{other}`: use \"engine\" or \"multiplexer\"")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyConfig {
+    pub authority: Address,
+    pub hook: HookStack,
+    pub tokens: Vec<Token>,
+    pub pause: Option<PauseConfig>,
+    pub allowlist: Option<AllowlistConfig>,
+    pub spending: Vec<SpendingConfig>,
+    pub tasks: Vec<TaskConfig>,
+    pub custom_hooks: Vec<(Address, Bytes)>,
+}
+
+/// One `installModule(moduleType, module, initData)` for the account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstallPayload {
+    pub module: Address,
+    pub module_type: u64,
+    pub init_data: Bytes,
+    pub label: &'static str,
+}
+
+// ---------------------------------------------------------------------- reading a file
+
+/// Reads and checks a policy file. Addresses written `$NAME` are taken from `vars`.
+pub fn load(path: &Path, vars: &BTreeMap<String, Address>) -> Result<PolicyConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.display().to_string(),
+        line: 0,
+        message: format!("cannot read the file: {e}"),
+    })?;
+    parse_with(&path.display().to_string(), &text, vars)
+}
+
+/// Parses and checks a policy written in TOML; `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<PolicyConfig, ConfigError> {
+    parse_with(file, text, &BTreeMap::new())
+}
+
+/// [`parse`], with `$NAME` addresses taken from `vars`.
+pub fn parse_with(
+    file: &str,
+    text: &str,
+    vars: &BTreeMap<String, Address>,
+) -> Result<PolicyConfig, ConfigError> {
+    let raw = format::read(file, text)?;
+    checks::check(file, text, &raw, vars)
+}
