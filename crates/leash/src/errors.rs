@@ -238,6 +238,10 @@ fn leash(e: &L) -> String {
             e.changeHash
         ),
         L::Leash_NotInstalled(e) => format!("the module is not installed for {}", e.account),
+        L::Leash_SessionsNeedTheEngine(e) => format!(
+            "the execution names the session of {}, which only the policy engine applies: this hook refuses it",
+            e.session
+        ),
         other => format!("leash: {other:?}"),
     }
 }
@@ -358,6 +362,42 @@ fn engine(e: &G) -> String {
         G::Engine_NoGuardian(e) => {
             format!("the policy engine has no guardian for {}: no pause policy", e.account)
         }
+        G::Session_NotLive(e) => {
+            format!("the session of {} on {} was never granted, or was revoked", e.agent, e.account)
+        }
+        G::Session_OutOfTime(e) => format!(
+            "the session of {} acts from {} to {}",
+            e.agent,
+            utc(e.validAfter),
+            utc(e.validUntil)
+        ),
+        G::Session_CallNotPermitted(e) => format!(
+            "the session of {} may not call {} on {}",
+            e.agent,
+            selector_words(e.selector),
+            e.target
+        ),
+        G::Session_ParamRuleBroken(e) => format!(
+            "the session of {}: argument {} of {} on {} breaks rule {} of its call",
+            e.agent,
+            e.word,
+            selector_words(e.selector),
+            e.target,
+            e.rule
+        ),
+        G::Session_UsesExceeded(e) => {
+            format!("the session of {} would make {} calls of the {} it may make", e.agent, e.uses, e.maxUses)
+        }
+        G::Session_UsageWindowExceeded(e) => format!(
+            "the session of {} has no room for {} more calls in its window before {}",
+            e.agent,
+            e.uses,
+            utc(e.availableAt)
+        ),
+        G::Session_GrantNotSigned(e) => format!(
+            "the grant of the session of {} on {} is not signed by the authority for this account, chain and epoch (used, revoked, or altered)",
+            e.agent, e.account
+        ),
         other => format!("policy engine: {other:?}"),
     }
 }
