@@ -42,11 +42,27 @@ pub trait Confirm {
     /// `get_receipt` looks once and then waits for its block poller, which ticks every 250 ms on
     /// a local node, so any transaction not mined at the first look cost a quarter second (most
     /// of them, once Anvil's state had grown). Other nodes keep alloy's watcher.
+    /// A receipt whose transaction reverted is an error: nothing after it may assume it ran.
     fn confirmed(self) -> impl Future<Output = Result<TransactionReceipt>> + Send;
 }
 
 impl Confirm for PendingTransactionBuilder<Ethereum> {
     async fn confirmed(self) -> Result<TransactionReceipt> {
+        let receipt = self.receipt().await?;
+        if !receipt.status() {
+            bail!("transaction {} reverted (gas used {})", receipt.transaction_hash, receipt.gas_used);
+        }
+        Ok(receipt)
+    }
+}
+
+/// Waiting for a receipt, as `Confirm::confirmed` does, whatever the transaction's outcome.
+trait Receipt {
+    fn receipt(self) -> impl Future<Output = Result<TransactionReceipt>> + Send;
+}
+
+impl Receipt for PendingTransactionBuilder<Ethereum> {
+    async fn receipt(self) -> Result<TransactionReceipt> {
         if !self.provider().client().is_local() {
             return self.get_receipt().await.wrap_err("no receipt");
         }

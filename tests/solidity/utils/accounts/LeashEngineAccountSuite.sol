@@ -69,7 +69,6 @@ abstract contract LeashEngineAccountBase is LeashAccountBase {
     function leashNotInstalled() internal view returns (bytes memory) {
         return abi.encodeWithSelector(IAgentValidator.AgentValidator_LeashNotInstalled.selector, account);
     }
-
 }
 
 /// @notice The engine's suite on one account kind.
