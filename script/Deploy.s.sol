@@ -7,6 +7,7 @@ import {AllowlistHook} from "../contracts/allowlist/AllowlistHook.sol";
 import {AutomationExecutor} from "../contracts/automation/AutomationExecutor.sol";
 import {PolicyEngine} from "../contracts/engine/PolicyEngine.sol";
 import {PolicyEngineConfig} from "../contracts/engine/PolicyEngineConfig.sol";
+import {SessionConfig} from "../contracts/engine/SessionConfig.sol";
 import {HookMultiPlexer} from "../contracts/multiplexer/HookMultiPlexer.sol";
 import {EmergencyPauseHook} from "../contracts/pause/EmergencyPauseHook.sol";
 import {SpendingLimitHook} from "../contracts/spending/SpendingLimitHook.sol";
@@ -68,9 +69,12 @@ contract Deploy is Script {
         // The engine protects the executor only (AgentValidator, deployed after it, names it).
         address[] memory others = new address[](1);
         others[0] = automation;
-        address config =
-            predict("PolicyEngineConfig", bytes.concat(type(PolicyEngineConfig).creationCode, abi.encode(others)));
-        if (config.code.length == 0) new PolicyEngineConfig{salt: salt("PolicyEngineConfig")}(others);
+        address sessions = predict("SessionConfig", bytes.concat(type(SessionConfig).creationCode, abi.encode(others)));
+        if (sessions.code.length == 0) new SessionConfig{salt: salt("SessionConfig")}(others);
+        address config = predict(
+            "PolicyEngineConfig", bytes.concat(type(PolicyEngineConfig).creationCode, abi.encode(others, sessions))
+        );
+        if (config.code.length == 0) new PolicyEngineConfig{salt: salt("PolicyEngineConfig")}(others, sessions);
         engine = predict("PolicyEngine", bytes.concat(type(PolicyEngine).creationCode, abi.encode(others, config)));
         if (engine.code.length == 0) new PolicyEngine{salt: salt("PolicyEngine")}(others, config);
 
@@ -84,13 +88,14 @@ contract Deploy is Script {
         console.log("SpendingLimitHook ", spending);
         console.log("AutomationExecutor", automation);
         console.log("AllowlistHook     ", allowlist);
+        console.log("SessionConfig     ", sessions);
         console.log("PolicyEngineConfig", config);
         console.log("PolicyEngine      ", engine);
         console.log("AgentValidator    ", agentValidator);
         require(
             mux.code.length != 0 && pause.code.length != 0 && spending.code.length != 0 && automation.code.length != 0
-                && allowlist.code.length != 0 && config.code.length != 0 && engine.code.length != 0
-                && agentValidator.code.length != 0,
+                && allowlist.code.length != 0 && sessions.code.length != 0 && config.code.length != 0
+                && engine.code.length != 0 && agentValidator.code.length != 0,
             "a module is missing after deployment"
         );
     }

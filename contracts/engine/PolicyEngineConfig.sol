@@ -7,9 +7,7 @@ import {IAllowlistHook} from "../interfaces/IAllowlistHook.sol";
 import {IEmergencyPauseHook} from "../interfaces/IEmergencyPauseHook.sol";
 import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../interfaces/ISpendingLimitHook.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
-import {PackedWindow} from "../libraries/PackedWindow.sol";
 import {PolicyKey} from "../libraries/PolicyKey.sol";
 import {SpendingPolicy} from "../libraries/SpendingPolicy.sol";
 import {EngineState} from "./EngineState.sol";
@@ -20,7 +18,28 @@ import {EngineState} from "./EngineState.sol";
 /// it through `delegatecall`; called directly, it only ever touches its own, unused storage (an
 /// install here fails: no account lists this contract as its hook).
 contract PolicyEngineConfig is EngineState {
-    constructor(address[] memory leashModules) EngineState(leashModules) {}
+    /// @notice The sessions' configuration (SessionConfig), where this half sends what it does not
+    /// know itself, also through `delegatecall`: still in the engine's storage, with its address.
+    address public immutable SESSIONS;
+
+    /// @dev `sessions` must hold code, as the engine's configuration half must (a `delegatecall` to
+    /// an empty address succeeds and does nothing).
+    constructor(address[] memory leashModules, address sessions) EngineState(leashModules) {
+        require(sessions.code.length != 0, IPolicyEngine.Engine_NoConfiguration(sessions));
+        SESSIONS = sessions;
+    }
+
+    /// @dev Sessions: SessionConfig.
+    fallback() external {
+        address sessions = SESSIONS;
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), sessions, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
 
     /// @dev PolicyKey's key, called from one place here: configuration is off the execution path,
     /// so code size counts more than a jump.
@@ -354,220 +373,5 @@ contract PolicyEngineConfig is EngineState {
     function availableAt(address account, address token, uint256 amount) external view returns (uint256) {
         uint256 key = _keyOf(account, _state[account], KIND_TARGET, token, 0);
         return SpendingPolicy.availableAt(key, _load(key), amount);
-    }
-
-    // ------------------------------------------------------------------ sessions
-
-    /// @notice Grants `session` (or replaces the agent's earlier grant: a new epoch, its counters and
-    /// entries fresh, the old ones unreachable).
-    function grantSession(address account, IPolicyEngine.Session calldata session) external onlyAuthority(account) {
-        uint256 state = _state[account];
-        _grant(account, state, session, _nextEpoch(account, state, session.agent), block.timestamp);
-    }
-
-    /// @notice Grants `session` on the authority's EIP-712 signature of it (`sessionGrantDigest`),
-    /// whoever submits it: what AgentValidator does in the agent's first operation. Reads no time
-    /// and only storage keyed by the account (ERC-7562), so it may run during validation. The
-    /// signature names the account, the install's generation and the grant's epoch (the engine and
-    /// the chain in its domain): it grants once, on one account and chain, and a revocation (which
-    /// takes the epoch on) voids it. ECDSA signatures of an EOA authority only.
-    function enableSession(address account, IPolicyEngine.Session calldata session, bytes calldata signature) external {
-        uint256 state = _state[account];
-        require(state & INSTALLED != 0, Leash_NotInstalled(account));
-        uint256 epoch = _nextEpoch(account, state, session.agent);
-        (address signer, ECDSA.RecoverError err,) =
-            ECDSA.tryRecoverCalldata(_grantDigest(account, state, epoch, session), signature);
-        address authority = _records[account].authority;
-        require(
-            err == ECDSA.RecoverError.NoError && signer == authority,
-            IPolicyEngine.Session_GrantNotSigned(account, session.agent)
-        );
-        _grant(account, state, session, epoch, 0);
-    }
-
-    /// @notice The digest the authority signs to grant `session` by signature, for the next epoch.
-    function sessionGrantDigest(address account, IPolicyEngine.Session calldata session)
-        external
-        view
-        returns (bytes32)
-    {
-        uint256 state = _state[account];
-        return _grantDigest(account, state, _nextEpoch(account, state, session.agent), session);
-    }
-
-    /// @dev EIP-712: `EnableSession(address account,uint64 generation,uint24 epoch,bytes32 session)`,
-    /// `session` the keccak of the ABI-encoded Session; domain `Leash PolicyEngine`, version 1, this
-    /// chain, the engine.
-    function _grantDigest(address account, uint256 state, uint256 epoch, IPolicyEngine.Session calldata session)
-        private
-        view
-        returns (bytes32)
-    {
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256("Leash PolicyEngine"),
-                keccak256("1"),
-                block.chainid,
-                address(this)
-            )
-        );
-        bytes32 grant = keccak256(
-            abi.encode(
-                keccak256("EnableSession(address account,uint64 generation,uint24 epoch,bytes32 session)"),
-                account,
-                uint64(state),
-                epoch,
-                keccak256(abi.encode(session))
-            )
-        );
-        return keccak256(abi.encodePacked(hex"1901", domain, grant));
-    }
-
-    /// @dev The epoch the agent's next grant takes (the first is 1, so no entry of epoch 0 exists).
-    function _nextEpoch(address account, uint256 state, address agent) private view returns (uint256) {
-        return ((_load(_sessionKey(account, state, agent)) >> EPOCH_SHIFT) & 0xffffff) + 1;
-    }
-
-    /// @dev Stores `session` as the agent's grant of `epoch`, its windows starting at `t`.
-    function _grant(address account, uint256 state, IPolicyEngine.Session calldata session, uint256 epoch, uint256 t)
-        private
-    {
-        address agent = session.agent;
-        require(
-            agent != address(0) && agent != account && agent != _records[account].authority
-                && !_isOwner(account, agent),
-            IPolicyEngine.Session_InvalidAgent(account, agent)
-        );
-        require(
-            session.validUntil != 0 && session.validAfter <= session.validUntil,
-            IPolicyEngine.Session_InvalidTimeRange(session.validAfter, session.validUntil)
-        );
-        require(
-            session.calls.length <= MAX_SESSION_CALLS,
-            IPolicyEngine.Session_TooMany("calls", session.calls.length, MAX_SESSION_CALLS)
-        );
-        require(
-            session.tokens.length <= MAX_TOKENS,
-            IPolicyEngine.Session_TooMany("tokens", session.tokens.length, MAX_TOKENS)
-        );
-        uint256 key = _sessionKey(account, state, agent);
-        uint256 slot = uint256(session.validAfter) | (uint256(session.validUntil) << VALID_UNTIL_SHIFT) | S_LIVE
-            | (epoch << EPOCH_SHIFT);
-        if (session.maxUses != 0) slot |= S_MAX_USES | (uint256(session.maxUses) << MAX_USES_SHIFT);
-        if (session.usesPerWindow != 0) {
-            uint256 width = PackedWindow.widthOf(session.usesPerWindow, session.usageWindow);
-            slot |= S_USAGE_WINDOW | (uint256(session.usesPerWindow) << PER_WINDOW_SHIFT) | (width << USAGE_WIDTH_SHIFT);
-            PackedWindow.init(key + 1, t, width, session.usesPerWindow, 0);
-        } else {
-            require(
-                session.usageWindow == 0,
-                IPolicyEngine.Session_InvalidUsageLimit(session.usesPerWindow, session.usageWindow)
-            );
-        }
-        for (uint256 i; i < session.calls.length; ++i) {
-            _grantCall(account, state, agent, epoch, i, session.calls[i]);
-        }
-        if (session.tokens.length != 0) slot |= S_TOKENS;
-        for (uint256 i; i < session.tokens.length; ++i) {
-            ISpendingLimitHook.TokenPolicy memory policy = session.tokens[i];
-            uint256 tokenKey = _sessionEntryKey(account, state, agent, KIND_SESSION_TOKEN, epoch, policy.token, 0);
-            uint256 tokenSlot = _load(tokenKey);
-            require(tokenSlot & TRACKED == 0, IPolicyEngine.Session_DuplicateToken(policy.token));
-            SpendingPolicy.store(tokenKey, tokenSlot, policy, t);
-        }
-        _store(key, slot);
-        emit IPolicyEngine.SessionGranted(account, agent, epoch, session.validAfter, session.validUntil);
-    }
-
-    /// @dev One permitted (target, selector) of a session with its rules, checked.
-    function _grantCall(
-        address account,
-        uint256 state,
-        address agent,
-        uint256 epoch,
-        uint256 index,
-        IPolicyEngine.SessionCall calldata call
-    ) private {
-        uint256 key = _sessionEntryKey(account, state, agent, KIND_SESSION_CALL, epoch, call.target, call.selector);
-        require(_load(key) == 0, IPolicyEngine.Session_DuplicateCall(call.target, call.selector));
-        uint256 n = call.rules.length;
-        require(n <= MAX_RULES, IPolicyEngine.Session_TooMany("rules", n, MAX_RULES));
-        // Selector 0 names plain transfers, which have no arguments to rule on; the wildcard, any call.
-        bool ruled = call.selector != bytes4(0) && call.selector != WILDCARD_SELECTOR;
-        for (uint256 r; r < n; ++r) {
-            require(
-                ruled && _storeRule(account, key + 1 + r, call.rules[r]), IPolicyEngine.Session_InvalidRule(index, r)
-            );
-        }
-        _store(key, C_PERMITTED | (n << RULES_SHIFT));
-    }
-
-    /// @dev Stores `rule` at `ruleKey` (a OneOf's values marked each in its own slot); false,
-    /// storing nothing, when it is malformed.
-    function _storeRule(address account, uint256 ruleKey, IPolicyEngine.ParamRule calldata rule)
-        private
-        returns (bool)
-    {
-        uint256 op = uint256(rule.op);
-        uint256 width = rule.width;
-        uint256 count = rule.values.length;
-        bool oneOf = op == uint256(IPolicyEngine.ParamOp.OneOf);
-        bool valid = op != 0 && width != 0 && width <= 32;
-        if (op == uint256(IPolicyEngine.ParamOp.IsAccount)) valid = valid && width >= 20 && count == 0;
-        else if (oneOf) valid = valid && count != 0 && count <= MAX_ONE_OF;
-        else valid = valid && count == 1;
-        for (uint256 v; v < count; ++v) {
-            uint256 value = rule.values[v];
-            valid = valid && value >> 232 == 0 && (width == 32 || value >> (8 * width) == 0);
-        }
-        if (!valid) return false;
-        uint256 stored = oneOf ? count : count == 1 ? rule.values[0] : 0;
-        _store(ruleKey, op | (uint256(rule.argIndex) << 8) | (width << 16) | (stored << RULE_VALUE_SHIFT));
-        for (uint256 v; oneOf && v < count; ++v) {
-            _store(_memberKey(account, ruleKey, rule.values[v]), 1);
-        }
-        return true;
-    }
-
-    /// @notice Ends the session now (its operations already validated fail at execution too) and
-    /// takes its epoch on, which voids a grant signed for it and not used yet.
-    function revokeSession(address account, address agent) external onlyAuthority(account) {
-        uint256 key = _sessionKey(account, _state[account], agent);
-        uint256 slot = _load(key);
-        uint256 epoch = (slot >> EPOCH_SHIFT) & 0xffffff;
-        require(epoch < 0xffffff, IPolicyEngine.Session_TooMany("epochs", epoch + 1, 0xffffff));
-        _store(key, (slot & ~S_LIVE) + (1 << EPOCH_SHIFT));
-        emit IPolicyEngine.SessionRevoked(account, agent);
-    }
-
-    function sessionOf(address account, address agent)
-        external
-        view
-        returns (bool live, uint48 validAfter, uint48 validUntil, uint256 uses, uint256 maxUses, uint256 epoch)
-    {
-        uint256 slot = _load(_sessionKey(account, _state[account], agent));
-        return (
-            slot & S_LIVE != 0,
-            uint48(slot),
-            uint48(slot >> VALID_UNTIL_SHIFT),
-            uint32(slot >> USES_SHIFT),
-            uint32(slot >> MAX_USES_SHIFT),
-            (slot >> EPOCH_SHIFT) & 0xffffff
-        );
-    }
-
-    function sessionRemaining(address account, address agent, address token) external view returns (uint256) {
-        uint256 state = _state[account];
-        uint256 epoch = (_load(_sessionKey(account, state, agent)) >> EPOCH_SHIFT) & 0xffffff;
-        uint256 key = _sessionEntryKey(account, state, agent, KIND_SESSION_TOKEN, epoch, token, 0);
-        return SpendingPolicy.remainingAt(key, _load(key), block.timestamp);
-    }
-
-    /// @dev Whether the account says `agent` is one of its owners (`isOwner(address)`, as a Safe
-    /// answers): an owner acts through paths no hook sees. Accounts that cannot answer: false.
-    function _isOwner(address account, address agent) private view returns (bool) {
-        (bool ok, bytes memory ret) = account.staticcall(abi.encodeWithSignature("isOwner(address)", agent));
-        return ok && ret.length >= 32 && abi.decode(ret, (bool));
     }
 }

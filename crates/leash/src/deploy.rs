@@ -22,12 +22,13 @@ pub const CREATE2_DEPLOYER: Address = address!("0x4e59b44847b379578588920ca78fbf
 /// New modules go last, so the addresses of the earlier ones never change. AgentValidator comes
 /// after the policy engine, whose address it takes (the engine protects only the executor, so it
 /// needs no validator address: no cycle).
-pub const MODULES: [&str; 8] = [
+pub const MODULES: [&str; 9] = [
     "HookMultiPlexer",
     "EmergencyPauseHook",
     "SpendingLimitHook",
     "AutomationExecutor",
     "AllowlistHook",
+    "SessionConfig",
     "PolicyEngineConfig",
     "PolicyEngine",
     "AgentValidator",
@@ -87,8 +88,12 @@ pub fn plan(out: &Path) -> Result<Vec<PlannedModule>> {
                 .abi_encode_params(),
             // The other Leash modules the engine protects (the executor: AgentValidator lets no call
             // from the account loosen anything, see EngineState), then (the hook half) its
-            // configuration half.
-            "PolicyEngineConfig" => (vec![addr(&planned, "AutomationExecutor")],).abi_encode_params(),
+            // configuration half, which hands the sessions' configuration on to SessionConfig.
+            "SessionConfig" => (vec![addr(&planned, "AutomationExecutor")],).abi_encode_params(),
+            "PolicyEngineConfig" => {
+                (vec![addr(&planned, "AutomationExecutor")], addr(&planned, "SessionConfig"))
+                    .abi_encode_params()
+            }
             "PolicyEngine" => {
                 (vec![addr(&planned, "AutomationExecutor")], addr(&planned, "PolicyEngineConfig"))
                     .abi_encode_params()

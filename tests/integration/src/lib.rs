@@ -18,9 +18,10 @@ pub use leash_devnet::project_root;
 
 /// What the tests load from `out/`: the modules, the test account and tokens, and the contracts
 /// that carry the other accounts' bytecode.
-const ARTIFACTS: [&str; 16] = [
+const ARTIFACTS: [&str; 17] = [
     "PolicyEngine.sol/PolicyEngine.json",
     "PolicyEngineConfig.sol/PolicyEngineConfig.json",
+    "SessionConfig.sol/SessionConfig.json",
     "HookMultiPlexer.sol/HookMultiPlexer.json",
     "EmergencyPauseHook.sol/EmergencyPauseHook.json",
     "SpendingLimitHook.sol/SpendingLimitHook.json",

@@ -10,6 +10,7 @@ import {
 import {AutomationExecutor} from "../../../contracts/automation/AutomationExecutor.sol";
 import {PolicyEngine} from "../../../contracts/engine/PolicyEngine.sol";
 import {PolicyEngineConfig} from "../../../contracts/engine/PolicyEngineConfig.sol";
+import {SessionConfig} from "../../../contracts/engine/SessionConfig.sol";
 import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
 import {IAutomationExecutor} from "../../../contracts/interfaces/IAutomationExecutor.sol";
 import {IPolicyEngine} from "../../../contracts/interfaces/IPolicyEngine.sol";
@@ -54,7 +55,9 @@ contract PolicyEngineSymbolic is AgentAccountSymbolic {
         automation = new AutomationExecutor();
         address[] memory leash = new address[](1);
         leash[0] = address(automation);
-        engine = IPolicyEngine(address(new PolicyEngine(leash, address(new PolicyEngineConfig(leash)))));
+        engine = IPolicyEngine(
+            address(new PolicyEngine(leash, address(new PolicyEngineConfig(leash, address(new SessionConfig(leash))))))
+        );
         _installExecutor();
 
         IPolicyEngine.Config memory config;

@@ -8,6 +8,7 @@ import {AllowlistHook} from "../../../contracts/allowlist/AllowlistHook.sol";
 import {AutomationExecutor} from "../../../contracts/automation/AutomationExecutor.sol";
 import {PolicyEngine} from "../../../contracts/engine/PolicyEngine.sol";
 import {PolicyEngineConfig} from "../../../contracts/engine/PolicyEngineConfig.sol";
+import {SessionConfig} from "../../../contracts/engine/SessionConfig.sol";
 import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
 import {IPolicyEngine} from "../../../contracts/interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
@@ -46,7 +47,11 @@ abstract contract LeashTestBase is AccountTestBed {
         allowlist = new AllowlistHook(address(mux), leash);
         address[] memory others = new address[](1);
         others[0] = address(automation);
-        engine = IPolicyEngine(address(new PolicyEngine(others, address(new PolicyEngineConfig(others)))));
+        engine = IPolicyEngine(
+            address(
+                new PolicyEngine(others, address(new PolicyEngineConfig(others, address(new SessionConfig(others)))))
+            )
+        );
         target = new Target();
         other = new Target();
         vm.label(address(mux), "HookMultiPlexer");

@@ -5,6 +5,7 @@ import {Execution, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/dr
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {PolicyEngineConfig} from "../../../../contracts/engine/PolicyEngineConfig.sol";
+import {SessionConfig} from "../../../../contracts/engine/SessionConfig.sol";
 import {IAllowlistHook} from "../../../../contracts/interfaces/IAllowlistHook.sol";
 import {IEmergencyPauseHook} from "../../../../contracts/interfaces/IEmergencyPauseHook.sol";
 import {ILeashModule} from "../../../../contracts/interfaces/ILeashModule.sol";
@@ -536,7 +537,7 @@ contract PolicyEngineTest is LeashTestBase {
 
     /// @dev The configuration half runs only inside the engine: on its own it cannot be installed.
     function test_config_RevertWhen_InstalledDirectly() public {
-        address config = address(new PolicyEngineConfig(new address[](0)));
+        address config = address(new PolicyEngineConfig(new address[](0), address(new SessionConfig(new address[](0)))));
         (bool ok,) = submit(installModuleCall(MODULE_TYPE_HOOK, config, engineInit(engineConfig())));
         assertFalse(ok);
         vm.prank(acct);

@@ -12,6 +12,7 @@ import {AllowlistHook} from "../../../../contracts/allowlist/AllowlistHook.sol";
 import {AutomationExecutor} from "../../../../contracts/automation/AutomationExecutor.sol";
 import {PolicyEngine} from "../../../../contracts/engine/PolicyEngine.sol";
 import {PolicyEngineConfig} from "../../../../contracts/engine/PolicyEngineConfig.sol";
+import {SessionConfig} from "../../../../contracts/engine/SessionConfig.sol";
 import {IAgentValidator} from "../../../../contracts/interfaces/IAgentValidator.sol";
 import {IAllowlistHook} from "../../../../contracts/interfaces/IAllowlistHook.sol";
 import {IAutomationExecutor} from "../../../../contracts/interfaces/IAutomationExecutor.sol";
@@ -72,7 +73,11 @@ abstract contract LeashAccountBase is AccountHarness {
         allowlist = new AllowlistHook(address(mux), leash);
         address[] memory others = new address[](1);
         others[0] = address(automation);
-        engine = IPolicyEngine(address(new PolicyEngine(others, address(new PolicyEngineConfig(others)))));
+        engine = IPolicyEngine(
+            address(
+                new PolicyEngine(others, address(new PolicyEngineConfig(others, address(new SessionConfig(others)))))
+            )
+        );
         agentValidator = new AgentValidator(address(mux), address(engine), address(pauseHook));
         target = new Target();
         other = new Target();
