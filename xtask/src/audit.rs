@@ -68,7 +68,10 @@ pub fn mutant(root: &Path, name: &str) -> Result<()> {
     // The checks of the mutated contract when it has its own (`<Name>.symbolic.sol`), else all.
     let stem = mutated.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
     let own = root.join(format!("tests/solidity/symbolic/{stem}.symbolic.sol")).exists();
-    let only = own.then(|| format!("^{stem}Symbolic$"));
+    let only = match &variant.symbolic {
+        Some(check) => Some(format!("^{check}$")),
+        None => own.then(|| format!("^{stem}Symbolic$")),
+    };
     let out = halmos(root, &scratch, only.as_deref());
     let _ = std::fs::remove_dir_all(&scratch);
     let out = out?;

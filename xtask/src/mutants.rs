@@ -27,6 +27,9 @@ pub struct Variant {
     /// Tests that catch this variant for the reason it exists: at least one of them must fail,
     /// or the variant counts as survived (a failure elsewhere is not the catch it was written for).
     caught_by: Vec<String>,
+    /// The symbolic check contract `cargo xtask audit --mutant` runs against this variant, when it
+    /// is not the mutated contract's own (`<Name>Symbolic`).
+    pub symbolic: Option<String>,
 }
 
 /// What the suite did with one variant.
