@@ -277,8 +277,8 @@ async fn read_engine<P: Provider + Clone>(
     Ok(())
 }
 
-/// The live sessions of `account` at the engine: the agents of its `SessionGranted` events since
-/// the install that `sessionOf` confirms live, with what each may still move of the tokens its
+/// The sessions of `account` at the engine: the agents of its `SessionGranted` events since the
+/// install that `sessionOf` confirms live (granted and not revoked; expired ones included), with what each may still move of the tokens its
 /// grant limits.
 pub async fn sessions<P: Provider + Clone>(
     provider: &P,

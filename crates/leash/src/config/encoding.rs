@@ -266,17 +266,33 @@ impl SessionConfig {
     }
 
     /// The (target, selector) entry a call falls under, as the engine looks it up: the exact
-    /// selector (zero for empty calldata), else the target's wildcard.
+    /// selector (empty calldata: zero, plain transfers), else the target's wildcard. Calldata of 1
+    /// to 3 bytes, or a real selector of zero, falls under none.
     pub fn entry_for(&self, target: Address, data: &[u8]) -> Option<&SessionCallConfig> {
-        let selector = if data.is_empty() {
-            FixedBytes::ZERO
-        } else if data.len() >= 4 {
-            FixedBytes::from_slice(&data[..4])
-        } else {
-            FixedBytes([0xff; 4])
+        let selector = match data.len() {
+            0 => FixedBytes::ZERO,
+            1..=3 => return None,
+            _ if data[..4] == [0; 4] => return None,
+            _ => FixedBytes::from_slice(&data[..4]),
         };
-        self.calls.iter().find(|c| c.target == target && c.selector == selector).or_else(|| {
-            self.calls.iter().find(|c| c.target == target && c.selector.0 == super::WILDCARD_SELECTOR)
-        })
+        let wildcard = FixedBytes(super::WILDCARD_SELECTOR);
+        self.calls
+            .iter()
+            .find(|c| c.target == target && c.selector == selector)
+            .or_else(|| self.calls.iter().find(|c| c.target == target && c.selector == wildcard))
+    }
+}
+
+impl ParamRuleConfig {
+    /// Whether the call `data` meets the rule on `account`, as the engine decides (the argument
+    /// word present and canonical for the width), with the word read (0 when the call is short).
+    pub fn check(&self, data: &[u8], account: Address) -> (bool, U256) {
+        let end = 36 + 32 * usize::from(self.arg);
+        if data.len() < end {
+            return (false, U256::ZERO);
+        }
+        let word = U256::from_be_slice(&data[end - 32..end]);
+        let canonical = self.width >= 32 || word >> (8 * usize::from(self.width)) == U256::ZERO;
+        (canonical && self.op.holds(word, &self.values, account), word)
     }
 }
