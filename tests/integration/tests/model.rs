@@ -22,6 +22,8 @@
 mod driver;
 #[path = "model/reference.rs"]
 mod reference;
+#[path = "model/sessions.rs"]
+mod sessions;
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -112,6 +114,57 @@ fn ten_spends_of_100_fill_a_limit_of_1000_exactly() {
         assert_eq!(n, 13);
         assert!(verdicts[n - 2].is_some(), "{stack:?}: refused one second early");
         assert!(verdicts[n - 1].is_none(), "{stack:?}: accepted once the first bucket is out");
+    }
+}
+
+/// Three sessions on one account against their model (`sessions`): by default 40 cases of 1 to
+/// 30 steps on one Anvil node (`LEASH_SESSION_CASES=N` for N), each step mined at the model's
+/// second; the verdicts and every session's `sessionOf` compared after each step.
+#[test]
+fn sessions_match_their_model() {
+    let cases = env("LEASH_SESSION_CASES").unwrap_or(40) as u32;
+    leash_tests::ensure_artifacts().expect("forge artifacts");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let driver = rt.block_on(sessions::Driver::spawn()).expect("test chain");
+    let started = Instant::now();
+    let (checked, accepted) = (AtomicU64::new(0), AtomicU64::new(0));
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/model.txt"))),
+        ..Config::default()
+    });
+    let result = runner.run(&prop::collection::vec(sessions::step(), 1..30), |steps| {
+        rt.block_on(async {
+            driver.reset().await.map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
+            let mut model = sessions::Model::new(driver.names, driver.configs.clone(), driver.start);
+            for s in &steps {
+                let expected = model.transition(s);
+                let at = model.now();
+                let got = driver
+                    .perform(s, at)
+                    .await
+                    .map_err(|e| TestCaseError::fail(format!("{s:?} at t={at}: {e:#}")))?;
+                prop_assert_eq!(&got, &expected, "verdict of {:?} at t={}", s, at);
+                if expected.is_some() {
+                    checked.fetch_add(1, Ordering::Relaxed);
+                }
+                if expected == Some(sessions::Verdict::Accepted) {
+                    accepted.fetch_add(1, Ordering::Relaxed);
+                }
+                let views = driver.views().await.map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
+                prop_assert_eq!(views, model.views(), "sessionOf after {:?} at t={}", s, at);
+            }
+            Ok(())
+        })
+    });
+    println!(
+        "sessions: model-checked {} operations ({} accepted) in {cases} cases in {:.1} s",
+        checked.load(Ordering::Relaxed),
+        accepted.load(Ordering::Relaxed),
+        started.elapsed().as_secs_f64()
+    );
+    if let Err(e) = result {
+        panic!("{e}");
     }
 }
 
