@@ -3,9 +3,11 @@
 //! total, calls per rolling window) and calls with parameter rules (`one_of`, `less_or_equal`,
 //! `is_account`, `greater_or_equal`, a wildcard, plain transfers). Random steps (an agent's
 //! operation, signed by its own key or another's; the authority's revocation and new grant; time
-//! jumps) go through the model and through real UserOps, each mined at the second the model says;
-//! the verdict (accepted, invalid at validation, or the engine's exact refusal) and every
-//! session's `sessionOf` must agree after each step.
+//! jumps) go through the model and through real UserOps, single calls and batches, some carrying
+//! the session's signed grant (enable-in-first-op), each mined at the second the model says; the
+//! verdict (accepted, invalid at validation, or the engine's exact refusal, the session's own
+//! token limit included) and every session's `sessionOf` and `sessionRemaining` must agree after
+//! each step.
 
 use alloy::primitives::utils::parse_ether;
 use alloy::primitives::{Address, Bytes, FixedBytes, U256};
@@ -13,10 +15,12 @@ use alloy::providers::ext::AnvilApi;
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::{SolCall, SolValue};
+use alloy::sol_types::{SolCall, SolError, SolValue};
 use eyre::{ensure, eyre, Result};
+use leash::abi::IERC7579Batch;
 use leash::abi::IPolicyEngine::{self, IPolicyEngineErrors as G};
-use leash::account::{execute_single_as, outcome_of, UserOpSender};
+use leash::abi::SpendingLimitHook::SpendingLimit_Exceeded;
+use leash::account::{execute_batch_as, execute_single_as, outcome_of, UserOpSender};
 use leash::addresses::ModuleAddresses;
 use leash::config::{self, SessionConfig};
 use leash::errors::{LeashRevert, TokenBook};
@@ -44,11 +48,14 @@ pub enum Call {
 
 #[derive(Debug, Clone)]
 pub enum Step {
-    /// An operation naming `session`'s agent, signed by agent `key` (3: a key with no session).
+    /// An operation naming `session`'s agent, signed by agent `key` (3: a key with no session): one
+    /// call, or a batch of two; with `enable`, the authority's signed grant for the session's next
+    /// epoch carried after the signature (enable-in-first-op).
     Op {
         session: u8,
         key: u8,
-        call: Call,
+        calls: Vec<Call>,
+        enable: bool,
     },
     Warp(u64),
     Revoke(u8),
@@ -63,8 +70,13 @@ pub fn step() -> impl Strategy<Value = Step> {
         1 => Just(Call::Short),
     ];
     prop_oneof![
-        12 => (0u8..3, prop::bool::weighted(0.9), 1u8..4, call)
-            .prop_map(|(session, own, other, call)| Step::Op { session, key: if own { session } else { (session + other) % 4 }, call }),
+        12 => (0u8..3, prop::bool::weighted(0.9), 1u8..4, prop::collection::vec(call, 1..=2), prop::bool::weighted(0.2))
+            .prop_map(|(session, own, other, calls, enable)| Step::Op {
+                session,
+                key: if own { session } else { (session + other) % 4 },
+                calls,
+                enable,
+            }),
         4 => prop_oneof![1u64..30, 30u64..400, 400u64..1500].prop_map(Step::Warp),
         1 => (0u8..3).prop_map(Step::Revoke),
         1 => (0u8..3).prop_map(Step::Grant),
@@ -122,7 +134,7 @@ authority = "$AUTHORITY"
 [pause]
 guardian = "$GUARDIAN"
 
-[[session]]                 # payments to two payees, at most 50 each, 6 calls in all
+[[session]]                 # payments to two payees, at most 50 each, 6 calls in all,
 agent = "$AGENT_0"
 valid_until = {s0_until}
 max_uses = 6
@@ -139,6 +151,9 @@ arg = 1
 op = "less_or_equal"
 type = "uint256"
 value = 50
+[[session.spending]]        # 120 of the token per 4 minutes
+token = "$TOKEN"
+limits = [ {{ amount = "120", window = "4m" }} ]
 
 [[session]]                 # from a minute on: tokens back to the account (at least 10), ether
 agent = "$AGENT_1"          # to the third payee; 3 calls per 4 minutes
@@ -191,7 +206,42 @@ struct SessionState {
     uses: u64,
     /// (bucket, calls) of the usage window.
     window: Vec<(u64, u64)>,
+    /// (bucket, amount) of the token the session limits.
+    spent: Vec<(u64, u64)>,
 }
+
+impl SessionState {
+    fn granted(epoch: u64) -> Self {
+        Self { live: true, epoch, uses: 0, window: Vec::new(), spent: Vec::new() }
+    }
+}
+
+/// A PackedWindow of `limit` per 4 buckets of `width`, holding `list` at `t`: `None` if `value`
+/// more fits, else what it holds and the first time `value` fits (`U256::MAX`: never).
+fn window_refusal(list: &[(u64, u64)], t: u64, width: u64, value: u64, limit: u64) -> Option<(u64, U256)> {
+    let now = t / width;
+    // Buckets now - 4 ..= now count (never late, early by at most one bucket).
+    let ages: Vec<u64> =
+        (0..5).map(|age| list.iter().filter(|(b, _)| *b + age == now).map(|(_, n)| n).sum()).collect();
+    let used: u64 = ages.iter().sum();
+    if value <= limit && used + value <= limit {
+        return None;
+    }
+    if value > limit {
+        return Some((used, U256::MAX));
+    }
+    let mut left = used;
+    for age in (1..=5u64).rev() {
+        left -= ages[age as usize - 1];
+        if left + value <= limit {
+            return Some((used, U256::from((now + 5 - (age - 1)) * width)));
+        }
+    }
+    unreachable!("an empty window fits any value up to the limit")
+}
+
+/// Grants enabled in an operation, over the run.
+pub static ENABLED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 pub struct Model {
     pub names: Names,
@@ -205,7 +255,7 @@ impl Model {
     /// The sessions granted once each at setup, at `start` the snapshot's time.
     pub fn new(names: Names, configs: Vec<SessionConfig>, start: u64) -> Self {
         let agents = [configs[0].agent, configs[1].agent, configs[2].agent];
-        let state = vec![SessionState { live: true, epoch: 1, uses: 0, window: Vec::new() }; 3];
+        let state = vec![SessionState::granted(1); 3];
         Self { names, agents, configs, state, now: start }
     }
 
@@ -231,29 +281,41 @@ impl Model {
             Step::Grant(s) => {
                 self.now += 1;
                 let st = &mut self.state[usize::from(*s)];
-                *st = SessionState { live: true, epoch: st.epoch + 1, uses: 0, window: Vec::new() };
+                *st = SessionState::granted(st.epoch + 1);
                 None
             }
-            Step::Op { session, key, call } => {
+            Step::Op { session, key, calls, enable } => {
                 self.now += 1;
-                Some(self.op(usize::from(*session), usize::from(*key), call))
+                Some(self.op(usize::from(*session), usize::from(*key), calls, *enable))
             }
         }
     }
 
-    fn op(&mut self, s: usize, key: usize, call: &Call) -> Verdict {
+    fn op(&mut self, s: usize, key: usize, calls: &[Call], enable: bool) -> Verdict {
         let (t, names) = (self.now, self.names);
         let (account, agent) = (names.account, self.agents[s]);
-        let cfg = &self.configs[s];
-        let st = &self.state[s];
-        let (target, _, data) = names.call(call);
-        // AgentValidator: no call of the account itself, the session's own key, a live grant, its
-        // time range in the validation data.
-        if target == account || key != s || !st.live || t < cfg.valid_from || t > cfg.valid_until {
+        let calls: Vec<(Address, U256, Vec<u8>)> = calls.iter().map(|c| names.call(c)).collect();
+        // AgentValidator: no call of the account itself, the session's own key; a grant carried
+        // along is enabled if the session is not live; then a live grant, its time range in the
+        // validation data (outside it the whole operation, enable included, is undone).
+        if calls.iter().any(|(target, _, _)| *target == account) || key != s {
             return Verdict::Invalid;
         }
+        let mut st = self.state[s].clone();
+        if enable && !st.live {
+            st = SessionState::granted(st.epoch + 1);
+        }
+        let cfg = &self.configs[s];
+        if !st.live || t < cfg.valid_from || t > cfg.valid_until {
+            return Verdict::Invalid;
+        }
+        if enable && !self.state[s].live {
+            ENABLED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.state[s] = st.clone();
         let refuse = |e: G| Verdict::Refused(LeashRevert::Engine(e));
-        let uses = st.uses + 1;
+        let n = calls.len() as u64;
+        let uses = st.uses + n;
         if cfg.max_uses != 0 && uses > u64::from(cfg.max_uses) {
             return refuse(G::Session_UsesExceeded(IPolicyEngine::Session_UsesExceeded {
                 account,
@@ -264,61 +326,81 @@ impl Model {
         }
         let width = u64::from(cfg.usage_window) / 4;
         if cfg.uses_per_window != 0 {
-            let per = u64::from(cfg.uses_per_window);
-            let now = t / width;
-            // The window holds buckets now - 4 ..= now (never late, early by at most one bucket).
-            let ages: Vec<u64> = (0..5)
-                .map(|age| st.window.iter().filter(|(b, _)| *b + age == now).map(|(_, n)| n).sum())
-                .collect();
-            let mut used: u64 = ages.iter().sum();
-            if used + 1 > per {
-                let mut at = U256::MAX;
-                for age in (1..=5u64).rev() {
-                    used -= ages[age as usize - 1];
-                    if used < per {
-                        at = U256::from((now + 5 - (age - 1)) * width);
-                        break;
-                    }
-                }
+            if let Some((_, at)) = window_refusal(&st.window, t, width, n, u64::from(cfg.uses_per_window)) {
                 return refuse(G::Session_UsageWindowExceeded(IPolicyEngine::Session_UsageWindowExceeded {
                     account,
                     agent,
-                    uses: U256::from(1),
+                    uses: U256::from(n),
                     availableAt: at,
                 }));
             }
         }
-        let Some(entry) = cfg.entry_for(target, &data) else {
-            let selector =
-                if data.len() >= 4 { FixedBytes::from_slice(&data[..4]) } else { FixedBytes::ZERO };
-            return refuse(G::Session_CallNotPermitted(IPolicyEngine::Session_CallNotPermitted {
-                account,
-                agent,
-                target,
-                selector,
-            }));
-        };
-        for (r, rule) in entry.rules.iter().enumerate() {
-            let (holds, word) = rule.check(&data, account);
-            if !holds {
-                return refuse(G::Session_ParamRuleBroken(IPolicyEngine::Session_ParamRuleBroken {
+        let mut moved = 0u64;
+        for (target, _, data) in &calls {
+            let Some(entry) = cfg.entry_for(*target, data) else {
+                let selector =
+                    if data.len() >= 4 { FixedBytes::from_slice(&data[..4]) } else { FixedBytes::ZERO };
+                return refuse(G::Session_CallNotPermitted(IPolicyEngine::Session_CallNotPermitted {
                     account,
                     agent,
-                    target,
-                    selector: entry.selector,
-                    rule: U256::from(r),
-                    word,
+                    target: *target,
+                    selector,
                 }));
+            };
+            for (r, rule) in entry.rules.iter().enumerate() {
+                let (holds, word) = rule.check(data, account);
+                if !holds {
+                    return refuse(G::Session_ParamRuleBroken(IPolicyEngine::Session_ParamRuleBroken {
+                        account,
+                        agent,
+                        target: *target,
+                        selector: entry.selector,
+                        rule: U256::from(r),
+                        word,
+                    }));
+                }
             }
+            if *target == names.token && data.len() == 68 && data[..4] == TestToken::transferCall::SELECTOR {
+                moved += U256::from_be_slice(&data[36..68]).to::<u64>();
+            }
+        }
+        // The session's own limit on the token: the batch's total, once.
+        let limit = cfg.spending.iter().find(|l| l.token == names.token);
+        if let (Some(limit), true) = (limit, moved != 0) {
+            let (amount, window) = (limit.limits[0].0.to::<u64>(), limit.limits[0].1);
+            if let Some((used, at)) = window_refusal(&st.spent, t, window / 4, moved, amount) {
+                let e = SpendingLimit_Exceeded {
+                    account,
+                    token: names.token,
+                    attempted: U256::from(moved),
+                    remaining: U256::from(amount.saturating_sub(used)),
+                    availableAt: at,
+                };
+                return Verdict::Refused(LeashRevert::decode(&e.abi_encode()));
+            }
+            self.state[s].spent.push((t / (window / 4), moved));
         }
         let st = &mut self.state[s];
         if cfg.max_uses != 0 {
             st.uses = uses;
         }
         if cfg.uses_per_window != 0 {
-            st.window.push((t / width, 1));
+            st.window.push((t / width, n));
         }
         Verdict::Accepted
+    }
+
+    /// What the session may still move of the token now, if it limits it and is live.
+    pub fn remaining(&self, s: usize) -> Option<U256> {
+        let limit = self.configs[s].spending.iter().find(|l| l.token == self.names.token)?;
+        let st = &self.state[s];
+        if !st.live {
+            return None;
+        }
+        let (amount, window) = (limit.limits[0].0.to::<u64>(), limit.limits[0].1);
+        let used =
+            window_refusal(&st.spent, self.now, window / 4, amount + 1, amount).map_or(0, |(used, _)| used);
+        Some(U256::from(amount.saturating_sub(used)))
     }
 
     /// (live, uses, epoch) of each session, as `sessionOf` reports them.
@@ -333,6 +415,7 @@ pub struct Driver {
     _net: Devnet,
     provider: DynProvider,
     authority: DynProvider,
+    authority_key: PrivateKeySigner,
     owner: UserOpSender<DynProvider>,
     modules: ModuleAddresses,
     /// The three agents' keys, then a key with no session.
@@ -399,6 +482,7 @@ impl Driver {
             _net: net,
             provider,
             authority,
+            authority_key,
             owner,
             modules,
             keys,
@@ -433,15 +517,35 @@ impl Driver {
                 ops::grant_session(&self.authority, engine, account, cfg, &TokenBook::default()).await?;
                 Ok(None)
             }
-            Step::Op { session, key, call } => {
+            Step::Op { session, key, calls, enable } => {
                 let key = &self.keys[usize::from(*key)];
+                let cfg = &self.configs[usize::from(*session)];
                 let sender = UserOpSender {
-                    session: Some(self.configs[usize::from(*session)].agent),
+                    session: Some(cfg.agent),
                     ..self.owner.clone().signed_by(key.clone()).via_validator(self.modules.validator)
                 };
-                let (target, value, data) = self.names.call(call);
-                let mut op = sender.user_op(execute_single_as(sender.session, target, value, &data)).await?;
+                let items: Vec<(Address, U256, Vec<u8>)> = calls.iter().map(|c| self.names.call(c)).collect();
+                let call_data = match items.as_slice() {
+                    [(target, value, data)] => execute_single_as(sender.session, *target, *value, data),
+                    _ => execute_batch_as(
+                        sender.session,
+                        &items
+                            .into_iter()
+                            .map(|(target, value, data)| IERC7579Batch::Execution {
+                                target,
+                                value,
+                                callData: data.into(),
+                            })
+                            .collect::<Vec<_>>(),
+                    ),
+                };
+                let mut op = sender.user_op(call_data).await?;
                 sender.sign(&mut op, key).await?;
+                if *enable {
+                    let grant =
+                        ops::sign_session(&self.provider, engine, account, cfg, &self.authority_key).await?;
+                    op.signature = [&op.signature[..], &grant[..]].concat().into();
+                }
                 let entry_point = sender.entry_point();
                 let hash = entry_point.getUserOpHash(op.clone()).call().await?;
                 // Sent without a simulation, so that it runs at exactly `at`.
@@ -475,5 +579,14 @@ impl Driver {
             out.push((s.live, s.uses.to::<u64>(), s.epoch.to::<u64>()));
         }
         Ok(out)
+    }
+
+    /// `sessionRemaining` of session `s` for the token.
+    pub async fn remaining(&self, s: usize) -> Result<U256> {
+        let engine = IPolicyEngine::new(self.modules.engine, self.provider.clone());
+        Ok(engine
+            .sessionRemaining(self.names.account, self.configs[s].agent, self.names.token)
+            .call()
+            .await?)
     }
 }
