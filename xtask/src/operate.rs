@@ -502,6 +502,12 @@ fn with_hook(
                 file.display()
             );
         }
+        if hook == HookStack::Multiplexer && !policy.sessions.is_empty() {
+            bail!(
+                "{}: sessions are the policy engine's (the multiplexer refuses an execution naming one): install with --hook engine",
+                file.display()
+            );
+        }
         policy.hook = hook;
     }
     Ok(policy)

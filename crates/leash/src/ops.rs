@@ -428,10 +428,11 @@ impl SessionStatus {
         } else {
             format!("{} of {} calls", self.uses, self.max_uses)
         };
+        let from =
+            if self.valid_from == 0 { "its grant".to_string() } else { utc(U256::from(self.valid_from)) };
         let mut out = format!(
-            "session {}: {state}\n  from {} until {}\n  uses: {uses}\n  epoch: {}",
+            "session {}: {state}\n  from {from} until {}\n  uses: {uses}\n  epoch: {}",
             self.agent,
-            utc(U256::from(self.valid_from)),
             utc(U256::from(self.valid_until)),
             self.epoch
         );
