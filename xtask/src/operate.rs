@@ -71,6 +71,10 @@ pub enum PolicyCmd {
         /// The hook to install: `engine` or `multiplexer` (default: the file's `hook`, else engine).
         #[arg(long, value_name = "engine|multiplexer")]
         hook: Option<HookStack>,
+        /// The account: also print the authority's `grantSession` calldata for each of the file's
+        /// sessions (for an authority that sends it some other way, a multisig for one).
+        #[arg(long)]
+        account: Option<Address>,
         #[command(flatten)]
         overrides: ModuleOverrides,
     },
@@ -216,7 +220,7 @@ pub struct TaskArgs {
 
 pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
     match cmd {
-        PolicyCmd::Encode { file, vars, chain_id, hook, overrides } => {
+        PolicyCmd::Encode { file, vars, chain_id, hook, account, overrides } => {
             let modules = ModuleAddresses::resolve(root, chain_id, &(&overrides).into())?;
             let policy = with_hook(config::load(&file, &parse_vars(&vars)?)?, hook, &file)?;
             println!(
@@ -231,6 +235,26 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
                     p.module,
                     p.module_type,
                     p.init_data
+                );
+            }
+            if policy.sessions.is_empty() {
+                return Ok(());
+            }
+            let Some(account) = account else {
+                println!(
+                    "\n{} session(s): add --account to print the authority's grantSession calldata",
+                    policy.sessions.len()
+                );
+                return Ok(());
+            };
+            println!("\nsessions, granted by the authority after the install (grantSession at the engine):");
+            for s in &policy.sessions {
+                let call = leash::abi::IPolicyEngine::grantSessionCall { account, session: s.abi() };
+                println!(
+                    "\nsession of {}\n  to:   {}\n  data: {}",
+                    s.agent,
+                    modules.engine,
+                    alloy::primitives::Bytes::from(alloy::sol_types::SolCall::abi_encode(&call))
                 );
             }
             Ok(())

@@ -206,3 +206,43 @@ function = "plain"
     assert!(sessions[0].describe(&book).contains("expired"));
     Ok(())
 }
+
+/// The session examples installed and granted on the dev chain read back as written.
+#[tokio::test]
+async fn the_session_examples_install_grant_and_read_back() -> Result<()> {
+    for example in ["session-payments.toml", "session-swap.toml"] {
+        let (net, owner) = test_bed().await?;
+        let (modules, _) = net.deploy_leash().await?;
+        let usdc = net.deploy_token("TestToken", "USDC").await?;
+        let authority_key = net.key(1);
+        let vars: std::collections::BTreeMap<String, Address> = [
+            ("AUTHORITY", authority_key.address()),
+            ("GUARDIAN", net.anvil.addresses()[2]),
+            ("USDC", usdc),
+            ("WETH", Address::with_last_byte(0xee)),
+            ("ROUTER", Address::with_last_byte(0x77)),
+            ("AGENT", Address::with_last_byte(0xa0)),
+            ("TOP_UP_AGENT", Address::with_last_byte(0xa9)),
+            ("PAYEE_A", Address::with_last_byte(0xa1)),
+            ("PAYEE_B", Address::with_last_byte(0xa2)),
+            ("PAYEE_C", Address::with_last_byte(0xa3)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let path = leash_tests::project_root().join("examples").join(example);
+        let policy = config::load(&path, &vars).map_err(|e| eyre::eyre!("{e}"))?;
+        let book = TokenBook::default();
+        ops::install(&owner, &policy, &modules, &book).await?;
+        for s in &policy.sessions {
+            ops::grant_session(&net.wallet(1), modules.engine, owner.account, s, &book).await?;
+        }
+        let read = live::read(&net.provider, owner.account, &modules).await?;
+        assert_eq!(read.sessions, policy.sessions, "{example}");
+        // And the file `policy show` writes reads back to the same sessions.
+        let text = live::to_toml(&read);
+        let again = config::parse("shown.toml", &text).map_err(|e| eyre::eyre!("{e}\n{text}"))?;
+        assert_eq!(again.sessions, policy.sessions, "{example}");
+    }
+    Ok(())
+}
