@@ -132,7 +132,9 @@ fn sessions_match_their_model() {
     let (checked, accepted) = (AtomicU64::new(0), AtomicU64::new(0));
     let mut runner = TestRunner::new(Config {
         cases,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/model.txt"))),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/model-sessions.txt",
+        ))),
         ..Config::default()
     });
     let result = runner.run(&prop::collection::vec(sessions::step(), 1..30), |steps| {
