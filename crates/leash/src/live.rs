@@ -6,6 +6,8 @@
 //! install ([`engine_history`]) and each one is confirmed against the engine's views, which are
 //! the truth: an entry the views do not confirm is not shown. The executor keeps only a task's
 //! hash, so a task itself comes from its `TaskAdded` log ([`live_task`]).
+//! Nor does the engine keep a session's calls: a session comes from the transaction that granted
+//! it ([`granted_session`]), for the agents whose `sessionOf` is live ([`sessions`]).
 //!
 //! Views only: the actions in [`crate::ops`] read through them, never the other way round.
 
@@ -151,7 +153,8 @@ pub struct EngineHistory {
     pub protected: Vec<Address>,
     pub tokens: Vec<Address>,
     pub auto_unpause_after: u64,
-    /// Agents granted a session since the install, each with the transaction of its last grant.
+    /// Agents granted a session since the install and not revoked since, each with the
+    /// transaction of its last grant.
     pub sessions: Vec<(Address, B256)>,
 }
 
@@ -196,6 +199,10 @@ pub async fn engine_history<P: Provider + Clone>(
                 let tx = log.transaction_hash.unwrap_or_default();
                 h.sessions.retain(|(a, _)| *a != agent);
                 h.sessions.push((agent, tx));
+            }
+            Some(&IPolicyEngine::SessionRevoked::SIGNATURE_HASH) => {
+                let agent = IPolicyEngine::SessionRevoked::decode_log(data)?.agent;
+                h.sessions.retain(|(a, _)| *a != agent);
             }
             Some(&EmergencyPauseHook::AutoUnpauseSet::SIGNATURE_HASH) => {
                 let e = EmergencyPauseHook::AutoUnpauseSet::decode_log(data)?;
@@ -278,8 +285,8 @@ async fn read_engine<P: Provider + Clone>(
 }
 
 /// The sessions of `account` at the engine: the agents of its `SessionGranted` events since the
-/// install that `sessionOf` confirms live (granted and not revoked; expired ones included), with what each may still move of the tokens its
-/// grant limits.
+/// install, not revoked since, that `sessionOf` confirms live (expired ones included), with what
+/// each may still move of the tokens its grant limits.
 pub async fn sessions<P: Provider + Clone>(
     provider: &P,
     engine: Address,
