@@ -322,6 +322,7 @@ impl Bench {
             ],
             tasks: Vec::new(),
             custom_hooks: Vec::new(),
+            sessions: Vec::new(),
         }
     }
 

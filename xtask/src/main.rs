@@ -96,9 +96,13 @@ enum Cmd {
         #[arg(long, default_value = "oz")]
         account: String,
     },
-    /// Policy files: encode install payloads, install them on an account, show the live policy.
+    /// Policy files: encode install payloads, install them on an account (and grant its
+    /// sessions), show the live policy.
     #[command(subcommand)]
     Policy(operate::PolicyCmd),
+    /// Sessions: grant, revoke or sign an agent's session from a policy file, show the live ones.
+    #[command(subcommand)]
+    Session(operate::SessionCmd),
     /// Guardian actions: pause, unpause, status of an account.
     #[command(subcommand)]
     Guardian(operate::GuardianCmd),
@@ -221,6 +225,7 @@ fn run(cmd: Cmd) -> Result<()> {
             operate::demo(&account)?;
         }
         Cmd::Policy(cmd) => operate::policy(&root, cmd)?,
+        Cmd::Session(cmd) => operate::session(&root, cmd)?,
         Cmd::Guardian(cmd) => operate::guardian(&root, cmd)?,
         Cmd::Task(cmd) => operate::task(&root, cmd)?,
         Cmd::Fmt => {

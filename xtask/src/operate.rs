@@ -1,5 +1,5 @@
-//! Operator commands: `policy encode|install|show`, `guardian pause|unpause|status`,
-//! `task run|status`. Module addresses come from `deployments/<chainId>.json` unless overridden.
+//! Operator commands: `policy encode|install|show`, `session grant|revoke|sign|show`,
+//! `guardian pause|unpause|status`, `task run|status`. Module addresses come from `deployments/<chainId>.json` unless overridden.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -71,11 +71,16 @@ pub enum PolicyCmd {
         /// The hook to install: `engine` or `multiplexer` (default: the file's `hook`, else engine).
         #[arg(long, value_name = "engine|multiplexer")]
         hook: Option<HookStack>,
+        /// The account: also print the authority's `grantSession` calldata for each of the file's
+        /// sessions (for an authority that sends it some other way, a multisig for one).
+        #[arg(long)]
+        account: Option<Address>,
         #[command(flatten)]
         overrides: ModuleOverrides,
     },
     /// Install a policy file on an account in one UserOp signed by the account's owner key: every
-    /// module (the executor, then the hook) or none.
+    /// module (the executor, then the hook) or none. The file's sessions are granted after it with
+    /// the authority's key, if given (else `session grant` grants them later).
     Install {
         file: PathBuf,
         #[arg(long)]
@@ -86,18 +91,94 @@ pub enum PolicyCmd {
         /// Owner key of the account (or LEASH_OWNER_KEY).
         #[arg(long, value_name = "HEX")]
         owner_key: Option<String>,
+        /// Authority key, to grant the file's [[session]]s after the install (or LEASH_AUTHORITY_KEY).
+        #[arg(long, value_name = "HEX")]
+        authority_key: Option<String>,
         #[arg(long = "set", value_name = "NAME=ADDRESS")]
         vars: Vec<String>,
         #[command(flatten)]
         chain: Chain,
     },
-    /// Read the account's live Leash configuration back, as a policy file.
+    /// Read the account's live Leash configuration back, as a policy file, with its live sessions.
     Show {
         #[arg(long)]
         account: Address,
         #[command(flatten)]
         chain: Chain,
     },
+}
+
+/// An agent's session on an account, at the policy engine.
+#[derive(Subcommand, Debug)]
+pub enum SessionCmd {
+    /// Grant (or replace, with fresh counters) the session the policy file gives the agent:
+    /// `grantSession` from the authority's key.
+    Grant {
+        #[command(flatten)]
+        session: SessionArgs,
+        /// Authority key of the account's policy engine (or LEASH_AUTHORITY_KEY).
+        #[arg(long, value_name = "HEX")]
+        authority_key: Option<String>,
+    },
+    /// End the agent's session at once (operations already validated fail at execution too), and
+    /// void a signed grant not used yet: `revokeSession` from the authority's key.
+    Revoke {
+        /// The account (the policy engine is its hook).
+        #[arg(long)]
+        account: Address,
+        /// The session's agent.
+        #[arg(long)]
+        agent: Address,
+        /// Authority key (or LEASH_AUTHORITY_KEY).
+        #[arg(long, value_name = "HEX")]
+        authority_key: Option<String>,
+        #[command(flatten)]
+        chain: Chain,
+    },
+    /// Sign the session for enable-in-first-op, sending nothing.
+    ///
+    /// Prints abi.encode(Session, authoritySignature), the authority's signature over the engine's
+    /// `sessionGrantDigest`. The agent appends it to its first UserOp's signature (after its own
+    /// 65 bytes); the grant holds once, for this account, chain, install and the agent's next
+    /// epoch, and a revocation voids it.
+    Sign {
+        #[command(flatten)]
+        session: SessionArgs,
+        /// Authority key (or LEASH_AUTHORITY_KEY); it signs offline, the chain gives the digest.
+        #[arg(long, value_name = "HEX")]
+        authority_key: Option<String>,
+    },
+    /// The account's live sessions (or one agent's): time range, uses of the maximum, epoch, and
+    /// what each may still move of the tokens it limits.
+    Show {
+        /// The account (the policy engine is its hook).
+        #[arg(long)]
+        account: Address,
+        /// Only this agent's session (shown even when not live).
+        #[arg(long)]
+        agent: Option<Address>,
+        #[command(flatten)]
+        chain: Chain,
+    },
+}
+
+/// A session from a policy file, for an account.
+#[derive(Args, Debug)]
+pub struct SessionArgs {
+    /// The account (the policy engine is its hook).
+    #[arg(long)]
+    account: Address,
+    /// The policy file whose [[session]] gives the agent's grant.
+    #[arg(long, value_name = "FILE")]
+    policy: PathBuf,
+    /// The session's agent (the file's [[session]] with this agent).
+    #[arg(long)]
+    agent: Address,
+    /// Give an address written $NAME in the file: --set USDC=0x…
+    #[arg(long = "set", value_name = "NAME=ADDRESS")]
+    vars: Vec<String>,
+    #[command(flatten)]
+    chain: Chain,
 }
 
 #[derive(Subcommand, Debug)]
@@ -139,7 +220,7 @@ pub struct TaskArgs {
 
 pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
     match cmd {
-        PolicyCmd::Encode { file, vars, chain_id, hook, overrides } => {
+        PolicyCmd::Encode { file, vars, chain_id, hook, account, overrides } => {
             let modules = ModuleAddresses::resolve(root, chain_id, &(&overrides).into())?;
             let policy = with_hook(config::load(&file, &parse_vars(&vars)?)?, hook, &file)?;
             println!(
@@ -156,39 +237,187 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
                     p.init_data
                 );
             }
+            if policy.sessions.is_empty() {
+                return Ok(());
+            }
+            let Some(account) = account else {
+                println!(
+                    "\n{} session(s): add --account to print the authority's grantSession calldata",
+                    policy.sessions.len()
+                );
+                return Ok(());
+            };
+            println!("\nsessions, granted by the authority after the install (grantSession at the engine):");
+            for s in &policy.sessions {
+                let call = leash::abi::IPolicyEngine::grantSessionCall { account, session: s.abi() };
+                println!(
+                    "\nsession of {}\n  to:   {}\n  data: {}",
+                    s.agent,
+                    modules.engine,
+                    alloy::primitives::Bytes::from(alloy::sol_types::SolCall::abi_encode(&call))
+                );
+            }
             Ok(())
         }
-        PolicyCmd::Install { file, account, hook, owner_key, vars, chain } => crate::block_on(async {
-            let policy = with_hook(config::load(&file, &parse_vars(&vars)?)?, hook, &file)?;
-            policy.check_account(account).map_err(|e| eyre!("{}: {e}", file.display()))?;
-            let owner = key(owner_key, "LEASH_OWNER_KEY", "--owner-key")?;
-            let provider = connect(&chain.rpc_url, Some(owner.clone())).await?;
-            let modules = modules_for(root, &provider, &chain.overrides).await?;
-            let sender = UserOpSender::new(provider.clone(), leash::account::ENTRYPOINT_V08, account, owner);
-            if policy.hook == HookStack::Engine && modules.engine.is_zero() {
-                bail!("the deployment record has no PolicyEngine: deploy again, pass --engine, or install with --hook multiplexer");
-            }
-            let labels: Vec<&str> = policy.install_payloads(&modules).iter().map(|p| p.label).collect();
-            println!("installing {} on {account} in one operation", labels.join(" and "));
-            let installed = ops::install(&sender, &policy, &modules, &book_of(&policy)).await?;
-            for (label, module) in &installed.modules {
-                println!("  installed {label} ({module})");
-            }
-            println!("  done (gas {})", installed.gas_used);
-            Ok(())
-        }),
+        PolicyCmd::Install { file, account, hook, owner_key, authority_key, vars, chain } => {
+            crate::block_on(async {
+                let policy = with_hook(config::load(&file, &parse_vars(&vars)?)?, hook, &file)?;
+                policy.check_account(account).map_err(|e| eyre!("{}: {e}", file.display()))?;
+                let owner = key(owner_key, "LEASH_OWNER_KEY", "--owner-key")?;
+                // Checked before the install, so a wrong key leaves nothing half done.
+                let authority = match optional_key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")? {
+                    Some(k) if !policy.sessions.is_empty() => Some(check_authority(&k, &policy).map(|()| k)?),
+                    _ => None,
+                };
+                let provider = connect(&chain.rpc_url, Some(owner.clone())).await?;
+                let modules = modules_for(root, &provider, &chain.overrides).await?;
+                let sender =
+                    UserOpSender::new(provider.clone(), leash::account::ENTRYPOINT_V08, account, owner);
+                if policy.hook == HookStack::Engine && modules.engine.is_zero() {
+                    bail!("the deployment record has no PolicyEngine: deploy again, pass --engine, or install with --hook multiplexer");
+                }
+                let labels: Vec<&str> = policy.install_payloads(&modules).iter().map(|p| p.label).collect();
+                println!("installing {} on {account} in one operation", labels.join(" and "));
+                let installed = ops::install(&sender, &policy, &modules, &book_of(&policy)).await?;
+                for (label, module) in &installed.modules {
+                    println!("  installed {label} ({module})");
+                }
+                println!("  done (gas {})", installed.gas_used);
+                if policy.sessions.is_empty() {
+                    return Ok(());
+                }
+                let Some(authority) = authority else {
+                    println!(
+                    "{} session(s) in the file are not granted yet: the authority grants each with\n  cargo xtask session grant --account {account} --policy {} --agent <AGENT> --authority-key …",
+                    policy.sessions.len(),
+                    file.display()
+                );
+                    return Ok(());
+                };
+                let provider = connect(&chain.rpc_url, Some(authority)).await?;
+                for s in &policy.sessions {
+                    let tx =
+                        ops::grant_session(&provider, modules.engine, account, s, &book_of(&policy)).await?;
+                    println!("  granted the session of {} (tx {tx})", s.agent);
+                }
+                Ok(())
+            })
+        }
         PolicyCmd::Show { account, chain } => crate::block_on(async {
             let provider = connect(&chain.rpc_url, None).await?;
             let modules = modules_for(root, &provider, &chain.overrides).await?;
             let policy = live::read(&provider, account, &modules).await?;
             if policy.authority.is_zero() {
                 println!("# {account} has no Leash module installed");
-            } else {
-                println!("# live configuration of {account}\n{}", live::to_toml(&policy));
+                return Ok(());
+            }
+            println!("# live configuration of {account}\n{}", live::to_toml(&policy));
+            if policy.hook == HookStack::Engine && !modules.engine.is_zero() {
+                let sessions = live::sessions(&provider, modules.engine, account).await?;
+                for s in &sessions {
+                    let shown = policy.sessions.iter().any(|x| x.agent == s.agent);
+                    let note = if shown { "" } else { " (its grant is not readable from its transaction)" };
+                    println!("# {}{note}", s.describe(&book_of(&policy)).replace('\n', "\n# "));
+                }
             }
             Ok(())
         }),
     }
+}
+
+pub fn session(root: &Path, cmd: SessionCmd) -> Result<()> {
+    crate::block_on(async {
+        match cmd {
+            SessionCmd::Grant { session, authority_key } => {
+                let key = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
+                let (policy, granted) = session_from(&session)?;
+                check_authority(&key, &policy)?;
+                let provider = connect(&session.chain.rpc_url, Some(key)).await?;
+                let modules = modules_for(root, &provider, &session.chain.overrides).await?;
+                let tx = ops::grant_session(
+                    &provider,
+                    modules.engine,
+                    session.account,
+                    &granted,
+                    &book_of(&policy),
+                )
+                .await?;
+                println!("granted the session of {} on {} (tx {tx})", granted.agent, session.account);
+                let tokens: Vec<Address> = granted.spending.iter().map(|t| t.token).collect();
+                let status =
+                    ops::session_status(&provider, modules.engine, session.account, granted.agent, &tokens)
+                        .await?;
+                println!("{}", status.describe(&book_of(&policy)));
+            }
+            SessionCmd::Revoke { account, agent, authority_key, chain } => {
+                let key = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
+                let provider = connect(&chain.rpc_url, Some(key)).await?;
+                let modules = modules_for(root, &provider, &chain.overrides).await?;
+                let tx = ops::revoke_session(&provider, modules.engine, account, agent).await?;
+                println!("revoked the session of {agent} on {account} (tx {tx})");
+            }
+            SessionCmd::Sign { session, authority_key } => {
+                let key = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
+                let (policy, granted) = session_from(&session)?;
+                check_authority(&key, &policy)?;
+                let provider = connect(&session.chain.rpc_url, None).await?;
+                let modules = modules_for(root, &provider, &session.chain.overrides).await?;
+                let blob =
+                    ops::sign_session(&provider, modules.engine, session.account, &granted, &key).await?;
+                eprintln!(
+                    "the grant of {}'s session on {}: append it to the signature of the agent's first UserOp",
+                    granted.agent, session.account
+                );
+                println!("{blob}");
+            }
+            SessionCmd::Show { account, agent, chain } => {
+                let provider = connect(&chain.rpc_url, None).await?;
+                let modules = modules_for(root, &provider, &chain.overrides).await?;
+                let policy = live::read(&provider, account, &modules).await?;
+                let book = book_of(&policy);
+                let sessions = match agent {
+                    Some(agent) => {
+                        let tokens: Vec<Address> = policy
+                            .sessions
+                            .iter()
+                            .filter(|s| s.agent == agent)
+                            .flat_map(|s| s.spending.iter().map(|t| t.token))
+                            .collect();
+                        vec![ops::session_status(&provider, modules.engine, account, agent, &tokens).await?]
+                    }
+                    None => live::sessions(&provider, modules.engine, account).await?,
+                };
+                if sessions.is_empty() {
+                    println!("{account} has no live session");
+                }
+                for s in sessions {
+                    println!("{}", s.describe(&book));
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The policy file of `args` and its session for `args.agent`.
+fn session_from(args: &SessionArgs) -> Result<(config::PolicyConfig, config::SessionConfig)> {
+    let policy = config::load(&args.policy, &parse_vars(&args.vars)?)?;
+    policy.check_account(args.account).map_err(|e| eyre!("{}: {e}", args.policy.display()))?;
+    let session = policy.sessions.iter().find(|s| s.agent == args.agent).cloned().ok_or_else(|| {
+        eyre!("{} has no [[session]] with agent = \"{}\"", args.policy.display(), args.agent)
+    })?;
+    Ok((policy, session))
+}
+
+fn check_authority(key: &PrivateKeySigner, policy: &config::PolicyConfig) -> Result<()> {
+    if key.address() != policy.authority {
+        bail!(
+            "--authority-key is the key of {}, not of the file's authority {}",
+            key.address(),
+            policy.authority
+        );
+    }
+    Ok(())
 }
 
 pub fn guardian(root: &Path, cmd: GuardianCmd) -> Result<()> {
@@ -297,6 +526,12 @@ fn with_hook(
                 file.display()
             );
         }
+        if hook == HookStack::Multiplexer && !policy.sessions.is_empty() {
+            bail!(
+                "{}: sessions are the policy engine's (the multiplexer refuses an execution naming one): install with --hook engine",
+                file.display()
+            );
+        }
         policy.hook = hook;
     }
     Ok(policy)
@@ -310,6 +545,14 @@ fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, Address>> {
             Ok((name.trim().trim_start_matches('$').to_string(), address))
         })
         .collect()
+}
+
+/// A key if given (flag or environment), none otherwise.
+fn optional_key(given: Option<String>, env: &str, flag: &str) -> Result<Option<PrivateKeySigner>> {
+    if given.is_none() && std::env::var(env).is_err() {
+        return Ok(None);
+    }
+    key(given, env, flag).map(Some)
 }
 
 fn key(given: Option<String>, env: &str, flag: &str) -> Result<PrivateKeySigner> {

@@ -9,10 +9,10 @@ use alloy::providers::Provider;
 use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
-use alloy::sol_types::{SolCall, SolEvent};
+use alloy::sol_types::{SolCall, SolEvent, SolValue};
 use eyre::{bail, eyre, Result, WrapErr};
 
-use crate::abi::{IERC7579Execution, IERC7579ModuleConfig};
+use crate::abi::{IERC7579Batch, IERC7579Execution, IERC7579ModuleConfig, IPolicyEngine};
 pub use crate::abi::{IEntryPoint, PackedUserOperation};
 use crate::errors::{LeashRevert, Refused, TokenBook};
 use crate::provider::Confirm;
@@ -118,6 +118,61 @@ pub struct UserOpSender<P> {
     /// Kernel: a validation that carries a hook takes only `executeUserOp.selector ++ call`, so
     /// every call this sender submits is wrapped so.
     pub execute_user_op: bool,
+    /// The session the executions name in their mode ([`session_mode`]); `None`: the account-wide
+    /// policies only.
+    pub session: Option<Address>,
+    /// Appended to the next signatures after the signer's 65 bytes: a session's grant for
+    /// enable-in-first-op ([`enable_blob`]).
+    pub enable: Option<Bytes>,
+}
+
+/// `bytes4(keccak256("leash.session"))`: the mode selector that names a session (ExecutionDecoder).
+pub const SESSION_MODE: [u8; 4] = [0x2e, 0x42, 0x15, 0x25];
+/// ERC-7579 call types.
+pub const CALLTYPE_SINGLE: u8 = 0x00;
+pub const CALLTYPE_BATCH: u8 = 0x01;
+
+/// An execution mode naming `agent`'s session: `callType ++ execType ++ 0 (4) ++ SESSION_MODE ++
+/// 0 (2) ++ agent (20)`. The accounts read only the call and exec types; the engine reads the rest.
+pub fn session_mode(call_type: u8, exec_type: u8, agent: Address) -> B256 {
+    let mut mode = [0u8; 32];
+    mode[0] = call_type;
+    mode[1] = exec_type;
+    mode[6..10].copy_from_slice(&SESSION_MODE);
+    mode[12..].copy_from_slice(agent.as_slice());
+    B256::from(mode)
+}
+
+/// The mode of a plain (no session) execution of `call_type`.
+fn plain_mode(call_type: u8) -> B256 {
+    let mut mode = [0u8; 32];
+    mode[0] = call_type;
+    B256::from(mode)
+}
+
+/// `execute(mode, target ++ value ++ data)` calldata, naming `session`'s agent if given.
+pub fn execute_single_as(session: Option<Address>, target: Address, value: U256, data: &[u8]) -> Bytes {
+    let mut packed = Vec::with_capacity(52 + data.len());
+    packed.extend_from_slice(target.as_slice());
+    packed.extend_from_slice(&value.to_be_bytes::<32>());
+    packed.extend_from_slice(data);
+    let mode = session.map_or(plain_mode(CALLTYPE_SINGLE), |a| session_mode(CALLTYPE_SINGLE, 0, a));
+    IERC7579Execution::executeCall { mode, executionCalldata: packed.into() }.abi_encode().into()
+}
+
+/// `execute(batch mode, abi.encode(executions))` calldata, naming `session`'s agent if given.
+pub fn execute_batch_as(session: Option<Address>, executions: &[IERC7579Batch::Execution]) -> Bytes {
+    let mode = session.map_or(plain_mode(CALLTYPE_BATCH), |a| session_mode(CALLTYPE_BATCH, 0, a));
+    IERC7579Execution::executeCall { mode, executionCalldata: executions.to_vec().abi_encode().into() }
+        .abi_encode()
+        .into()
+}
+
+/// What the agent appends to its first operation's signature to enable its session there:
+/// `abi.encode(session, authoritySignature)`, the authority's signature over the engine's
+/// `sessionGrantDigest(account, session)`.
+pub fn enable_blob(session: &IPolicyEngine::Session, authority_signature: &[u8]) -> Bytes {
+    (session.clone(), Bytes::copy_from_slice(authority_signature)).abi_encode_params().into()
 }
 
 /// `executeUserOp(PackedUserOperation,bytes32)`: Kernel runs a hooked validation's UserOps through it.
@@ -142,6 +197,8 @@ impl<P> UserOpSender<P> {
             nonce_key: U192::ZERO,
             entry_point,
             execute_user_op: false,
+            session: None,
+            enable: None,
         }
     }
 
@@ -169,6 +226,18 @@ impl<P> UserOpSender<P> {
     /// Every call wrapped in Kernel's `executeUserOp` (a validation that carries a hook).
     pub fn through_execute_user_op(self) -> Self {
         Self { execute_user_op: true, ..self }
+    }
+
+    /// As the session of the signer's address: [`Self::execute`] and [`Self::execute_batch`] name
+    /// it in their mode (the signer must be the session's agent, routed to AgentValidator).
+    pub fn as_session(self) -> Self {
+        Self { session: Some(self.signer.address()), ..self }
+    }
+
+    /// The session's grant ([`enable_blob`]) carried after the signature, for enable-in-first-op;
+    /// `None` stops carrying it.
+    pub fn with_enable(self, enable: Option<Bytes>) -> Self {
+        Self { enable, ..self }
     }
 }
 
@@ -202,12 +271,21 @@ impl<P: Provider + Clone> UserOpSender<P> {
         let mut op = self.user_op(call_data).await?;
         let signer = self.signer.clone();
         self.sign(&mut op, &signer).await?;
+        if let Some(enable) = &self.enable {
+            op.signature = [&op.signature[..], &enable[..]].concat().into();
+        }
         self.handle_op(op).await
     }
 
-    /// `account.execute(single, target ++ value ++ data)` as a UserOp.
+    /// `account.execute(single, target ++ value ++ data)` as a UserOp (naming the sender's session,
+    /// if it has one).
     pub async fn execute(&self, target: Address, value: U256, data: &[u8]) -> Result<OpOutcome> {
-        self.submit(execute_single(target, value, data)).await
+        self.submit(execute_single_as(self.session, target, value, data)).await
+    }
+
+    /// `account.execute(batch, executions)` as one UserOp (naming the sender's session, if any).
+    pub async fn execute_batch(&self, executions: &[IERC7579Batch::Execution]) -> Result<OpOutcome> {
+        self.submit(execute_batch_as(self.session, executions)).await
     }
 
     /// `account.installModule(moduleType, module, initData)` as a UserOp.
@@ -252,11 +330,7 @@ impl<P: Provider + Clone> UserOpSender<P> {
 
 /// `execute(single mode, target ++ value ++ data)` calldata.
 pub fn execute_single(target: Address, value: U256, data: &[u8]) -> Bytes {
-    let mut packed = Vec::with_capacity(52 + data.len());
-    packed.extend_from_slice(target.as_slice());
-    packed.extend_from_slice(&value.to_be_bytes::<32>());
-    packed.extend_from_slice(data);
-    IERC7579Execution::executeCall { mode: B256::ZERO, executionCalldata: packed.into() }.abi_encode().into()
+    execute_single_as(None, target, value, data)
 }
 
 fn pack_u128s(high: u128, low: u128) -> FixedBytes<32> {

@@ -6,6 +6,8 @@
 //! install ([`engine_history`]) and each one is confirmed against the engine's views, which are
 //! the truth: an entry the views do not confirm is not shown. The executor keeps only a task's
 //! hash, so a task itself comes from its `TaskAdded` log ([`live_task`]).
+//! Nor does the engine keep a session's calls: a session comes from the transaction that granted
+//! it ([`granted_session`]), for the agents whose `sessionOf` is live ([`sessions`]).
 //!
 //! Views only: the actions in [`crate::ops`] read through them, never the other way round.
 
@@ -20,12 +22,13 @@ use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::{
     AllowlistHook, AutomationExecutor, EmergencyPauseHook, HookMultiPlexer, IAutomationExecutor,
-    IERC20Metadata, IERC7579ModuleConfig, ILeashModule, IPolicyEngine, SpendingLimitHook,
+    IERC20Metadata, IERC7579ModuleConfig, IEntryPoint, ILeashModule, IPolicyEngine, SpendingLimitHook,
 };
 use crate::addresses::ModuleAddresses;
 use crate::config::{
-    AllowlistConfig, AllowlistMode, HookStack, PauseConfig, PolicyConfig, SpendingConfig, TaskConfig, Token,
-    MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
+    AllowlistConfig, AllowlistMode, HookStack, ParamOp, ParamRuleConfig, PauseConfig, PolicyConfig,
+    SessionCallConfig, SessionConfig, SpendingConfig, TaskConfig, Token, MODULE_TYPE_EXECUTOR,
+    MODULE_TYPE_HOOK,
 };
 use crate::errors::{trim_units, LeashRevert};
 
@@ -65,6 +68,7 @@ pub async fn read<P: Provider + Clone>(
         spending: Vec::new(),
         tasks: Vec::new(),
         custom_hooks: Vec::new(),
+        sessions: Vec::new(),
     };
     if mux_installed {
         let mux = HookMultiPlexer::new(modules.multiplexer, provider.clone());
@@ -149,6 +153,9 @@ pub struct EngineHistory {
     pub protected: Vec<Address>,
     pub tokens: Vec<Address>,
     pub auto_unpause_after: u64,
+    /// Agents granted a session since the install and not revoked since, each with the
+    /// transaction of its last grant.
+    pub sessions: Vec<(Address, B256)>,
 }
 
 fn remember<T: PartialEq>(list: &mut Vec<T>, item: T) {
@@ -186,6 +193,16 @@ pub async fn engine_history<P: Provider + Clone>(
             }
             Some(&SpendingLimitHook::TokenPolicySet::SIGNATURE_HASH) => {
                 remember(&mut h.tokens, SpendingLimitHook::TokenPolicySet::decode_log(data)?.token);
+            }
+            Some(&IPolicyEngine::SessionGranted::SIGNATURE_HASH) => {
+                let agent = IPolicyEngine::SessionGranted::decode_log(data)?.agent;
+                let tx = log.transaction_hash.unwrap_or_default();
+                h.sessions.retain(|(a, _)| *a != agent);
+                h.sessions.push((agent, tx));
+            }
+            Some(&IPolicyEngine::SessionRevoked::SIGNATURE_HASH) => {
+                let agent = IPolicyEngine::SessionRevoked::decode_log(data)?.agent;
+                h.sessions.retain(|(a, _)| *a != agent);
             }
             Some(&EmergencyPauseHook::AutoUnpauseSet::SIGNATURE_HASH) => {
                 let e = EmergencyPauseHook::AutoUnpauseSet::decode_log(data)?;
@@ -249,7 +266,119 @@ async fn read_engine<P: Provider + Clone>(
             }
         }
     }
+    for (agent, tx) in history.sessions {
+        if !engine.sessionOf(account, agent).call().await?.live {
+            continue; // revoked or ended by a new install
+        }
+        if let Some(granted) = granted_session(provider, tx, account, agent).await? {
+            for t in &granted.spending {
+                if t.token != Address::ZERO && !policy.tokens.iter().any(|k| k.address == t.token) {
+                    if let Some(t) = token_metadata(provider, t.token).await {
+                        policy.tokens.push(t);
+                    }
+                }
+            }
+            policy.sessions.push(granted);
+        }
+    }
     Ok(())
+}
+
+/// The sessions of `account` at the engine: the agents of its `SessionGranted` events since the
+/// install, not revoked since, that `sessionOf` confirms live (expired ones included), with what
+/// each may still move of the tokens its grant limits.
+pub async fn sessions<P: Provider + Clone>(
+    provider: &P,
+    engine: Address,
+    account: Address,
+) -> Result<Vec<crate::ops::SessionStatus>> {
+    let mut out = Vec::new();
+    for (agent, tx) in engine_history(provider, engine, account).await?.sessions {
+        let tokens: Vec<Address> = granted_session(provider, tx, account, agent)
+            .await?
+            .map(|s| s.spending.iter().map(|t| t.token).collect())
+            .unwrap_or_default();
+        let status = crate::ops::session_status(provider, engine, account, agent, &tokens).await?;
+        if status.live {
+            out.push(status);
+        }
+    }
+    Ok(out)
+}
+
+/// The session `agent` was granted on `account` in transaction `tx`: the engine keeps no copy of
+/// its calls, so it is read from the transaction, a `grantSession` call or a `handleOps` whose
+/// operation carried the grant (enable-in-first-op). `None` when the transaction is neither (a
+/// grant from a contract authority, through a wallet of its own).
+pub async fn granted_session<P: Provider + Clone>(
+    provider: &P,
+    tx: B256,
+    account: Address,
+    agent: Address,
+) -> Result<Option<SessionConfig>> {
+    use alloy::consensus::Transaction as _;
+    use alloy::sol_types::SolCall;
+    let Some(tx) = provider.get_transaction_by_hash(tx).await.wrap_err("reading a session's grant")? else {
+        return Ok(None);
+    };
+    let input = tx.input();
+    if let Ok(call) = IPolicyEngine::grantSessionCall::abi_decode(input) {
+        if call.account == account && call.session.agent == agent {
+            return Ok(Some(session_config(&call.session)));
+        }
+    }
+    if let Ok(call) = IEntryPoint::handleOpsCall::abi_decode(input) {
+        for op in call.ops.iter().filter(|op| op.sender == account && op.signature.len() > 65) {
+            if let Ok((session, _)) =
+                <(IPolicyEngine::Session, Bytes)>::abi_decode_params(&op.signature[65..])
+            {
+                if session.agent == agent {
+                    return Ok(Some(session_config(&session)));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// A session as a policy file holds it, from the engine's struct.
+pub fn session_config(s: &IPolicyEngine::Session) -> SessionConfig {
+    let op = |n: u8| ParamOp::ALL.into_iter().find(|op| *op as u8 == n).unwrap_or(ParamOp::Equal);
+    SessionConfig {
+        agent: s.agent,
+        valid_from: s.validAfter.to::<u64>(),
+        valid_until: s.validUntil.to::<u64>(),
+        max_uses: s.maxUses,
+        uses_per_window: s.usesPerWindow,
+        usage_window: s.usageWindow,
+        calls: s
+            .calls
+            .iter()
+            .map(|c| SessionCallConfig {
+                target: c.target,
+                selector: c.selector,
+                rules: c
+                    .rules
+                    .iter()
+                    .map(|r| ParamRuleConfig {
+                        op: op(r.op),
+                        arg: r.argIndex,
+                        width: r.width,
+                        values: r.values.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        spending: s
+            .tokens
+            .iter()
+            .map(|t| SpendingConfig {
+                token: t.token,
+                per_tx_cap: t.perTxCap,
+                limits: t.limits.iter().map(|l| (l.amount, l.window.saturating_to::<u64>())).collect(),
+            })
+            .collect(),
+    }
 }
 
 /// Symbol and decimals of an ERC-20, if it answers.
@@ -286,18 +415,14 @@ pub fn to_toml(policy: &PolicyConfig) -> String {
         let _ = writeln!(out, "\n[allowlist]\nmode = \"{mode}\"\npermissions = [");
         for (target, selector) in &a.permissions {
             let target = token_of(*target).map_or(target.to_string(), |t| t.symbol.clone());
-            let function = match selector.0 {
-                [0x43, 0x1e, 0x2c, 0xf5] => "*".to_string(),
-                [0, 0, 0, 0] => "plain".to_string(),
-                _ => selector.to_string(),
-            };
+            let function = function_name(*selector);
             let _ = writeln!(out, "  {{ target = \"{target}\", function = \"{function}\" }},");
         }
         let _ = writeln!(out, "]");
         let protected: Vec<String> = a.protected.iter().map(|p| format!("\"{p}\"")).collect();
         let _ = writeln!(out, "protected = [{}]", protected.join(", "));
     }
-    for s in &policy.spending {
+    let spending = |out: &mut String, header: &str, s: &SpendingConfig| {
         let (name, decimals) = if s.token == Address::ZERO {
             ("native".to_string(), 18)
         } else {
@@ -305,13 +430,16 @@ pub fn to_toml(policy: &PolicyConfig) -> String {
         };
         let units =
             |v: U256| format_units(v, decimals).map(|t| trim_units(&t)).unwrap_or_else(|_| v.to_string());
-        let _ = writeln!(out, "\n[[spending]]\ntoken = \"{name}\"");
+        let _ = writeln!(out, "\n{header}\ntoken = \"{name}\"");
         if !s.per_tx_cap.is_zero() {
             let _ = writeln!(out, "per_tx_cap = \"{}\"", units(s.per_tx_cap));
         }
         let limits: Vec<String> =
             s.limits.iter().map(|(a, w)| format!("{{ amount = \"{}\", window = {w} }}", units(*a))).collect();
         let _ = writeln!(out, "limits = [{}]", limits.join(", "));
+    };
+    for s in &policy.spending {
+        spending(&mut out, "[[spending]]", s);
     }
     for t in &policy.tasks {
         let _ = writeln!(
@@ -331,7 +459,70 @@ pub fn to_toml(policy: &PolicyConfig) -> String {
     for (address, init) in &policy.custom_hooks {
         let _ = writeln!(out, "\n[[custom_hooks]]\naddress = \"{address}\"\ninit_data = \"{init}\"");
     }
+    for s in &policy.sessions {
+        let _ = writeln!(
+            out,
+            "\n[[session]]\nagent = \"{}\"\nvalid_from = {}\nvalid_until = {}",
+            s.agent, s.valid_from, s.valid_until
+        );
+        if s.max_uses != 0 {
+            let _ = writeln!(out, "max_uses = {}", s.max_uses);
+        }
+        if s.uses_per_window != 0 {
+            let _ =
+                writeln!(out, "uses_per_window = {}\nusage_window = {}", s.uses_per_window, s.usage_window);
+        }
+        for c in &s.calls {
+            let target = token_of(c.target).map_or(c.target.to_string(), |t| t.symbol.clone());
+            let _ = writeln!(
+                out,
+                "\n[[session.call]]\ntarget = \"{target}\"\nfunction = \"{}\"",
+                function_name(c.selector)
+            );
+            for r in &c.rules {
+                // Width 20 is written as an address; any other as the unsigned integer of its width.
+                let address = r.width == 20;
+                let ty =
+                    if address { "address".to_string() } else { format!("uint{}", 8 * u32::from(r.width)) };
+                let value = |v: &U256| {
+                    if address {
+                        format!("\"{}\"", Address::from_word(B256::from(*v)))
+                    } else {
+                        format!("\"{v}\"")
+                    }
+                };
+                let _ = writeln!(
+                    out,
+                    "\n[[session.call.rule]]\narg = {}\nop = \"{}\"\ntype = \"{ty}\"",
+                    r.arg,
+                    r.op.name()
+                );
+                match r.op {
+                    ParamOp::IsAccount => {}
+                    ParamOp::OneOf => {
+                        let values: Vec<String> = r.values.iter().map(&value).collect();
+                        let _ = writeln!(out, "values = [{}]", values.join(", "));
+                    }
+                    _ => {
+                        let _ = writeln!(out, "value = {}", r.values.first().map(&value).unwrap_or_default());
+                    }
+                }
+            }
+        }
+        for t in &s.spending {
+            spending(&mut out, "[[session.spending]]", t);
+        }
+    }
     out
+}
+
+/// A selector as a policy file writes it: `*`, `plain` or its hex.
+fn function_name(selector: FixedBytes<4>) -> String {
+    match selector.0 {
+        [0x43, 0x1e, 0x2c, 0xf5] => "*".to_string(),
+        [0, 0, 0, 0] => "plain".to_string(),
+        _ => selector.to_string(),
+    }
 }
 
 /// A task as the executor holds it: the task itself (from the `TaskAdded` log whose task hashes to

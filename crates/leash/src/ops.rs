@@ -4,12 +4,14 @@ use std::fmt;
 
 use alloy::primitives::{Address, Bytes, TxHash, U256};
 use alloy::providers::Provider;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::signers::SignerSync;
 use eyre::{bail, Result, WrapErr};
 
 use crate::abi::{AutomationExecutor, EmergencyPauseHook, IERC7579ModuleConfig, IPolicyEngine};
 use crate::account::UserOpSender;
 use crate::addresses::ModuleAddresses;
-use crate::config::{PolicyConfig, MODULE_TYPE_HOOK};
+use crate::config::{PolicyConfig, SessionConfig, MODULE_TYPE_HOOK};
 use crate::errors::{utc, LeashRevert, Refused, TokenBook};
 use crate::provider::Confirm;
 
@@ -338,4 +340,133 @@ pub async fn task_run<P: Provider + Clone>(
     let task = crate::live::live_task(provider, automation, account, id).await?.task;
     let exec = AutomationExecutor::new(automation, provider.clone());
     Ok(send_checked!(exec.executeTask(account, task), book, format!("task {id}")))
+}
+
+// ---------------------------------------------------------------------- sessions
+
+/// `grantSession(account, session)` at the engine from the provider's wallet (the authority).
+pub async fn grant_session<P: Provider + Clone>(
+    provider: &P,
+    engine: Address,
+    account: Address,
+    session: &SessionConfig,
+    book: &TokenBook,
+) -> Result<TxHash> {
+    let engine = IPolicyEngine::new(engine, provider.clone());
+    Ok(send_checked!(
+        engine.grantSession(account, session.abi()),
+        book,
+        format!("the session of {}", session.agent)
+    ))
+}
+
+/// `revokeSession(account, agent)` from the provider's wallet (the authority).
+pub async fn revoke_session<P: Provider + Clone>(
+    provider: &P,
+    engine: Address,
+    account: Address,
+    agent: Address,
+) -> Result<TxHash> {
+    let engine = IPolicyEngine::new(engine, provider.clone());
+    Ok(send_checked!(
+        engine.revokeSession(account, agent),
+        &TokenBook::default(),
+        format!("revoking the session of {agent}")
+    ))
+}
+
+/// The authority's grant of `session` for enable-in-first-op: its signature over the engine's
+/// `sessionGrantDigest(account, session)` (for the agent's next epoch), packed as the agent
+/// appends it to its first operation's signature ([`crate::account::enable_blob`]).
+pub async fn sign_session<P: Provider + Clone>(
+    provider: &P,
+    engine: Address,
+    account: Address,
+    session: &SessionConfig,
+    authority: &PrivateKeySigner,
+) -> Result<Bytes> {
+    let grant = session.abi();
+    let digest = IPolicyEngine::new(engine, provider.clone())
+        .sessionGrantDigest(account, grant.clone())
+        .call()
+        .await
+        .wrap_err("reading the session's grant digest at the policy engine")?;
+    let signature = authority.sign_hash_sync(&digest)?;
+    Ok(crate::account::enable_blob(&grant, &signature.as_bytes()))
+}
+
+/// A session as the engine holds it now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionStatus {
+    pub agent: Address,
+    pub live: bool,
+    pub valid_from: u64,
+    pub valid_until: u64,
+    pub uses: U256,
+    pub max_uses: U256,
+    pub epoch: U256,
+    /// What the session may still move of each token it limits (its own limits only).
+    pub remaining: Vec<(Address, U256)>,
+    /// The chain's time when read.
+    pub now: u64,
+}
+
+impl SessionStatus {
+    /// Display with token symbols and units from `book`.
+    pub fn describe(&self, book: &TokenBook) -> String {
+        let state = if !self.live {
+            "not live (never granted, revoked or replaced)".to_string()
+        } else if self.now < self.valid_from {
+            format!("granted, acts from {}", utc(U256::from(self.valid_from)))
+        } else if self.now > self.valid_until {
+            "expired".to_string()
+        } else {
+            "live".to_string()
+        };
+        let uses = if self.max_uses.is_zero() {
+            format!("{} calls (no total limit)", self.uses)
+        } else {
+            format!("{} of {} calls", self.uses, self.max_uses)
+        };
+        let from =
+            if self.valid_from == 0 { "its grant".to_string() } else { utc(U256::from(self.valid_from)) };
+        let mut out = format!(
+            "session {}: {state}\n  from {from} until {}\n  uses: {uses}\n  epoch: {}",
+            self.agent,
+            utc(U256::from(self.valid_until)),
+            self.epoch
+        );
+        for (token, left) in &self.remaining {
+            out.push_str(&format!("\n  may still move: {}", book.amount(*token, *left)));
+        }
+        out
+    }
+}
+
+/// `agent`'s session on `account`, with what it may still move of each of `tokens`.
+pub async fn session_status<P: Provider + Clone>(
+    provider: &P,
+    engine: Address,
+    account: Address,
+    agent: Address,
+    tokens: &[Address],
+) -> Result<SessionStatus> {
+    let e = IPolicyEngine::new(engine, provider.clone());
+    let s = e.sessionOf(account, agent).call().await.wrap_err("reading the session at the policy engine")?;
+    let mut remaining = Vec::new();
+    for token in tokens {
+        remaining.push((*token, e.sessionRemaining(account, agent, *token).call().await?));
+    }
+    let now = provider.get_block_by_number(Default::default()).await?.map_or(0, |b| b.header.timestamp);
+    Ok(SessionStatus {
+        agent,
+        live: s.live,
+        valid_from: s.validAfter.to::<u64>(),
+        valid_until: s.validUntil.to::<u64>(),
+        uses: s.uses,
+        max_uses: s.maxUses,
+        epoch: s.epoch,
+        remaining,
+        now,
+    })
 }

@@ -3,9 +3,11 @@
 use alloy::primitives::FixedBytes;
 use alloy::primitives::{address, Address, U256};
 use alloy::sol_types::{SolCall, SolValue};
-use leash::abi::{IERC7579Batch, IERC7579Execution, IERC7579ModuleConfig, PolicyEngineConfig};
+use leash::abi::{IERC7579Batch, IERC7579Execution, IERC7579ModuleConfig, IPolicyEngine, PolicyEngineConfig};
 use leash::addresses::ModuleAddresses;
-use leash::config::{self, AllowlistMode, HookStack, PolicyConfig, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK};
+use leash::config::{
+    self, AllowlistMode, HookStack, ParamOp, PolicyConfig, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
+};
 
 const GOOD: &str = r#"
 authority = "0x00000000000000000000000000000000000000a1"
@@ -349,12 +351,24 @@ fn durations() {
 
 #[test]
 fn every_example_parses() {
-    let vars: std::collections::BTreeMap<String, Address> =
-        ["AUTHORITY", "GUARDIAN", "USDC", "ROUTER", "KEEPER", "COLD_WALLET"]
-            .iter()
-            .enumerate()
-            .map(|(i, name)| (name.to_string(), Address::with_last_byte(i as u8 + 1)))
-            .collect();
+    let vars: std::collections::BTreeMap<String, Address> = [
+        "AUTHORITY",
+        "GUARDIAN",
+        "USDC",
+        "ROUTER",
+        "KEEPER",
+        "COLD_WALLET",
+        "AGENT",
+        "TOP_UP_AGENT",
+        "WETH",
+        "PAYEE_A",
+        "PAYEE_B",
+        "PAYEE_C",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, name)| (name.to_string(), Address::with_last_byte(i as u8 + 1)))
+    .collect();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
@@ -364,7 +378,311 @@ fn every_example_parses() {
             seen += 1;
         }
     }
-    assert!(seen >= 3, "at least three example policies");
+    assert!(seen >= 5, "at least five example policies");
+    // The session examples: recipient pinned, listed payees, a minimum output.
+    let swap = config::load(&dir.join("session-swap.toml"), &vars).unwrap();
+    let router = &swap.sessions[0].calls[1];
+    assert!(router.rules.iter().any(|r| r.op == ParamOp::IsAccount && r.arg == 3));
+    assert!(router.rules.iter().any(|r| r.op == ParamOp::GreaterOrEqual && r.arg == 6));
+    let payments = config::load(&dir.join("session-payments.toml"), &vars).unwrap();
+    assert_eq!(payments.sessions[0].calls[0].rules[0].op, ParamOp::OneOf);
+    assert_eq!(payments.sessions[0].calls[0].rules[0].values.len(), 3);
     let err = config::load(&dir.join("trading-agent.toml"), &Default::default()).unwrap_err();
     assert!(err.message.contains("unknown variable $USDC"), "{err}");
+}
+
+// ---------------------------------------------------------------------- sessions
+
+const SESSIONS: &str = r#"
+authority = "0x00000000000000000000000000000000000000a1"
+
+[tokens]
+USDC = { address = "0x00000000000000000000000000000000000000c1", decimals = 6 }
+
+[[session]]
+agent = "0x00000000000000000000000000000000000000a2"
+valid_from = 2026-01-01T00:00:00Z
+valid_until = "2026-02-01T00:00:00Z"
+max_uses = 100
+uses_per_window = 10
+usage_window = "1h"
+
+[[session.call]]
+target = "USDC"
+function = "transfer(address to, uint amount)"
+
+[[session.call.rule]]
+arg = 0
+op = "one_of"
+type = "address"
+values = ["0x00000000000000000000000000000000000000d1", "0x00000000000000000000000000000000000000d2"]
+
+[[session.call.rule]]
+arg = 1
+op = "less_or_equal"
+type = "uint256"
+value = "250000000"
+
+[[session.call]]
+target = "0x00000000000000000000000000000000000000e1"
+function = "swap(address,uint256,uint256)"
+
+[[session.call.rule]]
+arg = 0
+op = "is_account"
+type = "address"
+
+[[session.call]]
+target = "0x00000000000000000000000000000000000000e2"
+function = "plain"
+
+[[session.spending]]
+token = "USDC"
+limits = [ { amount = "100", window = "1d" } ]
+
+[[session]]
+agent = "0x00000000000000000000000000000000000000a3"
+valid_until = 1800000000
+
+[[session.call]]
+target = "0x00000000000000000000000000000000000000e1"
+function = "*"
+"#;
+
+/// Replaces `from` by `to` in the sessions file and expects an error on `line` containing `needle`.
+fn rejects_session(from: &str, to: &str, line: usize, needle: &str) {
+    assert!(SESSIONS.contains(from), "fixture lacks {from:?}");
+    let err = parse(&SESSIONS.replacen(from, to, 1)).expect_err("must be rejected");
+    assert!(err.message.contains(needle), "message {:?} lacks {needle:?}", err.message);
+    assert_eq!(err.line, line, "line of {err}");
+}
+
+#[test]
+fn sessions_parse_with_times_rules_and_limits() {
+    let c = parse(SESSIONS).unwrap();
+    assert_eq!(c.sessions.len(), 2);
+    let s = &c.sessions[0];
+    assert_eq!(s.agent, address!("0x00000000000000000000000000000000000000a2"));
+    assert_eq!((s.valid_from, s.valid_until), (1_767_225_600, 1_769_904_000));
+    assert_eq!((s.max_uses, s.uses_per_window, s.usage_window), (100, 10, 3600));
+    assert_eq!(s.calls[0].selector.as_slice(), &[0xa9, 0x05, 0x9c, 0xbb], "signature normalised");
+    let one_of = &s.calls[0].rules[0];
+    assert_eq!((one_of.op, one_of.arg, one_of.width), (ParamOp::OneOf, 0, 20));
+    assert_eq!(one_of.values, vec![U256::from(0xd1), U256::from(0xd2)]);
+    assert_eq!(s.calls[0].rules[1].values, vec![U256::from(250_000_000u64)]);
+    assert_eq!((s.calls[1].rules[0].op, s.calls[1].rules[0].values.len()), (ParamOp::IsAccount, 0));
+    assert!(s.calls[2].selector.is_zero(), "plain transfers");
+    assert_eq!(s.spending[0].limits, vec![(U256::from(100_000_000u64), 86_400)]);
+    let second = &c.sessions[1];
+    assert_eq!((second.valid_from, second.valid_until, second.max_uses), (0, 1_800_000_000, 0));
+    assert_eq!(second.calls[0].selector.0, config::WILDCARD_SELECTOR);
+    // Sessions alone still install the engine: it holds them.
+    assert_eq!(c.install_payloads(&MODULES).len(), 1);
+}
+
+#[test]
+fn session_times() {
+    assert_eq!(config::parse_time("1970-01-01T00:00:00Z"), Ok(0));
+    assert_eq!(config::parse_time("2000-03-01T00:00:01Z"), Ok(951_868_801));
+    assert_eq!(config::parse_time("2024-02-29T23:59:59+00:00"), Ok(1_709_251_199));
+    assert_eq!(config::parse_time("1700000000"), Ok(1_700_000_000));
+    assert!(config::parse_time("2023-02-29T00:00:00Z").unwrap_err().contains("not a date"));
+    assert!(config::parse_time("2026-01-01T00:00:00+02:00").unwrap_err().contains("UTC"));
+    assert!(config::parse_time("2026-01-01T00:00:00.5Z").is_err());
+    assert!(config::parse_time("tomorrow").is_err());
+    rejects_session(
+        "valid_until = \"2026-02-01T00:00:00Z\"",
+        "valid_until = \"2025-12-01T00:00:00Z\"",
+        10,
+        "at or after valid_from",
+    );
+    rejects_session("valid_until = 1800000000", "valid_until = 0", 50, "not 0");
+    rejects_session("valid_until = 1800000000", "valid_until = 281474976710656", 50, "past the last time");
+    rejects_session("valid_from = 2026-01-01T00:00:00Z", "valid_from = 2026-01-01T00:00:00", 9, "UTC");
+}
+
+#[test]
+fn session_usage_limits() {
+    rejects_session("max_uses = 100", "max_uses = 0", 11, "no limit");
+    rejects_session("usage_window = \"1h\"", "", 12, "needs a usage_window");
+    rejects_session("uses_per_window = 10", "", 13, "needs uses_per_window");
+    rejects_session("usage_window = \"1h\"", "usage_window = 30", 13, "under 60 s");
+    rejects_session("usage_window = \"1h\"", "usage_window = 62", 13, "multiple of 4");
+    rejects_session("uses_per_window = 10", "uses_per_window = 0", 12, "freeze");
+}
+
+#[test]
+fn session_rules_are_held_to_the_engine() {
+    rejects_session("op = \"one_of\"", "op = \"greater_than\"", 21, "use one of equal, not_equal");
+    rejects_session("type = \"uint256\"", "type = \"int256\"", 28, "unsigned");
+    rejects_session("type = \"uint256\"", "type = \"uint8\"", 29, "does not fit uint8");
+    rejects_session(
+        "value = \"250000000\"",
+        &format!("value = \"{}\"", U256::from(1) << 232),
+        29,
+        "not below 2^232",
+    );
+    rejects_session("value = \"250000000\"", "values = [1, 2]", 29, "takes one `value`");
+    rejects_session(
+        "op = \"is_account\"\ntype = \"address\"",
+        "op = \"is_account\"\ntype = \"uint64\"",
+        38,
+        "narrower",
+    );
+    rejects_session(
+        "type = \"address\"\n\n[[session.call]]",
+        "type = \"address\"\nvalue = \"0x00000000000000000000000000000000000000d1\"\n\n[[session.call]]",
+        39,
+        "takes no value",
+    );
+    let nine: Vec<String> = (1..=9).map(|i| i.to_string()).collect();
+    rejects_session(
+        "values = [\"0x00000000000000000000000000000000000000d1\", \"0x00000000000000000000000000000000000000d2\"]",
+        &format!("values = [{}]", nine.join(", ")),
+        23,
+        "at most 8",
+    );
+    rejects_session(
+        "\"0x00000000000000000000000000000000000000d2\"]",
+        "\"0x00000000000000000000000000000000000000dA\"]",
+        23,
+        "EIP-55",
+    );
+    rejects_session(
+        "\"0x00000000000000000000000000000000000000d2\"]",
+        "\"0x00000000000000000000000000000000000000d1\"]",
+        23,
+        "listed twice",
+    );
+    // Rules sit only on exact functions.
+    rejects_session("function = \"swap(address,uint256,uint256)\"", "function = \"*\"", 35, "exact function");
+    rejects_session(
+        "[[session.call.rule]]\narg = 1",
+        &((0..4)
+            .map(|i| {
+                format!("[[session.call.rule]]\narg = {i}\nop = \"equal\"\ntype = \"uint8\"\nvalue = 1\n\n")
+            })
+            .collect::<String>()
+            + "[[session.call.rule]]\narg = 1"),
+        43,
+        "at most 4",
+    );
+}
+
+#[test]
+fn session_calls_agents_and_the_hook() {
+    rejects_session(
+        "target = \"0x00000000000000000000000000000000000000e2\"\nfunction = \"plain\"",
+        "target = \"USDC\"\nfunction = \"transfer(address,uint256)\"",
+        41,
+        "listed twice",
+    );
+    rejects_session(
+        "agent = \"0x00000000000000000000000000000000000000a3\"",
+        "agent = \"0x00000000000000000000000000000000000000a2\"",
+        49,
+        "two sessions",
+    );
+    rejects_session(
+        "agent = \"0x00000000000000000000000000000000000000a3\"",
+        "agent = \"0x00000000000000000000000000000000000000a1\"",
+        49,
+        "is the authority",
+    );
+    rejects_session(
+        "agent = \"0x00000000000000000000000000000000000000a3\"",
+        "agent = \"0x00000000000000000000000000000000000000aB\"",
+        49,
+        "EIP-55",
+    );
+    rejects_session(
+        "[[session.call]]\ntarget = \"0x00000000000000000000000000000000000000e1\"\nfunction = \"*\"",
+        "",
+        49,
+        "permits no call",
+    );
+    rejects_session(
+        "authority = \"0x00000000000000000000000000000000000000a1\"",
+        "authority = \"0x00000000000000000000000000000000000000a1\"\nhook = \"multiplexer\"",
+        9,
+        "policy engine's",
+    );
+    let many: String = (0..33)
+        .map(|i| {
+            format!("[[session.call]]\ntarget = \"{}\"\nfunction = \"*\"\n", Address::with_last_byte(i + 1))
+        })
+        .collect();
+    let text = SESSIONS.to_string() + &many;
+    let err = parse(&text).unwrap_err();
+    assert!(err.message.contains("at most 32"), "{err}");
+    let c = parse(SESSIONS).unwrap();
+    assert!(c.check_account(c.sessions[0].agent).unwrap_err().contains("agent"));
+}
+
+/// `IPolicyEngine.Session` and its parts as the bindings encode them, field for field against
+/// the Solidity source, and the file's session in it.
+#[test]
+fn the_session_struct_matches_the_solidity_source_and_the_file() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts/interfaces/IPolicyEngine.sol");
+    let source = std::fs::read_to_string(path).unwrap();
+    let fields_of = |name: &str| -> Vec<String> {
+        let body = source.split(&format!("struct {name} {{")).nth(1).unwrap().split('}').next().unwrap();
+        body.lines()
+            .map(|l| l.split("//").next().unwrap().trim())
+            .filter(|l| !l.is_empty() && !l.starts_with('*') && !l.starts_with('/'))
+            .map(|l| {
+                let (ty, name) = l.trim_end_matches(';').rsplit_once(' ').unwrap();
+                let ty = if ty == "ParamOp" { "uint8" } else { ty.rsplit('.').next().unwrap() };
+                format!("{ty} {name}")
+            })
+            .collect()
+    };
+    let rust_fields = |root: String, name: &str| -> Vec<String> {
+        let inner =
+            root.strip_prefix(&format!("{name}(")).and_then(|r| r.strip_suffix(')')).unwrap().to_string();
+        inner.split(',').map(String::from).collect()
+    };
+    use alloy::sol_types::SolStruct;
+    assert_eq!(
+        fields_of("Session"),
+        rust_fields(IPolicyEngine::Session::eip712_root_type().into_owned(), "Session")
+    );
+    assert_eq!(
+        fields_of("SessionCall"),
+        rust_fields(IPolicyEngine::SessionCall::eip712_root_type().into_owned(), "SessionCall")
+    );
+    assert_eq!(
+        fields_of("ParamRule"),
+        rust_fields(IPolicyEngine::ParamRule::eip712_root_type().into_owned(), "ParamRule")
+    );
+
+    let c = parse(SESSIONS).unwrap();
+    let s = c.sessions[0].abi();
+    assert_eq!(s.agent, c.sessions[0].agent);
+    assert_eq!((s.validAfter.to::<u64>(), s.validUntil.to::<u64>()), (1_767_225_600, 1_769_904_000));
+    assert_eq!((s.maxUses, s.usesPerWindow, s.usageWindow), (100, 10, 3600));
+    assert_eq!(s.calls.len(), 3);
+    assert_eq!(s.calls[0].target, address!("0x00000000000000000000000000000000000000c1"));
+    assert_eq!(s.calls[0].rules[0].op, 8, "OneOf");
+    assert_eq!((s.calls[0].rules[1].op, s.calls[0].rules[1].argIndex, s.calls[0].rules[1].width), (4, 1, 32));
+    assert_eq!((s.calls[1].rules[0].op, s.calls[1].rules[0].width), (7, 20), "IsAccount on an address");
+    assert!(s.calls[1].rules[0].values.is_empty());
+    assert_eq!(s.tokens[0].token, address!("0x00000000000000000000000000000000000000c1"));
+    assert_eq!(s.tokens[0].limits[0].window, U256::from(86_400));
+    // The encoding round-trips as the engine's calldata.
+    let call = IPolicyEngine::grantSessionCall { account: Address::ZERO, session: s.clone() };
+    let back = IPolicyEngine::grantSessionCall::abi_decode(&call.abi_encode()).unwrap();
+    assert_eq!(back.session, s);
+}
+
+/// `policy show` writes the live sessions back as `[[session]]` sections that read back the same.
+#[test]
+fn sessions_written_back_read_the_same() {
+    let c = parse(SESSIONS).unwrap();
+    let text = leash::live::to_toml(&c);
+    let back = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(back.sessions, c.sessions);
+    let from_abi: Vec<_> = c.sessions.iter().map(|s| leash::live::session_config(&s.abi())).collect();
+    assert_eq!(from_abi, c.sessions);
 }

@@ -8,7 +8,9 @@
 //! must never show more than the limit inside any window.
 //!
 //! The account runs the policy engine; a shorter run checks the same rules on the multiplexer
-//! stack (the separate hooks), and a fixed case fills a limit exactly on both.
+//! stack (the separate hooks), and a fixed case fills a limit exactly on both. Sessions have a
+//! model of their own (`model/sessions.rs`): three agents' sessions on one account, against the
+//! engine and AgentValidator.
 //!
 //! Depth: by default the engine's cases run until 20,000 steps have been checked against the chain
 //! (time jumps not counted), the multiplexer's until 2,000; `LEASH_MODEL_STEPS=N` asks for N of
@@ -22,6 +24,8 @@
 mod driver;
 #[path = "model/reference.rs"]
 mod reference;
+#[path = "model/sessions.rs"]
+mod sessions;
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -112,6 +116,66 @@ fn ten_spends_of_100_fill_a_limit_of_1000_exactly() {
         assert_eq!(n, 13);
         assert!(verdicts[n - 2].is_some(), "{stack:?}: refused one second early");
         assert!(verdicts[n - 1].is_none(), "{stack:?}: accepted once the first bucket is out");
+    }
+}
+
+/// Three sessions on one account against their model (`sessions`): by default 30 cases of 1 to
+/// 30 steps on one Anvil node (`LEASH_SESSION_CASES=N` for N), each step mined at the model's
+/// second; the verdicts and every session's `sessionOf` compared after each step.
+#[test]
+fn sessions_match_their_model() {
+    let cases = env("LEASH_SESSION_CASES").unwrap_or(30) as u32;
+    leash_tests::ensure_artifacts().expect("forge artifacts");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let driver = rt.block_on(sessions::Driver::spawn()).expect("test chain");
+    let started = Instant::now();
+    let (checked, accepted) = (AtomicU64::new(0), AtomicU64::new(0));
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/model-sessions.txt",
+        ))),
+        ..Config::default()
+    });
+    let result = runner.run(&prop::collection::vec(sessions::step(), 1..30), |steps| {
+        rt.block_on(async {
+            driver.reset().await.map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
+            let mut model = sessions::Model::new(driver.names, driver.configs.clone(), driver.start);
+            for s in &steps {
+                let expected = model.transition(s);
+                let at = model.now();
+                let got = driver
+                    .perform(s, at)
+                    .await
+                    .map_err(|e| TestCaseError::fail(format!("{s:?} at t={at}: {e:#}")))?;
+                prop_assert_eq!(&got, &expected, "verdict of {:?} at t={}", s, at);
+                if expected.is_some() {
+                    checked.fetch_add(1, Ordering::Relaxed);
+                }
+                if expected == Some(sessions::Verdict::Accepted) {
+                    accepted.fetch_add(1, Ordering::Relaxed);
+                }
+                let views = driver.views().await.map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
+                prop_assert_eq!(views, model.views(), "sessionOf after {:?} at t={}", s, at);
+                // At the chain's time: the last block's, which a time jump does not move.
+                let mined = !matches!(s, sessions::Step::Warp(_));
+                if let Some(expected) = model.remaining(0).filter(|_| mined) {
+                    let got = driver.remaining(0).await.map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
+                    prop_assert_eq!(got, expected, "sessionRemaining after {:?} at t={}", s, at);
+                }
+            }
+            Ok(())
+        })
+    });
+    println!(
+        "sessions: model-checked {} operations ({} accepted, {} grants enabled in an operation) in {cases} cases in {:.1} s",
+        checked.load(Ordering::Relaxed),
+        accepted.load(Ordering::Relaxed),
+        sessions::ENABLED.load(Ordering::Relaxed),
+        started.elapsed().as_secs_f64()
+    );
+    if let Err(e) = result {
+        panic!("{e}");
     }
 }
 

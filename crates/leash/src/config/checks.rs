@@ -9,12 +9,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use alloy::primitives::{Address, Bytes, U256};
 use toml::Spanned;
 
-use super::format::{Ctx, RawAllowlist, RawConfig, RawCustomHook, RawPause, RawSpending, RawTask, RawToken};
+use super::format::{
+    rule_width, Ctx, RawAllowlist, RawConfig, RawCustomHook, RawPause, RawRule, RawSession, RawSpending,
+    RawTask, RawToken,
+};
 use super::{
-    parse_selector, AllowlistConfig, AllowlistMode, ConfigError, HookStack, PauseConfig, PolicyConfig,
-    SpendingConfig, TaskConfig, Token, MAX_AUTO_UNPAUSE, MAX_LIMITS_PER_TOKEN, MAX_LIMIT_AMOUNT,
-    MAX_PERMISSIONS, MAX_PROTECTED, MAX_SUB_HOOKS, MAX_TASKS, MAX_TOKENS, MAX_WINDOW, MIN_WINDOW,
-    WINDOW_BUCKETS,
+    parse_selector, AllowlistConfig, AllowlistMode, ConfigError, HookStack, ParamOp, ParamRuleConfig,
+    PauseConfig, PolicyConfig, SessionCallConfig, SessionConfig, SpendingConfig, TaskConfig, Token,
+    MAX_AUTO_UNPAUSE, MAX_LIMITS_PER_TOKEN, MAX_LIMIT_AMOUNT, MAX_ONE_OF, MAX_PERMISSIONS, MAX_PROTECTED,
+    MAX_RULES, MAX_SESSION_CALLS, MAX_SUB_HOOKS, MAX_TASKS, MAX_TIME, MAX_TOKENS, MAX_WINDOW, MIN_WINDOW,
+    RULE_VALUE_BITS, WILDCARD_SELECTOR, WINDOW_BUCKETS,
 };
 
 /// The checked policy of the file `raw` was read from (`text`, named `file` in errors).
@@ -36,6 +40,7 @@ pub(super) fn check(
     let spending = spending(&ctx, &raw.spending)?;
     let tasks = tasks(&ctx, &raw.tasks)?;
     let custom_hooks = custom_hooks(&ctx, hook, &raw.custom_hooks)?;
+    let sessions = sessions(&ctx, hook, authority, &raw.session)?;
 
     let sub_hooks = usize::from(pause.is_some())
         + usize::from(allowlist.is_some())
@@ -47,10 +52,10 @@ pub(super) fn check(
             format!("{sub_hooks} sub-hooks: at most {MAX_SUB_HOOKS}"),
         ));
     }
-    if sub_hooks == 0 && tasks.is_empty() {
-        return Err(ConfigError { file: file.to_string(), line: 1, message: "the policy configures nothing: add [pause], [allowlist], [[spending]], [[tasks]] or [[custom_hooks]]".into() });
+    if sub_hooks == 0 && tasks.is_empty() && sessions.is_empty() {
+        return Err(ConfigError { file: file.to_string(), line: 1, message: "the policy configures nothing: add [pause], [allowlist], [[spending]], [[tasks]], [[session]] or [[custom_hooks]]".into() });
     }
-    Ok(PolicyConfig { authority, hook, tokens, pause, allowlist, spending, tasks, custom_hooks })
+    Ok(PolicyConfig { authority, hook, tokens, pause, allowlist, spending, tasks, custom_hooks, sessions })
 }
 
 /// `[tokens]`: each symbol becomes known to the sections after it.
@@ -191,20 +196,7 @@ fn spending(ctx: &Ctx, raw: &[Spanned<RawSpending>]) -> Result<Vec<SpendingConfi
                 ));
             }
             let window = ctx.seconds(&l.get_ref().window, "limit window")?;
-            let span = l.get_ref().window.span();
-            if window < MIN_WINDOW {
-                return Err(ctx.err(span, format!("window under 60 s (got {window} s)")));
-            }
-            if window % WINDOW_BUCKETS != 0 {
-                return Err(
-                    ctx.err(span, format!("window of {window} s: must be a multiple of {WINDOW_BUCKETS} s"))
-                );
-            }
-            if window > MAX_WINDOW {
-                return Err(
-                    ctx.err(span, format!("window of {window} s: windows are at most {MAX_WINDOW} s"))
-                );
-            }
+            window_bounds(ctx, l.get_ref().window.span(), window)?;
             limits.push((amount, window));
         }
         spending.push(SpendingConfig { token: token.address, per_tx_cap, limits });
@@ -292,6 +284,193 @@ fn custom_hooks(
     Ok(custom_hooks)
 }
 
+/// `[[session]]`: the engine's own feature, checked as `grantSession` checks a grant.
+fn sessions(
+    ctx: &Ctx,
+    hook: HookStack,
+    authority: Address,
+    raw: &[Spanned<RawSession>],
+) -> Result<Vec<SessionConfig>, ConfigError> {
+    if let (HookStack::Multiplexer, Some(first)) = (hook, raw.first()) {
+        return Err(ctx.err(
+            first.get_ref().agent.span(),
+            "sessions are the policy engine's: remove hook = \"multiplexer\" (the multiplexer refuses an execution naming a session)",
+        ));
+    }
+    let mut sessions: Vec<SessionConfig> = Vec::new();
+    for s in raw {
+        let session = session(ctx, authority, s.get_ref())?;
+        if sessions.iter().any(|x| x.agent == session.agent) {
+            return Err(ctx.err(
+                s.get_ref().agent.span(),
+                format!("agent {} has two sessions: a grant replaces the agent's last one", session.agent),
+            ));
+        }
+        sessions.push(session);
+    }
+    Ok(sessions)
+}
+
+fn session(ctx: &Ctx, authority: Address, s: &RawSession) -> Result<SessionConfig, ConfigError> {
+    let agent = ctx.nonzero(&s.agent, "session agent")?;
+    if agent == authority {
+        return Err(
+            ctx.err(s.agent.span(), "session agent is the authority: an agent needs a key of its own")
+        );
+    }
+    let valid_from = s.valid_from.as_ref().map(|v| ctx.time(v, "valid_from")).transpose()?.unwrap_or(0);
+    let valid_until = ctx.time(&s.valid_until, "valid_until")?;
+    for (t, v) in [(valid_from, s.valid_from.as_ref()), (valid_until, Some(&s.valid_until))] {
+        if t > MAX_TIME {
+            return Err(ctx.err(
+                v.map_or(0..0, |v| v.span()),
+                format!("{t} is past the last time a session holds ({MAX_TIME})"),
+            ));
+        }
+    }
+    if valid_until == 0 || valid_until < valid_from {
+        return Err(ctx.err(
+            s.valid_until.span(),
+            format!("valid_until ({valid_until}) must be at or after valid_from ({valid_from}) and not 0"),
+        ));
+    }
+    let max_uses = s.max_uses.as_ref().map_or(0, |m| *m.get_ref());
+    if let Some(m) = s.max_uses.as_ref().filter(|m| *m.get_ref() == 0) {
+        return Err(ctx.err(m.span(), "max_uses = 0 would mean no limit: leave it out for no limit"));
+    }
+    let (uses_per_window, usage_window) = match (&s.uses_per_window, &s.usage_window) {
+        (None, None) => (0, 0),
+        (Some(u), Some(w)) => {
+            if *u.get_ref() == 0 {
+                return Err(ctx.err(
+                    u.span(),
+                    "uses_per_window = 0 would freeze the session: leave both out for no limit",
+                ));
+            }
+            let window = ctx.seconds(w, "usage_window")?;
+            window_bounds(ctx, w.span(), window)?;
+            (*u.get_ref(), window as u32)
+        }
+        (Some(u), None) => return Err(ctx.err(u.span(), "uses_per_window needs a usage_window")),
+        (None, Some(w)) => return Err(ctx.err(w.span(), "usage_window needs uses_per_window")),
+    };
+    if s.call.len() > MAX_SESSION_CALLS {
+        return Err(ctx.err(
+            s.call[MAX_SESSION_CALLS].span(),
+            format!("{} calls in the session: at most {MAX_SESSION_CALLS}", s.call.len()),
+        ));
+    }
+    if s.call.is_empty() {
+        return Err(ctx.err(s.agent.span(), "the session permits no call: add a [[session.call]]"));
+    }
+    let mut calls: Vec<SessionCallConfig> = Vec::new();
+    for c in &s.call {
+        let c = c.get_ref();
+        let target = ctx.target(&c.target, "session call target")?;
+        let selector = parse_selector(c.function.get_ref()).map_err(|e| ctx.err(c.function.span(), e))?;
+        if calls.iter().any(|x| (x.target, x.selector) == (target, selector)) {
+            return Err(
+                ctx.err(c.target.span(), format!("session call ({target}, {selector}) is listed twice"))
+            );
+        }
+        if c.rule.len() > MAX_RULES {
+            return Err(ctx.err(
+                c.rule[MAX_RULES].span(),
+                format!("{} rules on one call: at most {MAX_RULES}", c.rule.len()),
+            ));
+        }
+        if let Some(first) = c.rule.first() {
+            if selector.0 == WILDCARD_SELECTOR || selector.is_zero() {
+                return Err(ctx.err(
+                    first.span(),
+                    "rules sit only on an exact function (not \"*\", not \"plain\"): name the function",
+                ));
+            }
+        }
+        let rules = c.rule.iter().map(|r| rule(ctx, r.get_ref())).collect::<Result<_, _>>()?;
+        calls.push(SessionCallConfig { target, selector, rules });
+    }
+    Ok(SessionConfig {
+        agent,
+        valid_from,
+        valid_until,
+        max_uses,
+        uses_per_window,
+        usage_window,
+        calls,
+        spending: spending(ctx, &s.spending)?,
+    })
+}
+
+fn rule(ctx: &Ctx, r: &RawRule) -> Result<ParamRuleConfig, ConfigError> {
+    let op = ParamOp::ALL.into_iter().find(|op| op.name() == r.op.get_ref().trim()).ok_or_else(|| {
+        let names: Vec<&str> = ParamOp::ALL.iter().map(|op| op.name()).collect();
+        ctx.err(r.op.span(), format!("op `{}`: use one of {}", r.op.get_ref(), names.join(", ")))
+    })?;
+    let ty = r.ty.get_ref().trim();
+    let width = rule_width(ty).map_err(|e| ctx.err(r.ty.span(), e))?;
+    let raw_values: Vec<&Spanned<toml::Value>> = match (op, &r.value, &r.values) {
+        (_, Some(_), Some(v)) => return Err(ctx.err(v.span(), "give `value` or `values`, not both")),
+        (ParamOp::IsAccount, None, None) => Vec::new(),
+        (ParamOp::IsAccount, Some(v), None) => {
+            return Err(ctx.err(v.span(), "is_account compares with the account itself: it takes no value"))
+        }
+        (ParamOp::IsAccount, None, Some(v)) => {
+            return Err(ctx.err(v.span(), "is_account compares with the account itself: it takes no values"))
+        }
+        (ParamOp::OneOf, None, Some(v)) => v.get_ref().iter().collect(),
+        (ParamOp::OneOf, _, None) => return Err(ctx.err(r.op.span(), "one_of takes a list: values = [ … ]")),
+        (_, Some(v), None) => vec![v],
+        (_, None, Some(v)) => {
+            return Err(ctx.err(v.span(), format!("{} takes one `value`, not a list", op.name())))
+        }
+        (_, None, None) => return Err(ctx.err(r.op.span(), format!("{} needs a `value`", op.name()))),
+    };
+    if op == ParamOp::IsAccount && width < 20 {
+        return Err(
+            ctx.err(r.ty.span(), format!("is_account compares an address: `{ty}` is narrower than one"))
+        );
+    }
+    if op == ParamOp::OneOf {
+        let span = r.values.as_ref().map_or(0..0, |v| v.span());
+        if raw_values.is_empty() {
+            return Err(ctx.err(span, "one_of with no values would refuse every call"));
+        }
+        if raw_values.len() > MAX_ONE_OF {
+            return Err(ctx.err(span, format!("{} values in one_of: at most {MAX_ONE_OF}", raw_values.len())));
+        }
+    }
+    let mut values = Vec::new();
+    for v in raw_values {
+        let value = ctx.rule_value(v, ty, &format!("rule value ({ty})"))?;
+        if width < 32 && value >> (8 * usize::from(width)) != U256::ZERO {
+            return Err(ctx.err(v.span(), format!("rule value {value} does not fit {ty}")));
+        }
+        if value >> RULE_VALUE_BITS != U256::ZERO {
+            return Err(ctx.err(v.span(), format!("rule value {value} is not below 2^{RULE_VALUE_BITS}: the engine keeps rule values in {RULE_VALUE_BITS} bits")));
+        }
+        if values.contains(&value) {
+            return Err(ctx.err(v.span(), format!("rule value {value} is listed twice")));
+        }
+        values.push(value);
+    }
+    Ok(ParamRuleConfig { op, arg: *r.arg.get_ref(), width, values })
+}
+
+/// A rolling window's bounds at the contracts (PackedWindow).
+fn window_bounds(ctx: &Ctx, span: std::ops::Range<usize>, window: u64) -> Result<(), ConfigError> {
+    if window < MIN_WINDOW {
+        return Err(ctx.err(span, format!("window under 60 s (got {window} s)")));
+    }
+    if !window.is_multiple_of(WINDOW_BUCKETS) {
+        return Err(ctx.err(span, format!("window of {window} s: must be a multiple of {WINDOW_BUCKETS} s")));
+    }
+    if window > MAX_WINDOW {
+        return Err(ctx.err(span, format!("window of {window} s: windows are at most {MAX_WINDOW} s")));
+    }
+    Ok(())
+}
+
 impl PolicyConfig {
     /// Checks that need the account: the authority may not be the account it governs.
     pub fn check_account(&self, account: Address) -> Result<(), String> {
@@ -300,6 +479,9 @@ impl PolicyConfig {
         }
         if self.pause.as_ref().is_some_and(|p| p.guardian == account) {
             return Err(format!("the guardian {account} is the account itself"));
+        }
+        if self.sessions.iter().any(|s| s.agent == account) {
+            return Err(format!("a session's agent is {account}, the account itself"));
         }
         Ok(())
     }

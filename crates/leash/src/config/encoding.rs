@@ -6,7 +6,8 @@ use alloy::primitives::{Address, Bytes, FixedBytes, U256};
 use alloy::sol_types::{SolCall, SolValue};
 
 use super::{
-    HookStack, InstallPayload, PolicyConfig, TaskConfig, Token, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
+    HookStack, InstallPayload, ParamRuleConfig, PolicyConfig, SessionCallConfig, SessionConfig,
+    SpendingConfig, TaskConfig, Token, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
 };
 use crate::abi;
 use crate::addresses::ModuleAddresses;
@@ -71,7 +72,7 @@ impl PolicyConfig {
     /// the token policies. `validation_id` is Kernel's validation whose hook the engine becomes
     /// (`0x01 ++ validator`), zero on every other account.
     pub fn engine_config(&self, validation_id: FixedBytes<21>) -> abi::PolicyEngineConfig {
-        use abi::{IAllowlistHook, ISpendingLimitHook};
+        use abi::IAllowlistHook;
         let (guardian, auto_unpause_after) =
             self.pause.as_ref().map_or((Address::ZERO, 0), |p| (p.guardian, p.auto_unpause_after));
         let (mode, permissions, protected) = match &self.allowlist {
@@ -94,22 +95,7 @@ impl PolicyConfig {
             mode,
             permissions,
             protectedTargets: protected,
-            tokens: self
-                .spending
-                .iter()
-                .map(|s| ISpendingLimitHook::TokenPolicy {
-                    token: s.token,
-                    perTxCap: s.per_tx_cap,
-                    limits: s
-                        .limits
-                        .iter()
-                        .map(|(amount, window)| ISpendingLimitHook::LimitConfig {
-                            amount: *amount,
-                            window: U256::from(*window),
-                        })
-                        .collect(),
-                })
-                .collect(),
+            tokens: token_policies(&self.spending),
             validationId: validation_id,
         }
     }
@@ -120,12 +106,14 @@ impl PolicyConfig {
         (self.authority, self.engine_config(validation_id)).abi_encode_params().into()
     }
 
-    /// Whether the policy has anything for a hook to run (pause, allowlist, limits, custom hooks).
+    /// Whether the policy has anything for a hook to run (pause, allowlist, limits, custom hooks,
+    /// sessions, which need the engine installed even with nothing account-wide).
     pub fn has_hook_policies(&self) -> bool {
         self.pause.is_some()
             || self.allowlist.is_some()
             || !self.spending.is_empty()
             || !self.custom_hooks.is_empty()
+            || !self.sessions.is_empty()
     }
 
     /// The hook this policy installs on the account: the engine or the multiplexer.
@@ -203,5 +191,108 @@ impl PolicyConfig {
     /// The symbol and decimals of `token`, for readable output.
     pub fn token_info(&self, token: Address) -> Option<&Token> {
         self.tokens.iter().find(|t| t.address == token)
+    }
+}
+
+/// Token policies as the engine takes them, account-wide or a session's.
+fn token_policies(spending: &[SpendingConfig]) -> Vec<abi::ISpendingLimitHook::TokenPolicy> {
+    spending
+        .iter()
+        .map(|s| abi::ISpendingLimitHook::TokenPolicy {
+            token: s.token,
+            perTxCap: s.per_tx_cap,
+            limits: s
+                .limits
+                .iter()
+                .map(|(amount, window)| abi::ISpendingLimitHook::LimitConfig {
+                    amount: *amount,
+                    window: U256::from(*window),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+impl ParamRuleConfig {
+    pub fn abi(&self) -> abi::IPolicyEngine::ParamRule {
+        abi::IPolicyEngine::ParamRule {
+            op: self.op as u8,
+            argIndex: self.arg,
+            width: self.width,
+            values: self.values.clone(),
+        }
+    }
+}
+
+impl SessionCallConfig {
+    pub fn abi(&self) -> abi::IPolicyEngine::SessionCall {
+        abi::IPolicyEngine::SessionCall {
+            target: self.target,
+            selector: self.selector,
+            rules: self.rules.iter().map(ParamRuleConfig::abi).collect(),
+        }
+    }
+}
+
+impl SessionConfig {
+    /// The session as `grantSession`, `enableSession` and `sessionGrantDigest` take it.
+    pub fn abi(&self) -> abi::IPolicyEngine::Session {
+        abi::IPolicyEngine::Session {
+            agent: self.agent,
+            validAfter: alloy::primitives::Uint::from(self.valid_from),
+            validUntil: alloy::primitives::Uint::from(self.valid_until),
+            maxUses: self.max_uses,
+            usesPerWindow: self.uses_per_window,
+            usageWindow: self.usage_window,
+            calls: self.calls.iter().map(SessionCallConfig::abi).collect(),
+            // The engine's binding declares the spending types again under its own module.
+            tokens: self
+                .spending
+                .iter()
+                .map(|s| abi::i_policy_engine::ISpendingLimitHook::TokenPolicy {
+                    token: s.token,
+                    perTxCap: s.per_tx_cap,
+                    limits: s
+                        .limits
+                        .iter()
+                        .map(|(amount, window)| abi::i_policy_engine::ISpendingLimitHook::LimitConfig {
+                            amount: *amount,
+                            window: U256::from(*window),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The (target, selector) entry a call falls under, as the engine looks it up: the exact
+    /// selector (empty calldata: zero, plain transfers), else the target's wildcard. Calldata of 1
+    /// to 3 bytes, or a real selector of zero, falls under none.
+    pub fn entry_for(&self, target: Address, data: &[u8]) -> Option<&SessionCallConfig> {
+        let selector = match data.len() {
+            0 => FixedBytes::ZERO,
+            1..=3 => return None,
+            _ if data[..4] == [0; 4] => return None,
+            _ => FixedBytes::from_slice(&data[..4]),
+        };
+        let wildcard = FixedBytes(super::WILDCARD_SELECTOR);
+        self.calls
+            .iter()
+            .find(|c| c.target == target && c.selector == selector)
+            .or_else(|| self.calls.iter().find(|c| c.target == target && c.selector == wildcard))
+    }
+}
+
+impl ParamRuleConfig {
+    /// Whether the call `data` meets the rule on `account`, as the engine decides (the argument
+    /// word present and canonical for the width), with the word read (0 when the call is short).
+    pub fn check(&self, data: &[u8], account: Address) -> (bool, U256) {
+        let end = 36 + 32 * usize::from(self.arg);
+        if data.len() < end {
+            return (false, U256::ZERO);
+        }
+        let word = U256::from_be_slice(&data[end - 32..end]);
+        let canonical = self.width >= 32 || word >> (8 * usize::from(self.width)) == U256::ZERO;
+        (canonical && self.op.holds(word, &self.values, account), word)
     }
 }

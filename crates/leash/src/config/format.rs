@@ -28,6 +28,49 @@ pub(super) struct RawConfig {
     pub(super) tasks: Vec<Spanned<RawTask>>,
     #[serde(default)]
     pub(super) custom_hooks: Vec<Spanned<RawCustomHook>>,
+    #[serde(default)]
+    pub(super) session: Vec<Spanned<RawSession>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSession {
+    pub(super) agent: Spanned<String>,
+    #[serde(default)]
+    pub(super) valid_from: Option<Spanned<toml::Value>>,
+    pub(super) valid_until: Spanned<toml::Value>,
+    #[serde(default)]
+    pub(super) max_uses: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub(super) uses_per_window: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub(super) usage_window: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub(super) call: Vec<Spanned<RawSessionCall>>,
+    #[serde(default)]
+    pub(super) spending: Vec<Spanned<RawSpending>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSessionCall {
+    pub(super) target: Spanned<String>,
+    pub(super) function: Spanned<String>,
+    #[serde(default)]
+    pub(super) rule: Vec<Spanned<RawRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRule {
+    pub(super) arg: Spanned<u8>,
+    pub(super) op: Spanned<String>,
+    #[serde(rename = "type")]
+    pub(super) ty: Spanned<String>,
+    #[serde(default)]
+    pub(super) value: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub(super) values: Option<Spanned<Vec<Spanned<toml::Value>>>>,
 }
 
 #[derive(Deserialize)]
@@ -226,6 +269,117 @@ impl Ctx<'_> {
             _ => Err(bad()),
         }
     }
+}
+
+impl Ctx<'_> {
+    /// A point in time: unix seconds, or RFC 3339 in UTC (a TOML date-time or a string).
+    pub(super) fn time(&self, v: &Spanned<toml::Value>, what: &str) -> Result<u64, ConfigError> {
+        let text = match v.get_ref() {
+            toml::Value::Integer(i) if *i >= 0 => return Ok(*i as u64),
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Datetime(d) => d.to_string(),
+            other => other.to_string(),
+        };
+        parse_time(&text).map_err(|e| self.err(v.span(), format!("{what}: {e}")))
+    }
+
+    /// A rule value for an argument `width` bytes wide (`ty` as written): an address (or a
+    /// `$NAME`, a token symbol), a number (decimal or 0x hex), a bool, or 32 bytes of hex.
+    pub(super) fn rule_value(
+        &self,
+        v: &Spanned<toml::Value>,
+        ty: &str,
+        what: &str,
+    ) -> Result<U256, ConfigError> {
+        let bad = |why: String| self.err(v.span(), format!("{what}: {why}"));
+        match (ty, v.get_ref()) {
+            ("address", toml::Value::String(s)) => {
+                let name = s.trim();
+                let a = if name.starts_with("0x") || name.starts_with('$') {
+                    self.address(&Spanned::new(v.span(), s.clone()), what)?
+                } else {
+                    self.token(&Spanned::new(v.span(), s.clone()), what)?.address
+                };
+                Ok(U256::from_be_slice(a.as_slice()))
+            }
+            ("bool", toml::Value::Boolean(b)) => Ok(U256::from(u8::from(*b))),
+            ("bool", other) => Err(bad(format!("`{other}` is not true or false"))),
+            (_, toml::Value::Integer(i)) if *i >= 0 && ty != "address" => Ok(U256::from(*i as u64)),
+            (_, toml::Value::String(s)) if ty != "address" => {
+                let s = s.trim().replace('_', "");
+                let parsed = match s.strip_prefix("0x") {
+                    Some(hex) if !hex.is_empty() && hex.len() <= 64 => U256::from_str_radix(hex, 16).ok(),
+                    Some(_) => None,
+                    None => U256::from_str_radix(&s, 10).ok(),
+                };
+                parsed.ok_or_else(|| bad(format!("`{s}` is not a number (decimal, or 0x and hex digits)")))
+            }
+            (_, other) => Err(bad(format!("`{other}` is not a value of type {ty}"))),
+        }
+    }
+}
+
+/// The width in bytes of a rule's argument type: `address` 20, `uintN` N/8, `bytes32` 32, `bool` 1
+/// (the engine compares unsigned words, so signed integers and short byte arrays, which the ABI
+/// pads differently, have no width).
+pub(super) fn rule_width(ty: &str) -> Result<u8, String> {
+    let ty = ty.trim();
+    let width = match ty {
+        "address" => Some(20),
+        "bytes32" => Some(32),
+        "bool" => Some(1),
+        "uint" => Some(32),
+        _ => ty
+            .strip_prefix("uint")
+            .and_then(|n| n.parse::<u16>().ok())
+            .filter(|n| n % 8 == 0 && (8..=256).contains(n))
+            .map(|n| (n / 8) as u8),
+    };
+    width.ok_or_else(|| {
+        format!("type `{ty}`: use address, uint8 … uint256, bytes32 or bool (rules compare unsigned words)")
+    })
+}
+
+/// RFC 3339 in UTC (`2026-01-31T12:00:00Z`, `+00:00` also read; a fraction of a second is refused),
+/// or unix seconds, as unix seconds.
+pub fn parse_time(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit()) {
+        return t.parse().map_err(|_| format!("`{t}` is too large"));
+    }
+    let usage = || format!("`{t}` is not a time: unix seconds, or RFC 3339 in UTC like 2026-01-31T12:00:00Z");
+    let rest = t.strip_suffix('Z').or_else(|| t.strip_suffix('z')).or_else(|| t.strip_suffix("+00:00"));
+    let Some(rest) = rest else {
+        return Err(if t.len() > 19 && (t.contains('+') || t.get(10..).is_some_and(|r| r.contains('-'))) {
+            format!("`{t}`: write the time in UTC (ending in Z)")
+        } else {
+            usage()
+        });
+    };
+    let b = rest.as_bytes();
+    let shape = b.len() == 19
+        && [4, 7].iter().all(|&i| b[i] == b'-')
+        && matches!(b[10], b'T' | b't' | b' ')
+        && [13, 16].iter().all(|&i| b[i] == b':')
+        && [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18].iter().all(|&i| b[i].is_ascii_digit());
+    if !shape {
+        return Err(usage());
+    }
+    let n = |r: Range<usize>| rest[r].parse::<u64>().unwrap_or_default();
+    let (year, month, day, hour, minute, second) =
+        (n(0..4), n(5..7), n(8..10), n(11..13), n(14..16), n(17..19));
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days_in = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if year < 1970 || !(1..=12).contains(&month) || day == 0 || day > days_in[month as usize - 1] {
+        return Err(format!("`{t}` is not a date from 1970 on"));
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return Err(format!("`{t}` is not a time of day"));
+    }
+    let days_before_year: u64 =
+        (1970..year).map(|y| if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 { 366 } else { 365 }).sum();
+    let days = days_before_year + days_in[..month as usize - 1].iter().sum::<u64>() + day - 1;
+    Ok(days * 86_400 + hour * 3_600 + minute * 60 + second)
 }
 
 /// An address: `0x` and 40 hex digits; a mixed-case one must carry its EIP-55 checksum (a typo

@@ -40,6 +40,29 @@
 //! [[custom_hooks]]                        # only with hook = "multiplexer"
 //! address = "0x…"
 //! init_data = "0x…"
+//!
+//! [[session]]                             # only with hook = "engine": an agent's own grant
+//! agent = "0x…"
+//! valid_from = 2026-01-01T00:00:00Z       # RFC 3339 UTC or unix seconds; default: at once
+//! valid_until = "2026-02-01T00:00:00Z"
+//! max_uses = 100                          # calls in total (a batch of n uses n)
+//! uses_per_window = 10                    # with usage_window: calls per rolling window
+//! usage_window = "1h"
+//!
+//! [[session.call]]
+//! target = "USDC"
+//! function = "transfer(address,uint256)"  # or "*" (any function), "plain" (value transfers)
+//!
+//! [[session.call.rule]]                   # only on an exact function
+//! arg = 0                                 # the argument's index
+//! op = "one_of"                           # equal, not_equal, less, less_or_equal, greater,
+//!                                         # greater_or_equal, is_account, one_of
+//! type = "address"                        # address, uintN, bytes32 or bool
+//! values = ["0x…", "0x…"]                 # one_of; the others take one `value`
+//!
+//! [[session.spending]]                    # the session's own limits, as [[spending]]
+//! token = "USDC"
+//! limits = [ { amount = "100", window = "1d" } ]
 //! ```
 //!
 //!
@@ -59,7 +82,7 @@ use alloy::primitives::{Address, Bytes, FixedBytes, U256};
 
 use crate::abi;
 
-pub use format::{parse_address, parse_duration, parse_selector};
+pub use format::{parse_address, parse_duration, parse_selector, parse_time};
 
 /// ERC-7579 module types.
 pub const MODULE_TYPE_EXECUTOR: u64 = 2;
@@ -80,6 +103,14 @@ pub const MAX_WINDOW: u64 = 100_000_000;
 pub const MAX_LIMIT_AMOUNT: u128 = (1 << 95) - 1;
 pub const MAX_AUTO_UNPAUSE: u64 = 365 * 86_400;
 pub const WILDCARD_SELECTOR: [u8; 4] = [0x43, 0x1e, 0x2c, 0xf5];
+/// A session's bounds at the engine: calls, rules per call, values of a `one_of`, and rule values
+/// below 2^232 (a rule keeps its value in 232 bits of one slot).
+pub const MAX_SESSION_CALLS: usize = 32;
+pub const MAX_RULES: usize = 4;
+pub const MAX_ONE_OF: usize = 8;
+pub const RULE_VALUE_BITS: usize = 232;
+/// The last second a `uint48` time holds.
+pub const MAX_TIME: u64 = (1 << 48) - 1;
 
 /// A rule the file breaks, with where.
 #[derive(Debug, Clone, PartialEq)]
@@ -163,6 +194,96 @@ impl TaskConfig {
     }
 }
 
+/// How a session's rule compares an argument word with its value(s), unsigned (`IPolicyEngine.ParamOp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamOp {
+    Equal = 1,
+    NotEqual = 2,
+    Less = 3,
+    LessOrEqual = 4,
+    Greater = 5,
+    GreaterOrEqual = 6,
+    /// The word is the account itself (recipient pinning); no value.
+    IsAccount = 7,
+    /// The word is one of the values (at most [`MAX_ONE_OF`]).
+    OneOf = 8,
+}
+
+impl ParamOp {
+    pub const ALL: [ParamOp; 8] = [
+        ParamOp::Equal,
+        ParamOp::NotEqual,
+        ParamOp::Less,
+        ParamOp::LessOrEqual,
+        ParamOp::Greater,
+        ParamOp::GreaterOrEqual,
+        ParamOp::IsAccount,
+        ParamOp::OneOf,
+    ];
+
+    /// The word a policy file uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamOp::Equal => "equal",
+            ParamOp::NotEqual => "not_equal",
+            ParamOp::Less => "less",
+            ParamOp::LessOrEqual => "less_or_equal",
+            ParamOp::Greater => "greater",
+            ParamOp::GreaterOrEqual => "greater_or_equal",
+            ParamOp::IsAccount => "is_account",
+            ParamOp::OneOf => "one_of",
+        }
+    }
+
+    /// Whether `word` (the argument, canonical for the rule's width) passes against `values` on
+    /// `account`, as the engine decides it.
+    pub fn holds(self, word: U256, values: &[U256], account: Address) -> bool {
+        let v = values.first().copied().unwrap_or_default();
+        match self {
+            ParamOp::Equal => word == v,
+            ParamOp::NotEqual => word != v,
+            ParamOp::Less => word < v,
+            ParamOp::LessOrEqual => word <= v,
+            ParamOp::Greater => word > v,
+            ParamOp::GreaterOrEqual => word >= v,
+            ParamOp::IsAccount => word == U256::from_be_slice(account.as_slice()),
+            ParamOp::OneOf => values.contains(&word),
+        }
+    }
+}
+
+/// A rule on argument `arg` (the head word at `4 + 32 * arg`) of a session's call, `width` bytes wide.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamRuleConfig {
+    pub op: ParamOp,
+    pub arg: u8,
+    pub width: u8,
+    pub values: Vec<U256>,
+}
+
+/// A (target, selector) a session may call, with rules on its arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionCallConfig {
+    pub target: Address,
+    /// [`WILDCARD_SELECTOR`]: any function; zero: plain transfers.
+    pub selector: FixedBytes<4>,
+    pub rules: Vec<ParamRuleConfig>,
+}
+
+/// An agent's session: its time range (both seconds included), usage limits (0: none), calls and
+/// its own spending limits, on top of the account-wide policies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionConfig {
+    pub agent: Address,
+    pub valid_from: u64,
+    pub valid_until: u64,
+    pub max_uses: u32,
+    pub uses_per_window: u32,
+    pub usage_window: u32,
+    pub calls: Vec<SessionCallConfig>,
+    pub spending: Vec<SpendingConfig>,
+}
+
 /// The hook that carries a policy's pause, allowlist and spending limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum HookStack {
@@ -205,6 +326,8 @@ pub struct PolicyConfig {
     pub spending: Vec<SpendingConfig>,
     pub tasks: Vec<TaskConfig>,
     pub custom_hooks: Vec<(Address, Bytes)>,
+    /// Granted by the authority after the install (engine only).
+    pub sessions: Vec<SessionConfig>,
 }
 
 /// One `installModule(moduleType, module, initData)` for the account.
