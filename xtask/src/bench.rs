@@ -15,11 +15,15 @@ use alloy::primitives::{keccak256, Address, Bytes, FixedBytes, B256, U256};
 use alloy::providers::ext::AnvilApi;
 use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
+use alloy::signers::SignerSync;
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, eyre, Result};
-use leash::abi::{AutomationExecutor, IERC7579Execution};
-use leash::account::{execute_single, intrinsic_gas, UserOpSender, ENTRYPOINT_V08};
+use leash::abi::i_policy_engine::ISpendingLimitHook;
+use leash::abi::{AutomationExecutor, IERC7579Execution, IPolicyEngine};
+use leash::account::{
+    enable_blob, execute_single, execute_single_as, intrinsic_gas, UserOpSender, ENTRYPOINT_V08,
+};
 use leash::addresses::ModuleAddresses;
 use leash::artifacts;
 use leash::config::{
@@ -128,6 +132,12 @@ pub struct Results {
     /// stack and behind the policy engine.
     pub agent_full: Option<Pair>,
     pub agent_engine: Option<Pair>,
+    /// An agent's session (one permitted pair, one parameter rule, its own limit, a usage limit, a
+    /// time range): its ERC-20 transfers; granting it (the authority's transaction); the first
+    /// transfer carrying its grant (enable-in-first-op) less the same first transfer granted before.
+    pub session: Option<Pair>,
+    pub session_grant: Option<u64>,
+    pub session_enable: Option<u64>,
     /// The README's worked example installed on a fresh account, every install in all.
     pub install_example: Option<u64>,
     /// Module name → deployment transaction gas, and runtime code size in bytes.
@@ -156,6 +166,9 @@ struct Bench {
     keeper: DynProvider,
     keeper_address: Address,
     authority: Address,
+    /// The authority's key and wallet: sessions are granted (or signed) by it.
+    authority_key: PrivateKeySigner,
+    authority_wallet: DynProvider,
     guardian: Address,
     modules: ModuleAddresses,
     token: Address,
@@ -191,6 +204,8 @@ pub async fn run(root: &Path, mut progress: impl FnMut(&str)) -> Result<Results>
         bundler: key(0).address(),
         keeper_address: key(3).address(),
         authority: key(1).address(),
+        authority_key: key(1),
+        authority_wallet: net.wallet(1),
         guardian: key(2).address(),
         modules,
         token,
@@ -231,6 +246,11 @@ pub async fn run(root: &Path, mut progress: impl FnMut(&str)) -> Result<Results>
     progress("the agent's key: AgentValidator behind the multiplexer stack and the policy engine");
     results.agent_full = Some(bench.agent_case(Stack::Full).await?);
     results.agent_engine = Some(bench.agent_case(Stack::Engine).await?);
+
+    progress("an agent's session: its transfers, its grant, and its grant carried in its first operation");
+    let (session, grant, enable) = bench.session_case().await?;
+    (results.session, results.session_grant, results.session_enable) =
+        (Some(session), Some(grant), Some(enable));
 
     progress("installing the README's worked example: AgentValidator, the executor and its task, the engine");
     results.install_example = Some(bench.install_example().await?);
@@ -478,6 +498,92 @@ impl Bench {
         let first = self.measure(&sender, self.call_data(Op::Erc20)).await?;
         let repeat = self.measure(&sender, self.call_data(Op::Erc20)).await?;
         Ok(Pair { first, repeat })
+    }
+
+    /// A fresh account with AgentValidator for sessions only and the engine with the guardian's
+    /// pause alone, for `agent`'s session: the account's sender and the session's.
+    async fn session_account(
+        &mut self,
+        agent: &PrivateKeySigner,
+    ) -> Result<(UserOpSender<DynProvider>, UserOpSender<DynProvider>)> {
+        let owner = self.account().await?;
+        let init = (self.authority, Address::ZERO, U256::from(ONE_TOKEN)).abi_encode_params();
+        let outcome =
+            owner.install_module(MODULE_TYPE_VALIDATOR, self.modules.validator, init.into()).await?;
+        if !outcome.success {
+            bail!("installing AgentValidator: {}", LeashRevert::decode(&outcome.revert_reason));
+        }
+        let mut policy = self.policy();
+        policy.allowlist = None;
+        policy.spending.clear();
+        self.install(&owner, Stack::Engine, &policy).await?;
+        let session =
+            owner.clone().signed_by(agent.clone()).via_validator(self.modules.validator).as_session();
+        Ok((owner, session))
+    }
+
+    /// The session measured: the token's `transfer` to the first payee only (a rule on the
+    /// recipient), 100 tokens an hour of its own, 1,000 calls in all, thirty days.
+    fn session_grant(&self, agent: Address) -> IPolicyEngine::Session {
+        let rule = IPolicyEngine::ParamRule {
+            op: 1, // Equal
+            argIndex: 0,
+            width: 20,
+            values: vec![U256::from_be_slice(self.payees[0].as_slice())],
+        };
+        IPolicyEngine::Session {
+            agent,
+            validAfter: alloy::primitives::Uint::from(GENESIS_TIMESTAMP),
+            validUntil: alloy::primitives::Uint::from(GENESIS_TIMESTAMP + 10 * 365 * 86_400),
+            maxUses: 1_000,
+            usesPerWindow: 0,
+            usageWindow: 0,
+            calls: vec![IPolicyEngine::SessionCall {
+                target: self.token,
+                selector: IBenchToken::transferCall::SELECTOR.into(),
+                rules: vec![rule],
+            }],
+            tokens: vec![ISpendingLimitHook::TokenPolicy {
+                token: self.token,
+                perTxCap: U256::ZERO,
+                limits: vec![ISpendingLimitHook::LimitConfig {
+                    amount: tokens(100),
+                    window: U256::from(3_600u64),
+                }],
+            }],
+        }
+    }
+
+    /// The session's transfers (the first of its nonce key opens it, as the agent's case does),
+    /// its grant, and on a second account the same first operation carrying the grant.
+    async fn session_case(&mut self) -> Result<(Pair, u64, u64)> {
+        let agent = PrivateKeySigner::from_bytes(&keccak256("leash-bench-session"))?;
+        let transfer =
+            IBenchToken::transferCall { to: self.payees[0], amount: U256::from(ONE_TOKEN) }.abi_encode();
+        let call = execute_single_as(Some(agent.address()), self.token, U256::ZERO, &transfer);
+
+        let (owner, session) = self.session_account(&agent).await?;
+        let engine = IPolicyEngine::new(self.modules.engine, self.authority_wallet.clone());
+        let grant = engine
+            .grantSession(owner.account, self.session_grant(agent.address()))
+            .send()
+            .await?
+            .confirmed()
+            .await?;
+        let opening = self.measure(&session, call.clone()).await?;
+        let first = self.measure(&session, call.clone()).await?;
+        let repeat = self.measure(&session, call.clone()).await?;
+
+        let (owner, session) = self.session_account(&agent).await?;
+        let grant_data = self.session_grant(agent.address());
+        let digest = IPolicyEngine::new(self.modules.engine, self.provider.clone())
+            .sessionGrantDigest(owner.account, grant_data.clone())
+            .call()
+            .await?;
+        let signature = self.authority_key.sign_hash_sync(&digest)?;
+        let enabling = session.with_enable(Some(enable_blob(&grant_data, &signature.as_bytes())));
+        let enabled = self.measure(&enabling, call).await?;
+        Ok((Pair { first, repeat }, grant.gas_used, enabled.saturating_sub(opening)))
     }
 
     /// The installs of `policy` without its hooks: the executor and its tasks (installed before

@@ -19,6 +19,10 @@ const TARGET_ALLOWLIST: u64 = 8_000;
 const TARGET_SPENDING: u64 = 15_000;
 const TARGET_TASK: u64 = 45_000;
 const TARGET_AGENT: u64 = 36_000;
+/// The sessions issue's targets, beside Smart Sessions' figures for the same scope.
+const TARGET_SESSION: u64 = 40_000;
+const TARGET_SESSION_GRANT: u64 = 200_000;
+const TARGET_SESSION_ENABLE: u64 = 250_000;
 /// Runtime code of any one module: half the EIP-170 limit, room to grow.
 const TARGET_CODE_SIZE: u64 = 12 * 1024;
 /// The README's worked example installed on a fresh account, in all.
@@ -149,6 +153,38 @@ pub fn sections(r: &Results) -> Vec<(&'static str, String)> {
             n(repeat),
             n(first),
             verdict(repeat, TARGET_AGENT)
+        );
+    }
+    if let (Some(session), Some(bare)) = (r.session, r.gas(Stack::Bare, Op::Erc20)) {
+        let (repeat, first) =
+            (session.repeat.saturating_sub(bare.repeat), session.first.saturating_sub(bare.first));
+        let _ = writeln!(
+            targets,
+            "| an agent's session UserOp (ERC-20 transfer: one permitted pair, one parameter rule, its own limit, a usage limit, a time range), over the owner's with no hook (Smart Sessions: 104,442 / 121,542) | {} | {} | {} | {} |",
+            n(TARGET_SESSION),
+            n(repeat),
+            n(first),
+            verdict(repeat, TARGET_SESSION)
+        );
+    }
+    if let Some(grant) = r.session_grant {
+        let _ = writeln!(
+            targets,
+            "| granting that session, the authority's transaction (Smart Sessions: 1,039,372) | {} | {} | {} | {} |",
+            n(TARGET_SESSION_GRANT),
+            n(grant),
+            n(grant),
+            verdict(grant, TARGET_SESSION_GRANT)
+        );
+    }
+    if let Some(enable) = r.session_enable {
+        let _ = writeln!(
+            targets,
+            "| the session's first UserOp carrying its grant (enable-in-first-op), over the same first UserOp with the session granted (Smart Sessions: 1,060,415) | {} | {} | {} | {} |",
+            n(TARGET_SESSION_ENABLE),
+            n(enable),
+            n(enable),
+            verdict(enable, TARGET_SESSION_ENABLE)
         );
     }
     if let (Some(task), Some(transfer)) = (r.task_engine, r.transfer_itself) {
