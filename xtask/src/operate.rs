@@ -33,12 +33,16 @@ pub struct ModuleOverrides {
     /// Override the deployment record's HookMultiPlexer address.
     #[arg(long, global = true)]
     multiplexer: Option<Address>,
+    /// Override the deployment record's EmergencyPauseHook address.
     #[arg(long, global = true)]
     pause_hook: Option<Address>,
+    /// Override the deployment record's AllowlistHook address.
     #[arg(long, global = true)]
     allowlist: Option<Address>,
+    /// Override the deployment record's SpendingLimitHook address.
     #[arg(long, global = true)]
     spending: Option<Address>,
+    /// Override the deployment record's AutomationExecutor address.
     #[arg(long, global = true)]
     automation: Option<Address>,
 }
@@ -183,13 +187,17 @@ pub struct SessionArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum GuardianCmd {
+    /// Pause the account: every execution stops until the pause ends (the guardian's or the authority's key)
     Pause(GuardianArgs),
+    /// End the account's pause now (the guardian's or the authority's key)
     Unpause(GuardianArgs),
+    /// Whether the account is paused, until when, and who its guardian is
     Status(GuardianArgs),
 }
 
 #[derive(Args, Debug)]
 pub struct GuardianArgs {
+    /// The account the guardian watches.
     #[arg(long)]
     account: Address,
     /// Guardian (or authority) key, for pause and unpause (or LEASH_GUARDIAN_KEY).
@@ -201,14 +209,18 @@ pub struct GuardianArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum TaskCmd {
+    /// Run the account's task now, as its keeper (refused, in words, unless its schedule allows it)
     Run(TaskArgs),
+    /// The task as added, its runs so far, and whether and when it can run next
     Status(TaskArgs),
 }
 
 #[derive(Args, Debug)]
 pub struct TaskArgs {
+    /// The account the task belongs to.
     #[arg(long)]
     account: Address,
+    /// The task's id (as in the policy file's [[task]]).
     #[arg(long)]
     id: u64,
     /// The task's keeper key, for run (or LEASH_KEEPER_KEY).
