@@ -19,7 +19,7 @@ contract DecoderUnderTest {
     function decode(bytes calldata msgData)
         external
         pure
-        returns (uint8 action, bool batch, bool tryMode, Execution[] memory items)
+        returns (uint8 action, bool batch, bool tryMode, address session, Execution[] memory items)
     {
         (ExecutionDecoder.Action a, ExecutionDecoder.Executions memory ex) = ExecutionDecoder.decode(msgData);
         items = new Execution[](ex.count);
@@ -27,7 +27,7 @@ contract DecoderUnderTest {
             (address target, uint256 value, bytes calldata data) = ExecutionDecoder.at(ex, i);
             items[i] = Execution(target, value, data);
         }
-        return (uint8(a), ex.batch, ex.tryMode, items);
+        return (uint8(a), ex.batch, ex.tryMode, ex.session, items);
     }
 
     /// @dev `execute(mode, executionCalldata)` as the OpenZeppelin account reads it: Solidity's
@@ -94,13 +94,22 @@ contract ExecutionDecoderSymbolic is Test, SymbolicBase {
     function _checkExecute(uint256[] memory w) internal view {
         _pinLengths(w);
         bytes memory msgData = abi.encodePacked(ExecutionDecoder.EXECUTE, w);
-        try decoder.decode(msgData) returns (uint8 action, bool batch, bool tryMode, Execution[] memory items) {
+        try decoder.decode(msgData) returns (
+            uint8 action, bool batch, bool tryMode, address session, Execution[] memory items
+        ) {
             assertEq(action, uint8(ExecutionDecoder.Action.Execute));
-            // D4: only a plain call or batch, default or try, with no selector or payload, is
-            // accepted (never delegatecall 0xff, staticcall 0xfe or an unknown type): of the mode
-            // word only bytes 0 and 1 may be set, each to 0 or 1. And the mode the decoder reports
-            // is the account's own reading of that word.
-            assertEq(w[0] & ~(uint256(0x0101) << 240), 0, "a mode other than call or batch, default or try");
+            // D4: only a plain call or batch, default or try, is accepted (never delegatecall 0xff,
+            // staticcall 0xfe or an unknown type): of the mode word only bytes 0 and 1 may be set,
+            // each to 0 or 1, besides, at most, a session's selector and its non-zero agent, which
+            // the decoder reports as the session. And the mode the decoder reports is the account's
+            // own reading of that word.
+            uint256 rest = w[0] & ~(uint256(0x0101) << 240);
+            uint256 sessionBits = uint256(uint32(ExecutionDecoder.SESSION_MODE)) << 176;
+            assertTrue(
+                rest == 0 || (rest >> 160 << 160 == sessionBits && uint160(rest) != 0),
+                "a mode other than call or batch, default or try, or a session's"
+            );
+            assertEq(session, rest == 0 ? address(0) : address(uint160(rest)), "the session named");
             (CallType callType, ExecType execType,,) = ERC7579Utils.decodeMode(Mode.wrap(bytes32(w[0])));
             assertEq(batch, CallType.unwrap(callType) == 0x01, "batch flag differs from the account's call type");
             assertEq(tryMode, ExecType.unwrap(execType) == 0x01, "try flag differs from the account's exec type");

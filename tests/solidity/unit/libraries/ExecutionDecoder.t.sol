@@ -10,6 +10,12 @@ import {ExecutionDecoder} from "../../../../contracts/libraries/ExecutionDecoder
 
 /// @dev Exposes the library, and what the OpenZeppelin account itself would run, over calldata.
 contract DecoderHarness {
+    /// @dev The session the execution's mode names.
+    function sessionOf(bytes calldata msgData) external pure returns (address) {
+        (, ExecutionDecoder.Executions memory ex) = ExecutionDecoder.decode(msgData);
+        return ex.session;
+    }
+
     function decode(bytes calldata msgData)
         external
         pure
@@ -295,9 +301,26 @@ contract ExecutionDecoderTest is Test {
 
     function testFuzz_decode_RevertWhen_ModeSelectorOrPayloadSet(uint240 rest) public {
         vm.assume(rest != 0);
+        // Exactly a session's mode (its selector and a non-zero agent) decodes: the test below.
+        vm.assume(rest >> 160 != uint256(uint32(ExecutionDecoder.SESSION_MODE)) << 16 || uint160(rest) == 0);
         bytes32 mode = bytes32(uint256(rest));
         vm.expectRevert(abi.encodeWithSelector(ExecutionDecoder.ExecutionDecoder_UnsupportedMode.selector, mode));
         harness.decode(_execute(mode, abi.encodePacked(address(1), uint256(0))));
+    }
+
+    /// @dev A session's mode names its agent; one more bit anywhere beside the call and exec types
+    /// is refused.
+    function testFuzz_decode_SessionModeNamesItsAgent(address agent, uint8 bit) public {
+        vm.assume(agent != address(0));
+        bytes32 mode = bytes32((uint256(uint32(ExecutionDecoder.SESSION_MODE)) << 176) | uint160(agent));
+        assertEq(harness.sessionOf(_execute(mode, abi.encodePacked(address(1), uint256(0)))), agent);
+        uint256 extra = uint256(1) << bit;
+        vm.assume(bit < 240 && uint256(mode) & extra == 0);
+        bytes32 spoiled = mode | bytes32(extra);
+        // A bit inside the agent names another agent; anywhere else the mode is refused.
+        if (bit < 160) return;
+        vm.expectRevert(abi.encodeWithSelector(ExecutionDecoder.ExecutionDecoder_UnsupportedMode.selector, spoiled));
+        harness.decode(_execute(spoiled, abi.encodePacked(address(1), uint256(0))));
     }
 
     function test_decode_RevertWhen_EmptyBatch() public {
