@@ -122,16 +122,19 @@ library SpendingPolicy {
         for (uint256 i; i < n; ++i) {
             ISpendingLimitHook.LimitConfig memory limit = policy.limits[i];
             uint256 width = PackedWindow.widthOf(limit.amount, limit.window);
-            uint256 ring = key + 1 + 2 * i;
-            uint256 same = oldCount;
-            for (uint256 j; j < oldCount; ++j) {
-                if (widths[j] == width) same = j;
-            }
-            if (same < oldCount) {
-                PolicyKey.store(ring, rings[same][0]);
-                PolicyKey.store(ring + 1, rings[same][1]);
-            } else {
-                PackedWindow.init(ring, t, width, limit.amount, carried);
+            // Scoped: fewer live locals where the metadata is stored (unoptimised builds: coverage).
+            {
+                uint256 ring = key + 1 + 2 * i;
+                uint256 same = oldCount;
+                for (uint256 j; j < oldCount; ++j) {
+                    if (widths[j] == width) same = j;
+                }
+                if (same < oldCount) {
+                    PolicyKey.store(ring, rings[same][0]);
+                    PolicyKey.store(ring + 1, rings[same][1]);
+                } else {
+                    PackedWindow.init(ring, t, width, limit.amount, carried);
+                }
             }
             if (i == 0) slot |= (limit.amount << AMOUNT_SHIFT) | (width << WIDTH_SHIFT);
             else PolicyKey.store(key + 8 + i, limit.amount | (width << 96));
