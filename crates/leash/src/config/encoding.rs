@@ -42,22 +42,7 @@ impl PolicyConfig {
         }
         if !self.spending.is_empty() {
             hooks.push(modules.spending);
-            let policies: Vec<abi::ISpendingLimitHook::TokenPolicy> = self
-                .spending
-                .iter()
-                .map(|s| abi::ISpendingLimitHook::TokenPolicy {
-                    token: s.token,
-                    perTxCap: s.per_tx_cap,
-                    limits: s
-                        .limits
-                        .iter()
-                        .map(|(amount, window)| abi::ISpendingLimitHook::LimitConfig {
-                            amount: *amount,
-                            window: U256::from(*window),
-                        })
-                        .collect(),
-                })
-                .collect();
+            let policies = token_policies(&self.spending);
             inits.push((self.authority, policies).abi_encode_params().into());
         }
         for (address, init) in &self.custom_hooks {
