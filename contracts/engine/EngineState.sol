@@ -52,6 +52,10 @@ abstract contract EngineState is LeashModule {
     uint256 internal constant ACCOUNT_LISTS = 0;
     uint256 internal constant ACCOUNT_KERNEL = 1;
     uint256 internal constant ACCOUNT_SAFE7579 = 2;
+    /// @dev Whether any target slot can matter: an allowlist mode, a protected target or a limited
+    /// token (the counts are exact). Without them no target slot is read.
+    uint256 internal constant TARGET_POLICIES =
+        (0xff << MODE_SHIFT) | (0xff << PROTECTED_SHIFT) | (0xff << TOKENS_SHIFT);
 
     // A target slot. Modes as bits: ALLOW (1) and BLOCK (2), as `1 << (mode - 1)`.
     uint256 internal constant ALLOW = 1;
@@ -71,10 +75,12 @@ abstract contract EngineState is LeashModule {
     // first: ERC-7562's associated storage, which AgentValidator reads at validation):
     // `validAfter (48) | validUntil (48) | flags (8) | epoch (24) | uses (32) | maxUses (32) |
     // usesPerWindow (32) | usage bucket width (32)`; the usage window (PackedWindow) at +1 and +2.
-    // Per (session, epoch, target, selector) a call entry: `permitted | rules (8, at 8)`, its rules at
-    // +1..+MAX_RULES: `op (8) | argIndex (8) | width (8) | value (232)` (OneOf: the value count, each
-    // value marked at `_memberKey`). Per (session, epoch, token) a SpendingPolicy. A new grant of
-    // the same agent takes the next epoch: nothing of the old grant is reachable from it.
+    // Per (session, epoch, target, selector) a call entry `K`: `permitted (1) | rules (3, at 1) |
+    // rule 0 (at 4)`, the first rule inline (a call with one rule reads one slot); rule r >= 1 at
+    // `K + r`. A rule: `op (4, at 4) | argIndex (8, at 8) | width (8, at 16) | value (232, at 24)`
+    // (OneOf: the value count, each value marked at `_memberKey` of the rule's key). Per (session,
+    // epoch, token) a SpendingPolicy. A new grant of the same agent takes the next epoch: nothing of
+    // the old grant is reachable from it.
     uint256 public constant MAX_SESSION_CALLS = 32;
     uint256 public constant MAX_RULES = 4;
     uint256 public constant MAX_ONE_OF = 8;
@@ -93,7 +99,8 @@ abstract contract EngineState is LeashModule {
     uint256 internal constant PER_WINDOW_SHIFT = 192;
     uint256 internal constant USAGE_WIDTH_SHIFT = 224;
     uint256 internal constant C_PERMITTED = 1;
-    uint256 internal constant RULES_SHIFT = 8;
+    uint256 internal constant RULES_SHIFT = 1;
+    uint256 internal constant RULE_OP_SHIFT = 4;
     uint256 internal constant RULE_VALUE_SHIFT = 24;
 
     mapping(address account => uint256) internal _state;

@@ -124,8 +124,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
     /// @dev One item: no memory arrays, each slot read once.
     function _checkSingle(address account, uint256 state, ExecutionDecoder.Executions memory ex) internal {
         (address target, uint256 value, bytes calldata data) = ExecutionDecoder.at(ex, 0);
-        uint256 key = PolicyKey.at(account, state, KIND_TARGET, target, 0);
-        uint256 slot = _load(key);
+        (uint256 key, uint256 slot) = _targetSlot(account, state, target);
         _checkTarget(account, state, target, slot, data);
         if (slot & TRACKED != 0 && data.length != 0) {
             SpendingPolicy.charge(account, target, key, slot, TokenOutflow.amountOf(account, target, data));
@@ -183,8 +182,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         uint256 call = _callKind(data);
         if (i == 0 || target != previous.target) {
             previous.target = target;
-            previous.key = PolicyKey.at(account, state, KIND_TARGET, target, 0);
-            previous.slot = _load(previous.key);
+            (previous.key, previous.slot) = _targetSlot(account, state, target);
             previous.call = NO_VERDICT;
         }
         // A verdict is reused only for the same target and the same kind of call, and never for
@@ -243,9 +241,19 @@ contract PolicyEngine is EngineState, IERC7579Hook {
     }
 
     function _chargeNative(address account, uint256 state, uint256 value) internal {
-        uint256 key = PolicyKey.at(account, state, KIND_TARGET, address(0), 0);
-        uint256 slot = _load(key);
+        (uint256 key, uint256 slot) = _targetSlot(account, state, address(0));
         if (slot & TRACKED != 0) SpendingPolicy.charge(account, address(0), key, slot, value);
+    }
+
+    /// @dev The target's slot and its key; an empty slot, unread, where no target slot can matter.
+    function _targetSlot(address account, uint256 state, address target)
+        internal
+        view
+        returns (uint256 key, uint256 slot)
+    {
+        if (state & TARGET_POLICIES == 0) return (0, 0);
+        key = PolicyKey.at(account, state, KIND_TARGET, target, 0);
+        slot = _load(key);
     }
 
     // ------------------------------------------------------------------ sessions
@@ -367,11 +375,11 @@ contract PolicyEngine is EngineState, IERC7579Hook {
             }
             return;
         }
-        uint256 rules = (entry >> RULES_SHIFT) & 0xff;
+        uint256 rules = (entry >> RULES_SHIFT) & 7;
         for (uint256 r; r < rules; ++r) {
-            uint256 rule = _load(key + 1 + r);
+            uint256 rule = r == 0 ? entry : _load(key + r);
             (bool present, uint256 word) = _argument(data, (rule >> 8) & 0xff);
-            if (!present || !_holds(account, key + 1 + r, rule, word)) {
+            if (!present || !_holds(account, key + r, rule, word)) {
                 revert IPolicyEngine.Session_ParamRuleBroken(account, agent, target, selector, r, word);
             }
         }
@@ -391,7 +399,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
     function _holds(address account, uint256 ruleKey, uint256 rule, uint256 word) internal view returns (bool) {
         uint256 width = (rule >> 16) & 0xff;
         if (width < 32 && word >> (8 * width) != 0) return false;
-        uint256 op = rule & 0xff;
+        uint256 op = (rule >> RULE_OP_SHIFT) & 0xf;
         uint256 value = rule >> RULE_VALUE_SHIFT;
         if (op == uint256(IPolicyEngine.ParamOp.Equal)) return word == value;
         if (op == uint256(IPolicyEngine.ParamOp.NotEqual)) return word != value;

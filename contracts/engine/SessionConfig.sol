@@ -155,19 +155,21 @@ contract SessionConfig is EngineState {
         require(n <= MAX_RULES, IPolicyEngine.Session_TooMany("rules", n, MAX_RULES));
         // Selector 0 names plain transfers, which have no arguments to rule on; the wildcard, any call.
         bool ruled = call.selector != bytes4(0) && call.selector != WILDCARD_SELECTOR;
+        uint256 entry = C_PERMITTED | (n << RULES_SHIFT);
         for (uint256 r; r < n; ++r) {
-            require(
-                ruled && _storeRule(account, key + 1 + r, call.rules[r]), IPolicyEngine.Session_InvalidRule(index, r)
-            );
+            (bool valid, uint256 word) = _rule(account, key + r, call.rules[r]);
+            require(ruled && valid, IPolicyEngine.Session_InvalidRule(index, r));
+            if (r == 0) entry |= word;
+            else _store(key + r, word);
         }
-        _store(key, C_PERMITTED | (n << RULES_SHIFT));
+        _store(key, entry);
     }
 
-    /// @dev Stores `rule` at `ruleKey` (a OneOf's values marked each in its own slot); false,
-    /// storing nothing, when it is malformed.
-    function _storeRule(address account, uint256 ruleKey, IPolicyEngine.ParamRule calldata rule)
+    /// @dev `rule` as its word (the rule's key `ruleKey` names its OneOf values, each marked in its
+    /// own slot); false, marking nothing, when it is malformed.
+    function _rule(address account, uint256 ruleKey, IPolicyEngine.ParamRule calldata rule)
         private
-        returns (bool)
+        returns (bool, uint256)
     {
         uint256 op = uint256(rule.op);
         uint256 width = rule.width;
@@ -181,13 +183,13 @@ contract SessionConfig is EngineState {
             uint256 value = rule.values[v];
             valid = valid && value >> 232 == 0 && (width == 32 || value >> (8 * width) == 0);
         }
-        if (!valid) return false;
+        if (!valid) return (false, 0);
         uint256 stored = oneOf ? count : count == 1 ? rule.values[0] : 0;
-        _store(ruleKey, op | (uint256(rule.argIndex) << 8) | (width << 16) | (stored << RULE_VALUE_SHIFT));
         for (uint256 v; oneOf && v < count; ++v) {
             _store(_memberKey(account, ruleKey, rule.values[v]), 1);
         }
-        return true;
+        return
+            (true, (op << RULE_OP_SHIFT) | (uint256(rule.argIndex) << 8) | (width << 16) | (stored << RULE_VALUE_SHIFT));
     }
 
     /// @notice Ends the session now (its operations already validated fail at execution too) and

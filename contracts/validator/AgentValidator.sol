@@ -111,10 +111,10 @@ contract AgentValidator is LeashModule, IAgentValidator {
     // ------------------------------------------------------------------ validation
 
     /// @inheritdoc IERC7579Validator
-    /// @dev Checks, in order: the sender is the calling account; a Leash hook runs the account's
-    /// executions (`_requireLeashHook`: the policy engine or the multiplexer, as the account itself
-    /// reports its hook); the callData is an execution the hook decodes exactly (canonical, call or
-    /// batch, no delegatecall) that calls neither the account nor this validator; the signature;
+    /// @dev Checks, in order: the sender is the calling account; the callData is an execution the
+    /// hook decodes exactly (canonical, call or batch, no delegatecall); a Leash hook runs the
+    /// account's executions (`_requireLeashHook`: the policy engine or the multiplexer, as the
+    /// account itself reports its hook); no call targets the account or a module; the signature;
     /// then the gas allowance, which a valid operation is charged its maximum cost against. Only a
     /// bad signature returns `SIG_VALIDATION_FAILED`; the others revert with their rule. The
     /// operation is valid only from the end of the guardian's pause on (`validAfter`; the engine's
@@ -123,29 +123,29 @@ contract AgentValidator is LeashModule, IAgentValidator {
     function validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) external returns (uint256) {
         address account = msg.sender;
         require(userOp.sender == account, AgentValidator_SenderMismatch(account, userOp.sender));
-        (bool onSafe, bool viaEngine, uint256 validAfter) = _requireLeashHook(account);
-        address session = _checkExecution(account, userOp.callData, onSafe);
-        AgentRecord memory record = _agents[account];
+        ExecutionDecoder.Executions memory ex = _execution(account, userOp.callData);
+        address session = ex.session;
+        (bool onSafe, bool viaEngine, uint256 validAfter, uint256 sessionTimes) = _requireLeashHook(account, session);
+        _checkTargets(account, ex, onSafe);
         uint256 validUntil;
         if (session == address(0)) {
             (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(userOpHash, userOp.signature);
-            if (err != ECDSA.RecoverError.NoError || record.agent == address(0) || signer != record.agent) {
+            address agent = _agents[account].agent;
+            if (err != ECDSA.RecoverError.NoError || agent == address(0) || signer != agent) {
                 return VALIDATION_FAILED;
             }
         } else {
             require(viaEngine, Leash_SessionsNeedTheEngine(account, session));
-            bool valid;
-            uint256 from;
-            (valid, from, validUntil) = _validateSession(account, session, userOpHash, userOp.signature);
-            if (!valid) return VALIDATION_FAILED;
-            if (from > validAfter) validAfter = from;
+            sessionTimes = _validateSession(account, session, userOpHash, userOp.signature, sessionTimes);
+            if (sessionTimes & SESSION_LIVE == 0) return VALIDATION_FAILED;
+            if (sessionTimes & U48 > validAfter) validAfter = sessionTimes & U48;
+            validUntil = (sessionTimes >> 48) & U48;
         }
         uint256 cost = _maxCost(userOp);
         if (cost != 0) {
-            require(
-                cost <= record.gasAllowance, AgentValidator_GasAllowanceExceeded(account, cost, record.gasAllowance)
-            );
-            _agents[account].gasAllowance = uint96(record.gasAllowance - cost);
+            uint256 allowance = _agents[account].gasAllowance;
+            require(cost <= allowance, AgentValidator_GasAllowanceExceeded(account, cost, allowance));
+            _agents[account].gasAllowance = uint96(allowance - cost);
         }
         // ERC-4337 validation data: `validAfter (48) | validUntil (48, 0: none) | aggregator (160)`;
         // the EntryPoint takes an operation only strictly after `validAfter`, and both the pause's
@@ -154,23 +154,25 @@ contract AgentValidator is LeashModule, IAgentValidator {
     }
 
     /// @dev A session's operation: signed by that session's agent (its first 65 bytes; a first
-    /// operation may carry its grant after them, `_enable`), whose grant is live. Returns the
-    /// session's first and last valid second.
-    function _validateSession(address account, address session, bytes32 userOpHash, bytes calldata signature)
-        private
-        returns (bool valid, uint256 validAfter, uint256 validUntil)
-    {
+    /// operation may carry its grant after them, `_enable`). `times` is what the engine said of the
+    /// session (packed as `_engineContext` returns them); returns them as they are after an enable,
+    /// and not live when the signature is not the agent's.
+    function _validateSession(
+        address account,
+        address session,
+        bytes32 userOpHash,
+        bytes calldata signature,
+        uint256 times
+    ) private returns (uint256) {
         bytes calldata grant = signature[:0];
         if (signature.length > 65) (signature, grant) = (signature[:65], signature[65:]);
         (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(userOpHash, signature);
-        if (err != ECDSA.RecoverError.NoError || signer != session) return (false, 0, 0);
-        bool live;
-        (live, validAfter, validUntil) = _sessionTimes(account, session);
-        if (!live && grant.length != 0) {
+        if (err != ECDSA.RecoverError.NoError || signer != session) return 0;
+        if (times & SESSION_LIVE == 0 && grant.length != 0) {
             _enable(account, grant);
-            (live, validAfter, validUntil) = _sessionTimes(account, session);
+            (,,, times) = _engineContext(account, session);
         }
-        valid = live;
+        return times;
     }
 
     /// @dev Enable-in-first-op: `grant` is `abi.encode(IPolicyEngine.Session, bytes authoritySignature)`;
@@ -181,15 +183,6 @@ contract AgentValidator is LeashModule, IAgentValidator {
         (IPolicyEngine.Session memory granted, bytes memory authoritySignature) =
             abi.decode(grant, (IPolicyEngine.Session, bytes));
         IPolicyEngine(ENGINE).enableSession(account, granted, authoritySignature);
-    }
-
-    /// @dev The engine's `sessionContext(account, session)`: live, first and last valid second.
-    function _sessionTimes(address account, address session)
-        private
-        view
-        returns (bool live, uint256 validAfter, uint256 validUntil)
-    {
-        (,,, live, validAfter, validUntil) = IPolicyEngine(ENGINE).sessionContext(account, session);
     }
 
     /// @dev The policy engine's `leashContext` kinds (EngineState): how the account proved the
@@ -207,8 +200,13 @@ contract AgentValidator is LeashModule, IAgentValidator {
     /// The engine first, from its state slot (the execution reads that slot next, so the read
     /// costs little), which says how the account proved the install and so which question to ask
     /// it, with no probe of the account's kind; failing that, the multiplexer as before.
-    function _requireLeashHook(address account) private view returns (bool onSafe, bool viaEngine, uint256 validAfter) {
-        (bool installed, uint256 engineKind, uint256 pausedUntil) = _engineContext(account);
+    /// For a session's operation the same call to the engine also returns the session's times.
+    function _requireLeashHook(address account, address session)
+        private
+        view
+        returns (bool onSafe, bool viaEngine, uint256 validAfter, uint256 sessionTimes)
+    {
+        (bool installed, uint256 engineKind, uint256 pausedUntil, uint256 times) = _engineContext(account, session);
         if (installed) {
             address hook;
             if (engineKind == ENGINE_ON_KERNEL) {
@@ -218,7 +216,7 @@ contract AgentValidator is LeashModule, IAgentValidator {
             } else if (engineKind == ENGINE_ON_LISTING_ACCOUNT && _listsHook(account, ENGINE)) {
                 hook = ENGINE;
             }
-            if (hook == ENGINE) return (engineKind == ENGINE_ON_SAFE7579, true, pausedUntil);
+            if (hook == ENGINE) return (engineKind == ENGINE_ON_SAFE7579, true, pausedUntil, times);
         }
         require(
             IHookMultiPlexer(TRUSTED_MULTIPLEXER).authorityOf(account) != address(0),
@@ -241,7 +239,7 @@ contract AgentValidator is LeashModule, IAgentValidator {
         } else if (kind == AccountKind.Other) {
             require(_installedAs(account, 4, TRUSTED_MULTIPLEXER), AgentValidator_LeashNotInstalled(account));
         }
-        return (kind == AccountKind.Safe7579, false, _pauseHookEnds(account));
+        return (kind == AccountKind.Safe7579, false, _pauseHookEnds(account), 0);
     }
 
     /// @dev The pause hook's `pausedUntil(account)`: the end of the current or last pause, 0 when it
@@ -261,20 +259,44 @@ contract AgentValidator is LeashModule, IAgentValidator {
         }
     }
 
-    /// @dev The engine's `leashContext(account)`; not installed when there is no engine or no answer.
-    function _engineContext(address account) private view returns (bool installed, uint256 kind, uint256 pausedUntil) {
+    /// @dev `live (at 96) | validUntil (48, at 48) | validAfter (48)`: a session's times, packed.
+    uint256 internal constant SESSION_LIVE = 1 << 96;
+    uint256 internal constant U48 = 0xffffffffffff;
+
+    /// @dev The engine's `leashContext(account)`, or with a session its `sessionContext(account,
+    /// session)`, which adds the session's times (packed: `SESSION_LIVE`); not installed when there
+    /// is no engine or no answer.
+    function _engineContext(address account, address session)
+        private
+        view
+        returns (bool installed, uint256 kind, uint256 pausedUntil, uint256 times)
+    {
         address engine = ENGINE;
-        bytes4 selector = IPolicyEngine.leashContext.selector;
+        bytes4 selector =
+            session == address(0) ? IPolicyEngine.leashContext.selector : IPolicyEngine.sessionContext.selector;
         assembly ("memory-safe") {
-            // Three words back: in free memory, which is not advanced (nothing outlives the call).
+            // Up to six words back: in free memory, which is not advanced (nothing outlives the call).
             let m := mload(0x40)
             mstore(m, selector)
             mstore(add(m, 0x04), account)
-            let ok := staticcall(gas(), engine, m, 0x24, m, 0x60)
-            if and(ok, gt(returndatasize(), 0x5f)) {
+            mstore(add(m, 0x24), session)
+            let size := 0x60
+            let argsSize := 0x24
+            if session {
+                size := 0xc0
+                argsSize := 0x44
+            }
+            let ok := staticcall(gas(), engine, m, argsSize, m, size)
+            if and(ok, iszero(lt(returndatasize(), size))) {
                 installed := eq(mload(m), 1)
                 kind := mload(add(m, 0x20))
-                pausedUntil := and(mload(add(m, 0x40)), 0xffffffffffff)
+                pausedUntil := and(mload(add(m, 0x40)), U48)
+                if session {
+                    times := or(
+                        or(shl(96, eq(mload(add(m, 0x60)), 1)), shl(48, and(mload(add(m, 0xa0)), U48))),
+                        and(mload(add(m, 0x80)), U48)
+                    )
+                }
             }
         }
     }
@@ -371,12 +393,11 @@ contract AgentValidator is LeashModule, IAgentValidator {
 
     /// @dev `callData` must be `execute(...)` or `executeUserOp.selector ++ execute(...)`, canonical
     /// by the decoder every Leash hook uses (which refuses delegatecall, staticcall, unknown modes
-    /// and any non-canonical byte), and none of its calls may target the account, an alias of it
-    /// (`address(0)`; on a Safe its adapter and enabled modules) or this module.
-    function _checkExecution(address account, bytes calldata callData, bool onSafe)
+    /// and any non-canonical byte).
+    function _execution(address account, bytes calldata callData)
         private
-        view
-        returns (address session)
+        pure
+        returns (ExecutionDecoder.Executions memory ex)
     {
         bytes4 selector = bytes4(callData);
         bytes calldata execution = callData;
@@ -385,8 +406,12 @@ contract AgentValidator is LeashModule, IAgentValidator {
             selector = bytes4(execution);
         }
         require(selector == ExecutionDecoder.EXECUTE, AgentValidator_CallNotAllowed(account, selector));
-        (, ExecutionDecoder.Executions memory ex) = ExecutionDecoder.decode(execution);
-        session = ex.session;
+        (, ex) = ExecutionDecoder.decode(execution);
+    }
+
+    /// @dev None of the execution's calls may target the account, an alias of it (`address(0)`; on
+    /// a Safe its adapter and enabled modules) or this module.
+    function _checkTargets(address account, ExecutionDecoder.Executions memory ex, bool onSafe) private view {
         for (uint256 i; i < ex.count; ++i) {
             (address target,,) = ExecutionDecoder.at(ex, i);
             // A module installed on the account acts for it (an owner validator the account may
