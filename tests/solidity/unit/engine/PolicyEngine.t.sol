@@ -433,6 +433,43 @@ contract PolicyEngineTest is LeashTestBase {
         assertTrue(engine.isProtected(acct, address(automation)));
     }
 
+    /// @dev With no allowlist mode, no protected target and no limited token the engine reads no
+    /// target slot; the Leash modules stay refused, and a target protected or a token limited
+    /// later counts from the next execution on (the state slot's counts say when to read again).
+    function test_allowlist_NoTargetPoliciesStillGuardAndLaterOnesApply() public {
+        installEngine(
+            fullEngineConfig(
+                IAllowlistHook.Mode.None, new IAllowlistHook.Permission[](0), new ISpendingLimitHook.TokenPolicy[](0)
+            )
+        );
+        assertRefused(
+            call1(address(automation), ""),
+            abi.encodeWithSelector(IAllowlistHook.Allowlist_ProtectedTarget.selector, acct, address(automation))
+        );
+        assertPasses(call1(address(target), ping));
+        assertPasses(_transfer(500));
+
+        vm.startPrank(authority);
+        engine.setTokenPolicy(acct, policy(address(token), 100, 1 days, 0));
+        vm.stopPrank();
+        // Above the limit itself: it never fits.
+        assertRefused(_transfer(101), _exceeded(address(token), 101, 100, type(uint256).max));
+        assertPasses(_transfer(100));
+        vm.prank(authority);
+        engine.removeTokenPolicy(acct, address(token));
+        assertPasses(_transfer(500));
+
+        assertPasses(_viaAccount(abi.encodeCall(IPolicyEngine.addProtected, (acct, address(target)))));
+        assertRefused(
+            call1(address(target), ping),
+            abi.encodeWithSelector(IAllowlistHook.Allowlist_ProtectedTarget.selector, acct, address(target))
+        );
+        vm.prank(authority);
+        engine.removeProtected(acct, address(target));
+        assertPasses(call1(address(target), ping));
+        assertEq(target.pings(), 2);
+    }
+
     // ------------------------------------------------------------------ pause
 
     function test_pause_StopsEverythingUntilAutoUnpauseThenCooldown() public {
