@@ -78,7 +78,8 @@ abstract contract EngineState is LeashModule {
     // Per (session, epoch, target, selector) a call entry `K`: `permitted (1) | rules (3, at 1) |
     // rule 0 (at 4)`, the first rule inline (a call with one rule reads one slot); rule r >= 1 at
     // `K + r`. A rule: `op (4, at 4) | argIndex (8, at 8) | width (8, at 16) | value (232, at 24)`
-    // (OneOf: the value count, each value marked at `_memberKey` of the rule's key). Per (session,
+    // (OneOf: the value count, each value marked at `_memberKey` of the rule's key; CapPerWindow:
+    // `cap (96) | bucket width (32)`, its PackedWindow at `_capWindowKey`). Per (session,
     // epoch, token) a SpendingPolicy. A new grant of the same agent takes the next epoch: nothing of
     // the old grant is reachable from it.
     uint256 public constant MAX_SESSION_CALLS = 32;
@@ -102,6 +103,10 @@ abstract contract EngineState is LeashModule {
     uint256 internal constant RULES_SHIFT = 1;
     uint256 internal constant RULE_OP_SHIFT = 4;
     uint256 internal constant RULE_VALUE_SHIFT = 24;
+    /// @dev A CapPerWindow rule's value: `cap (96) | bucket width (32, at 96)`.
+    uint256 internal constant CAP_WIDTH_SHIFT = 96;
+    /// @dev Above every rule value (< 2^232): a cap's window never shares a OneOf member's key.
+    uint256 internal constant CAP_WINDOW = 1 << 232;
 
     mapping(address account => uint256) internal _state;
     mapping(address account => address) internal _guardians;
@@ -217,6 +222,12 @@ abstract contract EngineState is LeashModule {
             mstore(add(m, 0x40), value)
             key := keccak256(m, 0x60)
         }
+    }
+
+    /// @dev Where a CapPerWindow rule (at `ruleKey`) keeps its PackedWindow (two slots from there),
+    /// keyed by the account first like every session slot.
+    function _capWindowKey(address account, uint256 ruleKey) internal pure returns (uint256) {
+        return _memberKey(account, ruleKey, CAP_WINDOW);
     }
 
     function _load(uint256 key) internal view returns (uint256 value) {

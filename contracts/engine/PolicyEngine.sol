@@ -321,7 +321,6 @@ contract PolicyEngine is EngineState, IERC7579Hook {
     /// @dev Item `i` against the session's pairs; what it moves of a token the session limits.
     function _sessionItem(Scope memory scope, uint256 session, ExecutionDecoder.Executions memory ex, uint256 i)
         internal
-        view
         returns (address target, uint256 value, uint256 amount)
     {
         bytes calldata data;
@@ -350,8 +349,8 @@ contract PolicyEngine is EngineState, IERC7579Hook {
 
     /// @dev One call against the session's permitted pairs: its selector's entry, else the target's
     /// wildcard entry (any call, as in the allowlist; it carries no rules); then the entry's rules on
-    /// the argument words.
-    function _checkSessionCall(Scope memory scope, address target, bytes calldata data) internal view {
+    /// the argument words, a cap's word spent in its window.
+    function _checkSessionCall(Scope memory scope, address target, bytes calldata data) internal {
         (address account, address agent) = (scope.account, scope.agent);
         bytes4 selector; // empty calldata: 0x00000000, a plain transfer
         uint256 length = data.length;
@@ -375,13 +374,57 @@ contract PolicyEngine is EngineState, IERC7579Hook {
             }
             return;
         }
+        _checkRules(scope, target, selector, key, entry, data);
+    }
+
+    /// @dev The rules of the entry at `key` (`entry`, holding the first) on the call's argument words.
+    function _checkRules(
+        Scope memory scope,
+        address target,
+        bytes4 selector,
+        uint256 key,
+        uint256 entry,
+        bytes calldata data
+    ) internal {
         uint256 rules = (entry >> RULES_SHIFT) & 7;
         for (uint256 r; r < rules; ++r) {
             uint256 rule = r == 0 ? entry : _load(key + r);
             (bool present, uint256 word) = _argument(data, (rule >> 8) & 0xff);
-            if (!present || !_holds(account, key + r, rule, word)) {
-                revert IPolicyEngine.Session_ParamRuleBroken(account, agent, target, selector, r, word);
+            if (!present || !_holds(scope.account, key + r, rule, word)) {
+                revert IPolicyEngine.Session_ParamRuleBroken(scope.account, scope.agent, target, selector, r, word);
             }
+            if ((rule >> RULE_OP_SHIFT) & 0xf == uint256(IPolicyEngine.ParamOp.CapPerWindow)) {
+                _spendCap(scope, target, selector, r, key + r, rule >> RULE_VALUE_SHIFT, word);
+            }
+        }
+    }
+
+    /// @dev `word` against the window of CapPerWindow rule `r` (at `ruleKey`; `value`: `cap | bucket
+    /// width << 96`), or reverts with what is left and when `word` fits.
+    function _spendCap(
+        Scope memory scope,
+        address target,
+        bytes4 selector,
+        uint256 r,
+        uint256 ruleKey,
+        uint256 value,
+        uint256 word
+    ) internal {
+        uint256 windowKey = _capWindowKey(scope.account, ruleKey);
+        uint256 cap = value & PackedWindow.MAX_AMOUNT;
+        uint256 width = value >> CAP_WIDTH_SHIFT;
+        if (!PackedWindow.spend(windowKey, block.timestamp, word, cap, width)) {
+            uint256 used = PackedWindow.usedAt(windowKey, block.timestamp, width);
+            revert IPolicyEngine.Session_ArgumentCapExceeded(
+                scope.account,
+                scope.agent,
+                target,
+                selector,
+                r,
+                word,
+                used >= cap ? 0 : cap - used,
+                PackedWindow.availableAt(windowKey, block.timestamp, word, cap, width)
+            );
         }
     }
 
@@ -395,7 +438,8 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         }
     }
 
-    /// @dev Whether `word` is canonical for the rule's width and meets it.
+    /// @dev Whether `word` is canonical for the rule's width and meets it (a cap: checked after, in
+    /// its window).
     function _holds(address account, uint256 ruleKey, uint256 rule, uint256 word) internal view returns (bool) {
         uint256 width = (rule >> 16) & 0xff;
         if (width < 32 && word >> (8 * width) != 0) return false;
@@ -408,6 +452,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         if (op == uint256(IPolicyEngine.ParamOp.Greater)) return word > value;
         if (op == uint256(IPolicyEngine.ParamOp.GreaterOrEqual)) return word >= value;
         if (op == uint256(IPolicyEngine.ParamOp.IsAccount)) return word == uint256(uint160(account));
+        if (op == uint256(IPolicyEngine.ParamOp.CapPerWindow)) return true;
         return _load(_memberKey(account, ruleKey, word)) != 0; // OneOf
     }
 }

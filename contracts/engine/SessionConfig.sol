@@ -126,7 +126,7 @@ contract SessionConfig is EngineState {
             );
         }
         for (uint256 i; i < session.calls.length; ++i) {
-            _grantCall(account, state, agent, epoch, i, session.calls[i]);
+            _grantCall(account, state, agent, epoch, i, session.calls[i], t);
         }
         if (session.tokens.length != 0) slot |= S_TOKENS;
         for (uint256 i; i < session.tokens.length; ++i) {
@@ -147,7 +147,8 @@ contract SessionConfig is EngineState {
         address agent,
         uint256 epoch,
         uint256 index,
-        IPolicyEngine.SessionCall calldata call
+        IPolicyEngine.SessionCall calldata call,
+        uint256 t
     ) private {
         uint256 key = _sessionEntryKey(account, state, agent, KIND_SESSION_CALL, epoch, call.target, call.selector);
         require(_load(key) == 0, IPolicyEngine.Session_DuplicateCall(call.target, call.selector));
@@ -157,7 +158,7 @@ contract SessionConfig is EngineState {
         bool ruled = call.selector != bytes4(0) && call.selector != WILDCARD_SELECTOR;
         uint256 entry = C_PERMITTED | (n << RULES_SHIFT);
         for (uint256 r; r < n; ++r) {
-            (bool valid, uint256 word) = _rule(account, key + r, call.rules[r]);
+            (bool valid, uint256 word) = _rule(account, key + r, call.rules[r], t);
             require(ruled && valid, IPolicyEngine.Session_InvalidRule(index, r));
             if (r == 0) entry |= word;
             else _store(key + r, word);
@@ -166,14 +167,22 @@ contract SessionConfig is EngineState {
     }
 
     /// @dev `rule` as its word (the rule's key `ruleKey` names its OneOf values, each marked in its
-    /// own slot); false, marking nothing, when it is malformed.
-    function _rule(address account, uint256 ruleKey, IPolicyEngine.ParamRule calldata rule)
+    /// own slot, and a cap's window, started at `t`); false, storing nothing, when it is malformed.
+    function _rule(address account, uint256 ruleKey, IPolicyEngine.ParamRule calldata rule, uint256 t)
         private
         returns (bool, uint256)
     {
         uint256 op = uint256(rule.op);
         uint256 width = rule.width;
         uint256 count = rule.values.length;
+        uint256 head = (op << RULE_OP_SHIFT) | (uint256(rule.argIndex) << 8) | (width << 16);
+        if (op == uint256(IPolicyEngine.ParamOp.CapPerWindow)) {
+            // `[cap, window]`: the window's bounds and the cap's size are PackedWindow's (its errors).
+            if (width == 0 || width > 32 || count != 2 || rule.values[0] == 0) return (false, 0);
+            uint256 bucket = PackedWindow.widthOf(rule.values[0], rule.values[1]);
+            PackedWindow.init(_capWindowKey(account, ruleKey), t, bucket, rule.values[0], 0);
+            return (true, head | ((rule.values[0] | (bucket << CAP_WIDTH_SHIFT)) << RULE_VALUE_SHIFT));
+        }
         bool oneOf = op == uint256(IPolicyEngine.ParamOp.OneOf);
         bool valid = op != 0 && width != 0 && width <= 32;
         if (op == uint256(IPolicyEngine.ParamOp.IsAccount)) valid = valid && width >= 20 && count == 0;
@@ -188,8 +197,7 @@ contract SessionConfig is EngineState {
         for (uint256 v; oneOf && v < count; ++v) {
             _store(_memberKey(account, ruleKey, rule.values[v]), 1);
         }
-        return
-            (true, (op << RULE_OP_SHIFT) | (uint256(rule.argIndex) << 8) | (width << 16) | (stored << RULE_VALUE_SHIFT));
+        return (true, head | (stored << RULE_VALUE_SHIFT));
     }
 
     /// @notice Ends the session now (its operations already validated fail at execution too) and
@@ -224,6 +232,25 @@ contract SessionConfig is EngineState {
         uint256 epoch = (_load(_sessionKey(account, state, agent)) >> EPOCH_SHIFT) & 0xffffff;
         uint256 key = _sessionEntryKey(account, state, agent, KIND_SESSION_TOKEN, epoch, token, 0);
         return SpendingPolicy.remainingAt(key, _load(key), block.timestamp);
+    }
+
+    function sessionArgumentRemaining(address account, address agent, address target, bytes4 selector, uint256 rule)
+        external
+        view
+        returns (uint256)
+    {
+        uint256 state = _state[account];
+        uint256 epoch = (_load(_sessionKey(account, state, agent)) >> EPOCH_SHIFT) & 0xffffff;
+        uint256 key = _sessionEntryKey(account, state, agent, KIND_SESSION_CALL, epoch, target, selector);
+        uint256 entry = _load(key);
+        if (rule >= (entry >> RULES_SHIFT) & 7) return type(uint256).max;
+        uint256 word = rule == 0 ? entry : _load(key + rule);
+        if ((word >> RULE_OP_SHIFT) & 0xf != uint256(IPolicyEngine.ParamOp.CapPerWindow)) return type(uint256).max;
+        uint256 value = word >> RULE_VALUE_SHIFT;
+        uint256 cap = value & PackedWindow.MAX_AMOUNT;
+        uint256 used =
+            PackedWindow.usedAt(_capWindowKey(account, key + rule), block.timestamp, value >> CAP_WIDTH_SHIFT);
+        return used >= cap ? 0 : cap - used;
     }
 
     /// @dev Whether the account says `agent` is one of its owners (`isOwner(address)`, as a Safe

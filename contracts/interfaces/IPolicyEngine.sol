@@ -35,7 +35,9 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
     // ------------------------------------------------------------------ sessions
     /// @notice How a parameter rule compares a call's argument word with its value(s), unsigned.
     /// `IsAccount`: the word is the account (recipient pinning); `OneOf`: the word is one of the
-    /// values (at most `MAX_ONE_OF`).
+    /// values (at most `MAX_ONE_OF`); `CapPerWindow`: the words of the session's calls through this
+    /// entry sum to at most `values[0]` per rolling window of `values[1]` seconds (a value the call
+    /// names but the token limits do not see, as a swap's `amountIn`), strict like every Leash window.
     enum ParamOp {
         None,
         Equal,
@@ -45,7 +47,8 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
         Greater,
         GreaterOrEqual,
         IsAccount,
-        OneOf
+        OneOf,
+        CapPerWindow
     }
 
     /// @notice A rule on argument word `argIndex` of the call (the head word at `4 + 32 * argIndex`),
@@ -108,6 +111,19 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
     error Session_ParamRuleBroken(
         address account, address agent, address target, bytes4 selector, uint256 rule, uint256 word
     );
+    /// @notice Argument word `argIndex` of a call to `target`, `value`, exceeds what rule `rule`
+    /// (`CapPerWindow`) leaves in its window, `remaining`; it fits from `availableAt`
+    /// (`type(uint256).max`: never, it exceeds the cap itself).
+    error Session_ArgumentCapExceeded(
+        address account,
+        address agent,
+        address target,
+        bytes4 selector,
+        uint256 rule,
+        uint256 value,
+        uint256 remaining,
+        uint256 availableAt
+    );
     error Session_UsesExceeded(address account, address agent, uint256 uses, uint256 maxUses);
     /// @notice `uses` more calls exceed the session's calls per window; they fit from `availableAt`.
     error Session_UsageWindowExceeded(address account, address agent, uint256 uses, uint256 availableAt);
@@ -137,6 +153,12 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
         returns (bool installed, uint8 accountKind, uint48 pauseEnds, bool live, uint48 validAfter, uint48 validUntil);
     /// @notice What a session may still move of `token` now (its own limits only).
     function sessionRemaining(address account, address agent, address token) external view returns (uint256);
+    /// @notice What rule `rule` (a `CapPerWindow`) of the session's entry for (target, selector)
+    /// still lets through now; `type(uint256).max` for any other rule or none.
+    function sessionArgumentRemaining(address account, address agent, address target, bytes4 selector, uint256 rule)
+        external
+        view
+        returns (uint256);
 
     error Engine_NoGuardian(address account);
 

@@ -499,6 +499,11 @@ pub fn to_toml(policy: &PolicyConfig) -> String {
                 );
                 match r.op {
                     ParamOp::IsAccount => {}
+                    ParamOp::CapPerWindow => {
+                        let cap = r.values.first().copied().unwrap_or_default();
+                        let window = r.values.get(1).copied().unwrap_or_default();
+                        let _ = writeln!(out, "value = \"{cap}\"\nwindow = \"{window}s\"");
+                    }
                     ParamOp::OneOf => {
                         let values: Vec<String> = r.values.iter().map(&value).collect();
                         let _ = writeln!(out, "values = [{}]", values.join(", "));

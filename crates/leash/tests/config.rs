@@ -379,11 +379,14 @@ fn every_example_parses() {
         }
     }
     assert!(seen >= 5, "at least five example policies");
-    // The session examples: recipient pinned, listed payees, a minimum output.
+    // The session examples: recipient pinned, listed payees, a minimum output, a daily cap on amountIn.
     let swap = config::load(&dir.join("session-swap.toml"), &vars).unwrap();
     let router = &swap.sessions[0].calls[1];
     assert!(router.rules.iter().any(|r| r.op == ParamOp::IsAccount && r.arg == 3));
     assert!(router.rules.iter().any(|r| r.op == ParamOp::GreaterOrEqual && r.arg == 6));
+    assert!(router.rules.iter().any(|r| r.op == ParamOp::CapPerWindow
+        && r.arg == 5
+        && r.values == [U256::from(1_500_000_000u64), U256::from(86_400)]));
     let payments = config::load(&dir.join("session-payments.toml"), &vars).unwrap();
     assert_eq!(payments.sessions[0].calls[0].rules[0].op, ParamOp::OneOf);
     assert_eq!(payments.sessions[0].calls[0].rules[0].values.len(), 3);
@@ -685,4 +688,60 @@ fn sessions_written_back_read_the_same() {
     assert_eq!(back.sessions, c.sessions);
     let from_abi: Vec<_> = c.sessions.iter().map(|s| leash::live::session_config(&s.abi())).collect();
     assert_eq!(from_abi, c.sessions);
+}
+
+/// The sessions fixture with a cap on the swap's amount (argument 1): 1,000 per rolling day.
+fn with_cap(cap_lines: &str) -> String {
+    let anchor = "op = \"is_account\"\ntype = \"address\"\n";
+    assert!(SESSIONS.contains(anchor));
+    SESSIONS.replacen(anchor, &format!("{anchor}\n[[session.call.rule]]\narg = 1\n{cap_lines}\n"), 1)
+}
+
+#[test]
+fn session_caps_per_window() {
+    let text = with_cap("op = \"cap_per_window\"\ntype = \"uint256\"\nvalue = \"1000\"\nwindow = \"1d\"");
+    let c = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    let cap = &c.sessions[0].calls[1].rules[1];
+    assert_eq!((cap.op, cap.arg, cap.width), (ParamOp::CapPerWindow, 1, 32));
+    assert_eq!(cap.values, vec![U256::from(1000), U256::from(86_400)]);
+    // Written back and read from the engine's struct, the same.
+    let back = parse(&leash::live::to_toml(&c)).unwrap();
+    assert_eq!(back.sessions, c.sessions);
+    assert_eq!(leash::live::session_config(&c.sessions[0].abi()), c.sessions[0]);
+
+    let rejects = |lines: &str, line: usize, needle: &str| {
+        let err = parse(&with_cap(lines)).expect_err("must be rejected");
+        assert!(err.message.contains(needle), "message {:?} lacks {needle:?}", err.message);
+        assert_eq!(err.line, line, "line of {err}");
+    };
+    rejects("op = \"cap_per_window\"\ntype = \"uint256\"\nvalue = \"1000\"", 42, "needs a `window`");
+    rejects("op = \"cap_per_window\"\ntype = \"uint256\"\nwindow = \"1d\"", 42, "needs a `value`");
+    rejects(
+        "op = \"cap_per_window\"\ntype = \"uint256\"\nvalue = \"0\"\nwindow = \"1d\"",
+        44,
+        "refuse every call",
+    );
+    rejects(
+        "op = \"cap_per_window\"\ntype = \"address\"\nvalue = \"1\"\nwindow = \"1d\"",
+        43,
+        "sums amounts",
+    );
+    rejects(
+        &format!(
+            "op = \"cap_per_window\"\ntype = \"uint256\"\nvalue = \"{}\"\nwindow = \"1d\"",
+            U256::from(1) << 95
+        ),
+        44,
+        "2^95 - 1",
+    );
+    rejects(
+        "op = \"cap_per_window\"\ntype = \"uint256\"\nvalue = \"1\"\nwindow = \"61s\"",
+        45,
+        "multiple of 4",
+    );
+    rejects(
+        "op = \"less\"\ntype = \"uint256\"\nvalue = \"1\"\nwindow = \"1d\"",
+        45,
+        "belongs to cap_per_window",
+    );
 }

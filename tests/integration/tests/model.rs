@@ -163,6 +163,13 @@ fn sessions_match_their_model() {
                     let got = driver.remaining(0).await.map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
                     prop_assert_eq!(got, expected, "sessionRemaining after {:?} at t={}", s, at);
                 }
+                if let Some((target, selector, rule, expected)) = model.cap_remaining(1).filter(|_| mined) {
+                    let got = driver
+                        .cap_remaining(1, target, selector, rule)
+                        .await
+                        .map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
+                    prop_assert_eq!(got, expected, "sessionArgumentRemaining after {:?} at t={}", s, at);
+                }
             }
             Ok(())
         })

@@ -409,6 +409,12 @@ fn rule(ctx: &Ctx, r: &RawRule) -> Result<ParamRuleConfig, ConfigError> {
     })?;
     let ty = r.ty.get_ref().trim();
     let width = rule_width(ty).map_err(|e| ctx.err(r.ty.span(), e))?;
+    if op == ParamOp::CapPerWindow {
+        return cap_rule(ctx, r, ty, width);
+    }
+    if let Some(w) = &r.window {
+        return Err(ctx.err(w.span(), format!("`window` belongs to cap_per_window, not {}", op.name())));
+    }
     let raw_values: Vec<&Spanned<toml::Value>> = match (op, &r.value, &r.values) {
         (_, Some(_), Some(v)) => return Err(ctx.err(v.span(), "give `value` or `values`, not both")),
         (ParamOp::IsAccount, None, None) => Vec::new(),
@@ -455,6 +461,40 @@ fn rule(ctx: &Ctx, r: &RawRule) -> Result<ParamRuleConfig, ConfigError> {
         values.push(value);
     }
     Ok(ParamRuleConfig { op, arg: *r.arg.get_ref(), width, values })
+}
+
+/// A cap on an argument's sum per rolling window: `value` (above zero, at most a limit's largest
+/// amount) and `window` (a limit's bounds); values `[cap, window]`, as the engine takes them.
+fn cap_rule(ctx: &Ctx, r: &RawRule, ty: &str, width: u8) -> Result<ParamRuleConfig, ConfigError> {
+    if let Some(v) = &r.values {
+        return Err(ctx.err(v.span(), "cap_per_window takes one `value` (the cap), not a list"));
+    }
+    let Some(v) = &r.value else {
+        return Err(ctx.err(r.op.span(), "cap_per_window needs a `value` (the cap) and a `window`"));
+    };
+    let Some(w) = &r.window else {
+        return Err(ctx.err(r.op.span(), "cap_per_window needs a `window` (e.g. window = \"1d\")"));
+    };
+    if ty == "address" || ty == "bool" {
+        return Err(ctx.err(r.ty.span(), format!("cap_per_window sums amounts: `{ty}` is not one")));
+    }
+    let cap = ctx.rule_value(v, ty, &format!("cap ({ty})"))?;
+    if cap.is_zero() {
+        return Err(ctx.err(v.span(), "a cap of 0 would refuse every call: remove the call instead"));
+    }
+    if cap > U256::from(MAX_LIMIT_AMOUNT) {
+        return Err(
+            ctx.err(v.span(), format!("cap {cap} is above the largest a window keeps exactly, 2^95 - 1"))
+        );
+    }
+    let window = ctx.seconds(w, "window")?;
+    window_bounds(ctx, w.span(), window)?;
+    Ok(ParamRuleConfig {
+        op: ParamOp::CapPerWindow,
+        arg: *r.arg.get_ref(),
+        width,
+        values: vec![cap, U256::from(window)],
+    })
 }
 
 /// A rolling window's bounds at the contracts (PackedWindow).

@@ -71,6 +71,9 @@ pub(super) struct RawRule {
     pub(super) value: Option<Spanned<toml::Value>>,
     #[serde(default)]
     pub(super) values: Option<Spanned<Vec<Spanned<toml::Value>>>>,
+    /// cap_per_window only: the rolling window the cap holds over.
+    #[serde(default)]
+    pub(super) window: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]

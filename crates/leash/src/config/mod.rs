@@ -56,9 +56,11 @@
 //! [[session.call.rule]]                   # only on an exact function
 //! arg = 0                                 # the argument's index
 //! op = "one_of"                           # equal, not_equal, less, less_or_equal, greater,
-//!                                         # greater_or_equal, is_account, one_of
+//!                                         # greater_or_equal, is_account, one_of, cap_per_window
 //! type = "address"                        # address, uintN, bytes32 or bool
 //! values = ["0x…", "0x…"]                 # one_of; the others take one `value`
+//! # op = "cap_per_window": `value` is the most the argument may sum to per rolling `window`
+//! # (window = "1d"), over the session's calls of this function (e.g. a swap's amountIn)
 //!
 //! [[session.spending]]                    # the session's own limits, as [[spending]]
 //! token = "USDC"
@@ -207,10 +209,13 @@ pub enum ParamOp {
     IsAccount = 7,
     /// The word is one of the values (at most [`MAX_ONE_OF`]).
     OneOf = 8,
+    /// The words of the session's calls through the entry sum to at most `values[0]` per rolling
+    /// window of `values[1]` seconds (strict, as every Leash window).
+    CapPerWindow = 9,
 }
 
 impl ParamOp {
-    pub const ALL: [ParamOp; 8] = [
+    pub const ALL: [ParamOp; 9] = [
         ParamOp::Equal,
         ParamOp::NotEqual,
         ParamOp::Less,
@@ -219,6 +224,7 @@ impl ParamOp {
         ParamOp::GreaterOrEqual,
         ParamOp::IsAccount,
         ParamOp::OneOf,
+        ParamOp::CapPerWindow,
     ];
 
     /// The word a policy file uses.
@@ -232,11 +238,13 @@ impl ParamOp {
             ParamOp::GreaterOrEqual => "greater_or_equal",
             ParamOp::IsAccount => "is_account",
             ParamOp::OneOf => "one_of",
+            ParamOp::CapPerWindow => "cap_per_window",
         }
     }
 
     /// Whether `word` (the argument, canonical for the rule's width) passes against `values` on
-    /// `account`, as the engine decides it.
+    /// `account`, as the engine decides it; a cap's window is its caller's to keep (any word
+    /// passes here).
     pub fn holds(self, word: U256, values: &[U256], account: Address) -> bool {
         let v = values.first().copied().unwrap_or_default();
         match self {
@@ -248,6 +256,7 @@ impl ParamOp {
             ParamOp::GreaterOrEqual => word >= v,
             ParamOp::IsAccount => word == U256::from_be_slice(account.as_slice()),
             ParamOp::OneOf => values.contains(&word),
+            ParamOp::CapPerWindow => true,
         }
     }
 }

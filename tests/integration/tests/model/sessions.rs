@@ -1,13 +1,13 @@
 //! Sessions against their model: three agents' sessions on one account (the policy engine as its
 //! hook, AgentValidator for sessions only), each with its own time range, usage limits (calls in
 //! total, calls per rolling window) and calls with parameter rules (`one_of`, `less_or_equal`,
-//! `is_account`, `greater_or_equal`, a wildcard, plain transfers). Random steps (an agent's
+//! `is_account`, `greater_or_equal`, `cap_per_window`, a wildcard, plain transfers). Random steps (an agent's
 //! operation, signed by its own key or another's; the authority's revocation and new grant; time
 //! jumps) go through the model and through real UserOps, single calls and batches, some carrying
 //! the session's signed grant (enable-in-first-op), each mined at the second the model says; the
 //! verdict (accepted, invalid at validation, or the engine's exact refusal, the session's own
-//! token limit included) and every session's `sessionOf` and `sessionRemaining` must agree after
-//! each step.
+//! token limit included) and every session's `sessionOf`, `sessionRemaining` and
+//! `sessionArgumentRemaining` must agree after each step.
 
 use alloy::primitives::utils::parse_ether;
 use alloy::primitives::{Address, Bytes, FixedBytes, U256};
@@ -22,7 +22,7 @@ use leash::abi::IPolicyEngine::{self, IPolicyEngineErrors as G};
 use leash::abi::SpendingLimitHook::SpendingLimit_Exceeded;
 use leash::account::{execute_batch_as, execute_single_as, outcome_of, UserOpSender};
 use leash::addresses::ModuleAddresses;
-use leash::config::{self, SessionConfig};
+use leash::config::{self, ParamOp, SessionConfig};
 use leash::errors::{LeashRevert, TokenBook};
 use leash::ops;
 use leash::provider::Confirm;
@@ -155,8 +155,8 @@ value = 50
 token = "$TOKEN"
 limits = [ {{ amount = "120", window = "4m" }} ]
 
-[[session]]                 # from a minute on: tokens back to the account (at least 10), ether
-agent = "$AGENT_1"          # to the third payee; 3 calls per 4 minutes
+[[session]]                 # from a minute on: tokens back to the account (at least 10, at most
+agent = "$AGENT_1"          # 60 per 4 minutes), ether to the third payee; 3 calls per 4 minutes
 valid_from = {s1_from}
 valid_until = {s1_until}
 uses_per_window = 3
@@ -173,6 +173,12 @@ arg = 1
 op = "greater_or_equal"
 type = "uint64"
 value = 10
+[[session.call.rule]]
+arg = 1
+op = "cap_per_window"
+type = "uint64"
+value = 60
+window = "4m"
 [[session.call]]
 target = "$PAYEE_2"
 function = "plain"
@@ -208,11 +214,13 @@ struct SessionState {
     window: Vec<(u64, u64)>,
     /// (bucket, amount) of the token the session limits.
     spent: Vec<(u64, u64)>,
+    /// (bucket, word) of the session's cap_per_window rule (one at most in the file).
+    capped: Vec<(u64, u64)>,
 }
 
 impl SessionState {
     fn granted(epoch: u64) -> Self {
-        Self { live: true, epoch, uses: 0, window: Vec::new(), spent: Vec::new() }
+        Self { live: true, epoch, uses: 0, window: Vec::new(), spent: Vec::new(), capped: Vec::new() }
     }
 }
 
@@ -336,6 +344,8 @@ impl Model {
             }
         }
         let mut moved = 0u64;
+        // Each call's capped word, spent in order (a later call of the batch sees the earlier ones).
+        let mut capped = st.capped.clone();
         for (target, _, data) in &calls {
             let Some(entry) = cfg.entry_for(*target, data) else {
                 let selector =
@@ -359,6 +369,25 @@ impl Model {
                         word,
                     }));
                 }
+                if rule.op == ParamOp::CapPerWindow {
+                    let (cap, width) = (rule.values[0].to::<u64>(), rule.values[1].to::<u64>() / 4);
+                    let value = word.to::<u64>();
+                    if let Some((used, at)) = window_refusal(&capped, t, width, value, cap) {
+                        return refuse(G::Session_ArgumentCapExceeded(
+                            IPolicyEngine::Session_ArgumentCapExceeded {
+                                account,
+                                agent,
+                                target: *target,
+                                selector: entry.selector,
+                                rule: U256::from(r),
+                                value: word,
+                                remaining: U256::from(cap.saturating_sub(used)),
+                                availableAt: at,
+                            },
+                        ));
+                    }
+                    capped.push((t / width, value));
+                }
             }
             if *target == names.token && data.len() == 68 && data[..4] == TestToken::transferCall::SELECTOR {
                 moved += U256::from_be_slice(&data[36..68]).to::<u64>();
@@ -381,6 +410,7 @@ impl Model {
             self.state[s].spent.push((t / (window / 4), moved));
         }
         let st = &mut self.state[s];
+        st.capped = capped;
         if cfg.max_uses != 0 {
             st.uses = uses;
         }
@@ -401,6 +431,21 @@ impl Model {
         let used =
             window_refusal(&st.spent, self.now, window / 4, amount + 1, amount).map_or(0, |(used, _)| used);
         Some(U256::from(amount.saturating_sub(used)))
+    }
+
+    /// What session `s`'s cap (its entry, its rule) still lets through now, if it has one and is
+    /// live.
+    pub fn cap_remaining(&self, s: usize) -> Option<(Address, FixedBytes<4>, usize, U256)> {
+        let st = &self.state[s];
+        if !st.live {
+            return None;
+        }
+        self.configs[s].calls.iter().find_map(|c| {
+            let r = c.rules.iter().position(|r| r.op == ParamOp::CapPerWindow)?;
+            let (cap, width) = (c.rules[r].values[0].to::<u64>(), c.rules[r].values[1].to::<u64>() / 4);
+            let used = window_refusal(&st.capped, self.now, width, cap + 1, cap).map_or(0, |(used, _)| used);
+            Some((c.target, c.selector, r, U256::from(cap.saturating_sub(used))))
+        })
     }
 
     /// (live, uses, epoch) of each session, as `sessionOf` reports them.
@@ -579,6 +624,27 @@ impl Driver {
             out.push((s.live, s.uses.to::<u64>(), s.epoch.to::<u64>()));
         }
         Ok(out)
+    }
+
+    /// `sessionArgumentRemaining` of session `s` for rule `rule` of its entry for (target, selector).
+    pub async fn cap_remaining(
+        &self,
+        s: usize,
+        target: Address,
+        selector: FixedBytes<4>,
+        rule: usize,
+    ) -> Result<U256> {
+        let engine = IPolicyEngine::new(self.modules.engine, self.provider.clone());
+        Ok(engine
+            .sessionArgumentRemaining(
+                self.names.account,
+                self.configs[s].agent,
+                target,
+                selector,
+                U256::from(rule),
+            )
+            .call()
+            .await?)
     }
 
     /// `sessionRemaining` of session `s` for the token.

@@ -10,6 +10,7 @@ import {ILeashModule} from "../../../../contracts/interfaces/ILeashModule.sol";
 import {IPolicyEngine} from "../../../../contracts/interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../../../../contracts/interfaces/ISpendingLimitHook.sol";
 import {ExecutionDecoder} from "../../../../contracts/libraries/ExecutionDecoder.sol";
+import {PackedWindow} from "../../../../contracts/libraries/PackedWindow.sol";
 import {LeashTestBase} from "../../utils/LeashTestBase.sol";
 import {Target} from "../../utils/mocks/Target.sol";
 import {TestToken} from "../../utils/mocks/Tokens.sol";
@@ -159,6 +160,48 @@ contract SessionsTest is LeashTestBase {
         s.calls[0].selector = IERC20.transfer.selector;
         s.calls[0].rules[0].values[0] = (1 << 232) - 1;
         _grant(s);
+    }
+
+    /// @dev A cap takes exactly `[cap, window]`, a cap above zero, and a window PackedWindow accepts
+    /// (its own errors: whole buckets, bounds, the cap at most MAX_AMOUNT); not on the wildcard.
+    function test_grant_RefusesMalformedCaps() public {
+        installEngine(engineConfig());
+        bytes memory invalid = abi.encodeWithSelector(IPolicyEngine.Session_InvalidRule.selector, 0, 0);
+        IPolicyEngine.Session memory s = _session();
+        s.calls = _rule(IPolicyEngine.ParamOp.CapPerWindow, 32, 1);
+        s.calls[0].rules[0].values[0] = 100;
+        _expectGrantRefused(s, invalid);
+        s.calls = _rule(IPolicyEngine.ParamOp.CapPerWindow, 32, 2);
+        (s.calls[0].rules[0].values[0], s.calls[0].rules[0].values[1]) = (0, 1 hours);
+        _expectGrantRefused(s, invalid);
+        s.calls[0].rules[0].values[0] = 100;
+        s.calls[0].rules[0].width = 0;
+        _expectGrantRefused(s, invalid);
+        s.calls[0].rules[0].width = 32;
+        s.calls[0].rules[0].values[1] = 1 hours + 1;
+        _expectGrantRefused(s, abi.encodeWithSelector(PackedWindow.Window_NotMultiple.selector, 1 hours + 1, 4));
+        s.calls[0].rules[0].values[1] = 1 hours;
+        s.calls[0].rules[0].values[0] = PackedWindow.MAX_AMOUNT + 1;
+        _expectGrantRefused(
+            s,
+            abi.encodeWithSelector(
+                PackedWindow.Window_AmountTooLarge.selector, PackedWindow.MAX_AMOUNT + 1, PackedWindow.MAX_AMOUNT
+            )
+        );
+        s.calls[0].rules[0].values[0] = PackedWindow.MAX_AMOUNT;
+        s.calls[0].selector = 0x431e2cf5; // the wildcard
+        _expectGrantRefused(s, invalid);
+        s.calls[0].selector = IERC20.transfer.selector;
+        _grant(s);
+        assertEq(
+            engine.sessionArgumentRemaining(acct, agentKey, address(token), IERC20.transfer.selector, 0),
+            PackedWindow.MAX_AMOUNT
+        );
+        assertEq(
+            engine.sessionArgumentRemaining(acct, agentKey, address(token), IERC20.transfer.selector, 1),
+            type(uint256).max,
+            "no second rule"
+        );
     }
 
     // ------------------------------------------------------------------ batches and the native token

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Execution} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IEntryPoint} from "account-abstraction/interfaces/IEntryPoint.sol";
 import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
@@ -399,6 +400,80 @@ abstract contract LeashSessionSuite is LeashEngineAccountBase {
         assertEq(token.balanceOf(payee), 11e18 - 1e18);
     }
 
+    /// @dev A cap on a value the call names (a swap's `amountIn`, which no token limit sees): 100 an
+    /// hour over the session's swaps, exact (ten of 10 fill it), each call of a batch counted,
+    /// refused beyond with what is left and when it fits, above the cap itself never; the entry's
+    /// other rule (a minimum output) still holds.
+    function test_session_ArgumentCapPerWindow() public {
+        Vm.Wallet memory gina = vm.createWallet("gina");
+        IPolicyEngine.Session memory s = baseSession(gina.addr);
+        IPolicyEngine.ParamRule[] memory rules = new IPolicyEngine.ParamRule[](2);
+        rules[0] = IPolicyEngine.ParamRule(IPolicyEngine.ParamOp.CapPerWindow, 0, 32, new uint256[](2));
+        (rules[0].values[0], rules[0].values[1]) = (100e18, 1 hours);
+        rules[1] = rule(IPolicyEngine.ParamOp.GreaterOrEqual, 1, 32, 1);
+        s.calls = new IPolicyEngine.SessionCall[](1);
+        s.calls[0] = IPolicyEngine.SessionCall(address(target), Target.swap.selector, rules);
+        grant(s);
+
+        for (uint256 i; i < 8; ++i) {
+            assertSessionPasses(gina, _swap(gina.addr, 10e18, 1));
+        }
+        Execution[] memory two = new Execution[](2);
+        two[0] = Execution(address(target), 0, abi.encodeCall(Target.swap, (10e18, 1)));
+        two[1] = two[0];
+        assertSessionPasses(
+            gina, abi.encodeWithSelector(ExecutionDecoder.EXECUTE, _batchMode(gina.addr), abi.encode(two))
+        );
+        assertEq(engine.sessionArgumentRemaining(account, gina.addr, address(target), Target.swap.selector, 0), 0);
+        uint256 freeAt = nextWindow();
+        assertSessionRefused(gina, _swap(gina.addr, 1, 1), _capExceeded(gina.addr, 1, 0, freeAt));
+        assertSessionRefused(
+            gina,
+            _swap(gina.addr, 0, 0),
+            abi.encodeWithSelector(
+                IPolicyEngine.Session_ParamRuleBroken.selector,
+                account,
+                gina.addr,
+                address(target),
+                Target.swap.selector,
+                1,
+                0
+            )
+        );
+        vm.warp(freeAt);
+        assertSessionRefused(
+            gina, _swap(gina.addr, 100e18 + 1, 1), _capExceeded(gina.addr, 100e18 + 1, 100e18, type(uint256).max)
+        );
+        assertSessionPasses(gina, _swap(gina.addr, 100e18, 1));
+        assertEq(target.swapped(), 200e18);
+    }
+
+    function _swap(address session, uint256 amountIn, uint256 minOut) internal view returns (bytes memory) {
+        return asSession(session, address(target), abi.encodeCall(Target.swap, (amountIn, minOut)));
+    }
+
+    function _batchMode(address session) internal pure returns (bytes32) {
+        return sessionMode(session) | bytes32(uint256(1) << 248);
+    }
+
+    function _capExceeded(address session, uint256 value, uint256 remaining, uint256 availableAt)
+        internal
+        view
+        returns (bytes memory)
+    {
+        return abi.encodeWithSelector(
+            IPolicyEngine.Session_ArgumentCapExceeded.selector,
+            account,
+            session,
+            address(target),
+            Target.swap.selector,
+            0,
+            value,
+            remaining,
+            availableAt
+        );
+    }
+
     /// @dev A recipient word with a bit above the address set reads as `payee` to a contract that
     /// masks it, and as something else to a whole-word comparison: refused, never compared.
     function test_session_attack_DirtyArgumentWordRefused() public {
@@ -435,10 +510,15 @@ abstract contract LeashSessionSuite is LeashEngineAccountBase {
     }
 
     /// @dev Alice's scope, paying `payee` or `merchant` (a OneOf: its values sit in their own slots).
+    /// A cap on `approve`'s amount too, so the grant starts a cap's window during validation.
     function frankSession(Vm.Wallet memory frank) internal view returns (IPolicyEngine.Session memory s) {
         s = aliceSession();
         s.agent = frank.addr;
         s.calls[0] = bobSession().calls[1];
+        IPolicyEngine.ParamRule memory cap =
+            IPolicyEngine.ParamRule(IPolicyEngine.ParamOp.CapPerWindow, 1, 32, new uint256[](2));
+        (cap.values[0], cap.values[1]) = (20e18, 1 days);
+        s.calls[1].rules = one(cap);
     }
 
     function test_session_EnabledInTheAgentsFirstOperation() public {
@@ -460,6 +540,25 @@ abstract contract LeashSessionSuite is LeashEngineAccountBase {
             ruleBroken(frank.addr, IERC20.transfer.selector, 0, uint160(stranger))
         );
         assertSessionPasses(frank, pay(frank.addr, merchant, 1e18));
+        // The cap's window, started during validation (no time read there), counts from now.
+        bytes memory approveAll =
+            asSession(frank.addr, address(token), abi.encodeCall(IERC20.approve, (spender, 20e18)));
+        assertSessionPasses(frank, approveAll);
+        assertSessionRefused(
+            frank,
+            approveAll,
+            abi.encodeWithSelector(
+                IPolicyEngine.Session_ArgumentCapExceeded.selector,
+                account,
+                frank.addr,
+                address(token),
+                IERC20.approve.selector,
+                0,
+                20e18,
+                0,
+                (block.timestamp / 6 hours + 5) * 6 hours
+            )
+        );
     }
 
     /// @dev Someone submits the signed grant first: the agent's operation carrying it still passes.

@@ -6,6 +6,7 @@ contract Target {
     uint256 public pings;
     uint256 public pongs;
     uint256 public received;
+    uint256 public swapped;
 
     function ping() external payable {
         ++pings;
@@ -13,6 +14,11 @@ contract Target {
 
     function pong() external payable {
         ++pongs;
+    }
+
+    /// @dev Stands for a swap: `amountIn` is a value the call names that no token limit sees.
+    function swap(uint256 amountIn, uint256) external {
+        swapped += amountIn;
     }
 
     receive() external payable {
