@@ -385,6 +385,22 @@ fn engine(e: &G) -> String {
             e.target,
             e.rule
         ),
+        G::Session_ArgumentCapExceeded(e) => {
+            let fits = if e.availableAt == U256::MAX {
+                "it is above the cap itself".to_string()
+            } else {
+                format!("it fits from {}", utc(e.availableAt))
+            };
+            format!(
+                "the session of {}: argument {} of {} on {} exceeds the cap of rule {} ({} left in its window); {fits}",
+                e.agent,
+                e.value,
+                selector_words(e.selector),
+                e.target,
+                e.rule,
+                e.remaining
+            )
+        }
         G::Session_UsesExceeded(e) => {
             format!("the session of {} would make {} calls of the {} it may make", e.agent, e.uses, e.maxUses)
         }
@@ -476,6 +492,26 @@ mod tests {
         // A shared error decodes as the authority model's, whichever module's binding encoded it.
         let not_installed = AllowlistHook::Leash_NotInstalled { account }.abi_encode();
         assert!(matches!(LeashRevert::decode(&not_installed), LeashRevert::Leash(L::Leash_NotInstalled(_))));
+
+        // A session's cap on an argument: what is left, and when the value fits (or never).
+        let capped = crate::abi::IPolicyEngine::Session_ArgumentCapExceeded {
+            account,
+            agent: Address::with_last_byte(0xa9),
+            target: Address::with_last_byte(0xe1),
+            selector: [0x41, 0x4b, 0xf3, 0x89].into(),
+            rule: U256::from(2),
+            value: U256::from(700),
+            remaining: U256::from(300),
+            availableAt: U256::from(86_400),
+        };
+        let words = LeashRevert::decode(&capped.abi_encode()).describe(&book);
+        assert!(
+            words.contains("argument 700") && words.contains("300 left") && words.contains("1970-01-02"),
+            "{words}"
+        );
+        let never =
+            crate::abi::IPolicyEngine::Session_ArgumentCapExceeded { availableAt: U256::MAX, ..capped };
+        assert!(LeashRevert::decode(&never.abi_encode()).describe(&book).ends_with("above the cap itself"));
 
         assert_eq!(LeashRevert::decode(&[]), LeashRevert::Empty);
         assert_eq!(LeashRevert::decode(&SAFE7579_EXECUTION_FAILED), LeashRevert::Safe7579ExecutionFailed);
