@@ -161,7 +161,7 @@ abstract contract EngineState is LeashModule {
         uint256 inlineModes = (slot >> INLINE_MODES_SHIFT) & 0xff;
         if (inlineModes != 0 && bytes4(uint32(slot >> INLINE_SELECTOR_SHIFT)) == selector) return inlineModes;
         if (slot & MORE == 0) return 0;
-        return _load(PolicyKey.at(account, state, KIND_SELECTOR, target, selector));
+        return PolicyKey.load(PolicyKey.at(account, state, KIND_SELECTOR, target, selector));
     }
 
     /// @dev The Leash modules every account protects (the engine itself is the guard's business:
@@ -228,17 +228,5 @@ abstract contract EngineState is LeashModule {
     /// keyed by the account first like every session slot.
     function _capWindowKey(address account, uint256 ruleKey) internal pure returns (uint256) {
         return _memberKey(account, ruleKey, CAP_WINDOW);
-    }
-
-    function _load(uint256 key) internal view returns (uint256 value) {
-        assembly ("memory-safe") {
-            value := sload(key)
-        }
-    }
-
-    function _store(uint256 key, uint256 value) internal {
-        assembly ("memory-safe") {
-            sstore(key, value)
-        }
     }
 }

@@ -67,7 +67,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         returns (bool installed, uint8 accountKind, uint48 pauseEnds, bool live, uint48 validAfter, uint48 validUntil)
     {
         uint256 state = _state[account];
-        uint256 session = _load(_sessionKey(account, state, agent));
+        uint256 session = PolicyKey.load(_sessionKey(account, state, agent));
         return (
             state & INSTALLED != 0,
             uint8(state >> ACCOUNT_KIND_SHIFT),
@@ -163,7 +163,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
             amounts[k] += amount;
         }
         for (uint256 k; k < distinct; ++k) {
-            SpendingPolicy.charge(account, tokens[k], keys[k], _load(keys[k]), amounts[k]);
+            SpendingPolicy.charge(account, tokens[k], keys[k], PolicyKey.load(keys[k]), amounts[k]);
         }
         if (native != 0) _chargeNative(account, state, native);
     }
@@ -253,7 +253,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
     {
         if (state & TARGET_POLICIES == 0) return (0, 0);
         key = PolicyKey.at(account, state, KIND_TARGET, target, 0);
-        slot = _load(key);
+        slot = PolicyKey.load(key);
     }
 
     // ------------------------------------------------------------------ sessions
@@ -289,7 +289,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         if (native != 0) (tokens[distinct], amounts[distinct++]) = (address(0), native);
         for (uint256 k; k < distinct; ++k) {
             uint256 tokenKey = _sessionTokenKey(scope, tokens[k]);
-            uint256 slot = _load(tokenKey);
+            uint256 slot = PolicyKey.load(tokenKey);
             if (slot & TRACKED != 0) SpendingPolicy.record(account, tokens[k], tokenKey, slot, amounts[k]);
         }
     }
@@ -300,7 +300,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         returns (Scope memory scope, uint256 session)
     {
         uint256 key = _sessionKey(account, state, agent);
-        session = _load(key);
+        session = PolicyKey.load(key);
         require(session & S_LIVE != 0, IPolicyEngine.Session_NotLive(account, agent));
         uint256 validAfter = session & U48;
         uint256 validUntil = (session >> VALID_UNTIL_SHIFT) & U48;
@@ -312,7 +312,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
             uint256 uses = ((session >> USES_SHIFT) & 0xffffffff) + n;
             uint256 maxUses = (session >> MAX_USES_SHIFT) & 0xffffffff;
             require(uses <= maxUses, IPolicyEngine.Session_UsesExceeded(account, agent, uses, maxUses));
-            _store(key, (session & ~(uint256(0xffffffff) << USES_SHIFT)) | (uses << USES_SHIFT));
+            PolicyKey.store(key, (session & ~(uint256(0xffffffff) << USES_SHIFT)) | (uses << USES_SHIFT));
         }
         if (session & S_USAGE_WINDOW != 0) _useWindow(account, agent, key, session, n);
         scope = Scope(account, state, agent, (session >> EPOCH_SHIFT) & 0xffffff);
@@ -327,7 +327,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         (target, value, data) = ExecutionDecoder.at(ex, i);
         _checkSessionCall(scope, target, data);
         if (session & S_TOKENS == 0 || data.length == 0) return (target, value, 0);
-        if (_load(_sessionTokenKey(scope, target)) & TRACKED != 0) {
+        if (PolicyKey.load(_sessionTokenKey(scope, target)) & TRACKED != 0) {
             amount = TokenOutflow.amountOf(scope.account, target, data);
         }
     }
@@ -364,12 +364,12 @@ contract PolicyEngine is EngineState, IERC7579Hook {
             revert IPolicyEngine.Session_CallNotPermitted(account, agent, target, selector);
         }
         uint256 key = _sessionEntryKey(account, scope.state, agent, KIND_SESSION_CALL, scope.epoch, target, selector);
-        uint256 entry = _load(key);
+        uint256 entry = PolicyKey.load(key);
         if (entry & C_PERMITTED == 0) {
             uint256 wildcard = _sessionEntryKey(
                 account, scope.state, agent, KIND_SESSION_CALL, scope.epoch, target, WILDCARD_SELECTOR
             );
-            if (_load(wildcard) & C_PERMITTED == 0) {
+            if (PolicyKey.load(wildcard) & C_PERMITTED == 0) {
                 revert IPolicyEngine.Session_CallNotPermitted(account, agent, target, selector);
             }
             return;
@@ -388,7 +388,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
     ) internal {
         uint256 rules = (entry >> RULES_SHIFT) & 7;
         for (uint256 r; r < rules; ++r) {
-            uint256 rule = r == 0 ? entry : _load(key + r);
+            uint256 rule = r == 0 ? entry : PolicyKey.load(key + r);
             (bool present, uint256 word) = _argument(data, (rule >> 8) & 0xff);
             if (!present || !_holds(scope.account, key + r, rule, word)) {
                 revert IPolicyEngine.Session_ParamRuleBroken(scope.account, scope.agent, target, selector, r, word);
@@ -453,6 +453,6 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         if (op == uint256(IPolicyEngine.ParamOp.GreaterOrEqual)) return word >= value;
         if (op == uint256(IPolicyEngine.ParamOp.IsAccount)) return word == uint256(uint160(account));
         if (op == uint256(IPolicyEngine.ParamOp.CapPerWindow)) return true;
-        return _load(_memberKey(account, ruleKey, word)) != 0; // OneOf
+        return PolicyKey.load(_memberKey(account, ruleKey, word)) != 0; // OneOf
     }
 }

@@ -107,7 +107,7 @@ contract PolicyEngineConfig is EngineState {
         uint256 count = (state >> PERMISSIONS_SHIFT) & 0xffff;
         require(count < MAX_PERMISSIONS, IAllowlistHook.Allowlist_TooManyPermissions(account, MAX_PERMISSIONS));
         uint256 key = _keyOf(account, state, KIND_TARGET, target, 0);
-        uint256 slot = _load(key);
+        uint256 slot = PolicyKey.load(key);
         if (selector == WILDCARD_SELECTOR) {
             require(slot & bit == 0, IAllowlistHook.Allowlist_PermissionExists(account, target, selector));
             slot |= bit;
@@ -118,20 +118,20 @@ contract PolicyEngineConfig is EngineState {
                 slot |= bit << INLINE_MODES_SHIFT;
             } else {
                 uint256 entryKey = _keyOf(account, state, KIND_SELECTOR, target, selector);
-                uint256 entry = slot & MORE != 0 ? _load(entryKey) : 0;
+                uint256 entry = slot & MORE != 0 ? PolicyKey.load(entryKey) : 0;
                 if (entry != 0) {
                     require(entry & bit == 0, IAllowlistHook.Allowlist_PermissionExists(account, target, selector));
-                    _store(entryKey, entry | bit);
+                    PolicyKey.store(entryKey, entry | bit);
                 } else if (inlineModes == 0) {
                     slot = (slot & ~(uint256(0xffffffffff) << INLINE_MODES_SHIFT)) | (bit << INLINE_MODES_SHIFT)
                         | (uint256(uint32(selector)) << INLINE_SELECTOR_SHIFT);
                 } else {
-                    _store(entryKey, bit);
+                    PolicyKey.store(entryKey, bit);
                     slot |= MORE;
                 }
             }
         }
-        _store(key, slot | LIVE);
+        PolicyKey.store(key, slot | LIVE);
         emit IAllowlistHook.PermissionAdded(account, target, selector);
         return state + (1 << PERMISSIONS_SHIFT);
     }
@@ -142,7 +142,7 @@ contract PolicyEngineConfig is EngineState {
     {
         uint256 bit = _modeBit(state);
         uint256 key = _keyOf(account, state, KIND_TARGET, target, 0);
-        uint256 slot = _load(key);
+        uint256 slot = PolicyKey.load(key);
         bool found;
         if (selector == WILDCARD_SELECTOR) {
             found = slot & bit != 0;
@@ -154,13 +154,13 @@ contract PolicyEngineConfig is EngineState {
                 slot &= ~(bit << INLINE_MODES_SHIFT);
             } else if (slot & MORE != 0) {
                 uint256 entryKey = _keyOf(account, state, KIND_SELECTOR, target, selector);
-                uint256 entry = _load(entryKey);
+                uint256 entry = PolicyKey.load(entryKey);
                 found = entry & bit != 0;
-                if (found) _store(entryKey, entry & ~bit);
+                if (found) PolicyKey.store(entryKey, entry & ~bit);
             }
         }
         require(found, IAllowlistHook.Allowlist_PermissionMissing(account, target, selector));
-        _store(key, slot);
+        PolicyKey.store(key, slot);
         emit IAllowlistHook.PermissionRemoved(account, target, selector);
         return state - (1 << PERMISSIONS_SHIFT);
     }
@@ -169,9 +169,9 @@ contract PolicyEngineConfig is EngineState {
         uint256 count = (state >> PROTECTED_SHIFT) & 0xff;
         require(count < MAX_PROTECTED, IAllowlistHook.Allowlist_TooManyProtected(account, MAX_PROTECTED));
         uint256 key = _keyOf(account, state, KIND_TARGET, target, 0);
-        uint256 slot = _load(key);
+        uint256 slot = PolicyKey.load(key);
         require(slot & PROTECTED == 0, IAllowlistHook.Allowlist_ProtectedExists(account, target));
-        _store(key, slot | PROTECTED | LIVE);
+        PolicyKey.store(key, slot | PROTECTED | LIVE);
         emit IAllowlistHook.ProtectedAdded(account, target);
         return state + (1 << PROTECTED_SHIFT);
     }
@@ -182,7 +182,7 @@ contract PolicyEngineConfig is EngineState {
         returns (uint256)
     {
         uint256 key = _keyOf(account, state, KIND_TARGET, policy.token, 0);
-        uint256 slot = _load(key);
+        uint256 slot = PolicyKey.load(key);
         if (slot & TRACKED == 0) {
             require(
                 (state >> TOKENS_SHIFT) & 0xff < MAX_TOKENS,
@@ -274,9 +274,9 @@ contract PolicyEngineConfig is EngineState {
     function removeProtected(address account, address target) external onlyAuthority(account) {
         uint256 state = _state[account];
         uint256 key = _keyOf(account, state, KIND_TARGET, target, 0);
-        uint256 slot = _load(key);
+        uint256 slot = PolicyKey.load(key);
         require(slot & PROTECTED != 0, IAllowlistHook.Allowlist_ProtectedMissing(account, target));
-        _store(key, slot & ~PROTECTED);
+        PolicyKey.store(key, slot & ~PROTECTED);
         _state[account] = state - (1 << PROTECTED_SHIFT);
         emit IAllowlistHook.ProtectedRemoved(account, target);
     }
@@ -297,7 +297,7 @@ contract PolicyEngineConfig is EngineState {
             require(msg.sender == account, Leash_OnlyAccountOrAuthority(account, msg.sender));
             uint256 key = _keyOf(account, state, KIND_TARGET, policy.token, 0);
             require(
-                SpendingPolicy.isTightening(key, _load(key), policy),
+                SpendingPolicy.isTightening(key, PolicyKey.load(key), policy),
                 ISpendingLimitHook.SpendingLimit_NotTightening(account, policy.token)
             );
         }
@@ -307,7 +307,7 @@ contract PolicyEngineConfig is EngineState {
     function removeTokenPolicy(address account, address token) external onlyAuthority(account) {
         uint256 state = _state[account];
         uint256 key = _keyOf(account, state, KIND_TARGET, token, 0);
-        SpendingPolicy.remove(account, token, key, _load(key));
+        SpendingPolicy.remove(account, token, key, PolicyKey.load(key));
         _state[account] = state - (1 << TOKENS_SHIFT);
     }
 
@@ -344,7 +344,7 @@ contract PolicyEngineConfig is EngineState {
         uint256 mode = (state >> MODE_SHIFT) & 0xff;
         if (mode == 0) return false;
         uint256 key = _keyOf(account, state, KIND_TARGET, target, 0);
-        uint256 slot = _load(key);
+        uint256 slot = PolicyKey.load(key);
         uint256 bit = 1 << (mode - 1);
         if (selector == WILDCARD_SELECTOR) return slot & bit != 0;
         return _modesOf(account, state, target, slot, selector) & bit != 0;
@@ -353,7 +353,7 @@ contract PolicyEngineConfig is EngineState {
     function isProtected(address account, address target) external view returns (bool) {
         uint256 state = _state[account];
         return target == address(0) || _isLeashModule(account, target)
-            || _load(_keyOf(account, state, KIND_TARGET, target, 0)) & PROTECTED != 0;
+            || PolicyKey.load(_keyOf(account, state, KIND_TARGET, target, 0)) & PROTECTED != 0;
     }
 
     function policyOf(address account, address token)
@@ -362,16 +362,19 @@ contract PolicyEngineConfig is EngineState {
         returns (uint256 perTxCap, ISpendingLimitHook.LimitConfig[] memory limits)
     {
         uint256 key = _keyOf(account, _state[account], KIND_TARGET, token, 0);
-        return SpendingPolicy.policyOf(key, _load(key));
+        return SpendingPolicy.policyOf(key, PolicyKey.load(key));
     }
 
     function remainingAt(address account, address token, uint256 timestamp) external view returns (uint256) {
         uint256 key = _keyOf(account, _state[account], KIND_TARGET, token, 0);
-        return SpendingPolicy.remainingAt(key, _load(key), timestamp < block.timestamp ? block.timestamp : timestamp);
+        return
+            SpendingPolicy.remainingAt(
+                key, PolicyKey.load(key), timestamp < block.timestamp ? block.timestamp : timestamp
+            );
     }
 
     function availableAt(address account, address token, uint256 amount) external view returns (uint256) {
         uint256 key = _keyOf(account, _state[account], KIND_TARGET, token, 0);
-        return SpendingPolicy.availableAt(key, _load(key), amount);
+        return SpendingPolicy.availableAt(key, PolicyKey.load(key), amount);
     }
 }

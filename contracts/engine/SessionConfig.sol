@@ -6,6 +6,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../interfaces/ISpendingLimitHook.sol";
 import {PackedWindow} from "../libraries/PackedWindow.sol";
+import {PolicyKey} from "../libraries/PolicyKey.sol";
 import {SpendingPolicy} from "../libraries/SpendingPolicy.sol";
 import {EngineState} from "./EngineState.sol";
 
@@ -86,7 +87,7 @@ contract SessionConfig is EngineState {
 
     /// @dev The epoch the agent's next grant takes (the first is 1, so no entry of epoch 0 exists).
     function _nextEpoch(address account, uint256 state, address agent) private view returns (uint256) {
-        return ((_load(_sessionKey(account, state, agent)) >> EPOCH_SHIFT) & 0xffffff) + 1;
+        return ((PolicyKey.load(_sessionKey(account, state, agent)) >> EPOCH_SHIFT) & 0xffffff) + 1;
     }
 
     /// @dev Stores `session` as the agent's grant of `epoch`, its windows starting at `t`.
@@ -132,11 +133,11 @@ contract SessionConfig is EngineState {
         for (uint256 i; i < session.tokens.length; ++i) {
             ISpendingLimitHook.TokenPolicy memory policy = session.tokens[i];
             uint256 tokenKey = _sessionEntryKey(account, state, agent, KIND_SESSION_TOKEN, epoch, policy.token, 0);
-            uint256 tokenSlot = _load(tokenKey);
+            uint256 tokenSlot = PolicyKey.load(tokenKey);
             require(tokenSlot & TRACKED == 0, IPolicyEngine.Session_DuplicateToken(policy.token));
             SpendingPolicy.store(tokenKey, tokenSlot, policy, t);
         }
-        _store(key, slot);
+        PolicyKey.store(key, slot);
         emit IPolicyEngine.SessionGranted(account, agent, epoch, session.validAfter, session.validUntil);
     }
 
@@ -151,7 +152,7 @@ contract SessionConfig is EngineState {
         uint256 t
     ) private {
         uint256 key = _sessionEntryKey(account, state, agent, KIND_SESSION_CALL, epoch, call.target, call.selector);
-        require(_load(key) == 0, IPolicyEngine.Session_DuplicateCall(call.target, call.selector));
+        require(PolicyKey.load(key) == 0, IPolicyEngine.Session_DuplicateCall(call.target, call.selector));
         uint256 n = call.rules.length;
         require(n <= MAX_RULES, IPolicyEngine.Session_TooMany("rules", n, MAX_RULES));
         // Selector 0 names plain transfers, which have no arguments to rule on; the wildcard, any call.
@@ -161,9 +162,9 @@ contract SessionConfig is EngineState {
             (bool valid, uint256 word) = _rule(account, key + r, call.rules[r], t);
             require(ruled && valid, IPolicyEngine.Session_InvalidRule(index, r));
             if (r == 0) entry |= word;
-            else _store(key + r, word);
+            else PolicyKey.store(key + r, word);
         }
-        _store(key, entry);
+        PolicyKey.store(key, entry);
     }
 
     /// @dev `rule` as its word (the rule's key `ruleKey` names its OneOf values, each marked in its
@@ -195,7 +196,7 @@ contract SessionConfig is EngineState {
         if (!valid) return (false, 0);
         uint256 stored = oneOf ? count : count == 1 ? rule.values[0] : 0;
         for (uint256 v; oneOf && v < count; ++v) {
-            _store(_memberKey(account, ruleKey, rule.values[v]), 1);
+            PolicyKey.store(_memberKey(account, ruleKey, rule.values[v]), 1);
         }
         return (true, head | (stored << RULE_VALUE_SHIFT));
     }
@@ -204,10 +205,10 @@ contract SessionConfig is EngineState {
     /// takes its epoch on, which voids a grant signed for it and not used yet.
     function revokeSession(address account, address agent) external onlyAuthority(account) {
         uint256 key = _sessionKey(account, _state[account], agent);
-        uint256 slot = _load(key);
+        uint256 slot = PolicyKey.load(key);
         uint256 epoch = (slot >> EPOCH_SHIFT) & 0xffffff;
         require(epoch < 0xffffff, IPolicyEngine.Session_TooMany("epochs", epoch + 1, 0xffffff));
-        _store(key, (slot & ~S_LIVE) + (1 << EPOCH_SHIFT));
+        PolicyKey.store(key, (slot & ~S_LIVE) + (1 << EPOCH_SHIFT));
         emit IPolicyEngine.SessionRevoked(account, agent);
     }
 
@@ -216,7 +217,7 @@ contract SessionConfig is EngineState {
         view
         returns (bool live, uint48 validAfter, uint48 validUntil, uint256 uses, uint256 maxUses, uint256 epoch)
     {
-        uint256 slot = _load(_sessionKey(account, _state[account], agent));
+        uint256 slot = PolicyKey.load(_sessionKey(account, _state[account], agent));
         return (
             slot & S_LIVE != 0,
             uint48(slot),
@@ -229,9 +230,9 @@ contract SessionConfig is EngineState {
 
     function sessionRemaining(address account, address agent, address token) external view returns (uint256) {
         uint256 state = _state[account];
-        uint256 epoch = (_load(_sessionKey(account, state, agent)) >> EPOCH_SHIFT) & 0xffffff;
+        uint256 epoch = (PolicyKey.load(_sessionKey(account, state, agent)) >> EPOCH_SHIFT) & 0xffffff;
         uint256 key = _sessionEntryKey(account, state, agent, KIND_SESSION_TOKEN, epoch, token, 0);
-        return SpendingPolicy.remainingAt(key, _load(key), block.timestamp);
+        return SpendingPolicy.remainingAt(key, PolicyKey.load(key), block.timestamp);
     }
 
     function sessionArgumentRemaining(address account, address agent, address target, bytes4 selector, uint256 rule)
@@ -240,11 +241,11 @@ contract SessionConfig is EngineState {
         returns (uint256)
     {
         uint256 state = _state[account];
-        uint256 epoch = (_load(_sessionKey(account, state, agent)) >> EPOCH_SHIFT) & 0xffffff;
+        uint256 epoch = (PolicyKey.load(_sessionKey(account, state, agent)) >> EPOCH_SHIFT) & 0xffffff;
         uint256 key = _sessionEntryKey(account, state, agent, KIND_SESSION_CALL, epoch, target, selector);
-        uint256 entry = _load(key);
+        uint256 entry = PolicyKey.load(key);
         if (rule >= (entry >> RULES_SHIFT) & 7) return type(uint256).max;
-        uint256 word = rule == 0 ? entry : _load(key + rule);
+        uint256 word = rule == 0 ? entry : PolicyKey.load(key + rule);
         if ((word >> RULE_OP_SHIFT) & 0xf != uint256(IPolicyEngine.ParamOp.CapPerWindow)) return type(uint256).max;
         uint256 value = word >> RULE_VALUE_SHIFT;
         uint256 cap = value & PackedWindow.MAX_AMOUNT;

@@ -291,6 +291,8 @@ fn lint(root: &Path) -> Result<()> {
     let mut fmt = cargo(root);
     fmt.args(["fmt", "--all", "--check"]);
     run_cmd(fmt, "cargo fmt --check", "Rust sources are not formatted: run `cargo xtask fmt`")?;
+    step("mutant variants still apply");
+    mutants::check_applicable(root)?;
     // Clippy compiles the test crate, whose bindings read forge artifacts: build those first.
     forge_build(root)?;
     step("cargo clippy -D warnings");

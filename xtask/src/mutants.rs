@@ -55,15 +55,15 @@ pub fn load(root: &Path, only: Option<&str>) -> Result<Vec<Variant>> {
     Ok(selected)
 }
 
-/// Variants run in two lanes at once, each in its own scratch tree: a variant's cost is almost all
-/// recompiling the tree, on one core, and the machines have two.
-const LANES: usize = 2;
+/// Every variant of the file still applies: its `find` occurs exactly once in its file and it names
+/// the tests that must catch it. Cheap, so `cargo xtask test` checks it on every run (a contract
+/// edit that moves a variant's line fails there, not only in the mutants stage).
+pub fn check_applicable(root: &Path) -> Result<()> {
+    require_applicable(root, &load(root, None)?)
+}
 
-pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
-    let selected = load(root, only)?;
-    // Every variant must still apply before any lane starts: a stale `find` fails in seconds, not
-    // after the variants before it have run.
-    let stale: Vec<String> = selected
+fn require_applicable(root: &Path, variants: &[Variant]) -> Result<()> {
+    let stale: Vec<String> = variants
         .iter()
         .filter_map(|v| {
             let text = std::fs::read_to_string(root.join(&v.file)).unwrap_or_default();
@@ -79,6 +79,18 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     if !stale.is_empty() {
         bail!("variants that no longer apply:\n  {}", stale.join("\n  "));
     }
+    Ok(())
+}
+
+/// Variants run in two lanes at once, each in its own scratch tree: a variant's cost is almost all
+/// recompiling the tree, on one core, and the machines have two.
+const LANES: usize = 2;
+
+pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
+    let selected = load(root, only)?;
+    // Every variant must still apply before any lane starts: a stale `find` fails in seconds, not
+    // after the variants before it have run.
+    require_applicable(root, &selected)?;
     let total = selected.len();
     let started = Instant::now();
     let lanes = LANES.min(total);
