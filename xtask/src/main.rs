@@ -10,6 +10,7 @@ mod markers;
 mod mutants;
 mod operate;
 mod progress;
+mod storage_doc;
 mod table;
 mod toolchain;
 
@@ -153,6 +154,9 @@ fn run(cmd: Cmd) -> Result<()> {
             forge_build(&root)?;
             step("abi --check: crates/leash/abi holds the ABI the contracts compile to");
             run_abi(&root, true)?;
+            step("storage table: docs/ARCHITECTURE.md's packed slots as the compiler lays them out");
+            let rows = storage_doc::check(&root)?;
+            println!("{rows} packed slots as documented");
             step("forge test");
             let mut forge = tool(&root, "forge");
             forge.arg("test").args(&forge_args);
