@@ -308,8 +308,11 @@ fn coverage(root: &Path) -> Result<()> {
     write_coverage_table(root, &lines[header..])
 }
 
-/// Puts the line and branch columns of forge's summary into the README between
+/// Puts the line and branch columns of forge's summary into docs/INVARIANTS.md between
 /// `<!-- audit:coverage -->` markers. Not a gate: fuzzed inputs may move a branch between runs.
+/// Where the coverage table lives, beside the invariants the suite checks.
+const COVERAGE_DOC: &str = "docs/INVARIANTS.md";
+
 fn write_coverage_table(root: &Path, summary: &[&str]) -> Result<()> {
     // "96.82% (152/157)" -> (152, 157)
     let counts = |cell: &str| -> Option<(u64, u64)> {
@@ -336,12 +339,12 @@ fn write_coverage_table(root: &Path, summary: &[&str]) -> Result<()> {
     let pct =
         |(hit, all): (u64, u64)| format!("{:.2}% ({hit}/{all})", hit as f64 * 100.0 / all.max(1) as f64);
     table.push_str(&format!("| total | {} | {} |\n", pct(totals[0]), pct(totals[1])));
-    let path = root.join("README.md");
-    let readme = std::fs::read_to_string(&path).wrap_err("README.md is missing")?;
-    let updated = crate::markers::splice("README.md", &readme, "audit:coverage", &table)?;
-    if updated != readme {
-        std::fs::write(&path, updated).wrap_err("writing README.md")?;
-        println!("coverage table written to README.md");
+    let path = root.join(COVERAGE_DOC);
+    let doc = std::fs::read_to_string(&path).wrap_err_with(|| format!("{COVERAGE_DOC} is missing"))?;
+    let updated = crate::markers::splice(COVERAGE_DOC, &doc, "audit:coverage", &table)?;
+    if updated != doc {
+        std::fs::write(&path, updated).wrap_err_with(|| format!("writing {COVERAGE_DOC}"))?;
+        println!("coverage table written to {COVERAGE_DOC}");
     }
     Ok(())
 }

@@ -7,6 +7,7 @@
 //! Each case runs on a fresh account; "first" is the first such operation after installing,
 //! "repeat" the same operation again (the steady state of an agent that transacts often).
 
+pub mod accounts;
 pub mod report;
 
 use std::path::Path;

@@ -10,6 +10,7 @@ mod markers;
 mod mutants;
 mod operate;
 mod progress;
+mod storage_doc;
 mod table;
 mod toolchain;
 
@@ -69,9 +70,10 @@ enum Cmd {
         #[arg(long)]
         check: bool,
     },
-    /// Measure gas on Anvil through real UserOps; write docs/gas.md and docs/gas-scaling.svg.
+    /// Measure gas on Anvil through real UserOps; write docs/gas.md, docs/gas-scaling.svg, the
+    /// README's targets and docs/COMPATIBILITY.md's accounts table (from snapshots/AccountGas.json).
     Bench {
-        /// Do not write: fail if docs/gas.md or the chart differ from what this run measured.
+        /// Do not write: fail if any of those files differs from what this run measured.
         #[arg(long)]
         check: bool,
     },
@@ -152,6 +154,9 @@ fn run(cmd: Cmd) -> Result<()> {
             forge_build(&root)?;
             step("abi --check: crates/leash/abi holds the ABI the contracts compile to");
             run_abi(&root, true)?;
+            step("storage table: docs/ARCHITECTURE.md's packed slots as the compiler lays them out");
+            let rows = storage_doc::check(&root)?;
+            println!("{rows} packed slots as documented");
             step("forge test");
             let mut forge = tool(&root, "forge");
             forge.arg("test").args(&forge_args);
@@ -168,7 +173,7 @@ fn run(cmd: Cmd) -> Result<()> {
                 println!("\nquick tests passed (not run: bench check, audit, mutants)");
                 return Ok(());
             }
-            step("bench --check: docs/gas.md holds the figures the contracts produce");
+            step("bench --check: the docs hold the figures the contracts produce");
             run_bench(&root, true)?;
             if !no_audit {
                 step("audit: slither gate, symbolic checks, coverage");
@@ -266,11 +271,9 @@ fn run_bench(root: &Path, check: bool) -> Result<()> {
     let results = results?;
     bench::report::print(&results);
     match bench::report::publish(root, &results, check)? {
-        bench::Outcome::Written => {
-            println!("\nwrote {} and {}", bench::report::DOC, bench::report::CHART)
-        }
+        bench::Outcome::Written => println!("\nwrote {}", bench::report::FILES.join(", ")),
         bench::Outcome::UpToDate => {
-            println!("\n{} and {} hold exactly these numbers", bench::report::DOC, bench::report::CHART)
+            println!("\n{} hold exactly these numbers", bench::report::FILES.join(", "))
         }
         bench::Outcome::Stale(files) => {
             bail!(

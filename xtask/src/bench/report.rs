@@ -1,13 +1,14 @@
-//! The bench's output: markdown tables spliced into `docs/gas.md` between `<!-- bench:NAME -->`
-//! and `<!-- /bench:NAME -->` markers (the prose around them is written by hand), and the scaling
-//! curves as an SVG chart.
+//! The bench's output: markdown tables spliced into `docs/gas.md` (and the README's targets)
+//! between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` markers (the prose around them is
+//! written by hand and quotes no figure), docs/COMPATIBILITY.md's accounts table from the forge
+//! snapshot, and the scaling curves as an SVG chart.
 
 use std::fmt::Write;
 use std::path::Path;
 
 use eyre::{Result, WrapErr};
 
-use super::{Op, Results, Stack};
+use super::{accounts, Op, Results, Stack};
 use crate::markers::splice;
 
 /// The targets of the policy-engine issue: overhead over the bare account, cold.
@@ -33,6 +34,8 @@ const TARGET_DEPLOY_TOTAL: u64 = 7_000_000;
 pub const DOC: &str = "docs/gas.md";
 pub const CHART: &str = "docs/gas-scaling.svg";
 pub const README: &str = "README.md";
+/// Every file the bench writes.
+pub const FILES: [&str; 4] = [DOC, README, accounts::DOC, CHART];
 
 /// What `--check` found, or that the files were written.
 pub enum Outcome {
@@ -42,10 +45,15 @@ pub enum Outcome {
 }
 
 /// Renders every section and the chart; writes them (or, with `check`, compares them). The gas
-/// page holds every section; the README holds the ones it has markers for.
+/// page holds every section; the README holds the ones it has markers for; the compatibility page
+/// holds the accounts' table, rendered from the committed forge snapshot.
 pub fn publish(root: &Path, results: &Results, check: bool) -> Result<Outcome> {
     let rendered = sections(results);
     let mut files: Vec<(&str, String)> = Vec::new();
+    let compatibility = std::fs::read_to_string(root.join(accounts::DOC))
+        .wrap_err_with(|| format!("{} is missing", accounts::DOC))?;
+    let table = accounts::table(&accounts::read(root)?);
+    files.push((accounts::DOC, splice(accounts::DOC, &compatibility, "bench:accounts", &table)?));
     for (file, all_required) in [(DOC, true), (README, false)] {
         let old = std::fs::read_to_string(root.join(file)).wrap_err_with(|| format!("{file} is missing"))?;
         let mut updated = old.clone();
@@ -76,7 +84,7 @@ pub fn publish(root: &Path, results: &Results, check: bool) -> Result<Outcome> {
     })
 }
 
-fn n(gas: u64) -> String {
+pub(super) fn n(gas: u64) -> String {
     let digits = gas.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -88,7 +96,7 @@ fn n(gas: u64) -> String {
     out
 }
 
-fn signed(value: i64) -> String {
+pub(super) fn signed(value: i64) -> String {
     if value < 0 {
         format!("−{}", n(value.unsigned_abs()))
     } else {
