@@ -113,7 +113,9 @@ contract AccountGasKernelFullStack is AccountGasBase, KernelLeash {
 /// policy but the guardian's pause): granting it, and its ERC-20 transfer under one permitted pair,
 /// one parameter rule (the recipient), its own limit, a usage limit and a time range. Compare the
 /// transfer with `OpenZeppelin_userOp_owner_noHook` (both the first operation of their nonce key).
-contract AccountGasOpenZeppelinSession is LeashAccountBase, OpenZeppelinHarness {
+/// Whatever a measured call needs beforehand happens in `setUp`, a transaction of its own: done in
+/// the test, it would leave the slots the measured call reads warm.
+abstract contract AccountGasOpenZeppelinSessionBase is LeashAccountBase, OpenZeppelinHarness {
     Vm.Wallet internal session;
     Vm.Wallet internal granter;
 
@@ -129,7 +131,7 @@ contract AccountGasOpenZeppelinSession is LeashAccountBase, OpenZeppelinHarness 
         ownerDoes(installHookCall(address(engine), abi.encode(authority, config)));
     }
 
-    function setUp() public override {
+    function setUp() public virtual override {
         super.setUp();
         token.mint(payee, 1);
     }
@@ -172,6 +174,17 @@ contract AccountGasOpenZeppelinSession is LeashAccountBase, OpenZeppelinHarness 
         vm.prank(bundler, bundler);
         entryPoint.handleOps(ops, bundler);
     }
+}
+
+contract AccountGasOpenZeppelinSession is AccountGasOpenZeppelinSessionBase {
+    bytes internal grantSignature;
+
+    function setUp() public override {
+        super.setUp();
+        (uint8 v, bytes32 r, bytes32 sig) =
+            vm.sign(granter.privateKey, engine.sessionGrantDigest(account, theSession()));
+        grantSignature = abi.encodePacked(r, sig, v);
+    }
 
     function test_gas_grantSession() public {
         grant();
@@ -183,17 +196,21 @@ contract AccountGasOpenZeppelinSession is LeashAccountBase, OpenZeppelinHarness 
     /// @dev The same first transfer carrying its grant, signed by the authority: compare with
     /// `OpenZeppelin_userOp_session` (the session granted before).
     function test_gas_enableInFirstOp() public {
-        IPolicyEngine.Session memory s = theSession();
-        (uint8 v, bytes32 r, bytes32 sig) = vm.sign(granter.privateKey, engine.sessionGrantDigest(account, s));
-        transferAsSession(abi.encode(s, abi.encodePacked(r, sig, v)));
+        transferAsSession(abi.encode(theSession(), grantSignature));
         vm.snapshotGasLastCall("AccountGas", "OpenZeppelin_userOp_session_enable");
         assertEq(token.balanceOf(payee), 1e18 + 1, "the transfer ran");
         (bool live,,,,,) = engine.sessionOf(account, session.addr);
         assertTrue(live);
     }
+}
+
+contract AccountGasOpenZeppelinSessionGranted is AccountGasOpenZeppelinSessionBase {
+    function setUp() public override {
+        super.setUp();
+        grant();
+    }
 
     function test_gas_sessionTransfer() public {
-        grant();
         transferAsSession();
         vm.snapshotGasLastCall("AccountGas", "OpenZeppelin_userOp_session");
         assertEq(token.balanceOf(payee), 1e18 + 1, "the transfer ran");
