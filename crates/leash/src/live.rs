@@ -24,7 +24,7 @@ use crate::abi::{
     AllowlistHook, AutomationExecutor, EmergencyPauseHook, HookMultiPlexer, IAutomationExecutor,
     IERC20Metadata, IERC7579ModuleConfig, IEntryPoint, ILeashModule, IPolicyEngine, SpendingLimitHook,
 };
-use crate::addresses::ModuleAddresses;
+use crate::addresses::{require_deployed, ModuleAddresses};
 use crate::config::{
     AllowlistConfig, AllowlistMode, HookStack, ParamOp, ParamRuleConfig, PauseConfig, PolicyConfig,
     SessionCallConfig, SessionConfig, SpendingConfig, TaskConfig, Token, MODULE_TYPE_EXECUTOR,
@@ -38,6 +38,11 @@ pub async fn read<P: Provider + Clone>(
     account: Address,
     modules: &ModuleAddresses,
 ) -> Result<PolicyConfig> {
+    for module in [modules.engine, modules.multiplexer, modules.automation] {
+        if !module.is_zero() {
+            require_deployed(provider, module).await?;
+        }
+    }
     let acct = IERC7579ModuleConfig::new(account, provider.clone());
     if provider.get_code_at(account).await.wrap_err("reading the account")?.is_empty() {
         bail!("{account} has no code: it is not a deployed ERC-7579 account");
@@ -292,6 +297,7 @@ pub async fn sessions<P: Provider + Clone>(
     engine: Address,
     account: Address,
 ) -> Result<Vec<crate::ops::SessionStatus>> {
+    require_deployed(provider, engine).await?;
     let mut out = Vec::new();
     for (agent, tx) in engine_history(provider, engine, account).await?.sessions {
         let tokens: Vec<Address> = granted_session(provider, tx, account, agent)
@@ -548,6 +554,7 @@ pub async fn live_task<P: Provider + Clone>(
     account: Address,
     id: u64,
 ) -> Result<LiveTask> {
+    require_deployed(provider, automation).await?;
     let exec = AutomationExecutor::new(automation, provider.clone());
     let stored = match exec.taskOf(account, U256::from(id)).call().await {
         Ok(stored) => stored,
