@@ -104,10 +104,14 @@ pub enum PolicyCmd {
         #[command(flatten)]
         chain: Chain,
     },
-    /// Read the account's live Leash configuration back, as a policy file, with its live sessions.
+    /// Read the account's live Leash configuration back, as a policy file, with its live sessions;
+    /// each selector with its function's signature, where known.
     Show {
         #[arg(long)]
         account: Address,
+        /// A policy file whose signatures name the live selectors (beside the common functions').
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
         #[command(flatten)]
         chain: Chain,
     },
@@ -319,7 +323,11 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
                 Ok(())
             })
         }
-        PolicyCmd::Show { account, chain } => crate::block_on(async {
+        PolicyCmd::Show { account, policy: file, chain } => crate::block_on(async {
+            let names = match &file {
+                Some(file) => config::Signatures::load(file)?,
+                None => config::Signatures::default(),
+            };
             let provider = connect(&chain.rpc_url, None).await?;
             let modules = modules_for(root, &provider, &chain.overrides).await?;
             let policy = live::read(&provider, account, &modules).await?;
@@ -327,7 +335,7 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
                 println!("# {account} has no Leash module installed");
                 return Ok(());
             }
-            println!("# live configuration of {account}\n{}", live::to_toml(&policy));
+            println!("# live configuration of {account}\n{}", live::to_toml_named(&policy, &names));
             if policy.hook == HookStack::Engine && !modules.engine.is_zero() {
                 let sessions = live::sessions(&provider, modules.engine, account).await?;
                 for s in &sessions {

@@ -27,7 +27,7 @@ use crate::abi::{
 use crate::addresses::{require_deployed, ModuleAddresses};
 use crate::config::{
     AllowlistConfig, AllowlistMode, HookStack, ParamOp, ParamRuleConfig, PauseConfig, PolicyConfig,
-    SessionCallConfig, SessionConfig, SpendingConfig, TaskConfig, Token, MODULE_TYPE_EXECUTOR,
+    SessionCallConfig, SessionConfig, Signatures, SpendingConfig, TaskConfig, Token, MODULE_TYPE_EXECUTOR,
     MODULE_TYPE_HOOK,
 };
 use crate::errors::{trim_units, LeashRevert};
@@ -396,8 +396,14 @@ pub async fn token_metadata<P: Provider + Clone>(provider: &P, token: Address) -
     clean.then_some(Token { symbol, address: token, decimals })
 }
 
-/// A policy file that parses back to `policy` (amounts in token units where the token is known).
+/// A policy file that parses back to `policy` (amounts in token units where the token is known),
+/// each selector with a comment naming its function where a common signature does.
 pub fn to_toml(policy: &PolicyConfig) -> String {
+    to_toml_named(policy, &Signatures::default())
+}
+
+/// As [`to_toml`], naming selectors by `names` too (a policy file's signatures).
+pub fn to_toml_named(policy: &PolicyConfig, names: &Signatures) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "authority = \"{}\"", policy.authority);
     let _ = writeln!(out, "hook = \"{}\"", policy.hook.name());
@@ -422,7 +428,8 @@ pub fn to_toml(policy: &PolicyConfig) -> String {
         for (target, selector) in &a.permissions {
             let target = token_of(*target).map_or(target.to_string(), |t| t.symbol.clone());
             let function = function_name(*selector);
-            let _ = writeln!(out, "  {{ target = \"{target}\", function = \"{function}\" }},");
+            let name = named(names, *selector);
+            let _ = writeln!(out, "  {{ target = \"{target}\", function = \"{function}\" }},{name}");
         }
         let _ = writeln!(out, "]");
         let protected: Vec<String> = a.protected.iter().map(|p| format!("\"{p}\"")).collect();
@@ -482,8 +489,9 @@ pub fn to_toml(policy: &PolicyConfig) -> String {
             let target = token_of(c.target).map_or(c.target.to_string(), |t| t.symbol.clone());
             let _ = writeln!(
                 out,
-                "\n[[session.call]]\ntarget = \"{target}\"\nfunction = \"{}\"",
-                function_name(c.selector)
+                "\n[[session.call]]\ntarget = \"{target}\"\nfunction = \"{}\"{}",
+                function_name(c.selector),
+                named(names, c.selector)
             );
             for r in &c.rules {
                 // Width 20 is written as an address; any other as the unsigned integer of its width.
@@ -520,6 +528,12 @@ pub fn to_toml(policy: &PolicyConfig) -> String {
         }
     }
     out
+}
+
+/// A comment naming `selector`'s function (`  # transfer(address,uint256)`), where the policy
+/// file or a commonly called function gives its signature; empty otherwise.
+fn named(names: &Signatures, selector: FixedBytes<4>) -> String {
+    names.name(selector).map(|s| format!("  # {s}")).unwrap_or_default()
 }
 
 /// A selector as a policy file writes it: `*`, `plain` or its hex.

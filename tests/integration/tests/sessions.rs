@@ -240,9 +240,24 @@ async fn the_session_examples_install_grant_and_read_back() -> Result<()> {
         let read = live::read(&net.provider, owner.account, &modules).await?;
         assert_eq!(read.sessions, policy.sessions, "{example}");
         // And the file `policy show` writes reads back to the same sessions.
-        let text = live::to_toml(&read);
+        // Each call's selector named by the signature the file wrote.
+        let text = live::to_toml_named(&read, &config::Signatures::load(&path)?);
         let again = config::parse("shown.toml", &text).map_err(|e| eyre::eyre!("{e}\n{text}"))?;
         assert_eq!(again.sessions, policy.sessions, "{example}");
+        let named: &[(&str, &str)] = match example {
+            "session-payments.toml" => &[("0xa9059cbb", "transfer(address,uint256)")],
+            _ => &[
+                ("0x095ea7b3", "approve(address,uint256)"),
+                (
+                    "0x414bf389",
+                    "exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))",
+                ),
+            ],
+        };
+        for (selector, signature) in named {
+            let line = format!("function = \"{selector}\"  # {signature}\n");
+            assert!(text.contains(&line), "{example}: no `{line}` in\n{text}");
+        }
     }
     Ok(())
 }
