@@ -7,7 +7,9 @@
 //! the session's signed grant (enable-in-first-op), each mined at the second the model says; the
 //! verdict (accepted, invalid at validation, or the engine's exact refusal, the session's own
 //! token limit included) and every session's `sessionOf` and `sessionRemaining` must agree after
-//! each step.
+//! each step. The guardian's pause (manual: until the guardian unpauses, then an hour's cooldown
+//! before the next) stops every session at validation; its `pausedUntil` is compared too, and so
+//! is what the sessions that limit the token or ether may still move.
 
 use alloy::primitives::utils::parse_ether;
 use alloy::primitives::{Address, Bytes, FixedBytes, U256};
@@ -60,6 +62,9 @@ pub enum Step {
     Warp(u64),
     Revoke(u8),
     Grant(u8),
+    /// The guardian's pause and unpause, sent as they are (a refused one reverts on chain).
+    Pause,
+    Unpause,
 }
 
 pub fn step() -> impl Strategy<Value = Step> {
@@ -80,6 +85,8 @@ pub fn step() -> impl Strategy<Value = Step> {
         4 => prop_oneof![1u64..30, 30u64..400, 400u64..1500].prop_map(Step::Warp),
         1 => (0u8..3).prop_map(Step::Revoke),
         1 => (0u8..3).prop_map(Step::Grant),
+        1 => Just(Step::Pause),
+        2 => Just(Step::Unpause),
     ]
 }
 
@@ -189,6 +196,9 @@ function = "*"
 [[session.call]]
 target = "$PAYEE_0"
 function = "plain"
+[[session.spending]]        # 5 wei of ether per 2 minutes
+token = "native"
+limits = [ {{ amount = "0.000000000000000005", window = "2m" }} ]
 "#,
         s0_until = START + 3_000,
         s1_from = START + 60,
@@ -206,7 +216,7 @@ struct SessionState {
     uses: u64,
     /// (bucket, calls) of the usage window.
     window: Vec<(u64, u64)>,
-    /// (bucket, amount) of the token the session limits.
+    /// (bucket, amount) of what the session limits (the token, or ether).
     spent: Vec<(u64, u64)>,
 }
 
@@ -243,12 +253,19 @@ fn window_refusal(list: &[(u64, u64)], t: u64, width: u64, value: u64, limit: u6
 /// Grants enabled in an operation, over the run.
 pub static ENABLED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
+/// The end of a manual pause (no auto-unpause): `type(uint48).max`.
+const MANUAL_PAUSE: u64 = (1 << 48) - 1;
+/// Between the end of a pause and the next one.
+const PAUSE_COOLDOWN: u64 = 3_600;
+
 pub struct Model {
     pub names: Names,
     pub agents: [Address; 3],
     pub configs: Vec<SessionConfig>,
     state: Vec<SessionState>,
     now: u64,
+    /// The engine's `pausedUntil`: 0 never paused, else the pause's end (past once unpaused).
+    paused_until: u64,
 }
 
 impl Model {
@@ -256,11 +273,15 @@ impl Model {
     pub fn new(names: Names, configs: Vec<SessionConfig>, start: u64) -> Self {
         let agents = [configs[0].agent, configs[1].agent, configs[2].agent];
         let state = vec![SessionState::granted(1); 3];
-        Self { names, agents, configs, state, now: start }
+        Self { names, agents, configs, state, now: start, paused_until: 0 }
     }
 
     pub fn now(&self) -> u64 {
         self.now
+    }
+
+    pub fn paused_until(&self) -> u64 {
+        self.paused_until
     }
 
     /// The step's verdict (`None`: a time jump or the authority's action), the state moved on.
@@ -288,6 +309,21 @@ impl Model {
                 self.now += 1;
                 Some(self.op(usize::from(*session), usize::from(*key), calls, *enable))
             }
+            Step::Pause => {
+                self.now += 1;
+                let (t, end) = (self.now, self.paused_until);
+                if t >= end && (end == 0 || t >= end + PAUSE_COOLDOWN) {
+                    self.paused_until = MANUAL_PAUSE;
+                }
+                None
+            }
+            Step::Unpause => {
+                self.now += 1;
+                if self.now < self.paused_until {
+                    self.paused_until = self.now;
+                }
+                None
+            }
         }
     }
 
@@ -298,7 +334,9 @@ impl Model {
         // AgentValidator: no call of the account itself, the session's own key; a grant carried
         // along is enabled if the session is not live; then a live grant, its time range in the
         // validation data (outside it the whole operation, enable included, is undone).
-        if calls.iter().any(|(target, _, _)| *target == account) || key != s {
+        // While paused, AgentValidator's validation data makes every operation valid only after
+        // the pause: the EntryPoint refuses it.
+        if calls.iter().any(|(target, _, _)| *target == account) || key != s || t < self.paused_until {
             return Verdict::Invalid;
         }
         let mut st = self.state[s].clone();
@@ -335,8 +373,9 @@ impl Model {
                 }));
             }
         }
-        let mut moved = 0u64;
-        for (target, _, data) in &calls {
+        let (mut moved, mut native) = (0u64, 0u64);
+        for (target, value, data) in &calls {
+            native += value.to::<u64>();
             let Some(entry) = cfg.entry_for(*target, data) else {
                 let selector =
                     if data.len() >= 4 { FixedBytes::from_slice(&data[..4]) } else { FixedBytes::ZERO };
@@ -364,14 +403,20 @@ impl Model {
                 moved += U256::from_be_slice(&data[36..68]).to::<u64>();
             }
         }
-        // The session's own limit on the token: the batch's total, once.
-        let limit = cfg.spending.iter().find(|l| l.token == names.token);
+        // The session's own limit (each limits one thing here: the token, or ether): the batch's
+        // total, once.
+        let limit = cfg.spending.first();
+        if let Some(limit) = limit {
+            if limit.token == Address::ZERO {
+                moved = native;
+            }
+        }
         if let (Some(limit), true) = (limit, moved != 0) {
             let (amount, window) = (limit.limits[0].0.to::<u64>(), limit.limits[0].1);
             if let Some((used, at)) = window_refusal(&st.spent, t, window / 4, moved, amount) {
                 let e = SpendingLimit_Exceeded {
                     account,
-                    token: names.token,
+                    token: limit.token,
                     attempted: U256::from(moved),
                     remaining: U256::from(amount.saturating_sub(used)),
                     availableAt: at,
@@ -390,9 +435,10 @@ impl Model {
         Verdict::Accepted
     }
 
-    /// What the session may still move of the token now, if it limits it and is live.
+    /// What session `s` may still move now of what it limits (the token, or ether), if it limits
+    /// one and is live.
     pub fn remaining(&self, s: usize) -> Option<U256> {
-        let limit = self.configs[s].spending.iter().find(|l| l.token == self.names.token)?;
+        let limit = self.configs[s].spending.first()?;
         let st = &self.state[s];
         if !st.live {
             return None;
@@ -416,6 +462,7 @@ pub struct Driver {
     provider: DynProvider,
     authority: DynProvider,
     authority_key: PrivateKeySigner,
+    guardian: DynProvider,
     owner: UserOpSender<DynProvider>,
     modules: ModuleAddresses,
     /// The three agents' keys, then a key with no session.
@@ -478,11 +525,13 @@ impl Driver {
         let start = latest.header.timestamp;
         ensure!(start < START, "the setup ran past the sessions' start");
         let snapshot = provider.anvil_snapshot().await?;
+        let guardian = net.wallet(2);
         Ok(Self {
             _net: net,
             provider,
             authority,
             authority_key,
+            guardian,
             owner,
             modules,
             keys,
@@ -515,6 +564,20 @@ impl Driver {
                 self.provider.anvil_set_next_block_timestamp(at).await?;
                 let cfg = &self.configs[usize::from(*s)];
                 ops::grant_session(&self.authority, engine, account, cfg, &TokenBook::default()).await?;
+                Ok(None)
+            }
+            Step::Pause | Step::Unpause => {
+                // Sent as they are, at `at` (a simulation would run at the last block's time): a
+                // refused one reverts, which `pausedUntil` shows.
+                let engine = IPolicyEngine::new(engine, self.guardian.clone());
+                self.provider.anvil_set_next_block_timestamp(at).await?;
+                let pending = if matches!(step, Step::Pause) {
+                    engine.pause(account).gas(200_000).send().await?
+                } else {
+                    engine.unpause(account).gas(200_000).send().await?
+                };
+                let receipt = pending.get_receipt().await?;
+                ensure!(receipt.block_number.is_some(), "not mined");
                 Ok(None)
             }
             Step::Op { session, key, calls, enable } => {
@@ -581,12 +644,16 @@ impl Driver {
         Ok(out)
     }
 
-    /// `sessionRemaining` of session `s` for the token.
+    /// `sessionRemaining` of session `s` for what it limits (the token, or ether).
     pub async fn remaining(&self, s: usize) -> Result<U256> {
         let engine = IPolicyEngine::new(self.modules.engine, self.provider.clone());
-        Ok(engine
-            .sessionRemaining(self.names.account, self.configs[s].agent, self.names.token)
-            .call()
-            .await?)
+        let limited = self.configs[s].spending.first().map_or(self.names.token, |l| l.token);
+        Ok(engine.sessionRemaining(self.names.account, self.configs[s].agent, limited).call().await?)
+    }
+
+    /// The engine's `pausedUntil` for the account.
+    pub async fn paused_until(&self) -> Result<u64> {
+        let engine = IPolicyEngine::new(self.modules.engine, self.provider.clone());
+        Ok(engine.pausedUntil(self.names.account).call().await?.to::<u64>())
     }
 }
