@@ -9,14 +9,13 @@ use alloy::hex;
 use alloy::primitives::utils::parse_ether;
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::ext::AnvilApi;
-use alloy::providers::{DynProvider, Provider};
+use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::SolValue;
 use eyre::{ensure, Result};
-use leash::addresses::ModuleAddresses;
 use leash::config::{self, PolicyConfig};
 use leash::{live, ops};
-use leash_tests::{project_root, test_bed, Devnet, UserOpSender};
+use leash_tests::sessions::{vars, SessionBed};
+use leash_tests::{project_root, test_bed};
 
 const EXAMPLE: &str = "examples/session-payments.toml";
 
@@ -27,42 +26,40 @@ struct Run {
     err: String,
 }
 
-/// A dev chain with the Leash modules, an account (AgentValidator installed for sessions only,
-/// its owner's key funded to send `handleOps`), and the keys the example's sessions name.
+/// The account ready for sessions ([`SessionBed`]: the authority is Anvil's key 1), its owner's
+/// key funded to send `handleOps`, and the keys the example's sessions name.
 struct World {
-    net: Devnet,
-    owner: UserOpSender<DynProvider>,
-    modules: ModuleAddresses,
-    authority: PrivateKeySigner,
+    bed: SessionBed,
     payer: PrivateKeySigner,
     topper: PrivateKeySigner,
     vars: BTreeMap<String, Address>,
 }
 
+impl std::ops::Deref for World {
+    type Target = SessionBed;
+
+    fn deref(&self) -> &SessionBed {
+        &self.bed
+    }
+}
+
 impl World {
     async fn new() -> Result<Self> {
         let (net, owner) = test_bed().await?;
-        let (modules, _) = net.deploy_leash().await?;
         net.provider.anvil_set_balance(owner.signer.address(), parse_ether("10")?).await?;
-        let authority = net.key(1);
-        let init: Bytes =
-            (authority.address(), Address::ZERO, parse_ether("0.1")?).abi_encode_params().into();
-        ensure!(owner.install_module(1, modules.validator, init).await?.success);
+        let bed = SessionBed::new(net, owner, parse_ether("0.1")?).await?;
         let (payer, topper) = (PrivateKeySigner::random(), PrivateKeySigner::random());
-        let vars = [
-            ("AUTHORITY", authority.address()),
-            ("GUARDIAN", net.anvil.addresses()[2]),
-            ("USDC", net.deploy_token("SixDecimalToken", "USDC").await?),
+        let vars = vars([
+            ("AUTHORITY", bed.authority.address()),
+            ("GUARDIAN", bed.net.anvil.addresses()[2]),
+            ("USDC", bed.net.deploy_token("SixDecimalToken", "USDC").await?),
             ("AGENT", payer.address()),
             ("TOP_UP_AGENT", topper.address()),
             ("PAYEE_A", Address::with_last_byte(0xa1)),
             ("PAYEE_B", Address::with_last_byte(0xa2)),
             ("PAYEE_C", Address::with_last_byte(0xa3)),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        Ok(Self { net, owner, modules, authority, payer, topper, vars })
+        ]);
+        Ok(Self { bed, payer, topper, vars })
     }
 
     /// `cargo xtask ARGS --rpc-url <the dev chain>`, with no key from the environment.
@@ -232,13 +229,7 @@ async fn session_grant_show_revoke_and_sign_through_the_commands() -> Result<()>
     assert!(sign.ok, "{}", sign.err);
     let blob: Bytes = sign.out.trim().parse()?;
     assert!(!world.live(topper).await?, "signing sends nothing");
-    let agent = world
-        .owner
-        .clone()
-        .signed_by(world.topper.clone())
-        .via_validator(world.modules.validator)
-        .as_session()
-        .with_enable(Some(blob));
+    let agent = world.agent(&world.topper).with_enable(Some(blob));
     let payee = world.vars["PAYEE_A"];
     ensure!(agent.execute(payee, parse_ether("0.01")?, &[]).await?.success, "the enabled session acts");
     assert_eq!(world.net.provider.get_balance(payee).await?, parse_ether("0.01")?);

@@ -242,20 +242,20 @@ async fn read_engine<P: Provider + Clone>(
     };
     if let Some(mode) = mode {
         let mut permissions = Vec::new();
-        for (target, selector) in history.permissions {
+        for &(target, selector) in &history.permissions {
             if engine.isListed(account, target, selector).call().await? {
                 permissions.push((target, selector));
             }
         }
         let mut protected = Vec::new();
-        for target in history.protected {
+        for &target in &history.protected {
             if engine.isProtected(account, target).call().await? {
                 protected.push(target);
             }
         }
         policy.allowlist = Some(AllowlistConfig { mode, permissions, protected });
     }
-    for token in history.tokens {
+    for &token in &history.tokens {
         let p = engine.policyOf(account, token).call().await?;
         if p.limits.is_empty() && p.perTxCap.is_zero() {
             continue; // removed since
@@ -271,11 +271,8 @@ async fn read_engine<P: Provider + Clone>(
             }
         }
     }
-    for (agent, tx) in history.sessions {
-        if !engine.sessionOf(account, agent).call().await?.live {
-            continue; // revoked or ended by a new install
-        }
-        if let Some(granted) = granted_session(provider, tx, account, agent).await? {
+    for (_, grant) in live_sessions(provider, address, account, &history).await? {
+        if let Some(granted) = grant {
             for t in &granted.spending {
                 if t.token != Address::ZERO && !policy.tokens.iter().any(|k| k.address == t.token) {
                     if let Some(t) = token_metadata(provider, t.token).await {
@@ -298,15 +295,25 @@ pub async fn sessions<P: Provider + Clone>(
     account: Address,
 ) -> Result<Vec<crate::ops::SessionStatus>> {
     require_deployed(provider, engine).await?;
+    let history = engine_history(provider, engine, account).await?;
+    Ok(live_sessions(provider, engine, account, &history).await?.into_iter().map(|(s, _)| s).collect())
+}
+
+/// The sessions of `history` that `sessionOf` confirms live (a revoked one, or one a new install
+/// ended, is not), each with its status and its grant when its transaction shows it.
+async fn live_sessions<P: Provider + Clone>(
+    provider: &P,
+    engine: Address,
+    account: Address,
+    history: &EngineHistory,
+) -> Result<Vec<(crate::ops::SessionStatus, Option<SessionConfig>)>> {
     let mut out = Vec::new();
-    for (agent, tx) in engine_history(provider, engine, account).await?.sessions {
-        let tokens: Vec<Address> = granted_session(provider, tx, account, agent)
-            .await?
-            .map(|s| s.spending.iter().map(|t| t.token).collect())
-            .unwrap_or_default();
-        let status = crate::ops::session_status(provider, engine, account, agent, &tokens).await?;
+    for (agent, tx) in &history.sessions {
+        let grant = granted_session(provider, *tx, account, *agent).await?;
+        let tokens: Vec<Address> = grant.iter().flat_map(|s| s.spending.iter().map(|t| t.token)).collect();
+        let status = crate::ops::session_status(provider, engine, account, *agent, &tokens).await?;
         if status.live {
-            out.push(status);
+            out.push((status, grant));
         }
     }
     Ok(out)

@@ -12,12 +12,12 @@
 //! is what the sessions that limit the token or ether may still move.
 
 use alloy::primitives::utils::parse_ether;
-use alloy::primitives::{Address, Bytes, FixedBytes, U256};
+use alloy::primitives::{Address, FixedBytes, U256};
 use alloy::providers::ext::AnvilApi;
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::{SolCall, SolError, SolValue};
+use alloy::sol_types::{SolCall, SolError};
 use eyre::{ensure, eyre, Result};
 use leash::abi::IERC7579Batch;
 use leash::abi::IPolicyEngine::{self, IPolicyEngineErrors as G};
@@ -29,12 +29,12 @@ use leash::errors::{LeashRevert, TokenBook};
 use leash::ops;
 use leash::provider::Confirm;
 use leash_tests::abi::TestToken;
+use leash_tests::sessions::SessionBed;
 use leash_tests::{devnet, Devnet, Options};
 use proptest::prelude::*;
 
 /// The chain's clock at the first block (2030).
 const START: u64 = 1_900_000_000;
-const MODULE_TYPE_VALIDATOR: u64 = 1;
 
 #[derive(Debug, Clone)]
 pub enum Call {
@@ -483,9 +483,9 @@ impl Driver {
         provider.anvil_set_block_timestamp_interval(1).await?;
         provider.anvil_set_next_block_timestamp(START - 100).await?;
         let owner = net.test_account(PrivateKeySigner::random()).await?;
-        let account = owner.account;
-        let (modules, _) = net.deploy_leash().await?;
-        let token = net.deploy_token("TestToken", "T").await?;
+        let bed = SessionBed::new(net, owner, U256::ZERO).await?;
+        let account = bed.owner.account;
+        let token = bed.net.deploy_token("TestToken", "T").await?;
         TestToken::new(token, provider.clone())
             .mint(account, U256::from(1_000_000u64))
             .send()
@@ -499,9 +499,9 @@ impl Driver {
             .await?;
         let keys = [0, 1, 2, 3].map(|_| PrivateKeySigner::random());
         let payees = [0xa1, 0xa2, 0xa3].map(Address::with_last_byte);
-        let (authority_key, guardian) = (net.key(1), net.anvil.addresses()[2]);
+        let guardian = bed.net.anvil.addresses()[2];
         let mut vars: std::collections::BTreeMap<String, Address> = [
-            ("AUTHORITY".to_string(), authority_key.address()),
+            ("AUTHORITY".to_string(), bed.authority.address()),
             ("GUARDIAN".to_string(), guardian),
             ("TOKEN".to_string(), token),
         ]
@@ -513,19 +513,15 @@ impl Driver {
         }
         let policy =
             config::parse_with("sessions.toml", &sessions_file(), &vars).map_err(|e| eyre!("{e}"))?;
-        let init: Bytes = (authority_key.address(), Address::ZERO, U256::ZERO).abi_encode_params().into();
-        ensure!(owner.install_module(MODULE_TYPE_VALIDATOR, modules.validator, init).await?.success);
-        ops::install(&owner, &policy, &modules, &TokenBook::default()).await?;
-        let authority = net.wallet(1);
-        for s in &policy.sessions {
-            ops::grant_session(&authority, modules.engine, account, s, &TokenBook::default()).await?;
-        }
+        bed.install(&policy, &TokenBook::default()).await?;
+        bed.grant_all(&policy, &TokenBook::default()).await?;
         let latest =
             provider.get_block_by_number(Default::default()).await?.ok_or_else(|| eyre!("no block"))?;
         let start = latest.header.timestamp;
         ensure!(start < START, "the setup ran past the sessions' start");
         let snapshot = provider.anvil_snapshot().await?;
-        let guardian = net.wallet(2);
+        let (authority, guardian) = (bed.authority_wallet(), bed.net.wallet(2));
+        let SessionBed { net, owner, modules, authority: authority_key } = bed;
         Ok(Self {
             _net: net,
             provider,
