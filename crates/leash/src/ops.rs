@@ -219,6 +219,9 @@ pub async fn install<P: Provider + Clone>(
     book: &TokenBook,
 ) -> Result<Installed> {
     let account = sender.account;
+    for p in policy.install_payloads(modules) {
+        require_deployed(&sender.provider, p.module).await?;
+    }
     if sender.provider.get_code_at(account).await.wrap_err("reading the account")?.is_empty() {
         bail!("{account} has no code: it is not a deployed ERC-7579 account");
     }

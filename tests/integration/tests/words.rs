@@ -3,8 +3,6 @@
 //! a chain where the deployment record's modules have no code, and the owner-key mistakes the
 //! EntryPoint reports as `AA20` to `AA25`.
 
-use std::collections::BTreeMap;
-
 use alloy::primitives::{Address, Bytes, FixedBytes, U256};
 use alloy::providers::ext::AnvilApi;
 use alloy::providers::{DynProvider, Provider};
@@ -17,6 +15,7 @@ use leash::config::{self, PolicyConfig};
 use leash::errors::{Refused, TokenBook};
 use leash::provider::{connect, with_wallet, Unfunded};
 use leash::{live, ops};
+use leash_tests::sessions::vars;
 use leash_tests::{devnet, project_root, test_bed, Devnet, Options, UserOpSender};
 
 /// The words of a refused UserOp (the EntryPoint's `FailedOp`, decoded).
@@ -55,15 +54,12 @@ async fn an_unfunded_guardian_is_told_its_address_balance_and_what_the_pause_cos
     let (net, owner) = test_bed().await?;
     let (modules, _) = net.deploy_leash().await?;
     let (guardian, guardian_key) = unfunded_key(&net);
-    let vars: BTreeMap<String, Address> = [
+    let vars = vars([
         ("AUTHORITY", net.anvil.addresses()[1]),
         ("GUARDIAN", guardian_key.address()),
         ("USDC", net.deploy_token("TestToken", "USDC").await?),
         ("COLD_WALLET", Address::with_last_byte(0x78)),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    ]);
     let policy: PolicyConfig = config::load(&project_root().join("examples/treasury.toml"), &vars)
         .map_err(|e| eyre::eyre!("{e}"))?;
     ops::install(&owner, &policy, &modules, &TokenBook::default()).await?;
@@ -141,6 +137,16 @@ async fn a_chain_without_the_deployment_says_so_instead_of_not_installed() -> Re
     let err = ops::revoke_session(p, modules.engine, account, Address::with_last_byte(1))
         .await
         .expect_err("a transaction to no code would succeed doing nothing");
+    assert_eq!(err.to_string(), sentence(modules.engine));
+
+    let policy = config::parse_with(
+        "guardian.toml",
+        "authority = \"$AUTHORITY\"\n[pause]\nguardian = \"$GUARDIAN\"\n",
+        &vars([("AUTHORITY", Address::with_last_byte(1)), ("GUARDIAN", Address::with_last_byte(2))]),
+    )
+    .map_err(|e| eyre::eyre!("{e}"))?;
+    let err =
+        ops::install(&owner, &policy, &modules, &TokenBook::default()).await.expect_err("policy install");
     assert_eq!(err.to_string(), sentence(modules.engine));
 
     // Deployed, the same account reads as what it is: no Leash module installed.
