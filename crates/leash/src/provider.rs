@@ -1,6 +1,7 @@
 //! Providers that sign with a local key and fetch the nonce for every transaction. (A cached
 //! nonce is reserved even when gas estimation then refuses the transaction, which would leave
-//! every later transaction of that key stuck behind a gap.) And [`Confirm`], which waits for a
+//! every later transaction of that key stuck behind a gap.) [`connect`] checks the node answers;
+//! [`Unfunded`] is a transaction its key cannot pay for, in words; and [`Confirm`] waits for a
 //! receipt without alloy's block polling on a local node.
 
 use std::fmt;
