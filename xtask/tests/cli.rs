@@ -1,6 +1,8 @@
-//! The session commands as an operator runs them: the `xtask` binary against the dev chain, each
+//! The operator commands as an operator runs them: the `xtask` binary against the dev chain, each
 //! command's output read, and the chain read afterwards. `policy install --authority-key` grants
-//! the file's sessions; `session grant`, `revoke`, `sign` and `show` act on one agent's.
+//! the file's sessions; `session grant`, `revoke`, `sign` and `show` act on one agent's; a node
+//! that does not answer, a chain without the deployment and a guardian's key without ETH each
+//! read as one sentence with the fix.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -62,21 +64,9 @@ impl World {
         Ok(Self { bed, payer, topper, vars })
     }
 
-    /// `cargo xtask ARGS --rpc-url <the dev chain>`, with no key from the environment.
+    /// `cargo xtask ARGS --rpc-url <the dev chain>`.
     fn xtask(&self, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .args(args)
-            .args(["--rpc-url", &self.net.anvil.endpoint()])
-            .current_dir(project_root())
-            .env_remove("LEASH_OWNER_KEY")
-            .env_remove("LEASH_AUTHORITY_KEY")
-            .output()
-            .expect("the xtask binary runs");
-        Run {
-            ok: output.status.success(),
-            out: String::from_utf8_lossy(&output.stdout).into_owned(),
-            err: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        xtask_at(&self.net.anvil.endpoint(), args)
     }
 
     /// `--set NAME=ADDRESS` for every variable of the example.
@@ -266,5 +256,90 @@ async fn session_grant_show_revoke_and_sign_through_the_commands() -> Result<()>
     assert!(!agent.with_enable(None).execute(payee, U256::from(1u64), &[]).await.is_ok_and(|o| o.success));
     let all = world.xtask(&["session", "show", "--account", &account]);
     assert!(all.out.contains(&payer.to_string()) && !all.out.contains(&topper_text), "{}", all.out);
+    Ok(())
+}
+
+/// `cargo xtask ARGS --rpc-url URL`, with no key from the environment.
+fn xtask_at(url: &str, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command.args(args).args(["--rpc-url", url]).current_dir(project_root());
+    for role in ["OWNER", "AUTHORITY", "GUARDIAN", "KEEPER"] {
+        command.env_remove(format!("LEASH_{role}_KEY"));
+    }
+    let output = command.output().expect("the xtask binary runs");
+    Run {
+        ok: output.status.success(),
+        out: String::from_utf8_lossy(&output.stdout).into_owned(),
+        err: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[tokio::test]
+async fn the_commands_say_what_is_wrong_with_the_node_the_chain_and_the_key() -> Result<()> {
+    let (net, owner) = test_bed().await?;
+    let url = net.anvil.endpoint();
+    let account = owner.account.to_string();
+
+    // Nothing answers: one sentence, no transport error under it.
+    let dead = {
+        let other = leash_tests::devnet(leash_tests::Options::default())?;
+        other.anvil.endpoint()
+    };
+    for args in [
+        &["guardian", "status", "--account", &account][..],
+        &["task", "status", "--id", "1", "--account", &account],
+        &["policy", "show", "--account", &account],
+        &["session", "show", "--account", &account],
+    ] {
+        let run = xtask_at(&dead, args);
+        assert!(!run.ok);
+        assert_eq!(
+            run.err,
+            format!(
+                "error: no node answers at {dead}: start one there (`cargo xtask deploy --keep-running` serves one at http://127.0.0.1:8545) or pass --rpc-url with the URL of a running node\n"
+            ),
+            "{args:?}"
+        );
+    }
+
+    // A chain where the modules are not deployed: said so, not "not installed" nor an ABI error.
+    for args in [
+        &["guardian", "status", "--account", &account][..],
+        &["task", "status", "--id", "1", "--account", &account],
+    ] {
+        let run = xtask_at(&url, args);
+        assert!(!run.ok);
+        assert!(run.err.starts_with("error: no Leash deployment at 0x"), "{args:?}: {}", run.err);
+        assert!(run.err.contains(" on chain 31337: deploy there"), "{}", run.err);
+        assert!(!run.err.contains("not installed") && !run.err.contains("caused by"), "{}", run.err);
+    }
+
+    // The guardian's key holds no ETH: its address, its balance, and what the pause needs.
+    let (modules, _) = net.deploy_leash().await?;
+    let guardian = PrivateKeySigner::random();
+    let policy = config::parse_with(
+        "guardian.toml",
+        "authority = \"$AUTHORITY\"\n[pause]\nguardian = \"$GUARDIAN\"\n",
+        &vars([("AUTHORITY", net.anvil.addresses()[1]), ("GUARDIAN", guardian.address())]),
+    )
+    .map_err(|e| eyre::eyre!("{e}"))?;
+    ops::install(&owner, &policy, &modules, &leash::errors::TokenBook::default()).await?;
+    let pause = ["guardian", "pause", "--account", &account, "--guardian-key", &key_hex(&guardian)];
+    let run = xtask_at(&url, &pause);
+    assert!(!run.ok);
+    let expected = format!(
+        "error: the guardian's (or the authority's) key {} has 0 ETH on chain 31337, and the pause needs about ",
+        guardian.address()
+    );
+    assert!(run.err.starts_with(&expected), "{}", run.err);
+    assert!(run.err.trim_end().ends_with("then run this again"), "{}", run.err);
+    net.provider.anvil_set_balance(guardian.address(), parse_ether("1")?).await?;
+    let run = xtask_at(&url, &pause);
+    assert!(run.ok, "{}", run.err);
+    assert!(
+        run.out.contains(&format!("paused {account} (tx ")) && run.out.contains("paused until never"),
+        "{}",
+        run.out
+    );
     Ok(())
 }
