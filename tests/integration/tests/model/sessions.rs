@@ -572,8 +572,15 @@ impl Driver {
                 } else {
                     engine.unpause(account).gas(200_000).send().await?
                 };
-                let receipt = pending.get_receipt().await?;
-                ensure!(receipt.block_number.is_some(), "not mined");
+                // Its receipt asked for directly: with alloy's receipt watcher, whose poller keeps
+                // running across the snapshot reverts, a pause sent again from the same nonce in a
+                // later case failed now and then (a null receipt, or a pruned block asked for).
+                let hash = *pending.tx_hash();
+                let started = std::time::Instant::now();
+                while self.provider.get_transaction_receipt(hash).await?.is_none() {
+                    ensure!(started.elapsed().as_secs() < 30, "{step:?} not mined");
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                }
                 Ok(None)
             }
             Step::Op { session, key, calls, enable } => {
