@@ -8,11 +8,12 @@ use alloy::primitives::Address;
 use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
 use clap::{Args, Subcommand};
-use eyre::{bail, eyre, Result, WrapErr};
+use eyre::{bail, eyre, Result};
 use leash::account::UserOpSender;
 use leash::addresses::{ModuleAddresses, ModuleOverrides as Overrides};
 use leash::config::{self, HookStack};
 use leash::errors::TokenBook;
+use leash::provider::{connect, Unfunded};
 use leash::{live, ops};
 use leash_devnet::{Devnet, Options};
 
@@ -103,10 +104,14 @@ pub enum PolicyCmd {
         #[command(flatten)]
         chain: Chain,
     },
-    /// Read the account's live Leash configuration back, as a policy file, with its live sessions.
+    /// Read the account's live Leash configuration back, as a policy file, with its live sessions;
+    /// each selector with its function's signature, where known.
     Show {
         #[arg(long)]
         account: Address,
+        /// A policy file whose signatures name the live selectors (beside the common functions').
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
         #[command(flatten)]
         chain: Chain,
     },
@@ -290,7 +295,8 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
                 }
                 let labels: Vec<&str> = policy.install_payloads(&modules).iter().map(|p| p.label).collect();
                 println!("installing {} on {account} in one operation", labels.join(" and "));
-                let installed = ops::install(&sender, &policy, &modules, &book_of(&policy)).await?;
+                let installed = ops::install(&sender, &policy, &modules, &book_of(&policy)).await;
+                let installed = named(installed, &provider, sender.signer.address()).await?;
                 for (label, module) in &installed.modules {
                     println!("  installed {label} ({module})");
                 }
@@ -306,16 +312,22 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
                 );
                     return Ok(());
                 };
+                let key = authority.address();
                 let provider = connect(&chain.rpc_url, Some(authority)).await?;
                 for s in &policy.sessions {
                     let tx =
-                        ops::grant_session(&provider, modules.engine, account, s, &book_of(&policy)).await?;
+                        ops::grant_session(&provider, modules.engine, account, s, &book_of(&policy)).await;
+                    let tx = named(tx, &provider, key).await?;
                     println!("  granted the session of {} (tx {tx})", s.agent);
                 }
                 Ok(())
             })
         }
-        PolicyCmd::Show { account, chain } => crate::block_on(async {
+        PolicyCmd::Show { account, policy: file, chain } => crate::block_on(async {
+            let names = match &file {
+                Some(file) => config::Signatures::load(file)?,
+                None => config::Signatures::default(),
+            };
             let provider = connect(&chain.rpc_url, None).await?;
             let modules = modules_for(root, &provider, &chain.overrides).await?;
             let policy = live::read(&provider, account, &modules).await?;
@@ -323,7 +335,7 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
                 println!("# {account} has no Leash module installed");
                 return Ok(());
             }
-            println!("# live configuration of {account}\n{}", live::to_toml(&policy));
+            println!("# live configuration of {account}\n{}", live::to_toml_named(&policy, &names));
             if policy.hook == HookStack::Engine && !modules.engine.is_zero() {
                 let sessions = live::sessions(&provider, modules.engine, account).await?;
                 for s in &sessions {
@@ -344,16 +356,13 @@ pub fn session(root: &Path, cmd: SessionCmd) -> Result<()> {
                 let key = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
                 let (policy, granted) = session_from(&session)?;
                 check_authority(&key, &policy)?;
+                let address = key.address();
                 let provider = connect(&session.chain.rpc_url, Some(key)).await?;
                 let modules = modules_for(root, &provider, &session.chain.overrides).await?;
-                let tx = ops::grant_session(
-                    &provider,
-                    modules.engine,
-                    session.account,
-                    &granted,
-                    &book_of(&policy),
-                )
-                .await?;
+                let book = book_of(&policy);
+                let tx =
+                    ops::grant_session(&provider, modules.engine, session.account, &granted, &book).await;
+                let tx = named(tx, &provider, address).await?;
                 println!("granted the session of {} on {} (tx {tx})", granted.agent, session.account);
                 let tokens: Vec<Address> = granted.spending.iter().map(|t| t.token).collect();
                 let status =
@@ -363,9 +372,11 @@ pub fn session(root: &Path, cmd: SessionCmd) -> Result<()> {
             }
             SessionCmd::Revoke { account, agent, authority_key, chain } => {
                 let key = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
+                let address = key.address();
                 let provider = connect(&chain.rpc_url, Some(key)).await?;
                 let modules = modules_for(root, &provider, &chain.overrides).await?;
-                let tx = ops::revoke_session(&provider, modules.engine, account, agent).await?;
+                let tx = ops::revoke_session(&provider, modules.engine, account, agent).await;
+                let tx = named(tx, &provider, address).await?;
                 println!("revoked the session of {agent} on {account} (tx {tx})");
             }
             SessionCmd::Sign { session, authority_key } => {
@@ -444,19 +455,18 @@ pub fn guardian(root: &Path, cmd: GuardianCmd) -> Result<()> {
         } else {
             Some(key(args.guardian_key, "LEASH_GUARDIAN_KEY", "--guardian-key")?)
         };
+        let key = signer.as_ref().map(|s| s.address()).unwrap_or_default();
         let provider = connect(&args.chain.rpc_url, signer).await?;
         let modules = modules_for(root, &provider, &args.chain.overrides).await?;
         match action {
-            "pause" => println!(
-                "paused {} (tx {})",
-                args.account,
-                ops::pause(&provider, &modules, args.account).await?
-            ),
-            "unpause" => println!(
-                "unpaused {} (tx {})",
-                args.account,
-                ops::unpause(&provider, &modules, args.account).await?
-            ),
+            "pause" => {
+                let tx = named(ops::pause(&provider, &modules, args.account).await, &provider, key).await?;
+                println!("paused {} (tx {tx})", args.account);
+            }
+            "unpause" => {
+                let tx = named(ops::unpause(&provider, &modules, args.account).await, &provider, key).await?;
+                println!("unpaused {} (tx {tx})", args.account);
+            }
             _ => {}
         }
         println!("{}", ops::pause_status(&provider, &modules, args.account).await?);
@@ -471,12 +481,14 @@ pub fn task(root: &Path, cmd: TaskCmd) -> Result<()> {
             TaskCmd::Status(a) => (a, false),
         };
         let signer = if run { Some(key(args.keeper_key, "LEASH_KEEPER_KEY", "--keeper-key")?) } else { None };
+        let key = signer.as_ref().map(|s| s.address()).unwrap_or_default();
         let provider = connect(&args.chain.rpc_url, signer).await?;
         let modules = modules_for(root, &provider, &args.chain.overrides).await?;
         if run {
             let policy = live::read(&provider, args.account, &modules).await?;
-            let tx = ops::task_run(&provider, modules.automation, args.account, args.id, &book_of(&policy))
-                .await?;
+            let tx =
+                ops::task_run(&provider, modules.automation, args.account, args.id, &book_of(&policy)).await;
+            let tx = named(tx, &provider, key).await?;
             println!("ran task {} on {} (tx {tx})", args.id, args.account);
         }
         println!("{}", ops::task_status(&provider, modules.automation, args.account, args.id).await?);
@@ -503,16 +515,12 @@ pub fn demo(account: &str) -> Result<()> {
 
 // ---------------------------------------------------------------------- helpers
 
-async fn connect(url: &str, signer: Option<PrivateKeySigner>) -> Result<DynProvider> {
-    let endpoint = leash::provider::parse_url(url)?;
-    let provider = match signer {
-        Some(s) => leash::provider::with_wallet(endpoint, s),
-        None => leash::provider::read_only(endpoint),
-    };
-    provider.get_chain_id().await.wrap_err_with(|| {
-        format!("could not reach {url} (is a node running? `cargo xtask deploy --keep-running` starts one)")
-    })?;
-    Ok(provider)
+/// `result`, with an [`Unfunded`] refusal naming `key` (the command's signer) and its balance.
+async fn named<T>(result: Result<T>, provider: &DynProvider, key: Address) -> Result<T> {
+    match result {
+        Ok(value) => Ok(value),
+        Err(e) => Err(Unfunded::name_key(e, provider, key).await),
+    }
 }
 
 async fn modules_for(

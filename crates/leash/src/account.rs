@@ -15,7 +15,7 @@ use eyre::{bail, eyre, Result, WrapErr};
 use crate::abi::{IERC7579Batch, IERC7579Execution, IERC7579ModuleConfig, IPolicyEngine};
 pub use crate::abi::{IEntryPoint, PackedUserOperation};
 use crate::errors::{LeashRevert, Refused, TokenBook};
-use crate::provider::Confirm;
+use crate::provider::{Confirm, Unfunded};
 
 /// EntryPoint v0.8 at its canonical address.
 pub const ENTRYPOINT_V08: Address = address!("0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108");
@@ -23,6 +23,9 @@ pub const ENTRYPOINT_V08: Address = address!("0x4337084D9E255Ff0702461CF8895CE9E
 pub const ENTRYPOINT_V07: Address = address!("0x0000000071727De22E5E9d8BAf0edAc6f37da032");
 
 const VERIFICATION_GAS: u128 = 1_000_000;
+/// The gas limit of a `handleOps` transaction of one operation (its key must hold this much gas at
+/// the fee before the node runs it).
+const HANDLE_OPS_GAS: u64 = 15_000_000;
 const CALL_GAS: u128 = 8_000_000;
 
 impl PackedUserOperation {
@@ -308,7 +311,7 @@ impl<P: Provider + Clone> UserOpSender<P> {
     pub async fn handle_op(&self, op: PackedUserOperation) -> Result<OpOutcome> {
         let hash: B256 = self.entry_point().getUserOpHash(op.clone()).call().await?;
         let entry_point = self.entry_point();
-        let call = entry_point.handleOps(vec![op], self.bundler).gas(15_000_000);
+        let call = entry_point.handleOps(vec![op], self.bundler).gas(HANDLE_OPS_GAS);
         let intrinsic_gas = intrinsic_gas(&call.calldata()[..]);
         // Simulate first so that a refused UserOp surfaces as the EntryPoint's decoded error.
         if let Err(e) = call.call().await {
@@ -317,13 +320,24 @@ impl<P: Provider + Clone> UserOpSender<P> {
                 None => eyre!("handleOps was refused: {e}"),
             });
         }
-        let receipt = call
-            .send()
-            .await
-            .wrap_err("could not send handleOps")?
-            .confirmed()
-            .await
-            .wrap_err("no receipt")?;
+        let pending = match call.send().await {
+            Ok(pending) => pending,
+            Err(e) => {
+                let unfunded = Unfunded::from_send_error(
+                    &self.provider,
+                    &e,
+                    "handleOps",
+                    "the handleOps sender's",
+                    HANDLE_OPS_GAS,
+                )
+                .await;
+                return Err(match unfunded {
+                    Some(u) => u.into(),
+                    None => eyre::Report::new(e).wrap_err("could not send handleOps"),
+                });
+            }
+        };
+        let receipt = pending.confirmed().await.wrap_err("no receipt")?;
         outcome_of(&receipt, self.entry_point, hash, intrinsic_gas)
     }
 }

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use alloy::primitives::Address;
-use eyre::{eyre, Result, WrapErr};
+use alloy::providers::Provider;
+use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::deploy::{self, PlannedModule};
 
@@ -89,6 +90,19 @@ impl ModuleAddresses {
             validator,
         })
     }
+}
+
+/// Fails unless `module` holds code on the provider's chain. A deployment record's addresses on a
+/// chain where Leash was not deployed (a wrong `--rpc-url`, a fresh node) answer every view with
+/// no data: said so here, before a view's empty answer reads as "not installed" or an ABI error.
+pub async fn require_deployed<P: Provider>(provider: &P, module: Address) -> Result<()> {
+    if provider.get_code_at(module).await.wrap_err("reading the chain")?.is_empty() {
+        let chain = provider.get_chain_id().await.wrap_err("reading the chain id")?;
+        bail!(
+            "no Leash deployment at {module} on chain {chain}: deploy there (`cargo xtask deploy --rpc-url …`) or pass the right --rpc-url"
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -443,16 +443,38 @@ fn validator(e: &V, book: &TokenBook) -> String {
 
 fn entry_point(e: &E, book: &TokenBook) -> String {
     match e {
-        E::FailedOp(e) => format!("the EntryPoint refused the UserOp: {}", e.reason),
+        E::FailedOp(e) => {
+            format!("the EntryPoint refused the UserOp: {}", failed_op_words(&e.reason, None))
+        }
         E::FailedOpWithRevert(e) => {
-            format!(
-                "the EntryPoint refused the UserOp: {} ({})",
-                e.reason,
-                LeashRevert::decode(&e.inner).describe(book)
-            )
+            let inner = LeashRevert::decode(&e.inner).describe(book);
+            format!("the EntryPoint refused the UserOp: {}", failed_op_words(&e.reason, Some(&inner)))
         }
         other => format!("the EntryPoint reverted: {other:?}"),
     }
+}
+
+/// The EntryPoint's `AAnn` reason with what it means and the fix, for the codes an operator's
+/// key or account causes; other reasons as they are (with the inner revert, if any).
+fn failed_op_words(reason: &str, inner: Option<&str>) -> String {
+    let code = reason.get(..4).unwrap_or_default();
+    let why = match code {
+        "AA20" => "no account is deployed at the operation's sender on this chain: check --account and --rpc-url, or create the account first",
+        "AA21" => "the account cannot pay for its operation's gas: send it ETH, or deposit for it at the EntryPoint",
+        "AA22" => "the signing key acts only within a time range (a session's valid_from to valid_until) and now is outside it",
+        "AA23" => "the account's validation reverted: the key or the validator the operation names does not suit this account (an owner's operation needs the --owner-key of an owner; an agent's, a key AgentValidator holds)",
+        "AA24" => "the --owner-key is not an owner of this account (or, for an agent's operation, its key is not the agent's nor a live session's): sign with the account's own key",
+        "AA25" => "the operation's nonce is not the account's next one: another operation of this account went first; run it again",
+        _ => "",
+    };
+    let mut words = reason.to_string();
+    if !why.is_empty() {
+        words = format!("{reason}: {why}");
+    }
+    if let Some(inner) = inner {
+        words = format!("{words} ({inner})");
+    }
+    words
 }
 
 fn selector_words(selector: alloy::primitives::FixedBytes<4>) -> String {

@@ -24,10 +24,10 @@ use crate::abi::{
     AllowlistHook, AutomationExecutor, EmergencyPauseHook, HookMultiPlexer, IAutomationExecutor,
     IERC20Metadata, IERC7579ModuleConfig, IEntryPoint, ILeashModule, IPolicyEngine, SpendingLimitHook,
 };
-use crate::addresses::ModuleAddresses;
+use crate::addresses::{require_deployed, ModuleAddresses};
 use crate::config::{
     AllowlistConfig, AllowlistMode, HookStack, ParamOp, ParamRuleConfig, PauseConfig, PolicyConfig,
-    SessionCallConfig, SessionConfig, SpendingConfig, TaskConfig, Token, MODULE_TYPE_EXECUTOR,
+    SessionCallConfig, SessionConfig, Signatures, SpendingConfig, TaskConfig, Token, MODULE_TYPE_EXECUTOR,
     MODULE_TYPE_HOOK,
 };
 use crate::errors::{trim_units, LeashRevert};
@@ -38,6 +38,11 @@ pub async fn read<P: Provider + Clone>(
     account: Address,
     modules: &ModuleAddresses,
 ) -> Result<PolicyConfig> {
+    for module in [modules.engine, modules.multiplexer, modules.automation] {
+        if !module.is_zero() {
+            require_deployed(provider, module).await?;
+        }
+    }
     let acct = IERC7579ModuleConfig::new(account, provider.clone());
     if provider.get_code_at(account).await.wrap_err("reading the account")?.is_empty() {
         bail!("{account} has no code: it is not a deployed ERC-7579 account");
@@ -237,20 +242,20 @@ async fn read_engine<P: Provider + Clone>(
     };
     if let Some(mode) = mode {
         let mut permissions = Vec::new();
-        for (target, selector) in history.permissions {
+        for &(target, selector) in &history.permissions {
             if engine.isListed(account, target, selector).call().await? {
                 permissions.push((target, selector));
             }
         }
         let mut protected = Vec::new();
-        for target in history.protected {
+        for &target in &history.protected {
             if engine.isProtected(account, target).call().await? {
                 protected.push(target);
             }
         }
         policy.allowlist = Some(AllowlistConfig { mode, permissions, protected });
     }
-    for token in history.tokens {
+    for &token in &history.tokens {
         let p = engine.policyOf(account, token).call().await?;
         if p.limits.is_empty() && p.perTxCap.is_zero() {
             continue; // removed since
@@ -266,11 +271,8 @@ async fn read_engine<P: Provider + Clone>(
             }
         }
     }
-    for (agent, tx) in history.sessions {
-        if !engine.sessionOf(account, agent).call().await?.live {
-            continue; // revoked or ended by a new install
-        }
-        if let Some(granted) = granted_session(provider, tx, account, agent).await? {
+    for (_, grant) in live_sessions(provider, address, account, &history).await? {
+        if let Some(granted) = grant {
             for t in &granted.spending {
                 if t.token != Address::ZERO && !policy.tokens.iter().any(|k| k.address == t.token) {
                     if let Some(t) = token_metadata(provider, t.token).await {
@@ -292,15 +294,26 @@ pub async fn sessions<P: Provider + Clone>(
     engine: Address,
     account: Address,
 ) -> Result<Vec<crate::ops::SessionStatus>> {
+    require_deployed(provider, engine).await?;
+    let history = engine_history(provider, engine, account).await?;
+    Ok(live_sessions(provider, engine, account, &history).await?.into_iter().map(|(s, _)| s).collect())
+}
+
+/// The sessions of `history` that `sessionOf` confirms live (a revoked one, or one a new install
+/// ended, is not), each with its status and its grant when its transaction shows it.
+async fn live_sessions<P: Provider + Clone>(
+    provider: &P,
+    engine: Address,
+    account: Address,
+    history: &EngineHistory,
+) -> Result<Vec<(crate::ops::SessionStatus, Option<SessionConfig>)>> {
     let mut out = Vec::new();
-    for (agent, tx) in engine_history(provider, engine, account).await?.sessions {
-        let tokens: Vec<Address> = granted_session(provider, tx, account, agent)
-            .await?
-            .map(|s| s.spending.iter().map(|t| t.token).collect())
-            .unwrap_or_default();
-        let status = crate::ops::session_status(provider, engine, account, agent, &tokens).await?;
+    for (agent, tx) in &history.sessions {
+        let grant = granted_session(provider, *tx, account, *agent).await?;
+        let tokens: Vec<Address> = grant.iter().flat_map(|s| s.spending.iter().map(|t| t.token)).collect();
+        let status = crate::ops::session_status(provider, engine, account, *agent, &tokens).await?;
         if status.live {
-            out.push(status);
+            out.push((status, grant));
         }
     }
     Ok(out)
@@ -390,8 +403,14 @@ pub async fn token_metadata<P: Provider + Clone>(provider: &P, token: Address) -
     clean.then_some(Token { symbol, address: token, decimals })
 }
 
-/// A policy file that parses back to `policy` (amounts in token units where the token is known).
+/// A policy file that parses back to `policy` (amounts in token units where the token is known),
+/// each selector with a comment naming its function where a common signature does.
 pub fn to_toml(policy: &PolicyConfig) -> String {
+    to_toml_named(policy, &Signatures::default())
+}
+
+/// As [`to_toml`], naming selectors by `names` too (a policy file's signatures).
+pub fn to_toml_named(policy: &PolicyConfig, names: &Signatures) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "authority = \"{}\"", policy.authority);
     let _ = writeln!(out, "hook = \"{}\"", policy.hook.name());
@@ -416,7 +435,8 @@ pub fn to_toml(policy: &PolicyConfig) -> String {
         for (target, selector) in &a.permissions {
             let target = token_of(*target).map_or(target.to_string(), |t| t.symbol.clone());
             let function = function_name(*selector);
-            let _ = writeln!(out, "  {{ target = \"{target}\", function = \"{function}\" }},");
+            let name = named(names, *selector);
+            let _ = writeln!(out, "  {{ target = \"{target}\", function = \"{function}\" }},{name}");
         }
         let _ = writeln!(out, "]");
         let protected: Vec<String> = a.protected.iter().map(|p| format!("\"{p}\"")).collect();
@@ -476,8 +496,9 @@ pub fn to_toml(policy: &PolicyConfig) -> String {
             let target = token_of(c.target).map_or(c.target.to_string(), |t| t.symbol.clone());
             let _ = writeln!(
                 out,
-                "\n[[session.call]]\ntarget = \"{target}\"\nfunction = \"{}\"",
-                function_name(c.selector)
+                "\n[[session.call]]\ntarget = \"{target}\"\nfunction = \"{}\"{}",
+                function_name(c.selector),
+                named(names, c.selector)
             );
             for r in &c.rules {
                 // Width 20 is written as an address; any other as the unsigned integer of its width.
@@ -521,6 +542,12 @@ pub fn to_toml(policy: &PolicyConfig) -> String {
     out
 }
 
+/// A comment naming `selector`'s function (`  # transfer(address,uint256)`), where the policy
+/// file or a commonly called function gives its signature; empty otherwise.
+fn named(names: &Signatures, selector: FixedBytes<4>) -> String {
+    names.name(selector).map(|s| format!("  # {s}")).unwrap_or_default()
+}
+
 /// A selector as a policy file writes it: `*`, `plain` or its hex.
 fn function_name(selector: FixedBytes<4>) -> String {
     match selector.0 {
@@ -553,6 +580,7 @@ pub async fn live_task<P: Provider + Clone>(
     account: Address,
     id: u64,
 ) -> Result<LiveTask> {
+    require_deployed(provider, automation).await?;
     let exec = AutomationExecutor::new(automation, provider.clone());
     let stored = match exec.taskOf(account, U256::from(id)).call().await {
         Ok(stored) => stored,

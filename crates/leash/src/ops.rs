@@ -10,34 +10,45 @@ use eyre::{bail, Result, WrapErr};
 
 use crate::abi::{AutomationExecutor, EmergencyPauseHook, IERC7579ModuleConfig, IPolicyEngine};
 use crate::account::UserOpSender;
-use crate::addresses::ModuleAddresses;
+use crate::addresses::{require_deployed, ModuleAddresses};
 use crate::config::{PolicyConfig, SessionConfig, MODULE_TYPE_HOOK};
 use crate::errors::{utc, LeashRevert, Refused, TokenBook};
-use crate::provider::Confirm;
+use crate::provider::{Confirm, Unfunded};
 
-/// Simulates then sends a contract call; a refusal becomes an error in plain words.
+/// Simulates then sends a contract call from `$role`'s key; a refusal becomes an error in plain
+/// words, and a key that cannot pay for it an [`Unfunded`].
 macro_rules! send_checked {
-    ($call:expr, $book:expr, $what:expr) => {{
+    ($provider:expr, $call:expr, $book:expr, $what:expr, $role:expr) => {{
         let call = $call;
+        let what: String = ($what).into();
         if let Err(e) = call.call().await {
             match LeashRevert::from_call_error(&e) {
-                Some(revert) => return Err(Refused::new($what, revert, $book).into()),
-                None => bail!("{} was refused: {e}", $what),
+                Some(revert) => return Err(Refused::new(what, revert, $book).into()),
+                None => bail!("{what} was refused: {e}"),
             }
         }
-        let receipt = call
-            .send()
-            .await
-            .wrap_err_with(|| format!("could not send {}", $what))?
-            .confirmed()
-            .await
-            .wrap_err("no receipt")?;
+        let pending = match call.send().await {
+            Ok(pending) => pending,
+            Err(e) => {
+                let gas = call.estimate_gas().await.unwrap_or_default();
+                if let Some(u) = Unfunded::from_send_error($provider, &e, &what, $role, gas).await {
+                    return Err(u.into());
+                }
+                return Err(eyre::Report::new(e).wrap_err(format!("could not send {what}")));
+            }
+        };
+        let receipt = pending.confirmed().await.wrap_err("no receipt")?;
         if !receipt.status() {
-            bail!("{} reverted on chain ({})", $what, receipt.transaction_hash);
+            bail!("{what} reverted on chain ({})", receipt.transaction_hash);
         }
         receipt.transaction_hash
     }};
 }
+
+/// Whose keys send what.
+const GUARDIAN: &str = "the guardian's (or the authority's)";
+const AUTHORITY: &str = "the authority's";
+const KEEPER: &str = "the keeper's";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PauseStatus {
@@ -81,9 +92,14 @@ pub async fn pause_module<P: Provider + Clone>(
     modules: &ModuleAddresses,
     account: Address,
 ) -> Result<PauseModule> {
+    // A record from before the engine, or a chain without it: then the pause hook, which must be there.
+    let engine_deployed = !modules.engine.is_zero()
+        && !provider.get_code_at(modules.engine).await.wrap_err("reading the chain")?.is_empty();
+    if !engine_deployed {
+        require_deployed(provider, modules.pause).await?;
+    }
     let engine = IPolicyEngine::new(modules.engine, provider.clone());
-    // A chain without the engine (an older deployment) answers with no data: then the pause hook.
-    if engine.isInitialized(account).call().await.unwrap_or(false) {
+    if engine_deployed && engine.isInitialized(account).call().await.wrap_err("reading the policy engine")? {
         if engine.guardianOf(account).call().await.wrap_err("reading the policy engine")?.is_zero() {
             bail!("the policy engine runs {account}'s policies without a pause: it has no guardian");
         }
@@ -158,11 +174,11 @@ pub async fn pause<P: Provider + Clone>(
     Ok(match pause_module(provider, modules, account).await? {
         PauseModule::Engine(address) => {
             let engine = IPolicyEngine::new(address, provider.clone());
-            send_checked!(engine.pause(account), &TokenBook::default(), "pause")
+            send_checked!(provider, engine.pause(account), &TokenBook::default(), "the pause", GUARDIAN)
         }
         PauseModule::Hook(address) => {
             let hook = EmergencyPauseHook::new(address, provider.clone());
-            send_checked!(hook.pause(account), &TokenBook::default(), "pause")
+            send_checked!(provider, hook.pause(account), &TokenBook::default(), "the pause", GUARDIAN)
         }
     })
 }
@@ -176,11 +192,11 @@ pub async fn unpause<P: Provider + Clone>(
     Ok(match pause_module(provider, modules, account).await? {
         PauseModule::Engine(address) => {
             let engine = IPolicyEngine::new(address, provider.clone());
-            send_checked!(engine.unpause(account), &TokenBook::default(), "unpause")
+            send_checked!(provider, engine.unpause(account), &TokenBook::default(), "the unpause", GUARDIAN)
         }
         PauseModule::Hook(address) => {
             let hook = EmergencyPauseHook::new(address, provider.clone());
-            send_checked!(hook.unpause(account), &TokenBook::default(), "unpause")
+            send_checked!(provider, hook.unpause(account), &TokenBook::default(), "the unpause", GUARDIAN)
         }
     })
 }
@@ -203,6 +219,9 @@ pub async fn install<P: Provider + Clone>(
     book: &TokenBook,
 ) -> Result<Installed> {
     let account = sender.account;
+    for p in policy.install_payloads(modules) {
+        require_deployed(&sender.provider, p.module).await?;
+    }
     if sender.provider.get_code_at(account).await.wrap_err("reading the account")?.is_empty() {
         bail!("{account} has no code: it is not a deployed ERC-7579 account");
     }
@@ -339,7 +358,7 @@ pub async fn task_run<P: Provider + Clone>(
 ) -> Result<TxHash> {
     let task = crate::live::live_task(provider, automation, account, id).await?.task;
     let exec = AutomationExecutor::new(automation, provider.clone());
-    Ok(send_checked!(exec.executeTask(account, task), book, format!("task {id}")))
+    Ok(send_checked!(provider, exec.executeTask(account, task), book, format!("task {id}"), KEEPER))
 }
 
 // ---------------------------------------------------------------------- sessions
@@ -352,11 +371,14 @@ pub async fn grant_session<P: Provider + Clone>(
     session: &SessionConfig,
     book: &TokenBook,
 ) -> Result<TxHash> {
+    require_deployed(provider, engine).await?;
     let engine = IPolicyEngine::new(engine, provider.clone());
     Ok(send_checked!(
+        provider,
         engine.grantSession(account, session.abi()),
         book,
-        format!("the session of {}", session.agent)
+        format!("the session of {}", session.agent),
+        AUTHORITY
     ))
 }
 
@@ -367,11 +389,14 @@ pub async fn revoke_session<P: Provider + Clone>(
     account: Address,
     agent: Address,
 ) -> Result<TxHash> {
+    require_deployed(provider, engine).await?;
     let engine = IPolicyEngine::new(engine, provider.clone());
     Ok(send_checked!(
+        provider,
         engine.revokeSession(account, agent),
         &TokenBook::default(),
-        format!("revoking the session of {agent}")
+        format!("revoking the session of {agent}"),
+        AUTHORITY
     ))
 }
 
@@ -385,6 +410,7 @@ pub async fn sign_session<P: Provider + Clone>(
     session: &SessionConfig,
     authority: &PrivateKeySigner,
 ) -> Result<Bytes> {
+    require_deployed(provider, engine).await?;
     let grant = session.abi();
     let digest = IPolicyEngine::new(engine, provider.clone())
         .sessionGrantDigest(account, grant.clone())
@@ -451,6 +477,7 @@ pub async fn session_status<P: Provider + Clone>(
     agent: Address,
     tokens: &[Address],
 ) -> Result<SessionStatus> {
+    require_deployed(provider, engine).await?;
     let e = IPolicyEngine::new(engine, provider.clone());
     let s = e.sessionOf(account, agent).call().await.wrap_err("reading the session at the policy engine")?;
     let mut remaining = Vec::new();

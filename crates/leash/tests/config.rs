@@ -310,6 +310,48 @@ fn payloads_install_the_executor_then_the_multiplexer_when_asked() {
 }
 
 #[test]
+fn selectors_are_named_by_the_files_signatures_then_the_common_functions() {
+    let text = r#"
+authority = "0x0000000000000000000000000000000000000001"
+
+[allowlist]
+mode = "allow"
+permissions = [
+  { target = "0x00000000000000000000000000000000000000c0", function = "transfer(address to, uint amount)" },
+  { target = "0x00000000000000000000000000000000000000c0", function = "payFor(bytes32 invoice, uint96)" },
+  { target = "0x00000000000000000000000000000000000000c0", function = "0x095ea7b3" },
+  { target = "0x00000000000000000000000000000000000000c0", function = "0x12345678" },
+  { target = "0x00000000000000000000000000000000000000c0", function = "*" },
+]
+"#;
+    let names = config::Signatures::parse("named.toml", text).unwrap();
+    let name = |s: &str| names.name(config::parse_selector(s).unwrap());
+    assert_eq!(name("transfer(address,uint256)").as_deref(), Some("transfer(address,uint256)"));
+    // Written with names and an unusual width, shown canonical.
+    assert_eq!(name("payFor(bytes32,uint96)").as_deref(), Some("payFor(bytes32,uint96)"));
+    // A hex selector of a common function is named; an unknown one and `*` are not.
+    assert_eq!(name("0x095ea7b3").as_deref(), Some("approve(address,uint256)"));
+    assert_eq!(name("0x12345678"), None);
+    assert_eq!(name("*"), None);
+    assert_eq!(
+        config::canonical_signature(
+            "exactInputSingle((address, address, uint24, address, uint, uint, uint, uint160) p)"
+        )
+        .as_deref(),
+        Some("exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))")
+    );
+    assert_eq!(config::canonical_signature("0xa9059cbb"), None);
+    assert_eq!(config::canonical_signature("transfer(Recipient,uint256)"), None);
+    // With no file, the common functions only.
+    let none = config::Signatures::default();
+    assert_eq!(
+        none.name(config::parse_selector("transferFrom(address,address,uint256)").unwrap()).as_deref(),
+        Some("transferFrom(address,address,uint256)")
+    );
+    assert_eq!(none.name(config::parse_selector("payFor(bytes32,uint96)").unwrap()), None);
+}
+
+#[test]
 fn signatures_are_read_the_way_solidity_hashes_them() {
     let transfer = config::parse_selector("transfer(address,uint256)").unwrap();
     assert_eq!(transfer.0, [0xa9, 0x05, 0x9c, 0xbb]);

@@ -3,6 +3,7 @@
 //! UserOps built, signed and sent through `handleOps`.
 
 pub mod abi;
+pub mod sessions;
 
 use std::path::PathBuf;
 use std::process::Command;

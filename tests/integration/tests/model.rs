@@ -121,7 +121,8 @@ fn ten_spends_of_100_fill_a_limit_of_1000_exactly() {
 
 /// Three sessions on one account against their model (`sessions`): by default 30 cases of 1 to
 /// 30 steps on one Anvil node (`LEASH_SESSION_CASES=N` for N), each step mined at the model's
-/// second; the verdicts and every session's `sessionOf` compared after each step.
+/// second; the verdicts, every session's `sessionOf` and `sessionRemaining`, and the guardian's
+/// `pausedUntil` compared after each step.
 #[test]
 fn sessions_match_their_model() {
     let cases = env("LEASH_SESSION_CASES").unwrap_or(30) as u32;
@@ -159,9 +160,21 @@ fn sessions_match_their_model() {
                 prop_assert_eq!(views, model.views(), "sessionOf after {:?} at t={}", s, at);
                 // At the chain's time: the last block's, which a time jump does not move.
                 let mined = !matches!(s, sessions::Step::Warp(_));
-                if let Some(expected) = model.remaining(0).filter(|_| mined) {
-                    let got = driver.remaining(0).await.map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
-                    prop_assert_eq!(got, expected, "sessionRemaining after {:?} at t={}", s, at);
+                for session in 0..3 {
+                    if let Some(expected) = model.remaining(session).filter(|_| mined) {
+                        let got = driver
+                            .remaining(session)
+                            .await
+                            .map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
+                        prop_assert_eq!(
+                            got,
+                            expected,
+                            "sessionRemaining of {} after {:?} at t={}",
+                            session,
+                            s,
+                            at
+                        );
+                    }
                 }
                 if let Some((target, selector, rule, expected)) = model.cap_remaining(1).filter(|_| mined) {
                     let got = driver
@@ -170,6 +183,9 @@ fn sessions_match_their_model() {
                         .map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
                     prop_assert_eq!(got, expected, "sessionArgumentRemaining after {:?} at t={}", s, at);
                 }
+                let paused =
+                    driver.paused_until().await.map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
+                prop_assert_eq!(paused, model.paused_until(), "pausedUntil after {:?} at t={}", s, at);
             }
             Ok(())
         })

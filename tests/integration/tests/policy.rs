@@ -115,6 +115,23 @@ async fn encode_install_show_round_trip() -> Result<()> {
         let text = live::to_toml(&back);
         let reparsed = config::parse("shown.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         same_policy(&back, &reparsed);
+        // Every permission of a common function is shown with its signature beside the selector.
+        for (_, selector) in back.allowlist.iter().flat_map(|a| &a.permissions) {
+            if let Some(signature) = config::known_signature(*selector) {
+                let named = format!("function = \"{selector}\" }},  # {signature}\n");
+                assert!(text.contains(&named), "{example}: no `{named}` in\n{text}");
+            }
+        }
+        let names = config::Signatures::load(&project_root().join("examples").join(example))?;
+        if example == "trading-agent.toml" {
+            assert!(
+                text.contains(
+                    "# exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))"
+                ),
+                "{text}"
+            );
+            assert_eq!(live::to_toml_named(&back, &names), text, "the file names what the common list does");
+        }
     }
     Ok(())
 }

@@ -5,11 +5,11 @@
 //! usage window, by expiry and after revocation; the live sessions are read back.
 
 use alloy::primitives::utils::parse_ether;
-use alloy::primitives::{Address, Bytes, U256};
+use alloy::primitives::{Address, U256};
 use alloy::providers::ext::AnvilApi;
-use alloy::providers::{DynProvider, Provider};
+use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::{SolCall, SolValue};
+use alloy::sol_types::SolCall;
 use eyre::{ensure, Result};
 use leash::abi::IPolicyEngine::IPolicyEngineErrors as G;
 use leash::account::OpOutcome;
@@ -18,9 +18,9 @@ use leash::errors::{LeashRevert, TokenBook};
 use leash::provider::Confirm;
 use leash::{live, ops};
 use leash_tests::abi::TestToken;
+use leash_tests::sessions::{vars, SessionBed};
 use leash_tests::{test_bed, UserOpSender};
 
-const MODULE_TYPE_VALIDATOR: u64 = 1;
 const DAY: u64 = 86_400;
 
 /// The engine's refusal of an executed operation.
@@ -38,7 +38,9 @@ fn transfer(to: Address, amount: u64) -> Vec<u8> {
 #[tokio::test]
 async fn two_sessions_through_real_user_ops() -> Result<()> {
     let (net, owner) = test_bed().await?;
-    let (modules, _) = net.deploy_leash().await?;
+    // AgentValidator with no account-wide agent: sessions only.
+    let bed = SessionBed::new(net, owner, parse_ether("0.1")?).await?;
+    let (net, owner, modules) = (&bed.net, &bed.owner, bed.modules);
     let usdc = net.deploy_token("TestToken", "USDC").await?;
     let account = owner.account;
     TestToken::new(usdc, net.provider.clone())
@@ -54,16 +56,10 @@ async fn two_sessions_through_real_user_ops() -> Result<()> {
         .await?
         .confirmed()
         .await?;
-    let authority_key = net.key(1);
-    let authority: DynProvider = net.wallet(1);
+    let (authority_key, authority) = (&bed.authority, bed.authority_wallet());
     let (payer_key, topper_key) = (PrivateKeySigner::random(), PrivateKeySigner::random());
     let [p1, p2, p3] = [0xa1, 0xa2, 0xa3].map(Address::with_last_byte);
     let now = net.provider.get_block_by_number(Default::default()).await?.unwrap().header.timestamp;
-
-    // AgentValidator with no account-wide agent: sessions only.
-    let init: Bytes =
-        (authority_key.address(), Address::ZERO, parse_ether("0.1")?).abi_encode_params().into();
-    ensure!(owner.install_module(MODULE_TYPE_VALIDATOR, modules.validator, init).await?.success);
 
     let text = format!(
         r#"
@@ -120,15 +116,12 @@ function = "plain"
     let policy: PolicyConfig = config::parse("sessions.toml", &text).map_err(|e| eyre::eyre!("{e}"))?;
     policy.check_account(account).map_err(|e| eyre::eyre!(e))?;
     let book = TokenBook([(usdc, ("USDC".to_string(), 6))].into_iter().collect());
-    ops::install(&owner, &policy, &modules, &book).await?;
+    bed.install(&policy, &book).await?;
     let (payer_session, topper_session) = (&policy.sessions[0], &policy.sessions[1]);
 
     // The payer's session, granted by the authority's transaction.
     ops::grant_session(&authority, modules.engine, account, payer_session, &book).await?;
-    let agent = |key: &PrivateKeySigner| -> UserOpSender<DynProvider> {
-        owner.clone().signed_by(key.clone()).via_validator(modules.validator).as_session()
-    };
-    let payer = agent(&payer_key);
+    let payer = bed.agent(&payer_key);
     ensure!(payer.execute(usdc, U256::ZERO, &transfer(p1, 60_000_000)).await?.success, "a listed payee");
     // Refused by rule: a payee not listed (rule 0), an amount over 100 USDC (rule 1).
     match engine_refusal(&payer.execute(usdc, U256::ZERO, &transfer(p3, 1)).await?) {
@@ -163,8 +156,8 @@ function = "plain"
 
     // The topper's session, enabled in its first operation by the authority's signature.
     let blob =
-        ops::sign_session(&net.provider, modules.engine, account, topper_session, &authority_key).await?;
-    let topper = agent(&topper_key).with_enable(Some(blob.clone()));
+        ops::sign_session(&net.provider, modules.engine, account, topper_session, authority_key).await?;
+    let topper = bed.agent(&topper_key).with_enable(Some(blob.clone()));
     let tenth = parse_ether("0.1")?;
     ensure!(topper.execute(p3, tenth, &[]).await?.success, "enabled in the first operation");
     let topper = topper.with_enable(None);
@@ -212,12 +205,11 @@ function = "plain"
 async fn the_session_examples_install_grant_and_read_back() -> Result<()> {
     for example in ["session-payments.toml", "session-swap.toml"] {
         let (net, owner) = test_bed().await?;
-        let (modules, _) = net.deploy_leash().await?;
-        let usdc = net.deploy_token("TestToken", "USDC").await?;
-        let authority_key = net.key(1);
-        let vars: std::collections::BTreeMap<String, Address> = [
-            ("AUTHORITY", authority_key.address()),
-            ("GUARDIAN", net.anvil.addresses()[2]),
+        let bed = SessionBed::new(net, owner, U256::ZERO).await?;
+        let usdc = bed.net.deploy_token("TestToken", "USDC").await?;
+        let vars = vars([
+            ("AUTHORITY", bed.authority.address()),
+            ("GUARDIAN", bed.net.anvil.addresses()[2]),
             ("USDC", usdc),
             ("WETH", Address::with_last_byte(0xee)),
             ("ROUTER", Address::with_last_byte(0x77)),
@@ -226,23 +218,34 @@ async fn the_session_examples_install_grant_and_read_back() -> Result<()> {
             ("PAYEE_A", Address::with_last_byte(0xa1)),
             ("PAYEE_B", Address::with_last_byte(0xa2)),
             ("PAYEE_C", Address::with_last_byte(0xa3)),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+        ]);
         let path = leash_tests::project_root().join("examples").join(example);
         let policy = config::load(&path, &vars).map_err(|e| eyre::eyre!("{e}"))?;
         let book = TokenBook::default();
-        ops::install(&owner, &policy, &modules, &book).await?;
-        for s in &policy.sessions {
-            ops::grant_session(&net.wallet(1), modules.engine, owner.account, s, &book).await?;
-        }
+        bed.install(&policy, &book).await?;
+        bed.grant_all(&policy, &book).await?;
+        let (net, owner, modules) = (&bed.net, &bed.owner, bed.modules);
         let read = live::read(&net.provider, owner.account, &modules).await?;
         assert_eq!(read.sessions, policy.sessions, "{example}");
-        // And the file `policy show` writes reads back to the same sessions.
-        let text = live::to_toml(&read);
+        // And the file `policy show` writes reads back to the same sessions, each call's selector
+        // named by the signature the file wrote.
+        let text = live::to_toml_named(&read, &config::Signatures::load(&path)?);
         let again = config::parse("shown.toml", &text).map_err(|e| eyre::eyre!("{e}\n{text}"))?;
         assert_eq!(again.sessions, policy.sessions, "{example}");
+        let named: &[(&str, &str)] = match example {
+            "session-payments.toml" => &[("0xa9059cbb", "transfer(address,uint256)")],
+            _ => &[
+                ("0x095ea7b3", "approve(address,uint256)"),
+                (
+                    "0x414bf389",
+                    "exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))",
+                ),
+            ],
+        };
+        for (selector, signature) in named {
+            let line = format!("function = \"{selector}\"  # {signature}\n");
+            assert!(text.contains(&line), "{example}: no `{line}` in\n{text}");
+        }
     }
     Ok(())
 }

@@ -446,6 +446,45 @@ pub fn parse_selector(s: &str) -> Result<FixedBytes<4>, String> {
     }
 }
 
+/// The canonical signature of a `function` written as one (`transfer(address to, uint amount)` is
+/// `transfer(address,uint256)`), the text its selector hashes; `None` for `*`, `plain`, a hex
+/// selector or a signature [`parse_selector`] refuses.
+pub fn canonical_signature(s: &str) -> Option<String> {
+    let s = s.trim();
+    if !s.contains('(') || parse_selector(s).is_err() {
+        return None;
+    }
+    alloy::json_abi::Function::parse(s).ok().map(|f| f.signature())
+}
+
+/// Signatures of functions agents commonly call, canonical, to name a selector read from the
+/// chain when no policy file names it.
+const KNOWN_SIGNATURES: &[&str] = &[
+    "transfer(address,uint256)",
+    "approve(address,uint256)",
+    "transferFrom(address,address,uint256)",
+    "increaseAllowance(address,uint256)",
+    "decreaseAllowance(address,uint256)",
+    "permit(address,address,uint256,uint256,uint8,bytes32,bytes32)",
+    "deposit()",
+    "withdraw(uint256)",
+    "safeTransferFrom(address,address,uint256)",
+    "setApprovalForAll(address,bool)",
+    "multicall(bytes[])",
+    // Uniswap V3's SwapRouter (with a deadline) and SwapRouter02 (without).
+    "exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))",
+    "exactInputSingle((address,address,uint24,address,uint256,uint256,uint160))",
+    "exactInput((bytes,address,uint256,uint256,uint256))",
+    "exactInput((bytes,address,uint256,uint256))",
+    "exactOutputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))",
+    "exactOutputSingle((address,address,uint24,address,uint256,uint256,uint160))",
+];
+
+/// The signature of `selector` among the functions agents commonly call, if it is one.
+pub fn known_signature(selector: FixedBytes<4>) -> Option<&'static str> {
+    KNOWN_SIGNATURES.iter().copied().find(|s| parse_selector(s) == Ok(selector))
+}
+
 /// The first type in `param` (its components included) that is not an ABI type.
 fn non_abi_type(param: &alloy::json_abi::Param) -> Option<String> {
     let base = param.ty.split('[').next().unwrap_or_default();

@@ -84,7 +84,9 @@ use alloy::primitives::{Address, Bytes, FixedBytes, U256};
 
 use crate::abi;
 
-pub use format::{parse_address, parse_duration, parse_selector, parse_time};
+pub use format::{
+    canonical_signature, known_signature, parse_address, parse_duration, parse_selector, parse_time,
+};
 
 /// ERC-7579 module types.
 pub const MODULE_TYPE_EXECUTOR: u64 = 2;
@@ -337,6 +339,42 @@ pub struct PolicyConfig {
     pub custom_hooks: Vec<(Address, Bytes)>,
     /// Granted by the authority after the install (engine only).
     pub sessions: Vec<SessionConfig>,
+}
+
+/// Names for selectors, where they are shown: the canonical signature of each function a policy
+/// file wrote as a signature (permissions and session calls), else a commonly called function's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Signatures(pub BTreeMap<FixedBytes<4>, String>);
+
+impl Signatures {
+    /// The signatures the policy file at `path` writes (the file is read, not checked).
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.display().to_string(),
+            line: 0,
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::parse(&path.display().to_string(), &text)
+    }
+
+    /// The signatures the policy file `text` (named `file` in errors) writes.
+    pub fn parse(file: &str, text: &str) -> Result<Self, ConfigError> {
+        let raw = format::read(file, text)?;
+        let permissions =
+            raw.allowlist.iter().flat_map(|a| &a.get_ref().permissions).map(|p| &p.get_ref().function);
+        let calls = raw.session.iter().flat_map(|s| &s.get_ref().call).map(|c| &c.get_ref().function);
+        Ok(Self(
+            permissions
+                .chain(calls)
+                .filter_map(|f| Some((parse_selector(f.get_ref()).ok()?, canonical_signature(f.get_ref())?)))
+                .collect(),
+        ))
+    }
+
+    /// The signature of `selector`: as the file wrote it, else a commonly called function's.
+    pub fn name(&self, selector: FixedBytes<4>) -> Option<String> {
+        self.0.get(&selector).cloned().or_else(|| known_signature(selector).map(str::to_string))
+    }
 }
 
 /// One `installModule(moduleType, module, initData)` for the account.

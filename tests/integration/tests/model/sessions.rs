@@ -7,15 +7,18 @@
 //! the session's signed grant (enable-in-first-op), each mined at the second the model says; the
 //! verdict (accepted, invalid at validation, or the engine's exact refusal, the session's own
 //! token limit included) and every session's `sessionOf`, `sessionRemaining` and
-//! `sessionArgumentRemaining` must agree after each step.
+//! `sessionArgumentRemaining` must agree after each step. The guardian's pause (manual: until the
+//! guardian unpauses, then an hour's cooldown before the next) stops every session at validation;
+//! its `pausedUntil` is compared too, and so is what the sessions that limit the token or ether may
+//! still move.
 
 use alloy::primitives::utils::parse_ether;
-use alloy::primitives::{Address, Bytes, FixedBytes, U256};
+use alloy::primitives::{Address, FixedBytes, U256};
 use alloy::providers::ext::AnvilApi;
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::{SolCall, SolError, SolValue};
+use alloy::sol_types::{SolCall, SolError};
 use eyre::{ensure, eyre, Result};
 use leash::abi::IERC7579Batch;
 use leash::abi::IPolicyEngine::{self, IPolicyEngineErrors as G};
@@ -27,12 +30,12 @@ use leash::errors::{LeashRevert, TokenBook};
 use leash::ops;
 use leash::provider::Confirm;
 use leash_tests::abi::TestToken;
+use leash_tests::sessions::SessionBed;
 use leash_tests::{devnet, Devnet, Options};
 use proptest::prelude::*;
 
 /// The chain's clock at the first block (2030).
 const START: u64 = 1_900_000_000;
-const MODULE_TYPE_VALIDATOR: u64 = 1;
 
 #[derive(Debug, Clone)]
 pub enum Call {
@@ -60,6 +63,9 @@ pub enum Step {
     Warp(u64),
     Revoke(u8),
     Grant(u8),
+    /// The guardian's pause and unpause, sent as they are (a refused one reverts on chain).
+    Pause,
+    Unpause,
 }
 
 pub fn step() -> impl Strategy<Value = Step> {
@@ -80,6 +86,8 @@ pub fn step() -> impl Strategy<Value = Step> {
         4 => prop_oneof![1u64..30, 30u64..400, 400u64..1500].prop_map(Step::Warp),
         1 => (0u8..3).prop_map(Step::Revoke),
         1 => (0u8..3).prop_map(Step::Grant),
+        1 => Just(Step::Pause),
+        2 => Just(Step::Unpause),
     ]
 }
 
@@ -195,6 +203,9 @@ function = "*"
 [[session.call]]
 target = "$PAYEE_0"
 function = "plain"
+[[session.spending]]        # 5 wei of ether per 2 minutes
+token = "native"
+limits = [ {{ amount = "0.000000000000000005", window = "2m" }} ]
 "#,
         s0_until = START + 3_000,
         s1_from = START + 60,
@@ -212,7 +223,7 @@ struct SessionState {
     uses: u64,
     /// (bucket, calls) of the usage window.
     window: Vec<(u64, u64)>,
-    /// (bucket, amount) of the token the session limits.
+    /// (bucket, amount) of what the session limits (the token, or ether).
     spent: Vec<(u64, u64)>,
     /// (bucket, word) of the session's cap_per_window rule (one at most in the file).
     capped: Vec<(u64, u64)>,
@@ -251,12 +262,19 @@ fn window_refusal(list: &[(u64, u64)], t: u64, width: u64, value: u64, limit: u6
 /// Grants enabled in an operation, over the run.
 pub static ENABLED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
+/// The end of a manual pause (no auto-unpause): `type(uint48).max`.
+const MANUAL_PAUSE: u64 = (1 << 48) - 1;
+/// Between the end of a pause and the next one.
+const PAUSE_COOLDOWN: u64 = 3_600;
+
 pub struct Model {
     pub names: Names,
     pub agents: [Address; 3],
     pub configs: Vec<SessionConfig>,
     state: Vec<SessionState>,
     now: u64,
+    /// The engine's `pausedUntil`: 0 never paused, else the pause's end (past once unpaused).
+    paused_until: u64,
 }
 
 impl Model {
@@ -264,11 +282,15 @@ impl Model {
     pub fn new(names: Names, configs: Vec<SessionConfig>, start: u64) -> Self {
         let agents = [configs[0].agent, configs[1].agent, configs[2].agent];
         let state = vec![SessionState::granted(1); 3];
-        Self { names, agents, configs, state, now: start }
+        Self { names, agents, configs, state, now: start, paused_until: 0 }
     }
 
     pub fn now(&self) -> u64 {
         self.now
+    }
+
+    pub fn paused_until(&self) -> u64 {
+        self.paused_until
     }
 
     /// The step's verdict (`None`: a time jump or the authority's action), the state moved on.
@@ -296,6 +318,21 @@ impl Model {
                 self.now += 1;
                 Some(self.op(usize::from(*session), usize::from(*key), calls, *enable))
             }
+            Step::Pause => {
+                self.now += 1;
+                let (t, end) = (self.now, self.paused_until);
+                if t >= end && (end == 0 || t >= end + PAUSE_COOLDOWN) {
+                    self.paused_until = MANUAL_PAUSE;
+                }
+                None
+            }
+            Step::Unpause => {
+                self.now += 1;
+                if self.now < self.paused_until {
+                    self.paused_until = self.now;
+                }
+                None
+            }
         }
     }
 
@@ -306,7 +343,9 @@ impl Model {
         // AgentValidator: no call of the account itself, the session's own key; a grant carried
         // along is enabled if the session is not live; then a live grant, its time range in the
         // validation data (outside it the whole operation, enable included, is undone).
-        if calls.iter().any(|(target, _, _)| *target == account) || key != s {
+        // While paused, AgentValidator's validation data makes every operation valid only after
+        // the pause: the EntryPoint refuses it.
+        if calls.iter().any(|(target, _, _)| *target == account) || key != s || t < self.paused_until {
             return Verdict::Invalid;
         }
         let mut st = self.state[s].clone();
@@ -343,10 +382,11 @@ impl Model {
                 }));
             }
         }
-        let mut moved = 0u64;
+        let (mut moved, mut native) = (0u64, 0u64);
         // Each call's capped word, spent in order (a later call of the batch sees the earlier ones).
         let mut capped = st.capped.clone();
-        for (target, _, data) in &calls {
+        for (target, value, data) in &calls {
+            native += value.to::<u64>();
             let Some(entry) = cfg.entry_for(*target, data) else {
                 let selector =
                     if data.len() >= 4 { FixedBytes::from_slice(&data[..4]) } else { FixedBytes::ZERO };
@@ -393,14 +433,20 @@ impl Model {
                 moved += U256::from_be_slice(&data[36..68]).to::<u64>();
             }
         }
-        // The session's own limit on the token: the batch's total, once.
-        let limit = cfg.spending.iter().find(|l| l.token == names.token);
+        // The session's own limit (each limits one thing here: the token, or ether): the batch's
+        // total, once.
+        let limit = cfg.spending.first();
+        if let Some(limit) = limit {
+            if limit.token == Address::ZERO {
+                moved = native;
+            }
+        }
         if let (Some(limit), true) = (limit, moved != 0) {
             let (amount, window) = (limit.limits[0].0.to::<u64>(), limit.limits[0].1);
             if let Some((used, at)) = window_refusal(&st.spent, t, window / 4, moved, amount) {
                 let e = SpendingLimit_Exceeded {
                     account,
-                    token: names.token,
+                    token: limit.token,
                     attempted: U256::from(moved),
                     remaining: U256::from(amount.saturating_sub(used)),
                     availableAt: at,
@@ -420,9 +466,10 @@ impl Model {
         Verdict::Accepted
     }
 
-    /// What the session may still move of the token now, if it limits it and is live.
+    /// What session `s` may still move now of what it limits (the token, or ether), if it limits
+    /// one and is live.
     pub fn remaining(&self, s: usize) -> Option<U256> {
-        let limit = self.configs[s].spending.iter().find(|l| l.token == self.names.token)?;
+        let limit = self.configs[s].spending.first()?;
         let st = &self.state[s];
         if !st.live {
             return None;
@@ -461,6 +508,7 @@ pub struct Driver {
     provider: DynProvider,
     authority: DynProvider,
     authority_key: PrivateKeySigner,
+    guardian: DynProvider,
     owner: UserOpSender<DynProvider>,
     modules: ModuleAddresses,
     /// The three agents' keys, then a key with no session.
@@ -481,9 +529,9 @@ impl Driver {
         provider.anvil_set_block_timestamp_interval(1).await?;
         provider.anvil_set_next_block_timestamp(START - 100).await?;
         let owner = net.test_account(PrivateKeySigner::random()).await?;
-        let account = owner.account;
-        let (modules, _) = net.deploy_leash().await?;
-        let token = net.deploy_token("TestToken", "T").await?;
+        let bed = SessionBed::new(net, owner, U256::ZERO).await?;
+        let account = bed.owner.account;
+        let token = bed.net.deploy_token("TestToken", "T").await?;
         TestToken::new(token, provider.clone())
             .mint(account, U256::from(1_000_000u64))
             .send()
@@ -497,9 +545,9 @@ impl Driver {
             .await?;
         let keys = [0, 1, 2, 3].map(|_| PrivateKeySigner::random());
         let payees = [0xa1, 0xa2, 0xa3].map(Address::with_last_byte);
-        let (authority_key, guardian) = (net.key(1), net.anvil.addresses()[2]);
+        let guardian = bed.net.anvil.addresses()[2];
         let mut vars: std::collections::BTreeMap<String, Address> = [
-            ("AUTHORITY".to_string(), authority_key.address()),
+            ("AUTHORITY".to_string(), bed.authority.address()),
             ("GUARDIAN".to_string(), guardian),
             ("TOKEN".to_string(), token),
         ]
@@ -511,23 +559,21 @@ impl Driver {
         }
         let policy =
             config::parse_with("sessions.toml", &sessions_file(), &vars).map_err(|e| eyre!("{e}"))?;
-        let init: Bytes = (authority_key.address(), Address::ZERO, U256::ZERO).abi_encode_params().into();
-        ensure!(owner.install_module(MODULE_TYPE_VALIDATOR, modules.validator, init).await?.success);
-        ops::install(&owner, &policy, &modules, &TokenBook::default()).await?;
-        let authority = net.wallet(1);
-        for s in &policy.sessions {
-            ops::grant_session(&authority, modules.engine, account, s, &TokenBook::default()).await?;
-        }
+        bed.install(&policy, &TokenBook::default()).await?;
+        bed.grant_all(&policy, &TokenBook::default()).await?;
         let latest =
             provider.get_block_by_number(Default::default()).await?.ok_or_else(|| eyre!("no block"))?;
         let start = latest.header.timestamp;
         ensure!(start < START, "the setup ran past the sessions' start");
         let snapshot = provider.anvil_snapshot().await?;
+        let (authority, guardian) = (bed.authority_wallet(), bed.net.wallet(2));
+        let SessionBed { net, owner, modules, authority: authority_key } = bed;
         Ok(Self {
             _net: net,
             provider,
             authority,
             authority_key,
+            guardian,
             owner,
             modules,
             keys,
@@ -560,6 +606,27 @@ impl Driver {
                 self.provider.anvil_set_next_block_timestamp(at).await?;
                 let cfg = &self.configs[usize::from(*s)];
                 ops::grant_session(&self.authority, engine, account, cfg, &TokenBook::default()).await?;
+                Ok(None)
+            }
+            Step::Pause | Step::Unpause => {
+                // Sent as they are, at `at` (a simulation would run at the last block's time): a
+                // refused one reverts, which `pausedUntil` shows.
+                let engine = IPolicyEngine::new(engine, self.guardian.clone());
+                self.provider.anvil_set_next_block_timestamp(at).await?;
+                let pending = if matches!(step, Step::Pause) {
+                    engine.pause(account).gas(200_000).send().await?
+                } else {
+                    engine.unpause(account).gas(200_000).send().await?
+                };
+                // Its receipt asked for directly: with alloy's receipt watcher, whose poller keeps
+                // running across the snapshot reverts, a pause sent again from the same nonce in a
+                // later case failed now and then (a null receipt, or a pruned block asked for).
+                let hash = *pending.tx_hash();
+                let started = std::time::Instant::now();
+                while self.provider.get_transaction_receipt(hash).await?.is_none() {
+                    ensure!(started.elapsed().as_secs() < 30, "{step:?} not mined");
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                }
                 Ok(None)
             }
             Step::Op { session, key, calls, enable } => {
@@ -647,12 +714,16 @@ impl Driver {
             .await?)
     }
 
-    /// `sessionRemaining` of session `s` for the token.
+    /// `sessionRemaining` of session `s` for what it limits (the token, or ether).
     pub async fn remaining(&self, s: usize) -> Result<U256> {
         let engine = IPolicyEngine::new(self.modules.engine, self.provider.clone());
-        Ok(engine
-            .sessionRemaining(self.names.account, self.configs[s].agent, self.names.token)
-            .call()
-            .await?)
+        let limited = self.configs[s].spending.first().map_or(self.names.token, |l| l.token);
+        Ok(engine.sessionRemaining(self.names.account, self.configs[s].agent, limited).call().await?)
+    }
+
+    /// The engine's `pausedUntil` for the account.
+    pub async fn paused_until(&self) -> Result<u64> {
+        let engine = IPolicyEngine::new(self.modules.engine, self.provider.clone());
+        Ok(engine.pausedUntil(self.names.account).call().await?.to::<u64>())
     }
 }

@@ -1,0 +1,345 @@
+//! The operator commands as an operator runs them: the `xtask` binary against the dev chain, each
+//! command's output read, and the chain read afterwards. `policy install --authority-key` grants
+//! the file's sessions; `session grant`, `revoke`, `sign` and `show` act on one agent's; a node
+//! that does not answer, a chain without the deployment and a guardian's key without ETH each
+//! read as one sentence with the fix.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use alloy::hex;
+use alloy::primitives::utils::parse_ether;
+use alloy::primitives::{Address, Bytes, U256};
+use alloy::providers::ext::AnvilApi;
+use alloy::providers::Provider;
+use alloy::signers::local::PrivateKeySigner;
+use eyre::{ensure, Result};
+use leash::config::{self, PolicyConfig};
+use leash::{live, ops};
+use leash_tests::sessions::{vars, SessionBed};
+use leash_tests::{project_root, test_bed};
+
+const EXAMPLE: &str = "examples/session-payments.toml";
+
+/// One command's outcome: whether it exited 0, its stdout and its stderr.
+struct Run {
+    ok: bool,
+    out: String,
+    err: String,
+}
+
+/// The account ready for sessions ([`SessionBed`]: the authority is Anvil's key 1), its owner's
+/// key funded to send `handleOps`, and the keys the example's sessions name.
+struct World {
+    bed: SessionBed,
+    payer: PrivateKeySigner,
+    topper: PrivateKeySigner,
+    vars: BTreeMap<String, Address>,
+}
+
+impl std::ops::Deref for World {
+    type Target = SessionBed;
+
+    fn deref(&self) -> &SessionBed {
+        &self.bed
+    }
+}
+
+impl World {
+    async fn new() -> Result<Self> {
+        let (net, owner) = test_bed().await?;
+        net.provider.anvil_set_balance(owner.signer.address(), parse_ether("10")?).await?;
+        let bed = SessionBed::new(net, owner, parse_ether("0.1")?).await?;
+        let (payer, topper) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+        let vars = vars([
+            ("AUTHORITY", bed.authority.address()),
+            ("GUARDIAN", bed.net.anvil.addresses()[2]),
+            ("USDC", bed.net.deploy_token("SixDecimalToken", "USDC").await?),
+            ("AGENT", payer.address()),
+            ("TOP_UP_AGENT", topper.address()),
+            ("PAYEE_A", Address::with_last_byte(0xa1)),
+            ("PAYEE_B", Address::with_last_byte(0xa2)),
+            ("PAYEE_C", Address::with_last_byte(0xa3)),
+        ]);
+        Ok(Self { bed, payer, topper, vars })
+    }
+
+    /// `cargo xtask ARGS --rpc-url <the dev chain>`.
+    fn xtask(&self, args: &[&str]) -> Run {
+        xtask_at(&self.net.anvil.endpoint(), args)
+    }
+
+    /// `--set NAME=ADDRESS` for every variable of the example.
+    fn sets(&self) -> Vec<String> {
+        self.vars.iter().flat_map(|(k, v)| ["--set".to_string(), format!("{k}={v}")]).collect()
+    }
+
+    fn account(&self) -> String {
+        self.owner.account.to_string()
+    }
+
+    fn policy(&self) -> PolicyConfig {
+        config::load(&project_root().join(EXAMPLE), &self.vars).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    async fn live(&self, agent: Address) -> Result<bool> {
+        let status =
+            ops::session_status(&self.net.provider, self.modules.engine, self.owner.account, agent, &[])
+                .await?;
+        Ok(status.live)
+    }
+
+    /// `policy install` of the example, with these extra arguments.
+    fn install(&self, extra: &[&str]) -> Run {
+        let owner_key = key_hex(&self.owner.signer);
+        let account = self.account();
+        let mut args = vec!["policy", "install", EXAMPLE, "--account", &account, "--owner-key", &owner_key];
+        args.extend_from_slice(extra);
+        let sets = self.sets();
+        args.extend(sets.iter().map(String::as_str));
+        self.xtask(&args)
+    }
+
+    /// `session SUBCOMMAND` for `agent` with the example and the authority's key.
+    fn session(&self, subcommand: &str, agent: Address, key: &PrivateKeySigner) -> Run {
+        let (account, agent, key) = (self.account(), agent.to_string(), key_hex(key));
+        let mut args = vec![
+            "session",
+            subcommand,
+            "--account",
+            &account,
+            "--policy",
+            EXAMPLE,
+            "--agent",
+            &agent,
+            "--authority-key",
+            &key,
+        ];
+        let sets = self.sets();
+        args.extend(sets.iter().map(String::as_str));
+        self.xtask(&args)
+    }
+}
+
+fn key_hex(key: &PrivateKeySigner) -> String {
+    hex::encode_prefixed(key.to_bytes())
+}
+
+#[tokio::test]
+async fn policy_install_with_the_authority_key_grants_the_files_sessions() -> Result<()> {
+    let world = World::new().await?;
+    // A key that is not the file's authority is refused before anything is sent.
+    let wrong = world.install(&["--authority-key", &key_hex(&world.net.key(4))]);
+    assert!(!wrong.ok);
+    assert!(
+        wrong.err.contains(&format!(
+            "--authority-key is the key of {}, not of the file's authority {}",
+            world.net.anvil.addresses()[4],
+            world.authority.address()
+        )),
+        "{}",
+        wrong.err
+    );
+    assert!(live::read(&world.net.provider, world.owner.account, &world.modules).await?.authority.is_zero());
+
+    let run = world.install(&["--authority-key", &key_hex(&world.authority)]);
+    assert!(run.ok, "{}{}", run.out, run.err);
+    for agent in [world.payer.address(), world.topper.address()] {
+        assert!(run.out.contains(&format!("granted the session of {agent} (tx ")), "{}", run.out);
+        assert!(world.live(agent).await?, "{agent} is live on chain");
+    }
+    let read = live::read(&world.net.provider, world.owner.account, &world.modules).await?;
+    assert_eq!(read.sessions, world.policy().sessions, "the sessions on chain are the file's");
+
+    // `policy show` lists them, each call's selector named.
+    let account = world.account();
+    let show = world.xtask(&["policy", "show", "--account", &account]);
+    assert!(show.ok, "{}", show.err);
+    assert!(show.out.contains("function = \"0xa9059cbb\"  # transfer(address,uint256)"), "{}", show.out);
+    assert!(
+        show.out.contains(&format!(
+            "# session {}: granted, acts from 2027-01-01 00:00:00 UTC",
+            world.payer.address()
+        )),
+        "{}",
+        show.out
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn session_grant_show_revoke_and_sign_through_the_commands() -> Result<()> {
+    let world = World::new().await?;
+    let run = world.install(&[]);
+    assert!(run.ok, "{}{}", run.out, run.err);
+    assert!(run.out.contains("2 session(s) in the file are not granted yet"), "{}", run.out);
+    let (payer, topper) = (world.payer.address(), world.topper.address());
+    assert!(!world.live(payer).await? && !world.live(topper).await?);
+    let account = world.account();
+
+    // grant: the payer's session, live on chain, and its status printed.
+    let grant = world.session("grant", payer, &world.authority);
+    assert!(grant.ok, "{}", grant.err);
+    assert!(
+        grant.out.contains(&format!("granted the session of {payer} on {account} (tx ")),
+        "{}",
+        grant.out
+    );
+    assert!(grant.out.contains("may still move: 1000 USDC"), "{}", grant.out);
+    assert!(world.live(payer).await?);
+    // An agent the file has no session for, and a key that is not the authority: refused.
+    let stranger = world.session("grant", Address::with_last_byte(0x55), &world.authority);
+    assert!(!stranger.ok && stranger.err.contains("has no [[session]] with agent"), "{}", stranger.err);
+    let not_authority = world.session("grant", topper, &world.net.key(4));
+    assert!(
+        !not_authority.ok && not_authority.err.contains("not of the file's authority"),
+        "{}",
+        not_authority.err
+    );
+    assert!(!world.live(topper).await?);
+
+    // show: the live session only, with its time range and what it may move.
+    let show = world.xtask(&["session", "show", "--account", &account]);
+    assert!(show.ok, "{}", show.err);
+    assert!(
+        show.out.starts_with(&format!("session {payer}: granted, acts from 2027-01-01 00:00:00 UTC\n")),
+        "{}",
+        show.out
+    );
+    assert!(
+        show.out.contains("until 2027-03-31 23:59:59 UTC")
+            && show.out.contains("uses: 0 calls (no total limit)"),
+        "{}",
+        show.out
+    );
+    assert!(!show.out.contains(&topper.to_string()), "{}", show.out);
+
+    // sign: the top-up agent's grant, sent by nobody; the agent's first operation carries it.
+    let sign = world.session("sign", topper, &world.authority);
+    assert!(sign.ok, "{}", sign.err);
+    let blob: Bytes = sign.out.trim().parse()?;
+    assert!(!world.live(topper).await?, "signing sends nothing");
+    let agent = world.agent(&world.topper).with_enable(Some(blob));
+    let payee = world.vars["PAYEE_A"];
+    ensure!(agent.execute(payee, parse_ether("0.01")?, &[]).await?.success, "the enabled session acts");
+    assert_eq!(world.net.provider.get_balance(payee).await?, parse_ether("0.01")?);
+    let one = world.xtask(&["session", "show", "--account", &account, "--agent", &topper.to_string()]);
+    assert!(one.ok, "{}", one.err);
+    assert!(
+        one.out.contains(&format!("session {topper}: live")) && one.out.contains("uses: 1 of 30 calls"),
+        "{}",
+        one.out
+    );
+    assert!(one.out.contains("may still move: 0.04 native"), "{}", one.out);
+
+    // revoke: ended at once on chain, and shown so.
+    let (key, topper_text) = (key_hex(&world.authority), topper.to_string());
+    let revoke = world.xtask(&[
+        "session",
+        "revoke",
+        "--account",
+        &account,
+        "--agent",
+        &topper_text,
+        "--authority-key",
+        &key,
+    ]);
+    assert!(revoke.ok, "{}", revoke.err);
+    assert!(
+        revoke.out.contains(&format!("revoked the session of {topper} on {account} (tx ")),
+        "{}",
+        revoke.out
+    );
+    assert!(!world.live(topper).await?);
+    let one = world.xtask(&["session", "show", "--account", &account, "--agent", &topper_text]);
+    assert!(one.out.contains("not live (never granted, revoked or replaced)"), "{}", one.out);
+    assert!(!agent.with_enable(None).execute(payee, U256::from(1u64), &[]).await.is_ok_and(|o| o.success));
+    let all = world.xtask(&["session", "show", "--account", &account]);
+    assert!(all.out.contains(&payer.to_string()) && !all.out.contains(&topper_text), "{}", all.out);
+    Ok(())
+}
+
+/// `cargo xtask ARGS --rpc-url URL`, with no key from the environment.
+fn xtask_at(url: &str, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command.args(args).args(["--rpc-url", url]).current_dir(project_root());
+    for role in ["OWNER", "AUTHORITY", "GUARDIAN", "KEEPER"] {
+        command.env_remove(format!("LEASH_{role}_KEY"));
+    }
+    let output = command.output().expect("the xtask binary runs");
+    Run {
+        ok: output.status.success(),
+        out: String::from_utf8_lossy(&output.stdout).into_owned(),
+        err: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[tokio::test]
+async fn the_commands_say_what_is_wrong_with_the_node_the_chain_and_the_key() -> Result<()> {
+    let (net, owner) = test_bed().await?;
+    let url = net.anvil.endpoint();
+    let account = owner.account.to_string();
+
+    // Nothing answers: one sentence, no transport error under it.
+    let dead = {
+        let other = leash_tests::devnet(leash_tests::Options::default())?;
+        other.anvil.endpoint()
+    };
+    for args in [
+        &["guardian", "status", "--account", &account][..],
+        &["task", "status", "--id", "1", "--account", &account],
+        &["policy", "show", "--account", &account],
+        &["session", "show", "--account", &account],
+    ] {
+        let run = xtask_at(&dead, args);
+        assert!(!run.ok);
+        assert_eq!(
+            run.err,
+            format!(
+                "error: no node answers at {dead}: start one there (`cargo xtask deploy --keep-running` serves one at http://127.0.0.1:8545) or pass --rpc-url with the URL of a running node\n"
+            ),
+            "{args:?}"
+        );
+    }
+
+    // A chain where the modules are not deployed: said so, not "not installed" nor an ABI error.
+    for args in [
+        &["guardian", "status", "--account", &account][..],
+        &["task", "status", "--id", "1", "--account", &account],
+    ] {
+        let run = xtask_at(&url, args);
+        assert!(!run.ok);
+        assert!(run.err.starts_with("error: no Leash deployment at 0x"), "{args:?}: {}", run.err);
+        assert!(run.err.contains(" on chain 31337: deploy there"), "{}", run.err);
+        assert!(!run.err.contains("not installed") && !run.err.contains("caused by"), "{}", run.err);
+    }
+
+    // The guardian's key holds no ETH: its address, its balance, and what the pause needs.
+    let (modules, _) = net.deploy_leash().await?;
+    let guardian = PrivateKeySigner::random();
+    let policy = config::parse_with(
+        "guardian.toml",
+        "authority = \"$AUTHORITY\"\n[pause]\nguardian = \"$GUARDIAN\"\n",
+        &vars([("AUTHORITY", net.anvil.addresses()[1]), ("GUARDIAN", guardian.address())]),
+    )
+    .map_err(|e| eyre::eyre!("{e}"))?;
+    ops::install(&owner, &policy, &modules, &leash::errors::TokenBook::default()).await?;
+    let pause = ["guardian", "pause", "--account", &account, "--guardian-key", &key_hex(&guardian)];
+    let run = xtask_at(&url, &pause);
+    assert!(!run.ok);
+    let expected = format!(
+        "error: the guardian's (or the authority's) key {} has 0 ETH on chain 31337, and the pause needs about ",
+        guardian.address()
+    );
+    assert!(run.err.starts_with(&expected), "{}", run.err);
+    assert!(run.err.trim_end().ends_with("then run this again"), "{}", run.err);
+    net.provider.anvil_set_balance(guardian.address(), parse_ether("1")?).await?;
+    let run = xtask_at(&url, &pause);
+    assert!(run.ok, "{}", run.err);
+    assert!(
+        run.out.contains(&format!("paused {account} (tx ")) && run.out.contains("paused until never"),
+        "{}",
+        run.out
+    );
+    Ok(())
+}
