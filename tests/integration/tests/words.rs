@@ -10,7 +10,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolValue;
 use eyre::{ensure, Result};
 use leash::account::ENTRYPOINT_V08;
-use leash::addresses::{ModuleAddresses, ModuleOverrides};
+use leash::addresses::ModuleAddresses;
 use leash::config::{self, PolicyConfig};
 use leash::errors::{Refused, TokenBook};
 use leash::provider::{connect, with_wallet, Unfunded};
@@ -117,8 +117,9 @@ async fn an_unfunded_handle_ops_sender_is_told_what_it_needs() -> Result<()> {
 #[tokio::test]
 async fn a_chain_without_the_deployment_says_so_instead_of_not_installed() -> Result<()> {
     let (net, owner) = test_bed().await?;
-    // The addresses the commands would use on this chain; nothing is deployed there yet.
-    let modules = ModuleAddresses::resolve(&project_root(), 31_337, &ModuleOverrides::default())?;
+    // The addresses this build deploys to, which the commands use on a chain with no record (a
+    // record left by an earlier build may name others); nothing is deployed there yet.
+    let modules = ModuleAddresses::from_plan(&leash::deploy::plan(&project_root().join("out"))?);
     let sentence = |module: Address| {
         format!(
             "no Leash deployment at {module} on chain 31337: deploy there (`cargo xtask deploy --rpc-url …`) or pass the right --rpc-url"
