@@ -94,49 +94,26 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     let total = selected.len();
     let started = Instant::now();
     let lanes = LANES.min(total);
-    // Variant i goes to lane i % lanes; each lane reports its verdicts as they come.
-    let mut queues: Vec<Vec<(usize, Variant)>> = (0..lanes).map(|_| Vec::new()).collect();
-    for (i, v) in selected.into_iter().enumerate() {
-        queues[i % lanes].push((i, v));
+    let scratches: Vec<PathBuf> =
+        (0..lanes).map(|lane| scratch_tree(root, &format!("lane{lane}"), &[])).collect::<Result<_>>()?;
+    if let Err(e) = baseline(root, &scratches[0], &selected) {
+        scratches.iter().for_each(|s| drop(std::fs::remove_dir_all(s)));
+        return Err(e);
     }
+    println!("      the unmutated tests pass in the scratch tree ({:.0} s)", started.elapsed().as_secs_f64());
+
+    // One queue both lanes take from, so neither sits idle while the other still has a list.
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(
+        selected.into_iter().enumerate().collect::<std::collections::VecDeque<(usize, Variant)>>(),
+    ));
     let (tx, rx) = std::sync::mpsc::channel::<Result<(usize, Verdict, String)>>();
     let mut workers = Vec::new();
-    for (lane, queue) in queues.into_iter().enumerate() {
-        let (tx, root) = (tx.clone(), root.to_path_buf());
+    for scratch in scratches {
+        let (tx, root, queue) = (tx.clone(), root.to_path_buf(), queue.clone());
         workers.push(std::thread::spawn(move || {
-            let scratch = match scratch_tree(&root, &format!("lane{lane}"), &[]) {
-                Ok(s) => s,
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
-            };
-            // The unmutated tree first: every test file a variant of this lane names must pass
-            // in the scratch copy, so that a failure under a variant is the variant's doing.
-            let mut globs: Vec<Option<&str>> = Vec::new();
-            for (_, v) in &queue {
-                if !globs.contains(&v.tests.as_deref()) {
-                    globs.push(v.tests.as_deref());
-                }
-            }
-            for glob in globs {
-                match forge_test(&root, &scratch, glob) {
-                    Ok(failing) if failing.is_empty() => {}
-                    Ok(failing) => {
-                        let _ = tx.send(Err(eyre!(
-                            "the unmutated suite fails in the scratch tree ({}): {}",
-                            glob.unwrap_or("all tests"),
-                            failing.join(", ")
-                        )));
-                        return;
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return;
-                    }
-                }
-            }
-            for (i, v) in queue {
+            loop {
+                let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
+                let Some((i, v)) = next else { break };
                 let what = format!("{}: {}", v.name, v.what);
                 let sent = tx.send(check(&root, &scratch, &v).map(|verdict| (i, verdict, what)));
                 if sent.is_err() {
@@ -186,6 +163,25 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     );
     if !survived.is_empty() {
         bail!("variants the suite did not catch: {}", survived.join(", "));
+    }
+    Ok(())
+}
+
+/// The unmutated tree first, once: every test the variants name must pass in the scratch copy, so
+/// that a failure under a variant is the variant's doing. One variant: its own test files; more:
+/// the whole suite but the gas snapshots, in one forge run that uses both cores.
+fn baseline(root: &Path, scratch: &Path, variants: &[Variant]) -> Result<()> {
+    let glob = match variants {
+        [one] => one.tests.as_deref(),
+        _ => None,
+    };
+    let failing = forge_test(root, scratch, glob)?;
+    if !failing.is_empty() {
+        bail!(
+            "the unmutated suite fails in the scratch tree ({}): {}",
+            glob.unwrap_or("all tests"),
+            failing.join(", ")
+        );
     }
     Ok(())
 }
