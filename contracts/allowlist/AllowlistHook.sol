@@ -148,7 +148,7 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
 
     /// @inheritdoc IERC7579Hook
     function postCheck(bytes calldata hookData) external {
-        _endApprovedChange(_account(), hookData);
+        _leaveCall(_account(), hookData);
     }
 
     // ------------------------------------------------------------------ views

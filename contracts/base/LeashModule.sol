@@ -40,6 +40,13 @@ abstract contract LeashModule is ILeashModule {
     /// @dev Hook data a hook returns when it let an approved change through; its postCheck ends it.
     bytes internal constant APPROVED_CHANGE = hex"01";
 
+    /// @dev Per account, in transient storage at `CALLS_TAG | account`: how many of the account's
+    /// hooked calls this module is inside (preCheck run, postCheck not yet), and in the top bit
+    /// whether an approved change is in progress.
+    uint256 private constant CALLS_TAG = uint256(keccak256("leash.calls-in-progress")) >> 160 << 160;
+    uint256 private constant CHANGE_IN_PROGRESS = 1 << 255;
+    uint256 private constant DEPTH = CHANGE_IN_PROGRESS - 1;
+
     /// @dev Safe: `isModuleEnabled(address)`, `getStorageAt(uint256,uint256)`, and the slot of its
     /// fallback handler, `keccak256("fallback_manager.handler.address")`.
     bytes4 internal constant SAFE_IS_MODULE_ENABLED = 0x2d9ad53d;
@@ -113,11 +120,8 @@ abstract contract LeashModule is ILeashModule {
     }
 
     /// @inheritdoc ILeashModule
-    function approvedChangeInProgress(address account) public view returns (bool active) {
-        bytes32 slot = _inProgressSlot(account);
-        assembly ("memory-safe") {
-            active := tload(slot)
-        }
+    function approvedChangeInProgress(address account) public view returns (bool) {
+        return _calls(account) & CHANGE_IN_PROGRESS != 0;
     }
 
     /// @inheritdoc ILeashModule
@@ -215,7 +219,8 @@ abstract contract LeashModule is ILeashModule {
     ///   - an item moving the account's EntryPoint deposit or stake needs it too;
     ///   - an item calling a Leash module in `leash` needs it too, unless it calls one of the
     ///     functions through which the account may only tighten (the module enforces that);
-    ///   - an approval is spent only by a top-level call (its sender is not the account), once;
+    ///   - an approval is spent only by a top-level call (its sender is not the account, or no
+    ///     hooked call of the account is in progress), once;
     ///     the change then skips every policy check (`approved = true`) and, until its
     ///     postCheck, the account's own nested calls are part of it.
     /// Approvals are read only on these paths, never for ordinary calls.
@@ -252,8 +257,9 @@ abstract contract LeashModule is ILeashModule {
         internal
         returns (bool decided, bool approved, bool consumed, ExecutionDecoder.Executions memory ex)
     {
+        uint256 calls = _enterCall(account);
         // Nested calls the account itself makes during an approved change are part of it.
-        if (msgSender == account && approvedChangeInProgress(account)) return (true, true, false, ex);
+        if (msgSender == account && calls & CHANGE_IN_PROGRESS != 0) return (true, true, false, ex);
         // The call the account runs: `msgData` without an appended sender.
         bytes calldata call = ExecutionDecoder.withoutSender(msgData, msgSender);
         ExecutionDecoder.Action action;
@@ -262,7 +268,9 @@ abstract contract LeashModule is ILeashModule {
         if (action == ExecutionDecoder.Action.Receive) return (true, false, false, ex);
         if (action != ExecutionDecoder.Action.Execute) {
             bytes32 changeHash = keccak256(call);
-            if (msgSender != account && _consumeApproval(account, changeHash)) return (true, true, true, ex);
+            if ((msgSender != account || calls & DEPTH == 0) && _consumeApproval(account, changeHash)) {
+                return (true, true, true, ex);
+            }
             address module;
             if (call.length >= 68) module = address(uint160(uint256(bytes32(call[36:68]))));
             revert Leash_ModuleChangeNotApproved(account, bytes4(call[:4]), module, changeHash);
@@ -305,7 +313,7 @@ abstract contract LeashModule is ILeashModule {
     /// @dev One item that may need the authority's approval of the whole call: true when it spent
     /// that approval; false when the item turns out ordinary or calls a tightening function of a
     /// Leash module; otherwise reverts with the rule it breaks. An approval is spent only by a
-    /// top-level call (its sender is not the account), never by a call the account makes to itself.
+    /// top-level call, never by a call the account makes to itself inside one of its hooked calls.
     function _guardItem(
         bool isLeash,
         address account,
@@ -318,7 +326,9 @@ abstract contract LeashModule is ILeashModule {
         ItemKind kind = _kindOfItem(isLeash, account, target, data, onSafe);
         if (kind == ItemKind.Ordinary) return false;
         bytes32 changeHash = keccak256(ExecutionDecoder.withoutSender(msgData, msgSender));
-        if (msgSender != account && _consumeApproval(account, changeHash)) return true;
+        if ((msgSender != account || _calls(account) & DEPTH == 1) && _consumeApproval(account, changeHash)) {
+            return true;
+        }
         _requireTightening(account, target, data, kind, changeHash);
         return false;
     }
@@ -496,22 +506,42 @@ abstract contract LeashModule is ILeashModule {
         return true;
     }
 
-    /// @dev Called by postCheck with the hook data preCheck returned: ends the approved change
-    /// only in the frame that started it, so nested executions do not end it early.
-    function _endApprovedChange(address account, bytes calldata hookData) internal {
-        if (hookData.length == 1 && hookData[0] == APPROVED_CHANGE[0]) _setInProgress(account, false);
-    }
-
-    function _setInProgress(address account, bool active) internal {
-        bytes32 slot = _inProgressSlot(account);
+    /// @dev The guard's first step in every preCheck that applies the authority model: one more
+    /// hooked call of `account` in progress. Returns the count and flag as they were before it.
+    function _enterCall(address account) private returns (uint256 calls) {
         assembly ("memory-safe") {
-            tstore(slot, active)
+            let slot := or(CALLS_TAG, and(account, 0xffffffffffffffffffffffffffffffffffffffff))
+            calls := tload(slot)
+            tstore(slot, add(calls, 1))
         }
     }
 
-    /// @dev Transient slot of the "approved change in progress" flag of `account`.
-    function _inProgressSlot(address account) private pure returns (bytes32) {
-        return keccak256(abi.encode(account, keccak256("leash.approved-change-in-progress")));
+    /// @dev Called by postCheck with the hook data preCheck returned: one hooked call fewer, and
+    /// the approved change ended only in the frame that started it, so nested executions do not
+    /// end it early. Never below zero: a postCheck without its preCheck leaves the count as is.
+    function _leaveCall(address account, bytes calldata hookData) internal {
+        bool ends = hookData.length == 1 && hookData[0] == APPROVED_CHANGE[0];
+        assembly ("memory-safe") {
+            let slot := or(CALLS_TAG, and(account, 0xffffffffffffffffffffffffffffffffffffffff))
+            let calls := tload(slot)
+            if and(calls, DEPTH) { calls := sub(calls, 1) }
+            if ends { calls := and(calls, DEPTH) }
+            tstore(slot, calls)
+        }
+    }
+
+    function _calls(address account) private view returns (uint256 calls) {
+        assembly ("memory-safe") {
+            calls := tload(or(CALLS_TAG, and(account, 0xffffffffffffffffffffffffffffffffffffffff)))
+        }
+    }
+
+    function _setInProgress(address account, bool active) internal {
+        uint256 calls = _calls(account);
+        calls = active ? calls | CHANGE_IN_PROGRESS : calls & DEPTH;
+        assembly ("memory-safe") {
+            tstore(or(CALLS_TAG, and(account, 0xffffffffffffffffffffffffffffffffffffffff)), calls)
+        }
     }
 
     /// @dev The caller may act as the authority of `account`: it is the authority, or it is the

@@ -118,7 +118,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
 
     /// @inheritdoc IERC7579Hook
     function postCheck(bytes calldata hookData) external {
-        _endApprovedChange(msg.sender, hookData);
+        _leaveCall(msg.sender, hookData);
     }
 
     /// @dev One item: no memory arrays, each slot read once.

@@ -139,7 +139,7 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
     /// @dev Only hook data this multiplexer handed out to this account in `preCheck` is honoured.
     function postCheck(bytes calldata hookData) external {
         address account = msg.sender;
-        _endApprovedChange(account, hookData);
+        _leaveCall(account, hookData);
         if (hookData.length <= 1) return;
         require(_takePendingPost(account, keccak256(hookData)), Multiplexer_UnknownHookData(account));
         (address[] memory postHooks, bytes[] memory postData) = abi.decode(hookData, (address[], bytes[]));

@@ -77,7 +77,7 @@ contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
 
     /// @inheritdoc IERC7579Hook
     function postCheck(bytes calldata hookData) external {
-        _endApprovedChange(_account(), hookData);
+        _leaveCall(_account(), hookData);
     }
 
     // ------------------------------------------------------------------ guardian

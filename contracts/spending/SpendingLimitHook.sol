@@ -85,7 +85,7 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
 
     /// @inheritdoc IERC7579Hook
     function postCheck(bytes calldata hookData) external {
-        _endApprovedChange(_account(), hookData);
+        _leaveCall(_account(), hookData);
     }
 
     // ------------------------------------------------------------------ views

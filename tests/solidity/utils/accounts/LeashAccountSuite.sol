@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Execution} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
-import {IERC7579Execution, IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {IERC7579Execution, IERC7579Hook, IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IEntryPoint} from "account-abstraction/interfaces/IEntryPoint.sol";
 import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
@@ -228,6 +228,45 @@ abstract contract LeashAccountBase is AccountHarness {
     }
 
     /// @dev The authority approves, at the multiplexer, the module change `callData` makes.
+    /// @dev An approval the authority made for the owner's own module change cannot be spent by a
+    /// call the account makes to itself while one of its hooked calls runs (the way an agent's
+    /// nested self-call would reach `hook`, the account's hook): the hook refuses it and the
+    /// approval stays. Once no hooked call of the account is in progress, the same self-call (a
+    /// Safe owner's `execTransaction`, an account's own key under EIP-7702) spends it.
+    function checkNestedSelfCallCannotSpendTheApproval(address hook) internal {
+        MockExecutor executor = new MockExecutor();
+        bytes memory install = installExecutorCall(address(executor), "", hook);
+        vm.prank(authority);
+        ILeashModule(hook).approveChange(account, keccak256(install));
+        bytes memory refused = abi.encodeWithSelector(
+            ILeashModule.Leash_ModuleChangeNotApproved.selector,
+            account,
+            bytes4(install),
+            address(executor),
+            keccak256(install)
+        );
+        IERC7579Hook h = IERC7579Hook(hook);
+        vm.startPrank(account);
+        // The agent's operation, whose execution makes the nested call.
+        bytes memory outer =
+            h.preCheck(address(entryPoint), 0, hookMsgData(address(entryPoint), call1(address(target), 0, ping)));
+        vm.expectRevert(refused);
+        h.preCheck(account, 0, hookMsgData(account, install));
+        assertTrue(ILeashModule(hook).isApproved(account, keccak256(install)), "the approval is not spent");
+        // A nested self-call that has ended does not make the next one top-level either.
+        h.postCheck(h.preCheck(account, 0, hookMsgData(account, call1(address(target), 0, ping))));
+        vm.expectRevert(refused);
+        h.preCheck(account, 0, hookMsgData(account, install));
+        h.postCheck(outer);
+
+        bytes memory own = h.preCheck(account, 0, hookMsgData(account, install));
+        assertFalse(ILeashModule(hook).isApproved(account, keccak256(install)), "the top-level self-call spent it");
+        assertTrue(ILeashModule(hook).approvedChangeInProgress(account));
+        h.postCheck(own);
+        assertFalse(ILeashModule(hook).approvedChangeInProgress(account));
+        vm.stopPrank();
+    }
+
     function approveModuleChange(bytes memory callData) internal {
         vm.prank(authority);
         mux.approveChange(account, keccak256(callData));
@@ -486,25 +525,9 @@ abstract contract LeashAccountSuite is LeashAccountBase {
         assertAgentPasses(call1(address(target), 0, ping));
     }
 
-    /// @dev An approval the authority made for the owner's own module change cannot be spent by a
-    /// call the account makes to itself (the way an agent's nested self-call would reach the hook):
-    /// the hook refuses it, the approval stays, and the owner's operation then spends it.
+    /// @dev See `checkNestedSelfCallCannotSpendTheApproval`.
     function test_attack_NestedSelfCallCannotSpendTheOwnersApproval() public {
-        MockExecutor executor = new MockExecutor();
-        bytes memory install = installExecutorCall(address(executor), "", address(mux));
-        approveModuleChange(install);
-        vm.prank(account);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                ILeashModule.Leash_ModuleChangeNotApproved.selector,
-                account,
-                bytes4(install),
-                address(executor),
-                keccak256(install)
-            )
-        );
-        mux.preCheck(account, 0, hookMsgData(account, install));
-        assertTrue(mux.isApproved(account, keccak256(install)), "the approval is not spent");
+        checkNestedSelfCallCannotSpendTheApproval(address(mux));
     }
 
     // ------------------------------------------------------------------ attacks: the EntryPoint deposit

@@ -128,6 +128,11 @@ abstract contract LeashEngineAccountSuite is LeashEngineAccountBase {
         assertEq(agentValidator.agentOf(account), agent.addr);
     }
 
+    /// @dev See `checkNestedSelfCallCannotSpendTheApproval`.
+    function test_engine_attack_NestedSelfCallCannotSpendTheOwnersApproval() public {
+        checkNestedSelfCallCannotSpendTheApproval(address(engine));
+    }
+
     /// @dev The engine keeps its record while the account no longer runs it (a removal the
     /// account made without it, or whose `onUninstall` failed and was ignored): AgentValidator
     /// still refuses the agent, because it asks the account for its hook, not only the engine.
