@@ -43,9 +43,11 @@ abstract contract LeashModule is ILeashModule {
     /// @dev Per account, in transient storage at `CALLS_TAG | account`: how many of the account's
     /// hooked calls this module is inside (preCheck run, postCheck not yet), and in the top bit
     /// whether an approved change is in progress.
-    uint256 private constant CALLS_TAG = uint256(keccak256("leash.calls-in-progress")) >> 160 << 160;
+    /// `CALLS_TAG` is the top 96 bits of `keccak256("leash.calls-in-progress")` (assembly takes only
+    /// literal constants).
+    uint256 private constant CALLS_TAG = 0xae031b4c48e2cc9810a389750000000000000000000000000000000000000000;
     uint256 private constant CHANGE_IN_PROGRESS = 1 << 255;
-    uint256 private constant DEPTH = CHANGE_IN_PROGRESS - 1;
+    uint256 private constant DEPTH = 0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff;
 
     /// @dev Safe: `isModuleEnabled(address)`, `getStorageAt(uint256,uint256)`, and the slot of its
     /// fallback handler, `keccak256("fallback_manager.handler.address")`.
