@@ -52,10 +52,15 @@ abstract contract EngineState is LeashModule {
     uint256 internal constant ACCOUNT_LISTS = 0;
     uint256 internal constant ACCOUNT_KERNEL = 1;
     uint256 internal constant ACCOUNT_SAFE7579 = 2;
-    /// @dev Whether any target slot can matter: an allowlist mode, a protected target or a limited
-    /// token (the counts are exact). Without them no target slot is read.
+    /// @dev How many (target, selector) pairs have account-wide rules (8 bits), and the nonce of
+    /// the last rules set (32 bits): OneOf values are marked with it, so a replaced rule's values
+    /// never count for its successor.
+    uint256 internal constant RULED_SHIFT = 200;
+    uint256 internal constant RULE_NONCE_SHIFT = 208;
+    /// @dev Whether any target slot can matter: an allowlist mode, a protected target, a limited
+    /// token or an account-wide rule (the counts are exact). Without them no target slot is read.
     uint256 internal constant TARGET_POLICIES =
-        (0xff << MODE_SHIFT) | (0xff << PROTECTED_SHIFT) | (0xff << TOKENS_SHIFT);
+        (0xff << MODE_SHIFT) | (0xff << PROTECTED_SHIFT) | (0xff << TOKENS_SHIFT) | (0xff << RULED_SHIFT);
 
     // A target slot. Modes as bits: ALLOW (1) and BLOCK (2), as `1 << (mode - 1)`.
     uint256 internal constant ALLOW = 1;
@@ -66,10 +71,17 @@ abstract contract EngineState is LeashModule {
     uint256 internal constant LIVE = SpendingPolicy.LIVE; // set on every write: the slot is never zero again
     uint256 internal constant INLINE_MODES_SHIFT = 8;
     uint256 internal constant INLINE_SELECTOR_SHIFT = 16;
+    /// @dev How many selectors of the target have account-wide rules (8 bits, above SpendingPolicy's).
+    uint256 internal constant TARGET_RULES_SHIFT = 184;
+    uint256 internal constant TARGET_RULES = 0xff << TARGET_RULES_SHIFT;
 
     // Key kinds: the target slot, and a selector's entry.
     uint256 internal constant KIND_TARGET = PolicyKey.TARGET;
     uint256 internal constant KIND_SELECTOR = PolicyKey.SELECTOR;
+    /// @dev Per (account, generation, target, selector), the account-wide rules: an entry laid out
+    /// as a session's call entry (below), `permitted` meaning "has rules".
+    uint256 internal constant KIND_CALL_RULES = 6;
+    uint256 public constant MAX_CALL_RULES = 32;
 
     // Sessions (IPolicyEngine.Session). The session slot, at `_sessionKey` (keyed by the account
     // first: ERC-7562's associated storage, which AgentValidator reads at validation):
@@ -78,7 +90,7 @@ abstract contract EngineState is LeashModule {
     // Per (session, epoch, target, selector) a call entry `K`: `permitted (1) | rules (3, at 1) |
     // rule 0 (at 4)`, the first rule inline (a call with one rule reads one slot); rule r >= 1 at
     // `K + r`. A rule: `op (4, at 4) | argIndex (8, at 8) | width (8, at 16) | value (232, at 24)`
-    // (OneOf: the value count, each value marked at `_memberKey` of the rule's key; CapPerWindow:
+    // (OneOf: `count | nonce << 8`, each value marked with it at `_memberKey` of the rule's key; CapPerWindow:
     // `cap (96) | bucket width (32)`, its PackedWindow at `_capWindowKey`). Per (session,
     // epoch, token) a SpendingPolicy. A new grant of the same agent takes the next epoch: nothing of
     // the old grant is reachable from it.
@@ -222,6 +234,55 @@ abstract contract EngineState is LeashModule {
             mstore(add(m, 0x40), value)
             key := keccak256(m, 0x60)
         }
+    }
+
+    /// @dev `rule` as its word (the rule's key `ruleKey` names its OneOf values, each marked in its
+    /// own slot with the rule's value field, `count | nonce << 8`, and a cap's window, started at
+    /// `t`); false, storing nothing, when it is malformed. A session's rules take nonce 0 (a new
+    /// grant takes new keys); account-wide ones, the account's next rule nonce.
+    function _rule(address account, uint256 ruleKey, IPolicyEngine.ParamRule memory rule, uint256 t, uint256 nonce)
+        internal
+        returns (bool, uint256)
+    {
+        uint256 op = uint256(rule.op);
+        uint256 width = rule.width;
+        uint256 count = rule.values.length;
+        uint256 head = (op << RULE_OP_SHIFT) | (uint256(rule.argIndex) << 8) | (width << 16);
+        if (op == uint256(IPolicyEngine.ParamOp.CapPerWindow)) {
+            // `[cap, window]`: the window's bounds and the cap's size are PackedWindow's (its errors).
+            if (width == 0 || width > 32 || count != 2 || rule.values[0] == 0) return (false, 0);
+            uint256 bucket = PackedWindow.widthOf(rule.values[0], rule.values[1]);
+            PackedWindow.init(_capWindowKey(account, ruleKey), t, bucket, rule.values[0], 0);
+            return (true, head | ((rule.values[0] | (bucket << CAP_WIDTH_SHIFT)) << RULE_VALUE_SHIFT));
+        }
+        bool oneOf = op == uint256(IPolicyEngine.ParamOp.OneOf);
+        bool valid = op != 0 && width != 0 && width <= 32;
+        if (op == uint256(IPolicyEngine.ParamOp.IsAccount)) valid = valid && width >= 20 && count == 0;
+        else if (oneOf) valid = valid && count != 0 && count <= MAX_ONE_OF;
+        else valid = valid && count == 1;
+        for (uint256 v; v < count; ++v) {
+            uint256 value = rule.values[v];
+            valid = valid && value >> 232 == 0 && (width == 32 || value >> (8 * width) == 0);
+        }
+        if (!valid) return (false, 0);
+        uint256 stored = oneOf ? count | (nonce << 8) : count == 1 ? rule.values[0] : 0;
+        for (uint256 v; oneOf && v < count; ++v) {
+            PolicyKey.store(_memberKey(account, ruleKey, rule.values[v]), stored);
+        }
+        return (true, head | (stored << RULE_VALUE_SHIFT));
+    }
+
+    /// @dev What CapPerWindow rule `rule` of the entry at `key` (`entry`, holding the first) still
+    /// lets through now; `type(uint256).max` for any other rule or none.
+    function _capRemaining(address account, uint256 key, uint256 entry, uint256 rule) internal view returns (uint256) {
+        if (entry & C_PERMITTED == 0 || rule >= (entry >> RULES_SHIFT) & 7) return type(uint256).max;
+        uint256 word = rule == 0 ? entry : PolicyKey.load(key + rule);
+        if ((word >> RULE_OP_SHIFT) & 0xf != uint256(IPolicyEngine.ParamOp.CapPerWindow)) return type(uint256).max;
+        uint256 value = word >> RULE_VALUE_SHIFT;
+        uint256 cap = value & PackedWindow.MAX_AMOUNT;
+        uint256 used =
+            PackedWindow.usedAt(_capWindowKey(account, key + rule), block.timestamp, value >> CAP_WIDTH_SHIFT);
+        return used >= cap ? 0 : cap - used;
     }
 
     /// @dev Where a CapPerWindow rule (at `ruleKey`) keeps its PackedWindow (two slots from there),

@@ -126,6 +126,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         (address target, uint256 value, bytes calldata data) = ExecutionDecoder.at(ex, 0);
         (uint256 key, uint256 slot) = _targetSlot(account, state, target);
         _checkTarget(account, state, target, slot, data);
+        if (slot & TARGET_RULES != 0) _checkCallRules(account, state, target, data);
         if (slot & TRACKED != 0 && data.length != 0) {
             SpendingPolicy.charge(account, target, key, slot, TokenOutflow.amountOf(account, target, data));
         }
@@ -168,15 +169,15 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         if (native != 0) _chargeNative(account, state, native);
     }
 
-    /// @dev Item `i` of a batch checked against the allowlist; what it moves of a limited token.
-    /// Leaves the item's target, slot and call in `previous`.
+    /// @dev Item `i` of a batch checked against the allowlist and the account-wide rules; what it
+    /// moves of a limited token. Leaves the item's target, slot and call in `previous`.
     function _item(
         address account,
         uint256 state,
         ExecutionDecoder.Executions memory ex,
         uint256 i,
         Previous memory previous
-    ) internal view returns (address target, uint256 value, uint256 amount) {
+    ) internal returns (address target, uint256 value, uint256 amount) {
         bytes calldata data;
         (target, value, data) = ExecutionDecoder.at(ex, i);
         uint256 call = _callKind(data);
@@ -191,6 +192,8 @@ contract PolicyEngine is EngineState, IERC7579Hook {
             _checkTarget(account, state, target, previous.slot, data);
             previous.call = call;
         }
+        // Rules read the arguments: never a reused verdict.
+        if (previous.slot & TARGET_RULES != 0) _checkCallRules(account, state, target, data);
         if (previous.slot & TRACKED != 0 && data.length != 0) amount = TokenOutflow.amountOf(account, target, data);
     }
 
@@ -256,9 +259,22 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         slot = PolicyKey.load(key);
     }
 
+    /// @dev The account-wide rules of the item's (target, selector), if it has any (its target has).
+    function _checkCallRules(address account, uint256 state, address target, bytes calldata data) internal {
+        bytes4 selector;
+        if (data.length >= 4) {
+            assembly ("memory-safe") {
+                selector := and(calldataload(data.offset), shl(224, 0xffffffff))
+            }
+        }
+        uint256 key = PolicyKey.at(account, state, KIND_CALL_RULES, target, selector);
+        uint256 entry = PolicyKey.load(key);
+        if (entry & C_PERMITTED != 0) _checkRules(Scope(account, state, address(0), 0), target, selector, key, entry, data);
+    }
+
     // ------------------------------------------------------------------ sessions
 
-    /// @dev A session's identity within one execution.
+    /// @dev A session's identity within one execution; `agent` zero for the account-wide rules.
     struct Scope {
         address account;
         uint256 state;
@@ -391,6 +407,9 @@ contract PolicyEngine is EngineState, IERC7579Hook {
             uint256 rule = r == 0 ? entry : PolicyKey.load(key + r);
             (bool present, uint256 word) = _argument(data, (rule >> 8) & 0xff);
             if (!present || !_holds(scope.account, key + r, rule, word)) {
+                if (scope.agent == address(0)) {
+                    revert IPolicyEngine.Engine_CallRuleBroken(scope.account, target, selector, r, word);
+                }
                 revert IPolicyEngine.Session_ParamRuleBroken(scope.account, scope.agent, target, selector, r, word);
             }
             if ((rule >> RULE_OP_SHIFT) & 0xf == uint256(IPolicyEngine.ParamOp.CapPerWindow)) {
@@ -415,15 +434,13 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         uint256 width = value >> CAP_WIDTH_SHIFT;
         if (!PackedWindow.spend(windowKey, block.timestamp, word, cap, width)) {
             uint256 used = PackedWindow.usedAt(windowKey, block.timestamp, width);
+            uint256 remaining = used >= cap ? 0 : cap - used;
+            uint256 at = PackedWindow.availableAt(windowKey, block.timestamp, word, cap, width);
+            if (scope.agent == address(0)) {
+                revert IPolicyEngine.Engine_ArgumentCapExceeded(scope.account, target, selector, r, word, remaining, at);
+            }
             revert IPolicyEngine.Session_ArgumentCapExceeded(
-                scope.account,
-                scope.agent,
-                target,
-                selector,
-                r,
-                word,
-                used >= cap ? 0 : cap - used,
-                PackedWindow.availableAt(windowKey, block.timestamp, word, cap, width)
+                scope.account, scope.agent, target, selector, r, word, remaining, at
             );
         }
     }
@@ -453,6 +470,6 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         if (op == uint256(IPolicyEngine.ParamOp.GreaterOrEqual)) return word >= value;
         if (op == uint256(IPolicyEngine.ParamOp.IsAccount)) return word == uint256(uint160(account));
         if (op == uint256(IPolicyEngine.ParamOp.CapPerWindow)) return true;
-        return PolicyKey.load(_memberKey(account, ruleKey, word)) != 0; // OneOf
+        return PolicyKey.load(_memberKey(account, ruleKey, word)) == value; // OneOf: marked with this rule's value
     }
 }

@@ -77,6 +77,10 @@ contract PolicyEngineConfig is EngineState {
         for (uint256 i; i < config.tokens.length; ++i) {
             state = _setPolicy(account, state, config.tokens[i]);
         }
+        for (uint256 i; i < config.callRules.length; ++i) {
+            IPolicyEngine.CallRules memory rules = config.callRules[i];
+            state = _setCallRules(account, state, rules.target, rules.selector, rules.rules);
+        }
         _state[account] = state;
     }
 
@@ -174,6 +178,51 @@ contract PolicyEngineConfig is EngineState {
         PolicyKey.store(key, slot | PROTECTED | LIVE);
         emit IAllowlistHook.ProtectedAdded(account, target);
         return state + (1 << PROTECTED_SHIFT);
+    }
+
+    /// @dev Sets, replaces or (`rules` empty) removes the account-wide rules of (target, selector),
+    /// keeping the counts exact: pairs with rules in the state slot, the target's ruled selectors
+    /// in its slot (the engine reads a pair's rules only where its target has some).
+    function _setCallRules(
+        address account,
+        uint256 state,
+        address target,
+        bytes4 selector,
+        IPolicyEngine.ParamRule[] memory rules
+    ) internal returns (uint256) {
+        uint256 n = rules.length;
+        require(
+            selector != bytes4(0) && selector != WILDCARD_SELECTOR, IPolicyEngine.Engine_InvalidCallRule(target, selector, 0)
+        );
+        require(n <= MAX_RULES, IPolicyEngine.Engine_TooManyCallRules(account, "rules", n, MAX_RULES));
+        uint256 key = _keyOf(account, state, KIND_CALL_RULES, target, selector);
+        bool had = PolicyKey.load(key) & C_PERMITTED != 0;
+        if (had != (n != 0)) {
+            uint256 targetKey = _keyOf(account, state, KIND_TARGET, target, 0);
+            uint256 slot = PolicyKey.load(targetKey);
+            if (had) {
+                (state, slot) = (state - (1 << RULED_SHIFT), slot - (1 << TARGET_RULES_SHIFT));
+            } else {
+                uint256 pairs = (state >> RULED_SHIFT) & 0xff;
+                require(
+                    pairs < MAX_CALL_RULES, IPolicyEngine.Engine_TooManyCallRules(account, "pairs", pairs + 1, MAX_CALL_RULES)
+                );
+                (state, slot) = (state + (1 << RULED_SHIFT), slot + (1 << TARGET_RULES_SHIFT));
+            }
+            PolicyKey.store(targetKey, slot | LIVE);
+        }
+        uint256 nonce = ((state >> RULE_NONCE_SHIFT) + 1) & 0xffffffff;
+        state = (state & ~(uint256(0xffffffff) << RULE_NONCE_SHIFT)) | (nonce << RULE_NONCE_SHIFT);
+        uint256 entry = n == 0 ? 0 : C_PERMITTED | (n << RULES_SHIFT);
+        for (uint256 r; r < n; ++r) {
+            (bool valid, uint256 word) = _rule(account, key + r, rules[r], block.timestamp, nonce);
+            require(valid, IPolicyEngine.Engine_InvalidCallRule(target, selector, r));
+            if (r == 0) entry |= word;
+            else PolicyKey.store(key + r, word);
+        }
+        PolicyKey.store(key, entry);
+        emit IPolicyEngine.CallRulesSet(account, target, selector, rules);
+        return state;
     }
 
     /// @dev Sets (or replaces) one token's policy (SpendingPolicy), counting a new token.
@@ -302,6 +351,27 @@ contract PolicyEngineConfig is EngineState {
             );
         }
         _state[account] = _setPolicy(account, state, policy);
+    }
+
+    function setCallRules(address account, address target, bytes4 selector, IPolicyEngine.ParamRule[] calldata rules)
+        external
+        onlyAuthority(account)
+    {
+        _state[account] = _setCallRules(account, _state[account], target, selector, rules);
+    }
+
+    function callRuleCount(address account, address target, bytes4 selector) external view returns (uint256) {
+        uint256 entry = PolicyKey.load(_keyOf(account, _state[account], KIND_CALL_RULES, target, selector));
+        return entry & C_PERMITTED == 0 ? 0 : (entry >> RULES_SHIFT) & 7;
+    }
+
+    function argumentRemaining(address account, address target, bytes4 selector, uint256 rule)
+        external
+        view
+        returns (uint256)
+    {
+        uint256 key = _keyOf(account, _state[account], KIND_CALL_RULES, target, selector);
+        return _capRemaining(account, key, PolicyKey.load(key), rule);
     }
 
     function removeTokenPolicy(address account, address token) external onlyAuthority(account) {

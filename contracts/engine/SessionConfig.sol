@@ -159,46 +159,12 @@ contract SessionConfig is EngineState {
         bool ruled = call.selector != bytes4(0) && call.selector != WILDCARD_SELECTOR;
         uint256 entry = C_PERMITTED | (n << RULES_SHIFT);
         for (uint256 r; r < n; ++r) {
-            (bool valid, uint256 word) = _rule(account, key + r, call.rules[r], t);
+            (bool valid, uint256 word) = _rule(account, key + r, call.rules[r], t, 0);
             require(ruled && valid, IPolicyEngine.Session_InvalidRule(index, r));
             if (r == 0) entry |= word;
             else PolicyKey.store(key + r, word);
         }
         PolicyKey.store(key, entry);
-    }
-
-    /// @dev `rule` as its word (the rule's key `ruleKey` names its OneOf values, each marked in its
-    /// own slot, and a cap's window, started at `t`); false, storing nothing, when it is malformed.
-    function _rule(address account, uint256 ruleKey, IPolicyEngine.ParamRule calldata rule, uint256 t)
-        private
-        returns (bool, uint256)
-    {
-        uint256 op = uint256(rule.op);
-        uint256 width = rule.width;
-        uint256 count = rule.values.length;
-        uint256 head = (op << RULE_OP_SHIFT) | (uint256(rule.argIndex) << 8) | (width << 16);
-        if (op == uint256(IPolicyEngine.ParamOp.CapPerWindow)) {
-            // `[cap, window]`: the window's bounds and the cap's size are PackedWindow's (its errors).
-            if (width == 0 || width > 32 || count != 2 || rule.values[0] == 0) return (false, 0);
-            uint256 bucket = PackedWindow.widthOf(rule.values[0], rule.values[1]);
-            PackedWindow.init(_capWindowKey(account, ruleKey), t, bucket, rule.values[0], 0);
-            return (true, head | ((rule.values[0] | (bucket << CAP_WIDTH_SHIFT)) << RULE_VALUE_SHIFT));
-        }
-        bool oneOf = op == uint256(IPolicyEngine.ParamOp.OneOf);
-        bool valid = op != 0 && width != 0 && width <= 32;
-        if (op == uint256(IPolicyEngine.ParamOp.IsAccount)) valid = valid && width >= 20 && count == 0;
-        else if (oneOf) valid = valid && count != 0 && count <= MAX_ONE_OF;
-        else valid = valid && count == 1;
-        for (uint256 v; v < count; ++v) {
-            uint256 value = rule.values[v];
-            valid = valid && value >> 232 == 0 && (width == 32 || value >> (8 * width) == 0);
-        }
-        if (!valid) return (false, 0);
-        uint256 stored = oneOf ? count : count == 1 ? rule.values[0] : 0;
-        for (uint256 v; oneOf && v < count; ++v) {
-            PolicyKey.store(_memberKey(account, ruleKey, rule.values[v]), 1);
-        }
-        return (true, head | (stored << RULE_VALUE_SHIFT));
     }
 
     /// @notice Ends the session now (its operations already validated fail at execution too) and
@@ -243,15 +209,7 @@ contract SessionConfig is EngineState {
         uint256 state = _state[account];
         uint256 epoch = (PolicyKey.load(_sessionKey(account, state, agent)) >> EPOCH_SHIFT) & 0xffffff;
         uint256 key = _sessionEntryKey(account, state, agent, KIND_SESSION_CALL, epoch, target, selector);
-        uint256 entry = PolicyKey.load(key);
-        if (rule >= (entry >> RULES_SHIFT) & 7) return type(uint256).max;
-        uint256 word = rule == 0 ? entry : PolicyKey.load(key + rule);
-        if ((word >> RULE_OP_SHIFT) & 0xf != uint256(IPolicyEngine.ParamOp.CapPerWindow)) return type(uint256).max;
-        uint256 value = word >> RULE_VALUE_SHIFT;
-        uint256 cap = value & PackedWindow.MAX_AMOUNT;
-        uint256 used =
-            PackedWindow.usedAt(_capWindowKey(account, key + rule), block.timestamp, value >> CAP_WIDTH_SHIFT);
-        return used >= cap ? 0 : cap - used;
+        return _capRemaining(account, key, PolicyKey.load(key), rule);
     }
 
     /// @dev Whether the account says `agent` is one of its owners (`isOwner(address)`, as a Safe

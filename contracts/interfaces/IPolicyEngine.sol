@@ -30,6 +30,17 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
         /// @dev Kernel v3 only, which lists no account-wide hook: the validation (`0x01 ++ validator`)
         /// whose hook the engine is; Kernel's report of that hook is the install proof. Zero elsewhere.
         bytes21 validationId;
+        CallRules[] callRules;
+    }
+
+    /// @notice Account-wide parameter rules: every call to (target, selector) must meet them,
+    /// whoever makes it (the agent, a session, a keeper's task, the owner's own operation) and in
+    /// every allowlist mode, on top of the allowlist's verdict. `selector` is a function's: not the
+    /// wildcard, not 0 (plain transfers have no arguments).
+    struct CallRules {
+        address target;
+        bytes4 selector;
+        ParamRule[] rules;
     }
 
     // ------------------------------------------------------------------ sessions
@@ -162,6 +173,43 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
 
     error Engine_NoGuardian(address account);
 
+    // ------------------------------------------------------------------ account-wide rules
+    /// @notice The rules of (target, selector) were set (`rules` empty: removed).
+    event CallRulesSet(address indexed account, address indexed target, bytes4 selector, ParamRule[] rules);
+    /// @notice Argument word `argIndex` of a call to `target`, `word`, breaks account-wide rule
+    /// `rule` of (target, selector).
+    error Engine_CallRuleBroken(address account, address target, bytes4 selector, uint256 rule, uint256 word);
+    /// @notice Argument word `argIndex` of a call to `target`, `value`, exceeds what account-wide
+    /// rule `rule` (`CapPerWindow`) leaves in its window, `remaining`; it fits from `availableAt`
+    /// (`type(uint256).max`: never, it exceeds the cap itself).
+    error Engine_ArgumentCapExceeded(
+        address account,
+        address target,
+        bytes4 selector,
+        uint256 rule,
+        uint256 value,
+        uint256 remaining,
+        uint256 availableAt
+    );
+    /// @notice Rule `rule` for (target, selector) is malformed (operator, width, value count, a
+    /// value wider than the width or 232 bits), or the selector is the wildcard or 0.
+    error Engine_InvalidCallRule(address target, bytes4 selector, uint256 rule);
+    /// @notice More than `MAX_CALL_RULES` ruled (target, selector) pairs on the account, or more
+    /// than `MAX_RULES` rules on one (`what` says which).
+    error Engine_TooManyCallRules(address account, string what, uint256 given, uint256 max);
+
+    /// @notice Sets (replaces; `rules` empty: removes) the account-wide rules of (target,
+    /// selector). A new set starts its caps' windows empty. Authority only.
+    function setCallRules(address account, address target, bytes4 selector, ParamRule[] calldata rules) external;
+    /// @notice How many account-wide rules (target, selector) has (the rules: `CallRulesSet`).
+    function callRuleCount(address account, address target, bytes4 selector) external view returns (uint256);
+    /// @notice What account-wide rule `rule` (a `CapPerWindow`) of (target, selector) still lets
+    /// through now; `type(uint256).max` for any other rule or none.
+    function argumentRemaining(address account, address target, bytes4 selector, uint256 rule)
+        external
+        view
+        returns (uint256);
+
     /// @notice What AgentValidator reads of `account` before every agent operation, from one
     /// slot: whether the engine holds an install record for it, and how the account proved that
     /// install: 0, it lists the engine as its hook; 1, Kernel, the engine is the hook of the
@@ -176,6 +224,7 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
     error Engine_NoConfiguration(address config);
 
     function MAX_AMOUNT() external view returns (uint256);
+    function MAX_CALL_RULES() external view returns (uint256);
 
     /// @notice Whether the engine is installed for `account` (Kernel asks a hook before installing it).
     function isInitialized(address account) external view returns (bool);

@@ -344,6 +344,7 @@ impl Bench {
             tasks: Vec::new(),
             custom_hooks: Vec::new(),
             sessions: Vec::new(),
+            call_rules: Vec::new(),
         }
     }
 

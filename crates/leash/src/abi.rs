@@ -35,7 +35,8 @@ pub use IEntryPoint::PackedUserOperation;
 sol! {
     /// `IPolicyEngine.Config`: the guardian (zero: no pause) and its auto-unpause, the allowlist's
     /// mode (0: none, 1: allow, 2: block) with its permissions and protected addresses, the token
-    /// policies, and on Kernel the validation the engine is the hook of (zero elsewhere).
+    /// policies, on Kernel the validation the engine is the hook of (zero elsewhere), and the
+    /// account-wide parameter rules.
     #[derive(Debug, PartialEq, Eq)]
     struct PolicyEngineConfig {
         address guardian;
@@ -45,6 +46,15 @@ sol! {
         address[] protectedTargets;
         ISpendingLimitHook.TokenPolicy[] tokens;
         bytes21 validationId;
+        CallRules[] callRules;
+    }
+
+    /// `IPolicyEngine.CallRules`: the rules every call to (target, selector) must meet.
+    #[derive(Debug, PartialEq, Eq)]
+    struct CallRules {
+        address target;
+        bytes4 selector;
+        IPolicyEngine.ParamRule[] rules;
     }
 }
 

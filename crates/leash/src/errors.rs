@@ -401,6 +401,37 @@ fn engine(e: &G) -> String {
                 e.remaining
             )
         }
+        G::Engine_CallRuleBroken(e) => format!(
+            "argument {} of {} on {} breaks account-wide rule {} of that function",
+            e.word,
+            selector_words(e.selector),
+            e.target,
+            e.rule
+        ),
+        G::Engine_ArgumentCapExceeded(e) => {
+            let fits = if e.availableAt == U256::MAX {
+                "it is above the cap itself".to_string()
+            } else {
+                format!("it fits from {}", utc(e.availableAt))
+            };
+            format!(
+                "argument {} of {} on {} exceeds the cap of account-wide rule {} ({} left in its window); {fits}",
+                e.value,
+                selector_words(e.selector),
+                e.target,
+                e.rule,
+                e.remaining
+            )
+        }
+        G::Engine_InvalidCallRule(e) => format!(
+            "rule {} for {} on {} is malformed (its operator, width or values), or the function is \"*\" or plain transfers",
+            e.rule,
+            selector_words(e.selector),
+            e.target
+        ),
+        G::Engine_TooManyCallRules(e) => {
+            format!("{} account-wide {}: at most {}", e.given, e.what, e.max)
+        }
         G::Session_UsesExceeded(e) => {
             format!("the session of {} would make {} calls of the {} it may make", e.agent, e.uses, e.maxUses)
         }
@@ -533,6 +564,19 @@ mod tests {
         );
         let never =
             crate::abi::IPolicyEngine::Session_ArgumentCapExceeded { availableAt: U256::MAX, ..capped };
+        // An account-wide rule broken: the word, the function and the rule.
+        let broken = crate::abi::IPolicyEngine::Engine_CallRuleBroken {
+            account,
+            target: Address::with_last_byte(0xe1),
+            selector: [0xa9, 0x05, 0x9c, 0xbb].into(),
+            rule: U256::from(1),
+            word: U256::from(77),
+        };
+        let words = LeashRevert::decode(&broken.abi_encode()).describe(&book);
+        assert!(
+            words.contains("argument 77") && words.contains("transfer(address,uint256)") && words.contains("rule 1"),
+            "{words}"
+        );
         assert!(LeashRevert::decode(&never.abi_encode()).describe(&book).ends_with("above the cap itself"));
 
         assert_eq!(LeashRevert::decode(&[]), LeashRevert::Empty);

@@ -74,6 +74,7 @@ pub async fn read<P: Provider + Clone>(
         tasks: Vec::new(),
         custom_hooks: Vec::new(),
         sessions: Vec::new(),
+        call_rules: Vec::new(),
     };
     if mux_installed {
         let mux = HookMultiPlexer::new(modules.multiplexer, provider.clone());
@@ -161,6 +162,8 @@ pub struct EngineHistory {
     /// Agents granted a session since the install and not revoked since, each with the
     /// transaction of its last grant.
     pub sessions: Vec<(Address, B256)>,
+    /// The account-wide rules last set for each (target, selector), removed ones left out.
+    pub call_rules: Vec<SessionCallConfig>,
 }
 
 fn remember<T: PartialEq>(list: &mut Vec<T>, item: T) {
@@ -208,6 +211,14 @@ pub async fn engine_history<P: Provider + Clone>(
             Some(&IPolicyEngine::SessionRevoked::SIGNATURE_HASH) => {
                 let agent = IPolicyEngine::SessionRevoked::decode_log(data)?.agent;
                 h.sessions.retain(|(a, _)| *a != agent);
+            }
+            Some(&IPolicyEngine::CallRulesSet::SIGNATURE_HASH) => {
+                let e = IPolicyEngine::CallRulesSet::decode_log(data)?;
+                h.call_rules.retain(|c| (c.target, c.selector) != (e.target, e.selector));
+                if !e.rules.is_empty() {
+                    let rules = e.rules.iter().map(rule_config).collect();
+                    h.call_rules.push(SessionCallConfig { target: e.target, selector: e.selector, rules });
+                }
             }
             Some(&EmergencyPauseHook::AutoUnpauseSet::SIGNATURE_HASH) => {
                 let e = EmergencyPauseHook::AutoUnpauseSet::decode_log(data)?;
@@ -269,6 +280,12 @@ async fn read_engine<P: Provider + Clone>(
             if let Some(t) = token_metadata(provider, token).await {
                 policy.tokens.push(t);
             }
+        }
+    }
+    for c in &history.call_rules {
+        let count = engine.callRuleCount(account, c.target, c.selector).call().await?;
+        if count == U256::from(c.rules.len()) {
+            policy.call_rules.push(c.clone());
         }
     }
     for (_, grant) in live_sessions(provider, address, account, &history).await? {
@@ -354,9 +371,15 @@ pub async fn granted_session<P: Provider + Clone>(
     Ok(None)
 }
 
+/// A parameter rule as a policy file holds it, from the engine's struct (the engine refuses an
+/// operator it does not know, so every stored rule has one of [`ParamOp::ALL`]).
+fn rule_config(r: &IPolicyEngine::ParamRule) -> ParamRuleConfig {
+    let op = ParamOp::ALL.into_iter().find(|op| *op as u8 == r.op).unwrap_or(ParamOp::Equal);
+    ParamRuleConfig { op, arg: r.argIndex, width: r.width, values: r.values.clone() }
+}
+
 /// A session as a policy file holds it, from the engine's struct.
 pub fn session_config(s: &IPolicyEngine::Session) -> SessionConfig {
-    let op = |n: u8| ParamOp::ALL.into_iter().find(|op| *op as u8 == n).unwrap_or(ParamOp::Equal);
     SessionConfig {
         agent: s.agent,
         valid_from: s.validAfter.to::<u64>(),
@@ -370,16 +393,7 @@ pub fn session_config(s: &IPolicyEngine::Session) -> SessionConfig {
             .map(|c| SessionCallConfig {
                 target: c.target,
                 selector: c.selector,
-                rules: c
-                    .rules
-                    .iter()
-                    .map(|r| ParamRuleConfig {
-                        op: op(r.op),
-                        arg: r.argIndex,
-                        width: r.width,
-                        values: r.values.clone(),
-                    })
-                    .collect(),
+                rules: c.rules.iter().map(rule_config).collect(),
             })
             .collect(),
         spending: s
@@ -494,52 +508,55 @@ pub fn to_toml_named(policy: &PolicyConfig, names: &Signatures) -> String {
         }
         for c in &s.calls {
             let target = token_of(c.target).map_or(c.target.to_string(), |t| t.symbol.clone());
-            let _ = writeln!(
-                out,
-                "\n[[session.call]]\ntarget = \"{target}\"\nfunction = \"{}\"{}",
-                function_name(c.selector),
-                named(names, c.selector)
-            );
-            for r in &c.rules {
-                // Width 20 is written as an address; any other as the unsigned integer of its width.
-                let address = r.width == 20;
-                let ty =
-                    if address { "address".to_string() } else { format!("uint{}", 8 * u32::from(r.width)) };
-                let value = |v: &U256| {
-                    if address {
-                        format!("\"{}\"", Address::from_word(B256::from(*v)))
-                    } else {
-                        format!("\"{v}\"")
-                    }
-                };
-                let _ = writeln!(
-                    out,
-                    "\n[[session.call.rule]]\narg = {}\nop = \"{}\"\ntype = \"{ty}\"",
-                    r.arg,
-                    r.op.name()
-                );
-                match r.op {
-                    ParamOp::IsAccount => {}
-                    ParamOp::CapPerWindow => {
-                        let cap = r.values.first().copied().unwrap_or_default();
-                        let window = r.values.get(1).copied().unwrap_or_default();
-                        let _ = writeln!(out, "value = \"{cap}\"\nwindow = \"{window}s\"");
-                    }
-                    ParamOp::OneOf => {
-                        let values: Vec<String> = r.values.iter().map(&value).collect();
-                        let _ = writeln!(out, "values = [{}]", values.join(", "));
-                    }
-                    _ => {
-                        let _ = writeln!(out, "value = {}", r.values.first().map(&value).unwrap_or_default());
-                    }
-                }
-            }
+            ruled_call(&mut out, "session.call", &target, c, names);
         }
         for t in &s.spending {
             spending(&mut out, "[[session.spending]]", t);
         }
     }
+    for c in &policy.call_rules {
+        let target = token_of(c.target).map_or(c.target.to_string(), |t| t.symbol.clone());
+        ruled_call(&mut out, "call_rules", &target, c, names);
+    }
     out
+}
+
+/// `[[section]]` naming a call (`target` as written), then each of its rules as `[[section.rule]]`.
+fn ruled_call(out: &mut String, section: &str, target: &str, c: &SessionCallConfig, names: &Signatures) {
+    let _ = writeln!(
+        out,
+        "\n[[{section}]]\ntarget = \"{target}\"\nfunction = \"{}\"{}",
+        function_name(c.selector),
+        named(names, c.selector)
+    );
+    for r in &c.rules {
+        // Width 20 is written as an address; any other as the unsigned integer of its width.
+        let address = r.width == 20;
+        let ty = if address { "address".to_string() } else { format!("uint{}", 8 * u32::from(r.width)) };
+        let value = |v: &U256| {
+            if address {
+                format!("\"{}\"", Address::from_word(B256::from(*v)))
+            } else {
+                format!("\"{v}\"")
+            }
+        };
+        let _ = writeln!(out, "\n[[{section}.rule]]\narg = {}\nop = \"{}\"\ntype = \"{ty}\"", r.arg, r.op.name());
+        match r.op {
+            ParamOp::IsAccount => {}
+            ParamOp::CapPerWindow => {
+                let cap = r.values.first().copied().unwrap_or_default();
+                let window = r.values.get(1).copied().unwrap_or_default();
+                let _ = writeln!(out, "value = \"{cap}\"\nwindow = \"{window}s\"");
+            }
+            ParamOp::OneOf => {
+                let values: Vec<String> = r.values.iter().map(&value).collect();
+                let _ = writeln!(out, "values = [{}]", values.join(", "));
+            }
+            _ => {
+                let _ = writeln!(out, "value = {}", r.values.first().map(&value).unwrap_or_default());
+            }
+        }
+    }
 }
 
 /// A comment naming `selector`'s function (`  # transfer(address,uint256)`), where the policy

@@ -221,7 +221,7 @@ fn the_engine_config_struct_matches_the_solidity_source() {
     let root = <PolicyEngineConfig as alloy::sol_types::SolStruct>::eip712_root_type();
     let fields = root.strip_prefix("PolicyEngineConfig(").and_then(|r| r.strip_suffix(')')).unwrap();
     assert_eq!(solidity, fields.split(',').collect::<Vec<_>>());
-    assert_eq!(solidity.len(), 7);
+    assert_eq!(solidity.len(), 8);
 }
 
 #[test]
@@ -786,4 +786,76 @@ fn session_caps_per_window() {
         45,
         "belongs to cap_per_window",
     );
+}
+
+const CALL_RULES: &str = r#"
+authority = "0x00000000000000000000000000000000000000a1"
+
+[tokens]
+USDC = { address = "0x00000000000000000000000000000000000000c1", decimals = 6 }
+
+[[call_rules]]
+target = "USDC"
+function = "transfer(address to, uint256 amount)"
+
+[[call_rules.rule]]
+arg = 0
+op = "one_of"
+type = "address"
+values = ["0x00000000000000000000000000000000000000d1", "0x00000000000000000000000000000000000000d2"]
+
+[[call_rules]]
+target = "0x00000000000000000000000000000000000000e1"
+function = "swap(uint256,uint256)"
+
+[[call_rules.rule]]
+arg = 0
+op = "cap_per_window"
+type = "uint256"
+value = "1000"
+window = "1d"
+"#;
+
+fn rejects_call_rules(from: &str, to: &str, line: usize, needle: &str) {
+    assert!(CALL_RULES.contains(from), "fixture lacks {from:?}");
+    let err = parse(&CALL_RULES.replacen(from, to, 1)).expect_err("must be rejected");
+    assert!(err.message.contains(needle), "message {:?} lacks {needle:?}", err.message);
+    assert_eq!(err.line, line, "line of {err}");
+}
+
+#[test]
+fn account_wide_rules_parse_and_reach_the_engine_config() {
+    let c = parse(CALL_RULES).unwrap();
+    assert_eq!(c.call_rules.len(), 2);
+    let payees = &c.call_rules[0];
+    assert_eq!(payees.target, address!("0x00000000000000000000000000000000000000c1"), "the token's symbol");
+    assert_eq!(payees.selector.as_slice(), &[0xa9, 0x05, 0x9c, 0xbb], "signature normalised");
+    assert_eq!((payees.rules[0].op, payees.rules[0].width), (ParamOp::OneOf, 20));
+    assert_eq!(payees.rules[0].values, vec![U256::from(0xd1), U256::from(0xd2)]);
+    let cap = &c.call_rules[1].rules[0];
+    assert_eq!((cap.op, cap.values.clone()), (ParamOp::CapPerWindow, vec![U256::from(1000), U256::from(86_400)]));
+    // Rules alone install the engine, and its Config carries them as written.
+    let payloads = c.install_payloads(&MODULES);
+    assert_eq!(payloads.len(), 1);
+    let (_, engine) = <(Address, PolicyEngineConfig)>::abi_decode_params(&payloads[0].init_data).unwrap();
+    assert_eq!(engine.callRules.len(), 2);
+    assert_eq!((engine.callRules[0].target, engine.callRules[0].selector), (payees.target, payees.selector));
+    assert_eq!(engine.callRules[1].rules[0].op, ParamOp::CapPerWindow as u8);
+    assert_eq!(engine.callRules[1].rules[0].values, cap.values);
+}
+
+#[test]
+fn account_wide_rules_are_held_to_the_engine() {
+    rejects_call_rules(
+        "authority = \"0x00000000000000000000000000000000000000a1\"",
+        "authority = \"0x00000000000000000000000000000000000000a1\"\nhook = \"multiplexer\"",
+        8,
+        "the policy engine's",
+    );
+    rejects_call_rules("function = \"swap(uint256,uint256)\"", "function = \"*\"", 21, "an exact function");
+    rejects_call_rules("function = \"swap(uint256,uint256)\"", "function = \"transfer(address,uint256)\"", 18, "listed twice");
+    let no_rule = CALL_RULES.split("\n[[call_rules.rule]]\narg = 0\nop = \"cap_per_window\"").next().unwrap();
+    let err = parse(no_rule).expect_err("a ruled call without a rule");
+    assert!(err.message.contains("without a rule"), "{err}");
+    assert_eq!(err.line, 17, "{err}");
 }

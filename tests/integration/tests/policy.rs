@@ -93,6 +93,7 @@ fn same_policy(a: &PolicyConfig, b: &PolicyConfig) {
     );
     assert_eq!(a.spending, b.spending, "spending");
     assert_eq!(a.tasks, b.tasks, "tasks");
+    assert_eq!(a.call_rules, b.call_rules, "account-wide rules");
 }
 
 #[tokio::test]
@@ -352,6 +353,7 @@ async fn the_rust_limits_are_the_contracts_limits() -> Result<()> {
     assert_eq!(pause.MAX_AUTO_UNPAUSE().call().await?, U256::from(config::MAX_AUTO_UNPAUSE));
     let engine = IPolicyEngine::new(m.engine, p.clone());
     assert_eq!(engine.MAX_AMOUNT().call().await?, U256::from(config::MAX_LIMIT_AMOUNT));
+    assert_eq!(engine.MAX_CALL_RULES().call().await?, n(config::MAX_CALL_RULES));
 
     // PackedWindow's MIN_WINDOW and BUCKETS are internal: the authority's refused windows name them.
     let refusal = |window: u64| {

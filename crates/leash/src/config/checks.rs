@@ -17,7 +17,7 @@ use super::{
     parse_selector, AllowlistConfig, AllowlistMode, ConfigError, HookStack, ParamOp, ParamRuleConfig,
     PauseConfig, PolicyConfig, SessionCallConfig, SessionConfig, SpendingConfig, TaskConfig, Token,
     MAX_AUTO_UNPAUSE, MAX_LIMITS_PER_TOKEN, MAX_LIMIT_AMOUNT, MAX_ONE_OF, MAX_PERMISSIONS, MAX_PROTECTED,
-    MAX_RULES, MAX_SESSION_CALLS, MAX_SUB_HOOKS, MAX_TASKS, MAX_TIME, MAX_TOKENS, MAX_WINDOW, MIN_WINDOW,
+    MAX_CALL_RULES, MAX_RULES, MAX_SESSION_CALLS, MAX_SUB_HOOKS, MAX_TASKS, MAX_TIME, MAX_TOKENS, MAX_WINDOW, MIN_WINDOW,
     RULE_VALUE_BITS, WILDCARD_SELECTOR, WINDOW_BUCKETS,
 };
 
@@ -41,6 +41,7 @@ pub(super) fn check(
     let tasks = tasks(&ctx, &raw.tasks)?;
     let custom_hooks = custom_hooks(&ctx, hook, &raw.custom_hooks)?;
     let sessions = sessions(&ctx, hook, authority, &raw.session)?;
+    let call_rules = call_rules(&ctx, hook, &raw.call_rules)?;
 
     let sub_hooks = usize::from(pause.is_some())
         + usize::from(allowlist.is_some())
@@ -52,10 +53,21 @@ pub(super) fn check(
             format!("{sub_hooks} sub-hooks: at most {MAX_SUB_HOOKS}"),
         ));
     }
-    if sub_hooks == 0 && tasks.is_empty() && sessions.is_empty() {
-        return Err(ConfigError { file: file.to_string(), line: 1, message: "the policy configures nothing: add [pause], [allowlist], [[spending]], [[tasks]], [[session]] or [[custom_hooks]]".into() });
+    if sub_hooks == 0 && tasks.is_empty() && sessions.is_empty() && call_rules.is_empty() {
+        return Err(ConfigError { file: file.to_string(), line: 1, message: "the policy configures nothing: add [pause], [allowlist], [[spending]], [[call_rules]], [[tasks]], [[session]] or [[custom_hooks]]".into() });
     }
-    Ok(PolicyConfig { authority, hook, tokens, pause, allowlist, spending, tasks, custom_hooks, sessions })
+    Ok(PolicyConfig {
+        authority,
+        hook,
+        tokens,
+        pause,
+        allowlist,
+        spending,
+        tasks,
+        custom_hooks,
+        sessions,
+        call_rules,
+    })
 }
 
 /// `[tokens]`: each symbol becomes known to the sections after it.
@@ -365,30 +377,7 @@ fn session(ctx: &Ctx, authority: Address, s: &RawSession) -> Result<SessionConfi
     }
     let mut calls: Vec<SessionCallConfig> = Vec::new();
     for c in &s.call {
-        let c = c.get_ref();
-        let target = ctx.target(&c.target, "session call target")?;
-        let selector = parse_selector(c.function.get_ref()).map_err(|e| ctx.err(c.function.span(), e))?;
-        if calls.iter().any(|x| (x.target, x.selector) == (target, selector)) {
-            return Err(
-                ctx.err(c.target.span(), format!("session call ({target}, {selector}) is listed twice"))
-            );
-        }
-        if c.rule.len() > MAX_RULES {
-            return Err(ctx.err(
-                c.rule[MAX_RULES].span(),
-                format!("{} rules on one call: at most {MAX_RULES}", c.rule.len()),
-            ));
-        }
-        if let Some(first) = c.rule.first() {
-            if selector.0 == WILDCARD_SELECTOR || selector.is_zero() {
-                return Err(ctx.err(
-                    first.span(),
-                    "rules sit only on an exact function (not \"*\", not \"plain\"): name the function",
-                ));
-            }
-        }
-        let rules = c.rule.iter().map(|r| rule(ctx, r.get_ref())).collect::<Result<_, _>>()?;
-        calls.push(SessionCallConfig { target, selector, rules });
+        calls.push(ruled_call(ctx, c.get_ref(), &calls, "session call")?);
     }
     Ok(SessionConfig {
         agent,
@@ -400,6 +389,65 @@ fn session(ctx: &Ctx, authority: Address, s: &RawSession) -> Result<SessionConfi
         calls,
         spending: spending(ctx, &s.spending)?,
     })
+}
+
+/// One (target, function) with its rules, `what` naming it in errors; not one of `earlier`.
+fn ruled_call(
+    ctx: &Ctx,
+    c: &RawSessionCall,
+    earlier: &[SessionCallConfig],
+    what: &str,
+) -> Result<SessionCallConfig, ConfigError> {
+    let target = ctx.target(&c.target, &format!("{what} target"))?;
+    let selector = parse_selector(c.function.get_ref()).map_err(|e| ctx.err(c.function.span(), e))?;
+    if earlier.iter().any(|x| (x.target, x.selector) == (target, selector)) {
+        return Err(ctx.err(c.target.span(), format!("{what} ({target}, {selector}) is listed twice")));
+    }
+    if c.rule.len() > MAX_RULES {
+        return Err(ctx.err(
+            c.rule[MAX_RULES].span(),
+            format!("{} rules on one call: at most {MAX_RULES}", c.rule.len()),
+        ));
+    }
+    if let Some(first) = c.rule.first() {
+        if selector.0 == WILDCARD_SELECTOR || selector.is_zero() {
+            return Err(ctx.err(
+                first.span(),
+                "rules sit only on an exact function (not \"*\", not \"plain\"): name the function",
+            ));
+        }
+    }
+    let rules = c.rule.iter().map(|r| rule(ctx, r.get_ref())).collect::<Result<_, _>>()?;
+    Ok(SessionCallConfig { target, selector, rules })
+}
+
+/// `[[call_rules]]`: rules every call to a (target, function) must meet, account-wide (engine only).
+fn call_rules(
+    ctx: &Ctx,
+    hook: HookStack,
+    raw: &[Spanned<RawSessionCall>],
+) -> Result<Vec<SessionCallConfig>, ConfigError> {
+    if let (HookStack::Multiplexer, Some(first)) = (hook, raw.first()) {
+        return Err(ctx.err(
+            first.span(),
+            "account-wide rules are the policy engine's: remove hook = \"multiplexer\" (the separate allowlist has none)",
+        ));
+    }
+    if raw.len() > MAX_CALL_RULES {
+        return Err(ctx.err(
+            raw[MAX_CALL_RULES].span(),
+            format!("{} ruled functions: at most {MAX_CALL_RULES}", raw.len()),
+        ));
+    }
+    let mut calls: Vec<SessionCallConfig> = Vec::new();
+    for c in raw {
+        let call = ruled_call(ctx, c.get_ref(), &calls, "call_rules")?;
+        if call.rules.is_empty() {
+            return Err(ctx.err(c.span(), "call_rules without a rule: add a [[call_rules.rule]]"));
+        }
+        calls.push(call);
+    }
+    Ok(calls)
 }
 
 fn rule(ctx: &Ctx, r: &RawRule) -> Result<ParamRuleConfig, ConfigError> {

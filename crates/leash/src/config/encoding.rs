@@ -82,6 +82,15 @@ impl PolicyConfig {
             protectedTargets: protected,
             tokens: token_policies(&self.spending),
             validationId: validation_id,
+            callRules: self
+                .call_rules
+                .iter()
+                .map(|c| abi::CallRules {
+                    target: c.target,
+                    selector: c.selector,
+                    rules: c.rules.iter().map(ParamRuleConfig::abi).collect(),
+                })
+                .collect(),
         }
     }
 
@@ -99,6 +108,7 @@ impl PolicyConfig {
             || !self.spending.is_empty()
             || !self.custom_hooks.is_empty()
             || !self.sessions.is_empty()
+            || !self.call_rules.is_empty()
     }
 
     /// The hook this policy installs on the account: the engine or the multiplexer.

@@ -30,6 +30,9 @@ pub(super) struct RawConfig {
     pub(super) custom_hooks: Vec<Spanned<RawCustomHook>>,
     #[serde(default)]
     pub(super) session: Vec<Spanned<RawSession>>,
+    /// Account-wide parameter rules (engine only): each a (target, function) with its rules.
+    #[serde(default)]
+    pub(super) call_rules: Vec<Spanned<RawSessionCall>>,
 }
 
 #[derive(Deserialize)]

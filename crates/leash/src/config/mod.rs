@@ -111,6 +111,8 @@ pub const WILDCARD_SELECTOR: [u8; 4] = [0x43, 0x1e, 0x2c, 0xf5];
 /// below 2^232 (a rule keeps its value in 232 bits of one slot).
 pub const MAX_SESSION_CALLS: usize = 32;
 pub const MAX_RULES: usize = 4;
+/// Ruled (target, function) pairs account-wide (`PolicyEngine.MAX_CALL_RULES`).
+pub const MAX_CALL_RULES: usize = 32;
 pub const MAX_ONE_OF: usize = 8;
 pub const RULE_VALUE_BITS: usize = 232;
 /// The last second a `uint48` time holds.
@@ -339,6 +341,9 @@ pub struct PolicyConfig {
     pub custom_hooks: Vec<(Address, Bytes)>,
     /// Granted by the authority after the install (engine only).
     pub sessions: Vec<SessionConfig>,
+    /// Account-wide parameter rules (engine only): every call to each (target, selector) must meet
+    /// its rules, whoever makes it and in every allowlist mode.
+    pub call_rules: Vec<SessionCallConfig>,
 }
 
 /// Names for selectors, where they are shown: the canonical signature of each function a policy

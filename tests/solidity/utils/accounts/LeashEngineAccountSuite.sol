@@ -133,6 +133,25 @@ abstract contract LeashEngineAccountSuite is LeashEngineAccountBase {
         checkNestedSelfCallCannotSpendTheApproval(address(engine));
     }
 
+    /// @dev An account-wide rule the authority sets binds the agent's calls: payments only to the
+    /// payee, another recipient refused by the hook.
+    function test_engine_AccountWideRuleBindsTheAgent() public {
+        uint256[] memory values = new uint256[](1);
+        values[0] = uint256(uint160(payee));
+        IPolicyEngine.ParamRule[] memory rules = new IPolicyEngine.ParamRule[](1);
+        rules[0] = IPolicyEngine.ParamRule(IPolicyEngine.ParamOp.Equal, 0, 20, values);
+        vm.prank(authority);
+        engine.setCallRules(account, address(token), IERC20.transfer.selector, rules);
+        assertAgentPasses(transfer(10e18));
+        address thief = makeAddr("thief");
+        assertEngineRefuses(
+            call1(address(token), 0, abi.encodeCall(IERC20.transfer, (thief, 10e18))),
+            IPolicyEngine.Engine_CallRuleBroken.selector
+        );
+        assertEq(token.balanceOf(thief), 0);
+        assertEq(token.balanceOf(payee), 10e18);
+    }
+
     /// @dev The engine keeps its record while the account no longer runs it (a removal the
     /// account made without it, or whose `onUninstall` failed and was ignored): AgentValidator
     /// still refuses the agent, because it asks the account for its hook, not only the engine.
