@@ -259,13 +259,19 @@ abstract contract LeashModule is ILeashModule {
         internal
         returns (bool decided, bool approved, bool consumed, ExecutionDecoder.Executions memory ex)
     {
-        uint256 calls = _enterCall(account);
+        uint256 calls = _calls(account);
         // Nested calls the account itself makes during an approved change are part of it.
-        if (msgSender == account && calls & CHANGE_IN_PROGRESS != 0) return (true, true, false, ex);
+        if (msgSender == account && calls & CHANGE_IN_PROGRESS != 0) {
+            _enterCall(account, calls);
+            return (true, true, false, ex);
+        }
         // The call the account runs: `msgData` without an appended sender.
         bytes calldata call = ExecutionDecoder.withoutSender(msgData, msgSender);
         ExecutionDecoder.Action action;
         (action, ex) = ExecutionDecoder.decode(call);
+        // Counted once decoded: a call the decoder refuses (a view the account's fallback would
+        // route, often through `staticcall`) reverts before any write.
+        _enterCall(account, calls);
         if (ex.session != address(0)) _requireSessions(account, ex.session);
         if (action == ExecutionDecoder.Action.Receive) return (true, false, false, ex);
         if (action != ExecutionDecoder.Action.Execute) {
@@ -508,13 +514,11 @@ abstract contract LeashModule is ILeashModule {
         return true;
     }
 
-    /// @dev The guard's first step in every preCheck that applies the authority model: one more
-    /// hooked call of `account` in progress. Returns the count and flag as they were before it.
-    function _enterCall(address account) private returns (uint256 calls) {
+    /// @dev In every preCheck that applies the authority model: one more hooked call of `account`
+    /// in progress (`calls`: the count and flag as `_calls` read them).
+    function _enterCall(address account, uint256 calls) private {
         assembly ("memory-safe") {
-            let slot := or(CALLS_TAG, and(account, 0xffffffffffffffffffffffffffffffffffffffff))
-            calls := tload(slot)
-            tstore(slot, add(calls, 1))
+            tstore(or(CALLS_TAG, and(account, 0xffffffffffffffffffffffffffffffffffffffff)), add(calls, 1))
         }
     }
 

@@ -245,31 +245,39 @@ abstract contract EngineState is LeashModule {
         returns (bool, uint256)
     {
         uint256 op = uint256(rule.op);
-        uint256 width = rule.width;
         uint256 count = rule.values.length;
-        uint256 head = (op << RULE_OP_SHIFT) | (uint256(rule.argIndex) << 8) | (width << 16);
+        uint256 head = (op << RULE_OP_SHIFT) | (uint256(rule.argIndex) << 8) | (uint256(rule.width) << 16);
         if (op == uint256(IPolicyEngine.ParamOp.CapPerWindow)) {
             // `[cap, window]`: the window's bounds and the cap's size are PackedWindow's (its errors).
-            if (width == 0 || width > 32 || count != 2 || rule.values[0] == 0) return (false, 0);
+            if (rule.width == 0 || rule.width > 32 || count != 2 || rule.values[0] == 0) return (false, 0);
             uint256 bucket = PackedWindow.widthOf(rule.values[0], rule.values[1]);
             PackedWindow.init(_capWindowKey(account, ruleKey), t, bucket, rule.values[0], 0);
             return (true, head | ((rule.values[0] | (bucket << CAP_WIDTH_SHIFT)) << RULE_VALUE_SHIFT));
         }
-        bool oneOf = op == uint256(IPolicyEngine.ParamOp.OneOf);
-        bool valid = op != 0 && width != 0 && width <= 32;
-        if (op == uint256(IPolicyEngine.ParamOp.IsAccount)) valid = valid && width >= 20 && count == 0;
-        else if (oneOf) valid = valid && count != 0 && count <= MAX_ONE_OF;
-        else valid = valid && count == 1;
-        for (uint256 v; v < count; ++v) {
-            uint256 value = rule.values[v];
-            valid = valid && value >> 232 == 0 && (width == 32 || value >> (8 * width) == 0);
+        if (!_validRule(op, rule.width, rule.values)) return (false, 0);
+        if (op != uint256(IPolicyEngine.ParamOp.OneOf)) {
+            return (true, head | ((count == 1 ? rule.values[0] : 0) << RULE_VALUE_SHIFT));
         }
-        if (!valid) return (false, 0);
-        uint256 stored = oneOf ? count | (nonce << 8) : count == 1 ? rule.values[0] : 0;
-        for (uint256 v; oneOf && v < count; ++v) {
+        uint256 stored = count | (nonce << 8);
+        for (uint256 v; v < count; ++v) {
             PolicyKey.store(_memberKey(account, ruleKey, rule.values[v]), stored);
         }
         return (true, head | (stored << RULE_VALUE_SHIFT));
+    }
+
+    /// @dev A comparison rule's operator, width and values: `IsAccount` on an address-wide word
+    /// with no value, `OneOf` with 1 to `MAX_ONE_OF`, the others with one; every value below 2^232
+    /// and within the width.
+    function _validRule(uint256 op, uint256 width, uint256[] memory values) private pure returns (bool valid) {
+        uint256 count = values.length;
+        valid = op != 0 && width != 0 && width <= 32;
+        if (op == uint256(IPolicyEngine.ParamOp.IsAccount)) valid = valid && width >= 20 && count == 0;
+        else if (op == uint256(IPolicyEngine.ParamOp.OneOf)) valid = valid && count != 0 && count <= MAX_ONE_OF;
+        else valid = valid && count == 1;
+        for (uint256 v; v < count; ++v) {
+            uint256 value = values[v];
+            valid = valid && value >> 232 == 0 && (width == 32 || value >> (8 * width) == 0);
+        }
     }
 
     /// @dev What CapPerWindow rule `rule` of the entry at `key` (`entry`, holding the first) still
