@@ -9,8 +9,8 @@
 //!
 //! The account runs the policy engine; a shorter run checks the same rules on the multiplexer
 //! stack (the separate hooks), and a fixed case fills a limit exactly on both. Sessions have a
-//! model of their own (`model/sessions.rs`): three agents' sessions on one account, against the
-//! engine and AgentValidator.
+//! model of their own (`model/sessions.rs`, its model and driver apart as here): three agents'
+//! sessions on one account, against the engine and AgentValidator.
 //!
 //! Depth: by default the engine's cases run until 20,000 steps have been checked against the chain
 //! (time jumps not counted), the multiplexer's until 2,000; `LEASH_MODEL_STEPS=N` asks for N of
@@ -20,11 +20,8 @@
 //! Failures shrink to a minimal readable sequence; committed seeds in
 //! `proptest-regressions/model.txt` replay first.
 
-#[path = "model/driver.rs"]
 mod driver;
-#[path = "model/reference.rs"]
 mod reference;
-#[path = "model/sessions.rs"]
 mod sessions;
 
 use std::cell::RefCell;
@@ -83,7 +80,7 @@ fn the_multiplexer_stack_matches_the_same_model() {
 #[test]
 fn ten_spends_of_100_fill_a_limit_of_1000_exactly() {
     const FILL: u64 = 1_000;
-    leash_tests::ensure_artifacts().expect("forge artifacts");
+    leash_anvil_tests::ensure_artifacts().expect("forge artifacts");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     for stack in [HookStack::Engine, HookStack::Multiplexer] {
         let mut driver = rt.block_on(Driver::spawn(stack, FILL)).expect("test chain");
@@ -126,7 +123,7 @@ fn ten_spends_of_100_fill_a_limit_of_1000_exactly() {
 #[test]
 fn sessions_match_their_model() {
     let cases = env("LEASH_SESSION_CASES").unwrap_or(30) as u32;
-    leash_tests::ensure_artifacts().expect("forge artifacts");
+    leash_anvil_tests::ensure_artifacts().expect("forge artifacts");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let driver = rt.block_on(sessions::Driver::spawn()).expect("test chain");
     let started = Instant::now();
@@ -213,7 +210,7 @@ fn check_against_model(stack: HookStack, steps: u64, workers: u64) {
         workers = workers.min(n as u64).max(1);
     }
     // A build of the artifacts, if one is needed, is not the model's time.
-    leash_tests::ensure_artifacts().expect("forge artifacts");
+    leash_anvil_tests::ensure_artifacts().expect("forge artifacts");
     let tally = Tally::default();
     let started = Instant::now();
     let failures: Vec<String> = std::thread::scope(|s| {
