@@ -7,6 +7,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use eyre::{Result, WrapErr};
+use plotters::prelude::*;
 
 use super::{accounts, Op, Results, Stack};
 use crate::markers::splice;
@@ -64,7 +65,7 @@ pub fn publish(root: &Path, results: &Results, check: bool) -> Result<Outcome> {
         }
         files.push((file, updated));
     }
-    files.push((CHART, chart(results)));
+    files.push((CHART, chart(results)?));
     let mut stale = Vec::new();
     for (file, content) in &files {
         let path = root.join(file);
@@ -385,8 +386,9 @@ pub fn sections(r: &Results) -> Vec<(&'static str, String)> {
 /// One chart panel: title, unit of the x axis, (x, overhead) points.
 type Panel = (&'static str, &'static str, Vec<(f64, f64)>);
 
-/// The scaling curves as one SVG image: a panel per curve, overhead over the bare account.
-pub fn chart(r: &Results) -> String {
+/// The scaling curves as one SVG image: a panel per curve, overhead over the bare account, each
+/// measured point marked.
+pub fn chart(r: &Results) -> Result<String> {
     let bare_erc20 = r.gas(Stack::Bare, Op::Erc20).map(|p| p.repeat).unwrap_or(0) as f64;
     let over = |curve: &[(u64, u64)]| -> Vec<(f64, f64)> {
         curve.iter().map(|(x, g)| (*x as f64, *g as f64 - bare_erc20)).collect()
@@ -400,70 +402,46 @@ pub fn chart(r: &Results) -> String {
         ("limits on one token", "limits", over(&r.limits_per_token)),
         ("batch size, policy engine", "transfers", batch_overhead),
     ];
-    let (w, h, cols) = (320.0, 230.0, 3usize);
+    let (w, h, cols) = (320, 230, 3);
     let rows = panels.len().div_ceil(cols);
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"11\">\n\
-         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"10\" y=\"20\" font-size=\"14\">Leash gas overhead over an account with no hook (cargo xtask bench)</text>\n",
-        w * cols as f64,
-        h * rows as f64 + 30.0
-    );
-    for (i, (title, unit, points)) in panels.iter().enumerate() {
-        let (ox, oy) = ((i % cols) as f64 * w, (i / cols) as f64 * h + 30.0);
-        let (left, right, top, bottom) = (ox + 60.0, ox + w - 15.0, oy + 30.0, oy + h - 40.0);
-        let max_x = points.iter().map(|p| p.0).fold(1.0, f64::max);
-        let max_y = points.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
-        let px = |x: f64| left + (right - left) * x / max_x;
-        let py = |y: f64| bottom - (bottom - top) * y.max(0.0) / max_y;
-        let _ = writeln!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{title}</text>",
-            ox + 10.0,
-            oy + 18.0
-        );
-        let _ = writeln!(
-            svg,
-            "<path d=\"M{left:.1},{top:.1} V{bottom:.1} H{right:.1}\" fill=\"none\" stroke=\"#444\"/>"
-        );
-        for k in 0..=4 {
-            let y = max_y * k as f64 / 4.0;
-            let _ = writeln!(
-                svg,
-                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text><path d=\"M{left:.1},{:.1} H{right:.1}\" stroke=\"#ddd\"/>",
-                left - 4.0,
-                py(y) + 4.0,
-                n(y.round() as u64),
-                py(y)
-            );
+    let blue = RGBColor(0x1f, 0x6f, 0xeb);
+    let mut svg = String::new();
+    {
+        let page =
+            SVGBackend::with_string(&mut svg, (w * cols as u32, h * rows as u32 + 30)).into_drawing_area();
+        page.fill(&WHITE)?;
+        let page = page.titled(
+            "Leash gas overhead over an account with no hook (cargo xtask bench)",
+            ("sans-serif", 17),
+        )?;
+        for ((title, unit, points), area) in panels.iter().zip(page.split_evenly((rows, cols))) {
+            let max_x = points.iter().map(|p| p.0).fold(1.0, f64::max);
+            let max_y = points.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
+            let mut panel = ChartBuilder::on(&area)
+                .caption(*title, ("sans-serif", 15))
+                .margin(8)
+                .x_label_area_size(32)
+                .y_label_area_size(52)
+                .build_cartesian_2d(0.0..max_x, 0.0..max_y)?;
+            panel
+                .configure_mesh()
+                .disable_x_mesh()
+                .x_labels(points.len())
+                .y_labels(5)
+                .light_line_style(TRANSPARENT)
+                .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
+                .axis_style(RGBColor(0x44, 0x44, 0x44))
+                .label_style(("sans-serif", 13))
+                .x_label_formatter(&|x| format!("{x}"))
+                .y_label_formatter(&|y| n(y.round() as u64))
+                .x_desc(*unit)
+                .draw()?;
+            panel.draw_series(LineSeries::new(points.iter().copied(), blue.stroke_width(2)))?;
+            panel.draw_series(points.iter().map(|p| Circle::new(*p, 3, blue.filled())))?;
         }
-        for (x, _) in points.iter() {
-            let _ = writeln!(
-                svg,
-                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{x}</text>",
-                px(*x),
-                bottom + 14.0
-            );
-        }
-        let _ = writeln!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{unit}</text>",
-            (left + right) / 2.0,
-            bottom + 30.0
-        );
-        let line: Vec<String> = points.iter().map(|(x, y)| format!("{:.1},{:.1}", px(*x), py(*y))).collect();
-        let _ = writeln!(
-            svg,
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"#1f6feb\" stroke-width=\"2\"/>",
-            line.join(" ")
-        );
-        for (x, y) in points.iter() {
-            let _ =
-                writeln!(svg, "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"#1f6feb\"/>", px(*x), py(*y));
-        }
+        page.present()?;
     }
-    svg.push_str("</svg>\n");
-    svg
+    Ok(svg)
 }
 
 /// The tables for the terminal (the same markdown as in the document).
