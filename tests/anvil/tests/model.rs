@@ -73,6 +73,12 @@ fn the_multiplexer_stack_matches_the_same_model() {
     check_against_model(HookStack::Multiplexer, steps, 1);
 }
 
+/// A worker's own runtime: proptest calls each case synchronously, so a worker drives its chain
+/// by blocking on one thread rather than from inside an async test.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime")
+}
+
 /// Ten spends of 100 fill a limit of 1,000 exactly (buckets keep exact amounts: none is rounded),
 /// the eleventh is refused, with the time the first spends' bucket leaves the window as the time
 /// it fits, and refused one second before that time and accepted at it: the model says so, and
@@ -81,7 +87,7 @@ fn the_multiplexer_stack_matches_the_same_model() {
 fn ten_spends_of_100_fill_a_limit_of_1000_exactly() {
     const FILL: u64 = 1_000;
     leash_anvil_tests::ensure_artifacts().expect("forge artifacts");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = runtime();
     for stack in [HookStack::Engine, HookStack::Multiplexer] {
         let mut driver = rt.block_on(Driver::spawn(stack, FILL)).expect("test chain");
         // Five spends in one bucket, five in the next: the window holds them all.
@@ -124,7 +130,7 @@ fn ten_spends_of_100_fill_a_limit_of_1000_exactly() {
 fn sessions_match_their_model() {
     let cases = env("LEASH_SESSION_CASES").unwrap_or(30) as u32;
     leash_anvil_tests::ensure_artifacts().expect("forge artifacts");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = runtime();
     let driver = rt.block_on(sessions::Driver::spawn()).expect("test chain");
     let started = Instant::now();
     let (checked, accepted) = (AtomicU64::new(0), AtomicU64::new(0));
@@ -255,7 +261,7 @@ fn worker(stack: HookStack, index: u64, workers: u64, depth: &Depth, tally: &Tal
 }
 
 fn rounds(stack: HookStack, index: u64, workers: u64, depth: &Depth, tally: &Tally) -> Result<(), String> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let rt = runtime();
     let driver =
         RefCell::new(rt.block_on(Driver::spawn(stack, LIMIT)).map_err(|e| format!("test chain: {e:#}"))?);
     for round in 0u64.. {
