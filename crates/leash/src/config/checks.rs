@@ -102,12 +102,7 @@ fn allowlist(ctx: &Ctx, a: &RawAllowlist) -> Result<AllowlistConfig, ConfigError
             )
         }
     };
-    if a.permissions.len() > MAX_PERMISSIONS {
-        return Err(ctx.err(
-            a.permissions[MAX_PERMISSIONS].span(),
-            format!("{} permissions: at most {MAX_PERMISSIONS} per account", a.permissions.len()),
-        ));
-    }
+    ctx.at_most(&a.permissions, MAX_PERMISSIONS, "permissions", " per account")?;
     let mut seen = BTreeSet::new();
     let mut permissions = Vec::new();
     for p in &a.permissions {
@@ -119,12 +114,7 @@ fn allowlist(ctx: &Ctx, a: &RawAllowlist) -> Result<AllowlistConfig, ConfigError
         }
         permissions.push((target, selector));
     }
-    if a.protected.len() > MAX_PROTECTED {
-        return Err(ctx.err(
-            a.protected[MAX_PROTECTED].span(),
-            format!("{} protected addresses: at most {MAX_PROTECTED} per account", a.protected.len()),
-        ));
-    }
+    ctx.at_most(&a.protected, MAX_PROTECTED, "protected addresses", " per account")?;
     let mut protected = Vec::new();
     for p in &a.protected {
         let addr = ctx.target(p, "protected address")?;
@@ -137,11 +127,7 @@ fn allowlist(ctx: &Ctx, a: &RawAllowlist) -> Result<AllowlistConfig, ConfigError
 }
 
 fn spending(ctx: &Ctx, raw: &[Spanned<RawSpending>]) -> Result<Vec<SpendingConfig>, ConfigError> {
-    if raw.len() > MAX_TOKENS {
-        return Err(
-            ctx.err(raw[MAX_TOKENS].span(), format!("{} limited tokens: at most {MAX_TOKENS}", raw.len()))
-        );
-    }
+    ctx.at_most(raw, MAX_TOKENS, "limited tokens", "")?;
     let mut spending = Vec::new();
     for s in raw {
         let sp = s.get_ref();
@@ -163,16 +149,7 @@ fn spending(ctx: &Ctx, raw: &[Spanned<RawSpending>]) -> Result<Vec<SpendingConfi
                 cap
             }
         };
-        if sp.limits.len() > MAX_LIMITS_PER_TOKEN {
-            return Err(ctx.err(
-                sp.limits[MAX_LIMITS_PER_TOKEN].span(),
-                format!(
-                    "{} limits for {}: at most {MAX_LIMITS_PER_TOKEN} per token",
-                    sp.limits.len(),
-                    token.symbol
-                ),
-            ));
-        }
+        ctx.at_most(&sp.limits, MAX_LIMITS_PER_TOKEN, &format!("limits for {}", token.symbol), " per token")?;
         if sp.limits.is_empty() && per_tx_cap.is_zero() {
             return Err(
                 ctx.err(s.span(), format!("token {}: give at least one limit or a per_tx_cap", token.symbol))
@@ -205,9 +182,7 @@ fn spending(ctx: &Ctx, raw: &[Spanned<RawSpending>]) -> Result<Vec<SpendingConfi
 }
 
 fn tasks(ctx: &Ctx, raw: &[Spanned<RawTask>]) -> Result<Vec<TaskConfig>, ConfigError> {
-    if raw.len() > MAX_TASKS {
-        return Err(ctx.err(raw[MAX_TASKS].span(), format!("{} tasks: at most {MAX_TASKS}", raw.len())));
-    }
+    ctx.at_most(raw, MAX_TASKS, "tasks", "")?;
     let mut tasks: Vec<TaskConfig> = Vec::new();
     for t in raw {
         let tr = t.get_ref();
@@ -354,12 +329,7 @@ fn session(ctx: &Ctx, authority: Address, s: &RawSession) -> Result<SessionConfi
         (Some(u), None) => return Err(ctx.err(u.span(), "uses_per_window needs a usage_window")),
         (None, Some(w)) => return Err(ctx.err(w.span(), "usage_window needs uses_per_window")),
     };
-    if s.call.len() > MAX_SESSION_CALLS {
-        return Err(ctx.err(
-            s.call[MAX_SESSION_CALLS].span(),
-            format!("{} calls in the session: at most {MAX_SESSION_CALLS}", s.call.len()),
-        ));
-    }
+    ctx.at_most(&s.call, MAX_SESSION_CALLS, "calls in the session", "")?;
     if s.call.is_empty() {
         return Err(ctx.err(s.agent.span(), "the session permits no call: add a [[session.call]]"));
     }
@@ -373,12 +343,7 @@ fn session(ctx: &Ctx, authority: Address, s: &RawSession) -> Result<SessionConfi
                 ctx.err(c.target.span(), format!("session call ({target}, {selector}) is listed twice"))
             );
         }
-        if c.rule.len() > MAX_RULES {
-            return Err(ctx.err(
-                c.rule[MAX_RULES].span(),
-                format!("{} rules on one call: at most {MAX_RULES}", c.rule.len()),
-            ));
-        }
+        ctx.at_most(&c.rule, MAX_RULES, "rules on one call", "")?;
         if let Some(first) = c.rule.first() {
             if selector.0 == WILDCARD_SELECTOR || selector.is_zero() {
                 return Err(ctx.err(

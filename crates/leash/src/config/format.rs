@@ -176,6 +176,23 @@ impl Ctx<'_> {
         ConfigError { file: self.file.to_string(), line, message: message.into() }
     }
 
+    /// Refuses a list of more than `max` entries at the first one too many: "`n` `what`: at most
+    /// `max``scope`".
+    pub(super) fn at_most<T>(
+        &self,
+        list: &[Spanned<T>],
+        max: usize,
+        what: &str,
+        scope: &str,
+    ) -> Result<(), ConfigError> {
+        match list.get(max) {
+            Some(extra) => {
+                Err(self.err(extra.span(), format!("{} {what}: at most {max}{scope}", list.len())))
+            }
+            None => Ok(()),
+        }
+    }
+
     pub(super) fn address(&self, s: &Spanned<String>, what: &str) -> Result<Address, ConfigError> {
         if let Some(name) = s.get_ref().trim().strip_prefix('$') {
             return self.vars.get(name).copied().ok_or_else(|| {
