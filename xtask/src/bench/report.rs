@@ -113,6 +113,13 @@ fn verdict(measured: u64, target: u64) -> String {
     }
 }
 
+/// A row of the targets table: what, its limit, the repeat and first figures (`None`: only the
+/// repeat figure means something), and the verdict on the repeat figure.
+fn target_row(out: &mut String, what: &str, limit: u64, repeat: u64, first: Option<u64>) {
+    let first = first.map_or_else(|| "—".to_string(), n);
+    let _ = writeln!(out, "| {what} | {} | {} | {first} | {} |", n(limit), n(repeat), verdict(repeat, limit));
+}
+
 /// The markdown sections, by marker name.
 pub fn sections(r: &Results) -> Vec<(&'static str, String)> {
     let over = |stack: Stack, op: Op| -> Option<(u64, u64)> {
@@ -130,113 +137,72 @@ pub fn sections(r: &Results) -> Vec<(&'static str, String)> {
         ("spending limit alone, ERC-20 transfer", Stack::Spending, Op::Erc20, TARGET_SPENDING),
     ] {
         if let Some((repeat, first)) = over(stack, op) {
-            let _ = writeln!(
-                targets,
-                "| {what} | {} | {} | {} | {} |",
-                n(limit),
-                n(repeat),
-                n(first),
-                verdict(repeat, limit)
-            );
+            target_row(&mut targets, what, limit, repeat, Some(first));
         }
     }
     if let (Some((batch, _)), Some((single, _))) =
         (over(Stack::Engine, Op::Batch(10)), over(Stack::Engine, Op::Erc20))
     {
         let per_item = batch.saturating_sub(single) / 9;
-        let _ = writeln!(
-            targets,
-            "| full stack (the policy engine), each further item of a batch of 10 ERC-20 transfers | {} | {} | — | {} |",
-            n(TARGET_BATCH_ITEM),
-            n(per_item),
-            verdict(per_item, TARGET_BATCH_ITEM)
-        );
+        let what = "full stack (the policy engine), each further item of a batch of 10 ERC-20 transfers";
+        target_row(&mut targets, what, TARGET_BATCH_ITEM, per_item, None);
     }
     if let (Some(agent), Some(bare)) = (r.agent_engine, r.gas(Stack::Bare, Op::Erc20)) {
         let (repeat, first) =
             (agent.repeat.saturating_sub(bare.repeat), agent.first.saturating_sub(bare.first));
-        let _ = writeln!(
-            targets,
-            "| agent's UserOp (ERC-20 transfer) through AgentValidator + the policy engine, over the owner's with no hook | {} | {} | {} | {} |",
-            n(TARGET_AGENT),
-            n(repeat),
-            n(first),
-            verdict(repeat, TARGET_AGENT)
-        );
+        let what = "agent's UserOp (ERC-20 transfer) through AgentValidator + the policy engine, over the owner's with no hook";
+        target_row(&mut targets, what, TARGET_AGENT, repeat, Some(first));
     }
     if let (Some(session), Some(bare)) = (r.session, r.gas(Stack::Bare, Op::Erc20)) {
         let (repeat, first) =
             (session.repeat.saturating_sub(bare.repeat), session.first.saturating_sub(bare.first));
-        let _ = writeln!(
-            targets,
-            "| an agent's session UserOp (ERC-20 transfer: one permitted pair, one parameter rule, its own limit, a usage limit, a time range), over the owner's with no hook (Smart Sessions: 104,442 / 121,542) | {} | {} | {} | {} |",
-            n(TARGET_SESSION),
-            n(repeat),
-            n(first),
-            verdict(repeat, TARGET_SESSION)
-        );
+        let what = "an agent's session UserOp (ERC-20 transfer: one permitted pair, one parameter rule, its own limit, a usage limit, a time range), over the owner's with no hook (Smart Sessions: 104,442 / 121,542)";
+        target_row(&mut targets, what, TARGET_SESSION, repeat, Some(first));
     }
     if let Some(grant) = r.session_grant {
-        let _ = writeln!(
-            targets,
-            "| granting that session, the authority's transaction (Smart Sessions: 1,039,372) | {} | {} | {} | {} |",
-            n(TARGET_SESSION_GRANT),
-            n(grant),
-            n(grant),
-            verdict(grant, TARGET_SESSION_GRANT)
+        target_row(
+            &mut targets,
+            "granting that session, the authority's transaction (Smart Sessions: 1,039,372)",
+            TARGET_SESSION_GRANT,
+            grant,
+            Some(grant),
         );
     }
     if let Some(enable) = r.session_enable {
-        let _ = writeln!(
-            targets,
-            "| the session's first UserOp carrying its grant (enable-in-first-op), over the same first UserOp with the session granted (Smart Sessions: 1,060,415) | {} | {} | {} | {} |",
-            n(TARGET_SESSION_ENABLE),
-            n(enable),
-            n(enable),
-            verdict(enable, TARGET_SESSION_ENABLE)
-        );
+        let what = "the session's first UserOp carrying its grant (enable-in-first-op), over the same first UserOp with the session granted (Smart Sessions: 1,060,415)";
+        target_row(&mut targets, what, TARGET_SESSION_ENABLE, enable, Some(enable));
     }
     if let (Some(task), Some(transfer)) = (r.task_engine, r.transfer_itself) {
         let (repeat, first) = (task.repeat - transfer.repeat, task.first - transfer.first);
-        let _ = writeln!(
-            targets,
-            "| task through the full stack (the policy engine), over the transfer itself | {} | {} | {} | {} |",
-            n(TARGET_TASK),
-            n(repeat),
-            n(first),
-            verdict(repeat, TARGET_TASK)
+        target_row(
+            &mut targets,
+            "task through the full stack (the policy engine), over the transfer itself",
+            TARGET_TASK,
+            repeat,
+            Some(first),
         );
     }
     if let Some(install) = r.install_example {
-        let _ = writeln!(
-            targets,
-            "| installing the README's worked example (AgentValidator, executor and task, policy engine) | {} | {} | {} | {} |",
-            n(TARGET_INSTALL),
-            n(install),
-            n(install),
-            verdict(install, TARGET_INSTALL)
+        target_row(
+            &mut targets,
+            "installing the README's worked example (AgentValidator, executor and task, policy engine)",
+            TARGET_INSTALL,
+            install,
+            Some(install),
         );
     }
     if let Some(&(ref worst, max)) = r.code_sizes.iter().max_by_key(|(_, size)| *size) {
-        let _ = writeln!(
-            targets,
-            "| runtime code, largest module ({worst}), bytes | {} | {} | {} | {} |",
-            n(TARGET_CODE_SIZE),
-            n(max),
-            n(max),
-            verdict(max, TARGET_CODE_SIZE)
+        target_row(
+            &mut targets,
+            &format!("runtime code, largest module ({worst}), bytes"),
+            TARGET_CODE_SIZE,
+            max,
+            Some(max),
         );
     }
     if !r.deployments.is_empty() {
         let total: u64 = r.deployments.iter().map(|(_, g)| *g).sum();
-        let _ = writeln!(
-            targets,
-            "| deployment, every module in all | {} | {} | {} | {} |",
-            n(TARGET_DEPLOY_TOTAL),
-            n(total),
-            n(total),
-            verdict(total, TARGET_DEPLOY_TOTAL)
-        );
+        target_row(&mut targets, "deployment, every module in all", TARGET_DEPLOY_TOTAL, total, Some(total));
     }
 
     let mut main = String::new();
