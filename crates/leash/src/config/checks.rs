@@ -196,14 +196,7 @@ fn tasks(ctx: &Ctx, raw: &[Spanned<RawTask>]) -> Result<Vec<TaskConfig>, ConfigE
             None => U256::ZERO,
             Some(v) => ctx.amount(v, 18, U256::from(u128::MAX), "task value")?,
         };
-        let call = match &tr.call {
-            None => Bytes::new(),
-            Some(c) => c
-                .get_ref()
-                .trim()
-                .parse::<Bytes>()
-                .map_err(|_| ctx.err(c.span(), "task call: not hex calldata"))?,
-        };
+        let call = ctx.optional_hex(&tr.call, "task call: not hex calldata")?;
         let cooldown = match &tr.cooldown {
             None => 0,
             Some(v) => {
@@ -246,14 +239,7 @@ fn custom_hooks(
     let mut custom_hooks = Vec::new();
     for h in raw {
         let address = ctx.nonzero(&h.get_ref().address, "custom hook")?;
-        let init = match &h.get_ref().init_data {
-            None => Bytes::new(),
-            Some(d) => d
-                .get_ref()
-                .trim()
-                .parse::<Bytes>()
-                .map_err(|_| ctx.err(d.span(), "custom hook init_data: not hex"))?,
-        };
+        let init = ctx.optional_hex(&h.get_ref().init_data, "custom hook init_data: not hex")?;
         custom_hooks.push((address, init));
     }
     Ok(custom_hooks)

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use alloy::primitives::utils::parse_units;
-use alloy::primitives::{Address, FixedBytes, U256};
+use alloy::primitives::{Address, Bytes, FixedBytes, U256};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -190,6 +190,18 @@ impl Ctx<'_> {
                 Err(self.err(extra.span(), format!("{} {what}: at most {max}{scope}", list.len())))
             }
             None => Ok(()),
+        }
+    }
+
+    /// Hex bytes, empty when the field is absent; `refusal` is the error for anything else.
+    pub(super) fn optional_hex(
+        &self,
+        field: &Option<Spanned<String>>,
+        refusal: &str,
+    ) -> Result<Bytes, ConfigError> {
+        match field {
+            None => Ok(Bytes::new()),
+            Some(hex) => hex.get_ref().trim().parse::<Bytes>().map_err(|_| self.err(hex.span(), refusal)),
         }
     }
 
