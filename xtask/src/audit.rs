@@ -97,14 +97,19 @@ fn halmos_all(root: &Path) -> Result<HalmosOutcome> {
     let started = Instant::now();
     // One build first, so each lane's own `forge build` finds it up to date instead of two
     // compilations racing on the same output folder. Same flags as halmos passes.
-    let built = crate::tool(root, "forge")
-        .env("FOUNDRY_PROFILE", "symbolic")
-        .args(["build", "--ast", "--root", ".", "--extra-output", "storageLayout", "metadata"])
-        .status()
-        .wrap_err("could not run forge build for the symbolic profile")?;
-    if !built.success() {
-        bail!("forge build (symbolic profile) failed");
-    }
+    crate::run_to_end(
+        crate::tool(root, "forge").env("FOUNDRY_PROFILE", "symbolic").args([
+            "build",
+            "--ast",
+            "--root",
+            ".",
+            "--extra-output",
+            "storageLayout",
+            "metadata",
+        ]),
+        "could not run forge build for the symbolic profile",
+        "forge build (symbolic profile) failed",
+    )?;
     println!("halmos: {} lanes at once ({})", LANES.len(), LANES.join(" | "));
     let (tx, rx) = std::sync::mpsc::channel();
     for lane in LANES {

@@ -32,7 +32,11 @@ fn snapshot_files(root: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn parse(path: &Path, text: &str) -> Result<BTreeMap<String, u64>> {
+/// A forge gas snapshot's figures by name.
+pub type Figures = BTreeMap<String, u64>;
+
+/// The figures of the snapshot `text` read from `path` (named in errors).
+pub fn parse(path: &Path, text: &str) -> Result<Figures> {
     let json: BTreeMap<String, String> =
         serde_json::from_str(text).wrap_err_with(|| format!("{} is not a gas snapshot", path.display()))?;
     json.into_iter()
@@ -128,9 +132,9 @@ pub fn check(before: Before, accept: bool) -> Result<()> {
 /// working tree (`old`) did not already hold, and how many it held (accepted, not committed).
 fn compare(
     file: &str,
-    committed: &BTreeMap<String, u64>,
-    old: &BTreeMap<String, u64>,
-    new: &BTreeMap<String, u64>,
+    committed: &Figures,
+    old: &Figures,
+    new: &Figures,
 ) -> (Vec<String>, Vec<String>, usize) {
     let (mut rises, mut changes, mut pending) = (Vec::new(), Vec::new(), 0);
     let names: std::collections::BTreeSet<&String> = committed.keys().chain(new.keys()).collect();
@@ -161,13 +165,15 @@ fn compare(
     (rises, changes, pending)
 }
 
+/// Figures from `(name, gas)` pairs, for the tests.
+#[cfg(test)]
+pub fn figures(pairs: &[(&str, u64)]) -> Figures {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn figures(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
-        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
-    }
 
     #[test]
     fn a_small_rise_or_a_drop_is_flagged_until_accepted() {

@@ -381,11 +381,15 @@ fn stages_done() {
 
 /// Runs a command with inherited output; a non-zero exit becomes `failure`, a missing program says so.
 fn run_cmd(mut cmd: Command, what: &str, failure: &str) -> Result<()> {
-    let status = cmd.status().wrap_err_with(|| {
-        format!("could not start `{what}` (is the toolchain installed? run `cargo xtask setup`)")
-    })?;
+    let unstarted = format!("could not start `{what}` (is the toolchain installed? run `cargo xtask setup`)");
+    run_to_end(&mut cmd, &unstarted, &format!("`{what}` failed: {failure}"))
+}
+
+/// Runs `cmd` to its end: the error says `unstarted` when it cannot start, `failed` when it fails.
+pub(crate) fn run_to_end(cmd: &mut Command, unstarted: &str, failed: &str) -> Result<()> {
+    let status = cmd.status().wrap_err_with(|| unstarted.to_string())?;
     if !status.success() {
-        bail!("`{what}` failed: {failure}");
+        bail!("{failed}");
     }
     Ok(())
 }

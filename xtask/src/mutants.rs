@@ -147,12 +147,13 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     }
     verdicts.sort_by_key(|(i, _)| *i);
 
-    println!("\n{:<36} {:<8} caught by", "variant", "result");
+    let mut table = crate::table::new(&["variant", "result", "caught by"], &[]);
     for (_, v) in &verdicts {
         let by: Vec<&str> = v.caught_by.iter().take(3).map(String::as_str).collect();
         let result = if v.expected { "caught" } else { "SURVIVED" };
-        println!("{:<36} {:<8} {}", v.name, result, by.join(", "));
+        table.add_row(vec![v.name.as_str(), result, &by.join(", ")]);
     }
+    println!("\n{table}");
     let survived: Vec<&str> =
         verdicts.iter().filter(|(_, v)| !v.expected).map(|(_, v)| v.name.as_str()).collect();
     let caught = verdicts.len() - survived.len();

@@ -3,7 +3,7 @@
 //! `` `authority (160) | generation (48) | approvalEpoch (48)` ``, the variable of its slot column
 //! must hold a struct whose first slot has exactly those members, in storage order, with those
 //! widths (each member's name starting with the field's first word). Which variables each module
-//! stores is checked by tests/integration/tests/storage_layout.rs; this checks what the rows say
+//! stores is checked by tests/anvil/tests/storage_layout.rs; this checks what the rows say
 //! is inside them.
 
 use std::path::Path;

@@ -1,5 +1,6 @@
-//! Aligned tables for the terminal (comfy-table): the deploy report, and the bench's markdown
-//! tables as they are printed after a run (the files keep their markdown).
+//! Aligned tables for the terminal (comfy-table): the deploy report, the mutants summary, the
+//! step times, and the bench's markdown tables as they are printed after a run (the files keep
+//! their markdown).
 
 use comfy_table::{CellAlignment, Table};
 

@@ -119,14 +119,13 @@ pub fn ensure(root: &Path) -> Result<()> {
         other => {
             let why = if other.is_none() { "not installed yet" } else { "package-lock.json changed" };
             println!("setup: installing the npm toolchain ({why}): npm ci");
-            let status = Command::new("npm")
-                .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
-                .current_dir(root)
-                .status()
-                .wrap_err("could not run npm (is Node.js with npm installed?)")?;
-            if !status.success() {
-                bail!("`npm ci` failed: the npm registry must be reachable and package-lock.json valid");
-            }
+            crate::run_to_end(
+                Command::new("npm")
+                    .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+                    .current_dir(root),
+                "could not run npm (is Node.js with npm installed?)",
+                "`npm ci` failed: the npm registry must be reachable and package-lock.json valid",
+            )?;
             fs::write(root.join(STAMP), &wanted).wrap_err("could not write the install stamp")?;
             println!("setup: installed packages from package-lock.json");
         }
@@ -144,22 +143,18 @@ pub fn ensure_audit(root: &Path) -> Result<()> {
         println!("setup: audit tools up to date ({PY_REQUIREMENTS} unchanged)");
     } else {
         println!("setup: installing halmos and slither into .venv/ (pip --require-hashes)");
-        let status = Command::new("python3")
-            .args(["-m", "venv", ".venv"])
-            .current_dir(root)
-            .status()
-            .wrap_err("could not run python3 (need Python 3.11 with the venv module)")?;
-        if !status.success() {
-            bail!("`python3 -m venv .venv` failed");
-        }
-        let status = Command::new(venv_bin(root, "pip"))
-            .args(["install", "--quiet", "--require-hashes", "--no-deps", "-r", PY_REQUIREMENTS])
-            .current_dir(root)
-            .status()
-            .wrap_err("could not run the virtual environment's pip")?;
-        if !status.success() {
-            bail!("pip could not install {PY_REQUIREMENTS}: PyPI must be reachable");
-        }
+        crate::run_to_end(
+            Command::new("python3").args(["-m", "venv", ".venv"]).current_dir(root),
+            "could not run python3 (need Python 3.11 with the venv module)",
+            "`python3 -m venv .venv` failed",
+        )?;
+        crate::run_to_end(
+            Command::new(venv_bin(root, "pip"))
+                .args(["install", "--quiet", "--require-hashes", "--no-deps", "-r", PY_REQUIREMENTS])
+                .current_dir(root),
+            "could not run the virtual environment's pip",
+            &format!("pip could not install {PY_REQUIREMENTS}: PyPI must be reachable"),
+        )?;
         fs::write(root.join(PY_STAMP), &wanted).wrap_err("could not write the audit tools' install stamp")?;
     }
     let halmos = version_of(venv_bin(root, "halmos"), &["--version"], root)?;
@@ -205,17 +200,11 @@ fn modulekit(root: &Path) -> Result<()> {
         bail!("{MODULEKIT}: integrity {integrity} does not match the pinned {MODULEKIT_INTEGRITY}");
     }
     let members: Vec<String> = MODULEKIT_FILES.iter().map(|f| format!("package/src/{f}")).collect();
-    let status = Command::new("tar")
-        .arg("-xzf")
-        .arg(&tarball)
-        .arg("-C")
-        .arg(&scratch)
-        .args(&members)
-        .status()
-        .wrap_err("could not run tar")?;
-    if !status.success() {
-        bail!("could not extract the test files from {}", tarball.display());
-    }
+    crate::run_to_end(
+        Command::new("tar").arg("-xzf").arg(&tarball).arg("-C").arg(&scratch).args(&members),
+        "could not run tar",
+        &format!("could not extract the test files from {}", tarball.display()),
+    )?;
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).wrap_err_with(|| format!("could not create {MODULEKIT_DIR}"))?;
     fs::rename(scratch.join("package/src"), dir.join("src"))

@@ -16,8 +16,8 @@ use alloy::signers::local::PrivateKeySigner;
 use eyre::{ensure, Result};
 use leash::config::{self, PolicyConfig};
 use leash::{live, ops};
-use leash_tests::sessions::{vars, SessionBed};
-use leash_tests::{project_root, test_bed};
+use leash_anvil_tests::sessions::{vars, SessionBed};
+use leash_anvil_tests::{project_root, test_bed};
 
 const EXAMPLE: &str = "examples/session-payments.toml";
 
@@ -282,7 +282,7 @@ async fn the_commands_say_what_is_wrong_with_the_node_the_chain_and_the_key() ->
 
     // Nothing answers: one sentence, no transport error under it.
     let dead = {
-        let other = leash_tests::devnet(leash_tests::Options::default())?;
+        let other = leash_anvil_tests::devnet(leash_anvil_tests::Options::default())?;
         other.anvil.endpoint()
     };
     for args in [

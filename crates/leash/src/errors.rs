@@ -107,38 +107,20 @@ pub const SAFE7579_EXECUTION_FAILED: [u8; 4] = [0xac, 0xfd, 0xb4, 0x44];
 impl LeashRevert {
     /// Decodes revert data from any Leash module, the decoder, or the EntryPoint.
     pub fn decode(data: &[u8]) -> Self {
-        if let Ok(e) = L::abi_decode(data) {
-            return Self::Leash(e);
-        }
-        if let Ok(e) = D::abi_decode(data) {
-            return Self::Decoder(e);
-        }
-        if let Ok(e) = S::abi_decode(data) {
-            return Self::Spending(e);
-        }
-        if let Ok(e) = A::abi_decode(data) {
-            return Self::Allowlist(e);
-        }
-        if let Ok(e) = P::abi_decode(data) {
-            return Self::Pause(e);
-        }
-        if let Ok(e) = T::abi_decode(data) {
-            return Self::Automation(e);
-        }
-        if let Ok(e) = M::abi_decode(data) {
-            return Self::Multiplexer(e);
-        }
-        if let Ok(e) = V::abi_decode(data) {
-            return Self::Validator(e);
-        }
-        if let Ok(e) = G::abi_decode(data) {
-            return Self::Engine(e);
-        }
-        if let Ok(e) = E::abi_decode(data) {
-            return Self::EntryPoint(e);
-        }
-        if let Ok(r) = Revert::abi_decode(data) {
-            return Self::Message(r.reason);
+        let decoded = L::abi_decode(data)
+            .map(Self::Leash)
+            .or_else(|_| D::abi_decode(data).map(Self::Decoder))
+            .or_else(|_| S::abi_decode(data).map(Self::Spending))
+            .or_else(|_| A::abi_decode(data).map(Self::Allowlist))
+            .or_else(|_| P::abi_decode(data).map(Self::Pause))
+            .or_else(|_| T::abi_decode(data).map(Self::Automation))
+            .or_else(|_| M::abi_decode(data).map(Self::Multiplexer))
+            .or_else(|_| V::abi_decode(data).map(Self::Validator))
+            .or_else(|_| G::abi_decode(data).map(Self::Engine))
+            .or_else(|_| E::abi_decode(data).map(Self::EntryPoint))
+            .or_else(|_| Revert::abi_decode(data).map(|r| Self::Message(r.reason)));
+        if let Ok(known) = decoded {
+            return known;
         }
         match data {
             [] => Self::Empty,

@@ -107,16 +107,8 @@ pub async fn read<P: Provider + Clone>(
                 let spending = SpendingLimitHook::new(hook, provider.clone());
                 for token in spending.tokensOf(account).call().await? {
                     let p = spending.policyOf(account, token).call().await?;
-                    policy.spending.push(SpendingConfig {
-                        token,
-                        per_tx_cap: p.perTxCap,
-                        limits: p.limits.iter().map(|l| (l.amount, l.window.to::<u64>())).collect(),
-                    });
-                    if token != Address::ZERO {
-                        if let Some(t) = token_metadata(provider, token).await {
-                            policy.tokens.push(t);
-                        }
-                    }
+                    let limits = p.limits.iter().map(|l| (l.amount, l.window.to::<u64>())).collect();
+                    add_spending(provider, &mut policy, token, p.perTxCap, limits).await;
                 }
             } else {
                 policy.custom_hooks.push((hook, Bytes::new()));
@@ -271,16 +263,8 @@ async fn read_engine<P: Provider + Clone>(
         if p.limits.is_empty() && p.perTxCap.is_zero() {
             continue; // removed since
         }
-        policy.spending.push(SpendingConfig {
-            token,
-            per_tx_cap: p.perTxCap,
-            limits: p.limits.iter().map(|l| (l.amount, l.window.to::<u64>())).collect(),
-        });
-        if token != Address::ZERO {
-            if let Some(t) = token_metadata(provider, token).await {
-                policy.tokens.push(t);
-            }
-        }
+        let limits = p.limits.iter().map(|l| (l.amount, l.window.to::<u64>())).collect();
+        add_spending(provider, policy, token, p.perTxCap, limits).await;
     }
     for c in &history.call_rules {
         let count = engine.callRuleCount(account, c.target, c.selector).call().await?;
@@ -405,6 +389,23 @@ pub fn session_config(s: &IPolicyEngine::Session) -> SessionConfig {
                 limits: t.limits.iter().map(|l| (l.amount, l.window.saturating_to::<u64>())).collect(),
             })
             .collect(),
+    }
+}
+
+/// A token's spending policy as a module holds it, and the token's symbol and decimals when it is
+/// an ERC-20 that reports them.
+async fn add_spending<P: Provider + Clone>(
+    provider: &P,
+    policy: &mut PolicyConfig,
+    token: Address,
+    per_tx_cap: U256,
+    limits: Vec<(U256, u64)>,
+) {
+    policy.spending.push(SpendingConfig { token, per_tx_cap, limits });
+    if token != Address::ZERO {
+        if let Some(t) = token_metadata(provider, token).await {
+            policy.tokens.push(t);
+        }
     }
 }
 

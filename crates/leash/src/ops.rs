@@ -171,16 +171,8 @@ pub async fn pause<P: Provider + Clone>(
     modules: &ModuleAddresses,
     account: Address,
 ) -> Result<TxHash> {
-    Ok(match pause_module(provider, modules, account).await? {
-        PauseModule::Engine(address) => {
-            let engine = IPolicyEngine::new(address, provider.clone());
-            send_checked!(provider, engine.pause(account), &TokenBook::default(), "the pause", GUARDIAN)
-        }
-        PauseModule::Hook(address) => {
-            let hook = EmergencyPauseHook::new(address, provider.clone());
-            send_checked!(provider, hook.pause(account), &TokenBook::default(), "the pause", GUARDIAN)
-        }
-    })
+    let module = pause_controls(provider, modules, account).await?;
+    Ok(send_checked!(provider, module.pause(account), &TokenBook::default(), "the pause", GUARDIAN))
 }
 
 /// `unpause(account)` from the provider's wallet (the guardian or the authority).
@@ -189,16 +181,21 @@ pub async fn unpause<P: Provider + Clone>(
     modules: &ModuleAddresses,
     account: Address,
 ) -> Result<TxHash> {
-    Ok(match pause_module(provider, modules, account).await? {
-        PauseModule::Engine(address) => {
-            let engine = IPolicyEngine::new(address, provider.clone());
-            send_checked!(provider, engine.unpause(account), &TokenBook::default(), "the unpause", GUARDIAN)
-        }
-        PauseModule::Hook(address) => {
-            let hook = EmergencyPauseHook::new(address, provider.clone());
-            send_checked!(provider, hook.unpause(account), &TokenBook::default(), "the unpause", GUARDIAN)
-        }
-    })
+    let module = pause_controls(provider, modules, account).await?;
+    Ok(send_checked!(provider, module.unpause(account), &TokenBook::default(), "the unpause", GUARDIAN))
+}
+
+/// The guardian's `pause` and `unpause` at whichever module holds the account's guardian: the
+/// engine declares them as the pause hook does (same selectors, checked by a test), so the hook's
+/// binding serves both.
+async fn pause_controls<P: Provider + Clone>(
+    provider: &P,
+    modules: &ModuleAddresses,
+    account: Address,
+) -> Result<EmergencyPauseHook::EmergencyPauseHookInstance<P>> {
+    let (PauseModule::Engine(address) | PauseModule::Hook(address)) =
+        pause_module(provider, modules, account).await?;
+    Ok(EmergencyPauseHook::new(address, provider.clone()))
 }
 
 /// What `install` put on the account: each module with its label.
@@ -496,4 +493,18 @@ pub async fn session_status<P: Provider + Clone>(
         remaining,
         now,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::sol_types::SolCall;
+
+    use crate::abi::{EmergencyPauseHook, IPolicyEngine};
+
+    /// `pause` and `unpause` go through the hook's binding whichever module holds the guardian.
+    #[test]
+    fn the_engine_and_the_pause_hook_share_the_guardians_selectors() {
+        assert_eq!(IPolicyEngine::pauseCall::SELECTOR, EmergencyPauseHook::pauseCall::SELECTOR);
+        assert_eq!(IPolicyEngine::unpauseCall::SELECTOR, EmergencyPauseHook::unpauseCall::SELECTOR);
+    }
 }

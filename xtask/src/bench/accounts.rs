@@ -2,13 +2,13 @@
 //! (what `tests/solidity/gas/AccountGas.t.sol` records on each account), so that the page holds the
 //! committed figures and `bench --check` fails when it does not.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
 use eyre::{Result, WrapErr};
 
 use super::report::{n, signed};
+use crate::gas::{self, Figures};
 
 pub const DOC: &str = "docs/COMPATIBILITY.md";
 pub const SNAPSHOT: &str = "snapshots/AccountGas.json";
@@ -34,22 +34,15 @@ const ENABLE: &str = "OpenZeppelin_userOp_session_enable";
 const OWNER: &str = "OpenZeppelin_userOp_owner_noHook";
 
 /// The snapshot's figures by name.
-pub fn read(root: &Path) -> Result<BTreeMap<String, u64>> {
+pub fn read(root: &Path) -> Result<Figures> {
     let text =
         std::fs::read_to_string(root.join(SNAPSHOT)).wrap_err_with(|| format!("{SNAPSHOT} is missing"))?;
-    let json: BTreeMap<String, String> =
-        serde_json::from_str(&text).wrap_err_with(|| format!("{SNAPSHOT} is not a gas snapshot"))?;
-    json.into_iter()
-        .map(|(k, v)| {
-            let gas = v.parse().wrap_err_with(|| format!("{SNAPSHOT}: {k} is not a number"))?;
-            Ok((k, gas))
-        })
-        .collect()
+    gas::parse(Path::new(SNAPSHOT), &text)
 }
 
 /// The markdown between the `bench:accounts` markers: one row per account, then the session
 /// figures, then any figure of the snapshot neither names (so none is left out unseen).
-pub fn table(figures: &BTreeMap<String, u64>) -> String {
+pub fn table(figures: &Figures) -> String {
     let mut used: Vec<String> = Vec::new();
     let mut get = |name: String| -> Option<u64> {
         let value = figures.get(&name).copied();
@@ -109,10 +102,7 @@ pub fn table(figures: &BTreeMap<String, u64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn figures(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
-        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
-    }
+    use crate::gas::figures;
 
     #[test]
     fn each_account_gets_its_figures_and_overheads() {

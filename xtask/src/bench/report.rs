@@ -7,6 +7,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use eyre::{Result, WrapErr};
+use plotters::prelude::*;
 
 use super::{accounts, Op, Results, Stack};
 use crate::markers::splice;
@@ -64,7 +65,7 @@ pub fn publish(root: &Path, results: &Results, check: bool) -> Result<Outcome> {
         }
         files.push((file, updated));
     }
-    files.push((CHART, chart(results)));
+    files.push((CHART, chart(results)?));
     let mut stale = Vec::new();
     for (file, content) in &files {
         let path = root.join(file);
@@ -112,6 +113,13 @@ fn verdict(measured: u64, target: u64) -> String {
     }
 }
 
+/// A row of the targets table: what, its limit, the repeat and first figures (`None`: only the
+/// repeat figure means something), and the verdict on the repeat figure.
+fn target_row(out: &mut String, what: &str, limit: u64, repeat: u64, first: Option<u64>) {
+    let first = first.map_or_else(|| "—".to_string(), n);
+    let _ = writeln!(out, "| {what} | {} | {} | {first} | {} |", n(limit), n(repeat), verdict(repeat, limit));
+}
+
 /// The markdown sections, by marker name.
 pub fn sections(r: &Results) -> Vec<(&'static str, String)> {
     let over = |stack: Stack, op: Op| -> Option<(u64, u64)> {
@@ -129,113 +137,72 @@ pub fn sections(r: &Results) -> Vec<(&'static str, String)> {
         ("spending limit alone, ERC-20 transfer", Stack::Spending, Op::Erc20, TARGET_SPENDING),
     ] {
         if let Some((repeat, first)) = over(stack, op) {
-            let _ = writeln!(
-                targets,
-                "| {what} | {} | {} | {} | {} |",
-                n(limit),
-                n(repeat),
-                n(first),
-                verdict(repeat, limit)
-            );
+            target_row(&mut targets, what, limit, repeat, Some(first));
         }
     }
     if let (Some((batch, _)), Some((single, _))) =
         (over(Stack::Engine, Op::Batch(10)), over(Stack::Engine, Op::Erc20))
     {
         let per_item = batch.saturating_sub(single) / 9;
-        let _ = writeln!(
-            targets,
-            "| full stack (the policy engine), each further item of a batch of 10 ERC-20 transfers | {} | {} | — | {} |",
-            n(TARGET_BATCH_ITEM),
-            n(per_item),
-            verdict(per_item, TARGET_BATCH_ITEM)
-        );
+        let what = "full stack (the policy engine), each further item of a batch of 10 ERC-20 transfers";
+        target_row(&mut targets, what, TARGET_BATCH_ITEM, per_item, None);
     }
     if let (Some(agent), Some(bare)) = (r.agent_engine, r.gas(Stack::Bare, Op::Erc20)) {
         let (repeat, first) =
             (agent.repeat.saturating_sub(bare.repeat), agent.first.saturating_sub(bare.first));
-        let _ = writeln!(
-            targets,
-            "| agent's UserOp (ERC-20 transfer) through AgentValidator + the policy engine, over the owner's with no hook | {} | {} | {} | {} |",
-            n(TARGET_AGENT),
-            n(repeat),
-            n(first),
-            verdict(repeat, TARGET_AGENT)
-        );
+        let what = "agent's UserOp (ERC-20 transfer) through AgentValidator + the policy engine, over the owner's with no hook";
+        target_row(&mut targets, what, TARGET_AGENT, repeat, Some(first));
     }
     if let (Some(session), Some(bare)) = (r.session, r.gas(Stack::Bare, Op::Erc20)) {
         let (repeat, first) =
             (session.repeat.saturating_sub(bare.repeat), session.first.saturating_sub(bare.first));
-        let _ = writeln!(
-            targets,
-            "| an agent's session UserOp (ERC-20 transfer: one permitted pair, one parameter rule, its own limit, a usage limit, a time range), over the owner's with no hook (Smart Sessions: 104,442 / 121,542) | {} | {} | {} | {} |",
-            n(TARGET_SESSION),
-            n(repeat),
-            n(first),
-            verdict(repeat, TARGET_SESSION)
-        );
+        let what = "an agent's session UserOp (ERC-20 transfer: one permitted pair, one parameter rule, its own limit, a usage limit, a time range), over the owner's with no hook (Smart Sessions: 104,442 / 121,542)";
+        target_row(&mut targets, what, TARGET_SESSION, repeat, Some(first));
     }
     if let Some(grant) = r.session_grant {
-        let _ = writeln!(
-            targets,
-            "| granting that session, the authority's transaction (Smart Sessions: 1,039,372) | {} | {} | {} | {} |",
-            n(TARGET_SESSION_GRANT),
-            n(grant),
-            n(grant),
-            verdict(grant, TARGET_SESSION_GRANT)
+        target_row(
+            &mut targets,
+            "granting that session, the authority's transaction (Smart Sessions: 1,039,372)",
+            TARGET_SESSION_GRANT,
+            grant,
+            Some(grant),
         );
     }
     if let Some(enable) = r.session_enable {
-        let _ = writeln!(
-            targets,
-            "| the session's first UserOp carrying its grant (enable-in-first-op), over the same first UserOp with the session granted (Smart Sessions: 1,060,415) | {} | {} | {} | {} |",
-            n(TARGET_SESSION_ENABLE),
-            n(enable),
-            n(enable),
-            verdict(enable, TARGET_SESSION_ENABLE)
-        );
+        let what = "the session's first UserOp carrying its grant (enable-in-first-op), over the same first UserOp with the session granted (Smart Sessions: 1,060,415)";
+        target_row(&mut targets, what, TARGET_SESSION_ENABLE, enable, Some(enable));
     }
     if let (Some(task), Some(transfer)) = (r.task_engine, r.transfer_itself) {
         let (repeat, first) = (task.repeat - transfer.repeat, task.first - transfer.first);
-        let _ = writeln!(
-            targets,
-            "| task through the full stack (the policy engine), over the transfer itself | {} | {} | {} | {} |",
-            n(TARGET_TASK),
-            n(repeat),
-            n(first),
-            verdict(repeat, TARGET_TASK)
+        target_row(
+            &mut targets,
+            "task through the full stack (the policy engine), over the transfer itself",
+            TARGET_TASK,
+            repeat,
+            Some(first),
         );
     }
     if let Some(install) = r.install_example {
-        let _ = writeln!(
-            targets,
-            "| installing the README's worked example (AgentValidator, executor and task, policy engine) | {} | {} | {} | {} |",
-            n(TARGET_INSTALL),
-            n(install),
-            n(install),
-            verdict(install, TARGET_INSTALL)
+        target_row(
+            &mut targets,
+            "installing the README's worked example (AgentValidator, executor and task, policy engine)",
+            TARGET_INSTALL,
+            install,
+            Some(install),
         );
     }
     if let Some(&(ref worst, max)) = r.code_sizes.iter().max_by_key(|(_, size)| *size) {
-        let _ = writeln!(
-            targets,
-            "| runtime code, largest module ({worst}), bytes | {} | {} | {} | {} |",
-            n(TARGET_CODE_SIZE),
-            n(max),
-            n(max),
-            verdict(max, TARGET_CODE_SIZE)
+        target_row(
+            &mut targets,
+            &format!("runtime code, largest module ({worst}), bytes"),
+            TARGET_CODE_SIZE,
+            max,
+            Some(max),
         );
     }
     if !r.deployments.is_empty() {
         let total: u64 = r.deployments.iter().map(|(_, g)| *g).sum();
-        let _ = writeln!(
-            targets,
-            "| deployment, every module in all | {} | {} | {} | {} |",
-            n(TARGET_DEPLOY_TOTAL),
-            n(total),
-            n(total),
-            verdict(total, TARGET_DEPLOY_TOTAL)
-        );
+        target_row(&mut targets, "deployment, every module in all", TARGET_DEPLOY_TOTAL, total, Some(total));
     }
 
     let mut main = String::new();
@@ -385,8 +352,9 @@ pub fn sections(r: &Results) -> Vec<(&'static str, String)> {
 /// One chart panel: title, unit of the x axis, (x, overhead) points.
 type Panel = (&'static str, &'static str, Vec<(f64, f64)>);
 
-/// The scaling curves as one SVG image: a panel per curve, overhead over the bare account.
-pub fn chart(r: &Results) -> String {
+/// The scaling curves as one SVG image: a panel per curve, overhead over the bare account, each
+/// measured point marked.
+pub fn chart(r: &Results) -> Result<String> {
     let bare_erc20 = r.gas(Stack::Bare, Op::Erc20).map(|p| p.repeat).unwrap_or(0) as f64;
     let over = |curve: &[(u64, u64)]| -> Vec<(f64, f64)> {
         curve.iter().map(|(x, g)| (*x as f64, *g as f64 - bare_erc20)).collect()
@@ -400,70 +368,46 @@ pub fn chart(r: &Results) -> String {
         ("limits on one token", "limits", over(&r.limits_per_token)),
         ("batch size, policy engine", "transfers", batch_overhead),
     ];
-    let (w, h, cols) = (320.0, 230.0, 3usize);
+    let (w, h, cols) = (320, 230, 3);
     let rows = panels.len().div_ceil(cols);
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"11\">\n\
-         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"10\" y=\"20\" font-size=\"14\">Leash gas overhead over an account with no hook (cargo xtask bench)</text>\n",
-        w * cols as f64,
-        h * rows as f64 + 30.0
-    );
-    for (i, (title, unit, points)) in panels.iter().enumerate() {
-        let (ox, oy) = ((i % cols) as f64 * w, (i / cols) as f64 * h + 30.0);
-        let (left, right, top, bottom) = (ox + 60.0, ox + w - 15.0, oy + 30.0, oy + h - 40.0);
-        let max_x = points.iter().map(|p| p.0).fold(1.0, f64::max);
-        let max_y = points.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
-        let px = |x: f64| left + (right - left) * x / max_x;
-        let py = |y: f64| bottom - (bottom - top) * y.max(0.0) / max_y;
-        let _ = writeln!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{title}</text>",
-            ox + 10.0,
-            oy + 18.0
-        );
-        let _ = writeln!(
-            svg,
-            "<path d=\"M{left:.1},{top:.1} V{bottom:.1} H{right:.1}\" fill=\"none\" stroke=\"#444\"/>"
-        );
-        for k in 0..=4 {
-            let y = max_y * k as f64 / 4.0;
-            let _ = writeln!(
-                svg,
-                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text><path d=\"M{left:.1},{:.1} H{right:.1}\" stroke=\"#ddd\"/>",
-                left - 4.0,
-                py(y) + 4.0,
-                n(y.round() as u64),
-                py(y)
-            );
+    let blue = RGBColor(0x1f, 0x6f, 0xeb);
+    let mut svg = String::new();
+    {
+        let page =
+            SVGBackend::with_string(&mut svg, (w * cols as u32, h * rows as u32 + 30)).into_drawing_area();
+        page.fill(&WHITE)?;
+        let page = page.titled(
+            "Leash gas overhead over an account with no hook (cargo xtask bench)",
+            ("sans-serif", 17),
+        )?;
+        for ((title, unit, points), area) in panels.iter().zip(page.split_evenly((rows, cols))) {
+            let max_x = points.iter().map(|p| p.0).fold(1.0, f64::max);
+            let max_y = points.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
+            let mut panel = ChartBuilder::on(&area)
+                .caption(*title, ("sans-serif", 15))
+                .margin(8)
+                .x_label_area_size(32)
+                .y_label_area_size(52)
+                .build_cartesian_2d(0.0..max_x, 0.0..max_y)?;
+            panel
+                .configure_mesh()
+                .disable_x_mesh()
+                .x_labels(points.len())
+                .y_labels(5)
+                .light_line_style(TRANSPARENT)
+                .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
+                .axis_style(RGBColor(0x44, 0x44, 0x44))
+                .label_style(("sans-serif", 13))
+                .x_label_formatter(&|x| format!("{x}"))
+                .y_label_formatter(&|y| n(y.round() as u64))
+                .x_desc(*unit)
+                .draw()?;
+            panel.draw_series(LineSeries::new(points.iter().copied(), blue.stroke_width(2)))?;
+            panel.draw_series(points.iter().map(|p| Circle::new(*p, 3, blue.filled())))?;
         }
-        for (x, _) in points.iter() {
-            let _ = writeln!(
-                svg,
-                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{x}</text>",
-                px(*x),
-                bottom + 14.0
-            );
-        }
-        let _ = writeln!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{unit}</text>",
-            (left + right) / 2.0,
-            bottom + 30.0
-        );
-        let line: Vec<String> = points.iter().map(|(x, y)| format!("{:.1},{:.1}", px(*x), py(*y))).collect();
-        let _ = writeln!(
-            svg,
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"#1f6feb\" stroke-width=\"2\"/>",
-            line.join(" ")
-        );
-        for (x, y) in points.iter() {
-            let _ =
-                writeln!(svg, "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"#1f6feb\"/>", px(*x), py(*y));
-        }
+        page.present()?;
     }
-    svg.push_str("</svg>\n");
-    svg
+    Ok(svg)
 }
 
 /// The tables for the terminal (the same markdown as in the document).

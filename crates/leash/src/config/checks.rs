@@ -114,12 +114,7 @@ fn allowlist(ctx: &Ctx, a: &RawAllowlist) -> Result<AllowlistConfig, ConfigError
             )
         }
     };
-    if a.permissions.len() > MAX_PERMISSIONS {
-        return Err(ctx.err(
-            a.permissions[MAX_PERMISSIONS].span(),
-            format!("{} permissions: at most {MAX_PERMISSIONS} per account", a.permissions.len()),
-        ));
-    }
+    ctx.at_most(&a.permissions, MAX_PERMISSIONS, "permissions", " per account")?;
     let mut seen = BTreeSet::new();
     let mut permissions = Vec::new();
     for p in &a.permissions {
@@ -131,12 +126,7 @@ fn allowlist(ctx: &Ctx, a: &RawAllowlist) -> Result<AllowlistConfig, ConfigError
         }
         permissions.push((target, selector));
     }
-    if a.protected.len() > MAX_PROTECTED {
-        return Err(ctx.err(
-            a.protected[MAX_PROTECTED].span(),
-            format!("{} protected addresses: at most {MAX_PROTECTED} per account", a.protected.len()),
-        ));
-    }
+    ctx.at_most(&a.protected, MAX_PROTECTED, "protected addresses", " per account")?;
     let mut protected = Vec::new();
     for p in &a.protected {
         let addr = ctx.target(p, "protected address")?;
@@ -149,11 +139,7 @@ fn allowlist(ctx: &Ctx, a: &RawAllowlist) -> Result<AllowlistConfig, ConfigError
 }
 
 fn spending(ctx: &Ctx, raw: &[Spanned<RawSpending>]) -> Result<Vec<SpendingConfig>, ConfigError> {
-    if raw.len() > MAX_TOKENS {
-        return Err(
-            ctx.err(raw[MAX_TOKENS].span(), format!("{} limited tokens: at most {MAX_TOKENS}", raw.len()))
-        );
-    }
+    ctx.at_most(raw, MAX_TOKENS, "limited tokens", "")?;
     let mut spending = Vec::new();
     for s in raw {
         let sp = s.get_ref();
@@ -175,16 +161,7 @@ fn spending(ctx: &Ctx, raw: &[Spanned<RawSpending>]) -> Result<Vec<SpendingConfi
                 cap
             }
         };
-        if sp.limits.len() > MAX_LIMITS_PER_TOKEN {
-            return Err(ctx.err(
-                sp.limits[MAX_LIMITS_PER_TOKEN].span(),
-                format!(
-                    "{} limits for {}: at most {MAX_LIMITS_PER_TOKEN} per token",
-                    sp.limits.len(),
-                    token.symbol
-                ),
-            ));
-        }
+        ctx.at_most(&sp.limits, MAX_LIMITS_PER_TOKEN, &format!("limits for {}", token.symbol), " per token")?;
         if sp.limits.is_empty() && per_tx_cap.is_zero() {
             return Err(
                 ctx.err(s.span(), format!("token {}: give at least one limit or a per_tx_cap", token.symbol))
@@ -217,9 +194,7 @@ fn spending(ctx: &Ctx, raw: &[Spanned<RawSpending>]) -> Result<Vec<SpendingConfi
 }
 
 fn tasks(ctx: &Ctx, raw: &[Spanned<RawTask>]) -> Result<Vec<TaskConfig>, ConfigError> {
-    if raw.len() > MAX_TASKS {
-        return Err(ctx.err(raw[MAX_TASKS].span(), format!("{} tasks: at most {MAX_TASKS}", raw.len())));
-    }
+    ctx.at_most(raw, MAX_TASKS, "tasks", "")?;
     let mut tasks: Vec<TaskConfig> = Vec::new();
     for t in raw {
         let tr = t.get_ref();
@@ -233,14 +208,7 @@ fn tasks(ctx: &Ctx, raw: &[Spanned<RawTask>]) -> Result<Vec<TaskConfig>, ConfigE
             None => U256::ZERO,
             Some(v) => ctx.amount(v, 18, U256::from(u128::MAX), "task value")?,
         };
-        let call = match &tr.call {
-            None => Bytes::new(),
-            Some(c) => c
-                .get_ref()
-                .trim()
-                .parse::<Bytes>()
-                .map_err(|_| ctx.err(c.span(), "task call: not hex calldata"))?,
-        };
+        let call = ctx.optional_hex(&tr.call, "task call: not hex calldata")?;
         let cooldown = match &tr.cooldown {
             None => 0,
             Some(v) => {
@@ -283,14 +251,7 @@ fn custom_hooks(
     let mut custom_hooks = Vec::new();
     for h in raw {
         let address = ctx.nonzero(&h.get_ref().address, "custom hook")?;
-        let init = match &h.get_ref().init_data {
-            None => Bytes::new(),
-            Some(d) => d
-                .get_ref()
-                .trim()
-                .parse::<Bytes>()
-                .map_err(|_| ctx.err(d.span(), "custom hook init_data: not hex"))?,
-        };
+        let init = ctx.optional_hex(&h.get_ref().init_data, "custom hook init_data: not hex")?;
         custom_hooks.push((address, init));
     }
     Ok(custom_hooks)
@@ -366,12 +327,7 @@ fn session(ctx: &Ctx, authority: Address, s: &RawSession) -> Result<SessionConfi
         (Some(u), None) => return Err(ctx.err(u.span(), "uses_per_window needs a usage_window")),
         (None, Some(w)) => return Err(ctx.err(w.span(), "usage_window needs uses_per_window")),
     };
-    if s.call.len() > MAX_SESSION_CALLS {
-        return Err(ctx.err(
-            s.call[MAX_SESSION_CALLS].span(),
-            format!("{} calls in the session: at most {MAX_SESSION_CALLS}", s.call.len()),
-        ));
-    }
+    ctx.at_most(&s.call, MAX_SESSION_CALLS, "calls in the session", "")?;
     if s.call.is_empty() {
         return Err(ctx.err(s.agent.span(), "the session permits no call: add a [[session.call]]"));
     }
@@ -403,12 +359,7 @@ fn ruled_call(
     if earlier.iter().any(|x| (x.target, x.selector) == (target, selector)) {
         return Err(ctx.err(c.target.span(), format!("{what} ({target}, {selector}) is listed twice")));
     }
-    if c.rule.len() > MAX_RULES {
-        return Err(ctx.err(
-            c.rule[MAX_RULES].span(),
-            format!("{} rules on one call: at most {MAX_RULES}", c.rule.len()),
-        ));
-    }
+    ctx.at_most(&c.rule, MAX_RULES, "rules on one call", "")?;
     if let Some(first) = c.rule.first() {
         if selector.0 == WILDCARD_SELECTOR || selector.is_zero() {
             return Err(ctx.err(
@@ -433,12 +384,7 @@ fn call_rules(
             "account-wide rules are the policy engine's: remove hook = \"multiplexer\" (the separate allowlist has none)",
         ));
     }
-    if raw.len() > MAX_CALL_RULES {
-        return Err(ctx.err(
-            raw[MAX_CALL_RULES].span(),
-            format!("{} ruled functions: at most {MAX_CALL_RULES}", raw.len()),
-        ));
-    }
+    ctx.at_most(raw, MAX_CALL_RULES, "ruled functions", "")?;
     let mut calls: Vec<SessionCallConfig> = Vec::new();
     for c in raw {
         let call = ruled_call(ctx, c.get_ref(), &calls, "call_rules")?;

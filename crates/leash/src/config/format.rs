@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use alloy::primitives::utils::parse_units;
-use alloy::primitives::{Address, FixedBytes, U256};
+use alloy::primitives::{Address, Bytes, FixedBytes, U256};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -177,6 +177,35 @@ impl Ctx<'_> {
     pub(super) fn err(&self, span: Range<usize>, message: impl Into<String>) -> ConfigError {
         let line = self.text[..span.start.min(self.text.len())].matches('\n').count() + 1;
         ConfigError { file: self.file.to_string(), line, message: message.into() }
+    }
+
+    /// Refuses a list of more than `max` entries at the first one too many: "`n` `what`: at most
+    /// `max``scope`".
+    pub(super) fn at_most<T>(
+        &self,
+        list: &[Spanned<T>],
+        max: usize,
+        what: &str,
+        scope: &str,
+    ) -> Result<(), ConfigError> {
+        match list.get(max) {
+            Some(extra) => {
+                Err(self.err(extra.span(), format!("{} {what}: at most {max}{scope}", list.len())))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Hex bytes, empty when the field is absent; `refusal` is the error for anything else.
+    pub(super) fn optional_hex(
+        &self,
+        field: &Option<Spanned<String>>,
+        refusal: &str,
+    ) -> Result<Bytes, ConfigError> {
+        match field {
+            None => Ok(Bytes::new()),
+            Some(hex) => hex.get_ref().trim().parse::<Bytes>().map_err(|_| self.err(hex.span(), refusal)),
+        }
     }
 
     pub(super) fn address(&self, s: &Spanned<String>, what: &str) -> Result<Address, ConfigError> {

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use leash_tests::{ensure_artifacts, project_root};
+use leash_anvil_tests::{ensure_artifacts, project_root};
 
 fn bytecode(artifact: &Path) -> (String, String) {
     let text = std::fs::read_to_string(artifact).unwrap_or_else(|e| panic!("{}: {e}", artifact.display()));

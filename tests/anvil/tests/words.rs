@@ -15,8 +15,8 @@ use leash::config::{self, PolicyConfig};
 use leash::errors::{Refused, TokenBook};
 use leash::provider::{connect, with_wallet, Unfunded};
 use leash::{live, ops};
-use leash_tests::sessions::vars;
-use leash_tests::{devnet, project_root, test_bed, Devnet, Options, UserOpSender};
+use leash_anvil_tests::sessions::vars;
+use leash_anvil_tests::{devnet, project_root, test_bed, Devnet, Options, UserOpSender};
 
 /// The words of a refused UserOp (the EntryPoint's `FailedOp`, decoded).
 fn refusal_words(err: &eyre::Report) -> String {

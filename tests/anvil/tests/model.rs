@@ -9,8 +9,8 @@
 //!
 //! The account runs the policy engine; a shorter run checks the same rules on the multiplexer
 //! stack (the separate hooks), and a fixed case fills a limit exactly on both. Sessions have a
-//! model of their own (`model/sessions.rs`): three agents' sessions on one account, against the
-//! engine and AgentValidator.
+//! model of their own (`model/sessions.rs`, its model and driver apart as here): three agents'
+//! sessions on one account, against the engine and AgentValidator.
 //!
 //! Depth: by default the engine's cases run until 20,000 steps have been checked against the chain
 //! (time jumps not counted), the multiplexer's until 2,000; `LEASH_MODEL_STEPS=N` asks for N of
@@ -20,11 +20,8 @@
 //! Failures shrink to a minimal readable sequence; committed seeds in
 //! `proptest-regressions/model.txt` replay first.
 
-#[path = "model/driver.rs"]
 mod driver;
-#[path = "model/reference.rs"]
 mod reference;
-#[path = "model/sessions.rs"]
 mod sessions;
 
 use std::cell::RefCell;
@@ -76,6 +73,12 @@ fn the_multiplexer_stack_matches_the_same_model() {
     check_against_model(HookStack::Multiplexer, steps, 1);
 }
 
+/// A worker's own runtime: proptest calls each case synchronously, so a worker drives its chain
+/// by blocking on one thread rather than from inside an async test.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime")
+}
+
 /// Ten spends of 100 fill a limit of 1,000 exactly (buckets keep exact amounts: none is rounded),
 /// the eleventh is refused, with the time the first spends' bucket leaves the window as the time
 /// it fits, and refused one second before that time and accepted at it: the model says so, and
@@ -83,8 +86,8 @@ fn the_multiplexer_stack_matches_the_same_model() {
 #[test]
 fn ten_spends_of_100_fill_a_limit_of_1000_exactly() {
     const FILL: u64 = 1_000;
-    leash_tests::ensure_artifacts().expect("forge artifacts");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    leash_anvil_tests::ensure_artifacts().expect("forge artifacts");
+    let rt = runtime();
     for stack in [HookStack::Engine, HookStack::Multiplexer] {
         let mut driver = rt.block_on(Driver::spawn(stack, FILL)).expect("test chain");
         // Five spends in one bucket, five in the next: the window holds them all.
@@ -126,8 +129,8 @@ fn ten_spends_of_100_fill_a_limit_of_1000_exactly() {
 #[test]
 fn sessions_match_their_model() {
     let cases = env("LEASH_SESSION_CASES").unwrap_or(30) as u32;
-    leash_tests::ensure_artifacts().expect("forge artifacts");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    leash_anvil_tests::ensure_artifacts().expect("forge artifacts");
+    let rt = runtime();
     let driver = rt.block_on(sessions::Driver::spawn()).expect("test chain");
     let started = Instant::now();
     let (checked, accepted) = (AtomicU64::new(0), AtomicU64::new(0));
@@ -213,7 +216,7 @@ fn check_against_model(stack: HookStack, steps: u64, workers: u64) {
         workers = workers.min(n as u64).max(1);
     }
     // A build of the artifacts, if one is needed, is not the model's time.
-    leash_tests::ensure_artifacts().expect("forge artifacts");
+    leash_anvil_tests::ensure_artifacts().expect("forge artifacts");
     let tally = Tally::default();
     let started = Instant::now();
     let failures: Vec<String> = std::thread::scope(|s| {
@@ -258,7 +261,7 @@ fn worker(stack: HookStack, index: u64, workers: u64, depth: &Depth, tally: &Tal
 }
 
 fn rounds(stack: HookStack, index: u64, workers: u64, depth: &Depth, tally: &Tally) -> Result<(), String> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let rt = runtime();
     let driver =
         RefCell::new(rt.block_on(Driver::spawn(stack, LIMIT)).map_err(|e| format!("test chain: {e:#}"))?);
     for round in 0u64.. {

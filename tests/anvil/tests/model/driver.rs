@@ -39,12 +39,12 @@ use leash::account::{
 use leash::addresses::ModuleAddresses;
 use leash::config::{self, HookStack};
 use leash::provider::Confirm;
+use leash_anvil_tests::abi::TestToken;
+use leash_anvil_tests::{devnet, Devnet, Options};
 use leash_devnet::EntryPoint;
-use leash_tests::abi::TestToken;
-use leash_tests::{devnet, Devnet, Options};
 use serde_json::json;
 
-use crate::reference::{
+use super::reference::{
     ping_call, ping_selector, transfer_selector, Entry, Names, Step, Verdict, Views, AUTO_UNPAUSE,
     TASK_AMOUNT, TASK_COOLDOWN, TASK_DELAY, TASK_ID, TASK_LIFETIME, TASK_RUNS, WINDOW,
 };

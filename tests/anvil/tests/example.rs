@@ -4,12 +4,12 @@
 // The example's `main` and its flag parsing are for `cargo run --example`.
 #[allow(dead_code)]
 #[path = "../../../crates/leash/examples/install_and_refuse.rs"]
-mod example;
+mod install_and_refuse;
 
 use eyre::Result;
 use leash::addresses::ModuleOverrides;
+use leash_anvil_tests::{devnet, project_root, Options};
 use leash_devnet::EntryPoint;
-use leash_tests::{devnet, project_root, Options};
 
 #[tokio::test]
 async fn an_agent_team_installs_a_leash_and_reads_its_refusals() -> Result<()> {
@@ -18,7 +18,7 @@ async fn an_agent_team_installs_a_leash_and_reads_its_refusals() -> Result<()> {
     net.place_entry_point(EntryPoint::V08).await?;
     let owner = net.key(1);
     let account = net.deploy_test_account(owner.address()).await?;
-    let setup = || example::Setup {
+    let setup = || install_and_refuse::Setup {
         rpc_url: net.anvil.endpoint(),
         account,
         owner: owner.clone(),
@@ -41,7 +41,7 @@ async fn an_agent_team_installs_a_leash_and_reads_its_refusals() -> Result<()> {
         },
     };
 
-    let lines = example::run(setup(), |_| {}).await?;
+    let lines = install_and_refuse::run(setup(), |_| {}).await?;
     assert!(lines[0].starts_with("installed AgentValidator"), "{lines:#?}");
     assert!(lines[1].starts_with("installed PolicyEngine"), "{lines:#?}");
     assert_eq!(
@@ -58,7 +58,7 @@ async fn an_agent_team_installs_a_leash_and_reads_its_refusals() -> Result<()> {
     );
 
     // Again on the same account: the leash is there, and 0.4 more still fits the day's 1 ETH.
-    let again = example::run(setup(), |_| {}).await?;
+    let again = install_and_refuse::run(setup(), |_| {}).await?;
     assert!(again[0].ends_with("already has its leash: nothing to install"), "{again:#?}");
     assert_eq!(again[1], "ALLOWED pay the payee 0.4 ETH");
     Ok(())

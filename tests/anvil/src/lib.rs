@@ -7,7 +7,7 @@ pub mod sessions;
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
@@ -39,14 +39,20 @@ const ARTIFACTS: [&str; 17] = [
     "Safe7579Precompiles.sol/Safe7579Precompiles.json",
 ];
 
+/// Held while a test runs forge on the project: the tests share one process, and two forge
+/// commands at once could both rewrite `out/` and `cache/`.
+pub fn forge_lock() -> MutexGuard<'static, ()> {
+    static FORGE: Mutex<()> = Mutex::new(());
+    FORGE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Forge's output directory, holding every artifact the tests load: when one is missing (a fresh
-/// clone, or a command that rebuilt `out/` without the tests) `forge build` runs first, once per
-/// test binary, so the tests run after any `cargo xtask` command.
+/// clone, or a command that rebuilt `out/` without the tests) `forge build` runs first, once, so
+/// the tests run after any `cargo xtask` command.
 pub fn ensure_artifacts() -> Result<PathBuf> {
-    static BUILD: Mutex<()> = Mutex::new(());
     let root = project_root();
     let out = root.join("out");
-    let _one_build = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let _forge = forge_lock();
     if ARTIFACTS.iter().all(|a| out.join(a).exists()) {
         return Ok(out);
     }

@@ -8,7 +8,7 @@ use alloy::providers::ext::AnvilApi;
 use alloy::providers::{DynProvider, Provider};
 use eyre::Result;
 use leash::deploy::{self, Status, CREATE2_DEPLOYER};
-use leash_tests::{devnet, ensure_artifacts, project_root, Devnet, Options};
+use leash_anvil_tests::{devnet, ensure_artifacts, forge_lock, project_root, Devnet, Options};
 
 fn anvil(chain_id: u64) -> Result<(Devnet, DynProvider)> {
     let net = devnet(Options { chain_id: Some(chain_id), ..Options::default() })?;
@@ -75,6 +75,7 @@ async fn forge_script_agrees_with_the_rust_path() -> Result<()> {
     let (script_node, script_chain) = anvil(31337)?;
     let key = alloy::hex::encode_prefixed(script_node.key(0).to_bytes());
     let root = project_root();
+    let forge = forge_lock();
     let output = Command::new(root.join("node_modules/.bin/forge"))
         .current_dir(&root)
         .env("PATH", format!("{}:{}", root.join("node_modules/.bin").display(), std::env::var("PATH")?))
@@ -88,6 +89,7 @@ async fn forge_script_agrees_with_the_rust_path() -> Result<()> {
         ])
         .args(["--broadcast", "--slow"])
         .output()?;
+    drop(forge);
     assert!(
         output.status.success(),
         "forge script failed:\n{}\n{}",

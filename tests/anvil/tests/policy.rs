@@ -17,8 +17,8 @@ use leash::config::{self, HookStack, PolicyConfig};
 use leash::errors::{LeashRevert, Refused, TokenBook};
 use leash::provider::Confirm;
 use leash::{live, ops};
-use leash_tests::abi::TestToken;
-use leash_tests::{project_root, test_bed, Devnet, UserOpSender};
+use leash_anvil_tests::abi::TestToken;
+use leash_anvil_tests::{project_root, test_bed, Devnet, UserOpSender};
 
 struct World {
     net: Devnet,

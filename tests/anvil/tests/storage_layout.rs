@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use leash_tests::{ensure_artifacts, project_root};
+use leash_anvil_tests::{ensure_artifacts, forge_lock, project_root};
 
 const MODULES: [&str; 7] = [
     "HookMultiPlexer",
@@ -20,6 +20,7 @@ const MODULES: [&str; 7] = [
 /// The storage variables the compiler lays out for `module`.
 fn layout(module: &str) -> BTreeSet<String> {
     let root = project_root();
+    let _forge = forge_lock();
     let output = Command::new(root.join("node_modules/.bin/forge"))
         .current_dir(&root)
         .args(["inspect", module, "storageLayout", "--json"])

@@ -4,7 +4,7 @@ use alloy::primitives::{address, U256};
 use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
 use eyre::Result;
-use leash_tests::{execute_single, test_bed};
+use leash_anvil_tests::{execute_single, test_bed};
 
 const ONE_ETH: u128 = 1_000_000_000_000_000_000;
 

@@ -4,8 +4,8 @@ use alloy::primitives::U256;
 use eyre::Result;
 use leash::abi::SpendingLimitHook::SpendingLimitHookErrors;
 use leash::errors::LeashRevert;
+use leash_anvil_tests::{devnet, Options};
 use leash_devnet::accounts::AccountKind;
-use leash_tests::{devnet, Options};
 
 #[tokio::test]
 async fn trading_agent_on_uniswap_v3_within_and_past_its_limits() -> Result<()> {

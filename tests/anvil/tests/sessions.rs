@@ -17,9 +17,9 @@ use leash::config::{self, PolicyConfig};
 use leash::errors::{LeashRevert, TokenBook};
 use leash::provider::Confirm;
 use leash::{live, ops};
-use leash_tests::abi::TestToken;
-use leash_tests::sessions::{vars, SessionBed};
-use leash_tests::{test_bed, UserOpSender};
+use leash_anvil_tests::abi::TestToken;
+use leash_anvil_tests::sessions::{vars, SessionBed};
+use leash_anvil_tests::{test_bed, UserOpSender};
 
 const DAY: u64 = 86_400;
 
@@ -219,7 +219,7 @@ async fn the_session_examples_install_grant_and_read_back() -> Result<()> {
             ("PAYEE_B", Address::with_last_byte(0xa2)),
             ("PAYEE_C", Address::with_last_byte(0xa3)),
         ]);
-        let path = leash_tests::project_root().join("examples").join(example);
+        let path = leash_anvil_tests::project_root().join("examples").join(example);
         let policy = config::load(&path, &vars).map_err(|e| eyre::eyre!("{e}"))?;
         let book = TokenBook::default();
         bed.install(&policy, &book).await?;
