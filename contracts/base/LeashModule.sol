@@ -39,6 +39,10 @@ abstract contract LeashModule is ILeashModule {
 
     /// @dev Hook data a hook returns when it let an approved change through; its postCheck ends it.
     bytes internal constant APPROVED_CHANGE = hex"01";
+    /// @dev Hook data of a call `_guardCall` counted (`counts`): its postCheck ends it; with the
+    /// approved change it started, `APPROVED_COUNTED`.
+    bytes internal constant COUNTED_CALL = hex"02";
+    bytes internal constant APPROVED_COUNTED = hex"03";
 
     /// @dev Per account, in transient storage at `CALLS_TAG | account`: how many of the account's
     /// hooked calls this module is inside (preCheck run, postCheck not yet), and in the top bit
@@ -221,8 +225,8 @@ abstract contract LeashModule is ILeashModule {
     ///   - an item moving the account's EntryPoint deposit or stake needs it too;
     ///   - an item calling a Leash module in `leash` needs it too, unless it calls one of the
     ///     functions through which the account may only tighten (the module enforces that);
-    ///   - an approval is spent only by a top-level call (its sender is not the account, or no
-    ///     hooked call of the account is in progress), once;
+    ///   - an approval is spent only by a top-level call (its sender is not the account, or, for
+    ///     a Safe on the engine, no hooked call of it is in progress: `_guardCall`), once;
     ///     the change then skips every policy check (`approved = true`) and, until its
     ///     postCheck, the account's own nested calls are part of it.
     /// Approvals are read only on these paths, never for ordinary calls.
@@ -231,7 +235,7 @@ abstract contract LeashModule is ILeashModule {
         returns (bool approved, bool consumed, ExecutionDecoder.Executions memory ex)
     {
         bool decided;
-        (decided, approved, consumed, ex) = _guardCall(account, msgSender, msgData);
+        (decided, approved, consumed, ex) = _guardCall(account, msgSender, msgData, false);
         if (decided) return (approved, consumed, ex);
         if (_guardItemsAmong(account, msgSender, msgData, ex, leash)) return (true, true, ex);
     }
@@ -255,14 +259,19 @@ abstract contract LeashModule is ILeashModule {
     /// @dev The call-level half of `_leashGuard`: decides module management, token receiver
     /// callbacks and the account's nested calls during an approved change (`decided`), or decodes
     /// the executions whose items `_guardExecutionItem` must then see, each of them.
-    function _guardCall(address account, address msgSender, bytes calldata msgData)
+    /// `counts`: the account is a Safe (as it proved at install), whose owners' own transactions
+    /// reach the hook as calls of the account to itself: this call is counted among the account's
+    /// hooked calls in progress (its postCheck gets `COUNTED_CALL` back), so that such a call with
+    /// none around it may spend an approval. Elsewhere, and on a Safe inside another hooked call,
+    /// a call of the account to itself never does.
+    function _guardCall(address account, address msgSender, bytes calldata msgData, bool counts)
         internal
         returns (bool decided, bool approved, bool consumed, ExecutionDecoder.Executions memory ex)
     {
-        uint256 calls = _calls(account);
+        uint256 calls = counts || msgSender == account ? _calls(account) : 0;
         // Nested calls the account itself makes during an approved change are part of it.
         if (msgSender == account && calls & CHANGE_IN_PROGRESS != 0) {
-            _enterCall(account, calls);
+            if (counts) _enterCall(account, calls);
             return (true, true, false, ex);
         }
         // The call the account runs: `msgData` without an appended sender.
@@ -271,14 +280,13 @@ abstract contract LeashModule is ILeashModule {
         (action, ex) = ExecutionDecoder.decode(call);
         // Counted once decoded: a call the decoder refuses (a view the account's fallback would
         // route, often through `staticcall`) reverts before any write.
-        _enterCall(account, calls);
+        if (counts) _enterCall(account, calls);
         if (ex.session != address(0)) _requireSessions(account, ex.session);
         if (action == ExecutionDecoder.Action.Receive) return (true, false, false, ex);
         if (action != ExecutionDecoder.Action.Execute) {
             bytes32 changeHash = keccak256(call);
-            if ((msgSender != account || calls & DEPTH == 0) && _consumeApproval(account, changeHash)) {
-                return (true, true, true, ex);
-            }
+            bool topLevel = msgSender != account || (counts && calls & DEPTH == 0);
+            if (topLevel && _consumeApproval(account, changeHash)) return (true, true, true, ex);
             address module;
             if (call.length >= 68) module = address(uint160(uint256(bytes32(call[36:68]))));
             revert Leash_ModuleChangeNotApproved(account, bytes4(call[:4]), module, changeHash);
@@ -453,7 +461,7 @@ abstract contract LeashModule is ILeashModule {
         returns (bool approved, bool consumed, ExecutionDecoder.Executions memory ex)
     {
         bool decided;
-        (decided, approved, consumed, ex) = _guardCall(account, msgSender, msgData);
+        (decided, approved, consumed, ex) = _guardCall(account, msgSender, msgData, false);
         if (decided) return (approved, consumed, ex);
         if (_guardItemsAlone(account, msgSender, msgData, ex)) return (true, true, ex);
     }
@@ -522,18 +530,28 @@ abstract contract LeashModule is ILeashModule {
         }
     }
 
-    /// @dev Called by postCheck with the hook data preCheck returned: one hooked call fewer, and
-    /// the approved change ended only in the frame that started it, so nested executions do not
-    /// end it early. Never below zero: a postCheck without its preCheck leaves the count as is.
+    /// @dev Called by postCheck with the hook data preCheck returned: the approved change ended
+    /// only in the frame that started it (so nested executions do not end it early), a counted
+    /// call ended. Nothing to do for any other hook data (the common case: empty). Never below
+    /// zero: a postCheck without its preCheck leaves the count as is.
     function _leaveCall(address account, bytes calldata hookData) internal {
-        bool ends = hookData.length == 1 && hookData[0] == APPROVED_CHANGE[0];
+        if (hookData.length != 1) return;
+        uint256 marks = uint8(hookData[0]);
+        if (marks & 3 == 0) return;
         assembly ("memory-safe") {
             let slot := or(CALLS_TAG, and(account, 0xffffffffffffffffffffffffffffffffffffffff))
             let calls := tload(slot)
-            if and(calls, DEPTH) { calls := sub(calls, 1) }
-            if ends { calls := and(calls, DEPTH) }
+            if and(shr(1, marks), gt(and(calls, DEPTH), 0)) { calls := sub(calls, 1) }
+            if and(marks, 1) { calls := and(calls, DEPTH) }
             tstore(slot, calls)
         }
+    }
+
+    /// @dev The hook data of a call the guard let through: whether it started an approved change
+    /// (`consumed`), whether `_guardCall` counted it (`counts`).
+    function _guardHookData(bool consumed, bool counts) internal pure returns (bytes memory) {
+        if (counts) return consumed ? APPROVED_COUNTED : COUNTED_CALL;
+        return consumed ? APPROVED_CHANGE : bytes("");
     }
 
     function _calls(address account) private view returns (uint256 calls) {

@@ -102,18 +102,20 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         address account = msg.sender;
         uint256 state = _state[account];
         require(state & INSTALLED != 0, Leash_NotInstalled(account));
+        // A Safe's owners reach the engine through their own transactions too (see `_guardCall`).
+        bool counts = (state >> ACCOUNT_KIND_SHIFT) & 0xff == ACCOUNT_SAFE7579;
         (bool decided, bool approved, bool consumed, ExecutionDecoder.Executions memory ex) =
-            _guardCall(account, msgSender, msgData);
-        if (approved) return consumed ? APPROVED_CHANGE : bytes("");
+            _guardCall(account, msgSender, msgData, counts);
+        if (approved) return _guardHookData(consumed, counts);
         // Every item through the guard before any policy: an item that spends the authority's
         // approval exempts the whole call.
-        if (!decided && _guardItemsAlone(account, msgSender, msgData, ex)) return APPROVED_CHANGE;
+        if (!decided && _guardItemsAlone(account, msgSender, msgData, ex)) return _guardHookData(true, counts);
         uint256 until = (state >> PAUSED_SHIFT) & MANUAL;
         require(block.timestamp >= until, IEmergencyPauseHook.Pause_AccountPaused(account, until));
         if (ex.count == 1) _checkSingle(account, state, ex);
         else if (ex.count != 0) _checkBatch(account, state, ex);
         if (ex.session != address(0)) _checkSession(account, state, ex);
-        return "";
+        return _guardHookData(false, counts);
     }
 
     /// @inheritdoc IERC7579Hook
@@ -269,7 +271,9 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         }
         uint256 key = PolicyKey.at(account, state, KIND_CALL_RULES, target, selector);
         uint256 entry = PolicyKey.load(key);
-        if (entry & C_PERMITTED != 0) _checkRules(Scope(account, state, address(0), 0), target, selector, key, entry, data);
+        if (entry & C_PERMITTED != 0) {
+            _checkRules(Scope(account, state, address(0), 0), target, selector, key, entry, data);
+        }
     }
 
     // ------------------------------------------------------------------ sessions

@@ -192,7 +192,8 @@ contract PolicyEngineConfig is EngineState {
     ) internal returns (uint256) {
         uint256 n = rules.length;
         require(
-            selector != bytes4(0) && selector != WILDCARD_SELECTOR, IPolicyEngine.Engine_InvalidCallRule(target, selector, 0)
+            selector != bytes4(0) && selector != WILDCARD_SELECTOR,
+            IPolicyEngine.Engine_InvalidCallRule(target, selector, 0)
         );
         require(n <= MAX_RULES, IPolicyEngine.Engine_TooManyCallRules(account, "rules", n, MAX_RULES));
         uint256 key = _keyOf(account, state, KIND_CALL_RULES, target, selector);
@@ -205,7 +206,8 @@ contract PolicyEngineConfig is EngineState {
             } else {
                 uint256 pairs = (state >> RULED_SHIFT) & 0xff;
                 require(
-                    pairs < MAX_CALL_RULES, IPolicyEngine.Engine_TooManyCallRules(account, "pairs", pairs + 1, MAX_CALL_RULES)
+                    pairs < MAX_CALL_RULES,
+                    IPolicyEngine.Engine_TooManyCallRules(account, "pairs", pairs + 1, MAX_CALL_RULES)
                 );
                 (state, slot) = (state + (1 << RULED_SHIFT), slot + (1 << TARGET_RULES_SHIFT));
             }

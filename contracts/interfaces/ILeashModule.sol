@@ -9,10 +9,10 @@ pragma solidity 0.8.30;
 /// and may loosen, reconfigure or approve. An approval covers one exact `msgData` (the calldata
 /// the account hands its hook: `installModule(...)`, `uninstallModule(...)`, or an `execute(...)`
 /// that calls the account itself), is consumed on use, and is dropped at uninstall. It is spent
-/// only by a top-level call: one whose sender is not the account, or the account's call to itself
-/// while none of its hooked calls is in progress (a Safe owner's `execTransaction`). A call the
-/// account makes to itself inside an execution can never spend an approval made for the owner's
-/// own operation.
+/// only by a top-level call: one whose sender is not the account, or, on the policy engine, a
+/// Safe's call to itself while none of its hooked calls is in progress (its owners'
+/// `execTransaction`). A call the account makes to itself inside an execution can never spend an
+/// approval made for the owner's own operation.
 interface ILeashModule {
     /// @notice The authority of `account` changed (also emitted at install).
     event AuthoritySet(address indexed account, address indexed authority);

@@ -556,7 +556,7 @@ mod tests {
         };
         let words = LeashRevert::decode(&broken.abi_encode()).describe(&book);
         assert!(
-            words.contains("argument 77") && words.contains("transfer(address,uint256)") && words.contains("rule 1"),
+            words.contains("argument 77") && words.contains("of transfer on") && words.contains("rule 1"),
             "{words}"
         );
         assert!(LeashRevert::decode(&never.abi_encode()).describe(&book).ends_with("above the cap itself"));

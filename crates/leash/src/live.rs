@@ -541,7 +541,8 @@ fn ruled_call(out: &mut String, section: &str, target: &str, c: &SessionCallConf
                 format!("\"{v}\"")
             }
         };
-        let _ = writeln!(out, "\n[[{section}.rule]]\narg = {}\nop = \"{}\"\ntype = \"{ty}\"", r.arg, r.op.name());
+        let _ =
+            writeln!(out, "\n[[{section}.rule]]\narg = {}\nop = \"{}\"\ntype = \"{ty}\"", r.arg, r.op.name());
         match r.op {
             ParamOp::IsAccount => {}
             ParamOp::CapPerWindow => {

@@ -833,7 +833,10 @@ fn account_wide_rules_parse_and_reach_the_engine_config() {
     assert_eq!((payees.rules[0].op, payees.rules[0].width), (ParamOp::OneOf, 20));
     assert_eq!(payees.rules[0].values, vec![U256::from(0xd1), U256::from(0xd2)]);
     let cap = &c.call_rules[1].rules[0];
-    assert_eq!((cap.op, cap.values.clone()), (ParamOp::CapPerWindow, vec![U256::from(1000), U256::from(86_400)]));
+    assert_eq!(
+        (cap.op, cap.values.clone()),
+        (ParamOp::CapPerWindow, vec![U256::from(1000), U256::from(86_400)])
+    );
     // Rules alone install the engine, and its Config carries them as written.
     let payloads = c.install_payloads(&MODULES);
     assert_eq!(payloads.len(), 1);
@@ -853,7 +856,12 @@ fn account_wide_rules_are_held_to_the_engine() {
         "the policy engine's",
     );
     rejects_call_rules("function = \"swap(uint256,uint256)\"", "function = \"*\"", 21, "an exact function");
-    rejects_call_rules("function = \"swap(uint256,uint256)\"", "function = \"transfer(address,uint256)\"", 18, "listed twice");
+    rejects_call_rules(
+        "target = \"0x00000000000000000000000000000000000000e1\"\nfunction = \"swap(uint256,uint256)\"",
+        "target = \"USDC\"\nfunction = \"transfer(address,uint256)\"",
+        18,
+        "listed twice",
+    );
     let no_rule = CALL_RULES.split("\n[[call_rules.rule]]\narg = 0\nop = \"cap_per_window\"").next().unwrap();
     let err = parse(no_rule).expect_err("a ruled call without a rule");
     assert!(err.message.contains("without a rule"), "{err}");

@@ -160,6 +160,31 @@ contract EngineOnSafeTest is LeashEngineAccountSuite, SafeHarness {
     function pretendTheHookIsGone() internal override {
         vm.mockCall(account, abi.encodeWithSignature("getActiveHook()"), abi.encode(address(0)));
     }
+
+    /// @dev The Safe owners' own transaction reaches the engine as a call of the Safe to itself
+    /// with no hooked call around it: a module change passes with the authority's approval, which
+    /// it spends, and is refused without one. The agent's own route to the same change (a nested
+    /// self-call) is refused with the approval in place (`test_engine_attack_NestedSelfCall...`).
+    function test_safe_OwnersTransactionSpendsTheApproval() public {
+        MockExecutor executor = new MockExecutor();
+        bytes memory install = installExecutorCall(address(executor), "", address(engine));
+        assertFalse(ownersTransaction(install), "a module change without the authority's approval");
+        assertFalse(IERC7579ModuleConfig(account).isModuleInstalled(2, address(executor), ""));
+        vm.prank(authority);
+        engine.approveChange(account, keccak256(install));
+        assertTrue(ownersTransaction(install), "the owners' approved change was refused");
+        assertTrue(IERC7579ModuleConfig(account).isModuleInstalled(2, address(executor), ""));
+        assertFalse(engine.isApproved(account, keccak256(install)), "the approval was not spent");
+        assertFalse(engine.approvedChangeInProgress(account), "the change did not end");
+        // After an agent's operation in the same transaction, the owners' next change still passes:
+        // the agent's hooked call has ended.
+        assertAgentPasses(call1(address(target), 0, ping));
+        MockExecutor second = new MockExecutor();
+        bytes memory installSecond = installExecutorCall(address(second), "", address(engine));
+        vm.prank(authority);
+        engine.approveChange(account, keccak256(installSecond));
+        assertTrue(ownersTransaction(installSecond), "the owners' approved change after the agent's operation");
+    }
 }
 
 /// @dev Kernel carries the engine on the agent's validation, named in the engine's install data.

@@ -23,22 +23,6 @@ import {SafeHarness} from "../utils/accounts/SafeHarness.sol";
 import {MockExecutor} from "../utils/mocks/MockExecutor.sol";
 import {Target} from "../utils/mocks/Target.sol";
 
-/// @dev The Safe's own transaction, signed by its owners (no hook sees it).
-interface ISafeTransaction {
-    function execTransaction(
-        address to,
-        uint256 value,
-        bytes calldata data,
-        uint8 operation,
-        uint256 safeTxGas,
-        uint256 baseGas,
-        uint256 gasPrice,
-        address gasToken,
-        address payable refundReceiver,
-        bytes memory signatures
-    ) external payable returns (bool success);
-}
-
 /// @notice Each account without the multiplexer: Leash fails closed (the agent's key validates
 /// nothing), and the account-specific ways the multiplexer could be planted are refused. Safe7579
 /// and Kernel carry it since the fixes of docs/COMPATIBILITY.md; `SafeFixesTest` and
@@ -519,41 +503,19 @@ contract SafeAliasAttacksTest is LeashAccountBase, SafeHarness {
         assertEq(module.pings(), 0);
     }
 
-    /// @dev The Safe's sole owner sends `data` to the Safe itself with `execTransaction` (its
-    /// signature "approved by the sender": v = 1). The Safe reverts when the call fails.
-    function ownersTransaction(bytes memory data) internal returns (bool) {
-        bytes memory signature = abi.encodePacked(bytes32(uint256(uint160(owner.addr))), bytes32(0), uint8(1));
-        vm.prank(owner.addr);
-        try ISafeTransaction(account).execTransaction(
-            account, 0, data, 0, 0, 0, 0, address(0), payable(address(0)), signature
-        ) returns (bool success) {
-            return success;
-        } catch {
-            return false;
-        }
-    }
-
-    /// @dev The Safe owners' own transaction reaches the adapter as a call of the Safe to itself
-    /// with no hooked call around it: a module change passes with the authority's approval, which
-    /// it spends, and is refused without one. The agent's own route to the same change (a nested
-    /// self-call) is refused with the approval in place (`test_attack_NestedSelfCallCannot...`).
-    function test_safe_OwnersTransactionSpendsTheApproval() public {
+    /// @dev Behind the multiplexer, the Safe owners' own transaction cannot spend the authority's
+    /// approval of a module change (the multiplexer does not tell it from a self-call nested in an
+    /// execution: it fails closed); the owner's UserOp spends it. The policy engine lets the
+    /// owners' transaction spend it (`EngineOnSafeTest.test_safe_OwnersTransactionSpendsTheApproval`).
+    function test_safe_OwnersTransactionCannotSpendBehindTheMultiplexer() public {
         MockExecutor executor = new MockExecutor();
         bytes memory install = installExecutorCall(address(executor), "", address(mux));
-        assertFalse(ownersTransaction(install), "a module change without the authority's approval");
-        assertFalse(IERC7579ModuleConfig(account).isModuleInstalled(2, address(executor), ""));
         approveModuleChange(install);
-        assertTrue(ownersTransaction(install), "the owners' approved change was refused");
+        assertFalse(ownersTransaction(install), "the owners' transaction spent the approval");
+        assertTrue(mux.isApproved(account, keccak256(install)), "the approval stays");
+        ownerDoes(install);
         assertTrue(IERC7579ModuleConfig(account).isModuleInstalled(2, address(executor), ""));
-        assertFalse(mux.isApproved(account, keccak256(install)), "the approval was not spent");
-        assertFalse(mux.approvedChangeInProgress(account), "the change did not end");
-        // After an agent's operation in the same transaction, the owners' next change still passes:
-        // the agent's hooked call has ended.
-        assertAgentPasses(call1(address(target), 0, ping));
-        MockExecutor second = new MockExecutor();
-        bytes memory installSecond = installExecutorCall(address(second), "", address(mux));
-        approveModuleChange(installSecond);
-        assertTrue(ownersTransaction(installSecond), "the owners' approved change after the agent's operation");
+        assertFalse(mux.isApproved(account, keccak256(install)));
     }
 
     /// @dev Safe7579 runs no hook when its global hook is removed and ignores the hook's answer, as

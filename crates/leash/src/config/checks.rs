@@ -10,15 +10,15 @@ use alloy::primitives::{Address, Bytes, U256};
 use toml::Spanned;
 
 use super::format::{
-    rule_width, Ctx, RawAllowlist, RawConfig, RawCustomHook, RawPause, RawRule, RawSession, RawSpending,
-    RawTask, RawToken,
+    rule_width, Ctx, RawAllowlist, RawConfig, RawCustomHook, RawPause, RawRule, RawSession, RawSessionCall,
+    RawSpending, RawTask, RawToken,
 };
 use super::{
     parse_selector, AllowlistConfig, AllowlistMode, ConfigError, HookStack, ParamOp, ParamRuleConfig,
     PauseConfig, PolicyConfig, SessionCallConfig, SessionConfig, SpendingConfig, TaskConfig, Token,
-    MAX_AUTO_UNPAUSE, MAX_LIMITS_PER_TOKEN, MAX_LIMIT_AMOUNT, MAX_ONE_OF, MAX_PERMISSIONS, MAX_PROTECTED,
-    MAX_CALL_RULES, MAX_RULES, MAX_SESSION_CALLS, MAX_SUB_HOOKS, MAX_TASKS, MAX_TIME, MAX_TOKENS, MAX_WINDOW, MIN_WINDOW,
-    RULE_VALUE_BITS, WILDCARD_SELECTOR, WINDOW_BUCKETS,
+    MAX_AUTO_UNPAUSE, MAX_CALL_RULES, MAX_LIMITS_PER_TOKEN, MAX_LIMIT_AMOUNT, MAX_ONE_OF, MAX_PERMISSIONS,
+    MAX_PROTECTED, MAX_RULES, MAX_SESSION_CALLS, MAX_SUB_HOOKS, MAX_TASKS, MAX_TIME, MAX_TOKENS, MAX_WINDOW,
+    MIN_WINDOW, RULE_VALUE_BITS, WILDCARD_SELECTOR, WINDOW_BUCKETS,
 };
 
 /// The checked policy of the file `raw` was read from (`text`, named `file` in errors).

@@ -53,9 +53,7 @@ contract CallRulesTest is LeashTestBase {
     /// @dev "Payments only to listed payees": transfer's recipient one of payee, payee2.
     function _payees() internal view returns (IPolicyEngine.ParamRule[] memory rules) {
         rules = new IPolicyEngine.ParamRule[](1);
-        rules[0] = _rule(
-            IPolicyEngine.ParamOp.OneOf, 0, 20, _values(uint256(uint160(payee)), uint256(uint160(payee2)))
-        );
+        rules[0] = _rule(IPolicyEngine.ParamOp.OneOf, 0, 20, _values(uint256(uint160(payee)), uint256(uint160(payee2))));
     }
 
     /// @dev A swap's amountIn capped at 1,000 per day, its minimum output at least 5.
@@ -65,9 +63,12 @@ contract CallRulesTest is LeashTestBase {
         rules[1] = _rule(IPolicyEngine.ParamOp.GreaterOrEqual, 1, 32, _values(5));
     }
 
-    function _install(IAllowlistHook.Mode mode, address target_, bytes4 selector, IPolicyEngine.ParamRule[] memory rules)
-        internal
-    {
+    function _install(
+        IAllowlistHook.Mode mode,
+        address target_,
+        bytes4 selector,
+        IPolicyEngine.ParamRule[] memory rules
+    ) internal {
         IPolicyEngine.Config memory config;
         config.mode = mode;
         if (mode == IAllowlistHook.Mode.Allow) {
@@ -83,7 +84,11 @@ contract CallRulesTest is LeashTestBase {
         return call1(address(token), abi.encodeCall(IERC20.transfer, (to, amount)));
     }
 
-    function _broken(address target_, bytes4 selector, uint256 rule, uint256 word) internal view returns (bytes memory) {
+    function _broken(address target_, bytes4 selector, uint256 rule, uint256 word)
+        internal
+        view
+        returns (bytes memory)
+    {
         return abi.encodeWithSelector(IPolicyEngine.Engine_CallRuleBroken.selector, acct, target_, selector, rule, word);
     }
 
@@ -211,13 +216,17 @@ contract CallRulesTest is LeashTestBase {
         bytes4[2] memory notFunctions = [bytes4(0x431e2cf5), bytes4(0)];
         for (uint256 i; i < 2; ++i) {
             vm.expectRevert(
-                abi.encodeWithSelector(IPolicyEngine.Engine_InvalidCallRule.selector, address(token), notFunctions[i], 0)
+                abi.encodeWithSelector(
+                    IPolicyEngine.Engine_InvalidCallRule.selector, address(token), notFunctions[i], 0
+                )
             );
             engine.setCallRules(acct, address(token), notFunctions[i], rules);
         }
         // A malformed rule: an address word with a value wider than 20 bytes.
         rules[0] = _rule(IPolicyEngine.ParamOp.Equal, 0, 20, _values(1 << 160));
-        vm.expectRevert(abi.encodeWithSelector(IPolicyEngine.Engine_InvalidCallRule.selector, address(token), TRANSFER, 0));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPolicyEngine.Engine_InvalidCallRule.selector, address(token), TRANSFER, 0)
+        );
         engine.setCallRules(acct, address(token), TRANSFER, rules);
         // Too many rules on one call, too many ruled calls.
         IPolicyEngine.ParamRule[] memory five = new IPolicyEngine.ParamRule[](5);

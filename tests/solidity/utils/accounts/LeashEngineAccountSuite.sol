@@ -130,7 +130,7 @@ abstract contract LeashEngineAccountSuite is LeashEngineAccountBase {
 
     /// @dev See `checkNestedSelfCallCannotSpendTheApproval`.
     function test_engine_attack_NestedSelfCallCannotSpendTheOwnersApproval() public {
-        checkNestedSelfCallCannotSpendTheApproval(address(engine));
+        checkNestedSelfCallCannotSpendTheApproval(address(engine), expectedAccountKind() == 2);
     }
 
     /// @dev An account-wide rule the authority sets binds the agent's calls: payments only to the

@@ -16,6 +16,22 @@ import {ERC7579Harness} from "./ERC7579Harness.sol";
 /// the Safe singleton and enables the adapter. The person is the Safe's only owner.
 /// @dev Safe7579 picks the validator from the nonce key's top 20 bytes. Hooks are installed with
 /// `abi.encode(HookType.GLOBAL, bytes4(0), initData)`.
+/// @dev The Safe's own transaction, signed by its owners (no hook sees it).
+interface ISafeTransaction {
+    function execTransaction(
+        address to,
+        uint256 value,
+        bytes calldata data,
+        uint8 operation,
+        uint256 safeTxGas,
+        uint256 baseGas,
+        uint256 gasPrice,
+        address gasToken,
+        address payable refundReceiver,
+        bytes memory signatures
+    ) external payable returns (bool success);
+}
+
 abstract contract SafeHarness is ERC7579Harness, Safe7579Precompiles {
     OwnerValidator internal safeOwnerValidator;
     /// @dev The Safe7579 adapter: the Safe's fallback handler and an enabled Safe module.
@@ -107,5 +123,20 @@ abstract contract SafeHarness is ERC7579Harness, Safe7579Precompiles {
     /// @dev Validators live in a sentinel list; the newest sits right after the sentinel `address(1)`.
     function uninstallValidatorCall(address validator) internal pure override returns (bytes memory) {
         return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (1, validator, abi.encode(address(1), "")));
+    }
+
+    /// @dev The Safe's sole owner sends `data` to the Safe itself with `execTransaction` (its
+    /// signature "approved by the sender": v = 1). The Safe reverts when the call fails.
+    function ownersTransaction(bytes memory data) internal returns (bool) {
+        bytes memory signature = abi.encodePacked(bytes32(uint256(uint160(owner.addr))), bytes32(0), uint8(1));
+        vm.prank(owner.addr);
+        try ISafeTransaction(account)
+            .execTransaction(account, 0, data, 0, 0, 0, 0, address(0), payable(address(0)), signature) returns (
+            bool success
+        ) {
+            return success;
+        } catch {
+            return false;
+        }
     }
 }
