@@ -293,10 +293,17 @@ pub async fn run(net: &Devnet, kind: AccountKind, mut say: impl FnMut(&str)) -> 
     step(&mut say, &mut report, "swap 400 USDC for WETH on Uniswap V3".into(), r);
     let r = demo.swap(600).await?;
     step(&mut say, &mut report, "swap 600 USDC (over the 500 per-trade cap)".into(), r);
-    let stranger = Address::with_last_byte(0x5e);
+    let stranger = Address::repeat_byte(0x5e);
     let transfer = IERC20Metadata::transferCall { to: stranger, value: U256::from(100 * USDC) }.abi_encode();
     let r = demo.run(usdc, &transfer).await?;
     step(&mut say, &mut report, "transfer 100 USDC to a stranger (not on the allowlist)".into(), r);
+    let r = demo.swap_to(100, stranger).await?;
+    step(
+        &mut say,
+        &mut report,
+        "swap 100 USDC paying the stranger (the swap must pay the account)".into(),
+        r,
+    );
     for _ in 0..9 {
         let r = demo.swap(500).await?;
         step(&mut say, &mut report, "swap 500 USDC".into(), r);
@@ -340,8 +347,14 @@ pub async fn run(net: &Devnet, kind: AccountKind, mut say: impl FnMut(&str)) -> 
 }
 
 impl Demo {
-    /// One UserOp: approve the router for `usdc` USDC, then exactInputSingle USDC -> WETH.
+    /// One UserOp: approve the router for `usdc` USDC, then exactInputSingle USDC -> WETH, paid to
+    /// the account.
     async fn swap(&self, usdc: u64) -> Result<Verdict> {
+        self.swap_to(usdc, self.agent.account).await
+    }
+
+    /// The same swap with its output paid to `recipient`.
+    async fn swap_to(&self, usdc: u64, recipient: Address) -> Result<Verdict> {
         let amount = U256::from(usdc * USDC);
         let approve = IERC20Metadata::approveCall { spender: self.router, value: amount }.abi_encode();
         let swap = ISwapRouter::exactInputSingleCall {
@@ -349,7 +362,7 @@ impl Demo {
                 tokenIn: self.usdc,
                 tokenOut: self.weth,
                 fee: U24::from(FEE),
-                recipient: self.agent.account,
+                recipient,
                 deadline: U256::from(u64::MAX),
                 amountIn: amount,
                 amountOutMinimum: U256::ZERO,

@@ -362,7 +362,7 @@ fn engine(e: &G) -> String {
         G::Session_ParamRuleBroken(e) => format!(
             "the session of {}: argument {} of {} on {} breaks rule {} of its call",
             e.agent,
-            e.word,
+            word_words(e.word),
             selector_words(e.selector),
             e.target,
             e.rule
@@ -385,7 +385,7 @@ fn engine(e: &G) -> String {
         }
         G::Engine_CallRuleBroken(e) => format!(
             "argument {} of {} on {} breaks account-wide rule {} of that function",
-            e.word,
+            word_words(e.word),
             selector_words(e.selector),
             e.target,
             e.rule
@@ -490,6 +490,16 @@ fn failed_op_words(reason: &str, inner: Option<&str>) -> String {
     words
 }
 
+/// An argument word as a person reads it: a small number in decimal, anything wider in hex (an
+/// address is unreadable as a decimal number).
+fn word_words(word: U256) -> String {
+    if word < U256::from(1u64 << 53) {
+        word.to_string()
+    } else {
+        format!("{word:#x}")
+    }
+}
+
 fn selector_words(selector: alloy::primitives::FixedBytes<4>) -> String {
     match selector.0 {
         [0x43, 0x1e, 0x2c, 0xf5] => "every function (*)".to_string(),
@@ -498,7 +508,10 @@ fn selector_words(selector: alloy::primitives::FixedBytes<4>) -> String {
         [0x09, 0x5e, 0xa7, 0xb3] => "approve".to_string(),
         [0x95, 0x17, 0xe2, 0x9f] => "installModule".to_string(),
         [0xa7, 0x17, 0x63, 0xa8] => "uninstallModule".to_string(),
-        _ => format!("function {selector}"),
+        // A function agents commonly call goes by its name.
+        _ => crate::config::known_signature(selector)
+            .and_then(|s| s.split('(').next())
+            .map_or_else(|| format!("function {selector}"), str::to_string),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use alloy::primitives::U256;
 use eyre::Result;
+use leash::abi::IPolicyEngine::IPolicyEngineErrors;
 use leash::abi::SpendingLimitHook::SpendingLimitHookErrors;
 use leash::errors::LeashRevert;
 use leash_anvil_tests::{devnet, Options};
@@ -50,28 +51,35 @@ async fn demo_on(kind: AccountKind) -> Result<()> {
         steps[1].refusal
     );
     assert_eq!(outcome(2), (false, "allowlist: transfer of USDC is not on the allowlist"));
-    for i in 3..12 {
+    // trading-agent.toml's account-wide rule: the swap's recipient (word 3) must be the account.
+    assert!(!outcome(3).0 && outcome(3).1.contains("breaks account-wide rule 0"), "{:?}", outcome(3));
+    assert!(
+        matches!(steps[3].refusal, Some(LeashRevert::Engine(IPolicyEngineErrors::Engine_CallRuleBroken(_)))),
+        "{:?}",
+        steps[3].refusal
+    );
+    for i in 4..13 {
         assert!(outcome(i).0, "swap {i} within the daily limit: {:?}", outcome(i));
     }
-    assert!(!outcome(12).0);
+    assert!(!outcome(13).0);
     assert!(
-        outcome(12)
+        outcome(13)
             .1
             .starts_with("spending limit exceeded: tried 500 USDC, 100 USDC left; enough frees up at "),
         "{:?}",
-        outcome(12)
+        outcome(13)
     );
-    assert!(!outcome(13).0 && outcome(13).1.contains("is paused until"), "{:?}", outcome(13));
-    assert!(outcome(14).0, "the next day: {:?}", outcome(14));
-    assert!(!outcome(15).0, "the agent's key cannot remove the leash: {:?}", outcome(15));
+    assert!(!outcome(14).0 && outcome(14).1.contains("is paused until"), "{:?}", outcome(14));
+    assert!(outcome(15).0, "the next day: {:?}", outcome(15));
+    assert!(!outcome(16).0, "the agent's key cannot remove the leash: {:?}", outcome(16));
     // Safe7579 reports a validator's refusal as its own `ExecutionFailed()`: the reason is lost there.
     let refusal = if kind == AccountKind::Safe {
         "AA23 reverted"
     } else {
         "the agent's key signs only executions, not uninstallModule"
     };
-    assert!(outcome(15).1.contains(refusal), "{:?}", outcome(15));
-    assert_eq!(steps.len(), 16);
+    assert!(outcome(16).1.contains(refusal), "{:?}", outcome(16));
+    assert_eq!(steps.len(), 17);
     assert!(report.weth_bought > U256::ZERO, "the agent really swapped on the pool");
     assert!(lines.iter().any(|l| l.contains("the guardian pulls the kill switch")));
     Ok(())
