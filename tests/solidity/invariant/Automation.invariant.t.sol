@@ -102,6 +102,10 @@ contract AutomationInvariantTest is Test {
         account.installModule(MODULE_TYPE_EXECUTOR, address(exec), abi.encode(address(0xA0), tasks));
         handler = new AutomationHandler(exec, address(account), tasks[0]);
         targetContract(address(handler));
+        bytes4[] memory actions = new bytes4[](2);
+        actions[0] = AutomationHandler.run.selector;
+        actions[1] = AutomationHandler.warp.selector;
+        targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
     }
 
     function invariant_NeverBeforeCooldown() public view {

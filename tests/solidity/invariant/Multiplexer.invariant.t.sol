@@ -160,6 +160,16 @@ contract MultiplexerInvariantTest is Test {
         );
         handler = new MultiplexerHandler(account, mux, address(0xA0));
         targetContract(address(handler));
+        bytes4[] memory actions = new bytes4[](8);
+        actions[0] = MultiplexerHandler.authorityAdd.selector;
+        actions[1] = MultiplexerHandler.authorityRemove.selector;
+        actions[2] = MultiplexerHandler.agentAdd.selector;
+        actions[3] = MultiplexerHandler.agentRemove.selector;
+        actions[4] = MultiplexerHandler.agentBatch.selector;
+        actions[5] = MultiplexerHandler.agentModuleManagement.selector;
+        actions[6] = MultiplexerHandler.agentSelfCall.selector;
+        actions[7] = MultiplexerHandler.agentCall.selector;
+        targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
     }
 
     /// The sub-hook list is exactly what the authority's changes made it, in order.

@@ -92,6 +92,10 @@ contract SpendingLimitInvariantTest is Test {
         vm.warp(1_700_000_000);
         handler = new SpendingHandler(account, token, hook);
         targetContract(address(handler));
+        bytes4[] memory actions = new bytes4[](2);
+        actions[0] = SpendingHandler.spend.selector;
+        actions[1] = SpendingHandler.warp.selector;
+        targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
     }
 
     /// In no interval of W seconds do recorded spends exceed L, for both limits at once.

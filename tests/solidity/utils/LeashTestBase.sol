@@ -4,30 +4,17 @@ pragma solidity 0.8.30;
 import {Execution} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
 import {IERC7579ModuleConfig, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
-import {AllowlistHook} from "../../../contracts/allowlist/AllowlistHook.sol";
-import {AutomationExecutor} from "../../../contracts/automation/AutomationExecutor.sol";
-import {PolicyEngine} from "../../../contracts/engine/PolicyEngine.sol";
-import {PolicyEngineConfig} from "../../../contracts/engine/PolicyEngineConfig.sol";
-import {SessionConfig} from "../../../contracts/engine/SessionConfig.sol";
 import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
 import {IPolicyEngine} from "../../../contracts/interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
-import {HookMultiPlexer} from "../../../contracts/multiplexer/HookMultiPlexer.sol";
-import {EmergencyPauseHook} from "../../../contracts/pause/EmergencyPauseHook.sol";
-import {SpendingLimitHook} from "../../../contracts/spending/SpendingLimitHook.sol";
 
 import {AccountTestBed} from "./AccountTestBed.sol";
+import {LeashDeployment} from "./LeashDeployment.sol";
 import {Target} from "./mocks/Target.sol";
 
 /// @notice The Leash modules deployed beside the real account, and helpers to install them and
 /// to run UserOps against them.
-abstract contract LeashTestBase is AccountTestBed {
-    HookMultiPlexer internal mux;
-    EmergencyPauseHook internal pauseHook;
-    AllowlistHook internal allowlist;
-    SpendingLimitHook internal spending;
-    AutomationExecutor internal automation;
-    IPolicyEngine internal engine;
+abstract contract LeashTestBase is AccountTestBed, LeashDeployment {
     Target internal target;
     Target internal other;
 
@@ -38,28 +25,9 @@ abstract contract LeashTestBase is AccountTestBed {
 
     function setUp() public virtual override {
         super.setUp();
-        mux = new HookMultiPlexer();
-        pauseHook = new EmergencyPauseHook(address(mux));
-        spending = new SpendingLimitHook(address(mux));
-        automation = new AutomationExecutor();
-        address[] memory leash = new address[](3);
-        (leash[0], leash[1], leash[2]) = (address(pauseHook), address(spending), address(automation));
-        allowlist = new AllowlistHook(address(mux), leash);
-        address[] memory others = new address[](1);
-        others[0] = address(automation);
-        engine = IPolicyEngine(
-            address(
-                new PolicyEngine(others, address(new PolicyEngineConfig(others, address(new SessionConfig(others)))))
-            )
-        );
+        deployLeash();
         target = new Target();
         other = new Target();
-        vm.label(address(mux), "HookMultiPlexer");
-        vm.label(address(pauseHook), "EmergencyPauseHook");
-        vm.label(address(allowlist), "AllowlistHook");
-        vm.label(address(spending), "SpendingLimitHook");
-        vm.label(address(automation), "AutomationExecutor");
-        vm.label(address(engine), "PolicyEngine");
         vm.label(address(target), "target");
         vm.label(address(other), "other");
     }

@@ -12,24 +12,17 @@ import {IEntryPoint} from "account-abstraction/interfaces/IEntryPoint.sol";
 import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
 import {Vm} from "forge-std/Test.sol";
 
-import {AllowlistHook} from "../../../../contracts/allowlist/AllowlistHook.sol";
 import {AutomationExecutor} from "../../../../contracts/automation/AutomationExecutor.sol";
-import {PolicyEngine} from "../../../../contracts/engine/PolicyEngine.sol";
-import {PolicyEngineConfig} from "../../../../contracts/engine/PolicyEngineConfig.sol";
-import {SessionConfig} from "../../../../contracts/engine/SessionConfig.sol";
 import {IAgentValidator} from "../../../../contracts/interfaces/IAgentValidator.sol";
 import {IAllowlistHook} from "../../../../contracts/interfaces/IAllowlistHook.sol";
 import {IAutomationExecutor} from "../../../../contracts/interfaces/IAutomationExecutor.sol";
 import {IEmergencyPauseHook} from "../../../../contracts/interfaces/IEmergencyPauseHook.sol";
 import {IHookMultiPlexer} from "../../../../contracts/interfaces/IHookMultiPlexer.sol";
 import {ILeashModule} from "../../../../contracts/interfaces/ILeashModule.sol";
-import {IPolicyEngine} from "../../../../contracts/interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../../../../contracts/interfaces/ISpendingLimitHook.sol";
-import {HookMultiPlexer} from "../../../../contracts/multiplexer/HookMultiPlexer.sol";
-import {EmergencyPauseHook} from "../../../../contracts/pause/EmergencyPauseHook.sol";
-import {SpendingLimitHook} from "../../../../contracts/spending/SpendingLimitHook.sol";
 import {AgentValidator} from "../../../../contracts/validator/AgentValidator.sol";
 
+import {LeashDeployment} from "../LeashDeployment.sol";
 import {MockExecutor} from "../mocks/MockExecutor.sol";
 import {OwnerValidator} from "../mocks/OwnerValidator.sol";
 import {Target} from "../mocks/Target.sol";
@@ -41,13 +34,7 @@ import {AccountHarness} from "./AccountHarness.sol";
 /// validation and execution paths.
 /// @dev Stack: multiplexer -> [pause, allowlist (allow: target.ping, token.transfer), spending
 /// (100 TOKEN an hour)]; AgentValidator with the agent's key; AutomationExecutor with two tasks.
-abstract contract LeashAccountBase is AccountHarness {
-    HookMultiPlexer internal mux;
-    EmergencyPauseHook internal pauseHook;
-    AllowlistHook internal allowlist;
-    SpendingLimitHook internal spending;
-    AutomationExecutor internal automation;
-    IPolicyEngine internal engine;
+abstract contract LeashAccountBase is AccountHarness, LeashDeployment {
     AgentValidator internal agentValidator;
     Target internal target;
     Target internal other;
@@ -68,20 +55,7 @@ abstract contract LeashAccountBase is AccountHarness {
     function setUp() public virtual {
         setUpAccount();
         agent = vm.createWallet("agent");
-        mux = new HookMultiPlexer();
-        pauseHook = new EmergencyPauseHook(address(mux));
-        spending = new SpendingLimitHook(address(mux));
-        automation = new AutomationExecutor();
-        address[] memory leash = new address[](3);
-        (leash[0], leash[1], leash[2]) = (address(pauseHook), address(spending), address(automation));
-        allowlist = new AllowlistHook(address(mux), leash);
-        address[] memory others = new address[](1);
-        others[0] = address(automation);
-        engine = IPolicyEngine(
-            address(
-                new PolicyEngine(others, address(new PolicyEngineConfig(others, address(new SessionConfig(others)))))
-            )
-        );
+        deployLeash();
         agentValidator = new AgentValidator(address(mux), address(engine), address(pauseHook));
         target = new Target();
         other = new Target();

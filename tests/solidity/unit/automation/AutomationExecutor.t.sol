@@ -4,18 +4,18 @@ pragma solidity 0.8.30;
 import {MODULE_TYPE_EXECUTOR} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
-import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
-import {IAutomationExecutor} from "../../../contracts/interfaces/IAutomationExecutor.sol";
-import {IEmergencyPauseHook} from "../../../contracts/interfaces/IEmergencyPauseHook.sol";
-import {ILeashModule} from "../../../contracts/interfaces/ILeashModule.sol";
-import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
+import {IAllowlistHook} from "../../../../contracts/interfaces/IAllowlistHook.sol";
+import {IAutomationExecutor} from "../../../../contracts/interfaces/IAutomationExecutor.sol";
+import {IEmergencyPauseHook} from "../../../../contracts/interfaces/IEmergencyPauseHook.sol";
+import {ILeashModule} from "../../../../contracts/interfaces/ILeashModule.sol";
+import {ISpendingLimitHook} from "../../../../contracts/interfaces/ISpendingLimitHook.sol";
 
 import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
 
-import {LeashTestAccount} from "../utils/LeashTestAccount.sol";
-import {LeashTestBase} from "../utils/LeashTestBase.sol";
-import {Target} from "../utils/mocks/Target.sol";
-import {TestToken} from "../utils/mocks/Tokens.sol";
+import {LeashTestAccount} from "../../utils/LeashTestAccount.sol";
+import {LeashTestBase} from "../../utils/LeashTestBase.sol";
+import {Target} from "../../utils/mocks/Target.sol";
+import {TestToken} from "../../utils/mocks/Tokens.sol";
 
 /// @dev A target that tries to run another task from inside a task.
 contract Reenterer {

@@ -5,11 +5,11 @@ import {Execution} from "@openzeppelin/contracts/account/utils/draft-ERC7579Util
 import {MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
-import {ILeashModule} from "../../../contracts/interfaces/ILeashModule.sol";
-import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
+import {ILeashModule} from "../../../../contracts/interfaces/ILeashModule.sol";
+import {ISpendingLimitHook} from "../../../../contracts/interfaces/ISpendingLimitHook.sol";
 
-import {LeashTestBase} from "../utils/LeashTestBase.sol";
-import {FalseReturningToken, FeeOnTransferToken, TestToken} from "../utils/mocks/Tokens.sol";
+import {LeashTestBase} from "../../utils/LeashTestBase.sol";
+import {FalseReturningToken, FeeOnTransferToken, TestToken} from "../../utils/mocks/Tokens.sol";
 
 /// @notice The spending limit through the real account and EntryPoint, behind the full stack.
 contract SpendingLimitTest is LeashTestBase {
