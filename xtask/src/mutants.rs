@@ -94,13 +94,24 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     let total = selected.len();
     let started = Instant::now();
     let lanes = LANES.min(total);
-    let scratches: Vec<PathBuf> =
-        (0..lanes).map(|lane| scratch_tree(root, &format!("lane{lane}"), &[])).collect::<Result<_>>()?;
-    if let Err(e) = baseline(root, &scratches[0], &selected) {
-        scratches.iter().for_each(|s| drop(std::fs::remove_dir_all(s)));
+    let first = scratch_tree(root, "lane0", &[])?;
+    if let Err(e) = baseline(root, &first, &selected) {
+        let _ = std::fs::remove_dir_all(&first);
         return Err(e);
     }
     println!("      the unmutated tests pass in the scratch tree ({:.0} s)", started.elapsed().as_secs_f64());
+    // The other lanes start from the first one's tree, whose build the baseline just brought up to
+    // date (the project's own may be stale: coverage builds differently), not from the project's.
+    let mut scratches = vec![first.clone()];
+    for lane in 1..lanes {
+        let copy = first.with_file_name(format!("leash-mutants-{}-lane{lane}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&copy);
+        let status = Command::new("cp").arg("-a").arg(&first).arg(&copy).status()?;
+        if !status.success() {
+            bail!("could not copy the scratch tree for lane {lane}");
+        }
+        scratches.push(copy);
+    }
 
     // One queue both lanes take from, so neither sits idle while the other still has a list.
     let queue = std::sync::Arc::new(std::sync::Mutex::new(
