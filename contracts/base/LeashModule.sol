@@ -47,9 +47,7 @@ abstract contract LeashModule is ILeashModule {
     /// @dev Per account, in transient storage at `CALLS_TAG | account`: how many of the account's
     /// hooked calls this module is inside (preCheck run, postCheck not yet), and in the top bit
     /// whether an approved change is in progress.
-    /// `CALLS_TAG` is the top 96 bits of `keccak256("leash.calls-in-progress")` (assembly takes only
-    /// literal constants).
-    uint256 private constant CALLS_TAG = 0xae031b4c48e2cc9810a389750000000000000000000000000000000000000000;
+    uint256 private constant CALLS_TAG = uint256(keccak256("leash.calls-in-progress")) >> 160 << 160;
     uint256 private constant CHANGE_IN_PROGRESS = 1 << 255;
     uint256 private constant DEPTH = 0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff;
 
@@ -525,8 +523,9 @@ abstract contract LeashModule is ILeashModule {
     /// @dev In every preCheck that applies the authority model: one more hooked call of `account`
     /// in progress (`calls`: the count and flag as `_calls` read them).
     function _enterCall(address account, uint256 calls) private {
+        uint256 slot = _callsSlot(account);
         assembly ("memory-safe") {
-            tstore(or(CALLS_TAG, and(account, 0xffffffffffffffffffffffffffffffffffffffff)), add(calls, 1))
+            tstore(slot, add(calls, 1))
         }
     }
 
@@ -538,8 +537,8 @@ abstract contract LeashModule is ILeashModule {
         if (hookData.length != 1) return;
         uint256 marks = uint8(hookData[0]);
         if (marks & 3 == 0) return;
+        uint256 slot = _callsSlot(account);
         assembly ("memory-safe") {
-            let slot := or(CALLS_TAG, and(account, 0xffffffffffffffffffffffffffffffffffffffff))
             let calls := tload(slot)
             if and(shr(1, marks), gt(and(calls, DEPTH), 0)) { calls := sub(calls, 1) }
             if and(marks, 1) { calls := and(calls, DEPTH) }
@@ -555,17 +554,24 @@ abstract contract LeashModule is ILeashModule {
     }
 
     function _calls(address account) private view returns (uint256 calls) {
+        uint256 slot = _callsSlot(account);
         assembly ("memory-safe") {
-            calls := tload(or(CALLS_TAG, and(account, 0xffffffffffffffffffffffffffffffffffffffff)))
+            calls := tload(slot)
         }
     }
 
     function _setInProgress(address account, bool active) internal {
         uint256 calls = _calls(account);
         calls = active ? calls | CHANGE_IN_PROGRESS : calls & DEPTH;
+        uint256 slot = _callsSlot(account);
         assembly ("memory-safe") {
-            tstore(or(CALLS_TAG, and(account, 0xffffffffffffffffffffffffffffffffffffffff)), calls)
+            tstore(slot, calls)
         }
+    }
+
+    /// @dev The transient slot of `account`'s calls in progress: `CALLS_TAG | account`.
+    function _callsSlot(address account) private pure returns (uint256) {
+        return CALLS_TAG | uint256(uint160(account));
     }
 
     /// @dev The caller may act as the authority of `account`: it is the authority, or it is the

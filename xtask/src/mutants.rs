@@ -104,7 +104,7 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     // date (the project's own may be stale: coverage builds differently), not from the project's.
     let mut scratches = vec![first.clone()];
     for lane in 1..lanes {
-        let copy = first.with_file_name(format!("leash-mutants-{}-lane{lane}", std::process::id()));
+        let copy = scratch_path(&format!("lane{lane}"));
         let _ = std::fs::remove_dir_all(&copy);
         let status = Command::new("cp").arg("-a").arg(&first).arg(&copy).status()?;
         if !status.success() {
@@ -198,9 +198,14 @@ fn baseline(root: &Path, scratch: &Path, variants: &[Variant]) -> Result<()> {
     Ok(())
 }
 
+/// Where the scratch tree tagged `tag` lives (one per process, so two runs never share one).
+fn scratch_path(tag: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("leash-mutants-{}-{tag}", std::process::id()))
+}
+
 /// A copy of what the Solidity suite needs, in a folder of its own (`tag` tells copies apart).
 pub fn scratch_tree(root: &Path, tag: &str, extra: &[&str]) -> Result<PathBuf> {
-    let scratch = std::env::temp_dir().join(format!("leash-mutants-{}-{tag}", std::process::id()));
+    let scratch = scratch_path(tag);
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch)?;
     // `.deps`: the third-party accounts the cross-account tests import (see toolchain.rs).
