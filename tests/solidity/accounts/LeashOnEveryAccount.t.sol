@@ -17,29 +17,19 @@ import {MockExecutor} from "../utils/mocks/MockExecutor.sol";
 import {OwnerValidator} from "../utils/mocks/OwnerValidator.sol";
 
 /// @dev The same suite on every account; each subclass adds its harness and its owner-only paths.
-contract LeashOnOpenZeppelinTest is LeashAccountSuite, OpenZeppelinHarness {
-    function ownerOnlyCalls() internal view override returns (bytes[] memory calls) {
-        calls = new bytes[](2);
-        calls[0] = abi.encodeCall(IERC7579ModuleConfig.installModule, (2, address(0xbad), ""));
-        calls[1] = abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, address(mux), ""));
-    }
-}
+contract LeashOnOpenZeppelinTest is LeashAccountSuite, OpenZeppelinHarness {}
 
 contract LeashOnNexusTest is LeashAccountSuite, NexusHarness {
-    function ownerOnlyCalls() internal view override returns (bytes[] memory calls) {
-        calls = new bytes[](3);
-        calls[0] = abi.encodeCall(IERC7579ModuleConfig.installModule, (2, address(0xbad), ""));
-        calls[1] = abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, address(mux), ""));
-        calls[2] = abi.encodeWithSignature("upgradeToAndCall(address,bytes)", address(0xbad), "");
+    function ownerOnlyCalls() internal view override returns (bytes[] memory) {
+        bytes[] memory upgrade = new bytes[](1);
+        upgrade[0] = abi.encodeWithSignature("upgradeToAndCall(address,bytes)", address(0xbad), "");
+        return withModuleManagement(upgrade);
     }
 
     /// @dev Nexus runs its hook before it answers a token receiver callback itself: under Leash it
     /// still answers each of them with its selector (as a token contract calls it).
     function test_nexus_AnswersTokenReceiverCallbacks() public {
-        bytes[] memory callbacks = new bytes[](3);
-        callbacks[0] = abi.encodeWithSelector(bytes4(0x150b7a02), payee, payee, uint256(1), "");
-        callbacks[1] = abi.encodeWithSelector(bytes4(0xf23a6e61), payee, payee, uint256(7), uint256(3), "");
-        callbacks[2] = abi.encodeWithSelector(bytes4(0xbc197c81), payee, payee, new uint256[](1), new uint256[](1), "");
+        bytes[] memory callbacks = tokenReceiverCallbacks();
         for (uint256 i; i < callbacks.length; ++i) {
             vm.prank(makeAddr("token"));
             (bool ok, bytes memory answer) = account.call(callbacks[i]);
@@ -49,24 +39,17 @@ contract LeashOnNexusTest is LeashAccountSuite, NexusHarness {
     }
 }
 
-contract LeashOnReferenceAccountTest is LeashAccountSuite, ReferenceHarness {
-    function ownerOnlyCalls() internal view override returns (bytes[] memory calls) {
-        calls = new bytes[](2);
-        calls[0] = abi.encodeCall(IERC7579ModuleConfig.installModule, (2, address(0xbad), ""));
-        calls[1] = abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, address(mux), ""));
-    }
-}
+contract LeashOnReferenceAccountTest is LeashAccountSuite, ReferenceHarness {}
 
 contract LeashOnSafeTest is LeashAccountSuite, SafeHarness {
     /// @dev The adapter's module management, and the Safe's own owner and module management (which
     /// only the Safe itself may call).
-    function ownerOnlyCalls() internal view override returns (bytes[] memory calls) {
-        calls = new bytes[](5);
-        calls[0] = abi.encodeCall(IERC7579ModuleConfig.installModule, (2, address(0xbad), ""));
-        calls[1] = abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, address(mux), ""));
-        calls[2] = abi.encodeWithSignature("addOwnerWithThreshold(address,uint256)", address(0xbad), 1);
-        calls[3] = abi.encodeWithSignature("enableModule(address)", address(0xbad));
-        calls[4] = abi.encodeWithSignature("setFallbackHandler(address)", address(0xbad));
+    function ownerOnlyCalls() internal view override returns (bytes[] memory) {
+        bytes[] memory safes = new bytes[](3);
+        safes[0] = abi.encodeWithSignature("addOwnerWithThreshold(address,uint256)", address(0xbad), 1);
+        safes[1] = abi.encodeWithSignature("enableModule(address)", address(0xbad));
+        safes[2] = abi.encodeWithSignature("setFallbackHandler(address)", address(0xbad));
+        return withModuleManagement(safes);
     }
 
     function pretendTheHookIsGone() internal override {
@@ -87,6 +70,10 @@ contract LeashOnKernelTest is LeashAccountSuite, KernelLeash {
         installKernelStack();
     }
 
+    function pretendTheHookIsGone() internal override {
+        pretendTheValidationsHookIsGone();
+    }
+
     /// @dev Kernel's module management and upgrade, which only the root validation (the person) or
     /// the account itself may call.
     function ownerOnlyCalls() internal view override returns (bytes[] memory calls) {
@@ -98,15 +85,6 @@ contract LeashOnKernelTest is LeashAccountSuite, KernelLeash {
             "changeRootValidator(bytes21,address,bytes,bytes)", agentValidation(), address(1), "", ""
         );
         calls[4] = abi.encodeWithSignature("grantAccess(bytes21,bytes4,bool)", agentValidation(), bytes4(0), true);
-    }
-
-    /// @dev Kernel answers for the hook of the agent's validation.
-    function pretendTheHookIsGone() internal override {
-        vm.mockCall(
-            account,
-            abi.encodeWithSignature("validationConfig(bytes21)", agentValidation()),
-            abi.encode(uint32(0), address(0))
-        );
     }
 
     /// @dev The person's root validation carries no hook on Kernel: module changes made through it
@@ -207,11 +185,7 @@ contract EngineOnKernelTest is LeashEngineAccountSuite, KernelLeash {
     }
 
     function pretendTheHookIsGone() internal override {
-        vm.mockCall(
-            account,
-            abi.encodeWithSignature("validationConfig(bytes21)", agentValidation()),
-            abi.encode(uint32(0), address(0))
-        );
+        pretendTheValidationsHookIsGone();
     }
 
     /// @dev Kernel does not tell a hook when the validation carrying it goes: the engine keeps a

@@ -345,14 +345,20 @@ contract SafeAliasAttacksTest is LeashAccountBase, SafeHarness {
     /// the hook as a call to the account; the leash stays.
     function assertAliasRefused(bytes memory execution) internal {
         assertAgentNotValidated(execution, targetNotAllowed(adapter));
-        (bool ok, bytes memory reason) = submitAsOwner(execution);
+        assertOwnersOperationRefused(
+            execution, bytes.concat(execution, bytes20(address(entryPoint))), keccak256(execution)
+        );
+    }
+
+    /// @dev The owner's `operation` fails in the adapter; the hook, handed `hookMsgData`, refuses
+    /// it as the unapproved module change `change`; the leash stays.
+    function assertOwnersOperationRefused(bytes memory operation, bytes memory hookMsgData, bytes32 change) internal {
+        (bool ok, bytes memory reason) = submitAsOwner(operation);
         assertFalse(ok, "the owner's unapproved operation through the adapter passed");
         assertEq(reason, abi.encodeWithSelector(EXECUTION_FAILED));
         vm.prank(account);
-        vm.expectRevert(
-            abi.encodeWithSelector(ILeashModule.Leash_SelfCallNotApproved.selector, account, keccak256(execution))
-        );
-        mux.preCheck(address(entryPoint), 0, bytes.concat(execution, bytes20(address(entryPoint))));
+        vm.expectRevert(abi.encodeWithSelector(ILeashModule.Leash_SelfCallNotApproved.selector, account, change));
+        mux.preCheck(address(entryPoint), 0, hookMsgData);
         assertEq(mux.authorityOf(account), authority, "the leash stays");
         assertTrue(IERC7579ModuleConfig(account).isModuleInstalled(4, address(mux), abi.encode(uint8(0), bytes4(0))));
     }
@@ -415,18 +421,7 @@ contract SafeAliasAttacksTest is LeashAccountBase, SafeHarness {
 
             // The real Safe hands the hook the completed, canonical form, and the hook refuses it.
             vm.expectCall(address(mux), abi.encodeCall(IERC7579Hook.preCheck, (address(entryPoint), 0, full)));
-            (bool ok, bytes memory reason) = submitAsOwner(short);
-            assertFalse(ok, "the owner's unapproved operation through the adapter passed");
-            assertEq(reason, abi.encodeWithSelector(EXECUTION_FAILED));
-            vm.prank(account);
-            vm.expectRevert(
-                abi.encodeWithSelector(ILeashModule.Leash_SelfCallNotApproved.selector, account, keccak256(full))
-            );
-            mux.preCheck(address(entryPoint), 0, full);
-            assertEq(mux.authorityOf(account), authority, "the leash stays");
-            assertTrue(
-                IERC7579ModuleConfig(account).isModuleInstalled(4, address(mux), abi.encode(uint8(0), bytes4(0)))
-            );
+            assertOwnersOperationRefused(short, full, keccak256(full));
         }
     }
 

@@ -36,4 +36,18 @@ abstract contract UserOpSubmitter is Test {
         }
         require(seen, "UserOperationEvent missing");
     }
+
+    /// @dev The EntryPoint refuses `op` before executing it, with exactly `refusal`.
+    function expectOpRefused(PackedUserOperation memory op, bytes memory refusal) internal {
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = op;
+        vm.expectRevert(refusal);
+        vm.prank(bundler, bundler);
+        entryPoint.handleOps(ops, bundler);
+    }
+
+    /// @dev The EntryPoint's refusal of the first UserOp of a bundle, as `AA22 expired or not due`.
+    function failedOp(string memory reason) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(IEntryPoint.FailedOp.selector, 0, reason);
+    }
 }

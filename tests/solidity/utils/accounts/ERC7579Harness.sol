@@ -3,11 +3,25 @@ pragma solidity 0.8.30;
 
 import {IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
+import {OwnerValidator} from "../mocks/OwnerValidator.sol";
 import {AccountHarness} from "./AccountHarness.sol";
 
 /// @notice The plain ERC-7579 encodings, as OpenZeppelin, Nexus and the reference account use them:
 /// each account's harness overrides only where its account differs.
 abstract contract ERC7579Harness is AccountHarness {
+    /// @dev The owner's validator, where the account validates its owner through a module (all but
+    /// OpenZeppelin's, which checks the owner's signature itself and so names none).
+    OwnerValidator internal ownersValidator;
+
+    function ownerValidator() internal view virtual override returns (address) {
+        return address(ownersValidator);
+    }
+
+    /// @dev The validator in the nonce key's top 20 bytes (OpenZeppelin, the reference account, Safe7579).
+    function nonceKey(address validator) internal view virtual override returns (uint192) {
+        return uint192(uint160(validator)) << 32;
+    }
+
     function wrapCallData(address, bytes memory execution) internal view virtual override returns (bytes memory) {
         return execution;
     }

@@ -17,31 +17,25 @@ import {ERC7579Harness} from "./ERC7579Harness.sol";
 /// UserOp validated by a hooked validator must call `executeUserOp.selector ++ execute(...)`.
 /// A non-root validator is named in the nonce key: `mode (1) | type 0x01 (1) | validator (20) | key (2)`.
 abstract contract KernelHarness is ERC7579Harness, KernelPrecompiles {
-    OwnerValidator internal kernelOwnerValidator;
-
     function accountName() internal pure override returns (string memory) {
         return "Kernel";
     }
 
-    function ownerValidator() internal view override returns (address) {
-        return address(kernelOwnerValidator);
-    }
-
     function nonceKey(address validator) internal view override returns (uint192) {
-        if (validator == address(kernelOwnerValidator)) return 0; // the root validator
+        if (validator == address(ownersValidator)) return 0; // the root validator
         return (uint192(0x01) << 176) | (uint192(uint160(validator)) << 16);
     }
 
     function wrapCallData(address validator, bytes memory execution) internal view override returns (bytes memory) {
-        if (validator == address(kernelOwnerValidator)) return execution;
+        if (validator == address(ownersValidator)) return execution;
         return bytes.concat(ExecutionDecoder.EXECUTE_USER_OP, execution);
     }
 
     function deployAccount(address ownerKey) internal override returns (address) {
         placeEntryPoint("lib/account-abstraction-v0.7/artifacts/EntryPoint.json", ENTRYPOINT_V07);
         IKernel implementation = deployKernel(ENTRYPOINT_V07);
-        kernelOwnerValidator = new OwnerValidator();
-        ValidationId root = ValidationId.wrap(bytes21(abi.encodePacked(bytes1(0x01), address(kernelOwnerValidator))));
+        ownersValidator = new OwnerValidator();
+        ValidationId root = ValidationId.wrap(bytes21(abi.encodePacked(bytes1(0x01), address(ownersValidator))));
         bytes memory init =
             abi.encodeCall(IKernel.initialize, (root, IHook(address(1)), abi.encode(ownerKey), "", new bytes[](0)));
         return deployKernelFactory(address(implementation)).createAccount(init, bytes32(0));

@@ -32,6 +32,15 @@ abstract contract KernelLeash is LeashAccountBase, KernelHarness {
         return abi.encodeCall(IKernel.installModule, (1, address(agentValidator), config));
     }
 
+    /// @dev Kernel answers for the hook of the agent's validation: it reports none.
+    function pretendTheValidationsHookIsGone() internal {
+        vm.mockCall(
+            account,
+            abi.encodeWithSignature("validationConfig(bytes21)", agentValidation()),
+            abi.encode(uint32(0), address(0))
+        );
+    }
+
     /// @dev The agent's validation carrying the multiplexer, which installs with it; then the
     /// executor carrying it too (Kernel finds it initialized and does not install it twice).
     function installKernelStack() internal {

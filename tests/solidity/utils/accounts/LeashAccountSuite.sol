@@ -153,13 +153,13 @@ abstract contract LeashAccountBase is AccountHarness, LeashDeployment {
         if (keccak256(reported(expected)) != keccak256(expected)) assertHookRefuses(execution, expected);
     }
 
-    /// @dev For an account that wraps its hook's revert: the multiplexer's own verdict on the
-    /// `msgData` the account hands it for the agent's operation, checked exactly (no state changes:
-    /// the operation above reverted).
+    /// @dev For an account that wraps its hook's revert: the Leash hook's own verdict on the
+    /// `msgData` the account hands it for an operation through AgentValidator, checked exactly (no
+    /// state changes: the operation above reverted).
     function assertHookRefuses(bytes memory execution, bytes memory expected) internal {
         bytes memory msgData = hookMsgData(address(entryPoint), wrapCallData(address(agentValidator), execution));
         vm.prank(account);
-        try mux.preCheck(address(entryPoint), 0, msgData) {
+        try IERC7579Hook(leashHook()).preCheck(address(entryPoint), 0, msgData) {
             assertTrue(false, "the hook let the refused operation through");
         } catch (bytes memory inner) {
             assertEq(inner, expected, "the hook's own revert data");
@@ -172,17 +172,12 @@ abstract contract LeashAccountBase is AccountHarness, LeashDeployment {
     }
 
     function assertNotValidated(PackedUserOperation memory op, bytes memory inner) internal {
-        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
-        ops[0] = op;
-        if (inner.length == 0) {
-            vm.expectRevert(abi.encodeWithSelector(IEntryPoint.FailedOp.selector, 0, "AA24 signature error"));
-        } else {
-            vm.expectRevert(
-                abi.encodeWithSelector(IEntryPoint.FailedOpWithRevert.selector, 0, "AA23 reverted", reported(inner))
-            );
-        }
-        vm.prank(bundler, bundler);
-        entryPoint.handleOps(ops, bundler);
+        expectOpRefused(
+            op,
+            inner.length == 0
+                ? failedOp("AA24 signature error")
+                : abi.encodeWithSelector(IEntryPoint.FailedOpWithRevert.selector, 0, "AA23 reverted", reported(inner))
+        );
     }
 
     function callNotAllowed(bytes4 selector) internal view returns (bytes memory) {
@@ -294,12 +289,11 @@ abstract contract LeashAccountSuite is LeashAccountBase {
     function test_agent_RevertWhen_Paused() public {
         vm.prank(guardian);
         pauseHook.pause(account);
-        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
-        ops[0] = userOpFor(address(agentValidator), call1(address(target), 0, ping), agent.privateKey);
         uint256 balance = account.balance;
-        vm.expectRevert(abi.encodeWithSelector(IEntryPoint.FailedOp.selector, 0, "AA22 expired or not due"));
-        vm.prank(bundler, bundler);
-        entryPoint.handleOps(ops, bundler);
+        expectOpRefused(
+            userOpFor(address(agentValidator), call1(address(target), 0, ping), agent.privateKey),
+            failedOp("AA22 expired or not due")
+        );
         assertEq(target.pings(), 0);
         assertEq(account.balance, balance, "the account paid nothing");
         // The pause ends by itself a day later: the agent acts again.
@@ -443,8 +437,20 @@ abstract contract LeashAccountSuite is LeashAccountBase {
         }
     }
 
-    /// @dev Functions of the account only its owner (or the account itself) may call.
-    function ownerOnlyCalls() internal view virtual returns (bytes[] memory);
+    /// @dev Functions of the account only its owner (or the account itself) may call: the ERC-7579
+    /// module management, and what an account adds (`withModuleManagement`).
+    function ownerOnlyCalls() internal view virtual returns (bytes[] memory) {
+        return withModuleManagement(new bytes[](0));
+    }
+
+    function withModuleManagement(bytes[] memory accountsOwn) internal view returns (bytes[] memory calls) {
+        calls = new bytes[](accountsOwn.length + 2);
+        calls[0] = abi.encodeCall(IERC7579ModuleConfig.installModule, (2, address(0xbad), ""));
+        calls[1] = abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (4, address(mux), ""));
+        for (uint256 i; i < accountsOwn.length; ++i) {
+            calls[i + 2] = accountsOwn[i];
+        }
+    }
 
     // ------------------------------------------------------------------ attacks: aliases of the account
 
@@ -552,14 +558,19 @@ abstract contract LeashAccountSuite is LeashAccountBase {
     /// @dev Token receiver callbacks execute nothing: the hook lets them through on every account
     /// (Nexus runs its hook before answering them).
     function test_hook_LetsTokenReceiverCallbacksThrough() public {
-        bytes[] memory callbacks = new bytes[](3);
-        callbacks[0] = abi.encodeWithSelector(bytes4(0x150b7a02), payee, payee, uint256(1), "");
-        callbacks[1] = abi.encodeWithSelector(bytes4(0xf23a6e61), payee, payee, uint256(1), uint256(1), "");
-        callbacks[2] = abi.encodeWithSelector(bytes4(0xbc197c81), payee, payee, new uint256[](1), new uint256[](1), "");
+        bytes[] memory callbacks = tokenReceiverCallbacks();
         for (uint256 i; i < callbacks.length; ++i) {
             vm.prank(account);
             mux.preCheck(payee, 0, hookMsgData(payee, callbacks[i]));
         }
+    }
+
+    /// @dev ERC-721, ERC-1155 single and ERC-1155 batch receiver callbacks, as a token calls them.
+    function tokenReceiverCallbacks() internal view returns (bytes[] memory callbacks) {
+        callbacks = new bytes[](3);
+        callbacks[0] = abi.encodeWithSelector(bytes4(0x150b7a02), payee, payee, uint256(1), "");
+        callbacks[1] = abi.encodeWithSelector(bytes4(0xf23a6e61), payee, payee, uint256(7), uint256(3), "");
+        callbacks[2] = abi.encodeWithSelector(bytes4(0xbc197c81), payee, payee, new uint256[](1), new uint256[](1), "");
     }
 
     // ------------------------------------------------------------------ the authority

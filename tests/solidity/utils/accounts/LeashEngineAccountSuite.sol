@@ -98,11 +98,10 @@ abstract contract LeashEngineAccountSuite is LeashEngineAccountBase {
         // before they cost the account anything (AgentValidator's validAfter is the pause's end).
         vm.prank(guardian);
         engine.pause(account);
-        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
-        ops[0] = userOpFor(address(agentValidator), call1(address(target), 0, ping), agent.privateKey);
-        vm.expectRevert(abi.encodeWithSelector(IEntryPoint.FailedOp.selector, 0, "AA22 expired or not due"));
-        vm.prank(bundler, bundler);
-        entryPoint.handleOps(ops, bundler);
+        expectOpRefused(
+            userOpFor(address(agentValidator), call1(address(target), 0, ping), agent.privateKey),
+            failedOp("AA22 expired or not due")
+        );
         assertEq(token.balanceOf(payee), 60e18);
         assertEq(target.pings(), 0);
     }

@@ -149,22 +149,11 @@ abstract contract LeashSessionSuite is LeashEngineAccountBase {
         (bool ok, bytes memory reason) = handleOp(opOf(key, execution));
         assertFalse(ok, "the session's operation should be refused");
         assertEq(reason, reported(expected), "revert data");
-        if (keccak256(reason) == keccak256(expected)) return;
-        bytes memory msgData = hookMsgData(address(entryPoint), wrapCallData(address(agentValidator), execution));
-        vm.prank(account);
-        try engine.preCheck(address(entryPoint), 0, msgData) {
-            assertTrue(false, "the engine let the refused operation through");
-        } catch (bytes memory inner) {
-            assertEq(inner, expected, "the engine's own revert data");
-        }
+        if (keccak256(reason) != keccak256(expected)) assertHookRefuses(execution, expected);
     }
 
     function assertNotDue(PackedUserOperation memory op) internal {
-        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
-        ops[0] = op;
-        vm.expectRevert(abi.encodeWithSelector(IEntryPoint.FailedOp.selector, 0, "AA22 expired or not due"));
-        vm.prank(bundler, bundler);
-        entryPoint.handleOps(ops, bundler);
+        expectOpRefused(op, failedOp("AA22 expired or not due"));
     }
 
     /// @dev When a spend made now leaves its hourly window: five 15-minute buckets on (strict).

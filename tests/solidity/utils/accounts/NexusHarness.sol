@@ -15,14 +15,8 @@ import {ERC7579Harness} from "./ERC7579Harness.sol";
 /// @dev Nexus reads the validator from bytes 4..24 of the nonce (after a mode byte): the key's low
 /// 20 bytes with mode 0x00 (validate).
 abstract contract NexusHarness is ERC7579Harness, NexusPrecompiles {
-    OwnerValidator internal nexusOwnerValidator;
-
     function accountName() internal pure override returns (string memory) {
         return "Nexus";
-    }
-
-    function ownerValidator() internal view override returns (address) {
-        return address(nexusOwnerValidator);
     }
 
     function nonceKey(address validator) internal pure override returns (uint192) {
@@ -33,13 +27,13 @@ abstract contract NexusHarness is ERC7579Harness, NexusPrecompiles {
         placeEntryPoint("lib/account-abstraction-v0.7/artifacts/EntryPoint.json", ENTRYPOINT_V07);
         address implementation = deployNexus(ENTRYPOINT_V07);
         INexusBootstrap bootstrap = deployNexusBootstrap();
-        nexusOwnerValidator = new OwnerValidator();
+        ownersValidator = new OwnerValidator();
         bytes memory init = abi.encode(
             address(bootstrap),
             abi.encodeCall(
                 INexusBootstrap.initNexusWithSingleValidator,
                 (
-                    IERC7579Module(address(nexusOwnerValidator)),
+                    IERC7579Module(address(ownersValidator)),
                     abi.encode(ownerKey),
                     IERC7484(address(0)),
                     new address[](0),

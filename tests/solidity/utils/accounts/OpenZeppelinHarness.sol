@@ -12,14 +12,6 @@ abstract contract OpenZeppelinHarness is ERC7579Harness {
         return "OpenZeppelin";
     }
 
-    function ownerValidator() internal pure override returns (address) {
-        return address(0);
-    }
-
-    function nonceKey(address validator) internal pure override returns (uint192) {
-        return uint192(uint160(validator)) << 32;
-    }
-
     function deployAccount(address ownerKey) internal override returns (address) {
         placeEntryPoint(
             "node_modules/@account-abstraction/contracts/artifacts/EntryPoint.json",

@@ -12,27 +12,17 @@ import {ERC7579Harness} from "./ERC7579Harness.sol";
 /// through its bootstrap with the owner's validator.
 /// @dev The reference account picks the validator from the nonce key's top 20 bytes.
 abstract contract ReferenceHarness is ERC7579Harness, ERC7579Precompiles {
-    OwnerValidator internal msaOwnerValidator;
-
     function accountName() internal pure override returns (string memory) {
         return "ReferenceMSA";
-    }
-
-    function ownerValidator() internal view override returns (address) {
-        return address(msaOwnerValidator);
-    }
-
-    function nonceKey(address validator) internal pure override returns (uint192) {
-        return uint192(uint160(validator)) << 32;
     }
 
     function deployAccount(address ownerKey) internal override returns (address) {
         placeEntryPoint("lib/account-abstraction-v0.7/artifacts/EntryPoint.json", ENTRYPOINT_V07);
         address implementation = address(deployERC7579Account());
         IERC7579Bootstrap bootstrap = deployERC7579Bootstrap();
-        msaOwnerValidator = new OwnerValidator();
+        ownersValidator = new OwnerValidator();
         BootstrapConfig[] memory validators = new BootstrapConfig[](1);
-        validators[0] = BootstrapConfig(address(msaOwnerValidator), abi.encode(ownerKey));
+        validators[0] = BootstrapConfig(address(ownersValidator), abi.encode(ownerKey));
         BootstrapConfig[] memory none = new BootstrapConfig[](0);
         BootstrapConfig memory noHook;
         bytes memory init =

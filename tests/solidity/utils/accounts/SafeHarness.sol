@@ -33,20 +33,11 @@ interface ISafeTransaction {
 }
 
 abstract contract SafeHarness is ERC7579Harness, Safe7579Precompiles {
-    OwnerValidator internal safeOwnerValidator;
     /// @dev The Safe7579 adapter: the Safe's fallback handler and an enabled Safe module.
     address internal adapter;
 
     function accountName() internal pure override returns (string memory) {
         return "Safe+Safe7579";
-    }
-
-    function ownerValidator() internal view override returns (address) {
-        return address(safeOwnerValidator);
-    }
-
-    function nonceKey(address validator) internal pure override returns (uint192) {
-        return uint192(uint160(validator)) << 32;
     }
 
     function deployAccount(address ownerKey) internal override returns (address safe) {
@@ -55,10 +46,10 @@ abstract contract SafeHarness is ERC7579Harness, Safe7579Precompiles {
         adapter = address(safe7579);
         ISafe7579Launchpad launchpad = deploySafe7579Launchpad(ENTRYPOINT_V07, address(0));
         address singleton = deploySafeSingleton();
-        safeOwnerValidator = new OwnerValidator();
+        ownersValidator = new OwnerValidator();
 
         ModuleInit[] memory validators = new ModuleInit[](1);
-        validators[0] = ModuleInit(address(safeOwnerValidator), abi.encode(ownerKey));
+        validators[0] = ModuleInit(address(ownersValidator), abi.encode(ownerKey));
         ModuleInit[] memory none = new ModuleInit[](0);
         address[] memory owners = new address[](1);
         owners[0] = ownerKey;
@@ -85,7 +76,7 @@ abstract contract SafeHarness is ERC7579Harness, Safe7579Precompiles {
         // The launchpad's one UserOp: set the Safe up, signed by the owner through its validator.
         PackedUserOperation memory op;
         op.sender = safe;
-        op.nonce = entryPoint.getNonce(safe, nonceKey(address(safeOwnerValidator)));
+        op.nonce = entryPoint.getNonce(safe, nonceKey(address(ownersValidator)));
         op.callData = abi.encodeCall(ISafe7579Launchpad.setupSafe, (init));
         op.accountGasLimits = bytes32((VERIFICATION_GAS << 128) | CALL_GAS);
         op.preVerificationGas = 50_000;
