@@ -298,4 +298,16 @@ abstract contract EngineState is LeashModule {
     function _capWindowKey(address account, uint256 ruleKey) internal pure returns (uint256) {
         return _memberKey(account, ruleKey, CAP_WINDOW);
     }
+
+    /// @dev Runs this call's calldata in `part` (the engine's next half) in this contract's storage
+    /// and ends the call with its return or revert data.
+    function _forwardTo(address part) internal {
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), part, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
 }

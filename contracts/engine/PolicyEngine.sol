@@ -33,23 +33,12 @@ contract PolicyEngine is EngineState, IERC7579Hook {
 
     /// @inheritdoc IERC7579Module
     function onInstall(bytes calldata) external {
-        _delegate();
+        _forwardTo(CONFIG);
     }
 
     /// @dev Configuration and views: PolicyEngineConfig, in this contract's storage.
     fallback() external {
-        _delegate();
-    }
-
-    function _delegate() private {
-        address config = CONFIG;
-        assembly {
-            calldatacopy(0, 0, calldatasize())
-            let ok := delegatecall(gas(), config, 0, calldatasize(), 0, 0)
-            returndatacopy(0, 0, returndatasize())
-            if iszero(ok) { revert(0, returndatasize()) }
-            return(0, returndatasize())
-        }
+        _forwardTo(CONFIG);
     }
 
     /// @notice What AgentValidator asks before every agent operation, from the one slot the

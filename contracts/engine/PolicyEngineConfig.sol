@@ -31,14 +31,7 @@ contract PolicyEngineConfig is EngineState {
 
     /// @dev Sessions: SessionConfig.
     fallback() external {
-        address sessions = SESSIONS;
-        assembly {
-            calldatacopy(0, 0, calldatasize())
-            let ok := delegatecall(gas(), sessions, 0, calldatasize(), 0, 0)
-            returndatacopy(0, 0, returndatasize())
-            if iszero(ok) { revert(0, returndatasize()) }
-            return(0, returndatasize())
-        }
+        _forwardTo(SESSIONS);
     }
 
     /// @dev PolicyKey's key, called from one place here: configuration is off the execution path,

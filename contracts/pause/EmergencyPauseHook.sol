@@ -84,12 +84,7 @@ contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
 
     /// @inheritdoc IEmergencyPauseHook
     function pause(address account) external {
-        PauseState storage state = _states[account];
-        require(state.installed, Leash_NotInstalled(account));
-        require(
-            msg.sender == state.guardian || msg.sender == _records[account].authority,
-            Pause_NotGuardian(account, msg.sender)
-        );
+        PauseState storage state = _stateForGuardian(account);
         uint256 lastEnd = state.pausedUntil;
         require(block.timestamp >= lastEnd, Pause_AccountPaused(account, lastEnd));
         if (lastEnd != 0) {
@@ -103,15 +98,20 @@ contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
 
     /// @inheritdoc IEmergencyPauseHook
     function unpause(address account) external {
-        PauseState storage state = _states[account];
+        PauseState storage state = _stateForGuardian(account);
+        require(block.timestamp < state.pausedUntil, Pause_NotPaused(account));
+        state.pausedUntil = uint48(block.timestamp);
+        emit Unpaused(account, msg.sender);
+    }
+
+    /// @dev The account's pause state, for its guardian or its authority only.
+    function _stateForGuardian(address account) private view returns (PauseState storage state) {
+        state = _states[account];
         require(state.installed, Leash_NotInstalled(account));
         require(
             msg.sender == state.guardian || msg.sender == _records[account].authority,
             Pause_NotGuardian(account, msg.sender)
         );
-        require(block.timestamp < state.pausedUntil, Pause_NotPaused(account));
-        state.pausedUntil = uint48(block.timestamp);
-        emit Unpaused(account, msg.sender);
     }
 
     // ------------------------------------------------------------------ views
