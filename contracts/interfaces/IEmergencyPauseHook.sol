@@ -19,11 +19,15 @@ interface IEmergencyPauseHook is IERC7579Hook, ILeashModule {
 
     /// @notice The account is paused until `until` (`type(uint48).max`: until someone unpauses it).
     error Pause_AccountPaused(address account, uint256 until);
+    /// @notice `unpause` of an account that is not paused.
     error Pause_NotPaused(address account);
     /// @notice The previous pause ended too recently; the next may start at `availableAt`.
     error Pause_CooldownActive(address account, uint256 availableAt);
+    /// @notice `caller` is neither the account's guardian nor its authority.
     error Pause_NotGuardian(address account, address caller);
+    /// @notice A guardian must be set, and must not be the account itself.
     error Pause_InvalidGuardian(address guardian);
+    /// @notice An automatic unpause later than `MAX_AUTO_UNPAUSE` after the pause begins.
     error Pause_AutoUnpauseTooLong(uint256 autoUnpauseAfter, uint256 max);
 
     function PAUSE_COOLDOWN() external view returns (uint256);

@@ -23,10 +23,15 @@ interface IHookMultiPlexer is IERC7579Hook, ILeashModule {
     /// @notice `cleanUninstall` is false when the sub-hook's `onUninstall` reverted (it is removed anyway).
     event SubHookRemoved(address indexed account, address indexed subHook, bool cleanUninstall);
 
+    /// @notice The account already runs `MAX_SUB_HOOKS` sub-hooks.
     error Multiplexer_TooManySubHooks(address account, uint256 max);
+    /// @notice The sub-hook is already in the account's list.
     error Multiplexer_DuplicateSubHook(address account, address subHook);
+    /// @notice Not a contract that could be a sub-hook (no code, the multiplexer or the account itself).
     error Multiplexer_InvalidSubHook(address subHook);
+    /// @notice The sub-hook is not in the account's list.
     error Multiplexer_UnknownSubHook(address account, address subHook);
+    /// @notice The install data names a different number of sub-hooks and init data.
     error Multiplexer_LengthMismatch(uint256 subHooks, uint256 initData);
     /// @notice `postCheck` with hook data this multiplexer did not hand out for this account.
     error Multiplexer_UnknownHookData(address account);
