@@ -17,6 +17,19 @@ abstract contract ERC7579Harness is AccountHarness {
         return address(ownersValidator);
     }
 
+    /// @dev EntryPoint v0.8 at its canonical address (OpenZeppelin's account, the EIP-7702 EOA).
+    function placeEntryPointV08() internal {
+        placeEntryPoint(
+            "node_modules/@account-abstraction/contracts/artifacts/EntryPoint.json",
+            0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108
+        );
+    }
+
+    /// @dev EntryPoint v0.7 at its canonical address (what the third-party accounts expect).
+    function placeEntryPointV07() internal {
+        placeEntryPoint("lib/account-abstraction-v0.7/artifacts/EntryPoint.json", ENTRYPOINT_V07);
+    }
+
     /// @dev The validator in the nonce key's top 20 bytes (OpenZeppelin, the reference account, Safe7579).
     function nonceKey(address validator) internal view virtual override returns (uint192) {
         return uint192(uint160(validator)) << 32;

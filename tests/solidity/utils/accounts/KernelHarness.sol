@@ -32,7 +32,7 @@ abstract contract KernelHarness is ERC7579Harness, KernelPrecompiles {
     }
 
     function deployAccount(address ownerKey) internal override returns (address) {
-        placeEntryPoint("lib/account-abstraction-v0.7/artifacts/EntryPoint.json", ENTRYPOINT_V07);
+        placeEntryPointV07();
         IKernel implementation = deployKernel(ENTRYPOINT_V07);
         ownersValidator = new OwnerValidator();
         ValidationId root = ValidationId.wrap(bytes21(abi.encodePacked(bytes1(0x01), address(ownersValidator))));

@@ -24,7 +24,7 @@ abstract contract NexusHarness is ERC7579Harness, NexusPrecompiles {
     }
 
     function deployAccount(address ownerKey) internal override returns (address) {
-        placeEntryPoint("lib/account-abstraction-v0.7/artifacts/EntryPoint.json", ENTRYPOINT_V07);
+        placeEntryPointV07();
         address implementation = deployNexus(ENTRYPOINT_V07);
         INexusBootstrap bootstrap = deployNexusBootstrap();
         ownersValidator = new OwnerValidator();

@@ -13,10 +13,7 @@ abstract contract OpenZeppelinHarness is ERC7579Harness {
     }
 
     function deployAccount(address ownerKey) internal override returns (address) {
-        placeEntryPoint(
-            "node_modules/@account-abstraction/contracts/artifacts/EntryPoint.json",
-            0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108
-        );
+        placeEntryPointV08();
         return address(new LeashTestAccount(ownerKey));
     }
 }

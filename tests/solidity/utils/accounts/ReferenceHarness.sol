@@ -17,7 +17,7 @@ abstract contract ReferenceHarness is ERC7579Harness, ERC7579Precompiles {
     }
 
     function deployAccount(address ownerKey) internal override returns (address) {
-        placeEntryPoint("lib/account-abstraction-v0.7/artifacts/EntryPoint.json", ENTRYPOINT_V07);
+        placeEntryPointV07();
         address implementation = address(deployERC7579Account());
         IERC7579Bootstrap bootstrap = deployERC7579Bootstrap();
         ownersValidator = new OwnerValidator();

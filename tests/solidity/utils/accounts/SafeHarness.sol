@@ -41,7 +41,7 @@ abstract contract SafeHarness is ERC7579Harness, Safe7579Precompiles {
     }
 
     function deployAccount(address ownerKey) internal override returns (address safe) {
-        placeEntryPoint("lib/account-abstraction-v0.7/artifacts/EntryPoint.json", ENTRYPOINT_V07);
+        placeEntryPointV07();
         ISafe7579 safe7579 = deploySafe7579();
         adapter = address(safe7579);
         ISafe7579Launchpad launchpad = deploySafe7579Launchpad(ENTRYPOINT_V07, address(0));
