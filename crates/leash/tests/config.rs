@@ -49,13 +49,18 @@ fn parse(text: &str) -> Result<config::PolicyConfig, config::ConfigError> {
     config::parse("policy.toml", text)
 }
 
-/// Replaces `from` by `to` in the good file and expects an error on `line` containing `needle`.
-fn rejects(from: &str, to: &str, line: usize, needle: &str) {
-    assert!(GOOD.contains(from), "fixture lacks {from:?}");
-    let err = parse(&GOOD.replacen(from, to, 1)).expect_err("must be rejected");
+/// Replaces `from` by `to` in `fixture` and expects an error on `line` containing `needle`.
+fn rejects_in(fixture: &str, from: &str, to: &str, line: usize, needle: &str) {
+    assert!(fixture.contains(from), "fixture lacks {from:?}");
+    let err = parse(&fixture.replacen(from, to, 1)).expect_err("must be rejected");
     assert!(err.message.contains(needle), "message {:?} lacks {needle:?}", err.message);
     assert_eq!(err.line, line, "line of {err}");
     assert!(err.to_string().starts_with(&format!("policy.toml:{line}: ")), "{err}");
+}
+
+/// [`rejects_in`] the good file.
+fn rejects(from: &str, to: &str, line: usize, needle: &str) {
+    rejects_in(GOOD, from, to, line, needle);
 }
 
 #[test]
@@ -494,12 +499,9 @@ target = "0x00000000000000000000000000000000000000e1"
 function = "*"
 "#;
 
-/// Replaces `from` by `to` in the sessions file and expects an error on `line` containing `needle`.
+/// [`rejects_in`] the sessions file.
 fn rejects_session(from: &str, to: &str, line: usize, needle: &str) {
-    assert!(SESSIONS.contains(from), "fixture lacks {from:?}");
-    let err = parse(&SESSIONS.replacen(from, to, 1)).expect_err("must be rejected");
-    assert!(err.message.contains(needle), "message {:?} lacks {needle:?}", err.message);
-    assert_eq!(err.line, line, "line of {err}");
+    rejects_in(SESSIONS, from, to, line, needle);
 }
 
 #[test]
@@ -816,11 +818,9 @@ value = "1000"
 window = "1d"
 "#;
 
+/// [`rejects_in`] the account-wide rules file.
 fn rejects_call_rules(from: &str, to: &str, line: usize, needle: &str) {
-    assert!(CALL_RULES.contains(from), "fixture lacks {from:?}");
-    let err = parse(&CALL_RULES.replacen(from, to, 1)).expect_err("must be rejected");
-    assert!(err.message.contains(needle), "message {:?} lacks {needle:?}", err.message);
-    assert_eq!(err.line, line, "line of {err}");
+    rejects_in(CALL_RULES, from, to, line, needle);
 }
 
 #[test]
