@@ -226,8 +226,8 @@ pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) 
     }
 }
 
-/// A test contract that carries other contracts' creation code (too large for a test file's own
-/// bytecode), each behind a getter `NAME() returns (bytes)`.
+/// A test contract that carries other contracts' creation code, each behind a getter
+/// `NAME() returns (bytes)`.
 struct Carrier<'a> {
     net: &'a Devnet,
     address: Address,

@@ -468,8 +468,6 @@ fn failed_op_words(reason: &str, inner: Option<&str>) -> String {
     words
 }
 
-/// An argument word as a person reads it: a small number in decimal, anything wider in hex (an
-/// address is unreadable as a decimal number).
 /// Argument `word` of a call that breaks `rule` (a session's or an account-wide one).
 fn rule_broken(word: U256, selector: FixedBytes<4>, target: Address, rule: &str) -> String {
     format!("argument {} of {} on {target} breaks {rule}", word_words(word), selector_words(selector))
@@ -496,6 +494,8 @@ fn cap_exceeded(
     )
 }
 
+/// An argument word as a person reads it: a small number in decimal, anything wider in hex (an
+/// address is unreadable as a decimal number).
 fn word_words(word: U256) -> String {
     if word < U256::from(1u64 << 53) {
         word.to_string()
