@@ -2,7 +2,7 @@
 
 use alloy::primitives::FixedBytes;
 use alloy::primitives::{address, Address, U256};
-use alloy::sol_types::{SolCall, SolValue};
+use alloy::sol_types::{SolCall, SolStruct, SolValue};
 use leash::abi::{IERC7579Batch, IERC7579Execution, IERC7579ModuleConfig, IPolicyEngine, PolicyEngineConfig};
 use leash::addresses::ModuleAddresses;
 use leash::config::{
@@ -123,6 +123,34 @@ fn duplicates_and_unknown_fields() {
     assert_eq!(err.line, 34);
 }
 
+/// The fields of struct `name` in IPolicyEngine.sol as `type name`: an enum as the uint8 the ABI
+/// encodes it as, a struct by its own name.
+fn solidity_fields(name: &str) -> Vec<String> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts/interfaces/IPolicyEngine.sol");
+    let source = std::fs::read_to_string(path).unwrap();
+    let body = source.split(&format!("struct {name} {{")).nth(1).unwrap().split('}').next().unwrap();
+    body.lines()
+        .map(|l| l.split("//").next().unwrap().trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('*') && !l.starts_with('/'))
+        .map(|l| {
+            let (ty, name) = l.trim_end_matches(';').rsplit_once(' ').unwrap();
+            let ty = match ty {
+                "IAllowlistHook.Mode" | "ParamOp" => "uint8",
+                _ => ty.rsplit('.').next().unwrap(),
+            };
+            format!("{ty} {name}")
+        })
+        .collect()
+}
+
+/// The fields of a struct's Rust binding, as its EIP-712 root type lists them.
+fn rust_fields<S: SolStruct>() -> Vec<String> {
+    let root = S::eip712_root_type();
+    let inner = root.strip_prefix(&format!("{}(", S::NAME)).and_then(|r| r.strip_suffix(')')).unwrap();
+    inner.split(',').map(String::from).collect()
+}
+
 const MODULES: ModuleAddresses = ModuleAddresses {
     engine: address!("0x0000000000000000000000000000000000000100"),
     multiplexer: address!("0x0000000000000000000000000000000000000101"),
@@ -178,24 +206,8 @@ limits = [ { amount = "1", window = "1d" } ]
 /// its fields must be those of `IPolicyEngine.Config` in the Solidity source, in order.
 #[test]
 fn the_engine_config_struct_matches_the_solidity_source() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts/interfaces/IPolicyEngine.sol");
-    let source = std::fs::read_to_string(path).unwrap();
-    let body = source.split("struct Config {").nth(1).unwrap().split('}').next().unwrap();
-    let solidity: Vec<String> = body
-        .lines()
-        .map(|l| l.split("//").next().unwrap().trim())
-        .filter(|l| !l.is_empty() && !l.starts_with('*') && !l.starts_with("/"))
-        .map(|l| {
-            let (ty, name) = l.trim_end_matches(';').rsplit_once(' ').unwrap();
-            // An enum is a uint8 in the ABI; a struct goes by its name.
-            let ty = if ty == "IAllowlistHook.Mode" { "uint8" } else { ty.rsplit('.').next().unwrap() };
-            format!("{ty} {name}")
-        })
-        .collect();
-    let root = <PolicyEngineConfig as alloy::sol_types::SolStruct>::eip712_root_type();
-    let fields = root.strip_prefix("PolicyEngineConfig(").and_then(|r| r.strip_suffix(')')).unwrap();
-    assert_eq!(solidity, fields.split(',').collect::<Vec<_>>());
+    let solidity = solidity_fields("Config");
+    assert_eq!(solidity, rust_fields::<PolicyEngineConfig>());
     assert_eq!(solidity.len(), 8);
 }
 
@@ -609,39 +621,9 @@ fn session_calls_agents_and_the_hook() {
 /// the Solidity source, and the file's session in it.
 #[test]
 fn the_session_struct_matches_the_solidity_source_and_the_file() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts/interfaces/IPolicyEngine.sol");
-    let source = std::fs::read_to_string(path).unwrap();
-    let fields_of = |name: &str| -> Vec<String> {
-        let body = source.split(&format!("struct {name} {{")).nth(1).unwrap().split('}').next().unwrap();
-        body.lines()
-            .map(|l| l.split("//").next().unwrap().trim())
-            .filter(|l| !l.is_empty() && !l.starts_with('*') && !l.starts_with('/'))
-            .map(|l| {
-                let (ty, name) = l.trim_end_matches(';').rsplit_once(' ').unwrap();
-                let ty = if ty == "ParamOp" { "uint8" } else { ty.rsplit('.').next().unwrap() };
-                format!("{ty} {name}")
-            })
-            .collect()
-    };
-    let rust_fields = |root: String, name: &str| -> Vec<String> {
-        let inner =
-            root.strip_prefix(&format!("{name}(")).and_then(|r| r.strip_suffix(')')).unwrap().to_string();
-        inner.split(',').map(String::from).collect()
-    };
-    use alloy::sol_types::SolStruct;
-    assert_eq!(
-        fields_of("Session"),
-        rust_fields(IPolicyEngine::Session::eip712_root_type().into_owned(), "Session")
-    );
-    assert_eq!(
-        fields_of("SessionCall"),
-        rust_fields(IPolicyEngine::SessionCall::eip712_root_type().into_owned(), "SessionCall")
-    );
-    assert_eq!(
-        fields_of("ParamRule"),
-        rust_fields(IPolicyEngine::ParamRule::eip712_root_type().into_owned(), "ParamRule")
-    );
+    assert_eq!(solidity_fields("Session"), rust_fields::<IPolicyEngine::Session>());
+    assert_eq!(solidity_fields("SessionCall"), rust_fields::<IPolicyEngine::SessionCall>());
+    assert_eq!(solidity_fields("ParamRule"), rust_fields::<IPolicyEngine::ParamRule>());
 
     let c = parse(SESSIONS).unwrap();
     let s = c.sessions[0].abi();
