@@ -5,22 +5,8 @@
 
 use alloy::sol;
 
-// The accounts of the demo: the precompiles that carry their bytecode, their bootstraps.
+// The accounts of the demo: their bootstraps and initializers.
 sol! {
-    #[sol(rpc)]
-    interface INexusPrecompiles {
-        function NEXUS_BYTECODE() external view returns (bytes memory);
-        function NEXUS_BOOTSTRAP_BYTECODE() external view returns (bytes memory);
-        function NEXUS_PROXY_BYTECODE() external view returns (bytes memory);
-    }
-
-    #[sol(rpc)]
-    interface IReferencePrecompiles {
-        function ERC7579_BYTECODE() external view returns (bytes memory);
-        function ERC7579_BOOTSTRAP_BYTECODE() external view returns (bytes memory);
-        function MSAPROXY_BYTECODE() external view returns (bytes memory);
-    }
-
     struct BootstrapConfig { address module; bytes data; }
 
     interface INexusBootstrap {
@@ -36,12 +22,6 @@ sol! {
     }
 
     #[sol(rpc)]
-    interface IKernelPrecompiles {
-        function KERNEL_BYTECODE() external view returns (bytes memory);
-        function KERNEL_FACTORY_BYTECODE() external view returns (bytes memory);
-    }
-
-    #[sol(rpc)]
     interface IKernelFactory {
         function createAccount(bytes data, bytes32 salt) external payable returns (address);
     }
@@ -52,14 +32,6 @@ sol! {
 }
 
 sol! {
-    #[sol(rpc)]
-    interface ISafe7579Precompiles {
-        function SAFE7579_BYTECODE() external view returns (bytes memory);
-        function SAFE7579_LAUNCHPAD_BYTECODE() external view returns (bytes memory);
-        function SAFE_SINGLETON_BYTECODE() external view returns (bytes memory);
-        function SAFE_PROXY_FACTORY_BYTECODE() external view returns (bytes memory);
-    }
-
     struct ModuleInit { address module; bytes initData; }
 
     struct SafeInitData {

@@ -8,7 +8,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use alloy::primitives::aliases::U192;
-use alloy::primitives::{Address, Bytes, FixedBytes, B256, U256};
+use alloy::primitives::{keccak256, Address, Bytes, FixedBytes, B256, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, Result, WrapErr};
@@ -17,9 +19,8 @@ use leash::account::{validator_nonce_key, UserOpSender, ENTRYPOINT_V07, ENTRYPOI
 use leash::provider::Confirm;
 
 use crate::abi::{
-    BootstrapConfig, IInitializeAccount, IKernelFactory, IKernelInitialize, IKernelPrecompiles,
-    INexusBootstrap, INexusPrecompiles, IReferenceBootstrap, IReferencePrecompiles, ISafe7579Launchpad,
-    ISafe7579Precompiles, ISafeProxyFactory, ModuleInit, SafeInitData,
+    BootstrapConfig, IInitializeAccount, IKernelFactory, IKernelInitialize, INexusBootstrap,
+    IReferenceBootstrap, ISafe7579Launchpad, ISafeProxyFactory, ModuleInit, SafeInitData,
 };
 use crate::{deploy_code, Devnet, EntryPoint};
 
@@ -159,14 +160,9 @@ pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) 
             let owner_validator = deploy_code(provider, net.test_contract_code("OwnerValidator")?).await?;
             let owner_init: Bytes = person.address().abi_encode().into();
             let (implementation, proxy_code, init) = if kind == AccountKind::Nexus {
-                let carrier = deploy_code(provider, net.test_contract_code("NexusPrecompiles")?).await?;
-                let p = INexusPrecompiles::new(carrier, provider.clone());
-                let implementation = deploy_code(
-                    provider,
-                    [p.NEXUS_BYTECODE().call().await?.as_ref(), &ENTRYPOINT_V07.abi_encode()].concat().into(),
-                )
-                .await?;
-                let bootstrap = deploy_code(provider, p.NEXUS_BOOTSTRAP_BYTECODE().call().await?).await?;
+                let carrier = Carrier::new(net, "NexusPrecompiles").await?;
+                let implementation = carrier.deploy("NEXUS_BYTECODE", &ENTRYPOINT_V07.abi_encode()).await?;
+                let bootstrap = carrier.deploy("NEXUS_BOOTSTRAP_BYTECODE", &[]).await?;
                 let call = INexusBootstrap::initNexusWithSingleValidatorCall {
                     validator: owner_validator,
                     data: owner_init,
@@ -176,14 +172,13 @@ pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) 
                 };
                 (
                     implementation,
-                    p.NEXUS_PROXY_BYTECODE().call().await?,
+                    carrier.code("NEXUS_PROXY_BYTECODE").await?,
                     (bootstrap, Bytes::from(call.abi_encode())),
                 )
             } else {
-                let carrier = deploy_code(provider, net.test_contract_code("ERC7579Precompiles")?).await?;
-                let p = IReferencePrecompiles::new(carrier, provider.clone());
-                let implementation = deploy_code(provider, p.ERC7579_BYTECODE().call().await?).await?;
-                let bootstrap = deploy_code(provider, p.ERC7579_BOOTSTRAP_BYTECODE().call().await?).await?;
+                let carrier = Carrier::new(net, "ERC7579Precompiles").await?;
+                let implementation = carrier.deploy("ERC7579_BYTECODE", &[]).await?;
+                let bootstrap = carrier.deploy("ERC7579_BOOTSTRAP_BYTECODE", &[]).await?;
                 let call = IReferenceBootstrap::initMSACall {
                     validators: vec![BootstrapConfig { module: owner_validator, data: owner_init }],
                     executors: vec![],
@@ -192,7 +187,7 @@ pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) 
                 };
                 (
                     implementation,
-                    p.MSAPROXY_BYTECODE().call().await?,
+                    carrier.code("MSAPROXY_BYTECODE").await?,
                     (bootstrap, Bytes::from(call.abi_encode())),
                 )
             };
@@ -210,20 +205,9 @@ pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) 
         AccountKind::Kernel => {
             net.place_entry_point(EntryPoint::V07).await?;
             let owner_validator = deploy_code(provider, net.test_contract_code("OwnerValidator")?).await?;
-            let carrier = deploy_code(provider, net.test_contract_code("KernelPrecompiles")?).await?;
-            let p = IKernelPrecompiles::new(carrier, provider.clone());
-            let implementation = deploy_code(
-                provider,
-                [p.KERNEL_BYTECODE().call().await?.as_ref(), &ENTRYPOINT_V07.abi_encode()].concat().into(),
-            )
-            .await?;
-            let factory = deploy_code(
-                provider,
-                [p.KERNEL_FACTORY_BYTECODE().call().await?.as_ref(), &implementation.abi_encode()]
-                    .concat()
-                    .into(),
-            )
-            .await?;
+            let carrier = Carrier::new(net, "KernelPrecompiles").await?;
+            let implementation = carrier.deploy("KERNEL_BYTECODE", &ENTRYPOINT_V07.abi_encode()).await?;
+            let factory = carrier.deploy("KERNEL_FACTORY_BYTECODE", &implementation.abi_encode()).await?;
             // The person's root validation (the owner validator, no hook: address 1).
             let init = IKernelInitialize::initializeCall {
                 rootValidator: kernel_validation(owner_validator),
@@ -242,6 +226,36 @@ pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) 
     }
 }
 
+/// A test contract that carries other contracts' creation code, each behind a getter
+/// `NAME() returns (bytes)`.
+struct Carrier<'a> {
+    net: &'a Devnet,
+    address: Address,
+}
+
+impl<'a> Carrier<'a> {
+    /// Deploys the carrier compiled as `name`.
+    async fn new(net: &'a Devnet, name: &str) -> Result<Self> {
+        let address = deploy_code(&net.provider, net.test_contract_code(name)?).await?;
+        Ok(Self { net, address })
+    }
+
+    /// The creation code behind `getter`.
+    async fn code(&self, getter: &str) -> Result<Bytes> {
+        let selector = &keccak256(format!("{getter}()"))[..4];
+        let call =
+            TransactionRequest::default().to(self.address).input(Bytes::copy_from_slice(selector).into());
+        let answer = self.net.provider.call(call).await.wrap_err_with(|| format!("reading {getter}"))?;
+        Ok(Bytes::abi_decode(&answer)?)
+    }
+
+    /// Deploys the code behind `getter`, `args` (its constructor's, ABI-encoded) appended.
+    async fn deploy(&self, getter: &str, args: &[u8]) -> Result<Address> {
+        let code = self.code(getter).await?;
+        deploy_code(&self.net.provider, [code.as_ref(), args].concat().into()).await
+    }
+}
+
 /// A Safe proxy from the Safe proxy factory, set up through the Safe7579 launchpad: the proxy
 /// starts on the launchpad, whose one UserOp (`setupSafe`, signed by the person through the owner
 /// validator) installs that validator, switches the proxy to the Safe singleton and makes the
@@ -250,21 +264,13 @@ async fn deploy_safe(net: &Devnet, person: &PrivateKeySigner) -> Result<Deployed
     let provider = &net.provider;
     net.place_entry_point(EntryPoint::V07).await?;
     let owner_validator = deploy_code(provider, net.test_contract_code("OwnerValidator")?).await?;
-    let carrier = deploy_code(provider, net.test_contract_code("Safe7579Precompiles")?).await?;
-    let p = ISafe7579Precompiles::new(carrier, provider.clone());
-    let adapter = deploy_code(provider, p.SAFE7579_BYTECODE().call().await?).await?;
-    let launchpad = deploy_code(
-        provider,
-        [
-            p.SAFE7579_LAUNCHPAD_BYTECODE().call().await?.as_ref(),
-            &(ENTRYPOINT_V07, Address::ZERO).abi_encode_params(),
-        ]
-        .concat()
-        .into(),
-    )
-    .await?;
-    let singleton = deploy_code(provider, p.SAFE_SINGLETON_BYTECODE().call().await?).await?;
-    let factory = deploy_code(provider, p.SAFE_PROXY_FACTORY_BYTECODE().call().await?).await?;
+    let carrier = Carrier::new(net, "Safe7579Precompiles").await?;
+    let adapter = carrier.deploy("SAFE7579_BYTECODE", &[]).await?;
+    let launchpad = carrier
+        .deploy("SAFE7579_LAUNCHPAD_BYTECODE", &(ENTRYPOINT_V07, Address::ZERO).abi_encode_params())
+        .await?;
+    let singleton = carrier.deploy("SAFE_SINGLETON_BYTECODE", &[]).await?;
+    let factory = carrier.deploy("SAFE_PROXY_FACTORY_BYTECODE", &[]).await?;
 
     let setup = ISafe7579Launchpad::initSafe7579Call {
         safe7579: adapter,

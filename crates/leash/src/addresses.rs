@@ -10,30 +10,24 @@ use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::deploy::{self, PlannedModule};
 
-/// The Leash module addresses a policy is installed with and read back from.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ModuleAddresses {
-    pub engine: Address,
-    pub multiplexer: Address,
-    pub pause: Address,
-    pub allowlist: Address,
-    pub spending: Address,
-    pub automation: Address,
+/// One value per Leash module.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Modules<T> {
+    pub engine: T,
+    pub multiplexer: T,
+    pub pause: T,
+    pub allowlist: T,
+    pub spending: T,
+    pub automation: T,
     /// AgentValidator, which holds an agent's key (zero in a record from before it).
-    pub validator: Address,
+    pub validator: T,
 }
 
+/// The Leash module addresses a policy is installed with and read back from.
+pub type ModuleAddresses = Modules<Address>;
+
 /// Addresses given by hand, each taking the place of the record's.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct ModuleOverrides {
-    pub engine: Option<Address>,
-    pub multiplexer: Option<Address>,
-    pub pause: Option<Address>,
-    pub allowlist: Option<Address>,
-    pub spending: Option<Address>,
-    pub automation: Option<Address>,
-    pub validator: Option<Address>,
-}
+pub type ModuleOverrides = Modules<Option<Address>>;
 
 impl ModuleAddresses {
     /// The addresses of a deployment plan (the same on every chain).

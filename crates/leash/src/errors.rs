@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use alloy::primitives::utils::format_units;
-use alloy::primitives::{Address, Bytes, U256};
+use alloy::primitives::{Address, Bytes, FixedBytes, U256};
 use alloy::sol_types::{Revert, SolError, SolInterface};
 
 use crate::abi::IEntryPoint::IEntryPointErrors as E;
@@ -360,51 +360,29 @@ fn engine(e: &G) -> String {
             e.target
         ),
         G::Session_ParamRuleBroken(e) => format!(
-            "the session of {}: argument {} of {} on {} breaks rule {} of its call",
+            "the session of {}: {}",
             e.agent,
-            word_words(e.word),
-            selector_words(e.selector),
-            e.target,
-            e.rule
+            rule_broken(e.word, e.selector, e.target, &format!("rule {} of its call", e.rule))
         ),
-        G::Session_ArgumentCapExceeded(e) => {
-            let fits = if e.availableAt == U256::MAX {
-                "it is above the cap itself".to_string()
-            } else {
-                format!("it fits from {}", utc(e.availableAt))
-            };
-            format!(
-                "the session of {}: argument {} of {} on {} exceeds the cap of rule {} ({} left in its window); {fits}",
-                e.agent,
-                e.value,
-                selector_words(e.selector),
-                e.target,
-                e.rule,
-                e.remaining
-            )
-        }
-        G::Engine_CallRuleBroken(e) => format!(
-            "argument {} of {} on {} breaks account-wide rule {} of that function",
-            word_words(e.word),
-            selector_words(e.selector),
-            e.target,
-            e.rule
+        G::Session_ArgumentCapExceeded(e) => format!(
+            "the session of {}: {}",
+            e.agent,
+            cap_exceeded(e.value, e.selector, e.target, &format!("rule {}", e.rule), e.remaining, e.availableAt)
         ),
-        G::Engine_ArgumentCapExceeded(e) => {
-            let fits = if e.availableAt == U256::MAX {
-                "it is above the cap itself".to_string()
-            } else {
-                format!("it fits from {}", utc(e.availableAt))
-            };
-            format!(
-                "argument {} of {} on {} exceeds the cap of account-wide rule {} ({} left in its window); {fits}",
-                e.value,
-                selector_words(e.selector),
-                e.target,
-                e.rule,
-                e.remaining
-            )
-        }
+        G::Engine_CallRuleBroken(e) => rule_broken(
+            e.word,
+            e.selector,
+            e.target,
+            &format!("account-wide rule {} of that function", e.rule),
+        ),
+        G::Engine_ArgumentCapExceeded(e) => cap_exceeded(
+            e.value,
+            e.selector,
+            e.target,
+            &format!("account-wide rule {}", e.rule),
+            e.remaining,
+            e.availableAt,
+        ),
         G::Engine_InvalidCallRule(e) => format!(
             "rule {} for {} on {} is malformed (its operator, width or values), or the function is \"*\" or plain transfers",
             e.rule,
@@ -490,6 +468,32 @@ fn failed_op_words(reason: &str, inner: Option<&str>) -> String {
     words
 }
 
+/// Argument `word` of a call that breaks `rule` (a session's or an account-wide one).
+fn rule_broken(word: U256, selector: FixedBytes<4>, target: Address, rule: &str) -> String {
+    format!("argument {} of {} on {target} breaks {rule}", word_words(word), selector_words(selector))
+}
+
+/// An argument above what `rule`'s cap leaves in its window, and when it fits (never: above the
+/// cap itself).
+fn cap_exceeded(
+    value: U256,
+    selector: FixedBytes<4>,
+    target: Address,
+    rule: &str,
+    remaining: U256,
+    available_at: U256,
+) -> String {
+    let fits = if available_at == U256::MAX {
+        "it is above the cap itself".to_string()
+    } else {
+        format!("it fits from {}", utc(available_at))
+    };
+    format!(
+        "argument {value} of {} on {target} exceeds the cap of {rule} ({remaining} left in its window); {fits}",
+        selector_words(selector)
+    )
+}
+
 /// An argument word as a person reads it: a small number in decimal, anything wider in hex (an
 /// address is unreadable as a decimal number).
 fn word_words(word: U256) -> String {
@@ -500,7 +504,7 @@ fn word_words(word: U256) -> String {
     }
 }
 
-fn selector_words(selector: alloy::primitives::FixedBytes<4>) -> String {
+fn selector_words(selector: FixedBytes<4>) -> String {
     match selector.0 {
         [0x43, 0x1e, 0x2c, 0xf5] => "every function (*)".to_string(),
         [0, 0, 0, 0] => "plain transfers".to_string(),

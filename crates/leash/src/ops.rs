@@ -164,26 +164,33 @@ pub async fn pause_status<P: Provider + Clone>(
 const MANUAL_PAUSE: u64 = (1 << 48) - 1;
 const PAUSE_COOLDOWN: u64 = 3_600;
 
-/// `pause(account)` from the provider's wallet (the guardian or the authority), at the engine or
-/// the pause hook, whichever holds the account's guardian.
-pub async fn pause<P: Provider + Clone>(
-    provider: &P,
-    modules: &ModuleAddresses,
-    account: Address,
-) -> Result<TxHash> {
-    let module = pause_controls(provider, modules, account).await?;
-    Ok(send_checked!(provider, module.pause(account), &TokenBook::default(), "the pause", GUARDIAN))
+/// The guardian's switch `$call(account)`, sent from the provider's wallet (the guardian or the
+/// authority) as `$what`; the two differ only in the function they call.
+macro_rules! guardian_switch {
+    ($(#[$doc:meta])* $call:ident, $what:literal) => {
+        $(#[$doc])*
+        pub async fn $call<P: Provider + Clone>(
+            provider: &P,
+            modules: &ModuleAddresses,
+            account: Address,
+        ) -> Result<TxHash> {
+            let module = pause_controls(provider, modules, account).await?;
+            Ok(send_checked!(provider, module.$call(account), &TokenBook::default(), $what, GUARDIAN))
+        }
+    };
 }
 
-/// `unpause(account)` from the provider's wallet (the guardian or the authority).
-pub async fn unpause<P: Provider + Clone>(
-    provider: &P,
-    modules: &ModuleAddresses,
-    account: Address,
-) -> Result<TxHash> {
-    let module = pause_controls(provider, modules, account).await?;
-    Ok(send_checked!(provider, module.unpause(account), &TokenBook::default(), "the unpause", GUARDIAN))
-}
+guardian_switch!(
+    /// `pause(account)` from the provider's wallet (the guardian or the authority), at the engine
+    /// or the pause hook, whichever holds the account's guardian.
+    pause,
+    "the pause"
+);
+guardian_switch!(
+    /// `unpause(account)` from the provider's wallet (the guardian or the authority).
+    unpause,
+    "the unpause"
+);
 
 /// The guardian's `pause` and `unpause` at whichever module holds the account's guardian: the
 /// engine declares them as the pause hook does (same selectors, checked by a test), so the hook's
@@ -360,6 +367,15 @@ pub async fn task_run<P: Provider + Clone>(
 
 // ---------------------------------------------------------------------- sessions
 
+/// The policy engine at `engine`, once its code is found there ([`require_deployed`]).
+async fn policy_engine<P: Provider + Clone>(
+    provider: &P,
+    engine: Address,
+) -> Result<IPolicyEngine::IPolicyEngineInstance<P>> {
+    require_deployed(provider, engine).await?;
+    Ok(IPolicyEngine::new(engine, provider.clone()))
+}
+
 /// `grantSession(account, session)` at the engine from the provider's wallet (the authority).
 pub async fn grant_session<P: Provider + Clone>(
     provider: &P,
@@ -368,8 +384,7 @@ pub async fn grant_session<P: Provider + Clone>(
     session: &SessionConfig,
     book: &TokenBook,
 ) -> Result<TxHash> {
-    require_deployed(provider, engine).await?;
-    let engine = IPolicyEngine::new(engine, provider.clone());
+    let engine = policy_engine(provider, engine).await?;
     Ok(send_checked!(
         provider,
         engine.grantSession(account, session.abi()),
@@ -386,8 +401,7 @@ pub async fn revoke_session<P: Provider + Clone>(
     account: Address,
     agent: Address,
 ) -> Result<TxHash> {
-    require_deployed(provider, engine).await?;
-    let engine = IPolicyEngine::new(engine, provider.clone());
+    let engine = policy_engine(provider, engine).await?;
     Ok(send_checked!(
         provider,
         engine.revokeSession(account, agent),
@@ -407,9 +421,9 @@ pub async fn sign_session<P: Provider + Clone>(
     session: &SessionConfig,
     authority: &PrivateKeySigner,
 ) -> Result<Bytes> {
-    require_deployed(provider, engine).await?;
     let grant = session.abi();
-    let digest = IPolicyEngine::new(engine, provider.clone())
+    let digest = policy_engine(provider, engine)
+        .await?
         .sessionGrantDigest(account, grant.clone())
         .call()
         .await
@@ -474,8 +488,7 @@ pub async fn session_status<P: Provider + Clone>(
     agent: Address,
     tokens: &[Address],
 ) -> Result<SessionStatus> {
-    require_deployed(provider, engine).await?;
-    let e = IPolicyEngine::new(engine, provider.clone());
+    let e = policy_engine(provider, engine).await?;
     let s = e.sessionOf(account, agent).call().await.wrap_err("reading the session at the policy engine")?;
     let mut remaining = Vec::new();
     for token in tokens {

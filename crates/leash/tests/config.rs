@@ -2,57 +2,23 @@
 
 use alloy::primitives::FixedBytes;
 use alloy::primitives::{address, Address, U256};
-use alloy::sol_types::{SolCall, SolValue};
+use alloy::sol_types::{SolCall, SolStruct, SolValue};
 use leash::abi::{IERC7579Batch, IERC7579Execution, IERC7579ModuleConfig, IPolicyEngine, PolicyEngineConfig};
 use leash::addresses::ModuleAddresses;
 use leash::config::{
     self, AllowlistMode, HookStack, ParamOp, PolicyConfig, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
 };
 
-const GOOD: &str = r#"
-authority = "0x00000000000000000000000000000000000000a1"
-
-[tokens]
-USDC = { address = "0x00000000000000000000000000000000000000c1", decimals = 6 }
-
-[pause]
-guardian = "0x00000000000000000000000000000000000000b1"
-auto_unpause_after = "1d"
-
-[allowlist]
-mode = "allow"
-permissions = [
-  { target = "USDC", function = "transfer(address,uint256)" },
-  { target = "0x00000000000000000000000000000000000000d1", function = "*" },
-]
-protected = ["0x00000000000000000000000000000000000000e1"]
-
-[[spending]]
-token = "USDC"
-per_tx_cap = "300"
-limits = [ { amount = "500", window = "1h" }, { amount = "5000", window = "1d" } ]
-
-[[spending]]
-token = "native"
-limits = [ { amount = "0.5", window = 86400 } ]
-
-[[tasks]]
-id = 1
-caller = "0x00000000000000000000000000000000000000f1"
-target = "USDC"
-call = "0xa9059cbb"
-cooldown = "30d"
-max_executions = 12
-"#;
+const GOOD: &str = include_str!("policies/good.toml");
 
 fn parse(text: &str) -> Result<config::PolicyConfig, config::ConfigError> {
     config::parse("policy.toml", text)
 }
 
-/// Replaces `from` by `to` in the good file and expects an error on `line` containing `needle`.
-fn rejects(from: &str, to: &str, line: usize, needle: &str) {
-    assert!(GOOD.contains(from), "fixture lacks {from:?}");
-    let err = parse(&GOOD.replacen(from, to, 1)).expect_err("must be rejected");
+/// Replaces `from` by `to` in `fixture` and expects an error on `line` containing `needle`.
+fn rejects(fixture: &str, from: &str, to: &str, line: usize, needle: &str) {
+    assert!(fixture.contains(from), "fixture lacks {from:?}");
+    let err = parse(&fixture.replacen(from, to, 1)).expect_err("must be rejected");
     assert!(err.message.contains(needle), "message {:?} lacks {needle:?}", err.message);
     assert_eq!(err.line, line, "line of {err}");
     assert!(err.to_string().starts_with(&format!("policy.toml:{line}: ")), "{err}");
@@ -80,22 +46,23 @@ fn good_file_parses_with_units_and_selectors() {
 
 #[test]
 fn window_under_60_seconds() {
-    rejects(r#"window = "1h" }"#, r#"window = "30s" }"#, 22, "window under 60 s (got 30 s)");
+    rejects(GOOD, r#"window = "1h" }"#, r#"window = "30s" }"#, 22, "window under 60 s (got 30 s)");
 }
 
 #[test]
 fn window_not_a_multiple_of_four() {
-    rejects(r#"window = 86400"#, r#"window = 86401"#, 26, "multiple of 4");
+    rejects(GOOD, r#"window = 86400"#, r#"window = 86401"#, 26, "multiple of 4");
 }
 
 #[test]
 fn unknown_token_symbol() {
-    rejects(r#"token = "USDC""#, r#"token = "USDT""#, 20, "unknown token symbol `USDT`");
+    rejects(GOOD, r#"token = "USDC""#, r#"token = "USDT""#, 20, "unknown token symbol `USDT`");
 }
 
 #[test]
 fn zero_guardian() {
     rejects(
+        GOOD,
         r#"guardian = "0x00000000000000000000000000000000000000b1""#,
         r#"guardian = "0x0000000000000000000000000000000000000000""#,
         8,
@@ -105,7 +72,7 @@ fn zero_guardian() {
 
 #[test]
 fn auto_unpause_over_a_year() {
-    rejects(r#"auto_unpause_after = "1d""#, r#"auto_unpause_after = "366d""#, 9, "at most 365 days");
+    rejects(GOOD, r#"auto_unpause_after = "1d""#, r#"auto_unpause_after = "366d""#, 9, "at most 365 days");
 }
 
 #[test]
@@ -124,20 +91,28 @@ fn one_hundred_and_one_permissions() {
 
 #[test]
 fn bad_mode_selector_address_and_amount() {
-    rejects(r#"mode = "allow""#, r#"mode = "maybe""#, 12, "use \"allow\" or \"block\"");
-    rejects(r#"function = "*""#, r#"function = "everything""#, 15, "function `everything`");
+    rejects(GOOD, r#"mode = "allow""#, r#"mode = "maybe""#, 12, "use \"allow\" or \"block\"");
+    rejects(GOOD, r#"function = "*""#, r#"function = "everything""#, 15, "function `everything`");
     rejects(
+        GOOD,
         r#"protected = ["0x00000000000000000000000000000000000000e1"]"#,
         r#"protected = ["0x12"]"#,
         17,
         "is not an address",
     );
-    rejects(r#"per_tx_cap = "300""#, r#"per_tx_cap = "3.0000001""#, 21, "not an amount with 6 decimals");
+    rejects(
+        GOOD,
+        r#"per_tx_cap = "300""#,
+        r#"per_tx_cap = "3.0000001""#,
+        21,
+        "not an amount with 6 decimals",
+    );
 }
 
 #[test]
 fn duplicates_and_unknown_fields() {
     rejects(
+        GOOD,
         r#"{ target = "0x00000000000000000000000000000000000000d1", function = "*" },"#,
         r#"{ target = "USDC", function = "transfer(address,uint256)" },"#,
         15,
@@ -146,6 +121,34 @@ fn duplicates_and_unknown_fields() {
     let err = parse(&GOOD.replacen("max_executions = 12", "max_runs = 12", 1)).unwrap_err();
     assert!(err.message.contains("unknown field `max_runs`"), "{err}");
     assert_eq!(err.line, 34);
+}
+
+/// The fields of struct `name` in IPolicyEngine.sol as `type name`: an enum as the uint8 the ABI
+/// encodes it as, a struct by its own name.
+fn solidity_fields(name: &str) -> Vec<String> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts/interfaces/IPolicyEngine.sol");
+    let source = std::fs::read_to_string(path).unwrap();
+    let body = source.split(&format!("struct {name} {{")).nth(1).unwrap().split('}').next().unwrap();
+    body.lines()
+        .map(|l| l.split("//").next().unwrap().trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('*') && !l.starts_with('/'))
+        .map(|l| {
+            let (ty, name) = l.trim_end_matches(';').rsplit_once(' ').unwrap();
+            let ty = match ty {
+                "IAllowlistHook.Mode" | "ParamOp" => "uint8",
+                _ => ty.rsplit('.').next().unwrap(),
+            };
+            format!("{ty} {name}")
+        })
+        .collect()
+}
+
+/// The fields of a struct's Rust binding, as its EIP-712 root type lists them.
+fn rust_fields<S: SolStruct>() -> Vec<String> {
+    let root = S::eip712_root_type();
+    let inner = root.strip_prefix(&format!("{}(", S::NAME)).and_then(|r| r.strip_suffix(')')).unwrap();
+    inner.split(',').map(String::from).collect()
 }
 
 const MODULES: ModuleAddresses = ModuleAddresses {
@@ -203,24 +206,8 @@ limits = [ { amount = "1", window = "1d" } ]
 /// its fields must be those of `IPolicyEngine.Config` in the Solidity source, in order.
 #[test]
 fn the_engine_config_struct_matches_the_solidity_source() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts/interfaces/IPolicyEngine.sol");
-    let source = std::fs::read_to_string(path).unwrap();
-    let body = source.split("struct Config {").nth(1).unwrap().split('}').next().unwrap();
-    let solidity: Vec<String> = body
-        .lines()
-        .map(|l| l.split("//").next().unwrap().trim())
-        .filter(|l| !l.is_empty() && !l.starts_with('*') && !l.starts_with("/"))
-        .map(|l| {
-            let (ty, name) = l.trim_end_matches(';').rsplit_once(' ').unwrap();
-            // An enum is a uint8 in the ABI; a struct goes by its name.
-            let ty = if ty == "IAllowlistHook.Mode" { "uint8" } else { ty.rsplit('.').next().unwrap() };
-            format!("{ty} {name}")
-        })
-        .collect();
-    let root = <PolicyEngineConfig as alloy::sol_types::SolStruct>::eip712_root_type();
-    let fields = root.strip_prefix("PolicyEngineConfig(").and_then(|r| r.strip_suffix(')')).unwrap();
-    assert_eq!(solidity, fields.split(',').collect::<Vec<_>>());
+    let solidity = solidity_fields("Config");
+    assert_eq!(solidity, rust_fields::<PolicyEngineConfig>());
     assert_eq!(solidity.len(), 8);
 }
 
@@ -255,15 +242,22 @@ fn custom_hooks_need_the_multiplexer_and_the_engine_bounds_its_limits() {
     assert_eq!(on_mux.hook, HookStack::Multiplexer);
     assert_eq!(on_mux.install_payloads(&MODULES)[1].module, MODULES.multiplexer);
 
-    rejects(r#"amount = "5000""#, r#"amount = "1e30""#, 22, "not an amount");
+    rejects(GOOD, r#"amount = "5000""#, r#"amount = "1e30""#, 22, "not an amount");
     // 2^95 base units of a 6-decimals token is 39,614,081,257,132,168,796,771.975168: above the
     // largest limit on either hook (both keep windows in PackedWindow).
-    rejects(r#"amount = "5000""#, r#"amount = "39614081257132168796772""#, 22, "above the largest amount");
+    rejects(
+        GOOD,
+        r#"amount = "5000""#,
+        r#"amount = "39614081257132168796772""#,
+        22,
+        "above the largest amount",
+    );
     let big = GOOD.replacen(r#"amount = "5000""#, r#"amount = "39614081257132168796772""#, 1);
     let big = big.replacen("\n[tokens]", "hook = \"multiplexer\"\n\n[tokens]", 1);
     assert!(parse(&big).unwrap_err().message.contains("above the largest amount"), "the multiplexer too");
-    rejects(r#"window = "1d" }"#, r#"window = 100000004 }"#, 22, "at most 100000000 s");
+    rejects(GOOD, r#"window = "1d" }"#, r#"window = 100000004 }"#, 22, "at most 100000000 s");
     rejects(
+        GOOD,
         r#"authority = "0x00000000000000000000000000000000000000a1""#,
         "authority = \"0x00000000000000000000000000000000000000a1\"\nhook = \"hooks\"",
         3,
@@ -273,8 +267,8 @@ fn custom_hooks_need_the_multiplexer_and_the_engine_bounds_its_limits() {
 
 #[test]
 fn negative_amounts_and_bad_checksums_are_refused() {
-    rejects(r#"per_tx_cap = "300""#, r#"per_tx_cap = "-300""#, 21, "`-300` is negative");
-    rejects(r#"per_tx_cap = "300""#, r#"per_tx_cap = -300"#, 21, "`-300` is negative");
+    rejects(GOOD, r#"per_tx_cap = "300""#, r#"per_tx_cap = "-300""#, 21, "`-300` is negative");
+    rejects(GOOD, r#"per_tx_cap = "300""#, r#"per_tx_cap = -300"#, 21, "`-300` is negative");
     // The checksummed form of ...00a1 is all digits; a real one with letters: 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed.
     let good = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
     assert_eq!(config::parse_address(good).unwrap(), address!("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"));
@@ -284,6 +278,7 @@ fn negative_amounts_and_bad_checksums_are_refused() {
     let err = config::parse_address(typo).unwrap_err();
     assert!(err.contains("wrong EIP-55 checksum") && err.contains(good), "{err}");
     rejects(
+        GOOD,
         r#"guardian = "0x00000000000000000000000000000000000000b1""#,
         &format!("guardian = \"{typo}\""),
         8,
@@ -370,6 +365,7 @@ fn signatures_are_read_the_way_solidity_hashes_them() {
         assert!(config::parse_selector(bad).is_err(), "{bad} must be refused");
     }
     rejects(
+        GOOD,
         r#"function = "transfer(address,uint256)""#,
         r#"function = "transfer(address,money)""#,
         14,
@@ -379,8 +375,8 @@ fn signatures_are_read_the_way_solidity_hashes_them() {
 
 #[test]
 fn a_zero_limit_or_cap_is_refused_with_its_meaning() {
-    rejects(r#"amount = "500""#, r#"amount = "0""#, 22, "a limit of 0 would freeze USDC");
-    rejects(r#"per_tx_cap = "300""#, r#"per_tx_cap = "0""#, 21, "per_tx_cap = 0 would mean no cap");
+    rejects(GOOD, r#"amount = "500""#, r#"amount = "0""#, 22, "a limit of 0 would freeze USDC");
+    rejects(GOOD, r#"per_tx_cap = "300""#, r#"per_tx_cap = "0""#, 21, "per_tx_cap = 0 would mean no cap");
 }
 
 #[test]
@@ -438,69 +434,7 @@ fn every_example_parses() {
 
 // ---------------------------------------------------------------------- sessions
 
-const SESSIONS: &str = r#"
-authority = "0x00000000000000000000000000000000000000a1"
-
-[tokens]
-USDC = { address = "0x00000000000000000000000000000000000000c1", decimals = 6 }
-
-[[session]]
-agent = "0x00000000000000000000000000000000000000a2"
-valid_from = 2026-01-01T00:00:00Z
-valid_until = "2026-02-01T00:00:00Z"
-max_uses = 100
-uses_per_window = 10
-usage_window = "1h"
-
-[[session.call]]
-target = "USDC"
-function = "transfer(address to, uint amount)"
-
-[[session.call.rule]]
-arg = 0
-op = "one_of"
-type = "address"
-values = ["0x00000000000000000000000000000000000000d1", "0x00000000000000000000000000000000000000d2"]
-
-[[session.call.rule]]
-arg = 1
-op = "less_or_equal"
-type = "uint256"
-value = "250000000"
-
-[[session.call]]
-target = "0x00000000000000000000000000000000000000e1"
-function = "swap(address,uint256,uint256)"
-
-[[session.call.rule]]
-arg = 0
-op = "is_account"
-type = "address"
-
-[[session.call]]
-target = "0x00000000000000000000000000000000000000e2"
-function = "plain"
-
-[[session.spending]]
-token = "USDC"
-limits = [ { amount = "100", window = "1d" } ]
-
-[[session]]
-agent = "0x00000000000000000000000000000000000000a3"
-valid_until = 1800000000
-
-[[session.call]]
-target = "0x00000000000000000000000000000000000000e1"
-function = "*"
-"#;
-
-/// Replaces `from` by `to` in the sessions file and expects an error on `line` containing `needle`.
-fn rejects_session(from: &str, to: &str, line: usize, needle: &str) {
-    assert!(SESSIONS.contains(from), "fixture lacks {from:?}");
-    let err = parse(&SESSIONS.replacen(from, to, 1)).expect_err("must be rejected");
-    assert!(err.message.contains(needle), "message {:?} lacks {needle:?}", err.message);
-    assert_eq!(err.line, line, "line of {err}");
-}
+const SESSIONS: &str = include_str!("policies/sessions.toml");
 
 #[test]
 fn sessions_parse_with_times_rules_and_limits() {
@@ -535,73 +469,86 @@ fn session_times() {
     assert!(config::parse_time("2026-01-01T00:00:00+02:00").unwrap_err().contains("UTC"));
     assert!(config::parse_time("2026-01-01T00:00:00.5Z").is_err());
     assert!(config::parse_time("tomorrow").is_err());
-    rejects_session(
+    rejects(
+        SESSIONS,
         "valid_until = \"2026-02-01T00:00:00Z\"",
         "valid_until = \"2025-12-01T00:00:00Z\"",
         10,
         "at or after valid_from",
     );
-    rejects_session("valid_until = 1800000000", "valid_until = 0", 50, "not 0");
-    rejects_session("valid_until = 1800000000", "valid_until = 281474976710656", 50, "past the last time");
-    rejects_session("valid_from = 2026-01-01T00:00:00Z", "valid_from = 2026-01-01T00:00:00", 9, "UTC");
+    rejects(SESSIONS, "valid_until = 1800000000", "valid_until = 0", 50, "not 0");
+    rejects(SESSIONS, "valid_until = 1800000000", "valid_until = 281474976710656", 50, "past the last time");
+    rejects(SESSIONS, "valid_from = 2026-01-01T00:00:00Z", "valid_from = 2026-01-01T00:00:00", 9, "UTC");
 }
 
 #[test]
 fn session_usage_limits() {
-    rejects_session("max_uses = 100", "max_uses = 0", 11, "no limit");
-    rejects_session("usage_window = \"1h\"", "", 12, "needs a usage_window");
-    rejects_session("uses_per_window = 10", "", 13, "needs uses_per_window");
-    rejects_session("usage_window = \"1h\"", "usage_window = 30", 13, "under 60 s");
-    rejects_session("usage_window = \"1h\"", "usage_window = 62", 13, "multiple of 4");
-    rejects_session("uses_per_window = 10", "uses_per_window = 0", 12, "freeze");
+    rejects(SESSIONS, "max_uses = 100", "max_uses = 0", 11, "no limit");
+    rejects(SESSIONS, "usage_window = \"1h\"", "", 12, "needs a usage_window");
+    rejects(SESSIONS, "uses_per_window = 10", "", 13, "needs uses_per_window");
+    rejects(SESSIONS, "usage_window = \"1h\"", "usage_window = 30", 13, "under 60 s");
+    rejects(SESSIONS, "usage_window = \"1h\"", "usage_window = 62", 13, "multiple of 4");
+    rejects(SESSIONS, "uses_per_window = 10", "uses_per_window = 0", 12, "freeze");
 }
 
 #[test]
 fn session_rules_are_held_to_the_engine() {
-    rejects_session("op = \"one_of\"", "op = \"greater_than\"", 21, "use one of equal, not_equal");
-    rejects_session("type = \"uint256\"", "type = \"int256\"", 28, "unsigned");
-    rejects_session("type = \"uint256\"", "type = \"uint8\"", 29, "does not fit uint8");
-    rejects_session(
+    rejects(SESSIONS, "op = \"one_of\"", "op = \"greater_than\"", 21, "use one of equal, not_equal");
+    rejects(SESSIONS, "type = \"uint256\"", "type = \"int256\"", 28, "unsigned");
+    rejects(SESSIONS, "type = \"uint256\"", "type = \"uint8\"", 29, "does not fit uint8");
+    rejects(
+        SESSIONS,
         "value = \"250000000\"",
         &format!("value = \"{}\"", U256::from(1) << 232),
         29,
         "not below 2^232",
     );
-    rejects_session("value = \"250000000\"", "values = [1, 2]", 29, "takes one `value`");
-    rejects_session(
+    rejects(SESSIONS, "value = \"250000000\"", "values = [1, 2]", 29, "takes one `value`");
+    rejects(
+        SESSIONS,
         "op = \"is_account\"\ntype = \"address\"",
         "op = \"is_account\"\ntype = \"uint64\"",
         38,
         "narrower",
     );
-    rejects_session(
+    rejects(
+        SESSIONS,
         "type = \"address\"\n\n[[session.call]]",
         "type = \"address\"\nvalue = \"0x00000000000000000000000000000000000000d1\"\n\n[[session.call]]",
         39,
         "takes no value",
     );
     let nine: Vec<String> = (1..=9).map(|i| i.to_string()).collect();
-    rejects_session(
+    rejects(SESSIONS,
         "values = [\"0x00000000000000000000000000000000000000d1\", \"0x00000000000000000000000000000000000000d2\"]",
         &format!("values = [{}]", nine.join(", ")),
         23,
         "at most 8",
     );
-    rejects_session(
+    rejects(
+        SESSIONS,
         "\"0x00000000000000000000000000000000000000d2\"]",
         "\"0x00000000000000000000000000000000000000dA\"]",
         23,
         "EIP-55",
     );
-    rejects_session(
+    rejects(
+        SESSIONS,
         "\"0x00000000000000000000000000000000000000d2\"]",
         "\"0x00000000000000000000000000000000000000d1\"]",
         23,
         "listed twice",
     );
     // Rules sit only on exact functions.
-    rejects_session("function = \"swap(address,uint256,uint256)\"", "function = \"*\"", 35, "exact function");
-    rejects_session(
+    rejects(
+        SESSIONS,
+        "function = \"swap(address,uint256,uint256)\"",
+        "function = \"*\"",
+        35,
+        "exact function",
+    );
+    rejects(
+        SESSIONS,
         "[[session.call.rule]]\narg = 1",
         &((0..4)
             .map(|i| {
@@ -616,37 +563,43 @@ fn session_rules_are_held_to_the_engine() {
 
 #[test]
 fn session_calls_agents_and_the_hook() {
-    rejects_session(
+    rejects(
+        SESSIONS,
         "target = \"0x00000000000000000000000000000000000000e2\"\nfunction = \"plain\"",
         "target = \"USDC\"\nfunction = \"transfer(address,uint256)\"",
         41,
         "listed twice",
     );
-    rejects_session(
+    rejects(
+        SESSIONS,
         "agent = \"0x00000000000000000000000000000000000000a3\"",
         "agent = \"0x00000000000000000000000000000000000000a2\"",
         49,
         "two sessions",
     );
-    rejects_session(
+    rejects(
+        SESSIONS,
         "agent = \"0x00000000000000000000000000000000000000a3\"",
         "agent = \"0x00000000000000000000000000000000000000a1\"",
         49,
         "is the authority",
     );
-    rejects_session(
+    rejects(
+        SESSIONS,
         "agent = \"0x00000000000000000000000000000000000000a3\"",
         "agent = \"0x00000000000000000000000000000000000000aB\"",
         49,
         "EIP-55",
     );
-    rejects_session(
+    rejects(
+        SESSIONS,
         "[[session.call]]\ntarget = \"0x00000000000000000000000000000000000000e1\"\nfunction = \"*\"",
         "",
         49,
         "permits no call",
     );
-    rejects_session(
+    rejects(
+        SESSIONS,
         "authority = \"0x00000000000000000000000000000000000000a1\"",
         "authority = \"0x00000000000000000000000000000000000000a1\"\nhook = \"multiplexer\"",
         9,
@@ -668,39 +621,9 @@ fn session_calls_agents_and_the_hook() {
 /// the Solidity source, and the file's session in it.
 #[test]
 fn the_session_struct_matches_the_solidity_source_and_the_file() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts/interfaces/IPolicyEngine.sol");
-    let source = std::fs::read_to_string(path).unwrap();
-    let fields_of = |name: &str| -> Vec<String> {
-        let body = source.split(&format!("struct {name} {{")).nth(1).unwrap().split('}').next().unwrap();
-        body.lines()
-            .map(|l| l.split("//").next().unwrap().trim())
-            .filter(|l| !l.is_empty() && !l.starts_with('*') && !l.starts_with('/'))
-            .map(|l| {
-                let (ty, name) = l.trim_end_matches(';').rsplit_once(' ').unwrap();
-                let ty = if ty == "ParamOp" { "uint8" } else { ty.rsplit('.').next().unwrap() };
-                format!("{ty} {name}")
-            })
-            .collect()
-    };
-    let rust_fields = |root: String, name: &str| -> Vec<String> {
-        let inner =
-            root.strip_prefix(&format!("{name}(")).and_then(|r| r.strip_suffix(')')).unwrap().to_string();
-        inner.split(',').map(String::from).collect()
-    };
-    use alloy::sol_types::SolStruct;
-    assert_eq!(
-        fields_of("Session"),
-        rust_fields(IPolicyEngine::Session::eip712_root_type().into_owned(), "Session")
-    );
-    assert_eq!(
-        fields_of("SessionCall"),
-        rust_fields(IPolicyEngine::SessionCall::eip712_root_type().into_owned(), "SessionCall")
-    );
-    assert_eq!(
-        fields_of("ParamRule"),
-        rust_fields(IPolicyEngine::ParamRule::eip712_root_type().into_owned(), "ParamRule")
-    );
+    assert_eq!(solidity_fields("Session"), rust_fields::<IPolicyEngine::Session>());
+    assert_eq!(solidity_fields("SessionCall"), rust_fields::<IPolicyEngine::SessionCall>());
+    assert_eq!(solidity_fields("ParamRule"), rust_fields::<IPolicyEngine::ParamRule>());
 
     let c = parse(SESSIONS).unwrap();
     let s = c.sessions[0].abi();
@@ -751,24 +674,24 @@ fn session_caps_per_window() {
     assert_eq!(back.sessions, c.sessions);
     assert_eq!(leash::live::session_config(&c.sessions[0].abi()), c.sessions[0]);
 
-    let rejects = |lines: &str, line: usize, needle: &str| {
+    let rejects_cap = |lines: &str, line: usize, needle: &str| {
         let err = parse(&with_cap(lines)).expect_err("must be rejected");
         assert!(err.message.contains(needle), "message {:?} lacks {needle:?}", err.message);
         assert_eq!(err.line, line, "line of {err}");
     };
-    rejects("op = \"cap_per_window\"\ntype = \"uint256\"\nvalue = \"1000\"", 42, "needs a `window`");
-    rejects("op = \"cap_per_window\"\ntype = \"uint256\"\nwindow = \"1d\"", 42, "needs a `value`");
-    rejects(
+    rejects_cap("op = \"cap_per_window\"\ntype = \"uint256\"\nvalue = \"1000\"", 42, "needs a `window`");
+    rejects_cap("op = \"cap_per_window\"\ntype = \"uint256\"\nwindow = \"1d\"", 42, "needs a `value`");
+    rejects_cap(
         "op = \"cap_per_window\"\ntype = \"uint256\"\nvalue = \"0\"\nwindow = \"1d\"",
         44,
         "refuse every call",
     );
-    rejects(
+    rejects_cap(
         "op = \"cap_per_window\"\ntype = \"address\"\nvalue = \"1\"\nwindow = \"1d\"",
         43,
         "sums amounts",
     );
-    rejects(
+    rejects_cap(
         &format!(
             "op = \"cap_per_window\"\ntype = \"uint256\"\nvalue = \"{}\"\nwindow = \"1d\"",
             U256::from(1) << 95
@@ -776,52 +699,19 @@ fn session_caps_per_window() {
         44,
         "2^95 - 1",
     );
-    rejects(
+    rejects_cap(
         "op = \"cap_per_window\"\ntype = \"uint256\"\nvalue = \"1\"\nwindow = \"61s\"",
         45,
         "multiple of 4",
     );
-    rejects(
+    rejects_cap(
         "op = \"less\"\ntype = \"uint256\"\nvalue = \"1\"\nwindow = \"1d\"",
         45,
         "belongs to cap_per_window",
     );
 }
 
-const CALL_RULES: &str = r#"
-authority = "0x00000000000000000000000000000000000000a1"
-
-[tokens]
-USDC = { address = "0x00000000000000000000000000000000000000c1", decimals = 6 }
-
-[[call_rules]]
-target = "USDC"
-function = "transfer(address to, uint256 amount)"
-
-[[call_rules.rule]]
-arg = 0
-op = "one_of"
-type = "address"
-values = ["0x00000000000000000000000000000000000000d1", "0x00000000000000000000000000000000000000d2"]
-
-[[call_rules]]
-target = "0x00000000000000000000000000000000000000e1"
-function = "swap(uint256,uint256)"
-
-[[call_rules.rule]]
-arg = 0
-op = "cap_per_window"
-type = "uint256"
-value = "1000"
-window = "1d"
-"#;
-
-fn rejects_call_rules(from: &str, to: &str, line: usize, needle: &str) {
-    assert!(CALL_RULES.contains(from), "fixture lacks {from:?}");
-    let err = parse(&CALL_RULES.replacen(from, to, 1)).expect_err("must be rejected");
-    assert!(err.message.contains(needle), "message {:?} lacks {needle:?}", err.message);
-    assert_eq!(err.line, line, "line of {err}");
-}
+const CALL_RULES: &str = include_str!("policies/call-rules.toml");
 
 #[test]
 fn account_wide_rules_parse_and_reach_the_engine_config() {
@@ -849,14 +739,16 @@ fn account_wide_rules_parse_and_reach_the_engine_config() {
 
 #[test]
 fn account_wide_rules_are_held_to_the_engine() {
-    rejects_call_rules(
+    rejects(
+        CALL_RULES,
         "authority = \"0x00000000000000000000000000000000000000a1\"",
         "authority = \"0x00000000000000000000000000000000000000a1\"\nhook = \"multiplexer\"",
         8,
         "the policy engine's",
     );
-    rejects_call_rules("function = \"swap(uint256,uint256)\"", "function = \"*\"", 21, "an exact function");
-    rejects_call_rules(
+    rejects(CALL_RULES, "function = \"swap(uint256,uint256)\"", "function = \"*\"", 21, "an exact function");
+    rejects(
+        CALL_RULES,
         "target = \"0x00000000000000000000000000000000000000e1\"\nfunction = \"swap(uint256,uint256)\"",
         "target = \"USDC\"\nfunction = \"transfer(address,uint256)\"",
         18,

@@ -8,30 +8,13 @@ use leash::errors::LeashRevert;
 use leash_anvil_tests::{devnet, Options};
 use leash_devnet::accounts::AccountKind;
 
-#[tokio::test]
-async fn trading_agent_on_uniswap_v3_within_and_past_its_limits() -> Result<()> {
-    demo_on(AccountKind::OpenZeppelin).await
-}
-
-#[tokio::test]
-async fn the_same_demo_on_nexus() -> Result<()> {
-    demo_on(AccountKind::Nexus).await
-}
-
-#[tokio::test]
-async fn the_same_demo_on_the_reference_account() -> Result<()> {
-    demo_on(AccountKind::Reference).await
-}
-
-#[tokio::test]
-async fn the_same_demo_on_kernel() -> Result<()> {
-    demo_on(AccountKind::Kernel).await
-}
-
-#[tokio::test]
-async fn the_same_demo_on_a_safe() -> Result<()> {
-    demo_on(AccountKind::Safe).await
-}
+cases!(demo_on:
+    trading_agent_on_uniswap_v3_within_and_past_its_limits => AccountKind::OpenZeppelin,
+    the_same_demo_on_nexus => AccountKind::Nexus,
+    the_same_demo_on_the_reference_account => AccountKind::Reference,
+    the_same_demo_on_kernel => AccountKind::Kernel,
+    the_same_demo_on_a_safe => AccountKind::Safe,
+);
 
 async fn demo_on(kind: AccountKind) -> Result<()> {
     let net = devnet(Options { no_code_size_limit: true, ..Options::default() })?;

@@ -46,6 +46,14 @@ impl World {
         Ok(Self { net, owner, modules, usdc, vars })
     }
 
+    /// A fresh world with the policy of `example` installed on `hook`, and that policy.
+    async fn installed(example: &str, hook: HookStack) -> Result<(Self, PolicyConfig)> {
+        let world = Self::new().await?;
+        let policy = PolicyConfig { hook, ..world.load(example) };
+        world.install(&policy).await?;
+        Ok((world, policy))
+    }
+
     /// A provider that signs with Anvil's key `index` (1: authority, 2: guardian, 3: keeper).
     fn as_key(&self, index: usize) -> DynProvider {
         self.net.wallet(index)
@@ -106,9 +114,7 @@ async fn encode_install_show_round_trip() -> Result<()> {
         ("treasury.toml", HookStack::Multiplexer),
     ];
     for (example, hook) in cases {
-        let world = World::new().await?;
-        let policy = PolicyConfig { hook, ..world.load(example) };
-        world.install(&policy).await?;
+        let (world, policy) = World::installed(example, hook).await?;
         assert!(world.is_installed(config::MODULE_TYPE_HOOK, policy.hook_module(&world.modules)).await?);
         let back = live::read(&world.net.provider, world.owner.account, &world.modules).await?;
         same_policy(&policy, &back);
@@ -141,9 +147,7 @@ async fn encode_install_show_round_trip() -> Result<()> {
 /// one added, a token's policy replaced and another's removed, a new mode.
 #[tokio::test]
 async fn show_follows_live_changes_on_the_engine() -> Result<()> {
-    let world = World::new().await?;
-    let policy = world.load("treasury.toml");
-    world.install(&policy).await?;
+    let (world, _) = World::installed("treasury.toml", HookStack::Engine).await?;
     let (account, usdc) = (world.owner.account, world.usdc);
     let engine = IPolicyEngine::new(world.modules.engine, world.as_key(1));
     let approve =
@@ -224,20 +228,13 @@ async fn install_is_all_or_nothing() -> Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn guardian_pause_unpause_status_on_the_engine() -> Result<()> {
-    guardian_pause_unpause_status(HookStack::Engine).await
-}
-
-#[tokio::test]
-async fn guardian_pause_unpause_status_on_the_multiplexer() -> Result<()> {
-    guardian_pause_unpause_status(HookStack::Multiplexer).await
-}
+cases!(guardian_pause_unpause_status:
+    guardian_pause_unpause_status_on_the_engine => HookStack::Engine,
+    guardian_pause_unpause_status_on_the_multiplexer => HookStack::Multiplexer,
+);
 
 async fn guardian_pause_unpause_status(stack: HookStack) -> Result<()> {
-    let world = World::new().await?;
-    let policy = PolicyConfig { hook: stack, ..world.load("treasury.toml") };
-    world.install(&policy).await?;
+    let (world, policy) = World::installed("treasury.toml", stack).await?;
     let (guardian, account, hook) = (world.as_key(2), world.owner.account, &world.modules);
     let expected = match stack {
         HookStack::Engine => ops::PauseModule::Engine(world.modules.engine),
@@ -280,9 +277,7 @@ async fn guardian_pause_unpause_status(stack: HookStack) -> Result<()> {
 
 #[tokio::test]
 async fn keeper_runs_a_task_and_refusals_read_plainly() -> Result<()> {
-    let world = World::new().await?;
-    let policy = world.load("subscription.toml");
-    world.install(&policy).await?;
+    let (world, policy) = World::installed("subscription.toml", HookStack::Engine).await?;
     let (keeper, account, exec) = (world.as_key(3), world.owner.account, world.modules.automation);
     assert_eq!(policy.hook, HookStack::Engine, "the task runs through the policy engine");
     let book = world.book(&policy);
@@ -331,9 +326,8 @@ async fn keeper_runs_a_task_and_refusals_read_plainly() -> Result<()> {
 /// constants read from the deployed modules, the rolling window's internal ones from its refusals.
 #[tokio::test]
 async fn the_rust_limits_are_the_contracts_limits() -> Result<()> {
-    let world = World::new().await?;
     // The separate hooks installed (behind the multiplexer): their refusals are read below.
-    world.install(&PolicyConfig { hook: HookStack::Multiplexer, ..world.load("subscription.toml") }).await?;
+    let (world, _) = World::installed("subscription.toml", HookStack::Multiplexer).await?;
     let (p, m) = (&world.net.provider, &world.modules);
     let n = |v: usize| U256::from(v);
 

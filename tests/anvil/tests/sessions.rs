@@ -22,6 +22,8 @@ use leash_anvil_tests::sessions::{vars, SessionBed};
 use leash_anvil_tests::{test_bed, UserOpSender};
 
 const DAY: u64 = 86_400;
+/// The chain's clock once the account is set up (2030): the policy file's times count from it.
+const START: u64 = 1_900_000_000;
 
 /// The engine's refusal of an executed operation.
 fn engine_refusal(outcome: &OpOutcome) -> G {
@@ -59,61 +61,22 @@ async fn two_sessions_through_real_user_ops() -> Result<()> {
     let (authority_key, authority) = (&bed.authority, bed.authority_wallet());
     let (payer_key, topper_key) = (PrivateKeySigner::random(), PrivateKeySigner::random());
     let [p1, p2, p3] = [0xa1, 0xa2, 0xa3].map(Address::with_last_byte);
-    let now = net.provider.get_block_by_number(Default::default()).await?.unwrap().header.timestamp;
-
-    let text = format!(
-        r#"
-authority = "{authority}"
-
-[tokens]
-USDC = {{ address = "{usdc}", decimals = 6 }}
-
-[pause]
-guardian = "{guardian}"
-
-[[session]]
-agent = "{payer}"
-valid_until = {payer_until}
-max_uses = 3
-
-[[session.call]]
-target = "USDC"
-function = "transfer(address,uint256)"
-
-[[session.call.rule]]
-arg = 0
-op = "one_of"
-type = "address"
-values = ["{p1}", "{p2}"]
-
-[[session.call.rule]]
-arg = 1
-op = "less_or_equal"
-type = "uint256"
-value = 100000000
-
-[[session.spending]]
-token = "USDC"
-limits = [ {{ amount = "250", window = "1d" }} ]
-
-[[session]]
-agent = "{topper}"
-valid_until = {topper_until}
-uses_per_window = 2
-usage_window = "1h"
-
-[[session.call]]
-target = "{p3}"
-function = "plain"
-"#,
-        authority = authority_key.address(),
-        guardian = net.anvil.addresses()[2],
-        payer = payer_key.address(),
-        topper = topper_key.address(),
-        payer_until = now + DAY,
-        topper_until = now + 7 * DAY,
-    );
-    let policy: PolicyConfig = config::parse("sessions.toml", &text).map_err(|e| eyre::eyre!("{e}"))?;
+    // The policy file's times count from START.
+    net.provider.anvil_set_next_block_timestamp(START).await?;
+    net.provider.evm_mine(None).await?;
+    let names = vars([
+        ("AUTHORITY", authority_key.address()),
+        ("USDC", usdc),
+        ("GUARDIAN", net.anvil.addresses()[2]),
+        ("PAYER", payer_key.address()),
+        ("TOPPER", topper_key.address()),
+        ("PAYEE_1", p1),
+        ("PAYEE_2", p2),
+        ("PAYEE_3", p3),
+    ]);
+    let policy: PolicyConfig =
+        config::parse_with("sessions.toml", include_str!("policies/sessions.toml"), &names)
+            .map_err(|e| eyre::eyre!("{e}"))?;
     policy.check_account(account).map_err(|e| eyre::eyre!(e))?;
     let book = TokenBook([(usdc, ("USDC".to_string(), 6))].into_iter().collect());
     bed.install(&policy, &book).await?;

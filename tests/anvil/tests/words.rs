@@ -29,6 +29,15 @@ fn unfunded_key(net: &Devnet) -> (DynProvider, PrivateKeySigner) {
     (with_wallet(net.anvil.endpoint_url(), key.clone()), key)
 }
 
+/// The words of an unfunded key's error, checked to open with `whose` key, its 0 ETH and what
+/// `what` needs.
+fn unfunded_words(err: &eyre::Report, whose: &str, key: Address, what: &str) -> String {
+    let words = err.to_string();
+    let opening = format!("{whose} key {key} has 0 ETH on chain 31337, and {what} needs about ");
+    assert!(words.starts_with(&opening), "{words}");
+    words
+}
+
 #[tokio::test]
 async fn a_node_that_does_not_answer_is_one_sentence_naming_the_url_and_the_fix() -> Result<()> {
     let url = {
@@ -69,14 +78,8 @@ async fn an_unfunded_guardian_is_told_its_address_balance_and_what_the_pause_cos
     assert!(unfunded.gas > 21_000 && unfunded.fee_per_gas > 0, "{unfunded:?}");
     let err = Unfunded::name_key(err, &guardian, guardian_key.address()).await;
     let need = unfunded.need();
-    let words = err.to_string();
-    assert!(
-        words.starts_with(&format!(
-            "the guardian's (or the authority's) key {} has 0 ETH on chain 31337, and the pause needs about ",
-            guardian_key.address()
-        )),
-        "{words}"
-    );
+    let words =
+        unfunded_words(&err, "the guardian's (or the authority's)", guardian_key.address(), "the pause");
     assert!(words.contains(&format!("({} gas at ", unfunded.gas)), "{words}");
     assert!(words.ends_with("then run this again"), "{words}");
 
@@ -100,14 +103,7 @@ async fn an_unfunded_handle_ops_sender_is_told_what_it_needs() -> Result<()> {
     let sender = UserOpSender { provider: submitter.clone(), ..owner.clone() };
     let err = sender.execute(Address::with_last_byte(0x99), U256::ZERO, &[]).await.expect_err("no ETH");
     let err = Unfunded::name_key(err, &submitter, key.address()).await;
-    let words = err.to_string();
-    assert!(
-        words.starts_with(&format!(
-            "the handleOps sender's key {} has 0 ETH on chain 31337, and handleOps needs about ",
-            key.address()
-        )),
-        "{words}"
-    );
+    let words = unfunded_words(&err, "the handleOps sender's", key.address(), "handleOps");
     assert!(words.contains("(15000000 gas at "), "{words}");
     // The owner's own operation, sent by the funded key, goes through.
     ensure!(owner.execute(Address::with_last_byte(0x99), U256::ZERO, &[]).await?.success);

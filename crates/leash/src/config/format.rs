@@ -16,7 +16,6 @@ use super::{ConfigError, Token, WILDCARD_SELECTOR};
 #[serde(deny_unknown_fields)]
 pub(super) struct RawConfig {
     pub(super) authority: Spanned<String>,
-    #[serde(default)]
     pub(super) hook: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) tokens: BTreeMap<String, Spanned<RawToken>>,
@@ -39,14 +38,10 @@ pub(super) struct RawConfig {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSession {
     pub(super) agent: Spanned<String>,
-    #[serde(default)]
     pub(super) valid_from: Option<Spanned<toml::Value>>,
     pub(super) valid_until: Spanned<toml::Value>,
-    #[serde(default)]
     pub(super) max_uses: Option<Spanned<u32>>,
-    #[serde(default)]
     pub(super) uses_per_window: Option<Spanned<u32>>,
-    #[serde(default)]
     pub(super) usage_window: Option<Spanned<toml::Value>>,
     #[serde(default)]
     pub(super) call: Vec<Spanned<RawSessionCall>>,
@@ -70,12 +65,9 @@ pub(super) struct RawRule {
     pub(super) op: Spanned<String>,
     #[serde(rename = "type")]
     pub(super) ty: Spanned<String>,
-    #[serde(default)]
     pub(super) value: Option<Spanned<toml::Value>>,
-    #[serde(default)]
     pub(super) values: Option<Spanned<Vec<Spanned<toml::Value>>>>,
     /// cap_per_window only: the rolling window the cap holds over.
-    #[serde(default)]
     pub(super) window: Option<Spanned<toml::Value>>,
 }
 
@@ -90,7 +82,6 @@ pub(super) struct RawToken {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawPause {
     pub(super) guardian: Spanned<String>,
-    #[serde(default)]
     pub(super) auto_unpause_after: Option<Spanned<toml::Value>>,
 }
 
@@ -116,7 +107,6 @@ pub(super) struct RawPermission {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSpending {
     pub(super) token: Spanned<String>,
-    #[serde(default)]
     pub(super) per_tx_cap: Option<Spanned<toml::Value>>,
     #[serde(default)]
     pub(super) limits: Vec<Spanned<RawLimit>>,
@@ -135,17 +125,11 @@ pub(super) struct RawTask {
     pub(super) id: Spanned<u64>,
     pub(super) caller: Spanned<String>,
     pub(super) target: Spanned<String>,
-    #[serde(default)]
     pub(super) value: Option<Spanned<toml::Value>>,
-    #[serde(default)]
     pub(super) call: Option<Spanned<String>>,
-    #[serde(default)]
     pub(super) cooldown: Option<Spanned<toml::Value>>,
-    #[serde(default)]
     pub(super) max_executions: Option<Spanned<u32>>,
-    #[serde(default)]
     pub(super) starts_at: Option<Spanned<u64>>,
-    #[serde(default)]
     pub(super) expires_at: Option<Spanned<u64>>,
 }
 
@@ -153,7 +137,6 @@ pub(super) struct RawTask {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCustomHook {
     pub(super) address: Spanned<String>,
-    #[serde(default)]
     pub(super) init_data: Option<Spanned<String>>,
 }
 

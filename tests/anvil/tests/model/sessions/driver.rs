@@ -20,7 +20,7 @@ use leash_anvil_tests::abi::TestToken;
 use leash_anvil_tests::sessions::SessionBed;
 use leash_anvil_tests::{devnet, Devnet, Options};
 
-use super::{sessions_file, Names, Step, Verdict, START};
+use super::{Names, Step, Verdict, SESSIONS_FILE, START};
 
 pub struct Driver {
     _net: Devnet,
@@ -76,8 +76,7 @@ impl Driver {
             vars.insert(format!("AGENT_{i}"), keys[i].address());
             vars.insert(format!("PAYEE_{i}"), payees[i]);
         }
-        let policy =
-            config::parse_with("sessions.toml", &sessions_file(), &vars).map_err(|e| eyre!("{e}"))?;
+        let policy = config::parse_with("sessions.toml", SESSIONS_FILE, &vars).map_err(|e| eyre!("{e}"))?;
         bed.install(&policy, &TokenBook::default()).await?;
         bed.grant_all(&policy, &TokenBook::default()).await?;
         let latest =
