@@ -9,6 +9,7 @@ import {IPolicyEngine} from "../../../contracts/interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
 import {ExecutionDecoder} from "../../../contracts/libraries/ExecutionDecoder.sol";
 
+import {EIP7702Harness} from "../utils/accounts/EIP7702Harness.sol";
 import {KernelHarness} from "../utils/accounts/KernelHarness.sol";
 import {KernelLeash} from "../utils/accounts/KernelLeash.sol";
 import {LeashAccountBase} from "../utils/accounts/LeashAccountSuite.sol";
@@ -94,6 +95,10 @@ contract AccountGasSafeNoHook is NoHook, SafeHarness {}
 contract AccountGasSafeFullStack is FullStack, SafeHarness {}
 
 contract AccountGasKernelNoHook is NoHook, KernelHarness {}
+
+contract AccountGasEIP7702NoHook is NoHook, EIP7702Harness {}
+
+contract AccountGasEIP7702FullStack is FullStack, EIP7702Harness {}
 
 contract AccountGasKernelFullStack is AccountGasBase, KernelLeash {
     function withStack() internal pure override returns (bool) {

@@ -14,12 +14,13 @@ pub const DOC: &str = "docs/COMPATIBILITY.md";
 pub const SNAPSHOT: &str = "snapshots/AccountGas.json";
 
 /// Snapshot prefix → the account's name in the table, in the table's order.
-const ACCOUNTS: [(&str, &str); 5] = [
+const ACCOUNTS: [(&str, &str); 6] = [
     ("OpenZeppelin", "OpenZeppelin"),
     ("Nexus", "Nexus"),
     ("ReferenceMSA", "reference MSA"),
     ("Safe+Safe7579", "Safe7579"),
     ("Kernel", "Kernel"),
+    ("EIP-7702 EOA", "an EOA through EIP-7702 (LeashEOAAccount)"),
 ];
 
 /// The columns of the account table: (base figure, figure with Leash) for the UserOp and for the
