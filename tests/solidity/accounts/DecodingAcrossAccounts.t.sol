@@ -8,6 +8,7 @@ import {IKernel} from "modulekit/accounts/kernel/interfaces/IKernel.sol";
 import {ExecutionDecoder} from "../../../contracts/libraries/ExecutionDecoder.sol";
 import {HookMultiPlexer} from "../../../contracts/multiplexer/HookMultiPlexer.sol";
 import {AccountHarness} from "../utils/accounts/AccountHarness.sol";
+import {EIP7702Harness} from "../utils/accounts/EIP7702Harness.sol";
 import {KernelHarness} from "../utils/accounts/KernelHarness.sol";
 import {NexusHarness} from "../utils/accounts/NexusHarness.sol";
 import {OpenZeppelinHarness} from "../utils/accounts/OpenZeppelinHarness.sol";
@@ -288,6 +289,8 @@ contract DecodingOnNexusTest is DecodingDifferential, NexusHarness {}
 contract DecodingOnReferenceAccountTest is DecodingDifferential, ReferenceHarness {}
 
 contract DecodingOnSafeTest is DecodingDifferential, SafeHarness {}
+
+contract DecodingOnEIP7702Test is DecodingDifferential, EIP7702Harness {}
 
 contract DecodingOnKernelTest is DecodingDifferential, KernelHarness {
     /// @dev Kernel's root validation carries no hook: the corpus goes through a second owner
