@@ -105,7 +105,7 @@ abstract contract HookGasBase is LeashTestBase {
 }
 
 contract HookGasBare is HookGasBase {
-    function _configuration() internal view override returns (string memory, address, bytes memory) {
+    function _configuration() internal pure override returns (string memory, address, bytes memory) {
         return ("bare", address(0), "");
     }
 }

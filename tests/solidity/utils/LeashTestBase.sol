@@ -6,6 +6,7 @@ import {IERC7579ModuleConfig, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/in
 
 import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
 import {IEmergencyPauseHook} from "../../../contracts/interfaces/IEmergencyPauseHook.sol";
+import {ILeashModule} from "../../../contracts/interfaces/ILeashModule.sol";
 import {IPolicyEngine} from "../../../contracts/interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
 
@@ -184,6 +185,17 @@ abstract contract LeashTestBase is AccountTestBed, LeashDeployment {
         approveAtMux(uninstall);
         assertPasses(uninstall);
         assertEq(account.hook(), address(0));
+    }
+
+    /// @dev The owner's removal of the hook `module` (a hook installed alone, or the engine) is
+    /// refused without the authority's approval at `module`, and passes with it.
+    function removeHookWithApproval(address module) internal {
+        bytes memory uninstall = uninstallModuleCall(MODULE_TYPE_HOOK, module, "");
+        (bool ok,) = submit(uninstall);
+        assertFalse(ok, "uninstall without approval");
+        vm.prank(authority);
+        ILeashModule(module).approveChange(acct, keccak256(uninstall));
+        assertPasses(uninstall);
     }
 
     /// @dev A token minted to the account, `amount` of it.

@@ -278,12 +278,7 @@ contract AllowlistHookTest is LeashTestBase {
 
     function test_alone_UninstallNeedsApprovalThenStartsClean() public {
         _install(IAllowlistHook.Mode.Allow, _perm(address(target), Target.ping.selector));
-        bytes memory uninstall = uninstallModuleCall(MODULE_TYPE_HOOK, address(allowlist), "");
-        (bool ok,) = submit(uninstall);
-        assertFalse(ok);
-        vm.prank(authority);
-        allowlist.approveChange(acct, keccak256(uninstall));
-        assertPasses(uninstall);
+        removeHookWithApproval(address(allowlist));
         _install(IAllowlistHook.Mode.Allow, new IAllowlistHook.Permission[](0));
         assertFalse(allowlist.isListed(acct, address(target), Target.ping.selector));
         assertRefused(call1(address(target), ping), callNotAllowed(address(target), Target.ping.selector));

@@ -70,14 +70,10 @@ contract AutomationExecutorTest is LeashTestBase {
     function _task(uint256 id, address to, bytes memory data, uint32 cooldown, uint32 maxExecutions)
         internal
         view
-        returns (IAutomationExecutor.Task memory t)
+        returns (IAutomationExecutor.Task memory)
     {
-        t.id = id;
-        t.caller = keeper;
-        t.target = to;
-        t.callData = data;
-        t.cooldown = cooldown;
-        t.maxExecutions = maxExecutions;
+        // No value, no start or expiry.
+        return IAutomationExecutor.Task(id, keeper, to, 0, data, cooldown, maxExecutions, 0, 0);
     }
 
     function _add(IAutomationExecutor.Task memory t) internal {

@@ -403,12 +403,7 @@ contract PolicyEngineTest is LeashTestBase {
         _installMode(IAllowlistHook.Mode.None);
         vm.prank(guardian);
         engine.pause(acct);
-        bytes memory uninstall = uninstallModuleCall(MODULE_TYPE_HOOK, address(engine), "");
-        (bool ok,) = submit(uninstall);
-        assertFalse(ok, "no approval: refused");
-        vm.prank(authority);
-        engine.approveChange(acct, keccak256(uninstall));
-        assertPasses(uninstall);
+        removeHookWithApproval(address(engine));
         assertFalse(engine.isPaused(acct), "a reinstall starts unpaused");
     }
 

@@ -146,12 +146,7 @@ contract EmergencyPauseHookTest is LeashTestBase {
     /// which works even while paused.
     function test_alone_UninstallNeedsApprovalAlsoWhilePaused() public {
         pauseAsGuardian();
-        bytes memory uninstall = uninstallModuleCall(MODULE_TYPE_HOOK, address(pauseHook), "");
-        (bool ok,) = submit(uninstall);
-        assertFalse(ok, "uninstall without approval");
-        vm.prank(authority);
-        pauseHook.approveChange(acct, keccak256(uninstall));
-        assertPasses(uninstall);
+        removeHookWithApproval(address(pauseHook));
         assertEq(account.hook(), address(0));
         assertFalse(pauseHook.isPaused(acct), "no stale pause");
     }
