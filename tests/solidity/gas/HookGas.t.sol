@@ -19,16 +19,15 @@ import {Target} from "../utils/mocks/Target.sol";
 /// recorded into `snapshots/HookGas.json`. The bare account (no hook) is the baseline; the
 /// difference is each configuration's overhead. Checked against the committed snapshot in CI.
 abstract contract HookGasBase is LeashTestBase {
-    bytes internal pingData = abi.encodeCall(Target.ping, ());
     TestToken internal token;
     address internal keeper = makeAddr("keeper");
     address internal payee = makeAddr("payee");
     IAutomationExecutor.Task internal task;
+    string internal configName;
 
     function setUp() public virtual override {
         super.setUp();
-        token = new TestToken("USD");
-        token.mint(address(account), 1_000_000e18);
+        token = fundedToken("USD", 1_000_000e18);
         token.mint(payee, 1); // the recipient's balance slot is not fresh in any case
         vm.startPrank(address(ERC4337Utils.ENTRYPOINT_V08));
         task.id = 1;
@@ -38,7 +37,11 @@ abstract contract HookGasBase is LeashTestBase {
         IAutomationExecutor.Task[] memory tasks = new IAutomationExecutor.Task[](1);
         tasks[0] = task;
         account.installModule(MODULE_TYPE_EXECUTOR, address(automation), abi.encode(authority, tasks));
-        _install(); // hooks last: installing the executor needs no approval yet
+        // Hooks last: installing the executor needs no approval yet.
+        address hook;
+        bytes memory initData;
+        (configName, hook, initData) = _configuration();
+        if (hook != address(0)) account.installModule(MODULE_TYPE_HOOK, hook, initData);
         vm.stopPrank();
     }
 
@@ -48,9 +51,9 @@ abstract contract HookGasBase is LeashTestBase {
         p[1] = policy(address(0), 10 ether, 1 days, 0);
     }
 
-    function _install() internal virtual;
-
-    function _name() internal pure virtual returns (string memory);
+    /// @dev The configuration measured: its name in the snapshot, and the hook installed with its
+    /// install data (none: the bare account).
+    function _configuration() internal view virtual returns (string memory, address, bytes memory);
 
     function _perms() internal view returns (IAllowlistHook.Permission[] memory p) {
         p = new IAllowlistHook.Permission[](3);
@@ -64,7 +67,7 @@ abstract contract HookGasBase is LeashTestBase {
         account.execute(
             modeSingle(), abi.encodePacked(address(token), uint256(0), abi.encodeCall(IERC20.transfer, (payee, 1e18)))
         );
-        vm.snapshotGasLastCall("HookGas", string.concat(_name(), "_erc20Transfer"));
+        vm.snapshotGasLastCall("HookGas", string.concat(configName, "_erc20Transfer"));
         assertEq(token.balanceOf(payee), 1e18 + 1);
     }
 
@@ -75,124 +78,77 @@ abstract contract HookGasBase is LeashTestBase {
         }
         vm.prank(address(ERC4337Utils.ENTRYPOINT_V08));
         account.execute(modeBatch(), abi.encode(items));
-        vm.snapshotGasLastCall("HookGas", string.concat(_name(), "_batchOf10Erc20Transfers"));
+        vm.snapshotGasLastCall("HookGas", string.concat(configName, "_batchOf10Erc20Transfers"));
         assertEq(token.balanceOf(payee), 10e18 + 1);
     }
 
     function test_gas_executeTask() public {
         vm.prank(keeper);
         automation.executeTask(address(account), task);
-        vm.snapshotGasLastCall("HookGas", string.concat(_name(), "_task"));
+        vm.snapshotGasLastCall("HookGas", string.concat(configName, "_task"));
         assertEq(token.balanceOf(payee), 1e18 + 1);
     }
 
     function test_gas_executeCall() public {
         vm.prank(address(ERC4337Utils.ENTRYPOINT_V08));
-        account.execute(modeSingle(), abi.encodePacked(address(target), uint256(0), pingData));
-        vm.snapshotGasLastCall("HookGas", string.concat(_name(), "_call"));
+        account.execute(modeSingle(), abi.encodePacked(address(target), uint256(0), ping));
+        vm.snapshotGasLastCall("HookGas", string.concat(configName, "_call"));
         assertEq(target.pings(), 1);
     }
 
     function test_gas_executeNativeTransfer() public {
         vm.prank(address(ERC4337Utils.ENTRYPOINT_V08));
         account.execute(modeSingle(), abi.encodePacked(address(other), uint256(1 ether)));
-        vm.snapshotGasLastCall("HookGas", string.concat(_name(), "_nativeTransfer"));
+        vm.snapshotGasLastCall("HookGas", string.concat(configName, "_nativeTransfer"));
         assertEq(other.received(), 1 ether);
     }
 }
 
 contract HookGasBare is HookGasBase {
-    function _install() internal override {}
-
-    function _name() internal pure override returns (string memory) {
-        return "bare";
+    function _configuration() internal pure override returns (string memory, address, bytes memory) {
+        return ("bare", address(0), "");
     }
 }
 
 contract HookGasPauseAlone is HookGasBase {
-    function _install() internal override {
-        account.installModule(MODULE_TYPE_HOOK, address(pauseHook), pauseInit());
-    }
-
-    function _name() internal pure override returns (string memory) {
-        return "pauseAlone";
+    function _configuration() internal view override returns (string memory, address, bytes memory) {
+        return ("pauseAlone", address(pauseHook), pauseInit());
     }
 }
 
 contract HookGasAllowlistAlone is HookGasBase {
-    function _install() internal override {
-        account.installModule(MODULE_TYPE_HOOK, address(allowlist), allowlistInit(IAllowlistHook.Mode.Allow, _perms()));
-    }
-
-    function _name() internal pure override returns (string memory) {
-        return "allowlistAlone";
+    function _configuration() internal view override returns (string memory, address, bytes memory) {
+        return ("allowlistAlone", address(allowlist), allowlistInit(IAllowlistHook.Mode.Allow, _perms()));
     }
 }
 
 contract HookGasSpendingAlone is HookGasBase {
-    function _install() internal override {
-        account.installModule(MODULE_TYPE_HOOK, address(spending), spendingInit(_policies()));
-    }
-
-    function _name() internal pure override returns (string memory) {
-        return "spendingAlone";
+    function _configuration() internal view override returns (string memory, address, bytes memory) {
+        return ("spendingAlone", address(spending), spendingInit(_policies()));
     }
 }
 
 contract HookGasFullStack is HookGasBase {
-    function _install() internal override {
-        address[] memory hooks = new address[](3);
-        bytes[] memory initData = new bytes[](3);
-        hooks[0] = address(pauseHook);
-        initData[0] = pauseInit();
-        hooks[1] = address(allowlist);
-        initData[1] = allowlistInit(IAllowlistHook.Mode.Allow, _perms());
-        hooks[2] = address(spending);
-        initData[2] = spendingInit(_policies());
-        account.installModule(MODULE_TYPE_HOOK, address(mux), muxInit(hooks, initData));
-    }
-
-    function _name() internal pure override returns (string memory) {
-        return "fullStack";
+    function _configuration() internal view override returns (string memory, address, bytes memory) {
+        return ("fullStack", address(mux), stackInit(IAllowlistHook.Mode.Allow, _perms(), true, _policies()));
     }
 }
 
 contract HookGasMultiplexerEmpty is HookGasBase {
-    function _install() internal override {
-        account.installModule(MODULE_TYPE_HOOK, address(mux), muxInit(new address[](0), new bytes[](0)));
-    }
-
-    function _name() internal pure override returns (string memory) {
-        return "multiplexerEmpty";
+    function _configuration() internal view override returns (string memory, address, bytes memory) {
+        return ("multiplexerEmpty", address(mux), muxInit(new address[](0), new bytes[](0)));
     }
 }
 
 contract HookGasPart1Stack is HookGasBase {
-    function _install() internal override {
-        address[] memory hooks = new address[](2);
-        bytes[] memory initData = new bytes[](2);
-        hooks[0] = address(pauseHook);
-        initData[0] = pauseInit();
-        hooks[1] = address(allowlist);
-        initData[1] = allowlistInit(IAllowlistHook.Mode.Allow, _perms());
-        account.installModule(MODULE_TYPE_HOOK, address(mux), muxInit(hooks, initData));
-    }
-
-    function _name() internal pure override returns (string memory) {
-        return "multiplexerPauseAllowlist";
+    function _configuration() internal view override returns (string memory, address, bytes memory) {
+        return ("multiplexerPauseAllowlist", address(mux), stackInit(IAllowlistHook.Mode.Allow, _perms()));
     }
 }
 
 contract HookGasEngine is HookGasBase {
-    function _install() internal override {
-        account.installModule(
-            MODULE_TYPE_HOOK,
-            address(engine),
-            engineInit(fullEngineConfig(IAllowlistHook.Mode.Allow, _perms(), _policies()))
-        );
-    }
-
-    function _name() internal pure override returns (string memory) {
-        return "engine";
+    function _configuration() internal view override returns (string memory, address, bytes memory) {
+        return
+            ("engine", address(engine), engineInit(fullEngineConfig(IAllowlistHook.Mode.Allow, _perms(), _policies())));
     }
 }

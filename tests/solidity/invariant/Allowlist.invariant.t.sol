@@ -8,6 +8,7 @@ import {Test} from "forge-std/Test.sol";
 import {AllowlistHook} from "../../../contracts/allowlist/AllowlistHook.sol";
 import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
 
+import {InvariantBase} from "../utils/InvariantBase.sol";
 import {LeashTestAccount} from "../utils/LeashTestAccount.sol";
 import {Target} from "../utils/mocks/Target.sol";
 
@@ -89,26 +90,23 @@ contract AllowlistHandler is Test {
     }
 }
 
-contract AllowlistInvariantTest is Test {
+contract AllowlistInvariantTest is InvariantBase {
     AllowlistHandler internal handler;
     AllowlistHook internal hook;
     LeashTestAccount internal account;
 
     function setUp() public {
-        account = new LeashTestAccount(address(0xA11CE));
         hook = new AllowlistHook(address(0), new address[](0));
-        vm.prank(address(ERC4337Utils.ENTRYPOINT_V08));
-        account.installModule(
+        account = newAccountWith(
             MODULE_TYPE_HOOK,
             address(hook),
             abi.encode(address(0xA0), IAllowlistHook.Mode.Allow, new IAllowlistHook.Permission[](0), new address[](0))
         );
         handler = new AllowlistHandler(account, hook, address(0xA0), address(new Target()), address(new Target()));
-        targetContract(address(handler));
         bytes4[] memory actions = new bytes4[](3);
         (actions[0], actions[1], actions[2]) =
         (AllowlistHandler.toggle.selector, AllowlistHandler.protect.selector, AllowlistHandler.call.selector);
-        targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
+        targetActions(address(handler), actions);
     }
 
     /// Every call's verdict equals the model's: listed pair or wildcard, and never a protected target.

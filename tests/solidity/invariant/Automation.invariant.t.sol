@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
 import {MODULE_TYPE_EXECUTOR} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {Test} from "forge-std/Test.sol";
 
 import {AutomationExecutor} from "../../../contracts/automation/AutomationExecutor.sol";
 import {IAutomationExecutor} from "../../../contracts/interfaces/IAutomationExecutor.sol";
 
+import {InvariantBase} from "../utils/InvariantBase.sol";
 import {LeashTestAccount} from "../utils/LeashTestAccount.sol";
 
 /// @dev A keeper (and strangers) try to run a task at random times.
@@ -82,13 +82,11 @@ contract AutomationHandler is Test {
     }
 }
 
-contract AutomationInvariantTest is Test {
+contract AutomationInvariantTest is InvariantBase {
     AutomationHandler internal handler;
 
     function setUp() public {
         vm.warp(1_700_000_000);
-        LeashTestAccount account = new LeashTestAccount(address(0xA11CE));
-        vm.deal(address(account), 1 ether);
         AutomationExecutor exec = new AutomationExecutor();
         IAutomationExecutor.Task[] memory tasks = new IAutomationExecutor.Task[](1);
         tasks[0].id = 1;
@@ -98,14 +96,13 @@ contract AutomationInvariantTest is Test {
         tasks[0].maxExecutions = 5;
         tasks[0].startsAt = uint48(block.timestamp + 300);
         tasks[0].expiresAt = uint48(block.timestamp + 10 hours);
-        vm.prank(address(ERC4337Utils.ENTRYPOINT_V08));
-        account.installModule(MODULE_TYPE_EXECUTOR, address(exec), abi.encode(address(0xA0), tasks));
+        LeashTestAccount account = newAccountWith(MODULE_TYPE_EXECUTOR, address(exec), abi.encode(address(0xA0), tasks));
+        vm.deal(address(account), 1 ether);
         handler = new AutomationHandler(exec, address(account), tasks[0]);
-        targetContract(address(handler));
         bytes4[] memory actions = new bytes4[](2);
         actions[0] = AutomationHandler.run.selector;
         actions[1] = AutomationHandler.warp.selector;
-        targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
+        targetActions(address(handler), actions);
     }
 
     function invariant_NeverBeforeCooldown() public view {

@@ -8,6 +8,7 @@ import {Test} from "forge-std/Test.sol";
 
 import {HookMultiPlexer} from "../../../contracts/multiplexer/HookMultiPlexer.sol";
 
+import {InvariantBase} from "../utils/InvariantBase.sol";
 import {LeashTestAccount} from "../utils/LeashTestAccount.sol";
 import {MaxValueSubHook} from "../utils/mocks/MaxValueSubHook.sol";
 import {MockExecutor} from "../utils/mocks/MockExecutor.sol";
@@ -146,20 +147,16 @@ contract MultiplexerHandler is Test {
     }
 }
 
-contract MultiplexerInvariantTest is Test {
+contract MultiplexerInvariantTest is InvariantBase {
     MultiplexerHandler internal handler;
     HookMultiPlexer internal mux;
     LeashTestAccount internal account;
 
     function setUp() public {
-        account = new LeashTestAccount(address(0xA11CE));
         mux = new HookMultiPlexer();
-        vm.prank(address(ERC4337Utils.ENTRYPOINT_V08));
-        account.installModule(
-            MODULE_TYPE_HOOK, address(mux), abi.encode(address(0xA0), new address[](0), new bytes[](0))
-        );
+        account =
+            newAccountWith(MODULE_TYPE_HOOK, address(mux), abi.encode(address(0xA0), new address[](0), new bytes[](0)));
         handler = new MultiplexerHandler(account, mux, address(0xA0));
-        targetContract(address(handler));
         bytes4[] memory actions = new bytes4[](8);
         actions[0] = MultiplexerHandler.authorityAdd.selector;
         actions[1] = MultiplexerHandler.authorityRemove.selector;
@@ -169,7 +166,7 @@ contract MultiplexerInvariantTest is Test {
         actions[5] = MultiplexerHandler.agentModuleManagement.selector;
         actions[6] = MultiplexerHandler.agentSelfCall.selector;
         actions[7] = MultiplexerHandler.agentCall.selector;
-        targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
+        targetActions(address(handler), actions);
     }
 
     /// The sub-hook list is exactly what the authority's changes made it, in order.

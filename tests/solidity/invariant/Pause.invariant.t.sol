@@ -7,6 +7,7 @@ import {Test} from "forge-std/Test.sol";
 
 import {EmergencyPauseHook} from "../../../contracts/pause/EmergencyPauseHook.sol";
 
+import {InvariantBase} from "../utils/InvariantBase.sol";
 import {LeashTestAccount} from "../utils/LeashTestAccount.sol";
 
 /// @dev Guardian pauses and unpauses, the authority recovers, the agent keeps trying, time moves.
@@ -87,25 +88,22 @@ contract PauseHandler is Test {
     }
 }
 
-contract PauseInvariantTest is Test {
+contract PauseInvariantTest is InvariantBase {
     PauseHandler internal handler;
     EmergencyPauseHook internal hook;
     LeashTestAccount internal account;
 
     function setUp() public {
-        account = new LeashTestAccount(address(0xA11CE));
         hook = new EmergencyPauseHook(address(0));
-        vm.prank(address(ERC4337Utils.ENTRYPOINT_V08));
-        account.installModule(MODULE_TYPE_HOOK, address(hook), abi.encode(address(0xA0), address(0x6A), 1 days));
+        account = newAccountWith(MODULE_TYPE_HOOK, address(hook), abi.encode(address(0xA0), address(0x6A), 1 days));
         vm.warp(1_700_000_000);
         handler = new PauseHandler(account, hook, address(0x6A), address(0xA0));
-        targetContract(address(handler));
         bytes4[] memory actions = new bytes4[](4);
         actions[0] = PauseHandler.pause.selector;
         actions[1] = PauseHandler.unpause.selector;
         actions[2] = PauseHandler.execute.selector;
         actions[3] = PauseHandler.warp.selector;
-        targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
+        targetActions(address(handler), actions);
     }
 
     /// While paused (by the model) no execution passes; while not paused none is refused.

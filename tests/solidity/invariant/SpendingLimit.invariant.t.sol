@@ -9,6 +9,7 @@ import {Test} from "forge-std/Test.sol";
 import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
 import {SpendingLimitHook} from "../../../contracts/spending/SpendingLimitHook.sol";
 
+import {InvariantBase} from "../utils/InvariantBase.sol";
 import {LeashTestAccount} from "../utils/LeashTestAccount.sol";
 import {TestToken} from "../utils/mocks/Tokens.sol";
 
@@ -74,28 +75,25 @@ contract SpendingHandler is Test {
     }
 }
 
-contract SpendingLimitInvariantTest is Test {
+contract SpendingLimitInvariantTest is InvariantBase {
     SpendingHandler internal handler;
 
     function setUp() public {
-        LeashTestAccount account = new LeashTestAccount(address(0xA11CE));
         TestToken token = new TestToken("T");
-        token.mint(address(account), 1e30);
         SpendingLimitHook hook = new SpendingLimitHook(address(0));
         ISpendingLimitHook.TokenPolicy[] memory p = new ISpendingLimitHook.TokenPolicy[](1);
         p[0].token = address(token);
         p[0].limits = new ISpendingLimitHook.LimitConfig[](2);
         p[0].limits[0] = ISpendingLimitHook.LimitConfig(100, 3600);
         p[0].limits[1] = ISpendingLimitHook.LimitConfig(250, 86_400);
-        vm.prank(address(ERC4337Utils.ENTRYPOINT_V08));
-        account.installModule(MODULE_TYPE_HOOK, address(hook), abi.encode(address(0xA0), p));
+        LeashTestAccount account = newAccountWith(MODULE_TYPE_HOOK, address(hook), abi.encode(address(0xA0), p));
+        token.mint(address(account), 1e30);
         vm.warp(1_700_000_000);
         handler = new SpendingHandler(account, token, hook);
-        targetContract(address(handler));
         bytes4[] memory actions = new bytes4[](2);
         actions[0] = SpendingHandler.spend.selector;
         actions[1] = SpendingHandler.warp.selector;
-        targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
+        targetActions(address(handler), actions);
     }
 
     /// In no interval of W seconds do recorded spends exceed L, for both limits at once.

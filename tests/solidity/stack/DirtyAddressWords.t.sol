@@ -2,16 +2,13 @@
 pragma solidity 0.8.30;
 
 import {Execution} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
-import {MODULE_TYPE_EXECUTOR, MODULE_TYPE_VALIDATOR} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {MODULE_TYPE_EXECUTOR} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
-import {Vm} from "forge-std/Test.sol";
 
 import {IAutomationExecutor} from "../../../contracts/interfaces/IAutomationExecutor.sol";
 import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
-import {AgentValidator} from "../../../contracts/validator/AgentValidator.sol";
 
-import {LeashTestBase} from "../utils/LeashTestBase.sol";
+import {AgentValidatorTestBase} from "../utils/AgentValidatorTestBase.sol";
 import {CoderV1Token, MaskingToken, Weth9LikeToken} from "../utils/mocks/CoderV1Tokens.sol";
 
 /// @notice Address arguments with non-zero upper 96 bits ("dirty words") in calls to a limited
@@ -19,11 +16,8 @@ import {CoderV1Token, MaskingToken, Weth9LikeToken} from "../utils/mocks/CoderV1
 /// coder v1 reads `account | 1 << 160` as the account, while a whole-word comparison in the hook
 /// would see another address and charge nothing for `transferFrom`. The hook refuses every such
 /// word instead. Run once per token kind (WETH9 rules, ordinary ERC-20 rules), both masking.
-abstract contract DirtyAddressWordsTest is LeashTestBase {
+abstract contract DirtyAddressWordsTest is AgentValidatorTestBase {
     CoderV1Token internal token;
-    AgentValidator internal agentValidator;
-    Vm.Wallet internal agent;
-    address internal acct;
     address internal bob = makeAddr("bob");
     address internal carol = makeAddr("carol");
     address internal attacker = makeAddr("attacker");
@@ -45,20 +39,10 @@ abstract contract DirtyAddressWordsTest is LeashTestBase {
 
     function setUp() public override {
         super.setUp();
-        acct = address(account);
         token = _newToken();
         vm.label(address(token), "token");
         token.mint(acct, FUNDS);
         token.mint(carol, FUNDS);
-        // The agent's validator, installed by the owner before any hook exists.
-        agent = vm.createWallet("agent");
-        agentValidator = new AgentValidator(address(mux), address(engine), address(pauseHook));
-        (bool ok, bytes memory reason) = submit(
-            installModuleCall(
-                MODULE_TYPE_VALIDATOR, address(agentValidator), abi.encode(authority, agent.addr, uint256(1 ether))
-            )
-        );
-        require(ok, string(reason));
         ISpendingLimitHook.TokenPolicy[] memory policies = new ISpendingLimitHook.TokenPolicy[](1);
         policies[0] = policy(address(token), L, W, 0);
         installFullStack(policies);
@@ -119,13 +103,6 @@ abstract contract DirtyAddressWordsTest is LeashTestBase {
         assertEq(token.balanceOf(bob), 0, "bob balance");
         assertEq(token.balanceOf(attacker), 0, "attacker balance");
         assertEq(_remaining(), L, "nothing charged");
-    }
-
-    function _agentSubmits(bytes memory callData) internal returns (bool, bytes memory) {
-        PackedUserOperation memory op = userOp(callData);
-        op.nonce = entryPoint.getNonce(acct, uint192(uint160(address(agentValidator))) << 32);
-        signUserOp(op, agent.privateKey);
-        return handleOp(op);
     }
 
     function _addTask(uint256 id, bytes memory data) internal returns (IAutomationExecutor.Task memory t) {
@@ -307,10 +284,10 @@ abstract contract DirtyAddressWordsTest is LeashTestBase {
 
     /// @dev The agent, through its own validator, gets no further than the owner.
     function test_attack_AgentSignsDirtyTransferFrom() public {
-        (bool ok, bytes memory reason) = _agentSubmits(_onToken(_data(TRANSFER, _word(bob), 100e18)));
+        (bool ok, bytes memory reason) = submitAsAgent(_onToken(_data(TRANSFER, _word(bob), 100e18)));
         assertTrue(ok, string(reason));
         assertEq(_remaining(), L - 100e18);
-        (ok, reason) = _agentSubmits(
+        (ok, reason) = submitAsAgent(
             batchOf(
                 address(token),
                 _data(APPROVE, _word(acct), type(uint256).max),
@@ -373,9 +350,7 @@ contract DirtyAddressWordsWeth9Test is DirtyAddressWordsTest {
         // The same transfer, clean, is charged like any other and stopped by the limit.
         assertRefused(
             _onToken(_data(TRANSFER_FROM, _word(acct), _word(attacker), STOLEN)),
-            abi.encodeWithSelector(
-                ISpendingLimitHook.SpendingLimit_Exceeded.selector, acct, address(token), STOLEN, L, type(uint256).max
-            )
+            exceeded(address(token), STOLEN, L, type(uint256).max)
         );
         assertPasses(_onToken(_data(TRANSFER_FROM, _word(acct), _word(bob), 700e18)));
         assertEq(_remaining(), L - 700e18);

@@ -19,22 +19,6 @@ import {Target} from "../utils/mocks/Target.sol";
 
 /// @notice Exploits against the authority model, each written out and shown to fail.
 contract LeashAttacksTest is LeashTestBase {
-    address internal acct;
-    bytes internal ping = abi.encodeCall(Target.ping, ());
-
-    function setUp() public override {
-        super.setUp();
-        acct = address(account);
-    }
-
-    function _pauseOnlyStack() internal {
-        address[] memory hooks = new address[](1);
-        bytes[] memory initData = new bytes[](1);
-        hooks[0] = address(pauseHook);
-        initData[0] = pauseInit();
-        installMux(hooks, initData);
-    }
-
     function _notApproved(address module, bytes4 selector, bytes memory callData) internal view returns (bytes memory) {
         return abi.encodeWithSelector(
             ILeashModule.Leash_ModuleCallNotApproved.selector, acct, module, selector, keccak256(callData)
@@ -43,7 +27,7 @@ contract LeashAttacksTest is LeashTestBase {
 
     /// @dev Without an allowlist, the agent tries to reinstall the multiplexer with itself as authority.
     function test_attack_AgentReinstallsMultiplexerWithItselfAsAuthority() public {
-        _pauseOnlyStack();
+        installPauseOnly();
         address agentKey = makeAddr("agentKey");
         Execution[] memory items = new Execution[](2);
         items[0] = Execution(address(mux), 0, abi.encodeCall(IERC7579Module.onUninstall, ("")));
@@ -123,12 +107,7 @@ contract LeashAttacksTest is LeashTestBase {
         );
         bytes memory approved = executeBatch(items);
         approveAtMux(approved);
-        assertRefused(
-            approved,
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, address(other), Target.ping.selector
-            )
-        );
+        assertRefused(approved, callNotAllowed(address(other), Target.ping.selector));
         assertEq(other.pings(), 0);
     }
 
@@ -150,7 +129,7 @@ contract LeashAttacksTest is LeashTestBase {
 
     /// @dev Hostile sub-hooks (gas burner, return-data bomb) cannot block removal or uninstall.
     function test_attack_HostileSubHooksCannotBlockUninstall() public {
-        _pauseOnlyStack();
+        installPauseOnly();
         GasBurnerSubHook burner = new GasBurnerSubHook();
         ReturnBombSubHook bomb = new ReturnBombSubHook();
         vm.startPrank(authority);
@@ -161,10 +140,7 @@ contract LeashAttacksTest is LeashTestBase {
 
         vm.prank(authority);
         mux.removeSubHook(acct, address(bomb), "");
-        bytes memory uninstall = uninstallModuleCall(MODULE_TYPE_HOOK, address(mux), "");
-        approveAtMux(uninstall);
-        assertPasses(uninstall);
-        assertEq(account.hook(), address(0));
+        removeMux();
     }
 
     function test_attack_ForgedPostCheckHookDataRefused() public {

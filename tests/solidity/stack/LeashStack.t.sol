@@ -16,9 +16,6 @@ import {Target} from "../utils/mocks/Target.sol";
 
 /// @notice The part-1 stack (multiplexer -> pause, allowlist) through the real account and EntryPoint.
 contract LeashStackTest is LeashTestBase {
-    bytes internal ping = abi.encodeCall(Target.ping, ());
-    bytes internal pong = abi.encodeCall(Target.pong, ());
-
     function setUp() public override {
         super.setUp();
         installStack(IAllowlistHook.Mode.Allow);
@@ -32,51 +29,29 @@ contract LeashStackTest is LeashTestBase {
     }
 
     function test_userOp_RevertWhen_TargetUnlisted() public {
-        assertRefused(
-            call1(address(other), ping),
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallNotAllowed.selector, address(account), address(other), Target.ping.selector
-            )
-        );
+        assertRefused(call1(address(other), ping), callNotAllowed(address(other), Target.ping.selector));
         assertEq(other.pings(), 0);
     }
 
     function test_userOp_RevertWhen_SelectorUnlisted() public {
-        assertRefused(
-            call1(address(target), pong),
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallNotAllowed.selector,
-                address(account),
-                address(target),
-                Target.pong.selector
-            )
-        );
+        assertRefused(call1(address(target), pong), callNotAllowed(address(target), Target.pong.selector));
     }
 
     function test_userOp_RevertWhen_AnyBatchItemUnlisted() public {
         assertRefused(
-            batchOf(address(target), ping, address(other), ping),
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallNotAllowed.selector, address(account), address(other), Target.ping.selector
-            )
+            batchOf(address(target), ping, address(other), ping), callNotAllowed(address(other), Target.ping.selector)
         );
         assertEq(target.pings(), 0, "no item of a refused batch runs");
     }
 
     function test_userOp_RevertWhen_PlainTransferNotListed() public {
-        assertRefused(
-            executeSingle(address(target), 1 ether, ""),
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallNotAllowed.selector, address(account), address(target), bytes4(0)
-            )
-        );
+        assertRefused(executeSingle(address(target), 1 ether, ""), callNotAllowed(address(target), bytes4(0)));
     }
 
     // ------------------------------------------------------------------ pause through UserOps and executors
 
     function test_userOp_RevertWhen_Paused() public {
-        vm.prank(guardian);
-        pauseHook.pause(address(account));
+        pauseAsGuardian();
         uint256 until = block.timestamp + AUTO_UNPAUSE;
         bytes memory paused =
             abi.encodeWithSelector(IEmergencyPauseHook.Pause_AccountPaused.selector, address(account), until);
@@ -88,8 +63,7 @@ contract LeashStackTest is LeashTestBase {
 
     function test_executor_RevertWhen_Paused() public {
         MockExecutor executor = _installExecutorApproved();
-        vm.prank(guardian);
-        pauseHook.pause(address(account));
+        pauseAsGuardian();
         vm.expectRevert(
             abi.encodeWithSelector(
                 IEmergencyPauseHook.Pause_AccountPaused.selector, address(account), block.timestamp + AUTO_UNPAUSE
@@ -102,17 +76,12 @@ contract LeashStackTest is LeashTestBase {
         MockExecutor executor = _installExecutorApproved();
         executor.run(address(account), address(target), 0, ping);
         assertEq(target.pings(), 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallNotAllowed.selector, address(account), address(other), Target.ping.selector
-            )
-        );
+        vm.expectRevert(callNotAllowed(address(other), Target.ping.selector));
         executor.run(address(account), address(other), 0, ping);
     }
 
     function test_userOp_PassesAfterAutoUnpause() public {
-        vm.prank(guardian);
-        pauseHook.pause(address(account));
+        pauseAsGuardian();
         vm.warp(block.timestamp + AUTO_UNPAUSE);
         assertPasses(call1(address(target), ping));
     }
@@ -242,8 +211,7 @@ contract LeashStackTest is LeashTestBase {
     // ------------------------------------------------------------------ nobody is bricked
 
     function test_authority_RecoversWhilePaused() public {
-        vm.prank(guardian);
-        pauseHook.pause(address(account));
+        pauseAsGuardian();
         // The authority rotates the guardian and removes the pause, all while paused.
         address newGuardian = makeAddr("newGuardian");
         vm.prank(authority);
@@ -254,12 +222,8 @@ contract LeashStackTest is LeashTestBase {
     }
 
     function test_authority_UninstallsEverythingWhilePaused() public {
-        vm.prank(guardian);
-        pauseHook.pause(address(account));
-        bytes memory uninstall = uninstallModuleCall(MODULE_TYPE_HOOK, address(mux), "");
-        approveAtMux(uninstall);
-        assertPasses(uninstall);
-        assertEq(account.hook(), address(0));
+        pauseAsGuardian();
+        removeMux();
     }
 
     function test_guardian_Unpauses() public {
@@ -372,39 +336,22 @@ contract LeashStackTest is LeashTestBase {
     // ------------------------------------------------------------------ uninstall leaves nothing behind
 
     function test_reinstall_StartsClean() public {
-        vm.prank(guardian);
-        pauseHook.pause(address(account));
+        pauseAsGuardian();
         bytes32 staleApproval = keccak256("some change");
         vm.prank(authority);
         mux.approveChange(address(account), staleApproval);
 
-        bytes memory uninstall = uninstallModuleCall(MODULE_TYPE_HOOK, address(mux), "");
-        approveAtMux(uninstall);
-        assertPasses(uninstall);
+        removeMux();
 
         // Reinstall with an empty allowlist: the old (target, ping) permission must be gone.
-        address[] memory hooks = new address[](2);
-        bytes[] memory initData = new bytes[](2);
-        hooks[0] = address(pauseHook);
-        initData[0] = pauseInit();
-        hooks[1] = address(allowlist);
-        initData[1] = allowlistInit(IAllowlistHook.Mode.Allow, new IAllowlistHook.Permission[](0));
-        installMux(hooks, initData);
+        installMux(stackInit(IAllowlistHook.Mode.Allow, new IAllowlistHook.Permission[](0)));
 
         assertFalse(pauseHook.isPaused(address(account)), "no stale pause");
         assertEq(pauseHook.nextPauseAt(address(account)), block.timestamp, "no stale cooldown");
         assertFalse(mux.isApproved(address(account), staleApproval), "no stale approval");
         assertFalse(allowlist.isListed(address(account), address(target), Target.ping.selector), "no stale permission");
         assertEq(allowlist.permissionCount(address(account)), 0);
-        assertRefused(
-            call1(address(target), ping),
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallNotAllowed.selector,
-                address(account),
-                address(target),
-                Target.ping.selector
-            )
-        );
+        assertRefused(call1(address(target), ping), callNotAllowed(address(target), Target.ping.selector));
     }
 
     // ------------------------------------------------------------------ helpers

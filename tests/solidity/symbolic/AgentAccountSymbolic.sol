@@ -11,11 +11,11 @@ import {
     MODULE_TYPE_HOOK,
     MODULE_TYPE_VALIDATOR
 } from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
-import {Test} from "forge-std/Test.sol";
 
-import {AutomationExecutor} from "../../../contracts/automation/AutomationExecutor.sol";
+import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
 import {IAutomationExecutor} from "../../../contracts/interfaces/IAutomationExecutor.sol";
 import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
+import {LeashDeployment} from "../utils/LeashDeployment.sol";
 import {LeashTestAccount} from "../utils/LeashTestAccount.sol";
 import {SymbolicBase} from "./SymbolicVM.sol";
 
@@ -23,10 +23,10 @@ import {SymbolicBase} from "./SymbolicVM.sol";
 /// stack in `Leash.symbolic.sol`, the policy engine in `PolicyEngine.symbolic.sol`): the
 /// OpenZeppelin account with the executor and its one task, the agent's call as the EntryPoint
 /// makes it, the native coin's policy, what is observed of the account and the executor, and the
-/// symbolic arguments given to the functions both stacks have.
-abstract contract AgentAccountSymbolic is Test, SymbolicBase {
+/// symbolic arguments given to the functions both stacks have. The modules are deployed as for
+/// every test bed (`LeashDeployment`); each check installs the ones it judges.
+abstract contract AgentAccountSymbolic is LeashDeployment, SymbolicBase {
     LeashTestAccount internal account;
-    AutomationExecutor internal automation;
 
     address internal constant OWNER = address(0x0E);
     address internal constant AUTHORITY = address(0xA0);
@@ -47,11 +47,12 @@ abstract contract AgentAccountSymbolic is Test, SymbolicBase {
 
     // ------------------------------------------------------------------ set-up
 
-    /// @dev The owner's account, funded, at a fixed time.
+    /// @dev The owner's account, funded, at a fixed time, and the Leash modules.
     function _newAccount() internal {
         vm.warp(1_000_000);
         account = new LeashTestAccount(OWNER);
         vm.deal(address(account), 1000 ether);
+        deployLeash();
     }
 
     /// @dev The one task: the keeper sends 1 ether to an outside address, at most once an hour.
@@ -120,6 +121,32 @@ abstract contract AgentAccountSymbolic is Test, SymbolicBase {
             automation.taskOf(address(account), TASK_ID);
         uint256[] memory ids = automation.taskIds(address(account));
         return (keccak256(abi.encode(ids, caller, hash, executions, lastRunAt)), ids.length);
+    }
+
+    /// @dev What is observed of either stack: every authority, the modules the account lists, the
+    /// pause setting, the native coin's policy and headroom, the executor's task, the allowlist's mode.
+    struct Observed {
+        bytes32 authorities;
+        bytes32 modules;
+        bytes32 pause;
+        uint256 perTxCap;
+        ISpendingLimitHook.LimitConfig[] limits;
+        uint256 remaining;
+        bytes32 tasks;
+        uint256 taskCount;
+        IAllowlistHook.Mode mode;
+    }
+
+    /// @dev Whether any of it loosened from `b` (before) to `a` (after). Tasks may only disappear,
+    /// the limits only tighten as `setTokenPolicy` allows, headroom only shrink.
+    function _observedLoosened(Observed memory b, Observed memory a) internal pure returns (uint256 broken) {
+        broken |= _flag(a.authorities != b.authorities);
+        broken |= _flag(a.modules != b.modules);
+        broken |= _flag(a.pause != b.pause);
+        broken |= _spendingLoosened(b.perTxCap, b.limits, a.perTxCap, a.limits);
+        broken |= _flag(a.remaining > b.remaining);
+        broken |= _flag(a.tasks != b.tasks && a.taskCount != 0); // the one task unchanged, or removed
+        broken |= _flag(a.mode != b.mode);
     }
 
     function _flag(bool b) internal pure returns (uint256 f) {

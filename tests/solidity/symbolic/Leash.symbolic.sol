@@ -4,14 +4,10 @@ pragma solidity 0.8.30;
 import {IERC7579Module, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
 import {AllowlistHook} from "../../../contracts/allowlist/AllowlistHook.sol";
-import {AutomationExecutor} from "../../../contracts/automation/AutomationExecutor.sol";
 import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
 import {IAutomationExecutor} from "../../../contracts/interfaces/IAutomationExecutor.sol";
 import {IHookMultiPlexer} from "../../../contracts/interfaces/IHookMultiPlexer.sol";
 import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
-import {HookMultiPlexer} from "../../../contracts/multiplexer/HookMultiPlexer.sol";
-import {EmergencyPauseHook} from "../../../contracts/pause/EmergencyPauseHook.sol";
-import {SpendingLimitHook} from "../../../contracts/spending/SpendingLimitHook.sol";
 import {AgentAccountSymbolic} from "./AgentAccountSymbolic.sol";
 
 /// @notice L1/L2/L9 proven for one agent execution: the OpenZeppelin account, its multiplexer and
@@ -32,24 +28,12 @@ import {AgentAccountSymbolic} from "./AgentAccountSymbolic.sol";
 /// settings, every authority and the sub-hook list, whether the account lists a stranger module
 /// (of each type), and the allowlist's verdict on its blocked pair and on a Leash module.
 abstract contract LeashSymbolic is AgentAccountSymbolic {
-    HookMultiPlexer internal mux;
-    EmergencyPauseHook internal pauseHook;
-    AllowlistHook internal allowlist;
-    SpendingLimitHook internal spending;
-
     /// @dev The sub-hooks behind the multiplexer, in order (the allowlist protects every Leash
     /// module, so without it calls to tightening functions reach the modules).
     function _withAllowlist() internal pure virtual returns (bool);
 
     function setUp() public {
         _newAccount();
-        mux = new HookMultiPlexer();
-        pauseHook = new EmergencyPauseHook(address(mux));
-        spending = new SpendingLimitHook(address(mux));
-        automation = new AutomationExecutor();
-        address[] memory leash = new address[](3);
-        (leash[0], leash[1], leash[2]) = (address(pauseHook), address(spending), address(automation));
-        allowlist = new AllowlistHook(address(mux), leash);
         _installExecutor();
 
         ISpendingLimitHook.TokenPolicy[] memory policies = new ISpendingLimitHook.TokenPolicy[](1);
@@ -80,24 +64,16 @@ abstract contract LeashSymbolic is AgentAccountSymbolic {
 
     /// @dev Every configuration an agent could loosen, as read through the modules' own views.
     struct Snapshot {
-        bytes32 authorities;
+        Observed o;
         bytes32 subHooks;
-        bytes32 modules;
-        bytes32 pause;
         bytes32 tokens;
-        uint256 perTxCap;
-        ISpendingLimitHook.LimitConfig[] limits;
-        uint256 remaining;
-        bytes32 tasks;
-        uint256 taskCount;
         bool blockedPairRefused;
         bool moduleProtected;
-        IAllowlistHook.Mode mode;
     }
 
     function _snapshot() internal view returns (Snapshot memory s) {
         address a = address(account);
-        s.authorities = keccak256(
+        s.o.authorities = keccak256(
             abi.encode(
                 mux.authorityOf(a),
                 pauseHook.authorityOf(a),
@@ -107,8 +83,8 @@ abstract contract LeashSymbolic is AgentAccountSymbolic {
             )
         );
         s.subHooks = keccak256(abi.encode(mux.subHooks(a)));
-        s.modules = _modules(address(mux));
-        s.pause = keccak256(
+        s.o.modules = _modules(address(mux));
+        s.o.pause = keccak256(
             abi.encode(
                 pauseHook.isPaused(a),
                 pauseHook.pausedUntil(a),
@@ -118,31 +94,24 @@ abstract contract LeashSymbolic is AgentAccountSymbolic {
             )
         );
         s.tokens = keccak256(abi.encode(spending.tokensOf(a)));
-        (s.perTxCap, s.limits) = spending.policyOf(a, NATIVE);
-        s.remaining = spending.remaining(a, NATIVE);
-        (s.tasks, s.taskCount) = _tasks();
+        (s.o.perTxCap, s.o.limits) = spending.policyOf(a, NATIVE);
+        s.o.remaining = spending.remaining(a, NATIVE);
+        (s.o.tasks, s.o.taskCount) = _tasks();
         if (_withAllowlist()) {
             s.blockedPairRefused = !allowlist.isCallAllowed(a, BLOCKED_TARGET, abi.encodePacked(BLOCKED_SELECTOR));
             s.moduleProtected = allowlist.isProtected(a, address(automation));
-            s.mode = allowlist.modeOf(a);
+            s.o.mode = allowlist.modeOf(a);
         }
     }
 
-    /// @dev Whether anything loosened from `b` (before) to `a` (after). Tasks may only disappear, and the
-    /// spending policy may only tighten as `setTokenPolicy` allows (same windows, amounts and cap
-    /// no larger); headroom may only shrink.
+    /// @dev Whether anything loosened from `b` (before) to `a` (after): what either stack may not
+    /// loosen (`_observedLoosened`), the sub-hooks, the limited tokens and the allowlist's verdicts.
     function _loosened(Snapshot memory b, Snapshot memory a) internal pure returns (uint256 broken) {
-        broken |= _flag(a.authorities != b.authorities);
+        broken = _observedLoosened(b.o, a.o);
         broken |= _flag(a.subHooks != b.subHooks);
-        broken |= _flag(a.modules != b.modules);
-        broken |= _flag(a.pause != b.pause);
         broken |= _flag(a.tokens != b.tokens);
-        broken |= _spendingLoosened(b.perTxCap, b.limits, a.perTxCap, a.limits);
-        broken |= _flag(a.remaining > b.remaining);
-        broken |= _flag(a.tasks != b.tasks && a.taskCount != 0); // the one task unchanged, or removed
         broken |= _flag(b.blockedPairRefused && !a.blockedPairRefused);
         broken |= _flag(b.moduleProtected && !a.moduleProtected);
-        broken |= _flag(a.mode != b.mode);
     }
 
     function _target(uint256 choice) internal view returns (address) {

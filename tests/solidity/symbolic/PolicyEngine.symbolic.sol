@@ -7,10 +7,7 @@ import {
     MODULE_TYPE_HOOK
 } from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
-import {AutomationExecutor} from "../../../contracts/automation/AutomationExecutor.sol";
 import {PolicyEngine} from "../../../contracts/engine/PolicyEngine.sol";
-import {PolicyEngineConfig} from "../../../contracts/engine/PolicyEngineConfig.sol";
-import {SessionConfig} from "../../../contracts/engine/SessionConfig.sol";
 import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
 import {IAutomationExecutor} from "../../../contracts/interfaces/IAutomationExecutor.sol";
 import {IPolicyEngine} from "../../../contracts/interfaces/IPolicyEngine.sol";
@@ -44,20 +41,12 @@ import {AgentAccountSymbolic} from "./AgentAccountSymbolic.sol";
 /// stranger; a nested `execute` one more call of these shapes. Time does not move within a check
 /// (the window's arithmetic over time is PackedWindow's check).
 contract PolicyEngineSymbolic is AgentAccountSymbolic {
-    IPolicyEngine internal engine;
-
     bytes4 internal constant OTHER_SELECTOR = 0x0badf00d;
     uint256 internal constant AUTO_UNPAUSE = 1 days;
     uint256 internal constant SPENT = 7 ether; // in two spends: the hour's headroom (3) is below the cap
 
     function setUp() public {
         _newAccount();
-        automation = new AutomationExecutor();
-        address[] memory leash = new address[](1);
-        leash[0] = address(automation);
-        engine = IPolicyEngine(
-            address(new PolicyEngine(leash, address(new PolicyEngineConfig(leash, address(new SessionConfig(leash))))))
-        );
         _installExecutor();
 
         IPolicyEngine.Config memory config;
@@ -84,44 +73,30 @@ contract PolicyEngineSymbolic is AgentAccountSymbolic {
     // ------------------------------------------------------------------ what an agent could loosen
 
     struct Snapshot {
-        bytes32 authorities;
-        bytes32 modules;
-        bytes32 pause;
-        uint256 perTxCap;
-        ISpendingLimitHook.LimitConfig[] limits;
-        uint256 remaining;
-        bytes32 tasks;
-        uint256 taskCount;
+        Observed o;
         bool blockedPairListed;
-        IAllowlistHook.Mode mode;
     }
 
     function _snapshot() internal view returns (Snapshot memory s) {
         address a = address(account);
-        s.authorities = keccak256(abi.encode(engine.authorityOf(a), automation.authorityOf(a)));
-        s.modules = _modules(address(engine));
+        s.o.authorities = keccak256(abi.encode(engine.authorityOf(a), automation.authorityOf(a)));
+        s.o.modules = _modules(address(engine));
         (bool installed, uint8 kind, uint48 pauseEnds) = engine.leashContext(a);
-        s.pause = keccak256(
+        s.o.pause = keccak256(
             abi.encode(installed, kind, pauseEnds, engine.isPaused(a), engine.pausedUntil(a), engine.guardianOf(a))
         );
-        (s.perTxCap, s.limits) = engine.policyOf(a, NATIVE);
-        s.remaining = engine.remainingAt(a, NATIVE, block.timestamp);
-        (s.tasks, s.taskCount) = _tasks();
+        (s.o.perTxCap, s.o.limits) = engine.policyOf(a, NATIVE);
+        s.o.remaining = engine.remainingAt(a, NATIVE, block.timestamp);
+        (s.o.tasks, s.o.taskCount) = _tasks();
         s.blockedPairListed = engine.isListed(a, BLOCKED_TARGET, BLOCKED_SELECTOR);
-        s.mode = engine.modeOf(a);
+        s.o.mode = engine.modeOf(a);
     }
 
-    /// @dev Whether anything loosened from `b` (before) to `a` (after). Tasks may only disappear,
-    /// the limits only tighten as `setTokenPolicy` allows, headroom only shrink.
+    /// @dev Whether anything loosened from `b` (before) to `a` (after): what either stack may not
+    /// loosen (`_observedLoosened`), and the blocked pair's listing.
     function _loosened(Snapshot memory b, Snapshot memory a) internal pure returns (uint256 broken) {
-        broken |= _flag(a.authorities != b.authorities);
-        broken |= _flag(a.modules != b.modules);
-        broken |= _flag(a.pause != b.pause);
-        broken |= _spendingLoosened(b.perTxCap, b.limits, a.perTxCap, a.limits);
-        broken |= _flag(a.remaining > b.remaining);
-        broken |= _flag(a.tasks != b.tasks && a.taskCount != 0); // the one task unchanged, or removed
+        broken = _observedLoosened(b.o, a.o);
         broken |= _flag(b.blockedPairListed && !a.blockedPairListed);
-        broken |= _flag(a.mode != b.mode);
     }
 
     // ------------------------------------------------------------------ the agent's call

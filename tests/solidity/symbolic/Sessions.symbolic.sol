@@ -3,9 +3,6 @@ pragma solidity 0.8.30;
 
 import {IERC7579Execution, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
-import {PolicyEngine} from "../../../contracts/engine/PolicyEngine.sol";
-import {PolicyEngineConfig} from "../../../contracts/engine/PolicyEngineConfig.sol";
-import {SessionConfig} from "../../../contracts/engine/SessionConfig.sol";
 import {IPolicyEngine} from "../../../contracts/interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
 import {ExecutionDecoder} from "../../../contracts/libraries/ExecutionDecoder.sol";
@@ -26,8 +23,6 @@ import {AgentAccountSymbolic} from "./AgentAccountSymbolic.sol";
 /// symbolic.
 /// Time does not move (the window over time is PackedWindow's check).
 contract SessionsSymbolic is AgentAccountSymbolic {
-    IPolicyEngine internal engine;
-
     address internal constant ALICE = address(0xA11CE);
     address internal constant BOB = address(0xB0B);
     address internal constant NOBODY = address(0x0B0D1);
@@ -40,10 +35,6 @@ contract SessionsSymbolic is AgentAccountSymbolic {
 
     function setUp() public {
         _newAccount();
-        address[] memory leash = new address[](0);
-        engine = IPolicyEngine(
-            address(new PolicyEngine(leash, address(new PolicyEngineConfig(leash, address(new SessionConfig(leash))))))
-        );
         IPolicyEngine.Config memory config;
         require(
             _asEntryPoint(

@@ -5,18 +5,24 @@ import {Execution} from "@openzeppelin/contracts/account/utils/draft-ERC7579Util
 import {IERC7579ModuleConfig, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
 import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
+import {IEmergencyPauseHook} from "../../../contracts/interfaces/IEmergencyPauseHook.sol";
+import {ILeashModule} from "../../../contracts/interfaces/ILeashModule.sol";
 import {IPolicyEngine} from "../../../contracts/interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
 
 import {AccountTestBed} from "./AccountTestBed.sol";
 import {LeashDeployment} from "./LeashDeployment.sol";
 import {Target} from "./mocks/Target.sol";
+import {TestToken} from "./mocks/Tokens.sol";
 
 /// @notice The Leash modules deployed beside the real account, and helpers to install them and
 /// to run UserOps against them.
 abstract contract LeashTestBase is AccountTestBed, LeashDeployment {
     Target internal target;
     Target internal other;
+    bytes internal ping = abi.encodeCall(Target.ping, ());
+    bytes internal pong = abi.encodeCall(Target.pong, ());
+    address internal acct; // the account's address
 
     address internal authority = makeAddr("authority");
     address internal guardian = makeAddr("guardian");
@@ -26,6 +32,7 @@ abstract contract LeashTestBase is AccountTestBed, LeashDeployment {
     function setUp() public virtual override {
         super.setUp();
         deployLeash();
+        acct = address(account);
         target = new Target();
         other = new Target();
         vm.label(address(target), "target");
@@ -68,17 +75,35 @@ abstract contract LeashTestBase is AccountTestBed, LeashDeployment {
         return abi.encode(authority, policies);
     }
 
+    /// @dev The multiplexer's install data for the stack, in its order: pause, allowlist(`mode`,
+    /// `permissions`) and, `withSpending`, spending(`policies`).
+    function stackInit(
+        IAllowlistHook.Mode mode,
+        IAllowlistHook.Permission[] memory permissions,
+        bool withSpending,
+        ISpendingLimitHook.TokenPolicy[] memory policies
+    ) internal view returns (bytes memory) {
+        uint256 n = withSpending ? 3 : 2;
+        address[] memory hooks = new address[](n);
+        bytes[] memory initData = new bytes[](n);
+        (hooks[0], initData[0]) = (address(pauseHook), pauseInit());
+        (hooks[1], initData[1]) = (address(allowlist), allowlistInit(mode, permissions));
+        if (withSpending) (hooks[2], initData[2]) = (address(spending), spendingInit(policies));
+        return muxInit(hooks, initData);
+    }
+
+    /// @dev The part-1 stack's install data: multiplexer -> [pause, allowlist(`mode`, `permissions`)].
+    function stackInit(IAllowlistHook.Mode mode, IAllowlistHook.Permission[] memory permissions)
+        internal
+        view
+        returns (bytes memory)
+    {
+        return stackInit(mode, permissions, false, new ISpendingLimitHook.TokenPolicy[](0));
+    }
+
     /// @dev The full stack: multiplexer -> [pause, allowlist (block mode, nothing listed), spending].
     function installFullStack(ISpendingLimitHook.TokenPolicy[] memory policies) internal {
-        address[] memory hooks = new address[](3);
-        bytes[] memory initData = new bytes[](3);
-        hooks[0] = address(pauseHook);
-        initData[0] = pauseInit();
-        hooks[1] = address(allowlist);
-        initData[1] = allowlistInit(IAllowlistHook.Mode.Block, new IAllowlistHook.Permission[](0));
-        hooks[2] = address(spending);
-        initData[2] = spendingInit(policies);
-        installMux(hooks, initData);
+        installMux(stackInit(IAllowlistHook.Mode.Block, new IAllowlistHook.Permission[](0), true, policies));
     }
 
     /// @dev The engine's install data: every policy off; tests switch on what they need.
@@ -132,23 +157,70 @@ abstract contract LeashTestBase is AccountTestBed, LeashDeployment {
 
     /// @dev Installs the multiplexer (as the owner would, before any hook exists) with sub-hooks.
     function installMux(address[] memory hooks, bytes[] memory initData) internal {
-        (bool ok, bytes memory reason) =
-            submit(installModuleCall(MODULE_TYPE_HOOK, address(mux), muxInit(hooks, initData)));
+        installMux(muxInit(hooks, initData));
+    }
+
+    /// @dev Installs the multiplexer with its install data `initData`.
+    function installMux(bytes memory initData) internal {
+        (bool ok, bytes memory reason) = submit(installModuleCall(MODULE_TYPE_HOOK, address(mux), initData));
         require(ok, string(reason));
+    }
+
+    /// @dev The multiplexer with the pause hook alone.
+    function installPauseOnly() internal {
+        address[] memory hooks = new address[](1);
+        bytes[] memory initData = new bytes[](1);
+        (hooks[0], initData[0]) = (address(pauseHook), pauseInit());
+        installMux(hooks, initData);
     }
 
     /// @dev The full part-1 stack: multiplexer -> [pause, allowlist(mode, (target, ping))].
     function installStack(IAllowlistHook.Mode mode) internal {
-        address[] memory hooks = new address[](2);
-        bytes[] memory initData = new bytes[](2);
-        hooks[0] = address(pauseHook);
-        initData[0] = pauseInit();
-        hooks[1] = address(allowlist);
-        initData[1] = allowlistInit(mode, pingOnly());
-        installMux(hooks, initData);
+        installMux(stackInit(mode, pingOnly()));
+    }
+
+    /// @dev The owner removes the multiplexer with the authority's approval: the account runs no hook.
+    function removeMux() internal {
+        bytes memory uninstall = uninstallModuleCall(MODULE_TYPE_HOOK, address(mux), "");
+        approveAtMux(uninstall);
+        assertPasses(uninstall);
+        assertEq(account.hook(), address(0));
+    }
+
+    /// @dev The owner's removal of the hook `module` (a hook installed alone, or the engine) is
+    /// refused without the authority's approval at `module`, and passes with it.
+    function removeHookWithApproval(address module) internal {
+        bytes memory uninstall = uninstallModuleCall(MODULE_TYPE_HOOK, module, "");
+        (bool ok,) = submit(uninstall);
+        assertFalse(ok, "uninstall without approval");
+        vm.prank(authority);
+        ILeashModule(module).approveChange(acct, keccak256(uninstall));
+        assertPasses(uninstall);
+    }
+
+    /// @dev A token minted to the account, `amount` of it.
+    function fundedToken(string memory name, uint256 amount) internal returns (TestToken token) {
+        token = new TestToken(name);
+        token.mint(acct, amount);
     }
 
     // ------------------------------------------------------------------ running
+
+    function pauseAsGuardian() internal {
+        vm.prank(guardian);
+        pauseHook.pause(acct);
+    }
+
+    /// @dev The guardian's pause through `pauser` (the pause hook or the engine) is refused as
+    /// cooling down until `until`; at `until`, `caller` pauses the account.
+    function assertPauseCoolsDownUntil(address pauser, uint256 until, address caller) internal {
+        vm.prank(guardian);
+        vm.expectRevert(abi.encodeWithSelector(IEmergencyPauseHook.Pause_CooldownActive.selector, acct, until));
+        IEmergencyPauseHook(pauser).pause(acct);
+        vm.warp(until);
+        vm.prank(caller);
+        IEmergencyPauseHook(pauser).pause(acct);
+    }
 
     function call1(address to, bytes memory data) internal pure returns (bytes memory) {
         return executeSingle(to, 0, data);
@@ -165,6 +237,29 @@ abstract contract LeashTestBase is AccountTestBed, LeashDeployment {
         (bool ok, bytes memory reason) = submit(callData);
         assertTrue(ok, "execution should have passed");
         assertEq(reason.length, 0);
+    }
+
+    /// @dev The spending hook's (or the engine's) refusal of a spend of `attempted` of `token`, with
+    /// `remaining` left and the full amount available at `availableAt` (figures a test works out
+    /// from the policy it set, never reads back from the hook).
+    function exceeded(address token, uint256 attempted, uint256 remaining, uint256 availableAt)
+        internal
+        view
+        returns (bytes memory)
+    {
+        return abi.encodeWithSelector(
+            ISpendingLimitHook.SpendingLimit_Exceeded.selector, acct, token, attempted, remaining, availableAt
+        );
+    }
+
+    /// @dev The allowlist's refusal of a call to `to` with `selector` that allow mode does not list.
+    function callNotAllowed(address to, bytes4 selector) internal view returns (bytes memory) {
+        return abi.encodeWithSelector(IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, to, selector);
+    }
+
+    /// @dev The allowlist's refusal of a call to `to` with `selector` that block mode lists.
+    function callBlocked(address to, bytes4 selector) internal view returns (bytes memory) {
+        return abi.encodeWithSelector(IAllowlistHook.Allowlist_CallBlocked.selector, acct, to, selector);
     }
 
     /// @dev The authority approves, at the multiplexer, the exact account-level call `callData`.

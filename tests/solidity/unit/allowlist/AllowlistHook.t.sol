@@ -11,13 +11,8 @@ import {Target} from "../../utils/mocks/Target.sol";
 
 /// @notice The allowlist hook installed alone on the real account.
 contract AllowlistHookTest is LeashTestBase {
-    address internal acct;
-    bytes internal ping = abi.encodeCall(Target.ping, ());
-    bytes internal pong = abi.encodeCall(Target.pong, ());
-
     function setUp() public override {
         super.setUp();
-        acct = address(account);
     }
 
     function _install(IAllowlistHook.Mode mode, IAllowlistHook.Permission[] memory permissions) internal {
@@ -30,31 +25,27 @@ contract AllowlistHookTest is LeashTestBase {
         p[0] = IAllowlistHook.Permission(t, s);
     }
 
-    function _blocked(address t, bytes4 s) internal view returns (bytes memory) {
-        return abi.encodeWithSelector(IAllowlistHook.Allowlist_CallBlocked.selector, acct, t, s);
-    }
-
     // ------------------------------------------------------------------ block mode
 
     function test_blockMode_ListedPairRefusedOthersPass() public {
         _install(IAllowlistHook.Mode.Block, _perm(address(target), Target.pong.selector));
         assertPasses(call1(address(target), ping));
         assertPasses(call1(address(other), pong));
-        assertRefused(call1(address(target), pong), _blocked(address(target), Target.pong.selector));
+        assertRefused(call1(address(target), pong), callBlocked(address(target), Target.pong.selector));
     }
 
     /// @dev Wildcard precedence in block mode: a blocked wildcard blocks every function of the target.
     function test_blockMode_WildcardBlocksEveryFunction() public {
         _install(IAllowlistHook.Mode.Block, _perm(address(target), WILDCARD));
-        assertRefused(call1(address(target), ping), _blocked(address(target), WILDCARD));
-        assertRefused(executeSingle(address(target), 1, ""), _blocked(address(target), WILDCARD));
+        assertRefused(call1(address(target), ping), callBlocked(address(target), WILDCARD));
+        assertRefused(executeSingle(address(target), 1, ""), callBlocked(address(target), WILDCARD));
         assertPasses(call1(address(other), ping));
     }
 
     /// @dev The wildcard is 0x431e2cf5, not 0x00000000: listing 0x00000000 governs plain transfers only.
     function test_blockMode_ZeroSelectorIsPlainTransferNotWildcard() public {
         _install(IAllowlistHook.Mode.Block, _perm(address(target), bytes4(0)));
-        assertRefused(executeSingle(address(target), 1, ""), _blocked(address(target), bytes4(0)));
+        assertRefused(executeSingle(address(target), 1, ""), callBlocked(address(target), bytes4(0)));
         assertPasses(call1(address(target), ping));
     }
 
@@ -84,12 +75,7 @@ contract AllowlistHookTest is LeashTestBase {
         assertPasses(call1(address(target), ping));
         assertPasses(call1(address(target), pong));
         assertPasses(executeSingle(address(target), 1, ""));
-        assertRefused(
-            call1(address(other), ping),
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, address(other), Target.ping.selector
-            )
-        );
+        assertRefused(call1(address(other), ping), callNotAllowed(address(other), Target.ping.selector));
     }
 
     function test_allowMode_RevertWhen_ShortCalldata() public {
@@ -170,8 +156,8 @@ contract AllowlistHookTest is LeashTestBase {
         allowlist.addPermission(acct, address(other), Target.pong.selector);
         vm.stopPrank();
         assertEq(allowlist.permissionCount(acct), 2);
-        assertRefused(call1(address(target), ping), _blocked(address(target), Target.ping.selector));
-        assertRefused(call1(address(other), pong), _blocked(address(other), Target.pong.selector));
+        assertRefused(call1(address(target), ping), callBlocked(address(target), Target.ping.selector));
+        assertRefused(call1(address(other), pong), callBlocked(address(other), Target.pong.selector));
 
         vm.prank(authority);
         allowlist.setMode(acct, IAllowlistHook.Mode.Allow);
@@ -182,12 +168,7 @@ contract AllowlistHookTest is LeashTestBase {
         assertEq(allowlist.permissionCount(acct), 1);
         assertFalse(allowlist.isListed(acct, address(other), Target.pong.selector));
         assertPasses(call1(address(target), ping));
-        assertRefused(
-            call1(address(other), pong),
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, address(other), Target.pong.selector
-            )
-        );
+        assertRefused(call1(address(other), pong), callNotAllowed(address(other), Target.pong.selector));
         // Unlisting in allow mode leaves the block list alone.
         vm.prank(acct);
         allowlist.removePermission(acct, address(target), Target.ping.selector);
@@ -197,8 +178,8 @@ contract AllowlistHookTest is LeashTestBase {
         vm.prank(authority);
         allowlist.setMode(acct, IAllowlistHook.Mode.Block);
         assertEq(allowlist.permissionCount(acct), 2, "the block list is back");
-        assertRefused(call1(address(target), ping), _blocked(address(target), Target.ping.selector));
-        assertRefused(call1(address(other), pong), _blocked(address(other), Target.pong.selector));
+        assertRefused(call1(address(target), ping), callBlocked(address(target), Target.ping.selector));
+        assertRefused(call1(address(other), pong), callBlocked(address(other), Target.pong.selector));
         assertRefused(
             call1(address(0xA), ""),
             abi.encodeWithSelector(IAllowlistHook.Allowlist_ProtectedTarget.selector, acct, address(0xA))
@@ -297,20 +278,10 @@ contract AllowlistHookTest is LeashTestBase {
 
     function test_alone_UninstallNeedsApprovalThenStartsClean() public {
         _install(IAllowlistHook.Mode.Allow, _perm(address(target), Target.ping.selector));
-        bytes memory uninstall = uninstallModuleCall(MODULE_TYPE_HOOK, address(allowlist), "");
-        (bool ok,) = submit(uninstall);
-        assertFalse(ok);
-        vm.prank(authority);
-        allowlist.approveChange(acct, keccak256(uninstall));
-        assertPasses(uninstall);
+        removeHookWithApproval(address(allowlist));
         _install(IAllowlistHook.Mode.Allow, new IAllowlistHook.Permission[](0));
         assertFalse(allowlist.isListed(acct, address(target), Target.ping.selector));
-        assertRefused(
-            call1(address(target), ping),
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, address(target), Target.ping.selector
-            )
-        );
+        assertRefused(call1(address(target), ping), callNotAllowed(address(target), Target.ping.selector));
     }
 
     /// @dev Alone, an approved call into the module itself passes (the authority chose it).

@@ -33,7 +33,6 @@ contract Reenterer {
 /// @notice Keeper tasks through the real account: every hook applies to them.
 contract AutomationExecutorTest is LeashTestBase {
     TestToken internal usdc;
-    address internal acct;
     address internal keeper = makeAddr("keeper");
     address internal payee = makeAddr("payee");
 
@@ -47,9 +46,7 @@ contract AutomationExecutorTest is LeashTestBase {
 
     function setUp() public override {
         super.setUp();
-        acct = address(account);
-        usdc = new TestToken("USDC");
-        usdc.mint(acct, 1_000_000e6);
+        usdc = fundedToken("USDC", 1_000_000e6);
         ISpendingLimitHook.TokenPolicy[] memory policies = new ISpendingLimitHook.TokenPolicy[](1);
         policies[0] = policy(address(usdc), 250e6, 1 days, 0);
         installFullStack(policies);
@@ -73,14 +70,10 @@ contract AutomationExecutorTest is LeashTestBase {
     function _task(uint256 id, address to, bytes memory data, uint32 cooldown, uint32 maxExecutions)
         internal
         view
-        returns (IAutomationExecutor.Task memory t)
+        returns (IAutomationExecutor.Task memory)
     {
-        t.id = id;
-        t.caller = keeper;
-        t.target = to;
-        t.callData = data;
-        t.cooldown = cooldown;
-        t.maxExecutions = maxExecutions;
+        // No value, no start or expiry.
+        return IAutomationExecutor.Task(id, keeper, to, 0, data, cooldown, maxExecutions, 0, 0);
     }
 
     function _add(IAutomationExecutor.Task memory t) internal {
@@ -164,22 +157,12 @@ contract AutomationExecutorTest is LeashTestBase {
     }
 
     function test_executeTask_RevertWhen_BlockedByAllowlist() public {
-        _expectRun(
-            BLOCKED,
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallBlocked.selector, acct, address(other), Target.ping.selector
-            )
-        );
+        _expectRun(BLOCKED, callBlocked(address(other), Target.ping.selector));
         assertEq(other.pings(), 0);
     }
 
     function test_executeTask_RevertWhen_OverSpendingLimit() public {
-        _expectRun(
-            BIG,
-            abi.encodeWithSelector(
-                ISpendingLimitHook.SpendingLimit_Exceeded.selector, acct, address(usdc), 300e6, 250e6, type(uint256).max
-            )
-        );
+        _expectRun(BIG, exceeded(address(usdc), 300e6, 250e6, type(uint256).max));
         _run(PAY);
         _run(PING);
         vm.warp(block.timestamp + 1 hours);
@@ -199,8 +182,7 @@ contract AutomationExecutorTest is LeashTestBase {
     }
 
     function test_executeTask_RevertWhen_Paused() public {
-        vm.prank(guardian);
-        pauseHook.pause(acct);
+        pauseAsGuardian();
         _expectRun(
             PING,
             abi.encodeWithSelector(

@@ -17,7 +17,6 @@ import {TestToken} from "../../utils/mocks/Tokens.sol";
 /// to a ruled (target, selector) meets its rules in every allowlist mode, each item of a batch on
 /// its own, with canonical words; replaced rules leave nothing behind; only the authority sets them.
 contract CallRulesTest is LeashTestBase {
-    address internal acct;
     TestToken internal token;
     address internal payee = makeAddr("payee");
     address internal payee2 = makeAddr("payee2");
@@ -26,9 +25,7 @@ contract CallRulesTest is LeashTestBase {
 
     function setUp() public override {
         super.setUp();
-        acct = address(account);
-        token = new TestToken("USD");
-        token.mint(acct, 1_000_000e18);
+        token = fundedToken("USD", 1_000_000e18);
         vm.warp(1_700_000_000);
     }
 

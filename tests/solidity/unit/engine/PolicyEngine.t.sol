@@ -20,17 +20,12 @@ import {TestToken} from "../../utils/mocks/Tokens.sol";
 /// @notice The policy engine as the real account's hook: each policy's rules, their composition,
 /// the authority model, and the packed state's edges.
 contract PolicyEngineTest is LeashTestBase {
-    address internal acct;
     TestToken internal token;
     address internal payee = makeAddr("payee");
-    bytes internal ping = abi.encodeCall(Target.ping, ());
-    bytes internal pong = abi.encodeCall(Target.pong, ());
 
     function setUp() public override {
         super.setUp();
-        acct = address(account);
-        token = new TestToken("USD");
-        token.mint(acct, 1_000_000e18);
+        token = fundedToken("USD", 1_000_000e18);
         vm.deal(acct, 100 ether);
         vm.warp(1_700_000_000);
     }
@@ -54,18 +49,20 @@ contract PolicyEngineTest is LeashTestBase {
         list[0] = p;
     }
 
-    function _transfer(uint256 amount) internal view returns (bytes memory) {
-        return call1(address(token), abi.encodeCall(IERC20.transfer, (payee, amount)));
+    /// @dev The engine with one spending policy, `p`, and nothing else.
+    function _installLimit(ISpendingLimitHook.TokenPolicy memory p) internal {
+        installEngine(fullEngineConfig(IAllowlistHook.Mode.None, new IAllowlistHook.Permission[](0), _tokens(p)));
     }
 
-    function _exceeded(address t, uint256 attempted, uint256 remaining, uint256 at)
-        internal
-        view
-        returns (bytes memory)
-    {
-        return abi.encodeWithSelector(
-            ISpendingLimitHook.SpendingLimit_Exceeded.selector, acct, t, attempted, remaining, at
+    /// @dev The engine with the allowlist in `mode`, nothing listed, and no spending policy.
+    function _installMode(IAllowlistHook.Mode mode) internal {
+        installEngine(
+            fullEngineConfig(mode, new IAllowlistHook.Permission[](0), new ISpendingLimitHook.TokenPolicy[](0))
         );
+    }
+
+    function _transfer(uint256 amount) internal view returns (bytes memory) {
+        return call1(address(token), abi.encodeCall(IERC20.transfer, (payee, amount)));
     }
 
     /// @dev The account calls the engine (what an agent's operation would do).
@@ -76,32 +73,20 @@ contract PolicyEngineTest is LeashTestBase {
     // ------------------------------------------------------------------ spending
 
     function test_spending_TenOfOneHundredFillOneThousandExactly() public {
-        installEngine(
-            fullEngineConfig(
-                IAllowlistHook.Mode.None,
-                new IAllowlistHook.Permission[](0),
-                _tokens(policy(address(token), 1000, 1 days, 0))
-            )
-        );
+        _installLimit(policy(address(token), 1000, 1 days, 0));
         for (uint256 i; i < 10; ++i) {
             assertPasses(_transfer(100));
         }
         uint256 width = 1 days / 4;
         uint256 freeAt = (block.timestamp / width + 5) * width;
-        assertRefused(_transfer(1), _exceeded(address(token), 1, 0, freeAt));
+        assertRefused(_transfer(1), exceeded(address(token), 1, 0, freeAt));
         assertEq(engine.remainingAt(acct, address(token), block.timestamp), 0);
         vm.warp(freeAt);
         assertPasses(_transfer(1000));
     }
 
     function test_spending_PerTxCapAppliesToTheBatchTotal() public {
-        installEngine(
-            fullEngineConfig(
-                IAllowlistHook.Mode.None,
-                new IAllowlistHook.Permission[](0),
-                _tokens(policy(address(token), 1000, 1 days, 150))
-            )
-        );
+        _installLimit(policy(address(token), 1000, 1 days, 150));
         bytes memory t100 = abi.encodeCall(IERC20.transfer, (payee, 100));
         assertPasses(call1(address(token), t100));
         assertRefused(
@@ -113,18 +98,12 @@ contract PolicyEngineTest is LeashTestBase {
     }
 
     function test_spending_NativeSummedOverTheBatch() public {
-        installEngine(
-            fullEngineConfig(
-                IAllowlistHook.Mode.None,
-                new IAllowlistHook.Permission[](0),
-                _tokens(policy(address(0), 1 ether, 1 days, 0))
-            )
-        );
+        _installLimit(policy(address(0), 1 ether, 1 days, 0));
         Execution[] memory items = new Execution[](2);
         items[0] = Execution(address(target), 0.6 ether, ping);
         items[1] = Execution(address(other), 0.6 ether, ping);
         // More than the limit itself: it never fits.
-        assertRefused(executeBatch(items), _exceeded(address(0), 1.2 ether, 1 ether, type(uint256).max));
+        assertRefused(executeBatch(items), exceeded(address(0), 1.2 ether, 1 ether, type(uint256).max));
         items[1].value = 0.4 ether;
         assertPasses(executeBatch(items));
         assertEq(engine.remainingAt(acct, address(0), block.timestamp), 0);
@@ -133,13 +112,7 @@ contract PolicyEngineTest is LeashTestBase {
     /// @dev approve, increaseAllowance and transferFrom out of the account all count; any other
     /// function of a limited token is refused.
     function test_spending_EveryOutflowCounts() public {
-        installEngine(
-            fullEngineConfig(
-                IAllowlistHook.Mode.None,
-                new IAllowlistHook.Permission[](0),
-                _tokens(policy(address(token), 1000, 1 days, 0))
-            )
-        );
+        _installLimit(policy(address(token), 1000, 1 days, 0));
         assertPasses(call1(address(token), abi.encodeCall(IERC20.approve, (payee, 400))));
         assertPasses(call1(address(token), abi.encodeCall(TestToken.increaseAllowance, (payee, 400))));
         assertEq(engine.remainingAt(acct, address(token), block.timestamp), 200);
@@ -160,7 +133,7 @@ contract PolicyEngineTest is LeashTestBase {
         p.limits = new ISpendingLimitHook.LimitConfig[](2);
         p.limits[0] = ISpendingLimitHook.LimitConfig(500, 1 hours);
         p.limits[1] = ISpendingLimitHook.LimitConfig(800, 1 days);
-        installEngine(fullEngineConfig(IAllowlistHook.Mode.None, new IAllowlistHook.Permission[](0), _tokens(p)));
+        _installLimit(p);
         assertPasses(_transfer(500));
         vm.warp(block.timestamp + 2 hours);
         assertPasses(_transfer(300));
@@ -186,13 +159,7 @@ contract PolicyEngineTest is LeashTestBase {
     /// @dev A new window starts with what the old limits still count: a change never hands back
     /// spent allowance.
     function test_spending_NewWindowCarriesSpentAllowance() public {
-        installEngine(
-            fullEngineConfig(
-                IAllowlistHook.Mode.None,
-                new IAllowlistHook.Permission[](0),
-                _tokens(policy(address(token), 1000, 1 days, 0))
-            )
-        );
+        _installLimit(policy(address(token), 1000, 1 days, 0));
         assertPasses(_transfer(900));
         vm.prank(authority);
         engine.setTokenPolicy(acct, policy(address(token), 1000, 2 days, 0));
@@ -200,13 +167,7 @@ contract PolicyEngineTest is LeashTestBase {
     }
 
     function test_spending_RevertWhen_LimitTooLargeToPack() public {
-        installEngine(
-            fullEngineConfig(
-                IAllowlistHook.Mode.None,
-                new IAllowlistHook.Permission[](0),
-                _tokens(policy(address(token), 1000, 1 days, 0))
-            )
-        );
+        _installLimit(policy(address(token), 1000, 1 days, 0));
         uint256 max = PackedWindow.MAX_AMOUNT;
         vm.prank(authority);
         vm.expectRevert(abi.encodeWithSelector(PackedWindow.Window_AmountTooLarge.selector, max + 1, max));
@@ -215,13 +176,7 @@ contract PolicyEngineTest is LeashTestBase {
 
     /// @dev Removing a policy forgets it; setting it again starts from an empty window.
     function test_spending_RemovedTokenIsUnlimitedThenFresh() public {
-        installEngine(
-            fullEngineConfig(
-                IAllowlistHook.Mode.None,
-                new IAllowlistHook.Permission[](0),
-                _tokens(policy(address(token), 1000, 1 days, 0))
-            )
-        );
+        _installLimit(policy(address(token), 1000, 1 days, 0));
         assertPasses(_transfer(1000));
         vm.startPrank(authority);
         engine.removeTokenPolicy(acct, address(token));
@@ -246,22 +201,12 @@ contract PolicyEngineTest is LeashTestBase {
         );
         assertPasses(call1(address(target), ping));
         assertPasses(call1(address(target), pong));
-        assertRefused(
-            call1(address(other), ping),
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, address(other), Target.ping.selector
-            )
-        );
+        assertRefused(call1(address(other), ping), callNotAllowed(address(other), Target.ping.selector));
         // The account may only tighten an allowlist: remove an allowance.
         assertPasses(
             _viaAccount(abi.encodeCall(IPolicyEngine.removePermission, (acct, address(target), Target.ping.selector)))
         );
-        assertRefused(
-            call1(address(target), ping),
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, address(target), Target.ping.selector
-            )
-        );
+        assertRefused(call1(address(target), ping), callNotAllowed(address(target), Target.ping.selector));
         assertPasses(call1(address(target), pong));
         assertFalse(engine.isListed(acct, address(target), Target.ping.selector));
         assertTrue(engine.isListed(acct, address(target), Target.pong.selector));
@@ -281,24 +226,17 @@ contract PolicyEngineTest is LeashTestBase {
                 _tokens(policy(address(token), 1000, 1 days, 0))
             )
         );
-        assertRefused(
-            _transfer(1),
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, address(token), IERC20.transfer.selector
-            )
-        );
+        assertRefused(_transfer(1), callNotAllowed(address(token), IERC20.transfer.selector));
         assertPasses(call1(address(token), abi.encodeCall(IERC20.approve, (payee, 1000))));
         uint256 width = 1 days / 4;
         assertRefused(
             call1(address(token), abi.encodeCall(IERC20.approve, (payee, 1))),
-            _exceeded(address(token), 1, 0, (block.timestamp / width + 5) * width)
+            exceeded(address(token), 1, 0, (block.timestamp / width + 5) * width)
         );
         // And in a batch: the unlisted item is refused even when the other one is fine.
         assertRefused(
             batchOf(address(target), ping, address(token), abi.encodeCall(IERC20.transfer, (payee, 1))),
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, address(token), IERC20.transfer.selector
-            )
+            callNotAllowed(address(token), IERC20.transfer.selector)
         );
     }
 
@@ -314,10 +252,7 @@ contract PolicyEngineTest is LeashTestBase {
         );
         assertPasses(batchOf(address(target), ping, address(target), ping));
         assertRefused(
-            batchOf(address(target), ping, address(target), pong),
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, address(target), Target.pong.selector
-            )
+            batchOf(address(target), ping, address(target), pong), callNotAllowed(address(target), Target.pong.selector)
         );
         assertRefused(
             batchOf(address(target), ping, address(target), hex"03"),
@@ -335,18 +270,11 @@ contract PolicyEngineTest is LeashTestBase {
         Execution[] memory items = new Execution[](2);
         items[0] = Execution(address(target), 0, ping);
         items[1] = Execution(address(target), 1, "");
-        assertRefused(
-            executeBatch(items),
-            abi.encodeWithSelector(IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, address(target), bytes4(0))
-        );
+        assertRefused(executeBatch(items), callNotAllowed(address(target), bytes4(0)));
     }
 
     function test_allowlist_AccountCannotAddAnAllowance() public {
-        installEngine(
-            fullEngineConfig(
-                IAllowlistHook.Mode.Allow, new IAllowlistHook.Permission[](0), new ISpendingLimitHook.TokenPolicy[](0)
-            )
-        );
+        _installMode(IAllowlistHook.Mode.Allow);
         assertRefused(
             _viaAccount(abi.encodeCall(IPolicyEngine.addPermission, (acct, address(target), Target.ping.selector))),
             abi.encodeWithSelector(ILeashModule.Leash_OnlyAuthority.selector, acct, acct, authority)
@@ -356,42 +284,20 @@ contract PolicyEngineTest is LeashTestBase {
     /// @dev Attack: in block mode the agent lists a block (tightening, allowed); the authority then
     /// switches to allow mode. Read as an allowance, the agent's block would open the target.
     function test_attack_AccountsBlockNeverBecomesAnAllowance() public {
-        installEngine(
-            fullEngineConfig(
-                IAllowlistHook.Mode.Block, new IAllowlistHook.Permission[](0), new ISpendingLimitHook.TokenPolicy[](0)
-            )
-        );
+        _installMode(IAllowlistHook.Mode.Block);
         assertPasses(_viaAccount(abi.encodeCall(IPolicyEngine.addPermission, (acct, address(target), WILDCARD))));
         assertPasses(
             _viaAccount(abi.encodeCall(IPolicyEngine.addPermission, (acct, address(other), Target.ping.selector)))
         );
-        assertRefused(
-            call1(address(target), ping),
-            abi.encodeWithSelector(IAllowlistHook.Allowlist_CallBlocked.selector, acct, address(target), WILDCARD)
-        );
+        assertRefused(call1(address(target), ping), callBlocked(address(target), WILDCARD));
         vm.prank(authority);
         engine.setMode(acct, IAllowlistHook.Mode.Allow);
-        assertRefused(
-            call1(address(target), ping),
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, address(target), Target.ping.selector
-            )
-        );
-        assertRefused(
-            call1(address(other), ping),
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallNotAllowed.selector, acct, address(other), Target.ping.selector
-            )
-        );
+        assertRefused(call1(address(target), ping), callNotAllowed(address(target), Target.ping.selector));
+        assertRefused(call1(address(other), ping), callNotAllowed(address(other), Target.ping.selector));
         // Back in block mode, the blocks hold again.
         vm.prank(authority);
         engine.setMode(acct, IAllowlistHook.Mode.Block);
-        assertRefused(
-            call1(address(other), ping),
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallBlocked.selector, acct, address(other), Target.ping.selector
-            )
-        );
+        assertRefused(call1(address(other), ping), callBlocked(address(other), Target.ping.selector));
     }
 
     /// @dev Protected targets and the other Leash modules are refused in every mode, and with no allowlist.
@@ -403,9 +309,7 @@ contract PolicyEngineTest is LeashTestBase {
         installEngine(
             fullEngineConfig(IAllowlistHook.Mode.Block, blocked, _tokens(policy(address(0), 10 ether, 1 days, 0)))
         );
-        bytes memory refusal = abi.encodeWithSelector(
-            IAllowlistHook.Allowlist_CallBlocked.selector, acct, address(target), Target.ping.selector
-        );
+        bytes memory refusal = callBlocked(address(target), Target.ping.selector);
         assertRefused(executeSingle(address(target), 1 ether, ping), refusal);
         assertRefused(call1(address(target), ping), refusal);
         assertPasses(executeSingle(address(target), 1 ether, pong));
@@ -414,11 +318,7 @@ contract PolicyEngineTest is LeashTestBase {
     }
 
     function test_allowlist_ProtectedInEveryMode() public {
-        installEngine(
-            fullEngineConfig(
-                IAllowlistHook.Mode.None, new IAllowlistHook.Permission[](0), new ISpendingLimitHook.TokenPolicy[](0)
-            )
-        );
+        _installMode(IAllowlistHook.Mode.None);
         assertPasses(_viaAccount(abi.encodeCall(IPolicyEngine.addProtected, (acct, address(target)))));
         bytes memory refusal =
             abi.encodeWithSelector(IAllowlistHook.Allowlist_ProtectedTarget.selector, acct, address(target));
@@ -437,11 +337,7 @@ contract PolicyEngineTest is LeashTestBase {
     /// target slot; the Leash modules stay refused, and a target protected or a token limited
     /// later counts from the next execution on (the state slot's counts say when to read again).
     function test_allowlist_NoTargetPoliciesStillGuardAndLaterOnesApply() public {
-        installEngine(
-            fullEngineConfig(
-                IAllowlistHook.Mode.None, new IAllowlistHook.Permission[](0), new ISpendingLimitHook.TokenPolicy[](0)
-            )
-        );
+        _installMode(IAllowlistHook.Mode.None);
         assertRefused(
             call1(address(automation), ""),
             abi.encodeWithSelector(IAllowlistHook.Allowlist_ProtectedTarget.selector, acct, address(automation))
@@ -453,7 +349,7 @@ contract PolicyEngineTest is LeashTestBase {
         engine.setTokenPolicy(acct, policy(address(token), 100, 1 days, 0));
         vm.stopPrank();
         // Above the limit itself: it never fits.
-        assertRefused(_transfer(101), _exceeded(address(token), 101, 100, type(uint256).max));
+        assertRefused(_transfer(101), exceeded(address(token), 101, 100, type(uint256).max));
         assertPasses(_transfer(100));
         vm.prank(authority);
         engine.removeTokenPolicy(acct, address(token));
@@ -473,11 +369,7 @@ contract PolicyEngineTest is LeashTestBase {
     // ------------------------------------------------------------------ pause
 
     function test_pause_StopsEverythingUntilAutoUnpauseThenCooldown() public {
-        installEngine(
-            fullEngineConfig(
-                IAllowlistHook.Mode.None, new IAllowlistHook.Permission[](0), new ISpendingLimitHook.TokenPolicy[](0)
-            )
-        );
+        _installMode(IAllowlistHook.Mode.None);
         vm.prank(guardian);
         engine.pause(acct);
         uint256 until = block.timestamp + AUTO_UNPAUSE;
@@ -487,14 +379,7 @@ contract PolicyEngineTest is LeashTestBase {
         );
         vm.warp(until);
         assertPasses(call1(address(target), ping));
-        vm.prank(guardian);
-        vm.expectRevert(
-            abi.encodeWithSelector(IEmergencyPauseHook.Pause_CooldownActive.selector, acct, until + 1 hours)
-        );
-        engine.pause(acct);
-        vm.warp(until + 1 hours);
-        vm.prank(authority);
-        engine.pause(acct);
+        assertPauseCoolsDownUntil(address(engine), until + 1 hours, authority);
         assertTrue(engine.isPaused(acct));
         vm.prank(guardian);
         engine.unpause(acct);
@@ -515,19 +400,10 @@ contract PolicyEngineTest is LeashTestBase {
 
     /// @dev While paused, the authority still changes the leash: its approved change skips the pause.
     function test_pause_ApprovedChangeStillRuns() public {
-        installEngine(
-            fullEngineConfig(
-                IAllowlistHook.Mode.None, new IAllowlistHook.Permission[](0), new ISpendingLimitHook.TokenPolicy[](0)
-            )
-        );
+        _installMode(IAllowlistHook.Mode.None);
         vm.prank(guardian);
         engine.pause(acct);
-        bytes memory uninstall = uninstallModuleCall(MODULE_TYPE_HOOK, address(engine), "");
-        (bool ok,) = submit(uninstall);
-        assertFalse(ok, "no approval: refused");
-        vm.prank(authority);
-        engine.approveChange(acct, keccak256(uninstall));
-        assertPasses(uninstall);
+        removeHookWithApproval(address(engine));
         assertFalse(engine.isPaused(acct), "a reinstall starts unpaused");
     }
 
@@ -562,11 +438,7 @@ contract PolicyEngineTest is LeashTestBase {
         vm.prank(authority);
         engine.approveChange(acct, keccak256(uninstall));
         assertPasses(uninstall);
-        installEngine(
-            fullEngineConfig(
-                IAllowlistHook.Mode.Block, new IAllowlistHook.Permission[](0), new ISpendingLimitHook.TokenPolicy[](0)
-            )
-        );
+        _installMode(IAllowlistHook.Mode.Block);
         assertPasses(call1(address(target), ping));
         assertPasses(call1(address(other), ping));
         assertPasses(_transfer(5000));

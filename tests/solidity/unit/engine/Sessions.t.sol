@@ -19,16 +19,13 @@ import {TestToken} from "../../utils/mocks/Tokens.sol";
 /// session's mode means to the decoder and to the hooks that do not run sessions. The account
 /// executes directly here (its owner's path); the agent's key is AgentValidator's suite's business.
 contract SessionsTest is LeashTestBase {
-    address internal acct;
     address internal agentKey = makeAddr("sessionAgent");
     address internal payee = makeAddr("payee");
     TestToken internal token;
 
     function setUp() public override {
         super.setUp();
-        acct = address(account);
-        token = new TestToken("USD");
-        token.mint(acct, 1000e18);
+        token = fundedToken("USD", 1000e18);
         vm.deal(acct, 10 ether);
         vm.warp(1_700_000_000);
     }
@@ -134,26 +131,26 @@ contract SessionsTest is LeashTestBase {
         installEngine(engineConfig());
         bytes memory invalid = abi.encodeWithSelector(IPolicyEngine.Session_InvalidRule.selector, 0, 0);
         IPolicyEngine.Session memory s = _session();
-        s.calls = _rule(IPolicyEngine.ParamOp.None, 32, 1);
-        _expectGrantRefused(s, invalid);
-        s.calls = _rule(IPolicyEngine.ParamOp.Equal, 0, 1);
-        _expectGrantRefused(s, invalid);
-        s.calls = _rule(IPolicyEngine.ParamOp.Equal, 33, 1);
-        _expectGrantRefused(s, invalid);
-        s.calls = _rule(IPolicyEngine.ParamOp.Equal, 32, 2);
-        _expectGrantRefused(s, invalid);
-        s.calls = _rule(IPolicyEngine.ParamOp.OneOf, 32, 0);
-        _expectGrantRefused(s, invalid);
-        s.calls = _rule(IPolicyEngine.ParamOp.OneOf, 32, 9);
-        _expectGrantRefused(s, invalid);
-        s.calls = _rule(IPolicyEngine.ParamOp.IsAccount, 16, 0);
-        _expectGrantRefused(s, invalid);
-        s.calls = _rule(IPolicyEngine.ParamOp.Less, 1, 1);
-        s.calls[0].rules[0].values[0] = 256;
-        _expectGrantRefused(s, invalid);
-        s.calls = _rule(IPolicyEngine.ParamOp.Less, 32, 1);
-        s.calls[0].rules[0].values[0] = 1 << 232;
-        _expectGrantRefused(s, invalid);
+        // Each case: (operator, width, value count, first value when there is one).
+        IPolicyEngine.ParamOp[9] memory ops = [
+            IPolicyEngine.ParamOp.None,
+            IPolicyEngine.ParamOp.Equal,
+            IPolicyEngine.ParamOp.Equal,
+            IPolicyEngine.ParamOp.Equal,
+            IPolicyEngine.ParamOp.OneOf,
+            IPolicyEngine.ParamOp.OneOf,
+            IPolicyEngine.ParamOp.IsAccount,
+            IPolicyEngine.ParamOp.Less,
+            IPolicyEngine.ParamOp.Less
+        ];
+        uint8[9] memory widths = [32, 0, 33, 32, 32, 32, 16, 1, 32];
+        uint8[9] memory counts = [1, 1, 1, 2, 0, 9, 0, 1, 1];
+        uint256[9] memory firsts = [uint256(0), 0, 0, 0, 0, 0, 0, 256, 1 << 232];
+        for (uint256 i; i < ops.length; ++i) {
+            s.calls = _rule(ops[i], widths[i], counts[i]);
+            if (counts[i] != 0) s.calls[0].rules[0].values[0] = firsts[i];
+            _expectGrantRefused(s, invalid);
+        }
         s.calls = _rule(IPolicyEngine.ParamOp.Less, 32, 1);
         s.calls[0].selector = 0x431e2cf5; // the wildcard
         _expectGrantRefused(s, invalid);

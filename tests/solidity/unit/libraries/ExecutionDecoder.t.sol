@@ -267,28 +267,25 @@ contract ExecutionDecoderTest is Test {
 
     // ------------------------------------------------------------------ modes fail closed
 
-    function test_decode_RevertWhen_Delegatecall() public {
-        bytes32 mode = bytes32(uint256(0xff) << 248);
-        vm.expectRevert(
-            abi.encodeWithSelector(ExecutionDecoder.ExecutionDecoder_UnsupportedCallType.selector, bytes1(0xff))
-        );
-        harness.decode(_execute(mode, abi.encodePacked(address(1), uint256(0))));
-    }
-
-    function test_decode_RevertWhen_Staticcall() public {
-        bytes32 mode = bytes32(uint256(0xfe) << 248);
-        vm.expectRevert(
-            abi.encodeWithSelector(ExecutionDecoder.ExecutionDecoder_UnsupportedCallType.selector, bytes1(0xfe))
-        );
-        harness.decode(_execute(mode, abi.encodePacked(address(1), uint256(0))));
-    }
-
-    function testFuzz_decode_RevertWhen_UnknownCallType(uint8 callType) public {
-        vm.assume(callType > 1);
+    /// @dev A single call under call type `callType` must be refused as an unsupported call type.
+    function _assertCallTypeRefused(uint8 callType) internal {
         vm.expectRevert(
             abi.encodeWithSelector(ExecutionDecoder.ExecutionDecoder_UnsupportedCallType.selector, bytes1(callType))
         );
         harness.decode(_execute(bytes32(uint256(callType) << 248), abi.encodePacked(address(1), uint256(0))));
+    }
+
+    function test_decode_RevertWhen_Delegatecall() public {
+        _assertCallTypeRefused(0xff);
+    }
+
+    function test_decode_RevertWhen_Staticcall() public {
+        _assertCallTypeRefused(0xfe);
+    }
+
+    function testFuzz_decode_RevertWhen_UnknownCallType(uint8 callType) public {
+        vm.assume(callType > 1);
+        _assertCallTypeRefused(callType);
     }
 
     function test_decode_RevertWhen_UnknownExecType() public {

@@ -13,18 +13,12 @@ import {MaxValueSubHook} from "../../utils/mocks/MaxValueSubHook.sol";
 import {Target} from "../../utils/mocks/Target.sol";
 
 contract HookMultiPlexerTest is LeashTestBase {
-    address internal acct;
     MaxValueSubHook internal custom;
 
     function setUp() public override {
         super.setUp();
-        acct = address(account);
         custom = new MaxValueSubHook(address(mux));
-        address[] memory hooks = new address[](1);
-        bytes[] memory initData = new bytes[](1);
-        hooks[0] = address(pauseHook);
-        initData[0] = pauseInit();
-        installMux(hooks, initData);
+        installPauseOnly();
     }
 
     function _addAsAuthority(address subHook, bytes memory initData) internal {
@@ -48,8 +42,7 @@ contract HookMultiPlexerTest is LeashTestBase {
     /// @dev Checks run in order: the first refusing sub-hook's error is the one the caller sees.
     function test_preCheck_RunsInOrderAndBubblesFirstRevert() public {
         _addAsAuthority(address(custom), abi.encode(uint256(1 ether)));
-        vm.prank(guardian);
-        pauseHook.pause(acct);
+        pauseAsGuardian();
         assertRefused(
             executeSingle(address(target), 2 ether, ""),
             abi.encodeWithSelector(
@@ -121,10 +114,7 @@ contract HookMultiPlexerTest is LeashTestBase {
 
     function test_uninstall_HostileSubHookCannotBlockIt() public {
         _addAsAuthority(address(new BrickSubHook()), "");
-        bytes memory uninstall = uninstallModuleCall(MODULE_TYPE_HOOK, address(mux), "");
-        approveAtMux(uninstall);
-        assertPasses(uninstall);
-        assertEq(account.hook(), address(0));
+        removeMux();
     }
 
     function test_addSubHook_RevertWhen_Duplicate() public {

@@ -12,24 +12,17 @@ import {Target} from "../../utils/mocks/Target.sol";
 
 /// @notice The pause hook installed alone on the real account.
 contract EmergencyPauseHookTest is LeashTestBase {
-    address internal acct;
     bytes internal pingCall;
 
     function setUp() public override {
         super.setUp();
-        acct = address(account);
         pingCall = executeSingle(address(target), 0, abi.encodeCall(Target.ping, ()));
         (bool ok,) = submit(installModuleCall(MODULE_TYPE_HOOK, address(pauseHook), pauseInit()));
         require(ok, "install");
     }
 
-    function _pause() internal {
-        vm.prank(guardian);
-        pauseHook.pause(acct);
-    }
-
     function test_pause_RefusesExecutionUntilAutoUnpause() public {
-        _pause();
+        pauseAsGuardian();
         uint256 until = block.timestamp + AUTO_UNPAUSE;
         assertEq(pauseHook.pausedUntil(acct), until);
         vm.warp(until - 1);
@@ -43,7 +36,7 @@ contract EmergencyPauseHookTest is LeashTestBase {
     function test_pause_ManualStaysUntilUnpaused() public {
         vm.prank(authority);
         pauseHook.setAutoUnpauseAfter(acct, 0);
-        _pause();
+        pauseAsGuardian();
         uint256 manual = type(uint48).max;
         vm.warp(block.timestamp + 400 days);
         assertRefused(pingCall, abi.encodeWithSelector(IEmergencyPauseHook.Pause_AccountPaused.selector, acct, manual));
@@ -55,7 +48,7 @@ contract EmergencyPauseHookTest is LeashTestBase {
     function testFuzz_pause_CooldownBetweenPauses(uint32 pausedFor, uint32 wait) public {
         pausedFor = uint32(bound(pausedFor, 0, AUTO_UNPAUSE - 1));
         wait = uint32(bound(wait, 0, 3 hours));
-        _pause();
+        pauseAsGuardian();
         vm.warp(block.timestamp + pausedFor);
         vm.prank(guardian);
         pauseHook.unpause(acct);
@@ -74,18 +67,11 @@ contract EmergencyPauseHookTest is LeashTestBase {
     }
 
     function test_pause_CooldownCountsFromAutoUnpause() public {
-        _pause();
+        pauseAsGuardian();
         uint256 ended = block.timestamp + AUTO_UNPAUSE;
         vm.warp(ended + 1 hours - 1);
         assertEq(pauseHook.nextPauseAt(acct), ended + 1 hours);
-        vm.prank(guardian);
-        vm.expectRevert(
-            abi.encodeWithSelector(IEmergencyPauseHook.Pause_CooldownActive.selector, acct, ended + 1 hours)
-        );
-        pauseHook.pause(acct);
-        vm.warp(ended + 1 hours);
-        vm.prank(guardian);
-        pauseHook.pause(acct);
+        assertPauseCoolsDownUntil(address(pauseHook), ended + 1 hours, guardian);
     }
 
     function test_pause_RevertWhen_NotGuardian() public {
@@ -96,7 +82,7 @@ contract EmergencyPauseHookTest is LeashTestBase {
     }
 
     function test_unpause_RevertWhen_NotGuardian() public {
-        _pause();
+        pauseAsGuardian();
         address stranger = makeAddr("stranger");
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(IEmergencyPauseHook.Pause_NotGuardian.selector, acct, stranger));
@@ -110,14 +96,14 @@ contract EmergencyPauseHookTest is LeashTestBase {
     }
 
     function test_unpause_AuthorityCanRecover() public {
-        _pause();
+        pauseAsGuardian();
         vm.prank(authority);
         pauseHook.unpause(acct);
         assertPasses(pingCall);
     }
 
     function test_setGuardian_RotatesWhilePaused() public {
-        _pause();
+        pauseAsGuardian();
         address newGuardian = makeAddr("newGuardian");
         vm.prank(authority);
         pauseHook.setGuardian(acct, newGuardian);
@@ -159,13 +145,8 @@ contract EmergencyPauseHookTest is LeashTestBase {
     /// @dev Installed alone, the hook applies the authority model itself: uninstalling it needs approval,
     /// which works even while paused.
     function test_alone_UninstallNeedsApprovalAlsoWhilePaused() public {
-        _pause();
-        bytes memory uninstall = uninstallModuleCall(MODULE_TYPE_HOOK, address(pauseHook), "");
-        (bool ok,) = submit(uninstall);
-        assertFalse(ok, "uninstall without approval");
-        vm.prank(authority);
-        pauseHook.approveChange(acct, keccak256(uninstall));
-        assertPasses(uninstall);
+        pauseAsGuardian();
+        removeHookWithApproval(address(pauseHook));
         assertEq(account.hook(), address(0));
         assertFalse(pauseHook.isPaused(acct), "no stale pause");
     }

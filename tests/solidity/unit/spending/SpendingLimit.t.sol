@@ -15,7 +15,6 @@ import {FalseReturningToken, FeeOnTransferToken, TestToken} from "../../utils/mo
 contract SpendingLimitTest is LeashTestBase {
     TestToken internal usdc;
     TestToken internal weth;
-    address internal acct;
     address internal bob = makeAddr("bob");
 
     uint256 internal constant L = 1000e6;
@@ -24,11 +23,8 @@ contract SpendingLimitTest is LeashTestBase {
 
     function setUp() public override {
         super.setUp();
-        acct = address(account);
-        usdc = new TestToken("USDC");
-        weth = new TestToken("WETH");
-        usdc.mint(acct, 1_000_000e6);
-        weth.mint(acct, 1000 ether);
+        usdc = fundedToken("USDC", 1_000_000e6);
+        weth = fundedToken("WETH", 1000 ether);
         ISpendingLimitHook.TokenPolicy[] memory policies = new ISpendingLimitHook.TokenPolicy[](3);
         policies[0] = policy(address(usdc), L, W, 0);
         policies[1] = policy(address(weth), 10 ether, 1 days, 0);
@@ -43,18 +39,6 @@ contract SpendingLimitTest is LeashTestBase {
 
     /// @dev `availableAt` of an amount above the limit itself.
     uint256 internal constant NEVER = type(uint256).max;
-
-    /// @dev The refusal with figures the test works out from the policy it set, never read back
-    /// from the hook.
-    function _exceeded(address token, uint256 attempted, uint256 remaining, uint256 availableAt)
-        internal
-        view
-        returns (bytes memory)
-    {
-        return abi.encodeWithSelector(
-            ISpendingLimitHook.SpendingLimit_Exceeded.selector, acct, token, attempted, remaining, availableAt
-        );
-    }
 
     /// @dev When a spend made at `spentAt` leaves a window of `window` seconds: windows count in
     /// four buckets of `window / 4` plus the current one, so it leaves when the fifth bucket
@@ -75,7 +59,7 @@ contract SpendingLimitTest is LeashTestBase {
     function test_transfer_RevertWhen_OverLimitWithFigures() public {
         assertPasses(_transfer(usdc, bob, 700e6));
         // The figures: 300 left now; 400 fits once the first bucket has left the window.
-        assertRefused(_transfer(usdc, bob, 400e6), _exceeded(address(usdc), 400e6, 300e6, block.timestamp + W + WIDTH));
+        assertRefused(_transfer(usdc, bob, 400e6), exceeded(address(usdc), 400e6, 300e6, block.timestamp + W + WIDTH));
         assertEq(usdc.balanceOf(bob), 700e6);
     }
 
@@ -85,9 +69,9 @@ contract SpendingLimitTest is LeashTestBase {
         uint256 spentAt = block.timestamp;
         assertPasses(_transfer(usdc, bob, L));
         vm.warp(block.timestamp + 1); // a fixed window resets exactly here
-        assertRefused(_transfer(usdc, bob, 1), _exceeded(address(usdc), 1, 0, _leavesAt(spentAt, W)));
+        assertRefused(_transfer(usdc, bob, 1), exceeded(address(usdc), 1, 0, _leavesAt(spentAt, W)));
         vm.warp(block.timestamp + W - 2);
-        assertRefused(_transfer(usdc, bob, 1), _exceeded(address(usdc), 1, 0, _leavesAt(spentAt, W)));
+        assertRefused(_transfer(usdc, bob, 1), exceeded(address(usdc), 1, 0, _leavesAt(spentAt, W)));
         assertEq(usdc.balanceOf(bob), L);
     }
 
@@ -125,7 +109,7 @@ contract SpendingLimitTest is LeashTestBase {
         // And the allowance cannot slip past the limit.
         assertRefused(
             executeSingle(address(usdc), 0, abi.encodeCall(IERC20.approve, (bob, 500e6))),
-            _exceeded(address(usdc), 500e6, 400e6, _leavesAt(block.timestamp, W))
+            exceeded(address(usdc), 500e6, 400e6, _leavesAt(block.timestamp, W))
         );
     }
 
@@ -168,7 +152,7 @@ contract SpendingLimitTest is LeashTestBase {
         for (uint256 i; i < 11; ++i) {
             eleven[i] = Execution(address(usdc), 0, abi.encodeCall(IERC20.transfer, (bob, 100e6)));
         }
-        assertRefused(executeBatch(eleven), _exceeded(address(usdc), 1100e6, L, NEVER));
+        assertRefused(executeBatch(eleven), exceeded(address(usdc), 1100e6, L, NEVER));
         assertEq(usdc.balanceOf(bob), L, "no item of the refused batch ran");
     }
 
@@ -177,13 +161,13 @@ contract SpendingLimitTest is LeashTestBase {
         for (uint256 i; i < 3; ++i) {
             items[i] = Execution(bob, 2 ether, "");
         }
-        assertRefused(executeBatch(items), _exceeded(address(0), 6 ether, 5 ether, NEVER));
+        assertRefused(executeBatch(items), exceeded(address(0), 6 ether, 5 ether, NEVER));
         // Value on a token call counts too: 4 ether fits the limit alone, 2 + 4 does not, so the
         // hook refuses before the token (which is not payable) is ever called.
         items = new Execution[](2);
         items[0] = Execution(bob, 2 ether, "");
         items[1] = Execution(address(usdc), 4 ether, abi.encodeCall(IERC20.transfer, (bob, 1)));
-        assertRefused(executeBatch(items), _exceeded(address(0), 6 ether, 5 ether, NEVER));
+        assertRefused(executeBatch(items), exceeded(address(0), 6 ether, 5 ether, NEVER));
         items[1] = Execution(bob, 2 ether, "");
         assertPasses(executeBatch(items));
         assertEq(spending.remaining(acct, address(0)), 1 ether);
@@ -196,7 +180,7 @@ contract SpendingLimitTest is LeashTestBase {
         items[1] = Execution(address(usdc), 0, abi.encodeCall(IERC20.transfer, (bob, 2_000_000e6))); // fails: balance
         bytes32 tryBatch = bytes32((uint256(1) << 248) | (uint256(1) << 240));
         bytes memory callData = abi.encodeWithSelector(account.execute.selector, tryBatch, abi.encode(items));
-        assertRefused(callData, _exceeded(address(usdc), 2_000_300e6, L, NEVER));
+        assertRefused(callData, exceeded(address(usdc), 2_000_300e6, L, NEVER));
         // Within the limit, with the second item failing (zero recipient): both count.
         items[1] = Execution(address(usdc), 0, abi.encodeCall(IERC20.transfer, (address(0), 600e6))); // fails
         assertPasses(abi.encodeWithSelector(account.execute.selector, tryBatch, abi.encode(items)));
@@ -204,22 +188,24 @@ contract SpendingLimitTest is LeashTestBase {
         assertEq(spending.remaining(acct, address(usdc)), 100e6, "and was counted");
     }
 
+    /// @dev Funds the account with `token`, limits it to 100e18 a window and sends `amount` of it to bob.
+    function _limitAndSend(TestToken token, uint256 amount) internal {
+        token.mint(acct, 1000e18);
+        vm.prank(authority);
+        spending.setTokenPolicy(acct, policy(address(token), 100e18, W, 0));
+        assertPasses(_transfer(token, bob, amount));
+    }
+
     function test_feeOnTransferToken_CountsAmountSent() public {
         FeeOnTransferToken fee = new FeeOnTransferToken();
-        fee.mint(acct, 1000e18);
-        vm.prank(authority);
-        spending.setTokenPolicy(acct, policy(address(fee), 100e18, W, 0));
-        assertPasses(_transfer(IERC20(address(fee)), bob, 100e18));
+        _limitAndSend(fee, 100e18);
         assertEq(fee.balanceOf(bob), 99e18, "recipient got less");
         assertEq(spending.remaining(acct, address(fee)), 0, "the full amount left the account");
     }
 
     function test_falseReturningToken_CountedConservatively() public {
         FalseReturningToken f = new FalseReturningToken();
-        f.mint(acct, 1000e18);
-        vm.prank(authority);
-        spending.setTokenPolicy(acct, policy(address(f), 100e18, W, 0));
-        assertPasses(_transfer(IERC20(address(f)), bob, 60e18));
+        _limitAndSend(f, 60e18);
         assertEq(f.balanceOf(bob), 0, "nothing moved");
         assertEq(spending.remaining(acct, address(f)), 40e18, "counted anyway");
     }
@@ -228,7 +214,7 @@ contract SpendingLimitTest is LeashTestBase {
         Execution[] memory items = new Execution[](2);
         items[0] = Execution(address(usdc), 0, abi.encodeCall(IERC20.transfer, (bob, 500e6)));
         items[1] = Execution(address(weth), 0, abi.encodeCall(IERC20.transfer, (bob, 11 ether)));
-        assertRefused(executeBatch(items), _exceeded(address(weth), 11 ether, 10 ether, NEVER));
+        assertRefused(executeBatch(items), exceeded(address(weth), 11 ether, 10 ether, NEVER));
         items[1].callData = abi.encodeCall(IERC20.transfer, (bob, 4 ether));
         assertPasses(executeBatch(items));
         assertEq(spending.remaining(acct, address(usdc)), 500e6);
@@ -256,13 +242,13 @@ contract SpendingLimitTest is LeashTestBase {
         uint256 start = block.timestamp;
         assertPasses(_transfer(usdc, bob, 300e6));
         // Hourly: 200 left (below the cap of 300); 300 fits once the first spend leaves the hour.
-        assertRefused(_transfer(usdc, bob, 300e6), _exceeded(address(usdc), 300e6, 200e6, _leavesAt(start, 1 hours)));
+        assertRefused(_transfer(usdc, bob, 300e6), exceeded(address(usdc), 300e6, 200e6, _leavesAt(start, 1 hours)));
         assertPasses(_transfer(usdc, bob, 200e6));
         vm.warp(block.timestamp + 1 hours + 15 minutes);
         assertPasses(_transfer(usdc, bob, 300e6)); // hourly free again; daily now 800 of 800
         vm.warp(block.timestamp + 1 hours + 15 minutes);
         // The daily limit holds: nothing left until the first spends (500) leave the day.
-        assertRefused(_transfer(usdc, bob, 1), _exceeded(address(usdc), 1, 0, _leavesAt(start, 1 days)));
+        assertRefused(_transfer(usdc, bob, 1), exceeded(address(usdc), 1, 0, _leavesAt(start, 1 days)));
     }
 
     function test_changingLimit_NeverHandsBackSpentAllowance() public {
@@ -313,13 +299,11 @@ contract SpendingLimitTest is LeashTestBase {
     }
 
     function test_alone_WorksWithoutMultiplexer() public {
-        bytes memory uninstall = uninstallModuleCall(MODULE_TYPE_HOOK, address(mux), "");
-        approveAtMux(uninstall);
-        assertPasses(uninstall);
+        removeMux();
         ISpendingLimitHook.TokenPolicy[] memory policies = new ISpendingLimitHook.TokenPolicy[](1);
         policies[0] = policy(address(usdc), L, W, 0);
         assertPasses(installModuleCall(MODULE_TYPE_HOOK, address(spending), spendingInit(policies)));
         assertPasses(_transfer(usdc, bob, L));
-        assertRefused(_transfer(usdc, bob, 1), _exceeded(address(usdc), 1, 0, _leavesAt(block.timestamp, W)));
+        assertRefused(_transfer(usdc, bob, 1), exceeded(address(usdc), 1, 0, _leavesAt(block.timestamp, W)));
     }
 }

@@ -16,15 +16,12 @@ import {TestToken} from "../../utils/mocks/Tokens.sol";
 /// calls, and the views for tokens without a policy.
 contract SpendingLimitHookConfigTest is LeashTestBase {
     TestToken internal usdc;
-    address internal acct;
     uint256 internal constant L = 1000e6;
     uint256 internal constant CAP = 300e6;
 
     function setUp() public override {
         super.setUp();
-        acct = address(account);
-        usdc = new TestToken("USDC");
-        usdc.mint(acct, 1_000_000e6);
+        usdc = fundedToken("USDC", 1_000_000e6);
         ISpendingLimitHook.TokenPolicy[] memory policies = new ISpendingLimitHook.TokenPolicy[](1);
         policies[0] = policy(address(usdc), L, 1 hours, CAP);
         (bool ok, bytes memory reason) =

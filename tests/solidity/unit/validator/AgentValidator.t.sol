@@ -18,46 +18,19 @@ import {ILeashModule} from "../../../../contracts/interfaces/ILeashModule.sol";
 import {ExecutionDecoder} from "../../../../contracts/libraries/ExecutionDecoder.sol";
 import {AgentValidator} from "../../../../contracts/validator/AgentValidator.sol";
 
-import {LeashTestBase} from "../../utils/LeashTestBase.sol";
+import {AgentValidatorTestBase} from "../../utils/AgentValidatorTestBase.sol";
 import {Target} from "../../utils/mocks/Target.sol";
 
 /// @notice AgentValidator on the OpenZeppelin account, through the real EntryPoint v0.8: the
 /// agent's key signs executions the hook sees, and nothing else.
-contract AgentValidatorTest is LeashTestBase {
-    AgentValidator internal validator;
-    Vm.Wallet internal agent;
-    bytes internal ping = abi.encodeCall(Target.ping, ());
-
+contract AgentValidatorTest is AgentValidatorTestBase {
     function setUp() public override {
         super.setUp();
-        validator = new AgentValidator(address(mux), address(engine), address(pauseHook));
-        agent = vm.createWallet("agent");
-        // The owner installs the agent's validator, then the leash (block mode, nothing listed).
-        (bool ok,) = submit(installModuleCall(MODULE_TYPE_VALIDATOR, address(validator), validatorInit(agent.addr)));
-        require(ok, "validator install");
-        address[] memory hooks = new address[](2);
-        bytes[] memory initData = new bytes[](2);
-        (hooks[0], initData[0]) = (address(pauseHook), pauseInit());
-        (hooks[1], initData[1]) =
-        (address(allowlist), allowlistInit(IAllowlistHook.Mode.Block, new IAllowlistHook.Permission[](0)));
-        installMux(hooks, initData);
+        // After the agent's validator, the owner installs the leash (block mode, nothing listed).
+        installMux(stackInit(IAllowlistHook.Mode.Block, new IAllowlistHook.Permission[](0)));
     }
 
     // ------------------------------------------------------------------ helpers
-
-    uint256 internal constant GAS_ALLOWANCE = 1 ether;
-
-    function validatorInit(address agentKey) internal view returns (bytes memory) {
-        return abi.encode(authority, agentKey, GAS_ALLOWANCE);
-    }
-
-    /// @dev A UserOp on the validator's nonce key (the OpenZeppelin account reads the validator
-    /// from the key's top 20 bytes), signed with `key`.
-    function agentOp(bytes memory callData, uint256 key) internal view returns (PackedUserOperation memory op) {
-        op = userOp(callData);
-        op.nonce = entryPoint.getNonce(address(account), uint192(uint160(address(validator))) << 32);
-        signUserOp(op, key);
-    }
 
     /// @dev The agent's op paying `maxFee` wei per gas (priority fee the same).
     function agentOpWithFee(bytes memory callData, uint256 maxFee)
@@ -73,19 +46,6 @@ contract AgentValidatorTest is LeashTestBase {
 
     function maxCost(PackedUserOperation memory op) internal pure returns (uint256) {
         return (VERIFICATION_GAS + CALL_GAS + op.preVerificationGas) * uint128(uint256(op.gasFees));
-    }
-
-    function submitAsAgent(bytes memory callData) internal returns (bool, bytes memory) {
-        return handleOp(agentOp(callData, agent.privateKey));
-    }
-
-    /// @dev The agent's op must be refused at validation with exactly `inner` as the revert.
-    function assertValidationReverts(bytes memory callData, bytes memory inner) internal {
-        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
-        ops[0] = agentOp(callData, agent.privateKey);
-        vm.expectRevert(abi.encodeWithSelector(IEntryPoint.FailedOpWithRevert.selector, 0, "AA23 reverted", inner));
-        vm.prank(bundler, bundler);
-        entryPoint.handleOps(ops, bundler);
     }
 
     function assertSignatureFails(PackedUserOperation memory op) internal {
@@ -124,12 +84,7 @@ contract AgentValidatorTest is LeashTestBase {
         allowlist.addPermission(address(account), address(target), Target.ping.selector);
         (bool ok, bytes memory reason) = submitAsAgent(call1(address(target), ping));
         assertFalse(ok);
-        assertEq(
-            reason,
-            abi.encodeWithSelector(
-                IAllowlistHook.Allowlist_CallBlocked.selector, address(account), address(target), Target.ping.selector
-            )
-        );
+        assertEq(reason, callBlocked(address(target), Target.ping.selector));
         assertEq(target.pings(), 0);
     }
 
@@ -310,8 +265,7 @@ contract AgentValidatorTest is LeashTestBase {
     /// operations. Behind the multiplexer too they are valid only from the pause hook's end: the
     /// EntryPoint refuses them before validation charges the gas allowance or the account pays.
     function test_attack_PausedAgentCannotSpendTheAccountsGas() public {
-        vm.prank(guardian);
-        pauseHook.pause(address(account));
+        pauseAsGuardian();
         uint256 until = pauseHook.pausedUntil(address(account));
         PackedUserOperation memory op = agentOp(call1(address(target), ping), agent.privateKey);
         bytes32 hash = entryPoint.getUserOpHash(op);

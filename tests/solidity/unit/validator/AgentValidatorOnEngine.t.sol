@@ -2,14 +2,9 @@
 pragma solidity 0.8.30;
 
 import {Execution} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
-import {
-    IERC7579Module,
-    MODULE_TYPE_HOOK,
-    MODULE_TYPE_VALIDATOR
-} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {IERC7579Module, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {IEntryPoint} from "account-abstraction/interfaces/IEntryPoint.sol";
 import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
-import {Vm} from "forge-std/Test.sol";
 
 import {IAgentValidator} from "../../../../contracts/interfaces/IAgentValidator.sol";
 import {IAllowlistHook} from "../../../../contracts/interfaces/IAllowlistHook.sol";
@@ -17,28 +12,17 @@ import {IEmergencyPauseHook} from "../../../../contracts/interfaces/IEmergencyPa
 import {ILeashModule} from "../../../../contracts/interfaces/ILeashModule.sol";
 import {IPolicyEngine} from "../../../../contracts/interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../../../../contracts/interfaces/ISpendingLimitHook.sol";
-import {AgentValidator} from "../../../../contracts/validator/AgentValidator.sol";
 
-import {LeashTestBase} from "../../utils/LeashTestBase.sol";
+import {AgentValidatorTestBase} from "../../utils/AgentValidatorTestBase.sol";
 import {Target} from "../../utils/mocks/Target.sol";
 
 /// @notice AgentValidator with the policy engine as the account's hook (OpenZeppelin account,
 /// EntryPoint v0.8): the engine's record says how to ask the account, and the account's answer,
 /// not the record, decides.
-contract AgentValidatorOnEngineTest is LeashTestBase {
-    AgentValidator internal validator;
-    Vm.Wallet internal agent;
-    bytes internal ping = abi.encodeCall(Target.ping, ());
-
+contract AgentValidatorOnEngineTest is AgentValidatorTestBase {
     function setUp() public override {
         super.setUp();
-        validator = new AgentValidator(address(mux), address(engine), address(pauseHook));
-        agent = vm.createWallet("agent");
-        // The owner installs the agent's validator, then the engine (block mode, nothing listed).
-        (bool ok,) = submit(
-            installModuleCall(MODULE_TYPE_VALIDATOR, address(validator), abi.encode(authority, agent.addr, 1 ether))
-        );
-        require(ok, "validator install");
+        // After the agent's validator, the owner installs the engine (block mode, nothing listed).
         installEngine(
             fullEngineConfig(
                 IAllowlistHook.Mode.Block, new IAllowlistHook.Permission[](0), new ISpendingLimitHook.TokenPolicy[](0)
@@ -47,24 +31,6 @@ contract AgentValidatorOnEngineTest is LeashTestBase {
     }
 
     // ------------------------------------------------------------------ helpers
-
-    function agentOp(bytes memory callData) internal view returns (PackedUserOperation memory op) {
-        op = userOp(callData);
-        op.nonce = entryPoint.getNonce(address(account), uint192(uint160(address(validator))) << 32);
-        signUserOp(op, agent.privateKey);
-    }
-
-    function submitAsAgent(bytes memory callData) internal returns (bool, bytes memory) {
-        return handleOp(agentOp(callData));
-    }
-
-    function assertValidationReverts(bytes memory callData, bytes memory inner) internal {
-        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
-        ops[0] = agentOp(callData);
-        vm.expectRevert(abi.encodeWithSelector(IEntryPoint.FailedOpWithRevert.selector, 0, "AA23 reverted", inner));
-        vm.prank(bundler, bundler);
-        entryPoint.handleOps(ops, bundler);
-    }
 
     function leashNotInstalled() internal view returns (bytes memory) {
         return abi.encodeWithSelector(IAgentValidator.AgentValidator_LeashNotInstalled.selector, address(account));
@@ -143,10 +109,9 @@ contract AgentValidatorOnEngineTest is LeashTestBase {
         (bool ok,) = submitAsAgent(call1(address(target), ping));
         assertTrue(ok);
         // The multiplexer's pause applies (from validation on).
-        vm.prank(guardian);
-        pauseHook.pause(address(account));
+        pauseAsGuardian();
         PackedUserOperation[] memory ops = new PackedUserOperation[](1);
-        ops[0] = agentOp(call1(address(target), ping));
+        ops[0] = agentOp(call1(address(target), ping), agent.privateKey);
         vm.expectRevert(abi.encodeWithSelector(IEntryPoint.FailedOp.selector, 0, "AA22 expired or not due"));
         vm.prank(bundler, bundler);
         entryPoint.handleOps(ops, bundler);
@@ -214,7 +179,7 @@ contract AgentValidatorOnEngineTest is LeashTestBase {
         vm.prank(guardian);
         engine.pause(address(account));
         uint256 until = engine.pausedUntil(address(account));
-        PackedUserOperation memory op = agentOp(call1(address(target), ping));
+        PackedUserOperation memory op = agentOp(call1(address(target), ping), agent.privateKey);
         // The validation data says "valid from the pause's end" (validAfter, bits 208 and up: the
         // EntryPoint takes an operation strictly after it).
         bytes32 hash = entryPoint.getUserOpHash(op);
