@@ -172,7 +172,7 @@ fn index(planned: &[PlannedModule], m: &PlannedModule) -> usize {
 }
 
 fn print_table(planned: &[PlannedModule], report: Option<&deploy::Report>) {
-    let mut table = crate::table::new(&["module", "address", "status", "gas"], &[3]);
+    let mut table = crate::table::new(&["contract", "address", "status", "gas"], &[3]);
     for m in planned {
         let (status, gas) = match report.and_then(|r| r.modules.iter().find(|(p, _)| p.name == m.name)) {
             Some((_, Status::Deployed { gas_used, .. })) => ("deployed", gas_used.to_string()),
