@@ -94,7 +94,8 @@ enum Cmd {
     /// Walk a trading agent through its leash on an embedded Anvil with real Uniswap V3.
     Demo {
         /// The account: oz (OpenZeppelin), nexus, msa (the ERC-7579 reference account), safe
-        /// (Safe + Safe7579) or kernel.
+        /// (Safe + Safe7579), kernel, or eoa (the person's EOA, delegated to LeashEOAAccount
+        /// with EIP-7702).
         #[arg(long, default_value = "oz")]
         account: String,
     },
