@@ -5,6 +5,7 @@ mod abi;
 mod audit;
 mod bench;
 mod deploy;
+mod eoa;
 mod gas;
 mod markers;
 mod mutants;
@@ -112,6 +113,9 @@ enum Cmd {
     /// Keeper actions: run a task, or show whether it can run.
     #[command(subcommand)]
     Task(operate::TaskCmd),
+    /// An existing EOA as a Leash account: delegate it to LeashEOAAccount with EIP-7702.
+    #[command(subcommand)]
+    Account(eoa::AccountCmd),
     /// Format Solidity and Rust sources in place.
     Fmt,
 }
@@ -234,6 +238,7 @@ fn run(cmd: Cmd) -> Result<()> {
         Cmd::Session(cmd) => operate::session(&root, cmd)?,
         Cmd::Guardian(cmd) => operate::guardian(&root, cmd)?,
         Cmd::Task(cmd) => operate::task(&root, cmd)?,
+        Cmd::Account(cmd) => eoa::run(&root, cmd)?,
         Cmd::Fmt => {
             toolchain::ensure(&root)?;
             let mut forge = tool(&root, "forge");

@@ -9,7 +9,7 @@ use alloy::providers::Provider;
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
-use eyre::{bail, eyre, Result, WrapErr};
+use eyre::{eyre, Result, WrapErr};
 
 use crate::provider::{Confirm, Unfunded};
 
@@ -63,10 +63,8 @@ pub async fn delegate<P: Provider>(
             });
         }
     };
+    // A reverted transaction is an error here already.
     let receipt = pending.confirmed().await.wrap_err("no receipt for the delegation")?;
-    if !receipt.status() {
-        bail!("the delegation transaction {} reverted", receipt.transaction_hash);
-    }
     let code = provider.get_code_at(address).await.wrap_err("reading the EOA's code")?;
     match delegate_of(&code) {
         Some(to) if to == implementation => Ok(receipt),
