@@ -146,6 +146,11 @@ async fn serve(net: &Devnet, chain_id: u64) -> Result<()> {
         address(2),
         address(3)
     );
+    println!(
+        "\nor an existing EOA as the account, delegated to LeashEOAAccount with EIP-7702 (its key the owner key):\n  \
+         cargo xtask account delegate --key {}",
+        keys.get(5).map(|k| k.to_bytes().to_string()).unwrap_or_default()
+    );
     println!("\nAnvil keeps serving at {endpoint} (chain {chain_id}); Ctrl-C stops it");
     tokio::signal::ctrl_c().await.wrap_err("could not wait for Ctrl-C")?;
     Ok(())

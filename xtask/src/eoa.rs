@@ -47,10 +47,9 @@ pub fn run(root: &Path, cmd: AccountCmd) -> Result<()> {
 async fn delegate(root: &Path, eoa: PrivateKeySigner, url: &str, over: Option<Address>) -> Result<()> {
     let provider = connect(url, Some(eoa.clone())).await?;
     let chain_id = provider.get_chain_id().await?;
-    let overrides = ModuleOverrides { eoa_account: over, ..Default::default() };
     let implementation = match over {
         Some(address) => address,
-        None => ModuleAddresses::resolve(root, chain_id, &overrides)?.eoa_account,
+        None => ModuleAddresses::resolve(root, chain_id, &ModuleOverrides::default())?.eoa_account,
     };
     if implementation == Address::ZERO {
         bail!(
