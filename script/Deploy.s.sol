@@ -8,6 +8,7 @@ import {AutomationExecutor} from "../contracts/automation/AutomationExecutor.sol
 import {PolicyEngine} from "../contracts/engine/PolicyEngine.sol";
 import {PolicyEngineConfig} from "../contracts/engine/PolicyEngineConfig.sol";
 import {SessionConfig} from "../contracts/engine/SessionConfig.sol";
+import {LeashEOAAccount} from "../contracts/eoa/LeashEOAAccount.sol";
 import {HookMultiPlexer} from "../contracts/multiplexer/HookMultiPlexer.sol";
 import {EmergencyPauseHook} from "../contracts/pause/EmergencyPauseHook.sol";
 import {SpendingLimitHook} from "../contracts/spending/SpendingLimitHook.sol";
@@ -17,7 +18,8 @@ import {AgentValidator} from "../contracts/validator/AgentValidator.sol";
 /// `cargo xtask deploy`: the same init code through the same CREATE2 deployer
 /// (0x4e59b44847b379578588920ca78fbf26c0b4956c, which forge uses for `new X{salt: s}()`), with the
 /// same salts `keccak256("leash:<Name>:v1")`, in the order of `MODULES` in crates/leash/src/deploy.rs.
-/// Modules already deployed are left alone.
+/// Modules already deployed are left alone. Last, as there, LeashEOAAccount: not a module, the
+/// account implementation an EOA delegates to with EIP-7702.
 ///
 /// forge script script/Deploy.s.sol --rpc-url $RPC_URL --private-key $KEY --broadcast
 contract Deploy is Script {
@@ -98,5 +100,17 @@ contract Deploy is Script {
                 && engine.code.length != 0 && agentValidator.code.length != 0,
             "a module is missing after deployment"
         );
+        deployEOAAccount();
+    }
+
+    /// In its own frame: run's stack is full.
+    function deployEOAAccount() internal {
+        address account = predict("LeashEOAAccount", type(LeashEOAAccount).creationCode);
+        if (account.code.length == 0) {
+            vm.broadcast();
+            new LeashEOAAccount{salt: salt("LeashEOAAccount")}();
+        }
+        console.log("LeashEOAAccount   ", account);
+        require(account.code.length != 0, "LeashEOAAccount is missing after deployment");
     }
 }

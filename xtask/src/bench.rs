@@ -31,7 +31,7 @@ use leash::config::{
     AllowlistConfig, AllowlistMode, HookStack, PauseConfig, PolicyConfig, SpendingConfig, TaskConfig,
     MODULE_TYPE_HOOK, WILDCARD_SELECTOR,
 };
-use leash::deploy::Status;
+use leash::deploy::{self, Status};
 use leash::errors::LeashRevert;
 use leash::provider::Confirm;
 use leash_devnet::{deploy_code, Devnet, EntryPoint, Options};
@@ -144,6 +144,9 @@ pub struct Results {
     /// Module name → deployment transaction gas, and runtime code size in bytes.
     pub deployments: Vec<(String, u64)>,
     pub code_sizes: Vec<(String, u64)>,
+    /// The EIP-7702 account implementation (not a module, outside the modules' figures): its
+    /// deployment gas and runtime code size in bytes.
+    pub eoa_account: Option<(u64, u64)>,
     /// Scaling curves: (x, gas of the ERC-20 transfer, repeat).
     pub sub_hooks: Vec<(u64, u64)>,
     pub allowlist_entries: Vec<(u64, u64)>,
@@ -194,9 +197,13 @@ pub async fn run(root: &Path, mut progress: impl FnMut(&str)) -> Result<Results>
         let Status::Deployed { gas_used, .. } = status else {
             bail!("{} was already on a fresh chain", module.name);
         };
+        let size = provider.get_code_at(module.address).await?.len() as u64;
+        if module.name == deploy::EOA_ACCOUNT {
+            results.eoa_account = Some((*gas_used, size));
+            continue;
+        }
         results.deployments.push((module.name.to_string(), *gas_used));
-        let code = provider.get_code_at(module.address).await?;
-        results.code_sizes.push((module.name.to_string(), code.len() as u64));
+        results.code_sizes.push((module.name.to_string(), size));
     }
     net.place_entry_point(EntryPoint::V08).await?;
     let token = net.deploy_token("TestToken", "USD").await?;

@@ -146,6 +146,11 @@ async fn serve(net: &Devnet, chain_id: u64) -> Result<()> {
         address(2),
         address(3)
     );
+    println!(
+        "\nor an existing EOA as the account, delegated to LeashEOAAccount with EIP-7702 (its key the owner key):\n  \
+         cargo xtask account delegate --key {}",
+        keys.get(5).map(|k| k.to_bytes().to_string()).unwrap_or_default()
+    );
     println!("\nAnvil keeps serving at {endpoint} (chain {chain_id}); Ctrl-C stops it");
     tokio::signal::ctrl_c().await.wrap_err("could not wait for Ctrl-C")?;
     Ok(())
@@ -172,7 +177,7 @@ fn index(planned: &[PlannedModule], m: &PlannedModule) -> usize {
 }
 
 fn print_table(planned: &[PlannedModule], report: Option<&deploy::Report>) {
-    let mut table = crate::table::new(&["module", "address", "status", "gas"], &[3]);
+    let mut table = crate::table::new(&["contract", "address", "status", "gas"], &[3]);
     for m in planned {
         let (status, gas) = match report.and_then(|r| r.modules.iter().find(|(p, _)| p.name == m.name)) {
             Some((_, Status::Deployed { gas_used, .. })) => ("deployed", gas_used.to_string()),

@@ -5,6 +5,7 @@ mod abi;
 mod audit;
 mod bench;
 mod deploy;
+mod eoa;
 mod gas;
 mod markers;
 mod mutants;
@@ -94,7 +95,8 @@ enum Cmd {
     /// Walk a trading agent through its leash on an embedded Anvil with real Uniswap V3.
     Demo {
         /// The account: oz (OpenZeppelin), nexus, msa (the ERC-7579 reference account), safe
-        /// (Safe + Safe7579) or kernel.
+        /// (Safe + Safe7579), kernel, or eoa (the person's EOA, delegated to LeashEOAAccount
+        /// with EIP-7702).
         #[arg(long, default_value = "oz")]
         account: String,
     },
@@ -111,6 +113,9 @@ enum Cmd {
     /// Keeper actions: run a task, or show whether it can run.
     #[command(subcommand)]
     Task(operate::TaskCmd),
+    /// An existing EOA as a Leash account: delegate it to LeashEOAAccount with EIP-7702.
+    #[command(subcommand)]
+    Account(eoa::AccountCmd),
     /// Format Solidity and Rust sources in place.
     Fmt,
 }
@@ -233,6 +238,7 @@ fn run(cmd: Cmd) -> Result<()> {
         Cmd::Session(cmd) => operate::session(&root, cmd)?,
         Cmd::Guardian(cmd) => operate::guardian(&root, cmd)?,
         Cmd::Task(cmd) => operate::task(&root, cmd)?,
+        Cmd::Account(cmd) => eoa::run(&root, cmd)?,
         Cmd::Fmt => {
             toolchain::ensure(&root)?;
             let mut forge = tool(&root, "forge");

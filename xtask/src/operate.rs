@@ -58,6 +58,7 @@ impl From<&ModuleOverrides> for Overrides {
             spending: o.spending,
             automation: o.automation,
             validator: None,
+            eoa_account: None,
         }
     }
 }

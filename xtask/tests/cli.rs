@@ -2,7 +2,7 @@
 //! command's output read, and the chain read afterwards. `policy install --authority-key` grants
 //! the file's sessions; `session grant`, `revoke`, `sign` and `show` act on one agent's; a node
 //! that does not answer, a chain without the deployment and a guardian's key without ETH each
-//! read as one sentence with the fix.
+//! read as one sentence with the fix; `account delegate` delegates an EOA with EIP-7702.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -341,5 +341,56 @@ async fn the_commands_say_what_is_wrong_with_the_node_the_chain_and_the_key() ->
         "{}",
         run.out
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn account_delegate_delegates_an_eoa_and_says_what_is_wrong() -> Result<()> {
+    let net = leash_anvil_tests::devnet(leash_anvil_tests::Options::default())?;
+    let url = net.anvil.endpoint();
+    let eoa = net.key(6);
+    let delegate = |key: &PrivateKeySigner| xtask_at(&url, &["account", "delegate", "--key", &key_hex(key)]);
+
+    // A chain without LeashEOAAccount: said so, nothing sent.
+    let run = delegate(&eoa);
+    assert!(!run.ok);
+    assert!(run.err.starts_with("error: no LeashEOAAccount at 0x"), "{}", run.err);
+    assert!(run.err.contains(" on chain 31337: deploy there"), "{}", run.err);
+    ensure!(net.provider.get_code_at(eoa.address()).await?.is_empty());
+
+    // A key without ETH: its address, its balance, and what the delegation needs.
+    let implementation = net.deploy_eoa_account().await?;
+    let broke = PrivateKeySigner::random();
+    let run = delegate(&broke);
+    assert!(!run.ok);
+    let expected = format!(
+        "error: the EOA's key {} has 0 ETH on chain 31337, and the delegation needs about ",
+        broke.address()
+    );
+    assert!(run.err.starts_with(&expected), "{}", run.err);
+    assert!(run.err.trim_end().ends_with("then run this again"), "{}", run.err);
+
+    // Delegated: the designator, in words; a second run sends nothing.
+    let run = delegate(&eoa);
+    assert!(run.ok, "{}", run.err);
+    assert!(
+        run.out
+            .starts_with(&format!("{} now delegates to LeashEOAAccount at {implementation}", eoa.address())),
+        "{}",
+        run.out
+    );
+    let designator = leash::eip7702::designator(implementation);
+    assert!(run.out.contains(&format!("its code is {designator}")), "{}", run.out);
+    assert_eq!(net.provider.get_code_at(eoa.address()).await?, designator);
+    let nonce = net.provider.get_transaction_count(eoa.address()).await?;
+    let run = delegate(&eoa);
+    assert!(
+        run.ok
+            && run.out.contains("already delegates to LeashEOAAccount")
+            && run.out.contains("nothing sent"),
+        "{}",
+        run.out
+    );
+    assert_eq!(net.provider.get_transaction_count(eoa.address()).await?, nonce);
     Ok(())
 }

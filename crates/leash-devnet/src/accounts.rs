@@ -1,8 +1,10 @@
 //! The ERC-7579 accounts the demo runs on: OpenZeppelin's (built here) on EntryPoint v0.8, and
 //! Nexus, the ERC-7579 reference account and Kernel from the compiled bytecode in
 //! `@rhinestone/modulekit` on EntryPoint v0.7. That bytecode is test-only (GPL-3.0): `cargo xtask setup` extracts it into
-//! `.deps/`, and `forge build` compiles the contracts that carry it into `out/`. The person owns
-//! each account: through the account's own ECDSA signer (OpenZeppelin) or an owner validator.
+//! `.deps/`, and `forge build` compiles the contracts that carry it into `out/`. The fifth is the
+//! person's own EOA, delegated with EIP-7702 to LeashEOAAccount (EntryPoint v0.8). The person owns
+//! each account: through the account's own ECDSA signer (OpenZeppelin), the EOA's own key, or an
+//! owner validator.
 
 use std::fmt;
 use std::str::FromStr;
@@ -87,6 +89,9 @@ pub enum AccountKind {
     Reference,
     Safe,
     Kernel,
+    /// The person's funded EOA, delegated with EIP-7702 to LeashEOAAccount: the account is the
+    /// EOA's own address.
+    Eoa,
 }
 
 impl FromStr for AccountKind {
@@ -99,7 +104,8 @@ impl FromStr for AccountKind {
             "msa" | "reference" => Self::Reference,
             "safe" => Self::Safe,
             "kernel" => Self::Kernel,
-            other => bail!("unknown account `{other}`: oz, nexus, msa, safe or kernel"),
+            "eoa" => Self::Eoa,
+            other => bail!("unknown account `{other}`: oz, nexus, msa, safe, kernel or eoa"),
         })
     }
 }
@@ -112,6 +118,7 @@ impl fmt::Display for AccountKind {
             Self::Reference => "ERC-7579 reference (MSA)",
             Self::Safe => "Safe + Safe7579",
             Self::Kernel => "Kernel",
+            Self::Eoa => "EOA delegated with EIP-7702",
         })
     }
 }
@@ -223,6 +230,21 @@ pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) 
             Ok(DeployedAccount { kind, account, entry_point: ENTRYPOINT_V07, owner_nonce_key: U192::ZERO })
         }
         AccountKind::Safe => deploy_safe(net, person).await,
+        AccountKind::Eoa => {
+            net.place_entry_point(EntryPoint::V08).await?;
+            let implementation = net.deploy_eoa_account().await?;
+            let wallet = leash::provider::with_wallet(net.anvil.endpoint_url(), person.clone());
+            leash::eip7702::delegate(&wallet, person, implementation)
+                .await
+                .wrap_err("delegating the person's EOA to LeashEOAAccount")?;
+            // Its own key signs on nonce key 0, as on the OpenZeppelin account.
+            Ok(DeployedAccount {
+                kind,
+                account: person.address(),
+                entry_point: ENTRYPOINT_V08,
+                owner_nonce_key: U192::ZERO,
+            })
+        }
     }
 }
 

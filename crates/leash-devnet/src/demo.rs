@@ -98,8 +98,16 @@ pub async fn run(net: &Devnet, kind: AccountKind, mut say: impl FnMut(&str)) -> 
     say("deploying Leash through the CREATE2 deployer");
     let (modules, _) = net.deploy_leash().await?;
 
-    say(&format!("deploying the person's {kind} account and its EntryPoint"));
     let person = key(4);
+    if kind == AccountKind::Eoa {
+        say(&format!(
+            "the person's EOA {} delegates to LeashEOAAccount with EIP-7702 (a type-4 transaction \
+             carrying its signed authorization), keeping its address and balance; EntryPoint v0.8",
+            person.address()
+        ));
+    } else {
+        say(&format!("deploying the person's {kind} account and its EntryPoint"));
+    }
     let agent_key = PrivateKeySigner::random();
     let deployed = accounts::deploy(net, kind, &person).await?;
     let account = deployed.account;
@@ -257,7 +265,7 @@ pub async fn run(net: &Devnet, kind: AccountKind, mut say: impl FnMut(&str)) -> 
         say(&format!(
             "the person installs examples/trading-agent.toml on the account: {hook_name} as its hook"
         ));
-        if kind == AccountKind::OpenZeppelin {
+        if matches!(kind, AccountKind::OpenZeppelin | AccountKind::Eoa) {
             // Every module in one operation, as `cargo xtask policy install` does it.
             ops::install(&owner, &policy, &modules, &TokenBook::default()).await?;
         } else {

@@ -1,6 +1,6 @@
 //! A local chain for Leash's tests, bench and demo: an Anvil node from the project's pinned
 //! toolchain ([`Devnet::spawn`]), the Leash modules deployed on it, the real EntryPoint placed at
-//! its canonical address, the project's test account and tokens, the other four account kinds
+//! its canonical address, the project's test account and tokens, the other account kinds
 //! ([`accounts`]), and the demo ([`demo`]).
 //!
 //! Everything here reads artifacts the `leash` library never does: the test contracts forge
@@ -94,7 +94,9 @@ impl Devnet {
         if !bin.exists() {
             bail!("{} is missing: run `cargo xtask setup`", bin.display());
         }
-        let mut anvil = Anvil::new().path(bin);
+        // The hardfork the contracts are compiled for (foundry.toml's evm_version), with EIP-7702,
+        // rather than whatever a newer Anvil takes as its latest.
+        let mut anvil = Anvil::new().path(bin).args(["--hardfork", "prague"]);
         if options.no_code_size_limit {
             anvil = anvil.arg("--disable-code-size-limit");
         }
@@ -144,6 +146,15 @@ impl Devnet {
         let plan = deploy::plan(&self.out())?;
         let report = deploy::deploy(&self.provider, &plan, None, |_| {}).await?;
         Ok((ModuleAddresses::from_plan(&plan), report))
+    }
+
+    /// LeashEOAAccount, the implementation an EOA delegates to, through the CREATE2 deployer like
+    /// the modules (nothing is sent if it is there already): its address.
+    pub async fn deploy_eoa_account(&self) -> Result<Address> {
+        let plan: Vec<_> =
+            deploy::plan(&self.out())?.into_iter().filter(|m| m.name == deploy::EOA_ACCOUNT).collect();
+        deploy::deploy(&self.provider, &plan, None, |_| {}).await?;
+        Ok(plan[0].address)
     }
 
     /// Puts the real EntryPoint (the npm package's artifact) at its canonical address: deployed

@@ -11,7 +11,7 @@
 //! ```sh
 //! cargo xtask deploy --keep-running          # in another terminal
 //! cargo run -p leash --example install_and_refuse -- \
-//!     --rpc-url http://127.0.0.1:8545 --account 0x8A791620dd6260079BF849Dc5567aDC3F2FdC318 \
+//!     --rpc-url http://127.0.0.1:8545 --account 0xB7f8BC63BbcaD18155201308C8f3540b07f84F5e \
 //!     --owner-key <key 1> --authority <address of key 2> --guardian <address of key 3>
 //! ```
 //!

@@ -21,6 +21,9 @@ pub struct Modules<T> {
     pub automation: T,
     /// AgentValidator, which holds an agent's key (zero in a record from before it).
     pub validator: T,
+    /// LeashEOAAccount, the account implementation an EOA delegates to with EIP-7702 (not a
+    /// module; zero in a record from before it).
+    pub eoa_account: T,
 }
 
 /// The Leash module addresses a policy is installed with and read back from.
@@ -41,6 +44,7 @@ impl ModuleAddresses {
             spending: at("SpendingLimitHook"),
             automation: at("AutomationExecutor"),
             validator: at("AgentValidator"),
+            eoa_account: at(deploy::EOA_ACCOUNT),
         }
     }
 
@@ -62,14 +66,15 @@ impl ModuleAddresses {
         Self::from_known(known, overrides)
     }
 
-    /// `known` (module name to address) with `overrides` applied. The engine and the validator
-    /// may be missing (a record from before them: the multiplexer stack still works); the other
-    /// modules must be there.
+    /// `known` (module name to address) with `overrides` applied. The engine, the validator and
+    /// the EOA account may be missing (a record from before them: the multiplexer stack still
+    /// works); the other modules must be there.
     fn from_known(mut known: BTreeMap<String, Address>, o: &ModuleOverrides) -> Result<Self> {
         let mut optional =
             |name: &str, over: Option<Address>| over.or_else(|| known.remove(name)).unwrap_or_default();
         let engine = optional("PolicyEngine", o.engine);
         let validator = optional("AgentValidator", o.validator);
+        let eoa_account = optional(deploy::EOA_ACCOUNT, o.eoa_account);
         let mut get = |name: &str, over: Option<Address>| -> Result<Address> {
             over.or_else(|| known.remove(name))
                 .ok_or_else(|| eyre!("no address for {name}: pass it explicitly"))
@@ -82,6 +87,7 @@ impl ModuleAddresses {
             spending: get("SpendingLimitHook", o.spending)?,
             automation: get("AutomationExecutor", o.automation)?,
             validator,
+            eoa_account,
         })
     }
 }
@@ -125,7 +131,10 @@ mod tests {
         .unwrap();
         assert_eq!(modules.multiplexer, Address::with_last_byte(1));
         assert_eq!(modules.spending, spending);
-        assert_eq!((modules.engine, modules.validator), (Address::ZERO, Address::ZERO));
+        assert_eq!(
+            (modules.engine, modules.validator, modules.eoa_account),
+            (Address::ZERO, Address::ZERO, Address::ZERO)
+        );
 
         let mut partial = known;
         partial.remove("AllowlistHook");

@@ -21,8 +21,9 @@ pub const CREATE2_DEPLOYER: Address = address!("0x4e59b44847b379578588920ca78fbf
 /// The modules in deployment order: later ones take earlier addresses as constructor arguments.
 /// New modules go last, so the addresses of the earlier ones never change. AgentValidator comes
 /// after the policy engine, whose address it takes (the engine protects only the executor, so it
-/// needs no validator address: no cycle).
-pub const MODULES: [&str; 9] = [
+/// needs no validator address: no cycle). Last comes [`EOA_ACCOUNT`], not a module but deployed
+/// the same way.
+pub const MODULES: [&str; 10] = [
     "HookMultiPlexer",
     "EmergencyPauseHook",
     "SpendingLimitHook",
@@ -32,7 +33,12 @@ pub const MODULES: [&str; 9] = [
     "PolicyEngineConfig",
     "PolicyEngine",
     "AgentValidator",
+    EOA_ACCOUNT,
 ];
+
+/// The ERC-7579 account implementation an existing EOA delegates to with EIP-7702 (no constructor
+/// arguments): every EOA that delegates to it shares this one deployment.
+pub const EOA_ACCOUNT: &str = "LeashEOAAccount";
 
 /// The fixed salt of a module: `keccak256("leash:<Name>:v1")`.
 pub fn salt(name: &str) -> B256 {
@@ -69,7 +75,7 @@ pub fn plan(out: &Path) -> Result<Vec<PlannedModule>> {
     for name in MODULES {
         let code = artifacts::creation_code(out, name)?;
         let args: Vec<u8> = match name {
-            "HookMultiPlexer" | "AutomationExecutor" => Vec::new(),
+            "HookMultiPlexer" | "AutomationExecutor" | EOA_ACCOUNT => Vec::new(),
             "EmergencyPauseHook" | "SpendingLimitHook" => addr(&planned, "HookMultiPlexer").abi_encode(),
             "AgentValidator" => (
                 addr(&planned, "HookMultiPlexer"),

@@ -1,6 +1,7 @@
 //! Leash from Rust, what an agent or an operator links: deterministic deployment of every module
 //! through the CREATE2 deployer and its records (`deploy`), where the modules live on a chain
-//! (`addresses`), policy files turned into install payloads (`config`), UserOps (`account`),
+//! (`addresses`), policy files turned into install payloads (`config`), UserOps (`account`), an
+//! EOA delegating to the Leash account implementation with EIP-7702 (`eip7702`),
 //! refusals in words (`errors`), installing, pausing and running tasks (`ops`), the live policy
 //! read back (`live`), and the contracts' interface (`abi`).
 //!
@@ -16,6 +17,7 @@ pub mod addresses;
 pub mod artifacts;
 pub mod config;
 pub mod deploy;
+pub mod eip7702;
 pub mod errors;
 pub mod live;
 pub mod ops;

@@ -17,9 +17,9 @@ pub use leash_devnet::{Devnet, Options};
 
 pub use leash_devnet::project_root;
 
-/// What the tests load from `out/`: the modules, the test account and tokens, and the contracts
-/// that carry the other accounts' bytecode.
-const ARTIFACTS: [&str; 17] = [
+/// What the tests load from `out/`: the modules, the EOA account implementation, the test account
+/// and tokens, and the contracts that carry the other accounts' bytecode.
+const ARTIFACTS: [&str; 18] = [
     "PolicyEngine.sol/PolicyEngine.json",
     "PolicyEngineConfig.sol/PolicyEngineConfig.json",
     "SessionConfig.sol/SessionConfig.json",
@@ -29,6 +29,7 @@ const ARTIFACTS: [&str; 17] = [
     "AutomationExecutor.sol/AutomationExecutor.json",
     "AllowlistHook.sol/AllowlistHook.json",
     "AgentValidator.sol/AgentValidator.json",
+    "LeashEOAAccount.sol/LeashEOAAccount.json",
     "LeashTestAccount.sol/LeashTestAccount.json",
     "Tokens.sol/TestToken.json",
     "Tokens.sol/SixDecimalToken.json",

@@ -14,6 +14,7 @@ cases!(demo_on:
     the_same_demo_on_the_reference_account => AccountKind::Reference,
     the_same_demo_on_kernel => AccountKind::Kernel,
     the_same_demo_on_a_safe => AccountKind::Safe,
+    the_same_demo_on_an_eoa_delegated_with_eip_7702 => AccountKind::Eoa,
 );
 
 async fn demo_on(kind: AccountKind) -> Result<()> {

@@ -38,6 +38,7 @@ async fn an_agent_team_installs_a_leash_and_reads_its_refusals() -> Result<()> {
             spending: Some(modules.spending),
             automation: Some(modules.automation),
             validator: Some(modules.validator),
+            eoa_account: Some(modules.eoa_account),
         },
     };
 

@@ -16,6 +16,7 @@ macro_rules! cases {
 
 mod demo;
 mod deploy;
+mod eoa;
 mod example;
 mod model;
 mod policy;

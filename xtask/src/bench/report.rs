@@ -288,6 +288,14 @@ pub fn sections(r: &Results) -> Vec<(&'static str, String)> {
             verdict(size, TARGET_CODE_SIZE)
         );
     }
+    if let Some((gas, size)) = r.eoa_account {
+        let _ = writeln!(
+            deployment,
+            "\nNot a module, so in none of the figures above: LeashEOAAccount, the account implementation an EOA delegates to with EIP-7702, {} gas to deploy, {} bytes of runtime code.",
+            n(gas),
+            n(size)
+        );
+    }
 
     let mut scaling = String::new();
     let bare_erc20 = r.gas(Stack::Bare, Op::Erc20).map(|p| p.repeat).unwrap_or(0);
