@@ -4,10 +4,10 @@ pragma solidity 0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
-import {EIP7702Harness} from "../utils/accounts/EIP7702Harness.sol";
 import {LeashAccountSuite} from "../utils/accounts/LeashAccountSuite.sol";
 import {LeashEngineAccountSuite} from "../utils/accounts/LeashEngineAccountSuite.sol";
 import {LeashSessionSuite} from "../utils/accounts/LeashSessionSuite.sol";
+import {EIP7702Harness} from "../utils/accounts/OpenZeppelinHarness.sol";
 
 /// @dev An existing EOA delegated to LeashEOAAccount with EIP-7702: the multiplexer stack's suite,
 /// and what is particular to an EOA.

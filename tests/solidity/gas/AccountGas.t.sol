@@ -9,12 +9,11 @@ import {IPolicyEngine} from "../../../contracts/interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHook.sol";
 import {ExecutionDecoder} from "../../../contracts/libraries/ExecutionDecoder.sol";
 
-import {EIP7702Harness} from "../utils/accounts/EIP7702Harness.sol";
 import {KernelHarness} from "../utils/accounts/KernelHarness.sol";
 import {KernelLeash} from "../utils/accounts/KernelLeash.sol";
 import {LeashAccountBase} from "../utils/accounts/LeashAccountSuite.sol";
 import {NexusHarness} from "../utils/accounts/NexusHarness.sol";
-import {OpenZeppelinHarness} from "../utils/accounts/OpenZeppelinHarness.sol";
+import {EIP7702Harness, OpenZeppelinHarness} from "../utils/accounts/OpenZeppelinHarness.sol";
 import {ReferenceHarness} from "../utils/accounts/ReferenceHarness.sol";
 import {SafeHarness} from "../utils/accounts/SafeHarness.sol";
 

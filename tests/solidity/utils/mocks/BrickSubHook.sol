@@ -1,25 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IERC7579Hook, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {StubHook} from "./StubHook.sol";
 
 /// @dev A hostile sub-hook: refuses to be uninstalled, and refuses every execution.
-contract BrickSubHook is IERC7579Hook {
+contract BrickSubHook is StubHook {
     error NoWay();
 
-    function onInstall(bytes calldata) external {}
-
-    function onUninstall(bytes calldata) external pure {
+    function onUninstall(bytes calldata) external pure override {
         revert NoWay();
     }
 
-    function isModuleType(uint256 moduleTypeId) external pure returns (bool) {
-        return moduleTypeId == MODULE_TYPE_HOOK;
-    }
-
-    function preCheck(address, uint256, bytes calldata) external pure returns (bytes memory) {
+    function preCheck(address, uint256, bytes calldata) external pure override returns (bytes memory) {
         revert NoWay();
     }
-
-    function postCheck(bytes calldata) external {}
 }
