@@ -287,6 +287,26 @@ fn negative_amounts_and_bad_checksums_are_refused() {
     );
 }
 
+/// The command line reads amounts (the agent's gas allowance in ether) by the files' rule.
+#[test]
+fn amounts_outside_a_file_follow_the_files_rule() {
+    let ether = |text: &str| config::parse_amount(text, 18, U256::MAX);
+    assert_eq!(ether("0.5"), Ok(U256::from(500_000_000_000_000_000u128)));
+    assert_eq!(ether(" 2 "), Ok(U256::from(2_000_000_000_000_000_000u128)));
+    assert_eq!(ether("0"), Ok(U256::ZERO));
+    assert_eq!(ether("-0.1"), Err("`-0.1` is negative: amounts are at least 0".to_string()));
+    assert_eq!(
+        ether("0.0000000000000000001"),
+        Err("`0.0000000000000000001` is not an amount with 18 decimals (too many digits after the point)"
+            .to_string())
+    );
+    assert!(ether("one").unwrap_err().starts_with("`one` is not an amount with 18 decimals ("));
+    assert_eq!(
+        config::parse_amount("301", 0, U256::from(300)),
+        Err("301 is above the largest amount (300 base units)".to_string())
+    );
+}
+
 #[test]
 fn payloads_install_the_executor_then_the_multiplexer_when_asked() {
     let c = PolicyConfig { hook: HookStack::Multiplexer, ..parse(GOOD).unwrap() };

@@ -237,7 +237,7 @@ impl Ctx<'_> {
         self.nonzero(s, what)
     }
 
-    /// An amount with `decimals` decimals, at most `max` base units.
+    /// An amount with `decimals` decimals, at most `max` base units ([`parse_amount`]).
     pub(super) fn amount(
         &self,
         v: &Spanned<toml::Value>,
@@ -251,27 +251,7 @@ impl Ctx<'_> {
             toml::Value::Float(f) => f.to_string(),
             other => return Err(self.err(v.span(), format!("{what}: `{other}` is not an amount"))),
         };
-        if text.trim().starts_with('-') {
-            return Err(self.err(v.span(), format!("{what}: `{text}` is negative: amounts are at least 0")));
-        }
-        if let Some((_, fraction)) = text.trim().split_once('.') {
-            if fraction.len() > usize::from(decimals) {
-                return Err(self.err(
-                    v.span(),
-                    format!("{what}: `{text}` is not an amount with {decimals} decimals (too many digits after the point)"),
-                ));
-            }
-        }
-        let parsed = parse_units(text.trim(), decimals).map_err(|e| {
-            self.err(v.span(), format!("{what}: `{text}` is not an amount with {decimals} decimals ({e})"))
-        })?;
-        let value: U256 = parsed.into();
-        if value > max {
-            return Err(
-                self.err(v.span(), format!("{what}: {text} is above the largest amount ({max} base units)"))
-            );
-        }
-        Ok(value)
+        parse_amount(&text, decimals, max).map_err(|e| self.err(v.span(), format!("{what}: {e}")))
     }
 
     pub(super) fn seconds(&self, v: &Spanned<toml::Value>, what: &str) -> Result<u64, ConfigError> {
@@ -418,6 +398,29 @@ pub fn parse_address(text: &str) -> Result<Address, String> {
         ));
     }
     Ok(address)
+}
+
+/// An amount written in whole units with up to `decimals` decimals (`300`, `1.5`), in base units,
+/// at most `max`: how policy files read amounts, and the command line too. The error says why the
+/// text is not one (negative, too many decimals, not a number, too large).
+pub fn parse_amount(text: &str, decimals: u8, max: U256) -> Result<U256, String> {
+    if text.trim().starts_with('-') {
+        return Err(format!("`{text}` is negative: amounts are at least 0"));
+    }
+    if let Some((_, fraction)) = text.trim().split_once('.') {
+        if fraction.len() > usize::from(decimals) {
+            return Err(format!(
+                "`{text}` is not an amount with {decimals} decimals (too many digits after the point)"
+            ));
+        }
+    }
+    let parsed = parse_units(text.trim(), decimals)
+        .map_err(|e| format!("`{text}` is not an amount with {decimals} decimals ({e})"))?;
+    let value: U256 = parsed.into();
+    if value > max {
+        return Err(format!("{text} is above the largest amount ({max} base units)"));
+    }
+    Ok(value)
 }
 
 /// `90`, `90s`, `15m`, `1h`, `1d`, `1w`.

@@ -85,7 +85,8 @@ use alloy::primitives::{Address, Bytes, FixedBytes, U256};
 use crate::abi;
 
 pub use format::{
-    canonical_signature, known_signature, parse_address, parse_duration, parse_selector, parse_time,
+    canonical_signature, known_signature, parse_address, parse_amount, parse_duration, parse_selector,
+    parse_time,
 };
 
 /// ERC-7579 module types.
