@@ -50,6 +50,12 @@ pub fn trim_units(text: &str) -> String {
     }
 }
 
+/// An amount of wei in ether and in wei: `0.5 ether (500000000000000000 wei)`.
+pub fn ether(wei: U256) -> String {
+    let text = format_units(wei, 18).map(|t| trim_units(&t)).unwrap_or_else(|_| "?".to_string());
+    format!("{text} ether ({wei} wei)")
+}
+
 /// `YYYY-MM-DD HH:MM:SS UTC` for a UNIX time (`never` for the max values contracts use).
 pub fn utc(timestamp: U256) -> String {
     if timestamp >= U256::from(u64::MAX) || timestamp == U256::from((1u64 << 48) - 1) {
@@ -428,6 +434,17 @@ fn validator(e: &V, book: &TokenBook) -> String {
         V::AgentValidator_AgentIsOwner(e) => {
             format!("{} is an owner of {}; an agent may not be an owner", e.agent, e.account)
         }
+        V::AgentValidator_SenderMismatch(e) => {
+            format!("the UserOp's sender {} is not the account {} asking to validate it", e.sender, e.account)
+        }
+        V::AgentValidator_InvalidAgent(e) => format!(
+            "{} cannot be the agent of {}: an agent key must be a real address other than the account and its authority",
+            e.agent, e.account
+        ),
+        V::AgentValidator_GasAllowanceTooLarge(e) => format!(
+            "a gas allowance of {} is above the largest AgentValidator keeps (2^96 - 1 wei, about 79.2 billion ether)",
+            ether(e.allowance)
+        ),
         other => format!("agent validator: {other:?}"),
     }
 }
@@ -577,6 +594,20 @@ mod tests {
             "{words}"
         );
         assert!(LeashRevert::decode(&never.abi_encode()).describe(&book).ends_with("above the cap itself"));
+
+        // AgentValidator's refusals of the authority's changes.
+        let invalid = crate::abi::AgentValidator::AgentValidator_InvalidAgent { account, agent: account };
+        assert_eq!(
+            LeashRevert::decode(&invalid.abi_encode()).to_string(),
+            format!("{account} cannot be the agent of {account}: an agent key must be a real address other than the account and its authority")
+        );
+        let too_large = crate::abi::AgentValidator::AgentValidator_GasAllowanceTooLarge {
+            allowance: U256::from(1) << 96,
+        };
+        assert_eq!(
+            LeashRevert::decode(&too_large.abi_encode()).to_string(),
+            "a gas allowance of 79228162514.264337593543950336 ether (79228162514264337593543950336 wei) is above the largest AgentValidator keeps (2^96 - 1 wei, about 79.2 billion ether)"
+        );
 
         assert_eq!(LeashRevert::decode(&[]), LeashRevert::Empty);
         assert_eq!(LeashRevert::decode(&SAFE7579_EXECUTION_FAILED), LeashRevert::Safe7579ExecutionFailed);
