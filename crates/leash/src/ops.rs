@@ -1,4 +1,5 @@
-//! Installing a policy, guardian and keeper actions, with refusals in plain words.
+//! Installing a policy, guardian and keeper actions, sessions and the agent's key, with refusals
+//! in plain words.
 
 use std::fmt;
 
@@ -8,11 +9,13 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
 use eyre::{bail, Result, WrapErr};
 
-use crate::abi::{AutomationExecutor, EmergencyPauseHook, IERC7579ModuleConfig, IPolicyEngine};
+use crate::abi::{
+    AgentValidator, AutomationExecutor, EmergencyPauseHook, IERC7579ModuleConfig, IPolicyEngine,
+};
 use crate::account::UserOpSender;
 use crate::addresses::{require_deployed, ModuleAddresses};
 use crate::config::{PolicyConfig, SessionConfig, MODULE_TYPE_HOOK};
-use crate::errors::{utc, LeashRevert, Refused, TokenBook};
+use crate::errors::{ether, utc, LeashRevert, Refused, TokenBook};
 use crate::provider::{Confirm, Unfunded};
 
 /// Simulates then sends a contract call from `$role`'s key; a refusal becomes an error in plain
@@ -508,10 +511,177 @@ pub async fn session_status<P: Provider + Clone>(
     })
 }
 
+// ---------------------------------------------------------------------- the agent's key
+
+/// The largest gas allowance AgentValidator keeps (it packs the allowance in 96 bits).
+pub const MAX_GAS_ALLOWANCE: U256 = U256::from_limbs([u64::MAX, u32::MAX as u64, 0, 0]);
+
+/// An account's agent key at AgentValidator, as the validator holds it now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentStatus {
+    pub account: Address,
+    /// Whether AgentValidator is installed for the account (the rest is zero when not).
+    pub installed: bool,
+    /// The agent's key (zero: none set, or revoked).
+    pub agent: Address,
+    /// What the agent's UserOps may still cost the account in gas fees, in wei.
+    pub gas_allowance: U256,
+    /// Who rotates and revokes the agent's key and sets its allowance.
+    pub authority: Address,
+}
+
+impl fmt::Display for AgentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.installed {
+            return write!(f, "AgentValidator is not installed on {}", self.account);
+        }
+        if self.agent.is_zero() {
+            writeln!(f, "agent of {}: no agent (none set, or revoked)", self.account)?;
+        } else {
+            writeln!(f, "agent of {}: {}", self.account, self.agent)?;
+        }
+        writeln!(f, "gas allowance: {}", ether(self.gas_allowance))?;
+        write!(f, "authority: {}", self.authority)
+    }
+}
+
+/// AgentValidator at `validator`, once its code is found there ([`require_deployed`]).
+async fn agent_validator<P: Provider + Clone>(
+    provider: &P,
+    validator: Address,
+) -> Result<AgentValidator::AgentValidatorInstance<P>> {
+    if validator.is_zero() {
+        bail!("the deployment record has no AgentValidator: deploy again, or pass --validator");
+    }
+    require_deployed(provider, validator).await?;
+    Ok(AgentValidator::new(validator, provider.clone()))
+}
+
+/// `account`'s agent key, gas allowance and authority at AgentValidator.
+pub async fn agent_status<P: Provider + Clone>(
+    provider: &P,
+    validator: Address,
+    account: Address,
+) -> Result<AgentStatus> {
+    let v = agent_validator(provider, validator).await?;
+    let read = "reading AgentValidator";
+    Ok(AgentStatus {
+        account,
+        installed: v.isInitialized(account).call().await.wrap_err(read)?,
+        agent: v.agentOf(account).call().await.wrap_err(read)?,
+        gas_allowance: v.gasAllowanceOf(account).call().await.wrap_err(read)?,
+        authority: v.authorityOf(account).call().await.wrap_err(read)?,
+    })
+}
+
+/// Why `agent` cannot be the agent key of `account` whose authority is `authority`, in a
+/// sentence, or nothing when it can: AgentValidator's own rule (`AgentValidator_InvalidAgent`),
+/// checked before anything is sent. The account's owners are refused by the validator itself,
+/// which asks the account.
+pub fn check_agent(account: Address, authority: Address, agent: Address) -> Result<(), String> {
+    if agent.is_zero() {
+        return Err(
+            "the agent cannot be the zero address: to take the agent's key away, revoke it (`agent revoke`)"
+                .to_string(),
+        );
+    }
+    if agent == account {
+        return Err(format!(
+            "the agent cannot be the account {account} itself: an agent signs with a key of its own"
+        ));
+    }
+    if agent == authority {
+        return Err(format!(
+            "the agent cannot be {agent}, the authority of {account}: the authority rotates and revokes the agent's key, so the agent needs a key of its own"
+        ));
+    }
+    Ok(())
+}
+
+/// The validator for an authority's change to `account`, once it holds the account (else the
+/// change is refused in words before anything is sent), with the account's status.
+async fn installed_validator<P: Provider + Clone>(
+    provider: &P,
+    validator: Address,
+    account: Address,
+) -> Result<(AgentValidator::AgentValidatorInstance<P>, AgentStatus)> {
+    let status = agent_status(provider, validator, account).await?;
+    if !status.installed {
+        bail!("AgentValidator is not installed on {account}: it holds no agent key there (the account's owner installs it)");
+    }
+    Ok((AgentValidator::new(validator, provider.clone()), status))
+}
+
+/// `setAgent(account, agent)` from the provider's wallet (the authority): the agent's key is now
+/// `agent`. Refused before sending when [`check_agent`] refuses it.
+pub async fn set_agent<P: Provider + Clone>(
+    provider: &P,
+    validator: Address,
+    account: Address,
+    agent: Address,
+) -> Result<TxHash> {
+    let (v, status) = installed_validator(provider, validator, account).await?;
+    check_agent(account, status.authority, agent).map_err(|e| eyre::eyre!(e))?;
+    Ok(send_checked!(
+        provider,
+        v.setAgent(account, agent),
+        &TokenBook::default(),
+        format!("making {agent} the agent of {account}"),
+        AUTHORITY
+    ))
+}
+
+/// `revokeAgent(account)` from the provider's wallet (the authority): no agent signature validates
+/// until the next `setAgent`. Refused before sending when the account has no agent key.
+pub async fn revoke_agent<P: Provider + Clone>(
+    provider: &P,
+    validator: Address,
+    account: Address,
+) -> Result<TxHash> {
+    let (v, status) = installed_validator(provider, validator, account).await?;
+    if status.agent.is_zero() {
+        bail!("{account} has no agent key (none set, or revoked already): nothing to revoke");
+    }
+    Ok(send_checked!(
+        provider,
+        v.revokeAgent(account),
+        &TokenBook::default(),
+        format!("revoking the agent key of {account}"),
+        AUTHORITY
+    ))
+}
+
+/// `setGasAllowance(account, allowance)` from the provider's wallet (the authority): what the
+/// agent's UserOps may still cost the account in gas fees, in wei (it replaces what was left).
+/// Refused before sending above [`MAX_GAS_ALLOWANCE`].
+pub async fn set_gas_allowance<P: Provider + Clone>(
+    provider: &P,
+    validator: Address,
+    account: Address,
+    allowance: U256,
+) -> Result<TxHash> {
+    if allowance > MAX_GAS_ALLOWANCE {
+        bail!(
+            "a gas allowance of {} is above the largest AgentValidator keeps (2^96 - 1 wei, about 79.2 billion ether)",
+            ether(allowance)
+        );
+    }
+    let (v, _) = installed_validator(provider, validator, account).await?;
+    Ok(send_checked!(
+        provider,
+        v.setGasAllowance(account, allowance),
+        &TokenBook::default(),
+        format!("setting the agent's gas allowance on {account}"),
+        AUTHORITY
+    ))
+}
+
 #[cfg(test)]
 mod tests {
+    use alloy::primitives::{Address, U256};
     use alloy::sol_types::SolCall;
 
+    use super::{check_agent, AgentStatus, MAX_GAS_ALLOWANCE};
     use crate::abi::{EmergencyPauseHook, IPolicyEngine};
 
     /// `pause` and `unpause` go through the hook's binding whichever module holds the guardian.
@@ -519,5 +689,41 @@ mod tests {
     fn the_engine_and_the_pause_hook_share_the_guardians_selectors() {
         assert_eq!(IPolicyEngine::pauseCall::SELECTOR, EmergencyPauseHook::pauseCall::SELECTOR);
         assert_eq!(IPolicyEngine::unpauseCall::SELECTOR, EmergencyPauseHook::unpauseCall::SELECTOR);
+    }
+
+    /// The agent key's rule, in words, before anything is sent.
+    #[test]
+    fn an_agent_key_is_a_real_address_apart_from_the_account_and_its_authority() {
+        let (account, authority, agent) =
+            (Address::with_last_byte(0xac), Address::with_last_byte(0xa1), Address::with_last_byte(0xa9));
+        assert_eq!(check_agent(account, authority, agent), Ok(()));
+        let refusal = |agent| check_agent(account, authority, agent).unwrap_err();
+        assert!(refusal(Address::ZERO).starts_with("the agent cannot be the zero address"));
+        assert_eq!(
+            refusal(account),
+            format!("the agent cannot be the account {account} itself: an agent signs with a key of its own")
+        );
+        assert!(refusal(authority).starts_with(&format!("the agent cannot be {authority}, the authority of")));
+    }
+
+    #[test]
+    fn the_largest_gas_allowance_is_the_validators_96_bits() {
+        assert_eq!(MAX_GAS_ALLOWANCE, (U256::from(1) << 96) - U256::from(1));
+    }
+
+    #[test]
+    fn the_status_reads_in_words() {
+        let mut status = AgentStatus {
+            account: Address::with_last_byte(0xac),
+            installed: true,
+            agent: Address::ZERO,
+            gas_allowance: U256::from(1_500_000_000_000_000_000u128),
+            authority: Address::with_last_byte(0xa1),
+        };
+        let text = status.to_string();
+        assert!(text.contains(": no agent (none set, or revoked)\n"), "{text}");
+        assert!(text.contains("gas allowance: 1.5 ether (1500000000000000000 wei)\n"), "{text}");
+        status.installed = false;
+        assert_eq!(status.to_string(), format!("AgentValidator is not installed on {}", status.account));
     }
 }
