@@ -113,6 +113,9 @@ enum Cmd {
     /// Keeper actions: run a task, or show whether it can run.
     #[command(subcommand)]
     Task(operate::TaskCmd),
+    /// The agent's key at AgentValidator: rotate, revoke, set its gas allowance, show it.
+    #[command(subcommand)]
+    Agent(operate::AgentCmd),
     /// An existing EOA as a Leash account: delegate it to LeashEOAAccount with EIP-7702.
     #[command(subcommand)]
     Account(eoa::AccountCmd),
@@ -238,6 +241,7 @@ fn run(cmd: Cmd) -> Result<()> {
         Cmd::Session(cmd) => operate::session(&root, cmd)?,
         Cmd::Guardian(cmd) => operate::guardian(&root, cmd)?,
         Cmd::Task(cmd) => operate::task(&root, cmd)?,
+        Cmd::Agent(cmd) => operate::agent(&root, cmd)?,
         Cmd::Account(cmd) => eoa::run(&root, cmd)?,
         Cmd::Fmt => {
             toolchain::ensure(&root)?;

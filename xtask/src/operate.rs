@@ -1,10 +1,11 @@
 //! Operator commands: `policy encode|install|show`, `session grant|revoke|sign|show`,
-//! `guardian pause|unpause|status`, `task run|status`. Module addresses come from `deployments/<chainId>.json` unless overridden.
+//! `guardian pause|unpause|status`, `task run|status`, `agent rotate|revoke|allowance|status`.
+//! Module addresses come from `deployments/<chainId>.json` unless overridden.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use alloy::primitives::Address;
+use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
 use clap::{Args, Subcommand};
@@ -12,7 +13,7 @@ use eyre::{bail, eyre, Result};
 use leash::account::UserOpSender;
 use leash::addresses::{ModuleAddresses, ModuleOverrides as Overrides};
 use leash::config::{self, HookStack};
-use leash::errors::TokenBook;
+use leash::errors::{ether, TokenBook};
 use leash::provider::{connect, Unfunded};
 use leash::{live, ops};
 use leash_devnet::{Devnet, Options};
@@ -46,6 +47,9 @@ pub struct ModuleOverrides {
     /// Override the deployment record's AutomationExecutor address.
     #[arg(long, global = true)]
     automation: Option<Address>,
+    /// Override the deployment record's AgentValidator address.
+    #[arg(long, global = true)]
+    validator: Option<Address>,
 }
 
 impl From<&ModuleOverrides> for Overrides {
@@ -57,7 +61,7 @@ impl From<&ModuleOverrides> for Overrides {
             allowlist: o.allowlist,
             spending: o.spending,
             automation: o.automation,
-            validator: None,
+            validator: o.validator,
             eoa_account: None,
         }
     }
@@ -234,6 +238,71 @@ pub struct TaskArgs {
     keeper_key: Option<String>,
     #[command(flatten)]
     chain: Chain,
+}
+
+/// The agent's own key on an account, held by AgentValidator: the authority rotates it, revokes
+/// it and sets what the agent's UserOps may cost the account in gas fees.
+#[derive(Subcommand, Debug)]
+pub enum AgentCmd {
+    /// Make --agent the account's agent key, in place of the current one (the authority's key)
+    ///
+    /// Sends `setAgent(account, agent)` from the authority's key. Refused in words before anything
+    /// is sent when the agent is the zero address, the account itself or its authority; the
+    /// validator itself refuses an owner of the account.
+    Rotate {
+        /// The account whose agent key changes (AgentValidator is installed on it).
+        #[arg(long)]
+        account: Address,
+        /// The new agent key's address.
+        #[arg(long, value_name = "ADDRESS")]
+        agent: Address,
+        /// Authority key of the account's AgentValidator (or LEASH_AUTHORITY_KEY).
+        #[arg(long, value_name = "HEX")]
+        authority_key: Option<String>,
+        #[command(flatten)]
+        chain: Chain,
+    },
+    /// Take the agent's key away now: nothing it signs validates until the next rotate
+    ///
+    /// Sends `revokeAgent(account)` from the authority's key. Sessions the policy engine granted
+    /// are not touched (`session revoke` ends those). Refused when the account has no agent key.
+    Revoke {
+        /// The account whose agent key ends (AgentValidator is installed on it).
+        #[arg(long)]
+        account: Address,
+        /// Authority key of the account's AgentValidator (or LEASH_AUTHORITY_KEY).
+        #[arg(long, value_name = "HEX")]
+        authority_key: Option<String>,
+        #[command(flatten)]
+        chain: Chain,
+    },
+    /// Set what the agent's UserOps may still cost the account in gas fees (the authority's key)
+    ///
+    /// Sends `setGasAllowance(account, wei)` from the authority's key; the amount replaces what is
+    /// left. Each UserOp the agent signs without a paymaster is charged its maximum cost against
+    /// it, and one that would exceed it is refused.
+    Allowance {
+        /// The account (AgentValidator is installed on it).
+        #[arg(long)]
+        account: Address,
+        /// The allowance in ether, as policy files write amounts: `0.5`, `2`, `0` (up to 18
+        /// decimals).
+        #[arg(long = "set", value_name = "ETHER", allow_hyphen_values = true)]
+        amount: String,
+        /// Authority key of the account's AgentValidator (or LEASH_AUTHORITY_KEY).
+        #[arg(long, value_name = "HEX")]
+        authority_key: Option<String>,
+        #[command(flatten)]
+        chain: Chain,
+    },
+    /// The account's agent key (or none), its gas allowance in ether and wei, and its authority
+    Status {
+        /// The account to read.
+        #[arg(long)]
+        account: Address,
+        #[command(flatten)]
+        chain: Chain,
+    },
 }
 
 pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
@@ -493,6 +562,59 @@ pub fn task(root: &Path, cmd: TaskCmd) -> Result<()> {
             println!("ran task {} on {} (tx {tx})", args.id, args.account);
         }
         println!("{}", ops::task_status(&provider, modules.automation, args.account, args.id).await?);
+        Ok(())
+    })
+}
+
+/// What an `agent` command changes: the key, its end, or the gas allowance (in wei).
+enum AgentChange {
+    Rotate(Address),
+    Revoke,
+    Allowance(U256),
+}
+
+pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
+    // The amount is read before any key or node, so a mistyped one is the first thing said.
+    let (account, chain, change, authority_key) = match cmd {
+        AgentCmd::Rotate { account, agent, authority_key, chain } => {
+            (account, chain, Some(AgentChange::Rotate(agent)), authority_key)
+        }
+        AgentCmd::Revoke { account, authority_key, chain } => {
+            (account, chain, Some(AgentChange::Revoke), authority_key)
+        }
+        AgentCmd::Allowance { account, amount, authority_key, chain } => {
+            let wei = config::parse_amount(&amount, 18, U256::MAX).map_err(|e| eyre!("--set: {e}"))?;
+            (account, chain, Some(AgentChange::Allowance(wei)), authority_key)
+        }
+        AgentCmd::Status { account, chain } => (account, chain, None, None),
+    };
+    crate::block_on(async {
+        let signer = match change {
+            Some(_) => Some(key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?),
+            None => None,
+        };
+        let key = signer.as_ref().map(|s| s.address()).unwrap_or_default();
+        let provider = connect(&chain.rpc_url, signer).await?;
+        let validator = modules_for(root, &provider, &chain.overrides).await?.validator;
+        match change {
+            Some(AgentChange::Rotate(agent)) => {
+                let tx =
+                    named(ops::set_agent(&provider, validator, account, agent).await, &provider, key).await?;
+                println!("{agent} is now the agent of {account} (tx {tx})");
+            }
+            Some(AgentChange::Revoke) => {
+                let tx =
+                    named(ops::revoke_agent(&provider, validator, account).await, &provider, key).await?;
+                println!("revoked the agent key of {account} (tx {tx})");
+            }
+            Some(AgentChange::Allowance(wei)) => {
+                let set = ops::set_gas_allowance(&provider, validator, account, wei).await;
+                let tx = named(set, &provider, key).await?;
+                println!("set the agent's gas allowance on {account} to {} (tx {tx})", ether(wei));
+            }
+            None => {}
+        }
+        println!("{}", ops::agent_status(&provider, validator, account).await?);
         Ok(())
     })
 }
