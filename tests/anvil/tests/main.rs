@@ -14,6 +14,7 @@ macro_rules! cases {
     };
 }
 
+mod agent;
 mod demo;
 mod deploy;
 mod eoa;
