@@ -1,6 +1,7 @@
 //! The operator commands as an operator runs them: the `xtask` binary against the dev chain, each
 //! command's output read, and the chain read afterwards. `policy install --authority-key` grants
-//! the file's sessions; `session grant`, `revoke`, `sign` and `show` act on one agent's; a node
+//! the file's sessions; `session grant`, `revoke`, `sign` and `show` act on one agent's; `agent
+//! rotate`, `revoke`, `allowance` and `status` on the agent's key at AgentValidator; a node
 //! that does not answer, a chain without the deployment and a guardian's key without ETH each
 //! read as one sentence with the fix; `account delegate` delegates an EOA with EIP-7702.
 
@@ -261,11 +262,17 @@ async fn session_grant_show_revoke_and_sign_through_the_commands() -> Result<()>
 
 /// `cargo xtask ARGS --rpc-url URL`, with no key from the environment.
 fn xtask_at(url: &str, args: &[&str]) -> Run {
+    xtask_with(url, args, &[])
+}
+
+/// `cargo xtask ARGS --rpc-url URL` with only the keys of `env` in the environment.
+fn xtask_with(url: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
     command.args(args).args(["--rpc-url", url]).current_dir(project_root());
     for role in ["OWNER", "AUTHORITY", "GUARDIAN", "KEEPER"] {
         command.env_remove(format!("LEASH_{role}_KEY"));
     }
+    command.envs(env.iter().copied());
     let output = command.output().expect("the xtask binary runs");
     Run {
         ok: output.status.success(),
@@ -392,5 +399,115 @@ async fn account_delegate_delegates_an_eoa_and_says_what_is_wrong() -> Result<()
         run.out
     );
     assert_eq!(net.provider.get_transaction_count(eoa.address()).await?, nonce);
+    Ok(())
+}
+
+/// `agent status|rotate|revoke|allowance` as the authority runs them, on an account with
+/// AgentValidator installed (no agent yet, 0.1 ether of gas allowance): each change read back with
+/// `agent status` and on chain, and one refused input per command, said in one sentence.
+#[tokio::test]
+async fn agent_rotate_revoke_allowance_and_status_through_the_commands() -> Result<()> {
+    let (net, owner) = test_bed().await?;
+    let bed = SessionBed::new(net, owner, parse_ether("0.1")?).await?;
+    let url = bed.net.anvil.endpoint();
+    let (account, authority) = (bed.owner.account.to_string(), bed.authority.address());
+    let key = key_hex(&bed.authority);
+    let agent = |subcommand: &str, extra: &[&str]| {
+        let mut args = vec!["agent", subcommand, "--account", &account];
+        args.extend_from_slice(extra);
+        xtask_at(&url, &args)
+    };
+    let on_chain = || ops::agent_status(&bed.net.provider, bed.modules.validator, bed.owner.account);
+    let status_with = |agent: &str, allowance: &str| {
+        format!("agent of {account}: {agent}\ngas allowance: {allowance}\nauthority: {authority}\n")
+    };
+
+    // status before any agent.
+    let before = agent("status", &[]);
+    assert!(before.ok, "{}", before.err);
+    assert_eq!(
+        before.out,
+        status_with("no agent (none set, or revoked)", "0.1 ether (100000000000000000 wei)")
+    );
+
+    // rotate: the zero address refused before sending; a key not the authority's refused in words.
+    let zero = agent("rotate", &["--agent", &Address::ZERO.to_string(), "--authority-key", &key]);
+    assert!(!zero.ok);
+    assert_eq!(
+        zero.err,
+        "error: the agent cannot be the zero address: to take the agent's key away, revoke it (`agent revoke`)\n"
+    );
+    let first = PrivateKeySigner::random().address();
+    let stranger = bed.net.key(4);
+    let wrong = agent("rotate", &["--agent", &first.to_string(), "--authority-key", &key_hex(&stranger)]);
+    assert!(!wrong.ok);
+    assert_eq!(
+        wrong.err,
+        format!(
+            "error: making {first} the agent of {account} was refused: only the authority {authority} may make this change (caller {})\n",
+            stranger.address()
+        )
+    );
+    assert!(on_chain().await?.agent.is_zero(), "nothing was sent");
+    let rotate = agent("rotate", &["--agent", &first.to_string(), "--authority-key", &key]);
+    assert!(rotate.ok, "{}", rotate.err);
+    assert!(
+        rotate.out.starts_with(&format!("{first} is now the agent of {account} (tx 0x")),
+        "{}",
+        rotate.out
+    );
+    assert!(rotate.out.ends_with(&status_with(&first.to_string(), "0.1 ether (100000000000000000 wei)")));
+    assert_eq!(on_chain().await?.agent, first);
+    let after = agent("status", &[]);
+    assert_eq!(after.out, status_with(&first.to_string(), "0.1 ether (100000000000000000 wei)"));
+
+    // revoke, with the key from LEASH_AUTHORITY_KEY; then nothing is left to revoke.
+    let revoke = xtask_with(
+        &url,
+        &["agent", "revoke", "--account", &account],
+        &[("LEASH_AUTHORITY_KEY", key.as_str())],
+    );
+    assert!(revoke.ok, "{}", revoke.err);
+    assert!(revoke.out.starts_with(&format!("revoked the agent key of {account} (tx 0x")), "{}", revoke.out);
+    assert!(on_chain().await?.agent.is_zero());
+    let none = agent("status", &[]);
+    assert!(
+        none.out.starts_with(&format!("agent of {account}: no agent (none set, or revoked)\n")),
+        "{}",
+        none.out
+    );
+    let again = agent("revoke", &["--authority-key", &key]);
+    assert!(!again.ok);
+    assert_eq!(
+        again.err,
+        format!("error: {account} has no agent key (none set, or revoked already): nothing to revoke\n")
+    );
+
+    // allowance: a negative amount and garbage refused with the reason; 0.25 ether set and read back.
+    let negative = agent("allowance", &["--set", "-1", "--authority-key", &key]);
+    assert!(!negative.ok);
+    assert_eq!(negative.err, "error: --set: `-1` is negative: amounts are at least 0\n");
+    let garbage = agent("allowance", &["--set", "lots", "--authority-key", &key]);
+    assert!(
+        !garbage.ok && garbage.err.starts_with("error: --set: `lots` is not an amount with 18 decimals (")
+    );
+    let set = agent("allowance", &["--set", "0.25", "--authority-key", &key]);
+    assert!(set.ok, "{}", set.err);
+    assert!(
+        set.out.starts_with(&format!(
+            "set the agent's gas allowance on {account} to 0.25 ether (250000000000000000 wei) (tx 0x"
+        )),
+        "{}",
+        set.out
+    );
+    assert_eq!(on_chain().await?.gas_allowance, parse_ether("0.25")?);
+    let read = agent("status", &[]);
+    assert!(read.out.contains("gas allowance: 0.25 ether (250000000000000000 wei)\n"), "{}", read.out);
+
+    // status of an account without AgentValidator: said so.
+    let bare = bed.net.test_account(PrivateKeySigner::random()).await?.account;
+    let other = xtask_at(&url, &["agent", "status", "--account", &bare.to_string()]);
+    assert!(other.ok, "{}", other.err);
+    assert_eq!(other.out, format!("AgentValidator is not installed on {bare}\n"));
     Ok(())
 }
