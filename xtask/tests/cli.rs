@@ -297,6 +297,7 @@ async fn the_commands_say_what_is_wrong_with_the_node_the_chain_and_the_key() ->
         &["task", "status", "--id", "1", "--account", &account],
         &["policy", "show", "--account", &account],
         &["session", "show", "--account", &account],
+        &["agent", "status", "--account", &account],
     ] {
         let run = xtask_at(&dead, args);
         assert!(!run.ok);
@@ -313,6 +314,7 @@ async fn the_commands_say_what_is_wrong_with_the_node_the_chain_and_the_key() ->
     for args in [
         &["guardian", "status", "--account", &account][..],
         &["task", "status", "--id", "1", "--account", &account],
+        &["agent", "status", "--account", &account],
     ] {
         let run = xtask_at(&url, args);
         assert!(!run.ok);
