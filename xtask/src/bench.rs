@@ -352,6 +352,7 @@ impl Bench {
             custom_hooks: Vec::new(),
             sessions: Vec::new(),
             call_rules: Vec::new(),
+            agent: None,
         }
     }
 

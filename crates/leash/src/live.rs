@@ -21,14 +21,15 @@ use alloy::sol_types::{SolEvent, SolValue};
 use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::{
-    AllowlistHook, AutomationExecutor, EmergencyPauseHook, HookMultiPlexer, IAutomationExecutor,
-    IERC20Metadata, IERC7579ModuleConfig, IEntryPoint, ILeashModule, IPolicyEngine, SpendingLimitHook,
+    AgentValidator, AllowlistHook, AutomationExecutor, EmergencyPauseHook, HookMultiPlexer,
+    IAutomationExecutor, IERC20Metadata, IERC7579ModuleConfig, IEntryPoint, ILeashModule, IPolicyEngine,
+    SpendingLimitHook,
 };
 use crate::addresses::{require_deployed, ModuleAddresses};
 use crate::config::{
-    AllowlistConfig, AllowlistMode, HookStack, ParamOp, ParamRuleConfig, PauseConfig, PolicyConfig,
-    SessionCallConfig, SessionConfig, Signatures, SpendingConfig, TaskConfig, Token, MODULE_TYPE_EXECUTOR,
-    MODULE_TYPE_HOOK,
+    AgentConfig, AllowlistConfig, AllowlistMode, HookStack, ParamOp, ParamRuleConfig, PauseConfig,
+    PolicyConfig, SessionCallConfig, SessionConfig, Signatures, SpendingConfig, TaskConfig, Token,
+    MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK, MODULE_TYPE_VALIDATOR,
 };
 use crate::errors::{trim_units, LeashRevert};
 
@@ -75,6 +76,7 @@ pub async fn read<P: Provider + Clone>(
         custom_hooks: Vec::new(),
         sessions: Vec::new(),
         call_rules: Vec::new(),
+        agent: None,
     };
     if mux_installed {
         let mux = HookMultiPlexer::new(modules.multiplexer, provider.clone());
@@ -137,6 +139,27 @@ pub async fn read<P: Provider + Clone>(
                 starts_at: t.startsAt.to::<u64>(),
                 expires_at: t.expiresAt.to::<u64>(),
             });
+        }
+    }
+    // The agent's key, where AgentValidator holds one for the account (none: no `[agent]`, as a
+    // validator for sessions only or with its key revoked reads).
+    let validator_installed = !modules.validator.is_zero()
+        && acct
+            .isModuleInstalled(U256::from(MODULE_TYPE_VALIDATOR), modules.validator, Bytes::new())
+            .call()
+            .await
+            .wrap_err("reading the account's validators")?;
+    if validator_installed {
+        let validator = AgentValidator::new(modules.validator, provider.clone());
+        let key = validator.agentOf(account).call().await.wrap_err("reading AgentValidator")?;
+        if !key.is_zero() {
+            let gas_allowance =
+                validator.gasAllowanceOf(account).call().await.wrap_err("reading AgentValidator")?;
+            policy.agent = Some(AgentConfig { key, gas_allowance });
+        }
+        if policy.authority.is_zero() {
+            policy.authority =
+                validator.authorityOf(account).call().await.wrap_err("reading AgentValidator")?;
         }
     }
     Ok(policy)
@@ -489,6 +512,14 @@ pub fn to_toml_named(policy: &PolicyConfig, names: &Signatures) -> String {
             t.max_executions,
             t.starts_at,
             t.expires_at
+        );
+    }
+    if let Some(a) = &policy.agent {
+        let allowance = format_units(a.gas_allowance, 18).map(|v| trim_units(&v)).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "\n[agent]\nkey = \"{}\"\ngas_allowance = \"{allowance}\"  # ether: what the agent's UserOps may still cost",
+            a.key
         );
     }
     for (address, init) in &policy.custom_hooks {

@@ -7,6 +7,7 @@ use leash::abi::{IERC7579Batch, IERC7579Execution, IERC7579ModuleConfig, IPolicy
 use leash::addresses::ModuleAddresses;
 use leash::config::{
     self, AllowlistMode, HookStack, ParamOp, PolicyConfig, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
+    MODULE_TYPE_VALIDATOR,
 };
 
 const GOOD: &str = include_str!("policies/good.toml");
@@ -449,6 +450,9 @@ fn every_example_parses() {
     let payments = config::load(&dir.join("session-payments.toml"), &vars).unwrap();
     assert_eq!(payments.sessions[0].calls[0].rules[0].op, ParamOp::OneOf);
     assert_eq!(payments.sessions[0].calls[0].rules[0].values.len(), 3);
+    let subscription = config::load(&dir.join("subscription.toml"), &vars).unwrap();
+    let agent = subscription.agent.expect("the subscription's [agent]");
+    assert_eq!((agent.key, agent.gas_allowance), (vars["AGENT"], U256::from(50_000_000_000_000_000u64)));
     let err = config::load(&dir.join("trading-agent.toml"), &Default::default()).unwrap_err();
     assert!(err.message.contains("unknown variable $USDC"), "{err}");
 }
@@ -779,4 +783,158 @@ fn account_wide_rules_are_held_to_the_engine() {
     let err = parse(no_rule).expect_err("a ruled call without a rule");
     assert!(err.message.contains("without a rule"), "{err}");
     assert_eq!(err.line, 17, "{err}");
+}
+
+// ---------------------------------------------------------------------- the agent's key
+
+const AGENT: &str = include_str!("policies/agent.toml");
+
+#[test]
+fn the_agent_section_installs_agent_validator_first() {
+    let c = parse(AGENT).unwrap();
+    let agent = c.agent.clone().expect("the [agent] section");
+    assert_eq!(agent.key, address!("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"));
+    assert_eq!(agent.gas_allowance, U256::from(500_000_000_000_000_000u128));
+    let payloads = c.install_payloads(&MODULES);
+    assert_eq!(payloads.len(), 2);
+    // The validator goes first (it needs no hook to install), the hook last.
+    assert_eq!(
+        (payloads[0].module, payloads[0].module_type, payloads[0].label),
+        (MODULES.validator, MODULE_TYPE_VALIDATOR, "AgentValidator")
+    );
+    assert_eq!((payloads[1].module, payloads[1].module_type), (MODULES.engine, MODULE_TYPE_HOOK));
+    // abi.encode(authority, agent, gasAllowance), as AgentValidator's onInstall reads it.
+    let (authority, key, allowance) =
+        <(Address, Address, U256)>::abi_decode_params(&payloads[0].init_data).unwrap();
+    assert_eq!((authority, key, allowance), (c.authority, agent.key, agent.gas_allowance));
+    assert_eq!(c.validator_install_data().as_ref(), Some(&payloads[0].init_data));
+    // In the same batch as the rest.
+    let account = address!("0x00000000000000000000000000000000000000ac");
+    let call = IERC7579Execution::executeCall::abi_decode(&c.install_call(&MODULES, account)).unwrap();
+    let items = Vec::<IERC7579Batch::Execution>::abi_decode(&call.executionCalldata).unwrap();
+    let first = IERC7579ModuleConfig::installModuleCall::abi_decode(&items[0].callData).unwrap();
+    assert_eq!(
+        (first.moduleTypeId, first.module, first.initData),
+        (U256::from(MODULE_TYPE_VALIDATOR), MODULES.validator, payloads[0].init_data.clone())
+    );
+    // Without the section, no validator.
+    assert!(parse(GOOD).unwrap().install_payloads(&MODULES).iter().all(|p| p.module != MODULES.validator));
+}
+
+#[test]
+fn the_agent_section_alone_installs_the_validator_alone() {
+    let text = "authority = \"0x00000000000000000000000000000000000000a1\"\n[agent]\nkey = \"0x00000000000000000000000000000000000000a9\"\ngas_allowance = 0\n";
+    let c = parse(text).unwrap();
+    assert_eq!(
+        c.agent.as_ref().map(|a| a.gas_allowance),
+        Some(U256::ZERO),
+        "0: paymaster-paid operations only"
+    );
+    let labels: Vec<_> = c.install_payloads(&MODULES).iter().map(|p| p.label).collect();
+    assert_eq!(labels, ["AgentValidator"]);
+    let nothing = "authority = \"0x00000000000000000000000000000000000000a1\"\n";
+    assert!(parse(nothing).unwrap_err().message.ends_with("[[custom_hooks]] or [agent]"));
+}
+
+#[test]
+fn the_agent_key_is_a_real_address_apart_from_the_authority_and_the_account() {
+    let key = r#"key = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed""#;
+    rejects(
+        AGENT,
+        key,
+        r#"key = "0x0000000000000000000000000000000000000000""#,
+        5,
+        "agent key must not be the zero address",
+    );
+    rejects(
+        AGENT,
+        key,
+        r#"key = "0x00000000000000000000000000000000000000a1""#,
+        5,
+        "the agent key is the authority: the authority rotates and revokes the agent's key, so the agent needs a key of its own",
+    );
+    rejects(AGENT, key, r#"key = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD""#, 5, "wrong EIP-55 checksum");
+    rejects(AGENT, key, r#"key = "0x12""#, 5, "agent key: `0x12` is not an address");
+    rejects(
+        AGENT,
+        key,
+        r#"key = "$AGENT""#,
+        5,
+        "agent key: unknown variable $AGENT (give it with --set AGENT=0x…)",
+    );
+    rejects(AGENT, "gas_allowance", "allowance", 6, "unknown field `allowance`");
+    // The account is known at install: `policy install` checks it before sending.
+    let c = parse(AGENT).unwrap();
+    let account = c.agent.as_ref().unwrap().key;
+    assert_eq!(
+        c.check_account(account),
+        Err(format!("the agent key is {account}, the account itself: an agent signs with a key of its own"))
+    );
+    assert_eq!(c.check_account(address!("0x00000000000000000000000000000000000000ac")), Ok(()));
+}
+
+#[test]
+fn the_agent_key_is_no_sessions_agent() {
+    let session = "\n[[session]]\nagent = \"0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed\"\nvalid_until = 2000000000\n[[session.call]]\ntarget = \"0x00000000000000000000000000000000000000d1\"\nfunction = \"*\"\n";
+    let err = parse(&format!("{AGENT}{session}")).unwrap_err();
+    assert_eq!(err.line, 5, "{err}");
+    assert_eq!(
+        err.message,
+        "the agent key 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed also has a [[session]]: it signs account-wide operations too, so the session's limits would bind nothing (give the session a key of its own)"
+    );
+}
+
+#[test]
+fn the_gas_allowance_is_required_in_ether_and_fits_the_validator() {
+    let line = r#"gas_allowance = "0.5""#;
+    let err = parse(&AGENT.replacen(&format!("{line}\n"), "", 1)).unwrap_err();
+    assert_eq!(
+        err.message,
+        "[agent] needs a gas_allowance: what the agent's UserOps may cost the account in gas fees, in ether (\"0\": only operations a paymaster pays)"
+    );
+    assert_eq!(err.line, 4, "the [agent] line: {err}");
+    rejects(AGENT, line, r#"gas_allowance = "-1""#, 6, "gas_allowance: `-1` is negative");
+    rejects(
+        AGENT,
+        line,
+        r#"gas_allowance = "0.0000000000000000001""#,
+        6,
+        "not an amount with 18 decimals (too many digits after the point)",
+    );
+    rejects(
+        AGENT,
+        line,
+        r#"gas_allowance = "lots""#,
+        6,
+        "gas_allowance: `lots` is not an amount with 18 decimals",
+    );
+    rejects(AGENT, line, "gas_allowance = true", 6, "gas_allowance: `true` is not an amount");
+    // 2^96 wei is one wei above what AgentValidator keeps (its allowance is a uint96).
+    rejects(
+        AGENT,
+        line,
+        r#"gas_allowance = "79228162514.264337593543950336""#,
+        6,
+        "gas_allowance is above the largest AgentValidator keeps (2^96 - 1 wei, about 79.2 billion ether)",
+    );
+    let most =
+        parse(&AGENT.replacen(line, r#"gas_allowance = "79228162514.264337593543950335""#, 1)).unwrap();
+    assert_eq!(most.agent.unwrap().gas_allowance, config::MAX_GAS_ALLOWANCE);
+    let whole = parse(&AGENT.replacen(line, "gas_allowance = 2", 1)).unwrap();
+    assert_eq!(whole.agent.unwrap().gas_allowance, U256::from(2_000_000_000_000_000_000u128));
+}
+
+/// `policy show` writes the live agent back as an `[agent]` section that reads back the same.
+#[test]
+fn the_agent_written_back_reads_the_same() {
+    let c = parse(AGENT).unwrap();
+    let text = leash::live::to_toml(&c);
+    assert!(
+        text.contains(
+            "\n[agent]\nkey = \"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed\"\ngas_allowance = \"0.5\""
+        ),
+        "{text}"
+    );
+    let back = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(back.agent, c.agent);
 }

@@ -10,15 +10,15 @@ use alloy::primitives::{Address, Bytes, U256};
 use toml::Spanned;
 
 use super::format::{
-    rule_width, Ctx, RawAllowlist, RawConfig, RawCustomHook, RawPause, RawRule, RawSession, RawSessionCall,
-    RawSpending, RawTask, RawToken,
+    rule_width, Ctx, RawAgent, RawAllowlist, RawConfig, RawCustomHook, RawPause, RawRule, RawSession,
+    RawSessionCall, RawSpending, RawTask, RawToken,
 };
 use super::{
-    parse_selector, AllowlistConfig, AllowlistMode, ConfigError, HookStack, ParamOp, ParamRuleConfig,
-    PauseConfig, PolicyConfig, SessionCallConfig, SessionConfig, SpendingConfig, TaskConfig, Token,
-    MAX_AUTO_UNPAUSE, MAX_CALL_RULES, MAX_LIMITS_PER_TOKEN, MAX_LIMIT_AMOUNT, MAX_ONE_OF, MAX_PERMISSIONS,
-    MAX_PROTECTED, MAX_RULES, MAX_SESSION_CALLS, MAX_SUB_HOOKS, MAX_TASKS, MAX_TIME, MAX_TOKENS, MAX_WINDOW,
-    MIN_WINDOW, RULE_VALUE_BITS, WILDCARD_SELECTOR, WINDOW_BUCKETS,
+    parse_selector, AgentConfig, AllowlistConfig, AllowlistMode, ConfigError, HookStack, ParamOp,
+    ParamRuleConfig, PauseConfig, PolicyConfig, SessionCallConfig, SessionConfig, SpendingConfig, TaskConfig,
+    Token, MAX_AUTO_UNPAUSE, MAX_CALL_RULES, MAX_GAS_ALLOWANCE, MAX_LIMITS_PER_TOKEN, MAX_LIMIT_AMOUNT,
+    MAX_ONE_OF, MAX_PERMISSIONS, MAX_PROTECTED, MAX_RULES, MAX_SESSION_CALLS, MAX_SUB_HOOKS, MAX_TASKS,
+    MAX_TIME, MAX_TOKENS, MAX_WINDOW, MIN_WINDOW, RULE_VALUE_BITS, WILDCARD_SELECTOR, WINDOW_BUCKETS,
 };
 
 /// The checked policy of the file `raw` was read from (`text`, named `file` in errors).
@@ -42,6 +42,7 @@ pub(super) fn check(
     let custom_hooks = custom_hooks(&ctx, hook, &raw.custom_hooks)?;
     let sessions = sessions(&ctx, hook, authority, &raw.session)?;
     let call_rules = call_rules(&ctx, hook, &raw.call_rules)?;
+    let agent = raw.agent.as_ref().map(|a| agent(&ctx, authority, &sessions, a)).transpose()?;
 
     let sub_hooks = usize::from(pause.is_some())
         + usize::from(allowlist.is_some())
@@ -53,8 +54,8 @@ pub(super) fn check(
             format!("{sub_hooks} sub-hooks: at most {MAX_SUB_HOOKS}"),
         ));
     }
-    if sub_hooks == 0 && tasks.is_empty() && sessions.is_empty() && call_rules.is_empty() {
-        return Err(ConfigError { file: file.to_string(), line: 1, message: "the policy configures nothing: add [pause], [allowlist], [[spending]], [[call_rules]], [[tasks]], [[session]] or [[custom_hooks]]".into() });
+    if sub_hooks == 0 && tasks.is_empty() && sessions.is_empty() && call_rules.is_empty() && agent.is_none() {
+        return Err(ConfigError { file: file.to_string(), line: 1, message: "the policy configures nothing: add [pause], [allowlist], [[spending]], [[call_rules]], [[tasks]], [[session]], [[custom_hooks]] or [agent]".into() });
     }
     Ok(PolicyConfig {
         authority,
@@ -67,7 +68,47 @@ pub(super) fn check(
         custom_hooks,
         sessions,
         call_rules,
+        agent,
     })
+}
+
+/// `[agent]`: the agent's key and its gas allowance, held to AgentValidator's install rules (a
+/// real address apart from the authority, an allowance in 96 bits); the account is checked once
+/// known ([`PolicyConfig::check_account`]).
+fn agent(
+    ctx: &Ctx,
+    authority: Address,
+    sessions: &[SessionConfig],
+    raw: &Spanned<RawAgent>,
+) -> Result<AgentConfig, ConfigError> {
+    let a = raw.get_ref();
+    let key = ctx.nonzero(&a.key, "agent key")?;
+    if key == authority {
+        return Err(ctx.err(
+            a.key.span(),
+            "the agent key is the authority: the authority rotates and revokes the agent's key, so the agent needs a key of its own",
+        ));
+    }
+    if sessions.iter().any(|s| s.agent == key) {
+        return Err(ctx.err(
+            a.key.span(),
+            format!("the agent key {key} also has a [[session]]: it signs account-wide operations too, so the session's limits would bind nothing (give the session a key of its own)"),
+        ));
+    }
+    let Some(v) = &a.gas_allowance else {
+        return Err(ctx.err(
+            raw.span(),
+            "[agent] needs a gas_allowance: what the agent's UserOps may cost the account in gas fees, in ether (\"0\": only operations a paymaster pays)",
+        ));
+    };
+    let gas_allowance = ctx.amount(v, 18, U256::MAX, "gas_allowance")?;
+    if gas_allowance > MAX_GAS_ALLOWANCE {
+        return Err(ctx.err(
+            v.span(),
+            "gas_allowance is above the largest AgentValidator keeps (2^96 - 1 wei, about 79.2 billion ether)",
+        ));
+    }
+    Ok(AgentConfig { key, gas_allowance })
 }
 
 /// `[tokens]`: each symbol becomes known to the sections after it.
@@ -516,6 +557,11 @@ impl PolicyConfig {
         }
         if self.sessions.iter().any(|s| s.agent == account) {
             return Err(format!("a session's agent is {account}, the account itself"));
+        }
+        if self.agent.as_ref().is_some_and(|a| a.key == account) {
+            return Err(format!(
+                "the agent key is {account}, the account itself: an agent signs with a key of its own"
+            ));
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ use alloy::sol_types::{SolCall, SolValue};
 
 use super::{
     HookStack, InstallPayload, ParamRuleConfig, PolicyConfig, SessionCallConfig, SessionConfig,
-    SpendingConfig, TaskConfig, Token, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
+    SpendingConfig, TaskConfig, Token, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK, MODULE_TYPE_VALIDATOR,
 };
 use crate::abi;
 use crate::addresses::ModuleAddresses;
@@ -119,12 +119,28 @@ impl PolicyConfig {
         }
     }
 
-    /// The `installModule` calls that put this policy on an account, in order: the executor (if
-    /// there are tasks), then the hook ([`Self::hook`]): the policy engine with its `Config`, or
-    /// the multiplexer with its sub-hooks (pause, allowlist, spending, custom hooks). The hook goes
-    /// last: once it is installed, module changes need the authority's approval.
+    /// AgentValidator's install data for the file's `[agent]`: `abi.encode(authority, key,
+    /// gasAllowance)`.
+    pub fn validator_install_data(&self) -> Option<Bytes> {
+        self.agent.as_ref().map(|a| (self.authority, a.key, a.gas_allowance).abi_encode_params().into())
+    }
+
+    /// The `installModule` calls that put this policy on an account, in order: AgentValidator (if
+    /// the file has an `[agent]`), the executor (if there are tasks), then the hook
+    /// ([`Self::hook`]): the policy engine with its `Config`, or the multiplexer with its
+    /// sub-hooks (pause, allowlist, spending, custom hooks). The hook goes last: once it is
+    /// installed, module changes need the authority's approval. The validator needs no hook to
+    /// install: it asks for one at each of the agent's operations.
     pub fn install_payloads(&self, modules: &ModuleAddresses) -> Vec<InstallPayload> {
         let mut payloads = Vec::new();
+        if let Some(init_data) = self.validator_install_data() {
+            payloads.push(InstallPayload {
+                module: modules.validator,
+                module_type: MODULE_TYPE_VALIDATOR,
+                init_data,
+                label: "AgentValidator",
+            });
+        }
         if !self.tasks.is_empty() {
             let tasks: Vec<abi::IAutomationExecutor::Task> = self.tasks.iter().map(TaskConfig::abi).collect();
             payloads.push(InstallPayload {

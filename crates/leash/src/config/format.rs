@@ -32,6 +32,15 @@ pub(super) struct RawConfig {
     /// Account-wide parameter rules (engine only): each a (target, function) with its rules.
     #[serde(default)]
     pub(super) call_rules: Vec<Spanned<RawSessionCall>>,
+    pub(super) agent: Option<Spanned<RawAgent>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAgent {
+    pub(super) key: Spanned<String>,
+    /// Required, but checked after reading, so its absence is said in words.
+    pub(super) gas_allowance: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]

@@ -37,6 +37,11 @@
 //! cooldown = "30d"
 //! max_executions = 12
 //!
+//! [agent]                                 # the agent's own key, installed in AgentValidator
+//! key = "0x…"                             # the agent's address (never an owner of the account)
+//! gas_allowance = "0.05"                  # required, in ether: what the agent's UserOps may cost
+//!                                         # the account in gas fees ("0": only paymaster-paid ones)
+//!
 //! [[custom_hooks]]                        # only with hook = "multiplexer"
 //! address = "0x…"
 //! init_data = "0x…"
@@ -90,6 +95,7 @@ pub use format::{
 };
 
 /// ERC-7579 module types.
+pub const MODULE_TYPE_VALIDATOR: u64 = 1;
 pub const MODULE_TYPE_EXECUTOR: u64 = 2;
 pub const MODULE_TYPE_HOOK: u64 = 4;
 
@@ -118,6 +124,8 @@ pub const MAX_ONE_OF: usize = 8;
 pub const RULE_VALUE_BITS: usize = 232;
 /// The last second a `uint48` time holds.
 pub const MAX_TIME: u64 = (1 << 48) - 1;
+/// The largest gas allowance AgentValidator keeps, in wei (it packs the allowance in 96 bits).
+pub const MAX_GAS_ALLOWANCE: U256 = U256::from_limbs([u64::MAX, u32::MAX as u64, 0, 0]);
 
 /// A rule the file breaks, with where.
 #[derive(Debug, Clone, PartialEq)]
@@ -298,6 +306,17 @@ pub struct SessionConfig {
     pub spending: Vec<SpendingConfig>,
 }
 
+/// The agent's own key at AgentValidator (`[agent]`): installed with the policy as
+/// `abi.encode(authority, key, gas_allowance)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentConfig {
+    /// The agent's address: its ECDSA signatures validate the account's operations the hook sees.
+    pub key: Address,
+    /// What the agent's UserOps may cost the account in gas fees, in wei (at most
+    /// [`MAX_GAS_ALLOWANCE`]); each one without a paymaster is charged its maximum cost.
+    pub gas_allowance: U256,
+}
+
 /// The hook that carries a policy's pause, allowlist and spending limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum HookStack {
@@ -345,6 +364,8 @@ pub struct PolicyConfig {
     /// Account-wide parameter rules (engine only): every call to each (target, selector) must meet
     /// its rules, whoever makes it and in every allowlist mode.
     pub call_rules: Vec<SessionCallConfig>,
+    /// The agent's key, installed in AgentValidator with the policy (`[agent]`).
+    pub agent: Option<AgentConfig>,
 }
 
 /// Names for selectors, where they are shown: the canonical signature of each function a policy
