@@ -89,8 +89,9 @@ pub enum PolicyCmd {
         overrides: ModuleOverrides,
     },
     /// Install a policy file on an account in one UserOp signed by the account's owner key: every
-    /// module (the executor, then the hook) or none. The file's sessions are granted after it with
-    /// the authority's key, if given (else `session grant` grants them later).
+    /// module (AgentValidator with the file's [agent], the executor, then the hook) or none. The
+    /// file's sessions are granted after it with the authority's key, if given (else `session
+    /// grant` grants them later).
     Install {
         file: PathBuf,
         #[arg(long)]
@@ -710,6 +711,7 @@ fn book_of(policy: &config::PolicyConfig) -> TokenBook {
 
 fn type_name(module_type: u64) -> &'static str {
     match module_type {
+        config::MODULE_TYPE_VALIDATOR => "validator",
         config::MODULE_TYPE_HOOK => "hook",
         config::MODULE_TYPE_EXECUTOR => "executor",
         _ => "module",

@@ -67,3 +67,12 @@ sol! {
         function execute(bytes32 mode, bytes calldata executionCalldata) external payable;
     }
 }
+
+// ERC-7579's account name (`kernel.advanced.v0.3.1`, `rhinestone.safe7579.v1.0.0`, ...), asked
+// where an install differs by account.
+sol! {
+    #[sol(rpc)]
+    interface IERC7579AccountId {
+        function accountId() external view returns (string memory);
+    }
+}

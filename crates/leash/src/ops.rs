@@ -10,11 +10,12 @@ use alloy::signers::SignerSync;
 use eyre::{bail, Result, WrapErr};
 
 use crate::abi::{
-    AgentValidator, AutomationExecutor, EmergencyPauseHook, IERC7579ModuleConfig, IPolicyEngine,
+    AgentValidator, AutomationExecutor, EmergencyPauseHook, IERC7579AccountId, IERC7579ModuleConfig,
+    IPolicyEngine,
 };
 use crate::account::UserOpSender;
 use crate::addresses::{require_deployed, ModuleAddresses};
-use crate::config::{PolicyConfig, SessionConfig, MODULE_TYPE_HOOK};
+use crate::config::{PolicyConfig, SessionConfig, MODULE_TYPE_HOOK, MODULE_TYPE_VALIDATOR};
 use crate::errors::{ether, utc, LeashRevert, Refused, TokenBook};
 use crate::provider::{Confirm, Unfunded};
 
@@ -218,7 +219,10 @@ pub struct Installed {
 /// Installs `policy` on `sender`'s account in one UserOp ([`PolicyConfig::install_call`]): every
 /// module, or none. Before sending, the account's current hook is checked (one hook per account:
 /// a policy for the engine cannot go onto an account already on the multiplexer, and the other way
-/// round). After it, each module is confirmed installed.
+/// round), and a module already installed stops the install (AgentValidator's with the agent it
+/// holds). The file's `[agent]` is refused on Kernel, whose hook rides on the agent's validation
+/// (an install this batch does not make), and where no Leash hook would run the agent's
+/// operations. After it, each module is confirmed installed.
 pub async fn install<P: Provider + Clone>(
     sender: &UserOpSender<P>,
     policy: &PolicyConfig,
@@ -226,6 +230,9 @@ pub async fn install<P: Provider + Clone>(
     book: &TokenBook,
 ) -> Result<Installed> {
     let account = sender.account;
+    if policy.agent.is_some() && modules.validator.is_zero() {
+        bail!("the deployment record has no AgentValidator for the file's [agent]: deploy again, or pass --validator");
+    }
     for p in policy.install_payloads(modules) {
         require_deployed(&sender.provider, p.module).await?;
     }
@@ -261,7 +268,39 @@ pub async fn install<P: Provider + Clone>(
             }
         }
     }
+    if policy.agent.is_some() {
+        if is_kernel(&sender.provider, account).await {
+            bail!(
+                "{account} is a Kernel account: there the hook rides on the agent's validation, which `policy install` does not install; leave [agent] out and install AgentValidator carrying the hook as docs/COMPATIBILITY.md shows"
+            );
+        }
+        if !policy.has_hook_policies() {
+            let mut leashed = false;
+            for hook in [modules.engine, modules.multiplexer] {
+                leashed |= !hook.is_zero() && installed(MODULE_TYPE_HOOK, hook).await?;
+            }
+            if !leashed {
+                bail!(
+                    "the file installs the agent's key but no hook, and {account} runs no Leash hook: AgentValidator would refuse every operation of the agent (add the policies to the file, or install them first)"
+                );
+            }
+        }
+    }
     for p in &payloads {
+        if p.module_type == MODULE_TYPE_VALIDATOR && installed(p.module_type, p.module).await? {
+            let status = agent_status(&sender.provider, p.module, account).await?;
+            let agent = if status.agent.is_zero() {
+                "no agent key".to_string()
+            } else {
+                format!("agent {}", status.agent)
+            };
+            bail!(
+                "AgentValidator ({}) is already installed on {account} ({agent}, gas allowance {}, authority {}): nothing was sent. The authority changes the agent with `agent rotate` and `agent allowance`; to install the rest of the file, leave [agent] out",
+                p.module,
+                ether(status.gas_allowance),
+                status.authority
+            );
+        }
         if installed(p.module_type, p.module).await? {
             bail!(
                 "{} ({}) is already installed on {account}: nothing was sent (change a live policy through the module, or uninstall it first)",
@@ -289,6 +328,13 @@ pub async fn install<P: Provider + Clone>(
         done.push((p.label.to_string(), p.module));
     }
     Ok(Installed { modules: done, gas_used: outcome.gas_used })
+}
+
+/// Whether `account` names itself Kernel (`accountId()` starting `kernel.`); an account that
+/// does not answer is not.
+async fn is_kernel<P: Provider + Clone>(provider: &P, account: Address) -> bool {
+    let id = IERC7579AccountId::new(account, provider.clone()).accountId().call().await;
+    id.is_ok_and(|id| id.starts_with("kernel."))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -513,8 +559,7 @@ pub async fn session_status<P: Provider + Clone>(
 
 // ---------------------------------------------------------------------- the agent's key
 
-/// The largest gas allowance AgentValidator keeps (it packs the allowance in 96 bits).
-pub const MAX_GAS_ALLOWANCE: U256 = U256::from_limbs([u64::MAX, u32::MAX as u64, 0, 0]);
+pub use crate::config::MAX_GAS_ALLOWANCE;
 
 /// An account's agent key at AgentValidator, as the validator holds it now.
 #[derive(Debug, Clone, PartialEq)]
