@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use alloy::primitives::{address, Address, Bytes, FixedBytes, U256};
 use alloy::providers::DynProvider;
+use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolInterface;
 use eyre::Result;
 use leash::abi::{
@@ -27,6 +28,8 @@ struct World {
     modules: ModuleAddresses,
     usdc: Address,
     vars: BTreeMap<String, Address>,
+    /// The key a file's `[agent]` names (`$AGENT`).
+    agent: PrivateKeySigner,
 }
 
 impl World {
@@ -43,7 +46,9 @@ impl World {
         vars.insert("USDC".into(), usdc);
         vars.insert("ROUTER".into(), Address::with_last_byte(0x77));
         vars.insert("COLD_WALLET".into(), Address::with_last_byte(0x78));
-        Ok(Self { net, owner, modules, usdc, vars })
+        let agent = PrivateKeySigner::random();
+        vars.insert("AGENT".into(), agent.address());
+        Ok(Self { net, owner, modules, usdc, vars, agent })
     }
 
     /// A fresh world with the policy of `example` installed on `hook`, and that policy.
@@ -102,6 +107,7 @@ fn same_policy(a: &PolicyConfig, b: &PolicyConfig) {
     assert_eq!(a.spending, b.spending, "spending");
     assert_eq!(a.tasks, b.tasks, "tasks");
     assert_eq!(a.call_rules, b.call_rules, "account-wide rules");
+    assert_eq!(a.agent, b.agent, "the agent's key");
 }
 
 #[tokio::test]
@@ -212,6 +218,7 @@ async fn install_is_all_or_nothing() -> Result<()> {
     );
     assert!(!world.is_installed(config::MODULE_TYPE_EXECUTOR, world.modules.automation).await?);
     assert!(!world.is_installed(config::MODULE_TYPE_HOOK, world.modules.engine).await?);
+    assert!(!world.is_installed(config::MODULE_TYPE_VALIDATOR, world.modules.validator).await?);
 
     let on_mux = PolicyConfig { hook: HookStack::Multiplexer, ..world.load("treasury.toml") };
     world.install(&on_mux).await?;
@@ -224,6 +231,90 @@ async fn install_is_all_or_nothing() -> Result<()> {
     assert!(
         !world.is_installed(config::MODULE_TYPE_EXECUTOR, world.modules.automation).await?,
         "nothing was sent"
+    );
+    Ok(())
+}
+
+/// A file's `[agent]`: `policy install` puts AgentValidator on the account with the rest, in one
+/// operation; the agent's key then acts within the leash and is refused past it, `agent status`
+/// shows the file's agent, and a second install names the validator already there and sends
+/// nothing. A file with only `[agent]` is refused where no Leash hook would run the agent.
+#[tokio::test]
+async fn install_with_an_agent_section_puts_the_agents_key_on_the_leash() -> Result<()> {
+    let world = World::new().await?;
+    let account = world.owner.account;
+    let alone = config::parse_with(
+        "agent.toml",
+        "authority = \"$AUTHORITY\"\n[agent]\nkey = \"$AGENT\"\ngas_allowance = \"0.05\"\n",
+        &world.vars,
+    )
+    .map_err(|e| eyre::eyre!("{e}"))?;
+    let err = ops::install(&world.owner, &alone, &world.modules, &TokenBook::default())
+        .await
+        .expect_err("no hook would run the agent");
+    assert_eq!(
+        err.to_string(),
+        format!("the file installs the agent's key but no hook, and {account} runs no Leash hook: AgentValidator would refuse every operation of the agent (add the policies to the file, or install them first)")
+    );
+    assert!(!world.is_installed(config::MODULE_TYPE_VALIDATOR, world.modules.validator).await?);
+
+    let policy = world.load("subscription.toml");
+    let file_agent = policy.agent.clone().expect("subscription.toml's [agent]");
+    assert_eq!(file_agent.key, world.agent.address());
+    world.install(&policy).await?;
+    assert!(world.is_installed(config::MODULE_TYPE_VALIDATOR, world.modules.validator).await?);
+    let status = ops::agent_status(&world.net.provider, world.modules.validator, account).await?;
+    assert_eq!(
+        status,
+        ops::AgentStatus {
+            account,
+            installed: true,
+            agent: file_agent.key,
+            gas_allowance: file_agent.gas_allowance,
+            authority: policy.authority,
+        }
+    );
+    assert!(status.to_string().starts_with(&format!("agent of {account}: {}\n", file_agent.key)), "{status}");
+    assert!(status.to_string().contains("gas allowance: 0.05 ether (50000000000000000 wei)\n"), "{status}");
+
+    // The agent's own key, through AgentValidator: a payment within the leash goes through.
+    let agent = world.owner.clone().signed_by(world.agent.clone()).via_validator(world.modules.validator);
+    let merchant = address!("0x000000000000000000000000000000000000beef");
+    let transfer = |value: u64| {
+        alloy::sol_types::SolCall::abi_encode(&leash::abi::IERC20Metadata::transferCall {
+            to: merchant,
+            value: U256::from(value),
+        })
+    };
+    let paid = agent.execute(world.usdc, U256::ZERO, &transfer(5_000_000)).await?;
+    assert!(paid.success, "{:?}", paid.refusal());
+    let usdc = TestToken::new(world.usdc, world.net.provider.clone());
+    assert_eq!(usdc.balanceOf(merchant).call().await?, U256::from(5_000_000u64));
+    // Past the 20 USDC per 30 days: refused by the leash, in words, nothing moved.
+    let over = agent.execute(world.usdc, U256::ZERO, &transfer(16_000_000)).await?;
+    assert!(!over.success, "over the limit");
+    let words = over.refusal().expect("refused").describe(&world.book(&policy));
+    assert!(words.starts_with("spending limit exceeded: tried 16 USDC, 15 USDC left"), "{words}");
+    assert_eq!(usdc.balanceOf(merchant).call().await?, U256::from(5_000_000u64));
+    // A key the file does not name is not the agent.
+    let stranger =
+        world.owner.clone().signed_by(PrivateKeySigner::random()).via_validator(world.modules.validator);
+    assert!(!stranger.execute(world.usdc, U256::ZERO, &transfer(1)).await.is_ok_and(|o| o.success));
+
+    // Installed already: said in words with the agent it holds, and nothing sent.
+    let left = ops::agent_status(&world.net.provider, world.modules.validator, account).await?.gas_allowance;
+    let again = ops::install(&world.owner, &policy, &world.modules, &world.book(&policy))
+        .await
+        .expect_err("installed already");
+    assert_eq!(
+        again.to_string(),
+        format!(
+            "AgentValidator ({}) is already installed on {account} (agent {}, gas allowance {}, authority {}): nothing was sent. The authority changes the agent with `agent rotate` and `agent allowance`; to install the rest of the file, leave [agent] out",
+            world.modules.validator,
+            file_agent.key,
+            leash::errors::ether(left),
+            policy.authority
+        )
     );
     Ok(())
 }
