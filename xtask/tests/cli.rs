@@ -14,6 +14,7 @@ use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::ext::AnvilApi;
 use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolValue;
 use eyre::{ensure, Result};
 use leash::config::{self, PolicyConfig};
 use leash::{live, ops};
@@ -511,5 +512,104 @@ async fn agent_rotate_revoke_allowance_and_status_through_the_commands() -> Resu
     let other = xtask_at(&url, &["agent", "status", "--account", &bare.to_string()]);
     assert!(other.ok, "{}", other.err);
     assert_eq!(other.out, format!("AgentValidator is not installed on {bare}\n"));
+    Ok(())
+}
+
+/// `policy encode|install|show` of a file with `[agent]` (subscription.toml): the encoding prints
+/// AgentValidator's payload first, the install puts it on the account with the rest in one
+/// operation, `agent status` and `policy show` read the file's agent back, and a second install,
+/// or an agent that is the account itself, is refused in one sentence with nothing sent.
+#[tokio::test]
+async fn policy_install_of_an_agent_section_installs_the_agents_key() -> Result<()> {
+    let (net, owner) = test_bed().await?;
+    net.provider.anvil_set_balance(owner.signer.address(), parse_ether("10")?).await?;
+    let (modules, _) = net.deploy_leash().await?;
+    let url = net.anvil.endpoint();
+    let agent = PrivateKeySigner::random().address();
+    let authority = net.anvil.addresses()[1];
+    let sets = |agent: Address| {
+        [
+            ("AUTHORITY", authority),
+            ("USDC", Address::with_last_byte(0xc1)),
+            ("KEEPER", net.anvil.addresses()[3]),
+            ("AGENT", agent),
+        ]
+        .iter()
+        .flat_map(|(k, v)| ["--set".to_string(), format!("{k}={v}")])
+        .collect::<Vec<_>>()
+    };
+    let file = "examples/subscription.toml";
+    let (account, owner_key) = (owner.account.to_string(), key_hex(&owner.signer));
+    let install = |agent: Address| {
+        let mut args = vec!["policy", "install", file, "--account", &account, "--owner-key", &owner_key];
+        let sets = sets(agent);
+        args.extend(sets.iter().map(String::as_str));
+        xtask_at(&url, &args)
+    };
+
+    let mut args = vec!["policy", "encode", file];
+    let encode_sets = sets(agent);
+    args.extend(encode_sets.iter().map(String::as_str));
+    // Offline: the module addresses from the deployment record.
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_xtask")).args(&args).current_dir(project_root()).output()?;
+    let encode = Run {
+        ok: output.status.success(),
+        out: String::from_utf8_lossy(&output.stdout).into_owned(),
+        err: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert!(encode.ok, "{}", encode.err);
+    let init: Bytes = (authority, agent, parse_ether("0.05")?).abi_encode_params().into();
+    let validator = format!(
+        "\nAgentValidator (validator)\n  module:      {}\n  module type: 1\n  init data:   {init}\n",
+        modules.validator
+    );
+    assert!(encode.out.contains(&validator), "{}", encode.out);
+    assert!(encode.out.find("AgentValidator") < encode.out.find("PolicyEngine"), "{}", encode.out);
+
+    let itself = install(owner.account);
+    assert!(!itself.ok);
+    assert_eq!(
+        itself.err,
+        format!(
+            "error: {file}: the agent key is {account}, the account itself: an agent signs with a key of its own\n"
+        )
+    );
+
+    let first = install(agent);
+    assert!(first.ok, "{}", first.err);
+    assert!(
+        first.out.starts_with(&format!(
+            "installing AgentValidator and AutomationExecutor and PolicyEngine on {account} in one operation\n  installed AgentValidator ({})\n",
+            modules.validator
+        )),
+        "{}",
+        first.out
+    );
+    let status = xtask_at(&url, &["agent", "status", "--account", &account]);
+    assert_eq!(
+        status.out,
+        format!(
+            "agent of {account}: {agent}\ngas allowance: 0.05 ether (50000000000000000 wei)\nauthority: {authority}\n"
+        )
+    );
+    let show = xtask_at(&url, &["policy", "show", "--account", &account]);
+    assert!(show.ok, "{}", show.err);
+    assert!(
+        show.out.contains(&format!("\n[agent]\nkey = \"{agent}\"\ngas_allowance = \"0.05\"")),
+        "{}",
+        show.out
+    );
+
+    let second = install(agent);
+    assert!(!second.ok);
+    assert!(
+        second.err.starts_with(&format!(
+            "error: AgentValidator ({}) is already installed on {account} (agent {agent}, gas allowance 0.05 ether (50000000000000000 wei), authority {authority}): nothing was sent.",
+            modules.validator
+        )),
+        "{}",
+        second.err
+    );
     Ok(())
 }
