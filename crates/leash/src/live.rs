@@ -156,10 +156,10 @@ pub async fn read<P: Provider + Clone>(
             let gas_allowance =
                 validator.gasAllowanceOf(account).call().await.wrap_err("reading AgentValidator")?;
             policy.agent = Some(AgentConfig { key, gas_allowance });
-        }
-        if policy.authority.is_zero() {
-            policy.authority =
-                validator.authorityOf(account).call().await.wrap_err("reading AgentValidator")?;
+            if policy.authority.is_zero() {
+                policy.authority =
+                    validator.authorityOf(account).call().await.wrap_err("reading AgentValidator")?;
+            }
         }
     }
     Ok(policy)
