@@ -243,6 +243,11 @@ pub async fn install<P: Provider + Clone>(
     if payloads.is_empty() {
         bail!("the policy installs nothing");
     }
+    if policy.agent.is_some() && is_kernel(&sender.provider, account).await {
+        bail!(
+            "{account} is a Kernel account: there the hook rides on the agent's validation, which `policy install` does not install; leave [agent] out and install AgentValidator carrying the hook as docs/COMPATIBILITY.md shows"
+        );
+    }
     let config = IERC7579ModuleConfig::new(account, sender.provider.clone());
     let installed = |module_type: u64, module: Address| {
         let config = config.clone();
@@ -268,22 +273,15 @@ pub async fn install<P: Provider + Clone>(
             }
         }
     }
-    if policy.agent.is_some() {
-        if is_kernel(&sender.provider, account).await {
-            bail!(
-                "{account} is a Kernel account: there the hook rides on the agent's validation, which `policy install` does not install; leave [agent] out and install AgentValidator carrying the hook as docs/COMPATIBILITY.md shows"
-            );
+    if policy.agent.is_some() && !policy.has_hook_policies() {
+        let mut leashed = false;
+        for hook in [modules.engine, modules.multiplexer] {
+            leashed |= !hook.is_zero() && installed(MODULE_TYPE_HOOK, hook).await?;
         }
-        if !policy.has_hook_policies() {
-            let mut leashed = false;
-            for hook in [modules.engine, modules.multiplexer] {
-                leashed |= !hook.is_zero() && installed(MODULE_TYPE_HOOK, hook).await?;
-            }
-            if !leashed {
-                bail!(
-                    "the file installs the agent's key but no hook, and {account} runs no Leash hook: AgentValidator would refuse every operation of the agent (add the policies to the file, or install them first)"
-                );
-            }
+        if !leashed {
+            bail!(
+                "the file installs the agent's key but no hook, and {account} runs no Leash hook: AgentValidator would refuse every operation of the agent (add the policies to the file, or install them first)"
+            );
         }
     }
     for p in &payloads {

@@ -1,7 +1,8 @@
 //! The agent's key at AgentValidator, through the library calls the `agent` commands make: the
 //! status read before and after a rotation, the rotated key acting on the leashed account and the
 //! old one no more, a revocation, the gas allowance set and read back and charged, and each bad
-//! input and a key that is not the authority's refused in words.
+//! input and a key that is not the authority's refused in words; a policy file's `[agent]` refused
+//! on Kernel, where `policy install` cannot carry it.
 
 use alloy::primitives::utils::parse_ether;
 use alloy::primitives::{Address, FixedBytes, U256};
@@ -216,5 +217,42 @@ async fn agent_commands_on_an_account_without_the_validator_say_so() -> Result<(
             "AgentValidator is not installed on {account}: it holds no agent key there (the account's owner installs it)"
         )
     );
+    Ok(())
+}
+
+/// A policy file's `[agent]` on Kernel, where the hook rides on the agent's validation (an install
+/// `policy install`'s batch does not make): refused in one sentence before anything is sent.
+#[tokio::test]
+async fn a_files_agent_is_refused_on_kernel_before_anything_is_sent() -> Result<()> {
+    use leash_devnet::accounts::{self, AccountKind};
+    let net = leash_anvil_tests::devnet(leash_anvil_tests::Options {
+        no_code_size_limit: true,
+        ..leash_anvil_tests::Options::default()
+    })?;
+    let (modules, _) = net.deploy_leash().await?;
+    let person = net.key(4);
+    let kernel = accounts::deploy(&net, AccountKind::Kernel, &person).await?;
+    let owner = UserOpSender::new(net.provider.clone(), kernel.entry_point, kernel.account, person)
+        .nonce_key(kernel.owner_nonce_key);
+    let policy = config::parse_with(
+        "agent.toml",
+        "authority = \"$AUTHORITY\"\n[agent]\nkey = \"$AGENT\"\ngas_allowance = \"0.05\"\n[pause]\nguardian = \"$GUARDIAN\"\n",
+        &vars([
+            ("AUTHORITY", net.anvil.addresses()[1]),
+            ("GUARDIAN", net.anvil.addresses()[2]),
+            ("AGENT", Address::with_last_byte(0xa9)),
+        ]),
+    )
+    .map_err(|e| eyre::eyre!("{e}"))?;
+    let err = ops::install(&owner, &policy, &modules, &TokenBook::default()).await.expect_err("Kernel");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{} is a Kernel account: there the hook rides on the agent's validation, which `policy install` does not install; leave [agent] out and install AgentValidator carrying the hook as docs/COMPATIBILITY.md shows",
+            kernel.account
+        )
+    );
+    let status = ops::agent_status(&net.provider, modules.validator, kernel.account).await?;
+    assert!(!status.installed, "nothing was sent");
     Ok(())
 }
