@@ -261,6 +261,17 @@ async fn session_grant_show_revoke_and_sign_through_the_commands() -> Result<()>
     Ok(())
 }
 
+impl Run {
+    /// Refused because `whose` key `key` holds no ETH: the error names the key, what `what`
+    /// needs, and the fix.
+    fn refused_unfunded(&self, whose: &str, key: Address, what: &str) {
+        assert!(!self.ok, "{}", self.out);
+        let opening = format!("error: {whose} key {key} has 0 ETH on chain 31337, and {what} needs about ");
+        assert!(self.err.starts_with(&opening), "{}", self.err);
+        assert!(self.err.trim_end().ends_with("then run this again"), "{}", self.err);
+    }
+}
+
 /// `cargo xtask ARGS --rpc-url URL`, with no key from the environment.
 fn xtask_at(url: &str, args: &[&str]) -> Run {
     xtask_with(url, args, &[])
@@ -335,14 +346,11 @@ async fn the_commands_say_what_is_wrong_with_the_node_the_chain_and_the_key() ->
     .map_err(|e| eyre::eyre!("{e}"))?;
     ops::install(&owner, &policy, &modules, &leash::errors::TokenBook::default()).await?;
     let pause = ["guardian", "pause", "--account", &account, "--guardian-key", &key_hex(&guardian)];
-    let run = xtask_at(&url, &pause);
-    assert!(!run.ok);
-    let expected = format!(
-        "error: the guardian's (or the authority's) key {} has 0 ETH on chain 31337, and the pause needs about ",
-        guardian.address()
+    xtask_at(&url, &pause).refused_unfunded(
+        "the guardian's (or the authority's)",
+        guardian.address(),
+        "the pause",
     );
-    assert!(run.err.starts_with(&expected), "{}", run.err);
-    assert!(run.err.trim_end().ends_with("then run this again"), "{}", run.err);
     net.provider.anvil_set_balance(guardian.address(), parse_ether("1")?).await?;
     let run = xtask_at(&url, &pause);
     assert!(run.ok, "{}", run.err);
@@ -371,14 +379,7 @@ async fn account_delegate_delegates_an_eoa_and_says_what_is_wrong() -> Result<()
     // A key without ETH: its address, its balance, and what the delegation needs.
     let implementation = net.deploy_eoa_account().await?;
     let broke = PrivateKeySigner::random();
-    let run = delegate(&broke);
-    assert!(!run.ok);
-    let expected = format!(
-        "error: the EOA's key {} has 0 ETH on chain 31337, and the delegation needs about ",
-        broke.address()
-    );
-    assert!(run.err.starts_with(&expected), "{}", run.err);
-    assert!(run.err.trim_end().ends_with("then run this again"), "{}", run.err);
+    delegate(&broke).refused_unfunded("the EOA's", broke.address(), "the delegation");
 
     // Delegated: the designator, in words; a second run sends nothing.
     let run = delegate(&eoa);

@@ -148,6 +148,14 @@ impl Devnet {
         Ok((ModuleAddresses::from_plan(&plan), report))
     }
 
+    /// Every module and EntryPoint v0.8 (the OpenZeppelin account's and the EOA's): the modules'
+    /// addresses.
+    pub async fn leash_on_v08(&self) -> Result<ModuleAddresses> {
+        let (modules, _) = self.deploy_leash().await?;
+        self.place_entry_point(EntryPoint::V08).await?;
+        Ok(modules)
+    }
+
     /// LeashEOAAccount, the implementation an EOA delegates to, through the CREATE2 deployer like
     /// the modules (nothing is sent if it is there already): its address.
     pub async fn deploy_eoa_account(&self) -> Result<Address> {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use alloy::primitives::utils::format_units;
-use alloy::primitives::{Address, Bytes, FixedBytes, U256};
+use alloy::primitives::{Address, Bytes, FixedBytes, B256, U256};
 use alloy::sol_types::{Revert, SolError, SolInterface};
 
 use crate::abi::IEntryPoint::IEntryPointErrors as E;
@@ -196,34 +196,32 @@ impl fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
+/// `what` waits for the authority to approve the change whose hash is `change`.
+fn needs_approval(what: String, change: B256) -> String {
+    format!("{what} needs the authority's approval: approveChange(account, {change})")
+}
+
 fn leash(e: &L) -> String {
     match e {
         L::Leash_OnlyAuthority(e) => {
             format!("only the authority {} may make this change (caller {})", e.authority, e.caller)
         }
-        L::Leash_ModuleChangeNotApproved(e) => format!(
-            "module change ({} of {}) needs the authority's approval: approveChange(account, {})",
-            selector_words(e.selector),
-            e.module,
-            e.changeHash
+        L::Leash_ModuleChangeNotApproved(e) => needs_approval(
+            format!("module change ({} of {})", selector_words(e.selector), e.module),
+            e.changeHash,
         ),
-        L::Leash_SelfCallNotApproved(e) => {
+        L::Leash_SelfCallNotApproved(e) => needs_approval("calling the account itself".into(), e.changeHash),
+        L::Leash_ModuleCallNotApproved(e) => needs_approval(
+            format!("calling Leash module {} ({})", e.module, selector_words(e.selector)),
+            e.changeHash,
+        ),
+        L::Leash_DepositCallNotApproved(e) => needs_approval(
             format!(
-                "calling the account itself needs the authority's approval: approveChange(account, {})",
-                e.changeHash
-            )
-        }
-        L::Leash_ModuleCallNotApproved(e) => format!(
-            "calling Leash module {} ({}) needs the authority's approval: approveChange(account, {})",
-            e.module,
-            selector_words(e.selector),
-            e.changeHash
-        ),
-        L::Leash_DepositCallNotApproved(e) => format!(
-            "moving the account's EntryPoint deposit or stake ({} at {}) needs the authority's approval: approveChange(account, {})",
-            selector_words(e.selector),
-            e.entryPoint,
-            e.changeHash
+                "moving the account's EntryPoint deposit or stake ({} at {})",
+                selector_words(e.selector),
+                e.entryPoint
+            ),
+            e.changeHash,
         ),
         L::Leash_NotInstalled(e) => format!("the module is not installed for {}", e.account),
         L::Leash_SessionsNeedTheEngine(e) => format!(

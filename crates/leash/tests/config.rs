@@ -508,12 +508,18 @@ fn session_times() {
 
 #[test]
 fn session_usage_limits() {
-    rejects(SESSIONS, "max_uses = 100", "max_uses = 0", 11, "no limit");
-    rejects(SESSIONS, "usage_window = \"1h\"", "", 12, "needs a usage_window");
-    rejects(SESSIONS, "uses_per_window = 10", "", 13, "needs uses_per_window");
-    rejects(SESSIONS, "usage_window = \"1h\"", "usage_window = 30", 13, "under 60 s");
-    rejects(SESSIONS, "usage_window = \"1h\"", "usage_window = 62", 13, "multiple of 4");
-    rejects(SESSIONS, "uses_per_window = 10", "uses_per_window = 0", 12, "freeze");
+    // (the fixture's line, what replaces it, the error's line, words the error holds)
+    let cases = [
+        ("max_uses = 100", "max_uses = 0", 11, "no limit"),
+        ("usage_window = \"1h\"", "", 12, "needs a usage_window"),
+        ("uses_per_window = 10", "", 13, "needs uses_per_window"),
+        ("usage_window = \"1h\"", "usage_window = 30", 13, "under 60 s"),
+        ("usage_window = \"1h\"", "usage_window = 62", 13, "multiple of 4"),
+        ("uses_per_window = 10", "uses_per_window = 0", 12, "freeze"),
+    ];
+    for (from, to, line, needle) in cases {
+        rejects(SESSIONS, from, to, line, needle);
+    }
 }
 
 #[test]

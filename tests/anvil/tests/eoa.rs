@@ -12,15 +12,13 @@ use leash::account::ENTRYPOINT_V08;
 use leash::eip7702;
 use leash::provider::Confirm;
 use leash_anvil_tests::{devnet, execute_single, Options, UserOpSender};
-use leash_devnet::EntryPoint;
 
 const ONE_ETH: u128 = 1_000_000_000_000_000_000;
 
 #[tokio::test]
 async fn an_eoa_delegates_keeps_its_address_and_balance_and_signs_its_own_user_ops() -> Result<()> {
     let net = devnet(Options::default())?;
-    let (modules, _) = net.deploy_leash().await?;
-    net.place_entry_point(EntryPoint::V08).await?;
+    let modules = net.leash_on_v08().await?;
     let person = net.key(5);
     let eoa = person.address();
     let wallet = net.wallet(5);

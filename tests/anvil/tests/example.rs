@@ -9,13 +9,11 @@ mod install_and_refuse;
 use eyre::Result;
 use leash::addresses::ModuleOverrides;
 use leash_anvil_tests::{devnet, project_root, Options};
-use leash_devnet::EntryPoint;
 
 #[tokio::test]
 async fn an_agent_team_installs_a_leash_and_reads_its_refusals() -> Result<()> {
     let net = devnet(Options::default())?;
-    let (modules, _) = net.deploy_leash().await?;
-    net.place_entry_point(EntryPoint::V08).await?;
+    let modules = net.leash_on_v08().await?;
     let owner = net.key(1);
     let account = net.deploy_test_account(owner.address()).await?;
     let setup = || install_and_refuse::Setup {

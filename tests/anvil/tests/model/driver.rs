@@ -41,7 +41,6 @@ use leash::config::{self, HookStack};
 use leash::provider::Confirm;
 use leash_anvil_tests::abi::TestToken;
 use leash_anvil_tests::{devnet, Devnet, Options};
-use leash_devnet::EntryPoint;
 use serde_json::json;
 
 use super::reference::{
@@ -117,8 +116,7 @@ impl Driver {
         rpc.anvil_set_block_timestamp_interval(1).await?;
         rpc.anvil_set_next_block_timestamp(START).await?;
 
-        net.place_entry_point(EntryPoint::V08).await?;
-        let (modules, _) = net.deploy_leash().await?;
+        let modules = net.leash_on_v08().await?;
         let token = net.deploy_token("TestToken", "T").await?;
         let other = net.deploy_token("TestToken", "O").await?;
 
