@@ -1,4 +1,4 @@
-//! Operator commands: `policy encode|install|show`, `session grant|revoke|sign|show`,
+//! Operator commands: `policy encode|install|apply|show`, `session grant|revoke|sign|show`,
 //! `guardian pause|unpause|status`, `task run|status`, `agent rotate|revoke|allowance|status`.
 //! Module addresses come from `deployments/<chainId>.json` unless overridden.
 
@@ -15,7 +15,7 @@ use leash::addresses::{ModuleAddresses, ModuleOverrides as Overrides};
 use leash::config::{self, HookStack};
 use leash::errors::{ether, TokenBook};
 use leash::provider::{connect, Unfunded};
-use leash::{live, ops};
+use leash::{apply, live, ops};
 use leash_devnet::{Devnet, Options};
 
 #[derive(Args, Debug, Clone)]
@@ -103,6 +103,24 @@ pub enum PolicyCmd {
         #[arg(long, value_name = "HEX")]
         owner_key: Option<String>,
         /// Authority key, to grant the file's [[session]]s after the install (or LEASH_AUTHORITY_KEY).
+        #[arg(long, value_name = "HEX")]
+        authority_key: Option<String>,
+        #[arg(long = "set", value_name = "NAME=ADDRESS")]
+        vars: Vec<String>,
+        #[command(flatten)]
+        chain: Chain,
+    },
+    /// Make an account's live policy the file's: print what differs, then send each change with
+    /// the authority's key (one transaction a change; what does not change keeps its windows,
+    /// task runs and session usage).
+    Apply {
+        file: PathBuf,
+        #[arg(long)]
+        account: Address,
+        /// Print the changes and send nothing (no key needed).
+        #[arg(long)]
+        dry_run: bool,
+        /// Authority key (or LEASH_AUTHORITY_KEY).
         #[arg(long, value_name = "HEX")]
         authority_key: Option<String>,
         #[arg(long = "set", value_name = "NAME=ADDRESS")]
@@ -394,6 +412,48 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
                 Ok(())
             })
         }
+        PolicyCmd::Apply { file, account, dry_run, authority_key, vars, chain } => crate::block_on(async {
+            let policy = config::load(&file, &parse_vars(&vars)?)?;
+            policy.check_account(account).map_err(|e| eyre!("{}: {e}", file.display()))?;
+            let authority = match dry_run {
+                true => None,
+                false => {
+                    let k = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
+                    check_authority(&k, &policy)?;
+                    Some(k)
+                }
+            };
+            let provider = connect(&chain.rpc_url, authority.clone()).await?;
+            let modules = modules_for(root, &provider, &chain.overrides).await?;
+            let live = live::read(&provider, account, &modules).await?;
+            let plan = apply::plan(&live, &policy).map_err(|e| eyre!("{}: {e}", file.display()))?;
+            let names = config::Signatures::load(&file)?;
+            let mut book = book_of(&live);
+            book.0.extend(book_of(&policy).0);
+            for note in &plan.notes {
+                println!("note: {note}");
+            }
+            if plan.changes.is_empty() {
+                println!("the live policy of {account} is the file's: nothing to change");
+                return Ok(());
+            }
+            println!("{} change(s) make the live policy of {account} the file's:", plan.changes.len());
+            for change in &plan.changes {
+                println!("  {}", change.describe(&names, &book));
+            }
+            let Some(authority) = authority else {
+                println!("(dry run: nothing sent)");
+                return Ok(());
+            };
+            let sent =
+                apply::send(&provider, &modules, account, live.hook, &plan.changes, &book, |change, tx| {
+                    println!("  sent: {} (tx {tx})", change.describe(&names, &book))
+                })
+                .await;
+            named(sent, &provider, authority.address()).await?;
+            println!("done: the live policy of {account} is the file's");
+            Ok(())
+        }),
         PolicyCmd::Show { account, policy: file, chain } => crate::block_on(async {
             let names = match &file {
                 Some(file) => config::Signatures::load(file)?,

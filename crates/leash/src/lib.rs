@@ -14,6 +14,7 @@
 pub mod abi;
 pub mod account;
 pub mod addresses;
+pub mod apply;
 pub mod artifacts;
 pub mod config;
 pub mod deploy;

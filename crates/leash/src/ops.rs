@@ -412,6 +412,20 @@ pub async fn task_run<P: Provider + Clone>(
     Ok(send_checked!(provider, exec.executeTask(account, task), book, format!("task {id}"), KEEPER))
 }
 
+/// `data` sent to `module` from the provider's wallet (the authority): a configuration change of
+/// `policy apply`, refused in plain words like every other.
+pub async fn authority_call<P: Provider + Clone>(
+    provider: &P,
+    module: Address,
+    data: Bytes,
+    what: String,
+    book: &TokenBook,
+) -> Result<TxHash> {
+    require_deployed(provider, module).await?;
+    let call = alloy::contract::RawCallBuilder::new_raw(provider.clone(), data).to(module);
+    Ok(send_checked!(provider, call, book, what, AUTHORITY))
+}
+
 // ---------------------------------------------------------------------- sessions
 
 /// The policy engine at `engine`, once its code is found there ([`require_deployed`]).

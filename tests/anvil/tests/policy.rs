@@ -468,3 +468,110 @@ async fn the_rust_limits_are_the_contracts_limits() -> Result<()> {
     }
     Ok(())
 }
+
+cases!(apply_sends_only_what_differs:
+    apply_sends_only_what_differs_on_the_engine => HookStack::Engine,
+    apply_sends_only_what_differs_on_the_multiplexer => HookStack::Multiplexer,
+);
+
+/// `policy apply`: the differences between the live policy and an edited file, in order, each
+/// one transaction of the authority; afterwards the live policy is the file's, a second plan is
+/// empty, and the window of a token the edit left alone carries on (nothing was reinstalled).
+async fn apply_sends_only_what_differs(stack: HookStack) -> Result<()> {
+    use leash::apply::{self, Change};
+    use leash::config::SpendingConfig;
+    let (world, policy) = World::installed("treasury.toml", stack).await?;
+    let (account, usdc, provider) = (world.owner.account, world.usdc, &world.net.provider);
+    let transfer = leash::abi::IERC20Metadata::transferCall {
+        to: Address::with_last_byte(0x99),
+        value: U256::from(3_000_000u64),
+    };
+    let spent =
+        world.owner.execute(usdc, U256::ZERO, &alloy::sol_types::SolCall::abi_encode(&transfer)).await?;
+    assert!(spent.success, "3 USDC within the limits");
+    let spending = SpendingLimitHook::new(
+        if stack == HookStack::Engine { world.modules.engine } else { world.modules.spending },
+        provider.clone(),
+    );
+    let usdc_left = || async {
+        use alloy::providers::Provider;
+        let now = provider.get_block_by_number(Default::default()).await?.expect("a block").header.timestamp;
+        eyre::Ok(spending.remainingAt(account, usdc, U256::from(now)).call().await?)
+    };
+    let left_before = usdc_left().await?;
+
+    let live = live::read(provider, account, &world.modules).await?;
+    let mut file = policy.clone();
+    let allowlist = file.allowlist.as_mut().expect("treasury's allowlist");
+    let (_, approve) = allowlist.permissions.remove(0);
+    let other = Address::with_last_byte(0x42);
+    allowlist.permissions.push((other, FixedBytes(config::WILDCARD_SELECTOR)));
+    let vault = Address::with_last_byte(0x79);
+    allowlist.protected.push(vault);
+    file.pause.as_mut().expect("treasury's pause").auto_unpause_after = 7_200;
+    let native = SpendingConfig {
+        token: Address::ZERO,
+        per_tx_cap: U256::ZERO,
+        limits: vec![(U256::from(5u64), 604_800)],
+    };
+    let at = file.spending.iter().position(|s| s.token.is_zero()).expect("a native limit");
+    file.spending[at] = native.clone();
+    let plan = apply::plan(&live, &file)?;
+    assert_eq!(
+        plan.changes,
+        vec![
+            Change::AutoUnpause(7_200),
+            Change::RemovePermission(usdc, approve),
+            Change::AddProtected(vault),
+            Change::AddPermission(other, FixedBytes(config::WILDCARD_SELECTOR)),
+            Change::TokenPolicy(native),
+        ]
+    );
+
+    let mut sent = Vec::new();
+    apply::send(
+        &world.as_key(1),
+        &world.modules,
+        account,
+        stack,
+        &plan.changes,
+        &world.book(&policy),
+        |c, _| sent.push(c.clone()),
+    )
+    .await?;
+    assert_eq!(sent, plan.changes, "each change sent once, in order");
+    let back = live::read(provider, account, &world.modules).await?;
+    same_policy(&file, &back);
+    assert_eq!(apply::plan(&back, &file)?.changes, vec![], "nothing left to change");
+    assert_eq!(usdc_left().await?, left_before, "USDC's window carried on");
+
+    // What a transaction of the authority cannot change is refused before anything is sent.
+    let other_authority = PolicyConfig { authority: other, ..file.clone() };
+    let err = apply::plan(&back, &other_authority).unwrap_err().to_string();
+    assert!(err.contains("`authority rotate` first"), "{err}");
+    let other_hook = match stack {
+        HookStack::Engine => HookStack::Multiplexer,
+        HookStack::Multiplexer => HookStack::Engine,
+    };
+    let err = apply::plan(&back, &PolicyConfig { hook: other_hook, ..file.clone() }).unwrap_err().to_string();
+    assert!(err.contains("uninstalling and installing again"), "{err}");
+
+    // A change the module refuses stops there and says what is live.
+    let refused = vec![
+        Change::AddProtected(Address::with_last_byte(0x7a)),
+        Change::AddProtected(Address::with_last_byte(0x7a)),
+    ];
+    let err = apply::send(
+        &world.as_key(1),
+        &world.modules,
+        account,
+        stack,
+        &refused,
+        &TokenBook::default(),
+        |_, _| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(format!("{err:#}").contains("the first 1 change(s) are live"), "{err:#}");
+    Ok(())
+}

@@ -207,12 +207,16 @@ impl PolicyConfig {
 
 /// Token policies as the engine takes them, account-wide or a session's.
 fn token_policies(spending: &[SpendingConfig]) -> Vec<abi::ISpendingLimitHook::TokenPolicy> {
-    spending
-        .iter()
-        .map(|s| abi::ISpendingLimitHook::TokenPolicy {
-            token: s.token,
-            perTxCap: s.per_tx_cap,
-            limits: s
+    spending.iter().map(SpendingConfig::abi).collect()
+}
+
+impl SpendingConfig {
+    /// The token's policy as `setTokenPolicy` (engine or SpendingLimitHook) and installs take it.
+    pub fn abi(&self) -> abi::ISpendingLimitHook::TokenPolicy {
+        abi::ISpendingLimitHook::TokenPolicy {
+            token: self.token,
+            perTxCap: self.per_tx_cap,
+            limits: self
                 .limits
                 .iter()
                 .map(|(amount, window)| abi::ISpendingLimitHook::LimitConfig {
@@ -220,8 +224,8 @@ fn token_policies(spending: &[SpendingConfig]) -> Vec<abi::ISpendingLimitHook::T
                     window: U256::from(*window),
                 })
                 .collect(),
-        })
-        .collect()
+        }
+    }
 }
 
 impl ParamRuleConfig {
