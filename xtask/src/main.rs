@@ -11,6 +11,7 @@ mod markers;
 mod mutants;
 mod operate;
 mod progress;
+mod status;
 mod storage_doc;
 mod table;
 mod toolchain;
@@ -116,6 +117,13 @@ enum Cmd {
     /// The agent's key at AgentValidator: rotate, revoke, set its gas allowance, show it.
     #[command(subcommand)]
     Agent(operate::AgentCmd),
+    /// An account's whole leash: pause, per token and window what is spent, left and when it frees
+    /// up, tasks and their next run, sessions, the agent's gas allowance, the last refusals.
+    ///
+    /// Read-only, from the views of whichever hook the account runs (the policy engine, or the
+    /// multiplexer's separate hooks) and the EntryPoint's `UserOperationRevertReason` events (v0.7
+    /// and v0.8), each refusal in words. `--json` prints the same as one JSON object.
+    Status(status::StatusArgs),
     /// An existing EOA as a Leash account: delegate it to LeashEOAAccount with EIP-7702.
     #[command(subcommand)]
     Account(eoa::AccountCmd),
@@ -243,6 +251,7 @@ fn run(cmd: Cmd) -> Result<()> {
         Cmd::Task(cmd) => operate::task(&root, cmd)?,
         Cmd::Agent(cmd) => operate::agent(&root, cmd)?,
         Cmd::Account(cmd) => eoa::run(&root, cmd)?,
+        Cmd::Status(args) => status::run(&root, args)?,
         Cmd::Fmt => {
             toolchain::ensure(&root)?;
             let mut forge = tool(&root, "forge");

@@ -1,6 +1,7 @@
 //! Operator commands: `policy encode|install|apply|show`, `session grant|revoke|sign|show`,
-//! `guardian pause|unpause|status`, `task run|status`, `agent rotate|revoke|allowance|status`.
-//! Module addresses come from `deployments/<chainId>.json` unless overridden.
+//! `guardian pause|unpause|status`, `task run|status`, `agent rotate|revoke|allowance|status`
+//! (and the chain arguments `status`, in `status.rs`, shares). Module addresses come from
+//! `deployments/<chainId>.json` unless overridden.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,9 +23,9 @@ use leash_devnet::{Devnet, Options};
 pub struct Chain {
     /// JSON-RPC endpoint (the node `cargo xtask deploy --keep-running` serves by default).
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8545", global = true)]
-    rpc_url: String,
+    pub(crate) rpc_url: String,
     #[command(flatten)]
-    overrides: ModuleOverrides,
+    pub(crate) overrides: ModuleOverrides,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -707,7 +708,7 @@ async fn named<T>(result: Result<T>, provider: &DynProvider, key: Address) -> Re
     }
 }
 
-async fn modules_for(
+pub(crate) async fn modules_for(
     root: &Path,
     provider: &DynProvider,
     overrides: &ModuleOverrides,
@@ -766,7 +767,7 @@ fn key(given: Option<String>, env: &str, flag: &str) -> Result<PrivateKeySigner>
 }
 
 fn book_of(policy: &config::PolicyConfig) -> TokenBook {
-    TokenBook(policy.tokens.iter().map(|t| (t.address, (t.symbol.clone(), t.decimals))).collect())
+    TokenBook::of(&policy.tokens)
 }
 
 fn type_name(module_type: u64) -> &'static str {

@@ -3,7 +3,8 @@
 //! the file's sessions; `session grant`, `revoke`, `sign` and `show` act on one agent's; `agent
 //! rotate`, `revoke`, `allowance` and `status` on the agent's key at AgentValidator; a node
 //! that does not answer, a chain without the deployment and a guardian's key without ETH each
-//! read as one sentence with the fix; `account delegate` delegates an EOA with EIP-7702.
+//! read as one sentence with the fix; `account delegate` delegates an EOA with EIP-7702; `status`
+//! prints an account's sections and its JSON.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -310,6 +311,7 @@ async fn the_commands_say_what_is_wrong_with_the_node_the_chain_and_the_key() ->
         &["policy", "show", "--account", &account],
         &["session", "show", "--account", &account],
         &["agent", "status", "--account", &account],
+        &["status", "--account", &account, "--json"],
     ] {
         let run = xtask_at(&dead, args);
         assert!(!run.ok);
@@ -649,5 +651,75 @@ async fn policy_apply_prints_the_difference_then_sends_only_it() -> Result<()> {
     assert!(w.live(w.payer.address()).await? && w.live(w.topper.address()).await?);
     let again = apply(&["--authority-key", &authority]);
     assert!(again.ok && again.out.contains("is the file's: nothing to change"), "{}{}", again.out, again.err);
+    Ok(())
+}
+
+#[tokio::test]
+async fn status_prints_the_sections_and_json_and_says_what_is_wrong() -> Result<()> {
+    let (net, owner) = test_bed().await?;
+    let url = net.anvil.endpoint();
+    let account = owner.account.to_string();
+    // A chain without the deployment, then an account with no Leash module, then no account.
+    let run = xtask_at(&url, &["status", "--account", &account]);
+    assert!(!run.ok && run.err.starts_with("error: no Leash deployment at 0x"), "{}", run.err);
+    let (modules, _) = net.deploy_leash().await?;
+    let run = xtask_at(&url, &["status", "--account", &account]);
+    assert!(run.ok, "{}", run.err);
+    assert!(run.out.ends_with("no Leash module installed\n"), "{}", run.out);
+    let nobody = Address::with_last_byte(0x77);
+    let run = xtask_at(&url, &["status", "--account", &nobody.to_string()]);
+    assert!(!run.ok);
+    assert_eq!(run.err, format!("error: {nobody} has no code: it is not a deployed ERC-7579 account\n"));
+
+    // 100 USDC a day: the owner spends 60, and 50 more is refused.
+    let usdc = net.deploy_token("SixDecimalToken", "USDC").await?;
+    leash_anvil_tests::abi::TestToken::new(usdc, net.provider.clone())
+        .mint(owner.account, U256::from(1_000_000_000u64))
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    let policy = config::parse_with(
+        "status.toml",
+        "authority = \"$AUTHORITY\"\n[tokens]\nUSDC = { address = \"$USDC\", decimals = 6 }\n[pause]\nguardian = \"$GUARDIAN\"\n[[spending]]\ntoken = \"USDC\"\nlimits = [ { amount = \"100\", window = \"1d\" } ]\n",
+        &vars([("AUTHORITY", net.anvil.addresses()[1]), ("GUARDIAN", net.anvil.addresses()[2]), ("USDC", usdc)]),
+    )
+    .map_err(|e| eyre::eyre!("{e}"))?;
+    ops::install(&owner, &policy, &modules, &leash::errors::TokenBook::of(&policy.tokens)).await?;
+    let pay = |amount: u64| leash_anvil_tests::abi::TestToken::transferCall {
+        to: Address::with_last_byte(0xa2),
+        amount: U256::from(amount),
+    };
+    let call = |amount| alloy::sol_types::SolCall::abi_encode(&pay(amount));
+    ensure!(owner.execute(usdc, U256::ZERO, &call(60_000_000)).await?.success);
+    ensure!(!owner.execute(usdc, U256::ZERO, &call(50_000_000)).await?.success);
+
+    let run = xtask_at(&url, &["status", "--account", &account, "--json"]);
+    assert!(run.ok, "{}", run.err);
+    let json: serde_json::Value = serde_json::from_str(&run.out).expect("stdout is one JSON object");
+    assert_eq!(json["hook"], "engine");
+    assert_eq!(json["spending"][0]["windows"][0]["spent"]["text"], "60 USDC");
+    assert_eq!(json["spending"][0]["left"]["text"], "40 USDC");
+    let reason = json["refusals"][0]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("spending limit exceeded: tried 50 USDC, 40 USDC left; enough frees up at 20"),
+        "{reason}"
+    );
+    assert_eq!(json["pause"]["paused"], false);
+
+    let run = xtask_at(&url, &["status", "--account", &account]);
+    assert!(run.ok, "{}", run.err);
+    for part in [
+        "hook: engine, authority ",
+        "\npause\n",
+        "not paused",
+        "\nspending\n",
+        "60 USDC",
+        "40 USDC",
+        "\nlast refusals",
+        reason,
+    ] {
+        assert!(run.out.contains(part), "{part:?} in\n{}", run.out);
+    }
     Ok(())
 }

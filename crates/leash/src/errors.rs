@@ -24,6 +24,11 @@ use crate::abi::{
 pub struct TokenBook(pub BTreeMap<Address, (String, u8)>);
 
 impl TokenBook {
+    /// The book of a policy's `[tokens]`.
+    pub fn of(tokens: &[crate::config::Token]) -> Self {
+        Self(tokens.iter().map(|t| (t.address, (t.symbol.clone(), t.decimals))).collect())
+    }
+
     /// The symbol of `address` if it is a known token, else the address.
     pub fn name(&self, address: Address) -> String {
         self.0.get(&address).map_or_else(|| address.to_string(), |(symbol, _)| symbol.clone())
@@ -56,9 +61,15 @@ pub fn ether(wei: U256) -> String {
     format!("{text} ether ({wei} wei)")
 }
 
+/// Whether `timestamp` is one of the max values contracts use for "never" (`type(uint256).max`,
+/// `type(uint48).max`).
+pub fn is_never(timestamp: U256) -> bool {
+    timestamp >= U256::from(u64::MAX) || timestamp == U256::from((1u64 << 48) - 1)
+}
+
 /// `YYYY-MM-DD HH:MM:SS UTC` for a UNIX time (`never` for the max values contracts use).
 pub fn utc(timestamp: U256) -> String {
-    if timestamp >= U256::from(u64::MAX) || timestamp == U256::from((1u64 << 48) - 1) {
+    if is_never(timestamp) {
         return "never (until someone acts)".to_string();
     }
     let t = timestamp.to::<u64>();

@@ -3,7 +3,8 @@
 //! (`addresses`), policy files turned into install payloads (`config`), UserOps (`account`), an
 //! EOA delegating to the Leash account implementation with EIP-7702 (`eip7702`),
 //! refusals in words (`errors`), installing, pausing and running tasks (`ops`), the live policy
-//! read back (`live`), and the contracts' interface (`abi`).
+//! read back (`live`), an account's whole standing in one read (`status`), and the contracts'
+//! interface (`abi`).
 //!
 //! A local chain with accounts, tokens and the demo is the `leash-devnet` crate's.
 //!
@@ -23,3 +24,4 @@ pub mod errors;
 pub mod live;
 pub mod ops;
 pub mod provider;
+pub mod status;

@@ -48,22 +48,14 @@ pub async fn read<P: Provider + Clone>(
     if provider.get_code_at(account).await.wrap_err("reading the account")?.is_empty() {
         bail!("{account} has no code: it is not a deployed ERC-7579 account");
     }
-    let mux_installed = acct
-        .isModuleInstalled(U256::from(MODULE_TYPE_HOOK), modules.multiplexer, Bytes::new())
-        .call()
-        .await
-        .wrap_err("the account does not answer isModuleInstalled: is it an ERC-7579 account?")?;
+    let mux_installed = hook_installed(provider, account, modules.multiplexer).await?;
     let executor_installed = acct
         .isModuleInstalled(U256::from(MODULE_TYPE_EXECUTOR), modules.automation, Bytes::new())
         .call()
         .await
         .wrap_err("reading the account's executors")?;
 
-    let engine_installed = acct
-        .isModuleInstalled(U256::from(MODULE_TYPE_HOOK), modules.engine, Bytes::new())
-        .call()
-        .await
-        .wrap_err("reading the account's hook")?;
+    let engine_installed = hook_installed(provider, account, modules.engine).await?;
 
     let mut policy = PolicyConfig {
         authority: Address::ZERO,
@@ -163,6 +155,19 @@ pub async fn read<P: Provider + Clone>(
         }
     }
     Ok(policy)
+}
+
+/// Whether `account` lists `hook` as an installed hook.
+pub async fn hook_installed<P: Provider + Clone>(
+    provider: &P,
+    account: Address,
+    hook: Address,
+) -> Result<bool> {
+    IERC7579ModuleConfig::new(account, provider.clone())
+        .isModuleInstalled(U256::from(MODULE_TYPE_HOOK), hook, Bytes::new())
+        .call()
+        .await
+        .wrap_err("the account does not answer isModuleInstalled: is it an ERC-7579 account?")
 }
 
 /// What the policy engine's events say about one account since its last install: the candidates

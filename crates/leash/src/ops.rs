@@ -510,9 +510,9 @@ pub struct SessionStatus {
 }
 
 impl SessionStatus {
-    /// Display with token symbols and units from `book`.
-    pub fn describe(&self, book: &TokenBook) -> String {
-        let state = if !self.live {
+    /// Where it stands at the time read: live, expired, not yet acting, or not live at all.
+    pub fn state(&self) -> String {
+        if !self.live {
             "not live (never granted, revoked or replaced)".to_string()
         } else if self.now < self.valid_from {
             format!("granted, acts from {}", utc(U256::from(self.valid_from)))
@@ -520,7 +520,12 @@ impl SessionStatus {
             "expired".to_string()
         } else {
             "live".to_string()
-        };
+        }
+    }
+
+    /// Display with token symbols and units from `book`.
+    pub fn describe(&self, book: &TokenBook) -> String {
+        let state = self.state();
         let uses = if self.max_uses.is_zero() {
             format!("{} calls (no total limit)", self.uses)
         } else {

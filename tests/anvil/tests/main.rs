@@ -23,6 +23,7 @@ mod model;
 mod policy;
 mod reproducible;
 mod sessions;
+mod status;
 mod storage_layout;
 mod testbed;
 mod words;
