@@ -118,12 +118,12 @@ pub enum PolicyCmd {
         file: PathBuf,
         #[arg(long)]
         account: Address,
-        /// Print the changes and send nothing (no key needed).
-        #[arg(long)]
-        dry_run: bool,
         /// Authority key (or LEASH_AUTHORITY_KEY).
         #[arg(long, value_name = "HEX")]
         authority_key: Option<String>,
+        /// Print the changes and send nothing (no key needed).
+        #[arg(long)]
+        dry_run: bool,
         #[arg(long = "set", value_name = "NAME=ADDRESS")]
         vars: Vec<String>,
         #[command(flatten)]

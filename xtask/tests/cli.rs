@@ -173,8 +173,7 @@ async fn policy_install_with_the_authority_key_grants_the_files_sessions() -> Re
 #[tokio::test]
 async fn session_grant_show_revoke_and_sign_through_the_commands() -> Result<()> {
     let world = World::new().await?;
-    let run = world.install(&[]);
-    assert!(run.ok, "{}{}", run.out, run.err);
+    let run = world.install(&[]).succeeded();
     assert!(run.out.contains("2 session(s) in the file are not granted yet"), "{}", run.out);
     let (payer, topper) = (world.payer.address(), world.topper.address());
     assert!(!world.live(payer).await? && !world.live(topper).await?);
@@ -263,6 +262,11 @@ async fn session_grant_show_revoke_and_sign_through_the_commands() -> Result<()>
 }
 
 impl Run {
+    fn succeeded(self) -> Self {
+        assert!(self.ok, "{}{}", self.out, self.err);
+        self
+    }
+
     /// Refused because `whose` key `key` holds no ETH: the error names the key, what `what`
     /// needs, and the fix.
     fn refused_unfunded(&self, whose: &str, key: Address, what: &str) {
@@ -618,43 +622,6 @@ async fn policy_install_of_an_agent_section_installs_the_agents_key() -> Result<
 }
 
 #[tokio::test]
-async fn policy_apply_prints_the_difference_then_sends_only_it() -> Result<()> {
-    let w = World::new().await?;
-    let run = w.install(&[]);
-    assert!(run.ok, "{}", run.err);
-    assert!(!w.live(w.payer.address()).await?, "installed without the authority's key: no session yet");
-    let (account, authority) = (w.account(), key_hex(&w.authority));
-    let apply = |extra: &[&str]| {
-        let mut args = vec!["policy", "apply", EXAMPLE, "--account", &account];
-        args.extend_from_slice(extra);
-        let sets = w.sets();
-        args.extend(sets.iter().map(String::as_str));
-        w.xtask(&args)
-    };
-
-    // The dry run needs no key, prints the two sessions the file grants and sends nothing.
-    let dry = apply(&["--dry-run"]);
-    assert!(dry.ok, "{}", dry.err);
-    assert!(dry.out.contains("2 change(s) make the live policy of"), "{}", dry.out);
-    assert!(dry.out.contains(&format!("+ session of {}", w.payer.address())), "{}", dry.out);
-    assert!(dry.out.trim_end().ends_with("(dry run: nothing sent)"), "{}", dry.out);
-    assert!(!w.live(w.payer.address()).await?);
-
-    // Another key than the file's authority: refused before anything is read or sent.
-    let stranger = key_hex(&PrivateKeySigner::random());
-    let wrong = apply(&["--authority-key", &stranger]);
-    assert!(!wrong.ok && wrong.err.contains("not of the file's authority"), "{}", wrong.err);
-
-    let sent = apply(&["--authority-key", &authority]);
-    assert!(sent.ok, "{}", sent.err);
-    assert_eq!(sent.out.matches("  sent: + session of ").count(), 2, "{}", sent.out);
-    assert!(w.live(w.payer.address()).await? && w.live(w.topper.address()).await?);
-    let again = apply(&["--authority-key", &authority]);
-    assert!(again.ok && again.out.contains("is the file's: nothing to change"), "{}{}", again.out, again.err);
-    Ok(())
-}
-
-#[tokio::test]
 async fn status_prints_the_sections_and_json_and_says_what_is_wrong() -> Result<()> {
     let (net, owner) = test_bed().await?;
     let url = net.anvil.endpoint();
@@ -721,5 +688,41 @@ async fn status_prints_the_sections_and_json_and_says_what_is_wrong() -> Result<
     ] {
         assert!(run.out.contains(part), "{part:?} in\n{}", run.out);
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn policy_apply_prints_the_difference_then_sends_only_it() -> Result<()> {
+    let w = World::new().await?;
+    w.install(&[]).succeeded();
+    assert!(!w.live(w.payer.address()).await?, "installed without the authority's key: no session yet");
+    let (account, authority) = (w.account(), key_hex(&w.authority));
+    let apply = |extra: &[&str]| {
+        let mut args = vec!["policy", "apply", EXAMPLE, "--account", &account];
+        args.extend_from_slice(extra);
+        let sets = w.sets();
+        args.extend(sets.iter().map(String::as_str));
+        w.xtask(&args)
+    };
+
+    // The dry run needs no key, prints the two sessions the file grants and sends nothing.
+    let dry = apply(&["--dry-run"]);
+    assert!(dry.ok, "{}", dry.err);
+    assert!(dry.out.contains("2 change(s) make the live policy of"), "{}", dry.out);
+    assert!(dry.out.contains(&format!("+ session of {}", w.payer.address())), "{}", dry.out);
+    assert!(dry.out.trim_end().ends_with("(dry run: nothing sent)"), "{}", dry.out);
+    assert!(!w.live(w.payer.address()).await?);
+
+    // Another key than the file's authority: refused before anything is read or sent.
+    let stranger = key_hex(&PrivateKeySigner::random());
+    let wrong = apply(&["--authority-key", &stranger]);
+    assert!(!wrong.ok && wrong.err.contains("not of the file's authority"), "{}", wrong.err);
+
+    let sent = apply(&["--authority-key", &authority]);
+    assert!(sent.ok, "{}", sent.err);
+    assert_eq!(sent.out.matches("  sent: + session of ").count(), 2, "{}", sent.out);
+    assert!(w.live(w.payer.address()).await? && w.live(w.topper.address()).await?);
+    let again = apply(&["--authority-key", &authority]);
+    assert!(again.ok && again.out.contains("is the file's: nothing to change"), "{}{}", again.out, again.err);
     Ok(())
 }

@@ -81,51 +81,22 @@ pub fn plan(live: &PolicyConfig, file: &PolicyConfig) -> Result<Plan> {
     let c = &mut plan.changes;
     pause(live, file, c)?;
     allowlist(live, file, c)?;
-    for s in &live.spending {
-        if !file.spending.iter().any(|f| f.token == s.token) {
-            c.push(Change::RemoveTokenPolicy(s.token));
-        }
-    }
-    for f in &file.spending {
-        if !live.spending.contains(f) {
-            c.push(Change::TokenPolicy(f.clone()));
-        }
-    }
     if live.custom_hooks.iter().map(|h| h.0).ne(file.custom_hooks.iter().map(|h| h.0)) {
         bail!("the file's custom hooks differ from the live sub-hooks: a sub-hook is added or removed through the multiplexer with the authority's approval, not by `policy apply`");
     }
-    for l in &live.call_rules {
-        if !file.call_rules.iter().any(|f| (f.target, f.selector) == (l.target, l.selector)) {
-            c.push(Change::CallRules(SessionCallConfig { rules: Vec::new(), ..l.clone() }));
-        }
-    }
-    for f in &file.call_rules {
-        if !live.call_rules.contains(f) {
-            c.push(Change::CallRules(f.clone()));
-        }
-    }
+    let token = |s: &SpendingConfig| s.token;
+    let unlimited = |s: &SpendingConfig| Change::RemoveTokenPolicy(s.token);
+    differ(&live.spending, &file.spending, token, unlimited, Change::TokenPolicy, c);
+    let pair = |r: &SessionCallConfig| (r.target, r.selector);
+    let unruled =
+        |r: &SessionCallConfig| Change::CallRules(SessionCallConfig { rules: Vec::new(), ..r.clone() });
+    differ(&live.call_rules, &file.call_rules, pair, unruled, Change::CallRules, c);
     // A task changes by going and coming back under its id (it starts from zero runs).
-    for l in &live.tasks {
-        if !file.tasks.contains(l) {
-            c.push(Change::RemoveTask(l.id));
-        }
-    }
-    for f in &file.tasks {
-        if !live.tasks.contains(f) {
-            c.push(Change::AddTask(f.clone()));
-        }
-    }
+    differ(&live.tasks, &file.tasks, TaskConfig::clone, |t| Change::RemoveTask(t.id), Change::AddTask, c);
     // A grant replaces a live session of the same agent (a new epoch: its usage starts over).
-    for l in &live.sessions {
-        if !file.sessions.iter().any(|f| f.agent == l.agent) {
-            c.push(Change::RevokeSession(l.agent));
-        }
-    }
-    for f in &file.sessions {
-        if !live.sessions.contains(f) {
-            c.push(Change::GrantSession(f.clone()));
-        }
-    }
+    let agent = |s: &SessionConfig| s.agent;
+    let revoked = |s: &SessionConfig| Change::RevokeSession(s.agent);
+    differ(&live.sessions, &file.sessions, agent, revoked, Change::GrantSession, c);
     Ok(plan)
 }
 
@@ -203,6 +174,20 @@ fn allowlist(live: &PolicyConfig, file: &PolicyConfig, c: &mut Vec<Change>) -> R
         c.push(Change::AddPermission(*target, *selector));
     }
     Ok(())
+}
+
+/// `removed` for each live entry whose key the file does not hold; then `set` for each entry of
+/// the file the live policy does not hold as it is.
+fn differ<T: Clone + PartialEq, K: PartialEq>(
+    live: &[T],
+    file: &[T],
+    key: impl Fn(&T) -> K,
+    removed: impl Fn(&T) -> Change,
+    set: impl Fn(T) -> Change,
+    c: &mut Vec<Change>,
+) {
+    c.extend(live.iter().filter(|l| !file.iter().any(|f| key(f) == key(l))).map(removed));
+    c.extend(file.iter().filter(|f| !live.contains(f)).cloned().map(set));
 }
 
 fn sub_hook_needed(what: &str) -> String {
@@ -377,4 +362,37 @@ pub async fn send<P: Provider + Clone>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::sol_types::SolCall;
+
+    use crate::abi::{AllowlistHook, EmergencyPauseHook, IPolicyEngine, SpendingLimitHook};
+
+    /// The engine answers the separate hooks' functions under the same selectors, so one binding
+    /// reaches either: the changes of `policy apply`, the guardian's switch, `status`' views.
+    #[test]
+    fn the_engine_and_the_separate_hooks_share_their_functions() {
+        macro_rules! same {
+            ($($hook:ident :: $call:ident),+ $(,)?) => {
+                $(assert_eq!(IPolicyEngine::$call::SELECTOR, $hook::$call::SELECTOR, stringify!($call));)+
+            };
+        }
+        same!(
+            EmergencyPauseHook::pauseCall,
+            EmergencyPauseHook::unpauseCall,
+            EmergencyPauseHook::setGuardianCall,
+            EmergencyPauseHook::setAutoUnpauseAfterCall,
+            AllowlistHook::setModeCall,
+            AllowlistHook::addPermissionCall,
+            AllowlistHook::removePermissionCall,
+            AllowlistHook::addProtectedCall,
+            AllowlistHook::removeProtectedCall,
+            SpendingLimitHook::setTokenPolicyCall,
+            SpendingLimitHook::removeTokenPolicyCall,
+            SpendingLimitHook::remainingAtCall,
+            SpendingLimitHook::availableAtCall,
+        );
+    }
 }

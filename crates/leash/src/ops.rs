@@ -741,17 +741,8 @@ pub async fn set_gas_allowance<P: Provider + Clone>(
 #[cfg(test)]
 mod tests {
     use alloy::primitives::{Address, U256};
-    use alloy::sol_types::SolCall;
 
     use super::{check_agent, AgentStatus, MAX_GAS_ALLOWANCE};
-    use crate::abi::{EmergencyPauseHook, IPolicyEngine};
-
-    /// `pause` and `unpause` go through the hook's binding whichever module holds the guardian.
-    #[test]
-    fn the_engine_and_the_pause_hook_share_the_guardians_selectors() {
-        assert_eq!(IPolicyEngine::pauseCall::SELECTOR, EmergencyPauseHook::pauseCall::SELECTOR);
-        assert_eq!(IPolicyEngine::unpauseCall::SELECTOR, EmergencyPauseHook::unpauseCall::SELECTOR);
-    }
 
     /// The agent key's rule, in words, before anything is sent.
     #[test]

@@ -407,17 +407,3 @@ impl BlockTimes {
         Ok(block.header.timestamp)
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use alloy::sol_types::SolCall;
-
-    use crate::abi::{IPolicyEngine, SpendingLimitHook};
-
-    /// What is left and when more fits go through SpendingLimitHook's binding on either hook.
-    #[test]
-    fn the_engine_and_the_spending_hook_share_the_spending_views() {
-        assert_eq!(IPolicyEngine::remainingAtCall::SELECTOR, SpendingLimitHook::remainingAtCall::SELECTOR);
-        assert_eq!(IPolicyEngine::availableAtCall::SELECTOR, SpendingLimitHook::availableAtCall::SELECTOR);
-    }
-}

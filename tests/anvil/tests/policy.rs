@@ -469,11 +469,6 @@ async fn the_rust_limits_are_the_contracts_limits() -> Result<()> {
     Ok(())
 }
 
-cases!(apply_sends_only_what_differs:
-    apply_sends_only_what_differs_on_the_engine => HookStack::Engine,
-    apply_sends_only_what_differs_on_the_multiplexer => HookStack::Multiplexer,
-);
-
 /// `policy apply`: the differences between the live policy and an edited file, in order, each
 /// one transaction of the authority; afterwards the live policy is the file's, a second plan is
 /// empty, and the window of a token the edit left alone carries on (nothing was reinstalled).
@@ -575,3 +570,8 @@ async fn apply_sends_only_what_differs(stack: HookStack) -> Result<()> {
     assert!(format!("{err:#}").contains("the first 1 change(s) are live"), "{err:#}");
     Ok(())
 }
+
+cases!(apply_sends_only_what_differs:
+    apply_sends_only_what_differs_on_the_engine => HookStack::Engine,
+    apply_sends_only_what_differs_on_the_multiplexer => HookStack::Multiplexer,
+);
