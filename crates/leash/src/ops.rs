@@ -49,6 +49,13 @@ macro_rules! send_checked {
     }};
 }
 
+/// [`send_checked!`] from the authority's key, for a change whose refusal names no token.
+macro_rules! authority_sends {
+    ($provider:expr, $call:expr, $what:expr) => {
+        send_checked!($provider, $call, &TokenBook::default(), $what, AUTHORITY)
+    };
+}
+
 /// Whose keys send what.
 const GUARDIAN: &str = "the guardian's (or the authority's)";
 const AUTHORITY: &str = "the authority's";
@@ -463,12 +470,10 @@ pub async fn revoke_session<P: Provider + Clone>(
     agent: Address,
 ) -> Result<TxHash> {
     let engine = policy_engine(provider, engine).await?;
-    Ok(send_checked!(
+    Ok(authority_sends!(
         provider,
         engine.revokeSession(account, agent),
-        &TokenBook::default(),
-        format!("revoking the session of {agent}"),
-        AUTHORITY
+        format!("revoking the session of {agent}")
     ))
 }
 
@@ -684,12 +689,10 @@ pub async fn set_agent<P: Provider + Clone>(
 ) -> Result<TxHash> {
     let (v, status) = installed_validator(provider, validator, account).await?;
     check_agent(account, status.authority, agent).map_err(|e| eyre::eyre!(e))?;
-    Ok(send_checked!(
+    Ok(authority_sends!(
         provider,
         v.setAgent(account, agent),
-        &TokenBook::default(),
-        format!("making {agent} the agent of {account}"),
-        AUTHORITY
+        format!("making {agent} the agent of {account}")
     ))
 }
 
@@ -704,13 +707,7 @@ pub async fn revoke_agent<P: Provider + Clone>(
     if status.agent.is_zero() {
         bail!("{account} has no agent key (none set, or revoked already): nothing to revoke");
     }
-    Ok(send_checked!(
-        provider,
-        v.revokeAgent(account),
-        &TokenBook::default(),
-        format!("revoking the agent key of {account}"),
-        AUTHORITY
-    ))
+    Ok(authority_sends!(provider, v.revokeAgent(account), format!("revoking the agent key of {account}")))
 }
 
 /// `setGasAllowance(account, allowance)` from the provider's wallet (the authority): what the
@@ -729,12 +726,10 @@ pub async fn set_gas_allowance<P: Provider + Clone>(
         );
     }
     let (v, _) = installed_validator(provider, validator, account).await?;
-    Ok(send_checked!(
+    Ok(authority_sends!(
         provider,
         v.setGasAllowance(account, allowance),
-        &TokenBook::default(),
-        format!("setting the agent's gas allowance on {account}"),
-        AUTHORITY
+        format!("setting the agent's gas allowance on {account}")
     ))
 }
 
