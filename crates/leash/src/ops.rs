@@ -48,10 +48,11 @@ macro_rules! send_checked {
         receipt.transaction_hash
     }};
 }
+pub(crate) use send_checked;
 
 /// Whose keys send what.
 const GUARDIAN: &str = "the guardian's (or the authority's)";
-const AUTHORITY: &str = "the authority's";
+pub(crate) const AUTHORITY: &str = "the authority's";
 const KEEPER: &str = "the keeper's";
 
 #[derive(Debug, Clone, PartialEq)]
