@@ -22,9 +22,9 @@ use leash_devnet::{Devnet, Options};
 pub struct Chain {
     /// JSON-RPC endpoint (the node `cargo xtask deploy --keep-running` serves by default).
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8545", global = true)]
-    rpc_url: String,
+    pub(crate) rpc_url: String,
     #[command(flatten)]
-    overrides: ModuleOverrides,
+    pub(crate) overrides: ModuleOverrides,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -640,14 +640,14 @@ pub fn demo(account: &str) -> Result<()> {
 // ---------------------------------------------------------------------- helpers
 
 /// `result`, with an [`Unfunded`] refusal naming `key` (the command's signer) and its balance.
-async fn named<T>(result: Result<T>, provider: &DynProvider, key: Address) -> Result<T> {
+pub(crate) async fn named<T>(result: Result<T>, provider: &DynProvider, key: Address) -> Result<T> {
     match result {
         Ok(value) => Ok(value),
         Err(e) => Err(Unfunded::name_key(e, provider, key).await),
     }
 }
 
-async fn modules_for(
+pub(crate) async fn modules_for(
     root: &Path,
     provider: &DynProvider,
     overrides: &ModuleOverrides,
@@ -699,7 +699,7 @@ fn optional_key(given: Option<String>, env: &str, flag: &str) -> Result<Option<P
     key(given, env, flag).map(Some)
 }
 
-fn key(given: Option<String>, env: &str, flag: &str) -> Result<PrivateKeySigner> {
+pub(crate) fn key(given: Option<String>, env: &str, flag: &str) -> Result<PrivateKeySigner> {
     let text =
         given.or_else(|| std::env::var(env).ok()).ok_or_else(|| eyre!("a key is needed: {flag} or {env}"))?;
     text.trim().parse().map_err(|_| eyre!("{flag}: not a 32-byte hex private key"))

@@ -218,11 +218,8 @@ pub async fn rotate_authority<P: Provider + Clone>(
             Ok(tx) => moved.push((h.module, tx)),
             Err(e) if moved.is_empty() => return Err(e),
             Err(e) => {
-                let names = |list: &mut dyn Iterator<Item = &LeashModule>| {
-                    list.map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
-                };
-                let done = names(&mut moved.iter().map(|(m, _)| m));
-                let left = names(&mut to_move[i..].iter().map(|h| &h.module));
+                let done = listing(moved.iter().map(|(m, _)| m));
+                let left = listing(to_move[i..].iter().map(|h| &h.module));
                 return Err(e.wrap_err(format!(
                     "the rotation stopped half way: {done} now name {new_authority}, while {left} still name {key}; run the rotation again with {key}'s key to finish it"
                 )));
@@ -230,6 +227,11 @@ pub async fn rotate_authority<P: Provider + Clone>(
         }
     }
     Ok(Rotated { account, new_authority, moved, already })
+}
+
+/// Modules named one after the other: `PolicyEngine (0x…), AgentValidator (0x…)`.
+fn listing<'a>(modules: impl Iterator<Item = &'a LeashModule>) -> String {
+    modules.map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 async fn set_authority<P: Provider + Clone>(
@@ -362,7 +364,39 @@ async fn lists<P: Provider + Clone>(provider: &P, account: Address, module: &Lea
         .wrap_err("the account does not answer isModuleInstalled: is it an ERC-7579 account?")
 }
 
-/// The removal of the Leash from `account`: which modules it lists, the owner's one call, and
+/// The Leash modules `account` lists itself: its Leash hook, if it runs one, and the others (a
+/// sub-hook behind the multiplexer is the multiplexer's, not the account's).
+async fn listed<P: Provider + Clone>(
+    provider: &P,
+    modules: &ModuleAddresses,
+    account: Address,
+) -> Result<(Option<Held>, Vec<LeashModule>)> {
+    let mut hook = None;
+    let mut others = Vec::new();
+    for h in held(provider, modules, account).await? {
+        if !lists(provider, account, &h.module).await? {
+            continue;
+        }
+        if h.module.module_type == MODULE_TYPE_HOOK {
+            hook = Some(h);
+        } else {
+            others.push(h.module);
+        }
+    }
+    Ok((hook, others))
+}
+
+/// The Leash module `account` runs as its hook (the engine, the multiplexer, or a hook installed
+/// alone), with its authority: where the authority approves the account's module changes.
+pub async fn leash_hook<P: Provider + Clone>(
+    provider: &P,
+    modules: &ModuleAddresses,
+    account: Address,
+) -> Result<Option<Held>> {
+    Ok(listed(provider, modules, account).await?.0)
+}
+
+/// The removal of the leash from `account`: which modules it lists, the owner's one call, and
 /// the hash the hook must have approved. Only OpenZeppelin's accounts (and the EIP-7702 account),
 /// which take `uninstallModule(type, module, "")` for every module and show their hook the
 /// UserOp's calldata; other accounts are refused in a sentence.
@@ -381,19 +415,7 @@ pub async fn uninstall_plan<P: Provider + Clone>(
             "{account} ({id}) is not an OpenZeppelin ERC-7579 account: `uninstall` builds OpenZeppelin's module removal; on this account, remove the modules as its own wallet does, with the authority's `approve-change --hash` of what the hook sees"
         );
     }
-    let held = held(provider, modules, account).await?;
-    let mut hook = None;
-    let mut listed = Vec::new();
-    for h in &held {
-        if !lists(provider, account, &h.module).await? {
-            continue; // a sub-hook behind the multiplexer: it leaves with it
-        }
-        if h.module.module_type == MODULE_TYPE_HOOK {
-            hook = Some(*h);
-        } else {
-            listed.push(h.module);
-        }
-    }
+    let (hook, mut listed) = listed(provider, modules, account).await?;
     listed.extend(hook.map(|h| h.module));
     if listed.is_empty() {
         bail!("no Leash module is installed on {account}: nothing to uninstall");

@@ -25,17 +25,20 @@ use leash_anvil_tests::{test_bed, UserOpSender};
 const COLD: Address = Address::with_last_byte(0xc0);
 
 /// The test account with AgentValidator (Anvil's key 1 its authority, an agent key set) and a
-/// policy on `hook`: the guardian's pause (key 2) and COLD protected.
+/// policy on `hook`: the guardian's pause (key 2), COLD protected, and a keeper's task (key 3).
 async fn leashed(hook: HookStack) -> Result<(SessionBed, PrivateKeySigner)> {
     let (net, owner) = test_bed().await?;
     let bed = SessionBed::new(net, owner, parse_ether("0.1")?).await?;
     let policy = config::parse_with(
         "admin.toml",
-        "authority = \"$AUTHORITY\"\n[pause]\nguardian = \"$GUARDIAN\"\n[allowlist]\nmode = \"block\"\nprotected = [\"$COLD\"]\n",
+        "authority = \"$AUTHORITY\"\n[pause]\nguardian = \"$GUARDIAN\"\n[allowlist]\nmode = \"block\"\nprotected = [\"$COLD\"]\n\
+         [[tasks]]\nid = 1\ncaller = \"$KEEPER\"\ntarget = \"$PAYEE\"\ncall = \"0x\"\ncooldown = \"1d\"\n",
         &vars([
             ("AUTHORITY", bed.authority.address()),
             ("GUARDIAN", bed.net.anvil.addresses()[2]),
             ("COLD", COLD),
+            ("KEEPER", bed.net.anvil.addresses()[3]),
+            ("PAYEE", Address::with_last_byte(0xa1)),
         ]),
     )
     .map_err(|e| eyre::eyre!("{e}"))?;
@@ -69,10 +72,14 @@ async fn rotate_moves_every_module(hook: HookStack) -> Result<()> {
     let rotated = admin::rotate_authority(&old_wallet, old, &modules, account, new).await?;
     let moved: Vec<LeashModule> = rotated.moved.iter().map(|(m, _)| *m).collect();
     let expected = match hook {
-        HookStack::Engine => vec!["PolicyEngine", "AgentValidator"],
-        HookStack::Multiplexer => {
-            vec!["HookMultiPlexer", "EmergencyPauseHook", "AllowlistHook", "AgentValidator"]
-        }
+        HookStack::Engine => vec!["PolicyEngine", "AutomationExecutor", "AgentValidator"],
+        HookStack::Multiplexer => vec![
+            "HookMultiPlexer",
+            "EmergencyPauseHook",
+            "AllowlistHook",
+            "AutomationExecutor",
+            "AgentValidator",
+        ],
     };
     assert_eq!(names(&moved), expected);
     assert!(rotated.already.is_empty());
@@ -123,7 +130,7 @@ async fn rotate_moves_every_module(hook: HookStack) -> Result<()> {
 }
 
 cases!(rotate_moves_every_module:
-    admin_rotate_moves_the_engine_and_the_validator => HookStack::Engine,
+    admin_rotate_moves_the_engine_the_executor_and_the_validator => HookStack::Engine,
     admin_rotate_moves_the_multiplexer_and_its_sub_hooks => HookStack::Multiplexer,
 );
 
@@ -159,8 +166,8 @@ async fn admin_bad_rotations_are_refused_in_words_and_send_nothing() -> Result<(
     assert_eq!(
         err.to_string(),
         format!(
-            "{stranger} is not the authority of {account}: PolicyEngine ({}) names {key}, AgentValidator ({}) names {key}; nothing was sent",
-            modules.engine, modules.validator
+            "{stranger} is not the authority of {account}: PolicyEngine ({}) names {key}, AutomationExecutor ({}) names {key}, AgentValidator ({}) names {key}; nothing was sent",
+            modules.engine, modules.automation, modules.validator
         )
     );
     for h in admin::held(&bed.net.provider, &modules, account).await? {
@@ -176,7 +183,10 @@ async fn admin_bad_rotations_are_refused_in_words_and_send_nothing() -> Result<(
         .await?;
     let finished = rotate(new).await?;
     let moved: Vec<LeashModule> = finished.moved.iter().map(|(m, _)| *m).collect();
-    assert_eq!((names(&moved), names(&finished.already)), (vec!["PolicyEngine"], vec!["AgentValidator"]));
+    assert_eq!(
+        (names(&moved), names(&finished.already)),
+        (vec!["PolicyEngine", "AutomationExecutor"], vec!["AgentValidator"])
+    );
     assert!(finished
         .to_string()
         .contains(&format!("AgentValidator ({}): named {new} already\n", modules.validator)));
@@ -244,13 +254,28 @@ async fn admin_an_approved_loosening_runs_once() -> Result<()> {
     assert!(!admin::is_approved(&bed.net.provider, modules.engine, account, hash).await?);
     assert!(refused(bed.owner.submit(call).await?), "the second run is refused");
 
+    // One module's removal, the owner's `uninstallModule` UserOp as it is: the hook sees exactly
+    // its calldata, refuses it unapproved and lets it through approved.
+    let validator = admin::module_named(&modules, "validator")?;
+    let uninstall = admin::uninstall_module_call(&validator);
+    let uninstall_hash = admin::change_hash(&uninstall);
+    match bed.owner.submit(uninstall.clone()).await?.refusal() {
+        Some(LeashRevert::Leash(L::Leash_ModuleChangeNotApproved(e))) => {
+            assert_eq!((e.module, e.changeHash), (modules.validator, uninstall_hash))
+        }
+        other => panic!("expected the hook's refusal, got {other:?}"),
+    }
+    admin::approve_change(&authority, &modules, account, modules.engine, uninstall_hash).await?;
+    assert!(bed.owner.submit(uninstall).await?.success, "the approved removal runs");
+    assert!(!ops::agent_status(&bed.net.provider, modules.validator, account).await?.installed);
+
     // A module that does not hold the account approves nothing.
-    let err = admin::approve_change(&authority, &modules, account, modules.automation, hash).await;
+    let err = admin::approve_change(&authority, &modules, account, modules.multiplexer, hash).await;
     assert_eq!(
         err.expect_err("not installed").to_string(),
         format!(
-            "AutomationExecutor ({}) is not installed on {account}: it has no authority there to approve anything",
-            modules.automation
+            "HookMultiPlexer ({}) is not installed on {account}: it has no authority there to approve anything",
+            modules.multiplexer
         )
     );
     Ok(())
@@ -270,7 +295,7 @@ async fn uninstall_removes_the_leash(hook: HookStack) -> Result<()> {
 
     let plan = admin::uninstall_plan(&bed.net.provider, &modules, account).await?;
     let hook_name = if hook == HookStack::Engine { "PolicyEngine" } else { "HookMultiPlexer" };
-    assert_eq!(names(&plan.modules), vec!["AgentValidator", hook_name]);
+    assert_eq!(names(&plan.modules), vec!["AutomationExecutor", "AgentValidator", hook_name]);
     assert_eq!(plan.hook.map(|h| (h.module.name, h.authority)), Some((hook_name, key)));
 
     // The owner alone: refused by the hook, which names the hash of exactly the UserOp's calldata.
@@ -305,7 +330,7 @@ async fn uninstall_removes_the_leash(hook: HookStack) -> Result<()> {
 
     let done = admin::uninstall(&bed.owner, &authority, key, &modules).await?;
     assert!(done.approval.is_some());
-    assert_eq!(names(&done.removed), vec!["AgentValidator", hook_name]);
+    assert_eq!(names(&done.removed), vec!["AutomationExecutor", "AgentValidator", hook_name]);
     assert!(done.to_string().contains(&format!("{account} runs no Leash module now")), "{done}");
     for m in admin::catalogue(&modules) {
         assert!(!lists(&bed, &m).await?, "{m} is still listed");
@@ -328,6 +353,6 @@ async fn uninstall_removes_the_leash(hook: HookStack) -> Result<()> {
 }
 
 cases!(uninstall_removes_the_leash:
-    admin_uninstall_removes_the_engine_and_the_validator => HookStack::Engine,
+    admin_uninstall_removes_the_engine_the_executor_and_the_validator => HookStack::Engine,
     admin_uninstall_removes_the_multiplexer_with_its_sub_hooks => HookStack::Multiplexer,
 );
