@@ -462,8 +462,8 @@ impl fmt::Display for Uninstalled {
 /// Removes the leash from `owner`'s account: the authority (the `authority` provider's wallet,
 /// whose address is `key`) approves the exact removal at the account's Leash hook, then the
 /// owner's one UserOp uninstalls every Leash module ([`uninstall_plan`]); each module forgets the
-/// account in O(1) (a new generation). When the operation fails, the approval is withdrawn again
-/// and nothing was removed. Afterwards the account is checked to list none of them.
+/// account in O(1) (a new generation). The owner's operation is validated before the approval is
+/// sent; should it fail all the same, the approval is withdrawn again and nothing was removed. Afterwards the account is checked to list none of them.
 pub async fn uninstall<P: Provider + Clone, A: Provider + Clone>(
     owner: &UserOpSender<P>,
     authority: &A,
@@ -481,6 +481,12 @@ pub async fn uninstall<P: Provider + Clone, A: Provider + Clone>(
                 hook.authority
             );
         }
+        // The owner's operation validated first (its key, nonce, prefund), so that a mistake
+        // there leaves no approval behind.
+        owner
+            .validate(plan.call.clone())
+            .await
+            .wrap_err("the owner's removal of the leash would be refused; nothing was sent")?;
         if !is_approved(authority, hook.module.address, account, plan.change_hash).await? {
             let tx =
                 approve_change(authority, modules, account, hook.module.address, plan.change_hash).await?;

@@ -3,7 +3,9 @@
 //! too) after which only the new key configures and approves; each bad rotation refused in words
 //! with nothing sent; an approved loosening by the owner's operation running once; and the leash
 //! removed by the owner with the authority's approval of the exact bytes the hook sees (refused
-//! without it), leaving an account whose formerly refused call passes.
+//! without it, and nothing approved for an owner's operation the EntryPoint would refuse),
+//! leaving an account whose formerly refused call passes; the same on an EIP-7702 EOA, and a
+//! Kernel account refused in a sentence.
 
 use alloy::primitives::utils::parse_ether;
 use alloy::primitives::{Address, Bytes, U256};
@@ -328,6 +330,20 @@ async fn uninstall_removes_the_leash(hook: HookStack) -> Result<()> {
         .await?
     );
 
+    // An owner's operation the EntryPoint would refuse (signed by a key that is not the
+    // owner's): found before the approval, so nothing is sent.
+    let impostor = bed.owner.clone().signed_by(PrivateKeySigner::random());
+    let failed = admin::uninstall(&impostor, &authority, key, &modules).await.expect_err("not the owner");
+    assert_eq!(failed.to_string(), "the owner's removal of the leash would be refused; nothing was sent");
+    let cause = failed.root_cause().to_string();
+    assert!(
+        cause.contains("AA24 signature error: the --owner-key is not an owner of this account"),
+        "{cause}"
+    );
+    let hook_module = plan.hook.expect("a hook").module;
+    assert!(!admin::is_approved(&bed.net.provider, hook_module.address, account, plan.change_hash).await?);
+    assert!(lists(&bed, &hook_module).await?, "nothing was removed");
+
     let done = admin::uninstall(&bed.owner, &authority, key, &modules).await?;
     assert!(done.approval.is_some());
     assert_eq!(names(&done.removed), vec!["AutomationExecutor", "AgentValidator", hook_name]);
@@ -356,3 +372,55 @@ cases!(uninstall_removes_the_leash:
     admin_uninstall_removes_the_engine_the_executor_and_the_validator => HookStack::Engine,
     admin_uninstall_removes_the_multiplexer_with_its_sub_hooks => HookStack::Multiplexer,
 );
+
+/// An EOA delegated to LeashEOAAccount (OpenZeppelin's hooked account): its leash comes off the
+/// same way, with its own key as the owner's.
+#[tokio::test]
+async fn admin_uninstall_on_an_eip7702_eoa() -> Result<()> {
+    use leash_devnet::EntryPoint;
+    let net = leash_anvil_tests::devnet(leash_anvil_tests::Options::default())?;
+    let (modules, _) = net.deploy_leash().await?;
+    net.place_entry_point(EntryPoint::V08).await?;
+    let person = net.key(5);
+    leash::eip7702::delegate(&net.wallet(5), &person, net.deploy_eoa_account().await?).await?;
+    let owner =
+        UserOpSender::new(net.provider.clone(), leash::account::ENTRYPOINT_V08, person.address(), person)
+            .bundler(net.bundler());
+    let authority = net.key(1).address();
+    let policy = config::parse_with(
+        "eoa.toml",
+        "authority = \"$AUTHORITY\"\n[allowlist]\nmode = \"block\"\nprotected = [\"$COLD\"]\n",
+        &vars([("AUTHORITY", authority), ("COLD", COLD)]),
+    )
+    .map_err(|e| eyre::eyre!("{e}"))?;
+    ops::install(&owner, &policy, &modules, &TokenBook::default()).await?;
+    assert!(!pays_cold(&owner).await, "COLD is protected");
+
+    let done = admin::uninstall(&owner, &net.wallet(1), authority, &modules).await?;
+    assert_eq!(names(&done.removed), vec!["PolicyEngine"]);
+    assert!(admin::held(&net.provider, &modules, owner.account).await?.is_empty());
+    assert!(pays_cold(&owner).await, "no hook refuses COLD any more");
+    Ok(())
+}
+
+/// Kernel takes its module removals its own way: refused in a sentence, nothing sent.
+#[tokio::test]
+async fn admin_uninstall_refuses_an_account_it_cannot_build_the_removal_for() -> Result<()> {
+    use leash_devnet::accounts::{self, AccountKind};
+    let net = leash_anvil_tests::devnet(leash_anvil_tests::Options {
+        no_code_size_limit: true,
+        ..leash_anvil_tests::Options::default()
+    })?;
+    let (modules, _) = net.deploy_leash().await?;
+    let kernel = accounts::deploy(&net, AccountKind::Kernel, &net.key(4)).await?;
+    let err = admin::uninstall_plan(&net.provider, &modules, kernel.account).await.expect_err("Kernel");
+    let text = err.to_string();
+    assert!(text.starts_with(&format!("{} (account kernel.", kernel.account)), "{text}");
+    assert!(
+        text.contains(
+            ") is not an OpenZeppelin ERC-7579 account: `uninstall` builds OpenZeppelin's module removal;"
+        ),
+        "{text}"
+    );
+    Ok(())
+}
