@@ -463,7 +463,8 @@ impl fmt::Display for Uninstalled {
 /// whose address is `key`) approves the exact removal at the account's Leash hook, then the
 /// owner's one UserOp uninstalls every Leash module ([`uninstall_plan`]); each module forgets the
 /// account in O(1) (a new generation). The owner's operation is validated before the approval is
-/// sent; should it fail all the same, the approval is withdrawn again and nothing was removed. Afterwards the account is checked to list none of them.
+/// sent; should it fail all the same, the approval is withdrawn again and nothing was removed.
+/// Afterwards the account is checked to list none of them.
 pub async fn uninstall<P: Provider + Clone, A: Provider + Clone>(
     owner: &UserOpSender<P>,
     authority: &A,
@@ -494,12 +495,7 @@ pub async fn uninstall<P: Provider + Clone, A: Provider + Clone>(
         }
     }
     let outcome = owner.submit(plan.call.clone()).await;
-    let refusal = match &outcome {
-        Ok(o) if o.success => None,
-        Ok(o) => Some(LeashRevert::decode(&o.revert_reason).describe(&TokenBook::default())),
-        Err(e) => Some(e.to_string()),
-    };
-    if let Some(reason) = refusal {
+    if !outcome.as_ref().is_ok_and(|o| o.success) {
         let withdrawn = match (plan.hook, approval) {
             (Some(hook), Some(_)) => {
                 match revoke_approval(authority, modules, account, hook.module.address, plan.change_hash)
@@ -511,7 +507,11 @@ pub async fn uninstall<P: Provider + Clone, A: Provider + Clone>(
             }
             _ => String::new(),
         };
-        bail!("the owner's removal of the leash was refused and nothing was removed: {reason}{withdrawn}");
+        let refused = "the owner's removal of the leash was refused and nothing was removed";
+        // An error keeps its type (a key short of funds is named by the caller).
+        let o = outcome.map_err(|e| e.wrap_err(format!("{refused}{withdrawn}")))?;
+        let reason = LeashRevert::decode(&o.revert_reason).describe(&TokenBook::default());
+        bail!("{refused}: {reason}{withdrawn}");
     }
     let gas_used = outcome.map(|o| o.gas_used)?;
     for m in &plan.modules {

@@ -344,6 +344,19 @@ async fn uninstall_removes_the_leash(hook: HookStack) -> Result<()> {
     assert!(!admin::is_approved(&bed.net.provider, hook_module.address, account, plan.change_hash).await?);
     assert!(lists(&bed, &hook_module).await?, "nothing was removed");
 
+    // An operation that validates but fails in execution (wrapped in Kernel's `executeUserOp`,
+    // the hook sees other bytes than it approved): the approval is withdrawn again.
+    let wrapped = bed.owner.clone().through_execute_user_op();
+    let failed = admin::uninstall(&wrapped, &authority, key, &modules).await.expect_err("a failed execution");
+    let text = failed.to_string();
+    assert!(
+        text.starts_with("the owner's removal of the leash was refused and nothing was removed: "),
+        "{text}"
+    );
+    assert!(text.contains("; the authority's approval was withdrawn (tx "), "{text}");
+    assert!(!admin::is_approved(&bed.net.provider, hook_module.address, account, plan.change_hash).await?);
+    assert!(lists(&bed, &hook_module).await?, "nothing was removed");
+
     let done = admin::uninstall(&bed.owner, &authority, key, &modules).await?;
     assert!(done.approval.is_some());
     assert_eq!(names(&done.removed), vec!["AutomationExecutor", "AgentValidator", hook_name]);
