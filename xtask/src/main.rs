@@ -2,6 +2,7 @@
 //! current directory, and names the missing piece when something is not there.
 
 mod abi;
+mod admin;
 mod audit;
 mod bench;
 mod deploy;
@@ -127,6 +128,15 @@ enum Cmd {
     /// An existing EOA as a Leash account: delegate it to LeashEOAAccount with EIP-7702.
     #[command(subcommand)]
     Account(eoa::AccountCmd),
+    /// The authority of an account's Leash modules: hand it to another key, or show it.
+    #[command(subcommand)]
+    Authority(admin::AuthorityCmd),
+    /// Approve (or withdraw, --revoke) one exact change the account may not make alone: an
+    /// uninstall, a loosening call, or any change by its hash (the authority's key).
+    ApproveChange(admin::ApproveArgs),
+    /// Take the leash off an account: the authority approves the exact removal, then the owner's
+    /// one UserOp uninstalls the hook, the executor and AgentValidator (both keys).
+    Uninstall(admin::UninstallArgs),
     /// Format Solidity and Rust sources in place.
     Fmt,
 }
@@ -252,6 +262,9 @@ fn run(cmd: Cmd) -> Result<()> {
         Cmd::Agent(cmd) => operate::agent(&root, cmd)?,
         Cmd::Account(cmd) => eoa::run(&root, cmd)?,
         Cmd::Status(args) => status::run(&root, args)?,
+        Cmd::Authority(cmd) => admin::authority(&root, cmd)?,
+        Cmd::ApproveChange(args) => admin::approve_change(&root, args)?,
+        Cmd::Uninstall(args) => admin::uninstall(&root, args)?,
         Cmd::Fmt => {
             toolchain::ensure(&root)?;
             let mut forge = tool(&root, "forge");

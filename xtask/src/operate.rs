@@ -701,7 +701,7 @@ pub fn demo(account: &str) -> Result<()> {
 // ---------------------------------------------------------------------- helpers
 
 /// `result`, with an [`Unfunded`] refusal naming `key` (the command's signer) and its balance.
-async fn named<T>(result: Result<T>, provider: &DynProvider, key: Address) -> Result<T> {
+pub(crate) async fn named<T>(result: Result<T>, provider: &DynProvider, key: Address) -> Result<T> {
     match result {
         Ok(value) => Ok(value),
         Err(e) => Err(Unfunded::name_key(e, provider, key).await),
@@ -760,7 +760,7 @@ fn optional_key(given: Option<String>, env: &str, flag: &str) -> Result<Option<P
     key(given, env, flag).map(Some)
 }
 
-fn key(given: Option<String>, env: &str, flag: &str) -> Result<PrivateKeySigner> {
+pub(crate) fn key(given: Option<String>, env: &str, flag: &str) -> Result<PrivateKeySigner> {
     let text =
         given.or_else(|| std::env::var(env).ok()).ok_or_else(|| eyre!("a key is needed: {flag} or {env}"))?;
     text.trim().parse().map_err(|_| eyre!("{flag}: not a 32-byte hex private key"))

@@ -267,8 +267,9 @@ impl<P: Provider + Clone> UserOpSender<P> {
         Ok(())
     }
 
-    /// Signs `call_data` with this sender's key and submits it through `handleOps`.
-    pub async fn submit(&self, call_data: Bytes) -> Result<OpOutcome> {
+    /// `call_data` as this sender's UserOp, signed with its key (wrapped for Kernel, carrying the
+    /// session's grant if it has one).
+    async fn signed_op(&self, call_data: Bytes) -> Result<PackedUserOperation> {
         let call_data =
             if self.execute_user_op { [&EXECUTE_USER_OP[..], &call_data].concat().into() } else { call_data };
         let mut op = self.user_op(call_data).await?;
@@ -277,7 +278,34 @@ impl<P: Provider + Clone> UserOpSender<P> {
         if let Some(enable) = &self.enable {
             op.signature = [&op.signature[..], &enable[..]].concat().into();
         }
+        Ok(op)
+    }
+
+    /// Signs `call_data` with this sender's key and submits it through `handleOps`.
+    pub async fn submit(&self, call_data: Bytes) -> Result<OpOutcome> {
+        let op = self.signed_op(call_data).await?;
         self.handle_op(op).await
+    }
+
+    /// Whether the EntryPoint would accept `call_data` as this sender's UserOp now, sending
+    /// nothing: its simulated `handleOps` refuses a wrong key, a used nonce or a missing prefund
+    /// in words. How the execution ends is known only once it is sent.
+    pub async fn validate(&self, call_data: Bytes) -> Result<()> {
+        let op = self.signed_op(call_data).await?;
+        self.simulate(op).await
+    }
+
+    /// The `handleOps` call of `op` alone, simulated: a refused UserOp surfaces as the
+    /// EntryPoint's decoded error.
+    async fn simulate(&self, op: PackedUserOperation) -> Result<()> {
+        let entry_point = self.entry_point();
+        if let Err(e) = entry_point.handleOps(vec![op], self.bundler).gas(HANDLE_OPS_GAS).call().await {
+            return Err(match LeashRevert::from_call_error(&e) {
+                Some(revert) => Refused::new("handleOps", revert, &TokenBook::default()).into(),
+                None => eyre!("handleOps was refused: {e}"),
+            });
+        }
+        Ok(())
     }
 
     /// `account.execute(single, target ++ value ++ data)` as a UserOp (naming the sender's session,
@@ -310,16 +338,10 @@ impl<P: Provider + Clone> UserOpSender<P> {
     /// execution is reported in the outcome.
     pub async fn handle_op(&self, op: PackedUserOperation) -> Result<OpOutcome> {
         let hash: B256 = self.entry_point().getUserOpHash(op.clone()).call().await?;
+        self.simulate(op.clone()).await?;
         let entry_point = self.entry_point();
         let call = entry_point.handleOps(vec![op], self.bundler).gas(HANDLE_OPS_GAS);
         let intrinsic_gas = intrinsic_gas(&call.calldata()[..]);
-        // Simulate first so that a refused UserOp surfaces as the EntryPoint's decoded error.
-        if let Err(e) = call.call().await {
-            return Err(match LeashRevert::from_call_error(&e) {
-                Some(revert) => Refused::new("handleOps", revert, &TokenBook::default()).into(),
-                None => eyre!("handleOps was refused: {e}"),
-            });
-        }
         let pending = match call.send().await {
             Ok(pending) => pending,
             Err(e) => {

@@ -239,7 +239,18 @@ fn leash(e: &L) -> String {
             "the execution names the session of {}, which only the policy engine applies: this hook refuses it",
             e.session
         ),
-        other => format!("leash: {other:?}"),
+        L::Leash_InvalidAuthority(e) => format!(
+            "{} cannot be the authority of {}: the authority is a real address other than the account itself",
+            e.authority, e.account
+        ),
+        L::Leash_OnlyAccountOrAuthority(e) => {
+            format!("only the account {} or its authority may make this change (caller {})", e.account, e.caller)
+        }
+        L::Leash_AlreadyInstalled(e) => format!("the module is already installed for {}", e.account),
+        L::Leash_NotInstalling(e) => format!(
+            "a module's onInstall and onUninstall run only inside {}'s own install or uninstall of it",
+            e.account
+        ),
     }
 }
 
@@ -570,6 +581,13 @@ mod tests {
         // A shared error decodes as the authority model's, whichever module's binding encoded it.
         let not_installed = AllowlistHook::Leash_NotInstalled { account }.abi_encode();
         assert!(matches!(LeashRevert::decode(&not_installed), LeashRevert::Leash(L::Leash_NotInstalled(_))));
+
+        // The authority's rule, in words.
+        let invalid = crate::abi::ILeashModule::Leash_InvalidAuthority { account, authority: account };
+        assert_eq!(
+            LeashRevert::decode(&invalid.abi_encode()).to_string(),
+            format!("{account} cannot be the authority of {account}: the authority is a real address other than the account itself")
+        );
 
         // A session's cap on an argument: what is left, and when the value fits (or never).
         let capped = crate::abi::IPolicyEngine::Session_ArgumentCapExceeded {

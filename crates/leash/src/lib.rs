@@ -2,9 +2,10 @@
 //! through the CREATE2 deployer and its records (`deploy`), where the modules live on a chain
 //! (`addresses`), policy files turned into install payloads (`config`), UserOps (`account`), an
 //! EOA delegating to the Leash account implementation with EIP-7702 (`eip7702`),
-//! refusals in words (`errors`), installing, pausing and running tasks (`ops`), the live policy
-//! read back (`live`), an account's whole standing in one read (`status`), and the contracts'
-//! interface (`abi`).
+//! refusals in words (`errors`), installing, pausing and running tasks (`ops`), the authority's
+//! rotation, approvals and the leash's removal (`admin`), a live policy changed to a file's
+//! (`apply`), the live policy read back (`live`), an account's whole standing in one read
+//! (`status`), and the contracts' interface (`abi`).
 //!
 //! A local chain with accounts, tokens and the demo is the `leash-devnet` crate's.
 //!
@@ -15,6 +16,7 @@
 pub mod abi;
 pub mod account;
 pub mod addresses;
+pub mod admin;
 pub mod apply;
 pub mod artifacts;
 pub mod config;

@@ -48,6 +48,7 @@ macro_rules! send_checked {
         receipt.transaction_hash
     }};
 }
+pub(crate) use send_checked;
 
 /// [`send_checked!`] from the authority's key, for a change whose refusal names no token.
 macro_rules! authority_sends {
@@ -58,7 +59,7 @@ macro_rules! authority_sends {
 
 /// Whose keys send what.
 const GUARDIAN: &str = "the guardian's (or the authority's)";
-const AUTHORITY: &str = "the authority's";
+pub(crate) const AUTHORITY: &str = "the authority's";
 const KEEPER: &str = "the keeper's";
 
 #[derive(Debug, Clone, PartialEq)]

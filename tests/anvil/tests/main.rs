@@ -14,6 +14,7 @@ macro_rules! cases {
     };
 }
 
+mod admin;
 mod agent;
 mod demo;
 mod deploy;
