@@ -1,5 +1,5 @@
 //! Operator commands: `policy encode|install|apply|show`, `session grant|revoke|sign|show`,
-//! `guardian pause|unpause|status`, `task run|status`, `agent rotate|revoke|allowance|status`
+//! `guardian pause|unpause|status`, `task run|status`, `agent add|list|rotate|revoke|allowance|status`
 //! (and the chain arguments `status`, in `status.rs`, shares). Module addresses come from
 //! `deployments/<chainId>.json` unless overridden.
 
@@ -264,6 +264,38 @@ pub struct TaskArgs {
 /// it and sets what the agent's UserOps may cost the account in gas fees.
 #[derive(Subcommand, Debug)]
 pub enum AgentCmd {
+    /// Install AgentValidator with --agent on an account that runs a Leash hook (the owner's key)
+    ///
+    /// One UserOp of the account's owner installing it, which the authority approves at the hook
+    /// first (a module change): the validator's authority is the hook's. Refused in words before
+    /// anything is sent on an account without a Leash hook, with AgentValidator installed already
+    /// (`agent rotate` changes its key), or for a key that cannot be the agent.
+    Add {
+        #[arg(long)]
+        account: Address,
+        /// The agent key's address.
+        #[arg(long, value_name = "ADDRESS")]
+        agent: Address,
+        /// What the agent's UserOps may cost the account in gas fees, in ether (`0.05`).
+        #[arg(long, value_name = "ETHER")]
+        gas_allowance: String,
+        /// Owner key of the account (or LEASH_OWNER_KEY).
+        #[arg(long, value_name = "HEX")]
+        owner_key: Option<String>,
+        /// Authority key, which approves the install at the account's Leash hook (or
+        /// LEASH_AUTHORITY_KEY).
+        #[arg(long, value_name = "HEX")]
+        authority_key: Option<String>,
+        #[command(flatten)]
+        chain: Chain,
+    },
+    /// The account's agents: its agent key at AgentValidator, and each live session's agent
+    List {
+        #[arg(long)]
+        account: Address,
+        #[command(flatten)]
+        chain: Chain,
+    },
     /// Make --agent the account's agent key, in place of the current one (the authority's key)
     ///
     /// Sends `setAgent(account, agent)` from the authority's key. Refused in words before anything
@@ -636,6 +668,56 @@ enum AgentChange {
 }
 
 pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
+    let cmd = match cmd {
+        AgentCmd::Add { account, agent, gas_allowance, owner_key, authority_key, chain } => {
+            let gas_allowance = config::parse_amount(&gas_allowance, 18, config::MAX_GAS_ALLOWANCE)
+                .map_err(|e| eyre!("--gas-allowance: {e}"))?;
+            let owner = key(owner_key, "LEASH_OWNER_KEY", "--owner-key")?;
+            let authority = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
+            return crate::block_on(async {
+                let by = authority.address();
+                let approver = connect(&chain.rpc_url, Some(authority)).await?;
+                let provider = connect(&chain.rpc_url, Some(owner.clone())).await?;
+                let modules = modules_for(root, &provider, &chain.overrides).await?;
+                let sender =
+                    UserOpSender::new(provider.clone(), leash::account::ENTRYPOINT_V08, account, owner);
+                let agent_key = config::AgentConfig { key: agent, gas_allowance };
+                let added = leash::admin::add_agent(&sender, &approver, by, &modules, agent_key).await;
+                let tx = named(added, &approver, by).await?;
+                println!("the authority approved the install (tx {tx}); installed AgentValidator on {account} with the agent {agent}");
+                println!("{}", ops::agent_status(&provider, modules.validator, account).await?);
+                Ok(())
+            });
+        }
+        AgentCmd::List { account, chain } => {
+            return crate::block_on(async {
+                let provider = connect(&chain.rpc_url, None).await?;
+                let modules = modules_for(root, &provider, &chain.overrides).await?;
+                let status = ops::agent_status(&provider, modules.validator, account).await?;
+                match (status.installed, status.agent.is_zero()) {
+                    (false, _) => println!("agent key: none (AgentValidator is not installed)"),
+                    (true, true) => println!("agent key: none (none set, or revoked)"),
+                    (true, false) => println!(
+                        "agent key: {} (gas allowance {})",
+                        status.agent,
+                        ether(status.gas_allowance)
+                    ),
+                }
+                let sessions = match modules.engine.is_zero() {
+                    true => Vec::new(),
+                    false => live::sessions(&provider, modules.engine, account).await?,
+                };
+                if sessions.is_empty() {
+                    println!("sessions: none live");
+                }
+                for s in &sessions {
+                    println!("{}", s.describe(&TokenBook::default()));
+                }
+                Ok(())
+            });
+        }
+        other => other,
+    };
     // The amount is read before any key or node, so a mistyped one is the first thing said.
     let (account, chain, change, authority_key) = match cmd {
         AgentCmd::Rotate { account, agent, authority_key, chain } => {
@@ -649,6 +731,7 @@ pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
             (account, chain, Some(AgentChange::Allowance(wei)), authority_key)
         }
         AgentCmd::Status { account, chain } => (account, chain, None, None),
+        AgentCmd::Add { .. } | AgentCmd::List { .. } => unreachable!("answered above"),
     };
     crate::block_on(async {
         let signer = match change {

@@ -17,7 +17,9 @@ use eyre::{bail, eyre, Result, WrapErr};
 use crate::abi::{IERC7579AccountId, IERC7579Batch, IERC7579ModuleConfig, ILeashModule};
 use crate::account::UserOpSender;
 use crate::addresses::ModuleAddresses;
-use crate::config::{MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK, MODULE_TYPE_VALIDATOR};
+use crate::config::{
+    AgentConfig, PolicyConfig, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK, MODULE_TYPE_VALIDATOR,
+};
 use crate::errors::{LeashRevert, Refused, TokenBook};
 use crate::ops::{send_checked, AUTHORITY};
 use crate::provider::{Confirm, Unfunded};
@@ -473,53 +475,136 @@ pub async fn uninstall<P: Provider + Clone, A: Provider + Clone>(
 ) -> Result<Uninstalled> {
     let account = owner.account;
     let plan = uninstall_plan(&owner.provider, modules, account).await?;
-    let mut approval = None;
-    if let Some(hook) = plan.hook {
-        if hook.authority != key {
-            bail!(
-                "{key} is not the authority of {account}: {} names {}, whose key approves the removal; nothing was sent",
-                hook.module,
-                hook.authority
-            );
-        }
-        // The owner's operation validated first (its key, nonce, prefund), so that a mistake
-        // there leaves no approval behind.
-        owner
-            .validate(plan.call.clone())
-            .await
-            .wrap_err("the owner's removal of the leash would be refused; nothing was sent")?;
-        if !is_approved(authority, hook.module.address, account, plan.change_hash).await? {
-            let tx =
-                approve_change(authority, modules, account, hook.module.address, plan.change_hash).await?;
-            approval = Some(tx);
-        }
-    }
-    let outcome = owner.submit(plan.call.clone()).await;
-    if !outcome.as_ref().is_ok_and(|o| o.success) {
-        let withdrawn = match (plan.hook, approval) {
-            (Some(hook), Some(_)) => {
-                match revoke_approval(authority, modules, account, hook.module.address, plan.change_hash)
-                    .await
-                {
-                    Ok(tx) => format!("; the authority's approval was withdrawn (tx {tx})"),
-                    Err(e) => format!("; the authority's approval is still pending ({e})"),
-                }
-            }
-            _ => String::new(),
-        };
-        let refused = "the owner's removal of the leash was refused and nothing was removed";
-        // An error keeps its type (a key short of funds is named by the caller).
-        let o = outcome.map_err(|e| e.wrap_err(format!("{refused}{withdrawn}")))?;
-        let reason = LeashRevert::decode(&o.revert_reason).describe(&TokenBook::default());
-        bail!("{refused}: {reason}{withdrawn}");
-    }
-    let gas_used = outcome.map(|o| o.gas_used)?;
+    let change = ApprovedChange {
+        hook: plan.hook.as_ref(),
+        call: plan.call.clone(),
+        what: "the owner's removal of the leash",
+        approves: "the removal",
+        undone: "nothing was removed",
+    };
+    let (approval, gas_used) = change.run(owner, authority, key, modules).await?;
     for m in &plan.modules {
         if lists(&owner.provider, account, m).await? {
             bail!("the removal operation succeeded but {account} still lists {m}");
         }
     }
     Ok(Uninstalled { account, approval, removed: plan.modules, gas_used })
+}
+
+/// An operation of the account's owner that its Leash hook lets through only with the authority's
+/// approval of its exact calldata (a module change, a call to the account itself).
+struct ApprovedChange<'a> {
+    /// The account's Leash hook and its authority (none: no hook asks for an approval).
+    hook: Option<&'a Held>,
+    call: Bytes,
+    /// The operation, what the authority approves, and what did not happen when it fails, for
+    /// the errors.
+    what: &'static str,
+    approves: &'static str,
+    undone: &'static str,
+}
+
+impl ApprovedChange<'_> {
+    /// Validates the owner's operation (its key, nonce, prefund: a mistake there leaves no approval
+    /// behind), has the authority (`authority`'s wallet, address `key`) approve it at the hook
+    /// unless an approval waits already, and sends it; should it fail all the same, the approval
+    /// is withdrawn again. The approval's transaction, and the operation's gas.
+    async fn run<P: Provider + Clone, A: Provider + Clone>(
+        &self,
+        owner: &UserOpSender<P>,
+        authority: &A,
+        key: Address,
+        modules: &ModuleAddresses,
+    ) -> Result<(Option<TxHash>, u64)> {
+        let (account, what) = (owner.account, self.what);
+        let change_hash = change_hash(&self.call);
+        let mut approval = None;
+        if let Some(hook) = self.hook {
+            if hook.authority != key {
+                bail!(
+                    "{key} is not the authority of {account}: {} names {}, whose key approves {}; nothing was sent",
+                    hook.module,
+                    hook.authority,
+                    self.approves
+                );
+            }
+            owner
+                .validate(self.call.clone())
+                .await
+                .wrap_err(format!("{what} would be refused; nothing was sent"))?;
+            if !is_approved(authority, hook.module.address, account, change_hash).await? {
+                approval = Some(
+                    approve_change(authority, modules, account, hook.module.address, change_hash).await?,
+                );
+            }
+        }
+        let outcome = owner.submit(self.call.clone()).await;
+        if !outcome.as_ref().is_ok_and(|o| o.success) {
+            let withdrawn = match (self.hook, approval) {
+                (Some(hook), Some(_)) => {
+                    match revoke_approval(authority, modules, account, hook.module.address, change_hash).await
+                    {
+                        Ok(tx) => format!("; the authority's approval was withdrawn (tx {tx})"),
+                        Err(e) => format!("; the authority's approval is still pending ({e})"),
+                    }
+                }
+                _ => String::new(),
+            };
+            let refused = format!("{what} was refused and {}", self.undone);
+            // An error keeps its type (a key short of funds is named by the caller).
+            let o = outcome.map_err(|e| e.wrap_err(format!("{refused}{withdrawn}")))?;
+            let reason = LeashRevert::decode(&o.revert_reason).describe(&TokenBook::default());
+            bail!("{refused}: {reason}{withdrawn}");
+        }
+        Ok((approval, outcome.map(|o| o.gas_used)?))
+    }
+}
+
+/// Installs AgentValidator holding `agent` on `owner`'s account, which runs a Leash hook already:
+/// the owner's one operation (`policy install` of a policy with only `[agent]`), approved by the
+/// authority (`authority`'s wallet, address `key`) at the hook, under which the validator's
+/// authority is the hook's. Refused in words before anything is sent on an account without a
+/// Leash hook, with AgentValidator installed already (`agent rotate` changes its key), for a key
+/// [`crate::ops::check_agent`] refuses, or an allowance above AgentValidator's largest.
+pub async fn add_agent<P: Provider + Clone, A: Provider + Clone>(
+    owner: &UserOpSender<P>,
+    authority: &A,
+    key: Address,
+    modules: &ModuleAddresses,
+    agent: AgentConfig,
+) -> Result<TxHash> {
+    let account = owner.account;
+    let Some(hook) = leash_hook(&owner.provider, modules, account).await? else {
+        bail!("{account} runs no Leash hook: `policy install` a policy first (its [agent] installs the agent with it)");
+    };
+    crate::ops::check_agent(account, hook.authority, agent.key).map_err(|e| eyre!(e))?;
+    if agent.gas_allowance > crate::config::MAX_GAS_ALLOWANCE {
+        bail!(
+            "a gas allowance of {} is above the largest AgentValidator keeps (2^96 - 1 wei)",
+            crate::errors::ether(agent.gas_allowance)
+        );
+    }
+    let status = crate::ops::agent_status(&owner.provider, modules.validator, account).await?;
+    if status.installed {
+        bail!(
+            "AgentValidator ({}) is installed on {account} already (agent {}): `agent rotate` changes its key; nothing was sent",
+            modules.validator,
+            status.agent
+        );
+    }
+    let policy = PolicyConfig::agent_only(hook.authority, agent);
+    let change = ApprovedChange {
+        hook: Some(&hook),
+        call: policy.install_call(modules, account),
+        what: "the owner's install of AgentValidator",
+        approves: "the install",
+        undone: "nothing was installed",
+    };
+    let (approval, _) = change.run(owner, authority, key, modules).await?;
+    if !crate::ops::agent_status(&owner.provider, modules.validator, account).await?.installed {
+        bail!("the install operation succeeded but {account} does not list AgentValidator");
+    }
+    Ok(approval.unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -291,6 +291,11 @@ pub async fn install<P: Provider + Clone>(
                 "the file installs the agent's key but no hook, and {account} runs no Leash hook: AgentValidator would refuse every operation of the agent (add the policies to the file, or install them first)"
             );
         }
+        // The hook lets a module change through only with the authority's approval of it.
+        let agent = policy.agent.as_ref().map_or(Address::ZERO, |a| a.key);
+        bail!(
+            "{account} runs a Leash hook, which lets the owner install a module only with the authority's approval: `agent add --account {account} --agent {agent} --gas-allowance … --owner-key … --authority-key …` approves and installs AgentValidator in one step; nothing was sent"
+        );
     }
     for p in &payloads {
         if p.module_type == MODULE_TYPE_VALIDATOR && installed(p.module_type, p.module).await? {

@@ -256,3 +256,71 @@ async fn a_files_agent_is_refused_on_kernel_before_anything_is_sent() -> Result<
     assert!(!status.installed, "nothing was sent");
     Ok(())
 }
+
+/// `agent add`: AgentValidator installed with the agent's key on an account that already runs the
+/// engine, under the engine's authority, in one operation of the owner; the key then acts. Refused
+/// in words before anything is sent on an account without Leash, for a key that is the authority,
+/// and a second time.
+#[tokio::test]
+async fn agent_add_installs_the_validator_under_the_leashs_authority() -> Result<()> {
+    use leash::config::AgentConfig;
+    let (net, owner) = test_bed().await?;
+    let (modules, _) = net.deploy_leash().await?;
+    let (authority, guardian) = (net.anvil.addresses()[1], net.anvil.addresses()[2]);
+    let agent = PrivateKeySigner::random();
+    let allowance = parse_ether("0.05")?;
+    let approver = net.wallet(1);
+    let add = |key: Address| {
+        leash::admin::add_agent(
+            &owner,
+            &approver,
+            authority,
+            &modules,
+            AgentConfig { key, gas_allowance: allowance },
+        )
+    };
+
+    let bare = add(agent.address()).await.expect_err("no Leash yet");
+    assert_eq!(
+        bare.to_string(),
+        format!(
+            "{} runs no Leash hook: `policy install` a policy first (its [agent] installs the agent with it)",
+            owner.account
+        )
+    );
+    let policy = config::parse_with(
+        "pause.toml",
+        "authority = \"$AUTHORITY\"\n[pause]\nguardian = \"$GUARDIAN\"\n",
+        &vars([("AUTHORITY", authority), ("GUARDIAN", guardian)]),
+    )
+    .map_err(|e| eyre::eyre!("{e}"))?;
+    ops::install(&owner, &policy, &modules, &TokenBook::default()).await?;
+    let file = config::PolicyConfig::agent_only(
+        authority,
+        AgentConfig { key: agent.address(), gas_allowance: allowance },
+    );
+    let unapproved =
+        ops::install(&owner, &file, &modules, &TokenBook::default()).await.expect_err("needs approval");
+    assert!(
+        unapproved.to_string().contains("approves and installs AgentValidator in one step"),
+        "{unapproved}"
+    );
+    let itself = add(authority).await.expect_err("the authority is no agent");
+    assert!(itself.to_string().contains("the agent needs a key of its own"), "{itself}");
+    assert!(
+        !ops::agent_status(&net.provider, modules.validator, owner.account).await?.installed,
+        "nothing sent"
+    );
+
+    add(agent.address()).await?;
+    let status = ops::agent_status(&net.provider, modules.validator, owner.account).await?;
+    assert_eq!(
+        (status.agent, status.gas_allowance, status.authority),
+        (agent.address(), allowance, authority)
+    );
+    let agents_ops = owner.clone().signed_by(agent.clone()).via_validator(modules.validator);
+    assert!(pays(&agents_ops).await, "the added agent acts");
+    let again = add(agent.address()).await.expect_err("installed already");
+    assert!(again.to_string().contains("`agent rotate` changes its key; nothing was sent"), "{again}");
+    Ok(())
+}

@@ -368,6 +368,25 @@ pub struct PolicyConfig {
     pub agent: Option<AgentConfig>,
 }
 
+impl PolicyConfig {
+    /// A policy holding only the agent's key, under `authority`: AgentValidator's install.
+    pub fn agent_only(authority: Address, agent: AgentConfig) -> Self {
+        PolicyConfig {
+            authority,
+            hook: HookStack::default(),
+            tokens: Vec::new(),
+            pause: None,
+            allowlist: None,
+            spending: Vec::new(),
+            tasks: Vec::new(),
+            custom_hooks: Vec::new(),
+            sessions: Vec::new(),
+            call_rules: Vec::new(),
+            agent: Some(agent),
+        }
+    }
+}
+
 /// Names for selectors, where they are shown: the canonical signature of each function a policy
 /// file wrote as a signature (permissions and session calls), else a commonly called function's.
 #[derive(Debug, Clone, Default, PartialEq)]
