@@ -154,8 +154,15 @@ async fn policy_install_with_the_authority_key_grants_the_files_sessions() -> Re
     let read = live::read(&world.net.provider, world.owner.account, &world.modules).await?;
     assert_eq!(read.sessions, world.policy().sessions, "the sessions on chain are the file's");
 
-    // `policy show` lists them, each call's selector named.
+    // `agent list`: no agent key at AgentValidator (the sessions carry the agents), both sessions.
     let account = world.account();
+    let list = world.xtask(&["agent", "list", "--account", &account]).succeeded();
+    assert!(list.out.starts_with("agent key: none (none set, or revoked)\n"), "{}", list.out);
+    for agent in [world.payer.address(), world.topper.address()] {
+        assert!(list.out.contains(&format!("session {agent}: ")), "{}", list.out);
+    }
+
+    // `policy show` lists them, each call's selector named.
     let show = world.xtask(&["policy", "show", "--account", &account]);
     assert!(show.ok, "{}", show.err);
     assert!(show.out.contains("function = \"0xa9059cbb\"  # transfer(address,uint256)"), "{}", show.out);
