@@ -107,6 +107,7 @@ pub fn authority(root: &Path, cmd: AuthorityCmd) -> Result<()> {
     crate::block_on(async {
         match cmd {
             AuthorityCmd::Rotate { account, to, authority_key, chain } => {
+                chain.text_only("authority rotate")?;
                 let signer = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
                 let from = signer.address();
                 let provider = connect(&chain.rpc_url, Some(signer)).await?;
@@ -115,6 +116,7 @@ pub fn authority(root: &Path, cmd: AuthorityCmd) -> Result<()> {
                 println!("{}", named(rotated, &provider, from).await?);
             }
             AuthorityCmd::Show { account, chain } => {
+                chain.text_only("authority show")?;
                 let provider = connect(&chain.rpc_url, None).await?;
                 let modules = modules_for(root, &provider, &chain.overrides).await?;
                 let held = admin::held(&provider, &modules, account).await?;
@@ -131,6 +133,7 @@ pub fn authority(root: &Path, cmd: AuthorityCmd) -> Result<()> {
 }
 
 pub fn approve_change(root: &Path, args: ApproveArgs) -> Result<()> {
+    args.chain.text_only("approve-change")?;
     // The change is read before any key or node, so a mistyped one is the first thing said.
     let value = match &args.value {
         Some(v) => config::parse_amount(v, 18, U256::MAX).map_err(|e| eyre!("--value: {e}"))?,
@@ -182,6 +185,7 @@ pub fn approve_change(root: &Path, args: ApproveArgs) -> Result<()> {
 }
 
 pub fn uninstall(root: &Path, args: UninstallArgs) -> Result<()> {
+    args.chain.text_only("uninstall")?;
     crate::block_on(async {
         let account = args.account;
         let provider = connect(&args.chain.rpc_url, None).await?;

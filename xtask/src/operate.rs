@@ -18,6 +18,7 @@ use leash::errors::{ether, TokenBook};
 use leash::provider::{connect, Unfunded};
 use leash::{apply, live, ops};
 use leash_devnet::{Devnet, Options};
+use serde_json::json;
 
 #[derive(Args, Debug, Clone)]
 pub struct Chain {
@@ -26,6 +27,26 @@ pub struct Chain {
     pub(crate) rpc_url: String,
     #[command(flatten)]
     pub(crate) overrides: ModuleOverrides,
+    /// Print one JSON object on stdout instead of text, for scripts and agents (the reading
+    /// commands, `policy apply` and the guardian's, keeper's and agent's commands).
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+}
+
+impl Chain {
+    /// Refuses `--json` for `command`, which prints text only.
+    pub(crate) fn text_only(&self, command: &str) -> Result<()> {
+        if self.json {
+            bail!("--json: `{command}` prints text only (JSON comes from `status`, `policy apply`, `session show` and the guardian, task and agent commands)");
+        }
+        Ok(())
+    }
+
+    /// `value` as one JSON object on stdout.
+    pub(crate) fn print_json(&self, value: serde_json::Value) -> Result<()> {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        Ok(())
+    }
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -399,6 +420,7 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
             Ok(())
         }
         PolicyCmd::Install { file, account, hook, owner_key, authority_key, vars, chain } => {
+            chain.text_only("policy install")?;
             crate::block_on(async {
                 let policy = with_hook(config::load(&file, &parse_vars(&vars)?)?, hook, &file)?;
                 policy.check_account(account).map_err(|e| eyre!("{}: {e}", file.display()))?;
@@ -463,31 +485,42 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
             let names = config::Signatures::load(&file)?;
             let mut book = book_of(&live);
             book.0.extend(book_of(&policy).0);
-            for note in &plan.notes {
-                println!("note: {note}");
-            }
-            if plan.changes.is_empty() {
-                println!("the live policy of {account} is the file's: nothing to change");
-                return Ok(());
-            }
-            println!("{} change(s) make the live policy of {account} the file's:", plan.changes.len());
-            for change in &plan.changes {
-                println!("  {}", change.describe(&names, &book));
-            }
+            let lines: Vec<String> = plan.changes.iter().map(|c| c.describe(&names, &book)).collect();
             let Some(authority) = authority else {
+                if chain.json {
+                    let dry =
+                        json!({ "account": account, "changes": lines, "notes": plan.notes, "sent": [] });
+                    return chain.print_json(dry);
+                }
+                print_plan(account, &plan.notes, &lines);
                 println!("(dry run: nothing sent)");
                 return Ok(());
             };
-            let sent =
+            if !chain.json {
+                print_plan(account, &plan.notes, &lines);
+            }
+            let mut sent = Vec::new();
+            let done =
                 apply::send(&provider, &modules, account, live.hook, &plan.changes, &book, |change, tx| {
-                    println!("  sent: {} (tx {tx})", change.describe(&names, &book))
+                    if !chain.json {
+                        println!("  sent: {} (tx {tx})", change.describe(&names, &book));
+                    }
+                    sent.push(json!({ "change": change.describe(&names, &book), "tx": tx }));
                 })
                 .await;
-            named(sent, &provider, authority.address()).await?;
-            println!("done: the live policy of {account} is the file's");
+            named(done, &provider, authority.address()).await?;
+            if chain.json {
+                let applied =
+                    json!({ "account": account, "changes": lines, "notes": plan.notes, "sent": sent });
+                return chain.print_json(applied);
+            }
+            if !plan.changes.is_empty() {
+                println!("done: the live policy of {account} is the file's");
+            }
             Ok(())
         }),
         PolicyCmd::Show { account, policy: file, chain } => crate::block_on(async {
+            chain.text_only("policy show")?;
             let names = match &file {
                 Some(file) => config::Signatures::load(file)?,
                 None => config::Signatures::default(),
@@ -517,6 +550,7 @@ pub fn session(root: &Path, cmd: SessionCmd) -> Result<()> {
     crate::block_on(async {
         match cmd {
             SessionCmd::Grant { session, authority_key } => {
+                session.chain.text_only("session grant")?;
                 let key = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
                 let (policy, granted) = session_from(&session)?;
                 check_authority(&key, &policy)?;
@@ -535,6 +569,7 @@ pub fn session(root: &Path, cmd: SessionCmd) -> Result<()> {
                 println!("{}", status.describe(&book_of(&policy)));
             }
             SessionCmd::Revoke { account, agent, authority_key, chain } => {
+                chain.text_only("session revoke")?;
                 let key = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
                 let address = key.address();
                 let provider = connect(&chain.rpc_url, Some(key)).await?;
@@ -544,6 +579,7 @@ pub fn session(root: &Path, cmd: SessionCmd) -> Result<()> {
                 println!("revoked the session of {agent} on {account} (tx {tx})");
             }
             SessionCmd::Sign { session, authority_key } => {
+                session.chain.text_only("session sign")?;
                 let key = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
                 let (policy, granted) = session_from(&session)?;
                 check_authority(&key, &policy)?;
@@ -574,6 +610,11 @@ pub fn session(root: &Path, cmd: SessionCmd) -> Result<()> {
                     }
                     None => live::sessions(&provider, modules.engine, account).await?,
                 };
+                if chain.json {
+                    let sessions: Vec<_> =
+                        sessions.iter().map(|s| leash::status::Session::of(s, &book)).collect();
+                    return chain.print_json(json!({ "account": account, "sessions": sessions }));
+                }
                 if sessions.is_empty() {
                     println!("{account} has no live session");
                 }
@@ -622,18 +663,24 @@ pub fn guardian(root: &Path, cmd: GuardianCmd) -> Result<()> {
         let key = signer.as_ref().map(|s| s.address()).unwrap_or_default();
         let provider = connect(&args.chain.rpc_url, signer).await?;
         let modules = modules_for(root, &provider, &args.chain.overrides).await?;
-        match action {
+        let tx = match action {
             "pause" => {
-                let tx = named(ops::pause(&provider, &modules, args.account).await, &provider, key).await?;
-                println!("paused {} (tx {tx})", args.account);
+                Some(named(ops::pause(&provider, &modules, args.account).await, &provider, key).await?)
             }
             "unpause" => {
-                let tx = named(ops::unpause(&provider, &modules, args.account).await, &provider, key).await?;
-                println!("unpaused {} (tx {tx})", args.account);
+                Some(named(ops::unpause(&provider, &modules, args.account).await, &provider, key).await?)
             }
-            _ => {}
+            _ => None,
+        };
+        let status = ops::pause_status(&provider, &modules, args.account).await?;
+        if args.chain.json {
+            let pause = leash::status::Pause::from(&status);
+            return args.chain.print_json(json!({ "account": args.account, "tx": tx, "pause": pause }));
         }
-        println!("{}", ops::pause_status(&provider, &modules, args.account).await?);
+        if let Some(tx) = tx {
+            println!("{action}d {} (tx {tx})", args.account);
+        }
+        println!("{status}");
         Ok(())
     })
 }
@@ -648,15 +695,49 @@ pub fn task(root: &Path, cmd: TaskCmd) -> Result<()> {
         let key = signer.as_ref().map(|s| s.address()).unwrap_or_default();
         let provider = connect(&args.chain.rpc_url, signer).await?;
         let modules = modules_for(root, &provider, &args.chain.overrides).await?;
+        let mut tx = None;
         if run {
             let policy = live::read(&provider, args.account, &modules).await?;
-            let tx =
+            let ran =
                 ops::task_run(&provider, modules.automation, args.account, args.id, &book_of(&policy)).await;
-            let tx = named(tx, &provider, key).await?;
+            tx = Some(named(ran, &provider, key).await?);
+        }
+        let status = ops::task_status(&provider, modules.automation, args.account, args.id).await?;
+        if args.chain.json {
+            let task = leash::status::Task::from(&status);
+            return args.chain.print_json(json!({ "account": args.account, "tx": tx, "task": task }));
+        }
+        if let Some(tx) = tx {
             println!("ran task {} on {} (tx {tx})", args.id, args.account);
         }
-        println!("{}", ops::task_status(&provider, modules.automation, args.account, args.id).await?);
+        println!("{status}");
         Ok(())
+    })
+}
+
+/// What `policy apply` would change, before it sends anything.
+fn print_plan(account: Address, notes: &[String], lines: &[String]) {
+    for note in notes {
+        println!("note: {note}");
+    }
+    if lines.is_empty() {
+        println!("the live policy of {account} is the file's: nothing to change");
+        return;
+    }
+    println!("{} change(s) make the live policy of {account} the file's:", lines.len());
+    for line in lines {
+        println!("  {line}");
+    }
+}
+
+/// The agent's key at AgentValidator as `--json` prints it, with the transaction that changed it.
+fn agent_json(status: &ops::AgentStatus, tx: Option<alloy::primitives::TxHash>) -> serde_json::Value {
+    json!({
+        "account": status.account,
+        "tx": tx,
+        "installed": status.installed,
+        "agent": status.installed.then(|| leash::status::Agent::from(status)),
+        "authority": status.authority,
     })
 }
 
@@ -684,8 +765,12 @@ pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
                 let agent_key = config::AgentConfig { key: agent, gas_allowance };
                 let added = leash::admin::add_agent(&sender, &approver, by, &modules, agent_key).await;
                 let tx = named(added, &approver, by).await?;
+                let status = ops::agent_status(&provider, modules.validator, account).await?;
+                if chain.json {
+                    return chain.print_json(agent_json(&status, Some(tx)));
+                }
                 println!("the authority approved the install (tx {tx}); installed AgentValidator on {account} with the agent {agent}");
-                println!("{}", ops::agent_status(&provider, modules.validator, account).await?);
+                println!("{status}");
                 Ok(())
             });
         }
@@ -694,6 +779,17 @@ pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
                 let provider = connect(&chain.rpc_url, None).await?;
                 let modules = modules_for(root, &provider, &chain.overrides).await?;
                 let status = ops::agent_status(&provider, modules.validator, account).await?;
+                let sessions = match modules.engine.is_zero() {
+                    true => Vec::new(),
+                    false => live::sessions(&provider, modules.engine, account).await?,
+                };
+                if chain.json {
+                    let book = TokenBook::default();
+                    let sessions: Vec<_> =
+                        sessions.iter().map(|s| leash::status::Session::of(s, &book)).collect();
+                    return chain
+                        .print_json(json!({ "agent": agent_json(&status, None), "sessions": sessions }));
+                }
                 match (status.installed, status.agent.is_zero()) {
                     (false, _) => println!("agent key: none (AgentValidator is not installed)"),
                     (true, true) => println!("agent key: none (none set, or revoked)"),
@@ -703,10 +799,6 @@ pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
                         ether(status.gas_allowance)
                     ),
                 }
-                let sessions = match modules.engine.is_zero() {
-                    true => Vec::new(),
-                    false => live::sessions(&provider, modules.engine, account).await?,
-                };
                 if sessions.is_empty() {
                     println!("sessions: none live");
                 }
@@ -741,25 +833,32 @@ pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
         let key = signer.as_ref().map(|s| s.address()).unwrap_or_default();
         let provider = connect(&chain.rpc_url, signer).await?;
         let validator = modules_for(root, &provider, &chain.overrides).await?.validator;
-        match change {
+        let (tx, done) = match change {
             Some(AgentChange::Rotate(agent)) => {
                 let tx =
                     named(ops::set_agent(&provider, validator, account, agent).await, &provider, key).await?;
-                println!("{agent} is now the agent of {account} (tx {tx})");
+                (Some(tx), format!("{agent} is now the agent of {account}"))
             }
             Some(AgentChange::Revoke) => {
                 let tx =
                     named(ops::revoke_agent(&provider, validator, account).await, &provider, key).await?;
-                println!("revoked the agent key of {account} (tx {tx})");
+                (Some(tx), format!("revoked the agent key of {account}"))
             }
             Some(AgentChange::Allowance(wei)) => {
                 let set = ops::set_gas_allowance(&provider, validator, account, wei).await;
                 let tx = named(set, &provider, key).await?;
-                println!("set the agent's gas allowance on {account} to {} (tx {tx})", ether(wei));
+                (Some(tx), format!("set the agent's gas allowance on {account} to {}", ether(wei)))
             }
-            None => {}
+            None => (None, String::new()),
+        };
+        let status = ops::agent_status(&provider, validator, account).await?;
+        if chain.json {
+            return chain.print_json(agent_json(&status, tx));
         }
-        println!("{}", ops::agent_status(&provider, validator, account).await?);
+        if let Some(tx) = tx {
+            println!("{done} (tx {tx})");
+        }
+        println!("{status}");
         Ok(())
     })
 }

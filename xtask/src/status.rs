@@ -1,5 +1,6 @@
 //! `status --account …`: an account's whole leash in one read ([`leash::status::read`]), as
-//! aligned sections, or with `--json` as one JSON object on stdout.
+//! aligned sections, or with `--json` (a flag of every operator command's chain arguments) as one
+//! JSON object on stdout.
 
 use std::path::Path;
 
@@ -17,9 +18,6 @@ pub struct StatusArgs {
     /// The account to read.
     #[arg(long)]
     account: Address,
-    /// Print one JSON object (the same fields) instead of the sections.
-    #[arg(long)]
-    json: bool,
     /// How many blocks back to look for refused UserOps (the last 5 are shown).
     #[arg(long, value_name = "N", default_value_t = status::REFUSAL_BLOCKS)]
     blocks: u64,
@@ -32,7 +30,7 @@ pub fn run(root: &Path, args: StatusArgs) -> Result<()> {
         let provider = connect(&args.chain.rpc_url, None).await?;
         let modules = modules_for(root, &provider, &args.chain.overrides).await?;
         let status = status::read(&provider, args.account, &modules, args.blocks).await?;
-        if args.json {
+        if args.chain.json {
             println!("{}", serde_json::to_string_pretty(&status)?);
         } else {
             print!("{}", human(&status, args.blocks));

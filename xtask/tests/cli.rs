@@ -477,6 +477,10 @@ async fn agent_rotate_revoke_allowance_and_status_through_the_commands() -> Resu
     assert_eq!(on_chain().await?.agent, first);
     let after = agent("status", &[]);
     assert_eq!(after.out, status_with(&first.to_string(), "0.1 ether (100000000000000000 wei)"));
+    let json: serde_json::Value = serde_json::from_str(&agent("status", &["--json"]).succeeded().out)?;
+    assert_eq!(json["agent"]["key"], serde_json::json!(first), "{json}");
+    assert_eq!(json["agent"]["gas_allowance"]["units"], "100000000000000000", "{json}");
+    assert_eq!((json["installed"].as_bool(), json["tx"].is_null()), (Some(true), true), "{json}");
 
     // revoke, with the key from LEASH_AUTHORITY_KEY; then nothing is left to revoke.
     let revoke = xtask_with(
@@ -718,6 +722,15 @@ async fn policy_apply_prints_the_difference_then_sends_only_it() -> Result<()> {
     assert!(dry.out.contains("2 change(s) make the live policy of"), "{}", dry.out);
     assert!(dry.out.contains(&format!("+ session of {}", w.payer.address())), "{}", dry.out);
     assert!(dry.out.trim_end().ends_with("(dry run: nothing sent)"), "{}", dry.out);
+    let json: serde_json::Value = serde_json::from_str(&apply(&["--dry-run", "--json"]).succeeded().out)?;
+    assert_eq!(json["changes"].as_array().map(Vec::len), Some(2), "{json}");
+    assert_eq!(json["sent"], serde_json::json!([]), "{json}");
+    let text_only = w.xtask(&["policy", "show", "--account", &account, "--json"]);
+    assert!(
+        !text_only.ok && text_only.err.contains("--json: `policy show` prints text only"),
+        "{}",
+        text_only.err
+    );
     assert!(!w.live(w.payer.address()).await?);
 
     // Another key than the file's authority: refused before anything is read or sent.

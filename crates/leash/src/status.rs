@@ -155,6 +155,57 @@ pub struct Agent {
     pub gas_allowance: Amount,
 }
 
+impl From<&ops::PauseStatus> for Pause {
+    fn from(p: &ops::PauseStatus) -> Self {
+        Pause {
+            paused: p.paused,
+            until: p.paused.then(|| Time::of(p.paused_until)),
+            guardian: p.guardian,
+            auto_unpause_after: p.auto_unpause_after,
+            next_pause_at: Time::of(p.next_pause_at),
+        }
+    }
+}
+
+impl From<&ops::TaskStatus> for Task {
+    fn from(t: &ops::TaskStatus) -> Self {
+        Task {
+            id: t.id,
+            keeper: t.caller,
+            target: t.target,
+            runs: t.executions,
+            max_runs: t.max_executions,
+            can_run: t.can_run,
+            blocker: t.blocker,
+            next_run: (!t.available_at.is_zero()).then(|| Time::of(t.available_at)),
+        }
+    }
+}
+
+impl Session {
+    /// `s` with its amounts in the units of `book`'s tokens.
+    pub fn of(s: &ops::SessionStatus, book: &TokenBook) -> Self {
+        Session {
+            agent: s.agent,
+            state: s.state(),
+            valid_from: Time::of(U256::from(s.valid_from)),
+            valid_until: Time::of(U256::from(s.valid_until)),
+            uses: s.uses.saturating_to(),
+            max_uses: s.max_uses.saturating_to(),
+            may_move: s.remaining.iter().map(|(token, left)| Amount::of(book, *token, *left)).collect(),
+        }
+    }
+}
+
+impl From<&ops::AgentStatus> for Agent {
+    fn from(a: &ops::AgentStatus) -> Self {
+        Agent {
+            key: (!a.agent.is_zero()).then_some(a.agent),
+            gas_allowance: Amount { units: a.gas_allowance.to_string(), text: ether(a.gas_allowance) },
+        }
+    }
+}
+
 /// A UserOp of the account whose execution reverted (the EntryPoint's
 /// `UserOperationRevertReason`).
 #[derive(Debug, Clone, Serialize)]
@@ -215,14 +266,7 @@ pub async fn read<P: Provider + Clone>(
         status.hook = Some(policy.hook.name());
     }
     if policy.pause.is_some() {
-        let p = ops::pause_status(provider, modules, account).await?;
-        status.pause = Some(Pause {
-            paused: p.paused,
-            until: p.paused.then(|| Time::of(p.paused_until)),
-            guardian: p.guardian,
-            auto_unpause_after: p.auto_unpause_after,
-            next_pause_at: Time::of(p.next_pause_at),
-        });
+        status.pause = Some(Pause::from(&ops::pause_status(provider, modules, account).await?));
     }
     if !policy.spending.is_empty() {
         let module = match policy.hook {
@@ -235,39 +279,16 @@ pub async fn read<P: Provider + Clone>(
         }
     }
     for t in &policy.tasks {
-        let t = ops::task_status(provider, modules.automation, account, t.id).await?;
-        status.tasks.push(Task {
-            id: t.id,
-            keeper: t.caller,
-            target: t.target,
-            runs: t.executions,
-            max_runs: t.max_executions,
-            can_run: t.can_run,
-            blocker: t.blocker,
-            next_run: (!t.available_at.is_zero()).then(|| Time::of(t.available_at)),
-        });
+        status.tasks.push(Task::from(&ops::task_status(provider, modules.automation, account, t.id).await?));
     }
     if policy.hook == HookStack::Engine && hook_installed {
         for s in live::sessions(provider, modules.engine, account).await? {
-            status.sessions.push(Session {
-                agent: s.agent,
-                state: s.state(),
-                valid_from: Time::of(U256::from(s.valid_from)),
-                valid_until: Time::of(U256::from(s.valid_until)),
-                uses: s.uses.saturating_to(),
-                max_uses: s.max_uses.saturating_to(),
-                may_move: s.remaining.iter().map(|(token, left)| Amount::of(&book, *token, *left)).collect(),
-            });
+            status.sessions.push(Session::of(&s, &book));
         }
     }
     if !modules.validator.is_zero() {
         let a = ops::agent_status(provider, modules.validator, account).await?;
-        if a.installed {
-            status.agent = Some(Agent {
-                key: (!a.agent.is_zero()).then_some(a.agent),
-                gas_allowance: Amount { units: a.gas_allowance.to_string(), text: ether(a.gas_allowance) },
-            });
-        }
+        status.agent = a.installed.then(|| Agent::from(&a));
     }
     status.refusals = refusals(provider, account, block.saturating_sub(refusal_blocks), &book).await?;
     Ok(status)
