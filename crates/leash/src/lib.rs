@@ -2,7 +2,7 @@
 //! through the CREATE2 deployer and its records (`deploy`), where the modules live on a chain
 //! (`addresses`), policy files turned into install payloads (`config`), UserOps (`account`), an
 //! EOA delegating to the Leash account implementation with EIP-7702 (`eip7702`),
-//! refusals in words (`errors`), installing, pausing and running tasks (`ops`), the live policy
+//! an ERC-4337 bundler over JSON-RPC (`bundler`), refusals in words (`errors`), installing, pausing and running tasks (`ops`), the live policy
 //! read back (`live`), and the contracts' interface (`abi`).
 //!
 //! A local chain with accounts, tokens and the demo is the `leash-devnet` crate's.
@@ -15,6 +15,7 @@ pub mod abi;
 pub mod account;
 pub mod addresses;
 pub mod artifacts;
+pub mod bundler;
 pub mod config;
 pub mod deploy;
 pub mod eip7702;

@@ -15,6 +15,7 @@ macro_rules! cases {
 }
 
 mod agent;
+mod bundler;
 mod demo;
 mod deploy;
 mod eoa;
