@@ -3,21 +3,27 @@
 //! `[agent]` in AgentValidator, 20 USDC per 30 days), the bundler estimates, takes and includes a
 //! payment within the leash; a payment past it is refused in words, at the estimate (nothing sent)
 //! or, sent with fixed gas limits, from the receipt's revert reason (nothing moved); a key that is
-//! not the agent's is refused at validation.
+//! not the agent's is refused at validation. Alto runs without its ERC-7562 checks, which fail on
+//! EntryPoint v0.8 in Alto itself (a test records it), so a tracer of our own checks the agent's
+//! validation against ERC-7562's storage and opcode rules.
 
 use std::collections::BTreeMap;
 
-use alloy::primitives::{address, Address, U256};
+use alloy::primitives::{address, keccak256, Address, Bytes, B256, U256};
+use alloy::providers::DynProvider;
+use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use eyre::{ensure, Result, WrapErr};
 use leash::abi::IERC20Metadata;
+use leash::account::UserOpSender;
 use leash::account::ENTRYPOINT_V08;
+use leash::addresses::ModuleAddresses;
 use leash::errors::{Refused, TokenBook};
 use leash::provider::Confirm;
 use leash::{config, ops};
 use leash_anvil_tests::abi::TestToken;
-use leash_anvil_tests::{project_root, test_bed};
+use leash_anvil_tests::{project_root, test_bed, Devnet};
 use leash_devnet::alto::AltoOptions;
 
 const MERCHANT: Address = address!("0x000000000000000000000000000000000000beef");
@@ -28,24 +34,50 @@ fn transfer(value: u64) -> Vec<u8> {
 
 /// Alto without its ERC-7562 checks (`--safe-mode false`): its safe mode fails on EntryPoint
 /// v0.8 before any rule is checked ([`alto_safe_mode_cannot_validate_on_entry_point_v08`]).
+/// The test account with `subscription.toml` installed (the agent's key in AgentValidator) and
+/// 1,000 USDC.
+struct Leashed {
+    net: Devnet,
+    owner: UserOpSender<DynProvider>,
+    modules: ModuleAddresses,
+    usdc: Address,
+    agent_key: PrivateKeySigner,
+    book: TokenBook,
+}
+
+impl Leashed {
+    async fn new() -> Result<Self> {
+        let (net, owner) = test_bed().await?;
+        let (modules, _) = net.deploy_leash().await?;
+        let usdc = net.deploy_token("TestToken", "USDC").await?;
+        let token = TestToken::new(usdc, net.provider.clone());
+        token.mint(owner.account, U256::from(1_000_000_000u64)).send().await?.confirmed().await?;
+        let agent_key = PrivateKeySigner::random();
+        let mut vars = BTreeMap::new();
+        for (i, name) in ["AUTHORITY", "GUARDIAN", "KEEPER"].iter().enumerate() {
+            vars.insert(name.to_string(), net.anvil.addresses()[i + 1]);
+        }
+        vars.insert("USDC".to_string(), usdc);
+        vars.insert("AGENT".to_string(), agent_key.address());
+        let policy = config::load(&project_root().join("examples/subscription.toml"), &vars)
+            .map_err(|e| eyre::eyre!("{e}"))?;
+        let book = TokenBook([(usdc, ("USDC".to_string(), 6))].into_iter().collect());
+        ops::install(&owner, &policy, &modules, &book).await?;
+        Ok(Self { net, owner, modules, usdc, agent_key, book })
+    }
+
+    /// The agent's operations: signed by its key, through AgentValidator.
+    fn agent(&self) -> UserOpSender<DynProvider> {
+        self.owner.clone().signed_by(self.agent_key.clone()).via_validator(self.modules.validator)
+    }
+}
+
+/// Alto without its ERC-7562 checks (`--safe-mode false`): its safe mode fails on EntryPoint
+/// v0.8 before any rule is checked ([`alto_safe_mode_cannot_validate_on_entry_point_v08`]).
 #[tokio::test]
 async fn agent_pays_within_the_leash_through_alto() -> Result<()> {
-    let (net, owner) = test_bed().await?;
-    let (modules, _) = net.deploy_leash().await?;
-    let usdc = net.deploy_token("TestToken", "USDC").await?;
+    let Leashed { net, owner, modules, usdc, agent_key, book } = Leashed::new().await?;
     let token = TestToken::new(usdc, net.provider.clone());
-    token.mint(owner.account, U256::from(1_000_000_000u64)).send().await?.confirmed().await?;
-    let agent_key = PrivateKeySigner::random();
-    let mut vars = BTreeMap::new();
-    for (i, name) in ["AUTHORITY", "GUARDIAN", "KEEPER"].iter().enumerate() {
-        vars.insert(name.to_string(), net.anvil.addresses()[i + 1]);
-    }
-    vars.insert("USDC".to_string(), usdc);
-    vars.insert("AGENT".to_string(), agent_key.address());
-    let policy = config::load(&project_root().join("examples/subscription.toml"), &vars)
-        .map_err(|e| eyre::eyre!("{e}"))?;
-    let book = TokenBook([(usdc, ("USDC".to_string(), 6))].into_iter().collect());
-    ops::install(&owner, &policy, &modules, &book).await?;
     let allowance = |net: &leash_devnet::Devnet| {
         let provider = net.provider.clone();
         async move {
@@ -135,5 +167,123 @@ async fn alto_safe_mode_cannot_validate_on_entry_point_v08() -> Result<()> {
         "safe mode failed otherwise: {err:#}\nalto's log:\n{}",
         alto.log_tail()
     );
+    Ok(())
+}
+
+/// What the tracer records while the EntryPoint validates (until its `BeforeExecution` event):
+/// each storage access below the EntryPoint, each `KECCAK256` preimage (mapping keys), and each
+/// opcode ERC-7562 forbids in validation [OP-011] with the contract that ran it.
+const VALIDATION_TRACER: &str = r#"{
+  done: false, accesses: [], preimages: [], banned: [],
+  forbidden: { GASPRICE: 1, GASLIMIT: 1, DIFFICULTY: 1, PREVRANDAO: 1, TIMESTAMP: 1, BASEFEE: 1,
+    BLOCKHASH: 1, NUMBER: 1, SELFBALANCE: 1, BALANCE: 1, ORIGIN: 1, CREATE: 1, COINBASE: 1,
+    SELFDESTRUCT: 1, BLOBHASH: 1, BLOBBASEFEE: 1, INVALID: 1 },
+  step: function(log) {
+    if (this.done) return;
+    var op = log.op.toString();
+    if (log.getDepth() === 1) {
+      if (op === "LOG1" && log.stack.peek(2).toString(16) === "bb47ee3e183a558b1a2ff0874b079f3fc5478b7454eacf2bfc5af2ff5878f972") this.done = true;
+      return;
+    }
+    var at = toHex(log.contract.getAddress());
+    if (op === "SLOAD" || op === "SSTORE") this.accesses.push([op, at, "0x" + log.stack.peek(0).toString(16)]);
+    if (op === "KECCAK256" || op === "SHA3") {
+      var ofs = parseInt(log.stack.peek(0).toString()), len = parseInt(log.stack.peek(1).toString());
+      if (len >= 32 && len <= 256) this.preimages.push(toHex(log.memory.slice(ofs, ofs + len)));
+    }
+    if (this.forbidden[op]) this.banned.push(op + " in " + at);
+  },
+  fault: function() {},
+  result: function() { return { accesses: this.accesses, preimages: this.preimages, banned: this.banned }; }
+}"#;
+
+/// The tracer's answer, read.
+struct ValidationTrace {
+    accesses: Vec<(String, Address, U256)>,
+    preimages: Vec<Vec<u8>>,
+    banned: Vec<String>,
+}
+
+impl ValidationTrace {
+    fn read(json: &serde_json::Value) -> Result<Self> {
+        let list = |key: &str| json[key].as_array().cloned().ok_or_else(|| eyre::eyre!("no {key} in {json}"));
+        let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+        let mut accesses = Vec::new();
+        for a in list("accesses")? {
+            accesses.push((text(&a[0]), text(&a[1]).parse()?, text(&a[2]).parse()?));
+        }
+        let preimages =
+            list("preimages")?.iter().map(|p| alloy::hex::decode(text(p))).collect::<Result<_, _>>()?;
+        let banned = list("banned")?.iter().map(text).collect();
+        Ok(Self { accesses, preimages, banned })
+    }
+}
+
+/// Alto's safe mode cannot check ERC-7562 on EntryPoint v0.8, so this checks the agent's
+/// validation against its storage and opcode rules for an unstaked account itself: `handleOps` of
+/// the agent's payment (with fees, so AgentValidator charges the gas allowance) traced on Anvil
+/// up to the EntryPoint's `BeforeExecution`; every slot read or written outside the account and
+/// the EntryPoint must be associated with the account [STO-021]: the account's address, or
+/// `keccak256(account ++ x) + n` with n up to 128; and no forbidden opcode runs [OP-011].
+#[tokio::test]
+async fn the_agents_validation_keeps_to_erc7562() -> Result<()> {
+    let bed = Leashed::new().await?;
+    let agent = bed.agent();
+    let mut op = agent
+        .user_op(leash::account::execute_single_as(None, bed.usdc, U256::ZERO, &transfer(1_000_000)))
+        .await?;
+    let gwei = 1_000_000_000u128;
+    op.gasFees = leash::bundler::pack_u128s(gwei, gwei);
+    agent.sign_with_enable(&mut op).await?;
+    let call = leash::abi::IEntryPoint::handleOpsCall { ops: vec![op], beneficiary: bed.net.bundler() };
+    let tx = serde_json::json!({
+        "from": bed.net.bundler(),
+        "to": ENTRYPOINT_V08,
+        "data": Bytes::from(call.abi_encode()),
+        "gas": "0xe4e1c0",
+    });
+    let trace: serde_json::Value = bed
+        .net
+        .provider
+        .raw_request(
+            "debug_traceCall".into(),
+            (tx, "latest", serde_json::json!({ "tracer": VALIDATION_TRACER })),
+        )
+        .await?;
+    let trace = ValidationTrace::read(&trace)?;
+    ensure!(!trace.accesses.is_empty(), "the tracer saw no storage access: it did not run");
+    ensure!(trace.banned.is_empty(), "opcodes ERC-7562 forbids in validation: {:?}", trace.banned);
+
+    let account = bed.owner.account;
+    let account_word = B256::left_padding_from(account.as_slice());
+    let bases: Vec<U256> = trace
+        .preimages
+        .iter()
+        .filter(|p| p[..32] == account_word[..])
+        .map(|p| U256::from_be_bytes(keccak256(p).0))
+        .collect();
+    let associated = |slot: U256| {
+        slot == U256::from_be_bytes(account_word.0)
+            || bases.iter().any(|b| slot >= *b && slot - *b <= U256::from(128u64))
+    };
+    let names = [
+        (bed.modules.validator, "AgentValidator"),
+        (bed.modules.engine, "PolicyEngine"),
+        (bed.modules.automation, "AutomationExecutor"),
+        (bed.usdc, "USDC"),
+    ];
+    let name = |a: Address| names.iter().find(|(m, _)| *m == a).map_or(a.to_string(), |(_, n)| n.to_string());
+    let outside: Vec<String> = trace
+        .accesses
+        .iter()
+        .filter(|(_, at, slot)| *at != account && *at != ENTRYPOINT_V08 && !associated(*slot))
+        .map(|(op, at, slot)| format!("{op} of slot {slot:#x} at {}", name(*at)))
+        .collect();
+    ensure!(
+        outside.is_empty(),
+        "the agent's validation touches storage not associated with the account (ERC-7562 STO-021; an unstaked account's bundler would refuse it): {outside:#?}"
+    );
+    let checked = trace.accesses.iter().filter(|(_, at, _)| *at != account && *at != ENTRYPOINT_V08).count();
+    ensure!(checked > 0, "no access outside the account was checked");
     Ok(())
 }
