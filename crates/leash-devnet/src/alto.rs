@@ -4,6 +4,9 @@
 //!
 //! Its executor and utility wallets are Anvil's keys 8 and 9, which nothing else here signs with,
 //! so their nonces never race the deployer's (key 0) or the operators' (keys 1 to 5).
+//!
+//! Alto logs at `warn` into a temporary file, removed when it stops; `LEASH_ALTO_LOG_LEVEL=debug`
+//! (or `info`) logs more and keeps the file, to see what it was asked and what it answered.
 
 use std::fs::File;
 use std::net::TcpListener;
@@ -38,7 +41,7 @@ pub struct AltoOptions {
 pub struct Alto {
     child: Child,
     pub url: Url,
-    /// Its output (`--log-level warn`), for the reasons of a refusal or a dropped operation.
+    /// Its output, for the reasons of a refusal or a dropped operation ([`Self::log_tail`]).
     pub log: PathBuf,
     pub options: AltoOptions,
 }

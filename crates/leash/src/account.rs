@@ -117,11 +117,13 @@ pub fn intrinsic_gas(input: &[u8]) -> u64 {
     21_000 + input.iter().map(|b| if *b == 0 { 4 } else { 16 }).sum::<u64>()
 }
 
-/// An account and the key that signs its UserOps; the provider's wallet sends `handleOps`.
+/// An account and the key that signs its UserOps; the provider's wallet sends `handleOps`, or an
+/// ERC-4337 bundler takes them ([`Self::via_bundler`]).
 ///
 /// ```ignore
 /// let owner = UserOpSender::new(provider, ENTRYPOINT_V08, account, owner_key);
 /// let agent = owner.clone().signed_by(agent_key).via_validator(agent_validator);
+/// let agent = agent.via_bundler(Bundler::parse("http://127.0.0.1:4337")?);
 /// ```
 #[derive(Clone)]
 pub struct UserOpSender<P> {

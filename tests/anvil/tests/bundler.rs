@@ -3,9 +3,10 @@
 //! `[agent]` in AgentValidator, 20 USDC per 30 days), the bundler estimates, takes and includes a
 //! payment within the leash; a payment past it is refused in words, at the estimate (nothing sent)
 //! or, sent with fixed gas limits, from the receipt's revert reason (nothing moved); a key that is
-//! not the agent's is refused at validation. Alto runs without its ERC-7562 checks, which fail on
-//! EntryPoint v0.8 in Alto itself (a test records it), so a tracer of our own checks the agent's
-//! validation against ERC-7562's storage and opcode rules.
+//! not the agent's is refused at validation, and so is one past the agent's gas allowance, in
+//! words. Alto runs without its ERC-7562 checks, which fail on EntryPoint v0.8 in Alto itself (a
+//! test records it), so a tracer of our own checks the agent's validation against ERC-7562's
+//! storage and opcode rules.
 
 use std::collections::BTreeMap;
 
@@ -15,11 +16,12 @@ use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use eyre::{ensure, Result, WrapErr};
+use leash::abi::AgentValidator::AgentValidatorErrors as V;
 use leash::abi::IERC20Metadata;
 use leash::account::UserOpSender;
 use leash::account::ENTRYPOINT_V08;
 use leash::addresses::ModuleAddresses;
-use leash::errors::{Refused, TokenBook};
+use leash::errors::{LeashRevert, Refused, TokenBook};
 use leash::provider::Confirm;
 use leash::{config, ops};
 use leash_anvil_tests::abi::TestToken;
@@ -141,6 +143,25 @@ async fn agent_pays_within_the_leash_through_alto() -> Result<()> {
                 "refused eth_sendUserOperation: UserOperation reverted with reason: AA24 signature error"
             ),
             "{err:#}"
+        );
+
+        // The gas allowance spent: refused at validation, read in words from the bundler's answer.
+        ops::set_gas_allowance(&net.wallet(1), modules.validator, owner.account, U256::from(1u64)).await?;
+        let err = agent
+            .execute(usdc, U256::ZERO, &transfer(1))
+            .await
+            .err()
+            .ok_or_else(|| eyre::eyre!("an operation past the gas allowance was taken"))?;
+        let refusal = err.downcast_ref::<Refused>().ok_or_else(|| eyre::eyre!("not a refusal: {err:#}"))?;
+        ensure!(
+            matches!(refusal.revert, LeashRevert::Validator(V::AgentValidator_GasAllowanceExceeded(_))),
+            "{refusal:?}"
+        );
+        ensure!(
+            refusal
+                .to_string()
+                .ends_with("in gas fees; the agent's gas allowance has 0.000000000000000001 native left"),
+            "{refusal}"
         );
         Ok(())
     };
