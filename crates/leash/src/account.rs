@@ -320,19 +320,19 @@ impl<P: Provider + Clone> UserOpSender<P> {
     }
 
     /// `op` through `bundler`: the chain's current fees, the bundler's gas limits (unless it sends
-    /// fixed ones), signed, sent, and its receipt awaited. A validation failure is the bundler's
-    /// error, in words; a failed execution is reported in the outcome (or, when the estimate
-    /// simulates it, as a [`Refused`] error before anything is sent).
+    /// fixed ones, or `op` enables a session), signed, sent, and its receipt awaited. A validation
+    /// failure is the bundler's error, in words; a failed execution is reported in the outcome
+    /// (or, when the estimate simulates it, as a [`Refused`] error before anything is sent).
     pub async fn through_bundler(&self, bundler: &Bundler, mut op: PackedUserOperation) -> Result<OpOutcome> {
         let fees = self.provider.estimate_eip1559_fees().await.wrap_err("reading the chain's fees")?;
         op.gasFees = pack_u128s(fees.max_priority_fee_per_gas, fees.max_fee_per_gas);
-        if bundler.estimate {
-            // The bundler simulates with gas fields of its own, so no signature over this
-            // operation would verify there: one of the real length (its calldata is priced) does.
+        // The bundler simulates with gas fields of its own, so no signature over this operation
+        // verifies there: a placeholder of the real length (its calldata is priced) stands in. A
+        // session's grant carried for enable-in-first-op is enabled only after a valid signature,
+        // so its estimate would simulate the execution without the session: sent with the fixed
+        // limits instead.
+        if bundler.estimate && self.enable.is_none() {
             op.signature = self.signer.sign_hash_sync(&B256::ZERO)?.as_bytes().to_vec().into();
-            if let Some(enable) = &self.enable {
-                op.signature = [&op.signature[..], &enable[..]].concat().into();
-            }
             bundler.estimate(&op, self.entry_point).await?.apply(&mut op)?;
         }
         self.sign_with_enable(&mut op).await?;

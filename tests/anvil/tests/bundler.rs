@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use alloy::primitives::utils::parse_ether;
 use alloy::primitives::{address, keccak256, Address, Bytes, B256, U256};
 use alloy::providers::DynProvider;
 use alloy::providers::Provider;
@@ -25,6 +26,7 @@ use leash::errors::{LeashRevert, Refused, TokenBook};
 use leash::provider::Confirm;
 use leash::{config, ops};
 use leash_anvil_tests::abi::TestToken;
+use leash_anvil_tests::sessions::{vars, SessionBed};
 use leash_anvil_tests::{project_root, test_bed, Devnet};
 use leash_devnet::alto::AltoOptions;
 
@@ -307,4 +309,69 @@ async fn the_agents_validation_keeps_to_erc7562() -> Result<()> {
     let checked = trace.accesses.iter().filter(|(_, at, _)| *at != account && *at != ENTRYPOINT_V08).count();
     ensure!(checked > 0, "no access outside the account was checked");
     Ok(())
+}
+
+/// Sessions through the bundler: one granted by the authority's transaction, one enabled in the
+/// agent's first operation by the authority's signature it carries (sent with fixed gas limits:
+/// the estimate cannot validate the grant); each agent's transfers within its session land, one
+/// past the session's limit is refused in words at the estimate.
+#[tokio::test]
+async fn sessions_through_alto() -> Result<()> {
+    let (net, owner) = test_bed().await?;
+    let bed = SessionBed::new(net, owner, parse_ether("0.1")?).await?;
+    let (net, modules, account) = (&bed.net, bed.modules, bed.owner.account);
+    let usdc = net.deploy_token("TestToken", "USDC").await?;
+    let token = TestToken::new(usdc, net.provider.clone());
+    token.mint(account, U256::from(1_000_000_000u64)).send().await?.confirmed().await?;
+    let now = net.provider.get_block_by_number(Default::default()).await?.expect("a block").header.timestamp;
+    let (payer, topper) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+    let session = |agent: &str| {
+        format!(
+            "[[session]]\nagent = \"${agent}\"\nvalid_until = {}\n[[session.call]]\ntarget = \"USDC\"\nfunction = \"transfer(address,uint256)\"\n[[session.spending]]\ntoken = \"USDC\"\nlimits = [ {{ amount = \"50\", window = \"1d\" }} ]\n",
+            now + 86_400
+        )
+    };
+    let text = format!(
+        "authority = \"$AUTHORITY\"\n[tokens]\nUSDC = {{ address = \"$USDC\", decimals = 6 }}\n{}{}",
+        session("PAYER"),
+        session("TOPPER")
+    );
+    let names = vars([
+        ("AUTHORITY", bed.authority.address()),
+        ("USDC", usdc),
+        ("PAYER", payer.address()),
+        ("TOPPER", topper.address()),
+    ]);
+    let policy = config::parse_with("sessions.toml", &text, &names).map_err(|e| eyre::eyre!("{e}"))?;
+    let book = TokenBook([(usdc, ("USDC".to_string(), 6))].into_iter().collect());
+    bed.install(&policy, &book).await?;
+    ops::grant_session(&bed.authority_wallet(), modules.engine, account, &policy.sessions[0], &book).await?;
+    let blob = ops::sign_session(&net.provider, modules.engine, account, &policy.sessions[1], &bed.authority)
+        .await?;
+
+    let alto = net.start_alto(AltoOptions { entry_points: vec![ENTRYPOINT_V08], safe_mode: false }).await?;
+    let run = async {
+        let payer = bed.agent(&payer).via_bundler(alto.client());
+        let paid = payer.execute(usdc, U256::ZERO, &transfer(30_000_000)).await.wrap_err("the payer's")?;
+        ensure!(paid.success, "the payer's transfer failed: {:?}", paid.refusal());
+        let refused = payer
+            .execute(usdc, U256::ZERO, &transfer(30_000_000))
+            .await
+            .err()
+            .ok_or_else(|| eyre::eyre!("past the session's limit, sent"))?;
+        let refusal =
+            refused.downcast_ref::<Refused>().ok_or_else(|| eyre::eyre!("not a refusal: {refused:#}"))?;
+        let words = refusal.revert.describe(&book);
+        ensure!(words.contains("tried 30 USDC, 20 USDC left"), "{words}");
+
+        let topper = bed.agent(&topper).with_enable(Some(blob.clone())).via_bundler(alto.client());
+        let first =
+            topper.execute(usdc, U256::ZERO, &transfer(10_000_000)).await.wrap_err("the enabling op")?;
+        ensure!(first.success, "the topper's first transfer failed: {:?}", first.refusal());
+        let topper = topper.with_enable(None);
+        ensure!(topper.execute(usdc, U256::ZERO, &transfer(10_000_000)).await?.success, "its second");
+        ensure!(token.balanceOf(MERCHANT).call().await? == U256::from(50_000_000u64), "50 USDC paid");
+        Ok(())
+    };
+    run.await.wrap_err_with(|| format!("alto's log:\n{}", alto.log_tail()))
 }
