@@ -331,7 +331,7 @@ impl<P: Provider + Clone> UserOpSender<P> {
         // session's grant carried for enable-in-first-op is enabled only after a valid signature,
         // so its estimate would simulate the execution without the session: sent with the fixed
         // limits instead.
-        if bundler.estimate && self.enable.is_none() {
+        if bundler.estimate_gas && self.enable.is_none() {
             op.signature = self.signer.sign_hash_sync(&B256::ZERO)?.as_bytes().to_vec().into();
             bundler.estimate(&op, self.entry_point).await?.apply(&mut op)?;
         }

@@ -32,7 +32,7 @@ pub struct Bundler {
     /// sends its own fixed ones: an estimate simulates the execution, so an operation the leash
     /// refuses fails there and is never sent; with fixed limits it is included and its receipt
     /// says why it failed.
-    pub estimate: bool,
+    pub estimate_gas: bool,
 }
 
 /// A UserOp as the bundler's JSON-RPC takes it (EntryPoint v0.7 and v0.8): the packed fields
@@ -182,7 +182,7 @@ impl GasEstimate {
 impl Bundler {
     /// The bundler at `url` (nothing is sent until a call).
     pub fn new(url: Url) -> Self {
-        Self { client: RpcClient::new_http(url.clone()), url, timeout: RECEIPT_TIMEOUT, estimate: true }
+        Self { client: RpcClient::new_http(url.clone()), url, timeout: RECEIPT_TIMEOUT, estimate_gas: true }
     }
 
     /// [`Self::new`] from text.
@@ -197,7 +197,7 @@ impl Bundler {
 
     /// Sends operations with the sender's own fixed gas limits, not the bundler's estimate.
     pub fn without_estimate(self) -> Self {
-        Self { estimate: false, ..self }
+        Self { estimate_gas: false, ..self }
     }
 
     async fn call<P, R>(&self, method: &'static str, params: P) -> Result<R>
