@@ -1,7 +1,7 @@
 //! The pinned toolchain: npm packages from `package-lock.json` (forge, anvil, cast, solc,
 //! forge-std, OpenZeppelin, account-abstraction, and the Alto bundler the tests run), checked and
-//! installed idempotently; and the
-//! compiled third-party accounts the cross-account tests run on (`.deps/modulekit`, test-only).
+//! installed idempotently; and the compiled third-party accounts the cross-account tests run on
+//! (`.deps/modulekit`, test-only).
 
 use std::ffi::OsString;
 use std::fs;
