@@ -13,6 +13,7 @@ use clap::{Args, Subcommand};
 use eyre::{bail, eyre, Result};
 use leash::account::UserOpSender;
 use leash::addresses::{ModuleAddresses, ModuleOverrides as Overrides};
+use leash::bundler::Bundler;
 use leash::config::{self, HookStack};
 use leash::errors::{ether, TokenBook};
 use leash::provider::{connect, Unfunded};
@@ -127,6 +128,10 @@ pub enum PolicyCmd {
         /// Authority key, to grant the file's [[session]]s after the install (or LEASH_AUTHORITY_KEY).
         #[arg(long, value_name = "HEX")]
         authority_key: Option<String>,
+        /// Send the UserOp through this ERC-4337 bundler (`eth_sendUserOperation`) instead of
+        /// `handleOps` from the owner's key, which then needs no ETH.
+        #[arg(long, value_name = "URL")]
+        bundler_url: Option<String>,
         #[arg(long = "set", value_name = "NAME=ADDRESS")]
         vars: Vec<String>,
         #[command(flatten)]
@@ -419,7 +424,7 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
             }
             Ok(())
         }
-        PolicyCmd::Install { file, account, hook, owner_key, authority_key, vars, chain } => {
+        PolicyCmd::Install { file, account, hook, owner_key, authority_key, bundler_url, vars, chain } => {
             chain.text_only("policy install")?;
             crate::block_on(async {
                 let policy = with_hook(config::load(&file, &parse_vars(&vars)?)?, hook, &file)?;
@@ -432,13 +437,20 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
                 };
                 let provider = connect(&chain.rpc_url, Some(owner.clone())).await?;
                 let modules = modules_for(root, &provider, &chain.overrides).await?;
-                let sender =
+                let mut sender =
                     UserOpSender::new(provider.clone(), leash::account::ENTRYPOINT_V08, account, owner);
+                if let Some(url) = &bundler_url {
+                    let bundler = Bundler::parse(url)?;
+                    bundler.require_entry_point(sender.entry_point).await?;
+                    sender = sender.via_bundler(bundler);
+                }
                 if policy.hook == HookStack::Engine && modules.engine.is_zero() {
                     bail!("the deployment record has no PolicyEngine: deploy again, pass --engine, or install with --hook multiplexer");
                 }
                 let labels: Vec<&str> = policy.install_payloads(&modules).iter().map(|p| p.label).collect();
-                println!("installing {} on {account} in one operation", labels.join(" and "));
+                let via =
+                    bundler_url.as_ref().map(|u| format!(" through the bundler at {u}")).unwrap_or_default();
+                println!("installing {} on {account} in one operation{via}", labels.join(" and "));
                 let installed = ops::install(&sender, &policy, &modules, &book_of(&policy)).await;
                 let installed = named(installed, &provider, sender.signer.address()).await?;
                 for (label, module) in &installed.modules {

@@ -1,6 +1,7 @@
 //! The pinned toolchain: npm packages from `package-lock.json` (forge, anvil, cast, solc,
-//! forge-std, OpenZeppelin, account-abstraction), checked and installed idempotently; and the
-//! compiled third-party accounts the cross-account tests run on (`.deps/modulekit`, test-only).
+//! forge-std, OpenZeppelin, account-abstraction, and the Alto bundler the tests run), checked and
+//! installed idempotently; and the compiled third-party accounts the cross-account tests run on
+//! (`.deps/modulekit`, test-only).
 
 use std::ffi::OsString;
 use std::fs;
@@ -12,6 +13,9 @@ use eyre::{bail, eyre, Result, WrapErr};
 const FOUNDRY_VERSION: &str = "1.7.1";
 const SOLC_VERSION: &str = "0.8.30";
 const MIN_NODE_MAJOR: u32 = 20;
+/// The ERC-4337 bundler the tests send UserOps through (GPL-3.0: a program run beside the tests,
+/// never linked or shipped).
+const ALTO_VERSION: &str = "0.0.20";
 /// Copy of the lockfile the current `node_modules` was installed from.
 const STAMP: &str = "node_modules/.leash-installed-lock.json";
 /// The audit tools (halmos, slither): the whole pinned closure, with hashes, from PyPI.
@@ -254,8 +258,15 @@ fn verify(root: &Path) -> Result<()> {
             bail!("{file} is missing: the {package} package is not installed; run `cargo xtask setup`");
         }
     }
+    let alto = fs::read_to_string(root.join("node_modules/@pimlico/alto/package.json")).unwrap_or_default();
+    let alto_version = serde_json::from_str::<serde_json::Value>(&alto)
+        .ok()
+        .and_then(|v| v["version"].as_str().map(String::from));
+    if alto_version.as_deref() != Some(ALTO_VERSION) || !root.join("node_modules/.bin/alto").exists() {
+        bail!("the Alto bundler {ALTO_VERSION} (npm @pimlico/alto) is not installed (found {alto_version:?}); run `cargo xtask setup`");
+    }
     println!(
-        "setup: forge, anvil, cast {FOUNDRY_VERSION}; solc {SOLC_VERSION} via {backend}; libraries in lib/"
+        "setup: forge, anvil, cast {FOUNDRY_VERSION}; solc {SOLC_VERSION} via {backend}; libraries in lib/; alto {ALTO_VERSION}"
     );
     Ok(())
 }

@@ -21,6 +21,7 @@ use leash::config::{self, PolicyConfig};
 use leash::{live, ops};
 use leash_anvil_tests::sessions::{vars, SessionBed};
 use leash_anvil_tests::{project_root, test_bed};
+use leash_devnet::alto::AltoOptions;
 
 const EXAMPLE: &str = "examples/session-payments.toml";
 
@@ -744,5 +745,66 @@ async fn policy_apply_prints_the_difference_then_sends_only_it() -> Result<()> {
     assert!(w.live(w.payer.address()).await? && w.live(w.topper.address()).await?);
     let again = apply(&["--authority-key", &authority]);
     assert!(again.ok && again.out.contains("is the file's: nothing to change"), "{}{}", again.out, again.err);
+    Ok(())
+}
+
+/// `policy install --bundler-url`: the owner's operation goes through Alto (started against the
+/// dev chain, without its ERC-7562 checks, see `tests/anvil/tests/bundler.rs`), so the owner's key
+/// needs no ETH; the file's modules are then live. A URL where no bundler answers is one sentence.
+#[tokio::test]
+async fn policy_install_through_a_bundler() -> Result<()> {
+    let (net, owner) = test_bed().await?;
+    let (modules, _) = net.deploy_leash().await?;
+    ensure!(
+        net.provider.get_balance(owner.signer.address()).await?.is_zero(),
+        "the owner's key holds no ETH"
+    );
+    let alto = net
+        .start_alto(AltoOptions { entry_points: vec![leash::account::ENTRYPOINT_V08], safe_mode: false })
+        .await?;
+    let (url, bundler) = (net.anvil.endpoint(), alto.url.to_string());
+    let (account, owner_key) = (owner.account.to_string(), key_hex(&owner.signer));
+    let agent = PrivateKeySigner::random().address();
+    let sets: Vec<String> = [
+        ("AUTHORITY", net.anvil.addresses()[1]),
+        ("USDC", Address::with_last_byte(0xc1)),
+        ("KEEPER", net.anvil.addresses()[3]),
+        ("AGENT", agent),
+    ]
+    .iter()
+    .flat_map(|(k, v)| ["--set".to_string(), format!("{k}={v}")])
+    .collect();
+    let install = |bundler: &str| {
+        let mut args = vec![
+            "policy",
+            "install",
+            "examples/subscription.toml",
+            "--account",
+            &account,
+            "--owner-key",
+            &owner_key,
+            "--bundler-url",
+            bundler,
+        ];
+        args.extend(sets.iter().map(String::as_str));
+        xtask_at(&url, &args)
+    };
+
+    let nobody = install("http://127.0.0.1:1");
+    assert!(!nobody.ok);
+    assert!(nobody.err.starts_with("error: no bundler answers at http://127.0.0.1:1/"), "{}", nobody.err);
+
+    let run = install(&bundler);
+    assert!(run.ok, "{}\nalto's log:\n{}", run.err, alto.log_tail());
+    assert!(
+        run.out.starts_with(&format!(
+            "installing AgentValidator and AutomationExecutor and PolicyEngine on {account} in one operation through the bundler at {bundler}\n  installed AgentValidator ({})\n",
+            modules.validator
+        )),
+        "{}",
+        run.out
+    );
+    let status = ops::agent_status(&net.provider, modules.validator, owner.account).await?;
+    assert_eq!(status.agent, agent);
     Ok(())
 }

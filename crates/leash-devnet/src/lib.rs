@@ -1,13 +1,14 @@
 //! A local chain for Leash's tests, bench and demo: an Anvil node from the project's pinned
 //! toolchain ([`Devnet::spawn`]), the Leash modules deployed on it, the real EntryPoint placed at
 //! its canonical address, the project's test account and tokens, the other account kinds
-//! ([`accounts`]), and the demo ([`demo`]).
+//! ([`accounts`]), a real ERC-4337 bundler against the node ([`alto`]), and the demo ([`demo`]).
 //!
 //! Everything here reads artifacts the `leash` library never does: the test contracts forge
 //! compiles from `tests/solidity/utils/` and the npm packages' compiled EntryPoints and Uniswap V3.
 
 pub mod abi;
 pub mod accounts;
+pub mod alto;
 pub mod demo;
 
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! key held by a validator module the nonce key names (the agent's key in AgentValidator).
 
 use alloy::primitives::aliases::U192;
-use alloy::primitives::{address, Address, Bytes, FixedBytes, B256, U256};
+use alloy::primitives::{address, Address, Bytes, FixedBytes, Log, B256, U256};
 
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionReceipt;
@@ -14,6 +14,7 @@ use eyre::{bail, eyre, Result, WrapErr};
 
 use crate::abi::{IERC7579Batch, IERC7579Execution, IERC7579ModuleConfig, IPolicyEngine};
 pub use crate::abi::{IEntryPoint, PackedUserOperation};
+use crate::bundler::{pack_u128s, Bundler};
 use crate::errors::{LeashRevert, Refused, TokenBook};
 use crate::provider::{Confirm, Unfunded};
 
@@ -51,8 +52,11 @@ pub struct OpOutcome {
     pub success: bool,
     /// Revert data of the account's execution when it failed (empty otherwise).
     pub revert_reason: Bytes,
+    /// Gas of the `handleOps` transaction; through a bundler, the operation's own
+    /// (`actualGasUsed`).
     pub gas_used: u64,
-    /// The part of `gas_used` the transaction pays before executing: 21,000 plus its calldata.
+    /// The part of `gas_used` the transaction pays before executing: 21,000 plus its calldata
+    /// (zero through a bundler, whose bundle the operation shares).
     pub intrinsic_gas: u64,
 }
 
@@ -80,20 +84,32 @@ pub fn outcome_of(
     if !receipt.status() {
         bail!("the handleOps transaction reverted");
     }
+    let logs = receipt.inner.logs().iter().map(|l| &l.inner);
+    let (success, revert_reason) = result_in_logs(logs, entry_point, hash)?;
+    Ok(OpOutcome { success, revert_reason, gas_used: receipt.gas_used, intrinsic_gas })
+}
+
+/// Whether the UserOp `hash` succeeded, from its `UserOperationEvent`, and the revert data of
+/// its `UserOperationRevertReason` (empty when there is none).
+pub fn result_in_logs<'a>(
+    logs: impl IntoIterator<Item = &'a Log>,
+    entry_point: Address,
+    hash: B256,
+) -> Result<(bool, Bytes)> {
     let mut outcome = None;
     let mut revert_reason = Bytes::new();
-    for log in receipt.inner.logs() {
-        if log.address() != entry_point || log.topics().get(1) != Some(&hash) {
+    for log in logs {
+        if log.address != entry_point || log.topics().get(1) != Some(&hash) {
             continue;
         }
-        if let Ok(ev) = IEntryPoint::UserOperationEvent::decode_log_data(log.data()) {
+        if let Ok(ev) = IEntryPoint::UserOperationEvent::decode_log_data(&log.data) {
             outcome = Some(ev.success);
-        } else if let Ok(ev) = IEntryPoint::UserOperationRevertReason::decode_log_data(log.data()) {
+        } else if let Ok(ev) = IEntryPoint::UserOperationRevertReason::decode_log_data(&log.data) {
             revert_reason = ev.revertReason;
         }
     }
     let success = outcome.ok_or_else(|| eyre!("no UserOperationEvent for this UserOp"))?;
-    Ok(OpOutcome { success, revert_reason, gas_used: receipt.gas_used, intrinsic_gas })
+    Ok((success, revert_reason))
 }
 
 /// 21,000 plus 4 gas per zero byte and 16 per other byte of `input` (a call, not a creation).
@@ -101,11 +117,13 @@ pub fn intrinsic_gas(input: &[u8]) -> u64 {
     21_000 + input.iter().map(|b| if *b == 0 { 4 } else { 16 }).sum::<u64>()
 }
 
-/// An account and the key that signs its UserOps; the provider's wallet sends `handleOps`.
+/// An account and the key that signs its UserOps; the provider's wallet sends `handleOps`, or an
+/// ERC-4337 bundler takes them ([`Self::via_bundler`]).
 ///
 /// ```ignore
 /// let owner = UserOpSender::new(provider, ENTRYPOINT_V08, account, owner_key);
 /// let agent = owner.clone().signed_by(agent_key).via_validator(agent_validator);
+/// let agent = agent.via_bundler(Bundler::parse("http://127.0.0.1:4337")?);
 /// ```
 #[derive(Clone)]
 pub struct UserOpSender<P> {
@@ -127,6 +145,8 @@ pub struct UserOpSender<P> {
     /// Appended to the next signatures after the signer's 65 bytes: a session's grant for
     /// enable-in-first-op ([`enable_blob`]).
     pub enable: Option<Bytes>,
+    /// Sends through this ERC-4337 bundler instead of calling `handleOps` from the provider's key.
+    pub via: Option<Bundler>,
 }
 
 /// `bytes4(keccak256("leash.session"))`: the mode selector that names a session (ExecutionDecoder).
@@ -202,6 +222,7 @@ impl<P> UserOpSender<P> {
             execute_user_op: false,
             session: None,
             enable: None,
+            via: None,
         }
     }
 
@@ -224,6 +245,12 @@ impl<P> UserOpSender<P> {
     /// The fees go to `bundler`.
     pub fn bundler(self, bundler: Address) -> Self {
         Self { bundler, ..self }
+    }
+
+    /// Sent through `bundler` (estimated there, signed, and waited for until included) instead of
+    /// `handleOps` from the provider's key.
+    pub fn via_bundler(self, bundler: Bundler) -> Self {
+        Self { via: Some(bundler), ..self }
     }
 
     /// Every call wrapped in Kernel's `executeUserOp` (a validation that carries a hook).
@@ -267,31 +294,66 @@ impl<P: Provider + Clone> UserOpSender<P> {
         Ok(())
     }
 
-    /// `call_data` as this sender's UserOp, signed with its key (wrapped for Kernel, carrying the
-    /// session's grant if it has one).
-    async fn signed_op(&self, call_data: Bytes) -> Result<PackedUserOperation> {
+    /// `call_data` as this sender's UserOp, unsigned (wrapped for Kernel).
+    async fn wrapped_op(&self, call_data: Bytes) -> Result<PackedUserOperation> {
         let call_data =
             if self.execute_user_op { [&EXECUTE_USER_OP[..], &call_data].concat().into() } else { call_data };
-        let mut op = self.user_op(call_data).await?;
+        self.user_op(call_data).await
+    }
+
+    /// Signs `call_data` with this sender's key and submits it: through `handleOps`, or through
+    /// the bundler of [`Self::via_bundler`].
+    pub async fn submit(&self, call_data: Bytes) -> Result<OpOutcome> {
+        let mut op = self.wrapped_op(call_data).await?;
+        match &self.via {
+            None => {
+                self.sign_with_enable(&mut op).await?;
+                self.handle_op(op).await
+            }
+            Some(bundler) => self.through_bundler(bundler, op).await,
+        }
+    }
+
+    /// Signs `op` with this sender's key, then appends the session's grant if it carries one.
+    pub async fn sign_with_enable(&self, op: &mut PackedUserOperation) -> Result<()> {
         let signer = self.signer.clone();
-        self.sign(&mut op, &signer).await?;
+        self.sign(op, &signer).await?;
         if let Some(enable) = &self.enable {
             op.signature = [&op.signature[..], &enable[..]].concat().into();
         }
-        Ok(op)
+        Ok(())
     }
 
-    /// Signs `call_data` with this sender's key and submits it through `handleOps`.
-    pub async fn submit(&self, call_data: Bytes) -> Result<OpOutcome> {
-        let op = self.signed_op(call_data).await?;
-        self.handle_op(op).await
+    /// `op` through `bundler`: the chain's current fees, the bundler's gas limits (unless it sends
+    /// fixed ones, or `op` enables a session), signed, sent, and its receipt awaited. A validation
+    /// failure is the bundler's error, in words; a failed execution is reported in the outcome
+    /// (or, when the estimate simulates it, as a [`Refused`] error before anything is sent).
+    pub async fn through_bundler(&self, bundler: &Bundler, mut op: PackedUserOperation) -> Result<OpOutcome> {
+        let fees = self.provider.estimate_eip1559_fees().await.wrap_err("reading the chain's fees")?;
+        op.gasFees = pack_u128s(fees.max_priority_fee_per_gas, fees.max_fee_per_gas);
+        // The bundler simulates with gas fields of its own, so no signature over this operation
+        // verifies there: a placeholder of the real length (its calldata is priced) stands in. A
+        // session's grant carried for enable-in-first-op is enabled only after a valid signature,
+        // so its estimate would simulate the execution without the session: sent with the fixed
+        // limits instead.
+        if bundler.estimate_gas && self.enable.is_none() {
+            op.signature = self.signer.sign_hash_sync(&B256::ZERO)?.as_bytes().to_vec().into();
+            bundler.estimate(&op, self.entry_point).await?.apply(&mut op)?;
+        }
+        self.sign_with_enable(&mut op).await?;
+        let hash = bundler.send(&op, self.entry_point).await?;
+        let receipt = bundler.wait(hash).await?;
+        let (success, revert_reason) = result_in_logs(&receipt.receipt.logs(), self.entry_point, hash)?;
+        let gas_used = u64::try_from(receipt.actual_gas_used).unwrap_or(u64::MAX);
+        Ok(OpOutcome { success, revert_reason, gas_used, intrinsic_gas: 0 })
     }
 
     /// Whether the EntryPoint would accept `call_data` as this sender's UserOp now, sending
     /// nothing: its simulated `handleOps` refuses a wrong key, a used nonce or a missing prefund
     /// in words. How the execution ends is known only once it is sent.
     pub async fn validate(&self, call_data: Bytes) -> Result<()> {
-        let op = self.signed_op(call_data).await?;
+        let mut op = self.wrapped_op(call_data).await?;
+        self.sign_with_enable(&mut op).await?;
         self.simulate(op).await
     }
 
@@ -367,11 +429,4 @@ impl<P: Provider + Clone> UserOpSender<P> {
 /// `execute(single mode, target ++ value ++ data)` calldata.
 pub fn execute_single(target: Address, value: U256, data: &[u8]) -> Bytes {
     execute_single_as(None, target, value, data)
-}
-
-fn pack_u128s(high: u128, low: u128) -> FixedBytes<32> {
-    let mut out = [0u8; 32];
-    out[..16].copy_from_slice(&high.to_be_bytes());
-    out[16..].copy_from_slice(&low.to_be_bytes());
-    FixedBytes(out)
 }

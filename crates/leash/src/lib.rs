@@ -2,10 +2,10 @@
 //! through the CREATE2 deployer and its records (`deploy`), where the modules live on a chain
 //! (`addresses`), policy files turned into install payloads (`config`), UserOps (`account`), an
 //! EOA delegating to the Leash account implementation with EIP-7702 (`eip7702`),
-//! refusals in words (`errors`), installing, pausing and running tasks (`ops`), the authority's
-//! rotation, approvals and the leash's removal (`admin`), a live policy changed to a file's
-//! (`apply`), the live policy read back (`live`), an account's whole standing in one read
-//! (`status`), and the contracts' interface (`abi`).
+//! an ERC-4337 bundler over JSON-RPC (`bundler`), refusals in words (`errors`), installing,
+//! pausing and running tasks (`ops`), the authority's rotation, approvals and the leash's removal
+//! (`admin`), a live policy changed to a file's (`apply`), the live policy read back (`live`), an
+//! account's whole standing in one read (`status`), and the contracts' interface (`abi`).
 //!
 //! A local chain with accounts, tokens and the demo is the `leash-devnet` crate's.
 //!
@@ -19,6 +19,7 @@ pub mod addresses;
 pub mod admin;
 pub mod apply;
 pub mod artifacts;
+pub mod bundler;
 pub mod config;
 pub mod deploy;
 pub mod eip7702;

@@ -16,6 +16,7 @@ macro_rules! cases {
 
 mod admin;
 mod agent;
+mod bundler;
 mod demo;
 mod deploy;
 mod eoa;
