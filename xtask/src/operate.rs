@@ -15,7 +15,7 @@ use leash::account::UserOpSender;
 use leash::addresses::{ModuleAddresses, ModuleOverrides as Overrides};
 use leash::bundler::Bundler;
 use leash::config::{self, HookStack};
-use leash::errors::{ether, TokenBook};
+use leash::errors::{ether, LeashRevert, TokenBook};
 use leash::provider::{connect, Unfunded};
 use leash::{apply, live, ops};
 use leash_devnet::{Devnet, Options};
@@ -312,6 +312,36 @@ pub enum AgentCmd {
         /// LEASH_AUTHORITY_KEY).
         #[arg(long, value_name = "HEX")]
         authority_key: Option<String>,
+        #[command(flatten)]
+        chain: Chain,
+    },
+    /// Send one call as the agent: a UserOp its key signs, validated by AgentValidator, which the
+    /// leash then checks (`--session` names the agent's own session)
+    ///
+    /// Through a bundler with --bundler-url (it pays the gas, charged to the account); otherwise
+    /// `handleOps` from the agent's key, which then needs ETH. A refusal is printed in words and
+    /// exits non-zero.
+    Send {
+        #[arg(long)]
+        account: Address,
+        /// The call's target.
+        #[arg(long, value_name = "ADDRESS")]
+        to: Address,
+        /// Ether sent with the call (`0.1`).
+        #[arg(long, value_name = "ETHER", default_value = "0")]
+        value: String,
+        /// The call's calldata (hex; none: a plain transfer).
+        #[arg(long, value_name = "HEX", default_value = "0x")]
+        data: String,
+        /// The agent's key (or LEASH_AGENT_KEY).
+        #[arg(long, value_name = "HEX")]
+        agent_key: Option<String>,
+        /// The call acts under the agent's session at the policy engine, not the account's agent key.
+        #[arg(long)]
+        session: bool,
+        /// An ERC-4337 bundler's JSON-RPC endpoint.
+        #[arg(long, value_name = "URL")]
+        bundler_url: Option<String>,
         #[command(flatten)]
         chain: Chain,
     },
@@ -786,6 +816,41 @@ pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
                 Ok(())
             });
         }
+        AgentCmd::Send { account, to, value, data, agent_key, session, bundler_url, chain } => {
+            let value = config::parse_amount(&value, 18, U256::MAX).map_err(|e| eyre!("--value: {e}"))?;
+            let data: alloy::primitives::Bytes =
+                data.parse().map_err(|_| eyre!("--data: not hex calldata"))?;
+            let agent = key(agent_key, "LEASH_AGENT_KEY", "--agent-key")?;
+            return crate::block_on(async {
+                let signer = agent.address();
+                let provider = connect(&chain.rpc_url, Some(agent.clone())).await?;
+                let modules = modules_for(root, &provider, &chain.overrides).await?;
+                let mut sender =
+                    UserOpSender::new(provider.clone(), leash::account::ENTRYPOINT_V08, account, agent)
+                        .via_validator(modules.validator);
+                if session {
+                    sender = sender.as_session();
+                }
+                if let Some(url) = &bundler_url {
+                    let bundler = Bundler::parse(url)?;
+                    bundler.require_entry_point(sender.entry_point).await?;
+                    sender = sender.via_bundler(bundler);
+                }
+                let book = book_of(&live::read(&provider, account, &modules).await?);
+                let sent = named(sender.execute(to, value, &data).await, &provider, signer).await?;
+                let refusal =
+                    (!sent.success).then(|| LeashRevert::decode(&sent.revert_reason).describe(&book));
+                if chain.json {
+                    chain.print_json(json!({ "account": account, "success": sent.success, "refusal": refusal, "gas_used": sent.gas_used }))?;
+                } else if refusal.is_none() {
+                    println!("the agent's call to {to} went through (gas {})", sent.gas_used);
+                }
+                match refusal {
+                    Some(words) => bail!("the agent's call to {to} was refused: {words}"),
+                    None => Ok(()),
+                }
+            });
+        }
         AgentCmd::List { account, chain } => {
             return crate::block_on(async {
                 let provider = connect(&chain.rpc_url, None).await?;
@@ -835,7 +900,9 @@ pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
             (account, chain, Some(AgentChange::Allowance(wei)), authority_key)
         }
         AgentCmd::Status { account, chain } => (account, chain, None, None),
-        AgentCmd::Add { .. } | AgentCmd::List { .. } => unreachable!("answered above"),
+        AgentCmd::Add { .. } | AgentCmd::Send { .. } | AgentCmd::List { .. } => {
+            unreachable!("answered above")
+        }
     };
     crate::block_on(async {
         let signer = match change {

@@ -764,7 +764,8 @@ async fn policy_install_through_a_bundler() -> Result<()> {
         .await?;
     let (url, bundler) = (net.anvil.endpoint(), alto.url.to_string());
     let (account, owner_key) = (owner.account.to_string(), key_hex(&owner.signer));
-    let agent = PrivateKeySigner::random().address();
+    let agent_key = PrivateKeySigner::random();
+    let agent = agent_key.address();
     let sets: Vec<String> = [
         ("AUTHORITY", net.anvil.addresses()[1]),
         ("USDC", Address::with_last_byte(0xc1)),
@@ -806,5 +807,28 @@ async fn policy_install_through_a_bundler() -> Result<()> {
     );
     let status = ops::agent_status(&net.provider, modules.validator, owner.account).await?;
     assert_eq!(status.agent, agent);
+
+    // The agent's own calls through the bundler: a permitted payment goes, one past the limit and
+    // one to a target the allowlist does not name are refused in words.
+    let pay = |amount: u64| {
+        let call = leash::abi::IERC20Metadata::transferCall {
+            to: Address::with_last_byte(0xbe),
+            value: U256::from(amount * 1_000_000),
+        };
+        hex::encode_prefixed(alloy::sol_types::SolCall::abi_encode(&call))
+    };
+    let (usdc, key) = (Address::with_last_byte(0xc1).to_string(), key_hex(&agent_key));
+    let send = |to: &str, data: &str| {
+        let args = ["agent", "send", "--account", &account, "--to", to, "--data", data];
+        xtask_at(&url, &[&args[..], &["--agent-key", &key, "--bundler-url", &bundler]].concat())
+    };
+    let paid = send(&usdc, &pay(5)).succeeded();
+    assert!(paid
+        .out
+        .starts_with(&format!("the agent's call to {} went through", Address::with_last_byte(0xc1))));
+    let over = send(&usdc, &pay(16));
+    assert!(!over.ok && over.err.contains("spending limit exceeded"), "{}", over.err);
+    let elsewhere = send(&Address::with_last_byte(0x99).to_string(), "0x");
+    assert!(!elsewhere.ok && elsewhere.err.contains("was refused"), "{}", elsewhere.err);
     Ok(())
 }
