@@ -9,6 +9,7 @@ use clap::Args;
 use eyre::{eyre, Result, WrapErr};
 use leash::deploy::{self, PlannedModule, Progress, Status};
 use leash_devnet::accounts::{self, AccountKind};
+use leash_devnet::alto::AltoOptions;
 use leash_devnet::{Devnet, Options};
 
 #[derive(Args, Debug)]
@@ -28,6 +29,10 @@ pub struct DeployArgs {
     /// Leave the embedded Anvil serving after the deployment (until Ctrl-C).
     #[arg(long, conflicts_with = "rpc_url")]
     keep_running: bool,
+    /// With --keep-running: also serve an ERC-4337 bundler (alto, for EntryPoint v0.8, its
+    /// ERC-7562 checks off: docs/COMPATIBILITY.md) against the node, for `--bundler-url`.
+    #[arg(long, requires = "keep_running")]
+    bundler: bool,
 }
 
 pub fn run(root: &Path, args: DeployArgs) -> Result<()> {
@@ -99,14 +104,14 @@ async fn run_async(root: &Path, args: DeployArgs, planned: Vec<PlannedModule>) -
     }
 
     if let (true, Some(net)) = (args.keep_running, &_anvil) {
-        serve(net, chain_id).await?;
+        serve(net, chain_id, args.bundler).await?;
     }
     Ok(())
 }
 
 /// `--keep-running`: what an operator needs on the local chain besides the modules (an EntryPoint,
 /// an account to put on a leash, funded keys), printed, then serving until Ctrl-C.
-async fn serve(net: &Devnet, chain_id: u64) -> Result<()> {
+async fn serve(net: &Devnet, chain_id: u64, bundler: bool) -> Result<()> {
     let (provider, endpoint) = (&net.provider, net.anvil.endpoint());
     let keys: Vec<PrivateKeySigner> = net.anvil.keys().iter().map(|k| k.clone().into()).collect();
     let owner = keys.get(1).ok_or_else(|| eyre!("anvil gave fewer than two funded keys"))?;
@@ -151,6 +156,21 @@ async fn serve(net: &Devnet, chain_id: u64) -> Result<()> {
          cargo xtask account delegate --key {}",
         keys.get(5).map(|k| k.to_bytes().to_string()).unwrap_or_default()
     );
+    // Alto signs with keys 8 and 9: the table's others are free for the roles.
+    let alto = match bundler {
+        false => None,
+        true => {
+            let options = AltoOptions { entry_points: vec![account.entry_point], safe_mode: false };
+            Some(net.start_alto(options).await.wrap_err("could not start the bundler")?)
+        }
+    };
+    if let Some(alto) = &alto {
+        println!(
+            "\na bundler (alto, keys 8 and 9) serves EntryPoint v0.8 at {}: pass it as --bundler-url to\n  \
+             policy install and agent send, and the owner's and the agent's UserOps go through it",
+            alto.url
+        );
+    }
     println!("\nAnvil keeps serving at {endpoint} (chain {chain_id}); Ctrl-C stops it");
     tokio::signal::ctrl_c().await.wrap_err("could not wait for Ctrl-C")?;
     Ok(())

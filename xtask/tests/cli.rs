@@ -832,3 +832,58 @@ async fn policy_install_through_a_bundler() -> Result<()> {
     assert!(!elsewhere.ok && elsewhere.err.contains("was refused"), "{}", elsewhere.err);
     Ok(())
 }
+
+/// The README's walk from nothing to a leashed agent, its commands on the dev chain with alto: the
+/// owner (no ETH) installs `examples/first-agent.toml` through the bundler, the agent (no ETH)
+/// pays within its limit, is refused past it and to another address in words, `status` reads what
+/// it spent, and after the guardian's pause the agent is stopped.
+#[tokio::test]
+async fn the_readme_walk_from_nothing_to_a_leashed_agent() -> Result<()> {
+    let (net, owner) = test_bed().await?;
+    net.deploy_leash().await?;
+    let alto = net
+        .start_alto(AltoOptions { entry_points: vec![leash::account::ENTRYPOINT_V08], safe_mode: false })
+        .await?;
+    let (url, bundler) = (net.anvil.endpoint(), alto.url.to_string());
+    let keys = net.anvil.addresses();
+    let (guardian, payee, stranger) = (net.key(3), keys[7].to_string(), keys[4].to_string());
+    let agent = PrivateKeySigner::random();
+    let (account, agent_key) = (owner.account.to_string(), key_hex(&agent));
+    let sets = [
+        format!("AUTHORITY={}", keys[2]),
+        format!("GUARDIAN={}", guardian.address()),
+        format!("AGENT={}", agent.address()),
+        format!("PAYEE={payee}"),
+    ];
+    let mut install = vec!["policy", "install", "examples/first-agent.toml", "--account", &account];
+    let owner_key = key_hex(&owner.signer);
+    install.extend(["--owner-key", &owner_key, "--bundler-url", &bundler]);
+    install.extend(sets.iter().flat_map(|s| ["--set", s.as_str()]));
+    xtask_at(&url, &install).succeeded();
+
+    let send = |to: &str, value: &str| {
+        let args = ["agent", "send", "--account", &account, "--to", to, "--value", value];
+        xtask_at(&url, &[&args[..], &["--agent-key", &agent_key, "--bundler-url", &bundler]].concat())
+    };
+    let paid = send(&payee, "0.4").succeeded();
+    assert!(paid.out.starts_with(&format!("the agent's call to {payee} went through (gas ")), "{}", paid.out);
+    let over = send(&payee, "0.7");
+    assert!(
+        !over.ok && over.err.contains("spending limit exceeded: tried 0.7 native, 0.6 native left"),
+        "{}",
+        over.err
+    );
+    let elsewhere = send(&stranger, "0.1");
+    assert!(!elsewhere.ok && elsewhere.err.contains("is not on the allowlist"), "{}", elsewhere.err);
+
+    let status: serde_json::Value =
+        serde_json::from_str(&xtask_at(&url, &["status", "--account", &account, "--json"]).succeeded().out)?;
+    assert_eq!(status["spending"][0]["windows"][0]["spent"]["text"], "0.4 native", "{status}");
+    assert_eq!(status["spending"][0]["left"]["text"], "0.6 native", "{status}");
+
+    let pause = ["guardian", "pause", "--account", &account, "--guardian-key", &key_hex(&guardian)];
+    xtask_at(&url, &pause).succeeded();
+    let paused = send(&payee, "0.1");
+    assert!(!paused.ok && paused.err.contains("paused"), "{}", paused.err);
+    Ok(())
+}
