@@ -178,10 +178,7 @@ async fn serve(net: &Devnet, chain_id: u64, bundler: bool) -> Result<()> {
 
 fn signer(args: &DeployArgs) -> Result<PrivateKeySigner> {
     if let Some(path) = &args.keystore {
-        let password = std::env::var("LEASH_KEYSTORE_PASSWORD")
-            .map_err(|_| eyre!("set LEASH_KEYSTORE_PASSWORD to decrypt {}", path.display()))?;
-        return PrivateKeySigner::decrypt_keystore(path, password)
-            .map_err(|e| eyre!("could not decrypt {}: {e}", path.display()));
+        return crate::operate::keystore(path);
     }
     let key = match &args.private_key {
         Some(key) => key.clone(),

@@ -1021,10 +1021,25 @@ fn optional_key(given: Option<String>, env: &str, flag: &str) -> Result<Option<P
     key(given, env, flag).map(Some)
 }
 
+/// A role's key: hex, or `keystore:FILE` (an encrypted JSON keystore, its password from
+/// LEASH_KEYSTORE_PASSWORD), from the flag or else the environment variable.
 pub(crate) fn key(given: Option<String>, env: &str, flag: &str) -> Result<PrivateKeySigner> {
     let text =
         given.or_else(|| std::env::var(env).ok()).ok_or_else(|| eyre!("a key is needed: {flag} or {env}"))?;
-    text.trim().parse().map_err(|_| eyre!("{flag}: not a 32-byte hex private key"))
+    match text.trim().strip_prefix("keystore:") {
+        Some(path) => keystore(Path::new(path)),
+        None => text.trim().parse().map_err(|_| {
+            eyre!("{flag}: not a 32-byte hex private key (nor keystore:FILE, an encrypted JSON keystore)")
+        }),
+    }
+}
+
+/// The key in the encrypted JSON keystore at `path`, with the password in LEASH_KEYSTORE_PASSWORD.
+pub(crate) fn keystore(path: &Path) -> Result<PrivateKeySigner> {
+    let password = std::env::var("LEASH_KEYSTORE_PASSWORD")
+        .map_err(|_| eyre!("set LEASH_KEYSTORE_PASSWORD to decrypt {}", path.display()))?;
+    PrivateKeySigner::decrypt_keystore(path, password)
+        .map_err(|e| eyre!("could not decrypt {}: {e}", path.display()))
 }
 
 fn book_of(policy: &config::PolicyConfig) -> TokenBook {

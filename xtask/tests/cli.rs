@@ -294,9 +294,10 @@ fn xtask_at(url: &str, args: &[&str]) -> Run {
 fn xtask_with(url: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
     command.args(args).args(["--rpc-url", url]).current_dir(project_root());
-    for role in ["OWNER", "AUTHORITY", "GUARDIAN", "KEEPER"] {
+    for role in ["OWNER", "AUTHORITY", "GUARDIAN", "KEEPER", "AGENT"] {
         command.env_remove(format!("LEASH_{role}_KEY"));
     }
+    command.env_remove("LEASH_KEYSTORE_PASSWORD");
     command.envs(env.iter().copied());
     let output = command.output().expect("the xtask binary runs");
     Run {
@@ -881,8 +882,32 @@ async fn the_readme_walk_from_nothing_to_a_leashed_agent() -> Result<()> {
     assert_eq!(status["spending"][0]["windows"][0]["spent"]["text"], "0.4 native", "{status}");
     assert_eq!(status["spending"][0]["left"]["text"], "0.6 native", "{status}");
 
-    let pause = ["guardian", "pause", "--account", &account, "--guardian-key", &key_hex(&guardian)];
-    xtask_at(&url, &pause).succeeded();
+    // The guardian's key from an encrypted keystore (`cast wallet import` writes it).
+    let dir = std::env::temp_dir().join(format!("leash-keystore-{}", std::process::id()));
+    let cast = Command::new(project_root().join("node_modules/.bin/cast"))
+        .args([
+            "wallet",
+            "import",
+            "guardian",
+            "--private-key",
+            &key_hex(&guardian),
+            "--unsafe-password",
+            "pw",
+        ])
+        .arg("--keystore-dir")
+        .arg(&dir)
+        .output()?;
+    ensure!(cast.status.success(), "cast wallet import: {}", String::from_utf8_lossy(&cast.stderr));
+    let keystore = format!("keystore:{}", dir.join("guardian").display());
+    let pause = ["guardian", "pause", "--account", &account, "--guardian-key", &keystore];
+    let no_password = xtask_at(&url, &pause);
+    assert!(
+        !no_password.ok && no_password.err.contains("set LEASH_KEYSTORE_PASSWORD to decrypt"),
+        "{}",
+        no_password.err
+    );
+    xtask_with(&url, &pause, &[("LEASH_KEYSTORE_PASSWORD", "pw")]).succeeded();
+    std::fs::remove_dir_all(&dir)?;
     let paused = send(&payee, "0.1");
     assert!(!paused.ok && paused.err.contains("paused"), "{}", paused.err);
     Ok(())
