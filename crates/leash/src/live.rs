@@ -57,19 +57,8 @@ pub async fn read<P: Provider + Clone>(
 
     let engine_installed = hook_installed(provider, account, modules.engine).await?;
 
-    let mut policy = PolicyConfig {
-        authority: Address::ZERO,
-        hook: if mux_installed { HookStack::Multiplexer } else { HookStack::Engine },
-        tokens: Vec::new(),
-        pause: None,
-        allowlist: None,
-        spending: Vec::new(),
-        tasks: Vec::new(),
-        custom_hooks: Vec::new(),
-        sessions: Vec::new(),
-        call_rules: Vec::new(),
-        agent: None,
-    };
+    let hook = if mux_installed { HookStack::Multiplexer } else { HookStack::Engine };
+    let mut policy = PolicyConfig::empty(Address::ZERO, hook);
     if mux_installed {
         let mux = HookMultiPlexer::new(modules.multiplexer, provider.clone());
         policy.authority =

@@ -424,6 +424,7 @@ fn every_example_parses() {
         "PAYEE_A",
         "PAYEE_B",
         "PAYEE_C",
+        "PAYEE",
     ]
     .iter()
     .enumerate()
@@ -438,7 +439,7 @@ fn every_example_parses() {
             seen += 1;
         }
     }
-    assert!(seen >= 5, "at least five example policies");
+    assert!(seen >= 6, "at least six example policies");
     // The session examples: recipient pinned, listed payees, a minimum output, a daily cap on amountIn.
     let swap = config::load(&dir.join("session-swap.toml"), &vars).unwrap();
     let router = &swap.sessions[0].calls[1];

@@ -369,11 +369,11 @@ pub struct PolicyConfig {
 }
 
 impl PolicyConfig {
-    /// A policy holding only the agent's key, under `authority`: AgentValidator's install.
-    pub fn agent_only(authority: Address, agent: AgentConfig) -> Self {
+    /// A policy with nothing in it yet, under `authority` on `hook`.
+    pub fn empty(authority: Address, hook: HookStack) -> Self {
         PolicyConfig {
             authority,
-            hook: HookStack::default(),
+            hook,
             tokens: Vec::new(),
             pause: None,
             allowlist: None,
@@ -382,8 +382,13 @@ impl PolicyConfig {
             custom_hooks: Vec::new(),
             sessions: Vec::new(),
             call_rules: Vec::new(),
-            agent: Some(agent),
+            agent: None,
         }
+    }
+
+    /// A policy holding only the agent's key, under `authority`: AgentValidator's install.
+    pub fn agent_only(authority: Address, agent: AgentConfig) -> Self {
+        PolicyConfig { agent: Some(agent), ..Self::empty(authority, HookStack::default()) }
     }
 }
 
