@@ -11,7 +11,7 @@ use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
 use clap::{Args, Subcommand};
 use eyre::{bail, eyre, Result};
-use leash::account::UserOpSender;
+use leash::account::{AccountFlavor, UserOpSender};
 use leash::addresses::{ModuleAddresses, ModuleOverrides as Overrides};
 use leash::bundler::Bundler;
 use leash::config::{self, HookStack};
@@ -125,6 +125,10 @@ pub enum PolicyCmd {
         /// Owner key of the account (or LEASH_OWNER_KEY).
         #[arg(long, value_name = "HEX")]
         owner_key: Option<String>,
+        /// The validator module holding the owner's key, on accounts whose owner signs through one
+        /// (Nexus, the ERC-7579 reference account); the OpenZeppelin account's own signer needs none.
+        #[arg(long, value_name = "ADDRESS")]
+        owner_validator: Option<Address>,
         /// Authority key, to grant the file's [[session]]s after the install (or LEASH_AUTHORITY_KEY).
         #[arg(long, value_name = "HEX")]
         authority_key: Option<String>,
@@ -454,7 +458,17 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
             }
             Ok(())
         }
-        PolicyCmd::Install { file, account, hook, owner_key, authority_key, bundler_url, vars, chain } => {
+        PolicyCmd::Install {
+            file,
+            account,
+            hook,
+            owner_key,
+            owner_validator,
+            authority_key,
+            bundler_url,
+            vars,
+            chain,
+        } => {
             chain.text_only("policy install")?;
             crate::block_on(async {
                 let policy = with_hook(config::load(&file, &parse_vars(&vars)?)?, hook, &file)?;
@@ -467,8 +481,16 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
                 };
                 let provider = connect(&chain.rpc_url, Some(owner.clone())).await?;
                 let modules = modules_for(root, &provider, &chain.overrides).await?;
-                let mut sender =
-                    UserOpSender::new(provider.clone(), leash::account::ENTRYPOINT_V08, account, owner);
+                // The account's family picks the EntryPoint and how the nonce key names the owner's validator.
+                let (flavor, id) = AccountFlavor::detect(&provider, account).await;
+                let mut sender = leash::account::owner_sender(
+                    provider.clone(),
+                    flavor,
+                    &id,
+                    account,
+                    owner,
+                    owner_validator,
+                )?;
                 if let Some(url) = &bundler_url {
                     let bundler = Bundler::parse(url)?;
                     bundler.require_entry_point(sender.entry_point).await?;
@@ -825,9 +847,13 @@ pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
                 let signer = agent.address();
                 let provider = connect(&chain.rpc_url, Some(agent.clone())).await?;
                 let modules = modules_for(root, &provider, &chain.overrides).await?;
-                let mut sender =
-                    UserOpSender::new(provider.clone(), leash::account::ENTRYPOINT_V08, account, agent)
-                        .via_validator(modules.validator);
+                let (flavor, _) = AccountFlavor::detect(&provider, account).await;
+                let mut sender = UserOpSender::new(provider.clone(), flavor.entry_point(), account, agent)
+                    .nonce_key(flavor.nonce_key(modules.validator));
+                if flavor == AccountFlavor::Kernel {
+                    // Kernel runs a validation's hook only for UserOps through `executeUserOp`.
+                    sender = sender.through_execute_user_op();
+                }
                 if session {
                     sender = sender.as_session();
                 }

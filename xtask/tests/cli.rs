@@ -912,3 +912,93 @@ async fn the_readme_walk_from_nothing_to_a_leashed_agent() -> Result<()> {
     assert!(!paused.ok && paused.err.contains("paused"), "{}", paused.err);
     Ok(())
 }
+
+/// `policy install` and `agent send` on Nexus (EntryPoint v0.7, the owner through a validator
+/// module): without `--owner-validator` the install names the account and what to pass; with it,
+/// every module goes in, and the agent's payment passes while one past the limit is refused.
+#[tokio::test]
+async fn policy_install_and_agent_send_on_nexus() -> Result<()> {
+    use leash_devnet::accounts::{self, AccountKind};
+    let net = leash_anvil_tests::devnet(leash_anvil_tests::Options {
+        no_code_size_limit: true,
+        ..leash_anvil_tests::Options::default()
+    })?;
+    let (modules, _) = net.deploy_leash().await?;
+    let person = net.key(4);
+    let nexus = accounts::deploy(&net, AccountKind::Nexus, &person).await?;
+    let account = nexus.account.to_string();
+    net.provider.anvil_set_balance(nexus.account, parse_ether("10")?).await?;
+    // Six decimals, as the file says: the refusal reads in USDC.
+    let usdc = net.deploy_token("SixDecimalToken", "USDC").await?;
+    let token = leash_anvil_tests::abi::TestToken::new(usdc, net.provider.clone());
+    token.mint(nexus.account, U256::from(1_000_000_000u64)).send().await?.get_receipt().await?;
+    let agent_key = PrivateKeySigner::random();
+    net.provider.anvil_set_balance(agent_key.address(), parse_ether("1")?).await?;
+    let url = net.anvil.endpoint();
+    let sets: Vec<String> = [
+        ("AUTHORITY", net.anvil.addresses()[1]),
+        ("USDC", usdc),
+        ("KEEPER", net.anvil.addresses()[3]),
+        ("AGENT", agent_key.address()),
+    ]
+    .iter()
+    .flat_map(|(k, v)| ["--set".to_string(), format!("{k}={v}")])
+    .collect();
+    let owner_key = key_hex(&person);
+    let install = |extra: &[&str]| {
+        let args = ["policy", "install", "examples/subscription.toml", "--account", &account];
+        let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+        xtask_at(&url, &[&args[..], &["--owner-key", &owner_key], &sets, extra].concat())
+    };
+
+    let missing = install(&[]);
+    assert!(!missing.ok);
+    assert_eq!(
+        missing.err,
+        format!("error: {account} is a Nexus account (biconomy.nexus.1.0.0): its owner signs through a validator module, so pass --owner-validator with the address of the validator that holds the owner's key\n")
+    );
+    let validator = nexus.owner_validator.expect("Nexus's owner validator").to_string();
+    let done = install(&["--owner-validator", &validator]).succeeded();
+    assert!(
+        done.out.contains(&format!("  installed AgentValidator ({})", modules.validator)),
+        "{}",
+        done.out
+    );
+    assert!(done.out.contains(&format!("  installed PolicyEngine ({})", modules.engine)), "{}", done.out);
+
+    let key = key_hex(&agent_key);
+    let pay = |amount: u64| {
+        let call = leash::abi::IERC20Metadata::transferCall {
+            to: Address::with_last_byte(0xa2),
+            value: U256::from(amount * 1_000_000),
+        };
+        Bytes::from(alloy::sol_types::SolCall::abi_encode(&call)).to_string()
+    };
+    let usdc_text = usdc.to_string();
+    let send = |data: &str| {
+        xtask_at(
+            &url,
+            &[
+                "agent",
+                "send",
+                "--account",
+                &account,
+                "--to",
+                &usdc_text,
+                "--data",
+                data,
+                "--agent-key",
+                &key,
+            ],
+        )
+    };
+    let paid = send(&pay(5)).succeeded();
+    assert!(paid.out.starts_with(&format!("the agent's call to {usdc} went through")), "{}", paid.out);
+    let over = send(&pay(16));
+    assert!(
+        !over.ok && over.err.contains("spending limit exceeded: tried 16 USDC, 15 USDC left"),
+        "{}",
+        over.err
+    );
+    Ok(())
+}

@@ -17,7 +17,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, Result, WrapErr};
 use leash::abi::{IERC7579Execution, IERC7579ModuleConfig};
-use leash::account::{validator_nonce_key, UserOpSender, ENTRYPOINT_V07, ENTRYPOINT_V08};
+use leash::account::{AccountFlavor, UserOpSender, ENTRYPOINT_V07, ENTRYPOINT_V08};
 use leash::provider::Confirm;
 
 use crate::abi::{
@@ -110,6 +110,19 @@ impl FromStr for AccountKind {
     }
 }
 
+impl AccountKind {
+    /// The library's account family of this kind.
+    pub fn flavor(self) -> AccountFlavor {
+        match self {
+            Self::OpenZeppelin | Self::Eoa => AccountFlavor::OpenZeppelin,
+            Self::Nexus => AccountFlavor::Nexus,
+            Self::Reference => AccountFlavor::Reference,
+            Self::Safe => AccountFlavor::Safe7579,
+            Self::Kernel => AccountFlavor::Kernel,
+        }
+    }
+}
+
 impl fmt::Display for AccountKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -131,20 +144,15 @@ pub struct DeployedAccount {
     pub entry_point: Address,
     /// The nonce key of the person's own path.
     pub owner_nonce_key: U192,
+    /// The validator module holding the person's key (`None`: the account's own signer, or
+    /// Kernel's root validation on nonce key 0).
+    pub owner_validator: Option<Address>,
 }
 
 impl DeployedAccount {
     /// The nonce key that routes a UserOp to `validator` on this account.
     pub fn nonce_key_of(&self, validator: Address) -> U192 {
-        match self.kind {
-            // Nexus reads the validator from nonce bytes 4..24: the key's low 20 bytes, mode 0.
-            AccountKind::Nexus => U192::from_be_slice(validator.as_slice()),
-            // Kernel: mode (1 byte, 0) | type 0x01 | validator (20 bytes) | key (2 bytes).
-            AccountKind::Kernel => {
-                (U192::from(1u64) << 176) | (U192::from_be_slice(validator.as_slice()) << 16)
-            }
-            _ => validator_nonce_key(validator),
-        }
+        self.kind.flavor().nonce_key(validator)
     }
 }
 
@@ -160,7 +168,13 @@ pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) 
             let account =
                 deploy_code(provider, [code.as_ref(), &person.address().abi_encode()].concat().into())
                     .await?;
-            Ok(DeployedAccount { kind, account, entry_point: ENTRYPOINT_V08, owner_nonce_key: U192::ZERO })
+            Ok(DeployedAccount {
+                kind,
+                account,
+                entry_point: ENTRYPOINT_V08,
+                owner_nonce_key: U192::ZERO,
+                owner_validator: None,
+            })
         }
         AccountKind::Nexus | AccountKind::Reference => {
             net.place_entry_point(EntryPoint::V07).await?;
@@ -204,10 +218,13 @@ pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) 
             let account = deploy_code(provider, [proxy_code.as_ref(), &args].concat().into())
                 .await
                 .wrap_err_with(|| format!("deploying the {kind} account"))?;
-            let deployed =
-                DeployedAccount { kind, account, entry_point: ENTRYPOINT_V07, owner_nonce_key: U192::ZERO };
-            let owner_nonce_key = deployed.nonce_key_of(owner_validator);
-            Ok(DeployedAccount { owner_nonce_key, ..deployed })
+            Ok(DeployedAccount {
+                kind,
+                account,
+                entry_point: ENTRYPOINT_V07,
+                owner_nonce_key: kind.flavor().nonce_key(owner_validator),
+                owner_validator: Some(owner_validator),
+            })
         }
         AccountKind::Kernel => {
             net.place_entry_point(EntryPoint::V07).await?;
@@ -227,7 +244,13 @@ pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) 
             let create = factory.createAccount(init.abi_encode().into(), B256::ZERO);
             let account = create.call().await.wrap_err_with(|| format!("deploying the {kind} account"))?;
             create.send().await?.confirmed().await?;
-            Ok(DeployedAccount { kind, account, entry_point: ENTRYPOINT_V07, owner_nonce_key: U192::ZERO })
+            Ok(DeployedAccount {
+                kind,
+                account,
+                entry_point: ENTRYPOINT_V07,
+                owner_nonce_key: U192::ZERO,
+                owner_validator: None,
+            })
         }
         AccountKind::Safe => deploy_safe(net, person).await,
         AccountKind::Eoa => {
@@ -243,6 +266,7 @@ pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) 
                 account: person.address(),
                 entry_point: ENTRYPOINT_V08,
                 owner_nonce_key: U192::ZERO,
+                owner_validator: None,
             })
         }
     }
@@ -328,7 +352,7 @@ async fn deploy_safe(net: &Devnet, person: &PrivateKeySigner) -> Result<Deployed
     let safe = create.call().await.wrap_err("deploying the Safe proxy")?;
     create.send().await?.confirmed().await?;
 
-    let owner_nonce_key = validator_nonce_key(owner_validator);
+    let owner_nonce_key = AccountFlavor::Safe7579.nonce_key(owner_validator);
     let launcher = UserOpSender::new(provider.clone(), ENTRYPOINT_V07, safe, person.clone())
         .bundler(Address::with_last_byte(0xb0))
         .nonce_key(owner_nonce_key);
@@ -342,5 +366,6 @@ async fn deploy_safe(net: &Devnet, person: &PrivateKeySigner) -> Result<Deployed
         account: safe,
         entry_point: ENTRYPOINT_V07,
         owner_nonce_key,
+        owner_validator: Some(owner_validator),
     })
 }

@@ -265,13 +265,13 @@ pub async fn run(net: &Devnet, kind: AccountKind, mut say: impl FnMut(&str)) -> 
         say(&format!(
             "the person installs examples/trading-agent.toml on the account: {hook_name} as its hook"
         ));
-        if matches!(kind, AccountKind::OpenZeppelin | AccountKind::Eoa) {
+        if kind != AccountKind::Safe {
             // Every module in one operation, as `cargo xtask policy install` does it.
             ops::install(&owner, &policy, &modules, &TokenBook::default()).await?;
         } else {
             for p in &payloads {
                 // Safe7579 takes the account-wide hook with its `(HookType.GLOBAL, selector)` context.
-                let init = if kind == AccountKind::Safe && p.module == hook {
+                let init = if p.module == hook {
                     accounts::safe_global_hook_init(&p.init_data)
                 } else {
                     p.init_data.clone()

@@ -1,6 +1,8 @@
-//! Driving an ERC-7579 account through ERC-4337 UserOps on EntryPoint v0.8, signed by an ECDSA key
-//! the account accepts: its owner (nonce key 0, OpenZeppelin accounts with an ECDSA signer), or a
-//! key held by a validator module the nonce key names (the agent's key in AgentValidator).
+//! Driving an ERC-7579 account through ERC-4337 UserOps on its EntryPoint (v0.8 for OpenZeppelin's,
+//! v0.7 for Nexus, the reference account, Safe7579 and Kernel: [`AccountFlavor`]), signed by an
+//! ECDSA key the account accepts: its owner (nonce key 0, OpenZeppelin accounts with an ECDSA
+//! signer), or a key held by a validator module the nonce key names (the owner's validator on the
+//! other accounts, the agent's key in AgentValidator).
 
 use alloy::primitives::aliases::U192;
 use alloy::primitives::{address, Address, Bytes, FixedBytes, Log, B256, U256};
@@ -207,6 +209,109 @@ pub fn validator_nonce_key(validator: Address) -> U192 {
     U192::from_be_slice(validator.as_slice()) << 32
 }
 
+/// The ERC-7579 account families Leash drives, told apart by their `accountId()`: which EntryPoint
+/// each trusts and how a nonce key names the validator module that checks an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountFlavor {
+    /// OpenZeppelin's `AccountERC7579` (and an EOA delegated to one with EIP-7702): EntryPoint
+    /// v0.8, its own signer on nonce key 0. Also any account whose id Leash does not know.
+    OpenZeppelin,
+    /// Biconomy's Nexus: EntryPoint v0.7, every operation through a validator module.
+    Nexus,
+    /// The ERC-7579 reference account (MSA): EntryPoint v0.7, through a validator module.
+    Reference,
+    /// Safe with the Safe7579 adapter: EntryPoint v0.7, through a validator module.
+    Safe7579,
+    /// Kernel v3: EntryPoint v0.7, through a validation (validator module or root validator).
+    Kernel,
+}
+
+impl AccountFlavor {
+    /// The family an `accountId()` names (an id Leash does not know reads as OpenZeppelin's).
+    pub fn from_id(id: &str) -> Self {
+        if id.starts_with("biconomy.nexus.") {
+            Self::Nexus
+        } else if id.starts_with("uMSA.") {
+            Self::Reference
+        } else if id.starts_with("rhinestone.safe7579.") {
+            Self::Safe7579
+        } else if id.starts_with("kernel.") {
+            Self::Kernel
+        } else {
+            Self::OpenZeppelin
+        }
+    }
+
+    /// The family's name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::OpenZeppelin => "OpenZeppelin ERC-7579",
+            Self::Nexus => "Nexus",
+            Self::Reference => "ERC-7579 reference (MSA)",
+            Self::Safe7579 => "Safe7579",
+            Self::Kernel => "Kernel",
+        }
+    }
+
+    /// `account`'s family and its `accountId()` (empty when it does not answer).
+    pub async fn detect<P: Provider>(provider: &P, account: Address) -> (Self, String) {
+        let id = crate::abi::IERC7579AccountId::new(account, provider)
+            .accountId()
+            .call()
+            .await
+            .unwrap_or_default();
+        (Self::from_id(&id), id)
+    }
+
+    /// The EntryPoint the family's accounts trust.
+    pub fn entry_point(self) -> Address {
+        match self {
+            Self::OpenZeppelin => ENTRYPOINT_V08,
+            Self::Nexus | Self::Reference | Self::Safe7579 | Self::Kernel => ENTRYPOINT_V07,
+        }
+    }
+
+    /// Whether the owner's own operations go through a validator module (nonce key 0 reaches no
+    /// owner on these accounts).
+    pub fn owner_needs_validator(self) -> bool {
+        self != Self::OpenZeppelin
+    }
+
+    /// The nonce key that routes an operation to `validator`.
+    pub fn nonce_key(self, validator: Address) -> U192 {
+        let low = U192::from_be_slice(validator.as_slice());
+        match self {
+            // Nexus reads the validator from nonce bytes 4..24: the key's low 20 bytes, mode 0.
+            Self::Nexus => low,
+            // Kernel: mode (1 byte, 0) | type 0x01 | validator (20 bytes) | key (2 bytes).
+            Self::Kernel => (U192::from(1u64) << 176) | (low << 16),
+            Self::OpenZeppelin | Self::Reference | Self::Safe7579 => validator_nonce_key(validator),
+        }
+    }
+}
+
+/// The owner's UserOps on `account` (of family `flavor`), through `owner_validator` when given
+/// (else the account's own signer, nonce key 0), on the family's EntryPoint. Refused in words when
+/// the family routes the owner through a validator module and none is given.
+pub fn owner_sender<P>(
+    provider: P,
+    flavor: AccountFlavor,
+    account_id: &str,
+    account: Address,
+    owner: PrivateKeySigner,
+    owner_validator: Option<Address>,
+) -> Result<UserOpSender<P>> {
+    let sender = UserOpSender::new(provider, flavor.entry_point(), account, owner);
+    match owner_validator {
+        Some(v) => Ok(sender.nonce_key(flavor.nonce_key(v))),
+        None if flavor.owner_needs_validator() => bail!(
+            "{account} is a {} account ({account_id}): its owner signs through a validator module, so pass --owner-validator with the address of the validator that holds the owner's key",
+            flavor.name()
+        ),
+        None => Ok(sender),
+    }
+}
+
 impl<P> UserOpSender<P> {
     /// UserOps from `account` through `entry_point`, signed by `signer` as the account's own
     /// signer (nonce key 0); the fees go to the signer's address unless [`Self::bundler`] says
@@ -232,7 +337,7 @@ impl<P> UserOpSender<P> {
     }
 
     /// Through the validator module at `validator`, on accounts that read it from the nonce key's
-    /// top 20 bytes (OpenZeppelin, Safe7579, the reference account).
+    /// top 20 bytes (OpenZeppelin, Safe7579, the reference account; see [`AccountFlavor::nonce_key`]).
     pub fn via_validator(self, validator: Address) -> Self {
         self.nonce_key(validator_nonce_key(validator))
     }
@@ -429,4 +534,44 @@ impl<P: Provider + Clone> UserOpSender<P> {
 /// `execute(single mode, target ++ value ++ data)` calldata.
 pub fn execute_single(target: Address, value: U256, data: &[u8]) -> Bytes {
     execute_single_as(None, target, value, data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_ids_name_their_family() {
+        for (id, flavor) in [
+            ("@openzeppelin/contracts.AccountERC7579Hooked.v1.0.0", AccountFlavor::OpenZeppelin),
+            ("biconomy.nexus.1.0.0", AccountFlavor::Nexus),
+            ("uMSA.advanced/withHook.v0.1", AccountFlavor::Reference),
+            ("rhinestone.safe7579.v1.0.0", AccountFlavor::Safe7579),
+            ("kernel.advanced.v0.3.1", AccountFlavor::Kernel),
+            ("", AccountFlavor::OpenZeppelin),
+        ] {
+            assert_eq!(AccountFlavor::from_id(id), flavor, "{id}");
+        }
+        assert_eq!(AccountFlavor::OpenZeppelin.entry_point(), ENTRYPOINT_V08);
+        assert_eq!(AccountFlavor::Nexus.entry_point(), ENTRYPOINT_V07);
+        assert!(!AccountFlavor::OpenZeppelin.owner_needs_validator());
+        assert!(AccountFlavor::Reference.owner_needs_validator());
+    }
+
+    #[test]
+    fn nonce_keys_place_the_validator_where_each_account_reads_it() {
+        let v = Address::repeat_byte(0xab);
+        // The 32-byte nonce of sequence 0 on each key.
+        let nonce = |flavor: AccountFlavor| (U256::from(flavor.nonce_key(v)) << 64usize).to_be_bytes::<32>();
+        let top = nonce(AccountFlavor::Reference);
+        assert_eq!(&top[..20], v.as_slice());
+        assert_eq!(top, nonce(AccountFlavor::OpenZeppelin));
+        assert_eq!(top, nonce(AccountFlavor::Safe7579));
+        let nexus = nonce(AccountFlavor::Nexus);
+        assert_eq!(&nexus[..4], &[0u8; 4], "mode byte 0 (default validation)");
+        assert_eq!(&nexus[4..24], v.as_slice());
+        let kernel = nonce(AccountFlavor::Kernel);
+        assert_eq!(&kernel[..2], &[0x00, 0x01], "mode 0, type validator");
+        assert_eq!(&kernel[2..22], v.as_slice());
+    }
 }

@@ -10,10 +10,9 @@ use alloy::signers::SignerSync;
 use eyre::{bail, Result, WrapErr};
 
 use crate::abi::{
-    AgentValidator, AutomationExecutor, EmergencyPauseHook, IERC7579AccountId, IERC7579ModuleConfig,
-    IPolicyEngine,
+    AgentValidator, AutomationExecutor, EmergencyPauseHook, IERC7579ModuleConfig, IPolicyEngine,
 };
-use crate::account::UserOpSender;
+use crate::account::{AccountFlavor, UserOpSender};
 use crate::addresses::{require_deployed, ModuleAddresses};
 use crate::config::{PolicyConfig, SessionConfig, MODULE_TYPE_HOOK, MODULE_TYPE_VALIDATOR};
 use crate::errors::{ether, utc, LeashRevert, Refused, TokenBook};
@@ -228,9 +227,11 @@ pub struct Installed {
 /// module, or none. Before sending, the account's current hook is checked (one hook per account:
 /// a policy for the engine cannot go onto an account already on the multiplexer, and the other way
 /// round), and a module already installed stops the install (AgentValidator's with the agent it
-/// holds). The file's `[agent]` is refused on Kernel, whose hook rides on the agent's validation
-/// (an install this batch does not make), and where no Leash hook would run the agent's
-/// operations. After it, each module is confirmed installed.
+/// holds). It runs on the OpenZeppelin account (and an EOA delegated to one), Nexus and the
+/// reference account: `sender` names the account's EntryPoint and the owner's nonce key
+/// ([`crate::account::owner_sender`]). Kernel (no account-wide hook) and Safe7579 (its own hook
+/// install data) are refused in words, as is an `[agent]` where no Leash hook would run the
+/// agent's operations. After it, each module is confirmed installed.
 pub async fn install<P: Provider + Clone>(
     sender: &UserOpSender<P>,
     policy: &PolicyConfig,
@@ -251,9 +252,25 @@ pub async fn install<P: Provider + Clone>(
     if payloads.is_empty() {
         bail!("the policy installs nothing");
     }
-    if policy.agent.is_some() && is_kernel(&sender.provider, account).await {
-        bail!(
+    let (flavor, id) = AccountFlavor::detect(&sender.provider, account).await;
+    match flavor {
+        AccountFlavor::Kernel if policy.agent.is_some() => bail!(
             "{account} is a Kernel account: there the hook rides on the agent's validation, which `policy install` does not install; leave [agent] out and install AgentValidator carrying the hook as docs/COMPATIBILITY.md shows"
+        ),
+        AccountFlavor::Kernel => bail!(
+            "{account} is a Kernel account ({id}): it has no account-wide hook, so each module rides on a validation or an executor and is installed on its own as docs/COMPATIBILITY.md shows; `policy install` does not install there"
+        ),
+        AccountFlavor::Safe7579 => bail!(
+            "{account} is a Safe with the Safe7579 adapter ({id}): there the hook's install data starts with Safe7579's hook type, which `policy install` does not build; install each module with its own installModule operation, the hook as (HookType.GLOBAL, no selector, its install data), as `cargo xtask demo --account safe` does"
+        ),
+        AccountFlavor::OpenZeppelin | AccountFlavor::Nexus | AccountFlavor::Reference => {}
+    }
+    if flavor != AccountFlavor::OpenZeppelin && sender.entry_point != flavor.entry_point() {
+        bail!(
+            "{account} is a {} account ({id}), which trusts the EntryPoint at {}, not {}",
+            flavor.name(),
+            flavor.entry_point(),
+            sender.entry_point
         );
     }
     let config = IERC7579ModuleConfig::new(account, sender.provider.clone());
@@ -339,13 +356,6 @@ pub async fn install<P: Provider + Clone>(
         done.push((p.label.to_string(), p.module));
     }
     Ok(Installed { modules: done, gas_used: outcome.gas_used })
-}
-
-/// Whether `account` names itself Kernel (`accountId()` starting `kernel.`); an account that
-/// does not answer is not.
-async fn is_kernel<P: Provider + Clone>(provider: &P, account: Address) -> bool {
-    let id = IERC7579AccountId::new(account, provider.clone()).accountId().call().await;
-    id.is_ok_and(|id| id.starts_with("kernel."))
 }
 
 #[derive(Debug, Clone, PartialEq)]

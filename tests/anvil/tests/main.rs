@@ -14,6 +14,7 @@ macro_rules! cases {
     };
 }
 
+mod accounts;
 mod admin;
 mod agent;
 mod bundler;

@@ -1,0 +1,122 @@
+//! `policy install` beyond the OpenZeppelin account: on Nexus and the ERC-7579 reference account
+//! (EntryPoint v0.7, the owner through a validator module) the account is recognised by its
+//! `accountId()`, the owner's operation is routed through the owner's validator, every module goes
+//! in with one operation, and the agent's payments pass through AgentValidator and the leash.
+
+use std::collections::BTreeMap;
+
+use alloy::primitives::{address, Address, Bytes, U256};
+use alloy::providers::ext::AnvilApi;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolCall;
+use eyre::Result;
+use leash::abi::{IERC20Metadata, IERC7579ModuleConfig};
+use leash::account::{owner_sender, AccountFlavor, UserOpSender};
+use leash::config;
+use leash::errors::TokenBook;
+use leash::ops;
+use leash::provider::Confirm;
+use leash_anvil_tests::abi::TestToken;
+use leash_anvil_tests::{project_root, Options};
+use leash_devnet::accounts::{self, AccountKind};
+
+cases!(installs_on:
+    subscription_installs_on_nexus => AccountKind::Nexus,
+    subscription_installs_on_the_reference_account => AccountKind::Reference,
+);
+
+async fn installs_on(kind: AccountKind) -> Result<()> {
+    let net = leash_anvil_tests::devnet(Options { no_code_size_limit: true, ..Options::default() })?;
+    let (modules, _) = net.deploy_leash().await?;
+    let person = net.key(4);
+    let deployed = accounts::deploy(&net, kind, &person).await?;
+    let account = deployed.account;
+    net.provider.anvil_set_balance(account, U256::from(10u64).pow(U256::from(19u64))).await?;
+    let usdc = net.deploy_token("TestToken", "USDC").await?;
+    let token = TestToken::new(usdc, net.provider.clone());
+    token.mint(account, U256::from(1_000_000_000u64)).send().await?.confirmed().await?;
+    let agent_key = PrivateKeySigner::random();
+    let mut vars = BTreeMap::new();
+    for (i, name) in ["AUTHORITY", "GUARDIAN", "KEEPER"].iter().enumerate() {
+        vars.insert(name.to_string(), net.anvil.addresses()[i + 1]);
+    }
+    vars.insert("USDC".into(), usdc);
+    vars.insert("AGENT".into(), agent_key.address());
+    let policy = config::load(&project_root().join("examples/subscription.toml"), &vars)
+        .map_err(|e| eyre::eyre!("{e}"))?;
+    let book = TokenBook(policy.tokens.iter().map(|t| (t.address, (t.symbol.clone(), t.decimals))).collect());
+
+    // Recognised by its accountId: EntryPoint v0.7, and the owner needs a validator.
+    let (flavor, id) = AccountFlavor::detect(&net.provider, account).await;
+    assert_eq!(flavor, kind.flavor(), "{id}");
+    assert_eq!(flavor.entry_point(), deployed.entry_point);
+    let missing = owner_sender(net.provider.clone(), flavor, &id, account, person.clone(), None)
+        .err()
+        .expect("no owner validator");
+    assert_eq!(
+        missing.to_string(),
+        format!(
+            "{account} is a {} account ({id}): its owner signs through a validator module, so pass --owner-validator with the address of the validator that holds the owner's key",
+            flavor.name()
+        )
+    );
+    let owner = owner_sender(net.provider.clone(), flavor, &id, account, person, deployed.owner_validator)?;
+    assert_eq!(owner.nonce_key, deployed.owner_nonce_key);
+
+    let installed = ops::install(&owner, &policy, &modules, &book).await?;
+    let expected: Vec<Address> = policy.install_payloads(&modules).iter().map(|p| p.module).collect();
+    assert_eq!(installed.modules.iter().map(|(_, m)| *m).collect::<Vec<_>>(), expected);
+    let config = IERC7579ModuleConfig::new(account, net.provider.clone());
+    for p in policy.install_payloads(&modules) {
+        let listed =
+            config.isModuleInstalled(U256::from(p.module_type), p.module, Bytes::new()).call().await?;
+        assert!(listed, "{} on {kind}", p.label);
+    }
+
+    // The agent's own key through AgentValidator, on this account's nonce-key layout.
+    let agent = UserOpSender::new(net.provider.clone(), flavor.entry_point(), account, agent_key)
+        .nonce_key(flavor.nonce_key(modules.validator));
+    let merchant = address!("0x000000000000000000000000000000000000beef");
+    let transfer =
+        |value: u64| IERC20Metadata::transferCall { to: merchant, value: U256::from(value) }.abi_encode();
+    let paid = agent.execute(usdc, U256::ZERO, &transfer(5_000_000)).await?;
+    assert!(paid.success, "{:?}", paid.refusal());
+    assert_eq!(token.balanceOf(merchant).call().await?, U256::from(5_000_000u64));
+    let over = agent.execute(usdc, U256::ZERO, &transfer(16_000_000)).await?;
+    assert!(!over.success, "over the limit");
+    let words = over.refusal().expect("refused").describe(&book);
+    assert!(words.starts_with("spending limit exceeded: tried 16 USDC, 15 USDC left"), "{words}");
+    assert_eq!(token.balanceOf(merchant).call().await?, U256::from(5_000_000u64));
+    Ok(())
+}
+
+/// A Safe7579 account is refused in words before anything is sent.
+#[tokio::test]
+async fn policy_install_refuses_safe7579_in_words() -> Result<()> {
+    let net = leash_anvil_tests::devnet(Options { no_code_size_limit: true, ..Options::default() })?;
+    let (modules, _) = net.deploy_leash().await?;
+    let person = net.key(4);
+    let safe = accounts::deploy(&net, AccountKind::Safe, &person).await?;
+    let (flavor, id) = AccountFlavor::detect(&net.provider, safe.account).await;
+    assert_eq!(flavor, AccountFlavor::Safe7579, "{id}");
+    let owner = owner_sender(net.provider.clone(), flavor, &id, safe.account, person, safe.owner_validator)?;
+    let mut vars = BTreeMap::new();
+    for (i, name) in ["AUTHORITY", "GUARDIAN", "KEEPER"].iter().enumerate() {
+        vars.insert(name.to_string(), net.anvil.addresses()[i + 1]);
+    }
+    vars.insert("USDC".into(), Address::with_last_byte(0x55));
+    vars.insert("AGENT".into(), Address::with_last_byte(0xa9));
+    let policy = config::load(&project_root().join("examples/subscription.toml"), &vars)
+        .map_err(|e| eyre::eyre!("{e}"))?;
+    let err = ops::install(&owner, &policy, &modules, &TokenBook::default()).await.expect_err("Safe7579");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "{} is a Safe with the Safe7579 adapter (rhinestone.safe7579.",
+            safe.account
+        )),
+        "{err}"
+    );
+    let status = ops::agent_status(&net.provider, modules.validator, safe.account).await?;
+    assert!(!status.installed, "nothing was sent");
+    Ok(())
+}
