@@ -918,14 +918,8 @@ async fn the_readme_walk_from_nothing_to_a_leashed_agent() -> Result<()> {
 /// every module goes in, and the agent's payment passes while one past the limit is refused.
 #[tokio::test]
 async fn policy_install_and_agent_send_on_nexus() -> Result<()> {
-    use leash_devnet::accounts::{self, AccountKind};
-    let net = leash_anvil_tests::devnet(leash_anvil_tests::Options {
-        no_code_size_limit: true,
-        ..leash_anvil_tests::Options::default()
-    })?;
-    let (modules, _) = net.deploy_leash().await?;
-    let person = net.key(4);
-    let nexus = accounts::deploy(&net, AccountKind::Nexus, &person).await?;
+    let (net, modules, person, nexus) =
+        leash_anvil_tests::account_bed(leash_devnet::accounts::AccountKind::Nexus).await?;
     let account = nexus.account.to_string();
     net.provider.anvil_set_balance(nexus.account, parse_ether("10")?).await?;
     // Six decimals, as the file says: the refusal reads in USDC.

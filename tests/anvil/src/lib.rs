@@ -13,6 +13,8 @@ use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
 use eyre::{bail, Result, WrapErr};
 pub use leash::account::{execute_single, UserOpSender};
+use leash::addresses::ModuleAddresses;
+use leash_devnet::accounts::{self, AccountKind, DeployedAccount};
 pub use leash_devnet::{Devnet, Options};
 
 pub use leash_devnet::project_root;
@@ -86,6 +88,19 @@ pub fn ensure_artifacts() -> Result<PathBuf> {
 pub fn devnet(options: Options) -> Result<Devnet> {
     ensure_artifacts()?;
     Devnet::spawn(options)
+}
+
+/// A fresh node without the code-size limit (the contracts that carry the other accounts'
+/// bytecode are larger), every Leash module, and an account of `kind` owned by Anvil's key 4: the
+/// node, the modules, the owner's key and the account.
+pub async fn account_bed(
+    kind: AccountKind,
+) -> Result<(Devnet, ModuleAddresses, PrivateKeySigner, DeployedAccount)> {
+    let net = devnet(Options { no_code_size_limit: true, ..Options::default() })?;
+    let (modules, _) = net.deploy_leash().await?;
+    let person = net.key(4);
+    let account = accounts::deploy(&net, kind, &person).await?;
+    Ok((net, modules, person, account))
 }
 
 /// A fresh node with EntryPoint v0.8 and a funded test account owned by a random key: the node,

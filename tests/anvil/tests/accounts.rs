@@ -17,8 +17,8 @@ use leash::errors::TokenBook;
 use leash::ops;
 use leash::provider::Confirm;
 use leash_anvil_tests::abi::TestToken;
-use leash_anvil_tests::{project_root, Options};
-use leash_devnet::accounts::{self, AccountKind};
+use leash_anvil_tests::project_root;
+use leash_devnet::accounts::AccountKind;
 
 cases!(installs_on:
     subscription_installs_on_nexus => AccountKind::Nexus,
@@ -26,10 +26,7 @@ cases!(installs_on:
 );
 
 async fn installs_on(kind: AccountKind) -> Result<()> {
-    let net = leash_anvil_tests::devnet(Options { no_code_size_limit: true, ..Options::default() })?;
-    let (modules, _) = net.deploy_leash().await?;
-    let person = net.key(4);
-    let deployed = accounts::deploy(&net, kind, &person).await?;
+    let (net, modules, person, deployed) = leash_anvil_tests::account_bed(kind).await?;
     let account = deployed.account;
     net.provider.anvil_set_balance(account, U256::from(10u64).pow(U256::from(19u64))).await?;
     let usdc = net.deploy_token("TestToken", "USDC").await?;
@@ -44,7 +41,7 @@ async fn installs_on(kind: AccountKind) -> Result<()> {
     vars.insert("AGENT".into(), agent_key.address());
     let policy = config::load(&project_root().join("examples/subscription.toml"), &vars)
         .map_err(|e| eyre::eyre!("{e}"))?;
-    let book = TokenBook(policy.tokens.iter().map(|t| (t.address, (t.symbol.clone(), t.decimals))).collect());
+    let book = TokenBook::of(&policy.tokens);
 
     // Recognised by its accountId: EntryPoint v0.7, and the owner needs a validator.
     let (flavor, id) = AccountFlavor::detect(&net.provider, account).await;
@@ -93,10 +90,7 @@ async fn installs_on(kind: AccountKind) -> Result<()> {
 /// A Safe7579 account is refused in words before anything is sent.
 #[tokio::test]
 async fn policy_install_refuses_safe7579_in_words() -> Result<()> {
-    let net = leash_anvil_tests::devnet(Options { no_code_size_limit: true, ..Options::default() })?;
-    let (modules, _) = net.deploy_leash().await?;
-    let person = net.key(4);
-    let safe = accounts::deploy(&net, AccountKind::Safe, &person).await?;
+    let (net, modules, person, safe) = leash_anvil_tests::account_bed(AccountKind::Safe).await?;
     let (flavor, id) = AccountFlavor::detect(&net.provider, safe.account).await;
     assert_eq!(flavor, AccountFlavor::Safe7579, "{id}");
     let owner = owner_sender(net.provider.clone(), flavor, &id, safe.account, person, safe.owner_validator)?;

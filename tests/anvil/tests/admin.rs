@@ -419,13 +419,8 @@ async fn admin_uninstall_on_an_eip7702_eoa() -> Result<()> {
 /// Kernel takes its module removals its own way: refused in a sentence, nothing sent.
 #[tokio::test]
 async fn admin_uninstall_refuses_an_account_it_cannot_build_the_removal_for() -> Result<()> {
-    use leash_devnet::accounts::{self, AccountKind};
-    let net = leash_anvil_tests::devnet(leash_anvil_tests::Options {
-        no_code_size_limit: true,
-        ..leash_anvil_tests::Options::default()
-    })?;
-    let (modules, _) = net.deploy_leash().await?;
-    let kernel = accounts::deploy(&net, AccountKind::Kernel, &net.key(4)).await?;
+    let (net, modules, _, kernel) =
+        leash_anvil_tests::account_bed(leash_devnet::accounts::AccountKind::Kernel).await?;
     let err = admin::uninstall_plan(&net.provider, &modules, kernel.account).await.expect_err("Kernel");
     let text = err.to_string();
     assert!(text.starts_with(&format!("{} (account kernel.", kernel.account)), "{text}");

@@ -224,14 +224,8 @@ async fn agent_commands_on_an_account_without_the_validator_say_so() -> Result<(
 /// `policy install`'s batch does not make): refused in one sentence before anything is sent.
 #[tokio::test]
 async fn a_files_agent_is_refused_on_kernel_before_anything_is_sent() -> Result<()> {
-    use leash_devnet::accounts::{self, AccountKind};
-    let net = leash_anvil_tests::devnet(leash_anvil_tests::Options {
-        no_code_size_limit: true,
-        ..leash_anvil_tests::Options::default()
-    })?;
-    let (modules, _) = net.deploy_leash().await?;
-    let person = net.key(4);
-    let kernel = accounts::deploy(&net, AccountKind::Kernel, &person).await?;
+    let (net, modules, person, kernel) =
+        leash_anvil_tests::account_bed(leash_devnet::accounts::AccountKind::Kernel).await?;
     let owner = UserOpSender::new(net.provider.clone(), kernel.entry_point, kernel.account, person)
         .nonce_key(kernel.owner_nonce_key);
     let policy = config::parse_with(

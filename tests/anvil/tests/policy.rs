@@ -84,7 +84,7 @@ impl World {
     }
 
     fn book(&self, policy: &PolicyConfig) -> TokenBook {
-        TokenBook(policy.tokens.iter().map(|t| (t.address, (t.symbol.clone(), t.decimals))).collect())
+        TokenBook::of(&policy.tokens)
     }
 }
 
