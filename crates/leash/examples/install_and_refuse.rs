@@ -24,17 +24,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use alloy::primitives::{address, keccak256, utils::parse_ether, Address, Bytes, U256};
-use alloy::providers::{DynProvider, Provider};
+use alloy::primitives::{address, keccak256, utils::parse_ether, Address, Bytes};
+use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolValue;
 use eyre::{bail, eyre, Result, WrapErr};
-use leash::abi::IERC7579ModuleConfig;
 use leash::account::{UserOpSender, ENTRYPOINT_V08};
 use leash::addresses::{ModuleAddresses, ModuleOverrides};
 use leash::config::{self, MODULE_TYPE_HOOK};
 use leash::errors::TokenBook;
-use leash::ops;
+use leash::{live, ops};
 
 /// The only address the agent may pay.
 const PAYEE: Address = address!("0x000000000000000000000000000000000000bEEF");
@@ -95,7 +94,9 @@ pub async fn run(setup: Setup, mut say: impl FnMut(&str)) -> Result<Vec<String>>
     let agent = owner.clone().signed_by(agent_key.clone()).via_validator(modules.validator);
     let book = TokenBook::default();
 
-    if installed(&provider, setup.account, MODULE_TYPE_HOOK, policy.hook_module(&modules)).await? {
+    if live::module_installed(&provider, setup.account, MODULE_TYPE_HOOK, policy.hook_module(&modules))
+        .await?
+    {
         say(format!("{} already has its leash: nothing to install", setup.account));
     } else {
         // AgentValidator first: once the hook is in, module changes need the authority's approval.
@@ -128,19 +129,6 @@ pub async fn run(setup: Setup, mut say: impl FnMut(&str)) -> Result<Vec<String>>
         }
     }
     Ok(lines)
-}
-
-async fn installed(
-    provider: &DynProvider,
-    account: Address,
-    module_type: u64,
-    module: Address,
-) -> Result<bool> {
-    IERC7579ModuleConfig::new(account, provider.clone())
-        .isModuleInstalled(U256::from(module_type), module, Bytes::new())
-        .call()
-        .await
-        .wrap_err("the account does not answer isModuleInstalled: is it an ERC-7579 account?")
 }
 
 /// `--name value` flags, each with an environment variable in its place.

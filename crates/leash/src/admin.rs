@@ -359,11 +359,7 @@ pub struct UninstallPlan {
 
 /// Whether `account` lists `module` (as the type it is).
 async fn lists<P: Provider + Clone>(provider: &P, account: Address, module: &LeashModule) -> Result<bool> {
-    IERC7579ModuleConfig::new(account, provider.clone())
-        .isModuleInstalled(U256::from(module.module_type), module.address, Bytes::new())
-        .call()
-        .await
-        .wrap_err("the account does not answer isModuleInstalled: is it an ERC-7579 account?")
+    crate::live::module_installed(provider, account, module.module_type, module.address).await
 }
 
 /// The Leash modules `account` lists itself: its Leash hook, if it runs one, and the others (a

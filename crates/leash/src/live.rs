@@ -44,18 +44,13 @@ pub async fn read<P: Provider + Clone>(
             require_deployed(provider, module).await?;
         }
     }
-    let acct = IERC7579ModuleConfig::new(account, provider.clone());
     if provider.get_code_at(account).await.wrap_err("reading the account")?.is_empty() {
         bail!("{account} has no code: it is not a deployed ERC-7579 account");
     }
-    let mux_installed = hook_installed(provider, account, modules.multiplexer).await?;
-    let executor_installed = acct
-        .isModuleInstalled(U256::from(MODULE_TYPE_EXECUTOR), modules.automation, Bytes::new())
-        .call()
-        .await
-        .wrap_err("reading the account's executors")?;
-
-    let engine_installed = hook_installed(provider, account, modules.engine).await?;
+    let mux_installed = module_installed(provider, account, MODULE_TYPE_HOOK, modules.multiplexer).await?;
+    let executor_installed =
+        module_installed(provider, account, MODULE_TYPE_EXECUTOR, modules.automation).await?;
+    let engine_installed = module_installed(provider, account, MODULE_TYPE_HOOK, modules.engine).await?;
 
     let hook = if mux_installed { HookStack::Multiplexer } else { HookStack::Engine };
     let mut policy = PolicyConfig::empty(Address::ZERO, hook);
@@ -125,11 +120,7 @@ pub async fn read<P: Provider + Clone>(
     // The agent's key, where AgentValidator holds one for the account (none: no `[agent]`, as a
     // validator for sessions only or with its key revoked reads).
     let validator_installed = !modules.validator.is_zero()
-        && acct
-            .isModuleInstalled(U256::from(MODULE_TYPE_VALIDATOR), modules.validator, Bytes::new())
-            .call()
-            .await
-            .wrap_err("reading the account's validators")?;
+        && module_installed(provider, account, MODULE_TYPE_VALIDATOR, modules.validator).await?;
     if validator_installed {
         let validator = AgentValidator::new(modules.validator, provider.clone());
         let key = validator.agentOf(account).call().await.wrap_err("reading AgentValidator")?;
@@ -146,14 +137,15 @@ pub async fn read<P: Provider + Clone>(
     Ok(policy)
 }
 
-/// Whether `account` lists `hook` as an installed hook.
-pub async fn hook_installed<P: Provider + Clone>(
+/// Whether `account` lists `module` as installed with `module_type` (ERC-7579 `isModuleInstalled`).
+pub async fn module_installed<P: Provider + Clone>(
     provider: &P,
     account: Address,
-    hook: Address,
+    module_type: u64,
+    module: Address,
 ) -> Result<bool> {
     IERC7579ModuleConfig::new(account, provider.clone())
-        .isModuleInstalled(U256::from(MODULE_TYPE_HOOK), hook, Bytes::new())
+        .isModuleInstalled(U256::from(module_type), module, Bytes::new())
         .call()
         .await
         .wrap_err("the account does not answer isModuleInstalled: is it an ERC-7579 account?")

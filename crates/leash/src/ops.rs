@@ -9,9 +9,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
 use eyre::{bail, Result, WrapErr};
 
-use crate::abi::{
-    AgentValidator, AutomationExecutor, EmergencyPauseHook, IERC7579ModuleConfig, IPolicyEngine,
-};
+use crate::abi::{AgentValidator, AutomationExecutor, EmergencyPauseHook, IPolicyEngine};
 use crate::account::{AccountFlavor, UserOpSender};
 use crate::addresses::{require_deployed, ModuleAddresses};
 use crate::config::{PolicyConfig, SessionConfig, MODULE_TYPE_HOOK, MODULE_TYPE_VALIDATOR};
@@ -273,16 +271,8 @@ pub async fn install<P: Provider + Clone>(
             sender.entry_point
         );
     }
-    let config = IERC7579ModuleConfig::new(account, sender.provider.clone());
     let installed = |module_type: u64, module: Address| {
-        let config = config.clone();
-        async move {
-            config
-                .isModuleInstalled(U256::from(module_type), module, Bytes::new())
-                .call()
-                .await
-                .wrap_err("the account does not answer isModuleInstalled: is it an ERC-7579 account?")
-        }
+        crate::live::module_installed(&sender.provider, account, module_type, module)
     };
     // One hook per account: a policy for one stack cannot go onto an account running the other.
     if policy.has_hook_policies() {

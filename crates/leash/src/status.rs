@@ -24,6 +24,7 @@ use crate::abi::{IEntryPoint, ILeashModule, SpendingLimitHook};
 use crate::account::{ENTRYPOINT_V07, ENTRYPOINT_V08};
 use crate::addresses::ModuleAddresses;
 use crate::config::HookStack;
+use crate::config::MODULE_TYPE_HOOK;
 use crate::errors::{ether, is_never, utc, LeashRevert, TokenBook};
 use crate::{live, ops};
 
@@ -260,8 +261,8 @@ pub async fn read<P: Provider + Clone>(
         HookStack::Engine => modules.engine,
         HookStack::Multiplexer => modules.multiplexer,
     };
-    let hook_installed =
-        !hook_module.is_zero() && live::hook_installed(provider, account, hook_module).await?;
+    let hook_installed = !hook_module.is_zero()
+        && live::module_installed(provider, account, MODULE_TYPE_HOOK, hook_module).await?;
     if hook_installed {
         status.hook = Some(policy.hook.name());
     }

@@ -5,15 +5,20 @@
 pub mod abi;
 pub mod sessions;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 
+use alloy::primitives::{Address, U256};
 use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
-use eyre::{bail, Result, WrapErr};
+use eyre::{bail, eyre, Result, WrapErr};
 pub use leash::account::{execute_single, UserOpSender};
 use leash::addresses::ModuleAddresses;
+use leash::config::{self, PolicyConfig};
+use leash::errors::Refused;
+use leash::provider::Confirm;
 use leash_devnet::accounts::{self, AccountKind, DeployedAccount};
 pub use leash_devnet::{Devnet, Options};
 
@@ -109,4 +114,48 @@ pub async fn test_bed() -> Result<(Devnet, UserOpSender<DynProvider>)> {
     let net = devnet(Options::default())?;
     let owner = net.test_account(PrivateKeySigner::random()).await?;
     Ok((net, owner))
+}
+
+/// [`test_bed`] with every Leash module deployed: the node, the owner's UserOps, the modules.
+pub async fn modules_bed() -> Result<(Devnet, UserOpSender<DynProvider>, ModuleAddresses)> {
+    let (net, owner) = test_bed().await?;
+    let (modules, _) = net.deploy_leash().await?;
+    Ok((net, owner, modules))
+}
+
+/// A fresh 18-decimal test token called USDC, with `amount` base units minted to `holder`.
+pub async fn usdc_for(net: &Devnet, holder: Address, amount: u64) -> Result<Address> {
+    let usdc = net.deploy_token("TestToken", "USDC").await?;
+    abi::TestToken::new(usdc, net.provider.clone())
+        .mint(holder, U256::from(amount))
+        .send()
+        .await?
+        .confirmed()
+        .await?;
+    Ok(usdc)
+}
+
+/// The example files' roles on this node: `$AUTHORITY`, `$GUARDIAN` and `$KEEPER` are Anvil's
+/// keys 1, 2 and 3 ([`Devnet::wallet`] signs as them).
+pub fn role_vars(net: &Devnet) -> BTreeMap<String, Address> {
+    ["AUTHORITY", "GUARDIAN", "KEEPER"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (name.to_string(), net.anvil.addresses()[i + 1]))
+        .collect()
+}
+
+/// `examples/subscription.toml` for `usdc` and `agent`, the roles from [`role_vars`].
+pub fn subscription(net: &Devnet, usdc: Address, agent: Address) -> Result<PolicyConfig> {
+    let mut vars = role_vars(net);
+    vars.insert("USDC".into(), usdc);
+    vars.insert("AGENT".into(), agent);
+    config::load(&project_root().join("examples/subscription.toml"), &vars).map_err(|e| eyre!("{e}"))
+}
+
+/// The refusal of an operation that must not go out: an error when it went out, or failed for
+/// another reason.
+pub fn refusal<T>(sent: Result<T>, what: &str) -> Result<Refused> {
+    let Err(err) = sent else { bail!("{what} went out") };
+    err.downcast::<Refused>().map_err(|err| eyre!("{what}: not a refusal: {err:#}"))
 }

@@ -3,8 +3,6 @@
 //! `accountId()`, the owner's operation is routed through the owner's validator, every module goes
 //! in with one operation, and the agent's payments pass through AgentValidator and the leash.
 
-use std::collections::BTreeMap;
-
 use alloy::primitives::{address, Address, Bytes, U256};
 use alloy::providers::ext::AnvilApi;
 use alloy::signers::local::PrivateKeySigner;
@@ -12,12 +10,10 @@ use alloy::sol_types::SolCall;
 use eyre::Result;
 use leash::abi::{IERC20Metadata, IERC7579ModuleConfig};
 use leash::account::{owner_sender, AccountFlavor, UserOpSender};
-use leash::config;
 use leash::errors::TokenBook;
 use leash::ops;
-use leash::provider::Confirm;
 use leash_anvil_tests::abi::TestToken;
-use leash_anvil_tests::project_root;
+use leash_anvil_tests::{subscription, usdc_for};
 use leash_devnet::accounts::AccountKind;
 
 cases!(installs_on:
@@ -29,18 +25,10 @@ async fn installs_on(kind: AccountKind) -> Result<()> {
     let (net, modules, person, deployed) = leash_anvil_tests::account_bed(kind).await?;
     let account = deployed.account;
     net.provider.anvil_set_balance(account, U256::from(10u64).pow(U256::from(19u64))).await?;
-    let usdc = net.deploy_token("TestToken", "USDC").await?;
+    let usdc = usdc_for(&net, account, 1_000_000_000).await?;
     let token = TestToken::new(usdc, net.provider.clone());
-    token.mint(account, U256::from(1_000_000_000u64)).send().await?.confirmed().await?;
     let agent_key = PrivateKeySigner::random();
-    let mut vars = BTreeMap::new();
-    for (i, name) in ["AUTHORITY", "GUARDIAN", "KEEPER"].iter().enumerate() {
-        vars.insert(name.to_string(), net.anvil.addresses()[i + 1]);
-    }
-    vars.insert("USDC".into(), usdc);
-    vars.insert("AGENT".into(), agent_key.address());
-    let policy = config::load(&project_root().join("examples/subscription.toml"), &vars)
-        .map_err(|e| eyre::eyre!("{e}"))?;
+    let policy = subscription(&net, usdc, agent_key.address())?;
     let book = TokenBook::of(&policy.tokens);
 
     // Recognised by its accountId: EntryPoint v0.7, and the owner needs a validator.
@@ -94,14 +82,7 @@ async fn policy_install_refuses_safe7579_in_words() -> Result<()> {
     let (flavor, id) = AccountFlavor::detect(&net.provider, safe.account).await;
     assert_eq!(flavor, AccountFlavor::Safe7579, "{id}");
     let owner = owner_sender(net.provider.clone(), flavor, &id, safe.account, person, safe.owner_validator)?;
-    let mut vars = BTreeMap::new();
-    for (i, name) in ["AUTHORITY", "GUARDIAN", "KEEPER"].iter().enumerate() {
-        vars.insert(name.to_string(), net.anvil.addresses()[i + 1]);
-    }
-    vars.insert("USDC".into(), Address::with_last_byte(0x55));
-    vars.insert("AGENT".into(), Address::with_last_byte(0xa9));
-    let policy = config::load(&project_root().join("examples/subscription.toml"), &vars)
-        .map_err(|e| eyre::eyre!("{e}"))?;
+    let policy = subscription(&net, Address::with_last_byte(0x55), Address::with_last_byte(0xa9))?;
     let err = ops::install(&owner, &policy, &modules, &TokenBook::default()).await.expect_err("Safe7579");
     assert!(
         err.to_string().starts_with(&format!(

@@ -14,7 +14,7 @@ use leash::config;
 use leash::errors::{LeashRevert, Refused, TokenBook};
 use leash::ops::{self, AgentStatus};
 use leash_anvil_tests::sessions::{vars, SessionBed};
-use leash_anvil_tests::{test_bed, UserOpSender};
+use leash_anvil_tests::{modules_bed, test_bed, UserOpSender};
 
 /// The test account with AgentValidator installed (no agent yet, 0.1 ether of gas allowance, Anvil's
 /// key 1 its authority) and the policy engine as its hook, so an agent's key acts.
@@ -202,8 +202,7 @@ async fn agent_bad_inputs_and_a_key_not_the_authoritys_are_refused_in_words() ->
 
 #[tokio::test]
 async fn agent_commands_on_an_account_without_the_validator_say_so() -> Result<()> {
-    let (net, owner) = test_bed().await?;
-    let (modules, _) = net.deploy_leash().await?;
+    let (net, owner, modules) = modules_bed().await?;
     let account = owner.account;
     let status = ops::agent_status(&net.provider, modules.validator, account).await?;
     assert!(!status.installed);
@@ -258,8 +257,7 @@ async fn a_files_agent_is_refused_on_kernel_before_anything_is_sent() -> Result<
 #[tokio::test]
 async fn agent_add_installs_the_validator_under_the_leashs_authority() -> Result<()> {
     use leash::config::AgentConfig;
-    let (net, owner) = test_bed().await?;
-    let (modules, _) = net.deploy_leash().await?;
+    let (net, owner, modules) = modules_bed().await?;
     let (authority, guardian) = (net.anvil.addresses()[1], net.anvil.addresses()[2]);
     let agent = PrivateKeySigner::random();
     let allowance = parse_ether("0.05")?;

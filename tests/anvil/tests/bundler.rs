@@ -8,8 +8,6 @@
 //! test records it), so a tracer of our own checks the agent's validation against ERC-7562's
 //! storage and opcode rules.
 
-use std::collections::BTreeMap;
-
 use alloy::primitives::utils::parse_ether;
 use alloy::primitives::{address, keccak256, Address, Bytes, B256, U256};
 use alloy::providers::DynProvider;
@@ -22,12 +20,11 @@ use leash::abi::IERC20Metadata;
 use leash::account::UserOpSender;
 use leash::account::ENTRYPOINT_V08;
 use leash::addresses::ModuleAddresses;
-use leash::errors::{LeashRevert, Refused, TokenBook};
-use leash::provider::Confirm;
+use leash::errors::{LeashRevert, TokenBook};
 use leash::{config, ops};
 use leash_anvil_tests::abi::TestToken;
 use leash_anvil_tests::sessions::{vars, SessionBed};
-use leash_anvil_tests::{project_root, test_bed, Devnet};
+use leash_anvil_tests::{modules_bed, refusal, subscription, test_bed, usdc_for, Devnet};
 use leash_devnet::alto::AltoOptions;
 
 const MERCHANT: Address = address!("0x000000000000000000000000000000000000beef");
@@ -51,21 +48,11 @@ struct Leashed {
 
 impl Leashed {
     async fn new() -> Result<Self> {
-        let (net, owner) = test_bed().await?;
-        let (modules, _) = net.deploy_leash().await?;
-        let usdc = net.deploy_token("TestToken", "USDC").await?;
-        let token = TestToken::new(usdc, net.provider.clone());
-        token.mint(owner.account, U256::from(1_000_000_000u64)).send().await?.confirmed().await?;
+        let (net, owner, modules) = modules_bed().await?;
+        let usdc = usdc_for(&net, owner.account, 1_000_000_000).await?;
         let agent_key = PrivateKeySigner::random();
-        let mut vars = BTreeMap::new();
-        for (i, name) in ["AUTHORITY", "GUARDIAN", "KEEPER"].iter().enumerate() {
-            vars.insert(name.to_string(), net.anvil.addresses()[i + 1]);
-        }
-        vars.insert("USDC".to_string(), usdc);
-        vars.insert("AGENT".to_string(), agent_key.address());
-        let policy = config::load(&project_root().join("examples/subscription.toml"), &vars)
-            .map_err(|e| eyre::eyre!("{e}"))?;
-        let book = TokenBook([(usdc, ("USDC".to_string(), 6))].into_iter().collect());
+        let policy = subscription(&net, usdc, agent_key.address())?;
+        let book = TokenBook::of(&policy.tokens);
         ops::install(&owner, &policy, &modules, &book).await?;
         Ok(Self { net, owner, modules, usdc, agent_key, book })
     }
@@ -112,14 +99,9 @@ async fn agent_pays_within_the_leash_through_alto() -> Result<()> {
 
         // Past the 20 USDC per 30 days: the bundler's estimate simulates the execution and the
         // refusal comes back in words; nothing is sent.
-        let refused = agent
-            .execute(usdc, U256::ZERO, &transfer(16_000_000))
-            .await
-            .err()
-            .ok_or_else(|| eyre::eyre!("a payment past the limit was sent"))?;
-        let refusal =
-            refused.downcast_ref::<Refused>().ok_or_else(|| eyre::eyre!("not a refusal: {refused:#}"))?;
-        let words = refusal.revert.describe(&book);
+        let refused =
+            refusal(agent.execute(usdc, U256::ZERO, &transfer(16_000_000)).await, "past the limit")?;
+        let words = refused.revert.describe(&book);
         ensure!(words.starts_with("spending limit exceeded: tried 16 USDC, 15 USDC left"), "{words}");
         ensure!(allowance(&net).await? == after, "nothing was sent");
 
@@ -149,21 +131,16 @@ async fn agent_pays_within_the_leash_through_alto() -> Result<()> {
 
         // The gas allowance spent: refused at validation, read in words from the bundler's answer.
         ops::set_gas_allowance(&net.wallet(1), modules.validator, owner.account, U256::from(1u64)).await?;
-        let err = agent
-            .execute(usdc, U256::ZERO, &transfer(1))
-            .await
-            .err()
-            .ok_or_else(|| eyre::eyre!("an operation past the gas allowance was taken"))?;
-        let refusal = err.downcast_ref::<Refused>().ok_or_else(|| eyre::eyre!("not a refusal: {err:#}"))?;
+        let refused = refusal(agent.execute(usdc, U256::ZERO, &transfer(1)).await, "past the gas allowance")?;
         ensure!(
-            matches!(refusal.revert, LeashRevert::Validator(V::AgentValidator_GasAllowanceExceeded(_))),
-            "{refusal:?}"
+            matches!(refused.revert, LeashRevert::Validator(V::AgentValidator_GasAllowanceExceeded(_))),
+            "{refused:?}"
         );
         ensure!(
-            refusal
+            refused
                 .to_string()
                 .ends_with("in gas fees; the agent's gas allowance has 0.000000000000000001 native left"),
-            "{refusal}"
+            "{refused}"
         );
         Ok(())
     };
@@ -320,9 +297,8 @@ async fn sessions_through_alto() -> Result<()> {
     let (net, owner) = test_bed().await?;
     let bed = SessionBed::new(net, owner, parse_ether("0.1")?).await?;
     let (net, modules, account) = (&bed.net, bed.modules, bed.owner.account);
-    let usdc = net.deploy_token("TestToken", "USDC").await?;
+    let usdc = usdc_for(net, account, 1_000_000_000).await?;
     let token = TestToken::new(usdc, net.provider.clone());
-    token.mint(account, U256::from(1_000_000_000u64)).send().await?.confirmed().await?;
     let now = net.provider.get_block_by_number(Default::default()).await?.expect("a block").header.timestamp;
     let (payer, topper) = (PrivateKeySigner::random(), PrivateKeySigner::random());
     let session = |agent: &str| {
@@ -354,14 +330,11 @@ async fn sessions_through_alto() -> Result<()> {
         let payer = bed.agent(&payer).via_bundler(alto.client());
         let paid = payer.execute(usdc, U256::ZERO, &transfer(30_000_000)).await.wrap_err("the payer's")?;
         ensure!(paid.success, "the payer's transfer failed: {:?}", paid.refusal());
-        let refused = payer
-            .execute(usdc, U256::ZERO, &transfer(30_000_000))
-            .await
-            .err()
-            .ok_or_else(|| eyre::eyre!("past the session's limit, sent"))?;
-        let refusal =
-            refused.downcast_ref::<Refused>().ok_or_else(|| eyre::eyre!("not a refusal: {refused:#}"))?;
-        let words = refusal.revert.describe(&book);
+        let refused = refusal(
+            payer.execute(usdc, U256::ZERO, &transfer(30_000_000)).await,
+            "past the session's limit",
+        )?;
+        let words = refused.revert.describe(&book);
         ensure!(words.contains("tried 30 USDC, 20 USDC left"), "{words}");
 
         let topper = bed.agent(&topper).with_enable(Some(blob.clone())).via_bundler(alto.client());

@@ -19,7 +19,7 @@ use leash::errors::{LeashRevert, Refused, TokenBook};
 use leash::provider::Confirm;
 use leash::{live, ops};
 use leash_anvil_tests::abi::TestToken;
-use leash_anvil_tests::{project_root, test_bed, Devnet, UserOpSender};
+use leash_anvil_tests::{modules_bed, project_root, role_vars, usdc_for, Devnet, UserOpSender};
 
 struct World {
     net: Devnet,
@@ -34,15 +34,9 @@ struct World {
 
 impl World {
     async fn new() -> Result<Self> {
-        let (net, owner) = test_bed().await?;
-        let (modules, _) = net.deploy_leash().await?;
-        let usdc = net.deploy_token("TestToken", "USDC").await?;
-        let token = TestToken::new(usdc, net.provider.clone());
-        token.mint(owner.account, U256::from(1_000_000_000_000u64)).send().await?.confirmed().await?;
-        let mut vars = BTreeMap::new();
-        for (i, name) in ["AUTHORITY", "GUARDIAN", "KEEPER"].iter().enumerate() {
-            vars.insert(name.to_string(), net.anvil.addresses()[i + 1]);
-        }
+        let (net, owner, modules) = modules_bed().await?;
+        let usdc = usdc_for(&net, owner.account, 1_000_000_000_000).await?;
+        let mut vars = role_vars(&net);
         vars.insert("USDC".into(), usdc);
         vars.insert("ROUTER".into(), Address::with_last_byte(0x77));
         vars.insert("COLD_WALLET".into(), Address::with_last_byte(0x78));

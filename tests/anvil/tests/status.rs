@@ -20,7 +20,7 @@ use leash::provider::Confirm;
 use leash::status::{self, AccountStatus};
 use leash_anvil_tests::abi::TestToken;
 use leash_anvil_tests::sessions::{vars, SessionBed};
-use leash_anvil_tests::test_bed;
+use leash_anvil_tests::{modules_bed, test_bed};
 
 /// The chain's clock once the account is set up (2030).
 const START: u64 = 1_900_000_000;
@@ -231,8 +231,7 @@ async fn status_json_holds_the_same_figures() -> Result<()> {
 
 #[tokio::test]
 async fn an_account_with_no_leash_reads_as_such() -> Result<()> {
-    let (net, owner) = test_bed().await?;
-    let (modules, _) = net.deploy_leash().await?;
+    let (net, owner, modules) = modules_bed().await?;
     let s = status::read(&net.provider, owner.account, &modules, status::REFUSAL_BLOCKS).await?;
     assert!(!s.installed && s.hook.is_none() && s.pause.is_none() && s.agent.is_none());
     // An address with no code is not an account: said so.

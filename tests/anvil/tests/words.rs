@@ -16,7 +16,7 @@ use leash::errors::{Refused, TokenBook};
 use leash::provider::{connect, with_wallet, Unfunded};
 use leash::{live, ops};
 use leash_anvil_tests::sessions::vars;
-use leash_anvil_tests::{devnet, project_root, test_bed, Devnet, Options, UserOpSender};
+use leash_anvil_tests::{devnet, modules_bed, project_root, test_bed, Devnet, Options, UserOpSender};
 
 /// The words of a refused UserOp (the EntryPoint's `FailedOp`, decoded).
 fn refusal_words(err: &eyre::Report) -> String {
@@ -60,8 +60,7 @@ async fn a_node_that_does_not_answer_is_one_sentence_naming_the_url_and_the_fix(
 
 #[tokio::test]
 async fn an_unfunded_guardian_is_told_its_address_balance_and_what_the_pause_costs() -> Result<()> {
-    let (net, owner) = test_bed().await?;
-    let (modules, _) = net.deploy_leash().await?;
+    let (net, owner, modules) = modules_bed().await?;
     let (guardian, guardian_key) = unfunded_key(&net);
     let vars = vars([
         ("AUTHORITY", net.anvil.addresses()[1]),
