@@ -130,15 +130,9 @@ contract AllowlistHook is LeashModule, IAllowlistHook {
         address account = _account();
         Config memory config = _configs[account];
         require(config.mode != Mode.None, Leash_NotInstalled(account));
-        ExecutionDecoder.Executions memory ex;
-        if (_viaMultiplexer()) {
-            (, ex) = ExecutionDecoder.decode(ExecutionDecoder.withoutSender(msgData, msgSender));
-        } else {
-            bool done;
-            bytes memory hookData;
-            (done, hookData, ex) = _startPreCheckAlone(account, msgSender, msgData);
-            if (done) return hookData;
-        }
+        (bool done, bytes memory hookData, ExecutionDecoder.Executions memory ex) =
+            _startPreCheck(account, msgSender, msgData);
+        if (done) return hookData;
         for (uint256 i; i < ex.count; ++i) {
             (address target,, bytes calldata data) = ExecutionDecoder.at(ex, i);
             _check(account, config, target, data);

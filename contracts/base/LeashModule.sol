@@ -479,17 +479,21 @@ abstract contract LeashModule is ILeashModule {
         return false;
     }
 
-    /// @dev The start of every separate hook's `preCheck` when the account runs it directly (behind
-    /// the trusted multiplexer, which applied the authority model, a hook decodes only if it needs
-    /// the executions): the guard; `done` when it let an approved change through, which the hook
-    /// then ends by returning `hookData`, with no policy check.
-    function _startPreCheckAlone(address account, address msgSender, bytes calldata msgData)
+    /// @dev The start of every separate hook's `preCheck`. Behind the trusted multiplexer, which
+    /// applied the authority model, only the decode; run by the account directly, the guard, with
+    /// `done` when it let an approved change through, which the hook then ends by returning
+    /// `hookData`, with no policy check.
+    function _startPreCheck(address account, address msgSender, bytes calldata msgData)
         internal
         returns (bool done, bytes memory hookData, ExecutionDecoder.Executions memory ex)
     {
-        bool consumed;
-        (done, consumed, ex) = _leashGuardAlone(account, msgSender, msgData);
-        if (consumed) hookData = APPROVED_CHANGE;
+        if (_viaMultiplexer()) {
+            (, ex) = ExecutionDecoder.decode(ExecutionDecoder.withoutSender(msgData, msgSender));
+        } else {
+            bool consumed;
+            (done, consumed, ex) = _leashGuardAlone(account, msgSender, msgData);
+            if (consumed) hookData = APPROVED_CHANGE;
+        }
     }
 
     /// @dev An execution names a session (ExecutionDecoder.SESSION_MODE). Only the policy engine

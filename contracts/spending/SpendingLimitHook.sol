@@ -69,15 +69,9 @@ contract SpendingLimitHook is LeashModule, ISpendingLimitHook {
         address account = _account();
         AccountRecord memory record = _records[account];
         require(record.authority != address(0), Leash_NotInstalled(account));
-        ExecutionDecoder.Executions memory ex;
-        if (_viaMultiplexer()) {
-            (, ex) = ExecutionDecoder.decode(ExecutionDecoder.withoutSender(msgData, msgSender));
-        } else {
-            bool done;
-            bytes memory hookData;
-            (done, hookData, ex) = _startPreCheckAlone(account, msgSender, msgData);
-            if (done) return hookData;
-        }
+        (bool done, bytes memory hookData, ExecutionDecoder.Executions memory ex) =
+            _startPreCheck(account, msgSender, msgData);
+        if (done) return hookData;
         if (ex.count == 1) _chargeSingle(account, record.generation, ex);
         else if (ex.count != 0) _chargeBatch(account, record.generation, ex);
         return "";

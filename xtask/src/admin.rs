@@ -110,8 +110,7 @@ pub fn authority(root: &Path, cmd: AuthorityCmd) -> Result<()> {
                 chain.text_only("authority rotate")?;
                 let signer = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
                 let from = signer.address();
-                let provider = connect(&chain.rpc_url, Some(signer)).await?;
-                let modules = modules_for(root, &provider, &chain.overrides).await?;
+                let (provider, modules) = chain.signed_by(root, signer).await?;
                 let rotated = admin::rotate_authority(&provider, from, &modules, account, to).await;
                 println!("{}", named(rotated, &provider, from).await?);
             }
@@ -145,8 +144,7 @@ pub fn approve_change(root: &Path, args: ApproveArgs) -> Result<()> {
     crate::block_on(async {
         let signer = key(args.authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
         let from = signer.address();
-        let provider = connect(&args.chain.rpc_url, Some(signer)).await?;
-        let modules = modules_for(root, &provider, &args.chain.overrides).await?;
+        let (provider, modules) = args.chain.signed_by(root, signer).await?;
         let account = args.account;
         // The owner's UserOp calldata of the change, where the command builds it.
         let call = match (&args.uninstall, args.call, &args.data) {

@@ -43,6 +43,17 @@ impl Chain {
         Ok(())
     }
 
+    /// The node with `signer`'s wallet, and the deployment's modules on it.
+    pub(crate) async fn signed_by(
+        &self,
+        root: &Path,
+        signer: PrivateKeySigner,
+    ) -> Result<(DynProvider, ModuleAddresses)> {
+        let provider = connect(&self.rpc_url, Some(signer)).await?;
+        let modules = modules_for(root, &provider, &self.overrides).await?;
+        Ok((provider, modules))
+    }
+
     /// `value` as one JSON object on stdout.
     pub(crate) fn print_json(&self, value: serde_json::Value) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&value)?);
@@ -479,8 +490,7 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
                     Some(k) if !policy.sessions.is_empty() => Some(check_authority(&k, &policy).map(|()| k)?),
                     _ => None,
                 };
-                let provider = connect(&chain.rpc_url, Some(owner.clone())).await?;
-                let modules = modules_for(root, &provider, &chain.overrides).await?;
+                let (provider, modules) = chain.signed_by(root, owner.clone()).await?;
                 // The account's family picks the EntryPoint and how the nonce key names the owner's validator.
                 let (flavor, id) = AccountFlavor::detect(&provider, account).await;
                 let mut sender = leash::account::owner_sender(
@@ -619,8 +629,7 @@ pub fn session(root: &Path, cmd: SessionCmd) -> Result<()> {
                 let (policy, granted) = session_from(&session)?;
                 check_authority(&key, &policy)?;
                 let address = key.address();
-                let provider = connect(&session.chain.rpc_url, Some(key)).await?;
-                let modules = modules_for(root, &provider, &session.chain.overrides).await?;
+                let (provider, modules) = session.chain.signed_by(root, key).await?;
                 let book = book_of(&policy);
                 let tx =
                     ops::grant_session(&provider, modules.engine, session.account, &granted, &book).await;
@@ -636,8 +645,7 @@ pub fn session(root: &Path, cmd: SessionCmd) -> Result<()> {
                 chain.text_only("session revoke")?;
                 let key = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
                 let address = key.address();
-                let provider = connect(&chain.rpc_url, Some(key)).await?;
-                let modules = modules_for(root, &provider, &chain.overrides).await?;
+                let (provider, modules) = chain.signed_by(root, key).await?;
                 let tx = ops::revoke_session(&provider, modules.engine, account, agent).await;
                 let tx = named(tx, &provider, address).await?;
                 println!("revoked the session of {agent} on {account} (tx {tx})");
@@ -822,8 +830,7 @@ pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
             return crate::block_on(async {
                 let by = authority.address();
                 let approver = connect(&chain.rpc_url, Some(authority)).await?;
-                let provider = connect(&chain.rpc_url, Some(owner.clone())).await?;
-                let modules = modules_for(root, &provider, &chain.overrides).await?;
+                let (provider, modules) = chain.signed_by(root, owner.clone()).await?;
                 let sender =
                     UserOpSender::new(provider.clone(), leash::account::ENTRYPOINT_V08, account, owner);
                 let agent_key = config::AgentConfig { key: agent, gas_allowance };
@@ -845,8 +852,7 @@ pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
             let agent = key(agent_key, "LEASH_AGENT_KEY", "--agent-key")?;
             return crate::block_on(async {
                 let signer = agent.address();
-                let provider = connect(&chain.rpc_url, Some(agent.clone())).await?;
-                let modules = modules_for(root, &provider, &chain.overrides).await?;
+                let (provider, modules) = chain.signed_by(root, agent.clone()).await?;
                 let (flavor, _) = AccountFlavor::detect(&provider, account).await;
                 let mut sender = UserOpSender::new(provider.clone(), flavor.entry_point(), account, agent)
                     .nonce_key(flavor.nonce_key(modules.validator));
