@@ -479,10 +479,9 @@ abstract contract LeashModule is ILeashModule {
         return false;
     }
 
-    /// @dev The start of every separate hook's `preCheck`. Behind the trusted multiplexer, which
-    /// applied the authority model, only the decode; run by the account directly, the guard, with
-    /// `done` when it let an approved change through, which the hook then ends by returning
-    /// `hookData`, with no policy check.
+    /// @dev The start of a separate hook's `preCheck` that reads the executions. Behind the
+    /// trusted multiplexer, which applied the authority model, only the decode; run by the
+    /// account directly, the guard, as `_startPreCheckAlone`.
     function _startPreCheck(address account, address msgSender, bytes calldata msgData)
         internal
         returns (bool done, bytes memory hookData, ExecutionDecoder.Executions memory ex)
@@ -494,6 +493,19 @@ abstract contract LeashModule is ILeashModule {
             (done, consumed, ex) = _leashGuardAlone(account, msgSender, msgData);
             if (consumed) hookData = APPROVED_CHANGE;
         }
+    }
+
+    /// @dev The start of every separate hook's `preCheck` when the account runs it directly: the
+    /// guard; `done` when it let an approved change through, which the hook then ends by returning
+    /// `hookData`, with no policy check. (The pause hook, which reads no execution behind the
+    /// multiplexer, calls it alone.)
+    function _startPreCheckAlone(address account, address msgSender, bytes calldata msgData)
+        internal
+        returns (bool done, bytes memory hookData)
+    {
+        bool consumed;
+        (done, consumed,) = _leashGuardAlone(account, msgSender, msgData);
+        if (consumed) hookData = APPROVED_CHANGE;
     }
 
     /// @dev An execution names a session (ExecutionDecoder.SESSION_MODE). Only the policy engine

@@ -68,7 +68,7 @@ contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
         PauseState memory state = _states[account];
         require(state.installed, Leash_NotInstalled(account));
         if (!_viaMultiplexer()) {
-            (bool done, bytes memory hookData,) = _startPreCheck(account, msgSender, msgData);
+            (bool done, bytes memory hookData) = _startPreCheckAlone(account, msgSender, msgData);
             if (done) return hookData;
         }
         require(block.timestamp >= state.pausedUntil, Pause_AccountPaused(account, state.pausedUntil));

@@ -137,7 +137,8 @@ pub enum PolicyCmd {
         #[arg(long, value_name = "HEX")]
         owner_key: Option<String>,
         /// The validator module holding the owner's key, on accounts whose owner signs through one
-        /// (Nexus, the ERC-7579 reference account); the OpenZeppelin account's own signer needs none.
+        /// (Nexus, the ERC-7579 reference account, Safe7579); the OpenZeppelin account's own signer
+        /// needs none.
         #[arg(long, value_name = "ADDRESS")]
         owner_validator: Option<Address>,
         /// Authority key, to grant the file's [[session]]s after the install (or LEASH_AUTHORITY_KEY).
@@ -323,6 +324,10 @@ pub enum AgentCmd {
         /// Owner key of the account (or LEASH_OWNER_KEY).
         #[arg(long, value_name = "HEX")]
         owner_key: Option<String>,
+        /// The validator module holding the owner's key, on accounts whose owner signs through one
+        /// (Nexus, the ERC-7579 reference account, Safe7579).
+        #[arg(long, value_name = "ADDRESS")]
+        owner_validator: Option<Address>,
         /// Authority key, which approves the install at the account's Leash hook (or
         /// LEASH_AUTHORITY_KEY).
         #[arg(long, value_name = "HEX")]
@@ -822,7 +827,7 @@ enum AgentChange {
 
 pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
     let cmd = match cmd {
-        AgentCmd::Add { account, agent, gas_allowance, owner_key, authority_key, chain } => {
+        AgentCmd::Add { account, agent, gas_allowance, owner_key, owner_validator, authority_key, chain } => {
             let gas_allowance = config::parse_amount(&gas_allowance, 18, config::MAX_GAS_ALLOWANCE)
                 .map_err(|e| eyre!("--gas-allowance: {e}"))?;
             let owner = key(owner_key, "LEASH_OWNER_KEY", "--owner-key")?;
@@ -831,8 +836,15 @@ pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
                 let by = authority.address();
                 let approver = connect(&chain.rpc_url, Some(authority)).await?;
                 let (provider, modules) = chain.signed_by(root, owner.clone()).await?;
-                let sender =
-                    UserOpSender::new(provider.clone(), leash::account::ENTRYPOINT_V08, account, owner);
+                let (flavor, id) = AccountFlavor::detect(&provider, account).await;
+                let sender = leash::account::owner_sender(
+                    provider.clone(),
+                    flavor,
+                    &id,
+                    account,
+                    owner,
+                    owner_validator,
+                )?;
                 let agent_key = config::AgentConfig { key: agent, gas_allowance };
                 let added = leash::admin::add_agent(&sender, &approver, by, &modules, agent_key).await;
                 let tx = named(added, &approver, by).await?;

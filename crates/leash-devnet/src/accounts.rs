@@ -10,13 +10,12 @@ use std::fmt;
 use std::str::FromStr;
 
 use alloy::primitives::aliases::U192;
-use alloy::primitives::{keccak256, Address, Bytes, FixedBytes, B256, U256};
+use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, Result, WrapErr};
-use leash::abi::{IERC7579Execution, IERC7579ModuleConfig};
 use leash::account::{AccountFlavor, UserOpSender, ENTRYPOINT_V07, ENTRYPOINT_V08};
 use leash::provider::Confirm;
 
@@ -25,61 +24,6 @@ use crate::abi::{
     IReferenceBootstrap, ISafe7579Launchpad, ISafeProxyFactory, ModuleInit, SafeInitData,
 };
 use crate::{deploy_code, Devnet, EntryPoint};
-
-/// Safe7579's `installModule(4, hook, …)` context for the account-wide hook: `(HookType.GLOBAL, no
-/// selector)` before the hook's own install data.
-pub fn safe_global_hook_init(init: &[u8]) -> Bytes {
-    // HookType.GLOBAL is 0: its uint8 word encodes as a zero uint256.
-    (U256::ZERO, FixedBytes::<4>::ZERO, Bytes::copy_from_slice(init)).abi_encode_params().into()
-}
-
-/// Kernel's validation id of `validator`: `0x01 ++ validator`.
-pub fn kernel_validation(validator: Address) -> FixedBytes<21> {
-    let mut id = [0u8; 21];
-    id[0] = 0x01;
-    id[1..].copy_from_slice(validator.as_slice());
-    FixedBytes(id)
-}
-
-/// Kernel's `installModule(1, validator, …)` with `hook` riding on the validation and its
-/// `hookInit` handed to the hook (after Kernel's one-byte flag), granting the validation `execute`.
-pub fn kernel_install_validator(
-    validator: Address,
-    validator_init: Bytes,
-    hook: Address,
-    hook_init: &[u8],
-) -> Bytes {
-    let hook_data: Bytes = [&[0u8][..], hook_init].concat().into();
-    let selector: Bytes = IERC7579Execution::executeCall::SELECTOR.to_vec().into();
-    let config = [hook.as_slice(), &(validator_init, hook_data, selector).abi_encode_params()].concat();
-    IERC7579ModuleConfig::installModuleCall {
-        moduleTypeId: U256::from(1u64),
-        module: validator,
-        initData: config.into(),
-    }
-    .abi_encode()
-    .into()
-}
-
-/// Kernel's `installModule(2, executor, …)` with `hook` riding on the executor (Kernel calls the
-/// hook's `onInstall` only if it is not initialized yet).
-pub fn kernel_install_executor(executor: Address, executor_init: Bytes, hook: Address) -> Bytes {
-    let config = [hook.as_slice(), &(executor_init, Bytes::from(vec![0u8])).abi_encode_params()].concat();
-    IERC7579ModuleConfig::installModuleCall {
-        moduleTypeId: U256::from(2u64),
-        module: executor,
-        initData: config.into(),
-    }
-    .abi_encode()
-    .into()
-}
-
-/// The multiplexer's install data on Kernel: the three fields plus the validation it rides on.
-pub fn kernel_multiplexer_init(init: &[u8], validation: FixedBytes<21>) -> Result<Bytes> {
-    let (authority, hooks, inits) = <(Address, Vec<Address>, Vec<Bytes>)>::abi_decode_params(init)
-        .wrap_err("the multiplexer's install data")?;
-    Ok((authority, hooks, inits, validation).abi_encode_params().into())
-}
 
 /// Which account the demo runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,7 +178,7 @@ pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) 
             let factory = carrier.deploy("KERNEL_FACTORY_BYTECODE", &implementation.abi_encode()).await?;
             // The person's root validation (the owner validator, no hook: address 1).
             let init = IKernelInitialize::initializeCall {
-                rootValidator: kernel_validation(owner_validator),
+                rootValidator: leash::kernel::validation(owner_validator),
                 hook: Address::with_last_byte(1),
                 validatorData: person.address().abi_encode().into(),
                 hookData: Bytes::new(),

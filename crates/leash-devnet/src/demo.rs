@@ -16,7 +16,7 @@ use alloy::providers::ext::AnvilApi;
 use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolError, SolValue};
-use eyre::{bail, eyre, Result, WrapErr};
+use eyre::{bail, Result, WrapErr};
 
 use leash::abi::{
     EmergencyPauseHook, IERC20Metadata, IERC7579Batch, IERC7579ModuleConfig, IEntryPoint, IPolicyEngine,
@@ -204,82 +204,31 @@ pub async fn run(net: &Devnet, kind: AccountKind, mut say: impl FnMut(&str)) -> 
         .confirmed()
         .await?;
 
-    let validator_init: Bytes =
-        (authority, agent_key.address(), U256::from(10u64).pow(U256::from(17u64))).abi_encode_params().into();
     let vars: BTreeMap<String, Address> =
         [("AUTHORITY", authority), ("GUARDIAN", key(2).address()), ("USDC", usdc), ("ROUTER", router)]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
-    let policy = config::load(&root.join("examples/trading-agent.toml"), &vars)?;
-    let payloads = policy.install_payloads(&modules);
+    let mut policy = config::load(&root.join("examples/trading-agent.toml"), &vars)?;
+    policy.agent = Some(config::AgentConfig {
+        key: agent_key.address(),
+        gas_allowance: U256::from(10u64).pow(U256::from(17u64)),
+    });
     let hook = policy.hook_module(&modules);
     let hook_name = match policy.hook {
         config::HookStack::Engine => "the policy engine",
         config::HookStack::Multiplexer => "the multiplexer",
     };
-    // The account's owner installs everything (the agent key is never asked to loosen anything).
-    let install = |call: Bytes, label: String| {
-        let owner = owner.clone();
-        async move {
-            let outcome = owner.submit(call).await?;
-            if !outcome.success {
-                bail!("installing {label}: {}", LeashRevert::decode(&outcome.revert_reason));
-            }
-            Ok(())
-        }
-    };
-    if kind == AccountKind::Kernel {
-        // Kernel has no account-wide hook: the hook rides on the agent's validation (its install
-        // data names that validation) and on each executor.
-        say(&format!(
-            "the person installs AgentValidator with the agent's key, carrying {hook_name} with \
-             examples/trading-agent.toml: the agent is never an owner"
-        ));
-        let validation = accounts::kernel_validation(agent_validator);
-        let hook_init = match policy.hook {
-            config::HookStack::Engine => policy.engine_install_data(validation),
-            config::HookStack::Multiplexer => {
-                let mux = payloads
-                    .iter()
-                    .find(|p| p.module == hook)
-                    .ok_or_else(|| eyre!("the policy installs no multiplexer"))?;
-                accounts::kernel_multiplexer_init(&mux.init_data, validation)?
-            }
-        };
-        install(
-            accounts::kernel_install_validator(agent_validator, validator_init, hook, &hook_init),
-            format!("AgentValidator with {hook_name}"),
-        )
-        .await?;
-        for p in payloads.iter().filter(|p| p.module != hook) {
-            install(
-                accounts::kernel_install_executor(p.module, p.init_data.clone(), hook),
-                p.label.to_string(),
-            )
-            .await?;
-        }
-    } else {
-        say("the person installs AgentValidator with the agent's key: the agent is never an owner");
-        install(install_module_call(1, agent_validator, validator_init), "AgentValidator".into()).await?;
-        say(&format!(
-            "the person installs examples/trading-agent.toml on the account: {hook_name} as its hook"
-        ));
-        if kind != AccountKind::Safe {
-            // Every module in one operation, as `cargo xtask policy install` does it.
-            ops::install(&owner, &policy, &modules, &TokenBook::default()).await?;
+    say(&format!(
+        "the person installs examples/trading-agent.toml with {hook_name} as the hook, and AgentValidator \
+         with the agent's key (the agent is never an owner), in one operation{}",
+        if kind == AccountKind::Kernel {
+            ": on Kernel the hook rides on the agent's validation and on the executor"
         } else {
-            for p in &payloads {
-                // Safe7579 takes the account-wide hook with its `(HookType.GLOBAL, selector)` context.
-                let init = if p.module == hook {
-                    accounts::safe_global_hook_init(&p.init_data)
-                } else {
-                    p.init_data.clone()
-                };
-                install(install_module_call(p.module_type, p.module, init), p.label.to_string()).await?;
-            }
+            ""
         }
-    }
+    ));
+    ops::install(&owner, &policy, &modules, &TokenBook::default()).await?;
     let book = TokenBook(
         [(usdc, ("USDC".to_string(), 6u8)), (weth, ("WETH".to_string(), 18u8))]
             .into_iter()
@@ -469,14 +418,4 @@ fn sqrt_price_x96(usdc_is_token0: bool) -> U160 {
     let price: f64 = if usdc_is_token0 { 5e8 } else { 2e-9 };
     let value = price.sqrt() * 2f64.powi(96);
     U160::from(value as u128)
-}
-
-fn install_module_call(module_type: u64, module: Address, init_data: Bytes) -> Bytes {
-    IERC7579ModuleConfig::installModuleCall {
-        moduleTypeId: U256::from(module_type),
-        module,
-        initData: init_data,
-    }
-    .abi_encode()
-    .into()
 }

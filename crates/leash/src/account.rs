@@ -271,10 +271,31 @@ impl AccountFlavor {
         }
     }
 
-    /// Whether the owner's own operations go through a validator module (nonce key 0 reaches no
-    /// owner on these accounts).
+    /// Whether the owner's own operations go through a validator module named in the nonce key
+    /// (nonce key 0 reaches no owner on these accounts; on Kernel it reaches the root validation,
+    /// the owner's).
     pub fn owner_needs_validator(self) -> bool {
-        self != Self::OpenZeppelin
+        !matches!(self, Self::OpenZeppelin | Self::Kernel)
+    }
+
+    /// The context `isModuleInstalled(4, hook, context)` needs for the account-wide hook: Safe7579
+    /// reads the hook's kind from it (`HookType.GLOBAL`, no selector) and reverts on an empty one.
+    pub fn hook_context(self) -> Bytes {
+        match self {
+            Self::Safe7579 => (U256::ZERO, FixedBytes::<4>::ZERO).abi_encode_params().into(),
+            _ => Bytes::new(),
+        }
+    }
+
+    /// A hook's install data as the family's `installModule(4, hook, data)` takes it: Safe7579
+    /// wants the hook's kind first (`HookType.GLOBAL`, the account-wide hook, with no selector);
+    /// the others pass the module's own data through.
+    pub fn hook_init_data(self, init: Bytes) -> Bytes {
+        match self {
+            // HookType.GLOBAL is 0: its uint8 word encodes as a zero uint256.
+            Self::Safe7579 => (U256::ZERO, FixedBytes::<4>::ZERO, init).abi_encode_params().into(),
+            _ => init,
+        }
     }
 
     /// The nonce key that routes an operation to `validator`.
@@ -556,6 +577,7 @@ mod tests {
         assert_eq!(AccountFlavor::Nexus.entry_point(), ENTRYPOINT_V07);
         assert!(!AccountFlavor::OpenZeppelin.owner_needs_validator());
         assert!(AccountFlavor::Reference.owner_needs_validator());
+        assert!(!AccountFlavor::Kernel.owner_needs_validator(), "the root validation on nonce key 0");
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod config;
 pub mod deploy;
 pub mod eip7702;
 pub mod errors;
+pub mod kernel;
 pub mod live;
 pub mod ops;
 pub mod provider;

@@ -25,6 +25,7 @@ use crate::abi::{
     IAutomationExecutor, IERC20Metadata, IERC7579ModuleConfig, IEntryPoint, ILeashModule, IPolicyEngine,
     SpendingLimitHook,
 };
+use crate::account::AccountFlavor;
 use crate::addresses::{require_deployed, ModuleAddresses};
 use crate::config::{
     AgentConfig, AllowlistConfig, AllowlistMode, HookStack, ParamOp, ParamRuleConfig, PauseConfig,
@@ -138,17 +139,24 @@ pub async fn read<P: Provider + Clone>(
 }
 
 /// Whether `account` lists `module` as installed with `module_type` (ERC-7579 `isModuleInstalled`).
+/// A hook is asked about as the account-wide hook, in the form Safe7579 wants if the empty
+/// context is refused ([`AccountFlavor::hook_context`]).
 pub async fn module_installed<P: Provider + Clone>(
     provider: &P,
     account: Address,
     module_type: u64,
     module: Address,
 ) -> Result<bool> {
-    IERC7579ModuleConfig::new(account, provider.clone())
-        .isModuleInstalled(U256::from(module_type), module, Bytes::new())
-        .call()
-        .await
-        .wrap_err("the account does not answer isModuleInstalled: is it an ERC-7579 account?")
+    let config = IERC7579ModuleConfig::new(account, provider.clone());
+    let asked = config.isModuleInstalled(U256::from(module_type), module, Bytes::new()).call().await;
+    let answer = match asked {
+        Err(_) if module_type == MODULE_TYPE_HOOK => {
+            let context = AccountFlavor::Safe7579.hook_context();
+            config.isModuleInstalled(U256::from(module_type), module, context).call().await
+        }
+        other => other,
+    };
+    answer.wrap_err("the account does not answer isModuleInstalled: is it an ERC-7579 account?")
 }
 
 /// What the policy engine's events say about one account since its last install: the candidates

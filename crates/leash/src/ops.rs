@@ -225,11 +225,11 @@ pub struct Installed {
 /// module, or none. Before sending, the account's current hook is checked (one hook per account:
 /// a policy for the engine cannot go onto an account already on the multiplexer, and the other way
 /// round), and a module already installed stops the install (AgentValidator's with the agent it
-/// holds). It runs on the OpenZeppelin account (and an EOA delegated to one), Nexus and the
-/// reference account: `sender` names the account's EntryPoint and the owner's nonce key
-/// ([`crate::account::owner_sender`]). Kernel (no account-wide hook) and Safe7579 (its own hook
-/// install data) are refused in words, as is an `[agent]` where no Leash hook would run the
-/// agent's operations. After it, each module is confirmed installed.
+/// holds). It runs on the OpenZeppelin account (and an EOA delegated to one), Nexus, the
+/// reference account, Safe7579 (the hook installed as the Safe's global hook) and Kernel (the hook
+/// riding on the agent's validation and the executor, so the file needs an `[agent]`): `sender`
+/// names the account's EntryPoint and the owner's nonce key ([`crate::account::owner_sender`]).
+/// An `[agent]` where no Leash hook would run the agent's operations is refused in words. After it, each module is confirmed installed.
 pub async fn install<P: Provider + Clone>(
     sender: &UserOpSender<P>,
     policy: &PolicyConfig,
@@ -251,18 +251,8 @@ pub async fn install<P: Provider + Clone>(
         bail!("the policy installs nothing");
     }
     let (flavor, id) = AccountFlavor::detect(&sender.provider, account).await;
-    match flavor {
-        AccountFlavor::Kernel if policy.agent.is_some() => bail!(
-            "{account} is a Kernel account: there the hook rides on the agent's validation, which `policy install` does not install; leave [agent] out and install AgentValidator carrying the hook as docs/COMPATIBILITY.md shows"
-        ),
-        AccountFlavor::Kernel => bail!(
-            "{account} is a Kernel account ({id}): it has no account-wide hook, so each module rides on a validation or an executor and is installed on its own as docs/COMPATIBILITY.md shows; `policy install` does not install there"
-        ),
-        AccountFlavor::Safe7579 => bail!(
-            "{account} is a Safe with the Safe7579 adapter ({id}): there the hook's install data starts with Safe7579's hook type, which `policy install` does not build; install each module with its own installModule operation, the hook as (HookType.GLOBAL, no selector, its install data), as `cargo xtask demo --account safe` does"
-        ),
-        AccountFlavor::OpenZeppelin | AccountFlavor::Nexus | AccountFlavor::Reference => {}
-    }
+    // Kernel: the leash rides on the agent's validation, built whole before anything is read.
+    let call = policy.install_call_on(modules, account, flavor)?;
     if flavor != AccountFlavor::OpenZeppelin && sender.entry_point != flavor.entry_point() {
         bail!(
             "{account} is a {} account ({id}), which trusts the EntryPoint at {}, not {}",
@@ -327,7 +317,7 @@ pub async fn install<P: Provider + Clone>(
             );
         }
     }
-    let outcome = sender.submit(policy.install_call(modules, account)).await?;
+    let outcome = sender.submit(call).await?;
     if !outcome.success {
         bail!(
             "the install was refused and nothing was installed (the modules go in one operation): {}",
@@ -336,7 +326,9 @@ pub async fn install<P: Provider + Clone>(
     }
     let mut done = Vec::new();
     for p in &payloads {
-        if !installed(p.module_type, p.module).await? {
+        // On Kernel the hook is the agent's validation's, not the account's: it went in with it.
+        let rides = flavor == AccountFlavor::Kernel && p.module_type == MODULE_TYPE_HOOK;
+        if !rides && !installed(p.module_type, p.module).await? {
             bail!(
                 "the install operation succeeded but {} ({}) is not listed by {account}",
                 p.label,

@@ -1,9 +1,10 @@
 //! Policy files: every rule broken gets its own message and line, before anything is sent.
 
 use alloy::primitives::FixedBytes;
-use alloy::primitives::{address, Address, U256};
+use alloy::primitives::{address, Address, Bytes, U256};
 use alloy::sol_types::{SolCall, SolStruct, SolValue};
 use leash::abi::{IERC7579Batch, IERC7579Execution, IERC7579ModuleConfig, IPolicyEngine, PolicyEngineConfig};
+use leash::account::AccountFlavor;
 use leash::addresses::ModuleAddresses;
 use leash::config::{
     self, AllowlistMode, HookStack, ParamOp, PolicyConfig, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK,
@@ -231,6 +232,66 @@ fn the_whole_install_is_one_batch_of_installs_on_the_account_itself() {
             (U256::from(p.module_type), p.module, &p.init_data)
         );
     }
+}
+
+/// The batch's items, each `installModule(type, module, initData)`, of an install call.
+fn installs(call: &[u8]) -> Vec<(U256, Address, Vec<u8>)> {
+    let call = IERC7579Execution::executeCall::abi_decode(call).unwrap();
+    Vec::<IERC7579Batch::Execution>::abi_decode(&call.executionCalldata)
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let i = IERC7579ModuleConfig::installModuleCall::abi_decode(&item.callData).unwrap();
+            (i.moduleTypeId, i.module, i.initData.to_vec())
+        })
+        .collect()
+}
+
+/// Safe7579 takes the hook's install data behind its hook kind (global, no selector); Kernel
+/// takes AgentValidator carrying the hook, whose install data names the agent's validation, then
+/// the executor carrying it, and nothing without an `[agent]` for the hook to ride on.
+#[test]
+fn safe7579_and_kernel_take_the_hook_their_own_way() {
+    let mut c = parse(GOOD).unwrap();
+    let account = address!("0x00000000000000000000000000000000000000ac");
+    let payloads = c.install_payloads(&MODULES);
+    let safe = installs(&c.install_call_on(&MODULES, account, AccountFlavor::Safe7579).unwrap());
+    for ((kind, module, init), p) in safe.iter().zip(&payloads) {
+        assert_eq!((*kind, *module), (U256::from(p.module_type), p.module));
+        let expected = match p.module_type {
+            MODULE_TYPE_HOOK => (U256::ZERO, FixedBytes::<4>::ZERO, p.init_data.clone()).abi_encode_params(),
+            _ => p.init_data.to_vec(),
+        };
+        assert_eq!(init, &expected, "{}", p.label);
+    }
+
+    let no_agent = c.install_call_on(&MODULES, account, AccountFlavor::Kernel).unwrap_err();
+    assert!(
+        no_agent.to_string().contains("the file needs both an [agent] and policies for the hook"),
+        "{no_agent}"
+    );
+    c.agent =
+        Some(config::AgentConfig { key: Address::with_last_byte(0xa9), gas_allowance: U256::from(7u64) });
+    let kernel = installs(&c.install_call_on(&MODULES, account, AccountFlavor::Kernel).unwrap());
+    assert_eq!(
+        kernel.iter().map(|(kind, module, _)| (*kind, *module)).collect::<Vec<_>>(),
+        vec![
+            (U256::from(MODULE_TYPE_VALIDATOR), MODULES.validator),
+            (U256::from(MODULE_TYPE_EXECUTOR), MODULES.automation)
+        ]
+    );
+    let (validator_init, executor_init) = (&kernel[0].2, &kernel[1].2);
+    assert_eq!(&validator_init[..20], MODULES.engine.as_slice(), "the hook rides on the validation");
+    let (init, hook_data, grant) = <(Bytes, Bytes, Bytes)>::abi_decode_params(&validator_init[20..]).unwrap();
+    assert_eq!(init, c.validator_install_data().unwrap());
+    let engine_init = c.engine_install_data(leash::kernel::validation(MODULES.validator));
+    assert_eq!(
+        hook_data.to_vec(),
+        [&[0u8][..], &engine_init].concat(),
+        "Kernel's flag, then the engine's data"
+    );
+    assert_eq!(grant.to_vec(), IERC7579Execution::executeCall::SELECTOR.to_vec());
+    assert_eq!(&executor_init[..20], MODULES.engine.as_slice(), "and on the executor");
 }
 
 #[test]

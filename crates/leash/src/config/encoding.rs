@@ -10,6 +10,7 @@ use super::{
     SpendingConfig, TaskConfig, Token, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK, MODULE_TYPE_VALIDATOR,
 };
 use crate::abi;
+use crate::account::AccountFlavor;
 use crate::addresses::ModuleAddresses;
 
 impl PolicyConfig {
@@ -177,6 +178,25 @@ impl PolicyConfig {
     /// of each payload])`. It runs as one UserOp, so either every module is installed or, when
     /// one is refused, none is (the batch reverts as a whole).
     pub fn install_call(&self, modules: &ModuleAddresses, account: Address) -> Bytes {
+        self.batch_install(modules, account, AccountFlavor::OpenZeppelin)
+    }
+
+    /// [`Self::install_call`] on an account of `flavor`: on Kernel its own
+    /// ([`crate::kernel::install_call`]), elsewhere the batch with the hook's install data in the
+    /// account's form ([`AccountFlavor::hook_init_data`]).
+    pub fn install_call_on(
+        &self,
+        modules: &ModuleAddresses,
+        account: Address,
+        flavor: AccountFlavor,
+    ) -> eyre::Result<Bytes> {
+        match flavor {
+            AccountFlavor::Kernel => crate::kernel::install_call(self, modules, account),
+            _ => Ok(self.batch_install(modules, account, flavor)),
+        }
+    }
+
+    fn batch_install(&self, modules: &ModuleAddresses, account: Address, flavor: AccountFlavor) -> Bytes {
         let items: Vec<abi::IERC7579Batch::Execution> = self
             .install_payloads(modules)
             .into_iter()
@@ -186,17 +206,17 @@ impl PolicyConfig {
                 callData: abi::IERC7579ModuleConfig::installModuleCall {
                     moduleTypeId: U256::from(p.module_type),
                     module: p.module,
-                    initData: p.init_data,
+                    initData: if p.module_type == MODULE_TYPE_HOOK {
+                        flavor.hook_init_data(p.init_data)
+                    } else {
+                        p.init_data
+                    },
                 }
                 .abi_encode()
                 .into(),
             })
             .collect();
-        let mut mode = FixedBytes::<32>::ZERO;
-        mode.0[0] = 0x01; // call type: batch
-        abi::IERC7579Execution::executeCall { mode, executionCalldata: items.abi_encode().into() }
-            .abi_encode()
-            .into()
+        crate::account::execute_batch_as(None, &items)
     }
 
     /// The symbol and decimals of `token`, for readable output.
