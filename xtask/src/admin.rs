@@ -6,7 +6,7 @@ use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use clap::{Args, Subcommand};
 use eyre::{bail, eyre, Result};
-use leash::account::{execute_single, UserOpSender, ENTRYPOINT_V08};
+use leash::account::{detected_owner_sender, execute_single, AccountFlavor};
 use leash::admin;
 use leash::config;
 use leash::provider::{connect, Unfunded};
@@ -60,8 +60,8 @@ pub struct ApproveArgs {
     /// OpenZeppelin's account, the owner's UserOp callData).
     #[arg(long, value_name = "HASH", conflicts_with_all = ["uninstall", "call"])]
     hash: Option<B256>,
-    /// The change: the owner's UserOp `uninstallModule(type, MODULE, "")` (a module named as for
-    /// --at).
+    /// The change: the owner's UserOp `uninstallModule(type, MODULE, data)` in the account's own
+    /// form (a module named as for --at).
     #[arg(long, value_name = "MODULE", conflicts_with = "call")]
     uninstall: Option<String>,
     /// The change: the owner's UserOp `execute` of one call to this address, with --data.
@@ -92,6 +92,10 @@ pub struct UninstallArgs {
     /// Owner key of the account, which sends the removal (or LEASH_OWNER_KEY).
     #[arg(long, value_name = "HEX")]
     owner_key: Option<String>,
+    /// The validator module holding the owner's key, on accounts whose owner signs through one
+    /// (Nexus, the ERC-7579 reference account, Safe7579).
+    #[arg(long, value_name = "ADDRESS")]
+    owner_validator: Option<Address>,
     /// The authority's key, which approves it (or LEASH_AUTHORITY_KEY).
     #[arg(long, value_name = "HEX")]
     authority_key: Option<String>,
@@ -149,7 +153,10 @@ pub fn approve_change(root: &Path, args: ApproveArgs) -> Result<()> {
         // The owner's UserOp calldata of the change, where the command builds it.
         let call = match (&args.uninstall, args.call, &args.data) {
             (Some(module), _, _) => {
-                Some(admin::uninstall_module_call(&admin::module_named(&modules, module)?))
+                let module = admin::module_named(&modules, module)?;
+                let (flavor, _) = AccountFlavor::detect(&provider, account).await;
+                let data = admin::removal_data(&provider, flavor, account, &module).await?;
+                Some(admin::uninstall_module_call(&module, data))
             }
             (None, Some(target), Some(data)) => Some(execute_single(target, value, data)),
             _ => None,
@@ -207,7 +214,8 @@ pub fn uninstall(root: &Path, args: UninstallArgs) -> Result<()> {
         let (owner_address, authority_address) = (owner.address(), authority.address());
         let owner_provider = connect(&args.chain.rpc_url, Some(owner.clone())).await?;
         let authority_provider = connect(&args.chain.rpc_url, Some(authority)).await?;
-        let sender = UserOpSender::new(owner_provider.clone(), ENTRYPOINT_V08, account, owner);
+        let sender =
+            detected_owner_sender(owner_provider.clone(), account, owner, args.owner_validator).await?;
         let done = admin::uninstall(&sender, &authority_provider, authority_address, &modules).await;
         // Either key may be the one short of funds: the owner's sends handleOps.
         let done = match done {

@@ -497,15 +497,9 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
                 };
                 let (provider, modules) = chain.signed_by(root, owner.clone()).await?;
                 // The account's family picks the EntryPoint and how the nonce key names the owner's validator.
-                let (flavor, id) = AccountFlavor::detect(&provider, account).await;
-                let mut sender = leash::account::owner_sender(
-                    provider.clone(),
-                    flavor,
-                    &id,
-                    account,
-                    owner,
-                    owner_validator,
-                )?;
+                let mut sender =
+                    leash::account::detected_owner_sender(provider.clone(), account, owner, owner_validator)
+                        .await?;
                 if let Some(url) = &bundler_url {
                     let bundler = Bundler::parse(url)?;
                     bundler.require_entry_point(sender.entry_point).await?;
@@ -836,15 +830,9 @@ pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
                 let by = authority.address();
                 let approver = connect(&chain.rpc_url, Some(authority)).await?;
                 let (provider, modules) = chain.signed_by(root, owner.clone()).await?;
-                let (flavor, id) = AccountFlavor::detect(&provider, account).await;
-                let sender = leash::account::owner_sender(
-                    provider.clone(),
-                    flavor,
-                    &id,
-                    account,
-                    owner,
-                    owner_validator,
-                )?;
+                let sender =
+                    leash::account::detected_owner_sender(provider.clone(), account, owner, owner_validator)
+                        .await?;
                 let agent_key = config::AgentConfig { key: agent, gas_allowance };
                 let added = leash::admin::add_agent(&sender, &approver, by, &modules, agent_key).await;
                 let tx = named(added, &approver, by).await?;

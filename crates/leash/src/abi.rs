@@ -68,6 +68,16 @@ sol! {
     }
 }
 
+// The validator and executor lists of Nexus, the reference account and Safe7579 (sentinel-linked
+// lists, read a page at a time): their `uninstallModule` takes the module before the one removed.
+sol! {
+    #[sol(rpc)]
+    interface IModuleLists {
+        function getValidatorsPaginated(address cursor, uint256 size) external view returns (address[] memory array, address next);
+        function getExecutorsPaginated(address cursor, uint256 size) external view returns (address[] memory array, address next);
+    }
+}
+
 // ERC-7579's account name (`kernel.advanced.v0.3.1`, `rhinestone.safe7579.v1.0.0`, ...), asked
 // where an install differs by account.
 sol! {

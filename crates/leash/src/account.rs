@@ -333,6 +333,17 @@ pub fn owner_sender<P>(
     }
 }
 
+/// [`owner_sender`] for the family `account` belongs to, read from its `accountId()`.
+pub async fn detected_owner_sender<P: Provider>(
+    provider: P,
+    account: Address,
+    owner: PrivateKeySigner,
+    owner_validator: Option<Address>,
+) -> Result<UserOpSender<P>> {
+    let (flavor, id) = AccountFlavor::detect(&provider, account).await;
+    owner_sender(provider, flavor, &id, account, owner, owner_validator)
+}
+
 impl<P> UserOpSender<P> {
     /// UserOps from `account` through `entry_point`, signed by `signer` as the account's own
     /// signer (nonce key 0); the fees go to the signer's address unless [`Self::bundler`] says

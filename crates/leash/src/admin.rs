@@ -11,11 +11,11 @@ use std::fmt;
 
 use alloy::primitives::{keccak256, Address, Bytes, TxHash, B256, U256};
 use alloy::providers::Provider;
-use alloy::sol_types::SolCall;
+use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, eyre, Result, WrapErr};
 
-use crate::abi::{IERC7579AccountId, IERC7579Batch, IERC7579ModuleConfig, ILeashModule};
-use crate::account::UserOpSender;
+use crate::abi::{IERC7579Batch, IERC7579ModuleConfig, ILeashModule, IModuleLists};
+use crate::account::{AccountFlavor, UserOpSender};
 use crate::addresses::ModuleAddresses;
 use crate::config::{
     AgentConfig, PolicyConfig, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK, MODULE_TYPE_VALIDATOR,
@@ -118,15 +118,79 @@ pub async fn held<P: Provider + Clone>(
     Ok(held)
 }
 
-/// The calldata of `uninstallModule(moduleType, module, "")`.
-pub fn uninstall_module_call(module: &LeashModule) -> Bytes {
+/// The calldata of `uninstallModule(moduleType, module, deInitData)`.
+pub fn uninstall_module_call(module: &LeashModule, deinit_data: Bytes) -> Bytes {
     IERC7579ModuleConfig::uninstallModuleCall {
         moduleTypeId: U256::from(module.module_type),
         module: module.address,
-        deInitData: Bytes::new(),
+        deInitData: deinit_data,
     }
     .abi_encode()
     .into()
+}
+
+/// The head of a sentinel-linked list.
+const SENTINEL: Address = Address::with_last_byte(1);
+
+/// What `uninstallModule` of `module` takes on an account of `flavor`: nothing on OpenZeppelin's;
+/// on Nexus, the reference account and Safe7579 a validator or executor's removal names the
+/// module before it in the account's list (`abi.encode(previous, "")`), and Safe7579 reads a hook's
+/// kind first (the global hook's form of [`AccountFlavor::hook_init_data`]). Kernel is refused:
+/// its modules come off with the validation or executor they ride on.
+pub async fn removal_data<P: Provider + Clone>(
+    provider: &P,
+    flavor: AccountFlavor,
+    account: Address,
+    module: &LeashModule,
+) -> Result<Bytes> {
+    match (flavor, module.module_type) {
+        (AccountFlavor::Kernel, _) => Err(kernel_removal(account)),
+        (AccountFlavor::OpenZeppelin, _) => Ok(Bytes::new()),
+        (_, MODULE_TYPE_HOOK) => Ok(flavor.hook_init_data(Bytes::new())),
+        (_, kind) => {
+            let previous = previous_in_list(provider, account, module.address, kind).await?;
+            Ok((previous, Bytes::new()).abi_encode_params().into())
+        }
+    }
+}
+
+/// Why `uninstall` does not build Kernel's removals.
+fn kernel_removal(account: Address) -> eyre::Report {
+    eyre!(
+        "{account} is a Kernel account: its Leash hook rides on the agent's validation and the executor and comes off with them, as its own wallet removes them; the authority approves what the hook sees with `approve-change --hash`"
+    )
+}
+
+/// The entry before `module` in `account`'s validator or executor list (the sentinel when it is
+/// the first).
+async fn previous_in_list<P: Provider + Clone>(
+    provider: &P,
+    account: Address,
+    module: Address,
+    module_type: u64,
+) -> Result<Address> {
+    let lists = IModuleLists::new(account, provider.clone());
+    let (mut cursor, mut previous) = (SENTINEL, SENTINEL);
+    loop {
+        let size = U256::from(32u64);
+        let (array, next) = match module_type {
+            MODULE_TYPE_VALIDATOR => {
+                lists.getValidatorsPaginated(cursor, size).call().await.map(|p| (p.array, p.next))
+            }
+            _ => lists.getExecutorsPaginated(cursor, size).call().await.map(|p| (p.array, p.next)),
+        }
+        .wrap_err("reading the account's module list")?;
+        for entry in &array {
+            if *entry == module {
+                return Ok(previous);
+            }
+            previous = *entry;
+        }
+        if array.is_empty() || next == SENTINEL || next.is_zero() {
+            bail!("{module} is not in {account}'s module list");
+        }
+        cursor = next;
+    }
 }
 
 /// What the authority approves for the owner's UserOp with `call_data`: `keccak256(msgData)`,
@@ -395,9 +459,9 @@ pub async fn leash_hook<P: Provider + Clone>(
 }
 
 /// The removal of the leash from `account`: which modules it lists, the owner's one call, and
-/// the hash the hook must have approved. Only OpenZeppelin's accounts (and the EIP-7702 account),
-/// which take `uninstallModule(type, module, "")` for every module and show their hook the
-/// UserOp's calldata; other accounts are refused in a sentence.
+/// the hash the hook must have approved. On OpenZeppelin's accounts (and the EIP-7702 account),
+/// Nexus, the reference account and Safe7579, each module's removal in the account's own form
+/// ([`removal_data`]); Kernel and accounts Leash does not know are refused in a sentence.
 pub async fn uninstall_plan<P: Provider + Clone>(
     provider: &P,
     modules: &ModuleAddresses,
@@ -406,11 +470,14 @@ pub async fn uninstall_plan<P: Provider + Clone>(
     if provider.get_code_at(account).await.wrap_err("reading the account")?.is_empty() {
         bail!("{account} has no code: it is not a deployed ERC-7579 account");
     }
-    let id = IERC7579AccountId::new(account, provider.clone()).accountId().call().await.unwrap_or_default();
-    if !id.starts_with("@openzeppelin/contracts.AccountERC7579") {
+    let (flavor, id) = AccountFlavor::detect(provider, account).await;
+    if flavor == AccountFlavor::Kernel {
+        return Err(kernel_removal(account));
+    }
+    if flavor == AccountFlavor::OpenZeppelin && !id.starts_with("@openzeppelin/contracts.AccountERC7579") {
         let id = if id.is_empty() { "no accountId".to_string() } else { format!("account {id}") };
         bail!(
-            "{account} ({id}) is not an OpenZeppelin ERC-7579 account: `uninstall` builds OpenZeppelin's module removal; on this account, remove the modules as its own wallet does, with the authority's `approve-change --hash` of what the hook sees"
+            "{account} ({id}) is not an account `uninstall` knows (OpenZeppelin's ERC-7579, Nexus, the ERC-7579 reference account, Safe7579): remove the modules as its own wallet does, with the authority's `approve-change --hash` of what the hook sees"
         );
     }
     let (hook, mut listed) = listed(provider, modules, account).await?;
@@ -418,14 +485,15 @@ pub async fn uninstall_plan<P: Provider + Clone>(
     if listed.is_empty() {
         bail!("no Leash module is installed on {account}: nothing to uninstall");
     }
-    let items: Vec<IERC7579Batch::Execution> = listed
-        .iter()
-        .map(|m| IERC7579Batch::Execution {
+    let mut items = Vec::new();
+    for m in &listed {
+        let data = removal_data(provider, flavor, account, m).await?;
+        items.push(IERC7579Batch::Execution {
             target: account,
             value: U256::ZERO,
-            callData: uninstall_module_call(m),
-        })
-        .collect();
+            callData: uninstall_module_call(m, data),
+        });
+    }
     let call = crate::account::execute_batch_as(None, &items);
     let change_hash = change_hash(&call);
     Ok(UninstallPlan { account, hook, modules: listed, call, change_hash })
@@ -656,7 +724,7 @@ mod tests {
     #[test]
     fn the_change_hash_is_the_hash_of_the_calldata() {
         let m = module_named(&modules(), "engine").unwrap();
-        let call = uninstall_module_call(&m);
+        let call = uninstall_module_call(&m, Bytes::new());
         assert_eq!(&call[..4], IERC7579ModuleConfig::uninstallModuleCall::SELECTOR);
         assert_eq!(change_hash(&call), keccak256(&call));
         assert_eq!((U256::from(4u64), m.address, Bytes::new()).abi_encode_params(), call[4..].to_vec());

@@ -5,16 +5,20 @@
 
 use alloy::primitives::{address, Address, U256};
 use alloy::providers::ext::AnvilApi;
+use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use eyre::Result;
 use leash::abi::IERC20Metadata;
-use leash::account::{owner_sender, AccountFlavor, UserOpSender};
+use leash::account::{detected_owner_sender, owner_sender, AccountFlavor, UserOpSender};
+use leash::addresses::ModuleAddresses;
+use leash::config::PolicyConfig;
 use leash::errors::{LeashRevert, TokenBook};
 use leash::ops;
 use leash_anvil_tests::abi::TestToken;
 use leash_anvil_tests::{subscription, usdc_for};
-use leash_devnet::accounts::AccountKind;
+use leash_devnet::accounts::{AccountKind, DeployedAccount};
+use leash_devnet::Devnet;
 
 cases!(installs_on:
     subscription_installs_on_nexus => AccountKind::Nexus,
@@ -23,14 +27,73 @@ cases!(installs_on:
     subscription_installs_on_kernel => AccountKind::Kernel,
 );
 
+/// An account of a kind with 10 ETH and 1,000 USDC (18 decimals as the test token has, 6 as the
+/// file says), every module deployed, and `examples/subscription.toml` for a fresh agent key.
+struct Bed {
+    net: Devnet,
+    modules: ModuleAddresses,
+    person: PrivateKeySigner,
+    deployed: DeployedAccount,
+    usdc: Address,
+    agent_key: PrivateKeySigner,
+    policy: PolicyConfig,
+}
+
+impl Bed {
+    async fn new(kind: AccountKind) -> Result<Self> {
+        let (net, modules, person, deployed) = leash_anvil_tests::account_bed(kind).await?;
+        net.provider.anvil_set_balance(deployed.account, U256::from(10u64).pow(U256::from(19u64))).await?;
+        let usdc = usdc_for(&net, deployed.account, 1_000_000_000).await?;
+        let agent_key = PrivateKeySigner::random();
+        let policy = subscription(&net, usdc, agent_key.address())?;
+        Ok(Self { net, modules, person, deployed, usdc, agent_key, policy })
+    }
+
+    /// The owner's operations, through its validator where the account needs one.
+    async fn owner(&self) -> Result<UserOpSender<DynProvider>> {
+        let (net, deployed) = (&self.net, &self.deployed);
+        detected_owner_sender(
+            net.provider.clone(),
+            deployed.account,
+            self.person.clone(),
+            deployed.owner_validator,
+        )
+        .await
+    }
+
+    /// The agent's operations through AgentValidator, on the account's nonce-key layout.
+    fn agent(&self) -> UserOpSender<DynProvider> {
+        let flavor = self.deployed.kind.flavor();
+        let agent = UserOpSender::new(
+            self.net.provider.clone(),
+            flavor.entry_point(),
+            self.deployed.account,
+            self.agent_key.clone(),
+        )
+        .nonce_key(flavor.nonce_key(self.modules.validator));
+        match flavor {
+            // Kernel runs a validation's hook only for UserOps through `executeUserOp`.
+            AccountFlavor::Kernel => agent.through_execute_user_op(),
+            _ => agent,
+        }
+    }
+
+    async fn paid_to_the_merchant(&self) -> Result<U256> {
+        Ok(TestToken::new(self.usdc, self.net.provider.clone()).balanceOf(MERCHANT).call().await?)
+    }
+}
+
+const MERCHANT: Address = address!("0x000000000000000000000000000000000000beef");
+
+/// An ERC-20 `transfer` of `value` to the merchant.
+fn transfer(value: u64) -> Vec<u8> {
+    IERC20Metadata::transferCall { to: MERCHANT, value: U256::from(value) }.abi_encode()
+}
+
 async fn installs_on(kind: AccountKind) -> Result<()> {
-    let (net, modules, person, deployed) = leash_anvil_tests::account_bed(kind).await?;
+    let bed = Bed::new(kind).await?;
+    let Bed { net, modules, person, deployed, usdc, policy, .. } = &bed;
     let account = deployed.account;
-    net.provider.anvil_set_balance(account, U256::from(10u64).pow(U256::from(19u64))).await?;
-    let usdc = usdc_for(&net, account, 1_000_000_000).await?;
-    let token = TestToken::new(usdc, net.provider.clone());
-    let agent_key = PrivateKeySigner::random();
-    let policy = subscription(&net, usdc, agent_key.address())?;
     let book = TokenBook::of(&policy.tokens);
 
     // Recognised by its accountId: EntryPoint v0.7, and the owner needs a validator.
@@ -50,15 +113,15 @@ async fn installs_on(kind: AccountKind) -> Result<()> {
             )
         );
     }
-    let owner = owner_sender(net.provider.clone(), flavor, &id, account, person, deployed.owner_validator)?;
+    let owner = bed.owner().await?;
     assert_eq!(owner.nonce_key, deployed.owner_nonce_key);
 
-    let installed = ops::install(&owner, &policy, &modules, &book).await?;
-    let expected: Vec<Address> = policy.install_payloads(&modules).iter().map(|p| p.module).collect();
+    let installed = ops::install(&owner, policy, modules, &book).await?;
+    let expected: Vec<Address> = policy.install_payloads(modules).iter().map(|p| p.module).collect();
     assert_eq!(installed.modules.iter().map(|(_, m)| *m).collect::<Vec<_>>(), expected);
     // On Kernel the hook is the agent's validation's, not listed as the account's.
     for p in policy
-        .install_payloads(&modules)
+        .install_payloads(modules)
         .into_iter()
         .filter(|p| kind != AccountKind::Kernel || p.module_type != 4)
     {
@@ -67,19 +130,11 @@ async fn installs_on(kind: AccountKind) -> Result<()> {
     }
 
     // The agent's own key through AgentValidator, on this account's nonce-key layout.
-    let mut agent = UserOpSender::new(net.provider.clone(), flavor.entry_point(), account, agent_key)
-        .nonce_key(flavor.nonce_key(modules.validator));
-    if flavor == AccountFlavor::Kernel {
-        // Kernel runs a validation's hook only for UserOps through `executeUserOp`.
-        agent = agent.through_execute_user_op();
-    }
-    let merchant = address!("0x000000000000000000000000000000000000beef");
-    let transfer =
-        |value: u64| IERC20Metadata::transferCall { to: merchant, value: U256::from(value) }.abi_encode();
-    let paid = agent.execute(usdc, U256::ZERO, &transfer(5_000_000)).await?;
+    let agent = bed.agent();
+    let paid = agent.execute(*usdc, U256::ZERO, &transfer(5_000_000)).await?;
     assert!(paid.success, "{:?}", paid.refusal());
-    assert_eq!(token.balanceOf(merchant).call().await?, U256::from(5_000_000u64));
-    let over = agent.execute(usdc, U256::ZERO, &transfer(16_000_000)).await?;
+    assert_eq!(bed.paid_to_the_merchant().await?, U256::from(5_000_000u64));
+    let over = agent.execute(*usdc, U256::ZERO, &transfer(16_000_000)).await?;
     assert!(!over.success, "over the limit");
     let refusal = over.refusal().expect("refused");
     if kind == AccountKind::Safe {
@@ -89,11 +144,11 @@ async fn installs_on(kind: AccountKind) -> Result<()> {
         let words = refusal.describe(&book);
         assert!(words.starts_with("spending limit exceeded: tried 16 USDC, 15 USDC left"), "{words}");
     }
-    assert_eq!(token.balanceOf(merchant).call().await?, U256::from(5_000_000u64));
+    assert_eq!(bed.paid_to_the_merchant().await?, U256::from(5_000_000u64));
     // What is left fits exactly: the limit, not something else, refused the 16.
-    let rest = agent.execute(usdc, U256::ZERO, &transfer(15_000_000)).await?;
+    let rest = agent.execute(*usdc, U256::ZERO, &transfer(15_000_000)).await?;
     assert!(rest.success, "{:?}", rest.refusal());
-    assert_eq!(token.balanceOf(merchant).call().await?, U256::from(20_000_000u64));
+    assert_eq!(bed.paid_to_the_merchant().await?, U256::from(20_000_000u64));
     Ok(())
 }
 
@@ -107,37 +162,54 @@ cases!(agent_added_on:
 /// authority approves the exact install at the hook, the owner's operation runs it); the agent's
 /// key then pays within the leash and is refused past it.
 async fn agent_added_on(kind: AccountKind) -> Result<()> {
-    let (net, modules, person, deployed) = leash_anvil_tests::account_bed(kind).await?;
-    let account = deployed.account;
-    net.provider.anvil_set_balance(account, U256::from(10u64).pow(U256::from(19u64))).await?;
-    let usdc = usdc_for(&net, account, 1_000_000_000).await?;
-    let agent_key = PrivateKeySigner::random();
-    let mut policy = subscription(&net, usdc, agent_key.address())?;
-    let agent = policy.agent.take().expect("the subscription names an agent");
-    let (flavor, id) = AccountFlavor::detect(&net.provider, account).await;
-    let owner = owner_sender(net.provider.clone(), flavor, &id, account, person, deployed.owner_validator)?;
-    ops::install(&owner, &policy, &modules, &TokenBook::of(&policy.tokens)).await?;
+    let mut bed = Bed::new(kind).await?;
+    let agent = bed.policy.agent.take().expect("the subscription names an agent");
+    let owner = bed.owner().await?;
+    let Bed { net, modules, deployed, usdc, policy, .. } = &bed;
+    ops::install(&owner, policy, modules, &TokenBook::of(&policy.tokens)).await?;
 
     let authority = net.anvil.addresses()[1];
-    leash::admin::add_agent(&owner, &net.wallet(1), authority, &modules, agent.clone()).await?;
-    let status = ops::agent_status(&net.provider, modules.validator, account).await?;
+    leash::admin::add_agent(&owner, &net.wallet(1), authority, modules, agent.clone()).await?;
+    let status = ops::agent_status(&net.provider, modules.validator, deployed.account).await?;
     assert_eq!(
         (status.agent, status.gas_allowance, status.authority),
         (agent.key, agent.gas_allowance, authority)
     );
-
-    let agents = UserOpSender::new(net.provider.clone(), flavor.entry_point(), account, agent_key)
-        .nonce_key(flavor.nonce_key(modules.validator));
-    let merchant = address!("0x000000000000000000000000000000000000beef");
-    let transfer =
-        |value: u64| IERC20Metadata::transferCall { to: merchant, value: U256::from(value) }.abi_encode();
-    let paid = agents.execute(usdc, U256::ZERO, &transfer(20_000_000)).await?;
+    let paid = bed.agent().execute(*usdc, U256::ZERO, &transfer(20_000_000)).await?;
     assert!(paid.success, "{:?}", paid.refusal());
-    let over = agents.execute(usdc, U256::ZERO, &transfer(1)).await?;
+    let over = bed.agent().execute(*usdc, U256::ZERO, &transfer(1)).await?;
     assert!(!over.success, "past the limit");
-    assert_eq!(
-        TestToken::new(usdc, net.provider.clone()).balanceOf(merchant).call().await?,
-        U256::from(20_000_000u64)
-    );
+    assert_eq!(bed.paid_to_the_merchant().await?, U256::from(20_000_000u64));
+    Ok(())
+}
+
+cases!(uninstalled_from:
+    uninstall_from_nexus => AccountKind::Nexus,
+    uninstall_from_the_reference_account => AccountKind::Reference,
+    uninstall_from_safe7579 => AccountKind::Safe,
+);
+
+/// `uninstall` beyond the OpenZeppelin account: the authority approves the exact removal, the
+/// owner's one operation through its validator takes every Leash module off in the account's own
+/// form (a listed module's predecessor, Safe7579's hook kind), and the policy installs again.
+async fn uninstalled_from(kind: AccountKind) -> Result<()> {
+    let bed = Bed::new(kind).await?;
+    let owner = bed.owner().await?;
+    let Bed { net, modules, deployed, policy, .. } = &bed;
+    let book = TokenBook::of(&policy.tokens);
+    ops::install(&owner, policy, modules, &book).await?;
+
+    let authority = net.anvil.addresses()[1];
+    let removed = leash::admin::uninstall(&owner, &net.wallet(1), authority, modules).await?;
+    assert!(removed.approval.is_some(), "approved at the engine");
+    let payloads = policy.install_payloads(modules);
+    assert_eq!(removed.removed.len(), payloads.len());
+    for p in &payloads {
+        let listed =
+            leash::live::module_installed(&net.provider, deployed.account, p.module_type, p.module).await?;
+        assert!(!listed, "{} still on {kind}", p.label);
+    }
+    // Each module forgot the account: the same file installs again from nothing.
+    ops::install(&owner, policy, modules, &book).await?;
     Ok(())
 }

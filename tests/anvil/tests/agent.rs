@@ -219,29 +219,25 @@ async fn agent_commands_on_an_account_without_the_validator_say_so() -> Result<(
     Ok(())
 }
 
-/// A policy file's `[agent]` on Kernel, where the hook rides on the agent's validation (an install
-/// `policy install`'s batch does not make): refused in one sentence before anything is sent.
+/// A policy file without `[agent]` on Kernel, where the hook rides on the agent's validation:
+/// refused in one sentence before anything is sent (with one, `accounts::subscription_installs_on_kernel`).
 #[tokio::test]
-async fn a_files_agent_is_refused_on_kernel_before_anything_is_sent() -> Result<()> {
+async fn a_kernel_install_without_an_agent_is_refused_before_anything_is_sent() -> Result<()> {
     let (net, modules, person, kernel) =
         leash_anvil_tests::account_bed(leash_devnet::accounts::AccountKind::Kernel).await?;
     let owner = UserOpSender::new(net.provider.clone(), kernel.entry_point, kernel.account, person)
         .nonce_key(kernel.owner_nonce_key);
     let policy = config::parse_with(
         "agent.toml",
-        "authority = \"$AUTHORITY\"\n[agent]\nkey = \"$AGENT\"\ngas_allowance = \"0.05\"\n[pause]\nguardian = \"$GUARDIAN\"\n",
-        &vars([
-            ("AUTHORITY", net.anvil.addresses()[1]),
-            ("GUARDIAN", net.anvil.addresses()[2]),
-            ("AGENT", Address::with_last_byte(0xa9)),
-        ]),
+        "authority = \"$AUTHORITY\"\n[pause]\nguardian = \"$GUARDIAN\"\n",
+        &vars([("AUTHORITY", net.anvil.addresses()[1]), ("GUARDIAN", net.anvil.addresses()[2])]),
     )
     .map_err(|e| eyre::eyre!("{e}"))?;
     let err = ops::install(&owner, &policy, &modules, &TokenBook::default()).await.expect_err("Kernel");
     assert_eq!(
         err.to_string(),
         format!(
-            "{} is a Kernel account: there the hook rides on the agent's validation, which `policy install` does not install; leave [agent] out and install AgentValidator carrying the hook as docs/COMPATIBILITY.md shows",
+            "{} is a Kernel account: it has no account-wide hook, so the leash rides on the agent's validation, and the file needs both an [agent] and policies for the hook",
             kernel.account
         )
     );
