@@ -1,7 +1,8 @@
-//! `policy install` beyond the OpenZeppelin account: on Nexus, the ERC-7579 reference account and
-//! Safe7579 (EntryPoint v0.7, the owner through a validator module) the account is recognised by its
-//! `accountId()`, the owner's operation is routed through the owner's validator, every module goes
-//! in with one operation, and the agent's payments pass through AgentValidator and the leash.
+//! The operator's commands beyond the OpenZeppelin account: on Nexus, the ERC-7579 reference
+//! account, Safe7579 and Kernel (EntryPoint v0.7, the owner through a validator module or Kernel's
+//! root validation) the account is recognised by its `accountId()`, the owner's operation is routed
+//! its way, `policy install` puts every module in with one operation, and the agent's payments pass
+//! through AgentValidator and the leash; `agent add` and `uninstall` on the others.
 
 use alloy::primitives::{address, Address, U256};
 use alloy::providers::ext::AnvilApi;
@@ -154,6 +155,7 @@ async fn installs_on(kind: AccountKind) -> Result<()> {
 
 cases!(agent_added_on:
     agent_add_on_nexus => AccountKind::Nexus,
+    agent_add_on_the_reference_account => AccountKind::Reference,
     agent_add_on_safe7579 => AccountKind::Safe,
 );
 
