@@ -10,6 +10,7 @@ use leash::account::{detected_owner_sender, execute_single, AccountFlavor};
 use leash::admin;
 use leash::config;
 use leash::provider::{connect, Unfunded};
+use serde_json::json;
 
 use crate::operate::{key, modules_for, named, Chain};
 
@@ -111,18 +112,23 @@ pub fn authority(root: &Path, cmd: AuthorityCmd) -> Result<()> {
     crate::block_on(async {
         match cmd {
             AuthorityCmd::Rotate { account, to, authority_key, chain } => {
-                chain.text_only("authority rotate")?;
                 let signer = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
                 let from = signer.address();
                 let (provider, modules) = chain.signed_by(root, signer).await?;
                 let rotated = admin::rotate_authority(&provider, from, &modules, account, to).await;
-                println!("{}", named(rotated, &provider, from).await?);
+                let rotated = named(rotated, &provider, from).await?;
+                match chain.json {
+                    true => chain.print_json(json!(rotated))?,
+                    false => println!("{rotated}"),
+                }
             }
             AuthorityCmd::Show { account, chain } => {
-                chain.text_only("authority show")?;
                 let provider = connect(&chain.rpc_url, None).await?;
                 let modules = modules_for(root, &provider, &chain.overrides).await?;
                 let held = admin::held(&provider, &modules, account).await?;
+                if chain.json {
+                    return chain.print_json(json!({ "account": account, "modules": held }));
+                }
                 if held.is_empty() {
                     println!("no Leash module is installed on {account}");
                 }
@@ -136,7 +142,6 @@ pub fn authority(root: &Path, cmd: AuthorityCmd) -> Result<()> {
 }
 
 pub fn approve_change(root: &Path, args: ApproveArgs) -> Result<()> {
-    args.chain.text_only("approve-change")?;
     // The change is read before any key or node, so a mistyped one is the first thing said.
     let value = match &args.value {
         Some(v) => config::parse_amount(v, 18, U256::MAX).map_err(|e| eyre!("--value: {e}"))?,
@@ -176,11 +181,21 @@ pub fn approve_change(root: &Path, args: ApproveArgs) -> Result<()> {
         if args.revoke {
             let tx = admin::revoke_approval(&provider, &modules, account, at.address, hash).await;
             let tx = named(tx, &provider, from).await?;
+            if args.chain.json {
+                return args.chain.print_json(
+                    json!({ "account": account, "at": at, "change_hash": hash, "withdrawn": tx }),
+                );
+            }
             println!("withdrew the approval of {hash} at {at} (tx {tx})");
             return Ok(());
         }
         let tx = admin::approve_change(&provider, &modules, account, at.address, hash).await;
         let tx = named(tx, &provider, from).await?;
+        if args.chain.json {
+            return args.chain.print_json(
+                json!({ "account": account, "at": at, "change_hash": hash, "approved": tx, "call": call }),
+            );
+        }
         println!("approved the change {hash} at {at} for {account}, for one run (tx {tx})");
         if let Some(call) = call {
             println!("the owner's UserOp that runs it has the callData\n{call}");
@@ -190,12 +205,14 @@ pub fn approve_change(root: &Path, args: ApproveArgs) -> Result<()> {
 }
 
 pub fn uninstall(root: &Path, args: UninstallArgs) -> Result<()> {
-    args.chain.text_only("uninstall")?;
     crate::block_on(async {
         let account = args.account;
         let provider = connect(&args.chain.rpc_url, None).await?;
         let modules = modules_for(root, &provider, &args.chain.overrides).await?;
         let plan = admin::uninstall_plan(&provider, &modules, account).await?;
+        if args.dry_run && args.chain.json {
+            return args.chain.print_json(json!(plan));
+        }
         if args.dry_run {
             let names: Vec<String> = plan.modules.iter().map(|m| m.to_string()).collect();
             println!("would remove {} from {account} in one operation", names.join(" and "));
@@ -224,7 +241,10 @@ pub fn uninstall(root: &Path, args: UninstallArgs) -> Result<()> {
             }
             other => named(other, &authority_provider, authority_address).await,
         }?;
-        println!("{done}");
+        match args.chain.json {
+            true => args.chain.print_json(json!(done))?,
+            false => println!("{done}"),
+        }
         Ok(())
     })
 }

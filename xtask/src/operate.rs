@@ -38,7 +38,7 @@ impl Chain {
     /// Refuses `--json` for `command`, which prints text only.
     pub(crate) fn text_only(&self, command: &str) -> Result<()> {
         if self.json {
-            bail!("--json: `{command}` prints text only (JSON comes from `status`, `policy apply`, `session show` and the guardian, task and agent commands)");
+            bail!("--json: `{command}` prints text only (JSON comes from `status`, `policy apply`, `session show`, the guardian, task, agent and authority commands, `approve-change` and `uninstall`)");
         }
         Ok(())
     }

@@ -996,3 +996,46 @@ async fn policy_install_and_agent_send_on_nexus() -> Result<()> {
     );
     Ok(())
 }
+
+/// The authority's commands as a script reads them: `authority show`, `approve-change` and its
+/// withdrawal, and `uninstall` (the dry run's plan, then the removal) each print one JSON object,
+/// and the chain agrees with what they say.
+#[tokio::test]
+async fn the_authoritys_commands_print_json() -> Result<()> {
+    let w = World::new().await?;
+    w.install(&[]).succeeded();
+    let (account, owner_key, authority_key) = (w.account(), key_hex(&w.owner.signer), key_hex(&w.authority));
+    let json = |args: &[&str]| -> Result<serde_json::Value> {
+        let mut args = args.to_vec();
+        args.extend(["--account", &account, "--json"]);
+        Ok(serde_json::from_str(&w.xtask(&args).succeeded().out)?)
+    };
+    let lower = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_lowercase();
+    let engine = w.modules.engine.to_string().to_lowercase();
+
+    let show = json(&["authority", "show"])?;
+    let held = show["modules"].as_array().cloned().unwrap_or_default();
+    assert!(
+        held.iter().any(|h| lower(&h["module"]["address"]) == engine
+            && lower(&h["authority"]) == w.authority.address().to_string().to_lowercase()),
+        "{show}"
+    );
+
+    let plan = json(&["uninstall", "--dry-run"])?;
+    assert_eq!(lower(&plan["hook"]["module"]["address"]), engine, "{plan}");
+    let hash = plan["change_hash"].as_str().unwrap_or_default().to_string();
+    assert_eq!(hash.len(), 66, "{plan}");
+    let approved = json(&["approve-change", "--hash", &hash, "--authority-key", &authority_key])?;
+    assert_eq!(approved["change_hash"].as_str(), Some(hash.as_str()), "{approved}");
+    assert!(approved["approved"].is_string(), "{approved}");
+    let withdrawn =
+        json(&["approve-change", "--hash", &hash, "--revoke", "--authority-key", &authority_key])?;
+    assert!(withdrawn["withdrawn"].is_string(), "{withdrawn}");
+
+    let done = json(&["uninstall", "--owner-key", &owner_key, "--authority-key", &authority_key])?;
+    assert_eq!(done["removed"], plan["modules"], "{done}");
+    assert!(done["approval"].is_string(), "{done}");
+    let still = live::module_installed(&w.net.provider, w.owner.account, 4, w.modules.engine).await?;
+    assert!(!still, "the engine is off the account");
+    Ok(())
+}

@@ -13,6 +13,7 @@ use alloy::primitives::{keccak256, Address, Bytes, TxHash, B256, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, eyre, Result, WrapErr};
+use serde::Serialize;
 
 use crate::abi::{IERC7579Batch, IERC7579ModuleConfig, ILeashModule, IModuleLists};
 use crate::account::{AccountFlavor, UserOpSender};
@@ -25,7 +26,7 @@ use crate::ops::{send_checked, AUTHORITY};
 use crate::provider::{Confirm, Unfunded};
 
 /// One Leash module of a deployment: its contract's name, address and ERC-7579 module type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct LeashModule {
     pub name: &'static str,
     pub address: Address,
@@ -87,7 +88,7 @@ pub fn module_named(modules: &ModuleAddresses, name: &str) -> Result<LeashModule
 }
 
 /// A module with a record for the account, and the authority it names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Held {
     pub module: LeashModule,
     pub authority: Address,
@@ -204,7 +205,7 @@ pub fn change_hash(call_data: &[u8]) -> B256 {
 
 /// What [`rotate_authority`] did: the modules handed over, each with its transaction, and those
 /// already naming the new authority (from an earlier rotation cut short).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rotated {
     pub account: Address,
     pub new_authority: Address,
@@ -405,7 +406,7 @@ pub async fn revoke_approval<P: Provider + Clone>(
 // ---------------------------------------------------------------------- removing the leash
 
 /// The removal of every Leash module from an account, as one UserOp of its owner.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UninstallPlan {
     pub account: Address,
     /// The Leash module the account runs as its hook, if any: the authority approves the removal
@@ -500,7 +501,7 @@ pub async fn uninstall_plan<P: Provider + Clone>(
 }
 
 /// What [`uninstall`] did.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Uninstalled {
     pub account: Address,
     /// The authority's approval at the hook (none when the account ran no Leash hook).
