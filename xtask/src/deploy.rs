@@ -7,6 +7,7 @@ use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
 use clap::Args;
 use eyre::{eyre, Result, WrapErr};
+use leash::account::ENTRYPOINT_V07;
 use leash::deploy::{self, PlannedModule, Progress, Status};
 use leash_devnet::accounts::{self, AccountKind};
 use leash_devnet::alto::AltoOptions;
@@ -58,7 +59,9 @@ async fn run_async(root: &Path, args: DeployArgs, planned: Vec<PlannedModule>) -
             println!("starting an embedded Anvil ({})", root.join("node_modules/.bin/anvil").display());
             // With --keep-running, on the operator commands' default --rpc-url.
             let port = args.keep_running.then_some(8545u16);
-            let net = Devnet::spawn(Options { port, ..Options::default() })?;
+            // The Nexus and reference account factories' carriers exceed the 24 KiB code-size limit.
+            let no_code_size_limit = args.keep_running;
+            let net = Devnet::spawn(Options { port, no_code_size_limit, ..Options::default() })?;
             let provider = net.provider.clone();
             (Some(net), provider)
         }
@@ -95,7 +98,12 @@ async fn run_async(root: &Path, args: DeployArgs, planned: Vec<PlannedModule>) -
     for mismatch in &report.record_mismatches {
         println!("warning: {} disagreed with the chain: {mismatch}", record_path.display());
     }
-    deploy::write_record(&record_path, &report.record)?;
+    let mut record = report.record.clone();
+    if let (true, Some(net)) = (args.keep_running, &_anvil) {
+        record.accounts =
+            accounts::place_factories(net).await.wrap_err("could not place the account factories")?;
+    }
+    deploy::write_record(&record_path, &record)?;
     println!();
     print_table(&planned, Some(&report));
     println!("\nchain {chain_id}: record written to {}", relative(root, &record_path));
@@ -104,14 +112,14 @@ async fn run_async(root: &Path, args: DeployArgs, planned: Vec<PlannedModule>) -
     }
 
     if let (true, Some(net)) = (args.keep_running, &_anvil) {
-        serve(net, chain_id, args.bundler).await?;
+        serve(net, chain_id, &record, args.bundler).await?;
     }
     Ok(())
 }
 
 /// `--keep-running`: what an operator needs on the local chain besides the modules (an EntryPoint,
 /// an account to put on a leash, funded keys), printed, then serving until Ctrl-C.
-async fn serve(net: &Devnet, chain_id: u64, bundler: bool) -> Result<()> {
+async fn serve(net: &Devnet, chain_id: u64, record: &deploy::DeploymentRecord, bundler: bool) -> Result<()> {
     let (provider, endpoint) = (&net.provider, net.anvil.endpoint());
     let keys: Vec<PrivateKeySigner> = net.anvil.keys().iter().map(|k| k.clone().into()).collect();
     let owner = keys.get(1).ok_or_else(|| eyre!("anvil gave fewer than two funded keys"))?;
@@ -130,7 +138,15 @@ async fn serve(net: &Devnet, chain_id: u64, bundler: bool) -> Result<()> {
         .await
         .wrap_err("could not fund the account")?;
     println!("\nthe local chain also has:");
-    println!("  EntryPoint v0.8 at {}", account.entry_point);
+    println!("  EntryPoint v0.8 at {} and v0.7 at {ENTRYPOINT_V07}", account.entry_point);
+    for (kind, f) in leash::create::KINDS.iter().filter_map(|(k, _)| record.accounts.get(*k).map(|f| (k, f)))
+    {
+        let with = match (f.bootstrap, f.owner_validator) {
+            (Some(b), Some(v)) => format!(" (bootstrap {b}, owner validator {v})"),
+            _ => String::new(),
+        };
+        println!("  the `{kind}` account factory at {}{with}", f.factory);
+    }
     println!(
         "  an OpenZeppelin ERC-7579 account at {} (100 ETH), owned by key 1 ({})",
         account.account,
@@ -148,6 +164,14 @@ async fn serve(net: &Devnet, chain_id: u64, bundler: bool) -> Result<()> {
          --set AUTHORITY={} --set GUARDIAN={} --set USDC=0x… --set COLD_WALLET=0x…",
         account.account,
         owner.to_bytes(),
+        address(2),
+        address(3)
+    );
+    println!(
+        "\nor a new account with its leash in one step (--kind oz, nexus or msa; the factories above):\n  \
+         cargo xtask account create --kind nexus --owner-key {} --fund 1 --policy examples/first-agent.toml \\\n    \
+         --set AUTHORITY={} --set GUARDIAN={} --set AGENT=0x… --set PAYEE=0x…",
+        keys.get(6).map(|k| k.to_bytes().to_string()).unwrap_or_default(),
         address(2),
         address(3)
     );

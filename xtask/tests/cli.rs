@@ -996,3 +996,129 @@ async fn policy_install_and_agent_send_on_nexus() -> Result<()> {
     );
     Ok(())
 }
+
+/// `account create --kind KIND` with `examples/first-agent.toml`: the account goes where the
+/// factory predicts for the owner's key and salt 0, funded, with the leash installed in the same
+/// command; run again it is not created twice (the install then refuses its validator, installed
+/// already); and the agent pays within its limit and is refused past it.
+async fn account_create_leashes_a_new(kind: &str) -> Result<()> {
+    let net = leash_anvil_tests::devnet(leash_anvil_tests::Options {
+        no_code_size_limit: true,
+        ..Default::default()
+    })?;
+    let (modules, _) = net.deploy_leash().await?;
+    let factories = leash_devnet::accounts::place_factories(&net).await?;
+    let factory = factories[kind];
+    let flavor = leash::create::KINDS.iter().find(|(k, _)| *k == kind).expect("a kind create makes").1;
+    let owner = net.key(4);
+    let planned =
+        leash::create::Planned::new(&net.provider, flavor, factory, owner.address(), Default::default())
+            .await?;
+    let account = planned.address.to_string();
+    let keys = net.anvil.addresses();
+    let agent = PrivateKeySigner::random();
+    net.provider.anvil_set_balance(agent.address(), parse_ether("1")?).await?;
+    let payee = keys[7].to_string();
+    let sets = [
+        format!("AUTHORITY={}", keys[2]),
+        format!("GUARDIAN={}", keys[3]),
+        format!("AGENT={}", agent.address()),
+        format!("PAYEE={payee}"),
+    ];
+    let (owner_key, factory_text) = (key_hex(&owner), factory.factory.to_string());
+    let mut args = vec!["account", "create", "--kind", kind, "--owner-key", &owner_key, "--fund", "2"];
+    args.extend(["--factory", &factory_text, "--policy", "examples/first-agent.toml"]);
+    args.extend(sets.iter().flat_map(|s| ["--set", s.as_str()]));
+    let routed = factory.bootstrap.zip(factory.owner_validator).map(|(b, v)| (b.to_string(), v.to_string()));
+    if let Some((bootstrap, validator)) = &routed {
+        args.extend(["--bootstrap", bootstrap, "--owner-validator", validator]);
+    }
+
+    let made = xtask_at(&net.anvil.endpoint(), &args).succeeded();
+    let opening = format!(
+        "the {} account of {} (salt 0) is {account}, from the factory at {factory_text}\n  created (tx ",
+        flavor.name(),
+        owner.address()
+    );
+    assert!(made.out.starts_with(&opening), "{}", made.out);
+    assert!(made.out.contains("\n  sent it 2 ether (2000000000000000000 wei) (tx "), "{}", made.out);
+    let installing = format!("installing AgentValidator and PolicyEngine on {account} in one operation\n");
+    assert!(made.out.contains(&installing), "{}", made.out);
+    assert!(made.out.contains(&format!("  installed PolicyEngine ({})", modules.engine)), "{}", made.out);
+    let (detected, _) = leash::account::AccountFlavor::detect(&net.provider, planned.address).await;
+    assert_eq!(detected, flavor);
+    let status = ops::agent_status(&net.provider, modules.validator, planned.address).await?;
+    assert_eq!(status.agent, agent.address());
+
+    let again = xtask_at(&net.anvil.endpoint(), &args);
+    assert!(!again.ok, "{}", again.out);
+    assert!(again.out.contains(&format!("  {account} exists already: not created again\n")), "{}", again.out);
+    assert!(again.err.contains("is already installed on"), "{}", again.err);
+
+    let agent_key = key_hex(&agent);
+    let send = |value: &str| {
+        let args = ["agent", "send", "--account", &account, "--to", &payee, "--value", value];
+        xtask_at(&net.anvil.endpoint(), &[&args[..], &["--agent-key", &agent_key]].concat())
+    };
+    let paid = send("0.4").succeeded();
+    assert!(paid.out.starts_with(&format!("the agent's call to {payee} went through (gas ")), "{}", paid.out);
+    let over = send("0.7");
+    assert!(
+        !over.ok && over.err.contains("spending limit exceeded: tried 0.7 native, 0.6 native left"),
+        "{}",
+        over.err
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn account_create_leashes_a_new_openzeppelin_account() -> Result<()> {
+    account_create_leashes_a_new("oz").await
+}
+
+#[tokio::test]
+async fn account_create_leashes_a_new_nexus_account() -> Result<()> {
+    account_create_leashes_a_new("nexus").await
+}
+
+#[tokio::test]
+async fn account_create_leashes_a_new_reference_account() -> Result<()> {
+    account_create_leashes_a_new("msa").await
+}
+
+/// What `account create` refuses, each in a sentence before anything is sent: the kinds it does
+/// not make, a chain whose deployment record names no factory, and a factory address with no code.
+#[tokio::test]
+async fn account_create_refuses_in_words() -> Result<()> {
+    // A chain id no deployment record is kept for.
+    let net = leash_anvil_tests::devnet(leash_anvil_tests::Options {
+        chain_id: Some(424_242),
+        ..Default::default()
+    })?;
+    let url = net.anvil.endpoint();
+    let owner_key = key_hex(&net.key(4));
+    let create = |extra: &[&str]| {
+        xtask_at(&url, &[&["account", "create", "--owner-key", &owner_key][..], extra].concat())
+    };
+    let safe = create(&["--kind", "safe"]);
+    assert!(!safe.ok);
+    assert!(
+        safe.err.starts_with("error: --kind safe: `account create` does not make Safe accounts: `policy install` does not install on Safe7579 yet"),
+        "{}",
+        safe.err
+    );
+    let missing = create(&["--kind", "nexus"]);
+    assert!(!missing.ok);
+    assert_eq!(
+        missing.err,
+        "error: no Nexus account factory known on chain 424242: deployments/424242.json records none for `nexus`. On the local chain `cargo xtask deploy --keep-running` places and records one; elsewhere pass --factory (with --bootstrap and --owner-validator for nexus and msa)\n"
+    );
+    let nowhere = Address::with_last_byte(0xfa).to_string();
+    let empty = create(&["--kind", "oz", "--factory", &nowhere]);
+    assert!(!empty.ok);
+    assert_eq!(
+        empty.err,
+        format!("error: no OpenZeppelin ERC-7579 account factory at {nowhere} on chain 424242 (it holds no code): pass the right --factory or --rpc-url, or on the local chain run `cargo xtask deploy --keep-running`, which places one\n")
+    );
+    Ok(())
+}

@@ -5,22 +5,9 @@
 
 use alloy::sol;
 
-// The accounts of the demo: their bootstraps and initializers.
+// The accounts of the demo: Kernel's factory and initializer (Nexus' and the reference
+// account's are the library's: `leash::abi`).
 sol! {
-    struct BootstrapConfig { address module; bytes data; }
-
-    interface INexusBootstrap {
-        function initNexusWithSingleValidator(address validator, bytes data, address registry, address[] attesters, uint8 threshold) external;
-    }
-
-    interface IReferenceBootstrap {
-        function initMSA(BootstrapConfig[] validators, BootstrapConfig[] executors, BootstrapConfig hook, BootstrapConfig[] fallbacks) external;
-    }
-
-    interface IInitializeAccount {
-        function initializeAccount(bytes data) external payable;
-    }
-
     #[sol(rpc)]
     interface IKernelFactory {
         function createAccount(bytes data, bytes32 salt) external payable returns (address);

@@ -6,6 +6,7 @@
 //! each account: through the account's own ECDSA signer (OpenZeppelin), the EOA's own key, or an
 //! owner validator.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -16,13 +17,13 @@ use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, Result, WrapErr};
-use leash::abi::{IERC7579Execution, IERC7579ModuleConfig};
+use leash::abi::{IERC7579Execution, IERC7579ModuleConfig, IInitializeAccount};
 use leash::account::{AccountFlavor, UserOpSender, ENTRYPOINT_V07, ENTRYPOINT_V08};
+use leash::create::{self, AccountFactory};
 use leash::provider::Confirm;
 
 use crate::abi::{
-    BootstrapConfig, IInitializeAccount, IKernelFactory, IKernelInitialize, INexusBootstrap,
-    IReferenceBootstrap, ISafe7579Launchpad, ISafeProxyFactory, ModuleInit, SafeInitData,
+    IKernelFactory, IKernelInitialize, ISafe7579Launchpad, ISafeProxyFactory, ModuleInit, SafeInitData,
 };
 use crate::{deploy_code, Devnet, EntryPoint};
 
@@ -179,41 +180,21 @@ pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) 
         AccountKind::Nexus | AccountKind::Reference => {
             net.place_entry_point(EntryPoint::V07).await?;
             let owner_validator = deploy_code(provider, net.test_contract_code("OwnerValidator")?).await?;
-            let owner_init: Bytes = person.address().abi_encode().into();
+            let owner = person.address();
             let (implementation, proxy_code, init) = if kind == AccountKind::Nexus {
                 let carrier = Carrier::new(net, "NexusPrecompiles").await?;
                 let implementation = carrier.deploy("NEXUS_BYTECODE", &ENTRYPOINT_V07.abi_encode()).await?;
                 let bootstrap = carrier.deploy("NEXUS_BOOTSTRAP_BYTECODE", &[]).await?;
-                let call = INexusBootstrap::initNexusWithSingleValidatorCall {
-                    validator: owner_validator,
-                    data: owner_init,
-                    registry: Address::ZERO,
-                    attesters: vec![],
-                    threshold: 0,
-                };
-                (
-                    implementation,
-                    carrier.code("NEXUS_PROXY_BYTECODE").await?,
-                    (bootstrap, Bytes::from(call.abi_encode())),
-                )
+                let init = create::nexus_init(bootstrap, owner_validator, owner);
+                (implementation, carrier.code("NEXUS_PROXY_BYTECODE").await?, init)
             } else {
                 let carrier = Carrier::new(net, "ERC7579Precompiles").await?;
                 let implementation = carrier.deploy("ERC7579_BYTECODE", &[]).await?;
                 let bootstrap = carrier.deploy("ERC7579_BOOTSTRAP_BYTECODE", &[]).await?;
-                let call = IReferenceBootstrap::initMSACall {
-                    validators: vec![BootstrapConfig { module: owner_validator, data: owner_init }],
-                    executors: vec![],
-                    hook: BootstrapConfig { module: Address::ZERO, data: Bytes::new() },
-                    fallbacks: vec![],
-                };
-                (
-                    implementation,
-                    carrier.code("MSAPROXY_BYTECODE").await?,
-                    (bootstrap, Bytes::from(call.abi_encode())),
-                )
+                let init = create::reference_init(bootstrap, owner_validator, owner);
+                (implementation, carrier.code("MSAPROXY_BYTECODE").await?, init)
             };
-            let initialize =
-                IInitializeAccount::initializeAccountCall { data: init.abi_encode_params().into() };
+            let initialize = IInitializeAccount::initializeAccountCall { data: init };
             let args = (implementation, Bytes::from(initialize.abi_encode())).abi_encode_params();
             let account = deploy_code(provider, [proxy_code.as_ref(), &args].concat().into())
                 .await
@@ -270,6 +251,41 @@ pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) 
             })
         }
     }
+}
+
+/// What `account create` makes accounts with, placed on the dev chain (spawned without the
+/// code-size limit, as for [`deploy`]): both EntryPoints, one owner validator for every account,
+/// and by kind name its factory: the project's `LeashTestAccountFactory` (`oz`), Nexus' own
+/// factory over its implementation and bootstrap (`nexus`), and `ReferenceAccountFactory` over the
+/// reference account's proxy, implementation and bootstrap (`msa`).
+pub async fn place_factories(net: &Devnet) -> Result<BTreeMap<String, AccountFactory>> {
+    let provider = &net.provider;
+    net.place_entry_point(EntryPoint::V08).await?;
+    net.place_entry_point(EntryPoint::V07).await?;
+    let owner_validator = Some(deploy_code(provider, net.test_contract_code("OwnerValidator")?).await?);
+    let oz = deploy_code(provider, net.test_contract_code("LeashTestAccountFactory")?).await?;
+
+    let nexus = Carrier::new(net, "NexusPrecompiles").await?;
+    let implementation = nexus.deploy("NEXUS_BYTECODE", &ENTRYPOINT_V07.abi_encode()).await?;
+    let nexus_bootstrap = nexus.deploy("NEXUS_BOOTSTRAP_BYTECODE", &[]).await?;
+    // Its second argument owns the factory's EntryPoint stake, which nothing here uses.
+    let factory_args = (implementation, net.bundler()).abi_encode_params();
+    let nexus_factory = nexus.deploy("NEXUS_ACCOUNT_FACTORY_BYTECODE", &factory_args).await?;
+
+    let msa = Carrier::new(net, "ERC7579Precompiles").await?;
+    let implementation = msa.deploy("ERC7579_BYTECODE", &[]).await?;
+    let msa_bootstrap = msa.deploy("ERC7579_BOOTSTRAP_BYTECODE", &[]).await?;
+    let factory_args = (implementation, msa.code("MSAPROXY_BYTECODE").await?).abi_encode_params();
+    let factory_code = net.test_contract_code("ReferenceAccountFactory")?;
+    let msa_factory = deploy_code(provider, [factory_code.as_ref(), &factory_args].concat().into()).await?;
+
+    let with_bootstrap =
+        |factory, bootstrap| AccountFactory { factory, bootstrap: Some(bootstrap), owner_validator };
+    Ok(BTreeMap::from([
+        ("oz".to_string(), AccountFactory { factory: oz, ..AccountFactory::default() }),
+        ("nexus".to_string(), with_bootstrap(nexus_factory, nexus_bootstrap)),
+        ("msa".to_string(), with_bootstrap(msa_factory, msa_bootstrap)),
+    ]))
 }
 
 /// A test contract that carries other contracts' creation code, each behind a getter

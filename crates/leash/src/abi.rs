@@ -76,3 +76,40 @@ sol! {
         function accountId() external view returns (string memory);
     }
 }
+
+// Account factories and what they initialise an account with, for `create`: OpenZeppelin
+// (the project's test account factory), Biconomy's Nexus and the ERC-7579 reference account (MSA),
+// with the bootstraps that install the owner's validator.
+sol! {
+    struct BootstrapConfig { address module; bytes data; }
+
+    interface INexusBootstrap {
+        function initNexusWithSingleValidator(address validator, bytes data, address registry, address[] attesters, uint8 threshold) external;
+    }
+
+    interface IReferenceBootstrap {
+        function initMSA(BootstrapConfig[] validators, BootstrapConfig[] executors, BootstrapConfig hook, BootstrapConfig[] fallbacks) external;
+    }
+
+    interface IInitializeAccount {
+        function initializeAccount(bytes data) external payable;
+    }
+
+    #[sol(rpc)]
+    interface IOwnerAccountFactory {
+        function createAccount(address owner, bytes32 salt) external returns (address);
+        function getAddress(address owner, bytes32 salt) external view returns (address);
+    }
+
+    #[sol(rpc)]
+    interface INexusAccountFactory {
+        function createAccount(bytes initData, bytes32 salt) external payable returns (address);
+        function computeAccountAddress(bytes initData, bytes32 salt) external view returns (address);
+    }
+
+    #[sol(rpc)]
+    interface IReferenceAccountFactory {
+        function createAccount(bytes32 salt, bytes initCode) external payable returns (address);
+        function getAddress(bytes32 salt, bytes initCode) external view returns (address);
+    }
+}
