@@ -30,8 +30,8 @@ pub struct DeployArgs {
     /// Leave the embedded Anvil serving after the deployment (until Ctrl-C).
     #[arg(long, conflicts_with = "rpc_url")]
     keep_running: bool,
-    /// With --keep-running: also serve an ERC-4337 bundler (alto, for EntryPoint v0.8, its
-    /// ERC-7562 checks off: docs/COMPATIBILITY.md) against the node, for `--bundler-url`.
+    /// With --keep-running: also serve an ERC-4337 bundler (alto, for EntryPoints v0.8 and v0.7,
+    /// its ERC-7562 checks off: docs/COMPATIBILITY.md) against the node, for `--bundler-url`.
     #[arg(long, requires = "keep_running")]
     bundler: bool,
 }
@@ -184,14 +184,17 @@ async fn serve(net: &Devnet, chain_id: u64, record: &deploy::DeploymentRecord, b
     let alto = match bundler {
         false => None,
         true => {
-            let options = AltoOptions { entry_points: vec![account.entry_point], safe_mode: false };
+            // v0.7 too: the Nexus and reference accounts `account create` makes.
+            let entry_points = vec![account.entry_point, ENTRYPOINT_V07];
+            let options = AltoOptions { entry_points, safe_mode: false };
             Some(net.start_alto(options).await.wrap_err("could not start the bundler")?)
         }
     };
     if let Some(alto) = &alto {
         println!(
-            "\na bundler (alto, keys 8 and 9) serves EntryPoint v0.8 at {}: pass it as --bundler-url to\n  \
-             policy install and agent send, and the owner's and the agent's UserOps go through it",
+            "\na bundler (alto, keys 8 and 9) serves EntryPoints v0.8 and v0.7 at {}: pass it as --bundler-url\n  \
+             to policy install, account create and agent send, and the owner's and the agent's UserOps go\n  \
+             through it",
             alto.url
         );
     }

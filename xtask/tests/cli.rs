@@ -3,8 +3,9 @@
 //! the file's sessions; `session grant`, `revoke`, `sign` and `show` act on one agent's; `agent
 //! rotate`, `revoke`, `allowance` and `status` on the agent's key at AgentValidator; a node
 //! that does not answer, a chain without the deployment and a guardian's key without ETH each
-//! read as one sentence with the fix; `account delegate` delegates an EOA with EIP-7702; `status`
-//! prints an account's sections and its JSON.
+//! read as one sentence with the fix; `account delegate` delegates an EOA with EIP-7702; `account
+//! create` makes each kind it makes through its factory with the leash; `status` prints an
+//! account's sections and its JSON.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -997,10 +998,11 @@ async fn policy_install_and_agent_send_on_nexus() -> Result<()> {
     Ok(())
 }
 
-/// `account create --kind KIND` with `examples/first-agent.toml`: the account goes where the
-/// factory predicts for the owner's key and salt 0, funded, with the leash installed in the same
-/// command; run again it is not created twice (the install then refuses its validator, installed
-/// already); and the agent pays within its limit and is refused past it.
+/// `account create --kind KIND` with `examples/first-agent.toml`, as the README shows it: the
+/// account goes where the factory predicts for the owner's key and salt 0, funded, with the leash
+/// installed through the bundler in the same command; run again it is not created twice (the
+/// install then refuses its validator, installed already); and the agent (no ETH) pays through
+/// the bundler within its limit and is refused past it.
 async fn account_create_leashes_a_new(kind: &str) -> Result<()> {
     let net = leash_anvil_tests::devnet(leash_anvil_tests::Options {
         no_code_size_limit: true,
@@ -1017,7 +1019,9 @@ async fn account_create_leashes_a_new(kind: &str) -> Result<()> {
     let account = planned.address.to_string();
     let keys = net.anvil.addresses();
     let agent = PrivateKeySigner::random();
-    net.provider.anvil_set_balance(agent.address(), parse_ether("1")?).await?;
+    let alto =
+        net.start_alto(AltoOptions { entry_points: vec![flavor.entry_point()], safe_mode: false }).await?;
+    let bundler = alto.url.to_string();
     let payee = keys[7].to_string();
     let sets = [
         format!("AUTHORITY={}", keys[2]),
@@ -1027,7 +1031,14 @@ async fn account_create_leashes_a_new(kind: &str) -> Result<()> {
     ];
     let (owner_key, factory_text) = (key_hex(&owner), factory.factory.to_string());
     let mut args = vec!["account", "create", "--kind", kind, "--owner-key", &owner_key, "--fund", "2"];
-    args.extend(["--factory", &factory_text, "--policy", "examples/first-agent.toml"]);
+    args.extend([
+        "--factory",
+        &factory_text,
+        "--policy",
+        "examples/first-agent.toml",
+        "--bundler-url",
+        &bundler,
+    ]);
     args.extend(sets.iter().flat_map(|s| ["--set", s.as_str()]));
     let routed = factory.bootstrap.zip(factory.owner_validator).map(|(b, v)| (b.to_string(), v.to_string()));
     if let Some((bootstrap, validator)) = &routed {
@@ -1042,7 +1053,9 @@ async fn account_create_leashes_a_new(kind: &str) -> Result<()> {
     );
     assert!(made.out.starts_with(&opening), "{}", made.out);
     assert!(made.out.contains("\n  sent it 2 ether (2000000000000000000 wei) (tx "), "{}", made.out);
-    let installing = format!("installing AgentValidator and PolicyEngine on {account} in one operation\n");
+    let installing = format!(
+        "installing AgentValidator and PolicyEngine on {account} in one operation through the bundler at {bundler}\n"
+    );
     assert!(made.out.contains(&installing), "{}", made.out);
     assert!(made.out.contains(&format!("  installed PolicyEngine ({})", modules.engine)), "{}", made.out);
     let (detected, _) = leash::account::AccountFlavor::detect(&net.provider, planned.address).await;
@@ -1058,7 +1071,8 @@ async fn account_create_leashes_a_new(kind: &str) -> Result<()> {
     let agent_key = key_hex(&agent);
     let send = |value: &str| {
         let args = ["agent", "send", "--account", &account, "--to", &payee, "--value", value];
-        xtask_at(&net.anvil.endpoint(), &[&args[..], &["--agent-key", &agent_key]].concat())
+        let through = ["--agent-key", &agent_key, "--bundler-url", &bundler];
+        xtask_at(&net.anvil.endpoint(), &[&args[..], &through].concat())
     };
     let paid = send("0.4").succeeded();
     assert!(paid.out.starts_with(&format!("the agent's call to {payee} went through (gas ")), "{}", paid.out);
