@@ -74,7 +74,7 @@ fn flavor_of(kind: &str) -> Result<AccountFlavor> {
         return Ok(*flavor);
     }
     match kind {
-        "safe" => bail!("--kind safe: `account create` does not make Safe accounts: `policy install` does not install on Safe7579 yet (its hook takes Safe7579's own install data); `cargo xtask demo --account safe` shows a leashed Safe"),
+        "safe" => bail!("--kind safe: `account create` does not make Safe accounts (a Safe is set up through the Safe7579 launchpad, as `cargo xtask demo --account safe` does); `policy install` installs on one made so"),
         "kernel" => bail!("--kind kernel: `account create` does not make Kernel accounts: Kernel has no account-wide hook, so `policy install` does not install there (docs/COMPATIBILITY.md shows each module installed on its own)"),
         "eoa" => bail!("--kind eoa: an EOA is not created but delegated: `cargo xtask account delegate --key …`"),
         other => bail!("--kind {other}: not a kind `account create` makes (oz, nexus or msa)"),

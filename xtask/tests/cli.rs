@@ -1117,7 +1117,7 @@ async fn account_create_refuses_in_words() -> Result<()> {
     let safe = create(&["--kind", "safe"]);
     assert!(!safe.ok);
     assert!(
-        safe.err.starts_with("error: --kind safe: `account create` does not make Safe accounts: `policy install` does not install on Safe7579 yet"),
+        safe.err.starts_with("error: --kind safe: `account create` does not make Safe accounts (a Safe is set up through the Safe7579 launchpad"),
         "{}",
         safe.err
     );

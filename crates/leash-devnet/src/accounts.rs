@@ -27,13 +27,6 @@ use crate::abi::{
 };
 use crate::{deploy_code, Devnet, EntryPoint};
 
-/// Safe7579's `installModule(4, hook, …)` context for the account-wide hook: `(HookType.GLOBAL, no
-/// selector)` before the hook's own install data.
-pub fn safe_global_hook_init(init: &[u8]) -> Bytes {
-    // HookType.GLOBAL is 0: its uint8 word encodes as a zero uint256.
-    (U256::ZERO, FixedBytes::<4>::ZERO, Bytes::copy_from_slice(init)).abi_encode_params().into()
-}
-
 /// Kernel's validation id of `validator`: `0x01 ++ validator`.
 pub fn kernel_validation(validator: Address) -> FixedBytes<21> {
     let mut id = [0u8; 21];

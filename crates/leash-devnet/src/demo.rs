@@ -265,20 +265,8 @@ pub async fn run(net: &Devnet, kind: AccountKind, mut say: impl FnMut(&str)) -> 
         say(&format!(
             "the person installs examples/trading-agent.toml on the account: {hook_name} as its hook"
         ));
-        if kind != AccountKind::Safe {
-            // Every module in one operation, as `cargo xtask policy install` does it.
-            ops::install(&owner, &policy, &modules, &TokenBook::default()).await?;
-        } else {
-            for p in &payloads {
-                // Safe7579 takes the account-wide hook with its `(HookType.GLOBAL, selector)` context.
-                let init = if p.module == hook {
-                    accounts::safe_global_hook_init(&p.init_data)
-                } else {
-                    p.init_data.clone()
-                };
-                install(install_module_call(p.module_type, p.module, init), p.label.to_string()).await?;
-            }
-        }
+        // Every module in one operation, as `cargo xtask policy install` does it.
+        ops::install(&owner, &policy, &modules, &TokenBook::default()).await?;
     }
     let book = TokenBook(
         [(usdc, ("USDC".to_string(), 6u8)), (weth, ("WETH".to_string(), 18u8))]

@@ -290,6 +290,22 @@ impl AccountFlavor {
     }
 }
 
+/// Safe7579's `installModule(4, hook, …)` data for the account-wide hook: `(HookType.GLOBAL, no
+/// selector)` before the hook's own install data.
+pub fn safe_global_hook_init(init: &[u8]) -> Bytes {
+    // HookType.GLOBAL is 0: its uint8 word encodes as a zero uint256.
+    (U256::ZERO, FixedBytes::<4>::ZERO, Bytes::copy_from_slice(init)).abi_encode_params().into()
+}
+
+/// What `isModuleInstalled(4, hook, context)` asks about `flavor`'s account-wide hook: Safe7579
+/// reverts on an empty context and reads `(HookType.GLOBAL, no selector)`; the others take none.
+pub fn hook_context(flavor: AccountFlavor) -> Bytes {
+    match flavor {
+        AccountFlavor::Safe7579 => (U256::ZERO, FixedBytes::<4>::ZERO).abi_encode_params().into(),
+        _ => Bytes::new(),
+    }
+}
+
 /// The owner's UserOps on `account` (of family `flavor`), through `owner_validator` when given
 /// (else the account's own signer, nonce key 0), on the family's EntryPoint. Refused in words when
 /// the family routes the owner through a validator module and none is given.

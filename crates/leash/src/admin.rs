@@ -359,6 +359,9 @@ pub struct UninstallPlan {
 
 /// Whether `account` lists `module` (as the type it is).
 async fn lists<P: Provider + Clone>(provider: &P, account: Address, module: &LeashModule) -> Result<bool> {
+    if module.module_type == MODULE_TYPE_HOOK {
+        return crate::live::hook_installed(provider, account, module.address).await;
+    }
     IERC7579ModuleConfig::new(account, provider.clone())
         .isModuleInstalled(U256::from(module.module_type), module.address, Bytes::new())
         .call()

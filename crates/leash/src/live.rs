@@ -146,14 +146,15 @@ pub async fn read<P: Provider + Clone>(
     Ok(policy)
 }
 
-/// Whether `account` lists `hook` as an installed hook.
+/// Whether `account` lists `hook` as an installed hook (on a Safe with Safe7579, as its global hook).
 pub async fn hook_installed<P: Provider + Clone>(
     provider: &P,
     account: Address,
     hook: Address,
 ) -> Result<bool> {
+    let (flavor, _) = crate::account::AccountFlavor::detect(provider, account).await;
     IERC7579ModuleConfig::new(account, provider.clone())
-        .isModuleInstalled(U256::from(MODULE_TYPE_HOOK), hook, Bytes::new())
+        .isModuleInstalled(U256::from(MODULE_TYPE_HOOK), hook, crate::account::hook_context(flavor))
         .call()
         .await
         .wrap_err("the account does not answer isModuleInstalled: is it an ERC-7579 account?")

@@ -14,7 +14,9 @@ use crate::abi::{
 };
 use crate::account::{AccountFlavor, UserOpSender};
 use crate::addresses::{require_deployed, ModuleAddresses};
-use crate::config::{PolicyConfig, SessionConfig, MODULE_TYPE_HOOK, MODULE_TYPE_VALIDATOR};
+use crate::config::{
+    install_batch, InstallPayload, PolicyConfig, SessionConfig, MODULE_TYPE_HOOK, MODULE_TYPE_VALIDATOR,
+};
 use crate::errors::{ether, utc, LeashRevert, Refused, TokenBook};
 use crate::provider::{Confirm, Unfunded};
 
@@ -229,9 +231,9 @@ pub struct Installed {
 /// round), and a module already installed stops the install (AgentValidator's with the agent it
 /// holds). It runs on the OpenZeppelin account (and an EOA delegated to one), Nexus and the
 /// reference account: `sender` names the account's EntryPoint and the owner's nonce key
-/// ([`crate::account::owner_sender`]). Kernel (no account-wide hook) and Safe7579 (its own hook
-/// install data) are refused in words, as is an `[agent]` where no Leash hook would run the
-/// agent's operations. After it, each module is confirmed installed.
+/// ([`crate::account::owner_sender`]), and on a Safe with Safe7579, whose hook goes in as its
+/// global hook. Kernel (no account-wide hook) is refused in words, as is an `[agent]` where no
+/// Leash hook would run the agent's operations. After it, each module is confirmed installed.
 pub async fn install<P: Provider + Clone>(
     sender: &UserOpSender<P>,
     policy: &PolicyConfig,
@@ -260,10 +262,10 @@ pub async fn install<P: Provider + Clone>(
         AccountFlavor::Kernel => bail!(
             "{account} is a Kernel account ({id}): it has no account-wide hook, so each module rides on a validation or an executor and is installed on its own as docs/COMPATIBILITY.md shows; `policy install` does not install there"
         ),
-        AccountFlavor::Safe7579 => bail!(
-            "{account} is a Safe with the Safe7579 adapter ({id}): there the hook's install data starts with Safe7579's hook type, which `policy install` does not build; install each module with its own installModule operation, the hook as (HookType.GLOBAL, no selector, its install data), as `cargo xtask demo --account safe` does"
-        ),
-        AccountFlavor::OpenZeppelin | AccountFlavor::Nexus | AccountFlavor::Reference => {}
+        AccountFlavor::OpenZeppelin
+        | AccountFlavor::Nexus
+        | AccountFlavor::Reference
+        | AccountFlavor::Safe7579 => {}
     }
     if flavor != AccountFlavor::OpenZeppelin && sender.entry_point != flavor.entry_point() {
         bail!(
@@ -274,11 +276,13 @@ pub async fn install<P: Provider + Clone>(
         );
     }
     let config = IERC7579ModuleConfig::new(account, sender.provider.clone());
+    let hook_context = crate::account::hook_context(flavor);
     let installed = |module_type: u64, module: Address| {
         let config = config.clone();
+        let context = if module_type == MODULE_TYPE_HOOK { hook_context.clone() } else { Bytes::new() };
         async move {
             config
-                .isModuleInstalled(U256::from(module_type), module, Bytes::new())
+                .isModuleInstalled(U256::from(module_type), module, context)
                 .call()
                 .await
                 .wrap_err("the account does not answer isModuleInstalled: is it an ERC-7579 account?")
@@ -337,7 +341,18 @@ pub async fn install<P: Provider + Clone>(
             );
         }
     }
-    let outcome = sender.submit(policy.install_call(modules, account)).await?;
+    // Safe7579 takes the account-wide hook with its `(HookType.GLOBAL, selector)` context first.
+    let sent: Vec<InstallPayload> = payloads
+        .iter()
+        .cloned()
+        .map(|mut p| {
+            if flavor == AccountFlavor::Safe7579 && p.module_type == MODULE_TYPE_HOOK {
+                p.init_data = crate::account::safe_global_hook_init(&p.init_data);
+            }
+            p
+        })
+        .collect();
+    let outcome = sender.submit(install_batch(sent, account)).await?;
     if !outcome.success {
         bail!(
             "the install was refused and nothing was installed (the modules go in one operation): {}",

@@ -177,26 +177,7 @@ impl PolicyConfig {
     /// of each payload])`. It runs as one UserOp, so either every module is installed or, when
     /// one is refused, none is (the batch reverts as a whole).
     pub fn install_call(&self, modules: &ModuleAddresses, account: Address) -> Bytes {
-        let items: Vec<abi::IERC7579Batch::Execution> = self
-            .install_payloads(modules)
-            .into_iter()
-            .map(|p| abi::IERC7579Batch::Execution {
-                target: account,
-                value: U256::ZERO,
-                callData: abi::IERC7579ModuleConfig::installModuleCall {
-                    moduleTypeId: U256::from(p.module_type),
-                    module: p.module,
-                    initData: p.init_data,
-                }
-                .abi_encode()
-                .into(),
-            })
-            .collect();
-        let mut mode = FixedBytes::<32>::ZERO;
-        mode.0[0] = 0x01; // call type: batch
-        abi::IERC7579Execution::executeCall { mode, executionCalldata: items.abi_encode().into() }
-            .abi_encode()
-            .into()
+        install_batch(self.install_payloads(modules), account)
     }
 
     /// The symbol and decimals of `token`, for readable output.
@@ -310,4 +291,27 @@ impl ParamRuleConfig {
         let canonical = self.width >= 32 || word >> (8 * usize::from(self.width)) == U256::ZERO;
         (canonical && self.op.holds(word, &self.values, account), word)
     }
+}
+
+/// `execute(batch)` of `account`'s own `installModule` call for each payload, in order.
+pub fn install_batch(payloads: Vec<InstallPayload>, account: Address) -> Bytes {
+    let items: Vec<abi::IERC7579Batch::Execution> = payloads
+        .into_iter()
+        .map(|p| abi::IERC7579Batch::Execution {
+            target: account,
+            value: U256::ZERO,
+            callData: abi::IERC7579ModuleConfig::installModuleCall {
+                moduleTypeId: U256::from(p.module_type),
+                module: p.module,
+                initData: p.init_data,
+            }
+            .abi_encode()
+            .into(),
+        })
+        .collect();
+    let mut mode = FixedBytes::<32>::ZERO;
+    mode.0[0] = 0x01; // call type: batch
+    abi::IERC7579Execution::executeCall { mode, executionCalldata: items.abi_encode().into() }
+        .abi_encode()
+        .into()
 }

@@ -81,6 +81,8 @@ mod checks;
 mod encoding;
 mod format;
 
+pub use encoding::install_batch;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
