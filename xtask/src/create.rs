@@ -22,9 +22,10 @@ use crate::operate::{key, named, Chain, PolicyInstall};
 #[derive(Args, Debug)]
 pub struct CreateArgs {
     /// The account's kind: oz (OpenZeppelin ERC-7579, its owner its own signer, EntryPoint v0.8),
-    /// nexus or msa (the ERC-7579 reference account; both EntryPoint v0.7, the owner through a
-    /// validator module).
-    #[arg(long, value_name = "oz|nexus|msa")]
+    /// nexus, msa (the ERC-7579 reference account) or safe (a Safe with the Safe7579 adapter, its
+    /// owner the Safe's only owner): the last three on EntryPoint v0.7, the owner through a
+    /// validator module.
+    #[arg(long, value_name = "oz|nexus|msa|safe")]
     kind: String,
     /// The owner's key (hex or keystore:FILE; or LEASH_OWNER_KEY): it owns the account, and sends
     /// the factory's transaction and the install.
@@ -42,12 +43,20 @@ pub struct CreateArgs {
     /// --keep-running` writes for the local chain).
     #[arg(long, value_name = "ADDRESS")]
     factory: Option<Address>,
-    /// nexus and msa: the bootstrap that installs the owner's validator (default: the record's).
+    /// nexus and msa: the bootstrap that installs the owner's validator; safe: the Safe7579
+    /// launchpad (default: the record's).
     #[arg(long, value_name = "ADDRESS")]
     bootstrap: Option<Address>,
-    /// nexus and msa: the validator module that holds the owner's key (default: the record's).
+    /// nexus, msa and safe: the validator module that holds the owner's key (default: the
+    /// record's).
     #[arg(long, value_name = "ADDRESS")]
     owner_validator: Option<Address>,
+    /// safe: the Safe singleton the launchpad switches the proxy to (default: the record's).
+    #[arg(long, value_name = "ADDRESS")]
+    safe_singleton: Option<Address>,
+    /// safe: the Safe7579 adapter (default: the record's).
+    #[arg(long, value_name = "ADDRESS")]
+    safe7579: Option<Address>,
     /// A policy file to install on the new account right after, as `policy install` does.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
@@ -74,10 +83,9 @@ fn flavor_of(kind: &str) -> Result<AccountFlavor> {
         return Ok(*flavor);
     }
     match kind {
-        "safe" => bail!("--kind safe: `account create` does not make Safe accounts (a Safe is set up through the Safe7579 launchpad, as `cargo xtask demo --account safe` does); `policy install` installs on one made so"),
         "kernel" => bail!("--kind kernel: `account create` does not make Kernel accounts: Kernel has no account-wide hook, so `policy install` does not install there (docs/COMPATIBILITY.md shows each module installed on its own)"),
         "eoa" => bail!("--kind eoa: an EOA is not created but delegated: `cargo xtask account delegate --key …`"),
-        other => bail!("--kind {other}: not a kind `account create` makes (oz, nexus or msa)"),
+        other => bail!("--kind {other}: not a kind `account create` makes (oz, nexus, msa or safe)"),
     }
 }
 
@@ -124,9 +132,14 @@ pub fn run(root: &Path, args: CreateArgs) -> Result<()> {
             say(format!("  {account} exists already: not created again"));
             None
         } else {
-            let receipt = named(planned.create(&provider).await, &provider, owner.address()).await?;
-            say(format!("  created (tx {}, gas {})", receipt.transaction_hash, receipt.gas_used));
-            Some(receipt.transaction_hash)
+            let created = named(planned.create(&provider, &owner).await, &provider, owner.address()).await?;
+            if let Some(receipt) = &created.receipt {
+                say(format!("  created (tx {}, gas {})", receipt.transaction_hash, receipt.gas_used));
+            }
+            if let Some(setup) = &created.setup {
+                say(format!("  set up through the Safe7579 launchpad (gas {})", setup.gas_used));
+            }
+            created.receipt.map(|r| r.transaction_hash)
         };
         let (detected, id) = AccountFlavor::detect(&provider, account).await;
         if detected != flavor {
@@ -194,7 +207,7 @@ fn factory_of(
         (Some(factory), _) => factory,
         (None, Some(r)) => r.factory,
         (None, None) => bail!(
-            "no {} account factory known on chain {chain_id}: {shown} records none for `{kind}`. On the local chain `cargo xtask deploy --keep-running` places and records one; elsewhere pass --factory (with --bootstrap and --owner-validator for nexus and msa)",
+            "no {} account factory known on chain {chain_id}: {shown} records none for `{kind}`. On the local chain `cargo xtask deploy --keep-running` places and records one; elsewhere pass --factory (with --bootstrap and --owner-validator for nexus, msa and safe, and --safe-singleton and --safe7579 for safe)",
             flavor.name()
         ),
     };
@@ -203,5 +216,7 @@ fn factory_of(
         factory,
         bootstrap: args.bootstrap.or(recorded.bootstrap),
         owner_validator: args.owner_validator.or(recorded.owner_validator),
+        singleton: args.safe_singleton.or(recorded.singleton),
+        adapter: args.safe7579.or(recorded.adapter),
     })
 }

@@ -141,8 +141,11 @@ async fn serve(net: &Devnet, chain_id: u64, record: &deploy::DeploymentRecord, b
     println!("  EntryPoint v0.8 at {} and v0.7 at {ENTRYPOINT_V07}", account.entry_point);
     for (kind, f) in leash::create::KINDS.iter().filter_map(|(k, _)| record.accounts.get(*k).map(|f| (k, f)))
     {
-        let with = match (f.bootstrap, f.owner_validator) {
-            (Some(b), Some(v)) => format!(" (bootstrap {b}, owner validator {v})"),
+        let with = match (f.bootstrap, f.owner_validator, f.singleton.zip(f.adapter)) {
+            (Some(b), Some(v), Some((s, a))) => {
+                format!(" (launchpad {b}, owner validator {v}, Safe singleton {s}, Safe7579 {a})")
+            }
+            (Some(b), Some(v), None) => format!(" (bootstrap {b}, owner validator {v})"),
             _ => String::new(),
         };
         println!("  the `{kind}` account factory at {}{with}", f.factory);
@@ -168,7 +171,7 @@ async fn serve(net: &Devnet, chain_id: u64, record: &deploy::DeploymentRecord, b
         address(3)
     );
     println!(
-        "\nor a new account with its leash in one step (--kind oz, nexus or msa; the factories above):\n  \
+        "\nor a new account with its leash in one step (--kind oz, nexus, msa or safe; the factories above):\n  \
          cargo xtask account create --kind nexus --owner-key {} --fund 1 --policy examples/first-agent.toml \\\n    \
          --set AUTHORITY={} --set GUARDIAN={} --set AGENT=0x… --set PAYEE=0x…",
         keys.get(6).map(|k| k.to_bytes().to_string()).unwrap_or_default(),

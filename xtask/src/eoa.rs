@@ -25,7 +25,7 @@ pub enum AccountCmd {
     /// same account. An account already there is reported and not created again; the rest (--fund,
     /// --policy) goes on, so a rerun after a failed install finishes it. The factories come from
     /// the deployment record (`deploy --keep-running` places one of each kind on the local chain)
-    /// or --factory. Safe and Kernel accounts are refused in a sentence.
+    /// or --factory. Kernel accounts are refused in a sentence.
     Create(Box<crate::create::CreateArgs>),
     /// Delegate an EOA to LeashEOAAccount with EIP-7702: a type-4 transaction from the EOA to
     /// itself, carrying the authorization its key signs. The EOA keeps its address and balance;

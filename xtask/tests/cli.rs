@@ -1002,7 +1002,7 @@ async fn policy_install_and_agent_send_on_nexus() -> Result<()> {
 /// account goes where the factory predicts for the owner's key and salt 0, funded, with the leash
 /// installed through the bundler in the same command; run again it is not created twice (the
 /// install then refuses its validator, installed already); and the agent (no ETH) pays through
-/// the bundler within its limit and is refused past it.
+/// the bundler within its limit and is refused past it (on the Safe in Safe7579's words).
 async fn account_create_leashes_a_new(kind: &str) -> Result<()> {
     let net = leash_anvil_tests::devnet(leash_anvil_tests::Options {
         no_code_size_limit: true,
@@ -1044,6 +1044,10 @@ async fn account_create_leashes_a_new(kind: &str) -> Result<()> {
     if let Some((bootstrap, validator)) = &routed {
         args.extend(["--bootstrap", bootstrap, "--owner-validator", validator]);
     }
+    let safe = factory.singleton.zip(factory.adapter).map(|(s, a)| (s.to_string(), a.to_string()));
+    if let Some((singleton, adapter)) = &safe {
+        args.extend(["--safe-singleton", singleton, "--safe7579", adapter]);
+    }
 
     let made = xtask_at(&net.anvil.endpoint(), &args).succeeded();
     let opening = format!(
@@ -1077,30 +1081,35 @@ async fn account_create_leashes_a_new(kind: &str) -> Result<()> {
     let paid = send("0.4").succeeded();
     assert!(paid.out.starts_with(&format!("the agent's call to {payee} went through (gas ")), "{}", paid.out);
     let over = send("0.7");
-    assert!(
-        !over.ok && over.err.contains("spending limit exceeded: tried 0.7 native, 0.6 native left"),
-        "{}",
-        over.err
-    );
+    // Safe7579 reports every module's refusal as its own `ExecutionFailed()`.
+    let why = match flavor {
+        leash::account::AccountFlavor::Safe7579 => "Safe7579 reports ExecutionFailed(): a module refused",
+        _ => "spending limit exceeded: tried 0.7 native, 0.6 native left",
+    };
+    assert!(!over.ok && over.err.contains(why), "{}", over.err);
     Ok(())
 }
 
-#[tokio::test]
-async fn account_create_leashes_a_new_openzeppelin_account() -> Result<()> {
-    account_create_leashes_a_new("oz").await
+// One test per kind, each on its own chain (they run in parallel).
+macro_rules! account_create_cases {
+    ($($name:ident => $kind:literal),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() -> Result<()> {
+                account_create_leashes_a_new($kind).await
+            }
+        )+
+    };
 }
 
-#[tokio::test]
-async fn account_create_leashes_a_new_nexus_account() -> Result<()> {
-    account_create_leashes_a_new("nexus").await
-}
+account_create_cases!(
+    account_create_leashes_a_new_openzeppelin_account => "oz",
+    account_create_leashes_a_new_nexus_account => "nexus",
+    account_create_leashes_a_new_reference_account => "msa",
+    account_create_leashes_a_new_safe => "safe",
+);
 
-#[tokio::test]
-async fn account_create_leashes_a_new_reference_account() -> Result<()> {
-    account_create_leashes_a_new("msa").await
-}
-
-/// What `account create` refuses, each in a sentence before anything is sent: the kinds it does
+/// What `account create` refuses, each in a sentence before anything is sent: a kind it does
 /// not make, a chain whose deployment record names no factory, and a factory address with no code.
 #[tokio::test]
 async fn account_create_refuses_in_words() -> Result<()> {
@@ -1114,18 +1123,18 @@ async fn account_create_refuses_in_words() -> Result<()> {
     let create = |extra: &[&str]| {
         xtask_at(&url, &[&["account", "create", "--owner-key", &owner_key][..], extra].concat())
     };
-    let safe = create(&["--kind", "safe"]);
-    assert!(!safe.ok);
+    let kernel = create(&["--kind", "kernel"]);
+    assert!(!kernel.ok);
     assert!(
-        safe.err.starts_with("error: --kind safe: `account create` does not make Safe accounts (a Safe is set up through the Safe7579 launchpad"),
+        kernel.err.starts_with("error: --kind kernel: `account create` does not make Kernel accounts: Kernel has no account-wide hook"),
         "{}",
-        safe.err
+        kernel.err
     );
     let missing = create(&["--kind", "nexus"]);
     assert!(!missing.ok);
     assert_eq!(
         missing.err,
-        "error: no Nexus account factory known on chain 424242: deployments/424242.json records none for `nexus`. On the local chain `cargo xtask deploy --keep-running` places and records one; elsewhere pass --factory (with --bootstrap and --owner-validator for nexus and msa)\n"
+        "error: no Nexus account factory known on chain 424242: deployments/424242.json records none for `nexus`. On the local chain `cargo xtask deploy --keep-running` places and records one; elsewhere pass --factory (with --bootstrap and --owner-validator for nexus, msa and safe, and --safe-singleton and --safe7579 for safe)\n"
     );
     let nowhere = Address::with_last_byte(0xfa).to_string();
     let empty = create(&["--kind", "oz", "--factory", &nowhere]);

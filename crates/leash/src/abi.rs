@@ -113,3 +113,34 @@ sol! {
         function getAddress(bytes32 salt, bytes initCode) external view returns (address);
     }
 }
+
+// A Safe with the Safe7579 adapter: the Safe proxy factory, and the launchpad the proxy starts on,
+// whose one UserOp sets the Safe up with its owner, the adapter and the owner's validator.
+sol! {
+    struct ModuleInit { address module; bytes initData; }
+
+    struct SafeInitData {
+        address singleton;
+        address[] owners;
+        uint256 threshold;
+        address setupTo;
+        bytes setupData;
+        address safe7579;
+        ModuleInit[] validators;
+        bytes callData;
+    }
+
+    #[sol(rpc)]
+    interface ISafe7579Launchpad {
+        function initSafe7579(address safe7579, ModuleInit[] executors, ModuleInit[] fallbacks, ModuleInit[] hooks, address[] attesters, uint8 threshold) external;
+        function preValidationSetup(bytes32 initHash, address to, bytes preInit) external;
+        function setupSafe(SafeInitData initData) external;
+        function hash(SafeInitData data) external pure returns (bytes32);
+    }
+
+    #[sol(rpc)]
+    interface ISafeProxyFactory {
+        function createProxyWithNonce(address singleton, bytes initializer, uint256 saltNonce) external returns (address proxy);
+        function proxyCreationCode() external pure returns (bytes);
+    }
+}

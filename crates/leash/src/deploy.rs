@@ -121,7 +121,7 @@ pub struct DeploymentRecord {
     pub chain_id: u64,
     pub deployer: Address,
     pub modules: BTreeMap<String, ModuleRecord>,
-    /// What `account create` makes accounts with on this chain, by kind (`oz`, `nexus`, `msa`):
+    /// What `account create` makes accounts with on this chain, by kind (`oz`, `nexus`, `msa`, `safe`):
     /// placed by `deploy --keep-running` on the local chain, kept as they are by later deploys.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub accounts: BTreeMap<String, AccountFactory>,
