@@ -247,12 +247,18 @@ impl Planned {
         Ok(Self { flavor, factory, owner, salt, address, call: call.into(), setup })
     }
 
-    /// Whether the account exists already: code at its address (a Safe also set up).
+    /// Whether the account exists already: code at its address, and a Safe set up (its proxy on
+    /// the Safe singleton, not on the launchpad it starts on).
     pub async fn exists<P: Provider>(&self, provider: &P) -> Result<bool> {
         if provider.get_code_at(self.address).await.wrap_err("reading the chain")?.is_empty() {
             return Ok(false);
         }
-        Ok(self.setup.is_none() || AccountFlavor::detect(provider, self.address).await.0 == self.flavor)
+        let Some(singleton) = self.factory.singleton.filter(|_| self.setup.is_some()) else {
+            return Ok(true);
+        };
+        // The Safe proxy keeps its implementation in slot 0.
+        let slot = provider.get_storage_at(self.address, U256::ZERO).await.wrap_err("reading the chain")?;
+        Ok(slot == U256::from_be_bytes(singleton.into_word().0))
     }
 
     /// Creates the account: the factory call from the provider's key, unless its code is there

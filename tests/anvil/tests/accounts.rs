@@ -6,14 +6,17 @@
 
 use std::collections::BTreeMap;
 
-use alloy::primitives::{address, Address, Bytes, U256};
+use alloy::primitives::{address, Address, Bytes, B256, U256};
 use alloy::providers::ext::AnvilApi;
+use alloy::providers::Provider;
+use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use eyre::Result;
 use leash::abi::{IERC20Metadata, IERC7579ModuleConfig};
 use leash::account::{hook_context, owner_sender, AccountFlavor, UserOpSender};
 use leash::config;
+use leash::create::Planned;
 use leash::errors::{LeashRevert, TokenBook};
 use leash::ops;
 use leash::provider::Confirm;
@@ -94,5 +97,34 @@ async fn installs_on(kind: AccountKind) -> Result<()> {
         assert!(words.starts_with("spending limit exceeded: tried 16 USDC, 15 USDC left"), "{words}");
     }
     assert_eq!(token.balanceOf(merchant).call().await?, U256::from(5_000_000u64));
+    Ok(())
+}
+
+/// A Safe whose proxy the factory made but whose launchpad setup never ran is no account yet:
+/// `Planned::exists` says so, and `create` sets it up without making a second proxy.
+#[tokio::test]
+async fn a_safe_left_on_the_launchpad_is_set_up_by_create() -> Result<()> {
+    let net = leash_anvil_tests::devnet(leash_anvil_tests::Options {
+        no_code_size_limit: true,
+        ..Default::default()
+    })?;
+    let factories = leash_devnet::accounts::place_factories(&net).await?;
+    let person = net.key(4);
+    let planned =
+        Planned::new(&net.provider, AccountFlavor::Safe7579, factories["safe"], person.address(), B256::ZERO)
+            .await?;
+    // The factory's transaction alone: the proxy is there, on the launchpad.
+    let factory_only =
+        TransactionRequest::default().to(planned.factory.factory).input(planned.call.clone().into());
+    net.provider.send_transaction(factory_only).await?.confirmed().await?;
+    assert!(!net.provider.get_code_at(planned.address).await?.is_empty());
+    assert!(!planned.exists(&net.provider).await?);
+
+    let created = planned.create(&net.provider, &person).await?;
+    assert!(created.receipt.is_none(), "no second proxy");
+    assert!(created.setup.is_some_and(|s| s.success));
+    assert!(planned.exists(&net.provider).await?);
+    let (flavor, id) = AccountFlavor::detect(&net.provider, planned.address).await;
+    assert_eq!(flavor, AccountFlavor::Safe7579, "{id}");
     Ok(())
 }
