@@ -12,7 +12,7 @@ use std::process::Command;
 
 use alloy::hex;
 use alloy::primitives::utils::parse_ether;
-use alloy::primitives::{Address, Bytes, U256};
+use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::ext::AnvilApi;
 use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
@@ -1001,8 +1001,9 @@ async fn policy_install_and_agent_send_on_nexus() -> Result<()> {
 /// `account create --kind KIND` with `examples/first-agent.toml`, as the README shows it: the
 /// account goes where the factory predicts for the owner's key and salt 0, funded, with the leash
 /// installed through the bundler in the same command; run again it is not created twice (the
-/// install then refuses its validator, installed already); and the agent (no ETH) pays through
-/// the bundler within its limit and is refused past it (on the Safe in Safe7579's words).
+/// install then refuses its validator, installed already); salt 1 gives another account, printed
+/// as JSON with `--json`; and the agent (no ETH) pays through the bundler within its limit and is
+/// refused past it (on the Safe in Safe7579's words).
 async fn account_create_leashes_a_new(kind: &str) -> Result<()> {
     let net = leash_anvil_tests::devnet(leash_anvil_tests::Options {
         no_code_size_limit: true,
@@ -1030,24 +1031,20 @@ async fn account_create_leashes_a_new(kind: &str) -> Result<()> {
         format!("PAYEE={payee}"),
     ];
     let (owner_key, factory_text) = (key_hex(&owner), factory.factory.to_string());
-    let mut args = vec!["account", "create", "--kind", kind, "--owner-key", &owner_key, "--fund", "2"];
-    args.extend([
-        "--factory",
-        &factory_text,
-        "--policy",
-        "examples/first-agent.toml",
-        "--bundler-url",
-        &bundler,
-    ]);
-    args.extend(sets.iter().flat_map(|s| ["--set", s.as_str()]));
+    // The account and where it comes from, then its leash.
+    let mut base = vec!["account", "create", "--kind", kind, "--owner-key", &owner_key, "--fund", "2"];
+    base.extend(["--factory", &factory_text]);
     let routed = factory.bootstrap.zip(factory.owner_validator).map(|(b, v)| (b.to_string(), v.to_string()));
     if let Some((bootstrap, validator)) = &routed {
-        args.extend(["--bootstrap", bootstrap, "--owner-validator", validator]);
+        base.extend(["--bootstrap", bootstrap, "--owner-validator", validator]);
     }
     let safe = factory.singleton.zip(factory.adapter).map(|(s, a)| (s.to_string(), a.to_string()));
     if let Some((singleton, adapter)) = &safe {
-        args.extend(["--safe-singleton", singleton, "--safe7579", adapter]);
+        base.extend(["--safe-singleton", singleton, "--safe7579", adapter]);
     }
+    let mut args = base.clone();
+    args.extend(["--policy", "examples/first-agent.toml", "--bundler-url", &bundler]);
+    args.extend(sets.iter().flat_map(|s| ["--set", s.as_str()]));
 
     let made = xtask_at(&net.anvil.endpoint(), &args).succeeded();
     let opening = format!(
@@ -1071,6 +1068,21 @@ async fn account_create_leashes_a_new(kind: &str) -> Result<()> {
     assert!(!again.ok, "{}", again.out);
     assert!(again.out.contains(&format!("  {account} exists already: not created again\n")), "{}", again.out);
     assert!(again.err.contains("is already installed on"), "{}", again.err);
+
+    // Another salt, another account of the same owner; --json prints it as one object.
+    let other = [&base[..], &["--salt", "1", "--json"]].concat();
+    let other = xtask_at(&net.anvil.endpoint(), &other).succeeded();
+    let other: serde_json::Value = serde_json::from_str(&other.out)?;
+    let salted =
+        leash::create::Planned::new(&net.provider, flavor, factory, owner.address(), B256::with_last_byte(1))
+            .await?;
+    assert_ne!(salted.address, planned.address);
+    assert_eq!(other["account"], serde_json::json!(salted.address), "{other}");
+    assert_eq!(
+        (&other["kind"], &other["salt"], &other["created"]),
+        (&serde_json::json!(kind), &serde_json::json!(1), &serde_json::json!(true))
+    );
+    assert!(salted.exists(&net.provider).await?);
 
     let agent_key = key_hex(&agent);
     let send = |value: &str| {
