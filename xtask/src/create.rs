@@ -119,6 +119,8 @@ pub fn run(root: &Path, args: CreateArgs) -> Result<()> {
         let account = planned.address;
         if let Some(install) = &install {
             install.check_account(account)?;
+            // Checked before the account is made, so an unreachable bundler leaves nothing half done.
+            install.bundler(flavor.entry_point()).await?;
         }
         say(format!(
             "the {} account of {} (salt {}) is {account}, from the factory at {}",
@@ -127,7 +129,8 @@ pub fn run(root: &Path, args: CreateArgs) -> Result<()> {
             args.salt,
             factory.factory
         ));
-        let tx = if planned.exists(&provider).await? {
+        let existed = planned.exists(&provider).await?;
+        let tx = if existed {
             // A rerun after a failed install finishes it: the account is there, the rest goes on.
             say(format!("  {account} exists already: not created again"));
             None
@@ -181,7 +184,7 @@ pub fn run(root: &Path, args: CreateArgs) -> Result<()> {
                 "factory": factory.factory,
                 "ownerValidator": validator,
                 "entryPoint": flavor.entry_point(),
-                "created": tx.is_some(),
+                "created": !existed,
                 "tx": tx,
                 "funded": fund.to_string(),
                 "policy": args.policy,

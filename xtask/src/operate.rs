@@ -669,6 +669,14 @@ impl PolicyInstall {
         self.policy.check_account(account).map_err(|e| eyre!("{}: {e}", self.file.display()))
     }
 
+    /// The bundler of `--bundler-url`, if given, checked to serve `entry_point`.
+    pub(crate) async fn bundler(&self, entry_point: Address) -> Result<Option<Bundler>> {
+        let Some(url) = &self.bundler_url else { return Ok(None) };
+        let bundler = Bundler::parse(url)?;
+        bundler.require_entry_point(entry_point).await?;
+        Ok(Some(bundler))
+    }
+
     /// Installs the file on `account` in one UserOp of `owner` (through `owner_validator` where the
     /// owner signs through one), then grants its sessions with the authority's key if given; each
     /// progress line goes to `say`.
@@ -688,9 +696,7 @@ impl PolicyInstall {
         let (flavor, id) = AccountFlavor::detect(&provider, account).await;
         let mut sender =
             leash::account::owner_sender(provider.clone(), flavor, &id, account, owner, owner_validator)?;
-        if let Some(url) = &self.bundler_url {
-            let bundler = Bundler::parse(url)?;
-            bundler.require_entry_point(sender.entry_point).await?;
+        if let Some(bundler) = self.bundler(sender.entry_point).await? {
             sender = sender.via_bundler(bundler);
         }
         if policy.hook == HookStack::Engine && modules.engine.is_zero() {
