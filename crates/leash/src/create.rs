@@ -133,7 +133,8 @@ pub struct Created {
 
 impl Planned {
     /// Asks `factory` where the account of `owner` and `salt` goes. Refused in words for a kind
-    /// `create` does not make, a factory with no code, or a missing bootstrap or owner validator.
+    /// `create` does not make, a factory with no code, or a missing bootstrap, owner validator, or
+    /// Safe singleton or adapter.
     pub async fn new<P: Provider>(
         provider: &P,
         flavor: AccountFlavor,
