@@ -4,7 +4,8 @@
 //! `.deps/`, and `forge build` compiles the contracts that carry it into `out/`. The fifth is the
 //! person's own EOA, delegated with EIP-7702 to LeashEOAAccount (EntryPoint v0.8). The person owns
 //! each account: through the account's own ECDSA signer (OpenZeppelin), the EOA's own key, or an
-//! owner validator.
+//! owner validator. [`place_factories`] puts what `cargo xtask account create` makes accounts with
+//! on the local chain (the Safe here comes from the same code, [`leash::create`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
