@@ -7,6 +7,7 @@ use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
 use clap::Args;
 use eyre::{eyre, Result, WrapErr};
+use leash::account::ENTRYPOINT_V07;
 use leash::deploy::{self, PlannedModule, Progress, Status};
 use leash_devnet::accounts::{self, AccountKind};
 use leash_devnet::alto::AltoOptions;
@@ -29,8 +30,8 @@ pub struct DeployArgs {
     /// Leave the embedded Anvil serving after the deployment (until Ctrl-C).
     #[arg(long, conflicts_with = "rpc_url")]
     keep_running: bool,
-    /// With --keep-running: also serve an ERC-4337 bundler (alto, for EntryPoint v0.8, its
-    /// ERC-7562 checks off: docs/COMPATIBILITY.md) against the node, for `--bundler-url`.
+    /// With --keep-running: also serve an ERC-4337 bundler (alto, for EntryPoints v0.8 and v0.7,
+    /// its ERC-7562 checks off: docs/COMPATIBILITY.md) against the node, for `--bundler-url`.
     #[arg(long, requires = "keep_running")]
     bundler: bool,
 }
@@ -58,7 +59,9 @@ async fn run_async(root: &Path, args: DeployArgs, planned: Vec<PlannedModule>) -
             println!("starting an embedded Anvil ({})", root.join("node_modules/.bin/anvil").display());
             // With --keep-running, on the operator commands' default --rpc-url.
             let port = args.keep_running.then_some(8545u16);
-            let net = Devnet::spawn(Options { port, ..Options::default() })?;
+            // The Nexus and reference account factories' carriers exceed the 24 KiB code-size limit.
+            let no_code_size_limit = args.keep_running;
+            let net = Devnet::spawn(Options { port, no_code_size_limit, ..Options::default() })?;
             let provider = net.provider.clone();
             (Some(net), provider)
         }
@@ -95,7 +98,12 @@ async fn run_async(root: &Path, args: DeployArgs, planned: Vec<PlannedModule>) -
     for mismatch in &report.record_mismatches {
         println!("warning: {} disagreed with the chain: {mismatch}", record_path.display());
     }
-    deploy::write_record(&record_path, &report.record)?;
+    let mut record = report.record.clone();
+    if let (true, Some(net)) = (args.keep_running, &_anvil) {
+        record.accounts =
+            accounts::place_factories(net).await.wrap_err("could not place the account factories")?;
+    }
+    deploy::write_record(&record_path, &record)?;
     println!();
     print_table(&planned, Some(&report));
     println!("\nchain {chain_id}: record written to {}", relative(root, &record_path));
@@ -104,14 +112,14 @@ async fn run_async(root: &Path, args: DeployArgs, planned: Vec<PlannedModule>) -
     }
 
     if let (true, Some(net)) = (args.keep_running, &_anvil) {
-        serve(net, chain_id, args.bundler).await?;
+        serve(net, chain_id, &record, args.bundler).await?;
     }
     Ok(())
 }
 
 /// `--keep-running`: what an operator needs on the local chain besides the modules (an EntryPoint,
 /// an account to put on a leash, funded keys), printed, then serving until Ctrl-C.
-async fn serve(net: &Devnet, chain_id: u64, bundler: bool) -> Result<()> {
+async fn serve(net: &Devnet, chain_id: u64, record: &deploy::DeploymentRecord, bundler: bool) -> Result<()> {
     let (provider, endpoint) = (&net.provider, net.anvil.endpoint());
     let keys: Vec<PrivateKeySigner> = net.anvil.keys().iter().map(|k| k.clone().into()).collect();
     let owner = keys.get(1).ok_or_else(|| eyre!("anvil gave fewer than two funded keys"))?;
@@ -130,7 +138,18 @@ async fn serve(net: &Devnet, chain_id: u64, bundler: bool) -> Result<()> {
         .await
         .wrap_err("could not fund the account")?;
     println!("\nthe local chain also has:");
-    println!("  EntryPoint v0.8 at {}", account.entry_point);
+    println!("  EntryPoint v0.8 at {} and v0.7 at {ENTRYPOINT_V07}", account.entry_point);
+    for (kind, f) in leash::create::KINDS.iter().filter_map(|(k, _)| record.accounts.get(*k).map(|f| (k, f)))
+    {
+        let with = match (f.bootstrap, f.owner_validator, f.singleton.zip(f.adapter)) {
+            (Some(b), Some(v), Some((s, a))) => {
+                format!(" (launchpad {b}, owner validator {v}, Safe singleton {s}, Safe7579 {a})")
+            }
+            (Some(b), Some(v), None) => format!(" (bootstrap {b}, owner validator {v})"),
+            _ => String::new(),
+        };
+        println!("  the `{kind}` account factory at {}{with}", f.factory);
+    }
     println!(
         "  an OpenZeppelin ERC-7579 account at {} (100 ETH), owned by key 1 ({})",
         account.account,
@@ -152,6 +171,14 @@ async fn serve(net: &Devnet, chain_id: u64, bundler: bool) -> Result<()> {
         address(3)
     );
     println!(
+        "\nor a new account with its leash in one step (--kind oz, nexus, msa or safe; the factories above):\n  \
+         cargo xtask account create --kind nexus --owner-key {} --fund 1 --policy examples/first-agent.toml \\\n    \
+         --set AUTHORITY={} --set GUARDIAN={} --set AGENT=0x… --set PAYEE=0x…",
+        keys.get(6).map(|k| k.to_bytes().to_string()).unwrap_or_default(),
+        address(2),
+        address(3)
+    );
+    println!(
         "\nor an existing EOA as the account, delegated to LeashEOAAccount with EIP-7702 (its key the owner key):\n  \
          cargo xtask account delegate --key {}",
         keys.get(5).map(|k| k.to_bytes().to_string()).unwrap_or_default()
@@ -160,14 +187,17 @@ async fn serve(net: &Devnet, chain_id: u64, bundler: bool) -> Result<()> {
     let alto = match bundler {
         false => None,
         true => {
-            let options = AltoOptions { entry_points: vec![account.entry_point], safe_mode: false };
+            // v0.7 too: the Nexus and reference accounts `account create` makes.
+            let entry_points = vec![account.entry_point, ENTRYPOINT_V07];
+            let options = AltoOptions { entry_points, safe_mode: false };
             Some(net.start_alto(options).await.wrap_err("could not start the bundler")?)
         }
     };
     if let Some(alto) = &alto {
         println!(
-            "\na bundler (alto, keys 8 and 9) serves EntryPoint v0.8 at {}: pass it as --bundler-url to\n  \
-             policy install and agent send, and the owner's and the agent's UserOps go through it",
+            "\na bundler (alto, keys 8 and 9) serves EntryPoints v0.8 and v0.7 at {}: pass it as --bundler-url\n  \
+             to policy install, account create and agent send, and the owner's and the agent's UserOps go\n  \
+             through it",
             alto.url
         );
     }

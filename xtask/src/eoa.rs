@@ -1,5 +1,5 @@
 //! `cargo xtask account delegate`: an existing EOA delegates to the deployed LeashEOAAccount with
-//! EIP-7702, and what came of it in words.
+//! EIP-7702, and what came of it in words (`account create` is `create.rs`).
 
 use std::path::Path;
 
@@ -15,9 +15,18 @@ use leash::deploy::{self, EOA_ACCOUNT};
 use leash::eip7702;
 use leash::provider::connect;
 
-/// An EOA as a Leash account.
+/// An account for the leash: a new one through its factory, or an EOA delegated.
 #[derive(Subcommand, Debug)]
 pub enum AccountCmd {
+    /// A new account for the owner's key at its counterfactual address, through its kind's factory
+    /// on the chain, and with --policy the leash installed on it right after (as `policy install`).
+    ///
+    /// The address follows from the factory, the owner's key and --salt: the same inputs give the
+    /// same account. An account already there is reported and not created again; the rest (--fund,
+    /// --policy) goes on, so a rerun after a failed install finishes it. The factories come from
+    /// the deployment record (`deploy --keep-running` places one of each kind on the local chain)
+    /// or --factory. Kernel accounts are refused in a sentence.
+    Create(Box<crate::create::CreateArgs>),
     /// Delegate an EOA to LeashEOAAccount with EIP-7702: a type-4 transaction from the EOA to
     /// itself, carrying the authorization its key signs. The EOA keeps its address and balance;
     /// its key signs its own UserOps (nonce key 0, EntryPoint v0.8) and stays unleashed.
@@ -35,7 +44,10 @@ pub enum AccountCmd {
 }
 
 pub fn run(root: &Path, cmd: AccountCmd) -> Result<()> {
-    let AccountCmd::Delegate { key, rpc_url, implementation } = cmd;
+    let (key, rpc_url, implementation) = match cmd {
+        AccountCmd::Create(args) => return crate::create::run(root, *args),
+        AccountCmd::Delegate { key, rpc_url, implementation } => (key, rpc_url, implementation),
+    };
     let text = key
         .or_else(|| std::env::var("LEASH_EOA_KEY").ok())
         .ok_or_else(|| eyre!("a key is needed: --key or LEASH_EOA_KEY"))?;

@@ -5,6 +5,7 @@ mod abi;
 mod admin;
 mod audit;
 mod bench;
+mod create;
 mod deploy;
 mod eoa;
 mod gas;
@@ -125,7 +126,8 @@ enum Cmd {
     /// multiplexer's separate hooks) and the EntryPoint's `UserOperationRevertReason` events (v0.7
     /// and v0.8), each refusal in words. `--json` prints the same as one JSON object.
     Status(status::StatusArgs),
-    /// An existing EOA as a Leash account: delegate it to LeashEOAAccount with EIP-7702.
+    /// Accounts for the leash: create one through its kind's factory (with its policy), or
+    /// delegate an existing EOA to LeashEOAAccount with EIP-7702.
     #[command(subcommand)]
     Account(eoa::AccountCmd),
     /// The authority of an account's Leash modules: hand it to another key, or show it.

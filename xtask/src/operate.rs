@@ -486,59 +486,12 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
             chain,
         } => {
             chain.text_only("policy install")?;
-            crate::block_on(async {
-                let policy = with_hook(config::load(&file, &parse_vars(&vars)?)?, hook, &file)?;
-                policy.check_account(account).map_err(|e| eyre!("{}: {e}", file.display()))?;
-                let owner = key(owner_key, "LEASH_OWNER_KEY", "--owner-key")?;
-                // Checked before the install, so a wrong key leaves nothing half done.
-                let authority = match optional_key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")? {
-                    Some(k) if !policy.sessions.is_empty() => Some(check_authority(&k, &policy).map(|()| k)?),
-                    _ => None,
-                };
-                let (provider, modules) = chain.signed_by(root, owner.clone()).await?;
-                // The account's family picks the EntryPoint and how the nonce key names the owner's validator.
-                let mut sender =
-                    leash::account::detected_owner_sender(provider.clone(), account, owner, owner_validator)
-                        .await?;
-                if let Some(url) = &bundler_url {
-                    let bundler = Bundler::parse(url)?;
-                    bundler.require_entry_point(sender.entry_point).await?;
-                    sender = sender.via_bundler(bundler);
-                }
-                if policy.hook == HookStack::Engine && modules.engine.is_zero() {
-                    bail!("the deployment record has no PolicyEngine: deploy again, pass --engine, or install with --hook multiplexer");
-                }
-                let labels: Vec<&str> = policy.install_payloads(&modules).iter().map(|p| p.label).collect();
-                let via =
-                    bundler_url.as_ref().map(|u| format!(" through the bundler at {u}")).unwrap_or_default();
-                println!("installing {} on {account} in one operation{via}", labels.join(" and "));
-                let installed = ops::install(&sender, &policy, &modules, &book_of(&policy)).await;
-                let installed = named(installed, &provider, sender.signer.address()).await?;
-                for (label, module) in &installed.modules {
-                    println!("  installed {label} ({module})");
-                }
-                println!("  done (gas {})", installed.gas_used);
-                if policy.sessions.is_empty() {
-                    return Ok(());
-                }
-                let Some(authority) = authority else {
-                    println!(
-                    "{} session(s) in the file are not granted yet: the authority grants each with\n  cargo xtask session grant --account {account} --policy {} --agent <AGENT> --authority-key …",
-                    policy.sessions.len(),
-                    file.display()
-                );
-                    return Ok(());
-                };
-                let key = authority.address();
-                let provider = connect(&chain.rpc_url, Some(authority)).await?;
-                for s in &policy.sessions {
-                    let tx =
-                        ops::grant_session(&provider, modules.engine, account, s, &book_of(&policy)).await;
-                    let tx = named(tx, &provider, key).await?;
-                    println!("  granted the session of {} (tx {tx})", s.agent);
-                }
-                Ok(())
-            })
+            let install = PolicyInstall::load(file, hook, &vars, authority_key, bundler_url)?;
+            install.check_account(account)?;
+            let owner = key(owner_key, "LEASH_OWNER_KEY", "--owner-key")?;
+            crate::block_on(
+                install.send(root, &chain, account, owner, owner_validator, |line| println!("{line}")),
+            )
         }
         PolicyCmd::Apply { file, account, dry_run, authority_key, vars, chain } => crate::block_on(async {
             let policy = config::load(&file, &parse_vars(&vars)?)?;
@@ -696,6 +649,101 @@ pub fn session(root: &Path, cmd: SessionCmd) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// A policy file ready to install on an account (`policy install`, `account create --policy`):
+/// loaded with its variables and hook, the authority's key (which grants the file's sessions after
+/// the install) checked against it before anything is sent.
+pub(crate) struct PolicyInstall {
+    file: PathBuf,
+    policy: config::PolicyConfig,
+    authority: Option<PrivateKeySigner>,
+    bundler_url: Option<String>,
+}
+
+impl PolicyInstall {
+    pub(crate) fn load(
+        file: PathBuf,
+        hook: Option<HookStack>,
+        vars: &[String],
+        authority_key: Option<String>,
+        bundler_url: Option<String>,
+    ) -> Result<Self> {
+        let policy = with_hook(config::load(&file, &parse_vars(vars)?)?, hook, &file)?;
+        // Checked before the install, so a wrong key leaves nothing half done.
+        let authority = match optional_key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")? {
+            Some(k) if !policy.sessions.is_empty() => Some(check_authority(&k, &policy).map(|()| k)?),
+            _ => None,
+        };
+        Ok(Self { file, policy, authority, bundler_url })
+    }
+
+    /// Refused in words when the file may not go on `account` (it names the account in a role).
+    pub(crate) fn check_account(&self, account: Address) -> Result<()> {
+        self.policy.check_account(account).map_err(|e| eyre!("{}: {e}", self.file.display()))
+    }
+
+    /// The bundler of `--bundler-url`, if given, checked to serve `entry_point`.
+    pub(crate) async fn bundler(&self, entry_point: Address) -> Result<Option<Bundler>> {
+        let Some(url) = &self.bundler_url else { return Ok(None) };
+        let bundler = Bundler::parse(url)?;
+        bundler.require_entry_point(entry_point).await?;
+        Ok(Some(bundler))
+    }
+
+    /// Installs the file on `account` in one UserOp of `owner` (through `owner_validator` where the
+    /// owner signs through one), then grants its sessions with the authority's key if given; each
+    /// progress line goes to `say`.
+    pub(crate) async fn send(
+        &self,
+        root: &Path,
+        chain: &Chain,
+        account: Address,
+        owner: PrivateKeySigner,
+        owner_validator: Option<Address>,
+        say: impl Fn(String),
+    ) -> Result<()> {
+        let (policy, file) = (&self.policy, &self.file);
+        let (provider, modules) = chain.signed_by(root, owner.clone()).await?;
+        // The account's family picks the EntryPoint and how the nonce key names the owner's validator.
+        let mut sender =
+            leash::account::detected_owner_sender(provider.clone(), account, owner, owner_validator).await?;
+        if let Some(bundler) = self.bundler(sender.entry_point).await? {
+            sender = sender.via_bundler(bundler);
+        }
+        if policy.hook == HookStack::Engine && modules.engine.is_zero() {
+            bail!("the deployment record has no PolicyEngine: deploy again, pass --engine, or install with --hook multiplexer");
+        }
+        let labels: Vec<&str> = policy.install_payloads(&modules).iter().map(|p| p.label).collect();
+        let via =
+            self.bundler_url.as_ref().map(|u| format!(" through the bundler at {u}")).unwrap_or_default();
+        say(format!("installing {} on {account} in one operation{via}", labels.join(" and ")));
+        let installed = ops::install(&sender, policy, &modules, &book_of(policy)).await;
+        let installed = named(installed, &provider, sender.signer.address()).await?;
+        for (label, module) in &installed.modules {
+            say(format!("  installed {label} ({module})"));
+        }
+        say(format!("  done (gas {})", installed.gas_used));
+        if policy.sessions.is_empty() {
+            return Ok(());
+        }
+        let Some(authority) = self.authority.clone() else {
+            say(format!(
+                "{} session(s) in the file are not granted yet: the authority grants each with\n  cargo xtask session grant --account {account} --policy {} --agent <AGENT> --authority-key …",
+                policy.sessions.len(),
+                file.display()
+            ));
+            return Ok(());
+        };
+        let key = authority.address();
+        let provider = connect(&chain.rpc_url, Some(authority)).await?;
+        for s in &policy.sessions {
+            let tx = ops::grant_session(&provider, modules.engine, account, s, &book_of(policy)).await;
+            let tx = named(tx, &provider, key).await?;
+            say(format!("  granted the session of {} (tx {tx})", s.agent));
+        }
+        Ok(())
+    }
 }
 
 /// The policy file of `args` and its session for `args.agent`.

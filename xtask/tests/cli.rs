@@ -3,15 +3,16 @@
 //! the file's sessions; `session grant`, `revoke`, `sign` and `show` act on one agent's; `agent
 //! rotate`, `revoke`, `allowance` and `status` on the agent's key at AgentValidator; a node
 //! that does not answer, a chain without the deployment and a guardian's key without ETH each
-//! read as one sentence with the fix; `account delegate` delegates an EOA with EIP-7702; `status`
-//! prints an account's sections and its JSON.
+//! read as one sentence with the fix; `account delegate` delegates an EOA with EIP-7702; `account
+//! create` makes each kind it makes through its factory with the leash; `status` prints an
+//! account's sections and its JSON.
 
 use std::collections::BTreeMap;
 use std::process::Command;
 
 use alloy::hex;
 use alloy::primitives::utils::parse_ether;
-use alloy::primitives::{Address, Bytes, U256};
+use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::ext::AnvilApi;
 use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
@@ -1037,5 +1038,165 @@ async fn the_authoritys_commands_print_json() -> Result<()> {
     assert!(done["approval"].is_string(), "{done}");
     let still = live::module_installed(&w.net.provider, w.owner.account, 4, w.modules.engine).await?;
     assert!(!still, "the engine is off the account");
+    Ok(())
+}
+
+/// `account create --kind KIND` with `examples/first-agent.toml`, as the README shows it: the
+/// account goes where the factory predicts for the owner's key and salt 0, funded, with the leash
+/// installed through the bundler in the same command; run again it is not created twice (the
+/// install then refuses its validator, installed already); salt 1 gives another account, printed
+/// as JSON with `--json`; and the agent (no ETH) pays through the bundler within its limit and is
+/// refused past it (on the Safe in Safe7579's words).
+async fn account_create_leashes_a_new(kind: &str) -> Result<()> {
+    let net = leash_anvil_tests::devnet(leash_anvil_tests::Options {
+        no_code_size_limit: true,
+        ..Default::default()
+    })?;
+    let (modules, _) = net.deploy_leash().await?;
+    let factories = leash_devnet::accounts::place_factories(&net).await?;
+    let factory = factories[kind];
+    let flavor = leash::create::KINDS.iter().find(|(k, _)| *k == kind).expect("a kind create makes").1;
+    let owner = net.key(4);
+    let planned =
+        leash::create::Planned::new(&net.provider, flavor, factory, owner.address(), Default::default())
+            .await?;
+    let account = planned.address.to_string();
+    let keys = net.anvil.addresses();
+    let agent = PrivateKeySigner::random();
+    let alto =
+        net.start_alto(AltoOptions { entry_points: vec![flavor.entry_point()], safe_mode: false }).await?;
+    let bundler = alto.url.to_string();
+    let payee = keys[7].to_string();
+    let sets = [
+        format!("AUTHORITY={}", keys[2]),
+        format!("GUARDIAN={}", keys[3]),
+        format!("AGENT={}", agent.address()),
+        format!("PAYEE={payee}"),
+    ];
+    let (owner_key, factory_text) = (key_hex(&owner), factory.factory.to_string());
+    // The account and where it comes from, then its leash.
+    let mut base = vec!["account", "create", "--kind", kind, "--owner-key", &owner_key, "--fund", "2"];
+    base.extend(["--factory", &factory_text]);
+    let routed = factory.bootstrap.zip(factory.owner_validator).map(|(b, v)| (b.to_string(), v.to_string()));
+    if let Some((bootstrap, validator)) = &routed {
+        base.extend(["--bootstrap", bootstrap, "--owner-validator", validator]);
+    }
+    let safe = factory.singleton.zip(factory.adapter).map(|(s, a)| (s.to_string(), a.to_string()));
+    if let Some((singleton, adapter)) = &safe {
+        base.extend(["--safe-singleton", singleton, "--safe7579", adapter]);
+    }
+    let mut args = base.clone();
+    args.extend(["--policy", "examples/first-agent.toml", "--bundler-url", &bundler]);
+    args.extend(sets.iter().flat_map(|s| ["--set", s.as_str()]));
+
+    let made = xtask_at(&net.anvil.endpoint(), &args).succeeded();
+    let opening = format!(
+        "the {} account of {} (salt 0) is {account}, from the factory at {factory_text}\n  created (tx ",
+        flavor.name(),
+        owner.address()
+    );
+    assert!(made.out.starts_with(&opening), "{}", made.out);
+    assert!(made.out.contains("\n  sent it 2 ether (2000000000000000000 wei) (tx "), "{}", made.out);
+    let installing = format!(
+        "installing AgentValidator and PolicyEngine on {account} in one operation through the bundler at {bundler}\n"
+    );
+    assert!(made.out.contains(&installing), "{}", made.out);
+    assert!(made.out.contains(&format!("  installed PolicyEngine ({})", modules.engine)), "{}", made.out);
+    let (detected, _) = leash::account::AccountFlavor::detect(&net.provider, planned.address).await;
+    assert_eq!(detected, flavor);
+    let status = ops::agent_status(&net.provider, modules.validator, planned.address).await?;
+    assert_eq!(status.agent, agent.address());
+
+    let again = xtask_at(&net.anvil.endpoint(), &args);
+    assert!(!again.ok, "{}", again.out);
+    assert!(again.out.contains(&format!("  {account} exists already: not created again\n")), "{}", again.out);
+    assert!(again.err.contains("is already installed on"), "{}", again.err);
+
+    // Another salt, another account of the same owner; --json prints it as one object.
+    let other = [&base[..], &["--salt", "1", "--json"]].concat();
+    let other = xtask_at(&net.anvil.endpoint(), &other).succeeded();
+    let other: serde_json::Value = serde_json::from_str(&other.out)?;
+    let salted =
+        leash::create::Planned::new(&net.provider, flavor, factory, owner.address(), B256::with_last_byte(1))
+            .await?;
+    assert_ne!(salted.address, planned.address);
+    assert_eq!(other["account"], serde_json::json!(salted.address), "{other}");
+    assert_eq!(
+        (&other["kind"], &other["salt"], &other["created"]),
+        (&serde_json::json!(kind), &serde_json::json!(1), &serde_json::json!(true))
+    );
+    assert!(salted.exists(&net.provider).await?);
+
+    let agent_key = key_hex(&agent);
+    let send = |value: &str| {
+        let args = ["agent", "send", "--account", &account, "--to", &payee, "--value", value];
+        let through = ["--agent-key", &agent_key, "--bundler-url", &bundler];
+        xtask_at(&net.anvil.endpoint(), &[&args[..], &through].concat())
+    };
+    let paid = send("0.4").succeeded();
+    assert!(paid.out.starts_with(&format!("the agent's call to {payee} went through (gas ")), "{}", paid.out);
+    let over = send("0.7");
+    // Safe7579 reports every module's refusal as its own `ExecutionFailed()`.
+    let why = match flavor {
+        leash::account::AccountFlavor::Safe7579 => "Safe7579 reports ExecutionFailed(): a module refused",
+        _ => "spending limit exceeded: tried 0.7 native, 0.6 native left",
+    };
+    assert!(!over.ok && over.err.contains(why), "{}", over.err);
+    Ok(())
+}
+
+// One test per kind, each on its own chain (they run in parallel).
+macro_rules! account_create_cases {
+    ($($name:ident => $kind:literal),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() -> Result<()> {
+                account_create_leashes_a_new($kind).await
+            }
+        )+
+    };
+}
+
+account_create_cases!(
+    account_create_leashes_a_new_openzeppelin_account => "oz",
+    account_create_leashes_a_new_nexus_account => "nexus",
+    account_create_leashes_a_new_reference_account => "msa",
+    account_create_leashes_a_new_safe => "safe",
+);
+
+/// What `account create` refuses, each in a sentence before anything is sent: a kind it does
+/// not make, a chain whose deployment record names no factory, and a factory address with no code.
+#[tokio::test]
+async fn account_create_refuses_in_words() -> Result<()> {
+    // A chain id no deployment record is kept for.
+    let net = leash_anvil_tests::devnet(leash_anvil_tests::Options {
+        chain_id: Some(424_242),
+        ..Default::default()
+    })?;
+    let url = net.anvil.endpoint();
+    let owner_key = key_hex(&net.key(4));
+    let create = |extra: &[&str]| {
+        xtask_at(&url, &[&["account", "create", "--owner-key", &owner_key][..], extra].concat())
+    };
+    let kernel = create(&["--kind", "kernel"]);
+    assert!(!kernel.ok);
+    assert!(
+        kernel.err.starts_with("error: --kind kernel: `account create` does not make Kernel accounts: Kernel has no account-wide hook"),
+        "{}",
+        kernel.err
+    );
+    let missing = create(&["--kind", "nexus"]);
+    assert!(!missing.ok);
+    assert_eq!(
+        missing.err,
+        "error: no Nexus account factory known on chain 424242: deployments/424242.json records none for `nexus`. On the local chain `cargo xtask deploy --keep-running` places and records one; elsewhere pass --factory (with --bootstrap and --owner-validator for nexus, msa and safe, and --safe-singleton and --safe7579 for safe)\n"
+    );
+    let nowhere = Address::with_last_byte(0xfa).to_string();
+    let empty = create(&["--kind", "oz", "--factory", &nowhere]);
+    assert!(!empty.ok);
+    assert_eq!(
+        empty.err,
+        format!("error: no OpenZeppelin ERC-7579 account factory at {nowhere} on chain 424242 (it holds no code): pass the right --factory or --rpc-url, or on the local chain run `cargo xtask deploy --keep-running`, which places one\n")
+    );
     Ok(())
 }

@@ -5,22 +5,9 @@
 
 use alloy::sol;
 
-// The accounts of the demo: their bootstraps and initializers.
+// The accounts of the demo: Kernel's factory and initializer (Nexus' and the reference
+// account's are the library's: `leash::abi`).
 sol! {
-    struct BootstrapConfig { address module; bytes data; }
-
-    interface INexusBootstrap {
-        function initNexusWithSingleValidator(address validator, bytes data, address registry, address[] attesters, uint8 threshold) external;
-    }
-
-    interface IReferenceBootstrap {
-        function initMSA(BootstrapConfig[] validators, BootstrapConfig[] executors, BootstrapConfig hook, BootstrapConfig[] fallbacks) external;
-    }
-
-    interface IInitializeAccount {
-        function initializeAccount(bytes data) external payable;
-    }
-
     #[sol(rpc)]
     interface IKernelFactory {
         function createAccount(bytes data, bytes32 salt) external payable returns (address);
@@ -28,34 +15,6 @@ sol! {
 
     interface IKernelInitialize {
         function initialize(bytes21 rootValidator, address hook, bytes validatorData, bytes hookData, bytes[] initConfig) external;
-    }
-}
-
-sol! {
-    struct ModuleInit { address module; bytes initData; }
-
-    struct SafeInitData {
-        address singleton;
-        address[] owners;
-        uint256 threshold;
-        address setupTo;
-        bytes setupData;
-        address safe7579;
-        ModuleInit[] validators;
-        bytes callData;
-    }
-
-    #[sol(rpc)]
-    interface ISafe7579Launchpad {
-        function initSafe7579(address safe7579, ModuleInit[] executors, ModuleInit[] fallbacks, ModuleInit[] hooks, address[] attesters, uint8 threshold) external;
-        function preValidationSetup(bytes32 initHash, address to, bytes preInit) external;
-        function setupSafe(SafeInitData initData) external;
-        function hash(SafeInitData data) external pure returns (bytes32);
-    }
-
-    #[sol(rpc)]
-    interface ISafeProxyFactory {
-        function createProxyWithNonce(address singleton, bytes initializer, uint256 saltNonce) external returns (address proxy);
     }
 }
 

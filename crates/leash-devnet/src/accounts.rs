@@ -4,25 +4,26 @@
 //! `.deps/`, and `forge build` compiles the contracts that carry it into `out/`. The fifth is the
 //! person's own EOA, delegated with EIP-7702 to LeashEOAAccount (EntryPoint v0.8). The person owns
 //! each account: through the account's own ECDSA signer (OpenZeppelin), the EOA's own key, or an
-//! owner validator.
+//! owner validator. [`place_factories`] puts what `cargo xtask account create` makes accounts with
+//! on the local chain (the Safe here comes from the same code, [`leash::create`]).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
 use alloy::primitives::aliases::U192;
-use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy::primitives::{keccak256, Address, Bytes, B256};
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, Result, WrapErr};
-use leash::account::{AccountFlavor, UserOpSender, ENTRYPOINT_V07, ENTRYPOINT_V08};
+use leash::abi::IInitializeAccount;
+use leash::account::{AccountFlavor, ENTRYPOINT_V07, ENTRYPOINT_V08};
+use leash::create::{self, AccountFactory};
 use leash::provider::Confirm;
 
-use crate::abi::{
-    BootstrapConfig, IInitializeAccount, IKernelFactory, IKernelInitialize, INexusBootstrap,
-    IReferenceBootstrap, ISafe7579Launchpad, ISafeProxyFactory, ModuleInit, SafeInitData,
-};
+use crate::abi::{IKernelFactory, IKernelInitialize};
 use crate::{deploy_code, Devnet, EntryPoint};
 
 /// Which account the demo runs on.
@@ -123,41 +124,21 @@ pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) 
         AccountKind::Nexus | AccountKind::Reference => {
             net.place_entry_point(EntryPoint::V07).await?;
             let owner_validator = deploy_code(provider, net.test_contract_code("OwnerValidator")?).await?;
-            let owner_init: Bytes = person.address().abi_encode().into();
+            let owner = person.address();
             let (implementation, proxy_code, init) = if kind == AccountKind::Nexus {
                 let carrier = Carrier::new(net, "NexusPrecompiles").await?;
                 let implementation = carrier.deploy("NEXUS_BYTECODE", &ENTRYPOINT_V07.abi_encode()).await?;
                 let bootstrap = carrier.deploy("NEXUS_BOOTSTRAP_BYTECODE", &[]).await?;
-                let call = INexusBootstrap::initNexusWithSingleValidatorCall {
-                    validator: owner_validator,
-                    data: owner_init,
-                    registry: Address::ZERO,
-                    attesters: vec![],
-                    threshold: 0,
-                };
-                (
-                    implementation,
-                    carrier.code("NEXUS_PROXY_BYTECODE").await?,
-                    (bootstrap, Bytes::from(call.abi_encode())),
-                )
+                let init = create::nexus_init(bootstrap, owner_validator, owner);
+                (implementation, carrier.code("NEXUS_PROXY_BYTECODE").await?, init)
             } else {
                 let carrier = Carrier::new(net, "ERC7579Precompiles").await?;
                 let implementation = carrier.deploy("ERC7579_BYTECODE", &[]).await?;
                 let bootstrap = carrier.deploy("ERC7579_BOOTSTRAP_BYTECODE", &[]).await?;
-                let call = IReferenceBootstrap::initMSACall {
-                    validators: vec![BootstrapConfig { module: owner_validator, data: owner_init }],
-                    executors: vec![],
-                    hook: BootstrapConfig { module: Address::ZERO, data: Bytes::new() },
-                    fallbacks: vec![],
-                };
-                (
-                    implementation,
-                    carrier.code("MSAPROXY_BYTECODE").await?,
-                    (bootstrap, Bytes::from(call.abi_encode())),
-                )
+                let init = create::reference_init(bootstrap, owner_validator, owner);
+                (implementation, carrier.code("MSAPROXY_BYTECODE").await?, init)
             };
-            let initialize =
-                IInitializeAccount::initializeAccountCall { data: init.abi_encode_params().into() };
+            let initialize = IInitializeAccount::initializeAccountCall { data: init };
             let args = (implementation, Bytes::from(initialize.abi_encode())).abi_encode_params();
             let account = deploy_code(provider, [proxy_code.as_ref(), &args].concat().into())
                 .await
@@ -216,6 +197,49 @@ pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) 
     }
 }
 
+/// What `account create` makes accounts with, placed on the dev chain (spawned without the
+/// code-size limit, as for [`deploy`]): both EntryPoints, one owner validator for every account,
+/// and by kind name its factory: the project's `LeashTestAccountFactory` (`oz`), Nexus' own
+/// factory over its implementation and bootstrap (`nexus`), `ReferenceAccountFactory` over the
+/// reference account's proxy, implementation and bootstrap (`msa`), and the Safe proxy factory with
+/// the Safe7579 launchpad, adapter and Safe singleton (`safe`).
+pub async fn place_factories(net: &Devnet) -> Result<BTreeMap<String, AccountFactory>> {
+    let provider = &net.provider;
+    net.place_entry_point(EntryPoint::V08).await?;
+    net.place_entry_point(EntryPoint::V07).await?;
+    let validator = deploy_code(provider, net.test_contract_code("OwnerValidator")?).await?;
+    let owner_validator = Some(validator);
+    let oz = deploy_code(provider, net.test_contract_code("LeashTestAccountFactory")?).await?;
+
+    let nexus = Carrier::new(net, "NexusPrecompiles").await?;
+    let implementation = nexus.deploy("NEXUS_BYTECODE", &ENTRYPOINT_V07.abi_encode()).await?;
+    let nexus_bootstrap = nexus.deploy("NEXUS_BOOTSTRAP_BYTECODE", &[]).await?;
+    // Its second argument owns the factory's EntryPoint stake, which nothing here uses.
+    let factory_args = (implementation, net.bundler()).abi_encode_params();
+    let nexus_factory = nexus.deploy("NEXUS_ACCOUNT_FACTORY_BYTECODE", &factory_args).await?;
+
+    let msa = Carrier::new(net, "ERC7579Precompiles").await?;
+    let implementation = msa.deploy("ERC7579_BYTECODE", &[]).await?;
+    let msa_bootstrap = msa.deploy("ERC7579_BOOTSTRAP_BYTECODE", &[]).await?;
+    let factory_args = (implementation, msa.code("MSAPROXY_BYTECODE").await?).abi_encode_params();
+    let factory_code = net.test_contract_code("ReferenceAccountFactory")?;
+    let msa_factory = deploy_code(provider, [factory_code.as_ref(), &factory_args].concat().into()).await?;
+
+    let with_bootstrap = |factory, bootstrap| AccountFactory {
+        factory,
+        bootstrap: Some(bootstrap),
+        owner_validator,
+        ..AccountFactory::default()
+    };
+    let safe = place_safe(net, validator).await?;
+    Ok(BTreeMap::from([
+        ("oz".to_string(), AccountFactory { factory: oz, ..AccountFactory::default() }),
+        ("nexus".to_string(), with_bootstrap(nexus_factory, nexus_bootstrap)),
+        ("msa".to_string(), with_bootstrap(msa_factory, msa_bootstrap)),
+        ("safe".to_string(), safe),
+    ]))
+}
+
 /// A test contract that carries other contracts' creation code, each behind a getter
 /// `NAME() returns (bytes)`.
 struct Carrier<'a> {
@@ -246,14 +270,9 @@ impl<'a> Carrier<'a> {
     }
 }
 
-/// A Safe proxy from the Safe proxy factory, set up through the Safe7579 launchpad: the proxy
-/// starts on the launchpad, whose one UserOp (`setupSafe`, signed by the person through the owner
-/// validator) installs that validator, switches the proxy to the Safe singleton and makes the
-/// Safe7579 adapter its module and fallback handler. The person is the Safe's only owner.
-async fn deploy_safe(net: &Devnet, person: &PrivateKeySigner) -> Result<DeployedAccount> {
-    let provider = &net.provider;
-    net.place_entry_point(EntryPoint::V07).await?;
-    let owner_validator = deploy_code(provider, net.test_contract_code("OwnerValidator")?).await?;
+/// What makes Safes with Safe7579: the adapter, the launchpad (on EntryPoint v0.7), the Safe
+/// singleton and the Safe proxy factory, with `owner_validator` for the owner's key.
+async fn place_safe(net: &Devnet, owner_validator: Address) -> Result<AccountFactory> {
     let carrier = Carrier::new(net, "Safe7579Precompiles").await?;
     let adapter = carrier.deploy("SAFE7579_BYTECODE", &[]).await?;
     let launchpad = carrier
@@ -261,55 +280,34 @@ async fn deploy_safe(net: &Devnet, person: &PrivateKeySigner) -> Result<Deployed
         .await?;
     let singleton = carrier.deploy("SAFE_SINGLETON_BYTECODE", &[]).await?;
     let factory = carrier.deploy("SAFE_PROXY_FACTORY_BYTECODE", &[]).await?;
+    Ok(AccountFactory {
+        factory,
+        bootstrap: Some(launchpad),
+        owner_validator: Some(owner_validator),
+        singleton: Some(singleton),
+        adapter: Some(adapter),
+    })
+}
 
-    let setup = ISafe7579Launchpad::initSafe7579Call {
-        safe7579: adapter,
-        executors: vec![],
-        fallbacks: vec![],
-        hooks: vec![],
-        attesters: vec![],
-        threshold: 0,
-    };
-    let init = SafeInitData {
-        singleton,
-        owners: vec![person.address()],
-        threshold: U256::from(1u64),
-        setupTo: launchpad,
-        setupData: setup.abi_encode().into(),
-        safe7579: adapter,
-        validators: vec![ModuleInit {
-            module: owner_validator,
-            initData: person.address().abi_encode().into(),
-        }],
-        // The launchpad hands this to the adapter once the Safe is set up: a no-op execution.
-        callData: leash::account::execute_single(person.address(), U256::ZERO, &[]),
-    };
-    let launch = ISafe7579Launchpad::new(launchpad, provider.clone());
-    let init_hash = launch.hash(init.clone()).call().await?;
-    let initializer = ISafe7579Launchpad::preValidationSetupCall {
-        initHash: init_hash,
-        to: Address::ZERO,
-        preInit: Bytes::new(),
-    };
-    let factory = ISafeProxyFactory::new(factory, provider.clone());
-    let create = factory.createProxyWithNonce(launchpad, initializer.abi_encode().into(), U256::ZERO);
-    let safe = create.call().await.wrap_err("deploying the Safe proxy")?;
-    create.send().await?.confirmed().await?;
-
-    let owner_nonce_key = AccountFlavor::Safe7579.nonce_key(owner_validator);
-    let launcher = UserOpSender::new(provider.clone(), ENTRYPOINT_V07, safe, person.clone())
-        .bundler(Address::with_last_byte(0xb0))
-        .nonce_key(owner_nonce_key);
-    let outcome =
-        launcher.submit(ISafe7579Launchpad::setupSafeCall { initData: init }.abi_encode().into()).await?;
-    if !outcome.success {
-        bail!("setting the Safe up through the launchpad failed");
-    }
+/// A Safe proxy from the Safe proxy factory, set up through the Safe7579 launchpad
+/// ([`create::Planned`]): the proxy starts on the launchpad, whose one UserOp (`setupSafe`, signed
+/// by the person through the owner validator) installs that validator, switches the proxy to the
+/// Safe singleton and makes the Safe7579 adapter its module and fallback handler. The person is
+/// the Safe's only owner.
+async fn deploy_safe(net: &Devnet, person: &PrivateKeySigner) -> Result<DeployedAccount> {
+    let provider = &net.provider;
+    net.place_entry_point(EntryPoint::V07).await?;
+    let owner_validator = deploy_code(provider, net.test_contract_code("OwnerValidator")?).await?;
+    let factory = place_safe(net, owner_validator).await?;
+    let planned =
+        create::Planned::new(provider, AccountFlavor::Safe7579, factory, person.address(), B256::ZERO)
+            .await?;
+    planned.create(provider, person).await.wrap_err("deploying the Safe")?;
     Ok(DeployedAccount {
         kind: AccountKind::Safe,
-        account: safe,
+        account: planned.address,
         entry_point: ENTRYPOINT_V07,
-        owner_nonce_key,
+        owner_nonce_key: AccountFlavor::Safe7579.nonce_key(owner_validator),
         owner_validator: Some(owner_validator),
     })
 }

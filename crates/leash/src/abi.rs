@@ -86,3 +86,71 @@ sol! {
         function accountId() external view returns (string memory);
     }
 }
+
+// Account factories and what they initialise an account with, for `create`: OpenZeppelin
+// (the project's test account factory), Biconomy's Nexus and the ERC-7579 reference account (MSA),
+// with the bootstraps that install the owner's validator.
+sol! {
+    struct BootstrapConfig { address module; bytes data; }
+
+    interface INexusBootstrap {
+        function initNexusWithSingleValidator(address validator, bytes data, address registry, address[] attesters, uint8 threshold) external;
+    }
+
+    interface IReferenceBootstrap {
+        function initMSA(BootstrapConfig[] validators, BootstrapConfig[] executors, BootstrapConfig hook, BootstrapConfig[] fallbacks) external;
+    }
+
+    interface IInitializeAccount {
+        function initializeAccount(bytes data) external payable;
+    }
+
+    #[sol(rpc)]
+    interface IOwnerAccountFactory {
+        function createAccount(address owner, bytes32 salt) external returns (address);
+        function getAddress(address owner, bytes32 salt) external view returns (address);
+    }
+
+    #[sol(rpc)]
+    interface INexusAccountFactory {
+        function createAccount(bytes initData, bytes32 salt) external payable returns (address);
+        function computeAccountAddress(bytes initData, bytes32 salt) external view returns (address);
+    }
+
+    #[sol(rpc)]
+    interface IReferenceAccountFactory {
+        function createAccount(bytes32 salt, bytes initCode) external payable returns (address);
+        function getAddress(bytes32 salt, bytes initCode) external view returns (address);
+    }
+}
+
+// A Safe with the Safe7579 adapter: the Safe proxy factory, and the launchpad the proxy starts on,
+// whose one UserOp sets the Safe up with its owner, the adapter and the owner's validator.
+sol! {
+    struct ModuleInit { address module; bytes initData; }
+
+    struct SafeInitData {
+        address singleton;
+        address[] owners;
+        uint256 threshold;
+        address setupTo;
+        bytes setupData;
+        address safe7579;
+        ModuleInit[] validators;
+        bytes callData;
+    }
+
+    #[sol(rpc)]
+    interface ISafe7579Launchpad {
+        function initSafe7579(address safe7579, ModuleInit[] executors, ModuleInit[] fallbacks, ModuleInit[] hooks, address[] attesters, uint8 threshold) external;
+        function preValidationSetup(bytes32 initHash, address to, bytes preInit) external;
+        function setupSafe(SafeInitData initData) external;
+        function hash(SafeInitData data) external pure returns (bytes32);
+    }
+
+    #[sol(rpc)]
+    interface ISafeProxyFactory {
+        function createProxyWithNonce(address singleton, bytes initializer, uint256 saltNonce) external returns (address proxy);
+        function proxyCreationCode() external pure returns (bytes);
+    }
+}

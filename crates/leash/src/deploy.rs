@@ -13,6 +13,7 @@ use eyre::{bail, eyre, Result, WrapErr};
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts;
+use crate::create::AccountFactory;
 use crate::provider::Confirm;
 
 /// The deterministic deployment proxy present on most EVM chains (and in Anvil's genesis).
@@ -120,6 +121,10 @@ pub struct DeploymentRecord {
     pub chain_id: u64,
     pub deployer: Address,
     pub modules: BTreeMap<String, ModuleRecord>,
+    /// What `account create` makes accounts with on this chain, by kind (`oz`, `nexus`, `msa`, `safe`):
+    /// placed by `deploy --keep-running` on the local chain, kept as they are by later deploys.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub accounts: BTreeMap<String, AccountFactory>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -210,7 +215,9 @@ pub async fn deploy<P: Provider>(
 ) -> Result<Report> {
     let chain_id = provider.get_chain_id().await.wrap_err("could not read the chain id")?;
     check_deployer(provider).await?;
-    let mut record = DeploymentRecord { chain_id, deployer: CREATE2_DEPLOYER, modules: BTreeMap::new() };
+    let accounts = previous.map(|r| r.accounts.clone()).unwrap_or_default();
+    let mut record =
+        DeploymentRecord { chain_id, deployer: CREATE2_DEPLOYER, modules: BTreeMap::new(), accounts };
     let mut mismatches = Vec::new();
     let mut modules = Vec::new();
     for module in planned {

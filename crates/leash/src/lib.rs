@@ -1,6 +1,7 @@
 //! Leash from Rust, what an agent or an operator links: deterministic deployment of every module
 //! through the CREATE2 deployer and its records (`deploy`), where the modules live on a chain
-//! (`addresses`), policy files turned into install payloads (`config`), UserOps (`account`), an
+//! (`addresses`), policy files turned into install payloads (`config`), UserOps (`account`), new accounts
+//! through their factories (`create`), an
 //! EOA delegating to the Leash account implementation with EIP-7702 (`eip7702`),
 //! an ERC-4337 bundler over JSON-RPC (`bundler`), refusals in words (`errors`), installing,
 //! pausing and running tasks (`ops`), the authority's rotation, approvals and the leash's removal
@@ -21,6 +22,7 @@ pub mod apply;
 pub mod artifacts;
 pub mod bundler;
 pub mod config;
+pub mod create;
 pub mod deploy;
 pub mod eip7702;
 pub mod errors;

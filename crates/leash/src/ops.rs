@@ -229,7 +229,8 @@ pub struct Installed {
 /// reference account, Safe7579 (the hook installed as the Safe's global hook) and Kernel (the hook
 /// riding on the agent's validation and the executor, so the file needs an `[agent]`): `sender`
 /// names the account's EntryPoint and the owner's nonce key ([`crate::account::owner_sender`]).
-/// An `[agent]` where no Leash hook would run the agent's operations is refused in words. After it, each module is confirmed installed.
+/// An `[agent]` where no Leash hook would run the agent's operations is refused in words. After
+/// it, each module is confirmed installed.
 pub async fn install<P: Provider + Clone>(
     sender: &UserOpSender<P>,
     policy: &PolicyConfig,

@@ -4,9 +4,10 @@
 //! its way, `policy install` puts every module in with one operation, and the agent's payments pass
 //! through AgentValidator and the leash; `agent add` and `uninstall` on the others.
 
-use alloy::primitives::{address, Address, U256};
+use alloy::primitives::{address, Address, B256, U256};
 use alloy::providers::ext::AnvilApi;
-use alloy::providers::DynProvider;
+use alloy::providers::{DynProvider, Provider};
+use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use eyre::Result;
@@ -14,8 +15,10 @@ use leash::abi::IERC20Metadata;
 use leash::account::{detected_owner_sender, owner_sender, AccountFlavor, UserOpSender};
 use leash::addresses::ModuleAddresses;
 use leash::config::PolicyConfig;
+use leash::create::Planned;
 use leash::errors::{LeashRevert, TokenBook};
 use leash::ops;
+use leash::provider::Confirm;
 use leash_anvil_tests::abi::TestToken;
 use leash_anvil_tests::{subscription, usdc_for};
 use leash_devnet::accounts::{AccountKind, DeployedAccount};
@@ -213,5 +216,34 @@ async fn uninstalled_from(kind: AccountKind) -> Result<()> {
     }
     // Each module forgot the account: the same file installs again from nothing.
     ops::install(&owner, policy, modules, &book).await?;
+    Ok(())
+}
+
+/// A Safe whose proxy the factory made but whose launchpad setup never ran is no account yet:
+/// `Planned::exists` says so, and `create` sets it up without making a second proxy.
+#[tokio::test]
+async fn a_safe_left_on_the_launchpad_is_set_up_by_create() -> Result<()> {
+    let net = leash_anvil_tests::devnet(leash_anvil_tests::Options {
+        no_code_size_limit: true,
+        ..Default::default()
+    })?;
+    let factories = leash_devnet::accounts::place_factories(&net).await?;
+    let person = net.key(4);
+    let planned =
+        Planned::new(&net.provider, AccountFlavor::Safe7579, factories["safe"], person.address(), B256::ZERO)
+            .await?;
+    // The factory's transaction alone: the proxy is there, on the launchpad.
+    let factory_only =
+        TransactionRequest::default().to(planned.factory.factory).input(planned.call.clone().into());
+    net.provider.send_transaction(factory_only).await?.confirmed().await?;
+    assert!(!net.provider.get_code_at(planned.address).await?.is_empty());
+    assert!(!planned.exists(&net.provider).await?);
+
+    let created = planned.create(&net.provider, &person).await?;
+    assert!(created.receipt.is_none(), "no second proxy");
+    assert!(created.setup.is_some_and(|s| s.success));
+    assert!(planned.exists(&net.provider).await?);
+    let (flavor, id) = AccountFlavor::detect(&net.provider, planned.address).await;
+    assert_eq!(flavor, AccountFlavor::Safe7579, "{id}");
     Ok(())
 }

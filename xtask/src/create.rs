@@ -1,0 +1,225 @@
+//! `cargo xtask account create`: a new account for the owner's key at its counterfactual address,
+//! made through its kind's factory on the chain, then (with `--policy`) the leash installed on it
+//! as `policy install` does.
+
+use std::path::{Path, PathBuf};
+
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::TransactionRequest;
+use clap::Args;
+use eyre::{bail, eyre, Result, WrapErr};
+use leash::account::AccountFlavor;
+use leash::config::{self, HookStack};
+use leash::create::{self, AccountFactory, Planned};
+use leash::deploy;
+use leash::errors::ether;
+use leash::provider::{connect, Confirm};
+use serde_json::json;
+
+use crate::operate::{key, named, Chain, PolicyInstall};
+
+#[derive(Args, Debug)]
+pub struct CreateArgs {
+    /// The account's kind: oz (OpenZeppelin ERC-7579, its owner its own signer, EntryPoint v0.8),
+    /// nexus, msa (the ERC-7579 reference account) or safe (a Safe with the Safe7579 adapter, its
+    /// owner the Safe's only owner): the last three on EntryPoint v0.7, the owner through a
+    /// validator module.
+    #[arg(long, value_name = "oz|nexus|msa|safe")]
+    kind: String,
+    /// The owner's key (hex or keystore:FILE; or LEASH_OWNER_KEY): it owns the account, and sends
+    /// the factory's transaction and the install.
+    #[arg(long, value_name = "HEX")]
+    owner_key: Option<String>,
+    /// A number: the same factory, owner key and salt give the same address; another salt,
+    /// another account of the same owner.
+    #[arg(long, default_value_t = 0)]
+    salt: u64,
+    /// Ether the owner's key sends the new account (`0.5`): its payments, and the gas of its
+    /// operations through a bundler.
+    #[arg(long, value_name = "ETHER")]
+    fund: Option<String>,
+    /// The kind's account factory (default: the deployment record's, which `cargo xtask deploy
+    /// --keep-running` writes for the local chain).
+    #[arg(long, value_name = "ADDRESS")]
+    factory: Option<Address>,
+    /// nexus and msa: the bootstrap that installs the owner's validator; safe: the Safe7579
+    /// launchpad (default: the record's).
+    #[arg(long, value_name = "ADDRESS")]
+    bootstrap: Option<Address>,
+    /// nexus, msa and safe: the validator module that holds the owner's key (default: the
+    /// record's).
+    #[arg(long, value_name = "ADDRESS")]
+    owner_validator: Option<Address>,
+    /// safe: the Safe singleton the launchpad switches the proxy to (default: the record's).
+    #[arg(long, value_name = "ADDRESS")]
+    safe_singleton: Option<Address>,
+    /// safe: the Safe7579 adapter (default: the record's).
+    #[arg(long, value_name = "ADDRESS")]
+    safe7579: Option<Address>,
+    /// A policy file to install on the new account right after, as `policy install` does.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// With --policy: the hook to install, `engine` or `multiplexer` (default: the file's `hook`).
+    #[arg(long, value_name = "engine|multiplexer", requires = "policy")]
+    hook: Option<HookStack>,
+    /// With --policy: the authority's key, to grant the file's [[session]]s after the install (or
+    /// LEASH_AUTHORITY_KEY).
+    #[arg(long, value_name = "HEX", requires = "policy")]
+    authority_key: Option<String>,
+    /// With --policy: send the install through this ERC-4337 bundler.
+    #[arg(long, value_name = "URL", requires = "policy")]
+    bundler_url: Option<String>,
+    /// With --policy: give an address written $NAME in the file: --set USDC=0x…
+    #[arg(long = "set", value_name = "NAME=ADDRESS", requires = "policy")]
+    vars: Vec<String>,
+    #[command(flatten)]
+    chain: Chain,
+}
+
+/// The kind `--kind` names, or why `account create` does not make it.
+fn flavor_of(kind: &str) -> Result<AccountFlavor> {
+    if let Some((_, flavor)) = create::KINDS.iter().find(|(name, _)| *name == kind) {
+        return Ok(*flavor);
+    }
+    match kind {
+        "kernel" => bail!("--kind kernel: `account create` does not make Kernel accounts: Kernel has no account-wide hook, so `policy install` does not install there (docs/COMPATIBILITY.md shows each module installed on its own)"),
+        "eoa" => bail!("--kind eoa: an EOA is not created but delegated: `cargo xtask account delegate --key …`"),
+        other => bail!("--kind {other}: not a kind `account create` makes (oz, nexus, msa or safe)"),
+    }
+}
+
+pub fn run(root: &Path, args: CreateArgs) -> Result<()> {
+    let flavor = flavor_of(&args.kind)?;
+    let owner = key(args.owner_key.clone(), "LEASH_OWNER_KEY", "--owner-key")?;
+    let fund = match &args.fund {
+        Some(amount) => config::parse_amount(amount, 18, U256::MAX).map_err(|e| eyre!("--fund: {e}"))?,
+        None => U256::ZERO,
+    };
+    // The file and the authority's key are checked before anything is sent.
+    let install = match &args.policy {
+        Some(file) => Some(PolicyInstall::load(
+            file.clone(),
+            args.hook,
+            &args.vars,
+            args.authority_key.clone(),
+            args.bundler_url.clone(),
+        )?),
+        None => None,
+    };
+    let json = args.chain.json;
+    // With --json, stdout holds the one JSON object: the progress goes to stderr.
+    let say = move |line: String| if json { eprintln!("{line}") } else { println!("{line}") };
+    crate::block_on(async move {
+        let provider = connect(&args.chain.rpc_url, Some(owner.clone())).await?;
+        let chain_id = provider.get_chain_id().await.wrap_err("reading the chain id")?;
+        let factory = factory_of(root, chain_id, flavor, &args)?;
+        let salt = B256::from(U256::from(args.salt));
+        let planned = Planned::new(&provider, flavor, factory, owner.address(), salt).await?;
+        let account = planned.address;
+        if let Some(install) = &install {
+            install.check_account(account)?;
+            // Checked before the account is made, so an unreachable bundler leaves nothing half done.
+            install.bundler(flavor.entry_point()).await?;
+        }
+        say(format!(
+            "the {} account of {} (salt {}) is {account}, from the factory at {}",
+            flavor.name(),
+            owner.address(),
+            args.salt,
+            factory.factory
+        ));
+        let existed = planned.exists(&provider).await?;
+        let tx = if existed {
+            // A rerun after a failed install finishes it: the account is there, the rest goes on.
+            say(format!("  {account} exists already: not created again"));
+            None
+        } else {
+            let created = named(planned.create(&provider, &owner).await, &provider, owner.address()).await?;
+            if let Some(receipt) = &created.receipt {
+                say(format!("  created (tx {}, gas {})", receipt.transaction_hash, receipt.gas_used));
+            }
+            if let Some(setup) = &created.setup {
+                say(format!("  set up through the Safe7579 launchpad (gas {})", setup.gas_used));
+            }
+            created.receipt.map(|r| r.transaction_hash)
+        };
+        let (detected, id) = AccountFlavor::detect(&provider, account).await;
+        if detected != flavor {
+            bail!(
+                "{account} answers as a {} account ({id}), not a {}: the factory at {} makes another kind",
+                detected.name(),
+                flavor.name(),
+                factory.factory
+            );
+        }
+        if !fund.is_zero() {
+            let send = TransactionRequest::default().to(account).value(fund);
+            let sent = async { provider.send_transaction(send).await?.confirmed().await };
+            let receipt = named(sent.await, &provider, owner.address()).await?;
+            say(format!("  sent it {} (tx {})", ether(fund), receipt.transaction_hash));
+        }
+        if provider.get_code_at(flavor.entry_point()).await?.is_empty() {
+            say(format!(
+                "  note: chain {chain_id} has no EntryPoint at {}: no UserOp reaches the account there",
+                flavor.entry_point()
+            ));
+        }
+        let validator = factory.owner_validator.filter(|_| flavor.owner_needs_validator());
+        if let Some(install) = &install {
+            install.send(root, &args.chain, account, owner.clone(), validator, &say).await?;
+        } else if !json {
+            let through = validator.map(|v| format!(" --owner-validator {v}")).unwrap_or_default();
+            say(format!(
+                "next, its leash:\n  cargo xtask policy install FILE --account {account} --owner-key …{through} --rpc-url {}",
+                args.chain.rpc_url
+            ));
+        }
+        if json {
+            args.chain.print_json(json!({
+                "kind": args.kind,
+                "account": account,
+                "owner": owner.address(),
+                "salt": args.salt,
+                "factory": factory.factory,
+                "ownerValidator": validator,
+                "entryPoint": flavor.entry_point(),
+                "created": !existed,
+                "tx": tx,
+                "funded": fund.to_string(),
+                "policy": args.policy,
+            }))?;
+        }
+        Ok(())
+    })
+}
+
+/// The factory of `flavor` on chain `chain_id`: the record's, with what the command line gives in
+/// its place; refused in words when neither names one.
+fn factory_of(
+    root: &Path,
+    chain_id: u64,
+    flavor: AccountFlavor,
+    args: &CreateArgs,
+) -> Result<AccountFactory> {
+    let path = deploy::record_path(root, chain_id);
+    let kind = create::kind_name(flavor).unwrap_or_default();
+    let recorded = deploy::read_record(&path)?.and_then(|r| r.accounts.get(kind).copied());
+    let shown = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+    let factory = match (args.factory, recorded) {
+        (Some(factory), _) => factory,
+        (None, Some(r)) => r.factory,
+        (None, None) => bail!(
+            "no {} account factory known on chain {chain_id}: {shown} records none for `{kind}`. On the local chain `cargo xtask deploy --keep-running` places and records one; elsewhere pass --factory (with --bootstrap and --owner-validator for nexus, msa and safe, and --safe-singleton and --safe7579 for safe)",
+            flavor.name()
+        ),
+    };
+    let recorded = recorded.unwrap_or_default();
+    Ok(AccountFactory {
+        factory,
+        bootstrap: args.bootstrap.or(recorded.bootstrap),
+        owner_validator: args.owner_validator.or(recorded.owner_validator),
+        singleton: args.safe_singleton.or(recorded.singleton),
+        adapter: args.safe7579.or(recorded.adapter),
+    })
+}
