@@ -22,10 +22,11 @@ use crate::operate::{key, named, Chain, PolicyInstall};
 #[derive(Args, Debug)]
 pub struct CreateArgs {
     /// The account's kind: oz (OpenZeppelin ERC-7579, its owner its own signer, EntryPoint v0.8),
-    /// nexus, msa (the ERC-7579 reference account) or safe (a Safe with the Safe7579 adapter, its
-    /// owner the Safe's only owner): the last three on EntryPoint v0.7, the owner through a
-    /// validator module.
-    #[arg(long, value_name = "oz|nexus|msa|safe")]
+    /// nexus, msa (the ERC-7579 reference account), safe (a Safe with the Safe7579 adapter, its
+    /// owner the Safe's only owner) or kernel (Kernel v3, the owner's validator its root
+    /// validation; a policy there needs an [agent], whose validation carries the hook): the last
+    /// four on EntryPoint v0.7, the owner through a validator module.
+    #[arg(long, value_name = "oz|nexus|msa|safe|kernel")]
     kind: String,
     /// The owner's key (hex or keystore:FILE; or LEASH_OWNER_KEY): it owns the account, and sends
     /// the factory's transaction and the install.
@@ -83,9 +84,10 @@ fn flavor_of(kind: &str) -> Result<AccountFlavor> {
         return Ok(*flavor);
     }
     match kind {
-        "kernel" => bail!("--kind kernel: `account create` does not make Kernel accounts: Kernel has no account-wide hook, so `policy install` does not install there (docs/COMPATIBILITY.md shows each module installed on its own)"),
-        "eoa" => bail!("--kind eoa: an EOA is not created but delegated: `cargo xtask account delegate --key …`"),
-        other => bail!("--kind {other}: not a kind `account create` makes (oz, nexus, msa or safe)"),
+        "eoa" => {
+            bail!("--kind eoa: an EOA is not created but delegated: `cargo xtask account delegate --key …`")
+        }
+        other => bail!("--kind {other}: not a kind `account create` makes (oz, nexus, msa, safe or kernel)"),
     }
 }
 
@@ -210,7 +212,7 @@ fn factory_of(
         (Some(factory), _) => factory,
         (None, Some(r)) => r.factory,
         (None, None) => bail!(
-            "no {} account factory known on chain {chain_id}: {shown} records none for `{kind}`. On the local chain `cargo xtask deploy --keep-running` places and records one; elsewhere pass --factory (with --bootstrap and --owner-validator for nexus, msa and safe, and --safe-singleton and --safe7579 for safe)",
+            "no {} account factory known on chain {chain_id}: {shown} records none for `{kind}`. On the local chain `cargo xtask deploy --keep-running` places and records one; elsewhere pass --factory (with --bootstrap and --owner-validator for nexus, msa and safe, --safe-singleton and --safe7579 for safe, and --owner-validator for kernel)",
             flavor.name()
         ),
     };

@@ -171,7 +171,7 @@ async fn serve(net: &Devnet, chain_id: u64, record: &deploy::DeploymentRecord, b
         address(3)
     );
     println!(
-        "\nor a new account with its leash in one step (--kind oz, nexus, msa or safe; the factories above):\n  \
+        "\nor a new account with its leash in one step (--kind oz, nexus, msa, safe or kernel; the factories above):\n  \
          cargo xtask account create --kind nexus --owner-key {} --fund 1 --policy examples/first-agent.toml \\\n    \
          --set AUTHORITY={} --set GUARDIAN={} --set AGENT=0x… --set PAYEE=0x…",
         keys.get(6).map(|k| k.to_bytes().to_string()).unwrap_or_default(),

@@ -1077,9 +1077,13 @@ async fn account_create_leashes_a_new(kind: &str) -> Result<()> {
     // The account and where it comes from, then its leash.
     let mut base = vec!["account", "create", "--kind", kind, "--owner-key", &owner_key, "--fund", "2"];
     base.extend(["--factory", &factory_text]);
-    let routed = factory.bootstrap.zip(factory.owner_validator).map(|(b, v)| (b.to_string(), v.to_string()));
-    if let Some((bootstrap, validator)) = &routed {
-        base.extend(["--bootstrap", bootstrap, "--owner-validator", validator]);
+    let (bootstrap, validator) =
+        (factory.bootstrap.map(|b| b.to_string()), factory.owner_validator.map(|v| v.to_string()));
+    if let Some(bootstrap) = &bootstrap {
+        base.extend(["--bootstrap", bootstrap]);
+    }
+    if let Some(validator) = &validator {
+        base.extend(["--owner-validator", validator]);
     }
     let safe = factory.singleton.zip(factory.adapter).map(|(s, a)| (s.to_string(), a.to_string()));
     if let Some((singleton, adapter)) = &safe {
@@ -1162,10 +1166,11 @@ account_create_cases!(
     account_create_leashes_a_new_nexus_account => "nexus",
     account_create_leashes_a_new_reference_account => "msa",
     account_create_leashes_a_new_safe => "safe",
+    account_create_leashes_a_new_kernel_account => "kernel",
 );
 
 /// What `account create` refuses, each in a sentence before anything is sent: a kind it does
-/// not make, a chain whose deployment record names no factory, and a factory address with no code.
+/// not make (an EOA is delegated), a chain whose deployment record names no factory, and a factory address with no code.
 #[tokio::test]
 async fn account_create_refuses_in_words() -> Result<()> {
     // A chain id no deployment record is kept for.
@@ -1178,18 +1183,17 @@ async fn account_create_refuses_in_words() -> Result<()> {
     let create = |extra: &[&str]| {
         xtask_at(&url, &[&["account", "create", "--owner-key", &owner_key][..], extra].concat())
     };
-    let kernel = create(&["--kind", "kernel"]);
-    assert!(!kernel.ok);
-    assert!(
-        kernel.err.starts_with("error: --kind kernel: `account create` does not make Kernel accounts: Kernel has no account-wide hook"),
-        "{}",
-        kernel.err
+    let eoa = create(&["--kind", "eoa"]);
+    assert!(!eoa.ok);
+    assert_eq!(
+        eoa.err,
+        "error: --kind eoa: an EOA is not created but delegated: `cargo xtask account delegate --key …`\n"
     );
     let missing = create(&["--kind", "nexus"]);
     assert!(!missing.ok);
     assert_eq!(
         missing.err,
-        "error: no Nexus account factory known on chain 424242: deployments/424242.json records none for `nexus`. On the local chain `cargo xtask deploy --keep-running` places and records one; elsewhere pass --factory (with --bootstrap and --owner-validator for nexus, msa and safe, and --safe-singleton and --safe7579 for safe)\n"
+        "error: no Nexus account factory known on chain 424242: deployments/424242.json records none for `nexus`. On the local chain `cargo xtask deploy --keep-running` places and records one; elsewhere pass --factory (with --bootstrap and --owner-validator for nexus, msa and safe, --safe-singleton and --safe7579 for safe, and --owner-validator for kernel)\n"
     );
     let nowhere = Address::with_last_byte(0xfa).to_string();
     let empty = create(&["--kind", "oz", "--factory", &nowhere]);

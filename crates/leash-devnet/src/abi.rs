@@ -5,19 +5,6 @@
 
 use alloy::sol;
 
-// The accounts of the demo: Kernel's factory and initializer (Nexus' and the reference
-// account's are the library's: `leash::abi`).
-sol! {
-    #[sol(rpc)]
-    interface IKernelFactory {
-        function createAccount(bytes data, bytes32 salt) external payable returns (address);
-    }
-
-    interface IKernelInitialize {
-        function initialize(bytes21 rootValidator, address hook, bytes validatorData, bytes hookData, bytes[] initConfig) external;
-    }
-}
-
 // Uniswap V3 and the test token.
 sol! {
     #[sol(rpc)]

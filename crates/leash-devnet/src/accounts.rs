@@ -18,12 +18,11 @@ use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolValue};
 use eyre::{bail, Result, WrapErr};
-use leash::abi::IInitializeAccount;
+use leash::abi::{IInitializeAccount, IKernelFactory};
 use leash::account::{AccountFlavor, ENTRYPOINT_V07, ENTRYPOINT_V08};
 use leash::create::{self, AccountFactory};
 use leash::provider::Confirm;
 
-use crate::abi::{IKernelFactory, IKernelInitialize};
 use crate::{deploy_code, Devnet, EntryPoint};
 
 /// Which account the demo runs on.
@@ -157,16 +156,10 @@ pub async fn deploy(net: &Devnet, kind: AccountKind, person: &PrivateKeySigner) 
             let carrier = Carrier::new(net, "KernelPrecompiles").await?;
             let implementation = carrier.deploy("KERNEL_BYTECODE", &ENTRYPOINT_V07.abi_encode()).await?;
             let factory = carrier.deploy("KERNEL_FACTORY_BYTECODE", &implementation.abi_encode()).await?;
-            // The person's root validation (the owner validator, no hook: address 1).
-            let init = IKernelInitialize::initializeCall {
-                rootValidator: leash::kernel::validation(owner_validator),
-                hook: Address::with_last_byte(1),
-                validatorData: person.address().abi_encode().into(),
-                hookData: Bytes::new(),
-                initConfig: vec![],
-            };
+            // The person's root validation (the owner validator, no hook).
+            let init = create::kernel_init(owner_validator, person.address());
             let factory = IKernelFactory::new(factory, provider.clone());
-            let create = factory.createAccount(init.abi_encode().into(), B256::ZERO);
+            let create = factory.createAccount(init, B256::ZERO);
             let account = create.call().await.wrap_err_with(|| format!("deploying the {kind} account"))?;
             create.send().await?.confirmed().await?;
             Ok(DeployedAccount {
@@ -231,12 +224,20 @@ pub async fn place_factories(net: &Devnet) -> Result<BTreeMap<String, AccountFac
         owner_validator,
         ..AccountFactory::default()
     };
+    let kernel = Carrier::new(net, "KernelPrecompiles").await?;
+    let implementation = kernel.deploy("KERNEL_BYTECODE", &ENTRYPOINT_V07.abi_encode()).await?;
+    let kernel_factory = kernel.deploy("KERNEL_FACTORY_BYTECODE", &implementation.abi_encode()).await?;
+
     let safe = place_safe(net, validator).await?;
     Ok(BTreeMap::from([
         ("oz".to_string(), AccountFactory { factory: oz, ..AccountFactory::default() }),
         ("nexus".to_string(), with_bootstrap(nexus_factory, nexus_bootstrap)),
         ("msa".to_string(), with_bootstrap(msa_factory, msa_bootstrap)),
         ("safe".to_string(), safe),
+        (
+            "kernel".to_string(),
+            AccountFactory { factory: kernel_factory, owner_validator, ..AccountFactory::default() },
+        ),
     ]))
 }
 

@@ -89,7 +89,8 @@ sol! {
 
 // Account factories and what they initialise an account with, for `create`: OpenZeppelin
 // (the project's test account factory), Biconomy's Nexus and the ERC-7579 reference account (MSA),
-// with the bootstraps that install the owner's validator.
+// with the bootstraps that install the owner's validator, and Kernel, whose owner's validator is
+// its root validation.
 sol! {
     struct BootstrapConfig { address module; bytes data; }
 
@@ -121,6 +122,16 @@ sol! {
     interface IReferenceAccountFactory {
         function createAccount(bytes32 salt, bytes initCode) external payable returns (address);
         function getAddress(bytes32 salt, bytes initCode) external view returns (address);
+    }
+
+    /// Kernel v3's factory; the account's address is what `createAccount` answers when called.
+    #[sol(rpc)]
+    interface IKernelFactory {
+        function createAccount(bytes data, bytes32 salt) external payable returns (address);
+    }
+
+    interface IKernelInitialize {
+        function initialize(bytes21 rootValidator, address hook, bytes validatorData, bytes hookData, bytes[] initConfig) external;
     }
 }
 

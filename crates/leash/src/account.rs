@@ -462,7 +462,7 @@ impl<P: Provider + Clone> UserOpSender<P> {
     }
 
     /// `op` through `bundler`: the chain's current fees, the bundler's gas limits (unless it sends
-    /// fixed ones, or `op` enables a session), signed, sent, and its receipt awaited. A validation
+    /// fixed ones, `op` enables a session, or goes through Kernel's `executeUserOp`), signed, sent, and its receipt awaited. A validation
     /// failure is the bundler's error, in words; a failed execution is reported in the outcome
     /// (or, when the estimate simulates it, as a [`Refused`] error before anything is sent).
     pub async fn through_bundler(&self, bundler: &Bundler, mut op: PackedUserOperation) -> Result<OpOutcome> {
@@ -472,8 +472,9 @@ impl<P: Provider + Clone> UserOpSender<P> {
         // verifies there: a placeholder of the real length (its calldata is priced) stands in. A
         // session's grant carried for enable-in-first-op is enabled only after a valid signature,
         // so its estimate would simulate the execution without the session: sent with the fixed
-        // limits instead.
-        if bundler.estimate_gas && self.enable.is_none() {
+        // limits instead. So is a Kernel operation through `executeUserOp`: Alto's estimate of it
+        // comes back with its 18,000 floor as the call's limit, too little to run the hook.
+        if bundler.estimate_gas && self.enable.is_none() && !self.execute_user_op {
             op.signature = self.signer.sign_hash_sync(&B256::ZERO)?.as_bytes().to_vec().into();
             bundler.estimate(&op, self.entry_point).await?.apply(&mut op)?;
         }

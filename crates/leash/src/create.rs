@@ -3,7 +3,7 @@
 //! reference account (MSA), both on EntryPoint v0.7 with the owner's key in a validator module a
 //! bootstrap installs, and a Safe with the Safe7579 adapter (EntryPoint v0.7), a proxy from the
 //! Safe proxy factory that starts on the Safe7579 launchpad and is set up by the owner's first
-//! UserOp. The address follows from the factory, the owner's key and a salt, so it is known (and
+//! UserOp, and Kernel v3 (EntryPoint v0.7, the owner's validator its root validation). The address follows from the factory, the owner's key and a salt, so it is known (and
 //! can be funded) before the account exists.
 
 use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
@@ -15,8 +15,9 @@ use eyre::{bail, eyre, Result, WrapErr};
 use serde::{Deserialize, Serialize};
 
 use crate::abi::{
-    BootstrapConfig, INexusAccountFactory, INexusBootstrap, IOwnerAccountFactory, IReferenceAccountFactory,
-    IReferenceBootstrap, ISafe7579Launchpad, ISafeProxyFactory, ModuleInit, SafeInitData,
+    BootstrapConfig, IKernelFactory, IKernelInitialize, INexusAccountFactory, INexusBootstrap,
+    IOwnerAccountFactory, IReferenceAccountFactory, IReferenceBootstrap, ISafe7579Launchpad,
+    ISafeProxyFactory, ModuleInit, SafeInitData,
 };
 use crate::account::{AccountFlavor, OpOutcome, UserOpSender};
 use crate::errors::{LeashRevert, TokenBook};
@@ -43,11 +44,12 @@ pub struct AccountFactory {
 }
 
 /// The kinds `create` makes, by the name the command line and the deployment record use.
-pub const KINDS: [(&str, AccountFlavor); 4] = [
+pub const KINDS: [(&str, AccountFlavor); 5] = [
     ("oz", AccountFlavor::OpenZeppelin),
     ("nexus", AccountFlavor::Nexus),
     ("msa", AccountFlavor::Reference),
     ("safe", AccountFlavor::Safe7579),
+    ("kernel", AccountFlavor::Kernel),
 ];
 
 /// The record's name of `flavor` (`oz`, `nexus`, `msa`, `safe`), for the kinds `create` makes.
@@ -110,6 +112,20 @@ pub fn safe_init(
     }
 }
 
+/// Kernel's `initialize` data: `validator` with `owner`'s address as the root validation, with no
+/// hook on it (Kernel's marker 1).
+pub fn kernel_init(validator: Address, owner: Address) -> Bytes {
+    IKernelInitialize::initializeCall {
+        rootValidator: crate::kernel::validation(validator),
+        hook: Address::with_last_byte(1),
+        validatorData: owner.abi_encode().into(),
+        hookData: Bytes::new(),
+        initConfig: vec![],
+    }
+    .abi_encode()
+    .into()
+}
+
 /// The counterfactual account of `owner` and `salt` from one kind's factory.
 #[derive(Clone, Debug)]
 pub struct Planned {
@@ -155,9 +171,10 @@ impl Planned {
                 AccountFlavor::Safe7579 => {
                     "--bootstrap (the Safe7579 launchpad), --owner-validator, --safe-singleton and --safe7579"
                 }
+                AccountFlavor::Kernel => "--owner-validator",
                 _ => "--bootstrap and --owner-validator",
             };
-            eyre!("a {} account ({kind}) is set up with the owner's validator through a bootstrap: pass {flags} ({what} is missing)", flavor.name())
+            eyre!("a {} account ({kind}) is set up with the owner's validator: pass {flags} ({what} is missing)", flavor.name())
         };
         let unanswered = |e: alloy::contract::Error| {
             eyre!(
@@ -243,7 +260,16 @@ impl Planned {
                     }
                 }
             }
-            AccountFlavor::Kernel => unreachable!("refused above"),
+            AccountFlavor::Kernel => {
+                let validator = factory.owner_validator.ok_or_else(|| missing("the owner validator"))?;
+                let init = kernel_init(validator, owner);
+                let address = IKernelFactory::new(f, provider)
+                    .createAccount(init.clone(), salt)
+                    .call()
+                    .await
+                    .map_err(unanswered)?;
+                (address, IKernelFactory::createAccountCall { data: init, salt }.abi_encode())
+            }
         };
         Ok(Self { flavor, factory, owner, salt, address, call: call.into(), setup })
     }
