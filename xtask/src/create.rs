@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
+use alloy::signers::local::PrivateKeySigner;
 use clap::Args;
 use eyre::{bail, eyre, Result, WrapErr};
 use leash::account::AccountFlavor;
@@ -25,8 +26,9 @@ pub struct CreateArgs {
     /// nexus, msa (the ERC-7579 reference account), safe (a Safe with the Safe7579 adapter, its
     /// owner the Safe's only owner) or kernel (Kernel v3, the owner's validator its root
     /// validation; a policy there needs an [agent], whose validation carries the hook): the last
-    /// four on EntryPoint v0.7, the owner through a validator module.
-    #[arg(long, value_name = "oz|nexus|msa|safe|kernel")]
+    /// four on EntryPoint v0.7, the owner through a validator module. eoa: the owner key's own EOA,
+    /// delegated to LeashEOAAccount with EIP-7702 (EntryPoint v0.8), keeping its address.
+    #[arg(long, value_name = "oz|nexus|msa|safe|kernel|eoa")]
     kind: String,
     /// The owner's key (hex or keystore:FILE; or LEASH_OWNER_KEY): it owns the account, and sends
     /// the factory's transaction and the install.
@@ -78,22 +80,24 @@ pub struct CreateArgs {
     chain: Chain,
 }
 
-/// The kind `--kind` names, or why `account create` does not make it.
-fn flavor_of(kind: &str) -> Result<AccountFlavor> {
+/// The kind `--kind` names (`None`: the owner's own EOA), or why `account create` does not make it.
+fn flavor_of(kind: &str) -> Result<Option<AccountFlavor>> {
     if let Some((_, flavor)) = create::KINDS.iter().find(|(name, _)| *name == kind) {
-        return Ok(*flavor);
+        return Ok(Some(*flavor));
     }
     match kind {
-        "eoa" => {
-            bail!("--kind eoa: an EOA is not created but delegated: `cargo xtask account delegate --key …`")
+        "eoa" => Ok(None),
+        other => {
+            bail!("--kind {other}: not a kind `account create` makes (oz, nexus, msa, safe, kernel or eoa)")
         }
-        other => bail!("--kind {other}: not a kind `account create` makes (oz, nexus, msa, safe or kernel)"),
     }
 }
 
 pub fn run(root: &Path, args: CreateArgs) -> Result<()> {
-    let flavor = flavor_of(&args.kind)?;
     let owner = key(args.owner_key.clone(), "LEASH_OWNER_KEY", "--owner-key")?;
+    let Some(flavor) = flavor_of(&args.kind)? else {
+        return leash_the_eoa(root, args, owner);
+    };
     let fund = match &args.fund {
         Some(amount) => config::parse_amount(amount, 18, U256::MAX).map_err(|e| eyre!("--fund: {e}"))?,
         None => U256::ZERO,
@@ -189,6 +193,55 @@ pub fn run(root: &Path, args: CreateArgs) -> Result<()> {
                 "created": !existed,
                 "tx": tx,
                 "funded": fund.to_string(),
+                "policy": args.policy,
+            }))?;
+        }
+        Ok(())
+    })
+}
+
+/// `--kind eoa`: the owner's own EOA is the account, delegated to LeashEOAAccount with EIP-7702
+/// (nothing is created: its address and balance stay), then leashed with --policy.
+fn leash_the_eoa(root: &Path, args: CreateArgs, eoa: PrivateKeySigner) -> Result<()> {
+    let given =
+        [("--salt", args.salt != 0), ("--fund", args.fund.is_some()), ("--factory", args.factory.is_some())];
+    if let Some((flag, _)) = given.iter().find(|(_, set)| *set) {
+        bail!("--kind eoa: {flag} does not apply: the account is the owner key's own EOA, delegated where it is");
+    }
+    let install = match &args.policy {
+        Some(file) => Some(PolicyInstall::load(
+            file.clone(),
+            args.hook,
+            &args.vars,
+            args.authority_key.clone(),
+            args.bundler_url.clone(),
+        )?),
+        None => None,
+    };
+    let account = eoa.address();
+    let json = args.chain.json;
+    let say = move |line: String| if json { eprintln!("{line}") } else { println!("{line}") };
+    crate::block_on(async move {
+        if let Some(install) = &install {
+            install.check_account(account)?;
+            install.bundler(AccountFlavor::OpenZeppelin.entry_point()).await?;
+        }
+        let sent = crate::eoa::delegate(root, &eoa, &args.chain.rpc_url, None, &say).await?;
+        match &install {
+            Some(install) => install.send(root, &args.chain, account, eoa.clone(), None, &say).await?,
+            None if !json => say(format!(
+                "next, its leash:\n  cargo xtask policy install FILE --account {account} --owner-key … --rpc-url {}",
+                args.chain.rpc_url
+            )),
+            None => {}
+        }
+        if json {
+            args.chain.print_json(json!({
+                "kind": "eoa",
+                "account": account,
+                "owner": account,
+                "entryPoint": AccountFlavor::OpenZeppelin.entry_point(),
+                "delegated": sent,
                 "policy": args.policy,
             }))?;
         }

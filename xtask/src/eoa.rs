@@ -25,7 +25,7 @@ pub enum AccountCmd {
     /// same account. An account already there is reported and not created again; the rest (--fund,
     /// --policy) goes on, so a rerun after a failed install finishes it. The factories come from
     /// the deployment record (`deploy --keep-running` places one of each kind on the local chain)
-    /// or --factory. Kernel accounts are refused in a sentence.
+    /// or --factory. `--kind eoa` delegates the owner key's own EOA instead (as `delegate`).
     Create(Box<crate::create::CreateArgs>),
     /// Delegate an EOA to LeashEOAAccount with EIP-7702: a type-4 transaction from the EOA to
     /// itself, carrying the authorization its key signs. The EOA keeps its address and balance;
@@ -53,10 +53,25 @@ pub fn run(root: &Path, cmd: AccountCmd) -> Result<()> {
         .ok_or_else(|| eyre!("a key is needed: --key or LEASH_EOA_KEY"))?;
     let eoa: PrivateKeySigner =
         text.trim().parse().map_err(|_| eyre!("--key: not a 32-byte hex private key"))?;
-    crate::block_on(delegate(root, eoa, &rpc_url, implementation))
+    crate::block_on(async {
+        delegate(root, &eoa, &rpc_url, implementation, &|line| println!("{line}")).await?;
+        println!(
+            "next, a policy on it with this key as the owner's (its authority another key):\n  cargo xtask policy install FILE --account {} --owner-key … --rpc-url {rpc_url}",
+            eoa.address()
+        );
+        Ok(())
+    })
 }
 
-async fn delegate(root: &Path, eoa: PrivateKeySigner, url: &str, over: Option<Address>) -> Result<()> {
+/// Delegates `eoa` to LeashEOAAccount (the record's, or `over`), saying what came of it; whether
+/// a delegation was sent (none when the EOA delegates there already).
+pub(crate) async fn delegate(
+    root: &Path,
+    eoa: &PrivateKeySigner,
+    url: &str,
+    over: Option<Address>,
+    say: &impl Fn(String),
+) -> Result<bool> {
     let provider = connect(url, Some(eoa.clone())).await?;
     let chain_id = provider.get_chain_id().await?;
     let implementation = match over {
@@ -77,36 +92,33 @@ async fn delegate(root: &Path, eoa: PrivateKeySigner, url: &str, over: Option<Ad
     let address = eoa.address();
     let before = eip7702::delegate_of(&provider.get_code_at(address).await?);
     if before == Some(implementation) {
-        println!("{address} already delegates to {EOA_ACCOUNT} at {implementation} on chain {chain_id}: nothing sent");
-        return Ok(());
+        say(format!("{address} already delegates to {EOA_ACCOUNT} at {implementation} on chain {chain_id}: nothing sent"));
+        return Ok(false);
     }
     if before.is_none() && !provider.get_code_at(address).await?.is_empty() {
         bail!("{address} holds contract code on chain {chain_id}: only an EOA can delegate with EIP-7702");
     }
 
-    let receipt = eip7702::delegate(&provider, &eoa, implementation).await?;
+    let receipt = eip7702::delegate(&provider, eoa, implementation).await?;
     let balance = provider.get_balance(address).await?;
-    match before {
+    say(match before {
         Some(old) => {
-            println!("{address} delegated to {old}; it now delegates to {EOA_ACCOUNT} at {implementation}")
+            format!("{address} delegated to {old}; it now delegates to {EOA_ACCOUNT} at {implementation}")
         }
-        None => println!("{address} now delegates to {EOA_ACCOUNT} at {implementation}"),
-    }
-    println!(
+        None => format!("{address} now delegates to {EOA_ACCOUNT} at {implementation}"),
+    });
+    say(format!(
         "  chain {chain_id}, tx {} (gas {}); its code is {}",
         receipt.transaction_hash,
         receipt.gas_used,
         eip7702::designator(implementation)
-    );
-    println!("  same address, {} ETH left", format_ether(balance));
-    println!(
-        "  its key signs its own UserOps on nonce key 0 through EntryPoint v0.8, and still sends its own transactions: the leash binds the agent, not this key"
+    ));
+    say(format!("  same address, {} ETH left", format_ether(balance)));
+    say(
+        "  its key signs its own UserOps on nonce key 0 through EntryPoint v0.8, and still sends its own transactions: the leash binds the agent, not this key".to_string(),
     );
     if provider.get_code_at(ENTRYPOINT_V08).await?.is_empty() {
-        println!("  note: chain {chain_id} has no EntryPoint v0.8 at {ENTRYPOINT_V08}: no UserOp reaches the account there");
+        say(format!("  note: chain {chain_id} has no EntryPoint v0.8 at {ENTRYPOINT_V08}: no UserOp reaches the account there"));
     }
-    println!(
-        "next, a policy on it with this key as the owner's (its authority another key):\n  cargo xtask policy install FILE --account {address} --owner-key … --rpc-url {url}"
-    );
-    Ok(())
+    Ok(true)
 }

@@ -1149,6 +1149,62 @@ async fn account_create_leashes_a_new(kind: &str) -> Result<()> {
     Ok(())
 }
 
+/// `account create --kind eoa`: the owner key's own EOA, delegated to LeashEOAAccount and leashed
+/// with `examples/first-agent.toml` in one command (its address and balance kept); the agent then
+/// pays within its limit and is refused past it. A salt does not apply to an EOA: refused first.
+#[tokio::test]
+async fn account_create_leashes_an_eoa_where_it_is() -> Result<()> {
+    let net = leash_anvil_tests::devnet(leash_anvil_tests::Options::default())?;
+    let modules = net.leash_on_v08().await?;
+    net.deploy_eoa_account().await?;
+    let url = net.anvil.endpoint();
+    let (eoa, agent, keys) = (net.key(6), PrivateKeySigner::random(), net.anvil.addresses());
+    let (eoa_key, payee) = (key_hex(&eoa), keys[7].to_string());
+    let sets = [
+        format!("AUTHORITY={}", keys[2]),
+        format!("GUARDIAN={}", keys[3]),
+        format!("AGENT={}", agent.address()),
+        format!("PAYEE={payee}"),
+    ];
+    let mut args = vec!["account", "create", "--kind", "eoa", "--owner-key", &eoa_key];
+    args.extend(["--policy", "examples/first-agent.toml"]);
+    args.extend(sets.iter().flat_map(|s| ["--set", s.as_str()]));
+
+    let salted = xtask_at(&url, &[&args[..], &["--salt", "1"]].concat());
+    assert_eq!(
+        salted.err,
+        "error: --kind eoa: --salt does not apply: the account is the owner key's own EOA, delegated where it is\n"
+    );
+    let before = net.provider.get_balance(eoa.address()).await?;
+    let made = xtask_at(&url, &args).succeeded();
+    assert!(
+        made.out.starts_with(&format!("{} now delegates to LeashEOAAccount at ", eoa.address())),
+        "{}",
+        made.out
+    );
+    assert!(made.out.contains("  installed PolicyEngine ("), "{}", made.out);
+    assert!(leash::eip7702::delegate_of(&net.provider.get_code_at(eoa.address()).await?).is_some());
+    assert!(net.provider.get_balance(eoa.address()).await? < before, "its own ETH paid, on its own address");
+    let status = ops::agent_status(&net.provider, modules.validator, eoa.address()).await?;
+    assert_eq!(status.agent, agent.address());
+
+    // The agent's key pays handleOps itself here (no bundler), so it needs ETH.
+    net.provider.anvil_set_balance(agent.address(), parse_ether("1")?).await?;
+    let (account, agent_key) = (eoa.address().to_string(), key_hex(&agent));
+    let send = |value: &str| {
+        let args = ["agent", "send", "--account", &account, "--to", &payee, "--value", value];
+        xtask_at(&url, &[&args[..], &["--agent-key", &agent_key]].concat())
+    };
+    send("0.4").succeeded();
+    let over = send("0.7");
+    assert!(
+        !over.ok && over.err.contains("spending limit exceeded: tried 0.7 native, 0.6 native left"),
+        "{}",
+        over.err
+    );
+    Ok(())
+}
+
 // One test per kind, each on its own chain (they run in parallel).
 macro_rules! account_create_cases {
     ($($name:ident => $kind:literal),+ $(,)?) => {
@@ -1170,7 +1226,7 @@ account_create_cases!(
 );
 
 /// What `account create` refuses, each in a sentence before anything is sent: a kind it does
-/// not make (an EOA is delegated), a chain whose deployment record names no factory, and a factory address with no code.
+/// not make, a chain whose deployment record names no factory, and a factory address with no code.
 #[tokio::test]
 async fn account_create_refuses_in_words() -> Result<()> {
     // A chain id no deployment record is kept for.
@@ -1183,11 +1239,11 @@ async fn account_create_refuses_in_words() -> Result<()> {
     let create = |extra: &[&str]| {
         xtask_at(&url, &[&["account", "create", "--owner-key", &owner_key][..], extra].concat())
     };
-    let eoa = create(&["--kind", "eoa"]);
-    assert!(!eoa.ok);
+    let unknown = create(&["--kind", "wallet"]);
+    assert!(!unknown.ok);
     assert_eq!(
-        eoa.err,
-        "error: --kind eoa: an EOA is not created but delegated: `cargo xtask account delegate --key …`\n"
+        unknown.err,
+        "error: --kind wallet: not a kind `account create` makes (oz, nexus, msa, safe, kernel or eoa)\n"
     );
     let missing = create(&["--kind", "nexus"]);
     assert!(!missing.ok);
