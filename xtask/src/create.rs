@@ -172,8 +172,9 @@ pub fn run(root: &Path, args: CreateArgs) -> Result<()> {
             ));
         }
         let validator = factory.owner_validator.filter(|_| flavor.owner_needs_validator());
+        let mut installed = None;
         if let Some(install) = &install {
-            install.send(root, &args.chain, account, owner.clone(), validator, &say).await?;
+            installed = Some(install.send(root, &args.chain, account, owner.clone(), validator, &say).await?);
         } else if !json {
             let through = validator.map(|v| format!(" --owner-validator {v}")).unwrap_or_default();
             say(format!(
@@ -194,6 +195,7 @@ pub fn run(root: &Path, args: CreateArgs) -> Result<()> {
                 "tx": tx,
                 "funded": fund.to_string(),
                 "policy": args.policy,
+                "installed": installed,
             }))?;
         }
         Ok(())
@@ -227,8 +229,11 @@ fn leash_the_eoa(root: &Path, args: CreateArgs, eoa: PrivateKeySigner) -> Result
             install.bundler(AccountFlavor::OpenZeppelin.entry_point()).await?;
         }
         let sent = crate::eoa::delegate(root, &eoa, &args.chain.rpc_url, None, &say).await?;
+        let mut installed = None;
         match &install {
-            Some(install) => install.send(root, &args.chain, account, eoa.clone(), None, &say).await?,
+            Some(install) => {
+                installed = Some(install.send(root, &args.chain, account, eoa.clone(), None, &say).await?)
+            }
             None if !json => say(format!(
                 "next, its leash:\n  cargo xtask policy install FILE --account {account} --owner-key … --rpc-url {}",
                 args.chain.rpc_url
@@ -243,6 +248,7 @@ fn leash_the_eoa(root: &Path, args: CreateArgs, eoa: PrivateKeySigner) -> Result
                 "entryPoint": AccountFlavor::OpenZeppelin.entry_point(),
                 "delegated": sent,
                 "policy": args.policy,
+                "installed": installed,
             }))?;
         }
         Ok(())

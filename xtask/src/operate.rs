@@ -28,21 +28,13 @@ pub struct Chain {
     pub(crate) rpc_url: String,
     #[command(flatten)]
     pub(crate) overrides: ModuleOverrides,
-    /// Print one JSON object on stdout instead of text, for scripts and agents (the reading
-    /// commands, `policy apply` and the guardian's, keeper's and agent's commands).
+    /// Print one JSON object on stdout instead of text, for scripts and agents (progress lines,
+    /// where a command has them, go to stderr).
     #[arg(long, global = true)]
     pub(crate) json: bool,
 }
 
 impl Chain {
-    /// Refuses `--json` for `command`, which prints text only.
-    pub(crate) fn text_only(&self, command: &str) -> Result<()> {
-        if self.json {
-            bail!("--json: `{command}` prints text only (JSON comes from `status`, `policy apply`, `session show`, the guardian, task, agent and authority commands, `approve-change` and `uninstall`)");
-        }
-        Ok(())
-    }
-
     /// The node with `signer`'s wallet, and the deployment's modules on it.
     pub(crate) async fn signed_by(
         &self,
@@ -485,13 +477,19 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
             vars,
             chain,
         } => {
-            chain.text_only("policy install")?;
             let install = PolicyInstall::load(file, hook, &vars, authority_key, bundler_url)?;
             install.check_account(account)?;
             let owner = key(owner_key, "LEASH_OWNER_KEY", "--owner-key")?;
-            crate::block_on(
-                install.send(root, &chain, account, owner, owner_validator, |line| println!("{line}")),
-            )
+            // With --json, stdout holds the one JSON object: the progress goes to stderr.
+            let json = chain.json;
+            let say = move |line: String| if json { eprintln!("{line}") } else { println!("{line}") };
+            crate::block_on(async {
+                let installed = install.send(root, &chain, account, owner, owner_validator, say).await?;
+                if json {
+                    chain.print_json(installed)?;
+                }
+                Ok(())
+            })
         }
         PolicyCmd::Apply { file, account, dry_run, authority_key, vars, chain } => crate::block_on(async {
             let policy = config::load(&file, &parse_vars(&vars)?)?;
@@ -546,7 +544,6 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
             Ok(())
         }),
         PolicyCmd::Show { account, policy: file, chain } => crate::block_on(async {
-            chain.text_only("policy show")?;
             let names = match &file {
                 Some(file) => config::Signatures::load(file)?,
                 None => config::Signatures::default(),
@@ -554,18 +551,34 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
             let provider = connect(&chain.rpc_url, None).await?;
             let modules = modules_for(root, &provider, &chain.overrides).await?;
             let policy = live::read(&provider, account, &modules).await?;
-            if policy.authority.is_zero() {
+            let installed = !policy.authority.is_zero();
+            let sessions = match policy.hook == HookStack::Engine && !modules.engine.is_zero() && installed {
+                true => live::sessions(&provider, modules.engine, account).await?,
+                false => Vec::new(),
+            };
+            let text = live::to_toml_named(&policy, &names);
+            if chain.json {
+                // The policy as a file holds it, in JSON's shape; the live sessions as `status` shows them.
+                let file: Option<serde_json::Value> = match installed {
+                    true => {
+                        Some(toml::from_str(&text).map_err(|e| eyre!("reading back the live policy: {e}"))?)
+                    }
+                    false => None,
+                };
+                let book = book_of(&policy);
+                let sessions: Vec<_> =
+                    sessions.iter().map(|s| leash::status::Session::of(s, &book)).collect();
+                return chain.print_json(json!({ "account": account, "policy": file, "sessions": sessions }));
+            }
+            if !installed {
                 println!("# {account} has no Leash module installed");
                 return Ok(());
             }
-            println!("# live configuration of {account}\n{}", live::to_toml_named(&policy, &names));
-            if policy.hook == HookStack::Engine && !modules.engine.is_zero() {
-                let sessions = live::sessions(&provider, modules.engine, account).await?;
-                for s in &sessions {
-                    let shown = policy.sessions.iter().any(|x| x.agent == s.agent);
-                    let note = if shown { "" } else { " (its grant is not readable from its transaction)" };
-                    println!("# {}{note}", s.describe(&book_of(&policy)).replace('\n', "\n# "));
-                }
+            println!("# live configuration of {account}\n{text}");
+            for s in &sessions {
+                let shown = policy.sessions.iter().any(|x| x.agent == s.agent);
+                let note = if shown { "" } else { " (its grant is not readable from its transaction)" };
+                println!("# {}{note}", s.describe(&book_of(&policy)).replace('\n', "\n# "));
             }
             Ok(())
         }),
@@ -576,7 +589,6 @@ pub fn session(root: &Path, cmd: SessionCmd) -> Result<()> {
     crate::block_on(async {
         match cmd {
             SessionCmd::Grant { session, authority_key } => {
-                session.chain.text_only("session grant")?;
                 let key = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
                 let (policy, granted) = session_from(&session)?;
                 check_authority(&key, &policy)?;
@@ -586,24 +598,31 @@ pub fn session(root: &Path, cmd: SessionCmd) -> Result<()> {
                 let tx =
                     ops::grant_session(&provider, modules.engine, session.account, &granted, &book).await;
                 let tx = named(tx, &provider, address).await?;
-                println!("granted the session of {} on {} (tx {tx})", granted.agent, session.account);
                 let tokens: Vec<Address> = granted.spending.iter().map(|t| t.token).collect();
                 let status =
                     ops::session_status(&provider, modules.engine, session.account, granted.agent, &tokens)
                         .await?;
-                println!("{}", status.describe(&book_of(&policy)));
+                if session.chain.json {
+                    let shown = leash::status::Session::of(&status, &book);
+                    return session
+                        .chain
+                        .print_json(json!({ "account": session.account, "granted": tx, "session": shown }));
+                }
+                println!("granted the session of {} on {} (tx {tx})", granted.agent, session.account);
+                println!("{}", status.describe(&book));
             }
             SessionCmd::Revoke { account, agent, authority_key, chain } => {
-                chain.text_only("session revoke")?;
                 let key = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
                 let address = key.address();
                 let (provider, modules) = chain.signed_by(root, key).await?;
                 let tx = ops::revoke_session(&provider, modules.engine, account, agent).await;
                 let tx = named(tx, &provider, address).await?;
+                if chain.json {
+                    return chain.print_json(json!({ "account": account, "agent": agent, "revoked": tx }));
+                }
                 println!("revoked the session of {agent} on {account} (tx {tx})");
             }
             SessionCmd::Sign { session, authority_key } => {
-                session.chain.text_only("session sign")?;
                 let key = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
                 let (policy, granted) = session_from(&session)?;
                 check_authority(&key, &policy)?;
@@ -611,6 +630,11 @@ pub fn session(root: &Path, cmd: SessionCmd) -> Result<()> {
                 let modules = modules_for(root, &provider, &session.chain.overrides).await?;
                 let blob =
                     ops::sign_session(&provider, modules.engine, session.account, &granted, &key).await?;
+                if session.chain.json {
+                    return session.chain.print_json(
+                        json!({ "account": session.account, "agent": granted.agent, "enable": blob }),
+                    );
+                }
                 eprintln!(
                     "the grant of {}'s session on {}: append it to the signature of the agent's first UserOp",
                     granted.agent, session.account
@@ -693,7 +717,7 @@ impl PolicyInstall {
 
     /// Installs the file on `account` in one UserOp of `owner` (through `owner_validator` where the
     /// owner signs through one), then grants its sessions with the authority's key if given; each
-    /// progress line goes to `say`.
+    /// progress line goes to `say`. What was installed and granted, as JSON.
     pub(crate) async fn send(
         &self,
         root: &Path,
@@ -702,7 +726,7 @@ impl PolicyInstall {
         owner: PrivateKeySigner,
         owner_validator: Option<Address>,
         say: impl Fn(String),
-    ) -> Result<()> {
+    ) -> Result<serde_json::Value> {
         let (policy, file) = (&self.policy, &self.file);
         let (provider, modules) = chain.signed_by(root, owner.clone()).await?;
         // The account's family picks the EntryPoint and how the nonce key names the owner's validator.
@@ -724,8 +748,15 @@ impl PolicyInstall {
             say(format!("  installed {label} ({module})"));
         }
         say(format!("  done (gas {})", installed.gas_used));
+        let modules_json: Vec<_> = installed
+            .modules
+            .iter()
+            .map(|(label, module)| json!({ "name": label, "address": module }))
+            .collect();
+        let mut granted = Vec::new();
+        let summary = |granted: Vec<serde_json::Value>| json!({ "account": account, "installed": modules_json, "gas_used": installed.gas_used, "sessions_granted": granted });
         if policy.sessions.is_empty() {
-            return Ok(());
+            return Ok(summary(granted));
         }
         let Some(authority) = self.authority.clone() else {
             say(format!(
@@ -733,7 +764,7 @@ impl PolicyInstall {
                 policy.sessions.len(),
                 file.display()
             ));
-            return Ok(());
+            return Ok(summary(granted));
         };
         let key = authority.address();
         let provider = connect(&chain.rpc_url, Some(authority)).await?;
@@ -741,8 +772,9 @@ impl PolicyInstall {
             let tx = ops::grant_session(&provider, modules.engine, account, s, &book_of(policy)).await;
             let tx = named(tx, &provider, key).await?;
             say(format!("  granted the session of {} (tx {tx})", s.agent));
+            granted.push(json!({ "agent": s.agent, "tx": tx }));
         }
-        Ok(())
+        Ok(summary(granted))
     }
 }
 
