@@ -15,7 +15,7 @@ use leash::account::{AccountFlavor, UserOpSender};
 use leash::addresses::{ModuleAddresses, ModuleOverrides as Overrides};
 use leash::bundler::Bundler;
 use leash::config::{self, HookStack};
-use leash::errors::{ether, LeashRevert, TokenBook};
+use leash::errors::{ether, LeashRevert, Refused, TokenBook};
 use leash::provider::{connect, Unfunded};
 use leash::{apply, live, ops};
 use leash_devnet::{Devnet, Options};
@@ -948,14 +948,31 @@ pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
                     bundler.require_entry_point(sender.entry_point).await?;
                     sender = sender.via_bundler(bundler);
                 }
-                let book = book_of(&live::read(&provider, account, &modules).await?);
-                let sent = named(sender.execute(to, value, &data).await, &provider, signer).await?;
-                let refusal =
-                    (!sent.success).then(|| LeashRevert::decode(&sent.revert_reason).describe(&book));
+                let live = live::read(&provider, account, &modules).await?;
+                let book = book_of(&live);
+                let hook = if live.authority.is_zero() { Address::ZERO } else { live.hook_module(&modules) };
+                let call = sender.execute_call(to, value, &data);
+                // A bundler's estimate that simulates the refusal answers with it before sending.
+                let (gas_used, refusal) = match sender.submit(call.clone()).await {
+                    Err(e) if e.downcast_ref::<Refused>().is_some() => {
+                        (None, e.downcast_ref::<Refused>().map(|r| r.revert.clone()))
+                    }
+                    sent => {
+                        let sent = named(sent, &provider, signer).await?;
+                        (
+                            Some(sent.gas_used),
+                            (!sent.success).then(|| LeashRevert::decode(&sent.revert_reason)),
+                        )
+                    }
+                };
+                let refusal = match refusal {
+                    Some(r) => Some(sender.explain(hook, &call, r).await.describe(&book)),
+                    None => None,
+                };
                 if chain.json {
-                    chain.print_json(json!({ "account": account, "success": sent.success, "refusal": refusal, "gas_used": sent.gas_used }))?;
-                } else if refusal.is_none() {
-                    println!("the agent's call to {to} went through (gas {})", sent.gas_used);
+                    chain.print_json(json!({ "account": account, "success": refusal.is_none(), "refusal": refusal, "gas_used": gas_used }))?;
+                } else if let (None, Some(gas)) = (&refusal, gas_used) {
+                    println!("the agent's call to {to} went through (gas {gas})");
                 }
                 match refusal {
                     Some(words) => bail!("the agent's call to {to} was refused: {words}"),

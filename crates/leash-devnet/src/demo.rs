@@ -18,9 +18,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolError, SolValue};
 use eyre::{bail, Result, WrapErr};
 
-use leash::abi::{
-    EmergencyPauseHook, IERC20Metadata, IERC7579Batch, IERC7579ModuleConfig, IEntryPoint, IPolicyEngine,
-};
+use leash::abi::{EmergencyPauseHook, IERC20Metadata, IERC7579Batch, IERC7579ModuleConfig, IEntryPoint};
 use leash::account::{OpOutcome, UserOpSender};
 use leash::config;
 use leash::errors::{LeashRevert, Refused, TokenBook};
@@ -73,7 +71,6 @@ pub struct Report {
 }
 
 struct Demo {
-    kind: AccountKind,
     /// The account's hook: the policy engine, or the multiplexer if the policy file asks for it.
     hook: Address,
     /// The module that holds the guardian's pause: the engine, or the pause hook behind the
@@ -238,7 +235,7 @@ pub async fn run(net: &Devnet, kind: AccountKind, mut say: impl FnMut(&str)) -> 
         config::HookStack::Engine => modules.engine,
         config::HookStack::Multiplexer => modules.pause,
     };
-    let demo = Demo { kind, hook, pause, provider: deployer.clone(), agent, usdc, weth, router, book };
+    let demo = Demo { hook, pause, provider: deployer.clone(), agent, usdc, weth, router, book };
     let mut report = Report::default();
     let step = |say: &mut dyn FnMut(&str), report: &mut Report, action: String, v: Verdict| {
         say(&format!("{} {action}: {}", if v.allowed { "ALLOWED" } else { "REFUSED" }, v.detail));
@@ -390,25 +387,10 @@ impl Demo {
         Ok(Err(LeashRevert::decode(&paused.abi_encode())))
     }
 
-    /// The refusal. Safe7579 reports every hook revert as its own `ExecutionFailed()`, so
-    /// on a Safe the hook is asked for its verdict on the same call, as the adapter hands
-    /// it over (the EntryPoint as sender, appended ERC-2771 style).
+    /// The refusal, in the hook's words where the account reports only its own
+    /// ([`UserOpSender::explain`]).
     async fn why_refused(&self, call: &Bytes, reason: &Bytes) -> LeashRevert {
-        let refusal = LeashRevert::decode(reason);
-        if self.kind == AccountKind::Safe && refusal == LeashRevert::Safe7579ExecutionFailed {
-            let entry_point = self.agent.entry_point;
-            let msg_data: Bytes = [call.as_ref(), entry_point.as_slice()].concat().into();
-            // The engine and the multiplexer share the ERC-7579 hook's `preCheck`.
-            let verdict = IPolicyEngine::new(self.hook, self.provider.clone())
-                .preCheck(entry_point, U256::ZERO, msg_data)
-                .from(self.agent.account)
-                .call()
-                .await;
-            if let Some(verdict) = verdict.err().as_ref().and_then(LeashRevert::from_call_error) {
-                return verdict;
-            }
-        }
-        refusal
+        self.agent.explain(self.hook, call, LeashRevert::decode(reason)).await
     }
 }
 

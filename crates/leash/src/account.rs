@@ -511,7 +511,34 @@ impl<P: Provider + Clone> UserOpSender<P> {
     /// `account.execute(single, target ++ value ++ data)` as a UserOp (naming the sender's session,
     /// if it has one).
     pub async fn execute(&self, target: Address, value: U256, data: &[u8]) -> Result<OpOutcome> {
-        self.submit(execute_single_as(self.session, target, value, data)).await
+        self.submit(self.execute_call(target, value, data)).await
+    }
+
+    /// Why `hook` refused this sender's operation with `call_data`, where the account does not
+    /// say: Safe7579 reports every module's revert as its own `ExecutionFailed()`, so on a Safe the
+    /// hook is asked for its verdict on the same call as the adapter hands it over (the EntryPoint
+    /// as sender, appended ERC-2771 style), at the chain's state now. Any other refusal is `refusal`.
+    pub async fn explain(&self, hook: Address, call_data: &[u8], refusal: LeashRevert) -> LeashRevert
+    where
+        P: Provider,
+    {
+        if refusal != LeashRevert::Safe7579ExecutionFailed || hook.is_zero() {
+            return refusal;
+        }
+        let msg_data: Bytes = [call_data, self.entry_point.as_slice()].concat().into();
+        // The engine and the multiplexer share the ERC-7579 hook's `preCheck`.
+        let verdict = IPolicyEngine::new(hook, &self.provider)
+            .preCheck(self.entry_point, U256::ZERO, msg_data)
+            .from(self.account)
+            .call()
+            .await;
+        verdict.err().as_ref().and_then(LeashRevert::from_call_error).unwrap_or(refusal)
+    }
+
+    /// The calldata of [`Self::execute`]: `account.execute(single, target, value, data)`, naming
+    /// the sender's session, if any.
+    pub fn execute_call(&self, target: Address, value: U256, data: &[u8]) -> Bytes {
+        execute_single_as(self.session, target, value, data)
     }
 
     /// `account.execute(batch, executions)` as one UserOp (naming the sender's session, if any).

@@ -144,10 +144,11 @@ async fn installs_on(kind: AccountKind) -> Result<()> {
     if kind == AccountKind::Safe {
         // Safe7579 reports any module's revert as its own ExecutionFailed().
         assert_eq!(refusal, LeashRevert::Safe7579ExecutionFailed);
-    } else {
-        let words = refusal.describe(&book);
-        assert!(words.starts_with("spending limit exceeded: tried 16 USDC, 15 USDC left"), "{words}");
     }
+    // The engine's own words on every account: on the Safe, its verdict on the same call.
+    let call = agent.execute_call(*usdc, U256::ZERO, &transfer(16_000_000));
+    let words = agent.explain(modules.engine, &call, refusal).await.describe(&book);
+    assert!(words.starts_with("spending limit exceeded: tried 16 USDC, 15 USDC left"), "{words}");
     assert_eq!(bed.paid_to_the_merchant().await?, U256::from(5_000_000u64));
     // What is left fits exactly: the limit, not something else, refused the 16.
     let rest = agent.execute(*usdc, U256::ZERO, &transfer(15_000_000)).await?;
