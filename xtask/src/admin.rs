@@ -12,7 +12,7 @@ use leash::config;
 use leash::provider::{connect, Unfunded};
 use serde_json::json;
 
-use crate::operate::{key, modules_for, named, Chain};
+use crate::operate::{key, modules_for, named, Chain, OwnerKey};
 
 /// The authority of an account's Leash modules.
 #[derive(Subcommand, Debug)]
@@ -90,13 +90,9 @@ pub struct UninstallArgs {
     /// The account to take the leash off.
     #[arg(long)]
     account: Address,
-    /// Owner key of the account, which sends the removal (or LEASH_OWNER_KEY).
-    #[arg(long, value_name = "HEX")]
-    owner_key: Option<String>,
-    /// The validator module holding the owner's key, on accounts whose owner signs through one
-    /// (Nexus, the ERC-7579 reference account, Safe7579).
-    #[arg(long, value_name = "ADDRESS")]
-    owner_validator: Option<Address>,
+    /// The owner's key, which sends the removal.
+    #[command(flatten)]
+    owner: OwnerKey,
     /// The authority's key, which approves it (or LEASH_AUTHORITY_KEY).
     #[arg(long, value_name = "HEX")]
     authority_key: Option<String>,
@@ -226,13 +222,13 @@ pub fn uninstall(root: &Path, args: UninstallArgs) -> Result<()> {
             println!("the owner's UserOp callData:\n{}", plan.call);
             return Ok(());
         }
-        let owner: PrivateKeySigner = key(args.owner_key, "LEASH_OWNER_KEY", "--owner-key")?;
+        let owner = args.owner.signer()?;
         let authority: PrivateKeySigner = key(args.authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
         let (owner_address, authority_address) = (owner.address(), authority.address());
         let owner_provider = connect(&args.chain.rpc_url, Some(owner.clone())).await?;
         let authority_provider = connect(&args.chain.rpc_url, Some(authority)).await?;
         let sender =
-            detected_owner_sender(owner_provider.clone(), account, owner, args.owner_validator).await?;
+            detected_owner_sender(owner_provider.clone(), account, owner, args.owner.validator).await?;
         let done = admin::uninstall(&sender, &authority_provider, authority_address, &modules).await;
         // Either key may be the one short of funds: the owner's sends handleOps.
         let done = match done {

@@ -80,6 +80,15 @@ pub struct CreateArgs {
     chain: Chain,
 }
 
+impl CreateArgs {
+    /// The file of --policy and its keys, checked before anything is sent.
+    fn install(&self) -> Result<Option<PolicyInstall>> {
+        let Some(file) = &self.policy else { return Ok(None) };
+        let (vars, key, url) = (&self.vars, self.authority_key.clone(), self.bundler_url.clone());
+        Ok(Some(PolicyInstall::load(file.clone(), self.hook, vars, key, url)?))
+    }
+}
+
 /// The kind `--kind` names (`None`: the owner's own EOA), or why `account create` does not make it.
 fn flavor_of(kind: &str) -> Result<Option<AccountFlavor>> {
     if let Some((_, flavor)) = create::KINDS.iter().find(|(name, _)| *name == kind) {
@@ -103,16 +112,7 @@ pub fn run(root: &Path, args: CreateArgs) -> Result<()> {
         None => U256::ZERO,
     };
     // The file and the authority's key are checked before anything is sent.
-    let install = match &args.policy {
-        Some(file) => Some(PolicyInstall::load(
-            file.clone(),
-            args.hook,
-            &args.vars,
-            args.authority_key.clone(),
-            args.bundler_url.clone(),
-        )?),
-        None => None,
-    };
+    let install = args.install()?;
     let json = args.chain.json;
     // With --json, stdout holds the one JSON object: the progress goes to stderr.
     let say = move |line: String| if json { eprintln!("{line}") } else { println!("{line}") };
@@ -210,16 +210,7 @@ fn leash_the_eoa(root: &Path, args: CreateArgs, eoa: PrivateKeySigner) -> Result
     if let Some((flag, _)) = given.iter().find(|(_, set)| *set) {
         bail!("--kind eoa: {flag} does not apply: the account is the owner key's own EOA, delegated where it is");
     }
-    let install = match &args.policy {
-        Some(file) => Some(PolicyInstall::load(
-            file.clone(),
-            args.hook,
-            &args.vars,
-            args.authority_key.clone(),
-            args.bundler_url.clone(),
-        )?),
-        None => None,
-    };
+    let install = args.install()?;
     let account = eoa.address();
     let json = args.chain.json;
     let say = move |line: String| if json { eprintln!("{line}") } else { println!("{line}") };

@@ -53,6 +53,25 @@ impl Chain {
     }
 }
 
+/// The account owner's key, and the validator module it signs through where the account needs one.
+#[derive(Args, Debug, Clone)]
+pub struct OwnerKey {
+    /// Owner key of the account (hex or keystore:FILE; or LEASH_OWNER_KEY).
+    #[arg(long = "owner-key", value_name = "HEX")]
+    key: Option<String>,
+    /// The validator module holding the owner's key, on accounts whose owner signs through one
+    /// (Nexus, the ERC-7579 reference account, Safe7579); OpenZeppelin's account, the EOA and
+    /// Kernel's root validation need none.
+    #[arg(long = "owner-validator", value_name = "ADDRESS")]
+    pub(crate) validator: Option<Address>,
+}
+
+impl OwnerKey {
+    pub(crate) fn signer(&self) -> Result<PrivateKeySigner> {
+        key(self.key.clone(), "LEASH_OWNER_KEY", "--owner-key")
+    }
+}
+
 #[derive(Args, Debug, Clone, Default)]
 pub struct ModuleOverrides {
     /// Override the deployment record's PolicyEngine address.
@@ -125,14 +144,8 @@ pub enum PolicyCmd {
         /// The hook to install: `engine` or `multiplexer` (default: the file's `hook`, else engine).
         #[arg(long, value_name = "engine|multiplexer")]
         hook: Option<HookStack>,
-        /// Owner key of the account (or LEASH_OWNER_KEY).
-        #[arg(long, value_name = "HEX")]
-        owner_key: Option<String>,
-        /// The validator module holding the owner's key, on accounts whose owner signs through one
-        /// (Nexus, the ERC-7579 reference account, Safe7579); the OpenZeppelin account's own signer
-        /// needs none.
-        #[arg(long, value_name = "ADDRESS")]
-        owner_validator: Option<Address>,
+        #[command(flatten)]
+        owner: OwnerKey,
         /// Authority key, to grant the file's [[session]]s after the install (or LEASH_AUTHORITY_KEY).
         #[arg(long, value_name = "HEX")]
         authority_key: Option<String>,
@@ -313,13 +326,8 @@ pub enum AgentCmd {
         /// What the agent's UserOps may cost the account in gas fees, in ether (`0.05`).
         #[arg(long, value_name = "ETHER")]
         gas_allowance: String,
-        /// Owner key of the account (or LEASH_OWNER_KEY).
-        #[arg(long, value_name = "HEX")]
-        owner_key: Option<String>,
-        /// The validator module holding the owner's key, on accounts whose owner signs through one
-        /// (Nexus, the ERC-7579 reference account, Safe7579).
-        #[arg(long, value_name = "ADDRESS")]
-        owner_validator: Option<Address>,
+        #[command(flatten)]
+        owner: OwnerKey,
         /// Authority key, which approves the install at the account's Leash hook (or
         /// LEASH_AUTHORITY_KEY).
         #[arg(long, value_name = "HEX")]
@@ -466,20 +474,10 @@ pub fn policy(root: &Path, cmd: PolicyCmd) -> Result<()> {
             }
             Ok(())
         }
-        PolicyCmd::Install {
-            file,
-            account,
-            hook,
-            owner_key,
-            owner_validator,
-            authority_key,
-            bundler_url,
-            vars,
-            chain,
-        } => {
+        PolicyCmd::Install { file, account, hook, owner, authority_key, bundler_url, vars, chain } => {
             let install = PolicyInstall::load(file, hook, &vars, authority_key, bundler_url)?;
             install.check_account(account)?;
-            let owner = key(owner_key, "LEASH_OWNER_KEY", "--owner-key")?;
+            let (owner, owner_validator) = (owner.signer()?, owner.validator);
             // With --json, stdout holds the one JSON object: the progress goes to stderr.
             let json = chain.json;
             let say = move |line: String| if json { eprintln!("{line}") } else { println!("{line}") };
@@ -901,10 +899,10 @@ enum AgentChange {
 
 pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
     let cmd = match cmd {
-        AgentCmd::Add { account, agent, gas_allowance, owner_key, owner_validator, authority_key, chain } => {
+        AgentCmd::Add { account, agent, gas_allowance, owner, authority_key, chain } => {
             let gas_allowance = config::parse_amount(&gas_allowance, 18, config::MAX_GAS_ALLOWANCE)
                 .map_err(|e| eyre!("--gas-allowance: {e}"))?;
-            let owner = key(owner_key, "LEASH_OWNER_KEY", "--owner-key")?;
+            let (owner, owner_validator) = (owner.signer()?, owner.validator);
             let authority = key(authority_key, "LEASH_AUTHORITY_KEY", "--authority-key")?;
             return crate::block_on(async {
                 let by = authority.address();
