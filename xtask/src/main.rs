@@ -427,3 +427,15 @@ pub(crate) fn run_to_end(cmd: &mut Command, unstarted: &str, failed: &str) -> Re
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Clap's own checks of every subcommand (unique argument ids across flattened groups, ...),
+    /// which otherwise fail only when that subcommand runs.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -57,12 +57,12 @@ impl Chain {
 #[derive(Args, Debug, Clone)]
 pub struct OwnerKey {
     /// Owner key of the account (hex or keystore:FILE; or LEASH_OWNER_KEY).
-    #[arg(long = "owner-key", value_name = "HEX")]
+    #[arg(id = "owner_key", long = "owner-key", value_name = "HEX")]
     key: Option<String>,
     /// The validator module holding the owner's key, on accounts whose owner signs through one
     /// (Nexus, the ERC-7579 reference account, Safe7579); OpenZeppelin's account, the EOA and
     /// Kernel's root validation need none.
-    #[arg(long = "owner-validator", value_name = "ADDRESS")]
+    #[arg(id = "owner_validator", long = "owner-validator", value_name = "ADDRESS")]
     pub(crate) validator: Option<Address>,
 }
 
