@@ -50,8 +50,8 @@ pub struct CreateArgs {
     /// launchpad (default: the record's).
     #[arg(long, value_name = "ADDRESS")]
     bootstrap: Option<Address>,
-    /// nexus, msa and safe: the validator module that holds the owner's key (default: the
-    /// record's).
+    /// nexus, msa, safe and kernel: the validator module that holds the owner's key (Kernel's root
+    /// validation; default: the record's).
     #[arg(long, value_name = "ADDRESS")]
     owner_validator: Option<Address>,
     /// safe: the Safe singleton the launchpad switches the proxy to (default: the record's).
@@ -189,7 +189,7 @@ pub fn run(root: &Path, args: CreateArgs) -> Result<()> {
                 "owner": owner.address(),
                 "salt": args.salt,
                 "factory": factory.factory,
-                "ownerValidator": validator,
+                "ownerValidator": factory.owner_validator,
                 "entryPoint": flavor.entry_point(),
                 "created": !existed,
                 "tx": tx,
@@ -205,8 +205,15 @@ pub fn run(root: &Path, args: CreateArgs) -> Result<()> {
 /// `--kind eoa`: the owner's own EOA is the account, delegated to LeashEOAAccount with EIP-7702
 /// (nothing is created: its address and balance stay), then leashed with --policy.
 fn leash_the_eoa(root: &Path, args: CreateArgs, eoa: PrivateKeySigner) -> Result<()> {
-    let given =
-        [("--salt", args.salt != 0), ("--fund", args.fund.is_some()), ("--factory", args.factory.is_some())];
+    let given = [
+        ("--salt", args.salt != 0),
+        ("--fund", args.fund.is_some()),
+        ("--factory", args.factory.is_some()),
+        ("--bootstrap", args.bootstrap.is_some()),
+        ("--owner-validator", args.owner_validator.is_some()),
+        ("--safe-singleton", args.safe_singleton.is_some()),
+        ("--safe7579", args.safe7579.is_some()),
+    ];
     if let Some((flag, _)) = given.iter().find(|(_, set)| *set) {
         bail!("--kind eoa: {flag} does not apply: the account is the owner key's own EOA, delegated where it is");
     }

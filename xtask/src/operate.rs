@@ -678,7 +678,7 @@ pub fn session(root: &Path, cmd: SessionCmd) -> Result<()> {
 /// the install) checked against it before anything is sent.
 pub(crate) struct PolicyInstall {
     file: PathBuf,
-    policy: config::PolicyConfig,
+    pub(crate) policy: config::PolicyConfig,
     authority: Option<PrivateKeySigner>,
     bundler_url: Option<String>,
 }
@@ -948,7 +948,13 @@ pub fn agent(root: &Path, cmd: AgentCmd) -> Result<()> {
                 }
                 let live = live::read(&provider, account, &modules).await?;
                 let book = book_of(&live);
-                let hook = if live.authority.is_zero() { Address::ZERO } else { live.hook_module(&modules) };
+                // The hook asked why a Safe refused: the account's Leash hook, if it runs one.
+                let hook = live.hook_module(&modules);
+                let hook =
+                    match !hook.is_zero() && live::module_installed(&provider, account, 4, hook).await? {
+                        true => hook,
+                        false => Address::ZERO,
+                    };
                 let call = sender.execute_call(to, value, &data);
                 // A bundler's estimate that simulates the refusal answers with it before sending.
                 let (gas_used, refusal) = match sender.submit(call.clone()).await {

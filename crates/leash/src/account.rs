@@ -517,7 +517,9 @@ impl<P: Provider + Clone> UserOpSender<P> {
     /// Why `hook` refused this sender's operation with `call_data`, where the account does not
     /// say: Safe7579 reports every module's revert as its own `ExecutionFailed()`, so on a Safe the
     /// hook is asked for its verdict on the same call as the adapter hands it over (the EntryPoint
-    /// as sender, appended ERC-2771 style), at the chain's state now. Any other refusal is `refusal`.
+    /// as sender, appended ERC-2771 style), at the chain's state now (a window or a pause may have
+    /// moved since). Any other refusal is `refusal`, and so is this one when the hook does not
+    /// answer with a refusal of its own.
     pub async fn explain(&self, hook: Address, call_data: &[u8], refusal: LeashRevert) -> LeashRevert
     where
         P: Provider,
@@ -532,7 +534,12 @@ impl<P: Provider + Clone> UserOpSender<P> {
             .from(self.account)
             .call()
             .await;
-        verdict.err().as_ref().and_then(LeashRevert::from_call_error).unwrap_or(refusal)
+        match verdict.err().as_ref().and_then(LeashRevert::from_call_error) {
+            // A hook that does not hold the account is not why it refused.
+            Some(LeashRevert::Leash(crate::abi::ILeashModule::ILeashModuleErrors::Leash_NotInstalled(_)))
+            | None => refusal,
+            Some(verdict) => verdict,
+        }
     }
 
     /// The calldata of [`Self::execute`]: `account.execute(single, target, value, data)`, naming

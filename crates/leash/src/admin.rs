@@ -639,6 +639,11 @@ pub async fn add_agent<P: Provider + Clone, A: Provider + Clone>(
     agent: AgentConfig,
 ) -> Result<TxHash> {
     let account = owner.account;
+    if AccountFlavor::detect(&owner.provider, account).await.0 == AccountFlavor::Kernel {
+        bail!(
+            "{account} is a Kernel account: the agent's validation carries the hook there, so AgentValidator goes in with the policy (`policy install` of a file with its [agent]), not on its own"
+        );
+    }
     let Some(hook) = leash_hook(&owner.provider, modules, account).await? else {
         bail!("{account} runs no Leash hook: `policy install` a policy first (its [agent] installs the agent with it)");
     };

@@ -49,6 +49,18 @@ fn install_module(module_type: u64, module: Address, init_data: Bytes) -> Bytes 
     .into()
 }
 
+/// Kernel's `uninstallModule(1, validator, "")`: the validation goes (Kernel does not call its
+/// hook's `onUninstall`, so the hook keeps the account).
+pub fn uninstall_validator(validator: Address) -> Bytes {
+    IERC7579ModuleConfig::uninstallModuleCall {
+        moduleTypeId: U256::from(MODULE_TYPE_VALIDATOR),
+        module: validator,
+        deInitData: Bytes::new(),
+    }
+    .abi_encode()
+    .into()
+}
+
 /// The multiplexer's install data on Kernel: the three fields plus the validation it rides on.
 pub fn multiplexer_init(init: &[u8], validation: FixedBytes<21>) -> Result<Bytes> {
     let (authority, hooks, inits) = <(Address, Vec<Address>, Vec<Bytes>)>::abi_decode_params(init)
@@ -56,17 +68,25 @@ pub fn multiplexer_init(init: &[u8], validation: FixedBytes<21>) -> Result<Bytes
     Ok((authority, hooks, inits, validation).abi_encode_params().into())
 }
 
+/// Refused in words unless `policy` can go on a Kernel account: the hook rides on the agent's
+/// validation, so the file needs an `[agent]` and policies for the hook.
+pub fn check(policy: &PolicyConfig, account: Address) -> Result<()> {
+    if policy.agent.is_none() || !policy.has_hook_policies() {
+        bail!(
+            "{account} is a Kernel account: it has no account-wide hook, so the leash rides on the agent's validation, and the file needs both an [agent] and policies for the hook"
+        );
+    }
+    Ok(())
+}
+
 /// A policy's install on Kernel as one call of the account to itself: AgentValidator with the
 /// agent's key, carrying the policy's hook (whose install data names the agent's validation),
 /// then each executor carrying the same hook. Refused without an `[agent]` or a hook: the hook has
 /// nothing to ride on, or nothing to run.
 pub fn install_call(policy: &PolicyConfig, modules: &ModuleAddresses, account: Address) -> Result<Bytes> {
+    check(policy, account)?;
     let payloads = policy.install_payloads(modules);
-    let (Some(validator_init), true) = (policy.validator_install_data(), policy.has_hook_policies()) else {
-        bail!(
-            "{account} is a Kernel account: it has no account-wide hook, so the leash rides on the agent's validation, and the file needs both an [agent] and policies for the hook"
-        );
-    };
+    let validator_init = policy.validator_install_data().expect("checked: the file has an [agent]");
     let hook = policy.hook_module(modules);
     let agent_validation = validation(modules.validator);
     let hook_init = match policy.hook {

@@ -140,7 +140,8 @@ pub async fn read<P: Provider + Clone>(
 
 /// Whether `account` lists `module` as installed with `module_type` (ERC-7579 `isModuleInstalled`).
 /// A hook is asked about as the account-wide hook, in the form Safe7579 wants if the empty
-/// context is refused ([`AccountFlavor::hook_context`]).
+/// context is refused ([`AccountFlavor::hook_context`]); on Kernel, which lists none, a Leash hook
+/// answers whether it holds the account.
 pub async fn module_installed<P: Provider + Clone>(
     provider: &P,
     account: Address,
@@ -156,7 +157,18 @@ pub async fn module_installed<P: Provider + Clone>(
         }
         other => other,
     };
-    answer.wrap_err("the account does not answer isModuleInstalled: is it an ERC-7579 account?")
+    let listed =
+        answer.wrap_err("the account does not answer isModuleInstalled: is it an ERC-7579 account?")?;
+    if listed || module_type != MODULE_TYPE_HOOK {
+        return Ok(listed);
+    }
+    // Kernel lists no hook as the account's: a hook rides on a validation or an executor, and holds
+    // the account from the first install that carries it until its own removal (Kernel tells it of
+    // no validation's removal).
+    if AccountFlavor::detect(provider, account).await.0 != AccountFlavor::Kernel {
+        return Ok(false);
+    }
+    Ok(IPolicyEngine::new(module, provider.clone()).isInitialized(account).call().await.unwrap_or(false))
 }
 
 /// What the policy engine's events say about one account since its last install: the candidates

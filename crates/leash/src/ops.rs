@@ -310,6 +310,16 @@ pub async fn install<P: Provider + Clone>(
                 status.authority
             );
         }
+        if flavor == AccountFlavor::Kernel
+            && p.module_type == MODULE_TYPE_HOOK
+            && installed(p.module_type, p.module).await?
+        {
+            bail!(
+                "{} ({}) still holds {account} from an earlier install: Kernel tells no hook when the validation carrying it goes, and installs a hook only if it holds the account not yet, so a new install would leave the old policy in force. Nothing was sent; the authority removes the hook first (Kernel's uninstallModule of it, approved at the hook)",
+                p.label,
+                p.module
+            );
+        }
         if installed(p.module_type, p.module).await? {
             bail!(
                 "{} ({}) is already installed on {account}: nothing was sent (change a live policy through the module, or uninstall it first)",
@@ -327,9 +337,7 @@ pub async fn install<P: Provider + Clone>(
     }
     let mut done = Vec::new();
     for p in &payloads {
-        // On Kernel the hook is the agent's validation's, not the account's: it went in with it.
-        let rides = flavor == AccountFlavor::Kernel && p.module_type == MODULE_TYPE_HOOK;
-        if !rides && !installed(p.module_type, p.module).await? {
+        if !installed(p.module_type, p.module).await? {
             bail!(
                 "the install operation succeeded but {} ({}) is not listed by {account}",
                 p.label,

@@ -9,7 +9,7 @@ use alloy::providers::ext::AnvilApi;
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::SolCall;
+use alloy::sol_types::{SolCall, SolValue};
 use eyre::Result;
 use leash::abi::IERC20Metadata;
 use leash::account::{detected_owner_sender, owner_sender, AccountFlavor, UserOpSender};
@@ -123,12 +123,8 @@ async fn installs_on(kind: AccountKind) -> Result<()> {
     let installed = ops::install(&owner, policy, modules, &book).await?;
     let expected: Vec<Address> = policy.install_payloads(modules).iter().map(|p| p.module).collect();
     assert_eq!(installed.modules.iter().map(|(_, m)| *m).collect::<Vec<_>>(), expected);
-    // On Kernel the hook is the agent's validation's, not listed as the account's.
-    for p in policy
-        .install_payloads(modules)
-        .into_iter()
-        .filter(|p| kind != AccountKind::Kernel || p.module_type != 4)
-    {
+    // On Kernel the hook is the agent's validation's, not listed as the account's: it answers.
+    for p in policy.install_payloads(modules) {
         let listed = leash::live::module_installed(&net.provider, account, p.module_type, p.module).await?;
         assert!(listed, "{} on {kind}", p.label);
     }
@@ -197,15 +193,30 @@ cases!(uninstalled_from:
 
 /// `uninstall` beyond the OpenZeppelin account: the authority approves the exact removal, the
 /// owner's one operation through its validator takes every Leash module off in the account's own
-/// form (a listed module's predecessor, Safe7579's hook kind), and the policy installs again.
+/// form (a listed module's predecessor, here another validator of the owner's, not the list's head;
+/// Safe7579's hook kind), and the policy installs again.
 async fn uninstalled_from(kind: AccountKind) -> Result<()> {
     let bed = Bed::new(kind).await?;
     let owner = bed.owner().await?;
     let Bed { net, modules, deployed, policy, .. } = &bed;
     let book = TokenBook::of(&policy.tokens);
     ops::install(&owner, policy, modules, &book).await?;
+    // A validator of the owner's own, installed after AgentValidator (approved at the engine):
+    // the list now names it before AgentValidator, whose removal must name it as its predecessor.
+    let (account, authority) = (deployed.account, net.anvil.addresses()[1]);
+    let other = leash_devnet::deploy_code(&net.provider, net.test_contract_code("OwnerValidator")?).await?;
+    let init = alloy::primitives::Bytes::from(bed.person.address().abi_encode());
+    let install_other = leash::abi::IERC7579ModuleConfig::installModuleCall {
+        moduleTypeId: U256::from(1u64),
+        module: other,
+        initData: init,
+    }
+    .abi_encode();
+    let hash = leash::admin::change_hash(&install_other);
+    leash::admin::approve_change(&net.wallet(1), modules, account, modules.engine, hash).await?;
+    let installed = owner.submit(install_other.into()).await?;
+    assert!(installed.success, "{:?}", installed.refusal());
 
-    let authority = net.anvil.addresses()[1];
     let removed = leash::admin::uninstall(&owner, &net.wallet(1), authority, modules).await?;
     assert!(removed.approval.is_some(), "approved at the engine");
     let payloads = policy.install_payloads(modules);
@@ -215,8 +226,49 @@ async fn uninstalled_from(kind: AccountKind) -> Result<()> {
             leash::live::module_installed(&net.provider, deployed.account, p.module_type, p.module).await?;
         assert!(!listed, "{} still on {kind}", p.label);
     }
+    assert!(leash::live::module_installed(&net.provider, account, 1, other).await?, "the owner's own stays");
     // Each module forgot the account: the same file installs again from nothing.
     ops::install(&owner, policy, modules, &book).await?;
+    Ok(())
+}
+
+/// Kernel tells no hook when the validation carrying it goes, and installs a hook only if it does
+/// not hold the account yet: after the wallet took the agent's validation and the executor off
+/// (its own way, no hook asked), the engine still
+/// holds the account, so a new install (which would leave the old policy in force) is refused in
+/// words and nothing is sent; `agent add`, which would install the validation alone, is too.
+#[tokio::test]
+async fn kernel_refuses_an_install_over_a_hook_it_still_holds() -> Result<()> {
+    let bed = Bed::new(AccountKind::Kernel).await?;
+    let owner = bed.owner().await?;
+    let Bed { net, modules, deployed, policy, .. } = &bed;
+    let book = TokenBook::of(&policy.tokens);
+    ops::install(&owner, policy, modules, &book).await?;
+    // The wallet's own removal of the agent's validation and the executor: Kernel's root
+    // validation runs no hook.
+    let executor = leash::admin::module_named(modules, "automation")?;
+    for removal in [
+        leash::kernel::uninstall_validator(modules.validator),
+        leash::admin::uninstall_module_call(&executor, alloy::primitives::Bytes::new()),
+    ] {
+        let removed = owner.submit(removal).await?;
+        assert!(removed.success, "{:?}", removed.refusal());
+    }
+    assert!(!leash::live::module_installed(&net.provider, deployed.account, 1, modules.validator).await?);
+    assert!(!leash::live::module_installed(&net.provider, deployed.account, 2, modules.automation).await?);
+
+    let again = ops::install(&owner, policy, modules, &book).await.expect_err("a stale hook");
+    assert!(
+        again.to_string().starts_with(&format!(
+            "PolicyEngine ({}) still holds {} from an earlier install: Kernel tells no hook",
+            modules.engine, deployed.account
+        )),
+        "{again}"
+    );
+    assert!(!leash::live::module_installed(&net.provider, deployed.account, 1, modules.validator).await?);
+    let agent = policy.agent.clone().expect("an agent");
+    let add = leash::admin::add_agent(&owner, &net.wallet(1), net.anvil.addresses()[1], modules, agent).await;
+    assert!(add.expect_err("Kernel").to_string().contains("AgentValidator goes in with the policy"));
     Ok(())
 }
 
