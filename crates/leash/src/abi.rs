@@ -75,6 +75,8 @@ sol! {
     interface IModuleLists {
         function getValidatorsPaginated(address cursor, uint256 size) external view returns (address[] memory array, address next);
         function getExecutorsPaginated(address cursor, uint256 size) external view returns (address[] memory array, address next);
+        function getValidatorPaginated(address cursor, uint256 size) external view returns (address[] memory array, address next);
+        function getExecutorPaginated(address cursor, uint256 size) external view returns (address[] memory array, address next);
     }
 }
 

@@ -174,11 +174,17 @@ async fn previous_in_list<P: Provider + Clone>(
     let (mut cursor, mut previous) = (SENTINEL, SENTINEL);
     loop {
         let size = U256::from(32u64);
+        // Nexus, Safe7579 and this reference build name the getters in the plural; other
+        // releases of the reference account in the singular.
         let (array, next) = match module_type {
-            MODULE_TYPE_VALIDATOR => {
-                lists.getValidatorsPaginated(cursor, size).call().await.map(|p| (p.array, p.next))
-            }
-            _ => lists.getExecutorsPaginated(cursor, size).call().await.map(|p| (p.array, p.next)),
+            MODULE_TYPE_VALIDATOR => match lists.getValidatorsPaginated(cursor, size).call().await {
+                Ok(p) => Ok((p.array, p.next)),
+                Err(_) => lists.getValidatorPaginated(cursor, size).call().await.map(|p| (p.array, p.next)),
+            },
+            _ => match lists.getExecutorsPaginated(cursor, size).call().await {
+                Ok(p) => Ok((p.array, p.next)),
+                Err(_) => lists.getExecutorPaginated(cursor, size).call().await.map(|p| (p.array, p.next)),
+            },
         }
         .wrap_err("reading the account's module list")?;
         for entry in &array {
