@@ -86,6 +86,9 @@ fn require_applicable(root: &Path, variants: &[Variant]) -> Result<()> {
 /// recompiling the tree, on one core, and the machines have two.
 const LANES: usize = 2;
 
+/// The build folders of foundry.toml's `mutants` profile, which every forge run here uses.
+const BUILD: [&str; 2] = ["out-mutants", "cache-mutants"];
+
 pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     let selected = load(root, only)?;
     // Every variant must still apply before any lane starts: a stale `find` fails in seconds, not
@@ -94,10 +97,19 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     let total = selected.len();
     let started = Instant::now();
     let lanes = LANES.min(total);
-    let first = scratch_tree(root, "lane0", &[])?;
+    let first = scratch_tree(root, "lane0", &BUILD)?;
     if let Err(e) = baseline(root, &first, &selected) {
         let _ = std::fs::remove_dir_all(&first);
         return Err(e);
+    }
+    // The baseline's build goes back to the project, so that the next run compiles only what
+    // changed since (the first one compiles the whole suite under the mutants profile).
+    for folder in BUILD {
+        let _ = std::fs::remove_dir_all(root.join(folder));
+        let status = Command::new("cp").arg("-a").arg(first.join(folder)).arg(root.join(folder)).status()?;
+        if !status.success() {
+            bail!("could not copy the scratch tree's {folder} back into the project");
+        }
     }
     println!("      the unmutated tests pass in the scratch tree ({:.0} s)", started.elapsed().as_secs_f64());
     // The other lanes start from the first one's tree, whose build the baseline just brought up to
@@ -209,8 +221,9 @@ pub fn scratch_tree(root: &Path, tag: &str, extra: &[&str]) -> Result<PathBuf> {
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch)?;
     // `.deps`: the third-party accounts the cross-account tests import (see toolchain.rs).
-    let base =
-        ["contracts", "tests/solidity", "script", "tools", "lib", ".deps", "foundry.toml", "cache", "out"];
+    // `extra`: the build folders of the profile the copy runs under, so it starts where the last
+    // run left off.
+    let base = ["contracts", "tests/solidity", "script", "tools", "lib", ".deps", "foundry.toml"];
     for entry in base.iter().chain(extra) {
         let from = root.join(entry);
         if !from.exists() {
@@ -259,7 +272,7 @@ fn forge_test(root: &Path, tree: &Path, glob: Option<&str>) -> Result<Vec<String
     let output = Command::new(root.join("node_modules/.bin/forge"))
         .current_dir(tree)
         .env("PATH", crate::toolchain::path_with_bin(root))
-        .env("FOUNDRY_PROFILE", "default")
+        .env("FOUNDRY_PROFILE", "mutants")
         .arg("test")
         .args(match glob {
             Some(glob) => ["--match-path", glob],
