@@ -238,20 +238,20 @@ impl fmt::Display for Rotated {
 /// Why `new_authority` cannot take over from `key` on `account`, in a sentence, or nothing when
 /// it can: the modules' own rule (`Leash_InvalidAuthority`) and a rotation to the same key.
 pub fn check_new_authority(account: Address, key: Address, new_authority: Address) -> Result<(), String> {
-    if new_authority.is_zero() {
-        return Err("the new authority cannot be the zero address: every Leash module needs one (to remove the leash, `uninstall`)".to_string());
-    }
-    if new_authority == account {
-        return Err(format!(
-            "the new authority cannot be the account {account} itself: the authority acts from outside the account, so that a pause cannot lock it out"
-        ));
-    }
-    if new_authority == key {
-        return Err(format!(
-            "{new_authority} is the key making this rotation: name another key as the new authority"
-        ));
-    }
-    Ok(())
+    crate::ops::first_refusal([
+        (
+            new_authority.is_zero(),
+            "the new authority cannot be the zero address: every Leash module needs one (to remove the leash, `uninstall`)".into(),
+        ),
+        (
+            new_authority == account,
+            format!("the new authority cannot be the account {account} itself: the authority acts from outside the account, so that a pause cannot lock it out"),
+        ),
+        (
+            new_authority == key,
+            format!("{new_authority} is the key making this rotation: name another key as the new authority"),
+        ),
+    ])
 }
 
 /// `setAuthority(account, newAuthority)` at every Leash module holding `account`, from the

@@ -37,14 +37,13 @@ pub struct Bundler {
 
 /// A UserOp as the bundler's JSON-RPC takes it (EntryPoint v0.7 and v0.8): the packed fields
 /// unpacked, numbers as hex quantities, absent optional fields left out.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RpcUserOperation {
     pub sender: Address,
     pub nonce: U256,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub factory: Option<Address>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub factory_data: Option<Bytes>,
     pub call_data: Bytes,
     pub call_gas_limit: U256,
@@ -52,13 +51,9 @@ pub struct RpcUserOperation {
     pub pre_verification_gas: U256,
     pub max_fee_per_gas: U256,
     pub max_priority_fee_per_gas: U256,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paymaster: Option<Address>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paymaster_verification_gas_limit: Option<U256>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paymaster_post_op_gas_limit: Option<U256>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paymaster_data: Option<Bytes>,
     pub signature: Bytes,
 }

@@ -26,20 +26,17 @@ use crate::provider::Confirm;
 /// What makes accounts of one kind on a chain: the factory and, on the accounts whose owner signs
 /// through a validator module, the bootstrap that installs it and that validator (and a Safe's
 /// singleton and adapter).
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountFactory {
     pub factory: Address,
     /// The bootstrap (Nexus, the reference account) or the Safe7579 launchpad (the Safe).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<Address>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_validator: Option<Address>,
     /// The Safe: the singleton the launchpad switches the proxy to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub singleton: Option<Address>,
     /// The Safe: the Safe7579 adapter, its module and fallback handler.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adapter: Option<Address>,
 }
 

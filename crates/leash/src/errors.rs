@@ -561,6 +561,12 @@ mod tests {
     use super::*;
     use crate::abi::{AllowlistHook, SpendingLimitHook};
 
+    /// `error`, decoded from its encoding and described with `book`, says every one of `parts`.
+    fn reads(error: &impl SolError, book: &TokenBook, parts: &[&str]) {
+        let words = LeashRevert::decode(&error.abi_encode()).describe(book);
+        assert!(parts.iter().all(|p| words.contains(p)), "{words}");
+    }
+
     #[test]
     fn each_error_decodes_into_the_variant_of_the_contract_that_declares_it() {
         let (usdc, account) = (Address::with_last_byte(0xc0), Address::with_last_byte(0xac));
@@ -600,11 +606,7 @@ mod tests {
             remaining: U256::from(300),
             availableAt: U256::from(86_400),
         };
-        let words = LeashRevert::decode(&capped.abi_encode()).describe(&book);
-        assert!(
-            words.contains("argument 700") && words.contains("300 left") && words.contains("1970-01-02"),
-            "{words}"
-        );
+        reads(&capped, &book, &["argument 700", "300 left", "1970-01-02"]);
         let never =
             crate::abi::IPolicyEngine::Session_ArgumentCapExceeded { availableAt: U256::MAX, ..capped };
         // An account-wide rule broken: the word, the function and the rule.
@@ -615,12 +617,8 @@ mod tests {
             rule: U256::from(1),
             word: U256::from(77),
         };
-        let words = LeashRevert::decode(&broken.abi_encode()).describe(&book);
-        assert!(
-            words.contains("argument 77") && words.contains("of transfer on") && words.contains("rule 1"),
-            "{words}"
-        );
-        assert!(LeashRevert::decode(&never.abi_encode()).describe(&book).ends_with("above the cap itself"));
+        reads(&broken, &book, &["argument 77", "of transfer on", "rule 1"]);
+        reads(&never, &book, &["above the cap itself"]);
 
         // AgentValidator's refusals of the authority's changes.
         let invalid = crate::abi::AgentValidator::AgentValidator_InvalidAgent { account, agent: account };

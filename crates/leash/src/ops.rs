@@ -653,23 +653,25 @@ pub async fn agent_status<P: Provider + Clone>(
 /// checked before anything is sent. The account's owners are refused by the validator itself,
 /// which asks the account.
 pub fn check_agent(account: Address, authority: Address, agent: Address) -> Result<(), String> {
-    if agent.is_zero() {
-        return Err(
-            "the agent cannot be the zero address: to take the agent's key away, revoke it (`agent revoke`)"
-                .to_string(),
-        );
-    }
-    if agent == account {
-        return Err(format!(
-            "the agent cannot be the account {account} itself: an agent signs with a key of its own"
-        ));
-    }
-    if agent == authority {
-        return Err(format!(
-            "the agent cannot be {agent}, the authority of {account}: the authority rotates and revokes the agent's key, so the agent needs a key of its own"
-        ));
-    }
-    Ok(())
+    first_refusal([
+        (
+            agent.is_zero(),
+            "the agent cannot be the zero address: to take the agent's key away, revoke it (`agent revoke`)".into(),
+        ),
+        (
+            agent == account,
+            format!("the agent cannot be the account {account} itself: an agent signs with a key of its own"),
+        ),
+        (
+            agent == authority,
+            format!("the agent cannot be {agent}, the authority of {account}: the authority rotates and revokes the agent's key, so the agent needs a key of its own"),
+        ),
+    ])
+}
+
+/// The reason of the first of `rules` whose condition holds; nothing when none does.
+pub(crate) fn first_refusal<const N: usize>(rules: [(bool, String); N]) -> Result<(), String> {
+    rules.into_iter().find(|(broken, _)| *broken).map_or(Ok(()), |(_, why)| Err(why))
 }
 
 /// The validator for an authority's change to `account`, once it holds the account (else the

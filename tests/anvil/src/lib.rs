@@ -145,6 +145,20 @@ pub fn role_vars(net: &Devnet) -> BTreeMap<String, Address> {
         .collect()
 }
 
+/// A test's policy file, `text` read as `name` with the `$NAME`s of `vars`.
+pub fn policy(name: &str, text: &str, vars: &BTreeMap<String, Address>) -> Result<PolicyConfig> {
+    config::parse_with(name, text, vars).map_err(|e| eyre!("{e}"))
+}
+
+/// The smallest policy with a pause: `authority`, and `guardian`, who may pause the account.
+pub fn pause_policy(authority: Address, guardian: Address) -> Result<PolicyConfig> {
+    policy(
+        "pause.toml",
+        "authority = \"$AUTHORITY\"\n[pause]\nguardian = \"$GUARDIAN\"\n",
+        &sessions::vars([("AUTHORITY", authority), ("GUARDIAN", guardian)]),
+    )
+}
+
 /// `examples/subscription.toml` for `usdc` and `agent`, the roles from [`role_vars`].
 pub fn subscription(net: &Devnet, usdc: Address, agent: Address) -> Result<PolicyConfig> {
     let mut vars = role_vars(net);

@@ -21,7 +21,7 @@ use leash::errors::{LeashRevert, Refused, TokenBook};
 use leash::ops;
 use leash::provider::Confirm;
 use leash_anvil_tests::sessions::{vars, SessionBed};
-use leash_anvil_tests::{test_bed, UserOpSender};
+use leash_anvil_tests::{policy, test_bed, UserOpSender};
 
 /// An address the policy protects: every call to it is refused while the leash is on.
 const COLD: Address = Address::with_last_byte(0xc0);
@@ -31,7 +31,7 @@ const COLD: Address = Address::with_last_byte(0xc0);
 async fn leashed(hook: HookStack) -> Result<(SessionBed, PrivateKeySigner)> {
     let (net, owner) = test_bed().await?;
     let bed = SessionBed::new(net, owner, parse_ether("0.1")?).await?;
-    let policy = config::parse_with(
+    let policy = policy(
         "admin.toml",
         "authority = \"$AUTHORITY\"\n[pause]\nguardian = \"$GUARDIAN\"\n[allowlist]\nmode = \"block\"\nprotected = [\"$COLD\"]\n\
          [[tasks]]\nid = 1\ncaller = \"$KEEPER\"\ntarget = \"$PAYEE\"\ncall = \"0x\"\ncooldown = \"1d\"\n",
@@ -42,8 +42,7 @@ async fn leashed(hook: HookStack) -> Result<(SessionBed, PrivateKeySigner)> {
             ("KEEPER", bed.net.anvil.addresses()[3]),
             ("PAYEE", Address::with_last_byte(0xa1)),
         ]),
-    )
-    .map_err(|e| eyre::eyre!("{e}"))?;
+    )?;
     bed.install(&config::PolicyConfig { hook, ..policy }, &TokenBook::default()).await?;
     let agent = PrivateKeySigner::random();
     ops::set_agent(&bed.authority_wallet(), bed.modules.validator, bed.owner.account, agent.address())
@@ -397,12 +396,11 @@ async fn admin_uninstall_on_an_eip7702_eoa() -> Result<()> {
         UserOpSender::new(net.provider.clone(), leash::account::ENTRYPOINT_V08, person.address(), person)
             .bundler(net.bundler());
     let authority = net.key(1).address();
-    let policy = config::parse_with(
+    let policy = policy(
         "eoa.toml",
         "authority = \"$AUTHORITY\"\n[allowlist]\nmode = \"block\"\nprotected = [\"$COLD\"]\n",
         &vars([("AUTHORITY", authority), ("COLD", COLD)]),
-    )
-    .map_err(|e| eyre::eyre!("{e}"))?;
+    )?;
     ops::install(&owner, &policy, &modules, &TokenBook::default()).await?;
     assert!(!pays_cold(&owner).await, "COLD is protected");
 

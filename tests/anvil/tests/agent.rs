@@ -13,20 +13,15 @@ use leash::abi::ILeashModule::ILeashModuleErrors as L;
 use leash::config;
 use leash::errors::{LeashRevert, Refused, TokenBook};
 use leash::ops::{self, AgentStatus};
-use leash_anvil_tests::sessions::{vars, SessionBed};
-use leash_anvil_tests::{modules_bed, test_bed, UserOpSender};
+use leash_anvil_tests::sessions::SessionBed;
+use leash_anvil_tests::{modules_bed, pause_policy, test_bed, UserOpSender};
 
 /// The test account with AgentValidator installed (no agent yet, 0.1 ether of gas allowance, Anvil's
 /// key 1 its authority) and the policy engine as its hook, so an agent's key acts.
 async fn leashed() -> Result<SessionBed> {
     let (net, owner) = test_bed().await?;
     let bed = SessionBed::new(net, owner, parse_ether("0.1")?).await?;
-    let policy = config::parse_with(
-        "agent.toml",
-        "authority = \"$AUTHORITY\"\n[pause]\nguardian = \"$GUARDIAN\"\n",
-        &vars([("AUTHORITY", bed.authority.address()), ("GUARDIAN", bed.net.anvil.addresses()[2])]),
-    )
-    .map_err(|e| eyre::eyre!("{e}"))?;
+    let policy = pause_policy(bed.authority.address(), bed.net.anvil.addresses()[2])?;
     bed.install(&policy, &TokenBook::default()).await?;
     Ok(bed)
 }
@@ -227,12 +222,7 @@ async fn a_kernel_install_without_an_agent_is_refused_before_anything_is_sent() 
         leash_anvil_tests::account_bed(leash_devnet::accounts::AccountKind::Kernel).await?;
     let owner = UserOpSender::new(net.provider.clone(), kernel.entry_point, kernel.account, person)
         .nonce_key(kernel.owner_nonce_key);
-    let policy = config::parse_with(
-        "agent.toml",
-        "authority = \"$AUTHORITY\"\n[pause]\nguardian = \"$GUARDIAN\"\n",
-        &vars([("AUTHORITY", net.anvil.addresses()[1]), ("GUARDIAN", net.anvil.addresses()[2])]),
-    )
-    .map_err(|e| eyre::eyre!("{e}"))?;
+    let policy = pause_policy(net.anvil.addresses()[1], net.anvil.addresses()[2])?;
     let err = ops::install(&owner, &policy, &modules, &TokenBook::default()).await.expect_err("Kernel");
     assert_eq!(
         err.to_string(),
@@ -276,12 +266,7 @@ async fn agent_add_installs_the_validator_under_the_leashs_authority() -> Result
             owner.account
         )
     );
-    let policy = config::parse_with(
-        "pause.toml",
-        "authority = \"$AUTHORITY\"\n[pause]\nguardian = \"$GUARDIAN\"\n",
-        &vars([("AUTHORITY", authority), ("GUARDIAN", guardian)]),
-    )
-    .map_err(|e| eyre::eyre!("{e}"))?;
+    let policy = pause_policy(authority, guardian)?;
     ops::install(&owner, &policy, &modules, &TokenBook::default()).await?;
     let file = config::PolicyConfig::agent_only(
         authority,

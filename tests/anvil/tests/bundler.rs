@@ -21,10 +21,10 @@ use leash::account::UserOpSender;
 use leash::account::ENTRYPOINT_V08;
 use leash::addresses::ModuleAddresses;
 use leash::errors::{LeashRevert, TokenBook};
-use leash::{config, ops};
+use leash::ops;
 use leash_anvil_tests::abi::TestToken;
 use leash_anvil_tests::sessions::{vars, SessionBed};
-use leash_anvil_tests::{modules_bed, refusal, subscription, test_bed, usdc_for, Devnet};
+use leash_anvil_tests::{modules_bed, policy, refusal, subscription, test_bed, usdc_for, Devnet};
 use leash_devnet::alto::AltoOptions;
 
 const MERCHANT: Address = address!("0x000000000000000000000000000000000000beef");
@@ -318,7 +318,7 @@ async fn sessions_through_alto() -> Result<()> {
         ("PAYER", payer.address()),
         ("TOPPER", topper.address()),
     ]);
-    let policy = config::parse_with("sessions.toml", &text, &names).map_err(|e| eyre::eyre!("{e}"))?;
+    let policy = policy("sessions.toml", &text, &names)?;
     let book = TokenBook([(usdc, ("USDC".to_string(), 6))].into_iter().collect());
     bed.install(&policy, &book).await?;
     ops::grant_session(&bed.authority_wallet(), modules.engine, account, &policy.sessions[0], &book).await?;

@@ -19,7 +19,7 @@ use leash::errors::{LeashRevert, Refused, TokenBook};
 use leash::provider::Confirm;
 use leash::{live, ops};
 use leash_anvil_tests::abi::TestToken;
-use leash_anvil_tests::{modules_bed, project_root, role_vars, usdc_for, Devnet, UserOpSender};
+use leash_anvil_tests::{modules_bed, policy, project_root, role_vars, usdc_for, Devnet, UserOpSender};
 
 struct World {
     net: Devnet,
@@ -237,12 +237,11 @@ async fn install_is_all_or_nothing() -> Result<()> {
 async fn install_with_an_agent_section_puts_the_agents_key_on_the_leash() -> Result<()> {
     let world = World::new().await?;
     let account = world.owner.account;
-    let alone = config::parse_with(
+    let alone = policy(
         "agent.toml",
         "authority = \"$AUTHORITY\"\n[agent]\nkey = \"$AGENT\"\ngas_allowance = \"0.05\"\n",
         &world.vars,
-    )
-    .map_err(|e| eyre::eyre!("{e}"))?;
+    )?;
     let err = ops::install(&world.owner, &alone, &world.modules, &TokenBook::default())
         .await
         .expect_err("no hook would run the agent");

@@ -19,7 +19,7 @@ use leash::provider::Confirm;
 use leash::{live, ops};
 use leash_anvil_tests::abi::TestToken;
 use leash_anvil_tests::sessions::{vars, SessionBed};
-use leash_anvil_tests::{test_bed, UserOpSender};
+use leash_anvil_tests::{policy, test_bed, UserOpSender};
 
 const DAY: u64 = 86_400;
 /// The chain's clock once the account is set up (2030): the policy file's times count from it.
@@ -74,9 +74,7 @@ async fn two_sessions_through_real_user_ops() -> Result<()> {
         ("PAYEE_2", p2),
         ("PAYEE_3", p3),
     ]);
-    let policy: PolicyConfig =
-        config::parse_with("sessions.toml", include_str!("policies/sessions.toml"), &names)
-            .map_err(|e| eyre::eyre!("{e}"))?;
+    let policy: PolicyConfig = policy("sessions.toml", include_str!("policies/sessions.toml"), &names)?;
     policy.check_account(account).map_err(|e| eyre::eyre!(e))?;
     let book = TokenBook([(usdc, ("USDC".to_string(), 6))].into_iter().collect());
     bed.install(&policy, &book).await?;

@@ -13,14 +13,13 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use eyre::{ensure, Result};
 use leash::abi::SpendingLimitHook::SpendingLimitHookErrors as S;
-use leash::config;
 use leash::errors::{utc, LeashRevert, TokenBook};
 use leash::ops;
 use leash::provider::Confirm;
 use leash::status::{self, AccountStatus};
 use leash_anvil_tests::abi::TestToken;
 use leash_anvil_tests::sessions::{vars, SessionBed};
-use leash_anvil_tests::{modules_bed, test_bed};
+use leash_anvil_tests::{modules_bed, policy, test_bed};
 
 /// The chain's clock once the account is set up (2030).
 const START: u64 = 1_900_000_000;
@@ -92,7 +91,7 @@ async fn scene(hook: &str) -> Result<Scene> {
         ("HELPER", helper.address()),
     ]);
     let text = format!("hook = \"{hook}\"\n{POLICY}{}", if hook == "engine" { SESSION } else { "" });
-    let policy = config::parse_with("status.toml", &text, &names).map_err(|e| eyre::eyre!("{e}"))?;
+    let policy = policy("status.toml", &text, &names)?;
     let book = TokenBook::of(&policy.tokens);
     bed.install(&policy, &book).await?;
     let authority = bed.authority_wallet();

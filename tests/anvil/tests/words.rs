@@ -16,7 +16,9 @@ use leash::errors::{Refused, TokenBook};
 use leash::provider::{connect, with_wallet, Unfunded};
 use leash::{live, ops};
 use leash_anvil_tests::sessions::vars;
-use leash_anvil_tests::{devnet, modules_bed, project_root, test_bed, Devnet, Options, UserOpSender};
+use leash_anvil_tests::{
+    devnet, modules_bed, pause_policy, project_root, test_bed, Devnet, Options, UserOpSender,
+};
 
 /// The words of a refused UserOp (the EntryPoint's `FailedOp`, decoded).
 fn refusal_words(err: &eyre::Report) -> String {
@@ -135,12 +137,7 @@ async fn a_chain_without_the_deployment_says_so_instead_of_not_installed() -> Re
         .expect_err("a transaction to no code would succeed doing nothing");
     assert_eq!(err.to_string(), sentence(modules.engine));
 
-    let policy = config::parse_with(
-        "guardian.toml",
-        "authority = \"$AUTHORITY\"\n[pause]\nguardian = \"$GUARDIAN\"\n",
-        &vars([("AUTHORITY", Address::with_last_byte(1)), ("GUARDIAN", Address::with_last_byte(2))]),
-    )
-    .map_err(|e| eyre::eyre!("{e}"))?;
+    let policy = pause_policy(Address::with_last_byte(1), Address::with_last_byte(2))?;
     let err =
         ops::install(&owner, &policy, &modules, &TokenBook::default()).await.expect_err("policy install");
     assert_eq!(err.to_string(), sentence(modules.engine));
