@@ -105,11 +105,7 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     // The baseline's build goes back to the project, so that the next run compiles only what
     // changed since (the first one compiles the whole suite under the mutants profile).
     for folder in BUILD {
-        let _ = std::fs::remove_dir_all(root.join(folder));
-        let status = Command::new("cp").arg("-a").arg(first.join(folder)).arg(root.join(folder)).status()?;
-        if !status.success() {
-            bail!("could not copy the scratch tree's {folder} back into the project");
-        }
+        copy_over(&first.join(folder), &root.join(folder))?;
     }
     println!("      the unmutated tests pass in the scratch tree ({:.0} s)", started.elapsed().as_secs_f64());
     // The other lanes start from the first one's tree, whose build the baseline just brought up to
@@ -117,11 +113,7 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     let mut scratches = vec![first.clone()];
     for lane in 1..lanes {
         let copy = scratch_path(&format!("lane{lane}"));
-        let _ = std::fs::remove_dir_all(&copy);
-        let status = Command::new("cp").arg("-a").arg(&first).arg(&copy).status()?;
-        if !status.success() {
-            bail!("could not copy the scratch tree for lane {lane}");
-        }
+        copy_over(&first, &copy)?;
         scratches.push(copy);
     }
 
@@ -233,13 +225,20 @@ pub fn scratch_tree(root: &Path, tag: &str, extra: &[&str]) -> Result<PathBuf> {
         if let Some(parent) = to.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let status = Command::new("cp").arg("-a").arg(&from).arg(&to).status()?;
-        if !status.success() {
-            bail!("could not copy {} into the scratch tree", from.display());
-        }
+        copy_over(&from, &to)?;
     }
     std::os::unix::fs::symlink(root.join("node_modules"), scratch.join("node_modules"))?;
     Ok(scratch)
+}
+
+/// Replaces `to` with a copy of `from` (a file or a folder, attributes kept).
+fn copy_over(from: &Path, to: &Path) -> Result<()> {
+    let _ = std::fs::remove_dir_all(to);
+    let status = Command::new("cp").arg("-a").arg(from).arg(to).status()?;
+    if !status.success() {
+        bail!("could not copy {} to {}", from.display(), to.display());
+    }
+    Ok(())
 }
 
 /// Writes the variant into the scratch tree; returns the file's original text and its scratch path.
