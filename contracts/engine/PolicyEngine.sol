@@ -44,9 +44,18 @@ contract PolicyEngine is EngineState, IERC7579Hook {
     /// @notice What AgentValidator asks before every agent operation, from the one slot the
     /// execution reads next (IPolicyEngine.leashContext). Here, not in the configuration half: no
     /// `delegatecall` on the agent's path.
-    function leashContext(address account) external view returns (bool installed, uint8 accountKind, uint48 pauseEnds) {
+    function leashContext(address account)
+        external
+        view
+        returns (bool installed, uint8 accountKind, uint48 pauseEnds, bool allowMode)
+    {
         uint256 state = _state[account];
-        return (state & INSTALLED != 0, uint8(state >> ACCOUNT_KIND_SHIFT), uint48(state >> PAUSED_SHIFT));
+        return (
+            state & INSTALLED != 0,
+            uint8(state >> ACCOUNT_KIND_SHIFT),
+            uint48(state >> PAUSED_SHIFT),
+            uint8(state >> MODE_SHIFT) == uint8(IAllowlistHook.Mode.Allow)
+        );
     }
 
     /// @notice What AgentValidator asks before an operation of a session (IPolicyEngine.sessionContext).

@@ -218,7 +218,13 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
     /// without its `onUninstall`): AgentValidator asks the account that, the way `accountKind` says.
     /// `pauseEnds` is the end of the current or last pause (0: never paused): AgentValidator makes
     /// the agent's operations valid only from then on, so a paused agent cannot even spend gas.
-    function leashContext(address account) external view returns (bool installed, uint8 accountKind, uint48 pauseEnds);
+    /// `allowMode`: the allowlist is in allow mode, so every target the agent's execution reaches
+    /// is one the authority listed (AgentValidator then does not ask the account whether it is one
+    /// of its modules).
+    function leashContext(address account)
+        external
+        view
+        returns (bool installed, uint8 accountKind, uint48 pauseEnds, bool allowMode);
     error Engine_TooManyLeashModules(uint256 given, uint256 max);
     /// @notice The configuration half given at deployment holds no code.
     error Engine_NoConfiguration(address config);

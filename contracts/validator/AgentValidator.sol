@@ -126,7 +126,7 @@ contract AgentValidator is LeashModule, IAgentValidator {
         ExecutionDecoder.Executions memory ex = _execution(account, userOp.callData);
         address session = ex.session;
         (bool onSafe, bool viaEngine, uint256 validAfter, uint256 sessionTimes) = _requireLeashHook(account, session);
-        _checkTargets(account, ex, onSafe);
+        _checkTargets(account, ex, onSafe, session != address(0) || sessionTimes & ALLOW_MODE != 0);
         uint256 validUntil;
         if (session == address(0)) {
             (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(userOpHash, userOp.signature);
@@ -200,7 +200,8 @@ contract AgentValidator is LeashModule, IAgentValidator {
     /// The engine first, from its state slot (the execution reads that slot next, so the read
     /// costs little), which says how the account proved the install and so which question to ask
     /// it, with no probe of the account's kind; failing that, the multiplexer as before.
-    /// For a session's operation the same call to the engine also returns the session's times.
+    /// For a session's operation the same call to the engine also returns the session's times;
+    /// for the agent's own, whether the engine's allowlist is in allow mode (`ALLOW_MODE`).
     function _requireLeashHook(address account, address session)
         private
         view
@@ -259,13 +260,15 @@ contract AgentValidator is LeashModule, IAgentValidator {
         }
     }
 
-    /// @dev `live (at 96) | validUntil (48, at 48) | validAfter (48)`: a session's times, packed.
+    /// @dev `live (at 96) | validUntil (48, at 48) | validAfter (48)`: a session's times, packed;
+    /// with no session, only the engine's allow mode (at 97).
     uint256 internal constant SESSION_LIVE = 1 << 96;
+    uint256 internal constant ALLOW_MODE = 1 << 97;
     uint256 internal constant U48 = 0xffffffffffff;
 
-    /// @dev The engine's `leashContext(account)`, or with a session its `sessionContext(account,
-    /// session)`, which adds the session's times (packed: `SESSION_LIVE`); not installed when there
-    /// is no engine or no answer.
+    /// @dev The engine's `leashContext(account)`, with its allow mode in `times` (`ALLOW_MODE`), or
+    /// with a session its `sessionContext(account, session)`, which adds the session's times
+    /// (packed: `SESSION_LIVE`); not installed when there is no engine or no answer.
     function _engineContext(address account, address session)
         private
         view
@@ -280,7 +283,7 @@ contract AgentValidator is LeashModule, IAgentValidator {
             mstore(m, selector)
             mstore(add(m, 0x04), account)
             mstore(add(m, 0x24), session)
-            let size := 0x60
+            let size := 0x80
             let argsSize := 0x24
             if session {
                 size := 0xc0
@@ -291,6 +294,7 @@ contract AgentValidator is LeashModule, IAgentValidator {
                 installed := eq(mload(m), 1)
                 kind := mload(add(m, 0x20))
                 pausedUntil := and(mload(add(m, 0x40)), U48)
+                if iszero(session) { times := shl(97, eq(mload(add(m, 0x60)), 1)) }
                 if session {
                     times := or(
                         or(shl(96, eq(mload(add(m, 0x60)), 1)), shl(48, and(mload(add(m, 0xa0)), U48))),
@@ -410,15 +414,21 @@ contract AgentValidator is LeashModule, IAgentValidator {
     }
 
     /// @dev None of the execution's calls may target the account, an alias of it (`address(0)`; on
-    /// a Safe its adapter and enabled modules) or this module.
-    function _checkTargets(address account, ExecutionDecoder.Executions memory ex, bool onSafe) private view {
+    /// a Safe its adapter and enabled modules), this module, or a module installed on the account
+    /// (an owner validator the account may reconfigure, an executor: a call from the account to one
+    /// is a call to the account). The last is asked of the account (two cold slots per target)
+    /// only where the agent could reach a target nobody named: `listed` says every target must be
+    /// named by the authority to pass the hook (a session's permitted pairs; the engine's allowlist
+    /// in allow mode), and naming a module is the authority's decision to make.
+    function _checkTargets(address account, ExecutionDecoder.Executions memory ex, bool onSafe, bool listed)
+        private
+        view
+    {
         for (uint256 i; i < ex.count; ++i) {
             (address target,,) = ExecutionDecoder.at(ex, i);
-            // A module installed on the account acts for it (an owner validator the account may
-            // reconfigure, an executor): a call from the account to one is a call to the account.
             require(
-                target != address(this) && !_isAccount(account, target, onSafe) && !_installedAs(account, 1, target)
-                    && !_installedAs(account, 2, target),
+                target != address(this) && !_isAccount(account, target, onSafe)
+                    && (listed || (!_installedAs(account, 1, target) && !_installedAs(account, 2, target))),
                 AgentValidator_TargetNotAllowed(account, target)
             );
         }

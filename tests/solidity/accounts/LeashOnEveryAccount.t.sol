@@ -195,7 +195,7 @@ contract EngineOnKernelTest is LeashEngineAccountSuite, KernelLeash {
     function test_engine_OwnersApprovedRemovalStopsTheAgent() public override {
         ownerDoes(uninstallValidatorCall(address(agentValidator)));
         ownerDoes(installAgentValidatorCall(address(1), ""));
-        (bool installed,,) = engine.leashContext(account);
+        (bool installed,,,) = engine.leashContext(account);
         assertTrue(installed, "a stale record");
         assertAgentNotValidatedUnwrapped();
         OwnerValidator second = new OwnerValidator();

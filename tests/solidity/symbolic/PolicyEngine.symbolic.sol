@@ -81,7 +81,7 @@ contract PolicyEngineSymbolic is AgentAccountSymbolic {
         address a = address(account);
         s.o.authorities = keccak256(abi.encode(engine.authorityOf(a), automation.authorityOf(a)));
         s.o.modules = _modules(address(engine));
-        (bool installed, uint8 kind, uint48 pauseEnds) = engine.leashContext(a);
+        (bool installed, uint8 kind, uint48 pauseEnds,) = engine.leashContext(a);
         s.o.pause = keccak256(
             abi.encode(installed, kind, pauseEnds, engine.isPaused(a), engine.pausedUntil(a), engine.guardianOf(a))
         );

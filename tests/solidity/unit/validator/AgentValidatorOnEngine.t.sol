@@ -47,7 +47,7 @@ contract AgentValidatorOnEngineTest is AgentValidatorTestBase {
     // ------------------------------------------------------------------ the engine as the hook
 
     function test_engine_AgentExecutionPasses() public {
-        (bool installed, uint8 kind,) = engine.leashContext(address(account));
+        (bool installed, uint8 kind,,) = engine.leashContext(address(account));
         assertTrue(installed);
         assertEq(kind, 0, "the account lists the engine as its hook");
         (bool ok, bytes memory reason) = submitAsAgent(call1(address(target), ping));
@@ -93,7 +93,7 @@ contract AgentValidatorOnEngineTest is AgentValidatorTestBase {
         vm.mockCall(address(engine), abi.encodeWithSelector(IERC7579Module.onUninstall.selector), "");
         uninstallEngine();
         vm.clearMockedCalls();
-        (bool installed,,) = engine.leashContext(address(account));
+        (bool installed,,,) = engine.leashContext(address(account));
         assertTrue(installed, "the engine keeps a stale record");
         assertValidationReverts(call1(address(target), ping), leashNotInstalled());
         assertEq(target.pings(), 0);
@@ -123,9 +123,9 @@ contract AgentValidatorOnEngineTest is AgentValidatorTestBase {
         uninstallEngine();
         EngineAccount other_ = new EngineAccount();
         other_.install(engine, abi.encode(authority, engineConfig()));
-        (bool installed,,) = engine.leashContext(address(other_));
+        (bool installed,,,) = engine.leashContext(address(other_));
         assertTrue(installed);
-        (installed,,) = engine.leashContext(address(account));
+        (installed,,,) = engine.leashContext(address(account));
         assertFalse(installed);
         assertValidationReverts(call1(address(target), ping), leashNotInstalled());
     }
@@ -133,7 +133,7 @@ contract AgentValidatorOnEngineTest is AgentValidatorTestBase {
     /// @dev Uninstall forgets the record; a reinstall records the account's answer afresh.
     function test_engine_ReinstallRecordsAfresh() public {
         uninstallEngine();
-        (bool installed,,) = engine.leashContext(address(account));
+        (bool installed,,,) = engine.leashContext(address(account));
         assertFalse(installed);
         assertValidationReverts(call1(address(target), ping), leashNotInstalled());
         installEngine(engineConfig());

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IEntryPoint} from "account-abstraction/interfaces/IEntryPoint.sol";
 import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
@@ -12,6 +13,7 @@ import {ILeashModule} from "../../../../contracts/interfaces/ILeashModule.sol";
 import {IPolicyEngine} from "../../../../contracts/interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../../../../contracts/interfaces/ISpendingLimitHook.sol";
 
+import {OwnerValidator} from "../mocks/OwnerValidator.sol";
 import {Target} from "../mocks/Target.sol";
 import {LeashAccountBase} from "./LeashAccountSuite.sol";
 
@@ -76,7 +78,7 @@ abstract contract LeashEngineAccountSuite is LeashEngineAccountBase {
     // ------------------------------------------------------------------ the agent within its leash
 
     function test_engine_RecordsHowTheAccountProvedTheInstall() public view {
-        (bool installed, uint8 kind,) = engine.leashContext(account);
+        (bool installed, uint8 kind,,) = engine.leashContext(account);
         assertTrue(installed);
         assertEq(kind, expectedAccountKind());
         assertTrue(engine.isInitialized(account));
@@ -127,6 +129,41 @@ abstract contract LeashEngineAccountSuite is LeashEngineAccountBase {
         assertEq(agentValidator.agentOf(account), agent.addr);
     }
 
+    /// @dev A module installed on the account acts for it (an owner validator the account may
+    /// reconfigure, an executor). In allow mode every target the agent reaches is one the authority
+    /// listed, so AgentValidator does not ask the account and the allowlist refuses the module
+    /// nobody listed; in block mode and with no allowlist, AgentValidator asks, and refuses it.
+    /// `other` stands for a third-party executor (the account answers that it is one); the owner's
+    /// validator, where the account has one, is the real thing.
+    function test_engine_attack_AgentCallsAModuleOfTheAccount() public {
+        vm.mockCall(
+            account, abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (2, address(other), "")), abi.encode(true)
+        );
+        address ownerModule = ownerValidator();
+        bytes memory takeOver = abi.encodeWithSignature("setOwner(address)", agent.addr);
+        assertEngineRefuses(call1(address(other), 0, ping), IAllowlistHook.Allowlist_CallNotAllowed.selector);
+        if (ownerModule != address(0)) {
+            assertEngineRefuses(call1(ownerModule, 0, takeOver), IAllowlistHook.Allowlist_CallNotAllowed.selector);
+        }
+        IAllowlistHook.Mode[2] memory open = [IAllowlistHook.Mode.Block, IAllowlistHook.Mode.None];
+        for (uint256 i; i < open.length; ++i) {
+            vm.prank(authority);
+            engine.setMode(account, open[i]);
+            assertAgentNotValidated(call1(address(other), 0, ping), targetNotAllowed(address(other)));
+            if (ownerModule != address(0)) {
+                assertAgentNotValidated(call1(ownerModule, 0, takeOver), targetNotAllowed(ownerModule));
+                assertAgentNotValidated(
+                    batch2(address(target), ping, ownerModule, takeOver), targetNotAllowed(ownerModule)
+                );
+            }
+        }
+        // The account's own answer is what counts: without it, `other` is an ordinary target.
+        vm.clearMockedCalls();
+        assertAgentPasses(call1(address(other), 0, ping));
+        assertEq(other.pings(), 1);
+        if (ownerModule != address(0)) assertEq(OwnerValidator(ownerModule).ownerOf(account), owner.addr);
+    }
+
     /// @dev See `checkNestedSelfCallCannotSpendTheApproval`.
     function test_engine_attack_NestedSelfCallCannotSpendTheOwnersApproval() public {
         checkNestedSelfCallCannotSpendTheApproval(address(engine), expectedAccountKind() == 2);
@@ -156,7 +193,7 @@ abstract contract LeashEngineAccountSuite is LeashEngineAccountBase {
     /// still refuses the agent, because it asks the account for its hook, not only the engine.
     function test_engine_attack_AgentActsWhileTheAccountRunsNoHook() public {
         pretendTheHookIsGone();
-        (bool installed,,) = engine.leashContext(account);
+        (bool installed,,,) = engine.leashContext(account);
         assertTrue(installed, "the engine keeps its record");
         assertAgentNotValidated(call1(address(target), 0, ping), leashNotInstalled());
         vm.clearMockedCalls();
