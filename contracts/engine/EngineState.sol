@@ -178,8 +178,12 @@ abstract contract EngineState is LeashModule {
 
     /// @dev The Leash modules every account protects (the engine itself is the guard's business:
     /// its tightening functions stay open to the account).
-    function _isLeashModule(address account, address target) internal view returns (bool) {
-        return target == account || target == LEASH_0 || target == LEASH_1 || target == LEASH_2 || target == LEASH_3;
+    function _isLeashModule(address account, address target) internal view returns (bool leash) {
+        (address l0, address l1, address l2, address l3) = (LEASH_0, LEASH_1, LEASH_2, LEASH_3);
+        // One expression, no short-circuit jumps: it runs for every item of every execution.
+        assembly ("memory-safe") {
+            leash := or(or(or(eq(target, account), eq(target, l0)), or(eq(target, l1), eq(target, l2))), eq(target, l3))
+        }
     }
 
     /// @dev The mode bit entries are added to and removed from; the allowlist must be on.

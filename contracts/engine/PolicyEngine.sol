@@ -105,15 +105,40 @@ contract PolicyEngine is EngineState, IERC7579Hook {
         (bool decided, bool approved, bool consumed, ExecutionDecoder.Executions memory ex) =
             _guardCall(account, msgSender, msgData, counts);
         if (approved) return _guardHookData(consumed, counts);
+        if (ex.count == 1) return _preCheckOne(account, state, msgSender, msgData, ex, !decided);
         // Every item through the guard before any policy: an item that spends the authority's
         // approval exempts the whole call.
         if (!decided && _guardItemsAlone(account, msgSender, msgData, ex)) return _guardHookData(true, counts);
-        uint256 until = (state >> PAUSED_SHIFT) & MANUAL;
-        require(block.timestamp >= until, IEmergencyPauseHook.Pause_AccountPaused(account, until));
-        if (ex.count == 1) _checkSingle(account, state, ex);
-        else if (ex.count != 0) _checkBatch(account, state, ex);
+        _checkPause(account, state);
+        if (ex.count != 0) _checkBatch(account, state, ex);
         if (ex.session != address(0)) _checkSession(account, state, ex);
         return _guardHookData(false, counts);
+    }
+
+    /// @dev `preCheck` of one item, read once for the guard (`guard`: not decided by `_guardCall`),
+    /// the policies and the session.
+    function _preCheckOne(
+        address account,
+        uint256 state,
+        address msgSender,
+        bytes calldata msgData,
+        ExecutionDecoder.Executions memory ex,
+        bool guard
+    ) internal returns (bytes memory) {
+        bool counts = (state >> ACCOUNT_KIND_SHIFT) & 0xff == ACCOUNT_SAFE7579;
+        (address target, uint256 value, bytes calldata data) = ExecutionDecoder.at(ex, 0);
+        if (guard && _guardExecutionItem(account, msgSender, msgData, target, data, target == address(this))) {
+            return _guardHookData(true, counts);
+        }
+        _checkPause(account, state);
+        _checkSingle(account, state, target, value, data);
+        if (ex.session != address(0)) _checkSessionSingle(account, state, ex.session, target, value, data);
+        return _guardHookData(false, counts);
+    }
+
+    function _checkPause(address account, uint256 state) internal view {
+        uint256 until = (state >> PAUSED_SHIFT) & MANUAL;
+        require(block.timestamp >= until, IEmergencyPauseHook.Pause_AccountPaused(account, until));
     }
 
     /// @inheritdoc IERC7579Hook
@@ -122,8 +147,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
     }
 
     /// @dev One item: no memory arrays, each slot read once.
-    function _checkSingle(address account, uint256 state, ExecutionDecoder.Executions memory ex) internal {
-        (address target, uint256 value, bytes calldata data) = ExecutionDecoder.at(ex, 0);
+    function _checkSingle(address account, uint256 state, address target, uint256 value, bytes calldata data) internal {
         (uint256 key, uint256 slot) = _targetSlot(account, state, target);
         _checkTarget(account, state, target, slot, data);
         if (slot & TARGET_RULES != 0) _checkCallRules(account, state, target, data);
@@ -310,6 +334,32 @@ contract PolicyEngine is EngineState, IERC7579Hook {
             uint256 slot = PolicyKey.load(tokenKey);
             if (slot & TRACKED != 0) SpendingPolicy.record(account, tokens[k], tokenKey, slot, amounts[k]);
         }
+    }
+
+    /// @dev One item, as `_checkSession` takes a batch: no memory arrays, the token's slot read once.
+    function _checkSessionSingle(
+        address account,
+        uint256 state,
+        address agent,
+        address target,
+        uint256 value,
+        bytes calldata data
+    ) internal {
+        (Scope memory scope, uint256 session) = _openSession(account, state, agent, 1);
+        _checkSessionCall(scope, target, data);
+        if (session & S_TOKENS == 0) return;
+        if (data.length != 0) _recordSessionSpend(scope, target, data, 0);
+        if (value != 0) _recordSessionSpend(scope, address(0), data[:0], value);
+    }
+
+    /// @dev What the call moves of `token` (`data` to it; or `value` of the native token), against
+    /// the session's own limits of it, if it has any.
+    function _recordSessionSpend(Scope memory scope, address token, bytes calldata data, uint256 value) internal {
+        uint256 key = _sessionTokenKey(scope, token);
+        uint256 slot = PolicyKey.load(key);
+        if (slot & TRACKED == 0) return;
+        uint256 amount = token == address(0) ? value : TokenOutflow.amountOf(scope.account, token, data);
+        if (amount != 0) SpendingPolicy.record(scope.account, token, key, slot, amount);
     }
 
     /// @dev The session named: live, within its time range, `n` more calls within its usage limits.

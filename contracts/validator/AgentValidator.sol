@@ -376,15 +376,16 @@ contract AgentValidator is LeashModule, IAgentValidator {
 
     /// @dev The most the EntryPoint may take from the account for `userOp` (v0.7 / v0.8 packing):
     /// `(verificationGasLimit + callGasLimit + preVerificationGas) * maxFeePerGas`; nothing when a
-    /// paymaster pays.
+    /// paymaster pays or the fee is zero.
     function _maxCost(PackedUserOperation calldata userOp) private pure returns (uint256) {
-        if (userOp.paymasterAndData.length != 0) return 0;
+        uint256 maxFee = uint128(uint256(userOp.gasFees));
+        if (maxFee == 0 || userOp.paymasterAndData.length != 0) return 0;
         uint256 limits = uint256(userOp.accountGasLimits);
         if (userOp.preVerificationGas > type(uint128).max) return type(uint256).max;
         // Each term is below 2^128, so the sum is below 2^130; capped so the product fits.
         uint256 gas = (limits >> 128) + uint128(limits) + userOp.preVerificationGas;
         if (gas > type(uint128).max) return type(uint256).max;
-        return gas * uint128(uint256(userOp.gasFees));
+        return gas * maxFee;
     }
 
     /// @inheritdoc IERC7579Validator
