@@ -144,28 +144,23 @@ fn halmos_all(root: &Path) -> Result<HalmosOutcome> {
     )?;
     let contracts = check_contracts(root)?;
     println!("halmos: {} check contracts, {WORKERS} at a time", contracts.len());
-    let queue = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from(contracts)));
-    let (tx, rx) = std::sync::mpsc::channel();
-    for _ in 0..WORKERS {
-        let (tx, root, queue) = (tx.clone(), root.to_path_buf(), queue.clone());
-        std::thread::spawn(move || loop {
-            let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
-            let Some(name) = next else { break };
-            let output = halmos_output(&root, &root, Some(&format!("^{name}$")));
-            if tx.send((name, output)).is_err() {
-                break;
-            }
-        });
-    }
-    drop(tx);
     let mut outcome = HalmosOutcome { passed: true, counterexample: false };
-    for (name, output) in rx {
-        let output = output?;
-        println!("--- {name}: done after {:.0} s", started.elapsed().as_secs_f64());
-        let one = judge(&output);
-        outcome.passed &= one.passed;
-        outcome.counterexample |= one.counterexample;
-    }
+    crate::pool::run(
+        &[(); WORKERS],
+        contracts,
+        |_, name| {
+            let output = halmos_output(root, root, Some(&format!("^{name}$")));
+            (name, output)
+        },
+        |(name, output)| {
+            let output = output?;
+            println!("--- {name}: done after {:.0} s", started.elapsed().as_secs_f64());
+            let one = judge(&output);
+            outcome.passed &= one.passed;
+            outcome.counterexample |= one.counterexample;
+            Ok(())
+        },
+    )?;
     report(&outcome, started);
     Ok(outcome)
 }
@@ -327,6 +322,20 @@ fn location_of(finding: &serde_json::Value) -> String {
     }
 }
 
+/// `gas_limit` of foundry.toml's `mutants` profile.
+fn mutants_gas_limit(root: &Path) -> Result<u64> {
+    let path = root.join("foundry.toml");
+    let text = std::fs::read_to_string(&path).wrap_err_with(|| format!("reading {}", path.display()))?;
+    let config: toml::Value = toml::from_str(&text).wrap_err("foundry.toml is malformed")?;
+    config
+        .get("profile")
+        .and_then(|p| p.get("mutants"))
+        .and_then(|m| m.get("gas_limit"))
+        .and_then(toml::Value::as_integer)
+        .and_then(|limit| u64::try_from(limit).ok())
+        .ok_or_else(|| eyre!("foundry.toml's [profile.mutants] has no gas_limit"))
+}
+
 fn coverage(root: &Path) -> Result<()> {
     let output = crate::tool(root, "forge")
         // Coverage needs every line reached, not deep campaigns: the default profile's run counts.
@@ -334,9 +343,9 @@ fn coverage(root: &Path) -> Result<()> {
         .args(["coverage", "--report", "summary", "--no-match-coverage", "^(tests|script|lib)/"])
         .args(["--no-match-path", "tests/solidity/gas/*"])
         // The ERC-7562 checks hold a whole opcode trace in memory, which the unoptimised code
-        // coverage builds makes longer than the default gas limit's memory (as under the mutants
-        // profile, foundry.toml).
-        .env("FOUNDRY_GAS_LIMIT", "30000000000")
+        // coverage builds makes longer than the default gas limit's memory: the mutants profile's
+        // limit, which is raised for the same reason.
+        .env("FOUNDRY_GAS_LIMIT", mutants_gas_limit(root)?.to_string())
         .output()
         .map_err(|e| eyre!("could not run forge coverage: {e}"))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -404,7 +413,7 @@ fn timed(what: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{element_of, location_of};
+    use super::{element_of, location_of, mutants_gas_limit};
 
     fn finding(statement: &str) -> serde_json::Value {
         serde_json::json!({
@@ -443,5 +452,22 @@ mod tests {
         });
         assert_eq!(element_of(&variable), "");
         assert_eq!(location_of(&variable), "SpendingLimitHook._tokens");
+    }
+
+    /// Coverage runs under the mutants profile's raised gas limit, read from foundry.toml.
+    #[test]
+    fn coverage_takes_the_mutants_profiles_gas_limit() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let limit = mutants_gas_limit(root).unwrap();
+        assert!(
+            limit > 1 << 30,
+            "foundry.toml's mutants gas_limit is {limit}, not above forge's default (2^30)"
+        );
+        let dir = std::env::temp_dir().join(format!("leash-gas-limit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("foundry.toml"), "[profile.mutants]\nout = \"x\"\n").unwrap();
+        let err = mutants_gas_limit(&dir).unwrap_err().to_string();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(err.contains("no gas_limit"), "{err}");
     }
 }

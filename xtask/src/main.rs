@@ -12,6 +12,7 @@ mod gas;
 mod markers;
 mod mutants;
 mod operate;
+mod pool;
 mod progress;
 mod status;
 mod storage_doc;

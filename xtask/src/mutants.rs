@@ -118,48 +118,37 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     }
 
     // One queue both lanes take from, so neither sits idle while the other still has a list.
-    let queue = std::sync::Arc::new(std::sync::Mutex::new(
-        selected.into_iter().enumerate().collect::<std::collections::VecDeque<(usize, Variant)>>(),
-    ));
-    let (tx, rx) = std::sync::mpsc::channel::<Result<(usize, Verdict, String)>>();
-    let mut workers = Vec::new();
-    for scratch in scratches {
-        let (tx, root, queue) = (tx.clone(), root.to_path_buf(), queue.clone());
-        workers.push(std::thread::spawn(move || {
-            loop {
-                let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
-                let Some((i, v)) = next else { break };
-                let what = format!("{}: {}", v.name, v.what);
-                let sent = tx.send(check(&root, &scratch, &v).map(|verdict| (i, verdict, what)));
-                if sent.is_err() {
-                    break;
-                }
-            }
-            let _ = std::fs::remove_dir_all(&scratch);
-        }));
-    }
-    drop(tx);
     let mut verdicts: Vec<(usize, Verdict)> = Vec::new();
-    for message in rx {
-        let (i, verdict, what) = message?;
-        println!("[{}/{total}] {what}", verdicts.len() + 1);
-        match (verdict.caught_by.first(), verdict.expected) {
-            (Some(first), true) => println!(
-                "      caught by {} test(s) in {:.0} s, first {first}",
-                verdict.caught_by.len(),
-                verdict.seconds
-            ),
-            (Some(_), false) => println!(
-                "      SURVIVED: only tests it was not written for failed: {}",
-                verdict.caught_by.join(", ")
-            ),
-            (None, _) => println!("      SURVIVED: no test failed"),
-        }
-        verdicts.push((i, verdict));
+    let ran = crate::pool::run(
+        &scratches,
+        selected.into_iter().enumerate(),
+        |scratch, (i, v)| {
+            let what = format!("{}: {}", v.name, v.what);
+            check(root, scratch, &v).map(|verdict| (i, verdict, what))
+        },
+        |message| {
+            let (i, verdict, what) = message?;
+            println!("[{}/{total}] {what}", verdicts.len() + 1);
+            match (verdict.caught_by.first(), verdict.expected) {
+                (Some(first), true) => println!(
+                    "      caught by {} test(s) in {:.0} s, first {first}",
+                    verdict.caught_by.len(),
+                    verdict.seconds
+                ),
+                (Some(_), false) => println!(
+                    "      SURVIVED: only tests it was not written for failed: {}",
+                    verdict.caught_by.join(", ")
+                ),
+                (None, _) => println!("      SURVIVED: no test failed"),
+            }
+            verdicts.push((i, verdict));
+            Ok(())
+        },
+    );
+    for scratch in &scratches {
+        let _ = std::fs::remove_dir_all(scratch);
     }
-    for worker in workers {
-        let _ = worker.join();
-    }
+    ran?;
     verdicts.sort_by_key(|(i, _)| *i);
 
     let mut table = crate::table::new(&["variant", "result", "caught by"], &[]);
