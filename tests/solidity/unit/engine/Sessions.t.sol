@@ -256,6 +256,24 @@ contract SessionsTest is LeashTestBase {
             )
         );
         assertEq(payee.balance, 0.6 ether);
+        // A batch's values are summed against the same limit.
+        Execution[] memory items = new Execution[](2);
+        items[0] = Execution(payee, 0.3 ether, "");
+        items[1] = Execution(payee, 0.2 ether, "");
+        assertRefused(
+            abi.encodeWithSelector(ExecutionDecoder.EXECUTE, _mode(0x01, agentKey), abi.encode(items)),
+            abi.encodeWithSelector(
+                ISpendingLimitHook.SpendingLimit_Exceeded.selector,
+                acct,
+                address(0),
+                0.5 ether,
+                0.4 ether,
+                (block.timestamp / 15 minutes + 5) * 15 minutes
+            )
+        );
+        items[0].value = 0.2 ether;
+        assertPasses(abi.encodeWithSelector(ExecutionDecoder.EXECUTE, _mode(0x01, agentKey), abi.encode(items)));
+        assertEq(payee.balance, 1 ether);
     }
 
     /// @dev A token compiled with ABI coder v1 reads only an address word's low 20 bytes: the banned
