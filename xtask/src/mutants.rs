@@ -117,7 +117,6 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
         scratches.push(copy);
     }
 
-    // One queue both lanes take from, so neither sits idle while the other still has a list.
     let mut verdicts: Vec<(usize, Verdict)> = Vec::new();
     let ran = crate::pool::run(
         &scratches,

@@ -54,6 +54,10 @@ contract SessionsTest is LeashTestBase {
             abi.encodeWithSelector(ExecutionDecoder.EXECUTE, _mode(0x00, agentKey), abi.encodePacked(to, value, data));
     }
 
+    function _batch(Execution[] memory items) internal view returns (bytes memory) {
+        return abi.encodeWithSelector(ExecutionDecoder.EXECUTE, _mode(0x01, agentKey), abi.encode(items));
+    }
+
     function _limit(address tokenAddress, uint256 amount, uint256 cap)
         internal
         pure
@@ -215,15 +219,14 @@ contract SessionsTest is LeashTestBase {
         Execution[] memory items = new Execution[](2);
         items[0] = Execution(address(token), 0, abi.encodeCall(IERC20.transfer, (payee, 30e18)));
         items[1] = Execution(address(token), 0, abi.encodeCall(IERC20.transfer, (payee, 30e18)));
-        bytes memory batch = abi.encodeWithSelector(ExecutionDecoder.EXECUTE, _mode(0x01, agentKey), abi.encode(items));
         assertRefused(
-            batch,
+            _batch(items),
             abi.encodeWithSelector(
                 ISpendingLimitHook.SpendingLimit_PerTxCapExceeded.selector, acct, address(token), 60e18, 50e18
             )
         );
         items[1].callData = abi.encodeCall(IERC20.transfer, (payee, 20e18));
-        assertPasses(abi.encodeWithSelector(ExecutionDecoder.EXECUTE, _mode(0x01, agentKey), abi.encode(items)));
+        assertPasses(_batch(items));
         (,,, uint256 uses,,) = engine.sessionOf(acct, agentKey);
         assertEq(uses, 2, "a batch of two calls uses two");
         assertEq(engine.sessionRemaining(acct, agentKey, address(token)), 50e18);
@@ -237,17 +240,15 @@ contract SessionsTest is LeashTestBase {
         s.tokens = _limit(address(0), 1 ether, 0);
         _grant(s);
         assertPasses(_single(payee, 0.6 ether, ""));
-        assertRefused(
-            _single(payee, 0.5 ether, ""),
-            abi.encodeWithSelector(
-                ISpendingLimitHook.SpendingLimit_Exceeded.selector,
-                acct,
-                address(0),
-                0.5 ether,
-                0.4 ether,
-                (block.timestamp / 15 minutes + 5) * 15 minutes
-            )
+        bytes memory halfOverTheRest = abi.encodeWithSelector(
+            ISpendingLimitHook.SpendingLimit_Exceeded.selector,
+            acct,
+            address(0),
+            0.5 ether,
+            0.4 ether,
+            (block.timestamp / 15 minutes + 5) * 15 minutes
         );
+        assertRefused(_single(payee, 0.5 ether, ""), halfOverTheRest);
         // A call with a selector is not a plain transfer.
         assertRefused(
             _single(payee, 0, abi.encodeCall(Target.ping, ())),
@@ -260,19 +261,9 @@ contract SessionsTest is LeashTestBase {
         Execution[] memory items = new Execution[](2);
         items[0] = Execution(payee, 0.3 ether, "");
         items[1] = Execution(payee, 0.2 ether, "");
-        assertRefused(
-            abi.encodeWithSelector(ExecutionDecoder.EXECUTE, _mode(0x01, agentKey), abi.encode(items)),
-            abi.encodeWithSelector(
-                ISpendingLimitHook.SpendingLimit_Exceeded.selector,
-                acct,
-                address(0),
-                0.5 ether,
-                0.4 ether,
-                (block.timestamp / 15 minutes + 5) * 15 minutes
-            )
-        );
+        assertRefused(_batch(items), halfOverTheRest);
         items[0].value = 0.2 ether;
-        assertPasses(abi.encodeWithSelector(ExecutionDecoder.EXECUTE, _mode(0x01, agentKey), abi.encode(items)));
+        assertPasses(_batch(items));
         assertEq(payee.balance, 1 ether);
     }
 
