@@ -3,12 +3,11 @@ pragma solidity 0.8.30;
 
 import {IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
-import {KernelLeash} from "../utils/accounts/KernelLeash.sol";
 import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
 
-import {IPolicyEngine} from "../../../contracts/interfaces/IPolicyEngine.sol";
-import {LeashAccountBase, LeashAccountSuite} from "../utils/accounts/LeashAccountSuite.sol";
-import {LeashEngineAccountBase, LeashEngineAccountSuite} from "../utils/accounts/LeashEngineAccountSuite.sol";
+import {KernelHarness} from "../utils/accounts/KernelHarness.sol";
+import {LeashAccountSuite} from "../utils/accounts/LeashAccountSuite.sol";
+import {LeashEngineAccountSuite} from "../utils/accounts/LeashEngineAccountSuite.sol";
 import {NexusHarness} from "../utils/accounts/NexusHarness.sol";
 import {OpenZeppelinHarness} from "../utils/accounts/OpenZeppelinHarness.sol";
 import {ReferenceHarness} from "../utils/accounts/ReferenceHarness.sol";
@@ -52,10 +51,6 @@ contract LeashOnSafeTest is LeashAccountSuite, SafeHarness {
         return withModuleManagement(safes);
     }
 
-    function pretendTheHookIsGone() internal override {
-        vm.mockCall(account, abi.encodeWithSignature("getActiveHook()"), abi.encode(address(0)));
-    }
-
     /// @dev The adapter takes the Safe's calls with an appended sender as calls from that sender.
     function accountAliases() internal view override returns (address[] memory aliases) {
         aliases = new address[](2);
@@ -63,17 +58,10 @@ contract LeashOnSafeTest is LeashAccountSuite, SafeHarness {
     }
 }
 
-/// @dev Kernel carries the multiplexer on the agent's validation and the executor (KernelLeash);
-/// two tests differ, because Kernel's root validation (the person's) carries no hook.
-contract LeashOnKernelTest is LeashAccountSuite, KernelLeash {
-    function installLeash() internal override {
-        installKernelStack();
-    }
-
-    function pretendTheHookIsGone() internal override {
-        pretendTheValidationsHookIsGone();
-    }
-
+/// @dev Kernel carries the multiplexer on the agent's validation and the executor
+/// (`LeashAccountBase.installStack`); two tests differ, because Kernel's root validation (the
+/// person's) carries no hook.
+contract LeashOnKernelTest is LeashAccountSuite, KernelHarness {
     /// @dev Kernel's module management and upgrade, which only the root validation (the person) or
     /// the account itself may call.
     function ownerOnlyCalls() internal view override returns (bytes[] memory calls) {
@@ -114,7 +102,7 @@ contract LeashOnKernelTest is LeashAccountSuite, KernelLeash {
         assertEq(mux.authorityOf(account), address(0));
         assertFalse(mux.isInitialized(account));
 
-        ownerDoes(installAgentValidatorCall(address(mux), kernelMuxInit()));
+        installValidatorWithHook(address(agentValidator), agentValidatorInit(), address(mux), muxInitOnValidation());
         assertFalse(pauseHook.isPaused(account), "no pause survives");
         assertEq(spending.remaining(account, address(token)), LIMIT, "no spend survives");
         assertAgentPasses(transfer(100e18));
@@ -133,10 +121,6 @@ contract EngineOnReferenceAccountTest is LeashEngineAccountSuite, ReferenceHarne
 contract EngineOnSafeTest is LeashEngineAccountSuite, SafeHarness {
     function expectedAccountKind() internal pure override returns (uint8) {
         return 2;
-    }
-
-    function pretendTheHookIsGone() internal override {
-        vm.mockCall(account, abi.encodeWithSignature("getActiveHook()"), abi.encode(address(0)));
     }
 
     /// @dev The Safe owners' own transaction reaches the engine as a call of the Safe to itself
@@ -166,26 +150,9 @@ contract EngineOnSafeTest is LeashEngineAccountSuite, SafeHarness {
 }
 
 /// @dev Kernel carries the engine on the agent's validation, named in the engine's install data.
-contract EngineOnKernelTest is LeashEngineAccountSuite, KernelLeash {
+contract EngineOnKernelTest is LeashEngineAccountSuite, KernelHarness {
     function expectedAccountKind() internal pure override returns (uint8) {
         return 1;
-    }
-
-    function engineConfig() internal view override returns (IPolicyEngine.Config memory config) {
-        config = super.engineConfig();
-        config.validationId = agentValidation();
-    }
-
-    function installLeash() internal override(LeashAccountBase, LeashEngineAccountBase) {
-        ownerDoes(installAgentValidatorCall(address(engine), engineInit()));
-    }
-
-    function leashHook() internal view override(LeashAccountBase, LeashEngineAccountBase) returns (address) {
-        return address(engine);
-    }
-
-    function pretendTheHookIsGone() internal override {
-        pretendTheValidationsHookIsGone();
     }
 
     /// @dev Kernel does not tell a hook when the validation carrying it goes: the engine keeps a
@@ -194,7 +161,7 @@ contract EngineOnKernelTest is LeashEngineAccountSuite, KernelLeash {
     /// with a record for it, yet not the hook Kernel runs for the agent's operations, which are refused.
     function test_engine_OwnersApprovedRemovalStopsTheAgent() public override {
         ownerDoes(uninstallValidatorCall(address(agentValidator)));
-        ownerDoes(installAgentValidatorCall(address(1), ""));
+        installValidatorWithHook(address(agentValidator), agentValidatorInit(), address(1), "");
         (bool installed,,,) = engine.leashContext(account);
         assertTrue(installed, "a stale record");
         assertAgentNotValidatedUnwrapped();

@@ -17,7 +17,7 @@ import {ILeashModule} from "../../../contracts/interfaces/ILeashModule.sol";
 import {ExecutionDecoder} from "../../../contracts/libraries/ExecutionDecoder.sol";
 import {HookMultiPlexer} from "../../../contracts/multiplexer/HookMultiPlexer.sol";
 import {EmergencyPauseHook} from "../../../contracts/pause/EmergencyPauseHook.sol";
-import {KernelLeash} from "../utils/accounts/KernelLeash.sol";
+import {KernelHarness} from "../utils/accounts/KernelHarness.sol";
 import {LeashAccountBase} from "../utils/accounts/LeashAccountSuite.sol";
 import {SafeHarness} from "../utils/accounts/SafeHarness.sol";
 import {MockExecutor} from "../utils/mocks/MockExecutor.sol";
@@ -30,11 +30,7 @@ import {Target} from "../utils/mocks/Target.sol";
 abstract contract StackNotInstalled is LeashAccountBase {
     /// @dev The suite's stack without the multiplexer: the agent's validator and the executor only.
     function installLeash() internal virtual override {
-        ownerDoes(
-            installValidatorCall(
-                address(agentValidator), abi.encode(authority, agent.addr, uint256(1 ether)), address(1)
-            )
-        );
+        ownerDoes(installValidatorCall(address(agentValidator), agentValidatorInit(), address(1)));
         ownerDoes(installExecutorCall(address(automation), automationInit(), address(1)));
     }
 
@@ -528,11 +524,7 @@ contract SafeAliasAttacksTest is LeashAccountBase, SafeHarness {
     }
 }
 
-contract KernelCompatibilityTest is StackNotInstalled, KernelLeash {
-    function installLeash() internal override(LeashAccountBase, StackNotInstalled) {
-        super.installLeash();
-    }
-
+contract KernelCompatibilityTest is StackNotInstalled, KernelHarness {
     function validationRevert(bytes memory inner) internal pure override returns (bytes memory) {
         return inner;
     }
@@ -541,12 +533,12 @@ contract KernelCompatibilityTest is StackNotInstalled, KernelLeash {
     /// `installModule(4, ...)`: the multiplexer's install proof there is the validation named in its
     /// install data carrying it, which the agent's validation (no hook here) does not.
     function test_attack_HookInstallNamingAValidationWithoutItRefused() public {
-        (bool ok, bytes memory reason) = submitAsOwner(installHookCall(address(mux), kernelMuxInit()));
+        (bool ok, bytes memory reason) = submitAsOwner(installHookCall(address(mux), muxInitOnValidation()));
         assertFalse(ok);
         assertEq(reason, abi.encodeWithSelector(ILeashModule.Leash_NotInstalling.selector, account));
         vm.prank(account);
         vm.expectRevert(abi.encodeWithSelector(ILeashModule.Leash_NotInstalling.selector, account));
-        mux.onInstall(kernelMuxInit());
+        mux.onInstall(muxInitOnValidation());
         assertFalse(mux.isInitialized(account));
     }
 
@@ -567,11 +559,7 @@ contract KernelCompatibilityTest is StackNotInstalled, KernelLeash {
 
 /// @notice How Kernel carries the multiplexer (docs/COMPATIBILITY.md): on the agent's validation,
 /// named in the install data, and on the executor.
-contract KernelFixesTest is KernelLeash {
-    function installLeash() internal override {
-        installKernelStack();
-    }
-
+contract KernelFixesTest is LeashAccountBase, KernelHarness {
     function test_kernel_OneMultiplexerOnTheAgentsValidationAndTheExecutor() public view {
         assertTrue(mux.isInitialized(account));
         assertEq(mux.authorityOf(account), authority);
@@ -589,7 +577,7 @@ contract KernelFixesTest is KernelLeash {
     /// without any hook, so AgentValidator refuses them.
     function test_attack_AgentValidationWithoutTheMultiplexerRefused() public {
         ownerDoes(uninstallValidatorCall(address(agentValidator)));
-        ownerDoes(installAgentValidatorCall(address(1), ""));
+        installValidatorWithHook(address(agentValidator), agentValidatorInit(), address(1), "");
         assertEq(mux.authorityOf(account), authority);
         // Unwrapped: Kernel takes `execute` directly from a validation without a hook.
         PackedUserOperation memory op =

@@ -10,7 +10,6 @@ import {ISpendingLimitHook} from "../../../contracts/interfaces/ISpendingLimitHo
 import {ExecutionDecoder} from "../../../contracts/libraries/ExecutionDecoder.sol";
 
 import {KernelHarness} from "../utils/accounts/KernelHarness.sol";
-import {KernelLeash} from "../utils/accounts/KernelLeash.sol";
 import {LeashAccountBase} from "../utils/accounts/LeashAccountSuite.sol";
 import {NexusHarness} from "../utils/accounts/NexusHarness.sol";
 import {EIP7702Harness, OpenZeppelinHarness} from "../utils/accounts/OpenZeppelinHarness.sol";
@@ -99,17 +98,9 @@ contract AccountGasEIP7702NoHook is NoHook, EIP7702Harness {}
 
 contract AccountGasEIP7702FullStack is FullStack, EIP7702Harness {}
 
-contract AccountGasKernelFullStack is AccountGasBase, KernelLeash {
+contract AccountGasKernelFullStack is AccountGasBase, KernelHarness {
     function withStack() internal pure override returns (bool) {
         return true;
-    }
-
-    function installLeash() internal override(AccountGasBase, LeashAccountBase) {
-        installKernelStack();
-    }
-
-    function setUp() public override(AccountGasBase, LeashAccountBase) {
-        AccountGasBase.setUp();
     }
 }
 

@@ -70,6 +70,25 @@ abstract contract AccountHarness is UserOpSubmitter {
     /// multiplexer today (each use is explained where it is made; see docs/COMPATIBILITY.md).
     function shimHookInstall(address hook, bool active) internal virtual;
 
+    /// @dev The validation `validator` carries its hook on where the account has no account-wide
+    /// hook (Kernel: a hook rides on each validation, and Leash's install data names it); zero
+    /// where the account runs one hook for every call.
+    function hookedValidation(address validator) internal view virtual returns (bytes21);
+
+    /// @dev The owner installs `validator` (with `validatorData`) carrying `hook`, and `hook` with
+    /// `hookData`: the validator, then the account-wide hook; where hooks ride on validations,
+    /// both in one install.
+    function installValidatorWithHook(
+        address validator,
+        bytes memory validatorData,
+        address hook,
+        bytes memory hookData
+    ) internal virtual;
+
+    /// @dev Makes the account answer, to AgentValidator's question, that `hook` is not its hook
+    /// (not the hook of `validator`'s validation, where hooks ride on validations).
+    function pretendTheAccountDropsHook(address hook, address validator) internal virtual;
+
     // ------------------------------------------------------------------ set-up
 
     function setUpAccount() internal {

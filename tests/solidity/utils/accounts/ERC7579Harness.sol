@@ -89,4 +89,26 @@ abstract contract ERC7579Harness is AccountHarness {
 
     /// @dev Nothing to stand in for: the account answers Leash's install proof itself.
     function shimHookInstall(address, bool) internal virtual override {}
+
+    /// @dev One hook for every call, installed on its own.
+    function hookedValidation(address) internal view virtual override returns (bytes21) {
+        return bytes21(0);
+    }
+
+    function installValidatorWithHook(
+        address validator,
+        bytes memory validatorData,
+        address hook,
+        bytes memory hookData
+    ) internal virtual override {
+        ownerDoes(installValidatorCall(validator, validatorData, hook));
+        shimHookInstall(hook, true);
+        ownerDoes(installHookCall(hook, hookData));
+        shimHookInstall(hook, false);
+    }
+
+    /// @dev The account lists its hook in `isModuleInstalled(4, hook, "")`.
+    function pretendTheAccountDropsHook(address hook, address) internal virtual override {
+        vm.mockCall(account, abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (4, hook, "")), abi.encode(false));
+    }
 }

@@ -47,9 +47,45 @@ abstract contract KernelHarness is ERC7579Harness, KernelPrecompiles {
         override
         returns (bytes memory)
     {
-        bytes memory config =
-            abi.encodePacked(hook, abi.encode(initData, hex"00", abi.encodePacked(ExecutionDecoder.EXECUTE)));
+        return kernelValidatorCall(validator, initData, hook, "");
+    }
+
+    /// @dev Installs `validator` carrying `hook` with `hookData` (Kernel strips its first byte, a
+    /// flag, and hands the rest to the hook's `onInstall` unless the hook says it is initialized);
+    /// the validation may call `execute` only.
+    function kernelValidatorCall(address validator, bytes memory initData, address hook, bytes memory hookData)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        bytes memory config = abi.encodePacked(
+            hook, abi.encode(initData, bytes.concat(hex"00", hookData), abi.encodePacked(ExecutionDecoder.EXECUTE))
+        );
         return abi.encodeCall(IKernel.installModule, (1, validator, config));
+    }
+
+    /// @dev Kernel has no account-wide hook: a hook rides on a validation, named `0x01 ++ validator`.
+    function hookedValidation(address validator) internal pure override returns (bytes21) {
+        return bytes21(abi.encodePacked(bytes1(0x01), validator));
+    }
+
+    /// @dev One install: the validation carries the hook, which installs with it.
+    function installValidatorWithHook(
+        address validator,
+        bytes memory validatorData,
+        address hook,
+        bytes memory hookData
+    ) internal override {
+        ownerDoes(kernelValidatorCall(validator, validatorData, hook, hookData));
+    }
+
+    /// @dev Kernel answers for the hook of the validation: it reports none.
+    function pretendTheAccountDropsHook(address, address validator) internal override {
+        vm.mockCall(
+            account,
+            abi.encodeWithSignature("validationConfig(bytes21)", hookedValidation(validator)),
+            abi.encode(uint32(0), address(0))
+        );
     }
 
     function installExecutorCall(address executor, bytes memory initData, address hook)

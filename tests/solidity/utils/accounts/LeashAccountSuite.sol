@@ -83,6 +83,23 @@ abstract contract LeashAccountBase is AccountHarness, LeashDeployment {
         return abi.encode(authority, hooks, init);
     }
 
+    /// @dev The multiplexer's install data where it rides on the agent's validation (Kernel): the
+    /// suite's, plus that validation, its install proof.
+    function muxInitOnValidation() internal view returns (bytes memory) {
+        (address a, address[] memory hooks, bytes[] memory init) = abi.decode(muxInit(), (address, address[], bytes[]));
+        return abi.encode(a, hooks, init, agentValidation());
+    }
+
+    /// @dev The validation the Leash hook rides on where the account has no account-wide hook
+    /// (Kernel: the agent's); zero elsewhere.
+    function agentValidation() internal view returns (bytes21) {
+        return hookedValidation(address(agentValidator));
+    }
+
+    function agentValidatorInit() internal view returns (bytes memory) {
+        return abi.encode(authority, agent.addr, uint256(1 ether));
+    }
+
     function automationInit() internal view returns (bytes memory) {
         IAutomationExecutor.Task[] memory tasks = new IAutomationExecutor.Task[](2);
         (tasks[0], tasks[1]) = (taskOf(TASK_PING), taskOf(TASK_PAY));
@@ -102,13 +119,16 @@ abstract contract LeashAccountBase is AccountHarness, LeashDeployment {
         installStack();
     }
 
-    /// @dev The owner installs the agent's validator and the executor, then the multiplexer.
+    /// @dev The owner installs the agent's validator and the executor, then the multiplexer. Where
+    /// hooks ride on validations (Kernel), the multiplexer installs with the agent's validation,
+    /// then rides on the executor too (Kernel finds it initialized and does not install it twice).
     function installStack() internal {
-        ownerDoes(
-            installValidatorCall(
-                address(agentValidator), abi.encode(authority, agent.addr, uint256(1 ether)), address(mux)
-            )
-        );
+        if (agentValidation() != bytes21(0)) {
+            installValidatorWithHook(address(agentValidator), agentValidatorInit(), address(mux), muxInitOnValidation());
+            ownerDoes(installExecutorCall(address(automation), automationInit(), address(mux)));
+            return;
+        }
+        ownerDoes(installValidatorCall(address(agentValidator), agentValidatorInit(), address(mux)));
         ownerDoes(installExecutorCall(address(automation), automationInit(), address(mux)));
         installMux();
     }
@@ -188,11 +208,10 @@ abstract contract LeashAccountBase is AccountHarness, LeashDeployment {
         return abi.encodeWithSelector(IAgentValidator.AgentValidator_TargetNotAllowed.selector, account, to);
     }
 
-    /// @dev Makes the account answer, to AgentValidator's question, that the Leash hook is not its hook.
-    function pretendTheHookIsGone() internal virtual {
-        vm.mockCall(
-            account, abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (4, leashHook(), "")), abi.encode(false)
-        );
+    /// @dev Makes the account answer, to AgentValidator's question, that the Leash hook is not its
+    /// hook (not the agent's validation's, where hooks ride on validations).
+    function pretendTheHookIsGone() internal {
+        pretendTheAccountDropsHook(leashHook(), address(agentValidator));
     }
 
     /// @dev The Leash hook the suite installed: the multiplexer, or the policy engine.

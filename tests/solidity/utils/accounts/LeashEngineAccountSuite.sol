@@ -21,8 +21,9 @@ import {LeashAccountBase} from "./LeashAccountSuite.sol";
 /// on one account kind: the same policies as the multiplexer suite (pause, allowlist with
 /// target.ping and token.transfer, 100 TOKEN an hour) in one hook.
 abstract contract LeashEngineAccountBase is LeashAccountBase {
-    /// @dev The engine's install data for this account (Kernel adds the agent's validation).
+    /// @dev The engine's install data for this account (Kernel: naming the agent's validation).
     function engineConfig() internal view virtual returns (IPolicyEngine.Config memory config) {
+        config.validationId = agentValidation();
         config.guardian = guardian;
         config.autoUnpauseAfter = 1 days;
         config.mode = IAllowlistHook.Mode.Allow;
@@ -49,16 +50,9 @@ abstract contract LeashEngineAccountBase is LeashAccountBase {
         return 0;
     }
 
-    /// @dev The owner installs the agent's validator, then the engine.
+    /// @dev The owner installs the agent's validator, then the engine (on Kernel, in one install).
     function installLeash() internal virtual override {
-        ownerDoes(
-            installValidatorCall(
-                address(agentValidator), abi.encode(authority, agent.addr, uint256(1 ether)), address(engine)
-            )
-        );
-        shimHookInstall(address(engine), true);
-        ownerDoes(installHookCall(address(engine), engineInit()));
-        shimHookInstall(address(engine), false);
+        installValidatorWithHook(address(agentValidator), agentValidatorInit(), address(engine), engineInit());
     }
 
     /// @dev The agent's operation runs and is refused by the hook with `selector`.

@@ -111,6 +111,11 @@ abstract contract SafeHarness is ERC7579Harness, Safe7579Precompiles {
         return abi.encodeWithSignature("ExecutionFailed()");
     }
 
+    /// @dev Safe7579 reports its global hook through `getActiveHook()`.
+    function pretendTheAccountDropsHook(address, address) internal override {
+        vm.mockCall(account, abi.encodeWithSignature("getActiveHook()"), abi.encode(address(0)));
+    }
+
     /// @dev Validators live in a sentinel list; the newest sits right after the sentinel `address(1)`.
     function uninstallValidatorCall(address validator) internal pure override returns (bytes memory) {
         return abi.encodeCall(IERC7579ModuleConfig.uninstallModule, (1, validator, abi.encode(address(1), "")));
