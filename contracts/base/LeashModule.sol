@@ -524,12 +524,14 @@ abstract contract LeashModule is ILeashModule {
     }
 
     /// @dev Spends the approval of `changeHash` if there is one; the change then runs as the
-    /// authority's until its postCheck.
+    /// authority's until its postCheck. Never in a transaction that carries an operation of the
+    /// account's agent (`Leash_AgentOperationInTransaction`).
     function _consumeApproval(address account, bytes32 changeHash) private returns (bool) {
         AccountRecord memory record = _records[account];
         if (record.authority == address(0)) return false;
         mapping(bytes32 => bool) storage approvals = _approvals[account][record.approvalEpoch];
         if (!approvals[changeHash]) return false;
+        require(!_agentOperationInTransaction(account), Leash_AgentOperationInTransaction(account));
         delete approvals[changeHash];
         _setInProgress(account, true);
         emit ApprovalUsed(account, changeHash);
@@ -582,6 +584,32 @@ abstract contract LeashModule is ILeashModule {
         uint256 slot = _callsSlot(account);
         assembly ("memory-safe") {
             tstore(slot, calls)
+        }
+    }
+
+    /// @dev The key of the transient mark that AgentValidator validated an operation of the
+    /// account's agent in this transaction: the key of the account's record, which AgentValidator
+    /// reads anyway. Keyed by the account (`keccak256(account . slot)`), it is storage ERC-7562
+    /// lets the account's validation write.
+    function _agentMarkKey(address account) internal pure virtual returns (uint256 key) {
+        assembly ("memory-safe") {
+            mstore(0x00, account)
+            mstore(0x20, _records.slot)
+            key := keccak256(0x00, 0x40)
+        }
+    }
+
+    function _markAgentOperation(address account) internal {
+        uint256 key = _agentMarkKey(account);
+        assembly ("memory-safe") {
+            tstore(key, 1)
+        }
+    }
+
+    function _agentOperationInTransaction(address account) internal view returns (bool marked) {
+        uint256 key = _agentMarkKey(account);
+        assembly ("memory-safe") {
+            marked := tload(key)
         }
     }
 

@@ -193,6 +193,26 @@ abstract contract EngineState is LeashModule {
         return 1 << (mode - 1);
     }
 
+    /// @dev The agent's mark (`LeashModule._agentMarkKey`) at the key of the account's state slot,
+    /// which AgentValidator's question reads: one hash for both.
+    function _agentMarkKey(address account) internal pure override returns (uint256 key) {
+        assembly ("memory-safe") {
+            mstore(0x00, account)
+            mstore(0x20, _state.slot)
+            key := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// @dev `_state[account]`, marking that AgentValidator validated an operation of the account's
+    /// agent in this transaction (what `leashContext` and `sessionContext` are asked for).
+    function _stateForAgentOperation(address account) internal returns (uint256 state) {
+        uint256 key = _agentMarkKey(account);
+        assembly ("memory-safe") {
+            state := sload(key)
+            tstore(key, 1)
+        }
+    }
+
     /// @dev Executions may name a session: the engine applies its scope.
     function _requireSessions(address, address) internal pure override {}
 

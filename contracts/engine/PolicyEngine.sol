@@ -42,14 +42,14 @@ contract PolicyEngine is EngineState, IERC7579Hook {
     }
 
     /// @notice What AgentValidator asks before every agent operation, from the one slot the
-    /// execution reads next (IPolicyEngine.leashContext). Here, not in the configuration half: no
-    /// `delegatecall` on the agent's path.
+    /// execution reads next, marking the operation for the rest of the transaction
+    /// (IPolicyEngine.leashContext). Here, not in the configuration half: no `delegatecall` on the
+    /// agent's path.
     function leashContext(address account)
         external
-        view
         returns (bool installed, uint8 accountKind, uint48 pauseEnds, bool allowMode)
     {
-        uint256 state = _state[account];
+        uint256 state = _stateForAgentOperation(account);
         return (
             state & INSTALLED != 0,
             uint8(state >> ACCOUNT_KIND_SHIFT),
@@ -61,10 +61,9 @@ contract PolicyEngine is EngineState, IERC7579Hook {
     /// @notice What AgentValidator asks before an operation of a session (IPolicyEngine.sessionContext).
     function sessionContext(address account, address agent)
         external
-        view
         returns (bool installed, uint8 accountKind, uint48 pauseEnds, bool live, uint48 validAfter, uint48 validUntil)
     {
-        uint256 state = _state[account];
+        uint256 state = _stateForAgentOperation(account);
         uint256 session = PolicyKey.load(_sessionKey(account, state, agent));
         return (
             state & INSTALLED != 0,
@@ -148,6 +147,9 @@ contract PolicyEngine is EngineState, IERC7579Hook {
 
     /// @dev One item: no memory arrays, each slot read once.
     function _checkSingle(address account, uint256 state, address target, uint256 value, bytes calldata data) internal {
+        // No target slot at all (no allowlist entry, rule or limit): the protected targets and the
+        // mode are all there is to check.
+        if (state & TARGET_POLICIES == 0) return _checkTarget(account, state, target, 0, data);
         (uint256 key, uint256 slot) = _targetSlot(account, state, target);
         _checkTarget(account, state, target, slot, data);
         if (slot & TARGET_RULES != 0) _checkCallRules(account, state, target, data);

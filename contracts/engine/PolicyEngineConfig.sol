@@ -326,10 +326,16 @@ contract PolicyEngineConfig is EngineState {
     }
 
     /// @dev Entries keep the mode they were listed in: a switch never reads an account's block as an
-    /// allowance. `None` turns the allowlist off.
+    /// allowance. `None` turns the allowlist off. Allow mode is not left in a transaction that
+    /// carries an operation of the account's agent: AgentValidator asks the account about modules
+    /// only outside allow mode, so the operation must execute in the mode it was validated in.
     function setMode(address account, IAllowlistHook.Mode mode) external onlyAuthority(account) {
         require(uint8(mode) <= uint8(IAllowlistHook.Mode.Block), IAllowlistHook.Allowlist_InvalidMode(uint8(mode)));
-        _state[account] = (_state[account] & ~(uint256(0xff) << MODE_SHIFT)) | (uint256(mode) << MODE_SHIFT);
+        uint256 state = _state[account];
+        if (mode != IAllowlistHook.Mode.Allow && uint8(state >> MODE_SHIFT) == uint8(IAllowlistHook.Mode.Allow)) {
+            require(!_agentOperationInTransaction(account), Leash_AgentOperationInTransaction(account));
+        }
+        _state[account] = (state & ~(uint256(0xff) << MODE_SHIFT)) | (uint256(mode) << MODE_SHIFT);
         emit IAllowlistHook.ModeSet(account, mode);
     }
 

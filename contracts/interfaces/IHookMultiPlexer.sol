@@ -45,6 +45,13 @@ interface IHookMultiPlexer is IERC7579Hook, ILeashModule {
     /// `onInstall` again for a second validator or executor carrying the same hook).
     function isInitialized(address account) external view returns (bool);
 
+    /// @notice What AgentValidator asks before an operation of the account's agent behind the
+    /// multiplexer: whether it is installed for `account`. Marks, for the rest of the transaction,
+    /// that such an operation was validated (transient storage keyed by the account): in that
+    /// transaction the multiplexer spends no approval (`Leash_AgentOperationInTransaction`). Anyone
+    /// may mark: it only makes that transaction stricter.
+    function leashContext(address account) external returns (bool installed);
+
     /// @notice The account's sub-hooks, in the order their checks run.
     function subHooks(address account) external view returns (address[] memory);
 

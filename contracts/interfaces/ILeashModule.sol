@@ -50,6 +50,11 @@ interface ILeashModule {
     /// `withdrawStake`, `unlockStake`, `addStake` at its EntryPoint): the deposit would leave
     /// without passing the native limits. Only with the authority's approval of this exact call.
     error Leash_DepositCallNotApproved(address account, address entryPoint, bytes4 selector, bytes32 changeHash);
+    /// @notice AgentValidator validated an operation of the account's agent earlier in this
+    /// transaction: no approved change of the account runs in it. The EntryPoint validates every
+    /// operation of a bundle before it executes any, so the agent's operation would execute after
+    /// the change, under rules it was not validated for (without the hook, after its removal).
+    error Leash_AgentOperationInTransaction(address account);
 
     /// @notice The authority of `account`, or zero when the module is not installed for it.
     function authorityOf(address account) external view returns (address);

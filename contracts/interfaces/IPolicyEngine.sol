@@ -157,10 +157,10 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
         view
         returns (bool live, uint48 validAfter, uint48 validUntil, uint256 uses, uint256 maxUses, uint256 epoch);
     /// @notice What AgentValidator reads before an operation of a session, from two slots keyed by the
-    /// account (ERC-7562's associated storage): `leashContext`, then the session's liveness and time range.
+    /// account (ERC-7562's associated storage): `leashContext`, then the session's liveness and time
+    /// range. Marks the operation as `leashContext` does.
     function sessionContext(address account, address agent)
         external
-        view
         returns (bool installed, uint8 accountKind, uint48 pauseEnds, bool live, uint48 validAfter, uint48 validUntil);
     /// @notice What a session may still move of `token` now (its own limits only).
     function sessionRemaining(address account, address agent, address token) external view returns (uint256);
@@ -221,9 +221,13 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
     /// `allowMode`: the allowlist is in allow mode, so every target the agent's execution reaches
     /// is one the authority listed (AgentValidator then does not ask the account whether it is one
     /// of its modules).
+    /// Marks, for the rest of the transaction, that an operation of the account's agent was
+    /// validated (in transient storage at the key of the state slot, which ERC-7562 lets the
+    /// account's validation write): in that transaction the engine spends no approval and does
+    /// not leave allow mode (`Leash_AgentOperationInTransaction`), as the operation executes after
+    /// every validation of its bundle. Anyone may mark: it only makes that transaction stricter.
     function leashContext(address account)
         external
-        view
         returns (bool installed, uint8 accountKind, uint48 pauseEnds, bool allowMode);
     error Engine_TooManyLeashModules(uint256 given, uint256 max);
     /// @notice The configuration half given at deployment holds no code.

@@ -77,6 +77,12 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
         return _records[account].authority != address(0);
     }
 
+    /// @inheritdoc IHookMultiPlexer
+    function leashContext(address account) external returns (bool installed) {
+        _markAgentOperation(account);
+        return _records[account].authority != address(0);
+    }
+
     /// @dev The account lists the multiplexer as its hook, or (Kernel) reports it as the hook of
     /// the validation named at install.
     function _isInstalledOn(address account, uint256 moduleType) internal view override returns (bool) {
@@ -106,7 +112,13 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
         leash[n] = address(this);
         (bool approved, bool consumed,) = _leashGuard(account, msgSender, msgData, leash);
         if (approved) return consumed ? APPROVED_CHANGE : bytes("");
-        if (n == 0) return "";
+        if (n == 0) {
+            // No sub-hooks: installed with none, or not installed (uninstall takes them all). Kernel
+            // runs the hook a validation had when it validated an operation, also after the
+            // multiplexer left the account: an account it does not know is refused, not waved through.
+            require(_records[account].authority != address(0), Leash_NotInstalled(account));
+            return "";
+        }
         bytes memory call =
             abi.encodePacked(abi.encodeCall(IERC7579Hook.preCheck, (msgSender, msgValue, msgData)), account);
         address[] memory postHooks;

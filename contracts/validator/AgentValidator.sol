@@ -204,7 +204,6 @@ contract AgentValidator is LeashModule, IAgentValidator {
     /// for the agent's own, whether the engine's allowlist is in allow mode (`ALLOW_MODE`).
     function _requireLeashHook(address account, address session)
         private
-        view
         returns (bool onSafe, bool viaEngine, uint256 validAfter, uint256 sessionTimes)
     {
         (bool installed, uint256 engineKind, uint256 pausedUntil, uint256 times) = _engineContext(account, session);
@@ -219,10 +218,7 @@ contract AgentValidator is LeashModule, IAgentValidator {
             }
             if (hook == ENGINE) return (engineKind == ENGINE_ON_SAFE7579, true, pausedUntil, times);
         }
-        require(
-            IHookMultiPlexer(TRUSTED_MULTIPLEXER).authorityOf(account) != address(0),
-            AgentValidator_LeashNotInstalled(account)
-        );
+        require(IHookMultiPlexer(TRUSTED_MULTIPLEXER).leashContext(account), AgentValidator_LeashNotInstalled(account));
         AccountKind kind = _kindOf(account);
         // Kernel runs the hook of the validation that validated the operation, not one account-wide
         // hook: this validation's hook must be the multiplexer.
@@ -271,7 +267,6 @@ contract AgentValidator is LeashModule, IAgentValidator {
     /// (packed: `SESSION_LIVE`); not installed when there is no engine or no answer.
     function _engineContext(address account, address session)
         private
-        view
         returns (bool installed, uint256 kind, uint256 pausedUntil, uint256 times)
     {
         address engine = ENGINE;
@@ -289,7 +284,8 @@ contract AgentValidator is LeashModule, IAgentValidator {
                 size := 0xc0
                 argsSize := 0x44
             }
-            let ok := staticcall(gas(), engine, m, argsSize, m, size)
+            // A call, not a static one: the engine marks the operation (IPolicyEngine.leashContext).
+            let ok := call(gas(), engine, 0, m, argsSize, m, size)
             if and(ok, iszero(lt(returndatasize(), size))) {
                 installed := eq(mload(m), 1)
                 kind := mload(add(m, 0x20))

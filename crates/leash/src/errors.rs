@@ -251,6 +251,11 @@ fn leash(e: &L) -> String {
             "a module's onInstall and onUninstall run only inside {}'s own install or uninstall of it",
             e.account
         ),
+        L::Leash_AgentOperationInTransaction(e) => format!(
+            "an operation of {}'s agent was validated in this transaction, which therefore carries no \
+             approved change of the account: send the change in a transaction of its own",
+            e.account
+        ),
     }
 }
 

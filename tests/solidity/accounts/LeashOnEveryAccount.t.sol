@@ -138,14 +138,22 @@ contract EngineOnSafeTest is LeashEngineAccountSuite, SafeHarness {
         assertTrue(IERC7579ModuleConfig(account).isModuleInstalled(2, address(executor), ""));
         assertFalse(engine.isApproved(account, keccak256(install)), "the approval was not spent");
         assertFalse(engine.approvedChangeInProgress(account), "the change did not end");
-        // After an agent's operation in the same transaction, the owners' next change still passes:
-        // the agent's hooked call has ended.
-        assertAgentPasses(call1(address(target), 0, ping));
+        // After an operation through the EntryPoint in the same transaction, the owners' next change
+        // still passes: that hooked call has ended.
+        ownerDoes(call1(address(target), 0, ping));
         MockExecutor second = new MockExecutor();
         bytes memory installSecond = installExecutorCall(address(second), "", address(engine));
         vm.prank(authority);
         engine.approveChange(account, keccak256(installSecond));
-        assertTrue(ownersTransaction(installSecond), "the owners' approved change after the agent's operation");
+        assertTrue(ownersTransaction(installSecond), "the owners' approved change after the owner's operation");
+        // Not after an operation of the agent: its transaction carries no approved change.
+        assertAgentPasses(call1(address(target), 0, ping));
+        MockExecutor third = new MockExecutor();
+        bytes memory installThird = installExecutorCall(address(third), "", address(engine));
+        vm.prank(authority);
+        engine.approveChange(account, keccak256(installThird));
+        assertFalse(ownersTransaction(installThird), "the owners' approved change beside the agent's operation");
+        assertTrue(engine.isApproved(account, keccak256(installThird)));
     }
 }
 

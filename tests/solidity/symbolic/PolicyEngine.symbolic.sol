@@ -81,9 +81,10 @@ contract PolicyEngineSymbolic is AgentAccountSymbolic {
         address a = address(account);
         s.o.authorities = keccak256(abi.encode(engine.authorityOf(a), automation.authorityOf(a)));
         s.o.modules = _modules(address(engine));
-        (bool installed, uint8 kind, uint48 pauseEnds,) = engine.leashContext(a);
+        // Not `leashContext`, which would mark an agent's operation and so make the engine stricter
+        // for the rest of the run.
         s.o.pause = keccak256(
-            abi.encode(installed, kind, pauseEnds, engine.isPaused(a), engine.pausedUntil(a), engine.guardianOf(a))
+            abi.encode(engine.isInitialized(a), engine.isPaused(a), engine.pausedUntil(a), engine.guardianOf(a))
         );
         (s.o.perTxCap, s.o.limits) = engine.policyOf(a, NATIVE);
         s.o.remaining = engine.remainingAt(a, NATIVE, block.timestamp);

@@ -16,25 +16,38 @@ abstract contract UserOpSubmitter is Test {
     function handleOp(PackedUserOperation memory op) internal returns (bool success, bytes memory revertReason) {
         PackedUserOperation[] memory ops = new PackedUserOperation[](1);
         ops[0] = op;
+        (bool[] memory successes, bytes[] memory reasons) = handleOps(ops);
+        return (successes[0], reasons[0]);
+    }
+
+    /// @dev Submits `ops` as one bundle: the EntryPoint validates every one of them before it
+    /// executes any. Per UserOp, whether its execution succeeded and, if not, its revert data.
+    function handleOps(PackedUserOperation[] memory ops)
+        internal
+        returns (bool[] memory success, bytes[] memory revertReason)
+    {
         vm.recordLogs();
         vm.prank(bundler, bundler);
         entryPoint.handleOps(ops, bundler);
         Vm.Log[] memory logs = vm.getRecordedLogs();
-        bytes32 opHash = entryPoint.getUserOpHash(op);
-        bool seen;
-        for (uint256 i; i < logs.length; ++i) {
-            Vm.Log memory log = logs[i];
-            if (log.emitter != address(entryPoint) || log.topics.length < 2 || log.topics[1] != opHash) continue;
-            if (log.topics[0] == IEntryPoint.UserOperationEvent.selector) {
-                // data: nonce, success, actualGasCost, actualGasUsed
-                (, success,,) = abi.decode(log.data, (uint256, bool, uint256, uint256));
-                seen = true;
-            } else if (log.topics[0] == IEntryPoint.UserOperationRevertReason.selector) {
-                // data: nonce, revertReason
-                (, revertReason) = abi.decode(log.data, (uint256, bytes));
+        (success, revertReason) = (new bool[](ops.length), new bytes[](ops.length));
+        for (uint256 k; k < ops.length; ++k) {
+            bytes32 opHash = entryPoint.getUserOpHash(ops[k]);
+            bool seen;
+            for (uint256 i; i < logs.length; ++i) {
+                Vm.Log memory log = logs[i];
+                if (log.emitter != address(entryPoint) || log.topics.length < 2 || log.topics[1] != opHash) continue;
+                if (log.topics[0] == IEntryPoint.UserOperationEvent.selector) {
+                    // data: nonce, success, actualGasCost, actualGasUsed
+                    (, success[k],,) = abi.decode(log.data, (uint256, bool, uint256, uint256));
+                    seen = true;
+                } else if (log.topics[0] == IEntryPoint.UserOperationRevertReason.selector) {
+                    // data: nonce, revertReason
+                    (, revertReason[k]) = abi.decode(log.data, (uint256, bytes));
+                }
             }
+            require(seen, "UserOperationEvent missing");
         }
-        require(seen, "UserOperationEvent missing");
     }
 
     /// @dev The EntryPoint refuses `op` before executing it, with exactly `refusal`.

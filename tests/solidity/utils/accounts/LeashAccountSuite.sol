@@ -219,6 +219,42 @@ abstract contract LeashAccountBase is AccountHarness, LeashDeployment {
         return address(mux);
     }
 
+    /// @dev The agent bundles its operation after the owner's approved removal of the leash (the
+    /// agent's validator, then `hook`, in one operation, the way `leash uninstall` makes it): the
+    /// EntryPoint validates both before it executes either, so the agent's operation is valid while
+    /// the leash is whole, and would execute after its removal, with no hook. The removal is
+    /// refused in a transaction that carries an operation of the agent, which then executes under
+    /// the hook (here: refused past the limit), and the approval stays for another transaction.
+    /// On Kernel the person's own path takes no approval and runs no hook, but Kernel runs the hook
+    /// the agent's validation had when it validated the operation.
+    function checkRemovalBesideTheAgentRefused(address hook) internal {
+        bytes memory removal =
+            batch2(account, uninstallValidatorCall(address(agentValidator)), account, uninstallHookCall(hook));
+        vm.prank(authority);
+        ILeashModule(hook).approveChange(account, keccak256(removal));
+        PackedUserOperation[] memory ops = new PackedUserOperation[](2);
+        ops[0] = userOpFor(ownerValidator(), removal, owner.privateKey);
+        ops[1] = userOpFor(address(agentValidator), transfer(LIMIT + 1), agent.privateKey);
+        (bool[] memory ok, bytes[] memory reason) = handleOps(ops);
+        assertFalse(ok[1], "the agent's transfer past the limit ran");
+        assertEq(token.balanceOf(payee), 0);
+        if (agentValidation() != bytes21(0)) {
+            // Kernel: the removal ran; the hook the agent's validation had refuses an account it no
+            // longer knows.
+            assertTrue(ok[0]);
+            assertEq(bytes4(reason[1]), ILeashModule.Leash_NotInstalled.selector);
+            return;
+        }
+        assertEq(ILeashModule(hook).authorityOf(account), authority, "the hook stays");
+        assertFalse(ok[0], "the removal ran beside the agent's operation");
+        assertEq(
+            reason[0],
+            reported(abi.encodeWithSelector(ILeashModule.Leash_AgentOperationInTransaction.selector, account))
+        );
+        assertEq(agentValidator.agentOf(account), agent.addr, "the agent's validator stays");
+        assertTrue(ILeashModule(hook).isApproved(account, keccak256(removal)), "the approval stays");
+    }
+
     /// @dev The authority approves, at the multiplexer, the module change `callData` makes.
     /// @dev An approval the authority made for the owner's own module change cannot be spent by a
     /// call the account makes to itself while one of its hooked calls runs (the way an agent's
@@ -648,8 +684,15 @@ abstract contract LeashAccountSuite is LeashAccountBase {
         assertTrue(ok, "the new key works");
     }
 
+    /// @dev See `checkRemovalBesideTheAgentRefused`.
+    function test_attack_AgentBundledWithTheOwnersApprovedRemoval() public {
+        checkRemovalBesideTheAgentRefused(address(mux));
+    }
+
     function test_reinstall_StartsClean() public virtual {
-        assertAgentPasses(transfer(100e18));
+        // The owner's spend: an agent's operation would keep the approved removal below out of this
+        // transaction (`test_attack_AgentBundledWithTheOwnersApprovedRemoval`).
+        ownerDoes(transfer(100e18));
         vm.prank(guardian);
         pauseHook.pause(account);
 

@@ -71,7 +71,7 @@ abstract contract LeashEngineAccountBase is LeashAccountBase {
 abstract contract LeashEngineAccountSuite is LeashEngineAccountBase {
     // ------------------------------------------------------------------ the agent within its leash
 
-    function test_engine_RecordsHowTheAccountProvedTheInstall() public view {
+    function test_engine_RecordsHowTheAccountProvedTheInstall() public {
         (bool installed, uint8 kind,,) = engine.leashContext(account);
         assertTrue(installed);
         assertEq(kind, expectedAccountKind());
@@ -126,28 +126,32 @@ abstract contract LeashEngineAccountSuite is LeashEngineAccountBase {
     /// @dev A module installed on the account acts for it (an owner validator the account may
     /// reconfigure, an executor). In allow mode every target the agent reaches is one the authority
     /// listed, so AgentValidator does not ask the account and the allowlist refuses the module
-    /// nobody listed; in block mode and with no allowlist, AgentValidator asks, and refuses it.
-    /// `other` stands for a third-party executor (the account answers that it is one); the owner's
-    /// validator, where the account has one, is the real thing.
+    /// nobody listed (here); in block mode and with no allowlist, AgentValidator asks, and refuses
+    /// it (`...OutsideAllowMode`). `other` stands for a third-party executor (the account answers
+    /// that it is one); the owner's validator, where the account has one, is the real thing.
     function test_engine_attack_AgentCallsAModuleOfTheAccount() public {
-        vm.mockCall(
-            account, abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (2, address(other), "")), abi.encode(true)
-        );
+        pretendOtherIsAnExecutor();
         address ownerModule = ownerValidator();
-        bytes memory takeOver = abi.encodeWithSignature("setOwner(address)", agent.addr);
         assertEngineRefuses(call1(address(other), 0, ping), IAllowlistHook.Allowlist_CallNotAllowed.selector);
         if (ownerModule != address(0)) {
-            assertEngineRefuses(call1(ownerModule, 0, takeOver), IAllowlistHook.Allowlist_CallNotAllowed.selector);
+            assertEngineRefuses(call1(ownerModule, 0, takeOver()), IAllowlistHook.Allowlist_CallNotAllowed.selector);
         }
+        assertEq(other.pings(), 0);
+    }
+
+    function test_engine_attack_AgentCallsAModuleOfTheAccountOutsideAllowMode() public {
+        pretendOtherIsAnExecutor();
+        address ownerModule = ownerValidator();
+        bytes memory toAgent = takeOver();
         IAllowlistHook.Mode[2] memory open = [IAllowlistHook.Mode.Block, IAllowlistHook.Mode.None];
         for (uint256 i; i < open.length; ++i) {
             vm.prank(authority);
             engine.setMode(account, open[i]);
             assertAgentNotValidated(call1(address(other), 0, ping), targetNotAllowed(address(other)));
             if (ownerModule != address(0)) {
-                assertAgentNotValidated(call1(ownerModule, 0, takeOver), targetNotAllowed(ownerModule));
+                assertAgentNotValidated(call1(ownerModule, 0, toAgent), targetNotAllowed(ownerModule));
                 assertAgentNotValidated(
-                    batch2(address(target), ping, ownerModule, takeOver), targetNotAllowed(ownerModule)
+                    batch2(address(target), ping, ownerModule, toAgent), targetNotAllowed(ownerModule)
                 );
             }
         }
@@ -156,6 +160,66 @@ abstract contract LeashEngineAccountSuite is LeashEngineAccountBase {
         assertAgentPasses(call1(address(other), 0, ping));
         assertEq(other.pings(), 1);
         if (ownerModule != address(0)) assertEq(OwnerValidator(ownerModule).ownerOf(account), owner.addr);
+    }
+
+    function pretendOtherIsAnExecutor() internal {
+        vm.mockCall(
+            account, abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (2, address(other), "")), abi.encode(true)
+        );
+    }
+
+    /// @dev What the account's call to its owner validator would do for the agent.
+    function takeOver() internal view returns (bytes memory) {
+        return abi.encodeWithSignature("setOwner(address)", agent.addr);
+    }
+
+    /// @dev See `checkRemovalBesideTheAgentRefused`.
+    function test_engine_attack_AgentBundledWithTheOwnersApprovedRemoval() public {
+        checkRemovalBesideTheAgentRefused(address(engine));
+    }
+
+    /// @dev In block mode a module installed after the agent's operation was validated is one
+    /// AgentValidator could not refuse: the owner's approved install is refused in a transaction
+    /// that carries an operation of the agent (Kernel: the person's install takes no approval and
+    /// no hook; docs/COMPATIBILITY.md).
+    function test_engine_attack_AgentBundledWithTheOwnersApprovedModuleInstall() public {
+        if (agentValidation() != bytes21(0)) return;
+        vm.prank(authority);
+        engine.setMode(account, IAllowlistHook.Mode.Block);
+        OwnerValidator fresh = new OwnerValidator();
+        bytes memory install = installValidatorCall(address(fresh), abi.encode(owner.addr), address(engine));
+        vm.prank(authority);
+        engine.approveChange(account, keccak256(install));
+        PackedUserOperation[] memory ops = new PackedUserOperation[](2);
+        ops[0] = userOpFor(ownerValidator(), install, owner.privateKey);
+        ops[1] = userOpFor(address(agentValidator), call1(address(fresh), 0, takeOver()), agent.privateKey);
+        (bool[] memory ok, bytes[] memory reason) = handleOps(ops);
+        assertFalse(ok[0], "the install ran beside the agent's operation");
+        assertEq(
+            reason[0],
+            reported(abi.encodeWithSelector(ILeashModule.Leash_AgentOperationInTransaction.selector, account))
+        );
+        assertFalse(IERC7579ModuleConfig(account).isModuleInstalled(1, address(fresh), ""));
+        // The agent's call reached an address that is no module of the account.
+        assertTrue(ok[1]);
+        assertEq(reason[1].length, 0);
+        assertEq(fresh.ownerOf(account), agent.addr);
+    }
+
+    /// @dev AgentValidator does not ask the account about modules in allow mode: the engine does not
+    /// leave allow mode in a transaction that carries an operation of the agent (which executes in
+    /// the mode it was validated in); tightening back to allow mode stays open.
+    function test_engine_attack_AuthorityLeavesAllowModeBesideTheAgent() public {
+        assertAgentPasses(call1(address(target), 0, ping));
+        IAllowlistHook.Mode[2] memory open = [IAllowlistHook.Mode.Block, IAllowlistHook.Mode.None];
+        for (uint256 i; i < open.length; ++i) {
+            vm.prank(authority);
+            vm.expectRevert(abi.encodeWithSelector(ILeashModule.Leash_AgentOperationInTransaction.selector, account));
+            engine.setMode(account, open[i]);
+        }
+        assertEq(uint8(engine.modeOf(account)), uint8(IAllowlistHook.Mode.Allow));
+        vm.prank(authority);
+        engine.setMode(account, IAllowlistHook.Mode.Allow);
     }
 
     /// @dev See `checkNestedSelfCallCannotSpendTheApproval`.
