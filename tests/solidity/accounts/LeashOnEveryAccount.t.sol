@@ -3,6 +3,8 @@ pragma solidity 0.8.30;
 
 import {IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
+import {IAllowlistHook} from "../../../contracts/interfaces/IAllowlistHook.sol";
+
 import {PackedUserOperation} from "account-abstraction/interfaces/PackedUserOperation.sol";
 
 import {KernelHarness} from "../utils/accounts/KernelHarness.sol";
@@ -141,19 +143,19 @@ contract EngineOnSafeTest is LeashEngineAccountSuite, SafeHarness {
         // After an operation through the EntryPoint in the same transaction, the owners' next change
         // still passes: that hooked call has ended.
         ownerDoes(call1(address(target), 0, ping));
-        MockExecutor second = new MockExecutor();
-        bytes memory installSecond = installExecutorCall(address(second), "", address(engine));
-        vm.prank(authority);
-        engine.approveChange(account, keccak256(installSecond));
-        assertTrue(ownersTransaction(installSecond), "the owners' approved change after the owner's operation");
+        assertTrue(ownersTransaction(approvedExecutorInstall()), "the approved change after the owner's operation");
         // Not after an operation of the agent: its transaction carries no approved change.
         assertAgentPasses(call1(address(target), 0, ping));
-        MockExecutor third = new MockExecutor();
-        bytes memory installThird = installExecutorCall(address(third), "", address(engine));
-        vm.prank(authority);
-        engine.approveChange(account, keccak256(installThird));
-        assertFalse(ownersTransaction(installThird), "the owners' approved change beside the agent's operation");
+        bytes memory installThird = approvedExecutorInstall();
+        assertFalse(ownersTransaction(installThird), "the approved change beside the agent's operation");
         assertTrue(engine.isApproved(account, keccak256(installThird)));
+    }
+
+    /// @dev The install of a fresh executor, approved by the authority.
+    function approvedExecutorInstall() internal returns (bytes memory install) {
+        install = installExecutorCall(address(new MockExecutor()), "", address(engine));
+        vm.prank(authority);
+        engine.approveChange(account, keccak256(install));
     }
 }
 
@@ -161,6 +163,23 @@ contract EngineOnSafeTest is LeashEngineAccountSuite, SafeHarness {
 contract EngineOnKernelTest is LeashEngineAccountSuite, KernelHarness {
     function expectedAccountKind() internal pure override returns (uint8) {
         return 1;
+    }
+
+    /// @dev The person's own path takes no approval and runs no hook: the install runs beside the
+    /// agent's operation (docs/INVARIANTS.md, "Not yet covered"). In allow mode the new module is
+    /// one nobody listed, refused at execution.
+    function test_engine_attack_AgentBundledWithTheOwnersApprovedModuleInstall() public override {
+        OwnerValidator fresh = new OwnerValidator();
+        bytes memory install = installValidatorCall(address(fresh), abi.encode(owner.addr), address(1));
+        PackedUserOperation[] memory ops = new PackedUserOperation[](2);
+        ops[0] = userOpFor(ownerValidator(), install, owner.privateKey);
+        ops[1] = userOpFor(address(agentValidator), call1(address(fresh), 0, takeOver()), agent.privateKey);
+        (bool[] memory ok, bytes[] memory reason) = handleOps(ops);
+        assertTrue(ok[0], "the person's install");
+        assertTrue(IERC7579ModuleConfig(account).isModuleInstalled(1, address(fresh), ""));
+        assertFalse(ok[1], "the agent reached the new module");
+        assertEq(bytes4(reason[1]), IAllowlistHook.Allowlist_CallNotAllowed.selector);
+        assertEq(fresh.ownerOf(account), owner.addr);
     }
 
     /// @dev Kernel does not tell a hook when the validation carrying it goes: the engine keeps a

@@ -180,10 +180,8 @@ abstract contract LeashEngineAccountSuite is LeashEngineAccountBase {
 
     /// @dev In block mode a module installed after the agent's operation was validated is one
     /// AgentValidator could not refuse: the owner's approved install is refused in a transaction
-    /// that carries an operation of the agent (Kernel: the person's install takes no approval and
-    /// no hook; docs/COMPATIBILITY.md).
-    function test_engine_attack_AgentBundledWithTheOwnersApprovedModuleInstall() public {
-        if (agentValidation() != bytes21(0)) return;
+    /// that carries an operation of the agent.
+    function test_engine_attack_AgentBundledWithTheOwnersApprovedModuleInstall() public virtual {
         vm.prank(authority);
         engine.setMode(account, IAllowlistHook.Mode.Block);
         OwnerValidator fresh = new OwnerValidator();
