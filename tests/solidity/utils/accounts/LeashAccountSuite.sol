@@ -227,14 +227,14 @@ abstract contract LeashAccountBase is AccountHarness, LeashDeployment {
     /// the hook (here: refused past the limit), and the approval stays for another transaction.
     /// On Kernel the person's own path takes no approval and runs no hook, but Kernel runs the hook
     /// the agent's validation had when it validated the operation.
-    function checkRemovalBesideTheAgentRefused(address hook) internal {
+    function checkRemovalBesideTheAgentRefused(address hook, PackedUserOperation memory agentsOp) internal {
         bytes memory removal =
             batch2(account, uninstallValidatorCall(address(agentValidator)), account, uninstallHookCall(hook));
         vm.prank(authority);
         ILeashModule(hook).approveChange(account, keccak256(removal));
         PackedUserOperation[] memory ops = new PackedUserOperation[](2);
         ops[0] = userOpFor(ownerValidator(), removal, owner.privateKey);
-        ops[1] = userOpFor(address(agentValidator), transfer(LIMIT + 1), agent.privateKey);
+        ops[1] = agentsOp;
         (bool[] memory ok, bytes[] memory reason) = handleOps(ops);
         assertFalse(ok[1], "the agent's transfer past the limit ran");
         assertEq(token.balanceOf(payee), 0);
@@ -253,6 +253,11 @@ abstract contract LeashAccountBase is AccountHarness, LeashDeployment {
         );
         assertEq(agentValidator.agentOf(account), agent.addr, "the agent's validator stays");
         assertTrue(ILeashModule(hook).isApproved(account, keccak256(removal)), "the approval stays");
+    }
+
+    /// @dev The agent's key pays the payee one more than the limit.
+    function overTheLimit() internal view returns (PackedUserOperation memory) {
+        return userOpFor(address(agentValidator), transfer(LIMIT + 1), agent.privateKey);
     }
 
     /// @dev The authority approves, at the multiplexer, the module change `callData` makes.
@@ -686,7 +691,7 @@ abstract contract LeashAccountSuite is LeashAccountBase {
 
     /// @dev See `checkRemovalBesideTheAgentRefused`.
     function test_attack_AgentBundledWithTheOwnersApprovedRemoval() public {
-        checkRemovalBesideTheAgentRefused(address(mux));
+        checkRemovalBesideTheAgentRefused(address(mux), overTheLimit());
     }
 
     function test_reinstall_StartsClean() public virtual {

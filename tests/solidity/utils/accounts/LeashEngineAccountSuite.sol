@@ -175,7 +175,7 @@ abstract contract LeashEngineAccountSuite is LeashEngineAccountBase {
 
     /// @dev See `checkRemovalBesideTheAgentRefused`.
     function test_engine_attack_AgentBundledWithTheOwnersApprovedRemoval() public {
-        checkRemovalBesideTheAgentRefused(address(engine));
+        checkRemovalBesideTheAgentRefused(address(engine), overTheLimit());
     }
 
     /// @dev In block mode a module installed after the agent's operation was validated is one

@@ -183,6 +183,12 @@ abstract contract LeashSessionSuite is LeashEngineAccountBase {
 
     // ------------------------------------------------------------------ scope
 
+    /// @dev A session's operation keeps its leash across a bundle as the agent's key does
+    /// (`checkRemovalBesideTheAgentRefused`): here a payment past the session's own limit.
+    function test_session_attack_BundledWithTheOwnersApprovedRemoval() public {
+        checkRemovalBesideTheAgentRefused(address(engine), opOf(alice, pay(alice.addr, payee, SESSION_LIMIT + 1)));
+    }
+
     function test_session_EachAgentActsOnlyInItsOwnScope() public {
         assertSessionPasses(alice, pay(alice.addr, payee, 30e18));
         assertSessionPasses(bob, asSession(bob.addr, address(target), ping));
