@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IERC7579ModuleConfig, MODULE_TYPE_HOOK} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {
+    IERC7579ModuleConfig,
+    MODULE_TYPE_HOOK,
+    MODULE_TYPE_VALIDATOR
+} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
 import {IAllowlistHook} from "../interfaces/IAllowlistHook.sol";
 import {IAutomationExecutor} from "../interfaces/IAutomationExecutor.sol";
@@ -589,28 +593,72 @@ abstract contract LeashModule is ILeashModule {
 
     /// @dev The key of the transient mark that AgentValidator validated an operation of the
     /// account's agent in this transaction: the key of the account's record, which AgentValidator
-    /// reads anyway. Keyed by the account (`keccak256(account . slot)`), it is storage ERC-7562
-    /// lets the account's validation write.
+    /// reads anyway. Keyed by the account, it is storage ERC-7562 lets the account's validation write.
     function _agentMarkKey(address account) internal pure virtual returns (uint256 key) {
+        uint256 slot;
+        assembly ("memory-safe") {
+            slot := _records.slot
+        }
+        return _accountKey(account, slot);
+    }
+
+    /// @dev `keccak256(account . slot)`: where a mapping at `slot` keeps `account`'s value.
+    function _accountKey(address account, uint256 slot) internal pure returns (uint256 key) {
         assembly ("memory-safe") {
             mstore(0x00, account)
-            mstore(0x20, _records.slot)
+            mstore(0x20, slot)
             key := keccak256(0x00, 0x40)
         }
     }
 
+    /// @dev Marks `account` for the rest of the transaction, as the caller's: the question is open
+    /// to anyone, so the mark holds who asked, and counts only while that is a validator the
+    /// account has installed (`_agentOperationInTransaction`). A validator's mark is never replaced:
+    /// a caller finding another's mark asks the account about it (strictly: an account that cannot
+    /// answer fails the question) and takes the mark only from a stranger.
     function _markAgentOperation(address account) internal {
-        uint256 key = _agentMarkKey(account);
+        _markAt(account, _agentMarkKey(account));
+    }
+
+    function _markAt(address account, uint256 key) internal {
+        bool found; // another caller's mark
         assembly ("memory-safe") {
-            tstore(key, 1)
+            let marker := tload(key)
+            switch marker
+            case 0 { tstore(key, caller()) }
+            default { found := iszero(eq(marker, caller())) }
+        }
+        if (found) _keepOrTakeMark(account, key);
+    }
+
+    /// @dev The caller found another's mark: it keeps it if that is an installed validator of the
+    /// account, and takes it otherwise.
+    function _keepOrTakeMark(address account, uint256 key) internal {
+        uint256 marker;
+        assembly ("memory-safe") {
+            marker := tload(key)
+        }
+        if (_isValidatorOf(account, marker)) return;
+        assembly ("memory-safe") {
+            tstore(key, caller())
         }
     }
 
-    function _agentOperationInTransaction(address account) internal view returns (bool marked) {
+    /// @dev Whether a validator of `account` validated an operation of it in this transaction: the
+    /// mark's caller is one the account reports as installed now.
+    function _agentOperationInTransaction(address account) internal view returns (bool) {
         uint256 key = _agentMarkKey(account);
+        uint256 marker;
         assembly ("memory-safe") {
-            marked := tload(key)
+            marker := tload(key)
         }
+        return marker != 0 && _isValidatorOf(account, marker);
+    }
+
+    /// @dev The account's own answer; an account that cannot answer reverts the question (the mark
+    /// is neither taken nor passed over).
+    function _isValidatorOf(address account, uint256 marker) private view returns (bool) {
+        return IERC7579ModuleConfig(account).isModuleInstalled(MODULE_TYPE_VALIDATOR, address(uint160(marker)), "");
     }
 
     /// @dev The transient slot of `account`'s calls in progress: `CALLS_TAG | account`.

@@ -195,22 +195,29 @@ abstract contract EngineState is LeashModule {
 
     /// @dev The agent's mark (`LeashModule._agentMarkKey`) at the key of the account's state slot,
     /// which AgentValidator's question reads: one hash for both.
-    function _agentMarkKey(address account) internal pure override returns (uint256 key) {
+    function _agentMarkKey(address account) internal pure override returns (uint256) {
+        uint256 slot;
         assembly ("memory-safe") {
-            mstore(0x00, account)
-            mstore(0x20, _state.slot)
-            key := keccak256(0x00, 0x40)
+            slot := _state.slot
         }
+        return _accountKey(account, slot);
     }
 
-    /// @dev `_state[account]`, marking that AgentValidator validated an operation of the account's
-    /// agent in this transaction (what `leashContext` and `sessionContext` are asked for).
+    /// @dev `_state[account]`, marking that the caller validated an operation of the account's
+    /// agent in this transaction (what `leashContext` and `sessionContext` are asked for):
+    /// `LeashModule._markAt` written out beside the state's read, as this runs for every operation
+    /// of the agent.
     function _stateForAgentOperation(address account) internal returns (uint256 state) {
         uint256 key = _agentMarkKey(account);
+        bool found;
         assembly ("memory-safe") {
             state := sload(key)
-            tstore(key, 1)
+            let marker := tload(key)
+            switch marker
+            case 0 { tstore(key, caller()) }
+            default { found := iszero(eq(marker, caller())) }
         }
+        if (found) _keepOrTakeMark(account, key);
     }
 
     /// @dev Executions may name a session: the engine applies its scope.

@@ -47,9 +47,10 @@ interface IHookMultiPlexer is IERC7579Hook, ILeashModule {
 
     /// @notice What AgentValidator asks before an operation of the account's agent behind the
     /// multiplexer: whether it is installed for `account`. Marks, for the rest of the transaction,
-    /// that such an operation was validated (transient storage keyed by the account): in that
-    /// transaction the multiplexer spends no approval (`Leash_AgentOperationInTransaction`). Anyone
-    /// may mark: it only makes that transaction stricter.
+    /// that the caller validated such an operation (transient storage keyed by the account): in
+    /// that transaction the multiplexer spends no approval (`Leash_AgentOperationInTransaction`).
+    /// Anyone may ask; the mark counts only when its caller is a validator the account has
+    /// installed (or a second caller marked the account too).
     function leashContext(address account) external returns (bool installed);
 
     /// @notice The account's sub-hooks, in the order their checks run.

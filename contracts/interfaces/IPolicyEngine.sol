@@ -221,11 +221,12 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
     /// `allowMode`: the allowlist is in allow mode, so every target the agent's execution reaches
     /// is one the authority listed (AgentValidator then does not ask the account whether it is one
     /// of its modules).
-    /// Marks, for the rest of the transaction, that an operation of the account's agent was
-    /// validated (in transient storage at the key of the state slot, which ERC-7562 lets the
+    /// Marks, for the rest of the transaction, that the caller validated an operation of the
+    /// account's agent (in transient storage at the key of the state slot, which ERC-7562 lets the
     /// account's validation write): in that transaction the engine spends no approval and does
     /// not leave allow mode (`Leash_AgentOperationInTransaction`), as the operation executes after
-    /// every validation of its bundle. Anyone may mark: it only makes that transaction stricter.
+    /// every validation of its bundle. Anyone may ask; the mark counts only when its caller is a
+    /// validator the account has installed (or a second caller marked the account too).
     function leashContext(address account)
         external
         returns (bool installed, uint8 accountKind, uint48 pauseEnds, bool allowMode);

@@ -73,14 +73,14 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
     }
 
     /// @inheritdoc IHookMultiPlexer
-    function isInitialized(address account) external view returns (bool) {
+    function isInitialized(address account) public view returns (bool) {
         return _records[account].authority != address(0);
     }
 
     /// @inheritdoc IHookMultiPlexer
     function leashContext(address account) external returns (bool installed) {
         _markAgentOperation(account);
-        return _records[account].authority != address(0);
+        return isInitialized(account);
     }
 
     /// @dev The account lists the multiplexer as its hook, or (Kernel) reports it as the hook of
@@ -116,7 +116,7 @@ contract HookMultiPlexer is LeashModule, IHookMultiPlexer {
             // No sub-hooks: installed with none, or not installed (uninstall takes them all). Kernel
             // runs the hook a validation had when it validated an operation, also after the
             // multiplexer left the account: an account it does not know is refused, not waved through.
-            require(_records[account].authority != address(0), Leash_NotInstalled(account));
+            require(isInitialized(account), Leash_NotInstalled(account));
             return "";
         }
         bytes memory call =

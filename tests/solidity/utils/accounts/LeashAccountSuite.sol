@@ -255,6 +255,45 @@ abstract contract LeashAccountBase is AccountHarness, LeashDeployment {
         assertTrue(ILeashModule(hook).isApproved(account, keccak256(removal)), "the approval stays");
     }
 
+    /// @dev Anyone may ask `hook` what AgentValidator asks (`leashContext`), which marks the
+    /// account for the transaction. Strangers' marks alone hold back no approved change (the
+    /// owner's removal of the leash runs); asked after the agent's operation was validated, they do
+    /// not wipe out that operation's mark (the removal is refused). Asked first, they do not keep
+    /// the agent's mark from counting either (`test_attack_StrangerAsksBeforeTheAgentsBundle`).
+    function checkStrangersMark(address hook, bool afterTheAgent) internal {
+        bytes memory removal =
+            batch2(account, uninstallValidatorCall(address(agentValidator)), account, uninstallHookCall(hook));
+        vm.prank(authority);
+        ILeashModule(hook).approveChange(account, keccak256(removal));
+        if (afterTheAgent) assertAgentPasses(call1(address(target), 0, ping));
+        askAsAStranger(hook);
+        (bool ok, bytes memory reason) = handleOp(userOpFor(ownerValidator(), removal, owner.privateKey));
+        if (afterTheAgent && agentValidation() == bytes21(0)) {
+            assertFalse(ok, "the removal ran beside the agent's operation");
+            assertEq(
+                reason,
+                reported(abi.encodeWithSelector(ILeashModule.Leash_AgentOperationInTransaction.selector, account))
+            );
+            assertEq(ILeashModule(hook).authorityOf(account), authority, "the hook stays");
+            return;
+        }
+        // Kernel's owner takes the root path, which needs no approval and runs no hook.
+        assertTrue(ok, "the stranger's mark held back the owner's approved removal");
+        assertEq(ILeashModule(hook).authorityOf(account), address(0), "the hook is gone");
+        assertEq(agentValidator.agentOf(account), address(0), "the agent's validator is gone");
+    }
+
+    /// @dev Two strangers ask `hook` AgentValidator's question about the account (the second
+    /// finds the first one's mark).
+    function askAsAStranger(address hook) internal {
+        string[2] memory strangers = ["stranger", "another stranger"];
+        for (uint256 i; i < strangers.length; ++i) {
+            vm.prank(makeAddr(strangers[i]));
+            (bool ok,) = hook.call(abi.encodeWithSignature("leashContext(address)", account));
+            assertTrue(ok, "anyone may ask");
+        }
+    }
+
     /// @dev The agent's key pays the payee one more than the limit.
     function overTheLimit() internal view returns (PackedUserOperation memory) {
         return userOpFor(address(agentValidator), transfer(LIMIT + 1), agent.privateKey);
@@ -316,7 +355,28 @@ abstract contract LeashAccountBase is AccountHarness, LeashDeployment {
 /// @notice The Leash stack on one account kind, driven the way an agent drives it; a keeper's task
 /// through `executeFromExecutor`; the authority and guardian by direct calls. Each account runs
 /// this suite through a tiny subclass that adds its harness and its owner-only functions.
-abstract contract LeashAccountSuite is LeashAccountBase {
+/// @notice Tests of every suite with the whole stack installed, behind the multiplexer or the
+/// policy engine (`leashHook`).
+abstract contract LeashStackTests is LeashAccountBase {
+    /// @dev See `checkStrangersMark` .
+    function test_attack_StrangersMarkHoldsBackNoApproval() public {
+        checkStrangersMark(leashHook(), false);
+    }
+
+    /// @dev See `checkStrangersMark`.
+    function test_attack_StrangerCannotWipeOutTheAgentsMark() public {
+        checkStrangersMark(leashHook(), true);
+    }
+
+    /// @dev A stranger's question before the bundle of `checkRemovalBesideTheAgentRefused`: the
+    /// agent's mark still counts.
+    function test_attack_StrangerAsksBeforeTheAgentsBundle() public {
+        askAsAStranger(leashHook());
+        checkRemovalBesideTheAgentRefused(leashHook(), overTheLimit());
+    }
+}
+
+abstract contract LeashAccountSuite is LeashStackTests {
     // ------------------------------------------------------------------ the agent within its leash
 
     function test_agent_AllowedCallPasses() public {

@@ -15,12 +15,12 @@ import {ISpendingLimitHook} from "../../../../contracts/interfaces/ISpendingLimi
 
 import {OwnerValidator} from "../mocks/OwnerValidator.sol";
 import {Target} from "../mocks/Target.sol";
-import {LeashAccountBase} from "./LeashAccountSuite.sol";
+import {LeashStackTests} from "./LeashAccountSuite.sol";
 
 /// @notice The agent's key through AgentValidator with the policy engine as the account's hook,
 /// on one account kind: the same policies as the multiplexer suite (pause, allowlist with
 /// target.ping and token.transfer, 100 TOKEN an hour) in one hook.
-abstract contract LeashEngineAccountBase is LeashAccountBase {
+abstract contract LeashEngineAccountBase is LeashStackTests {
     /// @dev The engine's install data for this account (Kernel: naming the agent's validation).
     function engineConfig() internal view virtual returns (IPolicyEngine.Config memory config) {
         config.validationId = agentValidation();
@@ -176,6 +176,19 @@ abstract contract LeashEngineAccountSuite is LeashEngineAccountBase {
     /// @dev See `checkRemovalBesideTheAgentRefused`.
     function test_engine_attack_AgentBundledWithTheOwnersApprovedRemoval() public {
         checkRemovalBesideTheAgentRefused(address(engine), overTheLimit());
+    }
+
+    /// @dev A stranger's question about a session (`sessionContext`) marks the account as
+    /// `leashContext` does: it does not hold back the authority leaving allow mode, which an
+    /// operation of the agent validated in the transaction does.
+    function test_engine_attack_StrangersSessionQuestionHoldsBackNoModeChange() public {
+        vm.prank(makeAddr("stranger"));
+        engine.sessionContext(account, agent.addr);
+        vm.prank(makeAddr("another stranger"));
+        engine.sessionContext(account, agent.addr);
+        vm.prank(authority);
+        engine.setMode(account, IAllowlistHook.Mode.Block);
+        assertEq(uint8(engine.modeOf(account)), uint8(IAllowlistHook.Mode.Block));
     }
 
     /// @dev In block mode a module installed after the agent's operation was validated is one
