@@ -49,8 +49,8 @@ interface IHookMultiPlexer is IERC7579Hook, ILeashModule {
     /// multiplexer: whether it is installed for `account`. Marks, for the rest of the transaction,
     /// that the caller validated such an operation (transient storage keyed by the account): in
     /// that transaction the multiplexer spends no approval (`Leash_AgentOperationInTransaction`).
-    /// Anyone may ask; the mark counts only when its caller is a validator the account has
-    /// installed (or a second caller marked the account too).
+    /// Anyone may ask; the mark holds who asked and counts only while the account reports that
+    /// caller as an installed validator (a caller replaces only a mark that is not one).
     function leashContext(address account) external returns (bool installed);
 
     /// @notice The account's sub-hooks, in the order their checks run.

@@ -225,8 +225,9 @@ interface IPolicyEngine is IERC7579Hook, ILeashModule {
     /// account's agent (in transient storage at the key of the state slot, which ERC-7562 lets the
     /// account's validation write): in that transaction the engine spends no approval and does
     /// not leave allow mode (`Leash_AgentOperationInTransaction`), as the operation executes after
-    /// every validation of its bundle. Anyone may ask; the mark counts only when its caller is a
-    /// validator the account has installed (or a second caller marked the account too).
+    /// every validation of its bundle. Anyone may ask; the mark holds who asked and counts only
+    /// while the account reports that caller as an installed validator (a caller replaces only
+    /// a mark that is not one).
     function leashContext(address account)
         external
         returns (bool installed, uint8 accountKind, uint48 pauseEnds, bool allowMode);

@@ -189,6 +189,17 @@ abstract contract LeashSessionSuite is LeashEngineAccountBase {
         checkRemovalBesideTheAgentRefused(address(engine), opOf(alice, pay(alice.addr, payee, SESSION_LIMIT + 1)));
     }
 
+    /// @dev Strangers ask the engine about the session first (`sessionContext`): the session's
+    /// validation, asking after them, still takes the mark, and the removal is refused beside it.
+    function test_session_attack_StrangersAskBeforeTheBundle() public {
+        string[2] memory strangers = ["stranger", "another stranger"];
+        for (uint256 i; i < strangers.length; ++i) {
+            vm.prank(makeAddr(strangers[i]));
+            engine.sessionContext(account, alice.addr);
+        }
+        checkRemovalBesideTheAgentRefused(address(engine), opOf(alice, pay(alice.addr, payee, SESSION_LIMIT + 1)));
+    }
+
     function test_session_EachAgentActsOnlyInItsOwnScope() public {
         assertSessionPasses(alice, pay(alice.addr, payee, 30e18));
         assertSessionPasses(bob, asSession(bob.addr, address(target), ping));
