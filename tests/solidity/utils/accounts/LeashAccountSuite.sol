@@ -228,10 +228,7 @@ abstract contract LeashAccountBase is AccountHarness, LeashDeployment {
     /// On Kernel the person's own path takes no approval and runs no hook, but Kernel runs the hook
     /// the agent's validation had when it validated the operation.
     function checkRemovalBesideTheAgentRefused(address hook, PackedUserOperation memory agentsOp) internal {
-        bytes memory removal =
-            batch2(account, uninstallValidatorCall(address(agentValidator)), account, uninstallHookCall(hook));
-        vm.prank(authority);
-        ILeashModule(hook).approveChange(account, keccak256(removal));
+        bytes memory removal = approvedRemoval(hook);
         PackedUserOperation[] memory ops = new PackedUserOperation[](2);
         ops[0] = userOpFor(ownerValidator(), removal, owner.privateKey);
         ops[1] = agentsOp;
@@ -261,10 +258,7 @@ abstract contract LeashAccountBase is AccountHarness, LeashDeployment {
     /// not wipe out that operation's mark (the removal is refused). Asked first, they do not keep
     /// the agent's mark from counting either (`test_attack_StrangerAsksBeforeTheAgentsBundle`).
     function checkStrangersMark(address hook, bool afterTheAgent) internal {
-        bytes memory removal =
-            batch2(account, uninstallValidatorCall(address(agentValidator)), account, uninstallHookCall(hook));
-        vm.prank(authority);
-        ILeashModule(hook).approveChange(account, keccak256(removal));
+        bytes memory removal = approvedRemoval(hook);
         if (afterTheAgent) assertAgentPasses(call1(address(target), 0, ping));
         askAsAStranger(hook);
         (bool ok, bytes memory reason) = handleOp(userOpFor(ownerValidator(), removal, owner.privateKey));
@@ -283,13 +277,26 @@ abstract contract LeashAccountBase is AccountHarness, LeashDeployment {
         assertEq(agentValidator.agentOf(account), address(0), "the agent's validator is gone");
     }
 
+    /// @dev The owner's removal of the leash (the agent's validator, then `hook`, in one operation,
+    /// the way `leash uninstall` makes it), approved at `hook` by the authority.
+    function approvedRemoval(address hook) internal returns (bytes memory removal) {
+        removal = batch2(account, uninstallValidatorCall(address(agentValidator)), account, uninstallHookCall(hook));
+        vm.prank(authority);
+        ILeashModule(hook).approveChange(account, keccak256(removal));
+    }
+
     /// @dev Two strangers ask `hook` AgentValidator's question about the account (the second
     /// finds the first one's mark).
     function askAsAStranger(address hook) internal {
+        askAsStrangers(hook, abi.encodeWithSignature("leashContext(address)", account));
+    }
+
+    /// @dev Two strangers make the call `question` to `hook`.
+    function askAsStrangers(address hook, bytes memory question) internal {
         string[2] memory strangers = ["stranger", "another stranger"];
         for (uint256 i; i < strangers.length; ++i) {
             vm.prank(makeAddr(strangers[i]));
-            (bool ok,) = hook.call(abi.encodeWithSignature("leashContext(address)", account));
+            (bool ok,) = hook.call(question);
             assertTrue(ok, "anyone may ask");
         }
     }
@@ -358,7 +365,7 @@ abstract contract LeashAccountBase is AccountHarness, LeashDeployment {
 /// @notice Tests of every suite with the whole stack installed, behind the multiplexer or the
 /// policy engine (`leashHook`).
 abstract contract LeashStackTests is LeashAccountBase {
-    /// @dev See `checkStrangersMark` .
+    /// @dev See `checkStrangersMark`.
     function test_attack_StrangersMarkHoldsBackNoApproval() public {
         checkStrangersMark(leashHook(), false);
     }

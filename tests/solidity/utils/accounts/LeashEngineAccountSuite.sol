@@ -182,10 +182,7 @@ abstract contract LeashEngineAccountSuite is LeashEngineAccountBase {
     /// `leashContext` does: it does not hold back the authority leaving allow mode, which an
     /// operation of the agent validated in the transaction does.
     function test_engine_attack_StrangersSessionQuestionHoldsBackNoModeChange() public {
-        vm.prank(makeAddr("stranger"));
-        engine.sessionContext(account, agent.addr);
-        vm.prank(makeAddr("another stranger"));
-        engine.sessionContext(account, agent.addr);
+        askAsStrangers(address(engine), abi.encodeCall(engine.sessionContext, (account, agent.addr)));
         vm.prank(authority);
         engine.setMode(account, IAllowlistHook.Mode.Block);
         assertEq(uint8(engine.modeOf(account)), uint8(IAllowlistHook.Mode.Block));

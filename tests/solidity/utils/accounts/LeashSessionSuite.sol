@@ -192,11 +192,7 @@ abstract contract LeashSessionSuite is LeashEngineAccountBase {
     /// @dev Strangers ask the engine about the session first (`sessionContext`): the session's
     /// validation, asking after them, still takes the mark, and the removal is refused beside it.
     function test_session_attack_StrangersAskBeforeTheBundle() public {
-        string[2] memory strangers = ["stranger", "another stranger"];
-        for (uint256 i; i < strangers.length; ++i) {
-            vm.prank(makeAddr(strangers[i]));
-            engine.sessionContext(account, alice.addr);
-        }
+        askAsStrangers(address(engine), abi.encodeCall(engine.sessionContext, (account, alice.addr)));
         checkRemovalBesideTheAgentRefused(address(engine), opOf(alice, pay(alice.addr, payee, SESSION_LIMIT + 1)));
     }
 
