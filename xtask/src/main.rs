@@ -50,7 +50,7 @@ enum Cmd {
         /// Keep gas snapshot figures that rose by more than 2% (a rise made on purpose).
         #[arg(long)]
         accept_gas: bool,
-        /// Skip the audit gate (`cargo xtask audit`: slither, halmos, coverage).
+        /// Skip the audit gate (slither, halmos; `cargo xtask audit` alone also writes coverage).
         #[arg(long)]
         no_audit: bool,
         /// The inner loop: lint, the ABI check, forge tests with the gas gate and the Rust tests
@@ -205,9 +205,11 @@ fn run(cmd: Cmd) -> Result<()> {
             step("bench --check: the docs hold the figures the contracts produce");
             run_bench(&root, true)?;
             if !no_audit {
-                step("audit: slither gate, symbolic checks, coverage");
+                // Coverage is not a gate (it rewrites a table in docs/INVARIANTS.md, nothing
+                // fails on it) and costs a build of its own: `cargo xtask audit` runs it.
+                step("audit: slither gate, symbolic checks");
                 toolchain::ensure_audit(&root)?;
-                audit::run(&root, audit::Steps { slither: true, halmos: true, coverage: true })?;
+                audit::run(&root, audit::Steps { slither: true, halmos: true, coverage: false })?;
             }
             if !no_mutants {
                 step("mutants: broken variants the suite must catch");

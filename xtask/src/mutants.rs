@@ -123,7 +123,7 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
         selected.into_iter().enumerate(),
         |scratch, (i, v)| {
             let what = format!("{}: {}", v.name, v.what);
-            check(root, scratch, &v).map(|verdict| (i, verdict, what))
+            check(root, scratch, &v, lanes > 1).map(|verdict| (i, verdict, what))
         },
         |message| {
             let (i, verdict, what) = message?;
@@ -179,7 +179,7 @@ fn baseline(root: &Path, scratch: &Path, variants: &[Variant]) -> Result<()> {
         [one] => one.tests.as_deref(),
         _ => None,
     };
-    let failing = forge_test(root, scratch, glob)?;
+    let failing = forge_test(root, scratch, glob, false)?;
     if !failing.is_empty() {
         bail!(
             "the unmutated suite fails in the scratch tree ({}): {}",
@@ -243,10 +243,10 @@ pub fn apply(root: &Path, scratch: &Path, v: &Variant) -> Result<(String, PathBu
     Ok((original, target))
 }
 
-fn check(root: &Path, scratch: &Path, v: &Variant) -> Result<Verdict> {
+fn check(root: &Path, scratch: &Path, v: &Variant, beside_other_lanes: bool) -> Result<Verdict> {
     let (original, target) = apply(root, scratch, v)?;
     let started = Instant::now();
-    let result = forge_test(root, scratch, v.tests.as_deref());
+    let result = forge_test(root, scratch, v.tests.as_deref(), beside_other_lanes);
     std::fs::write(&target, &original)?;
     let caught_by = result.wrap_err_with(|| format!("variant {}", v.name))?;
     let expected = caught_by.iter().any(|t| v.caught_by.contains(t));
@@ -254,9 +254,14 @@ fn check(root: &Path, scratch: &Path, v: &Variant) -> Result<Verdict> {
 }
 
 /// Runs the forge tests `glob` names (all but the gas snapshots when none) in `tree`; returns the
-/// failing tests' names.
-fn forge_test(root: &Path, tree: &Path, glob: Option<&str>) -> Result<Vec<String>> {
-    let output = Command::new(root.join("node_modules/.bin/forge"))
+/// failing tests' names. Beside other lanes, the compiler keeps to one core (tools/solc shares a
+/// build between the cores otherwise).
+fn forge_test(root: &Path, tree: &Path, glob: Option<&str>, beside_other_lanes: bool) -> Result<Vec<String>> {
+    let mut forge = Command::new(root.join("node_modules/.bin/forge"));
+    if beside_other_lanes {
+        forge.env("LEASH_SOLC_JOBS", "1");
+    }
+    let output = forge
         .current_dir(tree)
         .env("PATH", crate::toolchain::path_with_bin(root))
         .env("FOUNDRY_PROFILE", "mutants")

@@ -319,3 +319,72 @@ fn version_of(program: PathBuf, args: &[&str], root: &Path) -> Result<String> {
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    /// tools/solc's output for `input` with the build shared between `jobs` workers (npm solc).
+    fn solc(input: &Value, jobs: &str) -> Value {
+        let root = crate::project_root();
+        let mut child = Command::new(root.join("tools/solc"))
+            .args(["--standard-json", "--base-path", "."])
+            .current_dir(&root)
+            .env("LEASH_SOLC_NO_NATIVE", "1")
+            .env("LEASH_SOLC_JOBS", jobs)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("tools/solc runs (`cargo xtask setup` installs npm solc)");
+        child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        let mut output: Value = serde_json::from_slice(&out.stdout).unwrap();
+        // The order of messages is not part of the output's meaning.
+        if let Some(Value::Array(errors)) = output.get_mut("errors") {
+            errors.sort_by_key(|e| e.to_string());
+        }
+        output
+    }
+
+    /// A build shared between workers gives what one whole build gives: every contract's code and
+    /// source map, every source's id and AST, each warning once, and an error as an error.
+    #[test]
+    fn a_shared_build_is_the_whole_build() {
+        let everything =
+            ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.deployedBytecode.sourceMap"];
+        let sources = json!({
+            "Base.sol": {"content": "// SPDX-License-Identifier: MIT\npragma solidity 0.8.30;\nabstract contract Base { uint256 internal x; function bump() public { x += 1; } }\n"},
+            "Child.sol": {"content": "// SPDX-License-Identifier: MIT\npragma solidity 0.8.30;\nimport {Base} from \"Base.sol\";\ncontract Child is Base { function twice() external { bump(); bump(); } function unused(uint256 a) external pure returns (uint256) { uint256 b; return a; } }\n"},
+            "Maker.sol": {"content": "// SPDX-License-Identifier: MIT\npragma solidity 0.8.30;\nimport {Child} from \"Child.sol\";\nlibrary Twice { function doubled(uint256 a) internal pure returns (uint256) { return 2 * a; } }\ncontract Maker { function make() external returns (address) { return address(new Child()); } function two() external pure returns (uint256) { return Twice.doubled(1); } }\n"},
+            "Lone.sol": {"content": "// SPDX-License-Identifier: MIT\npragma solidity 0.8.30;\ninterface ILone { function f() external; }\ncontract Lone { event E(uint256); function f() external { emit E(block.number); } }\n"},
+        });
+        let selection: serde_json::Map<String, Value> = ["Base.sol", "Child.sol", "Maker.sol", "Lone.sol"]
+            .iter()
+            .map(|file| (file.to_string(), json!({"*": everything, "": ["ast"]})))
+            .collect();
+        let input = json!({
+            "language": "Solidity",
+            "sources": sources,
+            "settings": {"optimizer": {"enabled": true, "runs": 200}, "outputSelection": selection},
+        });
+        let whole = solc(&input, "1");
+        assert_eq!(whole["contracts"].as_object().map(serde_json::Map::len), Some(4), "{whole}");
+        assert!(whole["errors"].as_array().is_some_and(|e| !e.is_empty()), "the unused variable warns");
+        for jobs in ["2", "3"] {
+            assert_eq!(solc(&input, jobs), whole, "{jobs} workers");
+        }
+
+        let mut broken = input.clone();
+        broken["sources"]["Lone.sol"]["content"] =
+            json!("pragma solidity 0.8.30;\ncontract Lone { function f() external { undefined(); } }\n");
+        let (one, shared) = (solc(&broken, "1"), solc(&broken, "2"));
+        assert_eq!(shared, one);
+        assert!(shared["errors"].as_array().unwrap().iter().any(|e| e["severity"] == "error"));
+    }
+}

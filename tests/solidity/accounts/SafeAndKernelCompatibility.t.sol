@@ -78,7 +78,7 @@ contract SafeCompatibilityTest is StackNotInstalled, SafeHarness {
 /// @notice Safe7579 carries the multiplexer since the two fixes of docs/COMPATIBILITY.md: the
 /// install proof asks again with the global-hook context, and hooks read `msgData` without the
 /// ERC-2771 sender the adapter appends. These tests pin both, and that neither opens a way around
-/// the leash. The whole suite runs on Safe7579 in `LeashOnEveryAccount.t.sol`.
+/// the leash. The whole suite runs on Safe7579 in `LeashOnSafe.t.sol`.
 contract SafeFixesTest is LeashAccountBase, SafeHarness {
     bytes4 internal constant EXECUTION_FAILED = 0xacfdb444; // Safe7579's ExecutionFailed()
     bytes internal constant GLOBAL_HOOK = abi.encode(uint8(0), bytes4(0));
