@@ -21,8 +21,8 @@ pub struct Variant {
     file: String,
     find: String,
     replace: String,
-    /// The test files that must catch this variant (a `--match-path` glob): forge then compiles
-    /// only those and what they import. Absent: the whole suite but the gas snapshots.
+    /// The test files that must catch this variant (a glob as `--match-path` reads it): forge then
+    /// compiles only those and what they import. Absent: the whole suite but the gas snapshots.
     tests: Option<String>,
     /// Tests that catch this variant for the reason it exists: at least one of them must fail,
     /// or the variant counts as survived (a failure elsewhere is not the catch it was written for).
@@ -70,6 +70,9 @@ fn require_applicable(root: &Path, variants: &[Variant]) -> Result<()> {
             let hits = text.matches(&v.find).count();
             if v.caught_by.is_empty() {
                 return Some(format!("{}: names no test it must be caught by (`caught_by`)", v.name));
+            }
+            if let Some(Err(e)) = v.tests.as_deref().map(|glob| only_these_tests(root, glob)) {
+                return Some(format!("{}: {e}", v.name));
             }
             (hits != 1).then(|| {
                 format!("{}: `find` occurs {hits} times in {} (must be exactly once)", v.name, v.file)
@@ -267,8 +270,8 @@ fn forge_test(root: &Path, tree: &Path, glob: Option<&str>, beside_other_lanes: 
         .env("FOUNDRY_PROFILE", "mutants")
         .arg("test")
         .args(match glob {
-            Some(glob) => ["--match-path", glob],
-            None => ["--no-match-path", "tests/solidity/gas/*"],
+            Some(glob) => only_these_tests(tree, glob)?,
+            None => vec!["--no-match-path".into(), "tests/solidity/gas/*".into()],
         })
         .output()
         .map_err(|e| eyre!("could not run forge: {e}"))?;
@@ -314,4 +317,104 @@ fn failing_tests(stdout: &str) -> Vec<String> {
         }
     }
     names.into_iter().collect()
+}
+
+/// The forge arguments that run only the test files `glob` names: every other Solidity file of
+/// tests/solidity (the shared utils/ aside) and script/ left out of the build with `--skip`. Not
+/// `--match-path`: with any test filter, forge first compiles the whole project for its ABIs to
+/// find the matching tests, a second compilation of everything the variant touched.
+fn only_these_tests(tree: &Path, glob: &str) -> Result<Vec<String>> {
+    let patterns = expand_braces(glob);
+    let mut files = Vec::new();
+    for folder in ["tests/solidity", "script"] {
+        solidity_files(tree, folder, &mut files)?;
+    }
+    let mut named = 0;
+    let mut args = Vec::new();
+    for file in files {
+        if patterns.iter().any(|p| glob_matches(p.as_bytes(), file.as_bytes())) {
+            named += 1;
+        } else if !file.starts_with("tests/solidity/utils/") {
+            args.extend(["--skip".to_string(), file]);
+        }
+    }
+    if named == 0 {
+        bail!("`tests = \"{glob}\"` names no test file");
+    }
+    Ok(args)
+}
+
+/// The Solidity files below `folder` of `tree`, as paths relative to `tree`.
+fn solidity_files(tree: &Path, folder: &str, into: &mut Vec<String>) -> Result<()> {
+    for entry in std::fs::read_dir(tree.join(folder)).wrap_err_with(|| format!("cannot list {folder}"))? {
+        let entry = entry?;
+        let name = format!("{folder}/{}", entry.file_name().to_string_lossy());
+        if entry.file_type()?.is_dir() {
+            solidity_files(tree, &name, into)?;
+        } else if name.ends_with(".sol") {
+            into.push(name);
+        }
+    }
+    Ok(())
+}
+
+/// `a/{b,c}/d{e,f}` as `a/b/de`, `a/b/df`, `a/c/de`, `a/c/df` (groups do not nest).
+fn expand_braces(glob: &str) -> Vec<String> {
+    let (Some(open), Some(close)) = (glob.find('{'), glob.find('}')) else {
+        return vec![glob.to_string()];
+    };
+    let (head, rest) = (&glob[..open], &glob[close + 1..]);
+    glob[open + 1..close]
+        .split(',')
+        .flat_map(|choice| expand_braces(&format!("{head}{choice}{rest}")))
+        .collect()
+}
+
+/// Whether `path` matches `pattern`, where `*` stands for any run of characters (as in forge's
+/// globs, `/` included) and every other character for itself.
+fn glob_matches(pattern: &[u8], path: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => path.is_empty(),
+        Some((b'*', rest)) => (0..=path.len()).any(|skip| glob_matches(rest, &path[skip..])),
+        Some((c, rest)) => path.first() == Some(c) && glob_matches(rest, &path[1..]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_variants_glob_reads_as_forges() {
+        assert_eq!(
+            expand_braces("t/{unit/a/*,accounts/B.t.sol}"),
+            ["t/unit/a/*", "t/accounts/B.t.sol"].map(String::from)
+        );
+        assert_eq!(expand_braces("t/x.sol"), ["t/x.sol"].map(String::from));
+        let matches = |p: &str, f: &str| glob_matches(p.as_bytes(), f.as_bytes());
+        assert!(matches("t/unit/a/*", "t/unit/a/A.t.sol"));
+        assert!(!matches("t/unit/a/*", "t/unit/ab/A.t.sol"));
+        assert!(matches("t/accounts/B.t.sol", "t/accounts/B.t.sol"));
+        assert!(!matches("t/accounts/B.t.sol", "t/accounts/AB.t.sol"));
+        assert!(!matches("t/accounts/B.t.sol", "t/accounts/B.t.sol.bak"));
+    }
+
+    /// Every variant's files exist, and everything else but the shared utilities stays out of its
+    /// build.
+    #[test]
+    fn a_variant_builds_only_its_own_test_files() {
+        let root = crate::project_root();
+        let args =
+            only_these_tests(&root, "tests/solidity/{unit/pause/*,accounts/LeashOnSafe.t.sol}").unwrap();
+        let skipped: Vec<&str> = args.iter().filter(|a| *a != "--skip").map(String::as_str).collect();
+        assert_eq!(args.len(), 2 * skipped.len());
+        assert!(skipped.contains(&"tests/solidity/accounts/LeashOnKernel.t.sol"));
+        assert!(skipped.contains(&"script/Deploy.s.sol"));
+        assert!(!skipped
+            .iter()
+            .any(|f| f.starts_with("tests/solidity/unit/pause/") || f.contains("LeashOnSafe")));
+        assert!(!skipped.iter().any(|f| f.starts_with("tests/solidity/utils/")));
+        assert!(only_these_tests(&root, "tests/solidity/accounts/LeashOnEveryAccount.t.sol").is_err());
+        require_applicable(&root, &load(&root, None).unwrap()).unwrap();
+    }
 }
