@@ -71,7 +71,7 @@ fn require_applicable(root: &Path, variants: &[Variant]) -> Result<()> {
             if v.caught_by.is_empty() {
                 return Some(format!("{}: names no test it must be caught by (`caught_by`)", v.name));
             }
-            if let Some(Err(e)) = v.tests.as_deref().map(|glob| only_these_tests(root, glob)) {
+            if let Some(Err(e)) = v.tests.as_deref().map(|glob| only_these_tests(root, &[glob])) {
                 return Some(format!("{}: {e}", v.name));
             }
             (hits != 1).then(|| {
@@ -174,21 +174,15 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// The unmutated tree first, once: every test the variants name must pass in the scratch copy, so
-/// that a failure under a variant is the variant's doing. One variant: its own test files; more:
-/// the whole suite but the gas snapshots, in one forge run that uses both cores.
+/// The unmutated tree first, once: every test file the variants name must pass in the scratch
+/// copy, so that a failure under a variant is the variant's doing. Only those files are built (the
+/// union of the variants' globs; the whole suite but the gas snapshots if one names none), in one
+/// forge run that uses both cores.
 fn baseline(root: &Path, scratch: &Path, variants: &[Variant]) -> Result<()> {
-    let glob = match variants {
-        [one] => one.tests.as_deref(),
-        _ => None,
-    };
-    let failing = forge_test(root, scratch, glob, false)?;
+    let globs: Option<Vec<&str>> = variants.iter().map(|v| v.tests.as_deref()).collect();
+    let failing = forge_test(root, scratch, globs.as_deref(), false)?;
     if !failing.is_empty() {
-        bail!(
-            "the unmutated suite fails in the scratch tree ({}): {}",
-            glob.unwrap_or("all tests"),
-            failing.join(", ")
-        );
+        bail!("the unmutated suite fails in the scratch tree: {}", failing.join(", "));
     }
     Ok(())
 }
@@ -249,17 +243,23 @@ pub fn apply(root: &Path, scratch: &Path, v: &Variant) -> Result<(String, PathBu
 fn check(root: &Path, scratch: &Path, v: &Variant, beside_other_lanes: bool) -> Result<Verdict> {
     let (original, target) = apply(root, scratch, v)?;
     let started = Instant::now();
-    let result = forge_test(root, scratch, v.tests.as_deref(), beside_other_lanes);
+    let glob = v.tests.as_deref();
+    let result = forge_test(root, scratch, glob.as_ref().map(std::slice::from_ref), beside_other_lanes);
     std::fs::write(&target, &original)?;
     let caught_by = result.wrap_err_with(|| format!("variant {}", v.name))?;
     let expected = caught_by.iter().any(|t| v.caught_by.contains(t));
     Ok(Verdict { name: v.name.clone(), caught_by, expected, seconds: started.elapsed().as_secs_f64() })
 }
 
-/// Runs the forge tests `glob` names (all but the gas snapshots when none) in `tree`; returns the
-/// failing tests' names. Beside other lanes, the compiler keeps to one core (tools/solc shares a
+/// Runs the forge tests the `globs` name (all but the gas snapshots when none) in `tree`; returns
+/// the failing tests' names. Beside other lanes, the compiler keeps to one core (tools/solc shares a
 /// build between the cores otherwise).
-fn forge_test(root: &Path, tree: &Path, glob: Option<&str>, beside_other_lanes: bool) -> Result<Vec<String>> {
+fn forge_test(
+    root: &Path,
+    tree: &Path,
+    globs: Option<&[&str]>,
+    beside_other_lanes: bool,
+) -> Result<Vec<String>> {
     let mut forge = Command::new(root.join("node_modules/.bin/forge"));
     if beside_other_lanes {
         forge.env("LEASH_SOLC_JOBS", "1");
@@ -269,8 +269,8 @@ fn forge_test(root: &Path, tree: &Path, glob: Option<&str>, beside_other_lanes: 
         .env("PATH", crate::toolchain::path_with_bin(root))
         .env("FOUNDRY_PROFILE", "mutants")
         .arg("test")
-        .args(match glob {
-            Some(glob) => only_these_tests(tree, glob)?,
+        .args(match globs {
+            Some(globs) => only_these_tests(tree, globs)?,
             None => vec!["--no-match-path".into(), "tests/solidity/gas/*".into()],
         })
         .output()
@@ -319,27 +319,27 @@ fn failing_tests(stdout: &str) -> Vec<String> {
     names.into_iter().collect()
 }
 
-/// The forge arguments that run only the test files `glob` names: every other Solidity file of
-/// tests/solidity (the shared utils/ aside) and script/ left out of the build with `--skip`. Not
+/// The forge arguments that run only the test files the `globs` name: every other Solidity file
+/// of tests/solidity (the shared utils/ aside) and script/ left out of the build with `--skip`. Not
 /// `--match-path`: with any test filter, forge first compiles the whole project for its ABIs to
-/// find the matching tests, a second compilation of everything the variant touched.
-fn only_these_tests(tree: &Path, glob: &str) -> Result<Vec<String>> {
-    let patterns = expand_braces(glob);
+/// find the matching tests, a second compilation of everything the variant touched. Each glob
+/// must name a file.
+fn only_these_tests(tree: &Path, globs: &[&str]) -> Result<Vec<String>> {
     let mut files = Vec::new();
     for folder in ["tests/solidity", "script"] {
         solidity_files(tree, folder, &mut files)?;
     }
-    let mut named = 0;
+    let patterns: Vec<Vec<String>> = globs.iter().map(|g| expand_braces(g)).collect();
+    let names =
+        |glob: &[String], file: &str| glob.iter().any(|p| glob_matches(p.as_bytes(), file.as_bytes()));
+    if let Some(i) = patterns.iter().position(|glob| !files.iter().any(|f| names(glob, f))) {
+        bail!("`tests = \"{}\"` names no test file", globs[i]);
+    }
     let mut args = Vec::new();
     for file in files {
-        if patterns.iter().any(|p| glob_matches(p.as_bytes(), file.as_bytes())) {
-            named += 1;
-        } else if !file.starts_with("tests/solidity/utils/") {
+        if !patterns.iter().any(|glob| names(glob, &file)) && !file.starts_with("tests/solidity/utils/") {
             args.extend(["--skip".to_string(), file]);
         }
-    }
-    if named == 0 {
-        bail!("`tests = \"{glob}\"` names no test file");
     }
     Ok(args)
 }
@@ -405,7 +405,7 @@ mod tests {
     fn a_variant_builds_only_its_own_test_files() {
         let root = crate::project_root();
         let args =
-            only_these_tests(&root, "tests/solidity/{unit/pause/*,accounts/LeashOnSafe.t.sol}").unwrap();
+            only_these_tests(&root, &["tests/solidity/{unit/pause/*,accounts/LeashOnSafe.t.sol}"]).unwrap();
         let skipped: Vec<&str> = args.iter().filter(|a| *a != "--skip").map(String::as_str).collect();
         assert_eq!(args.len(), 2 * skipped.len());
         assert!(skipped.contains(&"tests/solidity/accounts/LeashOnKernel.t.sol"));
@@ -414,7 +414,17 @@ mod tests {
             .iter()
             .any(|f| f.starts_with("tests/solidity/unit/pause/") || f.contains("LeashOnSafe")));
         assert!(!skipped.iter().any(|f| f.starts_with("tests/solidity/utils/")));
-        assert!(only_these_tests(&root, "tests/solidity/accounts/LeashOnEveryAccount.t.sol").is_err());
+        assert!(only_these_tests(&root, &["tests/solidity/accounts/LeashOnEveryAccount.t.sol"]).is_err());
+        // Several globs (the baseline's union): neither's files are skipped, and each must name one.
+        let union = only_these_tests(
+            &root,
+            &["tests/solidity/unit/pause/*", "tests/solidity/accounts/LeashOnSafe.t.sol"],
+        )
+        .unwrap();
+        assert_eq!(union, args);
+        assert!(
+            only_these_tests(&root, &["tests/solidity/unit/pause/*", "tests/solidity/nothing/*"]).is_err()
+        );
         require_applicable(&root, &load(&root, None).unwrap()).unwrap();
     }
 }

@@ -36,27 +36,9 @@ pub struct Bundler {
 }
 
 /// A UserOp as the bundler's JSON-RPC takes it (EntryPoint v0.7 and v0.8): the packed fields
-/// unpacked, numbers as hex quantities, absent optional fields left out.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RpcUserOperation {
-    pub sender: Address,
-    pub nonce: U256,
-    pub factory: Option<Address>,
-    pub factory_data: Option<Bytes>,
-    pub call_data: Bytes,
-    pub call_gas_limit: U256,
-    pub verification_gas_limit: U256,
-    pub pre_verification_gas: U256,
-    pub max_fee_per_gas: U256,
-    pub max_priority_fee_per_gas: U256,
-    pub paymaster: Option<Address>,
-    pub paymaster_verification_gas_limit: Option<U256>,
-    pub paymaster_post_op_gas_limit: Option<U256>,
-    pub paymaster_data: Option<Bytes>,
-    pub signature: Bytes,
-}
+/// unpacked, numbers as hex quantities, absent optional fields left out. alloy's type, whose name
+/// speaks of the packed struct it stands for; [`unpacked`] makes one.
+pub use alloy::rpc::types::PackedUserOperation as RpcUserOperation;
 
 /// The gas limits a bundler estimated for an operation.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -110,46 +92,43 @@ impl BundleReceipt {
     }
 }
 
-impl RpcUserOperation {
-    /// The unpacked form of `op`.
-    pub fn from_packed(op: &PackedUserOperation) -> Self {
-        let (verification, call) = split_u128s(&op.accountGasLimits);
-        let (priority, max_fee) = split_u128s(&op.gasFees);
-        let (factory, factory_data) = match op.initCode.len() {
-            0 => (None, None),
-            _ => (
-                Some(Address::from_slice(&op.initCode[..20])),
-                Some(Bytes::copy_from_slice(&op.initCode[20..])),
-            ),
-        };
-        let pm = &op.paymasterAndData;
-        let (paymaster, pm_verification, pm_post_op, pm_data) = if pm.len() >= 52 {
-            (
-                Some(Address::from_slice(&pm[..20])),
-                Some(U256::from_be_slice(&pm[20..36])),
-                Some(U256::from_be_slice(&pm[36..52])),
-                Some(Bytes::copy_from_slice(&pm[52..])),
-            )
-        } else {
-            (None, None, None, None)
-        };
-        Self {
-            sender: op.sender,
-            nonce: op.nonce,
-            factory,
-            factory_data,
-            call_data: op.callData.clone(),
-            call_gas_limit: U256::from(call),
-            verification_gas_limit: U256::from(verification),
-            pre_verification_gas: op.preVerificationGas,
-            max_fee_per_gas: U256::from(max_fee),
-            max_priority_fee_per_gas: U256::from(priority),
-            paymaster,
-            paymaster_verification_gas_limit: pm_verification,
-            paymaster_post_op_gas_limit: pm_post_op,
-            paymaster_data: pm_data,
-            signature: op.signature.clone(),
+/// The unpacked form of `op`, as a bundler takes it.
+pub fn unpacked(op: &PackedUserOperation) -> RpcUserOperation {
+    let (verification, call) = split_u128s(&op.accountGasLimits);
+    let (priority, max_fee) = split_u128s(&op.gasFees);
+    let (factory, factory_data) = match op.initCode.len() {
+        0 => (None, None),
+        _ => {
+            (Some(Address::from_slice(&op.initCode[..20])), Some(Bytes::copy_from_slice(&op.initCode[20..])))
         }
+    };
+    let pm = &op.paymasterAndData;
+    let (paymaster, pm_verification, pm_post_op, pm_data) = if pm.len() >= 52 {
+        (
+            Some(Address::from_slice(&pm[..20])),
+            Some(U256::from_be_slice(&pm[20..36])),
+            Some(U256::from_be_slice(&pm[36..52])),
+            Some(Bytes::copy_from_slice(&pm[52..])),
+        )
+    } else {
+        (None, None, None, None)
+    };
+    RpcUserOperation {
+        sender: op.sender,
+        nonce: op.nonce,
+        factory,
+        factory_data,
+        call_data: op.callData.clone(),
+        call_gas_limit: U256::from(call),
+        verification_gas_limit: U256::from(verification),
+        pre_verification_gas: op.preVerificationGas,
+        max_fee_per_gas: U256::from(max_fee),
+        max_priority_fee_per_gas: U256::from(priority),
+        paymaster,
+        paymaster_verification_gas_limit: pm_verification,
+        paymaster_post_op_gas_limit: pm_post_op,
+        paymaster_data: pm_data,
+        signature: op.signature.clone(),
     }
 }
 
@@ -223,12 +202,12 @@ impl Bundler {
     /// `eth_estimateUserOperationGas`: the limits for `op` (its signature need only have the
     /// length of the real one). An execution the contracts refuse fails here as a [`Refused`].
     pub async fn estimate(&self, op: &PackedUserOperation, entry_point: Address) -> Result<GasEstimate> {
-        self.call("eth_estimateUserOperationGas", (RpcUserOperation::from_packed(op), entry_point)).await
+        self.call("eth_estimateUserOperationGas", (unpacked(op), entry_point)).await
     }
 
     /// `eth_sendUserOperation`: the operation's hash, once the bundler has taken it.
     pub async fn send(&self, op: &PackedUserOperation, entry_point: Address) -> Result<B256> {
-        self.call("eth_sendUserOperation", (RpcUserOperation::from_packed(op), entry_point)).await
+        self.call("eth_sendUserOperation", (unpacked(op), entry_point)).await
     }
 
     /// `eth_getUserOperationReceipt`: `None` while the operation is not in a block.
@@ -343,7 +322,7 @@ mod tests {
         op.accountGasLimits = pack_u128s(100_000, 200_000);
         op.gasFees = pack_u128s(2, 3);
         op.initCode = [&[0xfa; 20][..], &[1, 2]].concat().into();
-        let json = serde_json::to_value(RpcUserOperation::from_packed(&op)).unwrap();
+        let json = serde_json::to_value(unpacked(&op)).unwrap();
         assert_eq!(json["verificationGasLimit"], "0x186a0");
         assert_eq!(json["callGasLimit"], "0x30d40");
         assert_eq!(json["maxPriorityFeePerGas"], "0x2");
