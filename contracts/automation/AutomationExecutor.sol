@@ -12,10 +12,12 @@ import {IAutomationExecutor} from "../interfaces/IAutomationExecutor.sol";
 
 /// @title AutomationExecutor
 /// @notice Lets a keeper run preset calls on an account, on a schedule, through the account's hooks.
-/// @dev Storage per account: the base record's generation and, per (generation, id), two slots:
-/// `caller (160) | executions (32) | lastRunAt (48)` and `keccak256(abi.encode(task))`. The keeper
-/// passes the whole task, canonically encoded, and it must hash to the stored value, so a run
-/// reads two slots and rewrites one, and an added task writes two. Uninstall bumps the generation.
+/// @dev Storage per account: the base record's generation and, per generation, each task's hash
+/// (`keccak256(abi.encode(task))`) by its id and its run state `caller (160) | executions (32) |
+/// lastRunAt (48)` by its hash. The keeper passes the whole task, canonically encoded, and a run
+/// reads the run state under the hash of what was passed: found, the task is byte for byte one
+/// the authority added. A run reads one slot besides the generation and rewrites it; an added
+/// task writes two. Uninstall bumps the generation.
 /// Install data: `abi.encode(address authority, Task[] tasks)`.
 contract AutomationExecutor is LeashModule, IAutomationExecutor {
     /// @inheritdoc IAutomationExecutor
@@ -28,12 +30,8 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
         uint48 lastRunAt;
     }
 
-    struct Stored {
-        Run run;
-        bytes32 hash;
-    }
-
-    mapping(address account => mapping(uint256 generation => mapping(uint256 id => Stored))) internal _tasks;
+    mapping(address account => mapping(uint256 generation => mapping(uint256 id => bytes32))) internal _hashes;
+    mapping(address account => mapping(uint256 generation => mapping(bytes32 hash => Run))) internal _runs;
     mapping(address account => mapping(uint256 generation => uint256[])) internal _ids;
 
     /// @dev Transient reentrancy lock: a task's call may not run another task.
@@ -93,10 +91,12 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
         view
         returns (bool ok, Blocker blocker, uint256 availableAt)
     {
-        Stored storage stored = _tasks[account][_records[account].generation][task.id];
-        Run memory run = stored.run;
-        if (run.caller == address(0)) return (false, Blocker.UnknownTask, 0);
-        if (_passedHash() != stored.hash) return (false, Blocker.TaskMismatch, 0);
+        uint256 generation = _records[account].generation;
+        Run memory run = _runs[account][generation][_passedHash()];
+        if (run.caller == address(0)) {
+            bool known = _hashes[account][generation][task.id] != bytes32(0);
+            return (false, known ? Blocker.TaskMismatch : Blocker.UnknownTask, 0);
+        }
         (blocker, availableAt) = _blocker(task, run);
         ok = blocker == Blocker.None;
     }
@@ -107,10 +107,11 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
         view
         returns (address caller, bytes32 hash, uint256 executions, uint256 lastRunAt)
     {
-        Stored storage stored = _tasks[account][_records[account].generation][id];
-        Run memory run = stored.run;
-        require(run.caller != address(0), Automation_UnknownTask(account, id));
-        return (run.caller, stored.hash, run.executions, run.lastRunAt);
+        uint256 generation = _records[account].generation;
+        hash = _hashes[account][generation][id];
+        require(hash != bytes32(0), Automation_UnknownTask(account, id));
+        Run memory run = _runs[account][generation][hash];
+        return (run.caller, hash, run.executions, run.lastRunAt);
     }
 
     /// @inheritdoc IAutomationExecutor
@@ -133,10 +134,11 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
     /// @inheritdoc IAutomationExecutor
     function removeTask(address account, uint256 id) external onlyAccountOrAuthority(account) {
         uint256 generation = _records[account].generation;
-        Stored storage stored = _tasks[account][generation][id];
-        require(stored.run.caller != address(0), Automation_UnknownTask(account, id));
+        bytes32 hash = _hashes[account][generation][id];
+        require(hash != bytes32(0), Automation_UnknownTask(account, id));
         // Both slots go: a task re-added under this id starts from zero runs and needs its own hash.
-        delete _tasks[account][generation][id];
+        delete _hashes[account][generation][id];
+        delete _runs[account][generation][hash];
         uint256[] storage ids = _ids[account][generation];
         for (uint256 i; i < ids.length; ++i) {
             if (ids[i] == id) {
@@ -153,14 +155,14 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
     /// @dev Checks that the caller may run `task` now and records the run (one slot).
     function _admit(address account, Task calldata task) internal {
         uint256 id = task.id;
-        Stored storage stored = _tasks[account][_records[account].generation][id];
-        Run memory run = stored.run;
-        require(run.caller != address(0), Automation_UnknownTask(account, id));
-        require(msg.sender == run.caller, Automation_NotCaller(account, id, msg.sender));
-        // Every field below (target, value, call, schedule) is then the one the authority added.
-        bytes32 expected = stored.hash;
+        uint256 generation = _records[account].generation;
+        // The run state under the hash of the task as passed: found, every field below (target,
+        // value, call, schedule) is the one the authority added.
         bytes32 given = _passedHash();
-        require(given == expected, Automation_TaskMismatch(account, id, expected, given));
+        Run storage stored = _runs[account][generation][given];
+        Run memory run = stored;
+        if (run.caller == address(0)) _refuseUnstored(account, generation, id, given);
+        require(msg.sender == run.caller, Automation_NotCaller(account, id, msg.sender));
         (Blocker blocker, uint256 at) = _blocker(task, run);
         if (blocker == Blocker.NotStarted) revert Automation_NotStarted(account, id, at);
         if (blocker == Blocker.Expired) revert Automation_Expired(account, id, task.expiresAt);
@@ -169,8 +171,16 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
         }
         if (blocker == Blocker.CooldownActive) revert Automation_CooldownActive(account, id, at);
         uint32 execution = run.executions + 1;
-        stored.run = Run({caller: run.caller, executions: execution, lastRunAt: uint48(block.timestamp)});
+        (stored.executions, stored.lastRunAt) = (execution, uint48(block.timestamp));
         emit TaskExecuted(account, id, execution);
+    }
+
+    /// @dev No task under `id` (`Automation_UnknownTask`), or not the one stored there
+    /// (`Automation_TaskMismatch`, with both hashes; a non-canonical encoding gives zero).
+    function _refuseUnstored(address account, uint256 generation, uint256 id, bytes32 given) private view {
+        bytes32 expected = _hashes[account][generation][id];
+        require(expected != bytes32(0), Automation_UnknownTask(account, id));
+        revert Automation_TaskMismatch(account, id, expected, given);
     }
 
     /// @dev `account.executeFromExecutor(0, target ++ value ++ callData)` (mode 0: one call) under
@@ -241,8 +251,7 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
 
     function _add(address account, Task memory task, bytes32 hash) internal {
         uint256 generation = _records[account].generation;
-        Stored storage stored = _tasks[account][generation][task.id];
-        require(stored.run.caller == address(0), Automation_TaskExists(account, task.id));
+        require(_hashes[account][generation][task.id] == bytes32(0), Automation_TaskExists(account, task.id));
         uint256[] storage ids = _ids[account][generation];
         require(ids.length < MAX_TASKS, Automation_TooManyTasks(account, MAX_TASKS));
         require(
@@ -250,8 +259,8 @@ contract AutomationExecutor is LeashModule, IAutomationExecutor {
                 && (task.expiresAt == 0 || task.expiresAt > task.startsAt),
             Automation_InvalidTask(account, task.id)
         );
-        stored.run = Run({caller: task.caller, executions: 0, lastRunAt: 0});
-        stored.hash = hash;
+        _hashes[account][generation][task.id] = hash;
+        _runs[account][generation][hash] = Run({caller: task.caller, executions: 0, lastRunAt: 0});
         ids.push(task.id);
         emit TaskAdded(account, task.id, task.caller, task);
     }
