@@ -5,6 +5,7 @@ import {LeashModule} from "../base/LeashModule.sol";
 import {IAllowlistHook} from "../interfaces/IAllowlistHook.sol";
 import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
 import {PackedWindow} from "../libraries/PackedWindow.sol";
+import {PausePolicy} from "../libraries/PausePolicy.sol";
 import {PolicyKey} from "../libraries/PolicyKey.sol";
 import {SpendingPolicy} from "../libraries/SpendingPolicy.sol";
 
@@ -32,10 +33,10 @@ abstract contract EngineState is LeashModule {
     uint256 public constant MAX_TOKENS = 16;
     uint256 public constant MAX_LIMITS_PER_TOKEN = SpendingPolicy.MAX_LIMITS;
     uint256 public constant MAX_AMOUNT = PackedWindow.MAX_AMOUNT;
-    uint256 public constant PAUSE_COOLDOWN = 1 hours;
-    uint256 public constant MAX_AUTO_UNPAUSE = 365 days;
+    uint256 public constant PAUSE_COOLDOWN = PausePolicy.COOLDOWN;
+    uint256 public constant MAX_AUTO_UNPAUSE = PausePolicy.MAX_AUTO_UNPAUSE;
     uint256 public constant MAX_LEASH_MODULES = 4;
-    uint256 internal constant MANUAL = type(uint48).max;
+    uint256 internal constant MANUAL = PausePolicy.MANUAL;
 
     // The account's state slot. Its low 64 bits are the generation (PolicyKey reads only those).
     uint256 internal constant PAUSED_SHIFT = 64;
@@ -218,6 +219,11 @@ abstract contract EngineState is LeashModule {
             default { found := iszero(eq(marker, caller())) }
         }
         if (found) _keepOrTakeMark(account, key);
+    }
+
+    /// @dev The end of the account's current or last pause (PausePolicy), from its state slot.
+    function _pausedUntil(uint256 state) internal pure returns (uint256) {
+        return (state >> PAUSED_SHIFT) & MANUAL;
     }
 
     /// @dev Executions may name a session: the engine applies its scope.

@@ -9,6 +9,7 @@ import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../interfaces/ISpendingLimitHook.sol";
 import {ExecutionDecoder} from "../libraries/ExecutionDecoder.sol";
 import {PackedWindow} from "../libraries/PackedWindow.sol";
+import {PausePolicy} from "../libraries/PausePolicy.sol";
 import {PolicyKey} from "../libraries/PolicyKey.sol";
 import {SpendingPolicy} from "../libraries/SpendingPolicy.sol";
 import {TokenOutflow} from "../libraries/TokenOutflow.sol";
@@ -137,7 +138,7 @@ contract PolicyEngine is EngineState, IERC7579Hook {
 
     function _checkPause(address account, uint256 state) internal view {
         uint256 until = (state >> PAUSED_SHIFT) & MANUAL;
-        require(block.timestamp >= until, IEmergencyPauseHook.Pause_AccountPaused(account, until));
+        if (PausePolicy.isPaused(until)) revert IEmergencyPauseHook.Pause_AccountPaused(account, until);
     }
 
     /// @inheritdoc IERC7579Hook

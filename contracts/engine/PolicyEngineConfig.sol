@@ -8,6 +8,7 @@ import {IEmergencyPauseHook} from "../interfaces/IEmergencyPauseHook.sol";
 import {IPolicyEngine} from "../interfaces/IPolicyEngine.sol";
 import {ISpendingLimitHook} from "../interfaces/ISpendingLimitHook.sol";
 
+import {PausePolicy} from "../libraries/PausePolicy.sol";
 import {PolicyKey} from "../libraries/PolicyKey.sol";
 import {SpendingPolicy} from "../libraries/SpendingPolicy.sol";
 import {EngineState} from "./EngineState.sol";
@@ -239,16 +240,13 @@ contract PolicyEngineConfig is EngineState {
     }
 
     function _setGuardian(address account, address guardian) internal {
-        require(guardian != address(0) && guardian != account, IEmergencyPauseHook.Pause_InvalidGuardian(guardian));
+        PausePolicy.requireValidGuardian(account, guardian);
         _guardians[account] = guardian;
         emit IEmergencyPauseHook.GuardianSet(account, guardian);
     }
 
     function _withAutoUnpause(address account, uint256 state, uint256 autoUnpauseAfter) internal returns (uint256) {
-        require(
-            autoUnpauseAfter <= MAX_AUTO_UNPAUSE,
-            IEmergencyPauseHook.Pause_AutoUnpauseTooLong(autoUnpauseAfter, MAX_AUTO_UNPAUSE)
-        );
+        PausePolicy.requireValidAutoUnpause(autoUnpauseAfter);
         emit IEmergencyPauseHook.AutoUnpauseSet(account, autoUnpauseAfter);
         return (state & ~(uint256(0xffffffff) << AUTO_SHIFT)) | (autoUnpauseAfter << AUTO_SHIFT);
     }
@@ -271,14 +269,7 @@ contract PolicyEngineConfig is EngineState {
     function pause(address account) external {
         uint256 state = _state[account];
         _checkGuardian(account, state);
-        uint256 lastEnd = (state >> PAUSED_SHIFT) & MANUAL;
-        require(block.timestamp >= lastEnd, IEmergencyPauseHook.Pause_AccountPaused(account, lastEnd));
-        if (lastEnd != 0) {
-            uint256 availableAt_ = lastEnd + PAUSE_COOLDOWN;
-            require(block.timestamp >= availableAt_, IEmergencyPauseHook.Pause_CooldownActive(account, availableAt_));
-        }
-        uint256 autoUnpause = (state >> AUTO_SHIFT) & 0xffffffff;
-        uint256 until = autoUnpause == 0 ? MANUAL : block.timestamp + autoUnpause;
+        uint256 until = PausePolicy.start(account, _pausedUntil(state), (state >> AUTO_SHIFT) & 0xffffffff);
         _state[account] = _withPausedUntil(state, until);
         emit IEmergencyPauseHook.Paused(account, msg.sender, until);
     }
@@ -286,8 +277,7 @@ contract PolicyEngineConfig is EngineState {
     function unpause(address account) external {
         uint256 state = _state[account];
         _checkGuardian(account, state);
-        require(block.timestamp < (state >> PAUSED_SHIFT) & MANUAL, IEmergencyPauseHook.Pause_NotPaused(account));
-        _state[account] = _withPausedUntil(state, block.timestamp);
+        _state[account] = _withPausedUntil(state, PausePolicy.end(account, _pausedUntil(state)));
         emit IEmergencyPauseHook.Unpaused(account, msg.sender);
     }
 
@@ -395,11 +385,11 @@ contract PolicyEngineConfig is EngineState {
     }
 
     function isPaused(address account) external view returns (bool) {
-        return block.timestamp < (_state[account] >> PAUSED_SHIFT) & MANUAL;
+        return PausePolicy.isPaused(_pausedUntil(_state[account]));
     }
 
     function pausedUntil(address account) external view returns (uint256) {
-        return (_state[account] >> PAUSED_SHIFT) & MANUAL;
+        return _pausedUntil(_state[account]);
     }
 
     function guardianOf(address account) external view returns (address) {

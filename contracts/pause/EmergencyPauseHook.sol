@@ -5,21 +5,18 @@ import {IERC7579Hook, IERC7579Module, MODULE_TYPE_HOOK} from "@openzeppelin/cont
 
 import {LeashModule} from "../base/LeashModule.sol";
 import {IEmergencyPauseHook} from "../interfaces/IEmergencyPauseHook.sol";
+import {PausePolicy} from "../libraries/PausePolicy.sol";
 
 /// @title EmergencyPauseHook
 /// @notice A guardian's kill switch for an account. Works behind the HookMultiPlexer or alone.
 /// @dev Storage per account: one slot read on every execution,
-/// `guardian (160) | pausedUntil (48) | autoUnpauseAfter (32) | installed (8)`.
-/// `pausedUntil` is the end of the current or last pause: unpausing sets it to now, auto-unpause
-/// sets it at pause time, a manual pause sets it to `type(uint48).max`. So "paused" is
-/// `now < pausedUntil` and the next pause may start at `pausedUntil + PAUSE_COOLDOWN`.
-/// Install data: `abi.encode(address authority, address guardian, uint256 autoUnpauseAfter)`.
+/// `guardian (160) | pausedUntil (48) | autoUnpauseAfter (32) | installed (8)`. The rules of the
+/// pause are PausePolicy's, as the policy engine runs them. Install data: `abi.encode(address authority, address guardian, uint256 autoUnpauseAfter)`.
 contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
     /// @inheritdoc IEmergencyPauseHook
-    uint256 public constant PAUSE_COOLDOWN = 1 hours;
+    uint256 public constant PAUSE_COOLDOWN = PausePolicy.COOLDOWN;
     /// @inheritdoc IEmergencyPauseHook
-    uint256 public constant MAX_AUTO_UNPAUSE = 365 days;
-    uint48 internal constant MANUAL = type(uint48).max;
+    uint256 public constant MAX_AUTO_UNPAUSE = PausePolicy.MAX_AUTO_UNPAUSE;
 
     struct PauseState {
         address guardian;
@@ -71,7 +68,7 @@ contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
             (bool done, bytes memory hookData) = _startPreCheckAlone(account, msgSender, msgData);
             if (done) return hookData;
         }
-        require(block.timestamp >= state.pausedUntil, Pause_AccountPaused(account, state.pausedUntil));
+        if (PausePolicy.isPaused(state.pausedUntil)) revert Pause_AccountPaused(account, state.pausedUntil);
         return "";
     }
 
@@ -85,22 +82,15 @@ contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
     /// @inheritdoc IEmergencyPauseHook
     function pause(address account) external {
         PauseState storage state = _stateForGuardian(account);
-        uint256 lastEnd = state.pausedUntil;
-        require(block.timestamp >= lastEnd, Pause_AccountPaused(account, lastEnd));
-        if (lastEnd != 0) {
-            uint256 availableAt = lastEnd + PAUSE_COOLDOWN;
-            require(block.timestamp >= availableAt, Pause_CooldownActive(account, availableAt));
-        }
-        uint48 until = state.autoUnpauseAfter == 0 ? MANUAL : uint48(block.timestamp + state.autoUnpauseAfter);
-        state.pausedUntil = until;
+        uint256 until = PausePolicy.start(account, state.pausedUntil, state.autoUnpauseAfter);
+        state.pausedUntil = uint48(until);
         emit Paused(account, msg.sender, until);
     }
 
     /// @inheritdoc IEmergencyPauseHook
     function unpause(address account) external {
         PauseState storage state = _stateForGuardian(account);
-        require(block.timestamp < state.pausedUntil, Pause_NotPaused(account));
-        state.pausedUntil = uint48(block.timestamp);
+        state.pausedUntil = uint48(PausePolicy.end(account, state.pausedUntil));
         emit Unpaused(account, msg.sender);
     }
 
@@ -118,7 +108,7 @@ contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
 
     /// @inheritdoc IEmergencyPauseHook
     function isPaused(address account) external view returns (bool) {
-        return block.timestamp < _states[account].pausedUntil;
+        return PausePolicy.isPaused(_states[account].pausedUntil);
     }
 
     /// @inheritdoc IEmergencyPauseHook
@@ -128,11 +118,7 @@ contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
 
     /// @inheritdoc IEmergencyPauseHook
     function nextPauseAt(address account) external view returns (uint256) {
-        uint256 lastEnd = _states[account].pausedUntil;
-        if (lastEnd == 0) return block.timestamp;
-        if (lastEnd == MANUAL) return type(uint256).max;
-        uint256 at = lastEnd + PAUSE_COOLDOWN;
-        return at > block.timestamp ? at : block.timestamp;
+        return PausePolicy.nextPauseAt(_states[account].pausedUntil);
     }
 
     /// @inheritdoc IEmergencyPauseHook
@@ -158,13 +144,13 @@ contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
     }
 
     function _setGuardian(address account, PauseState storage state, address guardian) internal {
-        require(guardian != address(0) && guardian != account, Pause_InvalidGuardian(guardian));
+        PausePolicy.requireValidGuardian(account, guardian);
         state.guardian = guardian;
         emit GuardianSet(account, guardian);
     }
 
     function _setAutoUnpause(address account, PauseState storage state, uint256 autoUnpauseAfter) internal {
-        require(autoUnpauseAfter <= MAX_AUTO_UNPAUSE, Pause_AutoUnpauseTooLong(autoUnpauseAfter, MAX_AUTO_UNPAUSE));
+        PausePolicy.requireValidAutoUnpause(autoUnpauseAfter);
         state.autoUnpauseAfter = uint32(autoUnpauseAfter);
         emit AutoUnpauseSet(account, autoUnpauseAfter);
     }
