@@ -20,7 +20,7 @@ library PausePolicy {
     /// @dev The `pausedUntil` of a pause that starts now, after the last one ended at `lastEnd` (zero:
     /// never paused): refused while a pause runs and within the cooldown after one.
     function start(address account, uint256 lastEnd, uint256 autoUnpauseAfter) internal view returns (uint256) {
-        require(block.timestamp >= lastEnd, IEmergencyPauseHook.Pause_AccountPaused(account, lastEnd));
+        require(!isPaused(lastEnd), IEmergencyPauseHook.Pause_AccountPaused(account, lastEnd));
         if (lastEnd != 0) {
             uint256 availableAt = lastEnd + COOLDOWN;
             require(block.timestamp >= availableAt, IEmergencyPauseHook.Pause_CooldownActive(account, availableAt));
@@ -31,7 +31,7 @@ library PausePolicy {
     /// @dev The `pausedUntil` of an unpause: now, which starts the cooldown. Refused when no pause
     /// runs.
     function end(address account, uint256 pausedUntil) internal view returns (uint256) {
-        require(block.timestamp < pausedUntil, IEmergencyPauseHook.Pause_NotPaused(account));
+        require(isPaused(pausedUntil), IEmergencyPauseHook.Pause_NotPaused(account));
         return block.timestamp;
     }
 

@@ -11,7 +11,8 @@ import {PausePolicy} from "../libraries/PausePolicy.sol";
 /// @notice A guardian's kill switch for an account. Works behind the HookMultiPlexer or alone.
 /// @dev Storage per account: one slot read on every execution,
 /// `guardian (160) | pausedUntil (48) | autoUnpauseAfter (32) | installed (8)`. The rules of the
-/// pause are PausePolicy's, as the policy engine runs them. Install data: `abi.encode(address authority, address guardian, uint256 autoUnpauseAfter)`.
+/// pause are PausePolicy's, as the policy engine runs them.
+/// Install data: `abi.encode(address authority, address guardian, uint256 autoUnpauseAfter)`.
 contract EmergencyPauseHook is LeashModule, IEmergencyPauseHook {
     /// @inheritdoc IEmergencyPauseHook
     uint256 public constant PAUSE_COOLDOWN = PausePolicy.COOLDOWN;
