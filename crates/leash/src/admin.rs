@@ -22,7 +22,7 @@ use crate::config::{
     AgentConfig, PolicyConfig, MODULE_TYPE_EXECUTOR, MODULE_TYPE_HOOK, MODULE_TYPE_VALIDATOR,
 };
 use crate::errors::{LeashRevert, Refused, TokenBook};
-use crate::ops::{send_checked, AUTHORITY};
+use crate::ops::{authority_sends, send_checked, AUTHORITY};
 use crate::provider::{Confirm, Unfunded};
 
 /// One Leash module of a deployment: its contract's name, address and ERC-7579 module type.
@@ -314,12 +314,10 @@ async fn set_authority<P: Provider + Clone>(
     new_authority: Address,
 ) -> Result<TxHash> {
     let m = ILeashModule::new(module.address, provider.clone());
-    Ok(send_checked!(
+    Ok(authority_sends!(
         provider,
         m.setAuthority(account, new_authority),
-        &TokenBook::default(),
-        format!("handing the authority of {account} at {module} to {new_authority}"),
-        AUTHORITY
+        format!("handing the authority of {account} at {module} to {new_authority}")
     ))
 }
 
@@ -356,6 +354,19 @@ pub async fn is_approved<P: Provider + Clone>(
         .wrap_err("reading the approval")
 }
 
+/// The module at `module` once it holds `account`, and whether it holds an unused approval of
+/// `change_hash` for it.
+async fn approval_at<P: Provider + Clone>(
+    provider: &P,
+    modules: &ModuleAddresses,
+    account: Address,
+    module: Address,
+    change_hash: B256,
+) -> Result<(LeashModule, bool)> {
+    let held = holding(provider, modules, account, module).await?;
+    Ok((held.module, is_approved(provider, module, account, change_hash).await?))
+}
+
 /// `approveChange(account, changeHash)` at `module` from the provider's wallet (the authority):
 /// one run of the exact change whose `msgData` hashes to `change_hash` ([`change_hash`]). Refused
 /// before sending when the module does not hold the account or holds that approval already.
@@ -366,20 +377,15 @@ pub async fn approve_change<P: Provider + Clone>(
     module: Address,
     change_hash: B256,
 ) -> Result<TxHash> {
-    let h = holding(provider, modules, account, module).await?;
-    if is_approved(provider, module, account, change_hash).await? {
-        bail!(
-            "{} holds an unused approval of {change_hash} for {account} already: nothing was sent",
-            h.module
-        );
+    let (at, approved) = approval_at(provider, modules, account, module, change_hash).await?;
+    if approved {
+        bail!("{at} holds an unused approval of {change_hash} for {account} already: nothing was sent");
     }
     let m = ILeashModule::new(module, provider.clone());
-    Ok(send_checked!(
+    Ok(authority_sends!(
         provider,
         m.approveChange(account, change_hash),
-        &TokenBook::default(),
-        format!("approving the change {change_hash} at {}", h.module),
-        AUTHORITY
+        format!("approving the change {change_hash} at {at}")
     ))
 }
 
@@ -392,20 +398,17 @@ pub async fn revoke_approval<P: Provider + Clone>(
     module: Address,
     change_hash: B256,
 ) -> Result<TxHash> {
-    let h = holding(provider, modules, account, module).await?;
-    if !is_approved(provider, module, account, change_hash).await? {
+    let (at, approved) = approval_at(provider, modules, account, module, change_hash).await?;
+    if !approved {
         bail!(
-            "{} holds no unused approval of {change_hash} for {account} (never approved, spent, or voided by a new authority): nothing to withdraw",
-            h.module
+            "{at} holds no unused approval of {change_hash} for {account} (never approved, spent, or voided by a new authority): nothing to withdraw"
         );
     }
     let m = ILeashModule::new(module, provider.clone());
-    Ok(send_checked!(
+    Ok(authority_sends!(
         provider,
         m.revokeApproval(account, change_hash),
-        &TokenBook::default(),
-        format!("withdrawing the approval of {change_hash} at {}", h.module),
-        AUTHORITY
+        format!("withdrawing the approval of {change_hash} at {at}")
     ))
 }
 

@@ -53,6 +53,7 @@ macro_rules! authority_sends {
         send_checked!($provider, $call, &TokenBook::default(), $what, AUTHORITY)
     };
 }
+pub(crate) use authority_sends;
 
 /// Whose keys send what.
 const GUARDIAN: &str = "the guardian's (or the authority's)";
