@@ -371,15 +371,29 @@ contract AgentValidator is LeashModule, IAgentValidator {
     }
 
     /// @dev The most the EntryPoint may take from the account for `userOp` (v0.7 / v0.8 packing):
-    /// `(verificationGasLimit + callGasLimit + preVerificationGas) * maxFeePerGas`; nothing when a
-    /// paymaster pays or the fee is zero.
+    /// `(verificationGasLimit + callGasLimit + preVerificationGas) * maxFeePerGas`, plus the two
+    /// paymaster gas limits when `paymasterAndData` carries them; nothing when the fee is zero or a
+    /// paymaster pays. Only a paymaster named by a non-zero address pays: EntryPoint v0.7 takes
+    /// `paymasterAndData` that names address zero as "the account pays", with the paymaster gas
+    /// limits it carries in the prefund (v0.8 refuses it, AA98).
     function _maxCost(PackedUserOperation calldata userOp) private pure returns (uint256) {
         uint256 maxFee = uint128(uint256(userOp.gasFees));
-        if (maxFee == 0 || userOp.paymasterAndData.length != 0) return 0;
+        if (maxFee == 0) return 0;
+        bytes calldata paymaster = userOp.paymasterAndData;
+        // `paymaster (20) | verification gas limit (16) | postOp gas limit (16) | data`.
+        (address named, uint256 paymasterGas) = (address(0), 0);
+        assembly ("memory-safe") {
+            let at := paymaster.offset
+            if gt(paymaster.length, 19) { named := shr(96, calldataload(at)) }
+            if gt(paymaster.length, 51) {
+                paymasterGas := add(shr(128, calldataload(add(at, 20))), shr(128, calldataload(add(at, 36))))
+            }
+        }
+        if (named != address(0)) return 0;
         uint256 limits = uint256(userOp.accountGasLimits);
         if (userOp.preVerificationGas > type(uint128).max) return type(uint256).max;
-        // Each term is below 2^128, so the sum is below 2^130; capped so the product fits.
-        uint256 gas = (limits >> 128) + uint128(limits) + userOp.preVerificationGas;
+        // Each term is below 2^128, so the sum is below 2^131; capped so the product fits.
+        uint256 gas = (limits >> 128) + uint128(limits) + userOp.preVerificationGas + paymasterGas;
         if (gas > type(uint128).max) return type(uint256).max;
         return gas * maxFee;
     }

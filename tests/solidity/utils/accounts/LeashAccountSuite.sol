@@ -682,6 +682,47 @@ abstract contract LeashAccountSuite is LeashStackTests {
         assertEq(agent.addr.balance, 0, "nothing reached the agent");
     }
 
+    /// @dev Attack: the agent bundles its own operation with a fee and `paymasterAndData` naming
+    /// address zero. EntryPoint v0.7 then has the account pay, its prefund counting the two
+    /// paymaster gas limits the field carries; v0.8 refuses such a field (AA98). The fee is chosen
+    /// so that the cost without the paymaster gas limits would fit the allowance and the whole
+    /// prefund does not: the validator charges the whole of it, so the operation is refused and
+    /// nothing leaves the account.
+    function test_attack_AgentPaysItselfThroughAZeroPaymaster() public {
+        uint256 paymasterGas = 1_000_000;
+        uint256 maxFee = 90 gwei;
+        PackedUserOperation memory op =
+            userOpFor(address(agentValidator), call1(address(target), 0, ping), agent.privateKey);
+        op.gasFees = bytes32((maxFee << 128) | maxFee);
+        op.paymasterAndData = abi.encodePacked(address(0), uint128(paymasterGas), uint128(paymasterGas));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(agent.privateKey, entryPoint.getUserOpHash(op));
+        op.signature = abi.encodePacked(r, s, v);
+        uint256 allowance = agentValidator.gasAllowanceOf(account);
+        uint256 withoutPaymasterGas = (VERIFICATION_GAS + CALL_GAS + op.preVerificationGas) * maxFee;
+        uint256 cost = withoutPaymasterGas + 2 * paymasterGas * maxFee;
+        assertLe(withoutPaymasterGas, allowance);
+        assertGt(cost, allowance);
+        (uint256 balance, uint256 deposit) = (account.balance, entryPoint.balanceOf(account));
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = op;
+        if (address(entryPoint) == ENTRYPOINT_V07) {
+            bytes memory exceeded = abi.encodeWithSelector(
+                IAgentValidator.AgentValidator_GasAllowanceExceeded.selector, account, cost, allowance
+            );
+            vm.expectRevert(
+                abi.encodeWithSelector(IEntryPoint.FailedOpWithRevert.selector, 0, "AA23 reverted", reported(exceeded))
+            );
+        } else {
+            vm.expectRevert(bytes("AA98 invalid paymaster"));
+        }
+        vm.prank(agent.addr, agent.addr);
+        entryPoint.handleOps(ops, payable(agent.addr));
+        assertEq(account.balance, balance, "the account paid");
+        assertEq(entryPoint.balanceOf(account), deposit, "the deposit paid");
+        assertEq(agent.addr.balance, 0, "nothing reached the agent");
+        assertEq(agentValidator.gasAllowanceOf(account), allowance);
+    }
+
     /// @dev Token receiver callbacks execute nothing: the hook lets them through on every account
     /// (Nexus runs its hook before answering them).
     function test_hook_LetsTokenReceiverCallbacksThrough() public {
