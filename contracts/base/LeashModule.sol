@@ -74,6 +74,20 @@ abstract contract LeashModule is ILeashModule {
     bytes4 internal constant EP_WITHDRAW_STAKE = 0xc23a5cea;
     bytes4 internal constant EP_UNLOCK_STAKE = 0xbb9fe6bf;
     bytes4 internal constant EP_ADD_STAKE = 0x0396cb60;
+    /// @dev ERC-7579 module lifecycle: `onInstall(bytes)`, `onUninstall(bytes)`. An account calls
+    /// them on a module itself while installing or removing it; called through an execution they
+    /// would set up or clear a module's record for the account outside the account's own module
+    /// management (a Kernel permission's signer, a Nexus default validator: modules the account
+    /// does not list as validators or executors, whose state is keyed by the calling account).
+    bytes4 internal constant MODULE_ON_INSTALL = 0x6d61fe70;
+    bytes4 internal constant MODULE_ON_UNINSTALL = 0x8a91b0e3;
+    /// @dev Bit n set: a selector whose first byte is n may be one of the six above (the four
+    /// deposit functions, the two lifecycle functions). One test per item on the path every
+    /// execution takes; a selector that only shares a first byte with them takes the longer one.
+    uint256 internal constant SPECIAL_SELECTOR_HEADS = (1 << uint8(bytes1(EP_WITHDRAW_TO)))
+        | (1 << uint8(bytes1(EP_WITHDRAW_STAKE))) | (1 << uint8(bytes1(EP_UNLOCK_STAKE)))
+        | (1 << uint8(bytes1(EP_ADD_STAKE))) | (1 << uint8(bytes1(MODULE_ON_INSTALL)))
+        | (1 << uint8(bytes1(MODULE_ON_UNINSTALL)));
 
     constructor(address trustedMultiplexer) {
         TRUSTED_MULTIPLEXER = trustedMultiplexer;
@@ -308,19 +322,15 @@ abstract contract LeashModule is ILeashModule {
         bool isLeash
     ) internal returns (bool) {
         // The ordinary call, in one pass (this runs per item in every hook): not the account,
-        // not `address(0)`, not a deposit function (`_isDepositSelector`), not on a Safe (whose
+        // not `address(0)`, not a selector that may be a deposit or lifecycle function (its
+        // first byte against SPECIAL_SELECTOR_HEADS; `_kindOfItem` decides), not on a Safe (whose
         // aliases need asking: `_endsWithSender`), not a Leash module.
         bool special;
+        uint256 heads = SPECIAL_SELECTOR_HEADS;
         assembly ("memory-safe") {
-            let selector := 0
-            if gt(data.length, 3) { selector := shr(224, calldataload(data.offset)) }
-            special := or(
-                or(eq(target, account), iszero(target)),
-                or(
-                    or(eq(selector, 0x205c2878), eq(selector, 0xc23a5cea)),
-                    or(eq(selector, 0xbb9fe6bf), eq(selector, 0x0396cb60))
-                )
-            )
+            let head := 0
+            if gt(data.length, 3) { head := shr(248, calldataload(data.offset)) }
+            special := or(or(eq(target, account), iszero(target)), and(shr(head, heads), 1))
             // The last 20 bytes of msgData against msgSender (msgData is at least 4 + 96 bytes long).
             special := or(special, eq(shr(96, calldataload(sub(add(msgData.offset, msgData.length), 20))), msgSender))
         }
@@ -384,7 +394,8 @@ abstract contract LeashModule is ILeashModule {
         Ordinary,
         Account,
         Deposit,
-        LeashModule
+        LeashModule,
+        ModuleLifecycle
     }
 
     function _kindOfItem(bool isLeash, address account, address target, bytes calldata data, bool onSafe)
@@ -394,9 +405,10 @@ abstract contract LeashModule is ILeashModule {
     {
         if (_isAccount(account, target, onSafe)) return ItemKind.Account;
         if (isLeash) return ItemKind.LeashModule;
-        if (data.length >= 4 && _isDepositSelector(bytes4(data)) && _isEntryPointOf(account, target)) {
-            return ItemKind.Deposit;
-        }
+        if (data.length < 4) return ItemKind.Ordinary;
+        bytes4 selector = bytes4(data);
+        if (selector == MODULE_ON_INSTALL || selector == MODULE_ON_UNINSTALL) return ItemKind.ModuleLifecycle;
+        if (_isDepositSelector(selector) && _isEntryPointOf(account, target)) return ItemKind.Deposit;
         return ItemKind.Ordinary;
     }
 

@@ -43,7 +43,8 @@ interface ILeashModule {
     /// the authority approved this exact call: `approveChange(account, changeHash)`.
     error Leash_SelfCallNotApproved(address account, bytes32 changeHash);
     /// @notice The account may call a Leash module only through the functions that can only
-    /// tighten; anything else (installing, hook entry points, loosening) needs the authority's
+    /// tighten; anything else (installing, hook entry points, loosening), and a call to any
+    /// contract's module lifecycle functions (`onInstall`, `onUninstall`), needs the authority's
     /// approval of this exact call: `approveChange(account, changeHash)`.
     error Leash_ModuleCallNotApproved(address account, address module, bytes4 selector, bytes32 changeHash);
     /// @notice The account may not move its EntryPoint deposit or stake (`withdrawTo`,

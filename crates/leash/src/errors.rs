@@ -223,7 +223,7 @@ fn leash(e: &L) -> String {
         ),
         L::Leash_SelfCallNotApproved(e) => needs_approval("calling the account itself".into(), e.changeHash),
         L::Leash_ModuleCallNotApproved(e) => needs_approval(
-            format!("calling Leash module {} ({})", e.module, selector_words(e.selector)),
+            format!("calling {} of module {}", selector_words(e.selector), e.module),
             e.changeHash,
         ),
         L::Leash_DepositCallNotApproved(e) => needs_approval(
@@ -554,6 +554,8 @@ fn selector_words(selector: FixedBytes<4>) -> String {
         [0x09, 0x5e, 0xa7, 0xb3] => "approve".to_string(),
         [0x95, 0x17, 0xe2, 0x9f] => "installModule".to_string(),
         [0xa7, 0x17, 0x63, 0xa8] => "uninstallModule".to_string(),
+        [0x6d, 0x61, 0xfe, 0x70] => "onInstall".to_string(),
+        [0x8a, 0x91, 0xb0, 0xe3] => "onUninstall".to_string(),
         // A function agents commonly call goes by its name.
         _ => crate::config::known_signature(selector)
             .and_then(|s| s.split('(').next())

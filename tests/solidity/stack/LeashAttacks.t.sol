@@ -57,18 +57,19 @@ contract LeashAttacksTest is LeashTestBase {
     }
 
     /// @dev The pause hook alone: the agent installs a multiplexer for itself directly, to mint
-    /// approvals with a key it holds.
+    /// approvals with a key it holds. The pause hook refuses the lifecycle call unapproved; the
+    /// multiplexer, called so, would refuse it too (it is not being installed).
     function test_attack_AgentPlantsMultiplexerItDoesNotHave() public {
         (bool ok,) = submit(installModuleCall(MODULE_TYPE_HOOK, address(pauseHook), pauseInit()));
         require(ok);
-        address agentKey = makeAddr("agentKey");
-        assertRefused(
-            call1(
-                address(mux),
-                abi.encodeCall(IERC7579Module.onInstall, (abi.encode(agentKey, new address[](0), new bytes[](0))))
-            ),
-            abi.encodeWithSelector(ILeashModule.Leash_NotInstalling.selector, acct)
+        bytes memory plant = abi.encodeCall(
+            IERC7579Module.onInstall, (abi.encode(makeAddr("agentKey"), new address[](0), new bytes[](0)))
         );
+        bytes memory attack = call1(address(mux), plant);
+        assertRefused(attack, _notApproved(address(mux), IERC7579Module.onInstall.selector, attack));
+        vm.prank(acct);
+        vm.expectRevert(abi.encodeWithSelector(ILeashModule.Leash_NotInstalling.selector, acct));
+        mux.onInstall(abi.encode(makeAddr("agentKey"), new address[](0), new bytes[](0)));
         assertEq(mux.authorityOf(acct), address(0));
     }
 

@@ -353,6 +353,39 @@ abstract contract LeashAccountBase is AccountHarness, LeashDeployment {
         vm.stopPrank();
     }
 
+    /// @dev Attack, with the leash out of allow mode: a module keyed by the calling account that
+    /// the account does not list as a validator or executor (a Kernel permission's signer, a Nexus
+    /// default validator; here an owner validator the account set up by calling its `onInstall`
+    /// itself). The agent calls its lifecycle functions through an execution to put its own key
+    /// there: without the authority's approval the hook refuses each, alone or in a batch, and the
+    /// module keeps the owner.
+    function checkLifecycleCallsRefused() internal {
+        OwnerValidator signer = new OwnerValidator();
+        vm.prank(account);
+        signer.onInstall(abi.encode(owner.addr));
+        bytes memory clear = abi.encodeCall(OwnerValidator.onUninstall, (""));
+        bytes memory toAgent = abi.encodeCall(OwnerValidator.onInstall, (abi.encode(agent.addr)));
+        bytes[3] memory executions = [
+            call1(address(signer), 0, clear),
+            call1(address(signer), 0, toAgent),
+            batch2(address(signer), clear, address(signer), toAgent)
+        ];
+        bytes4[3] memory selectors = [bytes4(clear), bytes4(toAgent), bytes4(clear)];
+        for (uint256 i; i < executions.length; ++i) {
+            assertAgentRefused(
+                executions[i],
+                abi.encodeWithSelector(
+                    ILeashModule.Leash_ModuleCallNotApproved.selector,
+                    account,
+                    address(signer),
+                    selectors[i],
+                    keccak256(executions[i])
+                )
+            );
+        }
+        assertEq(signer.ownerOf(account), owner.addr);
+    }
+
     function approveModuleChange(bytes memory callData) internal {
         vm.prank(authority);
         mux.approveChange(account, keccak256(callData));
@@ -610,6 +643,13 @@ abstract contract LeashAccountSuite is LeashStackTests {
             mux.preCheck(address(entryPoint), 0, hookMsgData(address(entryPoint), single));
         }
         assertEq(mux.authorityOf(account), authority, "the leash stays");
+    }
+
+    /// @dev See `checkLifecycleCallsRefused`.
+    function test_attack_AgentReinstallsAModuleKeyedByTheAccount() public {
+        vm.prank(authority);
+        allowlist.setMode(account, IAllowlistHook.Mode.Block);
+        checkLifecycleCallsRefused();
     }
 
     /// @dev A module installed on the account acts for it: the agent's key validates no call to

@@ -162,6 +162,16 @@ abstract contract LeashEngineAccountSuite is LeashEngineAccountBase {
         if (ownerModule != address(0)) assertEq(OwnerValidator(ownerModule).ownerOf(account), owner.addr);
     }
 
+    /// @dev See `checkLifecycleCallsRefused`, in both modes outside allow mode.
+    function test_engine_attack_AgentReinstallsAModuleKeyedByTheAccount() public {
+        IAllowlistHook.Mode[2] memory open = [IAllowlistHook.Mode.Block, IAllowlistHook.Mode.None];
+        for (uint256 i; i < open.length; ++i) {
+            vm.prank(authority);
+            engine.setMode(account, open[i]);
+            checkLifecycleCallsRefused();
+        }
+    }
+
     function pretendOtherIsAnExecutor() internal {
         vm.mockCall(
             account, abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (2, address(other), "")), abi.encode(true)
