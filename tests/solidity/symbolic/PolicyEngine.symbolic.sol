@@ -226,11 +226,18 @@ contract PolicyEngineSymbolic is AgentAccountSymbolic {
         uint256 value = svm.createUint(96, "value");
         vm.assume(value <= CAP && SPENT + value <= HOURLY);
         bytes memory data = svm.createBool("emptyCall") ? bytes("") : abi.encode(svm.createBytes4("selector"));
-        vm.assume(data.length == 0 || bytes4(data) != bytes4(0)); // a zero selector is never a call
+        // A zero selector is never a call; a module's lifecycle function needs the authority (R10).
+        vm.assume(data.length == 0 || (bytes4(data) != bytes4(0) && !_lifecycle(bytes4(data))));
         assert(engine.remainingAt(address(account), NATIVE, block.timestamp) == _remaining(SPENT));
 
         assert(_asEntryPoint(_executeSingle(OUTSIDER, value, data)));
         assert(engine.remainingAt(address(account), NATIVE, block.timestamp) == _remaining(SPENT + value));
+    }
+
+    /// @dev `onInstall(bytes)`, `onUninstall(bytes)`: the guard refuses a call to them without the
+    /// authority's approval, whatever the target (R10).
+    function _lifecycle(bytes4 selector) internal pure returns (bool) {
+        return selector == 0x6d61fe70 || selector == 0x8a91b0e3;
     }
 
     function check_engine_VerdictIsEveryPolicyTogether() public {
@@ -245,7 +252,7 @@ contract PolicyEngineSymbolic is AgentAccountSymbolic {
         bytes memory data = empty ? bytes("") : abi.encodePacked(selector);
         uint256 value = svm.createUint(96, "value");
 
-        bool allowed = !paused && (empty || selector != bytes4(0))
+        bool allowed = !paused && (empty || (selector != bytes4(0) && !_lifecycle(selector)))
             && !(target == BLOCKED_TARGET && !empty && selector == BLOCKED_SELECTOR);
         bool withinLimits = value <= CAP && SPENT + value <= HOURLY;
         bool ok = _asEntryPoint(_executeSingle(target, value, data));
